@@ -1,0 +1,283 @@
+"""The configuration: one TOML file, read once at start-up into frozen dataclasses.
+
+``load_config(path)`` is the only entry point. It checks every key against the
+schema below, so a typo or a value of the wrong type is an error that names the
+key (``[digest] max_article: unknown key``) instead of a silently ignored line.
+Relative paths resolve against the config file's folder, so the bot runs the
+same whatever directory it is started from. ``TELEGRAM_BOT_TOKEN`` in the
+environment overrides ``[telegram] token``, so the token need not sit in a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from bot.errors import ConfigError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str | None = None
+    # python-telegram-bot semantics: requests go to f"{base_url}{token}/{method}".
+    base_url: str = TELEGRAM_BASE_URL
+    max_messages_per_second: float = 30.0
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    secret_token: str | None = None
+    admin_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SeedsConfig:
+    dir: Path = Path("seeds")
+    rescan_seconds: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    path: Path = Path("digestbot.sqlite3")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryConfig:
+    sentences: int = 3
+    language: str = "english"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    time: str = "08:00"
+    timezone: str = "UTC"
+    max_articles: int = 10
+    # A digest that fell due while the bot was down is still sent if the bot
+    # comes back within this many seconds; later than that it is skipped.
+    missed_grace_seconds: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    seeds: SeedsConfig = field(default_factory=SeedsConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    # The file this was read from, if any (for messages; not a TOML key).
+    source: Path | None = None
+
+
+_SECTIONS: dict[str, type] = {
+    "telegram": TelegramConfig,
+    "seeds": SeedsConfig,
+    "storage": StorageConfig,
+    "summary": SummaryConfig,
+    "digest": DigestConfig,
+}
+
+# The TOML type each key accepts, and how it is checked. Kept explicit rather
+# than derived from annotations so the error messages can say what was expected.
+_KINDS: dict[tuple[str, str], str] = {
+    ("telegram", "token"): "string",
+    ("telegram", "base_url"): "string",
+    ("telegram", "max_messages_per_second"): "positive number",
+    ("telegram", "mode"): "mode",
+    ("telegram", "url"): "string",
+    ("telegram", "listen"): "string",
+    ("telegram", "port"): "port",
+    ("telegram", "secret_token"): "secret token",
+    ("telegram", "admin_ids"): "list of integers",
+    ("seeds", "dir"): "path",
+    ("seeds", "rescan_seconds"): "positive number",
+    ("storage", "path"): "path",
+    ("summary", "sentences"): "positive integer",
+    ("summary", "language"): "string",
+    ("digest", "time"): "HH:MM",
+    ("digest", "timezone"): "timezone",
+    ("digest", "max_articles"): "positive integer",
+    ("digest", "missed_grace_seconds"): "non-negative integer",
+}
+
+# TOML keys whose dataclass attribute has another name.
+_ATTRIBUTES = {("telegram", "url"): "webhook_url"}
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and check the TOML file at ``path``; raise ConfigError naming the bad key."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return config_from_dict(raw, base=path.resolve().parent, env=env, source=path)
+
+
+def config_from_dict(
+    raw: Mapping[str, Any],
+    base: Path,
+    env: Mapping[str, str] | None = None,
+    source: Path | None = None,
+) -> Config:
+    """Build a Config from parsed TOML; relative paths resolve against ``base``."""
+    env = {} if env is None else env
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+            raise ConfigError(f"[{name}]: unknown section (known: {known})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a [{name}] table")
+        cls = _SECTIONS[name]
+        allowed = sorted(k for (s, k) in _KINDS if s == name)
+        values = {}
+        for key, item in value.items():
+            if key not in allowed:
+                raise ConfigError(f"[{name}] {key}: unknown key (known: {', '.join(allowed)})")
+            attribute = _ATTRIBUTES.get((name, key), key)
+            values[attribute] = _check(name, key, item, base)
+        sections[name] = cls(**values)
+
+    config = Config(**sections, source=source)
+    # Defaults that are paths resolve against the config's folder too.
+    config = _resolve_default_paths(config, raw, base)
+    # The environment wins over the file; an empty or blank token is no token.
+    token = (env.get(TOKEN_ENV) or "").strip() or (config.telegram.token or "").strip()
+    config = _replace(config, "telegram", token=token or None)
+    _check_consistency(config)
+    return config
+
+
+def _check(section: str, key: str, value: Any, base: Path) -> Any:
+    kind = _KINDS[(section, key)]
+    where = f"[{section}] {key}"
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"{where}: expected {expected}, got {value!r}")
+
+    # bool is a subclass of int in Python, but `port = true` is surely a mistake.
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_number = is_int or isinstance(value, float)
+    match kind:
+        case "string":
+            if not isinstance(value, str):
+                raise fail("a string")
+            return value
+        case "path":
+            if not isinstance(value, str) or not value:
+                raise fail("a path (string)")
+            p = Path(value).expanduser()
+            return p if p.is_absolute() else base / p
+        case "positive number":
+            if not is_number or value <= 0:
+                raise fail("a positive number")
+            return float(value)
+        case "positive integer":
+            if not is_int or value <= 0:
+                raise fail("a positive integer")
+            return value
+        case "non-negative integer":
+            if not is_int or value < 0:
+                raise fail("a non-negative integer")
+            return value
+        case "secret token":
+            # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and -.
+            if not (
+                isinstance(value, str)
+                and 0 < len(value) <= 256
+                and all(c.isascii() and (c.isalnum() or c in "_-") for c in value)
+            ):
+                raise fail("1-256 characters of A-Z, a-z, 0-9, _ and -")
+            return value
+        case "port":
+            if not is_int or not 0 < value < 65536:
+                raise fail("a port number (1-65535)")
+            return value
+        case "mode":
+            if value not in ("polling", "webhook"):
+                raise fail('"polling" or "webhook"')
+            return value
+        case "list of integers":
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise fail("a list of integer user ids")
+            return tuple(value)
+        case "HH:MM":
+            if not isinstance(value, str) or not _is_hhmm(value):
+                raise fail('a time "HH:MM" (24-hour)')
+            return value
+        case "timezone":
+            if not isinstance(value, str) or not _is_timezone(value):
+                raise fail('an IANA timezone name like "Europe/Berlin"')
+            return value
+    raise AssertionError(f"no check for {kind}")  # pragma: no cover
+
+
+def _is_hhmm(text: str) -> bool:
+    hours, sep, minutes = text.partition(":")
+    return (
+        sep == ":"
+        and len(minutes) == 2
+        and 1 <= len(hours) <= 2
+        and hours.isdigit()
+        and minutes.isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    )
+
+
+def _is_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _replace(config: Config, section: str, **changes: Any) -> Config:
+    return replace(config, **{section: replace(getattr(config, section), **changes)})
+
+
+def _resolve_default_paths(config: Config, raw: Mapping[str, Any], base: Path) -> Config:
+    if "dir" not in raw.get("seeds", {}):
+        config = _replace(config, "seeds", dir=base / config.seeds.dir)
+    if "path" not in raw.get("storage", {}):
+        config = _replace(config, "storage", path=base / config.storage.path)
+    return config
+
+
+def default_config(base: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """The configuration used when there is no file: defaults, paths under ``base``."""
+    return config_from_dict({}, base=(base or Path.cwd()).resolve(), env=env)
+
+
+def _check_consistency(config: Config) -> None:
+    from bot.summarizer import SUPPORTED_LANGUAGES
+
+    if config.summary.language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"[summary] language: unsupported {config.summary.language!r} "
+            f"(supported: {', '.join(SUPPORTED_LANGUAGES)})"
+        )
+    tg = config.telegram
+    if tg.mode == "webhook":
+        for key, attribute in (("url", "webhook_url"), ("secret_token", "secret_token")):
+            if not getattr(tg, attribute):
+                raise ConfigError(f'[telegram] {key}: required when mode = "webhook"')
