@@ -1,0 +1,256 @@
+"""The ``digestbot`` command line: a thin layer over the library.
+
+Each sub-command parses its arguments, calls the same functions the bot uses
+(``articles``, ``summarizer``, ``catalog``, ``digest``, ``telegram``) and
+prints the result. Every error digestbot raises on purpose (``DigestbotError``)
+becomes one line on stderr and exit status 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.errors import ConfigError, DigestbotError
+
+log = logging.getLogger("bot.cli")
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digestbot",
+        description="Turn news articles into short digests, on the command line or in Telegram.",
+        epilog="Run 'digestbot COMMAND --help' for the options and an example of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"digestbot {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    summarize = _command(
+        commands,
+        "summarize",
+        "print the title and summary of article files",
+        "digestbot summarize seeds/000_4ebf0534fdb740ea.txt\n"
+        "  digestbot summarize --sentences 2 --json seeds/*.txt",
+    )
+    summarize.add_argument("files", nargs="+", type=Path, metavar="FILE", help="article files")
+    summarize.add_argument(
+        "--sentences", type=_positive_int, default=3, metavar="N", help="sentences (default 3)"
+    )
+    summarize.add_argument(
+        "--language",
+        default=None,
+        help="language of files that do not name one (default english)",
+    )
+    summarize.add_argument(
+        "--json", action="store_true", help="one JSON object per line: file, title, url, ..."
+    )
+    summarize.set_defaults(handler=_summarize)
+
+    digest = _command(
+        commands,
+        "digest",
+        "print the digest a new subscriber would get now",
+        "digestbot digest --config config.toml",
+    )
+    _config_option(digest)
+    digest.set_defaults(handler=_digest)
+
+    ingest = _command(
+        commands,
+        "ingest",
+        "read the seeds folder into the database and summarize what is new",
+        "digestbot ingest --config config.toml",
+    )
+    _config_option(ingest)
+    ingest.set_defaults(handler=_ingest)
+
+    run = _command(
+        commands,
+        "run",
+        "run the Telegram bot",
+        "TELEGRAM_BOT_TOKEN=123456:ABC... digestbot run --config config.toml",
+    )
+    _config_option(run)
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, default=logging.INFO if args.command == "run" else logging.WARNING)
+    try:
+        return args.handler(args, sys.stdout)
+    except DigestbotError as exc:
+        print(f"digestbot: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _summarize(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.articles import load
+    from bot.summarizer import SUPPORTED_LANGUAGES, summarize
+
+    if args.language is not None and args.language not in SUPPORTED_LANGUAGES:
+        raise DigestbotError(
+            f"unsupported language {args.language!r} (supported: {', '.join(SUPPORTED_LANGUAGES)})"
+        )
+    failed = False
+    first = True
+    for path in args.files:
+        try:
+            article = load(path)
+            if args.language and article.language == "english":
+                article_language = args.language
+            else:
+                article_language = article.language
+            summary = summarize(article.text, args.sentences, article_language)
+        except FileNotFoundError:
+            _error(f"no such file: {path}")
+            failed = True
+            continue
+        except IsADirectoryError:
+            _error(f"is a directory, not an article file: {path}")
+            failed = True
+            continue
+        except (OSError, DigestbotError) as exc:
+            _error(f"{path}: {getattr(exc, 'reason', None) or exc}")
+            failed = True
+            continue
+        if args.json:
+            record = {
+                "file": str(path),
+                "title": article.title,
+                "url": article.url,
+                "date": article.date,
+                "summary": summary,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        if not first:
+            out.write("\n")
+        first = False
+        out.write(article.title + "\n")
+        meta = " · ".join(x for x in (article.date, article.url) if x)
+        if meta:
+            out.write(meta + "\n")
+        for sentence in summary:
+            out.write(f"  {sentence}\n")
+    return 1 if failed else 0
+
+
+def _digest(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.catalog import sync
+    from bot.digest import compose_text
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        sync(store, config, progress=_progress_for(sys.stderr))
+        articles = store.list_articles(0, config.digest.max_articles)
+        text = compose_text([a for a in articles if a.summary])
+    out.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.catalog import sync
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        report = sync(store, config, progress=_progress_for(sys.stderr))
+    out.write(report.describe() + "\n")
+    return 0
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.telegram import run
+
+    return run(_load(args))
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _command(
+    commands: argparse._SubParsersAction, name: str, help: str, example: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"TOML config file (default: ./{DEFAULT_CONFIG} if it exists, else built-in defaults)",
+    )
+
+
+def _load(args: argparse.Namespace):
+    from bot.config import default_config, load_config
+
+    if args.config is not None:
+        return load_config(args.config)
+    if DEFAULT_CONFIG.exists():
+        return load_config(DEFAULT_CONFIG)
+    return default_config()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _error(message: str) -> None:
+    print(f"digestbot: error: {message}", file=sys.stderr)
+
+
+def _progress_for(stream: TextIO):
+    """A progress callback drawing a bar on ``stream`` when it is a terminal."""
+    if not stream.isatty():
+        return None
+    from bot.progress import ProgressBar
+
+    return ProgressBar(stream)
+
+
+def _setup_logging(verbosity: int, default: int) -> None:
+    level = default
+    if verbosity == 1:
+        level = min(default, logging.INFO)
+    elif verbosity >= 2:
+        level = logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+__all__ = ["ConfigError", "build_parser", "main"]
