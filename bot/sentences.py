@@ -1,0 +1,222 @@
+"""Sentences and words: our own splitter, and the sumy tokenizer built on it.
+
+sumy's default ``Tokenizer`` needs NLTK's punkt data, which is not installed and must
+never be downloaded at run time, so digestbot brings its own rule-based splitter:
+
+* Paragraph breaks (a blank line) always end a sentence; a sentence never spans one.
+* Tokenized text, as in CNN/DailyMail (``... the deal . '' another ...``), ends a
+  sentence at a stand-alone ``.``, ``!`` or ``?`` token, plus any closing quote
+  tokens that follow it.
+* Ordinary prose ends a sentence at a word ending in ``.``, ``!`` or ``?`` (closing
+  quotes and brackets may follow) when the next word does not start in lower case and
+  the word is not an abbreviation (``Mr.``, ``Dr.``, ``Gen.``, ``e.g.``), an initial
+  (``S. Korea``, ``R. Sinmun``) or a dotted acronym (``U.S.``) inside a sentence.
+
+Every sentence is returned verbatim: a stripped slice of the input text.
+
+:class:`Tokenizer` exposes the same splitter with sumy's tokenizer interface
+(``language``, ``to_sentences``, ``to_words``), and :func:`build_document` builds sumy's
+document model from text with it, so sumy's summarizers work offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
+__all__ = [
+    "Tokenizer",
+    "build_document",
+    "paragraph_sentences",
+    "split_sentences",
+    "split_words",
+]
+
+# A blank line (possibly holding spaces) separates paragraphs.
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_TOKEN = re.compile(r"\S+")
+_TERMINALS = ".!?…"
+# Stand-alone end-of-sentence tokens in tokenized text: ".", "!", "?", "?!", "!!!", ...
+# (A stand-alone "..." is left to the prose rule: it often trails off mid-sentence.)
+_STANDALONE_END = re.compile(r"\.|[.!?]*[!?][.!?]*")
+_CLOSERS = "\"'”’»)]"
+_OPENERS = "\"'“‘«([`¿¡"
+# Quote tokens that only ever close a quotation (tokenized text writes `` and '').
+_ALWAYS_CLOSING = frozenset({"''", "”", "’", "»", ")", "]"})
+# Quote tokens that may open or close; which one is decided by counting.
+_AMBIGUOUS_QUOTES = frozenset({"'", '"'})
+_ALWAYS_OPENING = frozenset({"``", "“", "‘", "«", "(", "["})
+
+# Abbreviations (lower case, without the final dot) after which a sentence does not
+# end, because a name, number or more of the sentence must follow. Several languages
+# share one list: the entries do not clash.
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms messrs mme mlle dr prof rev hon st ste mt ft sr jr gen col lt maj sgt cpl
+    capt cmdr adm gov sen rep pres supt det insp insp sec amb fr br sra sres srta dra
+    no nos nr vs v fig figs approx ca cf al vol vols pp p ed eds dept univ est ref tel
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri
+    sat sun e.g i.e z.b bzw vgl usw d.h u.a s.o dt evtl ggf inkl max min mio mrd ca
+    env etc av bd
+    """.split()  # noqa: SIM905 -- a word list reads better than a long literal
+)
+# Abbreviations that often end a sentence too: they end one only before a word that
+# typically starts a sentence ("... at 10 p.m. The police said").
+_ENDING_ABBREVIATIONS = frozenset({"etc", "inc", "ltd", "co", "corp", "plc", "llc", "jr"})
+_DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?$")
+_SENTENCE_STARTERS = frozenset(
+    """
+    the a an he she it they we i you his her its their our this that these those there
+    but and so yet in on at for after before when while if as however meanwhile then
+    still now also officials police authorities
+    der die das er sie es wir ich aber und le la les il elle ils nous je mais et el los
+    las ella ellos pero y
+    """.split()  # noqa: SIM905
+)
+
+# Words for sumy: runs of letters, optionally joined by an apostrophe or hyphen.
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+def split_words(sentence: str) -> list[str]:
+    """The words of a sentence: letter runs (``don't``, ``well-known`` stay whole)."""
+    return _WORD.findall(sentence)
+
+
+def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        yield start, match.start()
+        start = match.end()
+    yield start, len(text)
+
+
+def _first_letter(token: str) -> str:
+    for char in token:
+        if char.isalnum():
+            return char
+    return ""
+
+
+def _ends_sentence_in_prose(token: str, next_token: str | None) -> bool:
+    """Whether a word ending in terminal punctuation (e.g. ``said.``) ends a sentence."""
+    if next_token is None:
+        return True
+    first = _first_letter(next_token)
+    if first.islower():
+        return False
+    core = token.rstrip(_CLOSERS)
+    if not core.endswith("."):
+        return True  # "!" or "?" (or "…") before a capitalised word
+    word = core.rstrip(".").lstrip(_OPENERS).lower()
+    if not word:
+        return True
+    if word in _ABBREVIATIONS:
+        return False
+    if len(word.rsplit("/", 1)[-1]) == 1 and word[-1].isalpha():
+        return False  # an initial: "S. Korea", "dpa/R. Sinmun"
+    starts_sentence = next_token.lstrip(_OPENERS).lower() in _SENTENCE_STARTERS
+    if word in _ENDING_ABBREVIATIONS or _DOTTED_ACRONYM.match(word + "."):
+        return starts_sentence
+    return True
+
+
+def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Spans of the sentences in ``text[start:end]`` (one paragraph)."""
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    if not tokens:
+        return
+    # Start of the sentence being read; None once the paragraph is used up.
+    sentence_start: int | None = tokens[0][0]
+    open_quotes = 0  # stand-alone ' or " quotes seen so far in this paragraph
+    i = 0
+    count = len(tokens)
+    while i < count:
+        token = text[tokens[i][0] : tokens[i][1]]
+        if token in _AMBIGUOUS_QUOTES:
+            open_quotes += 1
+        last = token[-1]
+        if last not in _TERMINALS and last not in _CLOSERS:
+            i += 1
+            continue
+        next_token = text[tokens[i + 1][0] : tokens[i + 1][1]] if i + 1 < count else None
+        if _STANDALONE_END.fullmatch(token):
+            # Tokenized text: the sentence takes the closing quotes that follow it.
+            j = i + 1
+            while j < count:
+                quote = text[tokens[j][0] : tokens[j][1]]
+                if quote in _ALWAYS_CLOSING:
+                    j += 1
+                elif quote in _AMBIGUOUS_QUOTES and open_quotes % 2 == 1:
+                    open_quotes += 1
+                    j += 1
+                else:
+                    break
+            yield sentence_start, tokens[j - 1][1]
+            sentence_start = tokens[j][0] if j < count else None
+            i = j
+            continue
+        core = token.rstrip(_CLOSERS)
+        if core and core[-1] in _TERMINALS and _ends_sentence_in_prose(token, next_token):
+            yield sentence_start, tokens[i][1]
+            sentence_start = tokens[i + 1][0] if next_token is not None else None
+        i += 1
+    if sentence_start is not None:
+        # Text after the last boundary (no final punctuation) is a sentence too.
+        yield sentence_start, tokens[-1][1]
+
+
+def paragraph_sentences(text: str) -> list[list[str]]:
+    """The sentences of each non-empty paragraph of ``text``, verbatim, in order."""
+    paragraphs = []
+    for start, end in _paragraph_spans(text):
+        sentences = [text[a:b] for a, b in _sentence_spans(text, start, end)]
+        if sentences:
+            paragraphs.append(sentences)
+    return paragraphs
+
+
+def split_sentences(text: str, language: str = "english") -> list[str]:
+    """Split ``text`` into sentences, each a stripped verbatim slice of it, in order.
+
+    ``language`` is accepted for symmetry with the summarizer; the rules work for the
+    Latin-script languages digestbot supports (abbreviation lists cover several).
+    """
+    return [s for paragraph in paragraph_sentences(text) for s in paragraph]
+
+
+class Tokenizer:
+    """sumy-compatible tokenizer (``language``, ``to_sentences``, ``to_words``).
+
+    A drop-in for ``sumy.nlp.tokenizers.Tokenizer`` that needs no NLTK data, e.g.
+    ``PlaintextParser.from_string(text, Tokenizer("english"))``.
+    """
+
+    def __init__(self, language: str = "english") -> None:
+        self._language = language.lower()
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        return tuple(split_sentences(paragraph, self._language))
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return tuple(split_words(sentence))
+
+
+def build_document(text: str, tokenizer: Tokenizer) -> ObjectDocumentModel:
+    """sumy's document model of ``text``, one sumy ``Paragraph`` per blank-line paragraph.
+
+    Unlike sumy's ``PlaintextParser`` this keeps every sentence verbatim (the parser
+    re-joins lines with spaces and takes upper-case lines for headings).
+    """
+    return ObjectDocumentModel(
+        [
+            Paragraph([Sentence(s, tokenizer) for s in sentences])
+            for sentences in paragraph_sentences(text)
+        ]
+    )
