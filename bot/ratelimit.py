@@ -1,0 +1,305 @@
+"""Rate limiting for everything the bot sends to Telegram.
+
+Telegram's flood limits (Bot FAQ): about 30 messages a second overall (1,000 with paid
+broadcasts), about one message a second in one chat (short bursts are tolerated) and 20 a
+minute in one group. Exceeding them earns a 429 with ``retry_after``.
+
+Two layers live here:
+
+* :class:`Limiter` is pure bookkeeping with an injectable clock, no asyncio and no Telegram.
+  ``reserve(chat_id)`` either grants a send time (and records it) or says how long the chat
+  must wait first. It guarantees:
+
+  - never more than ``max_per_second`` sends in ANY window of ``1 + margin`` seconds (a
+    sliding-window log of the last ``max_per_second`` send times; the small margin absorbs
+    the jitter between the moment we send and the moment Telegram counts the request);
+  - sends are paced evenly (``burst`` at once at most, then one every
+    ``(1 + margin) / max_per_second`` s), so they do not arrive at the server in clumps;
+  - per chat: a token bucket of ``chat_per_second`` with ``chat_burst`` at once (groups,
+    i.e. negative chat ids, additionally ``group_per_minute``);
+  - ``penalize(chat_id, retry_after)`` after a 429 blocks that chat for ``retry_after`` and
+    pauses everyone for at most ``global_pause`` seconds: a 429 can mean the global limit
+    (then one window of silence clears it) or a per-chat flood (then unrelated chats must
+    not wait its whole ``retry_after``).
+
+* :class:`TelegramRateLimiter` plugs the limiter into python-telegram-bot as a
+  ``BaseRateLimiter``: every request that names a ``chat_id`` (replies, digests, edits) waits
+  for its slot; a 429 is honoured by waiting and retrying up to ``max_retries`` times, then
+  re-raised. Requests without a chat (getMe, setMyCommands, answerCallbackQuery) are not
+  throttled. PTB never routes getUpdates through a rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+# PTB 22 warns (PTBDeprecationWarning) whenever a RetryAfter is built unless this opt-in is
+# set; under `-W error` that warning would replace the 429 itself. We only read the exact
+# timedelta (`_retry_after`), so the opt-in changes nothing else for us.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Answer of :meth:`Limiter.reserve`.
+
+    ``granted``: the send is booked for time ``at`` (the caller sleeps until then and sends).
+    Not granted: the chat is over its own limit; ask again at ``at``.
+    """
+
+    granted: bool
+    at: float
+
+
+class _Bucket:
+    """GCRA token bucket: ``rate`` per second, ``burst`` at once. ``tat`` = theoretical
+    arrival time; a send at ``t`` conforms when ``t >= tat - (burst - 1) * interval``."""
+
+    __slots__ = ("burst", "interval", "tat")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.burst = max(1, burst)
+        self.tat = float("-inf")
+
+    def earliest(self, now: float) -> float:
+        at = self.tat - (self.burst - 1) * self.interval
+        # Tolerate float rounding of the repeated additions in `record`.
+        return now if at <= now + 1e-9 else at
+
+    def record(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
+
+    def block_until(self, until: float) -> None:
+        # Earliest conforming time becomes `until`, with no burst credit left.
+        self.tat = max(self.tat, until + (self.burst - 1) * self.interval)
+
+    def idle(self, now: float) -> bool:
+        """True when the bucket is full again: forgetting it changes nothing."""
+        return self.tat <= now
+
+
+class _Window:
+    """Sliding-window log: at most ``limit`` events in any ``period`` seconds."""
+
+    __slots__ = ("log", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.log: deque[float] = deque(maxlen=max(1, limit))
+        self.period = period
+
+    def earliest(self, now: float) -> float:
+        if len(self.log) < (self.log.maxlen or 1):
+            return now
+        return max(now, self.log[0] + self.period)
+
+    def record(self, at: float) -> None:
+        self.log.append(at)
+
+    def block_until(self, until: float) -> None:
+        self.log.extend([until - self.period] * (self.log.maxlen or 1))
+
+    def idle(self, now: float) -> bool:
+        return not self.log or self.log[-1] + self.period <= now
+
+
+class Limiter:
+    """Pure sliding-window + per-chat limiter (see module docstring). Not thread-safe; meant
+    for one event loop, where each ``reserve`` call is atomic."""
+
+    def __init__(
+        self,
+        max_per_second: float = 30.0,
+        *,
+        chat_per_second: float = 1.0,
+        chat_burst: int = 3,
+        group_per_minute: float = 20.0,
+        burst: int | None = None,
+        margin: float = 0.02,
+        global_pause: float = 1.0,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if max_per_second <= 0:
+            raise ValueError("max_per_second must be positive")
+        self.window = 1.0 + margin
+        self.limit = max(1, int(max_per_second))
+        # Pace at `limit` per `window`; a small burst keeps latency low when idle.
+        self.burst = burst if burst is not None else max(1, self.limit // 10)
+        self.chat_per_second = chat_per_second
+        self.chat_burst = chat_burst
+        self.group_per_minute = group_per_minute
+        self.global_pause = global_pause
+        self.clock = clock
+        self._log: deque[float] = deque(maxlen=self.limit)
+        self._pace = _Bucket(self.limit / self.window, self.burst)
+        self._chats: dict[int | str, tuple[_Bucket | _Window, ...]] = {}
+        self._blocked_until = float("-inf")
+        self._reservations = 0
+
+    # -- per chat -------------------------------------------------------------------------
+    def _buckets(self, chat_id: int | str) -> tuple[_Bucket | _Window, ...]:
+        buckets = self._chats.get(chat_id)
+        if buckets is None:
+            buckets = (_Bucket(self.chat_per_second, self.chat_burst),)
+            if _is_group(chat_id):
+                # At most 20 in any minute (a token bucket would allow 2 x 20 in one minute).
+                buckets += (_Window(int(self.group_per_minute), 60.0),)
+            self._chats[chat_id] = buckets
+        return buckets
+
+    def _forget_idle_chats(self, now: float) -> None:
+        # Keeps memory flat with 100,000 chats: a full bucket carries no information.
+        idle = [c for c, bs in self._chats.items() if all(b.idle(now) for b in bs)]
+        for chat_id in idle:
+            del self._chats[chat_id]
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def blocked_until(self) -> float:
+        """Global pause after a 429 (clock time); sends booked before it must re-book."""
+        return self._blocked_until
+
+    def reserve(self, chat_id: int | str | None, now: float | None = None) -> Grant:
+        """Book a send for ``chat_id`` (``None``: only the global limit applies)."""
+        now = self.clock() if now is None else now
+        buckets: tuple[_Bucket | _Window, ...] = ()
+        if chat_id is not None:
+            buckets = self._buckets(chat_id)
+            chat_at = max(b.earliest(now) for b in buckets)
+            if chat_at > now:
+                return Grant(False, chat_at)
+        at = max(now, self._blocked_until, self._pace.earliest(now))
+        if len(self._log) == self.limit:
+            # The send `limit` places back must have left the window.
+            at = max(at, self._log[0] + self.window)
+        # `at` never decreases between calls, so the log stays sorted.
+        self._log.append(at)
+        self._pace.record(at)
+        for bucket in buckets:
+            bucket.record(at)
+        self._reservations += 1
+        if self._reservations % 4096 == 0:
+            self._forget_idle_chats(now)
+        return Grant(True, at)
+
+    def penalize(self, chat_id: int | str | None, retry_after: float, now: float | None = None):
+        """A 429 said: wait ``retry_after`` seconds. Block the chat that long, everyone else
+        for at most ``global_pause`` seconds."""
+        now = self.clock() if now is None else now
+        if chat_id is not None:
+            for bucket in self._buckets(chat_id):
+                bucket.block_until(now + retry_after)
+        self._blocked_until = max(self._blocked_until, now + min(retry_after, self.global_pause))
+
+
+def _is_group(chat_id: int | str) -> bool:
+    # Groups and channels have negative ids; "@channelname" strings are channels too.
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+def _chat_key(data: dict[str, Any]) -> int | str | None:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):
+        return str(chat_id)
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """python-telegram-bot rate limiter backed by :class:`Limiter`.
+
+    ``rate_limit_args`` (optional int) overrides ``max_retries`` for one call.
+    """
+
+    def __init__(
+        self,
+        limiter: Limiter | None = None,
+        *,
+        max_retries: int = 5,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+    ) -> None:
+        self.limiter = limiter if limiter is not None else Limiter()
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self.retry_after_count = 0
+
+    @classmethod
+    def from_config(cls, max_messages_per_second: float, **kwargs: Any) -> TelegramRateLimiter:
+        return cls(Limiter(max_messages_per_second), **kwargs)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def acquire(self, chat_id: int | str | None) -> None:
+        """Wait until a send to ``chat_id`` is allowed (and book it)."""
+        limiter = self.limiter
+        while True:
+            grant = limiter.reserve(chat_id)
+            delay = grant.at - limiter.clock()
+            if delay > 0:
+                await self._sleep(delay)
+            if not grant.granted:
+                continue
+            if limiter.blocked_until > grant.at:
+                # A 429 arrived while we slept: this booking predates it, book again.
+                continue
+            return
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Throttle, call, and honour 429s (see class docstring)."""
+        max_retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        chat_id = _chat_key(data)
+        attempt = 0
+        while True:
+            if chat_id is not None:
+                await self.acquire(chat_id)
+            else:
+                # Unthrottled, but a global pause after a 429 applies to everyone.
+                pause = self.limiter.blocked_until - self.limiter.clock()
+                if pause > 0:
+                    await self._sleep(pause)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.retry_after_count += 1
+                # `exc.retry_after` warns (deprecated int form); the timedelta is exact.
+                wait = exc._retry_after.total_seconds()
+                self.limiter.penalize(chat_id, wait)
+                if attempt >= max_retries:
+                    raise
+                attempt += 1
+                log.info(
+                    "%s to chat %s: flood control, retrying in %.1f s (attempt %d of %d)",
+                    endpoint,
+                    chat_id,
+                    wait,
+                    attempt,
+                    max_retries,
+                )

@@ -1,0 +1,214 @@
+"""Tests for bot.ratelimit: the pure limiter with a fake clock, and the PTB wrapper."""
+
+import bisect
+import itertools
+import random
+
+import pytest
+from telegram.error import BadRequest, RetryAfter
+
+from bot.ratelimit import Limiter, TelegramRateLimiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+def max_in_any_window(times: list[float], window: float = 1.0) -> int:
+    """Largest number of events inside any closed interval [t, t + window]."""
+    times = sorted(times)
+    return max(bisect.bisect_right(times, t + window) - i for i, t in enumerate(times))
+
+
+def drain(limiter: Limiter, clock: FakeClock, chats: list[int]) -> dict[int, list[float]]:
+    """Send one message per entry of `chats`, in order, as a single-threaded sender would:
+    ask, and when the chat must wait, come back to it later."""
+    sent: dict[int, list[float]] = {}
+    pending = list(chats)
+    retry: list[tuple[float, int]] = []
+    while pending or retry:
+        retry.sort()
+        if retry and (not pending or retry[0][0] <= clock.now):
+            at, chat = retry.pop(0)
+            clock.now = max(clock.now, at)
+        else:
+            chat = pending.pop(0)
+        grant = limiter.reserve(chat)
+        if grant.granted:
+            clock.now = max(clock.now, grant.at)
+            sent.setdefault(chat, []).append(grant.at)
+        else:
+            retry.append((grant.at, chat))
+    return sent
+
+
+def test_never_more_than_the_cap_in_any_sliding_second():
+    clock = FakeClock()
+    limiter = Limiter(30, clock=clock)
+    sent = drain(limiter, clock, list(range(3000)))
+    times = [t for ts in sent.values() for t in ts]
+    assert len(times) == 3000
+    assert max_in_any_window(times) <= 30
+    rate = (len(times) - 1) / (max(times) - min(times))
+    assert rate >= 0.95 * 30
+
+
+def test_cap_holds_with_bursts_and_idle_gaps():
+    clock = FakeClock()
+    limiter = Limiter(30, burst=30, margin=0.0, clock=clock)
+    times = []
+    rng = random.Random(5)
+    for _ in range(2000):
+        clock.now += rng.choice([0.0, 0.0, 0.001, 0.2, 1.5])
+        grant = limiter.reserve(None)
+        clock.now = max(clock.now, grant.at)
+        times.append(grant.at)
+    # AIORateLimiter would allow 60 here (30 at once, then 30 more within the second).
+    assert max_in_any_window(times) <= 30
+
+
+def test_the_first_sends_go_out_at_once_up_to_the_burst():
+    clock = FakeClock()
+    limiter = Limiter(1000, burst=500, clock=clock)
+    grants = [limiter.reserve(chat) for chat in range(500)]
+    assert all(g.granted and g.at == clock.now for g in grants)
+    assert limiter.reserve(500).at > clock.now
+
+
+def test_one_chat_gets_a_short_burst_then_one_a_second():
+    clock = FakeClock()
+    limiter = Limiter(30, chat_burst=3, clock=clock)
+    sent = drain(limiter, clock, [7] * 10)[7]
+    assert len(sent) == 10
+    assert sent[2] - sent[0] < 0.5  # the burst of three goes out promptly
+    gaps = [b - a for a, b in itertools.pairwise(sent[2:])]
+    assert all(gap >= 1.0 - 1e-9 for gap in gaps)
+    assert max_in_any_window(sent, 0.999) <= 3
+
+
+def test_a_busy_chat_does_not_slow_the_others():
+    clock = FakeClock()
+    limiter = Limiter(30, clock=clock)
+    chats = [1] * 20 + list(range(100, 160))
+    sent = drain(limiter, clock, chats)
+    others_done = max(max(ts) for chat, ts in sent.items() if chat != 1)
+    start = min(sent[1])
+    # 60 other chats at 30/s take about two seconds, not the twenty chat 1 needs.
+    assert others_done - start < 2.5
+    assert max(sent[1]) - start >= 17
+
+
+def test_groups_get_twenty_a_minute():
+    clock = FakeClock()
+    limiter = Limiter(30, chat_per_second=100, chat_burst=100, clock=clock)
+    sent = drain(limiter, clock, [-100123] * 25)[-100123]
+    assert max_in_any_window(sent, 59.99) <= 20
+    assert sent[20] - sent[0] >= 60 - 1e-6
+
+
+def test_a_429_blocks_its_chat_for_retry_after_and_others_briefly():
+    clock = FakeClock()
+    limiter = Limiter(30, clock=clock)
+    t0 = clock.now
+    limiter.penalize(5, retry_after=10, now=t0)
+    blocked = limiter.reserve(5)
+    assert not blocked.granted and blocked.at == pytest.approx(t0 + 10)
+    other = limiter.reserve(6)
+    assert other.granted and other.at == pytest.approx(t0 + 1.0)  # global pause is capped
+
+
+def test_idle_chats_are_forgotten():
+    clock = FakeClock()
+    limiter = Limiter(1000, burst=1000, clock=clock)
+    for chat in range(5000):
+        clock.now = max(clock.now, limiter.reserve(chat).at)
+    clock.now += 10
+    for chat in range(5000, 9000):
+        clock.now = max(clock.now, limiter.reserve(chat).at)
+    assert len(limiter._chats) < 5000
+
+
+@pytest.mark.parametrize("bad", [0, -5])
+def test_a_non_positive_cap_is_refused(bad):
+    with pytest.raises(ValueError):
+        Limiter(bad)
+
+
+async def test_wrapper_retries_after_a_429_and_returns_the_result():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(30, clock=clock), max_retries=2, sleep=clock.sleep)
+    calls: list[float] = []
+
+    async def callback(text: str) -> dict:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            raise RetryAfter(3)
+        return {"text": text}
+
+    result = await limiter.process_request(
+        callback, ("hi",), {}, "sendMessage", {"chat_id": 42, "text": "hi"}, None
+    )
+    assert result == {"text": "hi"}
+    assert len(calls) == 2
+    assert calls[1] - calls[0] >= 3
+    assert limiter.retry_after_count == 1
+
+
+async def test_wrapper_gives_up_after_max_retries():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(30, clock=clock), max_retries=1, sleep=clock.sleep)
+    calls = 0
+
+    async def callback() -> dict:
+        nonlocal calls
+        calls += 1
+        raise RetryAfter(2)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert calls == 2
+
+
+async def test_wrapper_does_not_handle_other_errors():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(30, clock=clock), sleep=clock.sleep)
+
+    async def callback() -> dict:
+        raise BadRequest("Chat not found")
+
+    with pytest.raises(BadRequest):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
+
+
+async def test_wrapper_paces_one_chat_at_one_a_second():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(30, chat_burst=1, clock=clock), sleep=clock.sleep)
+    stamps: list[float] = []
+
+    async def callback() -> bool:
+        stamps.append(clock.now)
+        return True
+
+    for _ in range(4):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": "9"}, None)
+    assert [b - a for a, b in itertools.pairwise(stamps)] == pytest.approx([1, 1, 1])
+
+
+async def test_requests_without_a_chat_are_not_throttled():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(1, clock=clock), sleep=clock.sleep)
+
+    async def callback() -> bool:
+        return True
+
+    start = clock.now
+    for _ in range(10):
+        await limiter.process_request(callback, (), {}, "getMe", {}, None)
+    assert clock.now == start
