@@ -1,0 +1,783 @@
+"""The SQLite store: chats, articles with their summaries, deliveries and the outbox.
+
+SQLite is digestbot's source of truth; everything the bot knows survives a restart
+here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
+
+* **chats** -- every chat the bot has talked to: its timezone (``None`` means the
+  config default), its digest time ``"HH:MM"`` (``None`` means not subscribed), whether
+  it is active (Telegram said it blocked the bot → inactive, with the reason) and
+  ``last_digest_key``, the local date of the last scheduled digest queued for it, so a
+  digest is never queued twice for the same day.
+* **articles** -- one row per seed file (``source`` is unique). ``number`` is the
+  user-facing N of ``/article N``: assigned once, kept when the file is edited, never
+  reused. A changed ``content_hash`` clears the summary so it is computed again.
+  A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
+  so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
+* **deliveries** -- which article reached which chat; a digest holds only articles
+  the chat has not received yet.
+* **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
+  setting ``last_digest_key`` is one transaction; sending a message, deleting it from
+  the outbox and recording its deliveries is another. A crash between "Telegram
+  accepted the message" and :meth:`Store.mark_sent` therefore repeats at most that
+  one message, and nothing is ever lost.
+
+Threading: one connection opened with ``check_same_thread=False`` and guarded by a
+lock. The bot calls the store from the event loop (tiny queries) and from
+``asyncio.to_thread`` workers; every method takes the lock for one short transaction,
+so calls never interleave. A connection per thread would allow parallel readers in
+WAL mode, but it cannot share a ``":memory:"`` database and the queries here are
+sub-millisecond, so one serialized connection is simpler and fast enough.
+
+Schema changes are versioned: :data:`MIGRATIONS` is an append-only list of SQL
+steps and ``PRAGMA user_version`` records how many have run. Opening an older
+database applies the missing steps, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import DigestbotError
+
+if TYPE_CHECKING:
+    from bot.articles import Article
+
+__all__ = [
+    "MIGRATIONS",
+    "ArticleRecord",
+    "Chat",
+    "OutboxItem",
+    "Store",
+    "StoreError",
+]
+
+
+class StoreError(DigestbotError):
+    """The database cannot be used (e.g. it was written by a newer digestbot)."""
+
+
+# Append-only: never edit a step that has shipped; add a new one instead.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: issue 3 -- chats, articles with summaries, deliveries.
+    """
+    CREATE TABLE chats (
+        chat_id            INTEGER PRIMARY KEY,
+        timezone           TEXT,
+        digest_time        TEXT,
+        active             INTEGER NOT NULL DEFAULT 1,
+        deactivated_reason TEXT,
+        last_digest_key    TEXT,
+        created_at         TEXT NOT NULL,
+        updated_at         TEXT NOT NULL
+    );
+    CREATE INDEX chats_subscribed ON chats (digest_time, timezone)
+        WHERE active = 1 AND digest_time IS NOT NULL;
+
+    -- AUTOINCREMENT so that a number, once shown to users, is never reused.
+    CREATE TABLE articles (
+        number       INTEGER PRIMARY KEY AUTOINCREMENT,
+        source       TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        date         TEXT,
+        url          TEXT,
+        language     TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        summary      TEXT,
+        added_at     TEXT NOT NULL,
+        retired_at   TEXT
+    );
+    CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+
+    CREATE TABLE deliveries (
+        chat_id      INTEGER NOT NULL,
+        number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+        delivered_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, number)
+    ) WITHOUT ROWID;
+    """,
+    # 2: issue 5 -- the outbox of scheduled digest messages.
+    """
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id         INTEGER NOT NULL,
+        run_key         TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        article_numbers TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL
+    );
+    CREATE INDEX outbox_chat ON outbox (chat_id, id);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat as stored. ``timezone`` None: the config default; ``digest_time`` None: not
+    subscribed; ``last_digest_key``: the local date of the last scheduled digest queued."""
+
+    chat_id: int
+    timezone: str | None
+    digest_time: str | None
+    active: bool
+    deactivated_reason: str | None
+    last_digest_key: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def subscribed(self) -> bool:
+        """True when this chat gets scheduled digests: active and with a time."""
+        return self.active and self.digest_time is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """An article as stored; ``summary`` is None until it has been computed.
+
+    Has the attributes ``bot.digest`` reads (number, title, url, date, summary), so a
+    record can be passed to the digest formatters directly.
+    """
+
+    number: int
+    source: str
+    content_hash: str
+    title: str
+    date: str | None
+    url: str | None
+    language: str
+    text: str
+    summary: tuple[str, ...] | None
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One queued message: send ``text`` (HTML) to ``chat_id``; on success the chat has
+    received ``article_numbers``. ``attempts`` counts earlier failed tries."""
+
+    id: int
+    chat_id: int
+    run_key: str
+    text: str
+    article_numbers: tuple[int, ...]
+    attempts: int
+    next_attempt_at: float
+
+
+_CHAT_COLUMNS = (
+    "chat_id, timezone, digest_time, active, deactivated_reason, last_digest_key,"
+    " created_at, updated_at"
+)
+_ARTICLE_COLUMNS = (
+    "number, source, content_hash, title, date, url, language, text, summary, added_at"
+)
+_NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
+
+
+def _epoch(moment: datetime | float) -> float:
+    """Seconds since the epoch for an aware datetime or a number already in seconds."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (e.g. in UTC)")
+        return moment.timestamp()
+    return float(moment)
+
+
+class Store:
+    """The database. ``Store(path)``; ``":memory:"`` for a throw-away one.
+
+    Use as a context manager or call :meth:`close`. ``clock`` (seconds since the
+    epoch) is injectable so tests can control ``created_at``/``added_at``.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; _transaction() says BEGIN itself.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.create_function("casefold", 1, _casefold, deterministic=True)
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                # In WAL mode NORMAL survives a crash of the process (kill -9) with every
+                # committed transaction intact; only a power loss may drop the last ones.
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"database {self.path} has schema version {version}, but this digestbot "
+                f"knows only up to {len(MIGRATIONS)}: upgrade digestbot"
+            )
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            # One script = one transaction: a step is applied completely or not at all.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\n"
+                f"PRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    class _Transaction:
+        def __init__(self, store: Store) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._lock.acquire()
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.store._lock.release()
+                raise
+            return self.store._db
+
+        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+            try:
+                if exc_type is None:
+                    self.store._db.execute("COMMIT")
+                else:
+                    self.store._db.execute("ROLLBACK")
+            finally:
+                self.store._lock.release()
+
+    def _transaction(self) -> Store._Transaction:
+        """A write transaction under the lock: committed on success, rolled back on error."""
+        return Store._Transaction(self)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _now_text(self) -> str:
+        return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="microseconds")
+
+    # -- chats ---------------------------------------------------------------
+
+    def _ensure_chat(self, db: sqlite3.Connection, chat_id: int) -> None:
+        now = self._now_text()
+        db.execute(
+            "INSERT OR IGNORE INTO chats (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (chat_id, now, now),
+        )
+
+    def _get_chat(self, db: sqlite3.Connection, chat_id: int) -> Chat | None:
+        row = db.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE chat_id = ?", (chat_id,))
+        found = row.fetchone()
+        return _chat(found) if found else None
+
+    def get_chat(self, chat_id: int) -> Chat | None:
+        """The chat, or None if the bot has never stored it."""
+        with self._lock:
+            return self._get_chat(self._db, chat_id)
+
+    def ensure_chat(self, chat_id: int) -> Chat:
+        """The chat, created (active, unsubscribed) if new. Changes nothing otherwise."""
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def subscribe(self, chat_id: int, digest_time: str, timezone: str | None = None) -> Chat:
+        """Subscribe at ``digest_time`` ("HH:MM"); also reactivates the chat.
+
+        ``timezone`` None keeps the chat's timezone (or the config default). The caller
+        validates its input (``bot.schedule.parse_time``/``valid_timezone``); invalid
+        values raise ValueError here as a last guard.
+        """
+        digest_time = _normal_time(digest_time)
+        if timezone is not None:
+            _check_timezone(timezone)
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            db.execute(
+                "UPDATE chats SET digest_time = ?, timezone = COALESCE(?, timezone), active = 1,"
+                " deactivated_reason = NULL, updated_at = ? WHERE chat_id = ?",
+                (digest_time, timezone, self._now_text(), chat_id),
+            )
+            return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def unsubscribe(self, chat_id: int) -> bool:
+        """Stop scheduled digests; True if the chat was subscribed. Pending outbox items
+        stay: they were due before the chat unsubscribed."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE chats SET digest_time = NULL, updated_at = ?"
+                " WHERE chat_id = ? AND digest_time IS NOT NULL",
+                (self._now_text(), chat_id),
+            )
+            return cursor.rowcount > 0
+
+    def set_timezone(self, chat_id: int, timezone: str | None) -> Chat:
+        """Set the chat's IANA timezone (None: back to the config default)."""
+        if timezone is not None:
+            _check_timezone(timezone)
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            db.execute(
+                "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ?",
+                (timezone, self._now_text(), chat_id),
+            )
+            return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def deactivate(self, chat_id: int, reason: str) -> int:
+        """Mark the chat inactive (blocked, deactivated, kicked, not found) and drop its
+        pending outbox items; returns how many items were dropped. The subscription time
+        is kept, so reactivating resumes the same schedule."""
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            db.execute(
+                "UPDATE chats SET active = 0, deactivated_reason = ?, updated_at = ?"
+                " WHERE chat_id = ?",
+                (reason, self._now_text(), chat_id),
+            )
+            return db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,)).rowcount
+
+    def reactivate(self, chat_id: int) -> Chat:
+        """Mark the chat active again (it wrote to the bot); creates it if new."""
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            db.execute(
+                "UPDATE chats SET active = 1, deactivated_reason = NULL, updated_at = ?"
+                " WHERE chat_id = ? AND active = 0",
+                (self._now_text(), chat_id),
+            )
+            return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def subscribers(self) -> list[Chat]:
+        """Every active chat with a digest time, by chat id (see iter_subscribers)."""
+        return list(self.iter_subscribers())
+
+    def iter_subscribers(self, batch_size: int = 1000) -> Iterator[Chat]:
+        """Active subscribed chats by chat id, read in batches of ``batch_size``.
+
+        The lock is held per batch only, so other calls run between batches; a chat
+        changed meanwhile is seen in its new state if its batch has not been read yet.
+        """
+        after: int | None = None
+        while True:
+            page = self.subscribers_page(after, batch_size)
+            yield from page
+            if len(page) < batch_size:
+                return
+            after = page[-1].chat_id
+
+    def subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
+        """Up to ``limit`` active subscribed chats with chat_id > ``after_chat_id``."""
+        rows = self._query(
+            f"SELECT {_CHAT_COLUMNS} FROM chats"
+            " WHERE active = 1 AND digest_time IS NOT NULL AND chat_id > ?"
+            " ORDER BY chat_id LIMIT ?",
+            (after_chat_id if after_chat_id is not None else -(2**63), limit),
+        )
+        return [_chat(row) for row in rows]
+
+    def subscribers_at(self, digest_time: str, timezone: str | None) -> list[Chat]:
+        """Active chats subscribed at ``digest_time`` in ``timezone`` (None: the chats
+        that use the config default), by chat id."""
+        rows = self._query(
+            f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1 AND digest_time = ?"
+            " AND timezone IS ? ORDER BY chat_id",
+            (digest_time, timezone),
+        )
+        return [_chat(row) for row in rows]
+
+    def count_subscribers(self) -> int:
+        return self._query(
+            "SELECT count(*) FROM chats WHERE active = 1 AND digest_time IS NOT NULL"
+        )[0][0]
+
+    # -- articles ------------------------------------------------------------
+
+    def upsert_article(self, article: Article) -> tuple[int, bool]:
+        """Store an article read from a seed file; returns (number, changed).
+
+        New source: a new number, changed=True. Same source, new content hash: the row
+        is updated, its summary cleared, changed=True. Same hash: nothing changes
+        (changed=False), except that a retired article comes back (changed=True).
+        """
+        with self._transaction() as db:
+            return self._upsert_article(db, article)
+
+    def upsert_articles(self, articles: Iterable[Article]) -> list[tuple[int, bool]]:
+        """upsert_article for many articles in one transaction (fast bulk ingest)."""
+        with self._transaction() as db:
+            return [self._upsert_article(db, article) for article in articles]
+
+    def _upsert_article(self, db: sqlite3.Connection, article: Article) -> tuple[int, bool]:
+        content_hash = article.content_hash
+        row = db.execute(
+            "SELECT number, content_hash, retired_at FROM articles WHERE source = ?",
+            (article.source,),
+        ).fetchone()
+        fields = (
+            content_hash,
+            article.title,
+            article.date,
+            article.url,
+            article.language,
+            article.text,
+        )
+        if row is None:
+            cursor = db.execute(
+                "INSERT INTO articles (content_hash, title, date, url, language, text,"
+                " source, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*fields, article.source, self._now_text()),
+            )
+            return int(cursor.lastrowid or 0), True
+        number = row["number"]
+        if row["content_hash"] != content_hash:
+            db.execute(
+                "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
+                " language = ?, text = ?, summary = NULL, retired_at = NULL WHERE number = ?",
+                (*fields, number),
+            )
+            return number, True
+        if row["retired_at"] is not None:
+            db.execute("UPDATE articles SET retired_at = NULL WHERE number = ?", (number,))
+            return number, True
+        return number, False
+
+    def retire_missing(self, present_sources: Iterable[str]) -> list[int]:
+        """Retire every article whose source is not in ``present_sources`` (the seed
+        files found by the latest scan); returns their numbers. Retired articles are
+        hidden everywhere but keep their number and summary in case the file returns."""
+        present = set(present_sources)
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT number, source FROM articles WHERE retired_at IS NULL"
+            ).fetchall()
+            gone = [row["number"] for row in rows if row["source"] not in present]
+            now = self._now_text()
+            db.executemany(
+                "UPDATE articles SET retired_at = ? WHERE number = ?",
+                [(now, number) for number in gone],
+            )
+            return gone
+
+    def set_summary(self, number: int, sentences: Sequence[str]) -> None:
+        """Store the summary (a list of sentences) of article ``number``."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE articles SET summary = ? WHERE number = ?",
+                (json.dumps(list(sentences), ensure_ascii=False), number),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(f"no article number {number}")
+
+    def articles_without_summary(self, limit: int | None = None) -> list[ArticleRecord]:
+        """Visible articles whose summary is still to be computed, oldest number first."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+            " WHERE summary IS NULL AND retired_at IS NULL ORDER BY number LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [_article(row) for row in rows]
+
+    def get_article(self, number: int) -> ArticleRecord | None:
+        """Article ``number``, or None if there is none (or it was retired)."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
+            (number,),
+        )
+        return _article(rows[0]) if rows else None
+
+    def get_article_by_source(self, source: str) -> ArticleRecord | None:
+        """The visible article read from ``source``, or None."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE source = ? AND retired_at IS NULL",
+            (source,),
+        )
+        return _article(rows[0]) if rows else None
+
+    def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleRecord]:
+        """Visible articles newest first: by date (undated last), then added_at, then
+        number, all descending."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            f" ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [_article(row) for row in rows]
+
+    def count_articles(self) -> int:
+        return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]
+
+    def search_articles(
+        self, words: Iterable[str], limit: int | None = None
+    ) -> list[ArticleRecord]:
+        """Visible articles whose title contains every word (case-insensitive, Unicode
+        casefold, substring match), newest first. No words: no articles."""
+        needles = [_casefold(word) for word in words if word.strip()]
+        if not needles:
+            return []
+        condition = " AND ".join("instr(casefold(title), ?) > 0" for _ in needles)
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {condition}"
+            f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (*needles, -1 if limit is None else limit),
+        )
+        return [_article(row) for row in rows]
+
+    # -- deliveries ----------------------------------------------------------
+
+    def unseen_articles(self, chat_id: int, limit: int) -> list[ArticleRecord]:
+        """Summarized visible articles not yet delivered to the chat, newest first."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a"
+            " WHERE summary IS NOT NULL AND retired_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
+            f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (chat_id, limit),
+        )
+        return [_article(row) for row in rows]
+
+    def count_unseen(self, chat_id: int) -> int:
+        """How many summarized visible articles the chat has not received."""
+        return self._query(
+            "SELECT count(*) FROM articles a"
+            " WHERE summary IS NOT NULL AND retired_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)",
+            (chat_id,),
+        )[0][0]
+
+    def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
+        """Record that the chat received these articles (e.g. an on-demand /digest was
+        sent). Already recorded pairs and unknown numbers are ignored."""
+        with self._transaction() as db:
+            self._record_deliveries(db, chat_id, numbers)
+
+    def _record_deliveries(
+        self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int]
+    ) -> None:
+        now = self._now_text()
+        db.executemany(
+            "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
+            " SELECT ?, number, ? FROM articles WHERE number = ?",
+            [(chat_id, now, number) for number in numbers],
+        )
+
+    def delivered(self, chat_id: int) -> set[int]:
+        """The article numbers the chat has received."""
+        rows = self._query("SELECT number FROM deliveries WHERE chat_id = ?", (chat_id,))
+        return {row[0] for row in rows}
+
+    # -- outbox --------------------------------------------------------------
+
+    def queue_digest(
+        self,
+        chat_id: int,
+        run_key: str,
+        messages: Sequence[tuple[str, Sequence[int]]],
+        now: datetime | float | None = None,
+    ) -> bool:
+        """Queue one scheduled digest for the chat, atomically, at most once per run_key.
+
+        ``messages`` are (HTML text, article numbers it carries), in sending order
+        (``bot.digest.digest_messages`` makes them). In one transaction: if the chat
+        exists, is active, and its last_digest_key is not ``run_key``, the messages are
+        queued (due at ``now``, default the store's clock) and last_digest_key is set
+        to ``run_key``. Returns True then. An empty ``messages`` ("nothing new") still
+        records the run, so a later catch-up does not send it. Otherwise returns False
+        and changes nothing: the digest was already queued, or the chat is unknown or
+        inactive.
+        """
+        due = self._clock() if now is None else _epoch(now)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
+                (run_key, self._now_text(), chat_id, run_key),
+            )
+            if cursor.rowcount == 0:
+                return False
+            created = self._now_text()
+            db.executemany(
+                "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (chat_id, run_key, text, json.dumps([int(n) for n in numbers]), due, created)
+                    for text, numbers in messages
+                ],
+            )
+            return True
+
+    def due_outbox(
+        self,
+        now: datetime | float,
+        limit: int = 100,
+        *,
+        lease_seconds: float | None = None,
+    ) -> list[OutboxItem]:
+        """Items ready to send, in id (queue) order, at most ``limit``.
+
+        Only the OLDEST pending item of each chat is ever returned, and only when it is
+        due (next_attempt_at <= now): a chat's messages go out one at a time, in order,
+        and a message waiting for a retry holds back the rest of its digest.
+
+        Without ``lease_seconds`` this only reads: the sender must remember what it has
+        in flight and not send it again. With ``lease_seconds`` the returned items are
+        claimed in the same transaction (next_attempt_at moves to now + lease), so a
+        second call does not return them; if the sender dies, they come back due when
+        the lease runs out.
+        """
+        moment = _epoch(now)
+        sql = (
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE next_attempt_at <= ? AND NOT EXISTS"
+            " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
+            " ORDER BY id LIMIT ?"
+        )
+        if lease_seconds is None:
+            return [_outbox_item(row) for row in self._query(sql, (moment, limit))]
+        with self._transaction() as db:
+            items = [_outbox_item(row) for row in db.execute(sql, (moment, limit))]
+            db.executemany(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
+                [(moment + lease_seconds, item.id) for item in items],
+            )
+            return items
+
+    def next_outbox_due(self) -> float | None:
+        """When the earliest pending item is due (seconds since the epoch), or None if
+        the outbox is empty; lets the sender sleep until then."""
+        return self._query("SELECT min(next_attempt_at) FROM outbox")[0][0]
+
+    def count_outbox(self, chat_id: int | None = None) -> int:
+        """Pending outbox items (of one chat, or all)."""
+        if chat_id is None:
+            return self._query("SELECT count(*) FROM outbox")[0][0]
+        return self._query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
+
+    def mark_sent(self, item_id: int) -> bool:
+        """Telegram accepted the item: delete it and record its articles as delivered,
+        in one transaction. False if the item is gone (dropped meanwhile)."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT chat_id, article_numbers FROM outbox WHERE id = ?", (item_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+            self._record_deliveries(db, row["chat_id"], json.loads(row["article_numbers"]))
+            return True
+
+    def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:
+        """A temporary failure: count the attempt, keep the error, retry at the given time."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+                " WHERE id = ?",
+                (_epoch(next_attempt_at), error, item_id),
+            )
+
+    def drop(self, item_id: int, error: str) -> bool:
+        """A permanent failure: delete the item without recording deliveries (the caller
+        logs ``error``), so its articles stay unseen for the next digest. False if gone."""
+        del error  # kept in the signature for symmetry with retry_later; the caller logs it
+        with self._transaction() as db:
+            return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0
+
+
+# -- rows to dataclasses ---------------------------------------------------------
+
+
+def _chat(row: sqlite3.Row) -> Chat:
+    return Chat(
+        chat_id=row["chat_id"],
+        timezone=row["timezone"],
+        digest_time=row["digest_time"],
+        active=bool(row["active"]),
+        deactivated_reason=row["deactivated_reason"],
+        last_digest_key=row["last_digest_key"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _article(row: sqlite3.Row) -> ArticleRecord:
+    summary = row["summary"]
+    return ArticleRecord(
+        number=row["number"],
+        source=row["source"],
+        content_hash=row["content_hash"],
+        title=row["title"],
+        date=row["date"],
+        url=row["url"],
+        language=row["language"],
+        text=row["text"],
+        summary=None if summary is None else tuple(json.loads(summary)),
+        added_at=row["added_at"],
+    )
+
+
+def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        run_key=row["run_key"],
+        text=row["text"],
+        article_numbers=tuple(json.loads(row["article_numbers"])),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+    )
+
+
+def _casefold(text: str | None) -> str | None:
+    # SQLite's own lower()/LIKE fold ASCII only; titles are in many languages.
+    return None if text is None else text.casefold()
+
+
+def _normal_time(value: str) -> str:
+    from bot.schedule import format_time, parse_time
+
+    return format_time(parse_time(value))
+
+
+def _check_timezone(value: str) -> None:
+    from bot.schedule import valid_timezone
+
+    if not valid_timezone(value):
+        raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Berlin")

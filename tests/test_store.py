@@ -1,0 +1,466 @@
+"""The SQLite store: chats, articles and summaries, deliveries, the outbox, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.articles import Article, Block
+from bot.store import MIGRATIONS, Store, StoreError
+
+
+def article(source: str, title: str = "A title", body: str = "Some text.", **kw) -> Article:
+    return Article(
+        source=source,
+        title=title,
+        date=kw.get("date", "2024-01-01"),
+        url=kw.get("url", f"https://example.com/{source}"),
+        language=kw.get("language", "english"),
+        blocks=(Block("paragraph", body),),
+    )
+
+
+class Clock:
+    """A controllable clock: seconds since the epoch, advanced by hand."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(clock: Clock):
+    with Store(":memory:", clock=clock) as s:
+        yield s
+
+
+def add_summarized(store: Store, source: str, date: str | None = "2024-01-01", **kw) -> int:
+    number, _ = store.upsert_article(article(source, date=date, **kw))
+    store.set_summary(number, [f"Summary of {source}."])
+    return number
+
+
+# -- chats ---------------------------------------------------------------------------
+
+
+def test_subscribe_creates_chat_with_time_and_timezone(store: Store) -> None:
+    chat = store.subscribe(42, "08:30", "Europe/Berlin")
+    assert (chat.chat_id, chat.digest_time, chat.timezone) == (42, "08:30", "Europe/Berlin")
+    assert chat.active and chat.subscribed
+    assert store.get_chat(42) == chat
+
+
+def test_subscribe_normalizes_time_and_keeps_timezone_when_none_given(store: Store) -> None:
+    store.set_timezone(1, "Asia/Tokyo")
+    chat = store.subscribe(1, "7:05")
+    assert (chat.digest_time, chat.timezone) == ("07:05", "Asia/Tokyo")
+
+
+def test_subscribe_rejects_bad_time_and_timezone_without_storing(store: Store) -> None:
+    with pytest.raises(ValueError, match="hours go 00-23"):
+        store.subscribe(1, "25:99")
+    with pytest.raises(ValueError, match="unknown timezone"):
+        store.subscribe(1, "08:00", "Mars/Olympus")
+    assert store.get_chat(1) is None
+
+
+def test_unknown_chat_is_none(store: Store) -> None:
+    assert store.get_chat(999) is None
+
+
+def test_unsubscribe_clears_time_and_reports_whether_subscribed(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    assert store.unsubscribe(1) is True
+    assert store.unsubscribe(1) is False
+    chat = store.get_chat(1)
+    assert chat is not None and chat.digest_time is None and not chat.subscribed
+    assert store.subscribers() == []
+
+
+def test_set_timezone_creates_chat_and_none_restores_default(store: Store) -> None:
+    assert store.set_timezone(5, "America/New_York").timezone == "America/New_York"
+    assert store.set_timezone(5, None).timezone is None
+
+
+def test_deactivate_hides_subscriber_and_subscribe_reactivates(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.deactivate(1, "Forbidden: bot was blocked by the user")
+    chat = store.get_chat(1)
+    assert chat is not None and not chat.active and not chat.subscribed
+    assert chat.deactivated_reason == "Forbidden: bot was blocked by the user"
+    assert chat.digest_time == "08:00"  # kept for when they come back
+    assert store.subscribers() == []
+    chat = store.subscribe(1, "09:00")
+    assert chat.active and chat.deactivated_reason is None
+    assert [c.chat_id for c in store.subscribers()] == [1]
+
+
+def test_reactivate_restores_schedule_and_creates_unknown_chat(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.deactivate(1, "chat not found")
+    assert store.reactivate(1).subscribed
+    new = store.reactivate(2)
+    assert new.active and not new.subscribed
+
+
+def test_subscribers_iterates_active_subscribed_chats_in_pages(store: Store) -> None:
+    for chat_id in range(1, 26):
+        store.subscribe(chat_id, "08:00")
+    store.unsubscribe(3)
+    store.deactivate(4, "blocked")
+    store.ensure_chat(100)  # talked to the bot, never subscribed
+    expected = [c for c in range(1, 26) if c not in (3, 4)]
+    assert [c.chat_id for c in store.iter_subscribers(batch_size=7)] == expected
+    assert [c.chat_id for c in store.subscribers()] == expected
+    assert [c.chat_id for c in store.subscribers_page(10, 3)] == [11, 12, 13]
+    assert store.count_subscribers() == len(expected)
+
+
+def test_subscribers_at_matches_time_and_timezone(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.subscribe(2, "08:00", "Europe/Berlin")
+    store.subscribe(3, "09:00")
+    assert [c.chat_id for c in store.subscribers_at("08:00", None)] == [1]
+    assert [c.chat_id for c in store.subscribers_at("08:00", "Europe/Berlin")] == [2]
+
+
+# -- articles ------------------------------------------------------------------------
+
+
+def test_upsert_assigns_stable_numbers_and_reports_changes(store: Store) -> None:
+    assert store.upsert_article(article("a.txt")) == (1, True)
+    assert store.upsert_article(article("b.txt")) == (2, True)
+    assert store.upsert_article(article("a.txt")) == (1, False)
+    assert store.upsert_article(article("a.txt", body="Edited text.")) == (1, True)
+    stored = store.get_article(1)
+    assert stored is not None and stored.text == "Edited text."
+
+
+def test_changed_content_clears_summary_and_unchanged_keeps_it(store: Store) -> None:
+    number, _ = store.upsert_article(article("a.txt"))
+    store.set_summary(number, ["One.", "Two."])
+    store.upsert_article(article("a.txt"))
+    assert store.get_article(number).summary == ("One.", "Two.")  # type: ignore[union-attr]
+    assert store.articles_without_summary() == []
+    store.upsert_article(article("a.txt", title="New title"))
+    assert store.get_article(number).summary is None  # type: ignore[union-attr]
+    assert [a.number for a in store.articles_without_summary()] == [number]
+
+
+def test_set_summary_of_unknown_article_raises(store: Store) -> None:
+    with pytest.raises(KeyError):
+        store.set_summary(12, ["x"])
+
+
+def test_summary_round_trips_unicode(store: Store) -> None:
+    number, _ = store.upsert_article(article("a.txt"))
+    store.set_summary(number, ["Ünïcödé — “quotes” 🎉."])
+    assert store.get_article(number).summary == ("Ünïcödé — “quotes” 🎉.",)  # type: ignore[union-attr]
+
+
+def test_list_articles_newest_first_undated_last_with_offset(store: Store, clock: Clock) -> None:
+    store.upsert_article(article("old.txt", date="2020-05-01"))
+    clock.now += 1
+    store.upsert_article(article("undated.txt", date=None))
+    clock.now += 1
+    store.upsert_article(article("new.txt", date="2024-02-02"))
+    clock.now += 1
+    store.upsert_article(article("same-day-later.txt", date="2024-02-02"))
+    order = [a.source for a in store.list_articles(0, 10)]
+    assert order == ["same-day-later.txt", "new.txt", "old.txt", "undated.txt"]
+    assert [a.source for a in store.list_articles(1, 2)] == ["new.txt", "old.txt"]
+    assert store.count_articles() == 4
+
+
+def test_list_articles_breaks_ties_by_number(store: Store) -> None:
+    # Same date and same added_at (frozen clock): the higher number is newer.
+    for name in ("a", "b", "c"):
+        store.upsert_article(article(name))
+    assert [a.number for a in store.list_articles()] == [3, 2, 1]
+
+
+def test_search_matches_all_words_case_insensitively(store: Store) -> None:
+    store.upsert_article(article("1", title="S. Korea, Japan, US sign intel-sharing pact"))
+    store.upsert_article(article("2", title="Japan's economy grows"))
+    store.upsert_article(article("3", title="ÜBER Straße news"))
+    assert [a.source for a in store.search_articles(["japan"])] == ["2", "1"]
+    assert [a.source for a in store.search_articles(["JAPAN", "korea"])] == ["1"]
+    assert [a.source for a in store.search_articles(["über", "STRASSE"])] == ["3"]
+    assert store.search_articles(["nothing-like-this"]) == []
+    assert store.search_articles([]) == []
+
+
+def test_search_treats_like_wildcards_literally(store: Store) -> None:
+    store.upsert_article(article("1", title="100% true"))
+    store.upsert_article(article("2", title="1000 true"))
+    assert [a.source for a in store.search_articles(["100%"])] == ["1"]
+    assert [a.source for a in store.search_articles(["_"])] == []
+
+
+def test_retired_articles_are_hidden_and_keep_their_number_when_back(store: Store) -> None:
+    a = add_summarized(store, "a.txt")
+    b = add_summarized(store, "b.txt")
+    assert store.retire_missing(["b.txt"]) == [a]
+    assert store.get_article(a) is None
+    assert [x.number for x in store.list_articles()] == [b]
+    assert store.count_articles() == 1
+    assert [x.number for x in store.unseen_articles(1, 10)] == [b]
+    assert store.upsert_article(article("a.txt")) == (a, True)
+    assert store.get_article(a).summary == ("Summary of a.txt.",)  # type: ignore[union-attr]
+
+
+def test_numbers_are_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        store.upsert_article(article("a.txt"))
+        store.upsert_article(article("b.txt"))
+    # Even if rows were deleted by hand, AUTOINCREMENT keeps numbers unique.
+    with sqlite3.connect(path) as raw:
+        raw.execute("DELETE FROM articles WHERE number = 2")
+    with Store(path) as store:
+        assert store.upsert_article(article("c.txt")) == (3, True)
+
+
+def test_upsert_articles_in_bulk(store: Store) -> None:
+    results = store.upsert_articles(article(f"{i}.txt") for i in range(100))
+    assert [n for n, _ in results] == list(range(1, 101))
+    assert all(changed for _, changed in results)
+    assert store.count_articles() == 100
+
+
+# -- deliveries ----------------------------------------------------------------------
+
+
+def test_unseen_articles_are_summarized_undelivered_newest_first(store: Store) -> None:
+    old = add_summarized(store, "old.txt", date="2020-01-01")
+    new = add_summarized(store, "new.txt", date="2024-01-01")
+    store.upsert_article(article("unsummarized.txt", date="2025-01-01"))
+    assert [a.number for a in store.unseen_articles(7, 10)] == [new, old]
+    assert store.count_unseen(7) == 2
+    store.record_deliveries(7, [new])
+    assert [a.number for a in store.unseen_articles(7, 10)] == [old]
+    assert store.count_unseen(7) == 1
+    assert [a.number for a in store.unseen_articles(8, 1)] == [new]  # other chats unaffected
+
+
+def test_record_deliveries_ignores_duplicates_and_unknown_numbers(store: Store) -> None:
+    n = add_summarized(store, "a.txt")
+    store.record_deliveries(1, [n, n, 999])
+    store.record_deliveries(1, [n])
+    assert store.delivered(1) == {n}
+
+
+# -- outbox --------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def test_queue_digest_is_atomic_and_never_twice_per_run_key(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    messages = [("<b>one</b>", [1, 2]), ("two", [3])]
+    assert store.queue_digest(1, "2026-03-01", messages, now=T0) is True
+    assert store.queue_digest(1, "2026-03-01", messages, now=T0) is False
+    assert store.count_outbox(1) == 2
+    assert store.get_chat(1).last_digest_key == "2026-03-01"  # type: ignore[union-attr]
+    assert store.queue_digest(1, "2026-03-02", [("three", [4])], now=T0) is True
+    assert store.count_outbox(1) == 3
+
+
+def test_queue_digest_refuses_unknown_and_inactive_chats(store: Store) -> None:
+    assert store.queue_digest(1, "k", [("x", [])], now=T0) is False
+    store.subscribe(2, "08:00")
+    store.deactivate(2, "blocked")
+    assert store.queue_digest(2, "k", [("x", [])], now=T0) is False
+    assert store.count_outbox() == 0
+
+
+def test_queue_digest_with_nothing_new_records_the_run(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    assert store.queue_digest(1, "2026-03-01", [], now=T0) is True
+    assert store.count_outbox() == 0
+    assert store.get_chat(1).last_digest_key == "2026-03-01"  # type: ignore[union-attr]
+    assert store.queue_digest(1, "2026-03-01", [("late", [1])], now=T0) is False
+
+
+def test_due_outbox_gives_oldest_item_per_chat_in_queue_order(store: Store) -> None:
+    for chat_id in (1, 2):
+        store.subscribe(chat_id, "08:00")
+    store.queue_digest(1, "k", [("1a", [1]), ("1b", [2])], now=T0)
+    store.queue_digest(2, "k", [("2a", [1])], now=T0)
+    due = store.due_outbox(T0, limit=10)
+    assert [(i.chat_id, i.text, i.article_numbers) for i in due] == [
+        (1, "1a", (1,)),
+        (2, "2a", (1,)),
+    ]
+    assert store.due_outbox(T0, limit=1) == due[:1]
+    assert store.mark_sent(due[0].id) is True
+    assert [i.text for i in store.due_outbox(T0, limit=10)] == ["1b", "2a"]
+
+
+def test_due_outbox_waits_for_next_attempt_time(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    later = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    store.queue_digest(1, "k", [("x", [])], now=later)
+    assert store.due_outbox(T0) == []
+    assert [i.text for i in store.due_outbox(later)] == ["x"]
+    assert store.next_outbox_due() == later.timestamp()
+
+
+def test_retry_later_holds_back_the_rest_of_the_chats_digest(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.queue_digest(1, "k", [("first", [1]), ("second", [2])], now=T0)
+    first = store.due_outbox(T0)[0]
+    retry_at = datetime(2026, 3, 1, 8, 5, tzinfo=UTC)
+    store.retry_later(first.id, retry_at, "500 Internal Server Error")
+    assert store.due_outbox(T0) == []  # "second" must not overtake "first"
+    again = store.due_outbox(retry_at)
+    assert [(i.text, i.attempts) for i in again] == [("first", 1)]
+
+
+def test_mark_sent_records_deliveries_in_the_same_transaction(store: Store) -> None:
+    a = add_summarized(store, "a.txt")
+    b = add_summarized(store, "b.txt")
+    store.subscribe(1, "08:00")
+    store.queue_digest(1, "k", [("x", [a, b])], now=T0)
+    item = store.due_outbox(T0)[0]
+    assert store.delivered(1) == set()
+    assert store.mark_sent(item.id) is True
+    assert store.delivered(1) == {a, b}
+    assert store.count_outbox() == 0
+    assert store.mark_sent(item.id) is False
+
+
+def test_drop_removes_item_without_recording_delivery(store: Store) -> None:
+    a = add_summarized(store, "a.txt")
+    store.subscribe(1, "08:00")
+    store.queue_digest(1, "k", [("x", [a])], now=T0)
+    item = store.due_outbox(T0)[0]
+    assert store.drop(item.id, "Bad Request: can't parse entities") is True
+    assert store.count_outbox() == 0
+    assert store.count_unseen(1) == 1
+
+
+def test_deactivate_drops_pending_items_of_that_chat_only(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.subscribe(2, "08:00")
+    store.queue_digest(1, "k", [("a", []), ("b", [])], now=T0)
+    store.queue_digest(2, "k", [("c", [])], now=T0)
+    assert store.deactivate(1, "Forbidden: bot was blocked by the user") == 2
+    assert [i.chat_id for i in store.due_outbox(T0)] == [2]
+
+
+def test_due_outbox_with_lease_claims_items_until_it_runs_out(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    store.queue_digest(1, "k", [("x", [])], now=T0)
+    claimed = store.due_outbox(T0, lease_seconds=60)
+    assert [i.text for i in claimed] == ["x"]
+    assert store.due_outbox(T0, lease_seconds=60) == []
+    after_lease = datetime(2026, 3, 1, 8, 1, tzinfo=UTC)
+    assert [i.id for i in store.due_outbox(after_lease)] == [claimed[0].id]
+
+
+def test_due_outbox_rejects_naive_datetimes(store: Store) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        store.due_outbox(datetime(2026, 3, 1, 8, 0))
+
+
+# -- persistence, migrations, threads ------------------------------------------------
+
+
+def test_everything_survives_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "digestbot.sqlite3"
+    with Store(path) as store:
+        store.subscribe(1, "08:00", "Europe/Berlin")
+        n = add_summarized(store, "a.txt")
+        store.record_deliveries(1, [n])
+        store.queue_digest(1, "2026-03-01", [("x", [n])], now=T0)
+    with Store(path) as store:
+        assert store.get_chat(1).timezone == "Europe/Berlin"  # type: ignore[union-attr]
+        assert store.get_article(n).summary == ("Summary of a.txt.",)  # type: ignore[union-attr]
+        assert store.delivered(1) == {n}
+        assert [i.text for i in store.due_outbox(T0)] == ["x"]
+
+
+def test_file_database_uses_wal(tmp_path: Path) -> None:
+    with Store(tmp_path / "db.sqlite3") as store:
+        assert store._query("PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_new_database_is_at_latest_schema_version(store: Store) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def test_old_version_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    # A database as the first release left it: migration 1 only.
+    with sqlite3.connect(path) as raw:
+        raw.executescript(MIGRATIONS[0])
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute(
+            "INSERT INTO chats (chat_id, digest_time, created_at, updated_at)"
+            " VALUES (5, '07:00', 'then', 'then')"
+        )
+    raw.close()
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.get_chat(5).digest_time == "07:00"  # type: ignore[union-attr]
+        assert store.queue_digest(5, "k", [("x", [])], now=T0) is True  # outbox exists now
+        assert store.count_outbox() == 1
+
+
+def test_database_from_a_newer_digestbot_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    raw.close()
+    with pytest.raises(StoreError, match="upgrade digestbot"):
+        Store(path)
+
+
+def test_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "not.sqlite3"
+    path.write_bytes(b"this is not sqlite at all, just some text" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(path)
+
+
+def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
+    store.subscribe(1, "08:00")
+    with pytest.raises(TypeError):
+        # An unserializable article number fails half-way through queuing.
+        store.queue_digest(1, "k", [("ok", [1]), ("bad", [object()])], now=T0)  # type: ignore[list-item]
+    assert store.count_outbox() == 0
+    assert store.get_chat(1).last_digest_key is None  # type: ignore[union-attr]
+
+
+def test_store_is_safe_to_use_from_many_threads(tmp_path: Path) -> None:
+    with Store(tmp_path / "db.sqlite3") as store:
+        errors: list[BaseException] = []
+
+        def work(base: int) -> None:
+            try:
+                for i in range(50):
+                    store.subscribe(base + i, "08:00")
+                    store.get_chat(base + i)
+                    store.count_subscribers()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(k * 1000,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store.count_subscribers() == 400
