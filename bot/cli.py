@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument(
         "--language",
         default=None,
-        help="language of files that do not name one (default english)",
+        help="summarize every file in this language (default: each file's own)",
     )
     summarize.add_argument(
         "--json", action="store_true", help="one JSON object per line: file, title, url, ..."
@@ -112,11 +112,8 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
     for path in args.files:
         try:
             article = load(path)
-            if args.language and article.language == "english":
-                article_language = args.language
-            else:
-                article_language = article.language
-            summary = summarize(article.text, args.sentences, article_language)
+            language = args.language or article.language
+            summary = summarize(article.text, args.sentences, language)
         except FileNotFoundError:
             _error(f"no such file: {path}")
             failed = True
@@ -152,13 +149,12 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.catalog import sync
     from bot.digest import compose_text
     from bot.store import Store
 
     config = _load(args)
     with Store(config.storage.path) as store:
-        sync(store, config, progress=_progress_for(sys.stderr))
+        _sync(store, config)
         articles = store.list_articles(0, config.digest.max_articles)
         text = compose_text([a for a in articles if a.summary])
     out.write(text if text.endswith("\n") else text + "\n")
@@ -166,12 +162,11 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _ingest(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.catalog import sync
     from bot.store import Store
 
     config = _load(args)
     with Store(config.storage.path) as store:
-        report = sync(store, config, progress=_progress_for(sys.stderr))
+        report = _sync(store, config)
     out.write(report.describe() + "\n")
     return 0
 
@@ -183,6 +178,18 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # -- helpers ---------------------------------------------------------------
+
+
+def _sync(store, config):
+    from bot.catalog import sync
+
+    return sync(
+        store,
+        config.seeds.dir,
+        sentences=config.summary.sentences,
+        language=config.summary.language,
+        progress=_progress_for(sys.stderr),
+    )
 
 
 def _command(
@@ -237,7 +244,7 @@ def _progress_for(stream: TextIO):
         return None
     from bot.progress import ProgressBar
 
-    return ProgressBar(stream)
+    return ProgressBar(stream, label="seeds")
 
 
 def _setup_logging(verbosity: int, default: int) -> None:

@@ -1,0 +1,115 @@
+"""The catalog: keeping the store's articles in step with the seeds folder.
+
+``sync`` is the one step between the files and the database: scan the folder
+(``articles``), upsert every article (``store``) and summarize each new or
+changed one exactly once (``summarizer``). It is plain blocking code; the
+running bot calls it through ``asyncio.to_thread`` so the event loop never
+waits on disk or on the summarizer. The CLI's ``ingest`` and ``digest``
+commands call it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.articles import Skipped, scan
+from bot.errors import DigestbotError, UnsupportedLanguage
+from bot.store import Store
+from bot.summarizer import summarize
+
+log = logging.getLogger("bot.catalog")
+
+
+class SeedsFolderError(DigestbotError):
+    """The seeds folder is missing or not a folder."""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one sync found and did."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    summarized: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def articles(self) -> int:
+        return self.added + self.changed + self.unchanged
+
+    def describe(self) -> str:
+        """One line for people, e.g. for ``digestbot ingest``."""
+        files = "file" if len(self.skipped) == 1 else "files"
+        return (
+            f"{self.articles} articles ({self.added} new, {self.changed} changed, "
+            f"{self.unchanged} unchanged, {self.retired} removed), "
+            f"{len(self.skipped)} {files} skipped, "
+            f"{self.summarized} summarized in {self.seconds:.2f} s"
+        )
+
+
+def sync(
+    store: Store,
+    folder: Path,
+    *,
+    sentences: int = 3,
+    language: str = "english",
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncReport:
+    """Bring ``store`` up to date with ``folder``; summarize what has no summary yet.
+
+    ``language`` is used for articles whose own language has no stemmer, so one
+    odd front-matter value never stops a summary from being made.
+    """
+    started = time.perf_counter()
+    report = SyncReport()
+    try:
+        found = scan(folder, progress=progress)
+    except OSError as exc:
+        # A missing seeds folder is a setup problem, not an empty catalog:
+        # say so, and retire nothing.
+        raise SeedsFolderError(f"cannot read the seeds folder: {exc}") from None
+    report.skipped = found.skipped
+    for article in found.articles:
+        _number, is_new, is_changed = _upsert(store, article)
+        if is_new:
+            report.added += 1
+        elif is_changed:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+    report.retired = len(store.retire_missing(article.source for article in found.articles))
+
+    # Summaries are computed once per content: a changed article lost its
+    # summary in upsert_article, so this also redoes exactly the edited ones.
+    for stored in store.articles_without_summary():
+        try:
+            summary = summarize(stored.text, sentences, stored.language)
+        except UnsupportedLanguage:
+            log.warning(
+                "article %s (%s): no stemmer for %r, summarizing as %s",
+                stored.number,
+                stored.source,
+                stored.language,
+                language,
+            )
+            summary = summarize(stored.text, sentences, language)
+        store.set_summary(stored.number, summary)
+        report.summarized += 1
+    report.seconds = time.perf_counter() - started
+    if report.added or report.changed or report.retired:
+        log.info("seeds synced: %s", report.describe())
+    return report
+
+
+def _upsert(store: Store, article) -> tuple[int, bool, bool]:
+    known = store.get_article_by_source(article.source)
+    number, changed = store.upsert_article(article)
+    return number, known is None, known is not None and changed

@@ -1,0 +1,148 @@
+"""The ``digestbot`` command line: exact output, and one clear line for every error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4ebf0534fdb740ea.txt"
+
+# Three sentences: a summary of three or more is the whole text, whatever the scoring.
+SHORT = """+++
+title = "Harbour reopens after storm"
+url = "https://example.org/harbour"
+date = 2024-03-05
++++
+
+The harbour reopened on Tuesday after a week of repairs. Fishing boats left at dawn.
+
+Officials said the breakwater would be inspected again in May.
+"""
+
+
+@pytest.fixture
+def short_article(tmp_path: Path) -> Path:
+    path = tmp_path / "harbour.md"
+    path.write_text(SHORT, encoding="utf-8")
+    return path
+
+
+def test_summarize_prints_title_date_link_and_summary(
+    short_article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summarize", str(short_article)]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        "Harbour reopens after storm\n"
+        "2024-03-05 · https://example.org/harbour\n"
+        "  The harbour reopened on Tuesday after a week of repairs.\n"
+        "  Fishing boats left at dawn.\n"
+        "  Officials said the breakwater would be inspected again in May.\n"
+    )
+    assert err == ""
+
+
+def test_summarize_json_prints_one_object_per_file(
+    short_article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summarize", "--json", "--sentences", "2", str(short_article), str(SEED)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert list(first) == ["file", "title", "url", "date", "summary"]
+    assert first["title"] == "Harbour reopens after storm"
+    assert first["date"] == "2024-03-05"
+    assert len(first["summary"]) == 2
+    assert second["title"] == "S. Korea, Japan, US sign intel-sharing pact"
+    assert second["url"] == "https://p.dw.com/p/1EACv"
+    assert second["date"] == "2014-12-26"
+
+
+def test_summarize_the_example_seed_leads_with_the_lede(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summarize", str(SEED)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "S. Korea, Japan, US sign intel-sharing pact"
+    assert out[1] == "2014-12-26 · https://p.dw.com/p/1EACv"
+    assert out[2] == (
+        "  South Korea, the US and Japan have agreed to sign a rare trilateral"
+        " intelligence-sharing pact."
+    )
+    assert len(out) == 5
+
+
+def test_missing_file_is_one_line_on_stderr_and_exit_1(
+    short_article: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.txt"
+    assert main(["summarize", str(missing), str(short_article)]) == 1
+    out, err = capsys.readouterr()
+    assert err == f"digestbot: error: no such file: {missing}\n"
+    assert out.startswith("Harbour reopens after storm\n")  # the good file is still done
+
+
+def test_a_file_that_is_not_an_article_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert main(["summarize", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"digestbot: error: {empty}: ")
+    assert "empty" in err
+    assert err.count("\n") == 1
+
+
+def test_bad_sentence_count_is_a_usage_error(
+    short_article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["summarize", "--sentences", "0", str(short_article)])
+    assert exited.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_unknown_language_is_one_line(
+    short_article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summarize", "--language", "klingon", str(short_article)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digestbot: error: unsupported language 'klingon' (supported: english")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["summarize", "digest", "ingest", "run"])
+def test_every_command_help_shows_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "example:\n  digestbot " in out or "example:\n  TELEGRAM_BOT_TOKEN=" in out
+
+
+def test_bad_config_is_one_line_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[digest]\nmax_article = 3\n", encoding="utf-8")
+    assert main(["digest", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "digestbot: error: [digest] max_article: unknown key "
+        "(known: max_articles, missed_grace_seconds, time, timezone)\n"
+    )
+
+
+def test_missing_config_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", "--config", str(tmp_path / "nope.toml")]) == 1
+    assert capsys.readouterr().err == (
+        f"digestbot: error: config file not found: {tmp_path / 'nope.toml'}\n"
+    )

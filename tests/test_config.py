@@ -1,0 +1,113 @@
+"""The TOML config: defaults, relative paths, the token override, errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import TOKEN_ENV, default_config, load_config
+from bot.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_with_documented_defaults() -> None:
+    config = load_config(EXAMPLE, env={})
+    assert config.telegram.token is None  # empty in the example: no token
+    assert config.telegram.base_url == "https://api.telegram.org/bot"
+    assert config.telegram.max_messages_per_second == 30
+    assert config.telegram.mode == "polling"
+    assert config.seeds.rescan_seconds == 300
+    assert config.summary.sentences == 3
+    assert config.summary.language == "english"
+    assert (config.digest.time, config.digest.timezone) == ("08:00", "UTC")
+    assert config.digest.max_articles == 10
+    assert config.digest.missed_grace_seconds == 3600
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    path = write(tmp_path, '[seeds]\ndir = "articles"\n[storage]\npath = "data/bot.db"\n')
+    config = load_config(path, env={})
+    assert config.seeds.dir == tmp_path.resolve() / "articles"
+    assert config.storage.path == tmp_path.resolve() / "data/bot.db"
+
+
+def test_default_paths_resolve_against_the_config_folder_too(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""), env={})
+    assert config.seeds.dir == tmp_path.resolve() / "seeds"
+    assert config.storage.path == tmp_path.resolve() / "digestbot.sqlite3"
+
+
+def test_absolute_paths_are_kept(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[storage]\npath = "/var/lib/digestbot/db"\n'), env={})
+    assert config.storage.path == Path("/var/lib/digestbot/db")
+
+
+def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntoken = "from-file"\n')
+    assert load_config(path, env={}).telegram.token == "from-file"
+    assert load_config(path, env={TOKEN_ENV: "from-env"}).telegram.token == "from-env"
+
+
+def test_blank_token_means_no_token(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntoken = "  "\n')
+    assert load_config(path, env={TOKEN_ENV: ""}).telegram.token is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[digest]\nmax_article = 3\n", "[digest] max_article: unknown key"),
+        ("[digset]\ntime = '08:00'\n", "[digset]: unknown section"),
+        ("[digest]\nmax_articles = '10'\n", "[digest] max_articles: expected a positive integer"),
+        ("[digest]\nmax_articles = 0\n", "[digest] max_articles: expected a positive integer"),
+        ("[digest]\ntime = '25:99'\n", '[digest] time: expected a time "HH:MM"'),
+        ("[digest]\ntimezone = 'Mars/Olympus'\n", "[digest] timezone: expected an IANA timezone"),
+        ("[telegram]\nport = true\n", "[telegram] port: expected a port number"),
+        ("[telegram]\nmax_messages_per_second = -1\n", "max_messages_per_second: expected a"),
+        ("[telegram]\nmode = 'push'\n", '[telegram] mode: expected "polling" or "webhook"'),
+        ("[telegram]\nadmin_ids = ['me']\n", "[telegram] admin_ids: expected a list of integer"),
+        ("[seeds]\ndir = 5\n", "[seeds] dir: expected a path"),
+        ("[summary]\nlanguage = 'klingon'\n", "[summary] language: unsupported 'klingon'"),
+        ("[telegram]\nmode = 'webhook'\n", '[telegram] url: required when mode = "webhook"'),
+        ("seeds = 3\n", "seeds: expected a [seeds] table"),
+    ],
+)
+def test_bad_values_are_errors_that_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert message in str(caught.value)
+
+
+def test_webhook_mode_needs_a_well_formed_secret_token(tmp_path: Path) -> None:
+    base = "[telegram]\nmode = 'webhook'\nurl = 'https://bot.example.org/hook'\n"
+    with pytest.raises(ConfigError, match="secret_token: required"):
+        load_config(write(tmp_path, base), env={})
+    with pytest.raises(ConfigError, match="secret_token: expected 1-256 characters"):
+        load_config(write(tmp_path, base + "secret_token = 'has spaces'\n"), env={})
+    config = load_config(write(tmp_path, base + "secret_token = 's3cret_-X'\n"), env={})
+    assert config.telegram.webhook_url == "https://bot.example.org/hook"
+    assert config.telegram.secret_token == "s3cret_-X"
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(write(tmp_path, "[digest\n"), env={})
+
+
+def test_default_config_without_a_file_uses_the_given_folder(tmp_path: Path) -> None:
+    config = default_config(tmp_path, env={})
+    assert config.seeds.dir == tmp_path.resolve() / "seeds"
+    assert config.source is None
