@@ -464,49 +464,47 @@ def _date_line(line: str) -> str | None:
 
 # --------------------------------------------------------------------------- languages
 
-# The most frequent function words per language; a word shared by two lists is
-# dropped from both, so each hit is evidence for one language only.
+# The most frequent function words per language. A word in k lists ("la" is
+# French, Spanish and Italian) is 1/k of a vote for each of them.
 _STOP_WORDS_SOURCE = {
     "english": "the and of to is that it was for on are with as his they be at have this from "
     "by had not but were has which would their been said will its who an or after",
     "german": "der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch "
     "es an als nach wie aus bei sind wird hat oder wurde werden einer über noch sie",
     "french": "le la les et des est une du que qui dans pour pas sur au avec par ce il sont "
-    "plus elle ont aux mais été cette nous ses leur entre selon",
+    "plus elle ont aux mais été cette nous ses leur entre selon de un en",
     "spanish": "el la los las y que en del se por un una con para es su al lo como más pero "
-    "sus ha fue este esta cuando muy sin sobre también según",
-    "italian": "il di che è la per un una non sono con del della gli le nel alla dei anche "
-    "più ha come ma questo delle stato dalla sul",
+    "sus ha fue este esta cuando muy sin sobre también según de",
+    "italian": "il di che è la per un una non sono con del della gli le nel nella nelle alla "
+    "dei anche più ha come ma questo delle stato dalla sul sarà essere",
     "portuguese": "o a os as de que do da em um uma para com não por mais dos das no na foi "
     "ao se como mas ele ela são também pelo pela",
     "swedish": "och att det som en på är av för med till den har de inte om ett han var "
     "men sig från vid kan efter också eller",
 }
-_WORD_COUNTS: dict[str, int] = {}
-for _text in _STOP_WORDS_SOURCE.values():
+_VOTES: dict[str, dict[str, float]] = {}
+for _language, _text in _STOP_WORDS_SOURCE.items():
     for _word in set(_text.split()):
-        _WORD_COUNTS[_word] = _WORD_COUNTS.get(_word, 0) + 1
-_STOP_WORDS = {
-    language: frozenset(w for w in text.split() if _WORD_COUNTS[w] == 1)
-    for language, text in _STOP_WORDS_SOURCE.items()
-}
+        _VOTES.setdefault(_word, {})[_language] = 1.0
+for _shares in _VOTES.values():
+    for _language in _shares:
+        _shares[_language] = 1.0 / len(_shares)
 
 
 def detect_language(text: str, default: str = "english") -> str:
     """Guess the sumy language name of ``text`` from its function words.
 
     Knows english, german, french, spanish, italian, portuguese and swedish;
-    returns ``default`` when the evidence is thin (under 5 hits) or unclear.
+    returns ``default`` when the evidence is thin (under 3 votes) or unclear
+    (the runner-up has at least two thirds of the winner's votes).
     """
-    counts = dict.fromkeys(_STOP_WORDS, 0)
+    scores = dict.fromkeys(_STOP_WORDS_SOURCE, 0.0)
     for word in _WORD.findall(text[:5000].casefold()):
-        for language, words in _STOP_WORDS.items():
-            if word in words:
-                counts[language] += 1
-                break
-    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
-    (best, best_hits), (_, second_hits) = ranked[0], ranked[1]
-    if best_hits < 5 or best_hits < 1.5 * second_hits:
+        for language, share in _VOTES.get(word, {}).items():
+            scores[language] += share
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, best_score), (_, second_score) = ranked[0], ranked[1]
+    if best_score < 3 or best_score < 1.5 * second_score:
         return default
     return best
 
@@ -539,6 +537,7 @@ def _language_name(value: str) -> str | None:
 
 # --------------------------------------------------------------------------- page lines
 
+_MENU_SEPARATOR = re.compile(r"\s+[|•·»/]\s+")
 _LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*•·▪►‣◦])\s+(?P<rest>.+)$")
 _NAVIGATION = re.compile(
     r"^(?:skip|jump|go|back)\s+to\b|^(?:zum|zur)\s+\w+\s+springen$|^aller au\b|^ir al\b"
@@ -621,6 +620,13 @@ def _classify(line: str) -> tuple[str, str]:
     folded = _fold(line)
     if _NAVIGATION.search(folded):
         return "nav", ""
+    segments = _MENU_SEPARATOR.split(line)
+    if (
+        len(segments) >= 3
+        and all(_words(segment) <= 3 for segment in segments)
+        and not any(parse_date(segment) for segment in segments)
+    ):
+        return "nav", ""  # "Home | World | Business | Tech", but not "Title | Site | 26.12.2014"
     item = _LIST_ITEM.match(line)
     if item:
         rest = item.group("rest")
