@@ -19,22 +19,26 @@ Daylight saving, decided once here:
 * A time that exists twice on a fall-back day (01:30 in America/New_York on the first
   Sunday of November) is sent at its first occurrence (daylight time), once.
 
-APScheduler wiring (python-telegram-bot's JobQueue): one job per subscribed chat, with
-a :class:`DailyTrigger` that asks :func:`next_due`, so the scheduler fires exactly when
-the tested pure function says. Jobs live in memory only; :func:`schedule_all` rebuilds
-them from the store at start-up and returns the chats whose digest was missed, for a
-catch-up run. Every job has ``misfire_grace_time`` = the grace period (APScheduler's
-default of 1 s would silently skip a digest when the event loop is busy) and
-``coalesce=True`` (a backlog of runs becomes one run).
+APScheduler wiring (python-telegram-bot's JobQueue): one daily job per *slot* -- a
+(time, timezone) pair in use -- whose :class:`DailyTrigger` asks :func:`next_due`, so the
+scheduler fires exactly when the tested pure function says. Its callback (the Telegram
+side's) runs :func:`queue_due_digests` for the slot: every chat subscribed there gets its
+digest composed and queued in the outbox. Jobs live in memory only; :func:`schedule_all`
+rebuilds them from the store at start-up and adds a one-off catch-up run for each slot
+where a digest was missed within the grace period. Every job has
+``misfire_grace_time`` = the grace period (APScheduler's default of 1 s would silently
+skip a digest when the event loop is busy) and ``coalesce=True`` (a backlog of runs
+becomes one run).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.jobstores.base import JobLookupError
@@ -43,26 +47,34 @@ from apscheduler.triggers.base import BaseTrigger
 if TYPE_CHECKING:
     from telegram.ext import Job, JobQueue
 
-    from bot.store import Chat
+    from bot.store import Chat, Store
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "DailyTrigger",
+    "RunReport",
     "ScheduleSummary",
+    "Slot",
     "chat_timezone",
+    "due_run_key",
     "format_time",
     "job_name",
     "last_due",
     "missed_digest",
     "next_due",
     "parse_time",
+    "queue_due_digests",
     "run_key",
     "schedule_all",
     "schedule_chat",
-    "unschedule_chat",
+    "schedule_slot",
+    "slot_of",
+    "unschedule_slot",
     "valid_timezone",
     "zone",
 ]
+
+log = logging.getLogger("bot.schedule")
 
 DEFAULT_GRACE_SECONDS = 3600
 
@@ -210,6 +222,26 @@ def missed_digest(
 
 
 # -- APScheduler -------------------------------------------------------------------
+#
+# One job per *slot* -- a (time, timezone) pair -- rather than one per chat: 100,000
+# per-chat APScheduler jobs cost about 128 MB of RSS and 11 s to build here (measured),
+# more than the whole 150 MB budget of issue 5, while the slots in use are at most a few
+# thousand. A slot's job queues the digests of every chat subscribed at that slot.
+
+
+class Slot(NamedTuple):
+    """When a chat's digest is due: "HH:MM" and an IANA timezone (the config default
+    already filled in). The data of every digest job (``context.job.data``)."""
+
+    digest_time: str
+    timezone: str
+
+
+def slot_of(chat: Chat, default_timezone: str) -> Slot | None:
+    """The chat's slot, or None if it gets no scheduled digest."""
+    if not chat.subscribed or chat.digest_time is None:
+        return None
+    return Slot(chat.digest_time, chat_timezone(chat, default_timezone))
 
 
 class DailyTrigger(BaseTrigger):
@@ -224,10 +256,12 @@ class DailyTrigger(BaseTrigger):
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        # After a run, the next one follows that run's time (not "now", which may be
-        # later when the run was late), so a late run never skips the next day.
-        after = previous_fire_time if previous_fire_time is not None else now - _JUST_BEFORE
-        return next_due(self.at, self.tz, after)
+        # After a run, the next one follows that run's due time (not "now", which is
+        # later when the run was late), so a late run never skips the next day. A job
+        # added exactly at its due time fires then (next_due is strictly after).
+        if previous_fire_time is not None:
+            return next_due(self.at, self.tz, previous_fire_time)
+        return next_due(self.at, self.tz, now - timedelta(microseconds=1))
 
     def __str__(self) -> str:
         return f"daily at {format_time(self.at)} {self.tz}"
@@ -236,13 +270,36 @@ class DailyTrigger(BaseTrigger):
         return f"<DailyTrigger at={format_time(self.at)} tz={self.tz}>"
 
 
-# next_due is strictly after; a job added exactly at its due time still fires then.
-_JUST_BEFORE = timedelta(microseconds=1)
+def job_name(slot: Slot) -> str:
+    """The name (and APScheduler id) of a slot's daily digest job."""
+    return f"digest {slot.digest_time} {slot.timezone}"
 
 
-def job_name(chat_id: int) -> str:
-    """The name (and APScheduler id) of a chat's daily digest job."""
-    return f"digest:{chat_id}"
+def schedule_slot(
+    job_queue: JobQueue[Any],
+    slot: Slot,
+    callback: Any,
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> Job[Any]:
+    """Make sure the slot has its daily job; returns it (the existing one if any)."""
+    name = job_name(slot)
+    existing = job_queue.get_jobs_by_name(name)
+    if existing:
+        return existing[0]
+    return job_queue.run_custom(
+        callback,
+        job_kwargs={
+            "trigger": DailyTrigger(slot.digest_time, slot.timezone),
+            "id": name,
+            "replace_existing": True,
+            # APScheduler's default (1 s) silently skips a run when the loop is busy.
+            "misfire_grace_time": max(1, int(grace_seconds)),
+            "coalesce": True,
+        },
+        data=slot,
+        name=name,
+    )
 
 
 def schedule_chat(
@@ -253,35 +310,23 @@ def schedule_chat(
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> Job[Any] | None:
-    """(Re)schedule the chat's daily digest job; remove it if the chat is not subscribed.
+    """Call after a chat subscribes or changes its time or timezone: makes sure its slot
+    has a job. Returns that job, or None if the chat gets no scheduled digest.
 
-    Call after subscribe, a new time or timezone, unsubscribe, deactivate, reactivate.
-    ``callback(context)`` is the digest job (Telegram side); ``context.job.chat_id`` is
-    the chat and :func:`due_run_key` gives the run key. Returns the job, or None.
+    Nothing needs removing on unsubscribe or deactivation: the slot's job reads its
+    chats from the store when it runs, so a chat that left is simply not there. A slot
+    nobody uses any more keeps a job that finds no chats, until the next restart.
     """
-    unschedule_chat(job_queue, chat.chat_id)
-    if not chat.subscribed or chat.digest_time is None:
+    slot = slot_of(chat, default_timezone)
+    if slot is None:
         return None
-    trigger = DailyTrigger(chat.digest_time, chat_timezone(chat, default_timezone))
-    name = job_name(chat.chat_id)
-    return job_queue.run_custom(
-        callback,
-        job_kwargs={
-            "trigger": trigger,
-            "id": name,
-            "replace_existing": True,
-            "misfire_grace_time": max(1, int(grace_seconds)),
-            "coalesce": True,
-        },
-        name=name,
-        chat_id=chat.chat_id,
-    )
+    return schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
 
 
-def unschedule_chat(job_queue: JobQueue[Any], chat_id: int) -> bool:
-    """Remove the chat's daily digest job; True if there was one."""
+def unschedule_slot(job_queue: JobQueue[Any], slot: Slot) -> bool:
+    """Remove the slot's daily job; True if there was one."""
     try:
-        job_queue.scheduler.remove_job(job_name(chat_id))
+        job_queue.scheduler.remove_job(job_name(slot))
     except JobLookupError:
         return False
     return True
@@ -289,11 +334,12 @@ def unschedule_chat(job_queue: JobQueue[Any], chat_id: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSummary:
-    """What schedule_all did: jobs created, and the chats whose digest was missed
-    (chat id, run key), for which a catch-up run was scheduled to start now."""
+    """What schedule_all did: chats and slots scheduled, and the slots given a catch-up
+    run because at least one of their chats missed its digest within the grace period."""
 
-    scheduled: int
-    catch_up: tuple[tuple[int, str], ...]
+    chats: int
+    slots: int
+    catch_up: tuple[Slot, ...]
 
 
 def schedule_all(
@@ -305,29 +351,108 @@ def schedule_all(
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> ScheduleSummary:
-    """Build one daily job per subscribed chat (at start-up, from ``store.iter_subscribers()``)
-    and a one-off catch-up job, starting now, for each chat that missed a digest within
-    the grace period. The catch-up job runs the same ``callback`` with the chat id."""
-    scheduled = 0
-    catch_up: list[tuple[int, str]] = []
+    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
+    a one-off run of ``callback``, starting now, for each slot where a chat missed its
+    digest while the bot was down (:func:`missed_digest`). That run computes the same
+    run key as the missed one (:func:`run_key` of a moment within the grace period after
+    it), and ``Store.queue_digest`` skips the chats that already have it."""
+    slots: set[Slot] = set()
+    missed: set[Slot] = set()
+    count = 0
     for chat in chats:
-        if schedule_chat(
-            job_queue,
-            chat,
+        slot = slot_of(chat, default_timezone)
+        if slot is None:
+            continue
+        count += 1
+        slots.add(slot)
+        if slot not in missed and missed_digest(chat, now, grace_seconds, default_timezone):
+            missed.add(slot)
+    for slot in sorted(slots):
+        schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
+    for slot in sorted(missed):
+        job_queue.run_once(
             callback,
-            default_timezone=default_timezone,
-            grace_seconds=grace_seconds,
-        ):
-            scheduled += 1
-        key = missed_digest(chat, now, grace_seconds, default_timezone)
-        if key is not None:
-            job_queue.run_once(
-                callback,
-                when=0,
-                name=f"digest-catch-up:{chat.chat_id}",
-                chat_id=chat.chat_id,
-                data=key,
-                job_kwargs={"misfire_grace_time": max(1, int(grace_seconds))},
-            )
-            catch_up.append((chat.chat_id, key))
-    return ScheduleSummary(scheduled, tuple(catch_up))
+            when=0,
+            data=slot,
+            name=f"catch-up {job_name(slot)}",
+            job_kwargs={"misfire_grace_time": max(1, int(grace_seconds))},
+        )
+    return ScheduleSummary(count, len(slots), tuple(sorted(missed)))
+
+
+# -- the scheduled run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """One slot's digest run: chats due, digests queued, chats with nothing new (run
+    recorded, no message), chats skipped because they already had this run."""
+
+    slot: Slot
+    run_key: str
+    due: int
+    queued: int
+    messages: int
+    nothing_new: int
+    already: int
+
+    def describe(self) -> str:
+        return (
+            f"digest run {self.slot.digest_time} {self.slot.timezone} {self.run_key}:"
+            f" {self.due} due, {self.queued} queued ({self.messages} messages),"
+            f" {self.nothing_new} nothing new, {self.already} already queued"
+        )
+
+
+def queue_due_digests(
+    store: Store,
+    slot: Slot,
+    now: datetime,
+    *,
+    default_timezone: str,
+    max_articles: int,
+    limit: int = 4096,
+    batch_size: int = 500,
+) -> RunReport:
+    """Compose and queue the digest of every chat in ``slot`` (blocking: call it with
+    asyncio.to_thread from the job callback, then wake the outbox sender).
+
+    Each chat gets its unseen articles, newest first, at most ``max_articles``, split
+    into messages of at most ``limit`` UTF-16 units. Digests are queued in batches of
+    ``batch_size`` chats, one transaction each, so the sender can start on the first
+    batch while the rest are composed.
+    """
+    from bot.digest import digest_messages
+
+    key = run_key(slot.digest_time, slot.timezone, now)
+    due = queued = messages = nothing_new = already = 0
+    batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
+
+    def flush() -> None:
+        nonlocal queued, messages, nothing_new, already
+        done = set(store.queue_digests(key, batch, now=now))
+        for chat_id, chat_messages in batch:
+            if chat_id not in done:
+                already += 1
+            elif chat_messages:
+                queued += 1
+                messages += len(chat_messages)
+            else:
+                nothing_new += 1
+        batch.clear()
+
+    chats = store.subscribers_at(slot.digest_time, slot.timezone, default_timezone=default_timezone)
+    for chat in chats:
+        due += 1
+        if chat.last_digest_key == key:
+            already += 1
+            continue
+        entries = store.unseen_articles(chat.chat_id, max_articles)
+        batch.append((chat.chat_id, digest_messages(entries, limit=limit) if entries else []))
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    report = RunReport(slot, key, due, queued, messages, nothing_new, already)
+    log.info("%s", report.describe())
+    return report

@@ -415,13 +415,15 @@ class Store:
         )
         return [_chat(row) for row in rows]
 
-    def subscribers_at(self, digest_time: str, timezone: str | None) -> list[Chat]:
-        """Active chats subscribed at ``digest_time`` in ``timezone`` (None: the chats
-        that use the config default), by chat id."""
+    def subscribers_at(
+        self, digest_time: str, timezone: str, *, default_timezone: str | None = None
+    ) -> list[Chat]:
+        """Active chats subscribed at ``digest_time`` in ``timezone``, by chat id. Chats
+        without a timezone of their own count as ``default_timezone`` (the config's)."""
         rows = self._query(
             f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1 AND digest_time = ?"
-            " AND timezone IS ? ORDER BY chat_id",
-            (digest_time, timezone),
+            " AND (timezone = ? OR (timezone IS NULL AND ?)) ORDER BY chat_id",
+            (digest_time, timezone, timezone == default_timezone),
         )
         return [_chat(row) for row in rows]
 
@@ -625,25 +627,50 @@ class Store:
         and changes nothing: the digest was already queued, or the chat is unknown or
         inactive.
         """
-        due = self._clock() if now is None else _epoch(now)
         with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
-                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
-                (run_key, self._now_text(), chat_id, run_key),
-            )
-            if cursor.rowcount == 0:
-                return False
-            created = self._now_text()
-            db.executemany(
-                "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
-                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (chat_id, run_key, text, json.dumps([int(n) for n in numbers]), due, created)
-                    for text, numbers in messages
-                ],
-            )
-            return True
+            return self._queue_digest(db, chat_id, run_key, messages, now)
+
+    def queue_digests(
+        self,
+        run_key: str,
+        digests: Iterable[tuple[int, Sequence[tuple[str, Sequence[int]]]]],
+        now: datetime | float | None = None,
+    ) -> list[int]:
+        """queue_digest for many chats (chat_id, messages) in one transaction; returns
+        the chat ids whose digest was queued (or recorded, when it had no messages)."""
+        with self._transaction() as db:
+            return [
+                chat_id
+                for chat_id, messages in digests
+                if self._queue_digest(db, chat_id, run_key, messages, now)
+            ]
+
+    def _queue_digest(
+        self,
+        db: sqlite3.Connection,
+        chat_id: int,
+        run_key: str,
+        messages: Sequence[tuple[str, Sequence[int]]],
+        now: datetime | float | None,
+    ) -> bool:
+        due = self._clock() if now is None else _epoch(now)
+        cursor = db.execute(
+            "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+            " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
+            (run_key, self._now_text(), chat_id, run_key),
+        )
+        if cursor.rowcount == 0:
+            return False
+        created = self._now_text()
+        db.executemany(
+            "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (chat_id, run_key, text, json.dumps([int(n) for n in numbers]), due, created)
+                for text, numbers in messages
+            ],
+        )
+        return True
 
     def due_outbox(
         self,
@@ -695,14 +722,22 @@ class Store:
         """Telegram accepted the item: delete it and record its articles as delivered,
         in one transaction. False if the item is gone (dropped meanwhile)."""
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT chat_id, article_numbers FROM outbox WHERE id = ?", (item_id,)
-            ).fetchone()
-            if row is None:
-                return False
-            db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
-            self._record_deliveries(db, row["chat_id"], json.loads(row["article_numbers"]))
-            return True
+            return self._mark_sent(db, item_id)
+
+    def mark_sent_many(self, item_ids: Iterable[int]) -> list[bool]:
+        """mark_sent for many items in one transaction (one commit for a burst of sends)."""
+        with self._transaction() as db:
+            return [self._mark_sent(db, item_id) for item_id in item_ids]
+
+    def _mark_sent(self, db: sqlite3.Connection, item_id: int) -> bool:
+        row = db.execute(
+            "SELECT chat_id, article_numbers FROM outbox WHERE id = ?", (item_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+        self._record_deliveries(db, row["chat_id"], json.loads(row["article_numbers"]))
+        return True
 
     def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:
         """A temporary failure: count the attempt, keep the error, retry at the given time."""

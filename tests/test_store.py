@@ -127,12 +127,17 @@ def test_subscribers_iterates_active_subscribed_chats_in_pages(store: Store) -> 
     assert store.count_subscribers() == len(expected)
 
 
-def test_subscribers_at_matches_time_and_timezone(store: Store) -> None:
+def test_subscribers_at_matches_time_and_timezone_counting_none_as_default(store: Store) -> None:
     store.subscribe(1, "08:00")
     store.subscribe(2, "08:00", "Europe/Berlin")
     store.subscribe(3, "09:00")
-    assert [c.chat_id for c in store.subscribers_at("08:00", None)] == [1]
-    assert [c.chat_id for c in store.subscribers_at("08:00", "Europe/Berlin")] == [2]
+    at = store.subscribers_at
+    assert [c.chat_id for c in at("08:00", "UTC", default_timezone="UTC")] == [1]
+    assert [c.chat_id for c in at("08:00", "Europe/Berlin", default_timezone="UTC")] == [2]
+    assert [c.chat_id for c in at("08:00", "Europe/Berlin", default_timezone="Europe/Berlin")] == [
+        1,
+        2,
+    ]
 
 
 # -- articles ------------------------------------------------------------------------
@@ -291,6 +296,27 @@ def test_queue_digest_with_nothing_new_records_the_run(store: Store) -> None:
     assert store.count_outbox() == 0
     assert store.get_chat(1).last_digest_key == "2026-03-01"  # type: ignore[union-attr]
     assert store.queue_digest(1, "2026-03-01", [("late", [1])], now=T0) is False
+
+
+def test_queue_digests_in_bulk_skips_chats_that_already_have_the_run(store: Store) -> None:
+    for chat_id in (1, 2, 3):
+        store.subscribe(chat_id, "08:00")
+    store.queue_digest(2, "2026-03-01", [("early", [])], now=T0)
+    store.deactivate(3, "blocked")
+    digests = [(1, [("a", [1])]), (2, [("b", [1])]), (3, [("c", [1])]), (4, [("d", [1])])]
+    assert store.queue_digests("2026-03-01", digests, now=T0) == [1]
+    assert [i.text for i in store.due_outbox(T0)] == ["early", "a"]
+
+
+def test_mark_sent_many_commits_each_item(store: Store) -> None:
+    a = add_summarized(store, "a.txt")
+    for chat_id in (1, 2):
+        store.subscribe(chat_id, "08:00")
+        store.queue_digest(chat_id, "k", [("x", [a])], now=T0)
+    ids = [i.id for i in store.due_outbox(T0)]
+    assert store.mark_sent_many([*ids, 9999]) == [True, True, False]
+    assert store.delivered(1) == store.delivered(2) == {a}
+    assert store.count_outbox() == 0
 
 
 def test_due_outbox_gives_oldest_item_per_chat_in_queue_order(store: Store) -> None:
