@@ -149,10 +149,10 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
     from bot.digest import compose_text
     from bot.store import Store
 
-    config = _load(args)
     with Store(config.storage.path) as store:
         _sync(store, config)
         articles = store.list_articles(0, config.digest.max_articles)
@@ -162,9 +162,9 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _ingest(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
     from bot.store import Store
 
-    config = _load(args)
     with Store(config.storage.path) as store:
         report = _sync(store, config)
     out.write(report.describe() + "\n")
