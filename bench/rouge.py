@@ -81,12 +81,24 @@ VARIANTS: dict[str, Summarize] = {
     "lead3": _lead,
     "lexrank": _lexrank,
     "digestbot": _ours(DEFAULT_SETTINGS),
-    "prior-only": _ours(with_settings(centrality="none", redundancy=0.0)),
-    "prior-only+filter": _ours(with_settings(centrality="none", redundancy=0.0)),
+    # The first version: strong 1/(i+1) prior, centrality floor, heavy MMR.
+    "first-try": _ours(
+        with_settings(position_power=1.0, centrality_floor=0.5, redundancy=0.5, length_penalty=0.0)
+    ),
+    # Boilerplate/short-fragment filter and position prior only: Lead-3 minus junk.
+    "prior-only": _ours(with_settings(centrality="none", redundancy=0.0, length_penalty=0.0)),
     "no-filter": _ours(with_settings(min_words=0, drop_boilerplate=False)),
-    "degree": _ours(with_settings(centrality="degree")),
-    "directed-no-prior": _ours(with_settings(position_power=0.0)),
+    "drop-captions": _ours(with_settings(drop_captions=True)),
+    "min-words-10": _ours(with_settings(min_words=10)),
+    "degree-centrality": _ours(with_settings(centrality="degree")),
+    "forward-only": _ours(with_settings(backward_weight=0.0)),
+    "backward-2": _ours(with_settings(backward_weight=-2.0)),
+    "edge-threshold-0.1": _ours(with_settings(edge_threshold=0.1)),
+    "no-prior": _ours(with_settings(position_power=0.0)),
+    "prior-0.5": _ours(with_settings(position_power=0.5)),
     "no-mmr": _ours(with_settings(redundancy=0.0)),
+    "no-length-penalty": _ours(with_settings(length_penalty=0.0)),
+    "length-penalty-0.5": _ours(with_settings(length_penalty=0.5)),
 }
 
 

@@ -66,6 +66,13 @@ _BOILERPLATE = re.compile(
     r"|^\W*advertisement\W*$|e-?mail to a friend|share this (?:article|story)",
 )
 
+# Photo captions as news sites write them: "(left)", "(pictured)", or a short label
+# and a colon before the text ("Passed out: the child's grandmother ...").
+_CAPTION = re.compile(
+    r"\(\s*(?:far\s+)?(?:left|right|centre|center|pictured|above|below|top|bottom|inset"
+    r"|photographed|file photo)\s*\)|^\W*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:\s"
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -75,19 +82,26 @@ class Settings:
     min_words: int = 6
     # Drop site furniture (see _BOILERPLATE) unless nothing else is left.
     drop_boilerplate: bool = True
+    # Drop photo captions (see _CAPTION) unless nothing else is left.
+    drop_captions: bool = False
     # Position prior (i + 1) ** -position_power, i = index among all sentences.
-    position_power: float = 1.0
+    position_power: float = 0.25
     # "none", "degree" (sum of similarities) or "directed" (PacSum-style).
     centrality: str = "directed"
     # Directed centrality: weight of similarity to *earlier* sentences (PacSum's
     # lambda1; negative: repeating what came before is not new) and to later ones.
     backward_weight: float = -0.5
     forward_weight: float = 1.0
+    # PacSum's edge threshold: similarities below min + t x (max - min) count as 0.
+    edge_threshold: float = 0.0
     # Floor added to the normalised centrality so the prior keeps a say when a
     # sentence shares no words with the rest.
-    centrality_floor: float = 0.5
+    centrality_floor: float = 0.0
+    # Length: multiply the score by (words / 20) ** -length_penalty, so that long
+    # sentences must earn their room (ROUGE F1, like a reader, rewards brevity).
+    length_penalty: float = 0.25
     # MMR: subtract this x (max similarity to a chosen sentence) when picking.
-    redundancy: float = 0.5
+    redundancy: float = 0.15
 
 
 DEFAULT_SETTINGS = Settings()
@@ -153,6 +167,9 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         candidates = self._candidates(sentences, words)
         similarity = self._similarity(words)
         scores = self._scores(similarity)
+        if self.settings.length_penalty:
+            lengths = np.array([max(len(w), 1) for w in words], dtype=float)
+            scores = scores * (lengths / 20.0) ** -self.settings.length_penalty
         order = self._pick(scores, similarity, candidates, count)
         if len(order) < count:
             # Not enough stand-alone sentences: fill up with the best of the rest.
@@ -166,7 +183,10 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         for i, (sentence, sentence_words) in enumerate(zip(sentences, words, strict=True)):
             if len(sentence_words) < settings.min_words:
                 continue
-            if settings.drop_boilerplate and _BOILERPLATE.search(sentence.lower()):
+            lowered = sentence.lower()
+            if settings.drop_boilerplate and _BOILERPLATE.search(lowered):
+                continue
+            if settings.drop_captions and _CAPTION.search(lowered):
                 continue
             keep.append(i)
         return keep
@@ -209,6 +229,10 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         prior = (positions + 1.0) ** -settings.position_power
         if settings.centrality == "none":
             return prior
+        if settings.edge_threshold:
+            low, high = similarity.min(), similarity.max()
+            cut = low + settings.edge_threshold * (high - low)
+            similarity = np.where(similarity > cut, similarity - cut, 0.0)
         if settings.centrality == "degree":
             centrality = similarity.sum(axis=1)
         elif settings.centrality == "directed":
