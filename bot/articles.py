@@ -35,6 +35,7 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -176,9 +177,7 @@ def decode(data: bytes, source: str) -> str:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
     sample = text[:4096]
-    controls = sum(
-        1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"
-    )
+    controls = len(_CONTROL.findall(sample))
     if controls > len(sample) * 0.02:
         raise NotAnArticle(source, "binary file (control characters)")
     if not text.strip():
@@ -264,8 +263,12 @@ def _source_name(path: Path, root: Path | None) -> str:
 # --------------------------------------------------------------------------- text helpers
 
 # Characters that scrapes carry but readers never see (zero-width, soft hyphen, BOM).
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u00ad\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+# Combining marks (accents) as NFKD leaves them, and C0/C1 control characters
+# other than whitespace, which text files do not contain but binary files do.
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Closing quotes/brackets that may follow a sentence's final punctuation.
 _CLOSERS = "\"'”’»)]"
@@ -286,7 +289,8 @@ def _phrase_set(text: str) -> frozenset[str]:
 
 def _clean(line: str) -> str:
     """Normalize one line: NFC, no invisible characters, single spaces, stripped."""
-    line = unicodedata.normalize("NFC", line).translate(_INVISIBLE)
+    if not line.isascii():
+        line = _INVISIBLE.sub("", unicodedata.normalize("NFC", line))
     return _SPACES.sub(" ", line).strip()
 
 
@@ -297,8 +301,10 @@ def _lines(text: str) -> list[str]:
 
 def _fold(text: str) -> str:
     """Lower-case without accents, for matching month names and stock phrases."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = text.casefold()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def _words(text: str) -> int:
@@ -499,9 +505,9 @@ def detect_language(text: str, default: str = "english") -> str:
     (the runner-up has at least two thirds of the winner's votes).
     """
     scores = dict.fromkeys(_STOP_WORDS_SOURCE, 0.0)
-    for word in _WORD.findall(text[:5000].casefold()):
+    for word, count in Counter(_WORD.findall(text[:5000].casefold())).items():
         for language, share in _VOTES.get(word, {}).items():
-            scores[language] += share
+            scores[language] += share * count
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, best_score), (_, second_score) = ranked[0], ranked[1]
     if best_score < 3 or best_score < 1.5 * second_score:
@@ -620,6 +626,10 @@ def _classify(line: str) -> tuple[str, str]:
     folded = _fold(line)
     if _NAVIGATION.search(folded):
         return "nav", ""
+    # Before list items: "26. Dezember 2014" is a date, not item 26 of a menu.
+    iso = _date_line(line)
+    if iso is not None:
+        return "date", iso
     segments = _MENU_SEPARATOR.split(line)
     if (
         len(segments) >= 3
@@ -644,9 +654,6 @@ def _classify(line: str) -> tuple[str, str]:
         return "url", url.group("url").rstrip(".,;") if is_own else ""
     if _IMAGE_LINE.match(folded) or (_words(line) <= 8 and _IMAGE_CREDIT.search(folded)):
         return "image", ""
-    iso = _date_line(line)
-    if iso is not None:
-        return "date", iso
     if _is_byline(line):
         return "byline", ""
     if _is_credit(line):

@@ -191,6 +191,7 @@ def test_wire_story_unwraps_lines_and_drops_dateline_credits_and_links() -> None
         ("Skip to main content", "nav"),
         ("1. Home", "nav"),
         ("Published: 26.12.2014 | 10:30", "date"),
+        ("26. Dezember 2014", "date"),  # not item 26 of a numbered menu
     ],
 )
 def test_boilerplate_lines_are_recognized(line: str, kind: str) -> None:
