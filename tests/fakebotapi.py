@@ -1,0 +1,1333 @@
+"""A fake Telegram Bot API server over real HTTP on 127.0.0.1, for tests and benchmarks.
+
+python-telegram-bot (and anything else speaking the Bot API) is pointed at it with
+``base_url = fake.base_url`` ("http://127.0.0.1:PORT/bot"); it then POSTs form-encoded,
+JSON or multipart bodies to ``/bot<token>/<method>`` exactly as it would to Telegram, and
+gets Telegram's JSON shapes back: ``{"ok": true, "result": ...}`` or ``{"ok": false,
+"error_code": 400, "description": "Bad Request: ...", "parameters": {"retry_after": N}}``.
+
+What it does, in the order a test meets it:
+
+* **Updates in.** ``send_text`` / ``send_command`` / ``click`` (or ``press``) queue updates
+  as a user would cause them; ``getUpdates`` long-polls them out honouring ``offset``,
+  ``limit`` and ``timeout`` and wakes the moment one is queued. With a webhook set
+  (``setWebhook``) the queued updates are POSTed to it instead, with the
+  ``X-Telegram-Bot-Api-Secret-Token`` header, and ``getUpdates`` answers 409 as Telegram does.
+* **Messages out.** ``sendMessage`` / ``editMessageText`` / ``editMessageReplyMarkup`` are
+  validated like Telegram does it: HTML is parsed with Telegram's tag set (invalid HTML is
+  ``400 Bad Request: can't parse entities: ...``), the text after parsing must be 1..4096
+  UTF-16 code units, ``callback_data`` at most 64 bytes. Each accepted message is kept as a
+  :class:`Message` whose ``text`` is what the user would see (entities decoded), so a test
+  can prove escaping by comparing visible text.
+* **Records and waiting.** Every call is recorded as a :class:`Call` (method, params, time,
+  HTTP status). ``await wait_for_message(chat_id, n)`` and ``await wait_until(predicate)``
+  wake on each recorded call (no sleep-and-hope) and time out with a clear message.
+* **Faults.** ``fail(chat_id, Fault...)`` scripts failures per chat (or for every chat):
+  403 blocked, 400 chat not found, 429 with ``retry_after``, 500, a delay (a client timeout
+  while the message is still delivered, as with the real thing). ``cap`` is a global
+  sliding-window limit of messages per second answered with 429 when exceeded; ``stats``
+  counts what was sent and refused and the peak seen in any sliding second.
+  ``stop()`` / ``start()`` restart on the same port (connection refused in between).
+
+In-process::
+
+    async with FakeBotAPI() as fake:
+        app = Application.builder().token(fake.token).base_url(fake.base_url).build()
+        ...
+        fake.send_command(42, "/start")
+        message = await fake.wait_for_message(42)
+
+As a separate process (benchmarks)::
+
+    python -m tests.fakebotapi --port 8081 --cap 30
+
+prints one line ``fakebotapi listening on http://127.0.0.1:8081/bot`` and serves until
+SIGTERM/SIGINT. Control endpoints for other processes: ``GET /_fake/stats``,
+``POST /_fake/reset``, ``POST /_fake/config`` (``{"cap": 1000, "record": false}``),
+``POST /_fake/fault`` (``{"chat_id": 5, "kind": "blocked", "times": null}``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import re
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+DEFAULT_TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
+MAX_TEXT_UTF16 = 4096
+MAX_CALLBACK_DATA_BYTES = 64
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+# Parameters python-telegram-bot sends as JSON strings in form-encoded bodies.
+_JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+        "menu_button",
+        "results",
+    }
+)
+_INT_FIELDS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "user_id",
+        "reply_to_message_id",
+        "cache_time",
+        "message_thread_id",
+        "max_connections",
+        "from_chat_id",
+    }
+)
+_BOOL_FIELDS = frozenset(
+    {
+        "disable_notification",
+        "disable_web_page_preview",
+        "protect_content",
+        "drop_pending_updates",
+        "show_alert",
+        "allow_sending_without_reply",
+    }
+)
+# Methods that count as a message towards flood limits.
+_SENDING = re.compile(r"^(send|forward|copy)", re.IGNORECASE)
+
+
+# -- Telegram's HTML ----------------------------------------------------------
+
+
+class EntityParseError(ValueError):
+    """Text that Telegram would refuse with "can't parse entities"."""
+
+
+_TAG_ENTITY = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_NAME_CHARS = re.compile(r"[a-zA-Z0-9_-]*")
+_ENTITY = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z]{2,4});")
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram counts text and offsets in."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _decode_entity(text: str, i: int) -> tuple[str, int] | None:
+    match = _ENTITY.match(text, i)
+    if match is None:
+        return None
+    body = match.group(1)
+    if body[0] == "#":
+        code = int(body[2:], 16) if body[1] in "xX" else int(body[1:])
+        if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return None
+        return chr(code), match.end()
+    char = _NAMED_ENTITIES.get(body)
+    return (char, match.end()) if char is not None else None
+
+
+def _decode_attribute(value: str) -> str:
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "&" and (decoded := _decode_entity(value, i)) is not None:
+            out.append(decoded[0])
+            i = decoded[1]
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_html(text: str, strict_ampersand: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """Parse Telegram-flavoured HTML into (visible text, entities) or raise EntityParseError.
+
+    Follows Telegram's rules and error messages (byte offsets are UTF-8 byte offsets).
+    One deliberate difference: Telegram keeps a bare ``&`` that starts no entity as a
+    literal; with ``strict_ampersand`` the fake refuses it, because it means the sender
+    forgot to escape some text (html.escape always turns ``&`` into ``&amp;``).
+    """
+
+    def offset(i: int) -> int:
+        return len(text[:i].encode("utf-8"))
+
+    out: list[str] = []
+    position = 0  # UTF-16 units emitted so far
+    stack: list[tuple[str, int, dict[str, str]]] = []  # (tag, start, attributes)
+    entities: list[dict[str, Any]] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "&":
+            decoded = _decode_entity(text, i)
+            if decoded is not None:
+                out.append(decoded[0])
+                position += utf16_len(decoded[0])
+                i = decoded[1]
+                continue
+            if strict_ampersand:
+                raise EntityParseError(
+                    f'Unescaped "&" at byte offset {offset(i)} (the fake is strict: '
+                    "Telegram would show it literally, but it means unescaped text)"
+                )
+        if char != "<":
+            # Copy a run of plain characters at once.
+            j = i + 1
+            while j < n and text[j] not in "<&":
+                j += 1
+            chunk = text[i:j]
+            out.append(chunk)
+            position += utf16_len(chunk)
+            i = j
+            continue
+
+        begin = i
+        if i + 1 < n and text[i + 1] == "/":
+            name_match = _NAME_CHARS.match(text, i + 2)
+            name = name_match.group(0).lower()
+            j = name_match.end()
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n or text[j] != ">":
+                raise EntityParseError(f"Unclosed end tag at byte offset {offset(begin)}")
+            if not stack:
+                raise EntityParseError(f"Unexpected end tag at byte offset {offset(begin)}")
+            open_tag, start, attributes = stack.pop()
+            if name != open_tag:
+                raise EntityParseError(
+                    f"Unmatched end tag at byte offset {offset(begin)}, "
+                    f'expected "</{open_tag}>", found "</{name}>"'
+                )
+            length = position - start
+            if length > 0:
+                entity: dict[str, Any] = {
+                    "type": _TAG_ENTITY[open_tag],
+                    "offset": start,
+                    "length": length,
+                }
+                if open_tag == "a":
+                    href = attributes.get("href")
+                    if href is None:
+                        entity = {}
+                    else:
+                        entity["url"] = href
+                elif open_tag == "blockquote" and "expandable" in attributes:
+                    entity["type"] = "expandable_blockquote"
+                elif open_tag == "pre" and "language" in attributes:
+                    entity["language"] = attributes["language"]
+                elif open_tag == "tg-emoji":
+                    entity["custom_emoji_id"] = attributes.get("emoji-id", "")
+                if entity:
+                    entities.append(entity)
+            i = j + 1
+            continue
+
+        name_match = _NAME_CHARS.match(text, i + 1)
+        name = name_match.group(0).lower()
+        if name not in _TAG_ENTITY:
+            raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {offset(begin)}')
+        attributes: dict[str, str] = {}
+        j = name_match.end()
+        while True:
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n:
+                raise EntityParseError(f"Unclosed start tag at byte offset {offset(begin)}")
+            if text[j] == ">":
+                break
+            attr_match = _NAME_CHARS.match(text, j)
+            attr = attr_match.group(0).lower()
+            if not attr:
+                raise EntityParseError(
+                    f'Empty attribute name in the tag "{name}" at byte offset {offset(begin)}'
+                )
+            j = attr_match.end()
+            while j < n and text[j].isspace():
+                j += 1
+            if j < n and text[j] == "=":
+                j += 1
+                while j < n and text[j].isspace():
+                    j += 1
+                if j >= n:
+                    raise EntityParseError(f"Unclosed start tag at byte offset {offset(begin)}")
+                if text[j] in "\"'":
+                    quote = text[j]
+                    end = text.find(quote, j + 1)
+                    if end < 0:
+                        raise EntityParseError(f"Unclosed start tag at byte offset {offset(begin)}")
+                    value = text[j + 1 : end]
+                    j = end + 1
+                else:
+                    value_match = re.compile(r"[^\s>]*").match(text, j)
+                    value = value_match.group(0)
+                    j = value_match.end()
+                attributes[attr] = _decode_attribute(value)
+            else:
+                attributes[attr] = ""
+        if name == "span" and attributes.get("class") != "tg-spoiler":
+            raise EntityParseError(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {offset(begin)}'
+            )
+        if name == "code" and stack and stack[-1][0] == "pre":
+            # <pre><code class="language-x"> gives the pre block a language.
+            language = attributes.get("class", "")
+            if language.startswith("language-"):
+                stack[-1][2]["language"] = language[len("language-") :]
+        stack.append((name, position, attributes))
+        i = j + 1
+
+    if stack:
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+# -- records ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Call:
+    """One request the fake received."""
+
+    method: str  # as Telegram spells it, e.g. "sendMessage"
+    params: dict[str, Any]
+    time: float  # time.monotonic() at arrival
+    token: str
+    status: int = 200  # HTTP status answered
+    description: str | None = None  # the error description, if any
+
+
+@dataclass(slots=True)
+class Message:
+    """A message in a chat: sent by the bot (``from_bot``) or injected as the user's."""
+
+    chat_id: int
+    message_id: int
+    text: str  # what the user sees (HTML decoded)
+    from_bot: bool
+    html: str | None = None  # the raw text parameter when parse_mode was HTML
+    parse_mode: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0
+    date: int = 0
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """The inline keyboard buttons, row by row flattened."""
+        if not self.reply_markup:
+            return []
+        return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+    def button_texts(self) -> list[str]:
+        return [b["text"] for b in self.buttons()]
+
+    def links(self) -> list[str]:
+        """The URLs of the message's text links."""
+        return [e["url"] for e in self.entities if e["type"] == "text_link"]
+
+    def bold(self) -> list[str]:
+        """The visible text of each bold entity (counts UTF-16 offsets right)."""
+        encoded = self.text.encode("utf-16-le")
+        return [
+            encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in self.entities
+            if e["type"] == "bold"
+        ]
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, Telegram's description, optional retry_after."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class Fault:
+    """A scripted failure: an error answer, optionally after a delay, or only a delay.
+
+    Use the constructors: ``Fault.blocked()``, ``Fault.chat_not_found()``,
+    ``Fault.flood(retry_after)``, ``Fault.server_error()``, ``Fault.delay(seconds)``.
+    A delay without an error (``status is None``) then handles the call normally, so a
+    client with a shorter timeout gives up while the message is still delivered.
+    """
+
+    status: int | None
+    description: str = ""
+    retry_after: int | None = None
+    delay: float = 0.0
+
+    @classmethod
+    def blocked(cls) -> Fault:
+        return cls(403, "Forbidden: bot was blocked by the user")
+
+    @classmethod
+    def deactivated(cls) -> Fault:
+        return cls(403, "Forbidden: user is deactivated")
+
+    @classmethod
+    def kicked(cls) -> Fault:
+        return cls(403, "Forbidden: bot was kicked from the group chat")
+
+    @classmethod
+    def chat_not_found(cls) -> Fault:
+        return cls(400, "Bad Request: chat not found")
+
+    @classmethod
+    def flood(cls, retry_after: int = 1) -> Fault:
+        return cls(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+    @classmethod
+    def server_error(cls) -> Fault:
+        return cls(500, "Internal Server Error")
+
+    @classmethod
+    def bad_gateway(cls) -> Fault:
+        return cls(502, "Bad Gateway")
+
+    @classmethod
+    def delay_only(cls, seconds: float) -> Fault:
+        return cls(None, delay=seconds)
+
+    @classmethod
+    def from_kind(cls, kind: str, retry_after: int = 1, delay: float = 0.0) -> Fault:
+        """By name, for the control endpoint and the command line."""
+        kinds: dict[str, Callable[[], Fault]] = {
+            "blocked": cls.blocked,
+            "deactivated": cls.deactivated,
+            "kicked": cls.kicked,
+            "chat_not_found": cls.chat_not_found,
+            "flood": lambda: cls.flood(retry_after),
+            "server_error": cls.server_error,
+            "bad_gateway": cls.bad_gateway,
+            "delay": lambda: cls.delay_only(delay),
+        }
+        if kind not in kinds:
+            raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(kinds)})")
+        return kinds[kind]()
+
+
+@dataclass(slots=True)
+class _Script:
+    fault: Fault
+    remaining: int | None  # None: for ever
+    methods: frozenset[str] | None  # lower-case method names; None: sending methods
+
+
+@dataclass
+class Stats:
+    """Counters; ``peak_per_second`` is the most messages accepted in any sliding second."""
+
+    calls: int = 0
+    sent: int = 0  # messages accepted (sendMessage and other send*/copy*/forward*)
+    edited: int = 0
+    rejected_cap: int = 0  # 429s because the global cap was exceeded
+    rejected_chat_cap: int = 0  # 429s because a per-chat cap was exceeded
+    faults: int = 0  # scripted failures answered
+    bad_requests: int = 0  # 400s from validation (HTML, length, ...)
+    peak_per_second: int = 0
+    peak_per_chat_second: int = 0
+    first_sent_at: float | None = None
+    last_sent_at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        span = (
+            (self.last_sent_at - self.first_sent_at)
+            if self.first_sent_at is not None and self.last_sent_at is not None
+            else 0.0
+        )
+        data["send_span_seconds"] = span
+        data["messages_per_second"] = (self.sent - 1) / span if span > 0 else None
+        return data
+
+
+# -- the server ---------------------------------------------------------------
+
+
+class FakeBotAPI:
+    """The fake server. ``await start()`` / ``await stop()``, or ``async with``."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cap: float | None = None,
+        chat_cap: tuple[int, float] | None = None,
+        record: bool = True,
+        strict_ampersand: bool = True,
+        bot_username: str = "digest_test_bot",
+    ) -> None:
+        """``cap``: messages per sliding second for all chats together (None: no cap).
+        ``chat_cap``: (n, seconds) -- at most n messages to one chat in any window of
+        that many seconds (None: no per-chat cap). ``record=False`` keeps no Call list
+        and no Message bodies (benchmarks); counters are always kept."""
+        self.token = token
+        self.host = host
+        self.port = port
+        self.cap = cap
+        self.chat_cap = chat_cap
+        self.record = record
+        self.strict_ampersand = strict_ampersand
+        self.bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
+        self.bot_user = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Digest Test Bot",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[Call] = []
+        self.stats = Stats()
+        self.commands: list[dict[str, Any]] = []
+        self.webhook_url: str = ""
+        self.webhook_secret: str | None = None
+        self.webhook_error: str | None = None
+        self._updates: deque[dict[str, Any]] = deque()
+        self._update_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._messages: dict[int, dict[int, Message]] = {}
+        self._message_ids: dict[int, itertools.count] = {}
+        self._callback_queries: dict[str, dict[str, Any]] = {}
+        self.answered_callbacks: dict[str, dict[str, Any]] = {}
+        self._callback_ids = itertools.count(1)
+        self._scripts: dict[int | None, list[_Script]] = {}
+        self._window: deque[float] = deque()
+        self._chat_windows: dict[int, deque[float]] = {}
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._runner: web.ServerRunner | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_wakeup = asyncio.Event()
+        self._polls_waiting = 0
+
+    # -- lifecycle --
+
+    @property
+    def base_url(self) -> str:
+        """What to give python-telegram-bot as ``base_url``."""
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    async def start(self) -> FakeBotAPI:
+        """Listen (again) on ``port``; the first start with port 0 picks a free port."""
+        if self._runner is not None:
+            return self
+        server = web.Server(self._handle, handler_cancellation=False)
+        runner = web.ServerRunner(server, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        """Close the socket and every connection: clients get "connection refused"."""
+        runner, self._runner = self._runner, None
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
+        # Long polls in progress answer now instead of holding the shutdown up.
+        self._new_update.set()
+        if runner is not None:
+            await runner.cleanup()
+
+    async def outage(self, seconds: float) -> None:
+        """Refuse connections for ``seconds``, then listen again on the same port."""
+        await self.stop()
+        await asyncio.sleep(seconds)
+        await self.start()
+
+    async def __aenter__(self) -> FakeBotAPI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        for _, future in self._waiters:
+            future.cancel()
+        self._waiters.clear()
+        await self.stop()
+
+    def reset_stats(self) -> None:
+        """Forget recorded calls and counters (not messages, updates or faults)."""
+        self.calls.clear()
+        self.stats = Stats()
+        self._window.clear()
+        self._chat_windows.clear()
+
+    # -- faults --
+
+    def fail(
+        self,
+        chat_id: int | None,
+        fault: Fault,
+        times: int | None = 1,
+        methods: Iterable[str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls for ``chat_id`` (None: any chat) with ``fault``.
+
+        ``times=None`` repeats for ever (until ``clear_faults``). ``methods`` limits it to
+        those Bot API methods; by default it hits the sending methods (sendMessage, ...).
+        Scripts for one chat apply in the order they were added."""
+        wanted = frozenset(m.lower() for m in methods) if methods is not None else None
+        self._scripts.setdefault(chat_id, []).append(_Script(fault, times, wanted))
+
+    def clear_faults(self, chat_id: int | None = None, every_chat: bool = False) -> None:
+        if every_chat:
+            self._scripts.clear()
+        else:
+            self._scripts.pop(chat_id, None)
+
+    def _take_fault(self, method: str, chat_id: Any) -> Fault | None:
+        lower = method.lower()
+        keys = (chat_id, None) if chat_id is not None else (None,)
+        for key in keys:
+            scripts = self._scripts.get(key)
+            if not scripts:
+                continue
+            for script in scripts:
+                if script.methods is None:
+                    if not _SENDING.match(method):
+                        continue
+                elif lower not in script.methods:
+                    continue
+                if script.remaining is not None:
+                    script.remaining -= 1
+                    if script.remaining <= 0:
+                        scripts.remove(script)
+                return script.fault
+        return None
+
+    # -- updates in --
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": f"User{user_id}",
+            "username": f"user{user_id}",
+            "language_code": "en",
+        }
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
+        return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.get(chat_id)
+        if counter is None:
+            counter = self._message_ids[chat_id] = itertools.count(1)
+        return next(counter)
+
+    def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue a raw update (its ``update_id`` is assigned here) and wake long polls."""
+        update = {"update_id": next(self._update_ids), **update}
+        self._updates.append(update)
+        self._new_update.set()
+        self._webhook_wakeup.set()
+        return update
+
+    def send_text(self, chat_id: int, text: str, user_id: int | None = None) -> dict[str, Any]:
+        """The user types ``text`` in the chat. A leading "/word" becomes a bot_command entity."""
+        user_id = chat_id if user_id is None and chat_id > 0 else (user_id or 1000)
+        message_id = self._next_message_id(chat_id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": self._user(user_id),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "text": text,
+        }
+        command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
+        if command:
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+            ]
+        if self.record:
+            self._messages.setdefault(chat_id, {})[message_id] = Message(
+                chat_id, message_id, text, from_bot=False, date=message["date"]
+            )
+        return self.inject({"message": message})
+
+    def send_command(self, chat_id: int, command: str, user_id: int | None = None) -> dict:
+        """Like send_text, insisting that the text is a command ("/start", "/article 3")."""
+        if not command.startswith("/"):
+            raise ValueError(f"a command starts with '/': {command!r}")
+        return self.send_text(chat_id, command, user_id)
+
+    def press(self, chat_id: int, message_id: int, data: str, user_id: int | None = None) -> str:
+        """The user presses the inline button with ``callback_data == data`` under a bot
+        message; returns the callback query id. Refuses a button that is not there."""
+        message = self.message(chat_id, message_id)
+        if data not in [b.get("callback_data") for b in message.buttons()]:
+            raise AssertionError(
+                f"no button with data {data!r} under message {message_id} in chat {chat_id}; "
+                f"buttons: {message.buttons()}"
+            )
+        user_id = chat_id if user_id is None and chat_id > 0 else (user_id or 1000)
+        query_id = str(next(self._callback_ids))
+        query = {
+            "id": query_id,
+            "from": self._user(user_id),
+            "message": self._message_json(message),
+            "chat_instance": f"instance{chat_id}",
+            "data": data,
+        }
+        self._callback_queries[query_id] = query
+        self.inject({"callback_query": query})
+        return query_id
+
+    def click(self, chat_id: int, message_id: int, text: str, user_id: int | None = None) -> str:
+        """Press the button whose label is ``text`` (or starts with it)."""
+        message = self.message(chat_id, message_id)
+        for button in message.buttons():
+            if button["text"] == text or button["text"].startswith(text):
+                return self.press(chat_id, message_id, button["callback_data"], user_id)
+        raise AssertionError(
+            f"no button labelled {text!r} under message {message_id}: {message.button_texts()}"
+        )
+
+    @property
+    def polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting inside the server right now."""
+        return self._polls_waiting > 0
+
+    @property
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    # -- messages out --
+
+    def messages(self, chat_id: int, from_bot: bool = True) -> list[Message]:
+        """The chat's messages in order (the bot's only, by default)."""
+        chat = self._messages.get(chat_id, {})
+        return [m for m in chat.values() if m.from_bot == from_bot]
+
+    def message(self, chat_id: int, message_id: int) -> Message:
+        try:
+            return self._messages[chat_id][message_id]
+        except KeyError:
+            raise AssertionError(f"no message {message_id} in chat {chat_id}") from None
+
+    def last_message(self, chat_id: int) -> Message:
+        sent = self.messages(chat_id)
+        if not sent:
+            raise AssertionError(f"the bot sent nothing to chat {chat_id}")
+        return sent[-1]
+
+    def calls_to(self, method: str) -> list[Call]:
+        lower = method.lower()
+        return [c for c in self.calls if c.method.lower() == lower]
+
+    # -- waiting --
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
+    ) -> None:
+        """Wait until ``predicate()`` holds; it is re-checked after every call the fake answers."""
+        if predicate():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (predicate, future)
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+    async def wait_for_message(self, chat_id: int, n: int = 1, timeout: float = 5.0) -> Message:
+        """The n-th message (1-based) the bot sent to ``chat_id``, waiting for it if need be."""
+        await self.wait_until(
+            lambda: len(self.messages(chat_id)) >= n,
+            timeout,
+            f"message #{n} to chat {chat_id} (have {len(self.messages(chat_id))})",
+        )
+        return self.messages(chat_id)[n - 1]
+
+    async def wait_for_reply(self, chat_id: int, timeout: float = 5.0) -> Message:
+        """Send nothing; wait for the next bot message to ``chat_id`` after the current ones."""
+        return await self.wait_for_message(chat_id, len(self.messages(chat_id)) + 1, timeout)
+
+    async def wait_for_edit(
+        self, chat_id: int, message_id: int, edits: int = 1, timeout: float = 5.0
+    ) -> Message:
+        await self.wait_until(
+            lambda: self.message(chat_id, message_id).edits >= edits,
+            timeout,
+            f"edit #{edits} of message {message_id} in chat {chat_id}",
+        )
+        return self.message(chat_id, message_id)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        n: int = 1,
+        timeout: float = 5.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> Call:
+        """The n-th recorded call of ``method`` (matching ``where``), waiting if need be."""
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls_to(method) if where is None or where(c)]
+
+        await self.wait_until(lambda: len(matching()) >= n, timeout, f"call #{n} of {method}")
+        return matching()[n - 1]
+
+    def _notify(self) -> None:
+        if not self._waiters:
+            return
+        for predicate, future in list(self._waiters):
+            if future.done():
+                continue
+            try:
+                if predicate():
+                    future.set_result(None)
+            except Exception as exc:  # a predicate raising fails the waiting test
+                future.set_exception(exc)
+
+    # -- HTTP --
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/_fake/"):
+            return await self._control(request, path[len("/_fake/") :])
+        match = re.fullmatch(r"/bot([^/]+)/([A-Za-z]+)", path)
+        if match is None:
+            return _answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        token, method = match.groups()
+        params = await _read_params(request)
+        call = Call(method, params, time.monotonic(), token)
+        self.stats.calls += 1
+        try:
+            if token != self.token:
+                raise ApiError(401, "Unauthorized")
+            result = await self._dispatch(method, params)
+        except ApiError as error:
+            call.status, call.description = error.status, error.description
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.status,
+                "description": error.description,
+            }
+            if error.retry_after is not None:
+                body["parameters"] = {"retry_after": error.retry_after}
+            self._record(call)
+            return _answer(error.status, body)
+        self._record(call)
+        return _answer(200, {"ok": True, "result": result})
+
+    def _record(self, call: Call) -> None:
+        if self.record:
+            self.calls.append(call)
+        self._notify()
+
+    async def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
+        lower = method.lower()
+        chat_id = params.get("chat_id")
+        if self._scripts:
+            fault = self._take_fault(method, chat_id)
+            if fault is not None:
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                if fault.status is not None:
+                    self.stats.faults += 1
+                    raise ApiError(fault.status, fault.description, fault.retry_after)
+        handler = _HANDLERS.get(lower)
+        if handler is None:
+            if _SENDING.match(method):
+                self._admit(chat_id)
+                return self._store_message(chat_id, str(params.get("caption", "")), params)
+            return True
+        return await handler(self, params)
+
+    def _admit(self, chat_id: Any) -> None:
+        """Apply the flood limits to one message to ``chat_id``; count it if admitted."""
+        now = time.monotonic()
+        window = self._window
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if self.cap is not None and len(window) >= self.cap:
+            self.stats.rejected_cap += 1
+            retry = max(1, math.ceil(window[0] + 1.0 - now))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        chat_window = self._chat_windows.get(chat_id)
+        if chat_window is None:
+            chat_window = self._chat_windows[chat_id] = deque()
+        span = self.chat_cap[1] if self.chat_cap else 1.0
+        while chat_window and chat_window[0] <= now - span:
+            chat_window.popleft()
+        if self.chat_cap is not None and len(chat_window) >= self.chat_cap[0]:
+            self.stats.rejected_chat_cap += 1
+            retry = max(1, math.ceil(chat_window[0] + span - now))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        window.append(now)
+        chat_window.append(now)
+        stats = self.stats
+        stats.sent += 1
+        if stats.first_sent_at is None:
+            stats.first_sent_at = now
+        stats.last_sent_at = now
+        stats.peak_per_second = max(stats.peak_per_second, len(window))
+        if span == 1.0:
+            stats.peak_per_chat_second = max(stats.peak_per_chat_second, len(chat_window))
+
+    # -- methods --
+
+    async def _get_me(self, params: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    async def _get_updates(self, params: dict[str, Any]) -> Any:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = _int(params.get("offset"), 0)
+        limit = min(max(_int(params.get("limit"), 100), 1), 100)
+        timeout = max(_int(params.get("timeout"), 0), 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            # Updates below the offset are confirmed: forget them, as Telegram does.
+            while self._updates and self._updates[0]["update_id"] < offset:
+                self._updates.popleft()
+            if self._updates or not self.running:
+                return list(itertools.islice(self._updates, limit))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            self._new_update.clear()
+            self._polls_waiting += 1
+            self._notify()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_update.wait(), remaining)
+            finally:
+                self._polls_waiting -= 1
+
+    async def _set_webhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if url and not re.match(r"https?://", url):
+            raise ApiError(400, "Bad Request: bad webhook: Failed to resolve host")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook_url = url
+        self.webhook_secret = params.get("secret_token") or None
+        self.webhook_error = None
+        if url and self._webhook_task is None:
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
+        self._webhook_wakeup.set()
+        return True
+
+    async def _delete_webhook(self, params: dict[str, Any]) -> Any:
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook_url = ""
+        self.webhook_secret = None
+        self._webhook_wakeup.set()
+        return True
+
+    async def _get_webhook_info(self, params: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook_error:
+            info["last_error_date"] = int(time.time())
+            info["last_error_message"] = self.webhook_error
+        return info
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST queued updates to the webhook one at a time, in order, as Telegram does."""
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while True:
+                if not self.webhook_url or not self._updates:
+                    self._webhook_wakeup.clear()
+                    await self._webhook_wakeup.wait()
+                    continue
+                update = self._updates[0]
+                headers = {}
+                if self.webhook_secret:
+                    headers[SECRET_HEADER] = self.webhook_secret
+                try:
+                    async with session.post(self.webhook_url, json=update, headers=headers) as r:
+                        ok = 200 <= r.status < 300
+                        self.webhook_error = (
+                            None if ok else f"Wrong response from the webhook: {r.status}"
+                        )
+                except (OSError, TimeoutError) as exc:
+                    ok = False
+                    self.webhook_error = f"Connection failed: {exc}"
+                if ok:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.05)
+
+    async def _set_my_commands(self, params: dict[str, Any]) -> Any:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list of at most 100 commands")
+        for command in commands:
+            name = command.get("command", "") if isinstance(command, dict) else ""
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            description = command.get("description", "")
+            if not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands = commands
+        return True
+
+    async def _get_my_commands(self, params: dict[str, Any]) -> Any:
+        return self.commands
+
+    async def _send_message(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        if chat_id is None or chat_id == "":
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if not isinstance(chat_id, int):
+            raise ApiError(400, "Bad Request: chat not found")
+        text, entities = self._render(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        self._admit(chat_id)
+        return self._store_message(chat_id, text, params, entities, markup)
+
+    async def _edit_message_text(self, params: dict[str, Any]) -> Any:
+        message = self._find_for_edit(params)
+        text, entities = self._render(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        message.text, message.entities, message.reply_markup = text, entities, markup
+        message.html = params.get("text") if params.get("parse_mode") else None
+        message.parse_mode = params.get("parse_mode")
+        return self._edited(message)
+
+    async def _edit_message_reply_markup(self, params: dict[str, Any]) -> Any:
+        message = self._find_for_edit(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup == message.reply_markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        message.reply_markup = markup
+        return self._edited(message)
+
+    async def _delete_message(self, params: dict[str, Any]) -> Any:
+        chat = self._messages.get(params.get("chat_id"), {})
+        if chat.pop(params.get("message_id"), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    async def _answer_callback_query(self, params: dict[str, Any]) -> Any:
+        query_id = str(params.get("callback_query_id", ""))
+        if query_id not in self._callback_queries or query_id in self.answered_callbacks:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self.answered_callbacks[query_id] = params
+        return True
+
+    # -- message helpers --
+
+    def _render(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        raw = params.get("text")
+        if raw is None or raw == "":
+            self.stats.bad_requests += 1
+            raise ApiError(400, "Bad Request: message text is empty")
+        raw = str(raw)
+        parse_mode = str(params.get("parse_mode") or "")
+        entities: list[dict[str, Any]] = []
+        if parse_mode.lower() == "html":
+            try:
+                text, entities = parse_html(raw, self.strict_ampersand)
+            except EntityParseError as exc:
+                self.stats.bad_requests += 1
+                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+        elif parse_mode:
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in the fake")
+        else:
+            text = raw
+            given = params.get("entities")
+            if isinstance(given, list):
+                entities = given
+        if not text.strip():
+            self.stats.bad_requests += 1
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > MAX_TEXT_UTF16:
+            self.stats.bad_requests += 1
+            raise ApiError(400, "Bad Request: message is too long")
+        return text, entities
+
+    def _check_markup(self, markup: Any) -> dict[str, Any] | None:
+        if markup is None or markup == "":
+            return None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        rows = markup.get("inline_keyboard")
+        if rows is None:
+            return markup  # reply keyboards and the like: accepted as they are
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: wrong rows")
+        for row in rows:
+            for button in row:
+                if not isinstance(button, dict) or not button.get("text"):
+                    raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+                data = button.get("callback_data")
+                if data is not None:
+                    if not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                elif "url" in button:
+                    if not re.match(r"(https?|tg)://", str(button["url"])):
+                        raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+                else:
+                    raise ApiError(
+                        400, "Bad Request: can't parse inline keyboard button: unknown type"
+                    )
+        return markup
+
+    def _store_message(
+        self,
+        chat_id: int,
+        text: str,
+        params: dict[str, Any],
+        entities: list[dict[str, Any]] | None = None,
+        markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        message = Message(
+            chat_id=chat_id,
+            message_id=self._next_message_id(chat_id),
+            text=text,
+            from_bot=True,
+            html=params.get("text") if params.get("parse_mode") else None,
+            parse_mode=params.get("parse_mode"),
+            entities=entities or [],
+            reply_markup=markup,
+            date=int(time.time()),
+        )
+        if self.record:
+            self._messages.setdefault(chat_id, {})[message.message_id] = message
+        return self._message_json(message)
+
+    def _find_for_edit(self, params: dict[str, Any]) -> Message:
+        chat = self._messages.get(params.get("chat_id"))
+        message = chat.get(params.get("message_id")) if chat else None
+        if message is None or not message.from_bot:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    def _edited(self, message: Message) -> dict[str, Any]:
+        message.edits += 1
+        self.stats.edited += 1
+        data = self._message_json(message)
+        data["edit_date"] = int(time.time())
+        return data
+
+    def _message_json(self, message: Message) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "from": self.bot_user if message.from_bot else self._user(message.chat_id),
+            "chat": self._chat(message.chat_id),
+            "date": message.date,
+            "text": message.text,
+        }
+        if message.entities:
+            data["entities"] = message.entities
+        if message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    # -- control endpoints (for a fake in another process) --
+
+    async def _control(self, request: web.BaseRequest, action: str) -> web.StreamResponse:
+        body: dict[str, Any] = {}
+        if request.method == "POST" and request.can_read_body:
+            body = await request.json()
+        if action == "stats":
+            return _answer(200, self.stats.as_dict())
+        if action == "reset":
+            self.reset_stats()
+            return _answer(200, {"ok": True})
+        if action == "config":
+            if "cap" in body:
+                self.cap = body["cap"]
+            if "chat_cap" in body:
+                self.chat_cap = tuple(body["chat_cap"]) if body["chat_cap"] else None
+            if "record" in body:
+                self.record = bool(body["record"])
+            return _answer(200, {"ok": True})
+        if action == "fault":
+            fault = Fault.from_kind(
+                body["kind"], int(body.get("retry_after", 1)), float(body.get("delay", 0.0))
+            )
+            self.fail(body.get("chat_id"), fault, body.get("times", 1), body.get("methods"))
+            return _answer(200, {"ok": True})
+        if action == "clear_faults":
+            self.clear_faults(every_chat=True)
+            return _answer(200, {"ok": True})
+        return _answer(404, {"ok": False, "description": f"unknown control action {action!r}"})
+
+
+_HANDLERS: dict[str, Callable[[FakeBotAPI, dict[str, Any]], Any]] = {
+    "getme": FakeBotAPI._get_me,
+    "getupdates": FakeBotAPI._get_updates,
+    "setwebhook": FakeBotAPI._set_webhook,
+    "deletewebhook": FakeBotAPI._delete_webhook,
+    "getwebhookinfo": FakeBotAPI._get_webhook_info,
+    "setmycommands": FakeBotAPI._set_my_commands,
+    "getmycommands": FakeBotAPI._get_my_commands,
+    "sendmessage": FakeBotAPI._send_message,
+    "editmessagetext": FakeBotAPI._edit_message_text,
+    "editmessagereplymarkup": FakeBotAPI._edit_message_reply_markup,
+    "deletemessage": FakeBotAPI._delete_message,
+    "answercallbackquery": FakeBotAPI._answer_callback_query,
+}
+
+
+def _answer(status: int, body: Any) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type="application/json",
+    )
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+async def _read_params(request: web.BaseRequest) -> dict[str, Any]:
+    """The call's parameters from the query string and a form, multipart or JSON body."""
+    params: dict[str, Any] = dict(request.query) if request.query_string else {}
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                params.update(body)
+        else:
+            form = await request.post()
+            for key, value in form.items():
+                # Uploaded files are kept as their file name.
+                params[key] = value if isinstance(value, str) else getattr(value, "filename", "")
+    for key, value in params.items():
+        if not isinstance(value, str):
+            continue
+        if key in _JSON_FIELDS:
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(value)
+        elif key in _INT_FIELDS and re.fullmatch(r"-?\d+", value):
+            params[key] = int(value)
+        elif key in _BOOL_FIELDS:
+            params[key] = value.lower() == "true"
+    return params
+
+
+# -- command line -------------------------------------------------------------
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    fake = FakeBotAPI(
+        token=args.token,
+        host=args.host,
+        port=args.port,
+        cap=args.cap,
+        chat_cap=(args.chat_cap, 1.0) if args.chat_cap else None,
+        record=args.record,
+    )
+    await fake.start()
+    print(f"fakebotapi listening on {fake.base_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await fake.stop()
+    print(json.dumps(fake.stats.as_dict()), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakebotapi", description="A fake Telegram Bot API server."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the one token accepted")
+    parser.add_argument("--cap", type=float, default=None, help="messages per sliding second")
+    parser.add_argument("--chat-cap", type=int, default=None, help="messages per chat per second")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="keep every call and message in memory (off by default here: benchmarks)",
+    )
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()
