@@ -1,0 +1,301 @@
+"""Digest composition, article views and message splitting (pure functions)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from bot.digest import (
+    MESSAGE_LIMIT,
+    TITLE_LIMIT,
+    DigestEntry,
+    Part,
+    article_detail_messages,
+    article_list_html,
+    article_list_line,
+    compose_html,
+    compose_text,
+    digest_messages,
+    link_title,
+    pack_messages,
+    split_messages,
+    utf16_len,
+)
+
+KOREA = DigestEntry(
+    number=1,
+    title="S. Korea, Japan, US sign intel-sharing pact",
+    url="https://p.dw.com/p/1EACv",
+    date="2014-12-26",
+    summary=[
+        "South Korea, the US and Japan have agreed to sign a rare trilateral pact.",
+        "The aim is to better cope with North Korea's threats.",
+    ],
+)
+ATT = DigestEntry(
+    number=7,
+    title='<b>"AT&T" & Co</b>',
+    url='https://example.com/a?x=1&y="2"',
+    date=None,
+    summary=["Profits < costs & more."],
+)
+
+
+def assert_balanced(message: str) -> None:
+    """Every tag opened in the message is closed in it, in order; no broken entity."""
+    stack: list[str] = []
+    for closing, name in re.findall(r"<(/?)(\w+)[^>]*>", message):
+        if closing:
+            assert stack and stack.pop() == name, message
+        else:
+            stack.append(name)
+    assert not stack, message
+    # Every & starts a complete entity.
+    assert all(re.match(r"&(#\d+|\w+);", message[m.start() :]) for m in re.finditer("&", message))
+
+
+# -- the digest ----------------------------------------------------------------------
+
+
+def test_digest_html_is_exact() -> None:
+    assert compose_html([KOREA]) == (
+        "<b>Your digest</b> · 1 new article\n"
+        "\n"
+        '<a href="https://p.dw.com/p/1EACv">'
+        "<b>S. Korea, Japan, US sign intel-sharing pact</b></a>\n"
+        "South Korea, the US and Japan have agreed to sign a rare trilateral pact."
+        " The aim is to better cope with North Korea&#x27;s threats.\n"
+        "/article 1 · 2014-12-26"
+    )
+
+
+def test_title_url_and_summary_are_escaped() -> None:
+    text = compose_html([ATT], title=None)
+    assert text == (
+        '<a href="https://example.com/a?x=1&amp;y=&quot;2&quot;">'
+        "<b>&lt;b&gt;&quot;AT&amp;T&quot; &amp; Co&lt;/b&gt;</b></a>\n"
+        "Profits &lt; costs &amp; more.\n"
+        "/article 7"
+    )
+    assert html.escape(ATT.title) in text
+
+
+def test_title_without_url_or_with_unsafe_url_is_bold_not_linked() -> None:
+    assert link_title("Plain", None) == "<b>Plain</b>"
+    assert link_title("Sneaky", "javascript:alert(1)") == "<b>Sneaky</b>"
+    assert link_title("Relative", "/p/1") == "<b>Relative</b>"
+    assert link_title("Spaces", "https://a.example/x y") == "<b>Spaces</b>"
+
+
+def test_a_huge_url_is_not_linked_so_the_title_line_always_fits() -> None:
+    assert link_title("T", "https://example.com/?" + "&" * 1000) == "<b>T</b>"
+    line = link_title('"' * 1000, "https://example.com/?" + "a&" * 300)
+    assert line.startswith('<a href="') and utf16_len(line) < MESSAGE_LIMIT
+
+
+def test_very_long_titles_are_shortened() -> None:
+    line = link_title("word " * 200, None)
+    assert line.endswith("…</b>")
+    assert TITLE_LIMIT - 5 <= len(html.unescape(line[3:-4])) <= TITLE_LIMIT
+
+
+def test_digest_messages_carry_their_article_numbers() -> None:
+    assert digest_messages([KOREA, ATT]) == [(compose_html([KOREA, ATT]), [1, 7])]
+
+
+def test_no_entries_no_messages() -> None:
+    assert digest_messages([]) == []
+
+
+def test_header_counts_articles() -> None:
+    assert compose_html([KOREA, ATT]).startswith("<b>Your digest</b> · 2 new articles\n\n")
+    assert not compose_html([KOREA], title=None).startswith("<b>Your")
+
+
+def test_many_articles_split_at_article_boundaries_within_4096_units() -> None:
+    entries = [
+        DigestEntry(
+            n, f"Title {n} 🎉", f"https://example.com/{n}", "2024-01-01", ["Word 🎉. " * 60]
+        )
+        for n in range(1, 21)
+    ]
+    messages = digest_messages(entries)
+    assert len(messages) > 1
+    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    # Every article exactly once, in order, each whole inside one message.
+    assert [n for _, numbers in messages for n in numbers] == list(range(1, 21))
+    for text, numbers in messages:
+        assert_balanced(text)
+        for n in numbers:
+            assert f"<b>Title {n} 🎉</b>" in text and f"/article {n} ·" in text
+
+
+def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> None:
+    sentences = [
+        f"Sentence number {i} is here and rather long to fill the space." for i in range(200)
+    ]
+    entry = DigestEntry(3, "Huge & long", "https://example.com/h", "2024-01-01", sentences)
+    messages = digest_messages([entry], title=None)
+    assert len(messages) >= 3
+    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    # The article counts as delivered with its last piece, the one with /article 3.
+    assert [numbers for _, numbers in messages] == [[]] * (len(messages) - 1) + [[3]]
+    assert messages[-1][0].endswith("/article 3 · 2024-01-01")
+    for text, _ in messages:
+        assert_balanced(text)
+        assert text.endswith(("here.", "space.", "2024-01-01"))
+    joined = " ".join(text for text, _ in messages)
+    assert all(s in joined for s in sentences)
+
+
+def test_a_sentence_longer_than_a_message_is_split_at_spaces() -> None:
+    sentence = " ".join(["AT&T"] * 2000)  # one sentence, 9,999 characters, 17,999 escaped
+    entry = DigestEntry(4, "T", None, None, [sentence])
+    messages = digest_messages([entry], title=None)
+    assert len(messages) >= 5
+    for text, _ in messages:
+        assert utf16_len(text) <= MESSAGE_LIMIT
+        assert_balanced(text)
+    body = " ".join(text for text, _ in messages).removeprefix("<b>T</b>")
+    assert html.unescape(body).split() == [*["AT&T"] * 2000, "/article", "4"]
+
+
+# -- split_messages ------------------------------------------------------------------
+
+
+def test_split_counts_utf16_units_emoji_as_two() -> None:
+    assert utf16_len("🎉") == 2 and utf16_len("é") == 1 and utf16_len("a🎉b") == 4
+    emoji = "🎉" * 2048  # 2,048 characters, 4,096 units: exactly one message
+    assert split_messages([emoji]) == [emoji]
+    parts = split_messages([emoji, "x"])
+    assert parts == [emoji, "x"]
+
+
+def test_split_packs_parts_up_to_the_limit_exactly() -> None:
+    a, b = "a" * 2047, "b" * 2047  # 2047 + 2 (separator) + 2047 = 4096
+    assert split_messages([a, b]) == [f"{a}\n\n{b}"]
+    assert split_messages([a, b + "b"]) == [a, b + "b"]
+
+
+def test_split_never_breaks_a_part_that_fits_in_a_message() -> None:
+    assert split_messages(["a" * 10, "b" * 10, "c" * 20], limit=24) == [
+        "a" * 10 + "\n\n" + "b" * 10,
+        "c" * 20,
+    ]
+
+
+def test_split_long_plain_part_prefers_sentence_ends_then_spaces() -> None:
+    text = "First sentence here. Second sentence here. Third one."
+    assert split_messages([text], limit=25) == [
+        "First sentence here.",
+        "Second sentence here.",
+        "Third one.",
+    ]
+    assert split_messages(["alpha beta gamma delta"], limit=12) == ["alpha beta", "gamma delta"]
+
+
+def test_split_last_resort_never_cuts_an_entity_or_a_surrogate_pair() -> None:
+    text = "&amp;🎉" * 30
+    chunks = split_messages([text], limit=9)
+    assert "".join(chunks) == text
+    assert all(utf16_len(c) <= 9 for c in chunks)
+    for chunk in chunks:
+        assert_balanced(chunk)
+
+
+def test_split_keeps_tags_whole_and_never_breaks_inside_an_element() -> None:
+    chunks = split_messages(["<b>bold text here</b> and then more words here"], limit=22)
+    assert chunks == ["<b>bold text here</b>", "and then more words", "here"]
+
+
+def test_split_refuses_an_element_longer_than_the_limit() -> None:
+    with pytest.raises(ValueError, match="inside one HTML element"):
+        split_messages(["<b>" + "x " * 50 + "</b>"], limit=20)
+
+
+def test_pack_messages_attributes_numbers_to_the_last_piece_of_a_part() -> None:
+    parts = [Part(("one", " two", " three"), (5,)), Part(("four",), (6,))]
+    assert pack_messages(parts, limit=9) == [("one two", []), ("three", [5]), ("four", [6])]
+
+
+def test_split_rejects_a_nonpositive_limit() -> None:
+    with pytest.raises(ValueError):
+        split_messages(["x"], limit=0)
+
+
+# -- plain text and article views ----------------------------------------------------
+
+
+def test_compose_text_is_exact_and_unescaped() -> None:
+    assert compose_text([KOREA, ATT]) == (
+        "Your digest · 2 new articles\n"
+        "\n"
+        "1. S. Korea, Japan, US sign intel-sharing pact\n"
+        "2014-12-26 · https://p.dw.com/p/1EACv\n"
+        "  South Korea, the US and Japan have agreed to sign a rare trilateral pact.\n"
+        "  The aim is to better cope with North Korea's threats.\n"
+        "\n"
+        '7. <b>"AT&T" & Co</b>\n'
+        'https://example.com/a?x=1&y="2"\n'
+        "  Profits < costs & more.\n"
+    )
+
+
+def test_compose_text_with_nothing_new() -> None:
+    assert compose_text([]) == "Nothing new.\n"
+
+
+def test_article_detail_is_exact() -> None:
+    assert article_detail_messages(KOREA) == [
+        '<a href="https://p.dw.com/p/1EACv">'
+        "<b>S. Korea, Japan, US sign intel-sharing pact</b></a>\n"
+        "<i>2014-12-26</i>\n"
+        "\n"
+        "South Korea, the US and Japan have agreed to sign a rare trilateral pact."
+        " The aim is to better cope with North Korea&#x27;s threats."
+    ]
+
+
+def test_article_detail_without_summary_says_so() -> None:
+    entry = DigestEntry(2, "New", None, None, None)
+    assert article_detail_messages(entry) == ["<b>New</b>\n\n<i>The summary is not ready yet.</i>"]
+
+
+def test_article_detail_of_a_huge_summary_is_split() -> None:
+    entry = DigestEntry(2, "Big", None, None, ["A fairly long sentence of words. " * 3] * 100)
+    messages = article_detail_messages(entry)
+    assert len(messages) >= 2 and all(utf16_len(m) <= MESSAGE_LIMIT for m in messages)
+
+
+def test_article_list_lines_are_numbered_and_escaped() -> None:
+    assert article_list_line(7, ATT.title) == "7. &lt;b&gt;&quot;AT&amp;T&quot; &amp; Co&lt;/b&gt;"
+    assert article_list_html([KOREA, ATT], header="Articles 1-2 of 2") == (
+        "<b>Articles 1-2 of 2</b>\n"
+        "1. S. Korea, Japan, US sign intel-sharing pact\n"
+        "7. &lt;b&gt;&quot;AT&amp;T&quot; &amp; Co&lt;/b&gt;"
+    )
+
+
+def test_a_page_of_ten_longest_titles_fits_in_one_message() -> None:
+    entries = [DigestEntry(99999, '"&' * 500, None, None, None)] * 10
+    assert utf16_len(article_list_html(entries, header="Articles")) <= MESSAGE_LIMIT
+
+
+def test_store_records_work_as_entries() -> None:
+    from bot.store import ArticleRecord
+
+    record = ArticleRecord(
+        1,
+        "a.txt",
+        "h",
+        KOREA.title,
+        KOREA.date,
+        KOREA.url,
+        "english",
+        "text",
+        tuple(KOREA.summary or ()),
+        "2024",
+    )
+    assert compose_html([record]) == compose_html([KOREA])
