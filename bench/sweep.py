@@ -21,11 +21,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rouge import METRICS, load  # noqa: E402
-from rouge_score import rouge_scorer  # noqa: E402
+from rouge import METRICS, load
+from rouge_score import rouge_scorer
 
-from bot.sentences import split_sentences  # noqa: E402
-from bot.summarizer import summarize, with_settings  # noqa: E402
+from bot.sentences import split_sentences
+from bot.summarizer import summarize, with_settings
 
 GRID = {
     "position_power": [0.0, 0.25, 0.5],

@@ -73,6 +73,9 @@ _CAPTION = re.compile(
     r"|photographed|file photo)\s*\)|^\W*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:\s"
 )
 
+# Cosine similarity above which two sentences say the same thing.
+_NEAR_DUPLICATE = 0.9
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -254,7 +257,11 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         count: int,
         already: Sequence[int] = (),
     ) -> list[int]:
-        """Greedy MMR: best score minus redundancy x closeness to what is chosen."""
+        """Greedy MMR: best score minus redundancy x closeness to what is chosen.
+
+        Near-duplicates of a chosen sentence (news sites repeat the lede as a photo
+        caption) are never picked here; ``select`` falls back to them only if needed.
+        """
         chosen: list[int] = []
         pool = list(pool)
         weight = self.settings.redundancy
@@ -262,13 +269,18 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         top = top if top > 0 else 1.0
         while pool and len(chosen) < count:
             picked = [*already, *chosen]
-            best, best_value = pool[0], -math.inf
+            best, best_value = None, -math.inf
             for i in pool:
                 value = scores[i] / top
-                if picked and weight:
-                    value -= weight * float(similarity[i, picked].max())
+                if picked:
+                    closest = float(similarity[i, picked].max())
+                    if closest >= _NEAR_DUPLICATE:
+                        continue
+                    value -= weight * closest
                 if value > best_value:
                     best, best_value = i, value
+            if best is None:
+                break
             chosen.append(best)
             pool.remove(best)
         return chosen
