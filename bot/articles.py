@@ -6,10 +6,13 @@ This module owns everything between a file on disk and an :class:`Article`:
   UTF-8 (UTF-16 with a BOM; anything else falls back to cp1252, then Latin-1)
   and dispatches on the suffix: ``.md``/``.markdown`` go to
   :func:`parse_markdown`, everything else to :func:`parse_page`.
-* :func:`parse_page` cleans a scraped news page (plain text, one block per
-  blank-line-separated chunk): it drops navigation, image lines and their
-  captions, bylines, agency credits and site furniture; finds the title, the
-  date and the source link; keeps sub-headings as heading blocks.
+* :func:`parse_page` cleans a scraped news page (plain text; blank lines
+  separate blocks, hard-wrapped lines are joined again): it drops navigation,
+  image lines and their captions, bylines, agency credits and site furniture;
+  finds the title, the date and the source link; keeps sub-headings (short
+  lines without terminal punctuation between paragraphs) as heading blocks.
+  The rules are general, not per site; each is a named regex or small
+  function below, so a new site's furniture is one entry away.
 * :func:`parse_markdown` reads Markdown with TOML front matter between
   ``+++`` lines (keys ``title``, ``url``, ``date``, ``language``).
 * :func:`scan` walks a folder and never raises for a bad file: each skipped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from pathlib import Path
 
 import pytest
@@ -178,24 +179,67 @@ def test_wire_story_unwraps_lines_and_drops_dateline_credits_and_links() -> None
         assert gone not in seen
 
 
+def between_paragraphs(line: str) -> Article:
+    return parse_page(f"Headline\n\nFirst paragraph.\n\n{line}\n\nSecond paragraph.\n", "x.txt")
+
+
 @pytest.mark.parametrize(
-    ("line", "kind"),
+    "line",
     [
-        ("Photo: Jane Doe/Reuters", "image"),
-        ("Credit: AFP", "image"),
-        ("Image: picture-alliance/dpa", "image"),
-        ("By Jane Doe", "byline"),
-        ("By JANE DOE and John van der Berg", "byline"),
-        ("(Reuters)", "credit"),
-        ("dh/rc (AFP, dpa)", "credit"),
-        ("Skip to main content", "nav"),
-        ("1. Home", "nav"),
-        ("Published: 26.12.2014 | 10:30", "date"),
-        ("26. Dezember 2014", "date"),  # not item 26 of a numbered menu
+        "Skip to main content",
+        "Home | World | Business | Tech",
+        "Photo: Jane Doe/Reuters",
+        "Credit: AFP",
+        "Image: picture-alliance/dpa",
+        "AFP via Getty Images",
+        "By Jane Doe",
+        "By JANE DOE and John van der Berg",
+        "Von Max Mustermann",
+        "Par Jean Dupont",
+        "Por Ana García",
+        "Reporting by Jane Doe; Editing by John Roe",
+        "(Reuters)",
+        "dh/rc (AFP, dpa)",
+        "Advertisement",
+        "Read more: https://example.com/other-story",
+        "© 2014 Example Media",
+        "Copyright 2014 Example Media. All rights reserved.",
     ],
 )
-def test_boilerplate_lines_are_recognized(line: str, kind: str) -> None:
-    assert bot.articles._classify(line)[0] == kind
+def test_boilerplate_line_between_paragraphs_is_dropped(line: str) -> None:
+    # Each of these is short and unpunctuated, so it would otherwise be kept as a heading.
+    assert between_paragraphs(line).blocks == (
+        Block("paragraph", "First paragraph."),
+        Block("paragraph", "Second paragraph."),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "iso"),
+    [
+        ("Published: 26.12.2014 | 10:30", "2014-12-26"),
+        ("Updated 10:30 AM EST, Fri December 26, 2014", "2014-12-26"),
+        ("26. Dezember 2014", "2014-12-26"),  # not item 26 of a numbered menu
+        ("Publié le 26 décembre 2014 à 10h30", "2014-12-26"),
+        ("2014-12-26T10:30:00Z", "2014-12-26"),
+    ],
+)
+def test_date_line_gives_the_date_and_leaves_the_body(line: str, iso: str) -> None:
+    article = between_paragraphs(line)
+    assert article.date == iso
+    assert paragraphs(article) == ["First paragraph.", "Second paragraph."]
+    assert headings(article) == []
+
+
+def test_permalink_line_gives_the_url_and_leaves_the_body() -> None:
+    article = between_paragraphs("Permalink https://p.dw.com/p/1EACv")
+    assert article.url == "https://p.dw.com/p/1EACv"
+    assert len(article.blocks) == 2
+
+
+def test_photo_caption_goes_with_its_credit_line() -> None:
+    article = between_paragraphs("Rescue workers search the rubble\nPhoto: Jane Doe/AP")
+    assert "Rescue workers" not in all_text(article)
 
 
 @pytest.mark.parametrize(
@@ -614,3 +658,22 @@ def test_scan_of_the_repository_seeds_finds_the_example() -> None:
     result = scan(REPO / "seeds")
     assert "000_4ebf0534fdb740ea.txt" in [a.source for a in result.articles]
     assert result.skipped == []
+
+
+def test_parsers_raise_only_not_an_article_on_garbage() -> None:
+    # Seeded random soup of the pieces the rules react to: every outcome must be
+    # an article with a title and a paragraph, or NotAnArticle; never a crash.
+    rng = random.Random(20141226)
+    pieces = ["\n", "\n\n", " ", "Title", "By Jane", "(AP)", "Image:", "https://x.y/z", "1. "]
+    pieces += ["26.12.2014", "2014-02-30", "## ", "+++", "---", ".", "?", "é", "\u200b", "\r"]
+    pieces += ["|", "[a](b)", "**", "```", "> ", "Word", "the", "der", "(", ")", "ksb/tj"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        for parse in (parse_page, parse_markdown):
+            try:
+                article = parse(text, "soup.txt")
+            except NotAnArticle:
+                continue
+            assert article.title
+            assert paragraphs(article)
+            assert all(block.text == block.text.strip() != "" for block in article.blocks)
