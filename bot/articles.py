@@ -612,8 +612,9 @@ _FURNITURE = _phrase_set(
 _FURNITURE_PREFIX = re.compile(
     r"^(?:read more|also read|see also|related|keywords|tags|topics|more|watch|listen|"
     r"follow us|follow|share|source|sources|mehr zum thema|lesen sie auch|schlagworte|"
-    r"lire aussi|a lire aussi|mots-cles|lea tambien|ver tambien|etiquetas)\s*:"
+    r"lire aussi|a lire aussi|mots-cles|lea tambien|ver tambien|etiquetas|feedback)\s*:"
     r"|^(?:follow us on|click here|sign up for|subscribe to|download our app)\b"
+    r"|^(?:keywords|related subjects|related topics|schlagworte|print this page|mobile version)\b"
     r"|^(?:©|\(c\)\s|copyright\b)|all rights reserved"
 )
 

@@ -204,6 +204,8 @@ def between_paragraphs(line: str) -> Article:
         "Read more: https://example.com/other-story",
         "© 2014 Example Media",
         "Copyright 2014 Example Media. All rights reserved.",
+        "Keywords North Korea, South Korea, Japan",
+        "Feedback: Send us your feedback.",
     ],
 )
 def test_boilerplate_line_between_paragraphs_is_dropped(line: str) -> None:
