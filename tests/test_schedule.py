@@ -1,0 +1,422 @@
+"""Schedule: time parsing, due times across DST, missed digests, APScheduler jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram.ext import Application, CallbackContext
+
+from bot.articles import Article, Block
+from bot.schedule import (
+    DailyTrigger,
+    Slot,
+    due_run_key,
+    format_time,
+    job_name,
+    last_due,
+    missed_digest,
+    next_due,
+    parse_time,
+    queue_due_digests,
+    run_key,
+    schedule_all,
+    schedule_chat,
+    slot_of,
+    unschedule_slot,
+    valid_timezone,
+)
+from bot.store import Chat, Store
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def chat(
+    chat_id: int = 1,
+    digest_time: str | None = "08:00",
+    timezone: str | None = "Europe/Berlin",
+    last_digest_key: str | None = None,
+    active: bool = True,
+) -> Chat:
+    return Chat(chat_id, timezone, digest_time, active, None, last_digest_key, "t", "t")
+
+
+# -- parse_time, valid_timezone ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("08:30", time(8, 30)), ("8:30", time(8, 30)), ("00:00", time(0)), (" 23:59 ", time(23, 59))],
+)
+def test_parse_time_accepts_24_hour_times(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+def test_parse_time_rejects_out_of_range_with_a_clear_message() -> None:
+    with pytest.raises(ValueError) as error:
+        parse_time("25:99")
+    assert str(error.value) == (
+        "'25:99' is not a time of day: hours go 00-23 and minutes 00-59, e.g. 08:30"
+    )
+
+
+@pytest.mark.parametrize("text", ["24:00", "12:60", "8", "08:5", "ab:cd", "", "8.30", "08:30:00"])
+def test_parse_time_rejects_malformed_input(text: str) -> None:
+    with pytest.raises(ValueError, match=r"e\.g\. 08:30"):
+        parse_time(text)
+
+
+def test_parse_time_error_does_not_echo_a_huge_argument() -> None:
+    with pytest.raises(ValueError) as error:
+        parse_time("9" * 3000)
+    assert len(str(error.value)) < 100
+
+
+def test_format_time_pads() -> None:
+    assert format_time(time(7, 5)) == "07:05"
+
+
+@pytest.mark.parametrize("name", ["Europe/Berlin", "America/New_York", "UTC", "Asia/Kolkata"])
+def test_valid_timezone_accepts_iana_names(name: str) -> None:
+    assert valid_timezone(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Mars/Olympus", "", "europe/berlin!", "../../etc/passwd", "/etc/localtime", "x" * 3000],
+)
+def test_valid_timezone_rejects_unknown_and_odd_names(name: str) -> None:
+    assert not valid_timezone(name)
+
+
+# -- next_due and DST ----------------------------------------------------------------
+
+
+def test_next_due_is_today_if_still_ahead_else_tomorrow() -> None:
+    # 2026-01-15: Berlin is UTC+1.
+    assert next_due("08:00", "Europe/Berlin", utc(2026, 1, 15, 6, 0)) == utc(2026, 1, 15, 7, 0)
+    assert next_due("08:00", "Europe/Berlin", utc(2026, 1, 15, 7, 0)) == utc(2026, 1, 16, 7, 0)
+    assert next_due("08:00", "Europe/Berlin", utc(2026, 1, 15, 9, 0)) == utc(2026, 1, 16, 7, 0)
+
+
+def test_next_due_rejects_naive_now() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        next_due("08:00", "UTC", datetime(2026, 1, 1))
+
+
+def test_daily_digest_stays_at_local_time_across_dst_in_berlin() -> None:
+    # Spring forward on 2026-03-29: 08:00 local moves from 07:00 to 06:00 UTC.
+    moment = utc(2026, 3, 27, 12, 0)
+    dues = []
+    for _ in range(4):
+        moment = next_due("08:00", BERLIN, moment)
+        dues.append(moment)
+    assert [d.astimezone(BERLIN).strftime("%m-%d %H:%M") for d in dues] == [
+        "03-28 08:00",
+        "03-29 08:00",
+        "03-30 08:00",
+        "03-31 08:00",
+    ]
+    assert dues[1] - dues[0] == timedelta(hours=23)
+    assert dues[2] - dues[1] == timedelta(hours=24)
+
+
+def test_daily_digest_stays_at_local_time_across_fall_back_in_new_york() -> None:
+    # Fall back on 2026-11-01: 08:00 local moves from 12:00 to 13:00 UTC.
+    first = next_due("08:00", NEW_YORK, utc(2026, 10, 31, 13, 0))
+    second = next_due("08:00", NEW_YORK, first)
+    assert (first, second) == (utc(2026, 11, 1, 13, 0), utc(2026, 11, 2, 13, 0))
+    previous = next_due("08:00", NEW_YORK, utc(2026, 10, 30, 13, 0))
+    assert first - previous == timedelta(hours=25)
+
+
+def test_nonexistent_time_in_spring_forward_is_sent_an_hour_later() -> None:
+    # Berlin 2026-03-29: 02:00 → 03:00, so 02:30 does not exist; sent at 03:30 CEST.
+    due = next_due("02:30", BERLIN, utc(2026, 3, 28, 12, 0))
+    assert due == utc(2026, 3, 29, 1, 30)
+    assert due.astimezone(BERLIN).strftime("%H:%M %Z") == "03:30 CEST"
+    assert next_due("02:30", BERLIN, due) == utc(2026, 3, 30, 0, 30)  # 02:30 CEST
+    # New York 2026-03-08: 02:30 does not exist; sent at 03:30 EDT.
+    ny = next_due("02:30", NEW_YORK, utc(2026, 3, 7, 12, 0))
+    assert ny.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z") == "2026-03-08 03:30 EDT"
+
+
+def test_ambiguous_time_in_fall_back_is_sent_once_at_its_first_occurrence() -> None:
+    # New York 2026-11-01: 01:30 happens twice (EDT, then EST); only the first counts.
+    due = next_due("01:30", NEW_YORK, utc(2026, 10, 31, 12, 0))
+    assert due == utc(2026, 11, 1, 5, 30)
+    assert due.astimezone(NEW_YORK).strftime("%H:%M %Z") == "01:30 EDT"
+    following = next_due("01:30", NEW_YORK, due)
+    assert following == utc(2026, 11, 2, 6, 30)  # not 06:30 UTC the same day (01:30 EST)
+    # Berlin 2026-10-25: 02:30 happens twice; the CEST one.
+    berlin = next_due("02:30", BERLIN, utc(2026, 10, 24, 12, 0))
+    assert berlin.astimezone(BERLIN).strftime("%H:%M %Z") == "02:30 CEST"
+
+
+def test_last_due_is_at_or_before_now() -> None:
+    assert last_due("08:00", "UTC", utc(2026, 1, 15, 8, 0)) == utc(2026, 1, 15, 8, 0)
+    assert last_due("08:00", "UTC", utc(2026, 1, 15, 7, 59)) == utc(2026, 1, 14, 8, 0)
+
+
+# -- run keys and missed digests -----------------------------------------------------
+
+
+def test_run_key_is_the_local_date_of_the_due_digest() -> None:
+    # 08:00 in Tokyo is 23:00 UTC the day before: the key is Tokyo's date.
+    assert run_key("08:00", "Asia/Tokyo", utc(2026, 11, 27, 23, 0, 5)) == "2026-11-28"
+    # Late by half an hour: still that day's digest.
+    assert run_key("08:00", "UTC", utc(2026, 11, 28, 8, 30)) == "2026-11-28"
+
+
+def test_run_key_tolerates_a_job_waking_a_moment_early() -> None:
+    assert run_key("08:00", "UTC", utc(2026, 11, 28, 7, 59, 59)) == "2026-11-28"
+    assert run_key("08:00", "UTC", utc(2026, 11, 28, 7, 50)) == "2026-11-27"
+
+
+def test_due_run_key_uses_the_default_timezone_and_needs_a_subscription() -> None:
+    now = utc(2026, 6, 1, 23, 30)
+    assert due_run_key(chat(timezone=None), now, "Asia/Tokyo") == "2026-06-02"
+    assert due_run_key(chat(timezone=None), now, "UTC") == "2026-06-01"
+    assert due_run_key(chat(digest_time=None), now, "UTC") is None
+
+
+def test_missed_digest_within_grace_is_due_once() -> None:
+    # Due 08:00 Berlin = 07:00 UTC on 2026-01-15; the bot comes back at 07:40 UTC.
+    now = utc(2026, 1, 15, 7, 40)
+    assert missed_digest(chat(last_digest_key="2026-01-14"), now) == "2026-01-15"
+    assert missed_digest(chat(last_digest_key=None), now) == "2026-01-15"
+    assert missed_digest(chat(last_digest_key="2026-01-15"), now) is None
+
+
+def test_missed_digest_beyond_grace_is_skipped() -> None:
+    due = utc(2026, 1, 15, 7, 0)
+    assert missed_digest(chat(), due + timedelta(seconds=3600)) == "2026-01-15"
+    assert missed_digest(chat(), due + timedelta(seconds=3601)) is None
+    assert missed_digest(chat(), due + timedelta(hours=3), grace_seconds=4 * 3600) == "2026-01-15"
+
+
+def test_missed_digest_only_for_active_subscribers() -> None:
+    now = utc(2026, 1, 15, 7, 10)
+    assert missed_digest(chat(digest_time=None), now) is None
+    assert missed_digest(chat(active=False), now) is None
+
+
+def test_missed_digest_uses_default_timezone() -> None:
+    now = utc(2026, 1, 15, 8, 10)  # 08:10 UTC: 08:00 UTC due 10 min ago; Berlin's 1h10 ago
+    c = chat(timezone=None)
+    assert missed_digest(c, now, default_timezone="UTC") == "2026-01-15"
+    assert missed_digest(c, now, 3600, default_timezone="Europe/Berlin") is None
+
+
+# -- the trigger ---------------------------------------------------------------------
+
+
+def test_trigger_fires_when_next_due_says_across_dst() -> None:
+    trigger = DailyTrigger("08:00", "Europe/Berlin")
+    now = utc(2026, 3, 27, 12, 0)
+    first = trigger.get_next_fire_time(None, now)
+    assert first == next_due("08:00", BERLIN, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=2))
+    assert second == next_due("08:00", BERLIN, first)
+    assert second is not None and second.astimezone(BERLIN).hour == 8
+
+
+def test_trigger_added_exactly_at_due_time_fires_then() -> None:
+    trigger = DailyTrigger("08:00", "UTC")
+    assert trigger.get_next_fire_time(None, utc(2026, 1, 1, 8, 0)) == utc(2026, 1, 1, 8, 0)
+
+
+def test_trigger_after_a_late_run_does_not_skip_the_next_day() -> None:
+    trigger = DailyTrigger("08:00", "UTC")
+    # Ran 40 minutes late; the next run is still tomorrow 08:00.
+    assert trigger.get_next_fire_time(utc(2026, 1, 1, 8, 0), utc(2026, 1, 1, 8, 40)) == utc(
+        2026, 1, 2, 8, 0
+    )
+
+
+# -- JobQueue wiring -----------------------------------------------------------------
+
+
+async def no_op(context: CallbackContext) -> None:  # pragma: no cover - never run
+    pass
+
+
+@pytest.fixture
+def application():
+    return Application.builder().token("123:TEST").build()
+
+
+def test_slot_of_fills_in_the_default_timezone() -> None:
+    assert slot_of(chat(timezone=None), "UTC") == Slot("08:00", "UTC")
+    assert slot_of(chat(), "UTC") == Slot("08:00", "Europe/Berlin")
+    assert slot_of(chat(digest_time=None), "UTC") is None
+
+
+def test_schedule_all_builds_one_job_per_slot_with_grace_and_coalesce(application) -> None:
+    chats = [
+        chat(1, "08:00", "Europe/Berlin"),
+        chat(2, "08:00", "Europe/Berlin"),
+        chat(3, "08:00", None),
+        chat(4, "09:30", "America/New_York"),
+    ]
+    now = utc(2026, 1, 15, 12, 0)  # nothing missed
+    summary = schedule_all(
+        application.job_queue, chats, no_op, now=now, default_timezone="UTC", grace_seconds=5400
+    )
+    assert (summary.chats, summary.slots, summary.catch_up) == (4, 3, ())
+    jobs = {job.name: job for job in application.job_queue.jobs()}
+    assert sorted(jobs) == [
+        "digest 08:00 Europe/Berlin",
+        "digest 08:00 UTC",
+        "digest 09:30 America/New_York",
+    ]
+    job = jobs["digest 08:00 Europe/Berlin"]
+    assert job.data == Slot("08:00", "Europe/Berlin")
+    assert job.job.misfire_grace_time == 5400
+    assert job.job.coalesce is True
+    assert isinstance(job.job.trigger, DailyTrigger)
+
+
+def test_schedule_chat_reuses_the_slot_job_and_ignores_unsubscribed(application) -> None:
+    queue = application.job_queue
+    first = schedule_chat(queue, chat(1), no_op, default_timezone="UTC")
+    again = schedule_chat(queue, chat(2), no_op, default_timezone="UTC")
+    assert first is not None and again is not None and first.job.id == again.job.id
+    assert schedule_chat(queue, chat(3, digest_time=None), no_op, default_timezone="UTC") is None
+    assert len(queue.jobs()) == 1
+    assert unschedule_slot(queue, Slot("08:00", "Europe/Berlin")) is True
+    assert unschedule_slot(queue, Slot("08:00", "Europe/Berlin")) is False
+    assert queue.jobs() == ()
+
+
+def test_job_name_names_the_slot() -> None:
+    assert job_name(Slot("07:15", "Asia/Tokyo")) == "digest 07:15 Asia/Tokyo"
+
+
+async def test_missed_slot_gets_a_catch_up_run_with_the_slot_as_data(application) -> None:
+    ran: asyncio.Queue[object] = asyncio.Queue()
+
+    async def callback(context: CallbackContext) -> None:
+        await ran.put(context.job.data)  # type: ignore[union-attr]
+
+    now = datetime.now(UTC)
+    missed_local = (now - timedelta(minutes=10)).astimezone(BERLIN)
+    missed_time = format_time(missed_local.time())
+    chats = [chat(1, missed_time, "Europe/Berlin", last_digest_key=None)]
+    queue = application.job_queue
+    await queue.start()
+    try:
+        summary = schedule_all(queue, chats, callback, now=now, default_timezone="UTC")
+        assert summary.catch_up == (Slot(missed_time, "Europe/Berlin"),)
+        data = await asyncio.wait_for(ran.get(), timeout=5)
+        assert data == Slot(missed_time, "Europe/Berlin")
+    finally:
+        await queue.stop()
+
+
+# -- the scheduled run ---------------------------------------------------------------
+
+
+def add_article(store: Store, source: str, date: str, title: str | None = None) -> int:
+    article = Article(
+        source=source,
+        title=title or f"Title of {source}",
+        date=date,
+        url=f"https://example.com/{source}",
+        language="english",
+        blocks=(Block("paragraph", f"Body of {source}."),),
+    )
+    number, _ = store.upsert_article(article)
+    store.set_summary(number, [f"Summary of {source}."])
+    return number
+
+
+def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles() -> None:
+    with Store(":memory:") as store:
+        old = add_article(store, "old", "2020-01-01")
+        new = add_article(store, "new", "2024-01-01", title='<b>"AT&T" & Co</b>')
+        store.subscribe(1, "08:00", "Europe/Berlin")
+        store.subscribe(2, "08:00")  # default timezone, Europe/Berlin below
+        store.subscribe(3, "09:00", "Europe/Berlin")  # another slot
+        store.subscribe(4, "08:00", "Europe/Berlin")
+        store.record_deliveries(4, [old, new])  # has seen everything
+        store.subscribe(5, "08:00", "Europe/Berlin")
+        store.record_deliveries(5, [new])
+        slot = Slot("08:00", "Europe/Berlin")
+        now = utc(2026, 1, 15, 7, 0, 3)
+
+        report = queue_due_digests(
+            store, slot, now, default_timezone="Europe/Berlin", max_articles=10
+        )
+        assert (report.run_key, report.due, report.queued, report.nothing_new) == (
+            "2026-01-15",
+            4,
+            3,
+            1,
+        )
+        assert report.already == 0
+        items = store.due_outbox(now, limit=10)
+        assert [(i.chat_id, i.article_numbers) for i in items] == [
+            (1, (new, old)),
+            (2, (new, old)),
+            (5, (old,)),
+        ]
+        assert "&lt;b&gt;&quot;AT&amp;T&quot; &amp; Co&lt;/b&gt;" in items[0].text
+        assert items[0].text.index(f"/article {new}") < items[0].text.index(f"/article {old}")
+
+        again = queue_due_digests(
+            store,
+            slot,
+            now + timedelta(minutes=5),
+            default_timezone="Europe/Berlin",
+            max_articles=10,
+        )
+        assert (again.queued, again.nothing_new, again.already) == (0, 0, 4)
+        assert store.count_outbox() == 3
+
+
+def test_queue_due_digests_respects_max_articles() -> None:
+    with Store(":memory:") as store:
+        numbers = [add_article(store, f"a{i}", f"2024-01-{i + 1:02d}") for i in range(5)]
+        store.subscribe(1, "08:00", "UTC")
+        queue_due_digests(
+            store,
+            Slot("08:00", "UTC"),
+            utc(2026, 1, 1, 8, 0),
+            default_timezone="UTC",
+            max_articles=2,
+        )
+        [item] = store.due_outbox(utc(2026, 1, 1, 8, 0))
+        assert item.article_numbers == (numbers[4], numbers[3])
+
+
+def test_restart_after_a_missed_digest_sends_it_once_never_twice(tmp_path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        add_article(store, "a", "2024-01-01")
+        store.subscribe(1, "08:00", "Europe/Berlin")
+    # The bot was down at 08:00 Berlin (07:00 UTC) and comes back at 07:30 UTC.
+    back = utc(2026, 1, 15, 7, 30)
+    with Store(path) as store:
+        [subscriber] = store.subscribers()
+        assert missed_digest(subscriber, back) == "2026-01-15"
+        slot = slot_of(subscriber, "UTC")
+        assert slot is not None
+        report = queue_due_digests(store, slot, back, default_timezone="UTC", max_articles=10)
+        assert report.queued == 1
+    # A second restart a few minutes later finds nothing missed.
+    with Store(path) as store:
+        [subscriber] = store.subscribers()
+        assert missed_digest(subscriber, back + timedelta(minutes=5)) is None
+        report = queue_due_digests(
+            store, slot, back + timedelta(minutes=5), default_timezone="UTC", max_articles=10
+        )
+        assert (report.queued, report.already) == (0, 1)
+        assert store.count_outbox() == 1
