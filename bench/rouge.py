@@ -37,6 +37,7 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy  # noqa: E402
 from rouge_score import rouge_scorer  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
@@ -65,7 +66,9 @@ def _lexrank(text: str, count: int) -> list[str]:
     summarizer = LexRankSummarizer(stem)
     summarizer.stop_words = stop_words
     document = build_document(text, Tokenizer("english"))
-    return [str(s) for s in summarizer(document, count)]
+    # sumy's power method divides by zero on articles whose sentences share no words.
+    with numpy.errstate(invalid="ignore", divide="ignore"):
+        return [str(s) for s in summarizer(document, count)]
 
 
 def _ours(settings: Settings) -> Summarize:
@@ -114,8 +117,11 @@ class Tally:
         for metric in METRICS:
             self.sums[metric] += scores[metric].fmeasure
 
-    def means(self) -> tuple[float, ...]:
-        return tuple(100 * self.sums[m] / max(self.count, 1) for m in METRICS)
+    def cell(self, separator: str = "/") -> str:
+        """The three mean F1 scores x100, or "n/a" for an empty slice."""
+        if not self.count:
+            return "n/a"
+        return separator.join(f"{100 * self.sums[m] / self.count:.2f}" for m in METRICS)
 
 
 def load(path: Path, limit: int | None) -> list[dict]:
@@ -130,7 +136,7 @@ def load(path: Path, limit: int | None) -> list[dict]:
     return rows
 
 
-def run(rows: list[dict], names: list[str], sentences: int) -> None:
+def run(rows: list[dict], names: list[str], sentences: int, markdown: bool = False) -> None:
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
     slices = ("all", "cnn", "dm", "tune", "held-out")
     tallies = {name: {s: Tally() for s in slices} for name in names}
@@ -161,15 +167,19 @@ def run(rows: list[dict], names: list[str], sentences: int) -> None:
         f"tune {counts['tune']}, held-out {counts['held-out']}), {sentences} sentences, "
         "ROUGE-1 / ROUGE-2 / ROUGE-Lsum F1 x100"
     )
+    speeds = {n: len(rows) / seconds[n] if seconds[n] else float("inf") for n in names}
+    if markdown:
+        print("| system | " + " | ".join(slices) + " | articles/s | differs |")
+        print("|---" * (len(slices) + 3) + "|")
+        for name in names:
+            cells = " | ".join(tallies[name][s].cell(" / ") for s in slices)
+            print(f"| {name} | {cells} | {speeds[name]:.0f} | {differs[name] / len(rows):.0%} |")
+        return
     header = f"{'system':<22}" + "".join(f"{s:>20}" for s in slices)
     print(header + f"{'articles/s':>12}{'differs':>9}")
     for name in names:
-        cells = "".join(
-            "{:>20}".format("{:.2f}/{:.2f}/{:.2f}".format(*tallies[name][s].means()))
-            for s in slices
-        )
-        speed = len(rows) / seconds[name] if seconds[name] else float("inf")
-        print(f"{name:<22}{cells}{speed:>12.0f}{differs[name] / len(rows):>9.0%}")
+        cells = "".join(f"{tallies[name][s].cell():>20}" for s in slices)
+        print(f"{name:<22}{cells}{speeds[name]:>12.0f}{differs[name] / len(rows):>9.0%}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=[*VARIANTS, "all"],
         help="system to score (repeatable; default: lead3 and digestbot; 'all': every one)",
     )
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
@@ -193,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     names = ["lead3", *[n for n in names if n != "lead3"]]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    run(load(args.data, args.limit), names, args.sentences)
+    run(load(args.data, args.limit), names, args.sentences, args.markdown)
     return 0
 
 

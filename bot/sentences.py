@@ -65,6 +65,13 @@ _ABBREVIATIONS = frozenset(
 # Abbreviations that often end a sentence too: they end one only before a word that
 # typically starts a sentence ("... at 10 p.m. The police said").
 _ENDING_ABBREVIATIONS = frozenset({"etc", "inc", "ltd", "co", "corp", "plc", "llc", "jr"})
+# German (and Scandinavian) ordinal dates: "am 3. Oktober" is one sentence.
+_MONTHS = frozenset(
+    """
+    januar jänner februar märz april mai juni juli august september oktober november
+    dezember januari februari mars maj augusti
+    """.split()  # noqa: SIM905
+)
 _DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?$")
 _SENTENCE_STARTERS = frozenset(
     """
@@ -115,6 +122,8 @@ def _ends_sentence_in_prose(token: str, next_token: str | None) -> bool:
         return True
     if word in _ABBREVIATIONS:
         return False
+    if word.isdigit() and next_token.rstrip(".,;:").lower() in _MONTHS:
+        return False  # an ordinal date: "am 3. Oktober"
     if len(word.rsplit("/", 1)[-1]) == 1 and word[-1].isalpha():
         return False  # an initial: "S. Korea", "dpa/R. Sinmun"
     starts_sentence = next_token.lstrip(_OPENERS).lower() in _SENTENCE_STARTERS

@@ -43,6 +43,14 @@ from bot.sentences import Tokenizer, build_document, split_sentences, split_word
             ["Growth was 2.5 per cent, e.g. in Berlin.", "Prices fell... and then rose."],
         ),
         (
+            "Am 3. Oktober feiert Deutschland. Die Zahl stieg 2014. Dann fiel sie.",
+            ["Am 3. Oktober feiert Deutschland.", "Die Zahl stieg 2014.", "Dann fiel sie."],
+        ),
+        (
+            "Il a dit : « C'est fini ! » Puis il est parti. M. Dupont est resté.",
+            ["Il a dit : « C'est fini ! »", "Puis il est parti.", "M. Dupont est resté."],
+        ),
+        (
             "Image: picture-alliance/dpa/R. Sinmun",
             ["Image: picture-alliance/dpa/R. Sinmun"],
         ),
