@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.articles import Skipped, scan
 from bot.errors import DigestbotError, UnsupportedLanguage
-from bot.store import Store
+from bot.store import ArticleRecord, Store
 from bot.summarizer import summarize
 
 log = logging.getLogger("bot.catalog")
@@ -62,11 +62,14 @@ def sync(
     sentences: int = 3,
     language: str = "english",
     progress: Callable[[int, int], None] | None = None,
+    summaries: bool = True,
 ) -> SyncReport:
     """Bring ``store`` up to date with ``folder``; summarize what has no summary yet.
 
     ``language`` is used for articles whose own language has no stemmer, so one
-    odd front-matter value never stops a summary from being made.
+    odd front-matter value never stops a summary from being made. ``summaries=False``
+    only reads the folder: the running bot then summarizes article by article with
+    :func:`summarize_article`, so a shutdown never waits for a whole batch.
     """
     started = time.perf_counter()
     report = SyncReport()
@@ -89,24 +92,31 @@ def sync(
 
     # Summaries are computed once per content: a changed article lost its
     # summary in upsert_article, so this also redoes exactly the edited ones.
-    for stored in store.articles_without_summary():
-        try:
-            summary = summarize(stored.text, sentences, stored.language)
-        except UnsupportedLanguage:
-            log.warning(
-                "article %s (%s): no stemmer for %r, summarizing as %s",
-                stored.number,
-                stored.source,
-                stored.language,
-                language,
-            )
-            summary = summarize(stored.text, sentences, language)
-        store.set_summary(stored.number, summary)
+    for stored in store.articles_without_summary() if summaries else ():
+        summarize_article(store, stored, sentences=sentences, language=language)
         report.summarized += 1
     report.seconds = time.perf_counter() - started
     if report.added or report.changed or report.retired:
         log.info("seeds synced: %s", report.describe())
     return report
+
+
+def summarize_article(
+    store: Store, stored: ArticleRecord, *, sentences: int = 3, language: str = "english"
+) -> None:
+    """Summarize one stored article and keep the summary (``language`` as in sync)."""
+    try:
+        summary = summarize(stored.text, sentences, stored.language)
+    except UnsupportedLanguage:
+        log.warning(
+            "article %s (%s): no stemmer for %r, summarizing as %s",
+            stored.number,
+            stored.source,
+            stored.language,
+            language,
+        )
+        summary = summarize(stored.text, sentences, language)
+    store.set_summary(stored.number, summary)
 
 
 def _upsert(store: Store, article) -> tuple[int, bool, bool]:

@@ -545,6 +545,19 @@ class Store:
         )
         return [_article(row) for row in rows]
 
+    def next_article(self, number: int) -> ArticleRecord | None:
+        """The visible article listed right after ``number`` (newest first, as in
+        list_articles), or None when ``number`` is the last one or not visible."""
+        rows = self._query(
+            "SELECT following FROM (SELECT number, LEAD(number) OVER"
+            f" (ORDER BY {_NEWEST_FIRST}) AS following FROM articles WHERE retired_at IS NULL)"
+            " WHERE number = ?",
+            (number,),
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return self.get_article(rows[0][0])
+
     def count_articles(self) -> int:
         return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]
 
