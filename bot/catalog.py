@@ -47,8 +47,9 @@ class SyncReport:
     def describe(self) -> str:
         """One line for people, e.g. for ``digestbot ingest``."""
         files = "file" if len(self.skipped) == 1 else "files"
+        articles = "article" if self.articles == 1 else "articles"
         return (
-            f"{self.articles} articles ({self.added} new, {self.changed} changed, "
+            f"{self.articles} {articles} ({self.added} new, {self.changed} changed, "
             f"{self.unchanged} unchanged, {self.retired} removed), "
             f"{len(self.skipped)} {files} skipped, "
             f"{self.summarized} summarized in {self.seconds:.2f} s"

@@ -146,3 +146,56 @@ def test_missing_config_file_is_one_line(
     assert capsys.readouterr().err == (
         f"digestbot: error: config file not found: {tmp_path / 'nope.toml'}\n"
     )
+
+
+def test_digest_prints_the_new_subscriber_digest_as_plain_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.md").write_text(SHORT, encoding="utf-8")
+    (tmp_path / "config.toml").write_text('[storage]\npath = "bot.db"\n', encoding="utf-8")
+    assert main(["digest", "--config", str(tmp_path / "config.toml")]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        "Your digest · 1 new article\n"
+        "\n"
+        "1. Harbour reopens after storm\n"
+        "2024-03-05 · https://example.org/harbour\n"
+        "  The harbour reopened on Tuesday after a week of repairs.\n"
+        "  Fishing boats left at dawn.\n"
+        "  Officials said the breakwater would be inspected again in May.\n"
+    )
+    assert err == ""
+    assert (tmp_path / "bot.db").exists()  # summaries are kept, computed once
+
+
+def test_ingest_reports_what_it_found_and_skips_bad_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.md").write_text(SHORT, encoding="utf-8")
+    (seeds / "empty.txt").write_bytes(b"")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["ingest", "--config", str(config)]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("1 article (1 new, 0 changed, 0 unchanged, 0 removed), 1 file skipped")
+    assert main(["ingest", "--config", str(config)]) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("1 article (0 new, 0 changed, 1 unchanged, 0 removed), 1 file skipped")
+    assert ", 0 summarized in " in again
+
+
+def test_missing_seeds_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[seeds]\ndir = "nowhere"\n', encoding="utf-8")
+    assert main(["digest", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "digestbot: error: cannot read the seeds folder: "
+        f"seeds folder does not exist: {tmp_path.resolve() / 'nowhere'}\n"
+    )
