@@ -441,18 +441,28 @@ def queue_due_digests(
                 nothing_new += 1
         batch.clear()
 
-    chats = store.subscribers_at(slot.digest_time, slot.timezone, default_timezone=default_timezone)
-    for chat in chats:
-        due += 1
-        if chat.last_digest_key == key:
-            already += 1
-            continue
-        entries = store.unseen_articles(chat.chat_id, max_articles)
-        batch.append((chat.chat_id, digest_messages(entries, limit=limit) if entries else []))
-        if len(batch) >= batch_size:
+    after: int | None = None
+    while True:
+        # A page at a time: a slot may hold a large share of 100,000 subscribers.
+        chats = store.subscribers_at(
+            slot.digest_time,
+            slot.timezone,
+            default_timezone=default_timezone,
+            after_chat_id=after,
+            limit=batch_size,
+        )
+        for chat in chats:
+            due += 1
+            if chat.last_digest_key == key:
+                already += 1
+                continue
+            entries = store.unseen_articles(chat.chat_id, max_articles)
+            batch.append((chat.chat_id, digest_messages(entries, limit=limit)))
+        if batch:
             flush()
-    if batch:
-        flush()
+        if len(chats) < batch_size:
+            break
+        after = chats[-1].chat_id
     report = RunReport(slot, key, due, queued, messages, nothing_new, already)
     log.info("%s", report.describe())
     return report

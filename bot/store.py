@@ -185,6 +185,7 @@ _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+_MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
 
 
@@ -341,14 +342,15 @@ class Store:
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
 
     def unsubscribe(self, chat_id: int) -> bool:
-        """Stop scheduled digests; True if the chat was subscribed. Pending outbox items
-        stay: they were due before the chat unsubscribed."""
+        """Stop scheduled digests and drop the chat's digest messages not sent yet (they
+        asked to stop); True if the chat was subscribed."""
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE chats SET digest_time = NULL, updated_at = ?"
                 " WHERE chat_id = ? AND digest_time IS NOT NULL",
                 (self._now_text(), chat_id),
             )
+            db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
             return cursor.rowcount > 0
 
     def set_timezone(self, chat_id: int, timezone: str | None) -> Chat:
@@ -411,19 +413,33 @@ class Store:
             f"SELECT {_CHAT_COLUMNS} FROM chats"
             " WHERE active = 1 AND digest_time IS NOT NULL AND chat_id > ?"
             " ORDER BY chat_id LIMIT ?",
-            (after_chat_id if after_chat_id is not None else -(2**63), limit),
+            (after_chat_id if after_chat_id is not None else _MIN_ID, limit),
         )
         return [_chat(row) for row in rows]
 
     def subscribers_at(
-        self, digest_time: str, timezone: str, *, default_timezone: str | None = None
+        self,
+        digest_time: str,
+        timezone: str,
+        *,
+        default_timezone: str | None = None,
+        after_chat_id: int | None = None,
+        limit: int | None = None,
     ) -> list[Chat]:
         """Active chats subscribed at ``digest_time`` in ``timezone``, by chat id. Chats
-        without a timezone of their own count as ``default_timezone`` (the config's)."""
+        without a timezone of their own count as ``default_timezone`` (the config's).
+        ``after_chat_id`` and ``limit`` read them a page at a time."""
         rows = self._query(
             f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1 AND digest_time = ?"
-            " AND (timezone = ? OR (timezone IS NULL AND ?)) ORDER BY chat_id",
-            (digest_time, timezone, timezone == default_timezone),
+            " AND (timezone = ? OR (timezone IS NULL AND ?)) AND chat_id > ?"
+            " ORDER BY chat_id LIMIT ?",
+            (
+                digest_time,
+                timezone,
+                timezone == default_timezone,
+                after_chat_id if after_chat_id is not None else _MIN_ID,
+                -1 if limit is None else limit,
+            ),
         )
         return [_chat(row) for row in rows]
 
@@ -557,6 +573,25 @@ class Store:
         if not rows or rows[0][0] is None:
             return None
         return self.get_article(rows[0][0])
+
+    def article_position(self, number: int) -> int | None:
+        """Where article ``number`` is in list_articles order (0 = newest), or None."""
+        rows = self._query(
+            "SELECT coalesce(date, ''), added_at FROM articles"
+            " WHERE number = ? AND retired_at IS NULL",
+            (number,),
+        )
+        if not rows:
+            return None
+        date, added_at = rows[0]
+        # Undated articles come last, as NULL does in "date DESC"; '' sorts the same way.
+        return self._query(
+            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND ("
+            " coalesce(date, '') > ?"
+            " OR (coalesce(date, '') = ? AND added_at > ?)"
+            " OR (coalesce(date, '') = ? AND added_at = ? AND number > ?))",
+            (date, date, added_at, date, added_at, number),
+        )[0][0]
 
     def count_articles(self) -> int:
         return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]

@@ -162,6 +162,21 @@ def test_a_sentence_longer_than_a_message_is_split_at_spaces() -> None:
     assert html.unescape(body).split() == [*["AT&T"] * 2000, "/article", "4"]
 
 
+def test_every_digest_message_is_valid_telegram_html_showing_the_raw_title() -> None:
+    # The fake Bot API parses HTML by Telegram's rules (and refuses a bare "&").
+    from tests.fakebotapi import parse_html
+
+    entries = [ATT, KOREA] * 40
+    messages = digest_messages(entries)
+    assert len(messages) > 1
+    for text, numbers in messages:
+        visible, entities = parse_html(text)
+        assert utf16_len(visible) <= MESSAGE_LIMIT
+        links = [e["url"] for e in entities if e["type"] == "text_link"]
+        if ATT.number in numbers:
+            assert ATT.title in visible and ATT.url in links
+
+
 # -- split_messages ------------------------------------------------------------------
 
 

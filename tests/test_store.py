@@ -81,11 +81,13 @@ def test_unknown_chat_is_none(store: Store) -> None:
 
 def test_unsubscribe_clears_time_and_reports_whether_subscribed(store: Store) -> None:
     store.subscribe(1, "08:00")
+    store.queue_digest(1, "k", [("pending", [])])
     assert store.unsubscribe(1) is True
     assert store.unsubscribe(1) is False
     chat = store.get_chat(1)
     assert chat is not None and chat.digest_time is None and not chat.subscribed
     assert store.subscribers() == []
+    assert store.count_outbox(1) == 0  # they asked to stop: unsent messages go too
 
 
 def test_set_timezone_creates_chat_and_none_restores_default(store: Store) -> None:
@@ -138,6 +140,8 @@ def test_subscribers_at_matches_time_and_timezone_counting_none_as_default(store
         1,
         2,
     ]
+    page = at("08:00", "Europe/Berlin", default_timezone="Europe/Berlin", after_chat_id=1, limit=5)
+    assert [c.chat_id for c in page] == [2]
 
 
 # -- articles ------------------------------------------------------------------------
@@ -193,6 +197,24 @@ def test_list_articles_breaks_ties_by_number(store: Store) -> None:
     for name in ("a", "b", "c"):
         store.upsert_article(article(name))
     assert [a.number for a in store.list_articles()] == [3, 2, 1]
+
+
+def test_next_article_and_position_follow_list_order(store: Store, clock: Clock) -> None:
+    undated = add_summarized(store, "undated.txt", date=None)
+    old = add_summarized(store, "old.txt", date="2020-01-01")
+    new = add_summarized(store, "new.txt", date="2024-01-01")
+    clock.now += 1
+    newer_same_day = add_summarized(store, "later.txt", date="2024-01-01")
+    order = [a.number for a in store.list_articles(0, 10)]
+    assert order == [newer_same_day, new, old, undated]
+    assert [store.article_position(n) for n in order] == [0, 1, 2, 3]
+    assert [getattr(store.next_article(n), "number", None) for n in order] == [
+        new,
+        old,
+        undated,
+        None,
+    ]
+    assert store.article_position(999) is None and store.next_article(999) is None
 
 
 def test_search_matches_all_words_case_insensitively(store: Store) -> None:
