@@ -290,7 +290,8 @@ def pack_messages(
 
     Parts are joined with ``separator`` and kept whole when they fit; a part that does
     not fit in what is left of a message starts the next one. Only a part longer than a
-    whole message is split: between its segments, and a segment longer than a message
+    whole message is split: it fills what is left of the current message and goes on
+    in the next ones, breaking between its segments, and a segment longer than a message
     at a sentence end, else at a space, else anywhere outside a tag or an entity. A plain
     string is a part of one segment. Returns (text, article numbers) per message.
     """
@@ -323,24 +324,31 @@ def pack_messages(
             units = joined
             numbers.extend(part.numbers)
             continue
-        flush()
         if whole_units <= limit:
+            flush()
             text, units = whole, whole_units
             numbers.extend(part.numbers)
             continue
-        # Longer than a whole message: break between segments.
+        # Longer than a whole message, so it must be split anyway: fill what is left of
+        # this message, then break between segments.
+        first = True
         for segment in part.segments:
-            piece = segment if text else segment.lstrip()
-            if not piece.strip():
+            if not segment.strip():
                 continue
+            if not text:
+                piece = segment.lstrip()
+            elif first:
+                piece = separator + segment.lstrip()
+            else:
+                piece = segment
+            first = False
             piece_units = utf16_len(piece)
             if units + piece_units <= limit:
                 text += piece
                 units += piece_units
                 continue
             flush()
-            piece = segment.strip()
-            chunks = _split_long(piece, limit)
+            chunks = _split_long(segment.strip(), limit)
             for chunk in chunks[:-1]:
                 messages.append((chunk, []))
             text, units = chunks[-1], utf16_len(chunks[-1])

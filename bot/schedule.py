@@ -33,19 +33,22 @@ becomes one run).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import time as clock
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.base import BaseTrigger
 
 if TYPE_CHECKING:
-    from telegram.ext import Job, JobQueue
+    from telegram.ext import Job as JobQueueJob
+    from telegram.ext import JobQueue
 
     from bot.store import Chat, Store
 
@@ -55,6 +58,7 @@ __all__ = [
     "RunReport",
     "ScheduleSummary",
     "Slot",
+    "canonical_timezone",
     "chat_timezone",
     "due_run_key",
     "format_time",
@@ -109,31 +113,40 @@ def format_time(value: time) -> str:
 
 
 def valid_timezone(name: str) -> bool:
-    """True if ``name`` is an IANA timezone zoneinfo knows ("Europe/Berlin", "UTC")."""
-    try:
-        zone(name)
-    except ValueError:
-        return False
-    return True
+    """True if ``name`` is exactly an IANA timezone name ("Europe/Berlin", "UTC")."""
+    return isinstance(name, str) and name in _timezone_names()
+
+
+def canonical_timezone(name: str) -> str:
+    """The IANA name ``name`` means, ignoring case ("europe/berlin" → "Europe/Berlin");
+    ValueError with a message fit for the user when there is none ("Mars/Olympus")."""
+    text = name.strip() if isinstance(name, str) else ""
+    if valid_timezone(text):
+        return text
+    found = _folded_timezone_names().get(text.casefold())
+    if found is None:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(
+            f"unknown timezone {shown!r}: use an IANA name like Europe/Berlin or America/New_York"
+        )
+    return found
 
 
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo for an IANA name; ValueError with a message fit for the user."""
-    # zoneinfo reads files: keep odd input (paths, huge strings) away from the filesystem.
-    if (
-        not isinstance(name, str)
-        or not 0 < len(name) <= 64
-        or name.startswith("/")
-        or ".." in name.split("/")
-        or not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name)
-    ):
-        raise ValueError(f"unknown timezone {name[:64]!r}: use an IANA name like Europe/Berlin")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f"unknown timezone {name!r}: use an IANA name like Europe/Berlin"
-        ) from None
+    return ZoneInfo(canonical_timezone(name))
+
+
+@functools.cache
+def _timezone_names() -> frozenset[str]:
+    # Only names zoneinfo lists (no file paths), minus files that are not zones to offer:
+    # "localtime" is this machine's setting, "Factory" a placeholder.
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
+@functools.cache
+def _folded_timezone_names() -> dict[str, str]:
+    return {name.casefold(): name for name in sorted(_timezone_names())}
 
 
 def chat_timezone(chat: Chat, default_timezone: str) -> str:
@@ -281,12 +294,14 @@ def schedule_slot(
     callback: Any,
     *,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
-) -> Job[Any]:
+) -> JobQueueJob[Any]:
     """Make sure the slot has its daily job; returns it (the existing one if any)."""
     name = job_name(slot)
-    existing = job_queue.get_jobs_by_name(name)
-    if existing:
-        return existing[0]
+    existing = job_queue.scheduler.get_job(name)  # by id: a dict lookup, not a scan
+    if existing is not None:
+        from telegram.ext import Job
+
+        return Job.from_aps_job(existing)
     return job_queue.run_custom(
         callback,
         job_kwargs={
@@ -309,7 +324,7 @@ def schedule_chat(
     *,
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
-) -> Job[Any] | None:
+) -> JobQueueJob[Any] | None:
     """Call after a chat subscribes or changes its time or timezone: makes sure its slot
     has a job. Returns that job, or None if the chat gets no scheduled digest.
 
@@ -395,12 +410,14 @@ class RunReport:
     messages: int
     nothing_new: int
     already: int
+    seconds: float
 
     def describe(self) -> str:
         return (
             f"digest run {self.slot.digest_time} {self.slot.timezone} {self.run_key}:"
             f" {self.due} due, {self.queued} queued ({self.messages} messages),"
-            f" {self.nothing_new} nothing new, {self.already} already queued"
+            f" {self.nothing_new} nothing new, {self.already} already queued,"
+            f" {self.seconds:.2f} s"
         )
 
 
@@ -424,6 +441,7 @@ def queue_due_digests(
     """
     from bot.digest import digest_messages
 
+    started = clock.perf_counter()
     key = run_key(slot.digest_time, slot.timezone, now)
     due = queued = messages = nothing_new = already = 0
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
@@ -463,6 +481,7 @@ def queue_due_digests(
         if len(chats) < batch_size:
             break
         after = chats[-1].chat_id
-    report = RunReport(slot, key, due, queued, messages, nothing_new, already)
+    seconds = clock.perf_counter() - started
+    report = RunReport(slot, key, due, queued, messages, nothing_new, already, seconds)
     log.info("%s", report.describe())
     return report

@@ -224,6 +224,9 @@ class Store:
                 # committed transaction intact; only a power loss may drop the last ones.
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+        except StoreError:
+            self._db.close()
+            raise
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
@@ -251,18 +254,22 @@ class Store:
             return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database {self.path} has schema version {version}, but this digestbot "
-                f"knows only up to {len(MIGRATIONS)}: upgrade digestbot"
-            )
-        for number in range(version + 1, len(MIGRATIONS) + 1):
-            # One script = one transaction: a step is applied completely or not at all.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\n"
-                f"PRAGMA user_version = {number};\nCOMMIT;"
-            )
+        # The version is read again inside each step's write transaction, so two
+        # processes opening a new database at once apply every step exactly once.
+        while True:
+            with self._transaction() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"database {self.path} has schema version {version}, but this "
+                        f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
+                    )
+                if version == len(MIGRATIONS):
+                    return
+                # Statement by statement: executescript() would commit the transaction.
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
 
     class _Transaction:
         def __init__(self, store: Store) -> None:
@@ -846,6 +853,19 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
     )
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, split where SQLite says one is complete."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {current.strip()[:80]}")
+    return statements
 
 
 def _casefold(text: str | None) -> str | None:

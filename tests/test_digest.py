@@ -150,6 +150,14 @@ def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> N
     assert all(s in joined for s in sentences)
 
 
+def test_a_huge_article_starts_right_after_the_header() -> None:
+    entry = DigestEntry(3, "Huge", None, None, ["Words and more words here. " * 10] * 40)
+    messages = digest_messages([entry])
+    assert messages[0][0].startswith("<b>Your digest</b> · 1 new article\n\n<b>Huge</b>\n")
+    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    assert [numbers for _, numbers in messages][-1] == [3]
+
+
 def test_a_sentence_longer_than_a_message_is_split_at_spaces() -> None:
     sentence = " ".join(["AT&T"] * 2000)  # one sentence, 9,999 characters, 17,999 escaped
     entry = DigestEntry(4, "T", None, None, [sentence])

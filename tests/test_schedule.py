@@ -13,6 +13,7 @@ from bot.articles import Article, Block
 from bot.schedule import (
     DailyTrigger,
     Slot,
+    canonical_timezone,
     due_run_key,
     format_time,
     job_name,
@@ -27,6 +28,7 @@ from bot.schedule import (
     slot_of,
     unschedule_slot,
     valid_timezone,
+    zone,
 )
 from bot.store import Chat, Store
 
@@ -90,10 +92,36 @@ def test_valid_timezone_accepts_iana_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Mars/Olympus", "", "europe/berlin!", "../../etc/passwd", "/etc/localtime", "x" * 3000],
+    [
+        "Mars/Olympus",
+        "",
+        "europe/berlin",
+        "../../etc/passwd",
+        "/etc/localtime",
+        "localtime",
+        "x" * 3000,
+    ],
 )
 def test_valid_timezone_rejects_unknown_and_odd_names(name: str) -> None:
     assert not valid_timezone(name)
+
+
+def test_canonical_timezone_ignores_case_and_explains_unknown_names() -> None:
+    assert canonical_timezone("europe/berlin") == "Europe/Berlin"
+    assert canonical_timezone(" America/New_York ") == "America/New_York"
+    assert canonical_timezone("utc") == "UTC"
+    with pytest.raises(ValueError) as error:
+        canonical_timezone("Mars/Olympus")
+    assert str(error.value) == (
+        "unknown timezone 'Mars/Olympus': use an IANA name like Europe/Berlin or America/New_York"
+    )
+    with pytest.raises(ValueError) as error:
+        canonical_timezone("x" * 3000)
+    assert len(str(error.value)) < 150
+
+
+def test_zone_accepts_any_case_of_a_known_name() -> None:
+    assert zone("asia/tokyo") == ZoneInfo("Asia/Tokyo")
 
 
 # -- next_due and DST ----------------------------------------------------------------
@@ -361,7 +389,11 @@ def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles() -> N
             3,
             1,
         )
-        assert report.already == 0
+        assert report.already == 0 and report.seconds >= 0
+        assert report.describe().startswith(
+            "digest run 08:00 Europe/Berlin 2026-01-15: 4 due, 3 queued (3 messages),"
+            " 1 nothing new, 0 already queued, "
+        )
         items = store.due_outbox(now, limit=10)
         assert [(i.chat_id, i.article_numbers) for i in items] == [
             (1, (new, old)),

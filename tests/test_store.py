@@ -467,6 +467,46 @@ def test_old_version_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
         assert store.count_outbox() == 1
 
 
+def test_a_failing_migration_step_is_rolled_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.store
+
+    path = tmp_path / "db.sqlite3"
+    Store(path).close()
+    broken = "CREATE TABLE extra (a INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(bot.store, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(StoreError, match="no such table"):
+        Store(path)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    raw.close()
+    assert "extra" not in tables
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            Store(path).close()  # each its own connection, as separate processes would
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+
+
 def test_database_from_a_newer_digestbot_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     with sqlite3.connect(path) as raw:
