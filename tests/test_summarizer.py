@@ -100,6 +100,11 @@ def test_a_repeated_sentence_is_not_chosen_twice():
     assert summary.count(lede) == 1
 
 
+def test_repeated_sentences_still_fill_the_asked_count():
+    text = "The same sentence is written here again. " * 4
+    assert summarize(text, sentences=3) == ["The same sentence is written here again."] * 3
+
+
 def test_german_summary_uses_german_stemmer_and_stop_words():
     summary = summarize(GERMAN, sentences=2, language="german")
     assert len(summary) == 2
