@@ -1,4 +1,5 @@
-"""Shared fixtures: the fake Telegram Bot API server every Telegram test talks to over HTTP."""
+"""Shared fixtures: the fake Telegram Bot API every Telegram test talks to over HTTP,
+a bot configured against it, and seed articles written on the fly."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import os
 # is built, unless time periods are opted in to datetime.timedelta. Opt in for all tests,
 # before telegram is imported: RetryAfter.retry_after is then a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,3 +24,62 @@ async def fake():
     """A fake Bot API on a free port of 127.0.0.1, stopped after the test."""
     async with FakeBotAPI() as server:
         yield server
+
+
+def write_article(
+    folder: Path,
+    name: str,
+    title: str,
+    *,
+    date: str | None = None,
+    url: str | None = None,
+    paragraphs: list[str] | None = None,
+) -> Path:
+    """A Markdown seed file with TOML front matter; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    front = [f"title = {_toml(title)}"]
+    if date:
+        front.append(f"date = {_toml(date)}")
+    if url:
+        front.append(f"url = {_toml(url)}")
+    body = paragraphs or [
+        f"The first sentence of {title} says what happened today. "
+        "A second sentence adds the detail that readers want to know. "
+        "A third sentence explains why this matters for everyone involved.",
+        "Officials said the work would continue next week in the capital. "
+        "Critics argued that the plan was too expensive and far too slow. "
+        "Supporters replied that the cost was small compared with the benefits.",
+    ]
+    path = folder / name
+    path.write_text("+++\n" + "\n".join(front) + "\n+++\n\n" + "\n\n".join(body) + "\n")
+    return path
+
+
+def _toml(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., Any]:
+    """A factory of Configs for a bot talking to ``fake``; keyword sections override."""
+    from bot.config import config_from_dict
+
+    def make(**sections: dict[str, Any]):
+        raw: dict[str, dict[str, Any]] = {
+            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            # The tests run rescans and digests themselves: no timer fires during a test.
+            "seeds": {"dir": str(seeds), "rescan_seconds": 3600},
+            "storage": {"path": str(tmp_path / "bot.sqlite3")},
+        }
+        for name, values in sections.items():
+            raw.setdefault(name, {}).update(values)
+        return config_from_dict(raw, base=tmp_path, env={})
+
+    return make

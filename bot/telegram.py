@@ -1,0 +1,929 @@
+"""The Telegram bot: command handlers, the application that wires them, and ``run``.
+
+Thin by design (python-telegram-bot's examples are the model): a handler parses the
+update, calls the core (``store``, ``digest``, ``schedule``, ``catalog``) and formats an
+HTML reply in which every inserted text is escaped. :func:`build_application` builds the
+whole bot; :func:`run` runs it with long polling or a webhook until SIGINT/SIGTERM.
+
+What runs besides the handlers:
+
+* **rescan** -- a repeating job reads the seeds folder every ``[seeds] rescan_seconds``
+  (off the event loop) and summarizes new and changed articles one by one, each once.
+* **digests** -- one daily job per (time, timezone) slot in use (``bot.schedule``); its
+  callback :func:`digest_job` composes the digest of every chat due there, queues it in
+  the store's outbox and wakes the outbox :class:`~bot.delivery.Sender`, which sends at
+  Telegram's limits. Jobs are rebuilt from the store at start-up, where a digest missed
+  within ``[digest] missed_grace_seconds`` is queued once.
+* **shutdown** -- on SIGINT/SIGTERM python-telegram-bot stops polling and the jobs; the
+  sender gets a few seconds to finish what is in flight (the rest stays in the outbox
+  for the next start) and the store is closed last.
+
+The token never reaches a log: :func:`install_token_redaction` silences httpx's request
+log and rewrites any record that still contains the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import digest as digests
+from bot import schedule
+from bot.catalog import SeedsFolderError, summarize_article, sync
+from bot.config import Config
+from bot.errors import ConfigError
+from bot.store import ArticleRecord, Chat, Store
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "COMMANDS",
+    "NO_TOKEN",
+    "PAGE_SIZE",
+    "build_application",
+    "digest_job",
+    "install_token_redaction",
+    "redact",
+    "rescan_job",
+    "rescan_seeds",
+    "run",
+    "running",
+    "runtime",
+    "start_updater",
+]
+
+NO_TOKEN = (
+    "no Telegram bot token: talk to @BotFather in Telegram (/newbot) to create a bot and get "
+    'its token, then set TELEGRAM_BOT_TOKEN or put token = "..." under [telegram] in the '
+    "config file"
+)
+
+# The command menu (setMyCommands) and /help, in one place.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "What this bot does"),
+    ("subscribe", "Daily digest, e.g. /subscribe 08:00"),
+    ("unsubscribe", "Stop the daily digest"),
+    ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
+    ("status", "Subscription, time, articles waiting"),
+    ("digest", "The digest now"),
+    ("article", "Browse, read or search articles"),
+    ("help", "All commands"),
+)
+
+PAGE_SIZE = 10
+# Arguments longer than this are refused before any parsing: no command needs more.
+MAX_ARGUMENT_CHARS = 200
+# User input echoed back in a reply is cut to this many characters (then escaped).
+ECHO_CHARS = 40
+# The updates the bot handles; anything else is not even fetched.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# -- the bot's state ----------------------------------------------------------------
+
+
+@dataclass
+class Runtime:
+    """What the handlers and jobs share, kept in ``application.bot_data["digestbot"]``."""
+
+    config: Config
+    store: Store
+    owns_store: bool  # opened by build_application: closed at shutdown
+    clock: Callable[[], datetime]
+    sender: Any = None  # bot.delivery.Sender, created in post_init
+    stopping: bool = False
+    # Summaries computed by the rescan job, counted for tests and logs.
+    summarized: int = 0
+    _rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def runtime(application: Application) -> Runtime:
+    """The bot's shared state."""
+    return application.bot_data["digestbot"]
+
+
+def _rt(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["digestbot"]
+
+
+def _default_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- logging: the token never appears -----------------------------------------------------
+
+_TOKENS: set[str] = set()
+_PREVIOUS_FACTORY: Callable[..., logging.LogRecord] | None = None
+
+
+def redact(text: str, tokens: Sequence[str] | set[str] | None = None) -> str:
+    """``text`` with every known bot token (or the given ones) replaced by ``<token>``."""
+    for token in _TOKENS if tokens is None else tokens:
+        if token and token in text:
+            text = text.replace(token, "<token>")
+    return text
+
+
+def _redacted_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    assert _PREVIOUS_FACTORY is not None
+    record = _PREVIOUS_FACTORY(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: leave it to the handler to report
+        return record
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Exceptions from HTTP libraries quote the request URL, token included: format
+        # the traceback now, redacted; formatters use exc_text when it is set.
+        text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = redact(text)
+    return record
+
+
+def install_token_redaction(token: str) -> None:
+    """Keep ``token`` out of every log record, at every level and for every handler.
+
+    httpx logs each request URL (which holds the token) at INFO: its loggers go to
+    WARNING. Whatever else would still carry the token -- a message, its arguments,
+    an exception's text -- is rewritten when the record is created, so handlers added
+    later (and any formatter) only ever see ``<token>``. Idempotent; several tokens
+    may be registered.
+    """
+    global _PREVIOUS_FACTORY
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if token:
+        _TOKENS.add(token)
+    if _PREVIOUS_FACTORY is None:
+        _PREVIOUS_FACTORY = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacted_record_factory)
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+
+def _echo(text: str) -> str:
+    """User input to quote back: cut short, escaped."""
+    text = " ".join(text.split())
+    if len(text) > ECHO_CHARS:
+        text = text[: ECHO_CHARS - 1] + "…"
+    return html.escape(text)
+
+
+def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or ())
+
+
+@lru_cache(maxsize=1)
+def _timezones_by_folded_name() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def _canonical_timezone(text: str) -> str | None:
+    """The IANA name for ``text`` ("europe/berlin" → "Europe/Berlin"), or None."""
+    if schedule.valid_timezone(text):
+        return text
+    return _timezones_by_folded_name().get(text.casefold())
+
+
+async def _db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a store call off the event loop (SQLite may wait for its lock)."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
+    assert update.effective_message is not None
+    return await update.effective_message.reply_html(
+        text, link_preview_options=_NO_PREVIEW, do_quote=False, **kwargs
+    )
+
+
+def _too_long(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    return len(_argument(context)) > MAX_ARGUMENT_CHARS
+
+
+async def _refuse_long(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str) -> None:
+    await _reply(
+        update,
+        f"That argument is too long ({len(_argument(context))} characters; at most "
+        f"{MAX_ARGUMENT_CHARS}).\n{usage}",
+    )
+
+
+# -- /start, /help --------------------------------------------------------------------
+
+
+def _help_text(config: Config) -> str:
+    lines = ["<b>Commands</b>"]
+    examples = {
+        "subscribe": "/subscribe [HH:MM] — a daily digest at that time (e.g. /subscribe 07:30)",
+        "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "article": (
+            "/article — the articles, newest first\n"
+            "/article N — one article's summary (e.g. /article 3)\n"
+            "/article WORDS — search the titles (e.g. /article climate)"
+        ),
+    }
+    for name, description in COMMANDS:
+        lines.append(examples.get(name, f"/{name} — {description[0].lower()}{description[1:]}"))
+    lines.append(
+        f"\nWithout a time, /subscribe uses {html.escape(config.digest.time)}; "
+        f"the default timezone is {html.escape(config.digest.timezone)}."
+    )
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    chat_id = update.effective_chat.id
+    before = await _db(rt.store.get_chat, chat_id)
+    await _db(rt.store.reactivate, chat_id)
+    back = (
+        "\n\nWelcome back: your daily digest is on again."
+        if before is not None and not before.active and before.digest_time
+        else ""
+    )
+    await _reply(
+        update,
+        "<b>Hello! I am digestbot.</b>\n"
+        "I turn news articles into short summaries and send you a daily digest of the "
+        "new ones.\n\n"
+        f"/subscribe — a digest every day at {html.escape(rt.config.digest.time)} "
+        "(or /subscribe 07:30)\n"
+        "/article — browse and read the articles\n"
+        "/digest — what is new, right now\n"
+        f"/help — all commands{back}",
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, _help_text(_rt(context).config))
+
+
+# -- /subscribe, /unsubscribe, /timezone, /status --------------------------------------
+
+SUBSCRIBE_USAGE = "Usage: /subscribe [HH:MM], 24-hour, e.g. /subscribe 08:30"
+TIMEZONE_USAGE = (
+    "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
+    "or /timezone America/New_York"
+)
+
+
+def _schedule_chat(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> None:
+    config = _rt(context).config
+    if context.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    schedule.schedule_chat(
+        context.job_queue,
+        chat,
+        digest_job,
+        default_timezone=config.digest.timezone,
+        grace_seconds=config.digest.missed_grace_seconds,
+    )
+
+
+def _next_digest_text(chat: Chat, config: Config, now: datetime) -> str:
+    tz = schedule.zone(schedule.chat_timezone(chat, config.digest.timezone))
+    due = schedule.next_due(chat.digest_time or config.digest.time, tz, now).astimezone(tz)
+    return due.strftime("%a %d %b, %H:%M %Z")
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    if _too_long(update, context):
+        await _refuse_long(update, context, SUBSCRIBE_USAGE)
+        return
+    chat_id = update.effective_chat.id
+    args = context.args or []
+    if len(args) > 1:
+        await _reply(update, f"One time only, please.\n{SUBSCRIBE_USAGE}")
+        return
+    if args:
+        try:
+            digest_time = schedule.format_time(schedule.parse_time(args[0]))
+        except ValueError:
+            await _reply(
+                update,
+                f"“{_echo(args[0])}” is not a time of day: hours go 00–23 and minutes "
+                f"00–59.\n{SUBSCRIBE_USAGE}",
+            )
+            return
+    else:
+        current = await _db(rt.store.get_chat, chat_id)
+        digest_time = (current.digest_time if current else None) or rt.config.digest.time
+    chat = await _db(rt.store.subscribe, chat_id, digest_time)
+    _schedule_chat(context, chat)
+    timezone = schedule.chat_timezone(chat, rt.config.digest.timezone)
+    await _reply(
+        update,
+        f"Subscribed: your digest comes every day at <b>{html.escape(digest_time)}</b> "
+        f"({html.escape(timezone)}); next: {_next_digest_text(chat, rt.config, rt.clock())}."
+        "\nChange the timezone with /timezone Area/City, stop with /unsubscribe.",
+    )
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    was = await _db(rt.store.unsubscribe, update.effective_chat.id)
+    if was:
+        await _reply(update, "Unsubscribed: no more daily digests. /subscribe brings them back.")
+    else:
+        await _reply(update, "You are not subscribed. /subscribe starts a daily digest.")
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    if _too_long(update, context):
+        await _refuse_long(update, context, TIMEZONE_USAGE)
+        return
+    chat_id = update.effective_chat.id
+    args = context.args or []
+    if not args:
+        chat = await _db(rt.store.get_chat, chat_id)
+        current = chat.timezone if chat and chat.timezone else rt.config.digest.timezone
+        await _reply(update, f"Your timezone: <b>{html.escape(current)}</b>.\n{TIMEZONE_USAGE}")
+        return
+    name = _canonical_timezone(args[0]) if len(args) == 1 else None
+    if name is None:
+        await _reply(
+            update, f"“{_echo(' '.join(args))}” is not a timezone I know.\n{TIMEZONE_USAGE}"
+        )
+        return
+    chat = await _db(rt.store.set_timezone, chat_id, name)
+    _schedule_chat(context, chat)
+    text = f"Timezone set to <b>{html.escape(name)}</b>."
+    if chat.subscribed:
+        text += (
+            f" Your digest comes at {html.escape(chat.digest_time or '')} there; next: "
+            f"{_next_digest_text(chat, rt.config, rt.clock())}."
+        )
+    await _reply(update, text)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    chat_id = update.effective_chat.id
+    chat = await _db(rt.store.get_chat, chat_id)
+    waiting = await _db(rt.store.count_unseen, chat_id)
+    timezone_name = (chat.timezone if chat else None) or rt.config.digest.timezone
+    lines = []
+    if chat is not None and chat.digest_time is not None:
+        lines.append(
+            f"Subscribed: yes, every day at <b>{html.escape(chat.digest_time)}</b> "
+            f"({html.escape(timezone_name)})"
+        )
+        if chat.active:
+            lines.append(f"Next digest: {_next_digest_text(chat, rt.config, rt.clock())}")
+    else:
+        lines.append("Subscribed: no (/subscribe starts a daily digest)")
+        lines.append(f"Timezone: {html.escape(timezone_name)}")
+    noun = "article" if waiting == 1 else "articles"
+    lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    if chat is not None and not chat.active:
+        reason = chat.deactivated_reason or "Telegram refused a message"
+        lines.append(
+            f"Deliveries are paused: {html.escape(reason)}. /start or /subscribe turns "
+            "them back on."
+        )
+    await _reply(update, "\n".join(lines))
+
+
+# -- /digest --------------------------------------------------------------------------
+
+
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    chat_id = update.effective_chat.id
+    entries = await _db(rt.store.unseen_articles, chat_id, rt.config.digest.max_articles)
+    if not entries:
+        total = await _db(rt.store.count_articles)
+        hint = " /article lists all articles." if total else ""
+        await _reply(update, f"Nothing new since your last digest.{hint}")
+        return
+    for text, numbers in digests.digest_messages(entries):
+        await _reply(update, text)
+        # Recorded message by message: a failure part-way leaves the rest unseen.
+        await _db(rt.store.record_deliveries, chat_id, numbers)
+
+
+# -- /article ------------------------------------------------------------------------
+
+ARTICLE_USAGE = (
+    "Usage: /article — the list; /article N — one article, e.g. /article 3; "
+    "/article WORDS — search the titles, e.g. /article climate"
+)
+
+
+def _list_page(
+    entries: Sequence[ArticleRecord], page: int, total: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and keyboard of one page of the article list (pages count from 1)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    first = (page - 1) * PAGE_SIZE + 1
+    header = f"Articles {first}–{first + len(entries) - 1} of {total}, newest first"
+    if pages > 1:
+        header += f" (page {page} of {pages})"
+    text = digests.article_list_html(entries, header)
+    text += "\n\nTap a number, or send /article N."
+    return text, _list_keyboard(entries, page, pages)
+
+
+def _list_keyboard(entries: Sequence[ArticleRecord], page: int, pages: int) -> InlineKeyboardMarkup:
+    numbers = [
+        InlineKeyboardButton(str(entry.number), callback_data=f"art:{entry.number}")
+        for entry in entries
+    ]
+    rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
+    navigation = []
+    if page > 1:
+        navigation.append(InlineKeyboardButton("◀ Prev", callback_data=f"list:{page - 1}"))
+    if page < pages:
+        navigation.append(InlineKeyboardButton("Next ▶", callback_data=f"list:{page + 1}"))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+async def _send_article(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, entry: ArticleRecord
+) -> None:
+    """The article's messages; the last one has a button for the next article."""
+    rt = _rt(context)
+    following = await _db(rt.store.next_article, entry.number)
+    messages = digests.article_detail_messages(entry)
+    for i, text in enumerate(messages):
+        markup = None
+        if i == len(messages) - 1 and following is not None:
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            f"Next: {following.number} ▶", callback_data=f"art:{following.number}"
+                        )
+                    ]
+                ]
+            )
+        await context.bot.send_message(
+            update.effective_chat.id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=_NO_PREVIEW,
+        )
+
+
+async def _send_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    total = await _db(rt.store.count_articles)
+    if total == 0:
+        await _reply(update, "No articles yet: they appear here as soon as they are read in.")
+        return
+    entries = await _db(rt.store.list_articles, 0, PAGE_SIZE)
+    text, markup = _list_page(entries, 1, total)
+    await _reply(update, text, reply_markup=markup)
+
+
+async def article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = _rt(context)
+    if _too_long(update, context):
+        await _refuse_long(update, context, ARTICLE_USAGE)
+        return
+    args = context.args or []
+    if not args:
+        await _send_list(update, context)
+        return
+    if len(args) == 1 and re.fullmatch(r"[+-]?\d+", args[0]):
+        number = int(args[0])
+        if number < 1:
+            await _reply(
+                update,
+                f"“{_echo(args[0])}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
+            )
+            return
+        entry = await _db(rt.store.get_article, number) if number < 2**63 else None
+        if entry is None:
+            total = await _db(rt.store.count_articles)
+            await _reply(
+                update,
+                f"There is no article {_echo(args[0])} ({total} articles now). "
+                f"/article lists them.\n{ARTICLE_USAGE}",
+            )
+            return
+        await _send_article(update, context, entry)
+        return
+    # Words: search the titles.
+    words = args[:10]
+    matches = await _db(rt.store.search_articles, words, PAGE_SIZE + 1)
+    if not matches:
+        await _reply(
+            update,
+            f"No article title contains “{_echo(' '.join(words))}”. /article lists them all.",
+        )
+        return
+    if len(matches) == 1:
+        await _send_article(update, context, matches[0])
+        return
+    shown = matches[:PAGE_SIZE]
+    header = f"Titles with “{' '.join(words)[:ECHO_CHARS]}”"
+    text = digests.article_list_html(shown, header)
+    if len(matches) > PAGE_SIZE:
+        text += f"\n\nMore than {PAGE_SIZE} match: add a word to narrow it down."
+    keyboard = _list_keyboard(shown, 1, 1)
+    await _reply(update, text, reply_markup=keyboard)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inline buttons: ``list:PAGE`` turns the list's page, ``art:N`` shows an article."""
+    rt = _rt(context)
+    query = update.callback_query
+    assert query is not None
+    data = query.data or ""
+    kind, _, value = data.partition(":")
+    if kind == "list" and value.isdigit():
+        total = await _db(rt.store.count_articles)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(int(value), 1), pages)
+        entries = await _db(rt.store.list_articles, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        await query.answer()
+        if not entries:
+            await query.edit_message_text("No articles yet.")
+            return
+        text, markup = _list_page(entries, page, total)
+        try:
+            await query.edit_message_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            # A double tap asks for the page already shown: nothing to change.
+            if "not modified" not in exc.message.lower():
+                raise
+        return
+    if kind == "art" and value.isdigit():
+        entry = await _db(rt.store.get_article, int(value))
+        if entry is None:
+            await query.answer("That article is no longer available.", show_alert=True)
+            return
+        await query.answer()
+        await _send_article(update, context, entry)
+        return
+    await query.answer("This button is out of date: send /article again.", show_alert=True)
+
+
+# -- everything else --------------------------------------------------------------------
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text = update.effective_message.text or ""
+    command = text.split()[0] if text.split() else text
+    await _reply(update, f"I do not know {_echo(command)}. /help lists the commands.")
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(
+        update,
+        "I answer commands only. To search the titles, send /article and a few words "
+        "(e.g. /article climate); /help lists everything.",
+    )
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a handler's or job's exception; tell the user something went wrong."""
+    where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
+    log.error("error while handling %s", where, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, "Sorry, something went wrong. Please try again."
+            )
+        except Exception:  # the error may be that Telegram is unreachable
+            log.debug("could not tell chat %s about the error", update.effective_chat.id)
+
+
+# -- jobs ------------------------------------------------------------------------------
+
+
+async def rescan_seeds(application: Application) -> None:
+    """Read the seeds folder into the store, then summarize what is new or changed.
+
+    All blocking work runs in worker threads; summaries are computed one article per
+    call, so a shutdown waits for one summary at most (the rest are done next time).
+    Concurrent calls run one after the other.
+    """
+    rt = runtime(application)
+    async with rt._rescan_lock:
+        config = rt.config
+        try:
+            report = await asyncio.to_thread(sync, rt.store, config.seeds.dir, summaries=False)
+        except SeedsFolderError as exc:
+            log.warning("%s", exc)
+            return
+        pending = await _db(rt.store.articles_without_summary)
+        done = 0
+        for stored in pending:
+            if rt.stopping:
+                break
+            await asyncio.to_thread(
+                summarize_article,
+                rt.store,
+                stored,
+                sentences=config.summary.sentences,
+                language=config.summary.language,
+            )
+            done += 1
+        rt.summarized += done
+        if report.added or report.changed or report.retired or done:
+            log.info(
+                "seeds: %d new, %d changed, %d removed, %d summarized",
+                report.added,
+                report.changed,
+                report.retired,
+                done,
+            )
+
+
+async def rescan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The repeating job: rescan_seeds, skipped while the previous one still runs."""
+    if _rt(context)._rescan_lock.locked():
+        return
+    await rescan_seeds(context.application)
+
+
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A slot's digest time: queue every due chat's digest, then wake the sender."""
+    rt = _rt(context)
+    slot = context.job.data
+    config = rt.config
+    await asyncio.to_thread(
+        schedule.queue_due_digests,
+        rt.store,
+        slot,
+        rt.clock(),
+        default_timezone=config.digest.timezone,
+        max_articles=config.digest.max_articles,
+    )
+    if rt.sender is not None:
+        rt.sender.notify()
+
+
+# -- the application ---------------------------------------------------------------------
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats are handled concurrently, one chat's in order.
+
+    python-telegram-bot's default handles one update at a time (a slow reply holds up
+    every chat) and ``concurrent_updates(True)`` may answer a chat's /status before its
+    /subscribe. This keeps the order within each chat."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._chats.get(chat.id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._chats[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._chats[chat.id]
+            if users <= 1:
+                del self._chats[chat.id]
+            else:
+                self._chats[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+async def _post_init(application: Application) -> None:
+    """After the bot is initialized, before updates flow: menu, jobs, sender."""
+    from bot.delivery import Sender
+
+    rt = runtime(application)
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    config = rt.config
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(
+        rescan_job, interval=config.seeds.rescan_seconds, first=0, name="rescan seeds"
+    )
+    # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
+    summary = schedule.schedule_all(
+        job_queue,
+        rt.store.iter_subscribers(),
+        digest_job,
+        now=rt.clock(),
+        default_timezone=config.digest.timezone,
+        grace_seconds=config.digest.missed_grace_seconds,
+    )
+    log.info(
+        "scheduled %d subscribers in %d slots; %d slots catch up a missed digest",
+        summary.chats,
+        summary.slots,
+        len(summary.catch_up),
+    )
+    rt.sender = Sender(application.bot, rt.store)
+    rt.sender.start()
+    # Digests queued before a crash or a stop are still in the outbox.
+    rt.sender.notify()
+
+
+async def _post_stop(application: Application) -> None:
+    """Polling and jobs have stopped: let the sender finish (the bot still works)."""
+    rt = runtime(application)
+    rt.stopping = True
+    if rt.sender is not None:
+        await rt.sender.stop()
+
+
+async def _post_shutdown(application: Application) -> None:
+    rt = runtime(application)
+    if rt.owns_store:
+        rt.store.close()
+
+
+def build_application(
+    config: Config,
+    store: Store | None = None,
+    *,
+    clock: Callable[[], datetime] = _default_clock,
+    request: Any = None,
+) -> Application:
+    """The whole bot as a python-telegram-bot Application (not started).
+
+    ``store``: an open Store the caller keeps and closes; None opens
+    ``[storage] path`` and closes it at shutdown. ``clock`` (aware datetimes) decides
+    which digest is due when a job runs, so tests can inject the time. ``request``: a
+    ``telegram.request.BaseRequest`` for the bot's calls (default: PTB's HTTPX).
+    Raises ConfigError without a token.
+    """
+    from bot.ratelimit import TelegramRateLimiter
+
+    tg = config.telegram
+    if not tg.token:
+        raise ConfigError(NO_TOKEN)
+    install_token_redaction(tg.token)
+    owns_store = store is None
+    if store is None:
+        store = Store(config.storage.path)
+    builder = (
+        ApplicationBuilder()
+        .token(tg.token)
+        .base_url(tg.base_url)
+        .rate_limiter(TelegramRateLimiter.from_config(tg.max_messages_per_second))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    application = builder.build()
+    application.bot_data["digestbot"] = Runtime(config, store, owns_store, clock)
+
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("subscribe", subscribe))
+    application.add_handler(CommandHandler("unsubscribe", unsubscribe))
+    application.add_handler(CommandHandler("timezone", timezone))
+    application.add_handler(CommandHandler("status", status))
+    application.add_handler(CommandHandler("digest", digest))
+    application.add_handler(CommandHandler("article", article))
+    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
+    application.add_error_handler(on_error)
+    return application
+
+
+def _webhook_path(url: str) -> str:
+    """The path part of the public webhook URL, which the local server listens on."""
+    return urlsplit(url).path.lstrip("/")
+
+
+def updater_kwargs(config: Config) -> dict[str, Any]:
+    """Arguments for run_polling/start_polling or run_webhook/start_webhook, by mode."""
+    tg = config.telegram
+    common: dict[str, Any] = {
+        "allowed_updates": ALLOWED_UPDATES,
+        # Commands sent while the bot was down are answered, not dropped.
+        "drop_pending_updates": False,
+    }
+    if tg.mode == "webhook":
+        assert tg.webhook_url and tg.secret_token  # checked by load_config
+        return {
+            **common,
+            "listen": tg.listen,
+            "port": tg.port,
+            "url_path": _webhook_path(tg.webhook_url),
+            "webhook_url": tg.webhook_url,
+            "secret_token": tg.secret_token,
+        }
+    # Long polls of 10 s: a stop never waits longer than that for Telegram.
+    return {**common, "timeout": 10}
+
+
+async def start_updater(application: Application, config: Config) -> None:
+    """Start fetching updates as ``run`` would (polling or webhook), in a running loop."""
+    assert application.updater is not None
+    kwargs = updater_kwargs(config)
+    if config.telegram.mode == "webhook":
+        await application.updater.start_webhook(**kwargs)
+    else:
+        await application.updater.start_polling(**kwargs)
+
+
+@contextlib.asynccontextmanager
+async def running(application: Application, config: Config) -> AsyncIterator[Application]:
+    """Run the bot inside an already running event loop (tests, benchmarks), with the
+    same steps in the same order as ``run_polling``/``run_webhook``: initialize,
+    post_init, start, fetch updates ... stop fetching, stop, post_stop, shutdown,
+    post_shutdown."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        await start_updater(application, config)
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+def run(config: Config) -> int:
+    """Run the bot until SIGINT or SIGTERM (blocking); returns the exit status.
+
+    Raises ConfigError when there is no token (the CLI prints it as one line).
+    """
+    if not config.telegram.token:
+        raise ConfigError(NO_TOKEN)
+    application = build_application(config)
+    kwargs = updater_kwargs(config)
+    log.info(
+        "digestbot starting (%s, %s)",
+        config.telegram.mode,
+        config.telegram.webhook_url if config.telegram.mode == "webhook" else "long polling",
+    )
+    if config.telegram.mode == "webhook":
+        application.run_webhook(**kwargs)
+    else:
+        application.run_polling(**kwargs)
+    log.info("digestbot stopped")
+    return 0
