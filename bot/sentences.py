@@ -41,6 +41,7 @@ _TERMINALS = ".!?…"
 # Stand-alone end-of-sentence tokens in tokenized text: ".", "!", "?", "?!", "!!!", ...
 # (A stand-alone "..." is left to the prose rule: it often trails off mid-sentence.)
 _STANDALONE_END = re.compile(r"\.|[.!?]*[!?][.!?]*")
+_TOKENIZED = re.compile(r"(?<!\S)[.!?]+(?!\S)")
 _CLOSERS = "\"'”’»)]"
 _OPENERS = "\"'“‘«([`¿¡"
 # Quote tokens that only ever close a quotation (tokenized text writes `` and '').
@@ -107,19 +108,23 @@ def _first_letter(token: str) -> str:
     return ""
 
 
-def _ends_sentence_in_prose(token: str, next_token: str | None) -> bool:
-    """Whether a word ending in terminal punctuation (e.g. ``said.``) ends a sentence."""
+def _ends_sentence_in_prose(token: str, next_token: str | None, caseless: bool) -> bool:
+    """Whether a word ending in terminal punctuation (e.g. ``said.``) ends a sentence.
+
+    ``caseless``: the paragraph has no capital letters at all (lower-cased text), so a
+    lower-case next word says nothing about where sentences start.
+    """
     if next_token is None:
         return True
     first = _first_letter(next_token)
-    if first.islower():
+    if first.islower() and not caseless:
         return False
     core = token.rstrip(_CLOSERS)
     if not core.endswith("."):
         return True  # "!" or "?" (or "…") before a capitalised word
     word = core.rstrip(".").lstrip(_OPENERS).lower()
     if not word:
-        return True
+        return not caseless  # "...": trails off; only a capital says a sentence starts
     if word in _ABBREVIATIONS:
         return False
     if word.isdigit() and next_token.rstrip(".,;:").lower() in _MONTHS:
@@ -128,7 +133,7 @@ def _ends_sentence_in_prose(token: str, next_token: str | None) -> bool:
         return False  # an initial: "S. Korea", "dpa/R. Sinmun"
     starts_sentence = next_token.lstrip(_OPENERS).lower() in _SENTENCE_STARTERS
     if word in _ENDING_ABBREVIATIONS or _DOTTED_ACRONYM.match(word + "."):
-        return starts_sentence
+        return starts_sentence and not caseless
     return True
 
 
@@ -137,6 +142,11 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
     if not tokens:
         return
+    # Lower-cased prose ("hello world. this is it."), but not tokenized text, whose
+    # stand-alone "." tokens mark every sentence end already.
+    caseless = not any(char.isupper() for char in text[start:end]) and not (
+        _TOKENIZED.search(text, start, end)
+    )
     # Start of the sentence being read; None once the paragraph is used up.
     sentence_start: int | None = tokens[0][0]
     open_quotes = 0  # stand-alone ' or " quotes seen so far in this paragraph
@@ -168,7 +178,7 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
             i = j
             continue
         core = token.rstrip(_CLOSERS)
-        if core and core[-1] in _TERMINALS and _ends_sentence_in_prose(token, next_token):
+        if core and core[-1] in _TERMINALS and _ends_sentence_in_prose(token, next_token, caseless):
             yield sentence_start, tokens[i][1]
             sentence_start = tokens[i + 1][0] if next_token is not None else None
         i += 1

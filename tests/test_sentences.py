@@ -100,6 +100,14 @@ def test_lowercase_after_a_full_stop_does_not_start_a_sentence():
     ]
 
 
+def test_lowercased_prose_still_splits_except_after_abbreviations():
+    assert split_sentences("hello world. this is mr. smith of the u.s. army. ok") == [
+        "hello world.",
+        "this is mr. smith of the u.s. army.",
+        "ok",
+    ]
+
+
 def test_sentences_are_verbatim_slices_in_order_covering_all_text():
     text = "  First one.  Second one!\nStill second?\n\n\n  Third, no stop  \n"
     sentences = split_sentences(text)
