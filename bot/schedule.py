@@ -221,14 +221,17 @@ def missed_digest(
     """The run key of a digest the chat missed, or None.
 
     Missed: the chat is subscribed, its latest due time is at most ``grace_seconds``
-    before ``now``, and that digest was not queued (``chat.last_digest_key`` differs).
-    Queuing it with ``Store.queue_digest`` records the key, so it is sent once.
+    before ``now`` and after the chat subscribed (a digest due before that was never
+    owed), and that digest was not queued (``chat.last_digest_key`` differs). Queuing
+    it with ``Store.queue_digest`` records the key, so it is sent once.
     """
     if not chat.subscribed or chat.digest_time is None:
         return None
     tz = zone(chat_timezone(chat, default_timezone))
     due = last_due(chat.digest_time, tz, now)
     if (now - due).total_seconds() > grace_seconds:
+        return None
+    if chat.subscribed_at and due < datetime.fromisoformat(chat.subscribed_at):
         return None
     key = due.astimezone(tz).date().isoformat()
     return None if chat.last_digest_key == key else key

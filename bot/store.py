@@ -40,6 +40,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,13 +121,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_chat ON outbox (chat_id, id);
     """,
+    # 3: when the chat last (re)subscribed: a digest due before that was never missed.
+    """
+    ALTER TABLE chats ADD COLUMN subscribed_at TEXT;
+    """,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Chat:
     """A chat as stored. ``timezone`` None: the config default; ``digest_time`` None: not
-    subscribed; ``last_digest_key``: the local date of the last scheduled digest queued."""
+    subscribed; ``last_digest_key``: the local date of the last scheduled digest queued;
+    ``subscribed_at``: when it last subscribed or changed its time (ISO, UTC)."""
 
     chat_id: int
     timezone: str | None
@@ -136,6 +142,7 @@ class Chat:
     last_digest_key: str | None
     created_at: str
     updated_at: str
+    subscribed_at: str | None = None
 
     @property
     def subscribed(self) -> bool:
@@ -179,7 +186,7 @@ class OutboxItem:
 
 _CHAT_COLUMNS = (
     "chat_id, timezone, digest_time, active, deactivated_reason, last_digest_key,"
-    " created_at, updated_at"
+    " created_at, updated_at, subscribed_at"
 )
 _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
@@ -271,31 +278,22 @@ class Store:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {version + 1}")
 
-    class _Transaction:
-        def __init__(self, store: Store) -> None:
-            self.store = store
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction under the lock: committed on success, rolled back on error.
 
-        def __enter__(self) -> sqlite3.Connection:
-            self.store._lock.acquire()
+        BEGIN IMMEDIATE takes SQLite's write lock at the start, so another process
+        writing at the same time makes this wait (busy_timeout) instead of failing later.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self.store._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self.store._lock.release()
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            return self.store._db
-
-        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-            try:
-                if exc_type is None:
-                    self.store._db.execute("COMMIT")
-                else:
-                    self.store._db.execute("ROLLBACK")
-            finally:
-                self.store._lock.release()
-
-    def _transaction(self) -> Store._Transaction:
-        """A write transaction under the lock: committed on success, rolled back on error."""
-        return Store._Transaction(self)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -341,10 +339,11 @@ class Store:
             _check_timezone(timezone)
         with self._transaction() as db:
             self._ensure_chat(db, chat_id)
+            now = self._now_text()
             db.execute(
                 "UPDATE chats SET digest_time = ?, timezone = COALESCE(?, timezone), active = 1,"
-                " deactivated_reason = NULL, updated_at = ? WHERE chat_id = ?",
-                (digest_time, timezone, self._now_text(), chat_id),
+                " deactivated_reason = NULL, updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
+                (digest_time, timezone, now, now, chat_id),
             )
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
 
@@ -824,6 +823,7 @@ def _chat(row: sqlite3.Row) -> Chat:
         last_digest_key=row["last_digest_key"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        subscribed_at=row["subscribed_at"],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -230,6 +231,16 @@ def test_missed_digest_beyond_grace_is_skipped() -> None:
     assert missed_digest(chat(), due + timedelta(hours=3), grace_seconds=4 * 3600) == "2026-01-15"
 
 
+def test_a_digest_due_before_the_chat_subscribed_was_never_missed() -> None:
+    # Due 07:00 UTC; the chat subscribed at 07:10 and the bot restarts at 07:20.
+    now = utc(2026, 1, 15, 7, 20)
+    late = chat(timezone="UTC", digest_time="07:00")
+    late = Chat(**{**asdict(late), "subscribed_at": utc(2026, 1, 15, 7, 10).isoformat()})
+    assert missed_digest(late, now) is None
+    early = Chat(**{**asdict(late), "subscribed_at": utc(2026, 1, 15, 6, 50).isoformat()})
+    assert missed_digest(early, now) == "2026-01-15"
+
+
 def test_missed_digest_only_for_active_subscribers() -> None:
     now = utc(2026, 1, 15, 7, 10)
     assert missed_digest(chat(digest_time=None), now) is None
@@ -431,7 +442,8 @@ def test_queue_due_digests_respects_max_articles() -> None:
 
 def test_restart_after_a_missed_digest_sends_it_once_never_twice(tmp_path) -> None:
     path = tmp_path / "db.sqlite3"
-    with Store(path) as store:
+    subscribed = utc(2026, 1, 10, 12, 0).timestamp()
+    with Store(path, clock=lambda: subscribed) as store:
         add_article(store, "a", "2024-01-01")
         store.subscribe(1, "08:00", "Europe/Berlin")
     # The bot was down at 08:00 Berlin (07:00 UTC) and comes back at 07:30 UTC.

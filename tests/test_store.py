@@ -61,6 +61,12 @@ def test_subscribe_creates_chat_with_time_and_timezone(store: Store) -> None:
     assert store.get_chat(42) == chat
 
 
+def test_subscribe_records_when(store: Store, clock: Clock) -> None:
+    clock.now = datetime(2026, 1, 15, 7, 10, tzinfo=UTC).timestamp()
+    chat = store.subscribe(1, "08:00")
+    assert chat.subscribed_at == "2026-01-15T07:10:00.000000+00:00"
+
+
 def test_subscribe_normalizes_time_and_keeps_timezone_when_none_given(store: Store) -> None:
     store.set_timezone(1, "Asia/Tokyo")
     chat = store.subscribe(1, "7:05")
@@ -462,7 +468,9 @@ def test_old_version_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
     raw.close()
     with Store(path) as store:
         assert store.schema_version == len(MIGRATIONS)
-        assert store.get_chat(5).digest_time == "07:00"  # type: ignore[union-attr]
+        migrated = store.get_chat(5)
+        assert migrated is not None
+        assert (migrated.digest_time, migrated.subscribed_at) == ("07:00", None)
         assert store.queue_digest(5, "k", [("x", [])], now=T0) is True  # outbox exists now
         assert store.count_outbox() == 1
 
