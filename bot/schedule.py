@@ -448,6 +448,7 @@ def queue_due_digests(
     key = run_key(slot.digest_time, slot.timezone, now)
     due = queued = messages = nothing_new = already = 0
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
+    composed: dict[tuple[int, ...], list[tuple[str, list[int]]]] = {}
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
@@ -461,6 +462,7 @@ def queue_due_digests(
             else:
                 nothing_new += 1
         batch.clear()
+        composed.clear()
 
     after: int | None = None
     while True:
@@ -478,7 +480,12 @@ def queue_due_digests(
                 already += 1
                 continue
             entries = store.unseen_articles(chat.chat_id, max_articles)
-            batch.append((chat.chat_id, digest_messages(entries, limit=limit)))
+            numbers = tuple(entry.number for entry in entries)
+            # Most chats of a slot have the same unseen articles: compose each set once
+            # (per batch, so chats that all differ cannot grow the cache without bound).
+            if numbers not in composed:
+                composed[numbers] = digest_messages(entries, limit=limit)
+            batch.append((chat.chat_id, composed[numbers]))
         if batch:
             flush()
         if len(chats) < batch_size:
