@@ -32,7 +32,6 @@ import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -124,6 +123,8 @@ class Runtime:
     clock: Callable[[], datetime]
     sender: Any = None  # bot.delivery.Sender, created in post_init
     stopping: bool = False
+    # The slots given a catch-up run at start-up (a digest missed while the bot was down).
+    catch_up: tuple[schedule.Slot, ...] = ()
     # Summaries computed by the rescan job, counted for tests and logs.
     summarized: int = 0
     _rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -208,18 +209,12 @@ def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
     return " ".join(context.args or ())
 
 
-@lru_cache(maxsize=1)
-def _timezones_by_folded_name() -> dict[str, str]:
-    from zoneinfo import available_timezones
-
-    return {name.casefold(): name for name in available_timezones()}
-
-
 def _canonical_timezone(text: str) -> str | None:
     """The IANA name for ``text`` ("europe/berlin" → "Europe/Berlin"), or None."""
-    if schedule.valid_timezone(text):
-        return text
-    return _timezones_by_folded_name().get(text.casefold())
+    try:
+        return schedule.canonical_timezone(text)
+    except ValueError:
+        return None
 
 
 async def _db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -765,6 +760,7 @@ async def _post_init(application: Application) -> None:
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
     )
+    rt.catch_up = summary.catch_up
     log.info(
         "scheduled %d subscribers in %d slots; %d slots catch up a missed digest",
         summary.chats,

@@ -558,8 +558,8 @@ class FakeBotAPI:
         """Listen (again) on ``port``; the first start with port 0 picks a free port."""
         if self._runner is not None:
             return self
-        server = web.Server(self._handle, handler_cancellation=False)
-        runner = web.ServerRunner(server, access_log=None)
+        server = web.Server(self._handle, handler_cancellation=False, access_log=None)
+        runner = web.ServerRunner(server)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
         await site.start()
