@@ -162,7 +162,7 @@ def _sentences(summary: Sequence[str] | None) -> list[str]:
 
 
 def article_part(entry: Entry) -> Part:
-    """One article of a digest, as HTML segments::
+    """One article of a digest, as HTML segments (title line, each sentence, footer)::
 
     <a href="URL"><b>Title</b></a>
     First summary sentence. Second one.
