@@ -378,12 +378,20 @@ def schedule_all(
     missed: set[Slot] = set()
     count = 0
     for chat in chats:
-        slot = slot_of(chat, default_timezone)
-        if slot is None:
+        try:
+            slot = slot_of(chat, default_timezone)
+            if slot is None:
+                continue
+            zone(slot.timezone)
+            is_missed = missed_digest(chat, now, grace_seconds, default_timezone)
+        except ValueError as exc:
+            # One bad row (a timezone this machine's tzdata no longer has) must not stop
+            # every other chat's digests.
+            log.warning("chat %s not scheduled: %s", chat.chat_id, exc)
             continue
         count += 1
         slots.add(slot)
-        if slot not in missed and missed_digest(chat, now, grace_seconds, default_timezone):
+        if is_missed:
             missed.add(slot)
     for slot in sorted(slots):
         schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)

@@ -323,6 +323,17 @@ def test_schedule_all_builds_one_job_per_slot_with_grace_and_coalesce(applicatio
     assert isinstance(job.job.trigger, DailyTrigger)
 
 
+def test_schedule_all_skips_a_chat_with_an_unknown_timezone(
+    application, caplog: pytest.LogCaptureFixture
+) -> None:
+    chats = [chat(1, "08:00", "Atlantis/Capital"), chat(2, "08:00", "UTC")]
+    summary = schedule_all(
+        application.job_queue, chats, no_op, now=utc(2026, 1, 15, 12), default_timezone="UTC"
+    )
+    assert (summary.chats, summary.slots) == (1, 1)
+    assert "chat 1 not scheduled: unknown timezone 'Atlantis/Capital'" in caplog.text
+
+
 def test_schedule_chat_reuses_the_slot_job_and_ignores_unsubscribed(application) -> None:
     queue = application.job_queue
     first = schedule_chat(queue, chat(1), no_op, default_timezone="UTC")
