@@ -48,20 +48,23 @@ _OPENERS = "\"'“‘«([`¿¡"
 _ALWAYS_CLOSING = frozenset({"''", "”", "’", "»", ")", "]"})
 # Quote tokens that may open or close; which one is decided by counting.
 _AMBIGUOUS_QUOTES = frozenset({"'", '"'})
-_ALWAYS_OPENING = frozenset({"``", "“", "‘", "«", "(", "["})
 
 # Abbreviations (lower case, without the final dot) after which a sentence does not
 # end, because a name, number or more of the sentence must follow. Several languages
 # share one list: the entries do not clash.
 _ABBREVIATIONS = frozenset(
     """
-    mr mrs ms messrs mme mlle dr prof rev hon st ste mt ft sr jr gen col lt maj sgt cpl
-    capt cmdr adm gov sen rep pres supt det insp insp sec amb fr br sra sres srta dra
-    no nos nr vs v fig figs approx ca cf al vol vols pp p ed eds dept univ est ref tel
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri
-    sat sun e.g i.e z.b bzw vgl usw d.h u.a s.o dt evtl ggf inkl max min mio mrd ca
-    env etc av bd
+    mr mrs ms messrs mme mlle dr prof rev hon st ste mt ft sr gen col lt maj sgt cpl
+    capt cmdr adm gov sen rep pres supt det insp amb fr br sra sres srta dra
+    vs v approx cf al eds dept univ tel jan feb apr jun jul aug sep sept oct nov dec
+    tue tues thu thur thurs e.g i.e z.b bzw vgl usw d.h u.a s.o dt evtl ggf inkl
+    mio mrd env av bd
     """.split()  # noqa: SIM905 -- a word list reads better than a long literal
+)
+# Abbreviations that are also words ("he said no."): no sentence end only before a
+# number ("No. 10", "Mar. 5", "p. 12").
+_NUMBER_ABBREVIATIONS = frozenset(
+    {"no", "nos", "nr", "fig", "figs", "p", "pp", "vol", "vols", "ca", "art", "mar", "ref"}
 )
 # Abbreviations that often end a sentence too: they end one only before a word that
 # typically starts a sentence ("... at 10 p.m. The police said").
@@ -126,6 +129,8 @@ def _ends_sentence_in_prose(token: str, next_token: str | None, caseless: bool) 
     if not word:
         return not caseless  # "...": trails off; only a capital says a sentence starts
     if word in _ABBREVIATIONS:
+        return False
+    if word in _NUMBER_ABBREVIATIONS and first.isdigit():
         return False
     if word.isdigit() and next_token.rstrip(".,;:").lower() in _MONTHS:
         return False  # an ordinal date: "am 3. Oktober"

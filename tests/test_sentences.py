@@ -51,6 +51,15 @@ from bot.sentences import Tokenizer, build_document, split_sentences, split_word
             ["Il a dit : « C'est fini ! »", "Puis il est parti.", "M. Dupont est resté."],
         ),
         (
+            "He lives at No. 10 and said no. The talks ended. Martin Luther King Jr. The end.",
+            [
+                "He lives at No. 10 and said no.",
+                "The talks ended.",
+                "Martin Luther King Jr.",
+                "The end.",
+            ],
+        ),
+        (
             "Image: picture-alliance/dpa/R. Sinmun",
             ["Image: picture-alliance/dpa/R. Sinmun"],
         ),
