@@ -14,7 +14,7 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
 * **deliveries** -- which article reached which chat; a digest holds only articles
-  the chat has not received yet.
+  the chat has not received yet and that are not already waiting for it in the outbox.
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
@@ -199,6 +199,15 @@ _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+# Unseen by a chat (parameters: chat_id, chat_id): summarized, visible, not delivered,
+# and not in a message still waiting in the outbox (the digest queued yesterday and
+# still being retried must not be repeated by today's).
+_UNSEEN = (
+    "summary IS NOT NULL AND retired_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
+    " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
+    " WHERE o.chat_id = ?)"
+)
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
 
@@ -628,24 +637,20 @@ class Store:
     # -- deliveries ----------------------------------------------------------
 
     def unseen_articles(self, chat_id: int, limit: int) -> list[ArticleRecord]:
-        """Summarized visible articles not yet delivered to the chat, newest first."""
+        """Summarized visible articles the chat has neither received nor waiting for it
+        in the outbox, newest first."""
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles a"
-            " WHERE summary IS NOT NULL AND retired_at IS NULL AND NOT EXISTS"
-            " (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
-            f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
-            (chat_id, limit),
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
+            " LIMIT ?",
+            (chat_id, chat_id, limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
-        """How many summarized visible articles the chat has not received."""
-        return self._query(
-            "SELECT count(*) FROM articles a"
-            " WHERE summary IS NOT NULL AND retired_at IS NULL AND NOT EXISTS"
-            " (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)",
-            (chat_id,),
-        )[0][0]
+        """How many articles unseen_articles would give without a limit."""
+        return self._query(f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id))[
+            0
+        ][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
         """Record that the chat received these articles (e.g. an on-demand /digest was

@@ -287,6 +287,22 @@ def test_unseen_articles_are_summarized_undelivered_newest_first(store: Store) -
     assert [a.number for a in store.unseen_articles(8, 1)] == [new]  # other chats unaffected
 
 
+def test_articles_waiting_in_the_outbox_are_not_unseen(store: Store) -> None:
+    a = add_summarized(store, "a.txt", date="2024-01-01")
+    b = add_summarized(store, "b.txt", date="2024-01-02")
+    store.subscribe(1, "08:00")
+    store.queue_digest(1, "2026-03-01", [("first", [b]), ("second", [a])], now=T0)
+    assert store.unseen_articles(1, 10) == [] and store.count_unseen(1) == 0
+    assert [x.number for x in store.unseen_articles(2, 10)] == [b, a]  # other chats
+    (first,) = store.due_outbox(T0)
+    store.drop(first.id, "Bad Request: something")  # b will not arrive: unseen again
+    assert [x.number for x in store.unseen_articles(1, 10)] == [b]
+    (second,) = store.due_outbox(T0)
+    store.mark_sent(second.id)
+    assert [x.number for x in store.unseen_articles(1, 10)] == [b]
+    assert store.count_unseen(1) == 1
+
+
 def test_record_deliveries_ignores_duplicates_and_unknown_numbers(store: Store) -> None:
     n = add_summarized(store, "a.txt")
     store.record_deliveries(1, [n, n, 999])
