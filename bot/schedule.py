@@ -37,7 +37,7 @@ import functools
 import logging
 import re
 import time as clock
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "DailyTrigger",
+    "DigestCallback",
     "RunReport",
     "ScheduleSummary",
     "Slot",
@@ -79,6 +80,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("bot.schedule")
+
+# The digest job (Telegram side): ``async def callback(context)``, with the Slot as
+# ``context.job.data``.
+DigestCallback = Callable[[Any], Coroutine[Any, Any, object]]
 
 DEFAULT_GRACE_SECONDS = 3600
 
@@ -294,7 +299,7 @@ def job_name(slot: Slot) -> str:
 def schedule_slot(
     job_queue: JobQueue[Any],
     slot: Slot,
-    callback: Any,
+    callback: DigestCallback,
     *,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> JobQueueJob[Any]:
@@ -323,7 +328,7 @@ def schedule_slot(
 def schedule_chat(
     job_queue: JobQueue[Any],
     chat: Chat,
-    callback: Any,
+    callback: DigestCallback,
     *,
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
@@ -363,7 +368,7 @@ class ScheduleSummary:
 def schedule_all(
     job_queue: JobQueue[Any],
     chats: Iterable[Chat],
-    callback: Any,
+    callback: DigestCallback,
     *,
     now: datetime,
     default_timezone: str,

@@ -232,10 +232,13 @@ class Store:
         self.path = str(path)
         self._clock = clock
         self._lock = threading.RLock()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; _transaction() says BEGIN itself.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; _transaction() says BEGIN.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self._db.row_factory = sqlite3.Row
         self._db.create_function("casefold", 1, _casefold, deterministic=True)
         try:

@@ -547,6 +547,14 @@ def test_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Store(path)
 
 
+def test_unusable_path_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(tmp_path / "file" / "db.sqlite3")  # its folder would be a file
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(tmp_path)  # a folder, not a file
+
+
 def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     store.subscribe(1, "08:00")
     with pytest.raises(TypeError):
