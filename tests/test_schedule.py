@@ -204,6 +204,15 @@ def test_run_key_is_the_local_date_of_the_due_digest() -> None:
     assert run_key("08:00", "UTC", utc(2026, 11, 28, 8, 30)) == "2026-11-28"
 
 
+def test_run_keys_across_dst_days_name_that_day_once() -> None:
+    # Spring forward: the 02:30 digest goes at 03:30 CEST and still belongs to that day.
+    assert run_key("02:30", BERLIN, utc(2026, 3, 29, 1, 30)) == "2026-03-29"
+    # Fall back: at the second 01:30 (EST) the key is the same as at the first (EDT), so
+    # Store.queue_digest refuses it: never twice.
+    assert run_key("01:30", NEW_YORK, utc(2026, 11, 1, 5, 30)) == "2026-11-01"
+    assert run_key("01:30", NEW_YORK, utc(2026, 11, 1, 6, 30)) == "2026-11-01"
+
+
 def test_run_key_tolerates_a_job_waking_a_moment_early() -> None:
     assert run_key("08:00", "UTC", utc(2026, 11, 28, 7, 59, 59)) == "2026-11-28"
     assert run_key("08:00", "UTC", utc(2026, 11, 28, 7, 50)) == "2026-11-27"
