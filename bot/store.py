@@ -366,6 +366,27 @@ class Store:
             )
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
 
+    def subscribe_many(self, subscriptions: Iterable[tuple[int, str, str | None]]) -> int:
+        """subscribe() for many (chat_id, "HH:MM", timezone or None) in one transaction
+        (imports, benchmarks); returns how many. Invalid input raises before anything
+        is written."""
+        now = self._now_text()
+        rows = [
+            (chat_id, _normal_time(digest_time), _checked_timezone(timezone), now)
+            for chat_id, digest_time, timezone in subscriptions
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO chats (chat_id, digest_time, timezone, created_at, updated_at,"
+                " subscribed_at) VALUES (?1, ?2, ?3, ?4, ?4, ?4)"
+                " ON CONFLICT (chat_id) DO UPDATE SET digest_time = excluded.digest_time,"
+                " timezone = COALESCE(excluded.timezone, timezone), active = 1,"
+                " deactivated_reason = NULL, updated_at = excluded.updated_at,"
+                " subscribed_at = excluded.subscribed_at",
+                rows,
+            )
+        return len(rows)
+
     def unsubscribe(self, chat_id: int) -> bool:
         """Stop scheduled digests and drop the chat's digest messages not sent yet (they
         asked to stop); True if the chat was subscribed."""
@@ -892,6 +913,12 @@ def _normal_time(value: str) -> str:
     from bot.schedule import format_time, parse_time
 
     return format_time(parse_time(value))
+
+
+def _checked_timezone(value: str | None) -> str | None:
+    if value is not None:
+        _check_timezone(value)
+    return value
 
 
 def _check_timezone(value: str) -> None:

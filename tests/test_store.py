@@ -81,6 +81,27 @@ def test_subscribe_rejects_bad_time_and_timezone_without_storing(store: Store) -
     assert store.get_chat(1) is None
 
 
+def test_subscribe_many_matches_subscribe_one_by_one(store: Store, clock: Clock) -> None:
+    store.set_timezone(2, "Asia/Tokyo")
+    store.deactivate(3, "blocked")
+    count = store.subscribe_many([(1, "7:00", None), (2, "08:00", None), (3, "09:00", "UTC")])
+    assert count == 3
+    got = [(c.chat_id, c.digest_time, c.timezone, c.active) for c in store.subscribers()]
+    assert got == [
+        (1, "07:00", None, True),
+        (2, "08:00", "Asia/Tokyo", True),
+        (3, "09:00", "UTC", True),
+    ]
+    with Store(":memory:", clock=clock) as other:
+        assert store.get_chat(1) == other.subscribe(1, "07:00")
+
+
+def test_subscribe_many_writes_nothing_on_bad_input(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.subscribe_many([(1, "08:00", None), (2, "25:99", None)])
+    assert store.subscribers() == []
+
+
 def test_unknown_chat_is_none(store: Store) -> None:
     assert store.get_chat(999) is None
 
