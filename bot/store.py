@@ -583,6 +583,8 @@ class Store:
 
     def get_article(self, number: int) -> ArticleRecord | None:
         """Article ``number``, or None if there is none (or it was retired)."""
+        if not _is_sqlite_int(number):
+            return None  # "/article 99999999999999999999" is just not an article
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
             (number,),
@@ -610,6 +612,8 @@ class Store:
     def next_article(self, number: int) -> ArticleRecord | None:
         """The visible article listed right after ``number`` (newest first, as in
         list_articles), or None when ``number`` is the last one or not visible."""
+        if not _is_sqlite_int(number):
+            return None
         rows = self._query(
             "SELECT following FROM (SELECT number, LEAD(number) OVER"
             f" (ORDER BY {_NEWEST_FIRST}) AS following FROM articles WHERE retired_at IS NULL)"
@@ -622,6 +626,8 @@ class Store:
 
     def article_position(self, number: int) -> int | None:
         """Where article ``number`` is in list_articles order (0 = newest), or None."""
+        if not _is_sqlite_int(number):
+            return None
         rows = self._query(
             "SELECT coalesce(date, ''), added_at FROM articles"
             " WHERE number = ? AND retired_at IS NULL",
@@ -889,6 +895,11 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
     )
+
+
+def _is_sqlite_int(value: int) -> bool:
+    """True if SQLite can store the number (a 64-bit signed integer)."""
+    return _MIN_ID <= value < 2**63
 
 
 def _statements(script: str) -> list[str]:

@@ -194,6 +194,14 @@ def test_changed_content_clears_summary_and_unchanged_keeps_it(store: Store) -> 
     assert [a.number for a in store.articles_without_summary()] == [number]
 
 
+def test_numbers_sqlite_cannot_hold_are_simply_not_articles(store: Store) -> None:
+    add_summarized(store, "a.txt")
+    for number in (2**63, -(2**63) - 1, 10**30):
+        assert store.get_article(number) is None
+        assert store.article_position(number) is None
+        assert store.next_article(number) is None
+
+
 def test_set_summary_of_unknown_article_raises(store: Store) -> None:
     with pytest.raises(KeyError):
         store.set_summary(12, ["x"])
