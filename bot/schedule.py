@@ -446,6 +446,7 @@ def queue_due_digests(
     max_articles: int,
     limit: int = 4096,
     batch_size: int = 500,
+    on_batch: Callable[[], object] | None = None,
 ) -> RunReport:
     """Compose and queue the digest of every chat in ``slot`` (blocking: call it with
     asyncio.to_thread from the job callback, then wake the outbox sender).
@@ -453,7 +454,9 @@ def queue_due_digests(
     Each chat gets its unseen articles, newest first, at most ``max_articles``, split
     into messages of at most ``limit`` UTF-16 units. Digests are queued in batches of
     ``batch_size`` chats, one transaction each, so the sender can start on the first
-    batch while the rest are composed.
+    batch while the rest are composed: ``on_batch()`` is called (in this thread) after
+    each batch that queued messages -- e.g. ``lambda: loop.call_soon_threadsafe(
+    sender.notify)``.
     """
     from bot.digest import digest_messages
 
@@ -466,6 +469,7 @@ def queue_due_digests(
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
         done = set(store.queue_digests(key, batch, now=now))
+        queued_before = queued
         for chat_id, chat_messages in batch:
             if chat_id not in done:
                 already += 1
@@ -476,6 +480,8 @@ def queue_due_digests(
                 nothing_new += 1
         batch.clear()
         composed.clear()
+        if on_batch is not None and queued > queued_before:
+            on_batch()
 
     after: int | None = None
     while True:

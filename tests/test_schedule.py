@@ -445,6 +445,26 @@ def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles() -> N
         assert store.count_outbox() == 3
 
 
+def test_queue_due_digests_reports_each_batch_that_queued_messages() -> None:
+    with Store(":memory:") as store:
+        add_article(store, "a", "2024-01-01")
+        store.subscribe_many((chat_id, "08:00", "UTC") for chat_id in range(1, 8))
+        store.queue_digest(7, "2026-01-01", [], now=utc(2026, 1, 1, 8))  # already done
+        outbox_sizes: list[int] = []
+        report = queue_due_digests(
+            store,
+            Slot("08:00", "UTC"),
+            utc(2026, 1, 1, 8, 0),
+            default_timezone="UTC",
+            max_articles=10,
+            batch_size=3,
+            on_batch=lambda: outbox_sizes.append(store.count_outbox()),
+        )
+        # Batches: chats 1-3, 4-6, then 7 alone (already queued: no call).
+        assert outbox_sizes == [3, 6]
+        assert (report.due, report.queued, report.already) == (7, 6, 1)
+
+
 def test_queue_due_digests_respects_max_articles() -> None:
     with Store(":memory:") as store:
         numbers = [add_article(store, f"a{i}", f"2024-01-{i + 1:02d}") for i in range(5)]
