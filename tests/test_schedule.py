@@ -359,6 +359,21 @@ def test_job_name_names_the_slot() -> None:
     assert job_name(Slot("07:15", "Asia/Tokyo")) == "digest 07:15 Asia/Tokyo"
 
 
+async def test_running_scheduler_plans_the_slot_job_at_next_due(application) -> None:
+    queue = application.job_queue
+    await queue.start()
+    try:
+        job = schedule_chat(
+            queue, chat(1, "02:30", "America/New_York"), no_op, default_timezone="UTC"
+        )
+        assert job is not None and job.next_t is not None
+        now = datetime.now(UTC)
+        expected = next_due("02:30", NEW_YORK, now)
+        assert abs((job.next_t - expected).total_seconds()) < 1
+    finally:
+        await queue.stop()
+
+
 async def test_missed_slot_gets_a_catch_up_run_with_the_slot_as_data(application) -> None:
     ran: asyncio.Queue[object] = asyncio.Queue()
 
