@@ -125,8 +125,9 @@ class Runtime:
     stopping: bool = False
     # The slots given a catch-up run at start-up (a digest missed while the bot was down).
     catch_up: tuple[schedule.Slot, ...] = ()
-    # Summaries computed by the rescan job, counted for tests and logs.
+    # Summaries computed by rescans, counted for tests and logs.
     summarized: int = 0
+    rescan_task: asyncio.Task[None] | None = None
     _rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -664,7 +665,7 @@ async def rescan_seeds(application: Application) -> None:
                 language=config.summary.language,
             )
             done += 1
-        rt.summarized += done
+            rt.summarized += 1
         if report.added or report.changed or report.retired or done:
             log.info(
                 "seeds: %d new, %d changed, %d removed, %d summarized",
@@ -676,10 +677,23 @@ async def rescan_seeds(application: Application) -> None:
 
 
 async def rescan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The repeating job: rescan_seeds, skipped while the previous one still runs."""
-    if _rt(context)._rescan_lock.locked():
+    """The repeating job: start rescan_seeds, unless the previous one still runs.
+
+    The rescan runs as a task of its own, not inside the job: python-telegram-bot's
+    stop waits for running jobs, and a first scan of a big folder may summarize for
+    minutes. ``_post_stop`` tells it to stop after the summary at hand instead."""
+    rt = _rt(context)
+    if rt._rescan_lock.locked() or rt.stopping:
         return
-    await rescan_seeds(context.application)
+    rt.rescan_task = asyncio.create_task(_rescan_logged(context.application), name="rescan")
+
+
+async def _rescan_logged(application: Application) -> None:
+    try:
+        await rescan_seeds(application)
+    except Exception:
+        # An unreadable file is skipped inside; this is a bug or a broken database.
+        log.exception("rescanning the seeds folder failed; next try in the next period")
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -748,8 +762,14 @@ async def _post_init(application: Application) -> None:
     config = rt.config
     job_queue = application.job_queue
     assert job_queue is not None
+    # The first scan is a one-off job: an interval job added before the scheduler starts
+    # with first=0 is already "late" when it starts, and APScheduler moves it a period on.
+    job_queue.run_once(rescan_job, when=0, name="first scan of the seeds")
     job_queue.run_repeating(
-        rescan_job, interval=config.seeds.rescan_seconds, first=0, name="rescan seeds"
+        rescan_job,
+        interval=config.seeds.rescan_seconds,
+        first=config.seeds.rescan_seconds,
+        name="rescan seeds",
     )
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = schedule.schedule_all(
@@ -779,6 +799,9 @@ async def _post_stop(application: Application) -> None:
     rt.stopping = True
     if rt.sender is not None:
         await rt.sender.stop()
+    if rt.rescan_task is not None:
+        # Returns after the summary in progress; the rest are made after the next start.
+        await rt.rescan_task
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -821,6 +844,9 @@ def build_application(
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    if tg.base_url.endswith("/bot"):
+        # A self-hosted Bot API server serves files beside its methods, as Telegram does.
+        builder = builder.base_file_url(tg.base_url[: -len("bot")] + "file/bot")
     if request is not None:
         builder = builder.request(request)
     application = builder.build()

@@ -282,6 +282,11 @@ async def test_unknown_commands_and_plain_text_get_a_short_hint(bot, fake):
 # -- fresh articles -----------------------------------------------------------------------
 
 
+async def test_the_seeds_folder_is_rescanned_every_rescan_seconds(bot):
+    (job,) = bot.job_queue.get_jobs_by_name("rescan seeds")
+    assert job.job.trigger.interval.total_seconds() == 3600  # [seeds] rescan_seconds
+
+
 async def test_new_and_changed_seed_files_are_picked_up_without_a_restart(bot, fake, seeds):
     write_article(seeds, "fresh.md", "Fresh news arrives", date="2024-07-01")
     path = seeds / "old.md"
