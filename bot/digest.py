@@ -358,68 +358,94 @@ def pack_messages(
 
 
 _MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
+_TAG_NAME = re.compile(r"</?([A-Za-z][\w-]*)")
 _SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$""")
 
 
 def _split_long(text: str, limit: int) -> list[str]:
     """Split one segment into chunks of at most ``limit`` UTF-16 units, each chunk
-    breaking at the best place available: a sentence end, a space, any character --
-    never inside a tag or an entity, nor while a tag is open."""
-    n = len(text)
-    allowed = [False] * (n + 1)  # allowed[i]: a chunk may end just before text[i]
-    depth = 0
-    after = 0  # the position right after the previous tag or entity
-    for match in _MARKUP.finditer(text):
-        for i in range(after, match.start() + 1):
-            allowed[i] = depth == 0
-        token = match.group()
-        if token.startswith("</"):
-            depth = max(0, depth - 1)
-        elif token.startswith("<") and not token.endswith("/>"):
-            depth += 1
-        after = match.end()
-    for i in range(after, n + 1):
-        allowed[i] = depth == 0
-    allowed[n] = True
+    breaking at the best place available: a sentence end, else a space, else any
+    character -- never inside a tag or an entity. A break inside an element (rare: our
+    own parts never need it) closes the open tags and opens them again in the next
+    chunk, so every chunk is valid HTML on its own."""
+    return _Splitter(text).chunks(limit)
 
-    prefix = [0] * (n + 1)  # prefix[i]: UTF-16 units of text[:i]
-    for i, char in enumerate(text):
-        prefix[i + 1] = prefix[i] + (2 if ord(char) > 0xFFFF else 1)
 
-    chunks: list[str] = []
-    start = 0
-    while start < n:
-        while start < n and text[start].isspace():
-            start += 1
-        if start >= n:
-            break
-        if prefix[n] - prefix[start] <= limit and allowed[n]:
-            chunks.append(text[start:].rstrip())
-            break
+class _Splitter:
+    """Where one text may be broken, precomputed per position i (a break before text[i])."""
+
+    def __init__(self, text: str) -> None:
+        n = len(text)
+        self.text = text
+        # breakable[i]: not inside a tag or an entity, and no empty element either side.
+        self.breakable = [True] * (n + 1)
+        # stacks[i]: the opening tags still open at i.
+        self.stacks: list[tuple[str, ...]] = [()] * (n + 1)
+        stack: tuple[str, ...] = ()
+        after = 0
+        for match in _MARKUP.finditer(text):
+            for i in range(after, match.start() + 1):
+                self.stacks[i] = stack
+            for i in range(match.start() + 1, match.end()):
+                self.breakable[i] = False
+            token = match.group()
+            if _TAG_NAME.match(token) and token.startswith("</"):
+                stack = stack[:-1]
+                self.breakable[match.start()] = False
+            elif _TAG_NAME.match(token) and not token.endswith("/>"):
+                stack = (*stack, token)
+                self.breakable[match.end()] = False
+            after = match.end()
+        for i in range(after, n + 1):
+            self.stacks[i] = stack
+        self.units = [0] * (n + 1)  # UTF-16 units of text[:i]
+        self.solid = [0] * (n + 1)  # non-space characters in text[:i]
+        for i, char in enumerate(text):
+            self.units[i + 1] = self.units[i] + (2 if ord(char) > 0xFFFF else 1)
+            self.solid[i + 1] = self.solid[i] + (not char.isspace())
+
+    @staticmethod
+    def closing(tags: tuple[str, ...]) -> str:
+        names = (_TAG_NAME.match(tag) for tag in reversed(tags))
+        return "".join(f"</{name[1]}>" for name in names if name)
+
+    def chunks(self, limit: int) -> list[str]:
+        text, n = self.text, len(self.text)
+        chunks: list[str] = []
+        start = 0
+        while True:
+            while start < n and text[start].isspace():
+                start += 1
+            if start >= n:
+                return chunks
+            opening = "".join(self.stacks[start])
+            budget = limit - utf16_len(opening)
+            if self.units[n] - self.units[start] <= budget:
+                chunks.append(opening + text[start:].rstrip())
+                return chunks
+            end = self.best_break(start, budget)
+            if end is None:
+                raise ValueError(f"cannot split a message part into pieces of {limit} UTF-16 units")
+            chunks.append(opening + text[start:end].rstrip() + self.closing(self.stacks[end]))
+            start = end
+
+    def best_break(self, start: int, budget: int) -> int | None:
+        """The last break after ``start`` whose chunk, closing tags included, fits in
+        ``budget`` units and holds some text: after a sentence end, else before a space,
+        else anywhere."""
+        text, units = self.text, self.units
         end = start
-        while end < n and prefix[end + 1] - prefix[start] <= limit:
+        while end < len(text) and units[end + 1] - units[start] <= budget:
             end += 1
-        best = _best_break(text, allowed, start, end)
-        if best is None:
-            raise ValueError(
-                f"cannot split a message part: more than {limit} UTF-16 units inside one "
-                "HTML element"
-            )
-        chunks.append(text[start:best].rstrip())
-        start = best
-    return chunks
-
-
-def _best_break(text: str, allowed: list[bool], start: int, end: int) -> int | None:
-    """The last allowed break in (start, end]: after a sentence end, else before a
-    space, else anywhere allowed."""
-    word = anywhere = None
-    for i in range(end, start, -1):
-        if not allowed[i]:
-            continue
-        if i < len(text) and text[i].isspace():
-            if _SENTENCE_END.search(text[max(start, i - 8) : i]):
-                return i
-            word = word or i
-        anywhere = anywhere or i
-    return word or anywhere
+        word = anywhere = None
+        for i in range(end, start, -1):
+            if not self.breakable[i] or self.solid[i] == self.solid[start]:
+                continue
+            if units[i] - units[start] + utf16_len(self.closing(self.stacks[i])) > budget:
+                continue
+            if i < len(text) and text[i].isspace():
+                if _SENTENCE_END.search(text[max(start, i - 8) : i]):
+                    return i
+                word = word or i
+            anywhere = anywhere or i
+        return word or anywhere

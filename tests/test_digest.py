@@ -233,14 +233,77 @@ def test_split_keeps_tags_whole_and_never_breaks_inside_an_element() -> None:
     assert chunks == ["<b>bold text here</b>", "and then more words", "here"]
 
 
-def test_split_refuses_an_element_longer_than_the_limit() -> None:
-    with pytest.raises(ValueError, match="inside one HTML element"):
-        split_messages(["<b>" + "x " * 50 + "</b>"], limit=20)
+def test_split_inside_a_long_element_closes_and_reopens_its_tags() -> None:
+    text = '<a href="https://e.com/?a&amp;b"><b>' + "word " * 30 + "</b></a> tail"
+    chunks = split_messages([text], limit=70)
+    assert len(chunks) > 2 and all(utf16_len(c) <= 70 for c in chunks)
+    for chunk in chunks:
+        assert_balanced(chunk)
+    assert chunks[0].startswith('<a href="https://e.com/?a&amp;b"><b>word word')
+    assert chunks[1].startswith('<a href="https://e.com/?a&amp;b"><b>word')
+    assert chunks[-1].endswith("</b></a> tail") or chunks[-1] == "tail"
+    words = " ".join(re.sub("<[^>]*>", " ", c) for c in chunks).split()
+    assert words == ["word"] * 30 + ["tail"]
+
+
+def test_split_refuses_a_limit_too_small_for_the_tags() -> None:
+    with pytest.raises(ValueError, match="cannot split"):
+        split_messages(["<b>" + "x " * 50 + "</b>"], limit=7)  # <b>x</b> is 8
 
 
 def test_pack_messages_attributes_numbers_to_the_last_piece_of_a_part() -> None:
     parts = [Part(("one", " two", " three"), (5,)), Part(("four",), (6,))]
     assert pack_messages(parts, limit=9) == [("one two", []), ("three", [5]), ("four", [6])]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_digests_always_fit_and_lose_nothing(seed: int) -> None:
+    import random
+
+    from tests.fakebotapi import parse_html
+
+    rng = random.Random(seed)
+    words = ["news", "AT&T", "<tag>", '"quoted"', "🎉", "Ünïcode", "x" * 50, "a.", "Mr.", "ok!"]
+
+    def sentence() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(1, 400))) + "."
+
+    entries = [
+        DigestEntry(
+            number,
+            " ".join(rng.choice(words) for _ in range(rng.randint(1, 80))),
+            rng.choice([None, f"https://example.com/{number}?a=1&b=2"]),
+            rng.choice([None, "2024-01-01"]),
+            [sentence() for _ in range(rng.randint(0, 12))],
+        )
+        for number in range(1, rng.randint(1, 25))
+    ]
+    limit = rng.choice([200, 1000, MESSAGE_LIMIT])
+    messages = digest_messages(entries, limit=limit)
+    if not entries:
+        assert messages == []
+        return
+    carried = [n for _, numbers in messages for n in numbers]
+    assert carried == [e.number for e in entries]  # each article once, in order
+    visible_words: list[str] = []
+    for text, _ in messages:
+        assert utf16_len(text) <= limit
+        visible, _entities = parse_html(text)  # valid Telegram HTML, every tag closed
+        visible_words.extend(visible.split())
+    expected_words: list[str] = ["Your", "digest", "·", str(len(entries)), "new"]
+    expected_words.append("article" if len(entries) == 1 else "articles")
+    for entry in entries:
+        expected_words.extend(html.unescape(link_title(entry.title, None)[3:-4]).split())
+        for s in entry.summary or ():
+            expected_words.extend(s.split())
+        expected_words.extend(["/article", str(entry.number)])
+        if entry.date:
+            expected_words.extend(["·", entry.date])
+    # Nothing lost or repeated, except that a word longer than a message may be cut.
+    if limit >= 1000:
+        assert visible_words == expected_words
+    else:
+        assert "".join(visible_words) == "".join(expected_words)
 
 
 def test_split_rejects_a_nonpositive_limit() -> None:
