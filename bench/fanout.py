@@ -1,0 +1,265 @@
+"""Fan-out benchmark: N subscribers due in the same minute, against the fake Bot API.
+
+    python bench/fanout.py --n 10000 --cap 30            # Telegram's broadcast limit
+    python bench/fanout.py --n 20000 --cap 1000          # paid broadcasts
+    python bench/fanout.py --n 2000 --cap 1000 --transport httpx   # PTB's default transport
+
+What runs where:
+
+* the fake Bot API (``tests/fakebotapi.py``) in its own process, refusing with 429 any
+  message beyond ``--cap`` in a sliding second;
+* a database with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
+* the bot side in its own process (``--worker``): it opens the store, walks every
+  subscriber (as the scheduler does at start-up), queues the N digests in the outbox and
+  drains it with :class:`bot.delivery.Sender` through :class:`bot.ratelimit.TelegramRateLimiter`
+  and the chosen transport. Its peak RSS is its own ``ru_maxrss``.
+
+Printed: achieved messages/s (as the fake counted them), 429s, lost and duplicated
+messages (outbox left, chats without their digest), the bot process's CPU per message and
+peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
+RUN_KEY = "2026-11-28"
+
+
+def digest_html(chat_hint: int) -> str:
+    """A realistic digest message: five articles, title links and three-sentence summaries."""
+    parts = []
+    for number in range(1, 6):
+        parts.append(
+            f'<b><a href="https://example.com/news/{number}">Article {number}: markets, '
+            f"weather &amp; the week ahead</a></b>\n"
+            + " ".join(
+                f"Sentence {s} of the summary of article {number}, long enough to be a "
+                "real sentence in a real digest."
+                for s in range(1, 4)
+            )
+            + f"\n/article {number}"
+        )
+    return "\n\n".join(parts)
+
+
+# -- parent -------------------------------------------------------------------
+
+
+def start_fake(cap: float) -> tuple[subprocess.Popen[str], str]:
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakebotapi", "--port", "0", "--cap", str(cap)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert fake.stdout is not None
+    line = fake.stdout.readline()
+    if "listening on" not in line:
+        fake.kill()
+        raise SystemExit(f"fake Bot API did not start: {line!r}")
+    return fake, line.split("listening on", 1)[1].strip()
+
+
+def fake_stats(base_url: str) -> dict:
+    root = base_url.rsplit("/bot", 1)[0]
+    with urllib.request.urlopen(f"{root}/_fake/stats", timeout=10) as answer:
+        return json.load(answer)
+
+
+def build_database(path: Path, subscribers: int, due: int) -> None:
+    from bot.articles import Article, Block
+    from bot.store import Store
+
+    with Store(path) as store:
+        for number in range(1, 6):
+            article = Article(
+                source=f"bench/{number}.md",
+                title=f"Article {number}",
+                date="2026-11-27",
+                url=f"https://example.com/news/{number}",
+                language="english",
+                blocks=(Block("paragraph", f"Body of article {number}."),),
+            )
+            store.upsert_article(article)
+        # Bulk insert: store.subscribe() per chat would take a transaction each.
+        now = "2026-11-27T00:00:00+00:00"
+        with store._transaction() as db:
+            db.executemany(
+                "INSERT INTO chats (chat_id, timezone, digest_time, active, created_at,"
+                " updated_at) VALUES (?, NULL, ?, 1, ?, ?)",
+                (
+                    (1000 + i, "08:00" if i < due else "09:%02d" % (i % 60), now, now)
+                    for i in range(subscribers)
+                ),
+            )
+
+
+def parent(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="fanout-"))
+    db = tmp / "bench.db"
+    started = time.perf_counter()
+    build_database(db, args.subscribers, args.n)
+    print(
+        f"database: {args.subscribers} subscribers, {args.n} due at 08:00"
+        f" (built in {time.perf_counter() - started:.1f} s)"
+    )
+    fake, base_url = start_fake(args.cap)
+    try:
+        worker = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker",
+                "--db",
+                str(db),
+                "--base-url",
+                base_url,
+                "--cap",
+                str(args.cap),
+                "--transport",
+                args.transport,
+                *(["--concurrency", str(args.concurrency)] if args.concurrency else []),
+                "--margin",
+                str(args.margin),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if worker.returncode != 0:
+            print(worker.stderr, file=sys.stderr)
+            raise SystemExit(f"worker failed with exit code {worker.returncode}")
+        report = json.loads(worker.stdout.strip().splitlines()[-1])
+        stats = fake_stats(base_url)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+    from bot.store import Store
+
+    with Store(db) as store:
+        left = store.count_outbox()
+        rows = store._query(
+            "SELECT count(*) FROM chats c WHERE c.digest_time = '08:00' AND"
+            " (SELECT count(*) FROM deliveries d WHERE d.chat_id = c.chat_id) != 5"
+        )
+        missing = rows[0][0]
+    sent = stats["sent"]
+    rate = stats["messages_per_second"] or 0.0
+    print(
+        f"transport: {args.transport}, cap: {args.cap:g} msg/s, concurrency: {report['concurrency']}"
+    )
+    print(
+        f"queued {args.n} digests in {report['queue_seconds']:.2f} s;"
+        f" sent in {report['send_seconds']:.1f} s"
+    )
+    print(
+        f"achieved: {rate:.1f} msg/s over {stats['send_span_seconds']:.1f} s"
+        f" ({100 * rate / args.cap:.1f} % of the cap); peak in any sliding second:"
+        f" {stats['peak_per_second']}"
+    )
+    print(
+        f"429s: {stats['rejected_cap']} (cap) + {stats['rejected_chat_cap']} (per chat);"
+        f" accepted by the fake: {sent}; outbox left: {left};"
+        f" due chats without their digest: {missing}; duplicates: {sent - args.n}"
+    )
+    print(
+        f"bot process: CPU {report['cpu_seconds']:.1f} s"
+        f" ({1000 * report['cpu_seconds'] / max(1, args.n):.2f} ms/message),"
+        f" peak RSS {report['max_rss_mb']:.1f} MB"
+    )
+    return 0
+
+
+# -- worker (the bot side) ----------------------------------------------------
+
+
+async def worker(args: argparse.Namespace) -> dict:
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    from bot.delivery import Sender
+    from bot.ratelimit import Limiter, TelegramRateLimiter
+    from bot.store import Store
+    from bot.transport import LeanRequest
+
+    store = Store(args.db)
+    # What the bot does at start-up: walk every subscriber to rebuild the schedule.
+    schedule: dict[str, int] = {}
+    for chat in store.iter_subscribers():
+        schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
+    text = digest_html(0)
+    started = time.perf_counter()
+    for chat in store.subscribers_at("08:00", None):
+        store.queue_digest(chat.chat_id, RUN_KEY, [(text, [1, 2, 3, 4, 5])])
+    queue_seconds = time.perf_counter() - started
+
+    limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
+    pool = args.concurrency or min(256, max(8, int(args.cap) // 4))
+    if args.transport == "lean":
+        request = LeanRequest(pool_size=pool)
+    else:
+        request = HTTPXRequest(connection_pool_size=pool)
+    bot = ExtBot(TOKEN, base_url=args.base_url, request=request, rate_limiter=limiter)
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    async with bot:
+        sender = Sender(bot, store, concurrency=args.concurrency)
+        started = time.perf_counter()
+        sender.start()
+        sender.notify()
+        await sender.wait_idle()
+        send_seconds = time.perf_counter() - started
+        await sender.stop()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    store.close()
+    return {
+        "queue_seconds": queue_seconds,
+        "send_seconds": send_seconds,
+        "sent": sender.totals.sent,
+        "retried": sender.totals.retried,
+        "concurrency": sender.concurrency,
+        "retry_after": limiter.retry_after_count,
+        "cpu_seconds": (usage.ru_utime - cpu_before.ru_utime)
+        + (usage.ru_stime - cpu_before.ru_stime),
+        "max_rss_mb": usage.ru_maxrss / 1024,
+        "schedule_times": len(schedule),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10000, help="subscribers due at once")
+    parser.add_argument("--cap", type=float, default=30, help="the fake's msgs per second")
+    parser.add_argument("--subscribers", type=int, default=100_000, help="chats in the DB")
+    parser.add_argument("--transport", choices=("lean", "httpx"), default="lean")
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--margin", type=float, default=0.02, help="limiter window margin, s")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(asyncio.run(worker(args))))
+        return 0
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    return parent(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
