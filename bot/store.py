@@ -614,15 +614,27 @@ class Store:
         list_articles), or None when ``number`` is the last one or not visible."""
         if not _is_sqlite_int(number):
             return None
-        rows = self._query(
-            "SELECT following FROM (SELECT number, LEAD(number) OVER"
-            f" (ORDER BY {_NEWEST_FIRST}) AS following FROM articles WHERE retired_at IS NULL)"
-            " WHERE number = ?",
-            (number,),
-        )
-        if not rows or rows[0][0] is None:
-            return None
-        return self.get_article(rows[0][0])
+        with self._lock:
+            row = self._db.execute(
+                "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL",
+                (number,),
+            ).fetchone()
+            if row is None:
+                return None
+            # Keyset step along the articles_newest index. Undated articles sort last
+            # (NULL is the smallest value in SQLite, so last in DESC order).
+            if row["date"] is None:
+                after = "date IS NULL AND (added_at, number) < (?, ?)"
+                params: tuple[Any, ...] = (row["added_at"], number)
+            else:
+                after = "(date < ? OR date IS NULL OR (date = ? AND (added_at, number) < (?, ?)))"
+                params = (row["date"], row["date"], row["added_at"], number)
+            found = self._db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {after}"
+                f" ORDER BY {_NEWEST_FIRST} LIMIT 1",
+                params,
+            ).fetchone()
+            return _article(found) if found else None
 
     def article_position(self, number: int) -> int | None:
         """Where article ``number`` is in list_articles order (0 = newest), or None."""
