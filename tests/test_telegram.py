@@ -307,3 +307,9 @@ async def test_new_and_changed_seed_files_are_picked_up_without_a_restart(bot, f
     await rescan_seeds(bot)  # nothing changed: nothing summarized again
     assert runtime(bot).summarized == before + 2
     assert path.exists()
+
+
+async def test_commands_addressed_to_the_bot_work_in_a_group(bot, fake):
+    group = -100123
+    reply = await ask(fake, "/article@digest_test_bot opens", chat=group)
+    assert reply.text.startswith("Titles with “opens”")

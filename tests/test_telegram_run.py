@@ -4,6 +4,7 @@ SIGTERM/SIGINT stop the bot within 10 s with nothing lost and the token in no lo
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -129,3 +130,22 @@ async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later
     async with telegram.running(again, config):
         await telegram.rescan_seeds(again)
         assert telegram.runtime(again).store.articles_without_summary() == []
+
+
+def test_the_token_is_redacted_from_messages_arguments_and_tracebacks(caplog):
+    from bot.telegram import install_token_redaction, redact
+
+    token = "987654:SECRET-token-for-redaction"
+    install_token_redaction(token)
+    log = logging.getLogger("bot.test")
+    with caplog.at_level(logging.DEBUG):
+        log.debug("GET https://api.telegram.org/bot%s/getMe", token)
+        try:
+            raise ConnectionError(f"cannot reach https://api.telegram.org/bot{token}/getUpdates")
+        except ConnectionError:
+            log.exception("polling failed")
+    assert token not in caplog.text
+    assert "bot<token>/getMe" in caplog.text
+    assert "bot<token>/getUpdates" in caplog.text
+    assert redact(f"x{token}y") == "x<token>y"
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
