@@ -103,7 +103,7 @@ def build_database(path: Path, subscribers: int, due: int) -> None:
                 "INSERT INTO chats (chat_id, timezone, digest_time, active, created_at,"
                 " updated_at) VALUES (?, NULL, ?, 1, ?, ?)",
                 (
-                    (1000 + i, "08:00" if i < due else "09:%02d" % (i % 60), now, now)
+                    (1000 + i, "08:00" if i < due else f"09:{i % 60:02d}", now, now)
                     for i in range(subscribers)
                 ),
             )
@@ -163,7 +163,8 @@ def parent(args: argparse.Namespace) -> int:
     sent = stats["sent"]
     rate = stats["messages_per_second"] or 0.0
     print(
-        f"transport: {args.transport}, cap: {args.cap:g} msg/s, concurrency: {report['concurrency']}"
+        f"transport: {args.transport}, cap: {args.cap:g} msg/s,"
+        f" concurrency: {report['concurrency']}"
     )
     print(
         f"queued {args.n} digests in {report['queue_seconds']:.2f} s;"

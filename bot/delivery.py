@@ -304,9 +304,11 @@ class Sender:
 
     async def _back_off(self, item: OutboxItem, exc: TelegramError) -> str:
         attempt = item.attempts + 1
-        self._network_failures += 1
         now = self.clock()
-        self._pause_until = max(self._pause_until, now + self.backoff(self._network_failures))
+        if now >= self._pause_until:
+            # Escalate once per episode, not once per message that was in flight with it.
+            self._network_failures += 1
+            self._pause_until = now + self.backoff(self._network_failures)
         if attempt >= self.max_attempts:
             log.error("digest to chat %d dropped after %d attempts: %s", item.chat_id, attempt, exc)
             await asyncio.to_thread(self.store.drop, item.id, str(exc))

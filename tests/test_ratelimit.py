@@ -88,8 +88,10 @@ def test_one_chat_gets_a_short_burst_then_one_a_second():
     sent = drain(limiter, clock, [7] * 10)[7]
     assert len(sent) == 10
     assert sent[2] - sent[0] < 0.5  # the burst of three goes out promptly
-    gaps = [b - a for a, b in itertools.pairwise(sent[2:])]
-    assert all(gap >= 1.0 - 1e-9 for gap in gaps)
+    # Then one a second: after the burst, seven more take seven seconds from the first.
+    assert sent[9] - sent[0] >= 7 - 1e-9
+    gaps = [b - a for a, b in itertools.pairwise(sent[3:])]
+    assert gaps == pytest.approx([1.0] * 6)
     assert max_in_any_window(sent, 0.999) <= 3
 
 
@@ -212,3 +214,15 @@ async def test_requests_without_a_chat_are_not_throttled():
     for _ in range(10):
         await limiter.process_request(callback, (), {}, "getMe", {}, None)
     assert clock.now == start
+
+
+def test_sends_that_start_late_are_still_held_to_the_cap():
+    clock = FakeClock()
+    limiter = Limiter(10, margin=0.0, clock=clock)
+    grants = [limiter.reserve(chat) for chat in range(11)]
+    assert grants[10].at >= grants[0].at + 1.0
+    # The event loop was busy: the first ten start 0.95 s late, together with the 11th.
+    clock.now = grants[10].at
+    late = [limiter.admit() for _ in range(10)]
+    assert late == [0.0] * 10
+    assert limiter.admit() == pytest.approx(1.0)
