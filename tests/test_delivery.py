@@ -15,7 +15,7 @@ from bot.delivery import Sender
 from bot.ratelimit import Limiter, TelegramRateLimiter
 from bot.store import Store
 from bot.transport import LeanRequest
-from tests.fakebotapi import Fault, FakeBotAPI
+from tests.fakebotapi import FakeBotAPI, Fault
 
 
 def make_bot(fake: FakeBotAPI, rate: float = 1000.0, read_timeout: float = 5.0) -> ExtBot:
