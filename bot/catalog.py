@@ -81,11 +81,13 @@ def sync(
         # say so, and retire nothing.
         raise SeedsFolderError(f"cannot read the seeds folder: {exc}") from None
     report.skipped = found.skipped
-    for article in found.articles:
-        _number, is_new, is_changed = _upsert(store, article)
-        if is_new:
+    known = store.visible_sources()
+    # One transaction for the whole folder: a thousand files are one commit, not 1,000.
+    results = store.upsert_articles(found.articles)
+    for article, (_number, changed) in zip(found.articles, results, strict=True):
+        if article.source not in known:
             report.added += 1
-        elif is_changed:
+        elif changed:
             report.changed += 1
         else:
             report.unchanged += 1
@@ -118,9 +120,3 @@ def summarize_article(
         )
         summary = summarize(stored.text, sentences, language)
     store.set_summary(stored.number, summary)
-
-
-def _upsert(store: Store, article) -> tuple[int, bool, bool]:
-    known = store.get_article_by_source(article.source)
-    number, changed = store.upsert_article(article)
-    return number, known is None, known is not None and changed

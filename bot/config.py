@@ -240,15 +240,9 @@ def _is_hhmm(text: str) -> bool:
 
 
 def _is_timezone(name: str) -> bool:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from bot.schedule import valid_timezone
 
-    if not name or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return valid_timezone(name)
 
 
 def _replace(config: Config, section: str, **changes: Any) -> Config:

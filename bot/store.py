@@ -591,6 +591,12 @@ class Store:
         )
         return _article(rows[0]) if rows else None
 
+    def visible_sources(self) -> set[str]:
+        """The seed files (``source``) of every visible article."""
+        return {
+            row[0] for row in self._query("SELECT source FROM articles WHERE retired_at IS NULL")
+        }
+
     def get_article_by_source(self, source: str) -> ArticleRecord | None:
         """The visible article read from ``source``, or None."""
         rows = self._query(
