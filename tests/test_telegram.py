@@ -313,3 +313,13 @@ async def test_commands_addressed_to_the_bot_work_in_a_group(bot, fake):
     group = -100123
     reply = await ask(fake, "/article@digest_test_bot opens", chat=group)
     assert reply.text.startswith("Titles with “opens”")
+
+
+async def test_a_failed_reply_is_logged_and_the_bot_keeps_answering(bot, fake, caplog):
+    from tests.fakebotapi import Fault
+
+    fake.fail(CHAT, Fault.server_error())  # the next message to the chat fails once
+    apology = await ask(fake, "/help")
+    assert apology.text == "Sorry, something went wrong. Please try again."
+    assert "error while handling update" in caplog.text
+    assert (await ask(fake, "/help")).text.startswith("Commands")
