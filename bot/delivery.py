@@ -209,10 +209,10 @@ class Sender:
                 await self._wake.wait()
                 continue
             next_due = await asyncio.to_thread(self.store.next_outbox_due)
-            if now >= self._pause_until:
+            if next_due is None or now >= self._pause_until:
                 self._end_run()  # nothing due now, nothing in flight
-                if next_due is None:
-                    self._idle.set()
+            if next_due is None:
+                self._idle.set()
             wake_at = max(next_due, self._pause_until) if next_due is not None else None
             if wake_at is not None and wake_at <= now:
                 continue
