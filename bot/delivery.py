@@ -60,7 +60,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.ratelimit import TelegramRateLimiter
+from bot.ratelimit import Priority, TelegramRateLimiter
 from bot.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -264,6 +264,7 @@ class Sender:
                     "parse_mode": ParseMode.HTML.value,
                     "link_preview_options": _NO_PREVIEW,
                 },
+                rate_limit_args=Priority.BROADCAST,
             )
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             if "chat not found" in exc.message.lower():

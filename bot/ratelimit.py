@@ -13,8 +13,9 @@ Two layers live here:
   - never more than ``max_per_second`` sends in ANY window of ``1 + margin`` seconds (a
     sliding-window log of the last ``max_per_second`` send times; the small margin absorbs
     the jitter between the moment we send and the moment Telegram counts the request);
-  - sends are paced evenly (``burst`` at once at most, default 1 % of the cap, then one
-    every ``(1 + margin) / max_per_second`` s), so they do not reach the server in clumps;
+  - paced sends (broadcasts) are spread evenly (``burst`` at once at most, default 1 % of
+    the cap, then one every ``(1 + margin) / max_per_second`` s), so they do not reach the
+    server in clumps;
   - ``admit()`` re-checks the cap against the moments sends really start (a busy event
     loop can run a booked send late, bunched with later ones);
   - per chat: a token bucket of ``chat_per_second`` with ``chat_burst`` at once (groups,
@@ -27,13 +28,16 @@ Two layers live here:
 * :class:`TelegramRateLimiter` plugs the limiter into python-telegram-bot as a
   ``BaseRateLimiter``: every request that names a ``chat_id`` (replies, digests, edits) waits
   for its slot; a 429 is honoured by waiting and retrying up to ``max_retries`` times, then
-  re-raised. Requests without a chat (getMe, setMyCommands, answerCallbackQuery) are not
-  throttled. PTB never routes getUpdates through a rate limiter.
+  re-raised. Replies to users go out at once while the cap allows; digest fan-outs
+  (``rate_limit_args=Priority.BROADCAST``) are paced, so they never arrive in clumps and
+  leave room for replies. Requests without a chat (getMe, setMyCommands,
+  answerCallbackQuery) are not throttled. PTB never routes getUpdates through a rate limiter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import os
 import time
@@ -110,7 +114,8 @@ class _Window:
         return max(now, self.log[0] + self.period)
 
     def record(self, at: float) -> None:
-        self.log.append(at)
+        # Keep the log sorted even if an unpaced send was booked before a paced one.
+        self.log.append(max(at, self.log[-1]) if self.log else at)
 
     def block_until(self, until: float) -> None:
         self.log.extend([until - self.period] * (self.log.maxlen or 1))
@@ -178,8 +183,14 @@ class Limiter:
         """Global pause after a 429 (clock time); sends booked before it must re-book."""
         return self._blocked_until
 
-    def reserve(self, chat_id: int | str | None, now: float | None = None) -> Grant:
-        """Book a send for ``chat_id`` (``None``: only the global limit applies)."""
+    def reserve(
+        self, chat_id: int | str | None, now: float | None = None, *, paced: bool = True
+    ) -> Grant:
+        """Book a send for ``chat_id`` (``None``: only the global limit applies).
+
+        ``paced=False`` (a reply to a user) books only the chat's limit and any global
+        pause: it may go at once, and ``admit`` alone holds it to the global cap. Paced
+        sends (broadcasts) are also spread evenly and planned against the window."""
         now = self.clock() if now is None else now
         buckets: tuple[_Bucket | _Window, ...] = ()
         if chat_id is not None:
@@ -187,6 +198,11 @@ class Limiter:
             chat_at = max(b.earliest(now) for b in buckets)
             if chat_at > now:
                 return Grant(False, chat_at)
+        if not paced:
+            at = max(now, self._blocked_until)
+            for bucket in buckets:
+                bucket.record(at)
+            return Grant(True, at)
         at = max(now, self._blocked_until, self._pace.earliest(now))
         if len(self._log) == self.limit:
             # The send `limit` places back must have left the window.
@@ -240,10 +256,19 @@ def _chat_key(data: dict[str, Any]) -> int | str | None:
         return str(chat_id)
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
+class Priority(enum.Enum):
+    """``rate_limit_args`` of a call: how it may use the global budget."""
+
+    INTERACTIVE = "interactive"  # a reply to a user: may go at once (within the cap)
+    BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
+
+
+class TelegramRateLimiter(BaseRateLimiter[Priority]):
     """python-telegram-bot rate limiter backed by :class:`Limiter`.
 
-    ``rate_limit_args`` (optional int) overrides ``max_retries`` for one call.
+    Calls default to :attr:`Priority.INTERACTIVE`; the outbox sender passes
+    ``rate_limit_args=Priority.BROADCAST``. Both count towards the same global cap and
+    per-chat limits.
     """
 
     def __init__(
@@ -268,11 +293,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    async def acquire(self, chat_id: int | str | None) -> None:
+    async def acquire(self, chat_id: int | str | None, paced: bool = False) -> None:
         """Wait until a send to ``chat_id`` is allowed (and book it)."""
         limiter = self.limiter
         while True:
-            grant = limiter.reserve(chat_id)
+            grant = limiter.reserve(chat_id, paced=paced)
             delay = grant.at - limiter.clock()
             if delay > 0:
                 await self._sleep(delay)
@@ -292,15 +317,16 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Priority | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Throttle, call, and honour 429s (see class docstring)."""
-        max_retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        max_retries = self.max_retries
+        paced = rate_limit_args is Priority.BROADCAST
         chat_id = _chat_key(data)
         attempt = 0
         while True:
             if chat_id is not None:
-                await self.acquire(chat_id)
+                await self.acquire(chat_id, paced)
             else:
                 # Unthrottled, but a global pause after a 429 applies to everyone.
                 pause = self.limiter.blocked_until - self.limiter.clock()

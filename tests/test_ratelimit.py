@@ -7,7 +7,7 @@ import random
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
-from bot.ratelimit import Limiter, TelegramRateLimiter
+from bot.ratelimit import Limiter, Priority, TelegramRateLimiter
 
 
 class FakeClock:
@@ -226,3 +226,44 @@ def test_sends_that_start_late_are_still_held_to_the_cap():
     late = [limiter.admit() for _ in range(10)]
     assert late == [0.0] * 10
     assert limiter.admit() == pytest.approx(1.0)
+
+
+def test_replies_go_at_once_within_the_cap_while_broadcasts_are_paced():
+    clock = FakeClock()
+    limiter = Limiter(1000, clock=clock)
+    replies = [limiter.reserve(chat, paced=False) for chat in range(500)]
+    assert all(g.granted and g.at == clock.now for g in replies)
+    assert [limiter.admit() for _ in range(500)] == [0.0] * 500
+    broadcasts = [limiter.reserve(chat).at for chat in range(1000, 1050)]
+    gaps = [b - a for a, b in itertools.pairwise(broadcasts[10:])]
+    assert gaps == pytest.approx([1.02 / 1000] * len(gaps))
+
+
+def test_replies_beyond_the_cap_wait_for_the_window():
+    clock = FakeClock()
+    limiter = Limiter(30, margin=0.0, clock=clock)
+    for chat in range(40):
+        assert limiter.reserve(chat, paced=False).granted
+    waits = [limiter.admit() for _ in range(40)]
+    assert waits[:30] == [0.0] * 30
+    assert waits[30:] == pytest.approx([1.0] * 10)
+
+
+async def test_the_wrapper_paces_broadcasts_and_lets_replies_through():
+    clock = FakeClock()
+    limiter = TelegramRateLimiter(Limiter(10, margin=0.0, clock=clock), sleep=clock.sleep)
+    stamps: list[float] = []
+
+    async def callback() -> bool:
+        stamps.append(clock.now)
+        return True
+
+    for chat in range(5):
+        await limiter.process_request(
+            callback, (), {}, "sendMessage", {"chat_id": chat}, Priority.BROADCAST
+        )
+    assert [b - a for a, b in itertools.pairwise(stamps)] == pytest.approx([0.1] * 4)
+    stamps.clear()
+    for chat in range(5, 10):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": chat}, None)
+    assert len(set(stamps)) == 1  # all at once
