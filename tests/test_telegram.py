@@ -323,3 +323,26 @@ async def test_a_failed_reply_is_logged_and_the_bot_keeps_answering(bot, fake, c
     assert apology.text == "Sorry, something went wrong. Please try again."
     assert "error while handling update" in caplog.text
     assert (await ask(fake, "/help")).text.startswith("Commands")
+
+
+async def test_a_search_with_many_matches_shows_ten_and_asks_to_narrow_it(bot, fake, seeds):
+    for n in range(12):
+        write_article(seeds, f"match{n:02d}.md", f"Weather report {n:02d}", date="2023-02-01")
+    await rescan_seeds(bot)
+    reply = await ask(fake, "/article weather report")
+    assert len(reply.text.splitlines()) == 1 + 10 + 2  # header, ten titles, blank, hint
+    assert "More than 10 match: add a word to narrow it down." in reply.text
+    assert len(reply.buttons()) == 10
+
+
+async def test_a_button_for_an_article_that_is_gone_answers_with_an_alert(bot, fake, seeds):
+    listing = await ask(fake, "/article")
+    number = number_of(bot, "Harbour reopens after storm")
+    (seeds / "old.md").unlink()
+    await rescan_seeds(bot)
+    query_id = fake.click(CHAT, listing.message_id, str(number))
+    await fake.wait_until(lambda: query_id in fake.answered_callbacks)
+    answer = fake.answered_callbacks[query_id]
+    assert answer["text"] == "That article is no longer available."
+    assert answer["show_alert"] is True
+    assert len(fake.messages(CHAT)) == 1  # no article was sent
