@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -120,7 +121,7 @@ def parent(args: argparse.Namespace) -> int:
     )
     fake, base_url = start_fake(args.cap)
     try:
-        worker = subprocess.run(
+        worker = subprocess.run(  # stderr: the bot's log (--log)
             [
                 sys.executable,
                 str(Path(__file__).resolve()),
@@ -136,9 +137,11 @@ def parent(args: argparse.Namespace) -> int:
                 *(["--concurrency", str(args.concurrency)] if args.concurrency else []),
                 "--margin",
                 str(args.margin),
+                *(["--log"] if args.log else []),
             ],
             cwd=ROOT,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=None if args.log else subprocess.PIPE,
             text=True,
             check=False,
         )
@@ -251,11 +254,16 @@ def main() -> int:
     parser.add_argument("--transport", choices=("lean", "httpx"), default="lean")
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--margin", type=float, default=0.02, help="limiter window margin, s")
+    parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if args.log:
+            logging.basicConfig(
+                level=logging.INFO, format="%(relativeCreated)8.0f ms %(name)s: %(message)s"
+            )
         print(json.dumps(asyncio.run(worker(args))))
         return 0
     os.environ.setdefault("PYTHONHASHSEED", "0")

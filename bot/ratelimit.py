@@ -23,7 +23,8 @@ Two layers live here:
   - ``penalize(chat_id, retry_after)`` after a 429 blocks that chat for ``retry_after`` and
     pauses everyone for at most ``global_pause`` seconds: a 429 can mean the global limit
     (then one window of silence clears it) or a per-chat flood (then unrelated chats must
-    not wait its whole ``retry_after``).
+    not wait its whole ``retry_after``). Each 429 also widens the window by
+    ``margin_step`` (up to ``max_margin``): the server saw more jitter than we allowed for.
 
 * :class:`TelegramRateLimiter` plugs the limiter into python-telegram-bot as a
   ``BaseRateLimiter``: every request that names a ``chat_id`` (replies, digests, edits) waits
@@ -137,12 +138,16 @@ class Limiter:
         group_per_minute: float = 20.0,
         burst: int | None = None,
         margin: float = 0.02,
+        margin_step: float = 0.01,
+        max_margin: float = 0.1,
         global_pause: float = 1.0,
         clock: Clock = time.monotonic,
     ) -> None:
         if max_per_second <= 0:
             raise ValueError("max_per_second must be positive")
         self.window = 1.0 + margin
+        self.margin_step = margin_step
+        self.max_margin = max(margin, max_margin)
         self.limit = max(1, int(max_per_second))
         # Pace at `limit` per `window`, with at most 1 % of a second's worth at once. A big
         # burst comes back one window later (the log frees its slots together) and reaches
@@ -239,6 +244,11 @@ class Limiter:
             for bucket in self._buckets(chat_id):
                 bucket.block_until(now + retry_after)
         self._blocked_until = max(self._blocked_until, now + min(retry_after, self.global_pause))
+        # A 429 also says our idea of the window was too optimistic (the server counts
+        # arrivals, which network and scheduling jitter bunch together): widen the
+        # window a little, up to `max_margin`, so the next minutes run without 429s.
+        self.window = min(self.window + self.margin_step, 1.0 + self.max_margin)
+        self._pace.interval = self.window / self.limit
 
 
 def _is_group(chat_id: int | str) -> bool:

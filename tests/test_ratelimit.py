@@ -267,3 +267,17 @@ async def test_the_wrapper_paces_broadcasts_and_lets_replies_through():
     for chat in range(5, 10):
         await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": chat}, None)
     assert len(set(stamps)) == 1  # all at once
+
+
+def test_each_429_widens_the_window_a_little_up_to_a_bound():
+    clock = FakeClock()
+    limiter = Limiter(100, margin=0.02, margin_step=0.01, max_margin=0.05, clock=clock)
+    assert limiter.window == pytest.approx(1.02)
+    limiter.penalize(None, 1)
+    assert limiter.window == pytest.approx(1.03)
+    for _ in range(10):
+        limiter.penalize(None, 1)
+    assert limiter.window == pytest.approx(1.05)
+    clock.now += 2
+    times = [limiter.reserve(chat).at for chat in range(300)]
+    assert max_in_any_window(times, 1.049) <= 100

@@ -1,0 +1,224 @@
+"""On-demand latency benchmark: 500 chats send ``/article N`` at the same moment.
+
+    python bench/latency.py                      # 500 chats, 3 rounds, lean transport
+    python bench/latency.py --chats 500 --transport httpx
+
+The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout); the
+whole bot (``bot.telegram.build_application``: handlers, store, rate limiter, outbox
+sender) runs in this one with long polling, exactly as ``digestbot run`` does.
+
+Each round, the fake queues one ``/article N`` update for each of ``--chats`` chats at
+the same instant T0 (while the bot is long-polling). The latency of a chat is from T0 —
+the moment Telegram would have received the user's message, so it includes fetching the
+update — to the moment the fake received the bot's ``sendMessage`` reply. Both stamps come
+from the fake's clock. A warm-up round (not counted) comes first.
+
+The bot's global cap (``[telegram] max_messages_per_second``, ``--rate``) applies to
+replies too: at the default 30 no bot can answer 500 chats within 100 ms, so the
+benchmark runs at ``--rate 1000`` (paid broadcasts) by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# -- the fake, in its own process -------------------------------------------------------
+
+
+async def fake_process() -> None:
+    from tests import fakebotapi
+    from tests.fakebotapi import FakeBotAPI
+
+    # When each update was handed to the bot (the getUpdates answer that carried it).
+    handed_out: dict[int, float] = {}
+    get_updates = fakebotapi._HANDLERS["getupdates"]
+
+    async def stamped_get_updates(fake: FakeBotAPI, params: dict) -> list:
+        updates = await get_updates(fake, params)
+        now = time.monotonic()
+        for update in updates:
+            message = update.get("message")
+            if message is not None:
+                handed_out.setdefault(message["chat"]["id"], now)
+        return updates
+
+    fakebotapi._HANDLERS["getupdates"] = stamped_get_updates
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    async with FakeBotAPI(record=True) as fake:
+        print(json.dumps({"token": fake.token, "base_url": fake.base_url}), flush=True)
+        while line := (await reader.readline()).decode().strip():
+            command = json.loads(line)
+            first, count, number = command["first"], command["count"], command["number"]
+            chats = range(first, first + count)
+            before = len(fake.calls)
+            t0 = time.monotonic()
+            for chat in chats:
+                fake.send_command(chat, f"/article {number}")
+            wanted = set(chats)
+
+            def replied(wanted: set[int] = wanted, before: int = before) -> bool:
+                got = {
+                    c.params.get("chat_id")
+                    for c in fake.calls[before:]
+                    if c.method == "sendMessage" and c.status == 200
+                }
+                return wanted <= got
+
+            await fake.wait_until(replied, timeout=120)
+            first_reply: dict[int, float] = {}
+            for call in fake.calls[before:]:
+                chat = call.params.get("chat_id")
+                if call.method == "sendMessage" and call.status == 200 and chat in wanted:
+                    first_reply.setdefault(chat, call.time)
+            latencies = [first_reply[chat] - t0 for chat in chats]
+            in_bot = [first_reply[chat] - handed_out[chat] for chat in chats]
+            print(json.dumps({"latencies": latencies, "in_bot": in_bot}), flush=True)
+
+
+# -- the bot, in this process -----------------------------------------------------------
+
+
+def write_seeds(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        (folder / f"article-{number:03d}.md").write_text(
+            f'+++\ntitle = "Article {number}: the harbour, the council & the valley"\n'
+            f'date = "2026-11-{1 + number % 27:02d}"\n'
+            f'url = "https://news.example.com/{number}"\n+++\n\n'
+            + "\n\n".join(
+                f"Paragraph {p} of article {number} tells what happened in the town today. "
+                "Officials said the work would continue next week in the capital. "
+                "Critics argued that the plan was too expensive and far too slow."
+                for p in range(4)
+            )
+            + "\n"
+        )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of another process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+async def bot_side(args: argparse.Namespace) -> int:
+    from bot.config import config_from_dict
+    from bot.telegram import build_application, rescan_seeds, running
+    from bot.transport import LeanRequest
+
+    fake = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--fake"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert fake.stdin is not None and fake.stdout is not None
+    hello = json.loads(fake.stdout.readline())
+    tmp = Path(tempfile.mkdtemp(prefix="latency-"))
+    write_seeds(tmp / "seeds", 20)
+    config = config_from_dict(
+        {
+            "telegram": {
+                "token": hello["token"],
+                "base_url": hello["base_url"],
+                "max_messages_per_second": args.rate,
+            },
+            "seeds": {"dir": str(tmp / "seeds"), "rescan_seconds": 3600},
+            "storage": {"path": str(tmp / "bot.sqlite3")},
+        },
+        base=tmp,
+        env={},
+    )
+    request = LeanRequest(pool_size=args.pool) if args.transport == "lean" else None
+    application = build_application(config, request=request)
+
+    def burst(first: int, count: int, number: int) -> dict[str, list[float]]:
+        fake.stdin.write(json.dumps({"first": first, "count": count, "number": number}) + "\n")
+        fake.stdin.flush()
+        return json.loads(fake.stdout.readline())
+
+    rows: list[list[float]] = []
+    cpu: list[tuple[float, float]] = []
+    in_bot: list[float] = []
+    try:
+        async with running(application, config):
+            await rescan_seeds(application)
+            # Warm-up: connections, caches, first-call costs.
+            await asyncio.to_thread(burst, 1_000_000, min(100, args.chats), 3)
+            for round_number in range(args.rounds):
+                first = 1 + round_number * args.chats
+                bot_cpu, fake_cpu = time.process_time(), cpu_seconds(fake.pid)
+                answer = await asyncio.to_thread(burst, first, args.chats, 1 + round_number)
+                rows.append([1000 * x for x in answer["latencies"]])
+                in_bot.extend(1000 * x for x in answer["in_bot"])
+                cpu.append((time.process_time() - bot_cpu, cpu_seconds(fake.pid) - fake_cpu))
+    finally:
+        fake.stdin.close()
+        fake.wait(timeout=10)
+
+    print(
+        f"{args.chats} chats send /article N at once; transport {args.transport},"
+        f" max_messages_per_second {args.rate:g}; latency from the user's message to the"
+        " bot's reply, both at the fake Bot API:"
+    )
+    for number, (values, (bot_cpu, fake_cpu)) in enumerate(zip(rows, cpu, strict=True), 1):
+        print(
+            f"  round {number}: p50 {percentile(values, 0.50):6.1f} ms"
+            f"  p95 {percentile(values, 0.95):6.1f} ms  p99 {percentile(values, 0.99):6.1f} ms"
+            f"  max {max(values):6.1f} ms;  CPU bot {1000 * bot_cpu / args.chats:.2f} ms,"
+            f" fake {1000 * fake_cpu / args.chats:.2f} ms per chat"
+        )
+    every = [x for values in rows for x in values]
+    print(
+        f"  all {len(every)}: p50 {percentile(every, 0.50):.1f} ms,"
+        f" p95 {percentile(every, 0.95):.1f} ms, p99 {percentile(every, 0.99):.1f} ms"
+        f" (mean {statistics.fmean(every):.1f} ms)"
+    )
+    print(
+        f"  from the update handed to the bot (its getUpdates answer) to the reply:"
+        f" p50 {percentile(in_bot, 0.50):.1f} ms, p95 {percentile(in_bot, 0.95):.1f} ms,"
+        f" p99 {percentile(in_bot, 0.99):.1f} ms"
+    )
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=1000.0, help="max_messages_per_second")
+    parser.add_argument("--transport", choices=("lean", "httpx"), default="lean")
+    parser.add_argument("--pool", type=int, default=64, help="lean transport connections")
+    parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fake:
+        asyncio.run(fake_process())
+        return 0
+    return asyncio.run(bot_side(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
