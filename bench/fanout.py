@@ -10,9 +10,11 @@ What runs where:
   message beyond ``--cap`` in a sliding second;
 * a database with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
 * the bot side in its own process (``--worker``): it opens the store, walks every
-  subscriber (as the scheduler does at start-up), queues the N digests in the outbox and
-  drains it with :class:`bot.delivery.Sender` through :class:`bot.ratelimit.TelegramRateLimiter`
-  and the chosen transport. Its peak RSS is its own ``ru_maxrss``.
+  subscriber (as the scheduler does at start-up), runs the 08:00 digest job's work
+  (``bot.schedule.queue_due_digests``: compose and queue each due chat's digest in
+  batches) while :class:`bot.delivery.Sender` drains the outbox through
+  :class:`bot.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
+  own ``ru_maxrss``.
 
 Printed: achieved messages/s (as the fake counted them), 429s, lost and duplicated
 messages (outbox left, chats without their digest), the bot process's CPU per message and
@@ -32,30 +34,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
-RUN_KEY = "2026-11-28"
-
-
-def digest_html(chat_hint: int) -> str:
-    """A realistic digest message: five articles, title links and three-sentence summaries."""
-    parts = []
-    for number in range(1, 6):
-        parts.append(
-            f'<b><a href="https://example.com/news/{number}">Article {number}: markets, '
-            f"weather &amp; the week ahead</a></b>\n"
-            + " ".join(
-                f"Sentence {s} of the summary of article {number}, long enough to be a "
-                "real sentence in a real digest."
-                for s in range(1, 4)
-            )
-            + f"\n/article {number}"
-        )
-    return "\n\n".join(parts)
 
 
 # -- parent -------------------------------------------------------------------
@@ -96,7 +81,15 @@ def build_database(path: Path, subscribers: int, due: int) -> None:
                 language="english",
                 blocks=(Block("paragraph", f"Body of article {number}."),),
             )
-            store.upsert_article(article)
+            number_in_db, _ = store.upsert_article(article)
+            store.set_summary(
+                number_in_db,
+                [
+                    f"Sentence {s} of the summary of article {number}, long enough to be a "
+                    "real sentence in a real digest."
+                    for s in range(1, 4)
+                ],
+            )
         # Bulk insert: store.subscribe() per chat would take a transaction each.
         now = "2026-11-27T00:00:00+00:00"
         with store._transaction() as db:
@@ -170,8 +163,9 @@ def parent(args: argparse.Namespace) -> int:
         f" concurrency: {report['concurrency']}"
     )
     print(
-        f"queued {args.n} digests in {report['queue_seconds']:.2f} s;"
-        f" sent in {report['send_seconds']:.1f} s"
+        f"digest job: {report['queued']} digests ({report['messages']} messages) composed and"
+        f" queued in {report['queue_seconds']:.2f} s; all sent {report['send_seconds']:.1f} s"
+        " after the job started"
     )
     print(
         f"achieved: {rate:.1f} msg/s over {stats['send_span_seconds']:.1f} s"
@@ -181,7 +175,7 @@ def parent(args: argparse.Namespace) -> int:
     print(
         f"429s: {stats['rejected_cap']} (cap) + {stats['rejected_chat_cap']} (per chat);"
         f" accepted by the fake: {sent}; outbox left: {left};"
-        f" due chats without their digest: {missing}; duplicates: {sent - args.n}"
+        f" due chats without their digest: {missing}; duplicates: {sent - report['messages']}"
     )
     print(
         f"bot process: CPU {report['cpu_seconds']:.1f} s"
@@ -200,6 +194,7 @@ async def worker(args: argparse.Namespace) -> dict:
 
     from bot.delivery import Sender
     from bot.ratelimit import Limiter, TelegramRateLimiter
+    from bot.schedule import Slot, queue_due_digests
     from bot.store import Store
     from bot.transport import LeanRequest
 
@@ -208,12 +203,6 @@ async def worker(args: argparse.Namespace) -> dict:
     schedule: dict[str, int] = {}
     for chat in store.iter_subscribers():
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
-    text = digest_html(0)
-    started = time.perf_counter()
-    for chat in store.subscribers_at("08:00", None):
-        store.queue_digest(chat.chat_id, RUN_KEY, [(text, [1, 2, 3, 4, 5])])
-    queue_seconds = time.perf_counter() - started
-
     limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
     pool = args.concurrency or min(256, max(8, int(args.cap) // 4))
     if args.transport == "lean":
@@ -222,10 +211,22 @@ async def worker(args: argparse.Namespace) -> dict:
         request = HTTPXRequest(connection_pool_size=pool)
     bot = ExtBot(TOKEN, base_url=args.base_url, request=request, rate_limiter=limiter)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    loop = asyncio.get_running_loop()
     async with bot:
         sender = Sender(bot, store, concurrency=args.concurrency)
         started = time.perf_counter()
         sender.start()
+        # What the digest job does at 08:00: compose and queue every due chat's digest
+        # in batches (off the event loop), waking the sender after each batch.
+        report = await asyncio.to_thread(
+            queue_due_digests,
+            store,
+            Slot("08:00", "UTC"),
+            datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+            default_timezone="UTC",
+            max_articles=10,
+            on_batch=lambda: loop.call_soon_threadsafe(sender.notify),
+        )
         sender.notify()
         await sender.wait_idle()
         send_seconds = time.perf_counter() - started
@@ -233,7 +234,9 @@ async def worker(args: argparse.Namespace) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     store.close()
     return {
-        "queue_seconds": queue_seconds,
+        "queue_seconds": report.seconds,
+        "queued": report.queued,
+        "messages": report.messages,
         "send_seconds": send_seconds,
         "sent": sender.totals.sent,
         "retried": sender.totals.retried,
