@@ -183,42 +183,53 @@ class Sender:
     # -- the loop -------------------------------------------------------------------------
     async def _loop(self) -> None:
         while not self._stopping:
-            self._wake.clear()
-            now = self.clock()
-            free = self.concurrency - len(self._in_flight)
-            fetched = False
-            if free > 0 and now >= self._pause_until:
-                # In-flight chats still have their item at the head: ask for enough more.
-                self._settled.clear()
-                items = await asyncio.to_thread(
-                    self.store.due_outbox, now, len(self._in_flight) + free
-                )
-                if self._stopping:
-                    break
-                # Skip chats in flight, and items settled while the query ran (the query
-                # may have read them just before their mark_sent/retry_later committed).
-                fresh = [
-                    item
-                    for item in items
-                    if item.chat_id not in self._in_flight and item.id not in self._settled
-                ]
-                for item in fresh[:free]:
-                    self._dispatch(item)
-                fetched = bool(fresh)
-            if self._in_flight or fetched:
+            try:
+                await self._step()
+            except Exception:
+                # The database failed (disk full, locked too long...): keep the sender
+                # alive and try again later; the outbox still holds everything.
+                log.exception("outbox sender: cannot read the outbox; retrying")
+                self._pause_until = self.clock() + self.backoff_base
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.backoff_base):
+                        await self._wake.wait()
+
+    async def _step(self) -> None:
+        """One round: dispatch what is due, then wait for a reason to look again."""
+        self._wake.clear()
+        now = self.clock()
+        free = self.concurrency - len(self._in_flight)
+        fetched = False
+        if free > 0 and now >= self._pause_until:
+            # In-flight chats still have their item at the head: ask for enough more.
+            self._settled.clear()
+            items = await asyncio.to_thread(self.store.due_outbox, now, len(self._in_flight) + free)
+            if self._stopping:
+                return
+            # Skip chats in flight, and items settled while the query ran (the query
+            # may have read them just before their mark_sent/retry_later committed).
+            fresh = [
+                item
+                for item in items
+                if item.chat_id not in self._in_flight and item.id not in self._settled
+            ]
+            for item in fresh[:free]:
+                self._dispatch(item)
+            fetched = bool(fresh)
+        if self._in_flight or fetched:
+            await self._wake.wait()
+            return
+        next_due = await asyncio.to_thread(self.store.next_outbox_due)
+        if next_due is None or now >= self._pause_until:
+            self._end_run()  # nothing due now, nothing in flight
+        if next_due is None:
+            self._idle.set()
+        wake_at = max(next_due, self._pause_until) if next_due is not None else None
+        if wake_at is not None and wake_at <= now:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(None if wake_at is None else wake_at - now):
                 await self._wake.wait()
-                continue
-            next_due = await asyncio.to_thread(self.store.next_outbox_due)
-            if next_due is None or now >= self._pause_until:
-                self._end_run()  # nothing due now, nothing in flight
-            if next_due is None:
-                self._idle.set()
-            wake_at = max(next_due, self._pause_until) if next_due is not None else None
-            if wake_at is not None and wake_at <= now:
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(None if wake_at is None else wake_at - now):
-                    await self._wake.wait()
 
     def _dispatch(self, item: OutboxItem) -> None:
         if self.run is None:

@@ -823,8 +823,13 @@ class Store:
 
     def next_outbox_due(self) -> float | None:
         """When the earliest pending item is due (seconds since the epoch), or None if
-        the outbox is empty; lets the sender sleep until then."""
-        return self._query("SELECT min(next_attempt_at) FROM outbox")[0][0]
+        the outbox is empty; lets the sender sleep until then. Like ``due_outbox`` it
+        looks at the oldest item of each chat only: a later part of a digest is not due
+        while the part before it waits for a retry (else the sender would spin)."""
+        return self._query(
+            "SELECT min(next_attempt_at) FROM outbox o WHERE NOT EXISTS"
+            " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
+        )[0][0]
 
     def count_outbox(self, chat_id: int | None = None) -> int:
         """Pending outbox items (of one chat, or all)."""

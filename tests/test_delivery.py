@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -196,3 +197,43 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(store):
         delays = [sender.backoff(attempt) for _ in range(200)]
         assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
         assert max(delays) - min(delays) > ceiling / 4  # jittered, not one fixed value
+
+
+async def test_waiting_for_a_retry_does_not_spin(fake, store):
+    queue(store, [81], parts=2)
+    fake.fail(81, Fault.flood(retry_after=1), times=1)
+    fetches = 0
+    due_outbox = store.due_outbox
+
+    def counting_due_outbox(*args, **kwargs):
+        nonlocal fetches
+        fetches += 1
+        return due_outbox(*args, **kwargs)
+
+    store.due_outbox = counting_due_outbox  # type: ignore[method-assign]
+    bot = make_bot(fake)
+    bot.rate_limiter.max_retries = 0  # the 429 comes back to the sender: retry in 1 s
+    async with bot:
+        # Part 1 waits a second for its retry; part 2, queued long ago, waits behind it.
+        await drain(bot, store)
+    assert texts(fake, 81) == ["Digest for 81, part 1", "Digest for 81, part 2"]
+    assert fetches < 20
+
+
+async def test_a_failing_database_does_not_kill_the_sender(fake, store, bot, caplog):
+    queue(store, [91])
+    due_outbox = store.due_outbox
+    failures = 0
+
+    def flaky_due_outbox(*args, **kwargs):
+        nonlocal failures
+        if failures < 2:
+            failures += 1
+            raise sqlite3.OperationalError("database is locked")
+        return due_outbox(*args, **kwargs)
+
+    store.due_outbox = flaky_due_outbox  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        await drain(bot, store, backoff_base=0.05)
+    assert texts(fake, 91) == ["Digest for 91, part 1"]
+    assert sum("cannot read the outbox" in r.getMessage() for r in caplog.records) == 2
