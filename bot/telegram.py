@@ -44,7 +44,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -60,7 +60,7 @@ from bot import digest as digests
 from bot import schedule
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.config import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DigestbotError
 from bot.store import ArticleRecord, Chat, Store
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,16 @@ NO_TOKEN = (
     'its token, then set TELEGRAM_BOT_TOKEN or put token = "..." under [telegram] in the '
     "config file"
 )
+
+BAD_TOKEN = (
+    "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN or [telegram] token "
+    "(@BotFather's /token shows the token of each of your bots)"
+)
+
+# Start-up tries to reach Telegram this many more times (waits grow from 1 s to
+# about 5 s, ~13 s in all) before giving up with one clear line; under systemd,
+# Restart=on-failure then tries again later.
+BOOTSTRAP_RETRIES = 5
 
 # The command menu (setMyCommands) and /help, in one place.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -943,9 +953,22 @@ def run(config: Config) -> int:
         config.telegram.mode,
         config.telegram.webhook_url if config.telegram.mode == "webhook" else "long polling",
     )
-    if config.telegram.mode == "webhook":
-        application.run_webhook(**kwargs)
-    else:
-        application.run_polling(**kwargs)
+    try:
+        if config.telegram.mode == "webhook":
+            application.run_webhook(bootstrap_retries=BOOTSTRAP_RETRIES, **kwargs)
+        else:
+            application.run_polling(bootstrap_retries=BOOTSTRAP_RETRIES, **kwargs)
+    except InvalidToken:
+        # PTB's message quotes the token; ours must not (it ends up in the journal).
+        raise ConfigError(BAD_TOKEN) from None
+    except NetworkError as exc:  # includes TimedOut; BadRequest cannot happen this early
+        raise DigestbotError(
+            f"cannot reach the Telegram Bot API at {_redacted_base_url(config)} "
+            f"after {BOOTSTRAP_RETRIES} retries: {redact(str(exc), {config.telegram.token or ''})}"
+        ) from None
     log.info("digestbot stopped")
     return 0
+
+
+def _redacted_base_url(config: Config) -> str:
+    return f"{config.telegram.base_url}<token>/"
