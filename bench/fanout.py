@@ -204,7 +204,7 @@ async def worker(args: argparse.Namespace) -> dict:
     for chat in store.iter_subscribers():
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
     limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
-    pool = args.concurrency or min(256, max(8, int(args.cap) // 4))
+    pool = args.concurrency or min(32, max(8, int(args.cap) // 50))
     if args.transport == "lean":
         request = LeanRequest(pool_size=pool)
     else:

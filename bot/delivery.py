@@ -103,16 +103,17 @@ class Sender:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        """``concurrency``: messages in flight at once (default: about a quarter of a
-        second's worth at the rate limiter's cap, 8..256: enough to keep the cap busy,
-        few enough that a user's reply never queues long behind a digest run).
+        """``concurrency``: messages in flight at once (default: 20 ms worth at the rate
+        limiter's cap, 8..32). The pacer keeps the cap busy with few: at 1,000 msg/s,
+        16 in flight reached 880 msg/s with no 429, 250 only 760 msg/s with 22 429s (the
+        more requests in flight, the more the server's clock bunches their arrivals).
         ``clock``: seconds since the epoch, the outbox's time base."""
         self.bot = bot
         self.store = store
         if concurrency is None:
             limiter = getattr(bot, "rate_limiter", None)
             rate = limiter.limiter.limit if isinstance(limiter, TelegramRateLimiter) else 30
-            concurrency = min(256, max(8, rate // 4))
+            concurrency = min(32, max(8, rate // 50))
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
