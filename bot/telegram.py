@@ -614,6 +614,46 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer("This button is out of date: send /article again.", show_alert=True)
 
 
+# -- admin only ----------------------------------------------------------------------
+# /stats and /rescan answer only the user ids in [telegram] admin_ids; to anyone else
+# they are unknown commands, so the bot does not advertise what it will refuse.
+
+
+def _is_admin(update: Update, config: Config) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in config.telegram.admin_ids
+
+
+def _stats(store: Store) -> tuple[int, int, int]:
+    return store.count_subscribers(), store.count_articles(), store.count_outbox()
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admin: subscribers, articles and messages waiting in the outbox."""
+    rt = _rt(context)
+    if not _is_admin(update, rt.config):
+        await unknown_command(update, context)
+        return
+    subscribers, articles, queued = await _db(_stats, rt.store)
+    await _reply(
+        update,
+        f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
+        f"Messages waiting to be sent: {queued}",
+    )
+
+
+async def rescan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admin: read the seeds folder now instead of at the next rescan period."""
+    rt = _rt(context)
+    if not _is_admin(update, rt.config):
+        await unknown_command(update, context)
+        return
+    before = await _db(rt.store.count_articles)
+    await rescan_seeds(context.application)
+    after = await _db(rt.store.count_articles)
+    await _reply(update, f"Seeds folder read: {after} articles (before: {before}).")
+
+
 # -- everything else --------------------------------------------------------------------
 
 
@@ -870,6 +910,8 @@ def build_application(
     application.add_handler(CommandHandler("status", status))
     application.add_handler(CommandHandler("digest", digest))
     application.add_handler(CommandHandler("article", article))
+    application.add_handler(CommandHandler("stats", stats))
+    application.add_handler(CommandHandler("rescan", rescan))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
