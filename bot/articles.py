@@ -275,7 +275,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Closing quotes/brackets that may follow a sentence's final punctuation.
 _CLOSERS = "\"'”’»)]"
-_ENDS_SENTENCE = re.compile(rf"[.!?…:;][{re.escape(_CLOSERS)}]*$")
+_SENTENCE_END = ".!?…:;"
 # "## Heading" (Markdown ATX), in Markdown seeds and in pages scraped to Markdown.
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _ENDS_CLAUSE = re.compile(rf"[,–—-][{re.escape(_CLOSERS)}]*$")
@@ -314,9 +314,20 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def _ends_sentence(text: str) -> bool:
+    """Does ``text`` end in sentence punctuation, maybe followed by closing quotes/brackets?
+
+    The same test as ``re.search(r"[.!?…:;][closers]*$", text)``, but a regex
+    search for an end-anchored pattern tries every start position, so it costs
+    the whole text; this looks at the tail only (a unit can be a whole file).
+    """
+    tail = text.removesuffix("\n").rstrip(_CLOSERS)  # "$" also matches before a final "\n"
+    return tail[-1:] != "" and tail[-1] in _SENTENCE_END
+
+
 def _is_paragraph(text: str) -> bool:
     """Prose: ends like a sentence, or is too long to be a heading."""
-    return bool(_ENDS_SENTENCE.search(text)) or _words(text) > 12
+    return _ends_sentence(text) or _words(text) > 12
 
 
 def _is_heading_like(text: str) -> bool:
@@ -645,7 +656,7 @@ def _classify(line: str) -> tuple[str, str]:
     if item:
         rest = item.group("rest")
         # Menus are lists of short labels; a list item that reads like prose is content.
-        if _words(rest) <= 6 and not _ENDS_SENTENCE.search(rest):
+        if _words(rest) <= 6 and not _ends_sentence(rest):
             return "nav", ""
         line, folded = rest, _fold(rest)
     atx = _ATX.match(line)
@@ -670,7 +681,7 @@ def _classify(line: str) -> tuple[str, str]:
 
 
 def _is_byline(line: str) -> bool:
-    if len(line) > 100 or _ENDS_SENTENCE.search(line.rstrip(".")):
+    if len(line) > 100 or _ends_sentence(line.rstrip(".")):
         return False
     # "Reporting by Jane Doe; Editing by John Roe" is two bylines on one line.
     for part in line.split(";"):
@@ -771,40 +782,41 @@ def parse_page(text: str, source: str) -> Article:
 
 
 def _units(classified: list[tuple[int, str, str]]) -> list[_Unit]:
-    """Join the text lines of each chunk into units, undoing hard line wraps."""
-    units: list[_Unit] = []
-    current: _Unit | None = None
-    current_lines = 0
+    """Join the text lines of each chunk into units, undoing hard line wraps.
+
+    Linear in the number of lines: a unit's lines are collected in a list and
+    joined once, and whether the next line continues it is decided from the
+    unit's first and last lines only (a file without blank lines or sentence
+    ends is one unit, so anything that re-read the joined text per line would
+    be quadratic).
+    """
+    pieces: list[tuple[list[str], int, bool]] = []  # (lines, chunk, marked heading)
+    current: list[str] | None = None
+    current_chunk = -1
     for chunk, kind, payload in classified:
         if kind == "heading":
-            units.append(_Unit(payload, chunk, marked_heading=True))
+            pieces.append(([payload], chunk, True))
             current = None
             continue
         if kind != "text":
             continue  # furniture between two lines still separates them
-        if (
-            current is not None
-            and current.chunk == chunk
-            and _continues(current, current_lines, payload)
-        ):
-            current.text = f"{current.text} {payload}"
-            current_lines += 1
+        if current is not None and current_chunk == chunk and _continues(current, payload):
+            current.append(payload)
         else:
-            current = _Unit(payload, chunk)
-            current_lines = 1
-            units.append(current)
-    return units
+            current, current_chunk = [payload], chunk
+            pieces.append((current, chunk, False))
+    return [_Unit(" ".join(lines), chunk, marked) for lines, chunk, marked in pieces]
 
 
-def _continues(unit: _Unit, unit_lines: int, line: str) -> bool:
-    """Is ``line`` the hard-wrapped continuation of ``unit`` (same chunk)?"""
-    if _ENDS_SENTENCE.search(unit.text):
+def _continues(unit_lines: list[str], line: str) -> bool:
+    """Is ``line`` the hard-wrapped continuation of the unit made of ``unit_lines`` (same chunk)?"""
+    # Lines are stripped and non-empty, so the joined unit ends like its last line.
+    if _ends_sentence(unit_lines[-1]):
         return False
     # A short heading line directly above a longer line is a heading, not the
     # first line of a wrapped paragraph (wrapped lines have similar widths).
-    return not (
-        unit_lines == 1 and _is_heading_like(unit.text) and len(unit.text) < 0.6 * len(line)
-    )
+    first = unit_lines[0]
+    return not (len(unit_lines) == 1 and _is_heading_like(first) and len(first) < 0.6 * len(line))
 
 
 def _split_title(units: list[_Unit]) -> tuple[str | None, list[_Unit]]:
@@ -814,7 +826,7 @@ def _split_title(units: list[_Unit]) -> tuple[str | None, list[_Unit]]:
     other short lines there are kickers, section names or site names and go.
     """
     first_prose = next(
-        (i for i, u in enumerate(units) if _ENDS_SENTENCE.search(u.text) or _words(u.text) > 25),
+        (i for i, u in enumerate(units) if _ends_sentence(u.text) or _words(u.text) > 25),
         len(units),
     )
     header = [u for u in units[:first_prose] if _words(u.text) <= 30]
@@ -842,19 +854,27 @@ def _body_blocks(units: list[_Unit]) -> list[Block]:
             kinds.append("heading")
         else:
             kinds.append("drop")
+    # The kind of the next unit that is not dropped, for each unit: one pass
+    # from the end, so a file of many short lines is not scanned once per line.
+    next_kinds: list[str | None] = []
+    following: str | None = None
+    for kind in reversed(kinds):
+        next_kinds.append(following)
+        if kind != "drop":
+            following = kind
+    next_kinds.reverse()
     blocks: list[Block] = []
-    for i, (unit, kind) in enumerate(zip(units, kinds, strict=True)):
+    has_paragraph = False
+    for unit, kind, next_kind in zip(units, kinds, next_kinds, strict=True):
         if kind == "paragraph":
             text = _strip_credits(unit.text)
             if text:
                 blocks.append(Block("paragraph", text))
-        elif kind == "heading":
+                has_paragraph = True
+        elif kind == "heading" and has_paragraph and next_kind == "paragraph":
             # A short line with no paragraph after it is page furniture
-            # ("Related topics"), not a sub-heading.
-            follows_text = any(b.kind == "paragraph" for b in blocks)
-            next_kind = next((k for k in kinds[i + 1 :] if k != "drop"), None)
-            if follows_text and next_kind == "paragraph":
-                blocks.append(Block("heading", unit.text))
+            # ("Related topics"), not a sub-heading; so is one before the text.
+            blocks.append(Block("heading", unit.text))
     return blocks
 
 

@@ -679,3 +679,51 @@ def test_parsers_raise_only_not_an_article_on_garbage() -> None:
             assert article.title
             assert paragraphs(article)
             assert all(block.text == block.text.strip() != "" for block in article.blocks)
+
+
+# --------------------------------------------------------------------------- large odd files
+# Stray non-article files (generated tables, code) land in seeds folders. These
+# check what such files become at a size where a quadratic step would stall a
+# scan; bench/ingest.py and the report carry the timings, not these tests.
+
+
+def test_twenty_thousand_data_lines_without_blank_lines_join_into_one_paragraph(
+    tmp_path: Path,
+) -> None:
+    # Shaped like pip's idna/uts46data.py: no blank line and no sentence end,
+    # so every line is the hard-wrapped continuation of the one before.
+    lines = [f"    0x{number:X}," for number in range(20_000)]
+    path = tmp_path / "uts46data.py"
+    path.write_text("uts46_starts = (\n" + "\n".join(lines) + "\n)\n", encoding="utf-8")
+    article = load(path, tmp_path)
+    # No title line and no sentence end: the title is the text's start, cut at a word.
+    assert article.title.startswith("uts46_starts = ( 0x0, 0x1, 0x2,")
+    assert article.title.endswith("…") and len(article.title) <= 121
+    assert len(article.blocks) == 1
+    assert article.blocks[0].kind == "paragraph"
+    assert article.blocks[0].text == " ".join(
+        ["uts46_starts = (", *(s.strip() for s in lines), ")"]
+    )
+
+
+def test_twenty_thousand_short_code_lines_between_blank_lines_are_not_an_article(
+    tmp_path: Path,
+) -> None:
+    # Short lines without terminal punctuation are heading-like; with no
+    # paragraph anywhere nothing is kept, and the scan says why.
+    path = tmp_path / "generated.py"
+    path.write_text("\n\n".join(f"x_{n} = f(y[{n}])" for n in range(20_000)), encoding="utf-8")
+    result = scan(tmp_path)
+    assert result.articles == []
+    assert [(s.source, s.reason) for s in result.skipped] == [("generated.py", "no article text")]
+
+
+def test_thousands_of_headings_are_kept_only_between_paragraphs() -> None:
+    # Each heading needs a paragraph before it and, past any dropped lines, one after it.
+    sections = [f"Part {n}\n\nThe count rose to {n}.\n\n(\n" for n in range(5_000)]
+    article = parse_page("Report on counts\n\n" + "\n".join(sections) + "\nThe end\n", "x.txt")
+    assert article.title == "Report on counts"
+    expected = [Block("paragraph", "The count rose to 0.")]
+    for n in range(1, 5_000):
+        expected += [Block("heading", f"Part {n}"), Block("paragraph", f"The count rose to {n}.")]
+    assert list(article.blocks) == expected
