@@ -203,6 +203,9 @@ class Limiter:
             chat_at = max(b.earliest(now) for b in buckets)
             if chat_at > now:
                 return Grant(False, chat_at)
+        self._reservations += 1
+        if self._reservations % 4096 == 0:
+            self._forget_idle_chats(now)
         if not paced:
             at = max(now, self._blocked_until)
             for bucket in buckets:
@@ -217,9 +220,6 @@ class Limiter:
         self._pace.record(at)
         for bucket in buckets:
             bucket.record(at)
-        self._reservations += 1
-        if self._reservations % 4096 == 0:
-            self._forget_idle_chats(now)
         return Grant(True, at)
 
     def admit(self, now: float | None = None) -> float:

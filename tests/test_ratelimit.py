@@ -126,14 +126,15 @@ def test_a_429_blocks_its_chat_for_retry_after_and_others_briefly():
     assert other.granted and other.at == pytest.approx(t0 + 1.0)  # global pause is capped
 
 
-def test_idle_chats_are_forgotten():
+@pytest.mark.parametrize("paced", [True, False])
+def test_idle_chats_are_forgotten(paced):
     clock = FakeClock()
     limiter = Limiter(1000, burst=1000, clock=clock)
     for chat in range(5000):
-        clock.now = max(clock.now, limiter.reserve(chat).at)
+        clock.now = max(clock.now, limiter.reserve(chat, paced=paced).at)
     clock.now += 10
     for chat in range(5000, 9000):
-        clock.now = max(clock.now, limiter.reserve(chat).at)
+        clock.now = max(clock.now, limiter.reserve(chat, paced=paced).at)
     assert len(limiter._chats) < 5000
 
 
