@@ -31,6 +31,8 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
   most ``max_attempts`` tries, then dropped with an error log. Such errors usually hit
   every chat at once, so the sender also pauses as a whole (same backoff) instead of
   churning the whole outbox through its retry budget during an outage.
+* A rejected token (401, or 404 once started): the sender pauses, escalating, and keeps
+  every message; no message is at fault.
 
 One INFO line per digest run (a run starts when due items appear and ends when nothing is
 due or in flight): ``due``, ``sent``, ``failed`` (dropped), ``deactivated``, ``retried``
@@ -53,7 +55,9 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -300,6 +304,12 @@ class Sender:
                 self.store.retry_later, item.id, self.clock() + wait, exc.message
             )
             return "retried"
+        except (InvalidToken, EndPointNotFound) as exc:
+            # 401/404 for every message: the token was revoked (after start-up PTB calls
+            # a 404 "endpoint not found"). No message is at fault: keep them all, pause.
+            self._escalate_pause(self.clock())
+            log.error("Telegram rejected the bot token (%s); sending paused", exc.message)
+            return "retried"
         except (TimedOut, NetworkError, TelegramError) as exc:
             # 5xx, timeouts, refused connections (and anything unforeseen): back off.
             return await self._back_off(item, exc)
@@ -318,13 +328,17 @@ class Sender:
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return ceiling * (0.5 + 0.5 * self.rng.random())
 
+    def _escalate_pause(self, now: float) -> None:
+        """Pause all sending; longer each time trouble returns right after a pause.
+        Escalates once per episode, not once per message that was in flight with it."""
+        if now >= self._pause_until:
+            self._network_failures += 1
+            self._pause_until = now + self.backoff(self._network_failures)
+
     async def _back_off(self, item: OutboxItem, exc: TelegramError) -> str:
         attempt = item.attempts + 1
         now = self.clock()
-        if now >= self._pause_until:
-            # Escalate once per episode, not once per message that was in flight with it.
-            self._network_failures += 1
-            self._pause_until = now + self.backoff(self._network_failures)
+        self._escalate_pause(now)
         if attempt >= self.max_attempts:
             log.error("digest to chat %d dropped after %d attempts: %s", item.chat_id, attempt, exc)
             await asyncio.to_thread(self.store.drop, item.id, str(exc))

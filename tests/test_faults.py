@@ -253,3 +253,15 @@ async def test_kill_9_mid_fan_out_then_restart_loses_nothing(fake, tmp_path):
     with Store(db) as after:
         assert after.count_outbox() == 0
         assert all(after.delivered(chat) == {1, 2} for chat in chats)
+
+
+async def test_a_rejected_token_pauses_sending_and_drops_nothing(fake, store, bot, caplog):
+    queue(store, [71, 72])
+    fake.fail(None, Fault(401, "Unauthorized"), times=3)
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        # One attempt per message would drop them at once, were a 401 held against them.
+        sender = await drain(bot, store, backoff_base=0.05, max_attempts=1)
+    assert texts(fake, 71) == digest_texts(71)
+    assert texts(fake, 72) == digest_texts(72)
+    assert sender.totals.failed == 0
+    assert any("rejected the bot token" in r.getMessage() for r in caplog.records)
