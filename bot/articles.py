@@ -888,17 +888,20 @@ def _strip_credits(text: str) -> str:
 _FENCE = re.compile(r"^(```|~~~)")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
+# Inline spans are bounded (500 characters of text, 2,000 of URL): with open-ended
+# repeats, a paragraph full of unclosed "*" or "[" made every match attempt scan to
+# its end, quadratic in its length; no real emphasis or link text is that long.
 _MD_LIST = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\[[^\]]*\]")
+_MD_IMAGE = re.compile(r"!\[[^\]]{0,500}\]\([^)]{0,2000}\)|!\[[^\]]{0,500}\]\[[^\]]{0,500}\]")
+_MD_LINK = re.compile(r"\[([^\]]{1,500})\]\([^)]{0,2000}\)|\[([^\]]{1,500})\]\[[^\]]{0,500}\]")
 _MD_LINK_DEF = re.compile(r"^\[[^\]]+\]:\s+\S+")
-_MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_EM = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_MD_CODE = re.compile(r"`([^`]+)`")
+_MD_AUTOLINK = re.compile(r"<(https?://[^>\s]{1,2000})>")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,500}?)(?<=\S)\1")
+_MD_EM = re.compile(r"(?<![\w*])([*_])(?=\S)(.{1,500}?)(?<=\S)\1(?![\w*])")
+_MD_CODE = re.compile(r"`([^`]{1,500})`")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]{0,500}>")
 
 
 def parse_markdown(text: str, source: str) -> Article:

@@ -727,3 +727,16 @@ def test_thousands_of_headings_are_kept_only_between_paragraphs() -> None:
     for n in range(1, 5_000):
         expected += [Block("heading", f"Part {n}"), Block("paragraph", f"The count rose to {n}.")]
     assert list(article.blocks) == expected
+
+
+@pytest.mark.parametrize("opener", ["**a ", "*a ", "_a ", "[a ", "<a ", "`a "])
+def test_markdown_paragraph_full_of_unclosed_markers_is_kept_as_text(opener: str) -> None:
+    # Emphasis and links are bounded spans: a run of openers with no closer is
+    # plain text (and parses in linear time, which the ingest benchmark covers).
+    body = "Start of the story. " + opener * 5000 + "end of the story."
+    article = parse_markdown(f'+++\ntitle = "Markers"\n+++\n\n{body}\n', "markers.md")
+    assert article.title == "Markers"
+    (paragraph,) = [b.text for b in article.blocks if b.kind == "paragraph"]
+    assert paragraph.startswith("Start of the story.")
+    assert paragraph.endswith("end of the story.")
+    assert paragraph.count("a ") >= 5000
