@@ -7,7 +7,7 @@ Scheduled digests are queued in the store's outbox (``Store.queue_digest``); a
     sender.start()                # in post_init: starts the background task
     sender.notify()               # after queuing digests: look at the outbox now
     await sender.wait_idle()      # (tests, benchmarks) until the outbox is empty
-    await sender.stop()           # in post_shutdown: graceful, within `stop_timeout` s
+    await sender.stop()           # in post_stop: graceful, within `stop_timeout` s
 
 How it sends:
 
@@ -27,7 +27,7 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
 * Any other 400: logged with the chat and dropped, not retried (a retry would fail alike).
 * 429 RetryAfter: honoured by the rate limiter (wait, retry); if it still fails the item is
   retried after ``retry_after``.
-* 5xx, timeouts, connection errors: retried with exponential backoff and full jitter, at
+* 5xx, timeouts, connection errors: retried with exponential backoff and jitter, at
   most ``max_attempts`` tries, then dropped with an error log. Such errors usually hit
   every chat at once, so the sender also pauses as a whole (same backoff) instead of
   churning the whole outbox through its retry budget during an outage.
@@ -48,7 +48,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -380,14 +379,3 @@ class Sender:
 
     def _mark_batch(self, item_ids: list[int]) -> list[bool]:
         return [self.store.mark_sent(item_id) for item_id in item_ids]
-
-
-def stats_dict(stats: RunStats) -> dict[str, Any]:
-    """Counters as a dict (benchmarks print it)."""
-    return {
-        "due": stats.due,
-        "sent": stats.sent,
-        "failed": stats.failed,
-        "deactivated": stats.deactivated,
-        "retried": stats.retried,
-    }
