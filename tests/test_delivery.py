@@ -13,7 +13,7 @@ from telegram.ext import ExtBot
 
 from bot.articles import Article, Block
 from bot.delivery import Sender
-from bot.ratelimit import Limiter, TelegramRateLimiter
+from bot.ratelimit import Limiter, Priority, TelegramRateLimiter
 from bot.store import Store
 from bot.transport import LeanRequest
 from tests.fakebotapi import FakeBotAPI, Fault
@@ -237,3 +237,25 @@ async def test_a_failing_database_does_not_kill_the_sender(fake, store, bot, cap
         await drain(bot, store, backoff_base=0.05)
     assert texts(fake, 91) == ["Digest for 91, part 1"]
     assert sum("cannot read the outbox" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_digests_go_through_the_rate_limiter_as_paced_broadcasts(fake, store, bot):
+    queue(store, [95, 96])
+    seen: list[tuple[str, object, object]] = []
+    process_request = bot.rate_limiter.process_request
+
+    async def spy(callback, args, kwargs, endpoint, data, rate_limit_args):
+        seen.append((endpoint, data.get("chat_id"), rate_limit_args))
+        return await process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    bot.rate_limiter.process_request = spy
+    await drain(bot, store)
+    assert sorted(seen, key=str) == [
+        ("sendmessage", 95, Priority.BROADCAST),
+        ("sendmessage", 96, Priority.BROADCAST),
+    ]
+    # The priority travels to the limiter only, not to Telegram.
+    assert all(
+        set(c.params) <= {"chat_id", "text", "parse_mode", "link_preview_options"}
+        for c in fake.calls_to("sendMessage")
+    )
