@@ -71,14 +71,16 @@ async def fake_process() -> None:
             for chat in chats:
                 fake.send_command(chat, f"/article {number}")
             wanted = set(chats)
+            missing = set(chats)
+            seen = [before]  # calls already looked at: each is looked at once
 
-            def replied(wanted: set[int] = wanted, before: int = before) -> bool:
-                got = {
-                    c.params.get("chat_id")
-                    for c in fake.calls[before:]
-                    if c.method == "sendMessage" and c.status == 200
-                }
-                return wanted <= got
+            def replied(missing: set[int] = missing, seen: list[int] = seen) -> bool:
+                calls = fake.calls
+                for call in calls[seen[0] :]:
+                    if call.method == "sendMessage" and call.status == 200:
+                        missing.discard(call.params.get("chat_id"))
+                seen[0] = len(calls)
+                return not missing
 
             await fake.wait_until(replied, timeout=120)
             first_reply: dict[int, float] = {}
