@@ -35,6 +35,8 @@ class TelegramConfig:
     port: int = 8443
     secret_token: str | None = None
     admin_ids: tuple[int, ...] = ()
+    # HTTP client for Bot API calls: bot.transport.LeanRequest, or PTB's HTTPX one.
+    transport: Literal["lean", "httpx"] = "lean"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "port"): "port",
     ("telegram", "secret_token"): "secret token",
     ("telegram", "admin_ids"): "list of integers",
+    ("telegram", "transport"): "transport",
     ("seeds", "dir"): "path",
     ("seeds", "rescan_seconds"): "positive number",
     ("storage", "path"): "path",
@@ -208,6 +211,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
         case "mode":
             if value not in ("polling", "webhook"):
                 raise fail('"polling" or "webhook"')
+            return value
+        case "transport":
+            if value not in ("lean", "httpx"):
+                raise fail('"lean" or "httpx"')
             return value
         case "list of integers":
             if not isinstance(value, list) or not all(

@@ -8,8 +8,15 @@ fraction of that (figures: ``bench/fanout.py --transport``).
 
 Bodies are sent as JSON, which the Bot API accepts for every method but file uploads.
 Scope, on purpose: HTTP/1.1, ``http``/``https`` URLs, ``Content-Length`` or chunked
-answers, no proxies, no redirects. Requests that upload files (multipart) are handed to a
-regular ``HTTPXRequest`` created on first use.
+answers, no proxies, no redirects (``[telegram] transport = "httpx"`` is the way back to
+PTB's HTTPX transport, e.g. behind an HTTP proxy).
+
+TLS: certificates are verified against certifi's CA bundle (what HTTPX uses; the system
+store if certifi is missing), with hostname checking and SNI for the URL's host.
+``ssl_context`` replaces that context (tests trust their own self-signed certificate).
+
+Requests that upload files (multipart) are handed to a regular ``HTTPXRequest`` created
+on first use.
 
 Errors follow PTB's contract: timeouts raise ``telegram.error.TimedOut`` (a pool timeout
 says the request was not sent), connection failures raise ``telegram.error.NetworkError``;
@@ -38,6 +45,16 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 _IDLE_EXPIRY = 15.0  # drop keep-alive connections idle longer than this (server may close)
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    """A client context that verifies certificates and host names: certifi's CA bundle
+    (as HTTPX, PTB's default transport, uses), else the system's store."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with httpx, a PTB dependency
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class _HTTPError(Exception):
@@ -213,14 +230,18 @@ class LeanRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         read_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``read_timeout`` is the default for every call; getUpdates adds its long-poll
+        ``timeout`` to it (PTB reads it from :attr:`read_timeout`). ``ssl_context``: for
+        ``https`` URLs (default: :func:`default_ssl_context`)."""
         self._pool_size = pool_size
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._pool_timeout = pool_timeout
         self._slots = asyncio.Semaphore(pool_size)
         self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
         self._fallback: HTTPXRequest | None = None
         self._targets: dict[str, tuple[tuple[str, str, int], bytes, bytes]] = {}
         self._open = False
@@ -271,11 +292,19 @@ class LeanRequest(BaseRequest):
         ssl_context = None
         if scheme == "https":
             if self._ssl is None:
-                self._ssl = ssl.create_default_context()
+                self._ssl = default_ssl_context()
             ssl_context = self._ssl
         try:
             async with asyncio.timeout(timeout):
-                _, protocol = await loop.create_connection(_Connection, host, port, ssl=ssl_context)
+                # With ssl set, asyncio sends SNI for ``host`` and the context checks the
+                # certificate's chain and that it names ``host`` (server_hostname=host).
+                _, protocol = await loop.create_connection(
+                    _Connection,
+                    host,
+                    port,
+                    ssl=ssl_context,
+                    server_hostname=host if ssl_context is not None else None,
+                )
         except TimeoutError as exc:
             raise TimedOut("Timed out connecting to the Bot API") from exc
         except OSError as exc:

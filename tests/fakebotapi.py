@@ -57,6 +57,7 @@ import json
 import math
 import re
 import signal
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -498,12 +499,15 @@ class FakeBotAPI:
         record: bool = True,
         strict_ampersand: bool = True,
         bot_username: str = "digest_test_bot",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """``cap``: messages per sliding second for all chats together (None: no cap).
         ``chat_cap``: (n, seconds) -- at most n messages to one chat in any window of
         that many seconds (None: no per-chat cap). ``record=False`` keeps no Call list
-        and no Message bodies (benchmarks); counters are always kept."""
+        and no Message bodies (benchmarks); counters are always kept. ``ssl_context``:
+        a server context to serve HTTPS instead of HTTP (TLS tests)."""
         self.token = token
+        self.ssl_context = ssl_context
         self.host = host
         self.port = port
         self.cap = cap
@@ -548,7 +552,8 @@ class FakeBotAPI:
     @property
     def base_url(self) -> str:
         """What to give python-telegram-bot as ``base_url``."""
-        return f"http://{self.host}:{self.port}/bot"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}/bot"
 
     @property
     def running(self) -> bool:
@@ -561,7 +566,9 @@ class FakeBotAPI:
         server = web.Server(self._handle, handler_cancellation=False, access_log=None)
         runner = web.ServerRunner(server)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+        )
         await site.start()
         self.port = runner.addresses[0][1]
         self._runner = runner

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.request import RequestData
+from telegram.request import HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.transport import LeanRequest
+from bot.transport import LeanRequest, default_ssl_context
 from tests.fakebotapi import FakeBotAPI, Fault
 
 Answer = Callable[[bytes], bytes]
@@ -193,3 +197,139 @@ async def test_telegram_errors_map_to_ptb_exceptions_through_a_bot(fake: FakeBot
             await bot.send_message(2, "x")
         with pytest.raises(BadRequest, match="parse entities"):
             await bot.send_message(3, "<b>unclosed", parse_mode="HTML")
+
+
+# -- HTTPS ---------------------------------------------------------------------------------
+
+
+def self_signed_certificate(folder: Path, names: str) -> tuple[Path, Path]:
+    """A fresh self-signed certificate and its key (PEM files in ``folder``) for the
+    subjectAltName ``names`` (e.g. "DNS:localhost"), made with the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make a test certificate with")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=digestbot test",
+            "-addext",
+            f"subjectAltName={names}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class TLSFake:
+    """The fake Bot API served over TLS with a self-signed certificate; records the
+    server name each client asked for in its TLS hello (SNI)."""
+
+    def __init__(self, folder: Path, names: str) -> None:
+        self.cert, key = self_signed_certificate(folder, names)
+        self.server_names: list[str | None] = []
+        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_context.load_cert_chain(self.cert, key)
+        server_context.sni_callback = self._sni
+        self.api = FakeBotAPI(ssl_context=server_context)
+
+    def _sni(self, connection: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        self.server_names.append(name)
+
+    def trusting_context(self) -> ssl.SSLContext:
+        """A client context that trusts this certificate (and verifies as usual)."""
+        return ssl.create_default_context(cafile=str(self.cert))
+
+    def url(self, host: str) -> str:
+        return f"https://{host}:{self.api.port}/bot"
+
+
+@pytest.fixture
+async def tls_fake(tmp_path: Path) -> AsyncIterator[TLSFake]:
+    fake = TLSFake(tmp_path, "DNS:localhost")
+    async with fake.api:
+        yield fake
+
+
+async def test_https_carries_bot_api_calls_with_the_certificate_verified(tls_fake: TLSFake):
+    request = LeanRequest(ssl_context=tls_fake.trusting_context())
+    base_url = tls_fake.url("localhost")
+    async with Bot(tls_fake.api.token, base_url=base_url, request=request) as bot:
+        me = await bot.get_me()
+        message = await bot.send_message(7, "<b>over TLS</b> &amp; fine", parse_mode="HTML")
+        connections = [c for idle in request._idle.values() for c in idle]
+        assert connections
+        tls = connections[0].transport.get_extra_info("ssl_object")
+    assert me.username == tls_fake.api.bot_user["username"]
+    assert message.text == "over TLS & fine"
+    assert tls_fake.api.last_message(7).text == "over TLS & fine"
+    # The connection really is TLS, for the URL's host name, which went out as SNI.
+    assert tls is not None and tls.server_hostname == "localhost"
+    assert tls.getpeercert()["subjectAltName"] == (("DNS", "localhost"),)
+    assert "localhost" in tls_fake.server_names
+
+
+async def test_an_untrusted_certificate_fails_verification_and_nothing_is_sent(
+    tls_fake: TLSFake,
+):
+    # The default context (certifi's authorities) does not trust a self-signed certificate.
+    bot = Bot(tls_fake.api.token, base_url=tls_fake.url("localhost"), request=LeanRequest())
+    with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED"):
+        await bot.initialize()  # its getMe
+    await bot.shutdown()
+    assert tls_fake.api.calls == []
+
+
+async def test_a_certificate_for_another_host_name_fails_verification(tls_fake: TLSFake):
+    # Trusted, but made out to "localhost" only: the same server reached as 127.0.0.1 fails.
+    request = LeanRequest(ssl_context=tls_fake.trusting_context())
+    async with request:
+        with pytest.raises(NetworkError, match="mismatch"):
+            await request.post(tls_fake.url("127.0.0.1") + tls_fake.api.token + "/getMe", data())
+    assert tls_fake.api.calls == []
+
+
+def test_the_default_context_verifies_certificates_and_host_names():
+    context = default_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0
+
+
+# -- which transport the bot uses ------------------------------------------------------------
+
+
+def test_the_bot_uses_the_lean_transport_unless_configured_otherwise(bot_config):
+    from bot.telegram import build_application
+
+    application = build_application(bot_config())
+    # bot.request: every Bot API call; _request[0]: getUpdates (PTB has no public name).
+    assert isinstance(application.bot.request, LeanRequest)
+    assert isinstance(application.bot._request[0], LeanRequest)
+    application = build_application(bot_config(telegram={"transport": "httpx"}))
+    assert isinstance(application.bot.request, HTTPXRequest)
+    assert isinstance(application.bot._request[0], HTTPXRequest)
+
+
+def test_an_unknown_transport_is_a_config_error_naming_the_key(tmp_path: Path):
+    from bot.config import config_from_dict
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r'\[telegram\] transport: expected "lean" or "httpx"'):
+        config_from_dict({"telegram": {"transport": "curl"}}, base=tmp_path)
+    assert config_from_dict({}, base=tmp_path).telegram.transport == "lean"
