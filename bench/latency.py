@@ -77,7 +77,7 @@ async def fake_process() -> None:
             def replied(missing: set[int] = missing, seen: list[int] = seen) -> bool:
                 calls = fake.calls
                 for call in calls[seen[0] :]:
-                    if call.method == "sendMessage" and call.status == 200:
+                    if call.method.lower() == "sendmessage" and call.status == 200:
                         missing.discard(call.params.get("chat_id"))
                 seen[0] = len(calls)
                 return not missing
@@ -86,7 +86,7 @@ async def fake_process() -> None:
             first_reply: dict[int, float] = {}
             for call in fake.calls[before:]:
                 chat = call.params.get("chat_id")
-                if call.method == "sendMessage" and call.status == 200 and chat in wanted:
+                if call.method.lower() == "sendmessage" and call.status == 200 and chat in wanted:
                     first_reply.setdefault(chat, call.time)
             latencies = [first_reply[chat] - t0 for chat in chats]
             in_bot = [first_reply[chat] - handed_out[chat] for chat in chats]

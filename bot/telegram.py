@@ -36,11 +36,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
-    Message,
     Update,
 )
 from telegram.constants import ParseMode
@@ -234,11 +234,40 @@ async def _db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
-async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
-    assert update.effective_message is not None
-    return await update.effective_message.reply_html(
-        text, link_preview_options=_NO_PREVIEW, do_quote=False, **kwargs
-    )
+async def _send(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    message_thread_id: int | None = None,
+) -> None:
+    """Send an HTML message without link preview, through the bot's rate limiter.
+
+    ``do_api_request`` with the lower-case method name, as the outbox sender does: PTB
+    then returns the answer as a dict instead of parsing it into a ``Message`` (with
+    building the request, that is most of a reply's CPU); no reply needs the Message.
+    """
+    api_kwargs: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": ParseMode.HTML.value,
+        "link_preview_options": {"is_disabled": True},
+    }
+    if reply_markup is not None:
+        api_kwargs["reply_markup"] = reply_markup
+    if message_thread_id is not None:
+        api_kwargs["message_thread_id"] = message_thread_id
+    await bot.do_api_request("sendmessage", api_kwargs=api_kwargs)
+
+
+async def _reply(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    message = update.effective_message
+    assert message is not None
+    thread = message.message_thread_id if message.is_topic_message else None
+    await _send(update.get_bot(), message.chat_id, text, reply_markup, thread)
 
 
 def _too_long(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -506,13 +535,7 @@ async def _send_article(
                     ]
                 ]
             )
-        await context.bot.send_message(
-            update.effective_chat.id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            link_preview_options=_NO_PREVIEW,
-        )
+        await _send(context.bot, update.effective_chat.id, text, markup)
 
 
 async def _send_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
