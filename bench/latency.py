@@ -90,7 +90,9 @@ async def fake_process() -> None:
                     first_reply.setdefault(chat, call.time)
             latencies = [first_reply[chat] - t0 for chat in chats]
             in_bot = [first_reply[chat] - handed_out[chat] for chat in chats]
-            print(json.dumps({"latencies": latencies, "in_bot": in_bot}), flush=True)
+            fetched = [handed_out[chat] - t0 for chat in chats]
+            answer = {"latencies": latencies, "in_bot": in_bot, "fetched": fetched}
+            print(json.dumps(answer), flush=True)
 
 
 # -- the bot, in this process -----------------------------------------------------------
@@ -127,7 +129,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.telegram import build_application, rescan_seeds, running
+    from bot.telegram import build_application, freeze_startup_objects, rescan_seeds, running
     from bot.transport import LeanRequest
 
     fake = subprocess.Popen(
@@ -156,6 +158,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     )
     request = LeanRequest(pool_size=args.pool) if args.transport == "lean" else None
     application = build_application(config, request=request)
+    freeze_startup_objects()  # as `digestbot run` does
 
     def burst(first: int, count: int, number: int) -> dict[str, list[float]]:
         fake.stdin.write(json.dumps({"first": first, "count": count, "number": number}) + "\n")
@@ -165,6 +168,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     rows: list[list[float]] = []
     cpu: list[tuple[float, float]] = []
     in_bot: list[float] = []
+    fetched: list[float] = []
     try:
         async with running(application, config):
             await rescan_seeds(application)
@@ -180,6 +184,7 @@ async def bot_side(args: argparse.Namespace) -> int:
                 answer = await asyncio.to_thread(burst, first, args.chats, 1 + round_number)
                 rows.append([1000 * x for x in answer["latencies"]])
                 in_bot.extend(1000 * x for x in answer["in_bot"])
+                fetched.extend(1000 * x for x in answer["fetched"])
                 cpu.append((time.process_time() - bot_cpu, cpu_seconds(fake.pid) - fake_cpu))
     finally:
         fake.stdin.close()
@@ -202,6 +207,11 @@ async def bot_side(args: argparse.Namespace) -> int:
         f"  all {len(every)}: p50 {percentile(every, 0.50):.1f} ms,"
         f" p95 {percentile(every, 0.95):.1f} ms, p99 {percentile(every, 0.99):.1f} ms"
         f" (mean {statistics.fmean(every):.1f} ms)"
+    )
+    print(
+        f"  from the user's message to its getUpdates answer (waiting to be fetched):"
+        f" p50 {percentile(fetched, 0.50):.1f} ms, p95 {percentile(fetched, 0.95):.1f} ms,"
+        f" p99 {percentile(fetched, 0.99):.1f} ms"
     )
     print(
         f"  from the update handed to the bot (its getUpdates answer) to the reply:"
