@@ -29,6 +29,7 @@ Use::
 
 (getUpdates long-polls for a long time: give the updater its own instance via
 ``get_updates_request(LeanRequest(pool_size=1))``, as PTB does with HTTPX.)
+``bot.telegram.build_application`` does both unless ``[telegram] transport = "httpx"``.
 """
 
 from __future__ import annotations
