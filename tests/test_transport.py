@@ -333,3 +333,56 @@ def test_an_unknown_transport_is_a_config_error_naming_the_key(tmp_path: Path):
     with pytest.raises(ConfigError, match=r'\[telegram\] transport: expected "lean" or "httpx"'):
         config_from_dict({"telegram": {"transport": "curl"}}, base=tmp_path)
     assert config_from_dict({}, base=tmp_path).telegram.transport == "lean"
+
+
+# -- replies -------------------------------------------------------------------------------
+
+
+async def test_replies_go_to_the_topic_they_answer_through_the_rate_limiter(
+    fake: FakeBotAPI, bot_config
+):
+    from bot.ratelimit import TelegramRateLimiter
+    from bot.telegram import build_application, running
+
+    config = bot_config()
+    application = build_application(config)
+    limiter = application.bot.rate_limiter
+    assert isinstance(limiter, TelegramRateLimiter)
+    booked: list[object] = []
+    reserve = limiter.limiter.reserve
+
+    def spy(chat_id, paced=False):
+        booked.append(chat_id)
+        return reserve(chat_id, paced=paced)
+
+    limiter.limiter.reserve = spy  # type: ignore[method-assign]
+    group = -100777
+    async with running(application, config):
+        fake.inject(
+            {
+                "message": {
+                    "message_id": 9,
+                    "message_thread_id": 5,
+                    "is_topic_message": True,
+                    "from": {"id": 31, "is_bot": False, "first_name": "Ann"},
+                    "chat": {"id": group, "type": "supergroup", "title": "Forum", "is_forum": True},
+                    "date": 0,
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                }
+            }
+        )
+        fake.send_command(32, "/help")
+        in_topic = await fake.wait_for_call(
+            "sendMessage", where=lambda call: call.params.get("chat_id") == group
+        )
+        private = await fake.wait_for_call(
+            "sendMessage", where=lambda call: call.params.get("chat_id") == 32
+        )
+    assert in_topic.params["message_thread_id"] == 5
+    assert "message_thread_id" not in private.params
+    for call in (in_topic, private):
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"] == {"is_disabled": True}
+        assert "reply_parameters" not in call.params  # no quote of the user's message
+    assert group in booked and 32 in booked
