@@ -245,7 +245,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
             if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal()
                 # In WAL mode NORMAL survives a crash of the process (kill -9) with every
                 # committed transaction intact; only a power loss may drop the last ones.
                 self._db.execute("PRAGMA synchronous = NORMAL")
@@ -256,6 +256,19 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _enable_wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock that busy_timeout does not
+        # always wait for; when several processes open a fresh database at once, the
+        # losers see "database is locked" and simply try again.
+        for attempt in range(50):
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05)
 
     # -- lifecycle -----------------------------------------------------------
 
