@@ -765,20 +765,7 @@ def parse_page(text: str, source: str) -> Article:
         if path_date:
             date = parse_date("-".join(path_date.groups()))
 
-    blocks = _body_blocks(body)
-    if not any(block.kind == "paragraph" for block in blocks):
-        raise NotAnArticle(source, "no article text")
-    if title is None:
-        title = _first_sentence(next(b.text for b in blocks if b.kind == "paragraph"))
-    paragraphs = " ".join(b.text for b in blocks if b.kind == "paragraph")
-    return Article(
-        source=source,
-        title=title,
-        date=date,
-        url=url,
-        language=detect_language(paragraphs),
-        blocks=tuple(blocks),
-    )
+    return _article(source, title, date, url, _body_blocks(body))
 
 
 def _units(classified: list[tuple[int, str, str]]) -> list[_Unit]:
@@ -904,6 +891,29 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]{0,500}>")
 
 
+def _article(
+    source: str,
+    title: str | None,
+    date: str | None,
+    url: str | None,
+    blocks: list[Block],
+    language: str | None = None,
+) -> Article:
+    """The Article both parsers end with: it needs a paragraph; a missing title is the
+    first sentence and a missing language is detected from the paragraphs."""
+    paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
+    if not paragraphs:
+        raise NotAnArticle(source, "no article text")
+    return Article(
+        source=source,
+        title=title if title is not None else _first_sentence(paragraphs[0]),
+        date=date,
+        url=url,
+        language=language or detect_language(" ".join(paragraphs)),
+        blocks=tuple(blocks),
+    )
+
+
 def parse_markdown(text: str, source: str) -> Article:
     """Read a Markdown seed with optional TOML front matter between ``+++`` lines.
 
@@ -933,19 +943,7 @@ def parse_markdown(text: str, source: str) -> Article:
             blocks.remove(first_heading)
     elif blocks and blocks[0].kind == "heading" and blocks[0].text == title:
         blocks.pop(0)  # the body repeats the front-matter title as "# Title"
-    if not any(b.kind == "paragraph" for b in blocks):
-        raise NotAnArticle(source, "no article text")
-    if title is None:
-        title = _first_sentence(next(b.text for b in blocks if b.kind == "paragraph"))
-    paragraphs = " ".join(b.text for b in blocks if b.kind == "paragraph")
-    return Article(
-        source=source,
-        title=title,
-        date=date,
-        url=url,
-        language=language or detect_language(paragraphs),
-        blocks=tuple(blocks),
-    )
+    return _article(source, title, date, url, blocks, language)
 
 
 def _front_matter(text: str, source: str) -> tuple[dict[str, object], str]:
