@@ -132,6 +132,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chats_slot ON chats (digest_time, chat_id)
         WHERE active = 1 AND digest_time IS NOT NULL;
     """,
+    # 5: a counter that every change to the articles moves (articles_version), so the
+    # bot can keep the /article N replies it composed until an article changes, even
+    # when another process (digestbot ingest) made the change.
+    """
+    CREATE TABLE article_changes (n INTEGER NOT NULL);
+    INSERT INTO article_changes (n) VALUES (0);
+    CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+        UPDATE article_changes SET n = n + 1;
+    END;
+    CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+        UPDATE article_changes SET n = n + 1;
+    END;
+    CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+        UPDATE article_changes SET n = n + 1;
+    END;
+    """,
 )
 
 
@@ -593,6 +609,13 @@ class Store:
             (-1 if limit is None else limit,),
         )
         return [_article(row) for row in rows]
+
+    def articles_version(self) -> int:
+        """A number that changes whenever any article is added, changed or retired (by
+        this process or another): what was composed from the articles at one version
+        holds as long as the version does."""
+        with self._lock:
+            return self._db.execute("SELECT n FROM article_changes").fetchone()[0]
 
     def get_article(self, number: int) -> ArticleRecord | None:
         """Article ``number``, or None if there is none (or it was retired)."""

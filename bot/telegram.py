@@ -28,9 +28,10 @@ import asyncio
 import contextlib
 import gc
 import html
+import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,11 +50,11 @@ from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
@@ -64,6 +65,7 @@ from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.store import ArticleRecord, Chat, Store
+from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,10 @@ ECHO_CHARS = 40
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The same, as sent: PTB sends object parameters as JSON strings; this one is constant.
+_NO_PREVIEW_JSON = json.dumps({"is_disabled": True})
+# /article N replies kept (see _article_reply); more than this and the cache starts over.
+ARTICLE_REPLIES_KEPT = 4096
 
 
 # -- the bot's state ----------------------------------------------------------------
@@ -141,6 +147,9 @@ class Runtime:
     # Summaries computed by rescans, counted for tests and logs.
     summarized: int = 0
     rescan_task: asyncio.Task[None] | None = None
+    # /article N replies by number, valid while the store's articles_version is this.
+    article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
+    article_replies_version: int | None = None
     _rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -246,7 +255,7 @@ async def _send(
     bot: Bot,
     chat_id: int,
     text: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
     message_thread_id: int | None = None,
 ) -> None:
     """Send an HTML message without link preview, through the bot's rate limiter.
@@ -259,7 +268,7 @@ async def _send(
         "chat_id": chat_id,
         "text": text,
         "parse_mode": ParseMode.HTML.value,
-        "link_preview_options": {"is_disabled": True},
+        "link_preview_options": _NO_PREVIEW_JSON,
     }
     if reply_markup is not None:
         api_kwargs["reply_markup"] = reply_markup
@@ -268,14 +277,20 @@ async def _send(
     await bot.do_api_request("sendmessage", api_kwargs=api_kwargs)
 
 
+def _topic(message: object) -> int | None:
+    """The forum topic a message is in (replies go there too), or None."""
+    if getattr(message, "is_topic_message", False):
+        return message.message_thread_id  # type: ignore[attr-defined]
+    return None
+
+
 async def _reply(
     update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Answer in the update's chat (and forum topic), not quoting the user's message."""
     message = update.effective_message
     assert message is not None
-    thread = message.message_thread_id if message.is_topic_message else None
-    await _send(update.get_bot(), message.chat_id, text, reply_markup, thread)
+    await _send(update.get_bot(), message.chat_id, text, reply_markup, _topic(message))
 
 
 def _too_long(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -524,26 +539,54 @@ def _list_keyboard(entries: Sequence[ArticleRecord], page: int, pages: int) -> I
     return InlineKeyboardMarkup(rows)
 
 
+def _compose_article(
+    entry: ArticleRecord, following: ArticleRecord | None
+) -> list[tuple[str, str | None]]:
+    """The messages of ``/article N`` as (HTML text, reply_markup JSON or None); the last
+    one has a button for the next article in the list, if there is one."""
+    messages: list[tuple[str, str | None]] = [
+        (text, None) for text in digests.article_detail_messages(entry)
+    ]
+    if following is not None:
+        button = {"text": f"Next: {following.number} ▶", "callback_data": f"art:{following.number}"}
+        markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
+        messages[-1] = (messages[-1][0], markup)
+    return messages
+
+
+def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N``, or None when there is no such article.
+
+    Kept until an article changes (``Store.articles_version``): a crowd asking for the
+    day's article costs one composition and one version check each, not two queries
+    and a composition each. Tiny reads, so right on the event loop (see _lookup)."""
+    version = _lookup(rt.store.articles_version)
+    replies = rt.article_replies
+    if version != rt.article_replies_version:
+        replies.clear()
+        rt.article_replies_version = version
+    reply = replies.get(number)
+    if reply is None:
+        entry = _lookup(rt.store.get_article, number)
+        if entry is None:
+            return None
+        reply = _compose_article(entry, _lookup(rt.store.next_article, number))
+        if len(replies) >= ARTICLE_REPLIES_KEPT:
+            replies.clear()
+        replies[number] = reply
+    return reply
+
+
 async def _send_article(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, entry: ArticleRecord
-) -> None:
-    """The article's messages; the last one has a button for the next article."""
-    rt = _rt(context)
-    following = _lookup(rt.store.next_article, entry.number)
-    messages = digests.article_detail_messages(entry)
-    for i, text in enumerate(messages):
-        markup = None
-        if i == len(messages) - 1 and following is not None:
-            markup = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            f"Next: {following.number} ▶", callback_data=f"art:{following.number}"
-                        )
-                    ]
-                ]
-            )
-        await _send(context.bot, update.effective_chat.id, text, markup)
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, topic: int | None, number: int
+) -> bool:
+    """Send article ``number``'s messages; False if there is no such article (any more)."""
+    reply = _article_reply(_rt(context), number)
+    if reply is None:
+        return False
+    for text, markup in reply:
+        await _send(context.bot, chat_id, text, markup, topic)
+    return True
 
 
 async def _send_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -566,24 +609,10 @@ async def article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await _send_list(update, context)
         return
+    message = update.effective_message
+    assert message is not None
     if len(args) == 1 and re.fullmatch(r"[+-]?\d+", args[0]):
-        number = int(args[0])
-        if number < 1:
-            await _reply(
-                update,
-                f"“{_echo(args[0])}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
-            )
-            return
-        entry = _lookup(rt.store.get_article, number) if number < 2**63 else None
-        if entry is None:
-            total = await _db(rt.store.count_articles)
-            await _reply(
-                update,
-                f"There is no article {_echo(args[0])} ({total} articles now). "
-                f"/article lists them.\n{ARTICLE_USAGE}",
-            )
-            return
-        await _send_article(update, context, entry)
+        await _article_by_number(context, message.chat_id, _topic(message), args[0])
         return
     # Words: search the titles.
     words = args[:10]
@@ -595,7 +624,7 @@ async def article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     if len(matches) == 1:
-        await _send_article(update, context, matches[0])
+        await _send_article(context, message.chat_id, _topic(message), matches[0].number)
         return
     shown = matches[:PAGE_SIZE]
     header = f"Titles with “{' '.join(words)[:ECHO_CHARS]}”"
@@ -604,6 +633,36 @@ async def article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text += f"\n\nMore than {PAGE_SIZE} match: add a word to narrow it down."
     keyboard = _list_keyboard(shown, 1, 1)
     await _reply(update, text, reply_markup=keyboard)
+
+
+async def _article_by_number(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, topic: int | None, argument: str
+) -> None:
+    """``/article N`` (``argument`` is N as typed), from the handler or the fast lane."""
+    rt = _rt(context)
+    number = int(argument)
+    if number < 1:
+        await _send(
+            context.bot,
+            chat_id,
+            f"“{_echo(argument)}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
+            message_thread_id=topic,
+        )
+        return
+    if number >= 2**63 or not await _send_article(context, chat_id, topic, number):
+        total = await _db(rt.store.count_articles)
+        await _send(
+            context.bot,
+            chat_id,
+            f"There is no article {_echo(argument)} ({total} articles now). "
+            f"/article lists them.\n{ARTICLE_USAGE}",
+            message_thread_id=topic,
+        )
+
+
+async def article_request(request: ArticleRequest, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/article N`` as the fast lane hands it over (``bot.updates``): as ``article``."""
+    await _article_by_number(context, request.chat_id, request.thread_id, request.argument)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -636,12 +695,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 raise
         return
     if kind == "art" and value.isdigit():
-        entry = _lookup(rt.store.get_article, int(value))
-        if entry is None:
+        number = int(value)
+        if _article_reply(rt, number) is None:
             await query.answer("That article is no longer available.", show_alert=True)
             return
         await query.answer()
-        await _send_article(update, context, entry)
+        await _send_article(context, update.effective_chat.id, _topic(query.message), number)
         return
     await query.answer("This button is out of date: send /article again.", show_alert=True)
 
@@ -705,15 +764,19 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log a handler's or job's exception; tell the user something went wrong."""
-    where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
+    handled = isinstance(update, Update | ArticleRequest)
+    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
     log.error("error while handling %s", where, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await context.bot.send_message(
-                update.effective_chat.id, "Sorry, something went wrong. Please try again."
-            )
-        except Exception:  # the error may be that Telegram is unreachable
-            log.debug("could not tell chat %s about the error", update.effective_chat.id)
+    if isinstance(update, ArticleRequest):
+        chat_id: int | None = update.chat_id
+    elif isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+    else:
+        return
+    try:
+        await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
+    except Exception:  # the error may be that Telegram is unreachable
+        log.debug("could not tell chat %s about the error", chat_id)
 
 
 # -- jobs ------------------------------------------------------------------------------
@@ -796,43 +859,6 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # -- the application ---------------------------------------------------------------------
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats are handled concurrently, one chat's in order.
-
-    python-telegram-bot's default handles one update at a time (a slow reply holds up
-    every chat) and ``concurrent_updates(True)`` may answer a chat's /status before its
-    /subscribe. This keeps the order within each chat."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock, users = self._chats.get(chat.id, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._chats[chat.id] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._chats[chat.id]
-            if users <= 1:
-                del self._chats[chat.id]
-            else:
-                self._chats[chat.id] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
 
 
 async def _post_init(application: Application) -> None:
@@ -938,25 +964,32 @@ def build_application(
     owns_store = store is None
     if store is None:
         store = Store(config.storage.path)
-    builder = (
+    api_request, updates_request = _requests(tg.transport)
+    bot_kwargs: dict[str, Any] = {}
+    if tg.base_url.endswith("/bot"):
+        # A self-hosted Bot API server serves files beside its methods, as Telegram does.
+        bot_kwargs["base_file_url"] = tg.base_url[: -len("bot")] + "file/bot"
+    bot = DigestBot(
+        tg.token,
+        base_url=tg.base_url,
+        request=request if request is not None else api_request,
+        get_updates_request=updates_request,
+        rate_limiter=TelegramRateLimiter.from_config(tg.max_messages_per_second),
+        **bot_kwargs,
+    )
+    application = (
         ApplicationBuilder()
-        .token(tg.token)
-        .base_url(tg.base_url)
-        .rate_limiter(TelegramRateLimiter.from_config(tg.max_messages_per_second))
+        .bot(bot)
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        .build()
     )
-    if tg.base_url.endswith("/bot"):
-        # A self-hosted Bot API server serves files beside its methods, as Telegram does.
-        builder = builder.base_file_url(tg.base_url[: -len("bot")] + "file/bot")
-    api_request, updates_request = _requests(tg.transport)
-    builder = builder.request(request if request is not None else api_request)
-    builder = builder.get_updates_request(updates_request)
-    application = builder.build()
     application.bot_data["digestbot"] = Runtime(config, store, owns_store, clock)
 
+    # First: what the fast lane hands over is matched by one isinstance check.
+    application.add_handler(TypeHandler(ArticleRequest, article_request))
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("subscribe", subscribe))
