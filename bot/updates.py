@@ -20,6 +20,7 @@ Long polling only: in webhook mode PTB's web server parses each update itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -70,9 +71,10 @@ def article_request(raw: dict[str, Any], username: str) -> ArticleRequest | None
         or not isinstance(first.get("length"), int)
     ):
         return None
-    # As PTB's CommandHandler: the command is text[1:length], "name" or "name@bot".
-    name, _, addressee = text[1 : first["length"]].partition("@")
-    if name.lower() != "article" or (addressee and addressee.lower() != username.lower()):
+    # As PTB's CommandHandler: the command is text[1:length], "name" or "name@bot"
+    # ("/article@" names no bot, so it is not ours either).
+    parts = [*text[1 : first["length"]].split("@"), username]
+    if parts[0].lower() != "article" or parts[1].lower() != username.lower():
         return None
     arguments = text.split()[1:]
     if len(arguments) != 1:
@@ -91,17 +93,16 @@ class DigestBot(ExtBot):
     """PTB's ``ExtBot``, whose ``get_updates`` returns an :class:`ArticleRequest` instead
     of an ``Update`` for each ``/article N`` (see the module docstring)."""
 
-    def __init__(self, *args: Any, get_updates_request: BaseRequest | None = None, **kwargs: Any):
-        super().__init__(*args, get_updates_request=get_updates_request, **kwargs)
-        self._updates_read_timeout = (
-            get_updates_request.read_timeout if get_updates_request is not None else None
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The getUpdates request (PTB's default one when none is given), as PTB reads it.
+        self._updates_read_timeout = self._request[0].read_timeout
 
     async def get_updates(  # type: ignore[override]  # ArticleRequests besides Updates
         self,
         offset: int | None = None,
         limit: int | None = None,
-        timeout: int | None = None,
+        timeout: float | dt.timedelta | None = None,
         allowed_updates: Sequence[str] | None = None,
         *,
         read_timeout: Any = BaseRequest.DEFAULT_NONE,
@@ -120,6 +121,8 @@ class DigestBot(ExtBot):
         # As PTB: a long poll may take `timeout` seconds on top of the read timeout.
         if isinstance(read_timeout, DefaultValue):
             read_timeout = self._updates_read_timeout
+        if isinstance(timeout, dt.timedelta):
+            timeout = timeout.total_seconds()
         read_timeout = (read_timeout or 0) + (timeout or 0)
         result = await self._post(
             "getUpdates",

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from telegram import Chat, Message, Update
-from telegram.error import TimedOut
 from telegram.ext import TypeHandler
 
 from bot import digest
@@ -164,18 +163,6 @@ def test_parser_leaves_everything_else_to_python_telegram_bot(raw) -> None:
     assert article_request(raw, "digestbot") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "bot.updates.article_request takes '/article@' (empty addressee) as addressed to this "
-        "bot: text[1:length].partition('@') gives addressee '' which is falsy. PTB's "
-        "CommandHandler compares command.split('@')[1] ('') with the bot's username and "
-        "refuses it, so the module's promise 'matches exactly what the CommandHandler "
-        "would' is broken (the old path answered 'I do not know /article@'). Real Telegram "
-        "makes no such entity, so this is low severity."
-    ),
-)
 def test_parser_refuses_a_command_addressed_to_an_empty_bot_name() -> None:
     raw = raw_update("/article@ 3", entities=[{"type": "bot_command", "offset": 0, "length": 9}])
     assert article_request(raw, "digestbot") is None
@@ -219,17 +206,6 @@ async def test_get_updates_hands_over_article_requests_and_other_updates_in_orde
     assert fake.pending_updates == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=(
-        "DigestBot.get_updates computes read_timeout as (read_timeout or 0) + (timeout or 0): "
-        "with timeout as a datetime.timedelta (PTB 22's TimePeriod; Updater.start_polling "
-        "and run_polling default to timeout=timedelta(seconds=10)) that is int/float + "
-        "timedelta -> TypeError. Today's callers pass timeout=10 or timedelta(0) (falsy), "
-        "so it is latent; PTB's Bot.get_updates uses timeout.total_seconds()."
-    ),
-)
 async def test_get_updates_takes_the_long_poll_timeout_as_a_timedelta_as_ptb_does(
     updates_bot: DigestBot, fake: FakeBotAPI
 ) -> None:
@@ -238,17 +214,6 @@ async def test_get_updates_takes_the_long_poll_timeout_as_a_timedelta_as_ptb_doe
     assert [type(u) for u in updates] == [ArticleRequest]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimedOut,
-    reason=(
-        "DigestBot built without get_updates_request keeps _updates_read_timeout = None, so "
-        "getUpdates gets read_timeout 0 + timeout instead of the default request's read "
-        "timeout (PTB uses self._request[0].read_timeout, 5 s): a getUpdates without a long "
-        "poll times out at once (TimedOut). build_application always passes a request, so "
-        "it is latent."
-    ),
-)
 async def test_a_digestbot_without_its_own_updates_request_still_gets_updates(
     fake: FakeBotAPI,
 ) -> None:
