@@ -22,6 +22,12 @@ How it sends:
 
 Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
 
+* 400 with ``migrate_to_chat_id`` (``ChatMigrated``: the group became a supergroup): no
+  failure. The chat is moved to its new id in the store (``Store.migrate_chat``: its
+  subscription, deliveries and pending items) and the item is sent to the new id at
+  once, costing no attempt; the chat's later digests go to the new id. If the supergroup
+  already has a message of its own in flight, the moved item waits for it in the outbox
+  (due now, counted as ``retried``) to keep one message in flight per chat.
 * 403 Forbidden (blocked, user deactivated, kicked) and 400 "chat not found": the chat is
   deactivated (``Store.deactivate``, which also drops its pending items).
 * Any other 400: logged with the chat and dropped, not retried (a retry would fail alike).
@@ -35,8 +41,9 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
   every message; no message is at fault.
 
 One INFO line per digest run (a run starts when due items appear and ends when nothing is
-due or in flight): ``due``, ``sent``, ``failed`` (dropped), ``deactivated``, ``retried``
-and the duration.
+due or in flight): ``due``, ``sent``, ``failed`` (dropped), ``deactivated``, ``retried``,
+``migrated`` (chats followed to their new id; their items count as sent once sent) and
+the duration.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -81,12 +88,13 @@ class RunStats:
     failed: int = 0
     deactivated: int = 0
     retried: int = 0
+    migrated: int = 0  # chats followed to a new id; the item itself then ends as sent...
 
     def line(self) -> str:
         return (
             f"digest run: due={self.due} sent={self.sent} failed={self.failed}"
             f" deactivated={self.deactivated} retried={self.retried}"
-            f" duration={time.monotonic() - self.started:.1f}s"
+            f" migrated={self.migrated} duration={time.monotonic() - self.started:.1f}s"
         )
 
 
@@ -254,10 +262,7 @@ class Sender:
     # -- one message ------------------------------------------------------------------------
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            outcome = await self._send(item)
-            if self.run is not None:
-                setattr(self.run, outcome, getattr(self.run, outcome) + 1)
-            setattr(self.totals, outcome, getattr(self.totals, outcome) + 1)
+            self._count(await self._send(item))
         except Exception:
             # A store failure or a bug: keep the item (it stays due) and the sender alive.
             log.exception("outbox item %d to chat %d: unexpected error", item.id, item.chat_id)
@@ -267,8 +272,15 @@ class Sender:
             self._in_flight.pop(item.chat_id, None)
             self._wake.set()
 
-    async def _send(self, item: OutboxItem) -> str:
-        """Send one item and settle it in the store; returns the RunStats counter to bump."""
+    def _count(self, counter: str) -> None:
+        """Bump a RunStats counter of the current run and of the totals."""
+        if self.run is not None:
+            setattr(self.run, counter, getattr(self.run, counter) + 1)
+        setattr(self.totals, counter, getattr(self.totals, counter) + 1)
+
+    async def _send(self, item: OutboxItem, *, moved: bool = False) -> str:
+        """Send one item and settle it in the store; returns the RunStats counter to bump.
+        ``moved``: the item was already followed to a migrated chat's new id."""
         chat = item.chat_id
         try:
             await self.bot.do_api_request(
@@ -284,6 +296,8 @@ class Sender:
                 },
                 rate_limit_args=Priority.BROADCAST,
             )
+        except ChatMigrated as exc:  # a 400 that is no failure: the group moved
+            return await self._follow(item, exc.new_chat_id, moved)
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             if "chat not found" in exc.message.lower():
                 return await self._deactivate(item, exc.message)
@@ -292,11 +306,6 @@ class Sender:
             return "failed"
         except Forbidden as exc:
             return await self._deactivate(item, exc.message)
-        except ChatMigrated as exc:
-            # The group became a supergroup; its digests now belong to the new id.
-            log.warning("chat %d migrated to %d: digest dropped", chat, exc.new_chat_id)
-            await asyncio.to_thread(self.store.drop, item.id, str(exc))
-            return "failed"
         except RetryAfter as exc:
             wait = exc._retry_after.total_seconds()  # the int form warns (deprecated)
             await asyncio.to_thread(
@@ -315,6 +324,35 @@ class Sender:
         self._network_failures = 0
         await self._mark_sent(item.id)
         return "sent"
+
+    async def _follow(self, item: OutboxItem, new_chat_id: int, moved: bool) -> str:
+        """The group became a supergroup: move the chat to ``new_chat_id`` in the store
+        and send the item there now (no attempt counted: nothing failed)."""
+        old = item.chat_id
+        if moved or new_chat_id == old:
+            # Telegram upgrades a group once; a supergroup that moves again (or a move to
+            # the same id) is not chased: refused like any other message.
+            log.warning("digest to chat %d dropped: moved again, to %d", old, new_chat_id)
+            await asyncio.to_thread(self.store.drop, item.id, f"moved again to {new_chat_id}")
+            return "failed"
+        task = self._in_flight[old]
+        # Claim the new id before the store moves anything: from then on the loop skips
+        # the new chat's items, so one message at a time goes to it. If the supergroup
+        # has a message of its own in flight, the moved item waits in the outbox (still
+        # due, no attempt counted) and the loop sends it after that one, in queue order.
+        busy = new_chat_id in self._in_flight
+        if not busy:
+            self._in_flight[new_chat_id] = task
+        try:
+            await asyncio.to_thread(self.store.migrate_chat, old, new_chat_id)
+            log.info("chat %d moved to %d (group became a supergroup)", old, new_chat_id)
+            self._count("migrated")
+            if busy:
+                return "retried"
+            return await self._send(replace(item, chat_id=new_chat_id), moved=True)
+        finally:
+            if not busy and self._in_flight.get(new_chat_id) is task:
+                del self._in_flight[new_chat_id]
 
     async def _deactivate(self, item: OutboxItem, reason: str) -> str:
         log.info("chat %d deactivated: %s", item.chat_id, reason)

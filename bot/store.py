@@ -464,6 +464,81 @@ class Store:
             )
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
 
+    def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> Chat | None:
+        """The group ``old_chat_id`` became the supergroup ``new_chat_id`` (Telegram's
+        ``migrate_to_chat_id``): move everything the store keeps about it to the new id,
+        in one transaction, and return the chat under its new id.
+
+        Moved: the chat's row (digest time, timezone, active state, last_digest_key,
+        subscribed_at, created_at), its deliveries and its outbox items (ids kept, so
+        their order and an item in flight stay valid). Unknown ``old_chat_id`` (no row):
+        returns None and changes nothing, so a repeated migration is harmless.
+
+        When ``new_chat_id`` already has a row (someone wrote to the bot in the
+        supergroup first), the two rows are merged into the new one:
+
+        * the old row wins wherever it has a value; the new row's setting is kept only
+          where the old one has none (its timezone when the old one is the default).
+          The subscription is one unit: the old row's digest time and subscribed_at if
+          it was subscribed, else the new row's;
+        * active if either row is (the bot could talk to the group until the upgrade,
+          and to the supergroup if it is active there); when both are inactive, the old
+          row's reason is kept;
+        * last_digest_key: the later of the two, so the merged chat is not queued a
+          second digest for a day that one of them already got;
+        * created_at: the earlier one;
+        * deliveries: the union (a pair both have keeps the new row's time);
+        * outbox items: all of both, in queue (id) order. If both chats had a digest
+          pending, both are sent, interleaved by queue order: nothing is lost, but the
+          chat may see an article twice.
+        """
+        with self._transaction() as db:
+            old = self._get_chat(db, old_chat_id)
+            if old is None or old_chat_id == new_chat_id:
+                return old
+            new = self._get_chat(db, new_chat_id)
+            now = self._now_text()
+            if new is None:
+                db.execute(
+                    "UPDATE chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+                    (new_chat_id, now, old_chat_id),
+                )
+            else:
+                subscription = old if old.digest_time is not None else new
+                keys = [key for key in (old.last_digest_key, new.last_digest_key) if key]
+                active = old.active or new.active
+                reason = None if active else old.deactivated_reason or new.deactivated_reason
+                db.execute(
+                    "UPDATE chats SET timezone = ?, digest_time = ?, active = ?,"
+                    " deactivated_reason = ?, last_digest_key = ?, created_at = ?,"
+                    " updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
+                    (
+                        old.timezone if old.timezone is not None else new.timezone,
+                        subscription.digest_time,
+                        int(active),
+                        reason,
+                        max(keys) if keys else None,
+                        min(old.created_at, new.created_at),
+                        now,
+                        subscription.subscribed_at,
+                        new_chat_id,
+                    ),
+                )
+                db.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
+            # Deliveries may exist without a chat row (an on-demand /digest records them
+            # too): copy without overwriting, then delete, rather than an UPDATE that a
+            # pair the new id already has would make fail.
+            db.execute(
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
+                " SELECT ?, number, delivered_at FROM deliveries WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            db.execute(
+                "UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            )
+            return self._get_chat(db, new_chat_id)
+
     def subscribers(self) -> list[Chat]:
         """Every active chat with a digest time, by chat id (see iter_subscribers)."""
         return list(self.iter_subscribers())

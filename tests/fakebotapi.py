@@ -24,9 +24,10 @@ What it does, in the order a test meets it:
   wake on each recorded call (no sleep-and-hope) and time out with a clear message.
 * **Faults.** ``fail(chat_id, Fault...)`` scripts failures per chat (or for every chat):
   403 blocked, 400 chat not found, 429 with ``retry_after``, 500, a delay (a client timeout
-  while the message is still delivered, as with the real thing). ``cap`` is a global
-  sliding-window limit of messages per second answered with 429 when exceeded; ``stats``
-  counts what was sent and refused and the peak seen in any sliding second.
+  while the message is still delivered, as with the real thing), 400 with
+  ``migrate_to_chat_id`` (the group became a supergroup: ``Fault.migrated(new_chat_id)``).
+  ``cap`` is a global sliding-window limit of messages per second answered with 429 when
+  exceeded; ``stats`` counts what was sent and refused and the peak seen in any sliding second.
   ``stop()`` / ``start()`` restart on the same port (connection refused in between).
 
 In-process::
@@ -376,11 +377,18 @@ class Message:
 class ApiError(Exception):
     """An error answer: HTTP status, Telegram's description, optional retry_after."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass(slots=True)
@@ -388,15 +396,17 @@ class Fault:
     """A scripted failure: an error answer, optionally after a delay, or only a delay.
 
     Use the constructors: ``Fault.blocked()``, ``Fault.chat_not_found()``,
-    ``Fault.flood(retry_after)``, ``Fault.server_error()``, ``Fault.delay(seconds)``.
-    A delay without an error (``status is None``) then handles the call normally, so a
-    client with a shorter timeout gives up while the message is still delivered.
+    ``Fault.flood(retry_after)``, ``Fault.server_error()``, ``Fault.delay(seconds)``,
+    ``Fault.migrated(new_chat_id)``. A delay without an error (``status is None``) then
+    handles the call normally, so a client with a shorter timeout gives up while the
+    message is still delivered.
     """
 
     status: int | None
     description: str = ""
     retry_after: int | None = None
     delay: float = 0.0
+    migrate_to_chat_id: int | None = None
 
     @classmethod
     def blocked(cls) -> Fault:
@@ -429,6 +439,16 @@ class Fault:
     @classmethod
     def delay_only(cls, seconds: float) -> Fault:
         return cls(None, delay=seconds)
+
+    @classmethod
+    def migrated(cls, new_chat_id: int) -> Fault:
+        """The group was upgraded to a supergroup: Telegram answers every call for the
+        old chat id so (use ``times=None``, as the old id never comes back)."""
+        return cls(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to_chat_id=new_chat_id,
+        )
 
     @classmethod
     def from_kind(cls, kind: str, retry_after: int = 1, delay: float = 0.0) -> Fault:
@@ -869,6 +889,8 @@ class FakeBotAPI:
             }
             if error.retry_after is not None:
                 body["parameters"] = {"retry_after": error.retry_after}
+            if error.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
             self._record(call)
             return _answer(error.status, body)
         self._record(call)
@@ -889,7 +911,12 @@ class FakeBotAPI:
                     await asyncio.sleep(fault.delay)
                 if fault.status is not None:
                     self.stats.faults += 1
-                    raise ApiError(fault.status, fault.description, fault.retry_after)
+                    raise ApiError(
+                        fault.status,
+                        fault.description,
+                        fault.retry_after,
+                        fault.migrate_to_chat_id,
+                    )
         handler = _HANDLERS.get(lower)
         if handler is None:
             if _SENDING.match(method):
