@@ -17,7 +17,9 @@ This module owns everything between a file on disk and an :class:`Article`:
   ``+++`` lines (keys ``title``, ``url``, ``date``, ``language``).
 * :func:`scan` walks a folder and never raises for a bad file: each skipped
   file is one WARNING line on the ``bot.articles`` logger and one
-  :class:`Skipped` entry.
+  :class:`Skipped` entry. A caller that scans again and again (the running
+  bot) passes a ``reported`` set, and a file skipped for the same reason as
+  last time is logged at DEBUG instead, so the journal hears about it once.
 
 An article's identity is :attr:`Article.content_hash`, a sha256 over what the
 reader sees (title, date, url, language, blocks) but not over the file name or
@@ -40,6 +42,7 @@ import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Literal
@@ -188,7 +191,11 @@ def decode(data: bytes, source: str) -> str:
     return text
 
 
-def scan(folder: Path, progress: Callable[[int, int], None] | None = None) -> Scan:
+def scan(
+    folder: Path,
+    progress: Callable[[int, int], None] | None = None,
+    reported: set[tuple[str, str]] | None = None,
+) -> Scan:
     """Load every regular, non-hidden file under ``folder`` (recursively, sorted by path).
 
     A file that is not an article, or has the same content as an earlier file,
@@ -196,6 +203,11 @@ def scan(folder: Path, progress: Callable[[int, int], None] | None = None) -> Sc
     never raises for a bad file. ``progress(done, total)`` is called after each
     file. A missing folder raises :class:`FileNotFoundError` (or
     :class:`NotADirectoryError`): that is a configuration problem, not a bad file.
+
+    ``reported`` is for callers that rescan the same folder: the ``(source,
+    reason)`` pairs already warned about. Those are logged at DEBUG instead, and
+    the set is then replaced, in place, by this scan's skips: a file warns again
+    when its reason changes, or when it is skipped after a scan that read it.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -205,28 +217,34 @@ def scan(folder: Path, progress: Callable[[int, int], None] | None = None) -> Sc
     files = sorted(_walk(folder), key=lambda p: p.relative_to(folder).as_posix())
     result = Scan()
     first_source: dict[str, str] = {}
+    already: AbstractSet[tuple[str, str]] = reported if reported is not None else frozenset()
     total = len(files)
     for done, path in enumerate(files, 1):
         source = _source_name(path, folder)
         try:
             article = load(path, folder)
         except NotAnArticle as exc:
-            _skip(result, exc.source, exc.reason)
+            _skip(result, exc.source, exc.reason, already)
         except OSError as exc:  # vanished or became a folder between listing and reading
-            _skip(result, source, f"cannot read: {exc.strerror or exc}")
+            _skip(result, source, f"cannot read: {exc.strerror or exc}", already)
         except Exception as exc:
             # A parser bug must cost one file, not the whole scan (the bot
             # rescans unattended); the reason names the error so it gets fixed.
-            _skip(result, source, f"unexpected error: {type(exc).__name__}: {exc}")
+            _skip(result, source, f"unexpected error: {type(exc).__name__}: {exc}", already)
         else:
             digest = article.content_hash
             if digest in first_source:
-                _skip(result, source, f"same content as {first_source[digest]}")
+                _skip(result, source, f"same content as {first_source[digest]}", already)
             else:
                 first_source[digest] = source
                 result.articles.append(article)
         if progress is not None:
             progress(done, total)
+    if reported is not None:
+        # Exactly this scan's skips: a file that was read in between drops out,
+        # so being skipped again later is news again.
+        reported.clear()
+        reported.update((skipped.source, skipped.reason) for skipped in result.skipped)
     log.info(
         "scanned %s: %d files, %d articles, %d skipped",
         folder,
@@ -237,9 +255,10 @@ def scan(folder: Path, progress: Callable[[int, int], None] | None = None) -> Sc
     return result
 
 
-def _skip(result: Scan, source: str, reason: str) -> None:
+def _skip(result: Scan, source: str, reason: str, already: AbstractSet[tuple[str, str]]) -> None:
     result.skipped.append(Skipped(source, reason))
-    log.warning("skipped %s: %s", source, reason)
+    level = logging.DEBUG if (source, reason) in already else logging.WARNING
+    log.log(level, "skipped %s: %s", source, reason)
 
 
 def _walk(folder: Path) -> Iterator[Path]:

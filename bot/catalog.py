@@ -64,6 +64,7 @@ def sync(
     language: str = "english",
     progress: Callable[[int, int], None] | None = None,
     summaries: bool = True,
+    reported: set[tuple[str, str]] | None = None,
 ) -> SyncReport:
     """Bring ``store`` up to date with ``folder``; summarize what has no summary yet.
 
@@ -71,11 +72,13 @@ def sync(
     odd front-matter value never stops a summary from being made. ``summaries=False``
     only reads the folder: the running bot then summarizes article by article with
     :func:`summarize_article`, so a shutdown never waits for a whole batch.
+    ``reported`` goes to :func:`bot.articles.scan`: a caller that syncs again and
+    again keeps it between calls, so each skipped file is warned about once.
     """
     started = time.perf_counter()
     report = SyncReport()
     try:
-        found = scan(folder, progress=progress)
+        found = scan(folder, progress=progress, reported=reported)
     except OSError as exc:
         # A missing seeds folder is a setup problem, not an empty catalog:
         # say so, and retire nothing.

@@ -147,6 +147,8 @@ class Runtime:
     # Summaries computed by rescans, counted for tests and logs.
     summarized: int = 0
     rescan_task: asyncio.Task[None] | None = None
+    # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
+    reported_skips: set[tuple[str, str]] = field(default_factory=set)
     # /article N replies by number, valid while the store's articles_version is this.
     article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
     article_replies_version: int | None = None
@@ -793,7 +795,9 @@ async def rescan_seeds(application: Application) -> None:
     async with rt._rescan_lock:
         config = rt.config
         try:
-            report = await asyncio.to_thread(sync, rt.store, config.seeds.dir, summaries=False)
+            report = await asyncio.to_thread(
+                sync, rt.store, config.seeds.dir, summaries=False, reported=rt.reported_skips
+            )
         except SeedsFolderError as exc:
             log.warning("%s", exc)
             return

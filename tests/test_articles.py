@@ -627,6 +627,108 @@ def test_scan_logs_one_warning_per_skipped_file(
     ]
 
 
+# A rescanning caller (the running bot) passes a `reported` set so that a skipped
+# file is warned about once, and again only when it is news.
+
+ARTICLE_TEXT = "Harbour reopens\n\nThe harbour reopened on Monday after the storm.\n"
+
+
+def skip_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.articles" and r.levelno == logging.WARNING
+    ]
+
+
+def test_first_scan_with_a_reported_set_warns_once_per_skipped_file_and_remembers_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_folder(tmp_path)
+    reported: set[tuple[str, str]] = set()
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        scan(tmp_path, reported=reported)
+    assert skip_warnings(caplog) == [
+        "skipped copy.txt: same content as b.txt",
+        "skipped empty.txt: empty file",
+        "skipped image.jpg: binary file (contains NUL bytes)",
+    ]
+    assert reported == {
+        ("copy.txt", "same content as b.txt"),
+        ("empty.txt", "empty file"),
+        ("image.jpg", "binary file (contains NUL bytes)"),
+    }
+
+
+def test_rescan_of_an_unchanged_folder_logs_skips_at_debug_not_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_folder(tmp_path)
+    reported: set[tuple[str, str]] = set()
+    scan(tmp_path, reported=reported)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="bot.articles"):
+        result = scan(tmp_path, reported=reported)
+    assert len(result.skipped) == 3  # still skipped, only quieter
+    assert skip_warnings(caplog) == []
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug == [
+        "skipped copy.txt: same content as b.txt",
+        "skipped empty.txt: empty file",
+        "skipped image.jpg: binary file (contains NUL bytes)",
+    ]
+    # The one summary line per scan is unchanged.
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert info == [f"scanned {tmp_path}: 5 files, 2 articles, 3 skipped"]
+
+
+def test_a_skipped_file_edited_to_be_skipped_for_another_reason_warns_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_folder(tmp_path)
+    reported: set[tuple[str, str]] = set()
+    scan(tmp_path, reported=reported)
+    (tmp_path / "empty.txt").write_text("Home | World | Sport\n\nMenu\n", encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        scan(tmp_path, reported=reported)
+    assert skip_warnings(caplog) == ["skipped empty.txt: no article text"]
+    assert ("empty.txt", "empty file") not in reported
+    assert ("empty.txt", "no article text") in reported
+
+
+def test_a_file_that_became_an_article_and_broke_again_warns_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_folder(tmp_path)
+    reported: set[tuple[str, str]] = set()
+    scan(tmp_path, reported=reported)
+    (tmp_path / "empty.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        result = scan(tmp_path, reported=reported)
+    assert "empty.txt" in [a.source for a in result.articles]
+    assert skip_warnings(caplog) == []
+    assert ("empty.txt", "empty file") not in reported
+
+    (tmp_path / "empty.txt").write_bytes(b"")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        scan(tmp_path, reported=reported)
+    assert skip_warnings(caplog) == ["skipped empty.txt: empty file"]
+
+
+def test_scans_without_a_reported_set_warn_every_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The one-shot CLI scans this way: every run names every skipped file.
+    make_folder(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        scan(tmp_path)
+        scan(tmp_path)
+    assert len(skip_warnings(caplog)) == 6
+
+
 def test_scan_reports_progress_after_each_file(tmp_path: Path) -> None:
     make_folder(tmp_path)
     calls: list[tuple[int, int]] = []
