@@ -9,7 +9,12 @@ fraction of that (figures: ``bench/fanout.py --transport``).
 Bodies are sent as JSON, which the Bot API accepts for every method but file uploads.
 Scope, on purpose: HTTP/1.1, ``http``/``https`` URLs, ``Content-Length`` or chunked
 answers, no proxies, no redirects (``[telegram] transport = "httpx"`` is the way back to
-PTB's HTTPX transport, e.g. behind an HTTP proxy).
+PTB's HTTPX transport, e.g. behind an HTTP proxy). One retry, as urllib3 and httpcore do:
+a request written on a reused keep-alive connection that closes or resets before any byte
+of an answer arrived (the server or a proxy dropped the idle connection) is sent again,
+once, on a new connection. Nothing else is retried: not a fresh connection's failure, not
+a partial answer, not a timeout or a cancellation (the server may be processing the
+request; sending it again could post a message twice).
 
 TLS: certificates are verified against certifi's CA bundle (what HTTPX uses; the system
 store if certifi is missing), with hostname checking and SNI for the URL's host.
@@ -60,6 +65,10 @@ def default_ssl_context() -> ssl.SSLContext:
 
 class _HTTPError(Exception):
     """A malformed answer from the server."""
+
+
+class _ClosedBeforeAnswer(ConnectionResetError):
+    """The connection closed or was reset before any byte of the answer arrived."""
 
 
 class _Connection(asyncio.Protocol):
@@ -123,7 +132,12 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            waiter.set_exception(ConnectionResetError(str(exc) if exc else "connection closed"))
+            reason = str(exc) if exc else "connection closed"
+            # _status stays set once a head (even an interim 1xx one) was parsed.
+            if self._buffer or self._status:
+                waiter.set_exception(ConnectionResetError(reason))
+            else:
+                waiter.set_exception(_ClosedBeforeAnswer(f"{reason} before any answer"))
 
     # -- parsing --
     def _parse(self) -> tuple[int, bytes] | None:
@@ -164,7 +178,7 @@ class _Connection(asyncio.Protocol):
         return None
 
     def _reset_head(self) -> None:
-        self._status = 0
+        # _status keeps the interim status: it says that an answer has begun.
         self._body_start = -1
         self._length = None
         self._chunked = False
@@ -378,13 +392,26 @@ class LeanRequest(BaseRequest):
         else:
             await slots.acquire()
         try:
-            connection = self._take_idle(key) or await self._connect(key, connect_timeout)
-            try:
-                status, payload = await connection.exchange(raw, read_timeout)
-            except TimeoutError as exc:
-                raise TimedOut("Timed out waiting for the Bot API to answer") from exc
-            except (ConnectionError, _HTTPError) as exc:
-                raise NetworkError(f"Connection to the Bot API failed: {exc}") from exc
+            connection = self._take_idle(key)
+            reused = connection is not None
+            if connection is None:
+                connection = await self._connect(key, connect_timeout)
+            while True:
+                try:
+                    status, payload = await connection.exchange(raw, read_timeout)
+                except _ClosedBeforeAnswer as exc:
+                    if not reused:
+                        raise NetworkError(f"Connection to the Bot API failed: {exc}") from exc
+                    # No byte of an answer on a reused idle connection: the server or a proxy
+                    # dropped it before reading the request; send once more, as urllib3 does.
+                    reused = False
+                    connection = await self._connect(key, connect_timeout)
+                    continue
+                except TimeoutError as exc:
+                    raise TimedOut("Timed out waiting for the Bot API to answer") from exc
+                except (ConnectionError, _HTTPError) as exc:
+                    raise NetworkError(f"Connection to the Bot API failed: {exc}") from exc
+                break
             if connection.reusable and self._open:
                 connection.idle_since = time.monotonic()
                 self._idle.setdefault(key, deque()).append(connection)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import ssl
+import struct
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -144,11 +146,141 @@ async def test_a_slow_server_raises_timed_out():
         await srv.wait_closed()
 
 
-async def test_a_connection_closed_without_an_answer_is_a_network_error(server):
-    url = await server(lambda request: b"")
-    async with LeanRequest() as request:
+# -- dropped connections: one retry, and only where nothing can have been processed ----------
+
+
+class ScriptedServer:
+    """An HTTP server on 127.0.0.1 that counts the connections it accepts and the requests
+    it reads (their ``chat_id`` in ``chats``), and does with the n-th request read what
+    the n-th step of its script says (the last step repeats):
+
+    * ``"answer"``: answers, keeps the connection open;
+    * ``"answer, then close"``: answers, then closes the connection, which the client
+      believes kept alive (a server's or a proxy's idle timeout, early);
+    * ``"close"``: closes the connection without answering;
+    * ``"hang"``: never answers;
+    * ``"partial, then reset"``: sends part of an answer, then resets the connection.
+    """
+
+    def __init__(self, *script: str) -> None:
+        self.script = script
+        self.connections = 0
+        self.chats: list[int] = []
+        self._release = asyncio.Event()
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    @property
+    def requests(self) -> int:
+        return len(self.chats)
+
+    async def __aenter__(self) -> ScriptedServer:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/botTOKEN/sendMessage"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release.set()
+        self._server.close()
+        await self._server.wait_closed()
+        await asyncio.gather(*self._handlers)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length)
+                self.chats.append(int(json.loads(body)["chat_id"]))
+                step = self.script[min(len(self.chats), len(self.script)) - 1]
+                if step == "answer":
+                    writer.write(ok({"ok": True, "result": True}))
+                elif step == "answer, then close":
+                    writer.write(ok({"ok": True, "result": True}))
+                    break
+                elif step == "close":
+                    break
+                elif step == "hang":
+                    await self._release.wait()
+                    break
+                elif step == "partial, then reset":
+                    writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"ok": tr')
+                    # Linger 0: closing sends a TCP reset; the bytes before it stay readable.
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
+                else:
+                    raise AssertionError(f"unknown step {step!r}")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def test_a_request_on_a_kept_alive_connection_the_server_closed_goes_out_on_a_new_one():
+    async with ScriptedServer("answer, then close") as server, LeanRequest() as request:
+        for chat in (1, 2, 3):
+            # Each call after the first is written on the idle connection the server closed
+            # after answering the previous one, before the client has noticed.
+            assert await request.post(server.url, data(chat_id=chat)) is True
+            assert server.chats == list(range(1, chat + 1))  # once per call
+    assert server.connections == 3
+
+
+async def test_a_fresh_connection_closed_without_an_answer_is_a_network_error_not_retried():
+    async with ScriptedServer("close") as server, LeanRequest() as request:
         with pytest.raises(NetworkError, match="Connection to the Bot API failed"):
-            await request.post(url, data(chat_id=1))
+            await request.post(server.url, data(chat_id=1))
+    assert server.chats == [1]
+    assert server.connections == 1
+
+
+async def test_a_reused_connection_closed_without_an_answer_is_retried_only_once():
+    # The server reads the request on the reused connection and drops it, then does the
+    # same on the new connection: one retry (the request is read twice), then the error.
+    async with ScriptedServer("answer", "close") as server, LeanRequest() as request:
+        assert await request.post(server.url, data(chat_id=1)) is True
+        # The timeout only guards against a retry loop, which would otherwise hang here.
+        async with asyncio.timeout(10):
+            with pytest.raises(NetworkError, match="Connection to the Bot API failed"):
+                await request.post(server.url, data(chat_id=2))
+    assert server.chats == [1, 2, 2]
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize("answered_before", [0, 1], ids=["fresh", "reused"])
+async def test_a_request_left_unanswered_times_out_and_is_not_sent_again(answered_before):
+    script = ("answer",) * answered_before + ("hang",)
+    async with ScriptedServer(*script) as server, LeanRequest(read_timeout=0.2) as request:
+        for chat in range(answered_before):
+            assert await request.post(server.url, data(chat_id=chat)) is True
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(TimedOut, match="waiting for the Bot API to answer"):
+            await request.post(server.url, data(chat_id=99))
+        waited = loop.time() - started
+        assert server.chats.count(99) == 1
+    assert waited >= 0.19  # the read timeout, not an early failure
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("answered_before", [0, 1], ids=["fresh", "reused"])
+async def test_a_partial_answer_then_a_reset_is_a_network_error_and_not_sent_again(
+    answered_before,
+):
+    script = ("answer",) * answered_before + ("partial, then reset", "answer")
+    async with ScriptedServer(*script) as server, LeanRequest() as request:
+        for chat in range(answered_before):
+            assert await request.post(server.url, data(chat_id=chat)) is True
+        with pytest.raises(NetworkError, match="Connection to the Bot API failed"):
+            await request.post(server.url, data(chat_id=99))
+    assert server.chats.count(99) == 1
+    assert server.connections == 1
 
 
 async def test_connection_refused_is_a_network_error():
