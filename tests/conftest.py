@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakebotapi import FakeBotAPI
+from tests.fakebotapi import FakeBotAPI, Message
 
 
 @pytest.fixture
@@ -83,3 +83,19 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
         return config_from_dict(raw, base=tmp_path, env={})
 
     return make
+
+
+async def ask(fake: FakeBotAPI, text: str, chat: int, replies: int = 1) -> Message:
+    """Send ``text`` as the user; return the bot's last reply once ``replies`` arrived."""
+    before = len(fake.messages(chat))
+    fake.send_text(chat, text)
+    return await fake.wait_for_message(chat, before + replies)
+
+
+def number_of(application: Any, title: str) -> int:
+    """The number the running bot gave the article titled ``title``."""
+    from bot.telegram import runtime
+
+    store = runtime(application).store
+    (match,) = [a for a in store.list_articles(0, 100) if a.title == title]
+    return match.number

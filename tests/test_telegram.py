@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram import COMMANDS, build_application, rescan_seeds, running, runtime
-from tests.conftest import write_article
+from tests import conftest
+from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 CHAT = 4242
@@ -34,16 +35,7 @@ async def bot(fake: FakeBotAPI, bot_config, seeds):
 
 
 async def ask(fake: FakeBotAPI, text: str, chat: int = CHAT, replies: int = 1) -> Message:
-    """Send ``text`` as the user; return the bot's last reply once ``replies`` arrived."""
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text)
-    return await fake.wait_for_message(chat, before + replies)
-
-
-def number_of(application, title: str) -> int:
-    store = runtime(application).store
-    (match,) = [a for a in store.list_articles(0, 100) if a.title == title]
-    return match.number
+    return await conftest.ask(fake, text, chat, replies)
 
 
 # -- start, help, menu ---------------------------------------------------------------

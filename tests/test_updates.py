@@ -18,7 +18,8 @@ from bot.articles import Article, Block
 from bot.store import Store
 from bot.telegram import build_application, rescan_seeds, running, runtime
 from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor, article_request
-from tests.conftest import write_article
+from tests import conftest
+from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.fakebotapi import Message as SentMessage
 
@@ -307,16 +308,7 @@ async def bot(fake: FakeBotAPI, bot_config, seeds, seen):
 
 
 async def ask(fake: FakeBotAPI, text: str, chat: int = CHAT, replies: int = 1) -> SentMessage:
-    """Send ``text`` as the user; return the bot's last reply once ``replies`` arrived."""
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text)
-    return await fake.wait_for_message(chat, before + replies)
-
-
-def number_of(application, title: str) -> int:
-    store = runtime(application).store
-    (match,) = [a for a in store.list_articles(0, 100) if a.title == title]
-    return match.number
+    return await conftest.ask(fake, text, chat, replies)
 
 
 def sent_to(fake: FakeBotAPI, chat: int) -> list[dict[str, Any]]:
