@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.errors import ConfigError
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.times import parse_time, valid_timezone
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -234,21 +236,14 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
 
 
 def _is_hhmm(text: str) -> bool:
-    hours, sep, minutes = text.partition(":")
-    return (
-        sep == ":"
-        and len(minutes) == 2
-        and 1 <= len(hours) <= 2
-        and hours.isdigit()
-        and minutes.isdigit()
-        and int(hours) < 24
-        and int(minutes) < 60
-    )
+    try:
+        parse_time(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_timezone(name: str) -> bool:
-    from bot.schedule import valid_timezone
-
     return valid_timezone(name)
 
 
@@ -270,8 +265,6 @@ def default_config(base: Path | None = None, env: Mapping[str, str] | None = Non
 
 
 def _check_consistency(config: Config) -> None:
-    from bot.summarizer import SUPPORTED_LANGUAGES
-
     if config.summary.language not in SUPPORTED_LANGUAGES:
         raise ConfigError(
             f"[summary] language: unsupported {config.summary.language!r} "

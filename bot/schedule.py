@@ -33,18 +33,17 @@ becomes one run).
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 import time as clock
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.base import BaseTrigger
+
+from bot.times import canonical_timezone, format_time, parse_time, valid_timezone, zone
 
 if TYPE_CHECKING:
     from telegram.ext import Job as JobQueueJob
@@ -91,67 +90,6 @@ DEFAULT_GRACE_SECONDS = 3600
 # the clock may be stepped back a little); a job that runs up to this long before its
 # due time still belongs to that due time, not to the day before.
 EARLY_TOLERANCE = timedelta(seconds=60)
-
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
-
-
-def parse_time(text: str) -> time:
-    """Parse "HH:MM" (24-hour; "8:30" is accepted too) into a ``datetime.time``.
-
-    Raises ValueError with a message fit for the user, e.g. for "25:99".
-    """
-    match = _TIME.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        shown = text if len(str(text)) <= 20 else str(text)[:20] + "…"
-        raise ValueError(f"{shown!r} is not a time: use HH:MM, 24-hour, e.g. 08:30")
-    hours, minutes = int(match[1]), int(match[2])
-    if hours > 23 or minutes > 59:
-        raise ValueError(
-            f"{text.strip()!r} is not a time of day: hours go 00-23 and minutes 00-59, e.g. 08:30"
-        )
-    return time(hours, minutes)
-
-
-def format_time(value: time) -> str:
-    """A time as "HH:MM"."""
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
-def valid_timezone(name: str) -> bool:
-    """True if ``name`` is exactly an IANA timezone name ("Europe/Berlin", "UTC")."""
-    return isinstance(name, str) and name in _timezone_names()
-
-
-def canonical_timezone(name: str) -> str:
-    """The IANA name ``name`` means, ignoring case ("europe/berlin" → "Europe/Berlin");
-    ValueError with a message fit for the user when there is none ("Mars/Olympus")."""
-    text = name.strip() if isinstance(name, str) else ""
-    if valid_timezone(text):
-        return text
-    found = _folded_timezone_names().get(text.casefold())
-    if found is None:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ValueError(
-            f"unknown timezone {shown!r}: use an IANA name like Europe/Berlin or America/New_York"
-        )
-    return found
-
-
-def zone(name: str) -> ZoneInfo:
-    """The ZoneInfo for an IANA name; ValueError with a message fit for the user."""
-    return ZoneInfo(canonical_timezone(name))
-
-
-@functools.cache
-def _timezone_names() -> frozenset[str]:
-    # Only names zoneinfo lists (no file paths), minus files that are not zones to offer:
-    # "localtime" is this machine's setting, "Factory" a placeholder.
-    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
-
-
-@functools.cache
-def _folded_timezone_names() -> dict[str, str]:
-    return {name.casefold(): name for name in sorted(_timezone_names())}
 
 
 def chat_timezone(chat: Chat, default_timezone: str) -> str:

@@ -48,6 +48,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import DigestbotError
+from bot.times import format_time, parse_time, valid_timezone
 
 if TYPE_CHECKING:
     from bot.articles import Article
@@ -1055,8 +1056,6 @@ def _casefold(text: str | None) -> str | None:
 
 
 def _normal_time(value: str) -> str:
-    from bot.schedule import format_time, parse_time
-
     return format_time(parse_time(value))
 
 
@@ -1067,7 +1066,5 @@ def _checked_timezone(value: str | None) -> str | None:
 
 
 def _check_timezone(value: str) -> None:
-    from bot.schedule import valid_timezone
-
     if not valid_timezone(value):
         raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Berlin")

@@ -41,6 +41,7 @@ from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import get_stop_words
 
 from bot.errors import UnsupportedLanguage
+from bot.languages import SUPPORTED_LANGUAGES
 from bot.sentences import Tokenizer, build_document, split_words
 
 __all__ = [
@@ -51,17 +52,6 @@ __all__ = [
     "summarize",
     "with_settings",
 ]
-
-# Languages with a sumy stemmer and stop-word list that our splitter handles.
-SUPPORTED_LANGUAGES: tuple[str, ...] = (
-    "english",
-    "german",
-    "french",
-    "spanish",
-    "italian",
-    "portuguese",
-    "swedish",
-)
 
 # Sentences that are site furniture rather than news. Matched on the lower-cased text.
 _BOILERPLATE = re.compile(
