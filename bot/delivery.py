@@ -70,6 +70,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.ptb import retry_after_seconds
 from bot.ratelimit import Priority, TelegramRateLimiter
 from bot.store import OutboxItem, Store
 
@@ -307,7 +308,7 @@ class Sender:
         except Forbidden as exc:
             return await self._deactivate(item, exc.message)
         except RetryAfter as exc:
-            wait = exc._retry_after.total_seconds()  # the int form warns (deprecated)
+            wait = retry_after_seconds(exc)
             await asyncio.to_thread(
                 self.store.retry_later, item.id, self.clock() + wait, exc.message
             )

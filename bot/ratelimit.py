@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -50,12 +49,9 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-log = logging.getLogger(__name__)
+from bot.ptb import retry_after_seconds
 
-# PTB 22 warns (PTBDeprecationWarning) whenever a RetryAfter is built unless this opt-in is
-# set; under `-W error` that warning would replace the 429 itself. We only read the exact
-# timedelta (`_retry_after`), so the opt-in changes nothing else for us.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
@@ -346,8 +342,7 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.retry_after_count += 1
-                # `exc.retry_after` warns (deprecated int form); the timedelta is exact.
-                wait = exc._retry_after.total_seconds()
+                wait = retry_after_seconds(exc)
                 self.limiter.penalize(chat_id, wait)
                 if attempt >= max_retries:
                     raise

@@ -64,6 +64,7 @@ from bot import schedule
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
+from bot.ptb import opt_into_timedelta
 from bot.store import ArticleRecord, Chat, Store
 from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
 
@@ -964,6 +965,7 @@ def build_application(
     tg = config.telegram
     if not tg.token:
         raise ConfigError(NO_TOKEN)
+    opt_into_timedelta()
     install_token_redaction(tg.token)
     owns_store = store is None
     if store is None:
