@@ -12,7 +12,7 @@ What runs where:
 * a database with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
 * the bot side in its own process (``--worker``): it opens the store, walks every
   subscriber (as the scheduler does at start-up), runs the 08:00 digest job's work
-  (``bot.schedule.queue_due_digests``: compose and queue each due chat's digest in
+  (``bot.jobs.queue_due_digests``: compose and queue each due chat's digest in
   batches) while :class:`bot.delivery.Sender` drains the outbox through
   :class:`bot.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
   own ``ru_maxrss``.
@@ -238,8 +238,9 @@ async def worker(args: argparse.Namespace) -> dict:
     from telegram.request import HTTPXRequest
 
     from bot.delivery import Sender
+    from bot.jobs import queue_due_digests
     from bot.ratelimit import Limiter, TelegramRateLimiter
-    from bot.schedule import Slot, queue_due_digests
+    from bot.schedule import Slot
     from bot.store import Store
     from bot.transport import LeanRequest
 

@@ -141,7 +141,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.telegram import build_application, freeze_startup_objects, rescan_seeds, running
+    from bot.jobs import rescan_seeds
+    from bot.telegram import build_application, freeze_startup_objects, running
     from bot.transport import LeanRequest
 
     fake = subprocess.Popen(

@@ -57,7 +57,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -70,13 +69,11 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.ptb import retry_after_seconds
+from bot.ptb import retry_after_seconds, send_html
 from bot.ratelimit import Priority, TelegramRateLimiter
 from bot.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
-
-_NO_PREVIEW = {"is_disabled": True}
 
 
 @dataclass
@@ -284,19 +281,7 @@ class Sender:
         ``moved``: the item was already followed to a migrated chat's new id."""
         chat = item.chat_id
         try:
-            await self.bot.do_api_request(
-                # Bot API method names are case-insensitive. The lower-case spelling keeps
-                # PTB from steering us to send_message, whose parsing of the answer into a
-                # Message is half the CPU cost of a send; a digest needs no answer but "ok".
-                "sendmessage",
-                api_kwargs={
-                    "chat_id": chat,
-                    "text": item.text,
-                    "parse_mode": ParseMode.HTML.value,
-                    "link_preview_options": _NO_PREVIEW,
-                },
-                rate_limit_args=Priority.BROADCAST,
-            )
+            await send_html(self.bot, chat, item.text, rate_limit_args=Priority.BROADCAST)
         except ChatMigrated as exc:  # a 400 that is no failure: the group moved
             return await self._follow(item, exc.new_chat_id, moved)
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram import build_application, rescan_seeds, running
+from bot.jobs import rescan_seeds
+from bot.telegram import build_application, running
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 

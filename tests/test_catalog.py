@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.catalog import sync
+from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, rescan_seeds, running, runtime
+from bot.telegram import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI
 

@@ -14,8 +14,9 @@ from aiohttp import ClientSession
 from telegram.error import ChatMigrated
 
 from bot.articles import Article, Block
+from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, rescan_seeds, running, runtime
+from bot.telegram import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import Fault
 from tests.test_delivery import bot, drain, queue, store, texts

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram import COMMANDS, build_application, rescan_seeds, running, runtime
+from bot.jobs import rescan_seeds
+from bot.replies import COMMANDS
+from bot.telegram import build_application, running, runtime
 from tests import conftest
 from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Message

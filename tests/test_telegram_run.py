@@ -103,19 +103,20 @@ async def test_a_stop_signal_ends_the_bot_within_ten_seconds(
 async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later(
     fake: FakeBotAPI, bot_config, seeds, monkeypatch
 ):
+    import bot.jobs as jobs
     import bot.telegram as telegram
 
     for n in range(30):
         write_article(seeds, f"a{n:02d}.md", f"Story number {n}", date="2024-05-01")
     first_summary = asyncio.Event()
     loop = asyncio.get_running_loop()
-    real = telegram.summarize_article
+    real = jobs.summarize_article
 
     def summarize_and_signal(*args, **kwargs):  # runs in a worker thread
         real(*args, **kwargs)
         loop.call_soon_threadsafe(first_summary.set)
 
-    monkeypatch.setattr(telegram, "summarize_article", summarize_and_signal)
+    monkeypatch.setattr(jobs, "summarize_article", summarize_and_signal)
     config = bot_config()
     application = telegram.build_application(config)
     async with telegram.running(application, config):
@@ -128,12 +129,12 @@ async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later
 
     again = telegram.build_application(config)
     async with telegram.running(again, config):
-        await telegram.rescan_seeds(again)
+        await jobs.rescan_seeds(again)
         assert telegram.runtime(again).store.articles_without_summary() == []
 
 
 def test_the_token_is_redacted_from_messages_arguments_and_tracebacks(caplog):
-    from bot.telegram import install_token_redaction, redact
+    from bot.redaction import install_token_redaction, redact
 
     token = "987654:SECRET-token-for-redaction"
     install_token_redaction(token)

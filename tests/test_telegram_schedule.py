@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, rescan_seeds, running, runtime
+from bot.telegram import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 

@@ -15,8 +15,9 @@ from telegram.ext import TypeHandler
 
 from bot import digest
 from bot.articles import Article, Block
+from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, rescan_seeds, running, runtime
+from bot.telegram import build_application, running, runtime
 from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor, article_request
 from tests import conftest
 from tests.conftest import number_of, write_article

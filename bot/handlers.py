@@ -1,0 +1,450 @@
+"""The command handlers: parse the update, call the core or the store, send the reply.
+
+Thin by design (python-telegram-bot's examples are the model). Texts and keyboards
+come from :mod:`bot.replies`; store calls run in worker threads (SQLite may wait for
+its lock), except the tiny indexed reads of ``/article N`` (see :func:`_lookup`).
+Replies go out through :func:`bot.ptb.send_html` (the bot's rate limiter, no link
+preview, in the forum topic the command came from).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot import digest as digests
+from bot import replies
+from bot.jobs import digest_job, rescan_seeds, schedule_chat
+from bot.ptb import send_html
+from bot.replies import ARTICLE_USAGE, MAX_ARGUMENT_CHARS, PAGE_SIZE, echo
+from bot.runtime import BotContext, Runtime
+from bot.store import Chat, Store
+from bot.times import canonical_timezone, format_time, parse_time
+from bot.updates import ArticleRequest
+
+__all__ = [
+    "article",
+    "article_request",
+    "button",
+    "digest",
+    "help_command",
+    "on_error",
+    "plain_text",
+    "rescan",
+    "start",
+    "stats",
+    "status",
+    "subscribe",
+    "timezone",
+    "unknown_command",
+    "unsubscribe",
+]
+
+log = logging.getLogger(__name__)
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# /article N replies kept (see _article_reply); more than this and the cache starts over.
+ARTICLE_REPLIES_KEPT = 4096
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+
+def _argument(context: BotContext) -> str:
+    return " ".join(context.args or ())
+
+
+async def _db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a store call off the event loop (SQLite may wait for its lock)."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def _lookup(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a tiny indexed read (one article by number) right on the event loop: it takes
+    ~20 µs, a hop to a worker thread and back costs more CPU and latency than that."""
+    return function(*args)
+
+
+def _topic(message: object) -> int | None:
+    """The forum topic a message is in (replies go there too), or None."""
+    if getattr(message, "is_topic_message", False):
+        return message.message_thread_id  # type: ignore[attr-defined]
+    return None
+
+
+async def _send(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
+    message_thread_id: int | None = None,
+) -> None:
+    await send_html(bot, chat_id, text, reply_markup, message_thread_id)
+
+
+async def _reply(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    message = update.effective_message
+    assert message is not None
+    await _send(update.get_bot(), message.chat_id, text, reply_markup, _topic(message))
+
+
+def _too_long(context: BotContext) -> bool:
+    return len(_argument(context)) > MAX_ARGUMENT_CHARS
+
+
+async def _refuse_long(update: Update, context: BotContext, usage: str) -> None:
+    await _reply(update, replies.too_long_text(len(_argument(context)), usage))
+
+
+# -- /start, /help --------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id = update.effective_chat.id
+    before = await _db(rt.store.get_chat, chat_id)
+    await _db(rt.store.reactivate, chat_id)
+    welcome_back = before is not None and not before.active and bool(before.digest_time)
+    await _reply(update, replies.start_text(rt.config, welcome_back))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await _reply(update, replies.help_text(context.runtime.config))
+
+
+# -- /subscribe, /unsubscribe, /timezone, /status --------------------------------------
+
+
+def _schedule_chat(context: BotContext, chat: Chat) -> None:
+    config = context.runtime.config
+    if context.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    schedule_chat(
+        context.job_queue,
+        chat,
+        digest_job,
+        default_timezone=config.digest.timezone,
+        grace_seconds=config.digest.missed_grace_seconds,
+    )
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    if _too_long(context):
+        await _refuse_long(update, context, replies.SUBSCRIBE_USAGE)
+        return
+    chat_id = update.effective_chat.id
+    args = context.args or []
+    if len(args) > 1:
+        await _reply(update, f"One time only, please.\n{replies.SUBSCRIBE_USAGE}")
+        return
+    if args:
+        try:
+            digest_time = format_time(parse_time(args[0]))
+        except ValueError:
+            await _reply(update, replies.bad_time_text(args[0]))
+            return
+    else:
+        current = await _db(rt.store.get_chat, chat_id)
+        digest_time = (current.digest_time if current else None) or rt.config.digest.time
+    chat = await _db(rt.store.subscribe, chat_id, digest_time)
+    _schedule_chat(context, chat)
+    await _reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    was = await _db(rt.store.unsubscribe, update.effective_chat.id)
+    if was:
+        await _reply(update, "Unsubscribed: no more daily digests. /subscribe brings them back.")
+    else:
+        await _reply(update, "You are not subscribed. /subscribe starts a daily digest.")
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    if _too_long(context):
+        await _refuse_long(update, context, replies.TIMEZONE_USAGE)
+        return
+    chat_id = update.effective_chat.id
+    args = context.args or []
+    if not args:
+        chat = await _db(rt.store.get_chat, chat_id)
+        current = chat.timezone if chat and chat.timezone else rt.config.digest.timezone
+        await _reply(
+            update, f"Your timezone: <b>{html.escape(current)}</b>.\n{replies.TIMEZONE_USAGE}"
+        )
+        return
+    name: str | None = None
+    if len(args) == 1:
+        try:
+            name = canonical_timezone(args[0])
+        except ValueError:
+            name = None
+    if name is None:
+        await _reply(
+            update,
+            f"“{echo(' '.join(args))}” is not a timezone I know.\n{replies.TIMEZONE_USAGE}",
+        )
+        return
+    chat = await _db(rt.store.set_timezone, chat_id, name)
+    _schedule_chat(context, chat)
+    await _reply(update, replies.timezone_set_text(chat, name, rt.config, rt.clock()))
+
+
+async def status(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id = update.effective_chat.id
+    chat = await _db(rt.store.get_chat, chat_id)
+    waiting = await _db(rt.store.count_unseen, chat_id)
+    await _reply(update, replies.status_text(chat, waiting, rt.config, rt.clock()))
+
+
+# -- /digest --------------------------------------------------------------------------
+
+
+async def digest(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id = update.effective_chat.id
+    entries = await _db(rt.store.unseen_articles, chat_id, rt.config.digest.max_articles)
+    if not entries:
+        total = await _db(rt.store.count_articles)
+        hint = " /article lists all articles." if total else ""
+        await _reply(update, f"Nothing new since your last digest.{hint}")
+        return
+    for text, numbers in digests.digest_messages(entries):
+        await _reply(update, text)
+        # Recorded message by message: a failure part-way leaves the rest unseen.
+        await _db(rt.store.record_deliveries, chat_id, numbers)
+
+
+# -- /article ------------------------------------------------------------------------
+
+
+def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N``, or None when there is no such article.
+
+    Kept until an article changes (``Store.articles_version``): a crowd asking for the
+    day's article costs one composition and one version check each, not two queries
+    and a composition each. Tiny reads, so right on the event loop (see _lookup)."""
+    version = _lookup(rt.store.articles_version)
+    cache = rt.article_replies
+    if version != rt.article_replies_version:
+        cache.clear()
+        rt.article_replies_version = version
+    reply = cache.get(number)
+    if reply is None:
+        entry = _lookup(rt.store.get_article, number)
+        if entry is None:
+            return None
+        reply = replies.article_messages(entry, _lookup(rt.store.next_article, number))
+        if len(cache) >= ARTICLE_REPLIES_KEPT:
+            cache.clear()
+        cache[number] = reply
+    return reply
+
+
+async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
+    """Send article ``number``'s messages; False if there is no such article (any more)."""
+    reply = _article_reply(context.runtime, number)
+    if reply is None:
+        return False
+    for text, markup in reply:
+        await _send(context.bot, chat_id, text, markup, topic)
+    return True
+
+
+async def _send_list(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    total = await _db(rt.store.count_articles)
+    if total == 0:
+        await _reply(update, "No articles yet: they appear here as soon as they are read in.")
+        return
+    entries = await _db(rt.store.list_articles, 0, PAGE_SIZE)
+    text, markup = replies.list_page(entries, 1, total)
+    await _reply(update, text, reply_markup=markup)
+
+
+async def article(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    if _too_long(context):
+        await _refuse_long(update, context, ARTICLE_USAGE)
+        return
+    args = context.args or []
+    if not args:
+        await _send_list(update, context)
+        return
+    message = update.effective_message
+    assert message is not None
+    if len(args) == 1 and re.fullmatch(r"[+-]?\d+", args[0]):
+        await _article_by_number(context, message.chat_id, _topic(message), args[0])
+        return
+    # Words: search the titles.
+    words = args[:10]
+    matches = await _db(rt.store.search_articles, words, PAGE_SIZE + 1)
+    if not matches:
+        await _reply(
+            update,
+            f"No article title contains “{echo(' '.join(words))}”. /article lists them all.",
+        )
+        return
+    if len(matches) == 1:
+        await _send_article(context, message.chat_id, _topic(message), matches[0].number)
+        return
+    text, keyboard = replies.search_results(words, matches)
+    await _reply(update, text, reply_markup=keyboard)
+
+
+async def _article_by_number(
+    context: BotContext, chat_id: int, topic: int | None, argument: str
+) -> None:
+    """``/article N`` (``argument`` is N as typed), from the handler or the fast lane."""
+    rt = context.runtime
+    number = int(argument)
+    if number < 1:
+        await _send(
+            context.bot,
+            chat_id,
+            f"“{echo(argument)}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
+            message_thread_id=topic,
+        )
+        return
+    if number >= 2**63 or not await _send_article(context, chat_id, topic, number):
+        total = await _db(rt.store.count_articles)
+        await _send(
+            context.bot,
+            chat_id,
+            f"There is no article {echo(argument)} ({total} articles now). "
+            f"/article lists them.\n{ARTICLE_USAGE}",
+            message_thread_id=topic,
+        )
+
+
+async def article_request(request: ArticleRequest, context: BotContext) -> None:
+    """``/article N`` as the fast lane hands it over (``bot.updates``): as ``article``."""
+    await _article_by_number(context, request.chat_id, request.thread_id, request.argument)
+
+
+async def button(update: Update, context: BotContext) -> None:
+    """Inline buttons: ``list:PAGE`` turns the list's page, ``art:N`` shows an article."""
+    rt = context.runtime
+    query = update.callback_query
+    assert query is not None
+    data = query.data or ""
+    kind, _, value = data.partition(":")
+    if kind == "list" and value.isdigit():
+        total = await _db(rt.store.count_articles)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(int(value), 1), pages)
+        entries = await _db(rt.store.list_articles, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        await query.answer()
+        if not entries:
+            await query.edit_message_text("No articles yet.")
+            return
+        text, markup = replies.list_page(entries, page, total)
+        try:
+            await query.edit_message_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            # A double tap asks for the page already shown: nothing to change.
+            if "not modified" not in exc.message.lower():
+                raise
+        return
+    if kind == "art" and value.isdigit():
+        number = int(value)
+        if _article_reply(rt, number) is None:
+            await query.answer("That article is no longer available.", show_alert=True)
+            return
+        await query.answer()
+        await _send_article(context, update.effective_chat.id, _topic(query.message), number)
+        return
+    await query.answer("This button is out of date: send /article again.", show_alert=True)
+
+
+# -- admin only ----------------------------------------------------------------------
+# /stats and /rescan answer only the user ids in [telegram] admin_ids; to anyone else
+# they are unknown commands, so the bot does not advertise what it will refuse.
+
+
+def _is_admin(update: Update, rt: Runtime) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in rt.config.telegram.admin_ids
+
+
+def _stats(store: Store) -> tuple[int, int, int]:
+    return store.count_subscribers(), store.count_articles(), store.count_outbox()
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """Admin: subscribers, articles and messages waiting in the outbox."""
+    rt = context.runtime
+    if not _is_admin(update, rt):
+        await unknown_command(update, context)
+        return
+    subscribers, articles, queued = await _db(_stats, rt.store)
+    await _reply(
+        update,
+        f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
+        f"Messages waiting to be sent: {queued}",
+    )
+
+
+async def rescan(update: Update, context: BotContext) -> None:
+    """Admin: read the seeds folder now instead of at the next rescan period."""
+    rt = context.runtime
+    if not _is_admin(update, rt):
+        await unknown_command(update, context)
+        return
+    before = await _db(rt.store.count_articles)
+    await rescan_seeds(context.application)
+    after = await _db(rt.store.count_articles)
+    await _reply(update, f"Seeds folder read: {after} articles (before: {before}).")
+
+
+# -- everything else --------------------------------------------------------------------
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    text = update.effective_message.text or ""
+    command = text.split()[0] if text.split() else text
+    await _reply(update, f"I do not know {echo(command)}. /help lists the commands.")
+
+
+async def plain_text(update: Update, context: BotContext) -> None:
+    await _reply(
+        update,
+        "I answer commands only. To search the titles, send /article and a few words "
+        "(e.g. /article climate); /help lists everything.",
+    )
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log a handler's or job's exception; tell the user something went wrong."""
+    handled = isinstance(update, Update | ArticleRequest)
+    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
+    log.error("error while handling %s", where, exc_info=context.error)
+    if isinstance(update, ArticleRequest):
+        chat_id: int | None = update.chat_id
+    elif isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+    else:
+        return
+    try:
+        await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
+    except Exception:  # the error may be that Telegram is unreachable
+        log.debug("could not tell chat %s about the error", chat_id)

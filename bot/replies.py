@@ -1,0 +1,247 @@
+"""What the bot says: reply texts and inline keyboards, as pure functions of plain data.
+
+No Telegram calls and no store here: the handlers (:mod:`bot.handlers`) read what they
+need, call these and send the result, so every wording is testable without the fake
+Bot API. Replies are Telegram HTML; every piece of user or article text inserted is
+escaped here (:func:`echo`, ``html.escape``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import digest as digests
+from bot.config import Config
+from bot.schedule import Subscription, chat_timezone, next_due, zone
+from bot.store import ArticleRecord, Chat
+
+__all__ = [
+    "ARTICLE_USAGE",
+    "COMMANDS",
+    "ECHO_CHARS",
+    "MAX_ARGUMENT_CHARS",
+    "PAGE_SIZE",
+    "SUBSCRIBE_USAGE",
+    "TIMEZONE_USAGE",
+    "article_messages",
+    "echo",
+    "help_text",
+    "list_keyboard",
+    "list_page",
+    "next_digest_text",
+    "start_text",
+    "status_text",
+]
+
+# The command menu (setMyCommands) and /help, in one place.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "What this bot does"),
+    ("subscribe", "Daily digest, e.g. /subscribe 08:00"),
+    ("unsubscribe", "Stop the daily digest"),
+    ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
+    ("status", "Subscription, time, articles waiting"),
+    ("digest", "The digest now"),
+    ("article", "Browse, read or search articles"),
+    ("help", "All commands"),
+)
+
+PAGE_SIZE = 10
+# Arguments longer than this are refused before any parsing: no command needs more.
+MAX_ARGUMENT_CHARS = 200
+# User input echoed back in a reply is cut to this many characters (then escaped).
+ECHO_CHARS = 40
+
+SUBSCRIBE_USAGE = "Usage: /subscribe [HH:MM], 24-hour, e.g. /subscribe 08:30"
+TIMEZONE_USAGE = (
+    "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
+    "or /timezone America/New_York"
+)
+ARTICLE_USAGE = (
+    "Usage: /article — the list; /article N — one article, e.g. /article 3; "
+    "/article WORDS — search the titles, e.g. /article climate"
+)
+
+
+def echo(text: str) -> str:
+    """User input to quote back: cut short, escaped."""
+    text = " ".join(text.split())
+    if len(text) > ECHO_CHARS:
+        text = text[: ECHO_CHARS - 1] + "…"
+    return html.escape(text)
+
+
+def too_long_text(length: int, usage: str) -> str:
+    """The refusal of an argument over :data:`MAX_ARGUMENT_CHARS` characters."""
+    return (
+        f"That argument is too long ({length} characters; at most {MAX_ARGUMENT_CHARS}).\n{usage}"
+    )
+
+
+# -- /start, /help --------------------------------------------------------------------
+
+
+def start_text(config: Config, welcome_back: bool) -> str:
+    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on."""
+    back = "\n\nWelcome back: your daily digest is on again." if welcome_back else ""
+    return (
+        "<b>Hello! I am digestbot.</b>\n"
+        "I turn news articles into short summaries and send you a daily digest of the "
+        "new ones.\n\n"
+        f"/subscribe — a digest every day at {html.escape(config.digest.time)} "
+        "(or /subscribe 07:30)\n"
+        "/article — browse and read the articles\n"
+        "/digest — what is new, right now\n"
+        f"/help — all commands{back}"
+    )
+
+
+def help_text(config: Config) -> str:
+    """/help: every command, with examples where one helps."""
+    lines = ["<b>Commands</b>"]
+    examples = {
+        "subscribe": "/subscribe [HH:MM] — a daily digest at that time (e.g. /subscribe 07:30)",
+        "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "article": (
+            "/article — the articles, newest first\n"
+            "/article N — one article's summary (e.g. /article 3)\n"
+            "/article WORDS — search the titles (e.g. /article climate)"
+        ),
+    }
+    for name, description in COMMANDS:
+        lines.append(examples.get(name, f"/{name} — {description[0].lower()}{description[1:]}"))
+    lines.append(
+        f"\nWithout a time, /subscribe uses {html.escape(config.digest.time)}; "
+        f"the default timezone is {html.escape(config.digest.timezone)}."
+    )
+    return "\n".join(lines)
+
+
+# -- subscriptions --------------------------------------------------------------------
+
+
+def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
+    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    tz = zone(chat_timezone(chat, config.digest.timezone))
+    due = next_due(chat.digest_time or config.digest.time, tz, now).astimezone(tz)
+    return due.strftime("%a %d %b, %H:%M %Z")
+
+
+def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
+    """The confirmation of /subscribe."""
+    digest_time = chat.digest_time or config.digest.time
+    timezone = chat_timezone(chat, config.digest.timezone)
+    return (
+        f"Subscribed: your digest comes every day at <b>{html.escape(digest_time)}</b> "
+        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}."
+        "\nChange the timezone with /timezone Area/City, stop with /unsubscribe."
+    )
+
+
+def bad_time_text(argument: str) -> str:
+    """/subscribe with something that is not a time of day."""
+    return (
+        f"“{echo(argument)}” is not a time of day: hours go 00–23 and minutes "
+        f"00–59.\n{SUBSCRIBE_USAGE}"
+    )
+
+
+def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> str:
+    """The confirmation of /timezone NAME."""
+    text = f"Timezone set to <b>{html.escape(name)}</b>."
+    if chat.subscribed:
+        text += (
+            f" Your digest comes at {html.escape(chat.digest_time or '')} there; next: "
+            f"{next_digest_text(chat, config, now)}."
+        )
+    return text
+
+
+def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) -> str:
+    """/status: subscription, next digest, articles waiting, paused deliveries."""
+    timezone_name = (chat.timezone if chat else None) or config.digest.timezone
+    lines = []
+    if chat is not None and chat.digest_time is not None:
+        lines.append(
+            f"Subscribed: yes, every day at <b>{html.escape(chat.digest_time)}</b> "
+            f"({html.escape(timezone_name)})"
+        )
+        if chat.active:
+            lines.append(f"Next digest: {next_digest_text(chat, config, now)}")
+    else:
+        lines.append("Subscribed: no (/subscribe starts a daily digest)")
+        lines.append(f"Timezone: {html.escape(timezone_name)}")
+    noun = "article" if waiting == 1 else "articles"
+    lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    if chat is not None and not chat.active:
+        reason = chat.deactivated_reason or "Telegram refused a message"
+        lines.append(
+            f"Deliveries are paused: {html.escape(reason)}. /start or /subscribe turns "
+            "them back on."
+        )
+    return "\n".join(lines)
+
+
+# -- /article -------------------------------------------------------------------------
+
+
+def list_page(
+    entries: Sequence[ArticleRecord], page: int, total: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and keyboard of one page of the article list (pages count from 1)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    first = (page - 1) * PAGE_SIZE + 1
+    header = f"Articles {first}–{first + len(entries) - 1} of {total}, newest first"
+    if pages > 1:
+        header += f" (page {page} of {pages})"
+    text = digests.article_list_html(entries, header)
+    text += "\n\nTap a number, or send /article N."
+    return text, list_keyboard(entries, page, pages)
+
+
+def list_keyboard(entries: Sequence[ArticleRecord], page: int, pages: int) -> InlineKeyboardMarkup:
+    """A button per article number, and ◀ Prev / Next ▶ when there are more pages."""
+    numbers = [
+        InlineKeyboardButton(str(entry.number), callback_data=f"art:{entry.number}")
+        for entry in entries
+    ]
+    rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
+    navigation = []
+    if page > 1:
+        navigation.append(InlineKeyboardButton("◀ Prev", callback_data=f"list:{page - 1}"))
+    if page < pages:
+        navigation.append(InlineKeyboardButton("Next ▶", callback_data=f"list:{page + 1}"))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+def search_results(
+    words: Sequence[str], matches: Sequence[ArticleRecord]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The titles matching a search (``matches`` may hold one more than a page)."""
+    shown = matches[:PAGE_SIZE]
+    header = f"Titles with “{' '.join(words)[:ECHO_CHARS]}”"
+    text = digests.article_list_html(shown, header)
+    if len(matches) > PAGE_SIZE:
+        text += f"\n\nMore than {PAGE_SIZE} match: add a word to narrow it down."
+    return text, list_keyboard(shown, 1, 1)
+
+
+def article_messages(
+    entry: ArticleRecord, following: ArticleRecord | None
+) -> list[tuple[str, str | None]]:
+    """The messages of ``/article N`` as (HTML text, reply_markup JSON or None); the last
+    one has a button for the next article in the list, if there is one."""
+    messages: list[tuple[str, str | None]] = [
+        (text, None) for text in digests.article_detail_messages(entry)
+    ]
+    if following is not None:
+        button = {"text": f"Next: {following.number} ▶", "callback_data": f"art:{following.number}"}
+        markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
+        messages[-1] = (messages[-1][0], markup)
+    return messages

@@ -1,0 +1,70 @@
+"""What the handlers and jobs share: the bot's :class:`Runtime` state and the typed
+callback context (:class:`BotContext`) through which they reach it.
+
+python-telegram-bot builds ``bot_data`` with a no-argument constructor, but the runtime
+needs the config and the store, so it stays in ``bot_data`` under one key and
+:class:`BotContext` (registered with ``ContextTypes(context=BotContext)``) hands it out
+typed: handlers write ``context.runtime.store``, never ``bot_data["…"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Config
+from bot.schedule import Slot
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.delivery import Sender
+
+__all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
+
+RUNTIME_KEY = "digestbot"
+
+
+def default_clock() -> datetime:
+    """The real time, aware, in UTC (tests inject another clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """The bot's state, shared by handlers and jobs."""
+
+    config: Config
+    store: Store
+    owns_store: bool  # opened by build_application: closed at shutdown
+    clock: Callable[[], datetime] = default_clock
+    sender: Sender | None = None  # created in post_init
+    stopping: bool = False
+    # The slots given a catch-up run at start-up (a digest missed while the bot was down).
+    catch_up: tuple[Slot, ...] = ()
+    # Summaries computed by rescans, counted for tests and logs.
+    summarized: int = 0
+    rescan_task: asyncio.Task[None] | None = None
+    # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
+    reported_skips: set[tuple[str, str]] = field(default_factory=set)
+    # /article N replies by number, valid while the store's articles_version is this.
+    article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
+    article_replies_version: int | None = None
+    rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
+    """The bot's shared state."""
+    return application.bot_data[RUNTIME_KEY]
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context of every handler and job: ``context.runtime`` is typed."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data[RUNTIME_KEY]
