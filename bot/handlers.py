@@ -336,17 +336,32 @@ async def article_request(request: ArticleRequest, context: BotContext) -> None:
     await _article_by_number(context, request.chat_id, request.thread_id, request.argument)
 
 
+_BUTTON = re.compile(r"(list|art):([0-9]{1,9})")
+STALE_BUTTON = "This button is out of date: send /article again."
+
+
 async def button(update: Update, context: BotContext) -> None:
-    """Inline buttons: ``list:PAGE`` turns the list's page, ``art:N`` shows an article."""
+    """Inline buttons: ``list:PAGE`` turns the list's page, ``art:N`` shows an article.
+
+    Every query is answered (Telegram shows a spinner until then); forged or stale data
+    gets "out of date". A query without its message (too old for Telegram to attach)
+    is answered silently: there is nothing to edit and no chat to send to."""
     rt = context.runtime
     query = update.callback_query
     assert query is not None
-    data = query.data or ""
-    kind, _, value = data.partition(":")
-    if kind == "list" and value.isdigit():
+    message = query.message
+    if message is None or update.effective_chat is None:
+        await query.answer()
+        return
+    match = _BUTTON.fullmatch(query.data or "")
+    if match is None:
+        await query.answer(STALE_BUTTON, show_alert=True)
+        return
+    kind, value = match[1], int(match[2])
+    if kind == "list":
         total = await _db(rt.store.count_articles)
         pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(int(value), 1), pages)
+        page = min(max(value, 1), pages)
         entries = await _db(rt.store.list_articles, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         await query.answer()
         if not entries:
@@ -365,15 +380,11 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if kind == "art" and value.isdigit():
-        number = int(value)
-        if _article_reply(rt, number) is None:
-            await query.answer("That article is no longer available.", show_alert=True)
-            return
-        await query.answer()
-        await _send_article(context, update.effective_chat.id, _topic(query.message), number)
+    if _article_reply(rt, value) is None:
+        await query.answer("That article is no longer available.", show_alert=True)
         return
-    await query.answer("This button is out of date: send /article again.", show_alert=True)
+    await query.answer()
+    await _send_article(context, update.effective_chat.id, _topic(message), value)
 
 
 # -- admin only ----------------------------------------------------------------------
@@ -394,7 +405,7 @@ async def stats(update: Update, context: BotContext) -> None:
     """Admin: subscribers, articles and messages waiting in the outbox."""
     rt = context.runtime
     if not _is_admin(update, rt):
-        await unknown_command(update, context)
+        await _refuse_unknown(update)
         return
     subscribers, articles, queued = await _db(_stats, rt.store)
     await _reply(
@@ -408,7 +419,7 @@ async def rescan(update: Update, context: BotContext) -> None:
     """Admin: read the seeds folder now instead of at the next rescan period."""
     rt = context.runtime
     if not _is_admin(update, rt):
-        await unknown_command(update, context)
+        await _refuse_unknown(update)
         return
     before = await _db(rt.store.count_articles)
     await rescan_seeds(context.application)
@@ -419,13 +430,33 @@ async def rescan(update: Update, context: BotContext) -> None:
 # -- everything else --------------------------------------------------------------------
 
 
+def _addressed_to_us(update: Update, context: BotContext) -> bool:
+    """In a group, a command we do not know is ours only as ``/cmd@ourbot``: a plain
+    ``/roll`` or ``/start@otherbot`` is for another bot there. In a private chat every
+    command is ours."""
+    message = update.effective_message
+    if message is None or update.effective_chat is None:
+        return False
+    if update.effective_chat.type == "private":
+        return True
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    _, at, name = command.partition("@")
+    return bool(at) and name.lower() == (context.bot.username or "").lower()
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
+    if _addressed_to_us(update, context):
+        await _refuse_unknown(update)
+
+
+async def _refuse_unknown(update: Update) -> None:
     text = update.effective_message.text or ""
     command = text.split()[0] if text.split() else text
     await _reply(update, f"I do not know {echo(command)}. /help lists the commands.")
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
+    """Text that is no command, in a private chat (groups' chatter is not for us)."""
     await _reply(
         update,
         "I answer commands only. To search the titles, send /article and a few words "

@@ -19,6 +19,7 @@ from bot import digest as digests
 from bot.config import Config
 from bot.schedule import Subscription, chat_timezone, next_due, zone
 from bot.store import ArticleRecord, Chat
+from bot.times import looks_like_time
 
 __all__ = [
     "ARTICLE_USAGE",
@@ -67,9 +68,16 @@ ARTICLE_USAGE = (
 )
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): echoed unclosed, one
+# would display the rest of our line reversed.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
 def echo(text: str) -> str:
-    """User input to quote back: cut short, escaped."""
-    text = " ".join(text.split())
+    """User input to quote back: bidirectional controls removed, cut short, escaped."""
+    text = " ".join(text.translate(_BIDI_CONTROLS).split())
     if len(text) > ECHO_CHARS:
         text = text[: ECHO_CHARS - 1] + "…"
     return html.escape(text)
@@ -143,11 +151,13 @@ def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
 
 
 def bad_time_text(argument: str) -> str:
-    """/subscribe with something that is not a time of day."""
-    return (
-        f"“{echo(argument)}” is not a time of day: hours go 00–23 and minutes "
-        f"00–59.\n{SUBSCRIBE_USAGE}"
-    )
+    """/subscribe with something that is not a time of day: malformed ("7:5",
+    "07:30:00", "eight") or out of range ("25:99")."""
+    if looks_like_time(argument):
+        why = "hours go 00–23 and minutes 00–59"
+    else:
+        why = "use HH:MM, e.g. 08:30"
+    return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
 
 
 def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> str:

@@ -229,7 +229,11 @@ def build_application(
     application.add_handler(CommandHandler("rescan", handlers.rescan))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.plain_text))
+    application.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_text
+        )
+    )
     application.add_error_handler(handlers.on_error)
     return application
 

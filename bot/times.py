@@ -11,9 +11,17 @@ import re
 from datetime import time
 from zoneinfo import ZoneInfo, available_timezones
 
-__all__ = ["canonical_timezone", "format_time", "parse_time", "valid_timezone", "zone"]
+__all__ = [
+    "canonical_timezone",
+    "format_time",
+    "looks_like_time",
+    "parse_time",
+    "valid_timezone",
+    "zone",
+]
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+# ASCII digits only: "²3:00" or "٣:00" are not times anyone types on purpose.
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
 def parse_time(text: str) -> time:
@@ -31,6 +39,11 @@ def parse_time(text: str) -> time:
             f"{text.strip()!r} is not a time of day: hours go 00-23 and minutes 00-59, e.g. 08:30"
         )
     return time(hours, minutes)
+
+
+def looks_like_time(text: str) -> bool:
+    """True if ``text`` has the shape of "HH:MM" (whether or not the values are in range)."""
+    return isinstance(text, str) and _TIME.fullmatch(text.strip()) is not None
 
 
 def format_time(value: time) -> str:

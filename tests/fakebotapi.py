@@ -752,6 +752,20 @@ class FakeBotAPI:
         self.inject({"callback_query": query})
         return query_id
 
+    def press_stale(self, user_id: int, data: str) -> str:
+        """A callback query without its message, as Telegram sends for a button under a
+        message too old to attach; returns the query id."""
+        query_id = str(next(self._callback_ids))
+        query = {
+            "id": query_id,
+            "from": self._user(user_id),
+            "chat_instance": f"instance{user_id}",
+            "data": data,
+        }
+        self._callback_queries[query_id] = query
+        self.inject({"callback_query": query})
+        return query_id
+
     def click(self, chat_id: int, message_id: int, text: str, user_id: int | None = None) -> str:
         """Press the button whose label is ``text`` (or starts with it)."""
         message = self.message(chat_id, message_id)

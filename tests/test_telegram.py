@@ -340,3 +340,57 @@ async def test_a_button_for_an_article_that_is_gone_answers_with_an_alert(bot, f
     assert answer["text"] == "That article is no longer available."
     assert answer["show_alert"] is True
     assert len(fake.messages(CHAT)) == 1  # no article was sent
+
+
+# -- hostile and careless input ------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["list:²", "art:²", "art:", "list:99999999999999999999", "x"])
+async def test_a_forged_button_is_answered_out_of_date_without_an_error(bot, fake, data):
+    listing = await ask(fake, "/article")
+    message = fake.message(CHAT, listing.message_id)
+    message.reply_markup = {"inline_keyboard": [[{"text": "forged", "callback_data": data}]]}
+    query_id = fake.press(CHAT, listing.message_id, data)
+    await fake.wait_until(lambda: query_id in fake.answered_callbacks)
+    assert fake.answered_callbacks[query_id]["text"].startswith("This button is out of date")
+    assert not any("went wrong" in m.text for m in fake.messages(CHAT))
+
+
+async def test_a_callback_without_its_message_is_answered_quietly(bot, fake, caplog):
+    query_id = fake.press_stale(CHAT, "art:1")
+    await fake.wait_until(lambda: query_id in fake.answered_callbacks)
+    assert "text" not in fake.answered_callbacks[query_id]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_in_a_group_only_commands_addressed_to_the_bot_are_answered(bot, fake):
+    group = -100777
+    fake.send_text(group, "hello everyone")
+    fake.send_text(group, "/start@otherbot")
+    fake.send_text(group, "/roll")
+    fake.send_text(group, "/roll@digest_test_bot")
+    reply = await fake.wait_for_message(group, 1)
+    assert reply.text == "I do not know /roll@digest_test_bot. /help lists the commands."
+    fake.send_text(group, "/help")
+    await fake.wait_for_message(group, 2)
+    assert [m.text.split("\n")[0] for m in fake.messages(group)] == [
+        "I do not know /roll@digest_test_bot. /help lists the commands.",
+        "Commands",
+    ]
+
+
+async def test_bidirectional_controls_are_not_echoed(bot, fake):
+    reply = await ask(fake, "/timezone \u202eEurope/Nowhere")
+    assert "\u202e" not in reply.text
+    assert "“Europe/Nowhere” is not a timezone" in reply.text
+
+
+@pytest.mark.parametrize("argument", ["7:5", "07:30:00", "8h30"])
+async def test_a_malformed_time_is_told_the_format(bot, fake, argument):
+    reply = await ask(fake, f"/subscribe {argument}")
+    assert reply.text.startswith(f"“{argument}” is not a time of day: use HH:MM, e.g. 08:30.")
+
+
+async def test_an_out_of_range_time_is_told_the_range(bot, fake):
+    reply = await ask(fake, "/subscribe 24:00")
+    assert "hours go 00–23 and minutes 00–59" in reply.text
