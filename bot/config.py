@@ -10,6 +10,7 @@ environment overrides ``[telegram] token``, so the token need not sit in a file.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -111,6 +112,16 @@ _KINDS: dict[tuple[str, str], str] = {
     ("digest", "missed_grace_seconds"): "non-negative integer",
 }
 
+# The sensible range of each number, inclusive: beyond it a value is a typo (or NaN, or
+# infinity) that would fail later, far from the config file.
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("telegram", "max_messages_per_second"): (0.1, 1000),
+    ("seeds", "rescan_seconds"): (1, 7 * 86400),
+    ("summary", "sentences"): (1, 20),
+    ("digest", "max_articles"): (1, 100),
+    ("digest", "missed_grace_seconds"): (0, 7 * 86400),
+}
+
 # TOML keys whose dataclass attribute has another name.
 _ATTRIBUTES = {("telegram", "url"): "webhook_url"}
 
@@ -174,7 +185,13 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
 
     # bool is a subclass of int in Python, but `port = true` is surely a mistake.
     is_int = isinstance(value, int) and not isinstance(value, bool)
-    is_number = is_int or isinstance(value, float)
+    is_number = is_int or (isinstance(value, float) and math.isfinite(value))
+    if (section, key) in _RANGES and (is_number or kind.endswith("number")):
+        low, high = _RANGES[(section, key)]
+        if not is_number or not low <= value <= high or (kind.endswith("integer") and not is_int):
+            raise fail(f"a {kind} from {low:g} to {high:g}")
+    if isinstance(value, str) and "\x00" in value:
+        raise ConfigError(f"{where}: contains a NUL character")
     match kind:
         case "string":
             if not isinstance(value, str):

@@ -111,3 +111,36 @@ def test_default_config_without_a_file_uses_the_given_folder(tmp_path: Path) -> 
     config = default_config(tmp_path, env={})
     assert config.seeds.dir == tmp_path.resolve() / "seeds"
     assert config.source is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[telegram]\nmax_messages_per_second = nan\n",
+            "[telegram] max_messages_per_second: expected a positive number from 0.1 to 1000, "
+            "got nan",
+        ),
+        (
+            "[telegram]\nmax_messages_per_second = inf\n",
+            "[telegram] max_messages_per_second: expected a positive number from 0.1 to 1000",
+        ),
+        (
+            "[seeds]\nrescan_seconds = 1e300\n",
+            "[seeds] rescan_seconds: expected a positive number from 1 to 604800",
+        ),
+        ('[digest]\ntime = "²3:00"\n', '[digest] time: expected a time "HH:MM"'),
+        ('[storage]\npath = "a\\u0000b"\n', "[storage] path: contains a NUL character"),
+        (
+            "[digest]\nmax_articles = 99999999999999999999\n",
+            "[digest] max_articles: expected a positive integer from 1 to 100",
+        ),
+    ],
+)
+def test_absurd_values_are_one_line_naming_the_key_and_range(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
