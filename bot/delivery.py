@@ -111,13 +111,17 @@ class Sender:
         stop_timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        on_token_rejected: Callable[[], object] | None = None,
     ) -> None:
         """``concurrency``: messages in flight at once (default: 20 ms worth at the rate
         limiter's cap, 8..32). The pacer keeps the cap busy with few: at a cap of 1,000
         msg/s, 20 in flight reached 915 msg/s with no 429, 250 only 760 msg/s with 22
         429s (the more requests in flight, the more the server bunches their arrivals).
-        ``clock``: seconds since the epoch, the outbox's time base."""
+        ``clock``: seconds since the epoch, the outbox's time base. ``on_token_rejected``:
+        called when Telegram rejects the token (the bot then stops; without it, sending
+        pauses and retries)."""
         self.bot = bot
+        self.on_token_rejected = on_token_rejected
         self.store = store
         if concurrency is None:
             limiter = getattr(bot, "rate_limiter", None)
@@ -303,6 +307,8 @@ class Sender:
             # a 404 "endpoint not found"). No message is at fault: keep them all, pause.
             self._escalate_pause(self.clock())
             log.error("Telegram rejected the bot token (%s); sending paused", exc.message)
+            if self.on_token_rejected is not None:
+                self.on_token_rejected()
             return "retried"
         except (TimedOut, NetworkError, TelegramError) as exc:
             # 5xx, timeouts, refused connections (and anything unforeseen): back off.

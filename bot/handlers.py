@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, InvalidToken
 
 from bot import digest as digests
 from bot import replies
@@ -465,7 +465,12 @@ async def plain_text(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log a handler's or job's exception; tell the user something went wrong."""
+    """Log a handler's or job's exception; tell the user something went wrong.
+
+    A rejected token (401) is no one chat's problem: the whole bot stops with one line."""
+    if isinstance(context.error, InvalidToken):
+        context.runtime.token_rejected()
+        return
     handled = isinstance(update, Update | ArticleRequest)
     where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
     log.error("error while handling %s", where, exc_info=context.error)

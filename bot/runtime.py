@@ -23,10 +23,16 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.delivery import Sender
+    from bot.webhook import WebhookServer
 
 __all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
 
 RUNTIME_KEY = "digestbot"
+
+REVOKED_TOKEN = (
+    "Telegram stopped accepting the bot token while the bot was running (revoked in "
+    "@BotFather?): set the new one in TELEGRAM_BOT_TOKEN or [telegram] token and start again"
+)
 
 
 def default_clock() -> datetime:
@@ -55,6 +61,23 @@ class Runtime:
     article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
     article_replies_version: int | None = None
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The webhook server while one runs ([telegram] mode = "webhook").
+    webhook: WebhookServer | None = None
+    # Set to end ``run``: by SIGINT/SIGTERM, or by a fatal error (see shut_down).
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).
+    fatal: str | None = None
+
+    def shut_down(self, reason: str) -> None:
+        """Stop the whole bot because of ``reason`` (e.g. the token was revoked):
+        ``run`` ends with that one line and exit status 1, never a deaf process."""
+        if self.fatal is None:
+            self.fatal = reason
+        self.stop_event.set()
+
+    def token_rejected(self) -> None:
+        """Telegram answered 401 to a call while running: stop (see shut_down)."""
+        self.shut_down(REVOKED_TOKEN)
 
 
 def runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:

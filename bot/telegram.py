@@ -17,9 +17,11 @@ The token never reaches a log (:mod:`bot.redaction`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -42,12 +44,14 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import handlers, jobs
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
+from bot.lock import InstanceLock
 from bot.ptb import opt_into_timedelta
 from bot.redaction import install_token_redaction, redact
 from bot.replies import COMMANDS
 from bot.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
 from bot.store import Store
 from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ BAD_TOKEN = (
     "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN or [telegram] token "
     "(@BotFather's /token shows the token of each of your bots)"
 )
+
 
 # Start-up tries to reach Telegram this many more times (waits grow from 1 s to
 # about 5 s, ~13 s in all) before giving up with one clear line; under systemd,
@@ -120,7 +125,7 @@ async def _post_init(application: Application) -> None:
         summary.slots,
         len(summary.catch_up),
     )
-    rt.sender = Sender(application.bot, rt.store)
+    rt.sender = Sender(application.bot, rt.store, on_token_rejected=rt.token_rejected)
     rt.sender.start()
     # Digests queued before a crash or a stop are still in the outbox.
     rt.sender.notify()
@@ -187,6 +192,8 @@ def build_application(
         raise ConfigError(NO_TOKEN)
     opt_into_timedelta()
     install_token_redaction(tg.token)
+    if tg.secret_token:
+        install_token_redaction(tg.secret_token)
     owns_store = store is None
     if store is None:
         store = Store(config.storage.path)
@@ -213,7 +220,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data[RUNTIME_KEY] = Runtime(config, store, owns_store, clock)
+    rt = Runtime(config, store, owns_store, clock)
+    application.bot_data[RUNTIME_KEY] = rt
+    bot.when_token_rejected(rt.token_rejected)
 
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, handlers.article_request))
@@ -266,22 +275,64 @@ def updater_kwargs(config: Config) -> dict[str, Any]:
 
 
 async def start_updater(application: Application, config: Config) -> None:
-    """Start fetching updates as ``run`` would (polling or webhook), in a running loop."""
-    assert application.updater is not None
+    """Start fetching updates (long polling, or our webhook server and setWebhook)."""
     kwargs = updater_kwargs(config)
     if config.telegram.mode == "webhook":
-        await application.updater.start_webhook(**kwargs)
+        tg = config.telegram
+        server = WebhookServer(
+            application,
+            listen=tg.listen,
+            port=tg.port,
+            path=kwargs["url_path"],
+            secret=kwargs["secret_token"],
+        )
+        await server.start()
+        runtime(application).webhook = server
+        await application.bot.set_webhook(
+            url=kwargs["webhook_url"],
+            secret_token=kwargs["secret_token"],
+            allowed_updates=kwargs["allowed_updates"],
+            drop_pending_updates=kwargs["drop_pending_updates"],
+        )
     else:
+        assert application.updater is not None
         await application.updater.start_polling(**kwargs)
 
 
+async def stop_updater(application: Application) -> None:
+    """Stop fetching updates (the webhook stays registered: Telegram keeps what comes in
+    while the bot is down and delivers it after the next start)."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    rt = runtime(application)
+    if rt.webhook is not None:
+        await rt.webhook.stop()
+        rt.webhook = None
+
+
+async def _initialize(application: Application, retries: int) -> None:
+    """``application.initialize()`` (getMe), tried ``retries`` more times while Telegram
+    cannot be reached (waits grow from 1 s to 5 s). A rejected token is not retried."""
+    for attempt in range(retries + 1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError:
+            if attempt == retries:
+                raise
+            await asyncio.sleep(min(5.0, 1.0 + attempt))
+
+
 @contextlib.asynccontextmanager
-async def running(application: Application, config: Config) -> AsyncIterator[Application]:
-    """Run the bot inside an already running event loop (tests, benchmarks), with the
-    same steps in the same order as ``run_polling``/``run_webhook``: initialize,
-    post_init, start, fetch updates ... stop fetching, stop, post_stop, shutdown,
-    post_shutdown."""
-    await application.initialize()
+async def running(
+    application: Application, config: Config, *, bootstrap_retries: int = 0
+) -> AsyncIterator[Application]:
+    """Run the bot inside an already running event loop (``run``, tests, benchmarks), in
+    python-telegram-bot's order: initialize, post_init, start, fetch updates ... stop
+    fetching, stop, post_stop, shutdown, post_shutdown."""
+    await _initialize(application, bootstrap_retries)
     try:
         if application.post_init is not None:
             await application.post_init(application)
@@ -289,8 +340,8 @@ async def running(application: Application, config: Config) -> AsyncIterator[App
         await start_updater(application, config)
         yield application
     finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        runtime(application).stopping = True
+        await stop_updater(application)
         if application.running:
             await application.stop()
         if application.post_stop is not None:
@@ -314,23 +365,33 @@ def freeze_startup_objects() -> None:
 def run(config: Config) -> int:
     """Run the bot until SIGINT or SIGTERM (blocking); returns the exit status.
 
-    Raises ConfigError when there is no token (the CLI prints it as one line).
+    Raises ConfigError when there is no token or Telegram rejects it (also while
+    running: a revoked token ends the process, so systemd restarts it and the journal
+    says why) and AlreadyRunning when another bot uses the same database; the CLI
+    prints each as one line.
     """
     if not config.telegram.token:
         raise ConfigError(NO_TOKEN)
+    with InstanceLock(config.storage.path):
+        return asyncio.run(_serve(config))
+
+
+async def _serve(config: Config) -> int:
     application = build_application(config)
+    rt = runtime(application)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, rt.stop_event.set)
     freeze_startup_objects()
-    kwargs = updater_kwargs(config)
     log.info(
         "digestbot starting (%s, %s)",
         config.telegram.mode,
         config.telegram.webhook_url if config.telegram.mode == "webhook" else "long polling",
     )
     try:
-        if config.telegram.mode == "webhook":
-            application.run_webhook(bootstrap_retries=BOOTSTRAP_RETRIES, **kwargs)
-        else:
-            application.run_polling(bootstrap_retries=BOOTSTRAP_RETRIES, **kwargs)
+        async with running(application, config, bootstrap_retries=BOOTSTRAP_RETRIES):
+            await rt.stop_event.wait()
+            log.info("digestbot stopping")
     except InvalidToken:
         # PTB's message quotes the token; ours must not (it ends up in the journal).
         raise ConfigError(BAD_TOKEN) from None
@@ -339,6 +400,11 @@ def run(config: Config) -> int:
             f"cannot reach the Telegram Bot API at {_redacted_base_url(config)} "
             f"after {BOOTSTRAP_RETRIES} retries: {redact(str(exc), {config.telegram.token or ''})}"
         ) from None
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    if rt.fatal is not None:
+        raise ConfigError(rt.fatal)
     log.info("digestbot stopped")
     return 0
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 from telegram._utils.defaultvalue import DefaultValue
+from telegram.error import InvalidToken
 from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
 
@@ -95,8 +96,15 @@ class DigestBot(ExtBot):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Called when Telegram rejects the token while polling (set by the application):
+        # PTB's polling loop would just stop, leaving a live process that hears nothing.
+        self._on_invalid_token: Callable[[], object] | None = None
         # The getUpdates request (PTB's default one when none is given), as PTB reads it.
         self._updates_read_timeout = self._request[0].read_timeout
+
+    def when_token_rejected(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` when Telegram rejects the token (401) on a long poll."""
+        self._on_invalid_token = callback
 
     async def get_updates(  # type: ignore[override]  # ArticleRequests besides Updates
         self,
@@ -124,15 +132,20 @@ class DigestBot(ExtBot):
         if isinstance(timeout, dt.timedelta):
             timeout = timeout.total_seconds()
         read_timeout = (read_timeout or 0) + (timeout or 0)
-        result = await self._post(
-            "getUpdates",
-            data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
-        )
+        try:
+            result = await self._post(
+                "getUpdates",
+                data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            )
+        except InvalidToken:
+            if self._on_invalid_token is not None:
+                self._on_invalid_token()
+            raise
         username = self.username
         updates: list[Update | ArticleRequest] = []
         for raw in result:
