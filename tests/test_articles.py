@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.articles
+import bot.articles.pages
 from bot.articles import (
     Article,
     Block,
@@ -745,7 +745,7 @@ def test_scan_survives_a_parser_error_and_names_it(
     def broken(text: str, source: str) -> Article:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.articles, "parse_page", broken)
+    monkeypatch.setattr(bot.articles.pages, "parse_page", broken)
     with caplog.at_level(logging.WARNING, logger="bot.articles"):
         result = scan(tmp_path)
     assert [a.source for a in result.articles] == ["b.md"]
