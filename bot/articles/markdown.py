@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Sequence
+from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -128,7 +129,7 @@ def _meta_date(meta: dict[str, object], source: str) -> str | None:
 def _markdown_blocks(body: str) -> list[Block]:
     """The body's headings and paragraphs, in order, as plain text (empty ones left out)."""
     blocks: list[Block] = []
-    kind: str | None = None  # the kind of block the next inline token belongs to
+    kind: Literal["heading", "paragraph"] | None = None  # what the next inline token is
     for token in _PARSER.parse(strip_invisible(body)):
         if token.type == "heading_open":
             kind = "heading"
@@ -137,7 +138,7 @@ def _markdown_blocks(body: str) -> list[Block]:
         elif token.type == "inline" and kind is not None:
             text = _plain_text(token.children or ())
             if text:
-                blocks.append(Block("heading" if kind == "heading" else "paragraph", text))
+                blocks.append(Block(kind, text))
             kind = None
     return blocks
 
