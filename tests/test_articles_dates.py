@@ -1,0 +1,35 @@
+"""Tests for bot.articles.dates: dates written in many formats and languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.articles import parse_date
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("December 26, 2014", "2014-12-26"),
+        ("Dec. 26 2014", "2014-12-26"),
+        ("26 December 2014", "2014-12-26"),
+        ("26.12.2014", "2014-12-26"),
+        ("2014-12-26", "2014-12-26"),
+        ("2014-12-26T10:30:00+01:00", "2014-12-26"),
+        ("2014/12/26", "2014-12-26"),
+        ("12/26/2014", "2014-12-26"),
+        ("26/12/2014", "2014-12-26"),
+        ("Freitag, 26. Dezember 2014", "2014-12-26"),
+        ("3. März 2015", "2015-03-03"),
+        ("1er janvier 2015", "2015-01-01"),
+        ("26 de diciembre de 2014", "2014-12-26"),
+        ("Published on Friday, December 26th, 2014", "2014-12-26"),
+    ],
+)
+def test_parse_date_reads_common_formats(written: str, iso: str) -> None:
+    assert parse_date(written) == iso
+
+
+@pytest.mark.parametrize("written", ["03/04/2014", "February 30, 2014", "Dec 2014", "no date"])
+def test_parse_date_refuses_ambiguous_or_impossible_dates(written: str) -> None:
+    assert parse_date(written) is None
