@@ -57,8 +57,9 @@ class WebhookServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=self.max_body)
         app.router.add_route("*", self.path, self._handle)
-        # No access log: it would be one line per update, and nothing in it is ours.
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # No access log: it would be one line per update, and nothing in it is ours. No
+        # lingering: aiohttp would otherwise keep reading a refused body for 10 s.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, lingering_time=0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.listen, self.port)
         await site.start()

@@ -150,3 +150,92 @@ def test_the_token_is_redacted_from_messages_arguments_and_tracebacks(caplog):
     assert "bot<token>/getUpdates" in caplog.text
     assert redact(f"x{token}y") == "x<token>y"
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+
+
+async def start_bot(tmp_path: Path, fake: FakeBotAPI, config: Path, *extra: str):
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *extra,
+        "run",
+        "--config",
+        str(config),
+        env=environment(fake.token),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_a_second_bot_on_the_same_database_refuses_to_start_naming_the_first(
+    fake: FakeBotAPI, tmp_path, seeds
+):
+    config = write_config(tmp_path, fake.base_url, seeds)
+    first = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the first bot's long poll")
+        second = await start_bot(tmp_path, fake, config)
+        _out, err = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 1
+        lines = err.decode().strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(
+            f"digestbot: error: another digestbot (pid {first.pid}) is already running"
+        )
+        # kill -9 leaves the lock file, but not the lock: the next start works.
+        first.kill()
+        await first.wait()
+        fake.reset_stats()
+        third = await start_bot(tmp_path, fake, config)
+        try:
+            await fake.wait_until(
+                lambda: len(fake.calls_to("getUpdates")) > 0, timeout=60, what="a poll"
+            )
+            assert third.returncode is None
+        finally:
+            third.terminate()
+            await asyncio.wait_for(third.communicate(), 10)
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()
+
+
+async def test_digest_works_beside_a_running_bot(fake: FakeBotAPI, tmp_path, seeds):
+    write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
+    config = write_config(tmp_path, fake.base_url, seeds)
+    running_bot = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's long poll")
+        ingest = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "ingest", "--config", str(config),
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(ingest.communicate(), 60)
+        assert ingest.returncode == 0, err.decode()
+    finally:
+        running_bot.terminate()
+        await asyncio.wait_for(running_bot.communicate(), 10)
+
+
+async def test_a_revoked_token_ends_the_bot_with_one_line_and_exit_status_1(
+    fake: FakeBotAPI, tmp_path, seeds
+):
+    from bot.runtime import REVOKED_TOKEN
+
+    config = write_config(tmp_path, fake.base_url, seeds)
+    token = fake.token
+    process = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's long poll")
+        fake.token = "1:AnotherTokenEntirely"  # revoked in @BotFather: 401 from now on
+        _out, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1
+    text = err.decode()
+    assert text.strip().splitlines()[-1] == f"digestbot: error: {REVOKED_TOKEN}"
+    assert token not in text and token.split(":")[1] not in text

@@ -4,6 +4,8 @@ X-Telegram-Bot-Api-Secret-Token header is rejected and never handled."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 
 import pytest
@@ -94,3 +96,60 @@ def test_webhook_mode_listens_on_the_path_of_the_public_url(webhook_config):
 def test_webhook_mode_requires_a_secret_token(bot_config):
     with pytest.raises(ConfigError, match="secret_token: required"):
         bot_config(telegram={"mode": "webhook", "url": "https://bot.example.com/hook"})
+
+
+async def raw_post(port: int, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """Send a POST's head (and ``body``, maybe less than it declares); return the
+    response as far as the server sent it before closing or within 10 s."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    writer.write(head.encode() + b"\r\n" + body)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    finally:
+        writer.close()
+
+
+async def test_a_post_without_the_secret_is_refused_before_its_body_is_read(
+    fake: FakeBotAPI, webhook_config
+):
+    tg = webhook_config.telegram
+    application = build_application(webhook_config)
+    async with running(application, webhook_config):
+        # 90 MB announced, none sent: the answer cannot have waited for the body.
+        head = await raw_post(tg.port, "/hooks/digestbot", {"Content-Length": "94371840"})
+        assert head.startswith(b"HTTP/1.1 403")
+
+
+async def test_a_body_over_one_megabyte_is_refused_with_413(fake: FakeBotAPI, webhook_config):
+    tg = webhook_config.telegram
+    application = build_application(webhook_config)
+    async with running(application, webhook_config):
+        announced = {SECRET_HEADER: SECRET, "Content-Length": str(2 * 1024 * 1024)}
+        head = await raw_post(tg.port, "/hooks/digestbot", announced)
+        assert head.startswith(b"HTTP/1.1 413")
+        chunk = b"x" * 65536
+        chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20))
+        head = await raw_post(
+            tg.port,
+            "/hooks/digestbot",
+            {SECRET_HEADER: SECRET, "Transfer-Encoding": "chunked"},
+            chunked,
+        )
+        assert head.startswith(b"HTTP/1.1 413")
+
+
+async def test_the_webhook_secret_is_in_no_log_at_any_level(
+    fake: FakeBotAPI, webhook_config, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    application = build_application(webhook_config)
+    async with running(application, webhook_config):
+        fake.send_text(CHAT, "/start")
+        await fake.wait_for_message(CHAT)
+    assert fake.webhook_secret == SECRET
+    assert caplog.records
+    for record in caplog.records:
+        assert SECRET not in record.getMessage()
