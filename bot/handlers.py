@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken
+from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot import digest as digests
 from bot import replies
@@ -462,6 +462,20 @@ async def plain_text(update: Update, context: BotContext) -> None:
         "I answer commands only. To search the titles, send /article and a few words "
         "(e.g. /article climate); /help lists everything.",
     )
+
+
+SLOW_DOWN = (
+    "You are sending commands faster than I can answer, so I skipped some. "
+    "Please wait for my replies, then try again."
+)
+
+
+async def slow_down(bot: Bot, chat_id: int) -> None:
+    """Tell a flooding chat that the rest of its commands were dropped (once a flood)."""
+    try:
+        await _send(bot, chat_id, SLOW_DOWN)
+    except TelegramError as exc:
+        log.info("could not tell chat %s to slow down: %s", chat_id, exc)
 
 
 async def on_error(update: object, context: BotContext) -> None:

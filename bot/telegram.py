@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -210,11 +211,12 @@ def build_application(
         rate_limiter=TelegramRateLimiter.from_config(tg.max_messages_per_second),
         **bot_kwargs,
     )
+    processor = PerChatUpdateProcessor()
     application = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -223,6 +225,7 @@ def build_application(
     rt = Runtime(config, store, owns_store, clock)
     application.bot_data[RUNTIME_KEY] = rt
     bot.when_token_rejected(rt.token_rejected)
+    processor.on_overflow = functools.partial(handlers.slow_down, bot)
 
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, handlers.article_request))
@@ -342,8 +345,13 @@ async def running(
     finally:
         runtime(application).stopping = True
         await stop_updater(application)
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.close()
         if application.running:
             await application.stop()
+        if isinstance(processor, PerChatUpdateProcessor) and processor.dropped_at_stop:
+            log.info("stopping: dropped %d pending commands", processor.dropped_at_stop)
         if application.post_stop is not None:
             await application.post_stop(application)
         await application.shutdown()

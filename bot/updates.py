@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,35 +172,88 @@ def _chat_of(update: object) -> int | None:
     return None
 
 
+# Updates of one chat waiting for their turn, at most; the excess is dropped (with one
+# "slow down" reply per flood). Ten is more than a person types before the first answer.
+MAX_CHAT_BACKLOG = 10
+
+
+@dataclass
+class _ChatQueue:
+    lock: asyncio.Lock
+    waiting: int = 0  # updates of this chat in process_update (running or waiting)
+    told: bool = False  # told to slow down during this flood
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats are handled concurrently, one chat's in order.
+    """Updates of different chats are handled concurrently, one chat's in order, and
+    one chat cannot crowd out the others.
 
     python-telegram-bot's default handles one update at a time (a slow reply holds up
     every chat) and ``concurrent_updates(True)`` may answer a chat's /status before its
-    /subscribe. This keeps the order within each chat."""
+    /subscribe. This keeps the order within each chat. An update waits for its chat's
+    turn *before* it takes one of the ``max_concurrent_updates`` slots, so a chat that
+    floods (its replies leave at Telegram's 1 message/s per chat) holds one slot, not
+    all; and past :data:`MAX_CHAT_BACKLOG` waiting updates the rest of its flood is
+    dropped, with one ``on_overflow(chat_id)`` call (the bot says "slow down")."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def close(self) -> None:
+        """The bot is stopping: drop what still waits (see ``closing``)."""
+        self.closing = True
+
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        *,
+        max_backlog: int = MAX_CHAT_BACKLOG,
+        on_overflow: Callable[[int], Coroutine[Any, Any, object]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._chats: dict[int, _ChatQueue] = {}
+        self.max_backlog = max_backlog
+        self.on_overflow = on_overflow
+        self.dropped = 0
+        # Set when the bot stops: updates still waiting for their chat's turn are dropped
+        # (counted in dropped_at_stop) instead of answered at 1 message/s per chat.
+        self.closing = False
+        self.dropped_at_stop = 0
 
-    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat_id = _chat_of(update)
         if chat_id is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
-        lock, users = self._chats.get(chat_id, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._chats[chat_id] = (lock, users + 1)
+        queue = self._chats.get(chat_id)
+        if queue is None:
+            queue = self._chats[chat_id] = _ChatQueue(asyncio.Lock())
+        if queue.waiting >= self.max_backlog:
+            self.dropped += 1
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()  # never started: nothing to clean up, no warning
+            if not queue.told:
+                queue.told = True
+                log.info("chat %s floods: dropping its updates past %d", chat_id, queue.waiting)
+                if self.on_overflow is not None:
+                    await self.on_overflow(chat_id)
+            return
+        queue.waiting += 1
         try:
-            async with lock:
+            async with queue.lock, self._slots:
+                if self.closing:
+                    self.dropped_at_stop += 1
+                    if isinstance(coroutine, Coroutine):
+                        coroutine.close()
+                    return
                 await coroutine
         finally:
-            lock, users = self._chats[chat_id]
-            if users <= 1:
+            queue.waiting -= 1
+            if queue.waiting == 0:
                 del self._chats[chat_id]
-            else:
-                self._chats[chat_id] = (lock, users - 1)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Unused: :meth:`process_update` does the work (PTB calls only that)."""
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
