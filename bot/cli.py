@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args, sys.stdout)
     except DigestbotError as exc:
         print(f"digestbot: error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        # "database or disk is full", "database is locked", a corrupt file: the store
+        # changes nothing half-way (each change is one transaction), so one line is all.
+        print(f"digestbot: error: database: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Disk full or unreadable while writing or reading a file (not the database).
+        print(f"digestbot: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

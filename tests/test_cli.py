@@ -199,3 +199,40 @@ def test_missing_seeds_folder_is_one_line(
         "digestbot: error: cannot read the seeds folder: "
         f"seeds folder does not exist: {tmp_path.resolve() / 'nowhere'}\n"
     )
+
+
+def _limit_file_size() -> None:  # runs in the child, before exec
+    import resource
+    import signal
+
+    # A full disk, as SQLite sees one: writes past 96 KB fail (EFBIG, not a signal).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (96 * 1024, 96 * 1024))
+
+
+def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    paragraph = "The council met on Monday to discuss the new harbour plans in detail. " * 40
+    for n in range(60):
+        (seeds / f"a{n:02d}.md").write_text(
+            f'+++\ntitle = "Story {n}"\n+++\n\n{paragraph}\n\nStory {n} ends here.\n',
+            encoding="utf-8",
+        )
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", "--config", "config.toml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_file_size,
+    )
+    assert done.returncode == 1
+    # ENOSPC reads "database or disk is full"; a size limit reads "disk I/O error".
+    [line] = done.stderr.splitlines()
+    assert line.startswith("digestbot: error: database: ")
+    assert "disk" in line
