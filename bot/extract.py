@@ -71,7 +71,12 @@ _DATE_META = (
     "dcterms.date",
     "date",
 )
-_MAX_JSON_LD = 200_000  # characters of one JSON-LD script worth parsing
+_MAX_JSON_LD = 200_000
+# htmldate without its "extensive search", which takes a footer's "© 2024" for the day
+# the article was published (2024-01-01); the page's own fields and URL still count.
+_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+# Earlier dates are placeholders ("0001-01-01T00:00:00Z"), not publication dates.
+_EARLIEST_YEAR = 1991  # characters of one JSON-LD script worth parsing
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,9 @@ def _extract(
 
 def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
     # bare_extraction copies the tree it is given, so one parse serves every try.
-    return trafilatura.bare_extraction(tree, url=url, with_metadata=True, **options)
+    return trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, date_extraction_params=_DATE_SEARCH, **options
+    )
 
 
 # --------------------------------------------------------------------------- text
@@ -351,9 +358,12 @@ def _parse_date(value: str | None) -> dt.datetime | dt.date | None:
         parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
         try:
-            return dt.date.fromisoformat(text[:10])
+            day = dt.date.fromisoformat(text[:10])
         except ValueError:
             return None
+        return day if day.year >= _EARLIEST_YEAR else None
+    if parsed.year < _EARLIEST_YEAR:
+        return None
     if parsed.tzinfo is None:
         return parsed.date()  # a local time of an unknown zone: only the day is sure
     return parsed
