@@ -152,8 +152,6 @@ def _ends_sentence_in_prose(
     first = _first_letter(next_token)
     if first.islower() and not caseless:
         return False
-    if next_token in _DASHES:
-        return False  # a dateline ("DeKalb, Ill. — Mike Glass threw…") or an aside
     core = token.rstrip(_CLOSERS)
     if not core.endswith("."):
         return True  # "!" or "?" (or "…") before a capitalised word
@@ -201,6 +199,22 @@ def _name_follows(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
         if token.rstrip(_CLOSERS)[-1:] in _TERMINALS or i + 1 + position == count - 1:
             return position >= 1
     return False
+
+
+def _is_dateline(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Token ``i`` is the abbreviated state of a dateline: "DEKALB, Ill. — Mike Glass…"
+    (a short capitalised word with a dot, after a comma, before a dash)."""
+    if i == 0 or i + 1 >= len(tokens):
+        return False
+    word = text[tokens[i][0] : tokens[i][1]]
+    return (
+        text[tokens[i + 1][0] : tokens[i + 1][1]] in _DASHES
+        and text[tokens[i - 1][1] - 1] == ","
+        and len(word) <= 6
+        and word[0].isupper()
+        and word[-1] == "."
+        and word[:-1].replace(".", "").isalpha()
+    )
 
 
 def _line_breaks(text: str, tokens: list[tuple[int, int]]) -> tuple[set[int], set[int]]:
@@ -287,7 +301,7 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
             core = token.rstrip(_CLOSERS)
             if core and core[-1] in _CJK_TERMINALS:
                 ends = True  # "。" ends a sentence whatever follows
-            elif core and core[-1] in _TERMINALS:
+            elif core and core[-1] in _TERMINALS and not _is_dateline(text, tokens, i):
                 name = core[-1] == "." and _name_follows(text, tokens, i)
                 ends = _ends_sentence_in_prose(token, next_token, caseless, name)
         if ends:

@@ -377,3 +377,16 @@ def test_an_acronym_ending_a_sentence_before_a_lower_case_continuation_still_spl
 def test_large_inputs_are_split_without_losing_text(text):
     sentences = split_sentences(text)
     assert "".join("".join(s.split()) for s in sentences) == "".join(text.split())
+
+
+def test_a_dash_after_a_full_stop_only_joins_a_dateline_not_an_inline_subheading():
+    # AFP copy (OrangeSum) puts sub-headings inline: "... asiatiques. - Boston y renonce -".
+    text = (
+        "Elle est accusée de manquer de fiabilité, notamment noires ou asiatiques. - Boston y "
+        "renonce -Selon une étude du MIT, le taux d'erreur est de 35% pour les femmes noires."
+    )
+    assert split_sentences(text) == [
+        "Elle est accusée de manquer de fiabilité, notamment noires ou asiatiques.",
+        "- Boston y renonce -Selon une étude du MIT, le taux d'erreur est de 35% pour les "
+        "femmes noires.",
+    ]
