@@ -271,6 +271,7 @@ VARIANTS: list[tuple[str, Extractor]] = [
     ("html: digestbot precise only (no retry)", digestbot_html(balanced=None)),
     ("html: digestbot, retry below 500 chars", digestbot_html(retry_below=500)),
     ("html: digestbot, retry below 1000 chars", digestbot_html(retry_below=1000)),
+    ("html: digestbot, retry below 3000 chars", digestbot_html(retry_below=3000)),
     ("html: digestbot, keep a headline first line", digestbot_html(drop_title=False)),
     (
         "html: digestbot precise, no tables",
