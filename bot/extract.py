@@ -151,7 +151,9 @@ def _extract(
     if document is None or document.body is None:
         raise NotAnArticle(name, "no article text found")
     meta = _Meta(tree)
-    title = _clean(document.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
+    title = (
+        _clean(document.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
+    ) or None
     blocks = list(_blocks(document.body))
     if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
         blocks.pop(0)  # the headline repeated as the body's first heading
@@ -197,9 +199,10 @@ def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
             kind: Literal["heading", "paragraph"] = "heading"
             lines = [_clean(" ".join(element.itertext()))]
         elif tag == "list":
-            kind, lines = "paragraph", [_element_text(item) for item in element.iter("item")]
+            items = element.iterchildren("item")  # a nested list stays inside its item
+            kind, lines = "paragraph", [_element_text(item) for item in items]
         elif tag == "table":
-            kind, lines = "paragraph", [_row_text(row) for row in element.iter("row")]
+            kind, lines = "paragraph", [_row_text(row) for row in element.iterchildren("row")]
         else:
             kind, lines = "paragraph", _element_lines(element)
         for line in lines:
@@ -232,7 +235,7 @@ def _element_text(element: _Element) -> str:
 
 
 def _row_text(row: _Element) -> str:
-    return " | ".join(filter(None, (_element_text(cell) for cell in row.iter("cell"))))
+    return " | ".join(filter(None, (_element_text(cell) for cell in row.iterchildren("cell"))))
 
 
 # --------------------------------------------------------------------------- metadata

@@ -239,3 +239,28 @@ def test_placeholder_dates_are_ignored_and_the_next_source_is_used():
         '<meta name="pubdate" content="2024-05-14">'
     )
     assert extract_html(page(head=head)).date == dt.date(2024, 5, 14)
+
+
+def test_a_nested_list_is_read_once_inside_its_item():
+    extra = (
+        "<ul><li>Phase one rebuilds the two damaged piers of the bridge."
+        "<ul><li>Divers inspect the foundations first.</li></ul></li>"
+        "<li>Phase two lays the tram tracks across the new deck.</li></ul>"
+    )
+    extracted = extract_html(page(extra_body=extra))
+    assert extracted.text.count("Divers inspect the foundations first.") == 1
+    assert extracted.paragraphs[-1] == "Phase two lays the tram tracks across the new deck."
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        (bytes(range(256)) * 50, "not an HTML page"),
+        ("hello world, this is plain text and not a web page", "not an HTML page"),
+        ('<?xml version="1.0"?><rss><channel><item>x</item></channel></rss>', "not an HTML page"),
+    ],
+)
+def test_binary_plain_text_and_feeds_are_not_articles(html, reason):
+    with pytest.raises(NotAnArticle) as raised:
+        extract_html(html, source="seed")
+    assert raised.value.reason == reason
