@@ -199,6 +199,8 @@ def worst_block(source: str, other: str) -> str | None:
 
 
 def report_worst(run: Run, count: int) -> None:
+    if count <= 0:
+        return
     print(f"\nWorst {count} pages, {run.name} (F1 P R, host; what was kept but is not in")
     print("the article, what the article has that was lost; short excerpts):")
     for result in sorted(run.results, key=lambda r: r.f1)[:count]:
