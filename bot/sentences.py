@@ -12,7 +12,20 @@ never be downloaded at run time, so digestbot brings its own rule-based splitter
   the word is not an abbreviation (``Mr.``, ``Dr.``, ``Gen.``, ``e.g.``), an initial
   (``S. Korea``, ``R. Sinmun``) or a dotted acronym (``U.S.``) inside a sentence.
 
-Every sentence is returned verbatim: a stripped slice of the input text.
+* Full-width sentence ends (``。！？｡``, as in Chinese and Japanese, which put no space
+  after them) always end a sentence, with any closing brackets after them (``」』）``);
+  ``؟`` (Arabic) and ``।`` (Devanagari danda) end one like ``?``.
+* A line break inside a paragraph ends a sentence when the line is a list item or the
+  next one is (``- ``, ``• ``, ``1. ``…), or when the line ends without punctuation (a
+  heading, a list entry) and the next line does not start in lower case -- unless the
+  paragraph is hard-wrapped prose (some line runs on into a lower-case word), where
+  line ends say nothing.
+* A short word in capitals with a dot that starts a model name (``the ID. SPACE
+  VIZZION``, ``the ID. Space Vizzion Concept.``) and a dateline's state (``DeKalb,
+  Ill. — Mike``: a dash follows) do not end a sentence.
+
+Every sentence is returned verbatim: a stripped slice of the input text. The work is
+linear in the length of the text.
 
 :class:`Tokenizer` exposes the same splitter with sumy's tokenizer interface
 (``language``, ``to_sentences``, ``to_words``), and :func:`build_document` builds sumy's
@@ -36,14 +49,28 @@ __all__ = [
 
 # A blank line (possibly holding spaces) separates paragraphs.
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_TOKEN = re.compile(r"\S+")
-_TERMINALS = ".!?…"
+# Full-width sentence ends: a sentence ends right after them (and after closing
+# brackets or quotes that follow), with or without a space.
+_CJK_TERMINALS = "。！？｡"
+_CJK_CLOSERS = "」』）】〕〉》〗〙〛”’\"')]"
+# A token is a run of non-space characters, cut after a full-width end and its closers.
+_TOKEN = re.compile(
+    rf"[^\s{_CJK_TERMINALS}]*[{_CJK_TERMINALS}]+[{re.escape(_CJK_CLOSERS)}]*|[^\s{_CJK_TERMINALS}]+"
+)
+_TERMINALS = ".!?…؟।" + _CJK_TERMINALS
 # Stand-alone end-of-sentence tokens in tokenized text: ".", "!", "?", "?!", "!!!", ...
 # (A stand-alone "..." is left to the prose rule: it often trails off mid-sentence.)
 _STANDALONE_END = re.compile(r"\.|[.!?]*[!?][.!?]*")
 _TOKENIZED = re.compile(r"(?<!\S)[.!?]+(?!\S)")
-_CLOSERS = "\"'”’»)]"
-_OPENERS = "\"'“‘«([`¿¡"
+_CLOSERS = "\"'”’»)]」』）】〕〉》"
+_OPENERS = "\"'“‘«([`¿¡「『（【〔〈《"
+# List item markers opening a line: "- ", "* ", "• ", "1. ", "2)", "a)".
+_LIST_MARKER = re.compile(r"[-*•·▪►‣◦–—]|\d{1,3}[.)]|[a-z][)]")
+# A line ending in one of these runs on into the next line.
+_RUNS_ON = ",;-–—/&(+=«“‘"
+# Words looked at after "ID." for a model name running to the end of the sentence.
+_NAME_WORDS = 6
+_DASHES = frozenset({"-", "--", "–", "—", "―"})
 # Quote tokens that only ever close a quotation (tokenized text writes `` and '').
 _ALWAYS_CLOSING = frozenset({"''", "”", "’", "»", ")", "]"})
 # Quote tokens that may open or close; which one is decided by counting.
@@ -111,11 +138,14 @@ def _first_letter(token: str) -> str:
     return ""
 
 
-def _ends_sentence_in_prose(token: str, next_token: str | None, caseless: bool) -> bool:
+def _ends_sentence_in_prose(
+    token: str, next_token: str | None, caseless: bool, name_follows: bool = False
+) -> bool:
     """Whether a word ending in terminal punctuation (e.g. ``said.``) ends a sentence.
 
     ``caseless``: the paragraph has no capital letters at all (lower-cased text), so a
-    lower-case next word says nothing about where sentences start.
+    lower-case next word says nothing about where sentences start. ``name_follows``:
+    the word is in capitals and so are the next two words (a model name).
     """
     if next_token is None:
         return True
@@ -130,6 +160,8 @@ def _ends_sentence_in_prose(token: str, next_token: str | None, caseless: bool) 
         return not caseless  # "...": trails off; only a capital says a sentence starts
     if word in _ABBREVIATIONS:
         return False
+    if name_follows:
+        return False  # "VOLKSWAGEN ID. SPACE VIZZION": a dot inside a name in capitals
     if word in _NUMBER_ABBREVIATIONS and first.isdigit():
         return False
     if word.isdigit() and next_token.rstrip(".,;:").lower() in _MONTHS:
@@ -142,6 +174,90 @@ def _ends_sentence_in_prose(token: str, next_token: str | None, caseless: bool) 
     return True
 
 
+def _is_capitals(token: str) -> bool:
+    """A word in capitals of two letters or more ("SPACE", "VIZZION,")."""
+    letters = [char for char in token if char.isalpha()]
+    return len(letters) >= 2 and all(char.isupper() for char in letters)
+
+
+def _name_follows(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Token ``i`` is a short word in capitals with a dot ("ID.") that starts a model
+    name: the next two words are in capitals ("ID. SPACE VIZZION"), or capitalised
+    words run from it to the end of the sentence ("the ID. Space Vizzion Concept.").
+    A sentence that goes on in lower case ("the FBI. New York police said") is not one.
+    """
+    count = len(tokens)
+    word = text[tokens[i][0] : tokens[i][1]].rstrip(_CLOSERS).rstrip(".")
+    if len(word) > 3 or not _is_capitals(word) or i + 2 >= count:
+        return False
+    following = [text[a:b] for a, b in tokens[i + 1 : i + 1 + _NAME_WORDS]]
+    if _is_capitals(following[0]) and _is_capitals(following[1]):
+        return True
+    for position, token in enumerate(following):
+        if not _first_letter(token).isupper():
+            return False
+        if token.rstrip(_CLOSERS)[-1:] in _TERMINALS or i + 1 + position == count - 1:
+            return position >= 1
+    return False
+
+
+def _is_dateline(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Token ``i`` is the abbreviated state of a dateline: "DEKALB, Ill. — Mike Glass…"
+    (a short capitalised word with a dot, after a comma, before a dash)."""
+    if i == 0 or i + 1 >= len(tokens):
+        return False
+    word = text[tokens[i][0] : tokens[i][1]]
+    return (
+        text[tokens[i + 1][0] : tokens[i + 1][1]] in _DASHES
+        and text[tokens[i - 1][1] - 1] == ","
+        and len(word) <= 6
+        and word[0].isupper()
+        and word[-1] == "."
+        and word[:-1].replace(".", "").isalpha()
+    )
+
+
+def _line_breaks(text: str, tokens: list[tuple[int, int]]) -> tuple[set[int], set[int]]:
+    """Where line breaks inside one paragraph end a sentence, and the list markers.
+
+    Returns the indices of tokens after which a sentence ends because the line does,
+    and the indices of list-marker tokens ("-", "1.") that open a line.
+    """
+    count = len(tokens)
+    # Token i ends a line when a newline lies between it and token i + 1.
+    line_ends = [
+        i for i in range(count - 1) if text.find("\n", tokens[i][1], tokens[i + 1][0]) >= 0
+    ]
+    if not line_ends:
+        return set(), set()
+    starts = {0, *(i + 1 for i in line_ends)}
+    markers = {
+        j
+        for j in starts
+        if j + 1 < count
+        and (j + 1) not in starts
+        and _LIST_MARKER.fullmatch(text[tokens[j][0] : tokens[j][1]])
+    }
+    # Hard-wrapped prose: some line runs on into a word in lower case.
+    wrapped = any(
+        _first_letter(text[tokens[i + 1][0] : tokens[i + 1][1]]).islower()
+        and text[tokens[i][1] - 1] not in _TERMINALS
+        for i in line_ends
+    )
+    breaks = set()
+    line_start = 0
+    for i in line_ends:
+        if line_start in markers or (i + 1) in markers:
+            breaks.add(i)  # a list item ends at its line's end, and before the next one
+        elif not wrapped:
+            last = text[tokens[i][1] - 1]
+            next_first = _first_letter(text[tokens[i + 1][0] : tokens[i + 1][1]])
+            if last not in _TERMINALS and last not in _RUNS_ON and not next_first.islower():
+                breaks.add(i)  # a heading or entry without a full stop
+        line_start = i + 1
+    return breaks, markers
+
+
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Spans of the sentences in ``text[start:end]`` (one paragraph)."""
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
@@ -152,6 +268,7 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     caseless = not any(char.isupper() for char in text[start:end]) and not (
         _TOKENIZED.search(text, start, end)
     )
+    breaks, markers = _line_breaks(text, tokens)
     # Start of the sentence being read; None once the paragraph is used up.
     sentence_start: int | None = tokens[0][0]
     open_quotes = 0  # stand-alone ' or " quotes seen so far in this paragraph
@@ -162,30 +279,34 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
         if token in _AMBIGUOUS_QUOTES:
             open_quotes += 1
         last = token[-1]
-        if last not in _TERMINALS and last not in _CLOSERS:
-            i += 1
-            continue
-        next_token = text[tokens[i + 1][0] : tokens[i + 1][1]] if i + 1 < count else None
-        if _STANDALONE_END.fullmatch(token):
-            # Tokenized text: the sentence takes the closing quotes that follow it.
-            j = i + 1
-            while j < count:
-                quote = text[tokens[j][0] : tokens[j][1]]
-                if quote in _ALWAYS_CLOSING:
-                    j += 1
-                elif quote in _AMBIGUOUS_QUOTES and open_quotes % 2 == 1:
-                    open_quotes += 1
-                    j += 1
-                else:
-                    break
-            yield sentence_start, tokens[j - 1][1]
-            sentence_start = tokens[j][0] if j < count else None
-            i = j
-            continue
-        core = token.rstrip(_CLOSERS)
-        if core and core[-1] in _TERMINALS and _ends_sentence_in_prose(token, next_token, caseless):
+        ends = i in breaks
+        if not ends and (last in _TERMINALS or last in _CLOSERS) and i not in markers:
+            next_token = text[tokens[i + 1][0] : tokens[i + 1][1]] if i + 1 < count else None
+            if _STANDALONE_END.fullmatch(token):
+                # Tokenized text: the sentence takes the closing quotes that follow it.
+                j = i + 1
+                while j < count:
+                    quote = text[tokens[j][0] : tokens[j][1]]
+                    if quote in _ALWAYS_CLOSING:
+                        j += 1
+                    elif quote in _AMBIGUOUS_QUOTES and open_quotes % 2 == 1:
+                        open_quotes += 1
+                        j += 1
+                    else:
+                        break
+                yield sentence_start, tokens[j - 1][1]
+                sentence_start = tokens[j][0] if j < count else None
+                i = j
+                continue
+            core = token.rstrip(_CLOSERS)
+            if core and core[-1] in _CJK_TERMINALS:
+                ends = True  # "。" ends a sentence whatever follows
+            elif core and core[-1] in _TERMINALS and not _is_dateline(text, tokens, i):
+                name = core[-1] == "." and _name_follows(text, tokens, i)
+                ends = _ends_sentence_in_prose(token, next_token, caseless, name)
+        if ends:
             yield sentence_start, tokens[i][1]
-            sentence_start = tokens[i + 1][0] if next_token is not None else None
+            sentence_start = tokens[i + 1][0] if i + 1 < count else None
         i += 1
     if sentence_start is not None:
         # Text after the last boundary (no final punctuation) is a sentence too.

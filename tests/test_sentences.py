@@ -165,3 +165,228 @@ def test_build_document_keeps_paragraphs_and_verbatim_sentences():
         "Second paragraph here.",
     ]
     assert document.headings == ()
+
+
+# --------------------------------------------------------------------------- real pages
+# Cases quoted from news pages of ../shared/eval/pages (short excerpts), except where
+# marked as taken from the issue's own examples.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "VOLKSWAGEN ID. SPACE VIZZION CONCEPT\n\n"
+            "Volkswagen is giving us a glimpse into the car of the future with a low-slung "
+            "electric station wagon called the ID. Space Vizzion Concept.\n\n"
+            "The German automaker, which has focused on electric vehicles after its diesel "
+            "emissions scandal, says the wagon will be built.",
+            [
+                "VOLKSWAGEN ID. SPACE VIZZION CONCEPT",
+                "Volkswagen is giving us a glimpse into the car of the future with a low-slung "
+                "electric station wagon called the ID. Space Vizzion Concept.",
+                "The German automaker, which has focused on electric vehicles after its diesel "
+                "emissions scandal, says the wagon will be built.",
+            ],
+        ),
+        (
+            "Toyota is displaying a rechargeable hybrid version of the RAV4 — the top-selling "
+            "vehicle in the U.S. that’s not a pickup truck. Ford is rolling out an SUV.",
+            [
+                "Toyota is displaying a rechargeable hybrid version of the RAV4 — the "
+                "top-selling vehicle in the U.S. that’s not a pickup truck.",
+                "Ford is rolling out an SUV.",
+            ],
+        ),
+        (
+            "Mr. Garrett then swung it at Mr. Rudolph, hitting him in the head. The Pittsburgh "
+            "quarterback didn’t suffer a concussion.",
+            [
+                "Mr. Garrett then swung it at Mr. Rudolph, hitting him in the head.",
+                "The Pittsburgh quarterback didn’t suffer a concussion.",
+            ],
+        ),
+        (
+            "His sentencing is scheduled for Feb. 14, according to the office release. "
+            "The paper was published online today (Nov. 18) in the journal Nature Astronomy.",
+            [
+                "His sentencing is scheduled for Feb. 14, according to the office release.",
+                "The paper was published online today (Nov. 18) in the journal Nature Astronomy.",
+            ],
+        ),
+        (
+            # From the issue: "No. 10 Downing Street", "U.S. officials".
+            "He spoke outside No. 10 Downing Street. U.S. officials said nothing.",
+            ["He spoke outside No. 10 Downing Street.", "U.S. officials said nothing."],
+        ),
+        (
+            "It can go from zero to 60 mph (97 kph) in about 3.5 seconds. Price and gas mileage "
+            "were not announced.",
+            [
+                "It can go from zero to 60 mph (97 kph) in about 3.5 seconds.",
+                "Price and gas mileage were not announced.",
+            ],
+        ),
+        (
+            "“We had some issues ... we had some customer service issues that didn’t make me "
+            "feel good,” Mayer said.",
+            [
+                "“We had some issues ... we had some customer service issues that didn’t make "
+                "me feel good,” Mayer said."
+            ],
+        ),
+        (
+            "He's asking for it. Just leave it at that.\" CBS Sports NFL Insider Jason La "
+            "Canfora has reported that the NFL will fine Rudolph.",
+            [
+                "He's asking for it.",
+                'Just leave it at that."',
+                "CBS Sports NFL Insider Jason La Canfora has reported that the NFL will fine "
+                "Rudolph.",
+            ],
+        ),
+        (
+            "The service is stocked with classic Disney fare, including “Mary Poppins” and "
+            "“Bambi.” There were also more mundane issues.",
+            [
+                "The service is stocked with classic Disney fare, including “Mary Poppins” and "
+                "“Bambi.”",
+                "There were also more mundane issues.",
+            ],
+        ),
+        (
+            "The paper was published online today (Nov. 18) in the journal Nature Astronomy.) "
+            "Titan is the only moon with a thick atmosphere.",
+            [
+                "The paper was published online today (Nov. 18) in the journal Nature Astronomy.)",
+                "Titan is the only moon with a thick atmosphere.",
+            ],
+        ),
+        (
+            "Dekalb, Ill. — Mike Glass threw for three touchdowns and ran for another.",
+            ["Dekalb, Ill. — Mike Glass threw for three touchdowns and ran for another."],
+        ),
+    ],
+)
+def test_real_news_sentences_split_at_their_ends_only(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_japanese_full_width_stops_end_sentences_without_a_space():
+    text = (
+        "報道によると、今回販売されたのは、いわゆる「脱獄」したiPhone。"
+        "もちろん、Apple社は「脱獄」を認めていません。"
+        "ではなぜ、不正に改造したiPhoneを販売すると、商標権侵害になるのでしょうか？"
+    )
+    assert split_sentences(text) == [
+        "報道によると、今回販売されたのは、いわゆる「脱獄」したiPhone。",
+        "もちろん、Apple社は「脱獄」を認めていません。",
+        "ではなぜ、不正に改造したiPhoneを販売すると、商標権侵害になるのでしょうか？",
+    ]
+
+
+def test_closing_brackets_after_a_full_width_stop_stay_with_the_sentence():
+    text = "「脱獄は認めていません。」と同社は述べた。次の文です！"
+    assert split_sentences(text) == [
+        "「脱獄は認めていません。」",
+        "と同社は述べた。",
+        "次の文です！",
+    ]
+
+
+def test_arabic_question_mark_and_devanagari_danda_end_sentences():
+    assert split_sentences("هل انتهى الاجتماع؟ لم يعرف أحد.") == [
+        "هل انتهى الاجتماع؟",
+        "لم يعرف أحد.",
+    ]
+    assert split_sentences("यह पहला वाक्य है। यह दूसरा है।") == ["यह पहला वाक्य है।", "यह दूसरा है।"]
+
+
+def test_each_line_of_a_list_without_full_stops_is_its_own_sentence():
+    text = (
+        "Calendário da Stock Car 2018\n"
+        "1a etapa: 10 de março – Interlagos\n"
+        "2a etapa: 8 de abril – Curitiba / Alternativa\n"
+        "3a etapa: 22 de abril – Velopark"
+    )
+    assert split_sentences(text) == text.split("\n")
+
+
+def test_a_heading_line_without_a_stop_is_its_own_sentence_before_its_paragraph():
+    text = (
+        "NISSAN SENTRA\n"
+        "Nissan is hoping a sleek redesign of the Sentra compact sedan will pull in more "
+        "buyers. The 2020 Sentra goes on sale in late January."
+    )
+    assert split_sentences(text) == [
+        "NISSAN SENTRA",
+        "Nissan is hoping a sleek redesign of the Sentra compact sedan will pull in more buyers.",
+        "The 2020 Sentra goes on sale in late January.",
+    ]
+
+
+def test_marked_list_items_are_sentences_and_their_markers_do_not_end_one():
+    text = (
+        "Here are some of the highlights:\n"
+        "- a rechargeable hybrid version of the RAV4\n"
+        "- an all-new electric SUV\n"
+        "1. The show opens to the public on Friday"
+    )
+    assert split_sentences(text) == [
+        "Here are some of the highlights:",
+        "- a rechargeable hybrid version of the RAV4",
+        "- an all-new electric SUV",
+        "1. The show opens to the public on Friday",
+    ]
+
+
+def test_hard_wrapped_prose_is_not_split_at_its_line_ends():
+    text = (
+        "Toyota is displaying a rechargeable hybrid version of the RAV4, the\n"
+        "top-selling vehicle in the U.S. that is not a pickup truck, while Ford\n"
+        "is rolling out an all-new electric SUV. There also is a redesigned\n"
+        "compact Sentra from Nissan."
+    )
+    assert [" ".join(s.split()) for s in split_sentences(text)] == [
+        "Toyota is displaying a rechargeable hybrid version of the RAV4, the top-selling "
+        "vehicle in the U.S. that is not a pickup truck, while Ford is rolling out an "
+        "all-new electric SUV.",
+        "There also is a redesigned compact Sentra from Nissan.",
+    ]
+
+
+def test_an_acronym_ending_a_sentence_before_a_lower_case_continuation_still_splits():
+    text = "The case went to the FBI. New York police said they would help."
+    assert split_sentences(text) == [
+        "The case went to the FBI.",
+        "New York police said they would help.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "これは日本語の文章です。" * 20_000,
+        "あ" * 300_000,
+        "Heading line\n" * 20_000,
+        "- item one\n1. item two\n" * 10_000,
+        "ID. SPACE VIZZION " * 20_000,
+        "some words that wrap\nonto the next line and " * 10_000,
+    ],
+)
+def test_large_inputs_are_split_without_losing_text(text):
+    sentences = split_sentences(text)
+    assert "".join("".join(s.split()) for s in sentences) == "".join(text.split())
+
+
+def test_a_dash_after_a_full_stop_only_joins_a_dateline_not_an_inline_subheading():
+    # AFP copy (OrangeSum) puts sub-headings inline: "... asiatiques. - Boston y renonce -".
+    text = (
+        "Elle est accusée de manquer de fiabilité, notamment noires ou asiatiques. - Boston y "
+        "renonce -Selon une étude du MIT, le taux d'erreur est de 35% pour les femmes noires."
+    )
+    assert split_sentences(text) == [
+        "Elle est accusée de manquer de fiabilité, notamment noires ou asiatiques.",
+        "- Boston y renonce -Selon une étude du MIT, le taux d'erreur est de 35% pour les "
+        "femmes noires.",
+    ]

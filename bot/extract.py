@@ -1,0 +1,419 @@
+"""Saved and fetched web pages (HTML) to article fields: :func:`extract_html`.
+
+This module owns reading one HTML page: it finds the main text with trafilatura
+(navigation, comments, "related" links and other boilerplate dropped; headings,
+paragraphs, list items and table rows kept as separate blocks) and reads the page's
+own metadata:
+
+* **title** -- trafilatura's headline (``og:title``/``<h1>``/``<title>`` with the
+  site name cut off);
+* **date** -- the publication time (``article:published_time``, ``datePublished`` in
+  JSON-LD or microdata, ``<meta name=date>``…) as an aware :class:`datetime.datetime`
+  when the page gives a time with an offset, else a :class:`datetime.date` (also what
+  trafilatura's date finder returns when the page has no such field);
+* **url** -- ``<link rel=canonical>``, then ``og:url``, then the URL it was fetched from;
+* **language** -- ISO 639-1 code from ``<html lang>``, ``Content-Language`` or
+  ``og:locale``, else detected from the text (py3langid, whose model ships inside the
+  package: nothing is downloaded);
+* **site_name** -- ``og:site_name`` or what trafilatura infers.
+
+It is pure: HTML text in, an :class:`Extracted` out; no network, no files, no store,
+no Telegram. A page without article text raises :class:`bot.errors.NotAnArticle`
+with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from lxml.etree import _Element
+
+from bot.errors import NotAnArticle
+
+__all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
+
+# Chosen on ../shared/eval/pages (bench/pages.py; every variant is in NOTES-pages.md):
+# "favor precision" drops more related-links and teaser lists; on the rare page where it
+# keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
+PRECISE = {"favor_precision": True, "include_comments": False, "include_tables": True}
+BALANCED = {"include_comments": False, "include_tables": True}
+# A precise result shorter than this (characters) is retried with BALANCED, keeping the
+# longer: just above trafilatura's own MIN_EXTRACTED_SIZE (250), below which it falls back
+# to its other extractors. Larger values retried pages that gained only boilerplate.
+RETRY_BELOW = 300
+# Less article text than this (word characters) is not an article ("Page not found").
+MIN_TEXT_CHARS = 40
+
+_SPACE = re.compile(r"\s+")
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]{1,8})*$")
+# Metadata that holds the publication time, best first (names compared lower-case).
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "article.published",
+    "publish-date",
+    "publishdate",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "date",
+)
+_MAX_JSON_LD = 200_000
+# htmldate without its "extensive search", which takes a footer's "© 2024" for the day
+# the article was published (2024-01-01); the page's own fields and URL still count.
+_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+# Earlier dates are placeholders ("0001-01-01T00:00:00Z"), not publication dates.
+_EARLIEST_YEAR = 1991  # characters of one JSON-LD script worth parsing
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedBlock:
+    """One piece of the main text: a sub-heading or a paragraph (list items and table
+    rows are paragraphs of their own)."""
+
+    kind: Literal["heading", "paragraph"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What a page says about itself, and its main text."""
+
+    title: str | None
+    date: dt.datetime | dt.date | None
+    url: str | None
+    language: str | None  # ISO 639-1 code ("en", "pt", "ja"), None when unknown
+    site_name: str | None
+    blocks: tuple[ExtractedBlock, ...]
+
+    @property
+    def text(self) -> str:
+        """Every block (sub-headings too), in page order, separated by blank lines."""
+        return "\n\n".join(block.text for block in self.blocks)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The paragraph blocks' texts (no sub-headings)."""
+        return [block.text for block in self.blocks if block.kind == "paragraph"]
+
+
+def extract_html(
+    html: str | bytes, url: str | None = None, *, source: str | None = None
+) -> Extracted:
+    """Read one HTML page into an :class:`Extracted`.
+
+    ``url`` is where the page came from (used to resolve a relative canonical link and
+    as the fallback URL). ``source`` names the page in a :class:`NotAnArticle` (default:
+    ``url``, else ``"<html>"``). Raises :class:`NotAnArticle` when the input is empty,
+    not HTML, or has no article text.
+    """
+    return _extract(html, url, source=source)
+
+
+def _extract(
+    html: str | bytes,
+    url: str | None,
+    *,
+    source: str | None = None,
+    precise: Mapping[str, Any] = PRECISE,
+    balanced: Mapping[str, Any] | None = BALANCED,
+    retry_below: int = RETRY_BELOW,
+    drop_title: bool = True,
+) -> Extracted:
+    """:func:`extract_html` with the trafilatura settings open (bench/pages.py tries
+    variants through it); ``balanced=None`` never retries."""
+    name = source or url or "<html>"
+    if not html.strip():
+        raise NotAnArticle(name, "empty page")
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise NotAnArticle(name, "not an HTML page")
+    document = _bare(tree, url, precise)
+    if balanced is not None and (document is None or len(document.text or "") < retry_below):
+        fallback = _bare(tree, url, balanced)
+        if fallback is not None and (
+            document is None or len(fallback.text or "") > len(document.text or "")
+        ):
+            document = fallback
+    if document is None or document.body is None:
+        raise NotAnArticle(name, "no article text found")
+    meta = _Meta(tree)
+    title = (
+        _clean(document.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
+    ) or None
+    blocks = list(_blocks(document.body))
+    if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
+        blocks.pop(0)  # the headline repeated as the body's first heading
+    text = "\n".join(block.text for block in blocks if block.kind == "paragraph")
+    if len(re.findall(r"\w", text)) < MIN_TEXT_CHARS:
+        raise NotAnArticle(name, "no article text found")
+    return Extracted(
+        title=title,
+        date=meta.date() or _parse_date(document.date),
+        url=meta.url(url) or document.url or url,
+        language=_language(text, meta.language()),
+        site_name=meta.first("og:site_name") or _clean(document.sitename),
+        blocks=tuple(blocks),
+    )
+
+
+def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
+    # bare_extraction copies the tree it is given, so one parse serves every try.
+    return trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, date_extraction_params=_DATE_SEARCH, **options
+    )
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _clean(text: str | None) -> str:
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
+    """The blocks of trafilatura's output tree: ``head`` is a heading; a ``list`` gives
+    one paragraph per ``item``, a ``table`` one per ``row`` (cells joined by " | "); any
+    other element (``p``, ``quote``, ``code``…) is a paragraph per ``<lb/>``-separated
+    line."""
+    for element in body:
+        tag = element.tag
+        if tag == "head":
+            kind: Literal["heading", "paragraph"] = "heading"
+            lines = [_clean(" ".join(element.itertext()))]
+        elif tag == "list":
+            items = element.iterchildren("item")  # a nested list stays inside its item
+            kind, lines = "paragraph", [_element_text(item) for item in items]
+        elif tag == "table":
+            kind, lines = "paragraph", [_row_text(row) for row in element.iterchildren("row")]
+        else:
+            kind, lines = "paragraph", _element_lines(element)
+        for line in lines:
+            if line:
+                yield ExtractedBlock(kind, line)
+        if element.tail and element.tail.strip():
+            yield ExtractedBlock("paragraph", _clean(element.tail))
+
+
+def _element_lines(element: _Element) -> list[str]:
+    """The text of an element, split at ``<lb/>`` line breaks."""
+    lines: list[list[str]] = [[]]
+
+    def walk(node: _Element) -> None:
+        if node.tag == "lb":
+            lines.append([])
+        elif node.text:
+            lines[-1].append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                lines[-1].append(child.tail)
+
+    walk(element)
+    return [_clean("".join(parts)) for parts in lines]
+
+
+def _element_text(element: _Element) -> str:
+    return _clean(" ".join(element.itertext()))
+
+
+def _row_text(row: _Element) -> str:
+    return " | ".join(filter(None, (_element_text(cell) for cell in row.iterchildren("cell"))))
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+class _Meta:
+    """The page's own metadata, read from the parsed HTML tree."""
+
+    def __init__(self, tree: _Element) -> None:
+        self._tree = tree
+        self._values: dict[str, list[str]] = {}
+        for meta in tree.iter("meta"):
+            key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+            key = key or meta.get("http-equiv")
+            content = meta.get("content")
+            if key and content and content.strip():
+                self._values.setdefault(key.strip().lower(), []).append(content.strip())
+
+    def first(self, key: str) -> str | None:
+        values = self._values.get(key)
+        return _clean(values[0]) if values else None
+
+    def url(self, base: str | None) -> str | None:
+        """The canonical URL: ``<link rel=canonical>``, else ``og:url``; absolute http(s)."""
+        candidates = [
+            link.get("href", "")
+            for link in self._tree.iter("link")
+            if "canonical" in (link.get("rel") or "").lower().split()
+        ]
+        candidates.append(self.first("og:url") or "")
+        for candidate in candidates:
+            candidate = candidate.strip()
+            if not candidate:
+                continue
+            absolute = urljoin(base, candidate) if base else candidate
+            parts = urlsplit(absolute)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                return absolute
+        return None
+
+    def language(self) -> str | None:
+        """ISO 639-1 code from ``<html lang>``, ``Content-Language`` or ``og:locale``."""
+        root = self._tree.getroottree().getroot()
+        candidates = [
+            root.get("lang"),
+            root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+            self.first("content-language"),
+            self.first("og:locale"),
+            self.first("language"),
+            self.first("dc.language"),
+        ]
+        for candidate in candidates:
+            code = _language_code(candidate)
+            if code:
+                return code
+        return None
+
+    def date(self) -> dt.datetime | dt.date | None:
+        """The publication time from meta tags, JSON-LD or ``<time itemprop>``."""
+        for key in _DATE_META:
+            for value in self._values.get(key, ()):
+                parsed = _parse_date(value)
+                if parsed is not None:
+                    return parsed
+        for value in self._json_ld_dates():
+            parsed = _parse_date(value)
+            if parsed is not None:
+                return parsed
+        for time in self._tree.iter("time"):
+            if (time.get("itemprop") or "").lower() == "datepublished" or (
+                time.get("pubdate") is not None
+            ):
+                parsed = _parse_date(time.get("datetime") or time.text_content())
+                if parsed is not None:
+                    return parsed
+        return None
+
+    def _json_ld_dates(self) -> Iterator[str]:
+        for script in self._tree.iter("script"):
+            if (script.get("type") or "").strip().lower() != "application/ld+json":
+                continue
+            text = script.text or ""
+            if len(text) > _MAX_JSON_LD:
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                continue
+            yield from _find_key(data, "datePublished", depth=0)
+
+
+def _find_key(data: object, key: str, depth: int) -> Iterator[str]:
+    """Values of ``key`` in nested JSON (dicts and lists, at most 6 levels deep)."""
+    if depth > 6:
+        return
+    if isinstance(data, dict):
+        value = data.get(key)
+        if isinstance(value, str):
+            yield value
+        for child in data.values():
+            if isinstance(child, dict | list):
+                yield from _find_key(child, key, depth + 1)
+    elif isinstance(data, list):
+        for child in data:
+            yield from _find_key(child, key, depth + 1)
+
+
+def _language_code(value: str | None) -> str | None:
+    """``"en-US"``, ``"pt_BR"``, ``"de"`` → ``"en"``, ``"pt"``, ``"de"``; else None."""
+    match = _LANG_CODE.match((value or "").strip())
+    if not match:
+        return None
+    code = match.group(1).lower()
+    return code if len(code) == 2 else None
+
+
+def _parse_date(value: str | None) -> dt.datetime | dt.date | None:
+    """An ISO 8601 date or time: aware datetime if it has an offset, else its date."""
+    text = (value or "").strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        try:
+            day = dt.date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+        return day if day.year >= _EARLIEST_YEAR else None
+    if parsed.year < _EARLIEST_YEAR:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.date()  # a local time of an unknown zone: only the day is sure
+    return parsed
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _language(text: str, declared: str | None) -> str | None:
+    """The text's language when the detector is sure of it, else the declared one.
+
+    Pages declare their site's language in a template (an English article on a German
+    edition says ``lang="de"``), so confident detection on enough text wins; short or
+    mixed text keeps the declared code, and the detector's weaker guess comes last.
+    """
+    if len(text) >= _SURE_TEXT_CHARS:
+        detected = _detect(text, _SURE_CONFIDENCE)
+        if detected is not None:
+            return detected
+    return declared or detect_language(text)
+
+
+_IDENTIFIER: Any = None
+_IDENTIFIER_LOCK = threading.Lock()
+# Below this probability the detector's best guess is not trusted.
+_MIN_CONFIDENCE = 0.5
+# Characters of text the detector reads (more costs time and changes no answer here).
+_SAMPLE_CHARS = 2000
+# Detection overrules the page's declared language from this much text and certainty.
+_SURE_TEXT_CHARS = 200
+_SURE_CONFIDENCE = 0.95
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of ``text`` by py3langid (97 languages), or None when unsure."""
+    return _detect(text, _MIN_CONFIDENCE)
+
+
+def _detect(text: str, min_confidence: float) -> str | None:
+    sample = text[:_SAMPLE_CHARS]
+    if len(sample.strip()) < 20:
+        return None
+    global _IDENTIFIER
+    with _IDENTIFIER_LOCK:  # load the model (≈0.5 s) once, even from several threads
+        if _IDENTIFIER is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    code, confidence = _IDENTIFIER.classify(sample)
+    return code if confidence >= min_confidence and len(code) == 2 else None
