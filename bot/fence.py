@@ -195,12 +195,14 @@ class Fence:
             if a is not None and a.version == net.version
         )
 
+    def classify(self, address: Address) -> str | None:
+        """What refused kind of address this is ("a loopback address"), or None if allowed."""
+        return None if self.exempt(address) else policy_refusal(address)
+
     def refusal(self, address: Address) -> str | None:
         """Why ``address`` may not be contacted ("127.0.0.2 is a loopback address"), or None."""
-        if self.exempt(address):
-            return None
-        reason = policy_refusal(address)
-        return None if reason is None else f"{address} is {reason}"
+        what = self.classify(address)
+        return None if what is None else f"{address} is {what}"
 
     def check_address(self, address: Address, url: str = "") -> None:
         """Raise RefusedAddress if ``address`` may not be contacted."""
