@@ -219,10 +219,10 @@ class Fence:
             port = parsed.port
         except (ValueError, TypeError) as exc:
             raise InvalidURL(text, str(exc) or "malformed") from None
-        if not parsed.is_absolute() or not host:
-            raise InvalidURL(text, "not an absolute link with a host")
-        if parsed.scheme not in SCHEMES:
+        if parsed.scheme and parsed.scheme not in SCHEMES:
             raise RefusedAddress(text, "only http and https links are allowed")
+        if not parsed.is_absolute() or not host or not parsed.scheme:
+            raise InvalidURL(text, "not an absolute http(s) link with a host")
         if (
             parsed.raw_user is not None
             or parsed.raw_password is not None

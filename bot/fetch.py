@@ -297,8 +297,14 @@ class Fetcher:
         moved_to: str | None = None
         permanent = True
         while True:
-            async with self._host_slot(target.host):
-                outcome = await self._request(url, target, kind, headers)
+            try:
+                async with self._host_slot(target.host):
+                    outcome = await self._request(url, target, kind, headers)
+            except RefusedAddress as exc:  # a redirect to a name that resolves to a refused address
+                if not hops:
+                    raise
+                reason = f"it redirects to {target.url}, and {exc.reason}"
+                raise RefusedAddress(url, reason) from None
             if isinstance(outcome, FetchResult):
                 return FetchResult(
                     url=url,
