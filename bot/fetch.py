@@ -41,7 +41,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -306,17 +306,8 @@ class Fetcher:
                 reason = f"it redirects to {target.url}, and {exc.reason}"
                 raise RefusedAddress(url, reason) from None
             if isinstance(outcome, FetchResult):
-                return FetchResult(
-                    url=url,
-                    final_url=str(target.url),
-                    status=outcome.status,
-                    headers=outcome.headers,
-                    content_type=outcome.content_type,
-                    charset=outcome.charset,
-                    body=outcome.body,
-                    text=outcome.text,
-                    moved_to=moved_to,
-                    redirects=tuple(hops),
+                return replace(
+                    outcome, final_url=str(target.url), moved_to=moved_to, redirects=tuple(hops)
                 )
             status, location = outcome
             if len(hops) >= MAX_REDIRECTS:

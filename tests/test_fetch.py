@@ -283,6 +283,28 @@ async def test_a_server_that_never_answers_times_out(site: LoopSite) -> None:
     assert "took too long" in caught.value.user_message
 
 
+async def test_a_connection_never_accepted_is_a_connect_timeout(site: LoopSite) -> None:
+    # A listening socket with a full backlog: the kernel drops further SYNs.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+    try:
+        config = site.config(connect_timeout=0.3, total_timeout=5, allow_ports=(port,))
+        async with Fetcher(config) as fetcher:
+            with pytest.raises(FetchTimeout) as caught:
+                await fetcher.fetch(f"http://127.0.0.1:{port}/")
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+    assert caught.value.phase == "connect"
+    assert "did not accept a connection within 0.3 seconds" in caught.value.user_message
+
+
 async def test_a_body_that_stalls_times_out(site: LoopSite) -> None:
     async with Fetcher(site.config(total_timeout=0.3, connect_timeout=0.3)) as fetcher:
         with pytest.raises(FetchTimeout):
