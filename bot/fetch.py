@@ -76,6 +76,7 @@ CHUNK = 64 * 1024
 CACHE_MAX_BYTES = 64 * 1024 * 1024
 # How long aiohttp may reuse a (checked) DNS answer for new connections to a host.
 DNS_TTL = 30
+GENERIC_TYPE = "application/octet-stream"
 
 ACCEPT = {
     "page": "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8",
@@ -425,9 +426,11 @@ class Fetcher:
             if status in (429, 503):
                 retry_in = parse_retry_after(headers.get("Retry-After"), self._wall_clock())
             raise HTTPStatus(url, status, response.reason or "", retry_in)
-        declared = headers.get("Content-Type")
-        media_type = response.content_type.lower() if declared else ""
-        if declared and not acceptable(media_type, kind):
+        # No type, or the generic "some bytes": decide from the body once it is read.
+        media_type = response.content_type.lower() if headers.get("Content-Type") else ""
+        if media_type == GENERIC_TYPE:
+            media_type = ""
+        if media_type and not acceptable(media_type, kind):
             raise NotAWebPage(url, media_type)
         limit = self.config.max_bytes
         length = response.content_length

@@ -209,6 +209,15 @@ class LoopSite:
             body=xml.encode("latin-1"), headers={"Content-Type": "application/rss+xml"}
         )
 
+    async def _untyped(self, request: web.Request, rest: str) -> web.StreamResponse:
+        """/untyped/{html,feed,pdf}: a body served as application/octet-stream."""
+        body = {
+            "html": PAGE.encode(),
+            "feed": b'<?xml version="1.0"?><rss><channel><title>T</title></channel></rss>',
+            "pdf": b"%PDF-1.4\n\x00\x01\x02",
+        }[rest]
+        return web.Response(body=body, headers={"Content-Type": "application/octet-stream"})
+
     async def _pdf(self, request: web.Request, rest: str) -> web.StreamResponse:
         return web.Response(body=b"%PDF-1.4\n" + b"x" * 100, content_type="application/pdf")
 

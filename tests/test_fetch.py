@@ -406,6 +406,15 @@ async def test_feeds_and_pages_accept_different_types(site: LoopSite) -> None:
     assert text.content_type == "text/plain"
 
 
+async def test_a_body_served_as_octet_stream_is_judged_by_its_content(site: LoopSite) -> None:
+    async with Fetcher(site.config()) as fetcher:
+        page = await fetcher.fetch(site.url("/untyped/html"))
+        feed = await fetcher.fetch(site.url("/untyped/feed"), kind="feed")
+        with pytest.raises(NotAWebPage, match="application/octet-stream"):
+            await fetcher.fetch(site.url("/untyped/pdf"))
+    assert (page.content_type, feed.content_type) == ("text/html", "application/xml")
+
+
 @pytest.mark.parametrize(
     ("path", "charset"),
     [
