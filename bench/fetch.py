@@ -14,7 +14,9 @@ default limits unless overridden. Printed, one line each:
   burst's wall time and throughput;
 * the event loop's lag during the burst (a 5 ms ticker; p99 and max late);
 * the same links again: served from the cache (p99, requests the site saw);
-* ``--links`` callers of one new link at once: requests the site saw (coalescing).
+* ``--links`` callers of one new link at once: requests the site saw (coalescing);
+* first of all, a gzip bomb (``--bomb-mb`` MB of zeros, about 1 kB on the wire per MB):
+  time to refuse it and the growth of the process's peak RSS meanwhile.
 
 Nothing leaves 127.0.0.1.
 """
@@ -25,13 +27,16 @@ import argparse
 import asyncio
 import multiprocessing
 import random
+import resource
 import statistics
 import time
+import zlib
 
 from aiohttp import web
 
 from bot.config import FetchConfig
-from bot.fetch import Fetcher
+from bot.errors import TooBig
+from bot.fetch import CACHE_MAX_BYTES, Fetcher
 
 SAMPLE = """the government said on monday that new rules would apply to energy markets
 across the region while critics warned prices could rise before winter"""
@@ -51,13 +56,25 @@ def page(n: int, size: int) -> bytes:
     return "".join(parts).encode()
 
 
-def serve(port_out: multiprocessing.connection.Connection, size: int, gzip: bool) -> None:
+def gzip_bomb(megabytes: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    zeros = b"\0" * (1 << 20)
+    return b"".join([*(compressor.compress(zeros) for _ in range(megabytes)), compressor.flush()])
+
+
+def serve(
+    port_out: multiprocessing.connection.Connection, size: int, gzip: bool, bomb_mb: int
+) -> None:
     pages: dict[int, bytes] = {}
     count = [0]
+    bomb = gzip_bomb(bomb_mb)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.path == "/count":
             return web.Response(text=str(count[0]))
+        if request.path == "/bomb":
+            headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+            return web.Response(body=bomb, headers=headers)
         count[0] += 1
         n = int(request.match_info["n"])
         body = pages.get(n) or pages.setdefault(n, page(n, size))
@@ -69,6 +86,7 @@ def serve(port_out: multiprocessing.connection.Connection, size: int, gzip: bool
     async def main() -> None:
         app = web.Application()
         app.router.add_get("/count", handle)
+        app.router.add_get("/bomb", handle)
         app.router.add_get("/p/{n}", handle)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -116,6 +134,17 @@ async def run(args: argparse.Namespace, port: int) -> None:
     )
     urls = [f"http://site-{n}.test:{port}/p/{n}" for n in range(args.links)]
     async with Fetcher(config, lookup=lookup) as fetcher:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        try:
+            await fetcher.fetch(f"http://bomb.test:{port}/bomb")
+        except TooBig:
+            took = time.perf_counter() - start
+            grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+            print(
+                f"gzip bomb of {args.bomb_mb} MB: refused (TooBig at {config.max_bytes} bytes) "
+                f"in {took * 1000:.0f} ms; peak RSS grew {grew:.1f} MB"
+            )
         lags: list[float] = []
         stop = asyncio.Event()
         tick = asyncio.create_task(ticker(lags, stop))
@@ -132,15 +161,26 @@ async def run(args: argparse.Namespace, port: int) -> None:
             f"{args.links * size / wall / 1e6:.1f} MB/s"
         )
         print(f"event loop lag during the burst: {percentiles(lags)} late")
+        served = await requests_seen(fetcher, port)
         again = await asyncio.gather(*(timed(fetcher, url) for url in urls))
-        print(f"same links again (cache): {percentiles(again)}")
+        refetched = await requests_seen(fetcher, port) - served
+        print(
+            f"same links again: {percentiles(again)}; {refetched} refetched "
+            f"(the cache keeps at most {CACHE_MAX_BYTES >> 20} MB)"
+        )
+        served = await requests_seen(fetcher, port)
         one = f"http://site-x.test:{port}/p/{args.links}"
         await asyncio.gather(*(fetcher.fetch(one) for _ in range(args.links)))
-        counted = await fetcher.fetch(f"http://127.0.0.1:{port}/count", kind="page")
         print(
-            f"{args.links} callers of one new link: site saw {int(counted.text) - args.links} "
-            f"request(s) for it; {counted.text} requests in all"
+            f"{args.links} callers of one new link at once: the site saw "
+            f"{await requests_seen(fetcher, port) - served} request(s)"
         )
+
+
+async def requests_seen(fetcher: Fetcher, port: int) -> int:
+    """Page requests the site has answered so far (the count itself is not cached)."""
+    result = await fetcher.fetch(f"http://127.0.0.1:{port}/count", cache=False)
+    return int(result.text)
 
 
 def main() -> None:
@@ -148,11 +188,13 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--gzip", action="store_true")
+    parser.add_argument("--bomb-mb", type=int, default=1000)
     parser.add_argument("--max-concurrent", type=int, default=FetchConfig().max_concurrent)
     parser.add_argument("--per-host", type=int, default=FetchConfig().per_host)
     args = parser.parse_args()
     receive, send = multiprocessing.Pipe(duplex=False)
-    server = multiprocessing.Process(target=serve, args=(send, args.size, args.gzip), daemon=True)
+    served = (send, args.size, args.gzip, args.bomb_mb)
+    server = multiprocessing.Process(target=serve, args=served, daemon=True)
     server.start()
     try:
         port = receive.recv()

@@ -246,16 +246,19 @@ class Fetcher:
         kind: Kind = "page",
         etag: str | None = None,
         last_modified: str | None = None,
+        cache: bool = True,
     ) -> FetchResult:
         """Fetch ``url``; raise a FetchError subclass saying why not.
 
         With ``etag``/``last_modified`` (a feed poll) the request is conditional and not
         served from the cache; a 304 comes back as a result with ``not_modified``.
+        ``cache=False`` neither reads nor fills the cache (pages fetched once, like a
+        feed entry's full text); concurrent fetches of one URL are still shared.
         """
         target = self.fence.check_url(url)
         key = (kind, canonical_url(str(target.url)), etag, last_modified)
-        conditional = etag is not None or last_modified is not None
-        if not conditional:
+        use_cache = cache and etag is None and last_modified is None
+        if use_cache:
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
@@ -263,7 +266,7 @@ class Fetcher:
         if task is None:
             task = asyncio.ensure_future(self._run(url, target, kind, etag, last_modified))
             self._inflight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done, store=not conditional))
+            task.add_done_callback(lambda done: self._finished(key, done, store=use_cache))
         return await asyncio.shield(task)
 
     def _finished(self, key: tuple[Any, ...], task: asyncio.Task[FetchResult], store: bool) -> None:
@@ -493,7 +496,7 @@ class _Cache:
         return item[2]
 
     def put(self, key: tuple[Any, ...], result: FetchResult) -> None:
-        size = len(result.body) + 2 * len(result.text)
+        size = len(result.body) + len(result.text)  # str: about a byte a character
         if self.ttl <= 0 or size > self.max_bytes:
             return
         if key in self._items:
