@@ -480,6 +480,29 @@ async def test_at_most_per_host_fetches_reach_one_host_at_once(site: LoopSite) -
     assert sum(site.hits[f"/gated/{i}"] for i in range(3)) == 3
 
 
+async def test_at_most_max_concurrent_fetches_at_once(site: LoopSite) -> None:
+    dns = StubDNS(a_test=[["127.0.0.1"]], b_test=[["127.0.0.1"]], c_test=[["127.0.0.1"]])
+    async with Fetcher(site.config(per_host=2, max_concurrent=1), lookup=dns) as fetcher:
+        urls = [site.url(f"/gated/{host}", host=f"{host}.test") for host in "abc"]
+        tasks = [asyncio.ensure_future(fetcher.fetch(url)) for url in urls]
+        await asyncio.wait_for(site.entered.wait(), 5)
+        site.entered.clear()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(site.entered.wait(), 0.3)
+        site.gate.set()
+        await asyncio.gather(*tasks)
+    assert site.most_active == 1
+
+
+async def test_cache_false_neither_reads_nor_fills_the_cache(site: LoopSite) -> None:
+    async with Fetcher(site.config()) as fetcher:
+        await fetcher.fetch(site.url("/page"), cache=False)
+        await fetcher.fetch(site.url("/page"))
+        await fetcher.fetch(site.url("/page"), cache=False)
+        await fetcher.fetch(site.url("/page"))
+    assert site.hits["/page"] == 3
+
+
 async def test_every_fetch_error_has_a_user_message(site: LoopSite) -> None:
     async with Fetcher(site.config(max_bytes=10)) as fetcher:
         for url in (site.trap_url(), site.url("/pdf"), site.url("/status/404"), site.url("/page")):
