@@ -133,14 +133,13 @@ async def test_without_the_exemption_the_test_site_itself_is_refused(site: LoopS
         ("file:///etc/passwd", "only http and https"),
         ("http://user:secret@127.0.0.1:{port}/page", "user name or password"),
         ("http://127.0.0.1:22/", "port 22 is not allowed"),
-        ("http://169.254.169.254:{port}/latest/meta-data/", "169.254.169.254 is a link-local"),
         ("http://[::1]:{port}/", "::1 is a loopback address"),
-        ("http://10.1.2.3:{port}/", "10.1.2.3 is a private address"),
-        ("http://100.64.0.1:{port}/", "carrier-grade NAT"),
         ("http://0:{port}/", "0.0.0.0 is an unspecified address"),
     ],
 )
 async def test_refused_links_say_why(site: LoopSite, url: str, reason: str) -> None:
+    # Addresses outside 127.0.0.0/8 (metadata, private, CGNAT) are refused in test_fence,
+    # without a Fetcher: no test could ever send a packet there, even with a broken fence.
     async with Fetcher(site.config()) as fetcher:
         with pytest.raises(RefusedAddress, match=reason):
             await fetcher.fetch(url.format(port=site.port))
@@ -166,7 +165,7 @@ async def test_a_host_name_keeps_its_host_header(site: LoopSite) -> None:
 
 
 async def test_only_the_allowed_addresses_of_a_mixed_answer_are_contacted(site: LoopSite) -> None:
-    dns = StubDNS(mixed_test=[["127.0.0.2", "127.0.0.1", "10.0.0.1"]])
+    dns = StubDNS(mixed_test=[["127.0.0.2", "127.0.0.1"]])
     async with Fetcher(site.config(), lookup=dns) as fetcher:
         # The trap listens on 127.0.0.2 at the site's port: a slip would land there.
         result = await fetcher.fetch(site.url("/page", host="mixed.test"))
@@ -276,7 +275,7 @@ async def test_a_gzip_bomb_is_cut_off_not_inflated(site: LoopSite) -> None:
 
 
 async def test_a_server_that_never_answers_times_out(site: LoopSite) -> None:
-    async with Fetcher(site.config(total_timeout=0.3, connect_timeout=0.3)) as fetcher:
+    async with Fetcher(site.config(total_timeout=0.3)) as fetcher:
         with pytest.raises(FetchTimeout) as caught:
             await fetcher.fetch(site.raw_url("/hang"))
     assert caught.value.phase == "total"
@@ -306,9 +305,10 @@ async def test_a_connection_never_accepted_is_a_connect_timeout(site: LoopSite) 
 
 
 async def test_a_body_that_stalls_times_out(site: LoopSite) -> None:
-    async with Fetcher(site.config(total_timeout=0.3, connect_timeout=0.3)) as fetcher:
-        with pytest.raises(FetchTimeout):
+    async with Fetcher(site.config(total_timeout=0.3)) as fetcher:
+        with pytest.raises(FetchTimeout) as caught:
             await fetcher.fetch(site.url("/stall"))
+    assert caught.value.phase == "total"
 
 
 async def test_a_body_cut_short_is_a_connection_failure(site: LoopSite) -> None:
