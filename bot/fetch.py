@@ -258,16 +258,16 @@ class Fetcher:
         target = self.fence.check_url(url)
         key = (kind, canonical_url(str(target.url)), etag, last_modified)
         use_cache = cache and etag is None and last_modified is None
-        if use_cache:
-            cached = self._cache.get(key)
-            if cached is not None:
-                return cached
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._run(url, target, kind, etag, last_modified))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done, store=use_cache))
-        return await asyncio.shield(task)
+        result = self._cache.get(key) if use_cache else None
+        if result is None:
+            task = self._inflight.get(key)
+            if task is None:
+                task = asyncio.ensure_future(self._run(url, target, kind, etag, last_modified))
+                self._inflight[key] = task
+                task.add_done_callback(lambda done: self._finished(key, done, store=use_cache))
+            result = await asyncio.shield(task)
+        # Shared with other callers (cache, coalescing): the same page, under this URL.
+        return result if result.url == url else replace(result, url=url)
 
     def _finished(self, key: tuple[Any, ...], task: asyncio.Task[FetchResult], store: bool) -> None:
         if self._inflight.get(key) is task:

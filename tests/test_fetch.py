@@ -438,8 +438,11 @@ async def test_a_link_is_fetched_once_and_cached_by_canonical_url(site: LoopSite
     now = [0.0]
     async with Fetcher(site.config(cache_minutes=60), clock=lambda: now[0]) as fetcher:
         first = await fetcher.fetch(site.url("/page"))
-        assert await fetcher.fetch(site.url("/page?utm_source=chat#top")) is first
-        assert await fetcher.fetch(site.url("/page").upper().replace("/PAGE", "/page")) is first
+        assert await fetcher.fetch(site.url("/page")) is first
+        tracked = await fetcher.fetch(site.url("/page?utm_source=chat#top"))
+        assert tracked.body is first.body and tracked.url == site.url("/page?utm_source=chat#top")
+        shouted = await fetcher.fetch(site.url("/page").upper().replace("/PAGE", "/page"))
+        assert shouted.body is first.body
         now[0] += 3601
         await fetcher.fetch(site.url("/page"))
     assert site.hits["/page"] == 2
