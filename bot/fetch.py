@@ -36,6 +36,7 @@ per-chat limiter (:mod:`bot.quota`) for callers that serve users.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections import OrderedDict
@@ -67,6 +68,8 @@ from bot.errors import (
 from bot.fence import Fence, Target, parse_host
 from bot.quota import Quota
 from bot.urls import canonical_url
+
+log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -288,11 +291,25 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         total = self.config.total_timeout
         async with self._slots:
+            start = time.perf_counter()
             try:
                 async with asyncio.timeout(total):
-                    return await self._follow(url, target, kind, headers)
+                    result = await self._follow(url, target, kind, headers)
             except TimeoutError:
+                log.debug("fetch %s: total timeout after %g s", url, total)
                 raise FetchTimeout(url, "total", total) from None
+            except FetchError as exc:
+                log.debug("fetch %s: %s", url, exc.detail)
+                raise
+        log.debug(
+            "fetch %s: %d, %d bytes, %d redirects, %.0f ms",
+            url,
+            result.status,
+            len(result.body),
+            len(result.redirects),
+            (time.perf_counter() - start) * 1000,
+        )
+        return result
 
     async def _follow(
         self, url: str, target: Target, kind: Kind, headers: dict[str, str]
