@@ -10,6 +10,7 @@ environment overrides ``[telegram] token``, so the token need not sit in a file.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import tomllib
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from bot import __version__
 from bot.errors import ConfigError
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.times import parse_time, valid_timezone
@@ -70,12 +72,30 @@ class DigestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """How digestbot fetches web pages and feeds (``bot.fetch``); see ``[fetch]`` in the example."""
+
+    connect_timeout: float = 10.0
+    total_timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    user_agent: str = f"digestbot/{__version__} (news digest bot)"
+    allow_ports: tuple[int, ...] = (80, 443)
+    # CIDRs exempt from the address fence (normalised, e.g. "10.1.2.0/24").
+    allow_networks: tuple[str, ...] = ()
+    per_chat_per_hour: int = 30
+    cache_minutes: float = 60.0
+    max_concurrent: int = 8
+    per_host: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
 
@@ -86,6 +106,7 @@ _SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "summary": SummaryConfig,
     "digest": DigestConfig,
+    "fetch": FetchConfig,
 }
 
 # The TOML type each key accepts, and how it is checked. Kept explicit rather
@@ -110,6 +131,16 @@ _KINDS: dict[tuple[str, str], str] = {
     ("digest", "timezone"): "timezone",
     ("digest", "max_articles"): "positive integer",
     ("digest", "missed_grace_seconds"): "non-negative integer",
+    ("fetch", "connect_timeout"): "positive number",
+    ("fetch", "total_timeout"): "positive number",
+    ("fetch", "max_bytes"): "positive integer",
+    ("fetch", "user_agent"): "non-empty string",
+    ("fetch", "allow_ports"): "list of ports",
+    ("fetch", "allow_networks"): "list of networks",
+    ("fetch", "per_chat_per_hour"): "positive integer",
+    ("fetch", "cache_minutes"): "non-negative number",
+    ("fetch", "max_concurrent"): "positive integer",
+    ("fetch", "per_host"): "positive integer",
 }
 
 # The sensible range of each number, inclusive: beyond it a value is a typo (or NaN, or
@@ -241,6 +272,30 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
             ):
                 raise fail("a list of integer user ids")
             return tuple(value)
+        case "non-empty string":
+            if not isinstance(value, str) or not value.strip():
+                raise fail("a non-empty string")
+            return value
+        case "non-negative number":
+            if not is_number or value < 0:
+                raise fail("a non-negative number")
+            return float(value)
+        case "list of ports":
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v < 65536 for v in value
+            ):
+                raise fail("a list of port numbers (1-65535)")
+            return tuple(value)
+        case "list of networks":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise fail('a list of networks like "10.1.2.0/24"')
+            networks = []
+            for v in value:
+                try:
+                    networks.append(str(ipaddress.ip_network(v.strip())))
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: {v!r} is not a network ({exc})") from None
+            return tuple(networks)
         case "HH:MM":
             if not isinstance(value, str) or not _is_hhmm(value):
                 raise fail('a time "HH:MM" (24-hour)')
@@ -287,6 +342,9 @@ def _check_consistency(config: Config) -> None:
             f"[summary] language: unsupported {config.summary.language!r} "
             f"(supported: {', '.join(SUPPORTED_LANGUAGES)})"
         )
+    fetch = config.fetch
+    if fetch.connect_timeout > fetch.total_timeout:
+        raise ConfigError("[fetch] connect_timeout: must not exceed total_timeout")
     tg = config.telegram
     if tg.mode == "webhook":
         for key, attribute in (("url", "webhook_url"), ("secret_token", "secret_token")):

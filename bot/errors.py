@@ -9,6 +9,26 @@ can turn any of them into one clear line on stderr without a traceback:
   article text. Ingestion catches it per file, logs the reason and moves on.
 * :class:`UnsupportedLanguage` -- a summary was asked for in a language we have
   no stemmer or stop words for.
+* :class:`FetchError` -- a web page or feed could not be fetched (``bot.fetch``).
+  Catch the base class where a user or a log line gets the answer: every subclass
+  carries ``user_message``, one plain-text sentence fit to send to a Telegram user
+  (HTML-escape it for HTML messages). Catch a subclass only to act on it:
+
+  - :class:`InvalidURL` -- the text is not a usable absolute URL. No connection made.
+  - :class:`RefusedAddress` -- the link is not allowed: not http(s), a port not in
+    ``[fetch] allow_ports``, a user name in it, or the host is (or resolves to) a
+    loopback, private, link-local, CGNAT, multicast, reserved or unspecified address
+    outside ``[fetch] allow_networks``. Raised before any connection to that address.
+  - :class:`NoSuchHost` -- DNS knows no address for the host.
+  - :class:`FetchTimeout` -- connecting or the whole fetch took too long.
+  - :class:`ConnectionFailed` -- refused, reset, closed early, not valid HTTP.
+  - :class:`HTTPStatus` -- the server answered an error status (``code``); on 429 and
+    503 ``retry_in`` holds the server's ``Retry-After`` in seconds (feeds back off).
+  - :class:`TooManyRedirects` -- more than five redirects.
+  - :class:`TooBig` -- the body (after decompression) is over ``[fetch] max_bytes``.
+  - :class:`NotAWebPage` -- a content type the caller cannot read (``content_type``).
+  - :class:`TooManyRequests` -- *this chat* asked too often (``bot.quota``);
+    ``retry_in`` says when it may ask again (0 with ``busy``: when its link is done).
 """
 
 from __future__ import annotations
@@ -33,3 +53,160 @@ class NotAnArticle(DigestbotError):
 
 class UnsupportedLanguage(DigestbotError, ValueError):
     """No stemmer or stop words for this language."""
+
+
+def _in_words(seconds: float) -> str:
+    """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
+    seconds = max(1, int(-(-seconds // 1)))
+    if seconds < 90:
+        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    if minutes < 90:
+        return f"in {minutes} minutes"
+    hours = -(-minutes // 60)
+    return f"in {hours} hours"
+
+
+class FetchError(DigestbotError):
+    """A page or feed could not be fetched; ``user_message`` says why, for a person."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"{url}: {detail}" if url else detail)
+        self.url = url
+        self.detail = detail
+
+    @property
+    def user_message(self) -> str:
+        return f"I could not read that link: {self.detail}."
+
+
+class InvalidURL(FetchError):
+    """Not an absolute http(s) URL we can parse."""
+
+    @property
+    def user_message(self) -> str:
+        return f"That does not look like a link I can open: {self.detail}."
+
+
+class RefusedAddress(FetchError):
+    """The link is not allowed (scheme, port, user info or address); nothing was contacted."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason)
+        self.reason = reason
+
+    @property
+    def user_message(self) -> str:
+        return f"I will not open that link: {self.reason}."
+
+
+class NoSuchHost(FetchError):
+    """The host name does not resolve."""
+
+    def __init__(self, url: str, host: str) -> None:
+        super().__init__(url, f"no such host: {host}")
+        self.host = host
+
+    @property
+    def user_message(self) -> str:
+        return f"I could not find the site {self.host} (no such host)."
+
+
+class FetchTimeout(FetchError):
+    """Connecting (``phase="connect"``) or the whole fetch (``"total"``) took too long."""
+
+    def __init__(self, url: str, phase: str, seconds: float) -> None:
+        super().__init__(url, f"{phase} timeout after {seconds:g} s")
+        self.phase = phase
+        self.seconds = seconds
+
+    @property
+    def user_message(self) -> str:
+        if self.phase == "connect":
+            return f"The site did not accept a connection within {self.seconds:g} seconds."
+        return f"The site took too long to answer (more than {self.seconds:g} seconds)."
+
+
+class ConnectionFailed(FetchError):
+    """Connection refused or reset, the answer cut short, or not valid HTTP."""
+
+
+class HTTPStatus(FetchError):
+    """The server answered ``code``; ``retry_in`` (seconds) from Retry-After on 429/503."""
+
+    def __init__(
+        self, url: str, code: int, reason: str = "", retry_in: float | None = None
+    ) -> None:
+        text = f"HTTP {code} {reason}".rstrip()
+        super().__init__(url, text)
+        self.code = code
+        self.reason = reason
+        self.retry_in = retry_in
+
+    @property
+    def user_message(self) -> str:
+        text = f"The site answered with an error: {self.detail}."
+        if self.retry_in is not None:
+            text += f" It asks to try again {_in_words(self.retry_in)}."
+        return text
+
+
+class TooManyRedirects(FetchError):
+    """The redirect chain is longer than ``limit`` hops."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(url, f"more than {limit} redirects")
+        self.limit = limit
+
+    @property
+    def user_message(self) -> str:
+        return f"That link redirects too many times (more than {self.limit})."
+
+
+class TooBig(FetchError):
+    """The body is larger than ``limit`` bytes (declared, or counted after decompression)."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(url, f"larger than {limit} bytes")
+        self.limit = limit
+
+    @property
+    def user_message(self) -> str:
+        return f"That page is too big for me (over {_size(self.limit)})."
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:g} kB"
+    return f"{n} bytes"
+
+
+class NotAWebPage(FetchError):
+    """The content type is not one the caller reads (a PDF, an image, ...)."""
+
+    def __init__(self, url: str, content_type: str) -> None:
+        super().__init__(url, f"not a web page: {content_type}")
+        self.content_type = content_type
+
+    @property
+    def user_message(self) -> str:
+        return f"Not a web page I can read: {self.content_type}."
+
+
+class TooManyRequests(FetchError):
+    """This chat asked too often: ``retry_in`` seconds to wait, or ``busy`` with a link."""
+
+    def __init__(self, key: object, retry_in: float, busy: bool = False) -> None:
+        what = "a link is still being read" if busy else f"limit reached, retry in {retry_in:g} s"
+        super().__init__("", f"{key}: {what}")
+        self.key = key
+        self.retry_in = retry_in
+        self.busy = busy
+
+    @property
+    def user_message(self) -> str:
+        if self.busy:
+            return "I am still reading your previous link; send this one when that is done."
+        return f"You have sent a lot of links lately; please try again {_in_words(self.retry_in)}."

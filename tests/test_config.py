@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import TOKEN_ENV, default_config, load_config
+from bot import __version__
+from bot.config import TOKEN_ENV, FetchConfig, default_config, load_config
 from bot.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -30,6 +31,27 @@ def test_example_config_loads_with_documented_defaults() -> None:
     assert (config.digest.time, config.digest.timezone) == ("08:00", "UTC")
     assert config.digest.max_articles == 10
     assert config.digest.missed_grace_seconds == 3600
+    assert config.fetch == FetchConfig()  # the example shows the defaults
+
+
+def test_fetch_section_is_read_and_networks_normalised(tmp_path: Path) -> None:
+    text = (
+        "[fetch]\nconnect_timeout = 3\ntotal_timeout = 7.5\nmax_bytes = 1000\n"
+        "allow_ports = [80, 443, 8080]\nallow_networks = ['10.1.2.0/24', '127.0.0.1', '::1']\n"
+        "per_chat_per_hour = 5\ncache_minutes = 0\nmax_concurrent = 3\nper_host = 1\n"
+        "user_agent = 'digestbot/test (ops@example.org)'\n"
+    )
+    fetch = load_config(write(tmp_path, text), env={}).fetch
+    assert (fetch.connect_timeout, fetch.total_timeout, fetch.max_bytes) == (3.0, 7.5, 1000)
+    assert fetch.allow_ports == (80, 443, 8080)
+    assert fetch.allow_networks == ("10.1.2.0/24", "127.0.0.1/32", "::1/128")
+    assert (fetch.per_chat_per_hour, fetch.cache_minutes) == (5, 0.0)
+    assert (fetch.max_concurrent, fetch.per_host) == (3, 1)
+    assert fetch.user_agent == "digestbot/test (ops@example.org)"
+
+
+def test_default_user_agent_names_digestbot_and_its_version() -> None:
+    assert FetchConfig().user_agent.startswith(f"digestbot/{__version__} ")
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
@@ -78,6 +100,21 @@ def test_blank_token_means_no_token(tmp_path: Path) -> None:
         ("[summary]\nlanguage = 'klingon'\n", "[summary] language: unsupported 'klingon'"),
         ("[telegram]\nmode = 'webhook'\n", '[telegram] url: required when mode = "webhook"'),
         ("seeds = 3\n", "seeds: expected a [seeds] table"),
+        ("[fetch]\nmax_byte = 5\n", "[fetch] max_byte: unknown key"),
+        ("[fetch]\nmax_bytes = '5MB'\n", "[fetch] max_bytes: expected a positive integer"),
+        ("[fetch]\ntotal_timeout = 0\n", "[fetch] total_timeout: expected a positive number"),
+        ("[fetch]\nallow_ports = [80, 0]\n", "[fetch] allow_ports: expected a list of port"),
+        ("[fetch]\nallow_ports = 80\n", "[fetch] allow_ports: expected a list of port"),
+        ("[fetch]\nallow_networks = '10.0.0.0/8'\n", "[fetch] allow_networks: expected a list"),
+        ("[fetch]\nallow_networks = ['10.1.2.3/24']\n", "[fetch] allow_networks: '10.1.2.3/24'"),
+        ("[fetch]\nallow_networks = ['intranet']\n", "[fetch] allow_networks: 'intranet' is not"),
+        ("[fetch]\ncache_minutes = -1\n", "[fetch] cache_minutes: expected a non-negative"),
+        ("[fetch]\nuser_agent = ''\n", "[fetch] user_agent: expected a non-empty string"),
+        ("[fetch]\nper_host = true\n", "[fetch] per_host: expected a positive integer"),
+        (
+            "[fetch]\nconnect_timeout = 30\n",
+            "[fetch] connect_timeout: must not exceed total_timeout",
+        ),
     ],
 )
 def test_bad_values_are_errors_that_name_the_key(tmp_path: Path, text: str, message: str) -> None:
