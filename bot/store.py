@@ -950,7 +950,7 @@ class Store:
         moment = self._clock() if now is None else _epoch(now)
         cutoff = _iso(moment - retention_days * DAY_SECONDS)
         old = (
-            " FROM deliveries d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
+            " FROM deliveries AS d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
             " AND EXISTS (SELECT 1 FROM articles a WHERE a.number = d.number"
             " AND a.added_at < ?)"
         )
