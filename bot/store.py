@@ -15,6 +15,9 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
+  Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
+  chat's **pruned_deliveries** row then says that every article the store had before
+  the cutoff counts as received, so none of them is sent to it again.
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
