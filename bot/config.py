@@ -53,6 +53,8 @@ class SeedsConfig:
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     path: Path = Path("digestbot.sqlite3")
+    # Deliveries older than this many days are pruned daily (bot.store.prune_expired).
+    retention_days: int = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("seeds", "dir"): "path",
     ("seeds", "rescan_seconds"): "positive number",
     ("storage", "path"): "path",
+    ("storage", "retention_days"): "positive integer",
     ("summary", "sentences"): "positive integer",
     ("summary", "language"): "string",
     ("digest", "time"): "HH:MM",

@@ -15,6 +15,9 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
+  Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
+  chat's **pruned_deliveries** row then says that every article the store had before
+  the cutoff counts as received, so none of them is sent to it again.
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
@@ -28,14 +31,20 @@ so calls never interleave. A connection per thread would allow parallel readers 
 WAL mode, but it cannot share a ``":memory:"`` database and the queries here are
 sub-millisecond, so one serialized connection is simpler and fast enough.
 
-Schema changes are versioned: :data:`MIGRATIONS` is an append-only list of SQL
-steps and ``PRAGMA user_version`` records how many have run. Opening an older
-database applies the missing steps, each in its own transaction.
+Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
+older database applies the missing steps, each in its own transaction. The schema
+they produce is written down in ``bot/schema.sql``.
+
+Retention: :meth:`Store.prune` (daily, via :func:`prune_expired`) deletes deliveries
+older than ``[storage] retention_days`` so the file does not grow without bound;
+see its docstring for why that never lets an article reach a chat twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -48,108 +57,29 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import DigestbotError
+from bot.migrations import MIGRATIONS
 from bot.times import format_time, parse_time, valid_timezone
 
 if TYPE_CHECKING:
     from bot.articles import Article
 
 __all__ = [
-    "MIGRATIONS",
     "ArticleRecord",
     "Chat",
     "OutboxItem",
+    "Pruned",
     "Store",
     "StoreError",
+    "prune_expired",
 ]
+
+log = logging.getLogger(__name__)
+
+DAY_SECONDS = 86_400
 
 
 class StoreError(DigestbotError):
     """The database cannot be used (e.g. it was written by a newer digestbot)."""
-
-
-# Append-only: never edit a step that has shipped; add a new one instead.
-MIGRATIONS: tuple[str, ...] = (
-    # 1: issue 3 -- chats, articles with summaries, deliveries.
-    """
-    CREATE TABLE chats (
-        chat_id            INTEGER PRIMARY KEY,
-        timezone           TEXT,
-        digest_time        TEXT,
-        active             INTEGER NOT NULL DEFAULT 1,
-        deactivated_reason TEXT,
-        last_digest_key    TEXT,
-        created_at         TEXT NOT NULL,
-        updated_at         TEXT NOT NULL
-    );
-    CREATE INDEX chats_subscribed ON chats (digest_time, timezone)
-        WHERE active = 1 AND digest_time IS NOT NULL;
-
-    -- AUTOINCREMENT so that a number, once shown to users, is never reused.
-    CREATE TABLE articles (
-        number       INTEGER PRIMARY KEY AUTOINCREMENT,
-        source       TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        title        TEXT NOT NULL,
-        date         TEXT,
-        url          TEXT,
-        language     TEXT NOT NULL,
-        text         TEXT NOT NULL,
-        summary      TEXT,
-        added_at     TEXT NOT NULL,
-        retired_at   TEXT
-    );
-    CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
-
-    CREATE TABLE deliveries (
-        chat_id      INTEGER NOT NULL,
-        number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-        delivered_at TEXT NOT NULL,
-        PRIMARY KEY (chat_id, number)
-    ) WITHOUT ROWID;
-    """,
-    # 2: issue 5 -- the outbox of scheduled digest messages.
-    """
-    CREATE TABLE outbox (
-        id              INTEGER PRIMARY KEY AUTOINCREMENT,
-        chat_id         INTEGER NOT NULL,
-        run_key         TEXT NOT NULL,
-        text            TEXT NOT NULL,
-        article_numbers TEXT NOT NULL,
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        last_error      TEXT,
-        created_at      TEXT NOT NULL
-    );
-    CREATE INDEX outbox_chat ON outbox (chat_id, id);
-    """,
-    # 3: when the chat last (re)subscribed: a digest due before that was never missed.
-    """
-    ALTER TABLE chats ADD COLUMN subscribed_at TEXT;
-    """,
-    # 4: a slot's chats are read in pages by chat id (subscribers_at): index them so,
-    # instead of sorting the whole slot for every page.
-    """
-    DROP INDEX chats_subscribed;
-    CREATE INDEX chats_slot ON chats (digest_time, chat_id)
-        WHERE active = 1 AND digest_time IS NOT NULL;
-    """,
-    # 5: a counter that every change to the articles moves (articles_version), so the
-    # bot can keep the /article N replies it composed until an article changes, even
-    # when another process (digestbot ingest) made the change.
-    """
-    CREATE TABLE article_changes (n INTEGER NOT NULL);
-    INSERT INTO article_changes (n) VALUES (0);
-    CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    """,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +125,16 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Pruned:
+    """What :meth:`Store.prune` did: ``deliveries`` deleted, all delivered before
+    ``cutoff`` (ISO, UTC), from ``chats`` chats."""
+
+    cutoff: str
+    deliveries: int
+    chats: int
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One queued message: send ``text`` (HTML) to ``chat_id``; on success the chat has
     received ``article_numbers``. ``attempts`` counts earlier failed tries."""
@@ -216,17 +156,26 @@ _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
-# Unseen by a chat (parameters: chat_id, chat_id): summarized, visible, not delivered,
-# and not in a message still waiting in the outbox (the digest queued yesterday and
-# still being retried must not be repeated by today's).
+# Unseen by a chat (parameters: chat_id three times): summarized, visible, not
+# delivered, not added before the chat's pruned deliveries (Store.prune), and not in a
+# message still waiting in the outbox (the digest queued yesterday and still being
+# retried must not be repeated by today's).
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
+    " AND a.added_at >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
+    " WHERE p.chat_id = ?), '')"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
 )
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
+_MAX_ID = 2**63 - 1
 _OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
+
+
+def _iso(seconds: float) -> str:
+    """The text form of every timestamp the store writes (UTC, so it sorts as text)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
 
 
 def _epoch(moment: datetime | float) -> float:
@@ -322,10 +271,13 @@ class Store:
                     )
                 if version == len(MIGRATIONS):
                     return
+                step = MIGRATIONS[version]
+                if step.version != version + 1:
+                    raise StoreError(f"migration {version + 1} is out of order: {step}")
                 # Statement by statement: executescript() would commit the transaction.
-                for statement in _statements(MIGRATIONS[version]):
+                for statement in step.statements():
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {version + 1}")
+                db.execute(f"PRAGMA user_version = {step.version}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -349,7 +301,7 @@ class Store:
             return self._db.execute(sql, params).fetchall()
 
     def _now_text(self) -> str:
-        return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="microseconds")
+        return _iso(self._clock())
 
     # -- chats ---------------------------------------------------------------
 
@@ -369,12 +321,6 @@ class Store:
         """The chat, or None if the bot has never stored it."""
         with self._lock:
             return self._get_chat(self._db, chat_id)
-
-    def ensure_chat(self, chat_id: int) -> Chat:
-        """The chat, created (active, unsubscribed) if new. Changes nothing otherwise."""
-        with self._transaction() as db:
-            self._ensure_chat(db, chat_id)
-            return self._get_chat(db, chat_id)  # type: ignore[return-value]
 
     def subscribe(self, chat_id: int, digest_time: str, timezone: str | None = None) -> Chat:
         """Subscribe at ``digest_time`` ("HH:MM"); also reactivates the chat.
@@ -488,7 +434,8 @@ class Store:
         * last_digest_key: the later of the two, so the merged chat is not queued a
           second digest for a day that one of them already got;
         * created_at: the earlier one;
-        * deliveries: the union (a pair both have keeps the new row's time);
+        * deliveries: the union (a pair both have keeps the new row's time), and of
+          the pruned deliveries' horizons (``prune``) the later one;
         * outbox items: all of both, in queue (id) order. If both chats had a digest
           pending, both are sent, interleaved by queue order: nothing is lost, but the
           chat may see an article twice.
@@ -535,6 +482,16 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            # Pruned deliveries: the later horizon of the two, so neither chat's pruned
+            # articles come back (see prune).
+            db.execute(
+                "INSERT INTO pruned_deliveries (chat_id, added_before)"
+                " SELECT ?, added_before FROM pruned_deliveries WHERE chat_id = ?"
+                " ON CONFLICT (chat_id) DO UPDATE"
+                " SET added_before = max(added_before, excluded.added_before)",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM pruned_deliveries WHERE chat_id = ?", (old_chat_id,))
             db.execute(
                 "UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
@@ -552,13 +509,13 @@ class Store:
         """
         after: int | None = None
         while True:
-            page = self.subscribers_page(after, batch_size)
+            page = self._subscribers_page(after, batch_size)
             yield from page
             if len(page) < batch_size:
                 return
             after = page[-1].chat_id
 
-    def subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
+    def _subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
         """Up to ``limit`` active subscribed chats with chat_id > ``after_chat_id``."""
         rows = self._query(
             f"SELECT {_CHAT_COLUMNS} FROM chats"
@@ -709,14 +666,6 @@ class Store:
             row[0] for row in self._query("SELECT source FROM articles WHERE retired_at IS NULL")
         }
 
-    def get_article_by_source(self, source: str) -> ArticleRecord | None:
-        """The visible article read from ``source``, or None."""
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE source = ? AND retired_at IS NULL",
-            (source,),
-        )
-        return _article(rows[0]) if rows else None
-
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleRecord]:
         """Visible articles newest first: by date (undated last), then added_at, then
         number, all descending."""
@@ -754,27 +703,6 @@ class Store:
             ).fetchone()
             return _article(found) if found else None
 
-    def article_position(self, number: int) -> int | None:
-        """Where article ``number`` is in list_articles order (0 = newest), or None."""
-        if not _is_sqlite_int(number):
-            return None
-        rows = self._query(
-            "SELECT coalesce(date, ''), added_at FROM articles"
-            " WHERE number = ? AND retired_at IS NULL",
-            (number,),
-        )
-        if not rows:
-            return None
-        date, added_at = rows[0]
-        # Undated articles come last, as NULL does in "date DESC"; '' sorts the same way.
-        return self._query(
-            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND ("
-            " coalesce(date, '') > ?"
-            " OR (coalesce(date, '') = ? AND added_at > ?)"
-            " OR (coalesce(date, '') = ? AND added_at = ? AND number > ?))",
-            (date, date, added_at, date, added_at, number),
-        )[0][0]
-
     def count_articles(self) -> int:
         return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]
 
@@ -802,15 +730,15 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, limit),
+            (chat_id, chat_id, chat_id, limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
-        return self._query(f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id))[
-            0
-        ][0]
+        return self._query(
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id)
+        )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
         """Record that the chat received these articles (e.g. an on-demand /digest was
@@ -986,6 +914,91 @@ class Store:
         with self._transaction() as db:
             return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0
 
+    # -- retention ------------------------------------------------------------
+
+    def prune(
+        self,
+        retention_days: int,
+        now: datetime | float | None = None,
+        *,
+        batch_rows: int = 20_000,
+    ) -> Pruned:
+        """Delete deliveries older than ``retention_days`` (before ``now``, default the
+        store's clock), so the database stops growing with every digest sent.
+
+        "Never twice" is kept:
+
+        * a delivery row is what keeps an article out of the chat's next digests. A row
+          is deleted only when both its delivered_at and its article's added_at are
+          before the cutoff, and in the same transaction the chat records
+          ``pruned_deliveries.added_before = cutoff``: from then on every article the
+          store had before the cutoff counts as seen by that chat (``unseen_articles``),
+          so a pruned article is never sent to it again. The price: a chat whose old
+          deliveries were pruned no longer gets articles that were already older than
+          the window and that it never received -- old news, for a news digest;
+        * the run keys that keep a digest from being queued twice for one day live in
+          ``chats.last_digest_key`` (one per chat, overwritten, never growing) and
+          are not touched;
+        * the outbox is not touched: a sent item is deleted by ``mark_sent`` and a
+          failed one by ``drop``, so every row still there is undelivered and waits.
+
+        Rows are deleted in transactions of about ``batch_rows`` deliveries (a range
+        of chat ids), so other calls run in between and the lock is never held long.
+        The freed pages are reused by later inserts: the file stops growing rather
+        than shrinking (no VACUUM; SQLite's incremental vacuum would need
+        ``auto_vacuum`` set before the first table was created).
+        """
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be positive, got {retention_days!r}")
+        moment = self._clock() if now is None else _epoch(now)
+        cutoff = _iso(moment - retention_days * DAY_SECONDS)
+        old = (
+            " FROM deliveries AS d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
+            " AND EXISTS (SELECT 1 FROM articles a WHERE a.number = d.number"
+            " AND a.added_at < ?)"
+        )
+        deleted = chats = 0
+        low = _MIN_ID
+        while True:
+            with self._transaction() as db:
+                # The first chat id past the next batch_rows deliveries bounds this batch
+                # (a chat with more rows than that is one batch of its own).
+                row = db.execute(
+                    "SELECT chat_id FROM deliveries WHERE chat_id >= ?"
+                    " ORDER BY chat_id LIMIT 1 OFFSET ?",
+                    (low, batch_rows),
+                ).fetchone()
+                high = _MAX_ID if row is None else max(row[0] - 1, low)
+                params = (low, high, cutoff, cutoff)
+                chats += db.execute(
+                    f"INSERT INTO pruned_deliveries (chat_id, added_before)"
+                    f" SELECT DISTINCT d.chat_id, ?{old}"
+                    " ON CONFLICT (chat_id) DO UPDATE"
+                    " SET added_before = max(added_before, excluded.added_before)",
+                    (cutoff, *params),
+                ).rowcount
+                deleted += db.execute(f"DELETE{old}", params).rowcount
+            if high == _MAX_ID:
+                return Pruned(cutoff=cutoff, deliveries=deleted, chats=chats)
+            low = high + 1
+
+
+def prune_expired(store: Store, retention_days: int, now: datetime | float | None = None) -> Pruned:
+    """The daily retention job: :meth:`Store.prune` with ``[storage] retention_days``,
+    logged in one line. Blocking (many short transactions): run it in a thread, e.g.
+    ``await asyncio.to_thread(prune_expired, store, config.storage.retention_days)``
+    once a day."""
+    started = time.monotonic()
+    pruned = store.prune(retention_days, now)
+    log.info(
+        "retention: deleted %d deliveries before %s (%d chats) in %.1f s",
+        pruned.deliveries,
+        pruned.cutoff,
+        pruned.chats,
+        time.monotonic() - started,
+    )
+    return pruned
+
 
 # -- rows to dataclasses ---------------------------------------------------------
 
@@ -1035,19 +1048,6 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
 def _is_sqlite_int(value: int) -> bool:
     """True if SQLite can store the number (a 64-bit signed integer)."""
     return _MIN_ID <= value < 2**63
-
-
-def _statements(script: str) -> list[str]:
-    """The SQL statements of a migration script, split where SQLite says one is complete."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        raise ValueError(f"incomplete SQL statement in a migration: {current.strip()[:80]}")
-    return statements
 
 
 def _casefold(text: str | None) -> str | None:
