@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time as clock
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from bot.schedule import (
     slot_of,
     zone,
 )
-from bot.store import Chat, Store
+from bot.store import Chat, Store, prune_expired
 
 __all__ = [
     "DailyTrigger",
@@ -52,6 +53,7 @@ __all__ = [
     "ScheduleSummary",
     "digest_job",
     "job_name",
+    "prune_job",
     "queue_due_digests",
     "rescan_job",
     "rescan_seeds",
@@ -392,6 +394,16 @@ async def _rescan_logged(application: Application) -> None:
     except Exception:
         # An unreadable file is skipped inside; this is a bug or a broken database.
         log.exception("rescanning the seeds folder failed; next try in the next period")
+
+
+async def prune_job(context: BotContext) -> None:
+    """Daily: forget deliveries older than ``[storage] retention_days`` (in a thread,
+    many short transactions, so the sender and handlers never wait long for the store)."""
+    rt = context.runtime
+    try:
+        await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
+    except sqlite3.Error:
+        log.exception("retention: pruning the database failed; next try tomorrow")
 
 
 async def digest_job(context: BotContext) -> None:

@@ -110,6 +110,7 @@ async def _post_init(application: Application) -> None:
         first=config.seeds.rescan_seconds,
         name="rescan seeds",
     )
+    job_queue.run_repeating(jobs.prune_job, interval=86_400, first=600, name="retention")
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = jobs.schedule_all(
         job_queue,

@@ -413,3 +413,16 @@ async def test_a_flooding_chat_is_told_to_slow_down_and_others_are_answered(bot,
     assert processor.dropped >= 300 - 2 * processor.max_backlog
     told = [m for m in fake.messages(flooder) if m.text == SLOW_DOWN]
     assert len(told) == 1
+
+
+async def test_the_daily_retention_job_is_scheduled_and_prunes_old_deliveries(bot, fake):
+    from bot.jobs import prune_job
+    from bot.runtime import BotContext
+
+    [job] = bot.job_queue.get_jobs_by_name("retention")
+    assert job.callback is prune_job
+    store = runtime(bot).store
+    store.record_deliveries(CHAT, [1])
+    store._clock = lambda: 4_000_000_000.0  # far past the 90-day window (year 2096)
+    await prune_job(BotContext(bot))
+    assert store.delivered(CHAT) == set()
