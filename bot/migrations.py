@@ -160,6 +160,53 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "feeds, feed articles (feed_id, entry fingerprint, published_at), entry keys, "
+        "sources a chat turned off (issue 12)",
+        # entry_keys.number is not a foreign key: a key outlives its article (pruned
+        # after [sources] keep_days) so a feed that still lists the entry does not bring
+        # it back. chat_sources_off.feed_id 0 is the seeds folder; a chat with no row
+        # reads every source.
+        """
+        CREATE TABLE feeds (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            url              TEXT NOT NULL UNIQUE,
+            name             TEXT,
+            title            TEXT,
+            origin           TEXT NOT NULL,
+            added_by         INTEGER,
+            interval_minutes REAL,
+            language         TEXT,
+            etag             TEXT,
+            last_modified    TEXT,
+            last_success_at  TEXT,
+            last_error       TEXT,
+            last_error_at    TEXT,
+            failing_since    TEXT,
+            failures         INTEGER NOT NULL DEFAULT 0,
+            next_poll_at     REAL,
+            removed_at       TEXT,
+            created_at       TEXT NOT NULL
+        );
+        ALTER TABLE articles ADD COLUMN feed_id INTEGER REFERENCES feeds (id);
+        ALTER TABLE articles ADD COLUMN entry_fingerprint TEXT;
+        ALTER TABLE articles ADD COLUMN published_at TEXT;
+        CREATE INDEX articles_feed ON articles (feed_id, published_at)
+            WHERE feed_id IS NOT NULL;
+        CREATE TABLE entry_keys (
+            key     TEXT PRIMARY KEY,
+            number  INTEGER NOT NULL,
+            seen_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX entry_keys_number ON entry_keys (number);
+        CREATE TABLE chat_sources_off (
+            chat_id INTEGER NOT NULL,
+            feed_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, feed_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 6 (PRAGMA user_version = 6).
+-- digestbot's database schema at version 7 (PRAGMA user_version = 7).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,13 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-);
+, feed_id INTEGER REFERENCES feeds (id), entry_fingerprint TEXT, published_at TEXT);
+
+CREATE TABLE chat_sources_off (
+    chat_id INTEGER NOT NULL,
+    feed_id INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, feed_id)
+) WITHOUT ROWID;
 
 CREATE TABLE chats (
     chat_id            INTEGER PRIMARY KEY,
@@ -37,6 +43,33 @@ CREATE TABLE deliveries (
     PRIMARY KEY (chat_id, number)
 ) WITHOUT ROWID;
 
+CREATE TABLE entry_keys (
+    key     TEXT PRIMARY KEY,
+    number  INTEGER NOT NULL,
+    seen_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE feeds (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    url              TEXT NOT NULL UNIQUE,
+    name             TEXT,
+    title            TEXT,
+    origin           TEXT NOT NULL,
+    added_by         INTEGER,
+    interval_minutes REAL,
+    language         TEXT,
+    etag             TEXT,
+    last_modified    TEXT,
+    last_success_at  TEXT,
+    last_error       TEXT,
+    last_error_at    TEXT,
+    failing_since    TEXT,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    next_poll_at     REAL,
+    removed_at       TEXT,
+    created_at       TEXT NOT NULL
+);
+
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id         INTEGER NOT NULL,
@@ -54,10 +87,15 @@ CREATE TABLE pruned_deliveries (
     added_before TEXT NOT NULL
 );
 
+CREATE INDEX articles_feed ON articles (feed_id, published_at)
+    WHERE feed_id IS NOT NULL;
+
 CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
 
 CREATE INDEX chats_slot ON chats (digest_time, chat_id)
     WHERE active = 1 AND digest_time IS NOT NULL;
+
+CREATE INDEX entry_keys_number ON entry_keys (number);
 
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
 

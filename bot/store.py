@@ -122,6 +122,10 @@ class ArticleRecord:
     text: str
     summary: tuple[str, ...] | None
     added_at: str
+    # Feed articles (issue 12): the feed's id and the name digests show ("seeds" for
+    # seed files: source_name is None and feed_id None).
+    feed_id: int | None = None
+    source_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +157,9 @@ _CHAT_COLUMNS = (
     " created_at, updated_at, subscribed_at"
 )
 _ARTICLE_COLUMNS = (
-    "number, source, content_hash, title, date, url, language, text, summary, added_at"
+    "number, source, content_hash, title, date, url, language, text, summary, added_at,"
+    " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
+    " AS source_name"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
 # Unseen by a chat (parameters: chat_id three times): summarized, visible, not
@@ -167,6 +173,9 @@ _UNSEEN = (
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
+    # Only the chat's sources (feed 0: the seeds folder); see bot.feedstore.
+    " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
+    " WHERE s.chat_id = ?)"
 )
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _MAX_ID = 2**63 - 1
@@ -615,6 +624,7 @@ class Store:
         with self._transaction() as db:
             rows = db.execute(
                 "SELECT number, source FROM articles WHERE retired_at IS NULL"
+                " AND feed_id IS NULL"  # feed articles are not seed files
             ).fetchall()
             gone = [row["number"] for row in rows if row["source"] not in present]
             now = self._now_text()
@@ -730,15 +740,13 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, chat_id, limit),
+            (chat_id, chat_id, chat_id, chat_id, limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
-        return self._query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id)
-        )[0][0]
+        return self._query(f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id,) * 4)[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
         """Record that the chat received these articles (e.g. an on-demand /digest was
@@ -1030,6 +1038,8 @@ def _article(row: sqlite3.Row) -> ArticleRecord:
         text=row["text"],
         summary=None if summary is None else tuple(json.loads(summary)),
         added_at=row["added_at"],
+        feed_id=row["feed_id"],
+        source_name=row["source_name"],
     )
 
 
