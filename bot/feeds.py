@@ -108,6 +108,8 @@ _VOID = frozenset(
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 _WORD = re.compile(r"\w+")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
+# Entries with fewer words than this get no text-hash key (see entry_keys).
+HASH_MIN_WORDS = 25
 _JSON_FEED = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")
 
 
@@ -134,8 +136,9 @@ class FeedEntry:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of everything the feed says about the entry: changes when it is edited."""
-        content = [self.guid, self.link, self.title, self.text, _iso(self.published)]
+        """A hash of what the feed says about the entry (not its id): changes when it is
+        edited, not when the feed only renames its guid."""
+        content = [self.link, self.title, self.text, _iso(self.published)]
         return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -211,8 +214,10 @@ def _xml_entry(item: Any) -> FeedEntry | None:
         link=link,
         title=title,
         text=text,
-        published=_struct(item.get("published_parsed")) or _struct(item.get("updated_parsed")),
-        updated=_struct(item.get("updated_parsed")),
+        # dict.get: feedparser's own get() maps updated to published with a warning.
+        published=_struct(dict.get(item, "published_parsed"))
+        or _struct(dict.get(item, "updated_parsed")),
+        updated=_struct(dict.get(item, "updated_parsed")),
         author=author,
     )
 
@@ -415,7 +420,8 @@ def text_hash(title: str | None, text: str) -> str:
 
 def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
     """The keys ``entry`` of feed ``feed_id`` is known by, best first: ``id:<feed>:<guid>``,
-    ``url:<canonical link>``, ``hash:<text hash>`` (only when there is text)."""
+    ``url:<canonical link>``, ``hash:<text hash>`` (for texts of :data:`HASH_MIN_WORDS`
+    words or more)."""
     keys = []
     if entry.guid:
         keys.append(f"id:{feed_id}:{entry.guid}")
@@ -423,7 +429,8 @@ def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
         url = url_key(entry.link)
         if url:
             keys.append(url)
-    if entry.text:
+    # A short text ("Read more…", a one-line teaser) is shared by unrelated entries.
+    if entry.words >= HASH_MIN_WORDS:
         keys.append(f"hash:{text_hash(entry.title, entry.text)}")
     return keys
 
