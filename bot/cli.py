@@ -76,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(ingest)
     ingest.set_defaults(handler=_ingest)
 
+    fetch = _command(
+        commands,
+        "fetch",
+        "poll every feed once and store what is new",
+        "digestbot fetch --config config.toml",
+    )
+    _config_option(fetch)
+    fetch.set_defaults(handler=_fetch)
+
+    sources = _command(
+        commands,
+        "sources",
+        "list the feeds with their state",
+        "digestbot sources --config config.toml",
+    )
+    _config_option(sources)
+    sources.set_defaults(handler=_sources)
+
     run = _command(
         commands,
         "run",
@@ -178,6 +196,47 @@ def _ingest(args: argparse.Namespace, out: TextIO) -> int:
     with Store(config.storage.path) as store:
         report = _sync(store, config)
     out.write(report.describe() + "\n")
+    return 0
+
+
+def _fetch(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from bot.feedpoll import poll_once
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        outcomes = asyncio.run(poll_once(store, config))
+    for outcome in outcomes:
+        out.write(outcome.describe() + "\n")
+    if not outcomes:
+        out.write("no feeds: add [[feeds]] to the config or /addfeed in the bot\n")
+    return 1 if outcomes and all(o.failed for o in outcomes) else 0
+
+
+def _sources(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.feedstore import FeedStore
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        feeds = FeedStore(store)
+        feeds.sync_config(config.feeds)
+        counts = feeds.article_counts()
+        rows = feeds.feeds()
+        seeds = store.count_articles() - sum(counts.values())
+    out.write(f"seeds  {config.seeds.dir}: {seeds} articles\n")
+    for row in rows:
+        state = f"last success {row.last_success_at or 'never'}"
+        if row.failures:
+            state += f"; failing {row.failures}x since {row.failing_since}: {row.last_error}"
+        elif row.last_error:
+            state += f"; last error {row.last_error_at}: {row.last_error}"
+        out.write(
+            f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
+            f"{counts.get(row.id, 0)} articles; {state}\n"
+        )
     return 0
 
 

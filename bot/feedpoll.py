@@ -32,7 +32,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -45,9 +45,10 @@ from bot.feeds import FeedEntry, NotAFeed, ParsedFeed, entry_keys, parse_feed, u
 from bot.feedstore import FeedRow, FeedStore
 from bot.fetch import Fetcher
 from bot.languages import ISO_CODES
+from bot.store import Store
 from bot.summarizer import summarize
 
-__all__ = ["Built", "PollOutcome", "Poller", "build_article"]
+__all__ = ["Built", "PollOutcome", "Poller", "build_article", "poll_once"]
 
 log = logging.getLogger("bot.feedpoll")
 
@@ -284,6 +285,9 @@ class Poller:
             url=result.moved_to,
             title=parsed.title,
         )
+        outcome.feed = replace(
+            feed, title=parsed.title or feed.title, url=result.moved_to or feed.url
+        )
         self._recovered(feed)
 
     async def _failed(
@@ -458,3 +462,16 @@ class Poller:
         return [
             f for f in feeds if f.failing_since and datetime.fromisoformat(f.failing_since) <= limit
         ]
+
+
+async def poll_once(store: Store, config: Config) -> list[PollOutcome]:
+    """Poll every feed once now (``digestbot fetch``): the config's feeds are synced
+    first; returns one outcome per active feed, by feed id."""
+    feeds = FeedStore(store)
+    await asyncio.to_thread(feeds.sync_config, config.feeds)
+    async with Fetcher(config.fetch) as fetcher:
+        poller = Poller(feeds, fetcher, config)
+        try:
+            return await poller.poll_many(await asyncio.to_thread(feeds.feeds))
+        finally:
+            poller.close()
