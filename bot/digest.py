@@ -83,6 +83,20 @@ class Entry(Protocol):
     def summary(self) -> Sequence[str] | None: ...
 
 
+# A source name (a feed's title) is shown up to this many characters.
+SOURCE_LIMIT = 64
+
+
+def source_of(entry: object) -> str | None:
+    """The optional ``source_name`` of an entry (a feed article's feed; seed files have
+    none), shortened to :data:`SOURCE_LIMIT` characters, or None."""
+    name = getattr(entry, "source_name", None)
+    if not isinstance(name, str) or not name.strip():
+        return None
+    name = " ".join(name.split())
+    return name if len(name) <= SOURCE_LIMIT else name[: SOURCE_LIMIT - 1] + "…"
+
+
 class DigestEntry(NamedTuple):
     """An article as the digest needs it."""
 
@@ -91,6 +105,7 @@ class DigestEntry(NamedTuple):
     url: str | None
     date: str | None
     summary: Sequence[str] | None
+    source_name: str | None = None  # the feed it came from (issue 12)
 
 
 class Part(NamedTuple):
@@ -176,6 +191,8 @@ def article_part(entry: Entry) -> Part:
     footer = f"/article {int(entry.number)}"
     if entry.date:
         footer += f" · {html.escape(entry.date)}"
+    if source := source_of(entry):
+        footer += f" · {html.escape(source)}"
     segments.append("\n" + footer)
     return Part(tuple(segments), (int(entry.number),))
 
@@ -232,7 +249,7 @@ def compose_text(entries: Sequence[Entry], title: str | None = "Your digest") ->
         blocks.append(f"{title} · {len(entries)} new {noun}")
     for entry in entries:
         lines = [f"{int(entry.number)}. {_short_title(entry.title)}"]
-        meta = " · ".join(x for x in (entry.date, entry.url) if x)
+        meta = " · ".join(x for x in (entry.date, source_of(entry), entry.url) if x)
         if meta:
             lines.append(meta)
         lines.extend(f"  {sentence}" for sentence in _sentences(entry.summary))
@@ -253,8 +270,9 @@ def article_detail_messages(entry: Entry, *, limit: int = MESSAGE_LIMIT) -> list
         First summary sentence. Second one.
     """
     segments = [link_title(entry.title, entry.url)]
-    if entry.date:
-        segments.append(f"\n<i>{html.escape(entry.date)}</i>")
+    meta = " · ".join(x for x in (entry.date, source_of(entry)) if x)
+    if meta:
+        segments.append(f"\n<i>{html.escape(meta)}</i>")
     sentences = _sentences(entry.summary)
     if not sentences:
         segments.append("\n\n<i>The summary is not ready yet.</i>")
