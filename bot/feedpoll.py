@@ -53,6 +53,7 @@ __all__ = ["Built", "PollOutcome", "Poller", "build_article", "poll_once"]
 log = logging.getLogger("bot.feedpoll")
 
 DAY = 86_400.0
+FIRST_POLL_SPREAD = 600.0  # seconds
 MAX_ENTRIES = 200  # entries read from one document (the newest, as feeds list them)
 _WORD_CHARS = re.compile(r"\w+")
 
@@ -202,9 +203,12 @@ class Poller:
         return 60.0 * (feed.interval_minutes or self.config.sources.interval_minutes)
 
     def first_poll_at(self, feed: FeedRow, now: float) -> float:
-        """A stable moment within the feed's first interval (by a hash of its URL)."""
+        """A stable moment (by a hash of the URL) within the feed's interval, at most
+        :data:`FIRST_POLL_SPREAD` away: after a start, polls are spread out but new feeds
+        are not kept waiting for a whole interval. Later polls keep the spacing."""
         digest = hashlib.sha256(feed.url.encode()).digest()
-        return now + self.interval(feed) * (int.from_bytes(digest[:4]) / 2**32)
+        spread = min(self.interval(feed), FIRST_POLL_SPREAD)
+        return now + spread * (int.from_bytes(digest[:4]) / 2**32)
 
     def backoff(self, feed: FeedRow, failures: int, retry_in: float | None) -> float:
         """Seconds until the next try after ``failures`` failures in a row: the interval

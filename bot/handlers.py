@@ -408,10 +408,16 @@ async def stats(update: Update, context: BotContext) -> None:
         await _refuse_unknown(update)
         return
     subscribers, articles, queued = await _db(_stats, rt.store)
+    failing = ""
+    if rt.feeds is not None and rt.poller is not None:  # feeds failing for a day (issue 12)
+        down = rt.poller.failing_for_a_day(await _db(rt.feeds.feeds))
+        if down:
+            names = ", ".join(html.escape(f"{f.id}. {f.label}") for f in down[:10])
+            failing = f"\nFeeds failing for a day: {len(down)} ({names})"
     await _reply(
         update,
         f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
-        f"Messages waiting to be sent: {queued}",
+        f"Messages waiting to be sent: {queued}{failing}",
     )
 
 

@@ -33,7 +33,7 @@ from telegram.ext import Application, Job, JobQueue
 
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.digest import digest_messages
-from bot.runtime import BotContext, runtime
+from bot.runtime import BotContext, Runtime, runtime
 from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
@@ -421,3 +421,43 @@ async def digest_job(context: BotContext) -> None:
     )
     if rt.sender is not None:
         rt.sender.notify()
+
+
+# -- feeds (issue 12) ----------------------------------------------------------------------
+
+# How often the feed job looks for feeds due (each feed has its own interval).
+FEED_TICK_SECONDS = 30.0
+# Feed articles older than [sources] keep_days are deleted this often.
+FEED_PRUNE_SECONDS = 3600.0
+
+
+async def feed_job(context: BotContext) -> None:
+    """The repeating job: poll the feeds that are due, unless the previous round still
+    runs. Like the rescan, the round is a task of its own so a stop does not wait for it."""
+    rt = context.runtime
+    if rt.poller is None or rt.stopping or (rt.feed_task is not None and not rt.feed_task.done()):
+        return
+    rt.feed_task = asyncio.create_task(_poll_feeds_logged(rt), name="feeds")
+
+
+async def _poll_feeds_logged(rt: Runtime) -> None:
+    assert rt.poller is not None and rt.feeds is not None
+    try:
+        outcomes = await rt.poller.poll_due()
+        new = sum(o.new for o in outcomes)
+        updated = sum(o.updated for o in outcomes)
+        if new or updated:
+            log.info("feeds: %d polled, %d new articles, %d updated", len(outcomes), new, updated)
+        now = clock.time()
+        if now - rt.feeds_pruned_at >= FEED_PRUNE_SECONDS:
+            rt.feeds_pruned_at = now
+            articles, keys = await asyncio.to_thread(rt.feeds.prune, rt.config.sources.keep_days)
+            if articles:
+                log.info(
+                    "feeds: %d articles older than %d days removed (%d old entry keys)",
+                    articles,
+                    rt.config.sources.keep_days,
+                    keys,
+                )
+    except Exception:
+        log.exception("polling the feeds failed; next try in %.0f s", FEED_TICK_SECONDS)

@@ -255,3 +255,56 @@ def article_messages(
         markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
         messages[-1] = (messages[-1][0], markup)
     return messages
+
+
+# -- sources (issue 12) ------------------------------------------------------------------
+
+SOURCES_HEADER = "<b>Sources</b> · tap one to turn it on or off for this chat's digests"
+ADDFEED_USAGE = "Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml"
+REMOVEFEED_USAGE = "Usage: /removefeed N, the feed's number in /sources"
+STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
+# Button labels are cut to this many characters (Telegram shows little more).
+SOURCE_LABEL_CHARS = 48
+
+
+def sources_message(
+    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
+    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
+    rows = [(seeds_id, "Seeds folder"), *feeds]
+    lines = [SOURCES_HEADER]
+    buttons = []
+    for source_id, label in rows:
+        short = label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+        mark = "⬜" if source_id in off else "✅"
+        number = "" if source_id == seeds_id else f"{source_id}. "
+        lines.append(f"{mark} {number}{html.escape(short)}")
+        buttons.append(
+            [InlineKeyboardButton(f"{mark} {number}{short}", callback_data=f"src:{source_id}")]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new: bool) -> str:
+    """The answer to a successful ``/addfeed``."""
+    if not new:
+        return f"{html.escape(label)} is already feed {feed_id}."
+    return (
+        f"Added feed {feed_id}: {html.escape(label)} ({entries} entries now). "
+        f"It is read every {minutes:g} minutes; new articles join the digests."
+    )
+
+
+def feed_refused_text(url: str, reason: str) -> str:
+    """``/addfeed`` could not use the URL: one sentence with the reason."""
+    return f"Cannot add {echo(url)}: {html.escape(reason)}"
+
+
+def feed_removed_text(feed_id: int, label: str | None) -> str:
+    if label is None:
+        return (
+            f"There is no feed {feed_id} an admin added. Feeds from the config file stay;"
+            " /sources lists the numbers."
+        )
+    return f"Removed feed {feed_id}: {html.escape(label)}. Its articles stay until they expire."

@@ -23,6 +23,9 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.delivery import Sender
+    from bot.feedpoll import Poller
+    from bot.feedstore import FeedStore
+    from bot.fetch import Fetcher
     from bot.webhook import WebhookServer
 
 __all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
@@ -67,6 +70,14 @@ class Runtime:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).
     fatal: str | None = None
+    # Feeds (issue 12), created in post_init: the HTTP client, the feed rows, the poller,
+    # the running scheduled poll, polls started by /addfeed, the last feed-article prune.
+    fetcher: Fetcher | None = None
+    feeds: FeedStore | None = None
+    poller: Poller | None = None
+    feed_task: asyncio.Task[None] | None = None
+    feed_polls: set[asyncio.Task[Any]] = field(default_factory=set)
+    feeds_pruned_at: float = 0.0
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs
+from bot import handlers, jobs, sourcehandlers
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -111,6 +111,10 @@ async def _post_init(application: Application) -> None:
         name="rescan seeds",
     )
     job_queue.run_repeating(jobs.prune_job, interval=86_400, first=600, name="retention")
+    await _start_feeds(rt)
+    job_queue.run_repeating(
+        jobs.feed_job, interval=jobs.FEED_TICK_SECONDS, first=1, name="poll feeds"
+    )
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = jobs.schedule_all(
         job_queue,
@@ -142,6 +146,31 @@ async def _post_stop(application: Application) -> None:
     if rt.rescan_task is not None:
         # Returns after the summary in progress; the rest are made after the next start.
         await rt.rescan_task
+    await _stop_feeds(rt)
+
+
+async def _start_feeds(rt: Runtime) -> None:
+    """The feed poller (issue 12): the config's feeds synced into the store."""
+    from bot.feedpoll import Poller
+    from bot.feedstore import FeedStore
+    from bot.fetch import Fetcher
+
+    rt.feeds = FeedStore(rt.store)
+    await asyncio.to_thread(rt.feeds.sync_config, rt.config.feeds)
+    rt.fetcher = Fetcher(rt.config.fetch)
+    rt.poller = Poller(rt.feeds, rt.fetcher, rt.config)
+
+
+async def _stop_feeds(rt: Runtime) -> None:
+    """Cancel feed polls in flight (they resume at the next start) and close the client."""
+    tasks = [t for t in (rt.feed_task, *rt.feed_polls) if t is not None and not t.done()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if rt.poller is not None:
+        rt.poller.close()
+    if rt.fetcher is not None:
+        await rt.fetcher.close()
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -240,6 +269,10 @@ def build_application(
     application.add_handler(CommandHandler("article", handlers.article))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
+    application.add_handler(CommandHandler("sources", sourcehandlers.sources))
+    application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
+    application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
+    application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(
