@@ -189,6 +189,9 @@ class Poller:
             config.sources.workers, thread_name_prefix="feed-build"
         )
         self._clock = clock
+        # Entries being fetched and built at once, all feeds together: enough to keep the
+        # workers busy while pages download, few enough that pages do not pile up in memory.
+        self._entry_slots = asyncio.Semaphore(max(8, 4 * config.sources.workers))
         self._polling: set[int] = set()
         self._warned: set[int] = set()
 
@@ -390,6 +393,10 @@ class Poller:
                 outcome.unchanged += 1
 
     async def _entry(self, feed: FeedRow, step: _Step) -> str:
+        async with self._entry_slots:
+            return await self._build(feed, step)
+
+    async def _build(self, feed: FeedRow, step: _Step) -> str:
         entry = step.entry
         page = page_url = None
         if entry.link and entry.words < self.config.sources.full_text_below_words:

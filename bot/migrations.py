@@ -199,7 +199,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             number  INTEGER NOT NULL,
             seen_at TEXT NOT NULL
         ) WITHOUT ROWID;
-        CREATE INDEX entry_keys_number ON entry_keys (number);
         CREATE TABLE chat_sources_off (
             chat_id INTEGER NOT NULL,
             feed_id INTEGER NOT NULL,

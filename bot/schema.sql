@@ -95,8 +95,6 @@ CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC)
 CREATE INDEX chats_slot ON chats (digest_time, chat_id)
     WHERE active = 1 AND digest_time IS NOT NULL;
 
-CREATE INDEX entry_keys_number ON entry_keys (number);
-
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
 
 CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
