@@ -232,9 +232,13 @@ def _link(item: Any) -> str | None:
     if not link:
         # RSS 2.0: a guid that is a permalink is the link.
         guid = (item.get("id") or "").strip()
-        if item.get("guidislink") or guid.startswith(("http://", "https://")):
+        if item.get("guidislink") or _is_web(guid):
             link = guid
-    return link if link.startswith(("http://", "https://")) else None
+    return link if _is_web(link) else None
+
+
+def _is_web(link: str) -> bool:
+    return link.lower().startswith(("http://", "https://"))
 
 
 def _detail_text(detail: Any) -> str:
@@ -307,7 +311,7 @@ def _json_entry(item: dict[str, Any]) -> FeedEntry | None:
     if not text and _string(item.get("summary")):
         text = _plain_text(item["summary"])
     link = _string(item.get("url")) or _string(item.get("external_url"))
-    if link and not link.startswith(("http://", "https://")):
+    if link and not _is_web(link):
         link = None
     if not text and not link:
         return None

@@ -48,6 +48,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
     ("article", "Browse, read or search articles"),
+    ("sources", "Choose the news sources of your digest"),
     ("help", "All commands"),
 )
 

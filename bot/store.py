@@ -491,6 +491,13 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            # The sources the chat turned off (/sources, issue 12) move along.
+            db.execute(
+                "INSERT OR IGNORE INTO chat_sources_off (chat_id, feed_id)"
+                " SELECT ?, feed_id FROM chat_sources_off WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM chat_sources_off WHERE chat_id = ?", (old_chat_id,))
             # Pruned deliveries: the later horizon of the two, so neither chat's pruned
             # articles come back (see prune).
             db.execute(

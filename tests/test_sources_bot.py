@@ -134,3 +134,33 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
         assert removed.text.startswith("Removed feed 2: Sport Daily.")
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+
+
+async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> None:
+    site.statuses["/world.xml"] = (500, {})
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        assert "failing" not in reply.text
+        rt = runtime(application)
+        with rt.store._transaction() as db:  # a day later, still failing
+            db.execute("UPDATE feeds SET failing_since = '2020-01-01T00:00:00+00:00'")
+        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        assert reply.text.splitlines()[-1] == (
+            f"Feeds failing for a day: 1 (1. {site.url('/world.xml')})"
+        )
+
+
+async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        listing = await ask(fake, USER, "/sources")
+        rt = runtime(application)
+        with rt.store._transaction() as db:
+            db.execute("UPDATE feeds SET removed_at = 'x'")
+        fake.press(USER, listing.message_id, "src:1")
+        call = await fake.wait_for_call("answerCallbackQuery")
+        assert call.params["text"] == "This button is out of date: send /sources again."
