@@ -425,7 +425,7 @@ def text_hash(title: str | None, text: str) -> str:
 def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
     """The keys ``entry`` of feed ``feed_id`` is known by, best first: ``id:<feed>:<guid>``,
     ``url:<canonical link>``, ``hash:<text hash>`` (for texts of :data:`HASH_MIN_WORDS`
-    words or more)."""
+    words or more, or when there is no other key)."""
     keys = []
     if entry.guid:
         keys.append(f"id:{feed_id}:{entry.guid}")
@@ -433,8 +433,9 @@ def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
         url = url_key(entry.link)
         if url:
             keys.append(url)
-    # A short text ("Read more…", a one-line teaser) is shared by unrelated entries.
-    if entry.words >= HASH_MIN_WORDS:
+    # A short text ("Read more…", a one-line teaser) is shared by unrelated entries; it
+    # is a key only for an entry that has nothing else to be known by.
+    if entry.text and (entry.words >= HASH_MIN_WORDS or not keys):
         keys.append(f"hash:{text_hash(entry.title, entry.text)}")
     return keys
 
