@@ -336,47 +336,48 @@ class Poller:
         """Which entries are new or edited; the rest count as unchanged (blocking)."""
         keyed = [(entry, entry_keys(feed.id, entry)) for entry in entries[:MAX_ENTRIES]]
         known = self.feeds.lookup(key for _, keys in keyed for key in keys)
-        prints = self.feeds.fingerprints({n for n in known.values() if n})
+        alive = self.feeds.existing({number for number, _ in known.values() if number})
         cutoff = datetime.fromtimestamp(self._clock(), UTC) - timedelta(
             days=self.config.sources.keep_days
         )
         steps: list[_Step] = []
         unchanged = 0
         old: list[str] = []
-        extra: dict[int, list[str]] = {}
+        extra: list[tuple[int, list[str], str]] = []
         seen: set[str] = set()
         for entry, keys in keyed:
             if not keys or seen.intersection(keys):  # nothing to know it by, or a repeat
                 unchanged += 1
                 continue
             seen.update(keys)
-            number = next((known[key] for key in keys if key in known), None)
-            if number is None:
+            matched = next((key for key in keys if key in known), None)
+            if matched is None:
                 if entry.published is not None and entry.published < cutoff:
                     old.extend(keys)  # too old to show: only remembered
                     unchanged += 1
                 else:
                     steps.append(_Step(entry, keys, None))
                 continue
+            number, fingerprint = known[matched]
             missing = [key for key in keys if key not in known]
-            if missing:
-                extra.setdefault(number, []).extend(missing)
-            matched = next(key for key in keys if key in known)
-            fingerprint = prints.get(number)
             # Matched by its text alone: the same story re-published under a new id and
-            # link, not an edit. A pruned article (no fingerprint) stays gone.
-            if (
-                fingerprint is not None
+            # link, not an edit. A pruned article stays gone.
+            edited = (
+                number in alive
+                and fingerprint is not None
                 and fingerprint != entry.fingerprint
-                and (not matched.startswith("hash:"))
-            ):
+                and not matched.startswith("hash:")
+            )
+            if edited:
                 steps.append(_Step(entry, keys, number))
-            else:
-                unchanged += 1
+                continue
+            unchanged += 1
+            if missing:
+                extra.append((number, missing, entry.fingerprint))
         if old:
             self.feeds.remember(0, old)
-        for number, keys in extra.items():
-            self.feeds.remember(number, keys)
+        for number, keys, fingerprint in extra:
+            self.feeds.remember(number, keys, fingerprint)
         return steps, unchanged
 
     async def _entries(self, feed: FeedRow, parsed: ParsedFeed, outcome: PollOutcome) -> None:
@@ -443,7 +444,8 @@ class Poller:
         if built.page_key:  # the page says it is an article we already have
             known = self.feeds.lookup([built.page_key])
             if known:
-                self.feeds.remember(known[built.page_key], step.keys)
+                number, _ = known[built.page_key]
+                self.feeds.remember(number, step.keys, step.entry.fingerprint)
                 return "unchanged"
         number = self.feeds.add_article(
             feed.id,

@@ -9,10 +9,10 @@ same transactions) and owns the tables migration 7 added:
   ``failures`` since ``failing_since``, the last success and the last error). A feed an
   admin removed keeps its row (``removed_at``) so its articles keep their source name.
 * **entry_keys** -- every key an entry was seen under (``id:<feed>:<guid>``,
-  ``url:<canonical>``, ``hash:<text>``) and the article number it became. Keys outlive
-  their article so a pruned entry that a feed still lists is not added again.
-* **articles** columns ``feed_id``, ``entry_fingerprint`` (what the feed said, to see
-  an edit without fetching) and ``published_at``; feed articles share numbering,
+  ``url:<canonical>``, ``hash:<text>``), the article number it became and the
+  fingerprint of what the feed said (an edit shows without fetching anything). Keys
+  outlive their article so a pruned entry that a feed still lists is not added again.
+* **articles** columns ``feed_id`` and ``published_at``; feed articles share numbering,
   search and digests with seed files.
 * **chat_sources_off** -- the sources a chat turned off with ``/sources`` (feed id, 0
   for the seeds folder); every source is on for a chat without rows.
@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.articles import Article
 from bot.config import FeedConfig
@@ -210,41 +211,49 @@ class FeedStore:
 
     # -- entries ----------------------------------------------------------------------
 
-    def lookup(self, keys: Iterable[str]) -> dict[str, int]:
-        """Which of ``keys`` are known, and the article number each belongs to."""
+    def lookup(self, keys: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """Which of ``keys`` are known: the article number and entry fingerprint of each."""
         keys = list(dict.fromkeys(keys))
-        if not keys:
-            return {}
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, str | None]] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
             rows = self.store._query(
-                f"SELECT key, number FROM entry_keys WHERE key IN ({','.join('?' * len(part))})",
+                "SELECT key, number, fingerprint FROM entry_keys"
+                f" WHERE key IN ({','.join('?' * len(part))})",
                 part,
             )
-            found.update({row[0]: row[1] for row in rows})
+            found.update({row[0]: (row[1], row[2]) for row in rows})
         return found
 
-    def fingerprints(self, numbers: Iterable[int]) -> dict[int, str | None]:
-        """The entry fingerprint of each of these articles that still exists."""
+    def existing(self, numbers: Iterable[int]) -> set[int]:
+        """Which of these article numbers still exist (not pruned)."""
         numbers = list(numbers)
         if not numbers:
-            return {}
+            return set()
         rows = self.store._query(
-            "SELECT number, entry_fingerprint FROM articles"
-            f" WHERE number IN ({','.join('?' * len(numbers))})",
+            f"SELECT number FROM articles WHERE number IN ({','.join('?' * len(numbers))})",
             numbers,
         )
-        return {row[0]: row[1] for row in rows}
+        return {row[0] for row in rows}
 
-    def remember(self, number: int, keys: Iterable[str]) -> None:
-        """Record more keys for an article (a guid that changed, a page's canonical URL)."""
+    def remember(self, number: int, keys: Iterable[str], fingerprint: str | None = None) -> None:
+        """Record keys for an article (a guid that changed, another feed's link to the
+        same page) with the fingerprint of the entry they name; known keys are kept."""
         now = self.store._now_text()
         with self.store._transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO entry_keys (key, number, seen_at) VALUES (?, ?, ?)",
-                [(key, number, now) for key in keys],
+                "INSERT OR IGNORE INTO entry_keys (key, number, seen_at, fingerprint)"
+                " VALUES (?, ?, ?, ?)",
+                [(key, number, now, fingerprint) for key in keys],
             )
+
+    def _keys(self, db: Any, number: int, keys: Sequence[str], fingerprint: str, now: str) -> None:
+        db.executemany(
+            "INSERT INTO entry_keys (key, number, seen_at, fingerprint) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint"
+            " WHERE number = excluded.number",
+            [(key, number, now, fingerprint) for key in keys],
+        )
 
     def add_article(
         self,
@@ -270,14 +279,15 @@ class FeedStore:
             ).fetchone()
             if taken is not None:
                 db.executemany(
-                    "INSERT OR IGNORE INTO entry_keys (key, number, seen_at) VALUES (?, ?, ?)",
-                    [(key, taken[0], now) for key in keys],
+                    "INSERT OR IGNORE INTO entry_keys (key, number, seen_at, fingerprint)"
+                    " VALUES (?, ?, ?, ?)",
+                    [(key, taken[0], now, fingerprint) for key in keys],
                 )
                 return None
             cursor = db.execute(
                 "INSERT INTO articles (source, content_hash, title, date, url, language, text,"
-                " summary, added_at, feed_id, entry_fingerprint, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " summary, added_at, feed_id, published_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     source,
                     article.content_hash,
@@ -289,15 +299,11 @@ class FeedStore:
                     _summary(summary),
                     now,
                     feed_id,
-                    fingerprint,
                     published.isoformat() if published else None,
                 ),
             )
             number = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT OR IGNORE INTO entry_keys (key, number, seen_at) VALUES (?, ?, ?)",
-                [(key, number, now) for key in keys],
-            )
+            self._keys(db, number, keys, fingerprint, now)
             return number
 
     def update_article(
@@ -313,24 +319,15 @@ class FeedStore:
         chats that had it are not sent it again. False if the content did not change."""
         now = self.store._now_text()
         with self.store._transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO entry_keys (key, number, seen_at) VALUES (?, ?, ?)",
-                [(key, number, now) for key in keys],
-            )
+            self._keys(db, number, keys, fingerprint, now)
             row = db.execute(
                 "SELECT content_hash FROM articles WHERE number = ?", (number,)
             ).fetchone()
-            if row is None:
-                return False
-            if row[0] == article.content_hash:
-                db.execute(
-                    "UPDATE articles SET entry_fingerprint = ? WHERE number = ?",
-                    (fingerprint, number),
-                )
+            if row is None or row[0] == article.content_hash:
                 return False
             db.execute(
                 "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = ?, entry_fingerprint = ? WHERE number = ?",
+                " language = ?, text = ?, summary = ? WHERE number = ?",
                 (
                     article.content_hash,
                     article.title,
@@ -339,7 +336,6 @@ class FeedStore:
                     article.language,
                     article.text,
                     _summary(summary),
-                    fingerprint,
                     number,
                 ),
             )

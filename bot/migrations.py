@@ -162,7 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         7,
-        "feeds, feed articles (feed_id, entry fingerprint, published_at), entry keys, "
+        "feeds, feed articles (feed_id, published_at), entry keys with fingerprints, "
         "sources a chat turned off (issue 12)",
         # entry_keys.number is not a foreign key: a key outlives its article (pruned
         # after [sources] keep_days) so a feed that still lists the entry does not bring
@@ -190,14 +190,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             created_at       TEXT NOT NULL
         );
         ALTER TABLE articles ADD COLUMN feed_id INTEGER REFERENCES feeds (id);
-        ALTER TABLE articles ADD COLUMN entry_fingerprint TEXT;
         ALTER TABLE articles ADD COLUMN published_at TEXT;
         CREATE INDEX articles_feed ON articles (feed_id, published_at)
             WHERE feed_id IS NOT NULL;
         CREATE TABLE entry_keys (
-            key     TEXT PRIMARY KEY,
-            number  INTEGER NOT NULL,
-            seen_at TEXT NOT NULL
+            key         TEXT PRIMARY KEY,
+            number      INTEGER NOT NULL,
+            seen_at     TEXT NOT NULL,
+            fingerprint TEXT
         ) WITHOUT ROWID;
         CREATE TABLE chat_sources_off (
             chat_id INTEGER NOT NULL,

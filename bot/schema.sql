@@ -17,7 +17,7 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-, feed_id INTEGER REFERENCES feeds (id), entry_fingerprint TEXT, published_at TEXT);
+, feed_id INTEGER REFERENCES feeds (id), published_at TEXT);
 
 CREATE TABLE chat_sources_off (
     chat_id INTEGER NOT NULL,
@@ -44,9 +44,10 @@ CREATE TABLE deliveries (
 ) WITHOUT ROWID;
 
 CREATE TABLE entry_keys (
-    key     TEXT PRIMARY KEY,
-    number  INTEGER NOT NULL,
-    seen_at TEXT NOT NULL
+    key         TEXT PRIMARY KEY,
+    number      INTEGER NOT NULL,
+    seen_at     TEXT NOT NULL,
+    fingerprint TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE feeds (

@@ -358,3 +358,32 @@ async def test_real_pages_from_the_eval_set_are_extracted_through_the_feed(
             good_bodies += 1
     assert good_titles >= 8, good_titles
     assert good_bodies >= 7, good_bodies
+
+
+async def test_two_links_to_one_page_by_its_canonical_url_are_one_article(
+    site: NewsSite, rig: Rig
+) -> None:
+    canonical = site.url("/story/main")
+    site.pages["/story/a"] = page("Harbour reopens", canonical=canonical, topic="harbour")
+    site.pages["/story/b"] = page("Harbour reopens", canonical=canonical, topic="harbour")
+    site.feeds["/a"] = (
+        rss([Item(guid="a", link=site.url("/story/a"), title=None, text="x")]),
+        RSS_TYPE,
+    )
+    site.feeds["/b"] = (
+        rss([Item(guid="b", link=site.url("/story/b"), title=None, text="y")]),
+        RSS_TYPE,
+    )
+    a, b = rig.add("/a"), rig.add("/b")
+    [first] = await rig.poll(a)
+    [second] = await rig.poll(b)
+    assert (first.new, second.new, second.unchanged) == (1, 0, 1)
+    [article] = rig.store.list_articles()
+    assert article.url == canonical
+    # Known now by b's guid too: the next poll of b fetches no page.
+    site.feeds["/b"] = (
+        rss([Item(guid="b", link=site.url("/story/b"), title=None, text="y")], title="B2"),
+        RSS_TYPE,
+    )
+    await rig.poll(b)
+    assert site.hits["/story/b"] == 1
