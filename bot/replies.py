@@ -292,7 +292,8 @@ def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new:
     if not new:
         return f"{html.escape(label)} is already feed {feed_id}."
     return (
-        f"Added feed {feed_id}: {html.escape(label)} ({entries} entries now). "
+        f"Added feed {feed_id}: {html.escape(label)} ({entries} "
+        f"{'entry' if entries == 1 else 'entries'} now). "
         f"It is read every {minutes:g} minutes; new articles join the digests."
     )
 

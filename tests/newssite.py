@@ -7,7 +7,7 @@
 * ``pages[path] = html`` -- article pages;
 * ``statuses[path] = (code, headers)`` -- an error answer (500, 503 with Retry-After);
 * ``redirects[path] = (code, location)``;
-* ``bombs`` -- paths answering a gzip bomb.
+* ``bombs`` -- paths answering a gzip bomb; ``gzipped`` -- feeds sent gzip-encoded.
 
 ``raw_url("/hang" | "/cut-short" | "/slam")`` reach the raw misbehaving server of
 :mod:`tests.loopsite`. ``hits`` counts requests per path. Only 127.0.0.1 is used.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gzip
 import hashlib
 from dataclasses import replace
 from typing import Any
@@ -34,6 +35,7 @@ class NewsSite:
         self.statuses: dict[str, tuple[int, dict[str, str]]] = {}
         self.redirects: dict[str, tuple[int, str]] = {}
         self.bombs: set[str] = set()
+        self.gzipped: set[str] = set()  # feeds sent with Content-Encoding: gzip
         self.hits: collections.Counter[str] = collections.Counter()
         self.not_modified: collections.Counter[str] = collections.Counter()
         self.release = asyncio.Event()
@@ -97,7 +99,11 @@ class NewsSite:
             if request.headers.get("If-None-Match") == etag:
                 self.not_modified[path] += 1
                 return web.Response(status=304, headers={"ETag": etag})
-            return web.Response(body=body, headers={"Content-Type": content_type, "ETag": etag})
+            headers = {"Content-Type": content_type, "ETag": etag}
+            if path in self.gzipped:
+                headers["Content-Encoding"] = "gzip"
+                body = gzip.compress(body)
+            return web.Response(body=body, headers=headers)
         if path in self.pages:
             page = self.pages[path]
             body = page.encode("utf-8") if isinstance(page, str) else page

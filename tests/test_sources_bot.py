@@ -119,7 +119,7 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
         bad = await ask(fake, ADMIN, f"/addfeed {site.url('/missing.xml')}", user=ADMIN)
         assert bad.text.startswith("Cannot add ") and "404" in bad.text
         added = await ask(fake, ADMIN, f"/addfeed {site.url('/sport.xml')}", user=ADMIN)
-        assert added.text.startswith("Added feed 2: Sport Daily (1 entries now).")
+        assert added.text.startswith("Added feed 2: Sport Daily (1 entry now).")
         cannot = await ask(fake, ADMIN, "/removefeed 1", user=ADMIN)
         assert cannot.text.startswith("There is no feed 1 an admin added.")
     application = build_application(config)
