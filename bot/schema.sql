@@ -1,4 +1,4 @@
--- digestbot's database schema at version 6 (PRAGMA user_version = 6).
+-- digestbot's database schema at version 7 (PRAGMA user_version = 7).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,7 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-);
+, title_folded TEXT);
 
 CREATE TABLE chats (
     chat_id            INTEGER PRIMARY KEY,
