@@ -107,6 +107,8 @@ class Settings:
     length_penalty: float = 0.25
     # MMR: subtract this x (max similarity to a chosen sentence) when picking.
     redundancy: float = 0.15
+    # Title: add title_weight x cosine(sentence, title) x position prior to the score.
+    title_weight: float = 0.0
 
 
 DEFAULT_SETTINGS = Settings()
@@ -151,17 +153,19 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         stemmer: Callable[[str], str],
         stop_words: frozenset[str],
         settings: Settings = DEFAULT_SETTINGS,
+        title: str = "",
     ) -> None:
         super().__init__(stemmer)
         self.stop_words = stop_words
         self.settings = settings
+        self.title = title
 
     def __call__(self, document: ObjectDocumentModel, sentences_count: int) -> tuple[Sentence, ...]:
         sentences = document.sentences
-        chosen = self.select([str(s) for s in sentences], sentences_count)
+        chosen = self.select([str(s) for s in sentences], sentences_count, self.title)
         return tuple(sentences[i] for i in chosen)
 
-    def select(self, sentences: Sequence[str], count: int) -> list[int]:
+    def select(self, sentences: Sequence[str], count: int, title: str = "") -> list[int]:
         """Indices (ascending) of the ``count`` sentences to keep."""
         n = len(sentences)
         if count <= 0:
@@ -170,13 +174,20 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             return list(range(n))
         if n > _MAX_SENTENCES:
             sentences, n = sentences[:_MAX_SENTENCES], _MAX_SENTENCES
-        words = [split_words(s) for s in sentences]
+        words = [self._words(s) for s in sentences]
         candidates = self._candidates(sentences, words)
-        similarity = self._similarity(words)
+        vectors, title_vector = self._vectors(words, self._words(title) if title else [])
+        similarity = vectors @ vectors.T
+        np.fill_diagonal(similarity, 0.0)
         scores = self._scores(similarity)
-        if self.settings.length_penalty:
+        settings = self.settings
+        if settings.title_weight and title_vector is not None:
+            scores = scores + settings.title_weight * (vectors @ title_vector) * (
+                np.arange(n, dtype=float) + 1.0
+            ) ** -settings.position_power
+        if settings.length_penalty:
             lengths = np.array([max(len(w), 1) for w in words], dtype=float)
-            scores = scores * (lengths / 20.0) ** -self.settings.length_penalty
+            scores = scores * (lengths / 20.0) ** -settings.length_penalty
         order = self._pick(scores, similarity, candidates, count)
         if len(order) < count:
             # Not enough stand-alone sentences: fill up with the best of the rest,
@@ -185,6 +196,9 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             rest = [i for i in range(n) if i not in taken]
             order += self._pick(scores, similarity, rest, count - len(order), order, True)
         return sorted(order)
+
+    def _words(self, sentence: str) -> list[str]:
+        return split_words(sentence)
 
     def _candidates(self, sentences: Sequence[str], words: list[list[str]]) -> list[int]:
         settings = self.settings
@@ -200,8 +214,10 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             keep.append(i)
         return keep
 
-    def _similarity(self, words: list[list[str]]) -> np.ndarray:
-        """Cosine similarity of tf-idf vectors (idf over these sentences), zero diagonal."""
+    def _vectors(
+        self, words: list[list[str]], title: list[str]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Unit tf-idf vectors of the sentences (idf over them) and of the title."""
         n = len(words)
         stop_words = self.stop_words
         stem = self._stemmer
@@ -218,7 +234,7 @@ class PositionCentralitySummarizer(AbstractSummarizer):
                 columns.append(term)
         size = len(vocabulary)
         if size == 0:
-            return np.zeros((n, n))
+            return np.zeros((n, 1)), None
         flat = np.asarray(rows, dtype=np.int64) * size + np.asarray(columns, dtype=np.int64)
         counts = np.bincount(flat, minlength=n * size).reshape(n, size).astype(float)
         document_frequency = np.count_nonzero(counts, axis=0)
@@ -227,9 +243,20 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         norms = np.linalg.norm(vectors, axis=1)
         norms[norms == 0] = 1.0
         vectors /= norms[:, None]
-        similarity = vectors @ vectors.T
-        np.fill_diagonal(similarity, 0.0)
-        return similarity
+        title_vector = None
+        if title:
+            title_counts = np.zeros(size)
+            for word in title:
+                lowered = word.lower()
+                if lowered not in stop_words:
+                    term = vocabulary.get(stem(lowered))
+                    if term is not None:
+                        title_counts[term] += 1.0
+            norm = np.linalg.norm(title_counts * idf)
+            if norm > 0:
+                title_vector = np.log1p(title_counts) * idf
+                title_vector /= np.linalg.norm(title_vector)
+        return vectors, title_vector
 
     def _scores(self, similarity: np.ndarray) -> np.ndarray:
         settings = self.settings
@@ -293,16 +320,20 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         return chosen
 
 
-def _summarizer(language: str, settings: Settings) -> PositionCentralitySummarizer:
+def _summarizer(
+    language: str, settings: Settings, title: str = ""
+) -> PositionCentralitySummarizer:
     stem, stop_words = _language_tools(language)
-    return PositionCentralitySummarizer(stem, stop_words, settings)
+    return PositionCentralitySummarizer(stem, stop_words, settings, title)
 
 
 def summarize(
     text: str,
     sentences: int = 3,
     language: str = "english",
-    settings: Settings = DEFAULT_SETTINGS,
+    settings: Settings | None = None,
+    *,
+    title: str = "",
 ) -> list[str]:
     """The ``sentences`` most telling sentences of ``text``, verbatim, in document order.
 
@@ -312,7 +343,7 @@ def summarize(
     :data:`SUPPORTED_LANGUAGES`.
     """
     language = _normalize_language(language)
-    summarizer = _summarizer(language, settings)  # validates the language first
+    summarizer = _summarizer(language, settings or DEFAULT_SETTINGS, title)  # validates the language first
     if not text.strip() or sentences <= 0:
         return []
     document = build_document(text, Tokenizer(language))
@@ -321,4 +352,9 @@ def summarize(
 
 def with_settings(**changes: Any) -> Settings:
     """DEFAULT_SETTINGS with some fields changed (for benchmarks and experiments)."""
+    return replace(DEFAULT_SETTINGS, **changes)
+
+
+def language_settings(language: str, **changes: Any) -> Settings:
+    """The settings used for ``language``, with some fields changed."""
     return replace(DEFAULT_SETTINGS, **changes)
