@@ -69,6 +69,18 @@ _CAPTION = re.compile(
     r"|photographed|file photo)\s*\)|^\W*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:\s"
 )
 
+_OPENING_QUOTES = "\"«“„`"
+_LONE_QUOTE = re.compile(r"^[\"«»“”„`']+$")
+
+
+def _is_quote(sentences: Sequence[str], i: int) -> bool:
+    """Whether sentence ``i`` is (the start of) a direct quotation."""
+    sentence = sentences[i]
+    if sentence[:1] in _OPENING_QUOTES:
+        return True
+    return i > 0 and bool(_LONE_QUOTE.match(sentences[i - 1]))
+
+
 # Cosine similarity above which two sentences say the same thing.
 _NEAR_DUPLICATE = 0.9
 # Only this many leading sentences are scored: bounds time and memory (the tf-idf
@@ -108,7 +120,9 @@ class Settings:
     # MMR: subtract this x (max similarity to a chosen sentence) when picking.
     redundancy: float = 0.15
     # Title: add title_weight x cosine(sentence, title) x position prior to the score.
-    title_weight: float = 0.0
+    title_weight: float = 4.0
+    # Direct quotes: multiply the score by (1 - quote_penalty).
+    quote_penalty: float = 0.0
 
 
 DEFAULT_SETTINGS = Settings()
@@ -188,6 +202,9 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         if settings.length_penalty:
             lengths = np.array([max(len(w), 1) for w in words], dtype=float)
             scores = scores * (lengths / 20.0) ** -settings.length_penalty
+        if settings.quote_penalty:
+            quoted = np.array([_is_quote(sentences, i) for i in range(n)])
+            scores = np.where(quoted, scores * (1.0 - settings.quote_penalty), scores)
         order = self._pick(scores, similarity, candidates, count)
         if len(order) < count:
             # Not enough stand-alone sentences: fill up with the best of the rest,
