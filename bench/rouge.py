@@ -61,7 +61,6 @@ from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
 from bot.sentences import Tokenizer, build_document, split_sentences  # noqa: E402
 from bot.summarizer import (  # noqa: E402
-    DEFAULT_SETTINGS,
     Settings,
     _language_tools,
     summarize,
@@ -337,9 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         help="how to read and score DATA (default: from the file name, else cnndm)",
     )
     parser.add_argument("--limit", type=int, default=None, help="first N articles only")
-    parser.add_argument(
-        "--sentences", type=int, default=None, help="summary length (3)"
-    )
+    parser.add_argument("--sentences", type=int, default=None, help="summary length (3)")
     parser.add_argument(
         "--variant",
         action="append",

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rouge import DATASETS, METRICS, Article, guess_dataset, load
 
 from bot.sentences import split_sentences
-from bot.summarizer import language_settings, summarize
+from bot.summarizer import summarize, with_settings
 
 GRID = {
     "position_power": [0.0, 0.25, 0.5],
@@ -47,7 +47,7 @@ def _score(changes: dict) -> tuple[dict, tuple[float, ...], float]:
     sums = dict.fromkeys(METRICS, 0.0)
     differs = 0
     for article in articles:
-        settings = language_settings(article.language, **changes)
+        settings = with_settings(**changes)
         summary = summarize(article.text, count, article.language, settings, title=article.title)
         differs += summary != split_sentences(article.text)[:count]
         scores = scorer.score(article.reference, "\n".join(summary))

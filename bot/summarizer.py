@@ -29,20 +29,21 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Sentence
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import get_stop_words
 
 from bot.errors import UnsupportedLanguage
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.sentences import Tokenizer, build_document, split_words
+from bot.languages import SUPPORTED_LANGUAGES, language_name, script_language
+from bot.sentences import Tokenizer, paragraph_sentences, split_words
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -69,7 +70,7 @@ _CAPTION = re.compile(
     r"|photographed|file photo)\s*\)|^\W*(?:[\w'’-]+\s+){0,3}[\w'’-]+\s*:\s"
 )
 
-_OPENING_QUOTES = "\"«“„`"
+_OPENING_QUOTES = '"«“„`'
 _LONE_QUOTE = re.compile(r"^[\"«»“”„`']+$")
 
 
@@ -121,6 +122,8 @@ class Settings:
     redundancy: float = 0.15
     # Title: add title_weight x cosine(sentence, title) x position prior to the score.
     title_weight: float = 4.0
+    # Whether the title term is weighted by the position prior too.
+    title_with_prior: bool = True
     # Direct quotes: multiply the score by (1 - quote_penalty).
     quote_penalty: float = 0.0
 
@@ -130,13 +133,23 @@ DEFAULT_SETTINGS = Settings()
 
 @cache
 def _language_tools(language: str) -> tuple[Callable[[str], str], frozenset[str]]:
-    """(memoised stemmer, stop words) for a supported language, built once."""
-    if language not in SUPPORTED_LANGUAGES:
+    """(memoised stemmer, stop words) for a language; no-ops for unsupported ones.
+
+    ``language`` is a name or code :func:`bot.languages.language_name` reads. A
+    language without a stemmer in :data:`SUPPORTED_LANGUAGES` (Japanese, Russian,
+    ...) gets language-independent scoring: words as they are, no stop words.
+    Raises :class:`UnsupportedLanguage` for a name that is no language we know.
+    """
+    name = language_name(language)
+    if name is None:
         raise UnsupportedLanguage(
             f"unsupported language {language!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}"
+            " (with stemming) and any other language by name or ISO code"
         )
-    stemmer = Stemmer(language)
-    stop_words = frozenset(get_stop_words(language))
+    if name not in SUPPORTED_LANGUAGES:
+        return _same, frozenset()
+    stemmer = Stemmer(name)
+    stop_words = frozenset(get_stop_words(name))
     cache: dict[str, str] = {}
 
     # Snowball stemming is the slowest step; words repeat a lot, so remember them.
@@ -151,8 +164,121 @@ def _language_tools(language: str) -> tuple[Callable[[str], str], frozenset[str]
     return stem, stop_words
 
 
+def _same(word: str) -> str:
+    return word
+
+
 def _normalize_language(language: str) -> str:
     return language.strip().lower()
+
+
+# ------------------------------------------------------------- language-independent words
+
+# Scripts written without spaces between words: Han, Hiragana, Katakana (with the
+# prolonged sound mark and half-width forms), Thai, Lao, Khmer, Myanmar.
+_SPACELESS = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+    "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f\U00020000-\U0003134f"
+)
+_SPACELESS_RUN = re.compile(f"[{_SPACELESS}]+|[^{_SPACELESS}]+")
+_SPACELESS_CHAR = re.compile(f"[{_SPACELESS}]")
+
+
+@cache
+def _letter_run() -> re.Pattern[str]:
+    """Runs of letters and combining marks (Devanagari or Thai vowel signs are marks,
+    not letters, so ``[^\\W\\d_]+`` alone would cut their words apart)."""
+    marks = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c))[0] == "M"]
+    ranges: list[str] = []
+    first = last = marks[0]
+    for code in [*marks[1:], -1]:
+        if code == last + 1:
+            last = code
+            continue
+        ranges.append(f"\\u{first:04x}-\\u{last:04x}" if first != last else f"\\u{first:04x}")
+        first = last = code
+    return re.compile(f"(?:[^\\W\\d_]|[{''.join(ranges)}])+")
+
+
+def independent_words(sentence: str) -> list[str]:
+    """Words for language-independent scoring, lower-cased.
+
+    Letter runs (with their combining marks) are words; in scripts written without
+    spaces (Chinese, Japanese, Thai, ...) each pair of neighbouring characters is a
+    word (character bigrams), and a lone character is a word by itself.
+    """
+    words: list[str] = []
+    for run in _letter_run().findall(sentence.lower()):
+        if not _SPACELESS_CHAR.search(run):
+            words.append(run)
+            continue
+        for part in _SPACELESS_RUN.findall(run):
+            if len(part) > 1 and _SPACELESS_CHAR.match(part):
+                words.extend(part[i : i + 2] for i in range(len(part) - 1))
+            else:
+                words.append(part)
+    return words
+
+
+# ------------------------------------------------------------- sentence ends beyond Latin
+
+# Sentence ends our splitter (bot.sentences) may not know: the ideographic full stop
+# and full-width ! ?, the Arabic question mark and the Devanagari danda. A sentence
+# ends after them (and after closing brackets or quotes that follow) unless a bracket
+# or quote opened before is still open: 「行きます。」と言った。 is one sentence.
+_EXTRA_ENDS = "。！？؟।॥"
+_EXTRA_END = re.compile(f"[{_EXTRA_ENDS}]")
+_BRACKETS = {
+    "「": "」",
+    "『": "』",
+    "（": "）",
+    "【": "】",
+    "〈": "〉",
+    "《": "》",
+    "“": "”",
+    "(": ")",
+}
+_CLOSING = frozenset(_BRACKETS.values()) | {'"', "'", "’"}
+
+
+def _split_extra(sentence: str) -> list[str]:
+    """``sentence`` cut after the sentence ends in _EXTRA_ENDS; verbatim, stripped slices."""
+    if not _EXTRA_END.search(sentence):
+        return [sentence]
+    for nesting in (True, False):  # unbalanced brackets: split as if there were none
+        cuts, depth, i, n = [], 0, 0, len(sentence)
+        while i < n:
+            char = sentence[i]
+            if nesting and char in _BRACKETS:
+                depth += 1
+            elif nesting and char in _CLOSING and depth:
+                depth -= 1
+            elif char in _EXTRA_ENDS and depth == 0:
+                while i + 1 < n and (sentence[i + 1] in _EXTRA_ENDS or sentence[i + 1] in _CLOSING):
+                    i += 1
+                cuts.append(i + 1)
+            i += 1
+        if depth == 0:
+            break
+    pieces, start = [], 0
+    for cut in [*cuts, n]:
+        piece = sentence[start:cut].strip()
+        if piece:
+            pieces.append(piece)
+        start = cut
+    return pieces
+
+
+def _document(text: str, tokenizer: Tokenizer) -> ObjectDocumentModel:
+    """sumy's document model of ``text``: our splitter's sentences, cut further at
+    the sentence ends of other scripts (see _EXTRA_ENDS)."""
+    extra = _EXTRA_END.search(text) is not None
+    paragraphs = []
+    for sentences in paragraph_sentences(text):
+        if extra:
+            sentences = [piece for s in sentences for piece in _split_extra(s)]
+        paragraphs.append(Paragraph([Sentence(s, tokenizer) for s in sentences]))
+    return ObjectDocumentModel(paragraphs)
 
 
 class PositionCentralitySummarizer(AbstractSummarizer):
@@ -168,11 +294,13 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         stop_words: frozenset[str],
         settings: Settings = DEFAULT_SETTINGS,
         title: str = "",
+        words: Callable[[str], list[str]] = split_words,
     ) -> None:
         super().__init__(stemmer)
         self.stop_words = stop_words
         self.settings = settings
         self.title = title
+        self._words = words
 
     def __call__(self, document: ObjectDocumentModel, sentences_count: int) -> tuple[Sentence, ...]:
         sentences = document.sentences
@@ -196,9 +324,10 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         scores = self._scores(similarity)
         settings = self.settings
         if settings.title_weight and title_vector is not None:
-            scores = scores + settings.title_weight * (vectors @ title_vector) * (
-                np.arange(n, dtype=float) + 1.0
-            ) ** -settings.position_power
+            overlap = vectors @ title_vector
+            if settings.title_with_prior:
+                overlap = overlap * (np.arange(n, dtype=float) + 1.0) ** -settings.position_power
+            scores = scores + settings.title_weight * overlap
         if settings.length_penalty:
             lengths = np.array([max(len(w), 1) for w in words], dtype=float)
             scores = scores * (lengths / 20.0) ** -settings.length_penalty
@@ -213,9 +342,6 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             rest = [i for i in range(n) if i not in taken]
             order += self._pick(scores, similarity, rest, count - len(order), order, True)
         return sorted(order)
-
-    def _words(self, sentence: str) -> list[str]:
-        return split_words(sentence)
 
     def _candidates(self, sentences: Sequence[str], words: list[list[str]]) -> list[int]:
         settings = self.settings
@@ -337,13 +463,6 @@ class PositionCentralitySummarizer(AbstractSummarizer):
         return chosen
 
 
-def _summarizer(
-    language: str, settings: Settings, title: str = ""
-) -> PositionCentralitySummarizer:
-    stem, stop_words = _language_tools(language)
-    return PositionCentralitySummarizer(stem, stop_words, settings, title)
-
-
 def summarize(
     text: str,
     sentences: int = 3,
@@ -356,22 +475,31 @@ def summarize(
 
     Paragraphs are separated by blank lines; a sentence never spans two. Fewer
     sentences in the text than asked gives all of them; empty text gives ``[]``.
-    Raises :class:`bot.errors.UnsupportedLanguage` for a language not in
-    :data:`SUPPORTED_LANGUAGES`.
+    ``title`` (optional) is the article's headline: sentences that share its words
+    score higher.
+
+    ``language`` is a name or ISO code ("french", "fr", "ja-JP"). The languages in
+    :data:`SUPPORTED_LANGUAGES` are scored with their stemmer and stop words; any
+    other language, and any text mostly in a non-Latin script whatever ``language``
+    says, with language-independent scoring (see :func:`independent_words`).
+    Raises :class:`bot.errors.UnsupportedLanguage` for a name that is no language
+    (:func:`bot.languages.language_name` returns ``None``).
     """
-    language = _normalize_language(language)
-    summarizer = _summarizer(language, settings or DEFAULT_SETTINGS, title)  # validates the language first
+    stem, stop_words = _language_tools(_normalize_language(language))  # validates first
     if not text.strip() or sentences <= 0:
         return []
-    document = build_document(text, Tokenizer(language))
+    words: Callable[[str], list[str]] = split_words
+    if stop_words and script_language(text) is not None:
+        stem, stop_words = _same, frozenset()  # e.g. Japanese text, language "english"
+    if not stop_words:
+        words = independent_words
+    summarizer = PositionCentralitySummarizer(
+        stem, stop_words, settings or DEFAULT_SETTINGS, title, words
+    )
+    document = _document(text, Tokenizer(_normalize_language(language)))
     return [str(sentence) for sentence in summarizer(document, sentences)]
 
 
 def with_settings(**changes: Any) -> Settings:
     """DEFAULT_SETTINGS with some fields changed (for benchmarks and experiments)."""
-    return replace(DEFAULT_SETTINGS, **changes)
-
-
-def language_settings(language: str, **changes: Any) -> Settings:
-    """The settings used for ``language``, with some fields changed."""
     return replace(DEFAULT_SETTINGS, **changes)
