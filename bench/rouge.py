@@ -61,8 +61,12 @@ from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
 from bot.sentences import Tokenizer, build_document, split_sentences  # noqa: E402
 from bot.summarizer import (  # noqa: E402
+    DEFAULT_SETTINGS,
+    PositionCentralitySummarizer,
     Settings,
     _language_tools,
+    _same,
+    independent_words,
     summarize,
     with_settings,
 )
@@ -159,6 +163,16 @@ def _lexrank(article: Article, count: int) -> list[str]:
         return [str(s) for s in summarizer(document, count)]
 
 
+def _independent(article: Article, count: int) -> list[str]:
+    """digestbot with language-independent scoring (as for Japanese or Russian): letter
+    runs as words, no stemming, no stop words."""
+    summarizer = PositionCentralitySummarizer(
+        _same, frozenset(), DEFAULT_SETTINGS, article.title, independent_words
+    )
+    document = build_document(article.text, Tokenizer(article.language))
+    return [str(s) for s in summarizer(document, count)]
+
+
 def _ours(settings: Settings | None = None, title: bool = True) -> Summarize:
     def run(article: Article, count: int) -> list[str]:
         return summarize(
@@ -196,6 +210,16 @@ VARIANTS: dict[str, Summarize] = {
     "no-mmr": _ours(with_settings(redundancy=0.0)),
     "no-length-penalty": _ours(with_settings(length_penalty=0.0)),
     "length-penalty-0.5": _ours(with_settings(length_penalty=0.5)),
+    # Added with OrangeSum (French; the only set with titles, so on CNN/DM these equal
+    # digestbot or, for no-title, the digestbot of before).
+    "no-title": _ours(title=False),
+    "title-1": _ours(with_settings(title_weight=1.0)),
+    "title-2": _ours(with_settings(title_weight=2.0)),
+    "title-8": _ours(with_settings(title_weight=8.0)),
+    "title-without-prior": _ours(with_settings(title_weight=2.0, title_with_prior=False)),
+    "quote-penalty-0.3": _ours(with_settings(quote_penalty=0.3)),
+    "backward-1-mmr-0.3": _ours(with_settings(backward_weight=-1.0, redundancy=0.3)),
+    "language-independent": _independent,
 }
 
 

@@ -13,6 +13,7 @@ names the language of a text written in a non-Latin script from its letters alon
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 
@@ -176,10 +177,14 @@ _HAN = "CJK"  # "CJK UNIFIED IDEOGRAPH-..."
 _SAMPLE = 2000  # characters looked at
 
 
+# Latin letters (Basic Latin, Latin-1, Extended-A and -B), and characters outside
+# Latin and general punctuation: a cheap first look before naming scripts.
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+_BEYOND_LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f]")
+
+
 def _script(char: str) -> str:
-    """The script of a letter: the first word of its Unicode name ("LATIN", "CJK")."""
-    if "a" <= char <= "z" or "A" <= char <= "Z":
-        return "LATIN"
+    """The script of a letter: the first word of its Unicode name ("CYRILLIC", "CJK")."""
     name = unicodedata.name(char, "")
     return name.split(" ", 1)[0] if name else ""
 
@@ -194,10 +199,14 @@ def script_language(text: str) -> str | None:
     scripts and text without letters give ``None`` (the caller's word-based
     detection decides there).
     """
-    scripts: Counter[str] = Counter()
-    for char in text[:_SAMPLE]:
-        if char.isalpha():
-            scripts[_script(char)] += 1
+    sample = text[:_SAMPLE]
+    latin = len(_LATIN_LETTER.findall(sample))
+    beyond = _BEYOND_LATIN.findall(sample)
+    if len(beyond) < latin:
+        return None  # most letters are Latin (news in English, French, ...)
+    scripts: Counter[str] = Counter(_script(char) for char in beyond if char.isalpha())
+    if latin:
+        scripts["LATIN"] += latin
     if not scripts:
         return None
     kana = sum(scripts[k] for k in _KANA)
