@@ -217,7 +217,9 @@ VARIANTS: dict[str, Summarize] = {
     "title-2": _ours(with_settings(title_weight=2.0)),
     "title-8": _ours(with_settings(title_weight=8.0)),
     "title-without-prior": _ours(with_settings(title_weight=2.0, title_with_prior=False)),
-    "quote-penalty-0.3": _ours(with_settings(quote_penalty=0.3)),
+    "no-quote-penalty": _ours(with_settings(quote_penalty=0.0)),
+    "quote-start-0.3": _ours(with_settings(quote_penalty=0.3, quote_rule="start")),
+    "quote-penalty-1": _ours(with_settings(quote_penalty=1.0)),
     "backward-1-mmr-0.3": _ours(with_settings(backward_weight=-1.0, redundancy=0.3)),
     "language-independent": _independent,
 }

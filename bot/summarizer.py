@@ -74,12 +74,46 @@ _OPENING_QUOTES = '"«“„`'
 _LONE_QUOTE = re.compile(r"^[\"«»“”„`']+$")
 
 
-def _is_quote(sentences: Sequence[str], i: int) -> bool:
-    """Whether sentence ``i`` is (the start of) a direct quotation."""
+def _starts_quote(sentences: Sequence[str], i: int) -> bool:
+    """Whether sentence ``i`` opens with a quotation mark (or follows a lone one)."""
     sentence = sentences[i]
     if sentence[:1] in _OPENING_QUOTES:
         return True
     return i > 0 and bool(_LONE_QUOTE.match(sentences[i - 1]))
+
+
+# Quotation marks: `` and '' are tokenized text's (CNN/DM), " may open or close.
+_QUOTE_MARK = re.compile(r"(``|''|[\"«»“”„])")
+_OPENERS = frozenset({"``", "«", "“", "„"})
+_CLOSERS = frozenset({"''", "»", "”"})
+# A quotation still open after this many sentences was a stray mark: forget it.
+_QUOTE_SPAN = 3
+
+
+def _quoted_shares(sentences: Sequence[str]) -> np.ndarray:
+    """The share of each sentence's characters that is inside quotation marks.
+
+    Quotes may span sentences (and paragraphs: pages break long quotes), so the
+    state carries over from one sentence to the next, for at most _QUOTE_SPAN.
+    """
+    shares = np.zeros(len(sentences))
+    inside, open_for = False, 0
+    for i, sentence in enumerate(sentences):
+        if inside:
+            open_for += 1
+            if open_for > _QUOTE_SPAN:
+                inside = False
+        quoted = total = 0
+        for j, part in enumerate(_QUOTE_MARK.split(sentence)):
+            if j % 2 == 0:
+                total += len(part)
+                quoted += len(part) if inside else 0
+            elif part in _OPENERS or (part == '"' and not inside):
+                inside, open_for = True, 0
+            elif part in _CLOSERS or part == '"':
+                inside = False
+        shares[i] = quoted / total if total else 0.0
+    return shares
 
 
 # Cosine similarity above which two sentences say the same thing.
@@ -124,8 +158,11 @@ class Settings:
     title_weight: float = 4.0
     # Whether the title term is weighted by the position prior too.
     title_with_prior: bool = True
-    # Direct quotes: multiply the score by (1 - quote_penalty).
-    quote_penalty: float = 0.0
+    # Direct quotes: multiply the score by (1 - quote_penalty x quoted share), where
+    # the share is the part of the sentence inside quotation marks ("share") or 1 for
+    # a sentence that opens with a quotation mark ("start").
+    quote_penalty: float = 0.5
+    quote_rule: str = "share"
 
 
 DEFAULT_SETTINGS = Settings()
@@ -332,8 +369,11 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             lengths = np.array([max(len(w), 1) for w in words], dtype=float)
             scores = scores * (lengths / 20.0) ** -settings.length_penalty
         if settings.quote_penalty:
-            quoted = np.array([_is_quote(sentences, i) for i in range(n)])
-            scores = np.where(quoted, scores * (1.0 - settings.quote_penalty), scores)
+            if settings.quote_rule == "start":
+                quoted = np.array([_starts_quote(sentences, i) for i in range(n)], dtype=float)
+            else:
+                quoted = _quoted_shares(sentences)
+            scores = scores * (1.0 - settings.quote_penalty * quoted)
         order = self._pick(scores, similarity, candidates, count)
         if len(order) < count:
             # Not enough stand-alone sentences: fill up with the best of the rest,
