@@ -94,10 +94,11 @@ def _starts_quote(sentences: Sequence[str], i: int) -> bool:
     return i > 0 and bool(_LONE_QUOTE.match(sentences[i - 1]))
 
 
-# Quotation marks: `` and '' are tokenized text's (CNN/DM), " may open or close.
+# Quotation marks. `` and '' are tokenized text's (CNN/DM) and „ only ever opens;
+# every other mark closes an open quotation and opens one otherwise, which reads
+# "…" and «…» as well as German „…“ and »…«.
 _QUOTE_MARK = re.compile(r"(``|''|[\"«»“”„])")
-_OPENERS = frozenset({"``", "«", "“", "„"})
-_CLOSERS = frozenset({"''", "»", "”"})
+_ALWAYS_OPENS = frozenset({"``", "„"})
 # A quotation still open after this many sentences was a stray mark: forget it.
 _QUOTE_SPAN = 3
 
@@ -120,9 +121,9 @@ def _quoted_shares(sentences: Sequence[str]) -> np.ndarray:
             if j % 2 == 0:
                 total += len(part)
                 quoted += len(part) if inside else 0
-            elif part in _OPENERS or (part == '"' and not inside):
+            elif part in _ALWAYS_OPENS or (not inside and part != "''"):
                 inside, open_for = True, 0
-            elif part in _CLOSERS or part == '"':
+            else:
                 inside = False
         shares[i] = quoted / total if total else 0.0
     return shares

@@ -15,7 +15,13 @@ from bot.articles import load
 from bot.errors import UnsupportedLanguage
 from bot.languages import language_name, script_language
 from bot.sentences import split_sentences
-from bot.summarizer import SUPPORTED_LANGUAGES, independent_words, summarize
+from bot.summarizer import (
+    SUPPORTED_LANGUAGES,
+    _quoted_shares,
+    independent_words,
+    summarize,
+    with_settings,
+)
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4ebf0534fdb740ea.txt"
 
@@ -330,3 +336,32 @@ def test_title_words_lift_the_sentence_that_shares_them():
     library = "A new library will open in the north district next year, the mayor announced."
     assert library not in summarize(text, sentences=2)
     assert library in summarize(text, sentences=2, title="New library for the north district")
+
+
+def test_a_sentence_that_is_mostly_a_direct_quote_must_score_higher_to_be_chosen():
+    reported = "The council approved its budget for the new trams on Tuesday evening."
+    quote = '"The new trams and buses will cut travel times across the city," the mayor said.'
+    text = (
+        f"{reported} {quote} The trams will run every ten minutes. Travel times across "
+        "the city will fall by a third, the council said. The buses and trams will use "
+        "the same tickets as before."
+    )
+    # The quote says more of what follows; without the quote penalty it wins.
+    assert summarize(text, sentences=1, settings=with_settings(quote_penalty=0.0)) == [quote]
+    assert summarize(text, sentences=1) == [reported]
+
+
+@pytest.mark.parametrize(
+    ("sentences", "shares"),
+    [
+        (["He said “we come” today."], [7 / 22]),
+        (["Il a dit « nous venons » hier."], [13 / 28]),
+        (["Er sagte: „Wir kommen“ und ging."], [11 / 33]),
+        (["Sie sagte »ja« und ging."], [2 / 22]),
+        (["`` we are here , '' he said ."], [15 / 25]),
+        # A quote the page broke over paragraphs: its tail is quoted too.
+        (['"', "Nous sommes là.", 'On verra", a-t-il ajouté.', "Fin."], [0, 1, 8 / 24, 0]),
+    ],
+)
+def test_quoted_share_is_the_part_of_a_sentence_inside_quotation_marks(sentences, shares):
+    assert list(_quoted_shares(sentences)) == pytest.approx(shares)
