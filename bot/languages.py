@@ -200,8 +200,10 @@ def script_language(text: str) -> str | None:
     detection decides there).
     """
     sample = text[:_SAMPLE]
-    latin = len(_LATIN_LETTER.findall(sample))
     beyond = _BEYOND_LATIN.findall(sample)
+    if len(beyond) * 10 < len(sample):
+        return None  # a text in another script has far more of its characters there
+    latin = len(_LATIN_LETTER.findall(sample))
     if len(beyond) < latin:
         return None  # most letters are Latin (news in English, French, ...)
     scripts: Counter[str] = Counter(_script(char) for char in beyond if char.isalpha())

@@ -116,8 +116,12 @@ def _quoted_shares(sentences: Sequence[str]) -> np.ndarray:
             open_for += 1
             if open_for > _QUOTE_SPAN:
                 inside = False
+        parts = _QUOTE_MARK.split(sentence)
+        if len(parts) == 1:  # no quotation mark: all in or all out
+            shares[i] = 1.0 if inside else 0.0
+            continue
         quoted = total = 0
-        for j, part in enumerate(_QUOTE_MARK.split(sentence)):
+        for j, part in enumerate(parts):
             if j % 2 == 0:
                 total += len(part)
                 quoted += len(part) if inside else 0
