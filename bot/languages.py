@@ -20,7 +20,6 @@ from collections import Counter
 __all__ = [
     "ISO_CODES",
     "LANGUAGE_NAMES",
-    "SPACELESS_LANGUAGES",
     "SUPPORTED_LANGUAGES",
     "language_name",
     "script_language",
@@ -102,11 +101,6 @@ LANGUAGE_NAMES: dict[str, str] = {
     "vi": "vietnamese",
     "zh": "chinese",
 }
-
-# Languages written without spaces between words: words are character bigrams.
-SPACELESS_LANGUAGES: frozenset[str] = frozenset(
-    {"japanese", "chinese", "thai", "lao", "khmer", "burmese"}
-)
 
 _NAMES = frozenset(LANGUAGE_NAMES.values())
 # Other spellings people and page metadata use.
