@@ -4,7 +4,7 @@ Usage::
 
     python bench/rouge.py ../shared/eval/cnndm-dev.jsonl.gz
     python bench/rouge.py ../shared/eval/orangesum-dev.jsonl.gz --dataset orangesum
-    python bench/rouge.py DATA --variant lead3 --variant lexrank --variant digestbot
+    python bench/rouge.py DATA --variant lexrank --variant digestbot
     python bench/rouge.py DATA --variant all --limit 200 --markdown
 
 DATA is a JSON-lines file (optionally gzipped). ``--dataset`` says how to read and score
