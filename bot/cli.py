@@ -123,7 +123,7 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
         try:
             article = load(path)
             language = args.language or article.language
-            summary = summarize(article.text, args.sentences, language)
+            summary = summarize(article.text, args.sentences, language, title=article.title)
         except FileNotFoundError:
             _error(f"no such file: {path}")
             failed = True
