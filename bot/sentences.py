@@ -300,7 +300,11 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
                 continue
             core = token.rstrip(_CLOSERS)
             if core and core[-1] in _CJK_TERMINALS:
-                ends = True  # "。" ends a sentence whatever follows
+                # "。" ends a sentence whatever follows, except a quotation's own end
+                # inside a sentence that goes on at once: 「…です。」と述べました。
+                quoted = token[len(core) : len(core) + 1] in ("」", "』")
+                goes_on = i + 1 < count and tokens[i + 1][0] == tokens[i][1]
+                ends = not (quoted and goes_on)
             elif core and core[-1] in _TERMINALS and not _is_dateline(text, tokens, i):
                 name = core[-1] == "." and _name_follows(text, tokens, i)
                 ends = _ends_sentence_in_prose(token, next_token, caseless, name)
