@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
+
+from bot.ptb import post_get_updates
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +94,6 @@ class DigestBot(ExtBot):
     """PTB's ``ExtBot``, whose ``get_updates`` returns an :class:`ArticleRequest` instead
     of an ``Update`` for each ``/article N`` (see the module docstring)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The getUpdates request (PTB's default one when none is given), as PTB reads it.
-        self._updates_read_timeout = self._request[0].read_timeout
-
     async def get_updates(  # type: ignore[override]  # ArticleRequests besides Updates
         self,
         offset: int | None = None,
@@ -112,21 +108,13 @@ class DigestBot(ExtBot):
         api_kwargs: dict[str, Any] | None = None,
     ) -> tuple[Update | ArticleRequest, ...]:
         """``Bot.get_updates``, with ``/article N`` updates as ArticleRequests."""
-        data = {
-            "timeout": timeout,
-            "offset": offset,
-            "limit": limit,
-            "allowed_updates": allowed_updates,
-        }
-        # As PTB: a long poll may take `timeout` seconds on top of the read timeout.
-        if isinstance(read_timeout, DefaultValue):
-            read_timeout = self._updates_read_timeout
-        if isinstance(timeout, dt.timedelta):
-            timeout = timeout.total_seconds()
-        read_timeout = (read_timeout or 0) + (timeout or 0)
-        result = await self._post(
-            "getUpdates",
-            data,
+        # PTB's own request and parameters (bot.ptb), our parsing of the answer.
+        result = await post_get_updates(
+            self,
+            offset,
+            limit,
+            timeout,
+            allowed_updates,
             read_timeout=read_timeout,
             write_timeout=write_timeout,
             connect_timeout=connect_timeout,
