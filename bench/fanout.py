@@ -194,8 +194,8 @@ async def worker(args: argparse.Namespace) -> dict:
 
     from bot.delivery import Sender
     from bot.ratelimit import Limiter, TelegramRateLimiter
-    from bot.schedule import Slot, queue_due_digests
     from bot.request import AiohttpRequest
+    from bot.schedule import Slot, queue_due_digests
     from bot.store import Store
 
     store = Store(args.db)
