@@ -59,6 +59,7 @@ import aiohttp
 from multidict import CIMultiDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 from bot.ptb import is_default_value
 
@@ -143,6 +144,7 @@ class AiohttpRequest(BaseRequest):
         self._slots = asyncio.Semaphore(pool_size)
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
         self._json_headers = CIMultiDict({"Content-Type": "application/json"})
+        self._urls: dict[str, URL] = {}  # parsed once: a bot calls a few dozen URLs
 
     @property
     def read_timeout(self) -> float | None:
@@ -233,6 +235,11 @@ class AiohttpRequest(BaseRequest):
             body = request_data.json_payload
             headers = self._json_headers
         timeout = self._timeout(connect_timeout, write_timeout, read_timeout)
+        target = self._urls.get(url)
+        if target is None:
+            target = URL(url, encoded=False)
+            if len(self._urls) < 256:
+                self._urls[url] = target
 
         slots = self._slots
         if slots.locked():
@@ -253,7 +260,7 @@ class AiohttpRequest(BaseRequest):
                 try:
                     async with session.request(
                         method,
-                        url,
+                        target,
                         data=body,
                         headers=headers,
                         timeout=timeout,
