@@ -144,9 +144,9 @@ async def test_send_message_json_sends_what_send_message_sends_without_a_warning
             message = await bot.send_message(**params)
             answer = await ptb.send_message_json(bot, dict(params))
     assert caught == []
-    (_, theirs_params, theirs_timeouts), (endpoint, ours_params, ours_timeouts) = (
-        request.requests[-2:]
-    )
+    (_, theirs_params, theirs_timeouts), (endpoint, ours_params, ours_timeouts) = request.requests[
+        -2:
+    ]
     assert endpoint == ptb.SEND_MESSAGE_ENDPOINT == "sendmessage"
     assert ours_params == theirs_params
     assert ours_timeouts == theirs_timeouts
