@@ -94,6 +94,16 @@ class DigestBot(ExtBot):
     """PTB's ``ExtBot``, whose ``get_updates`` returns an :class:`ArticleRequest` instead
     of an ``Update`` for each ``/article N`` (see the module docstring)."""
 
+    async def initialize(self) -> None:
+        """``ExtBot.initialize``; when it fails (its getMe: a rejected token, no network)
+        the request objects it opened are closed again, since PTB's Application then
+        skips the bot's shutdown and an aiohttp session would be left open."""
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.shutdown()
+            raise
+
     async def get_updates(  # type: ignore[override]  # ArticleRequests besides Updates
         self,
         offset: int | None = None,
