@@ -1,6 +1,6 @@
 """On-demand latency benchmark: 500 chats send ``/article N`` at the same moment.
 
-    python bench/latency.py                      # 500 chats, 3 rounds, lean transport
+    python bench/latency.py                      # 500 chats, 3 rounds, aiohttp transport
     python bench/latency.py --chats 500 --transport httpx
 
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout); the
@@ -142,8 +142,8 @@ def percentile(values: list[float], fraction: float) -> float:
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
     from bot.jobs import rescan_seeds
+    from bot.request import AiohttpRequest
     from bot.telegram import build_application, freeze_startup_objects, running
-    from bot.transport import LeanRequest
 
     fake = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--fake"],
@@ -169,7 +169,7 @@ async def bot_side(args: argparse.Namespace) -> int:
         base=tmp,
         env={},
     )
-    request = LeanRequest(pool_size=args.pool) if args.transport == "lean" else None
+    request = AiohttpRequest(pool_size=args.pool) if args.transport == "aiohttp" else None
     application = build_application(config, request=request)
     freeze_startup_objects()  # as `digestbot run` does
 
@@ -236,8 +236,8 @@ def main() -> int:
     parser.add_argument("--chats", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=1000.0, help="max_messages_per_second")
-    parser.add_argument("--transport", choices=("lean", "httpx"), default="lean")
-    parser.add_argument("--pool", type=int, default=64, help="lean transport connections")
+    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
+    parser.add_argument("--pool", type=int, default=64, help="aiohttp transport connections")
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fake:

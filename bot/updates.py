@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import InvalidToken
 from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
+
+from bot.ptb import post_get_updates
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,16 @@ class DigestBot(ExtBot):
         # Called when Telegram rejects the token while polling (set by the application):
         # PTB's polling loop would just stop, leaving a live process that hears nothing.
         self._on_invalid_token: Callable[[], object] | None = None
-        # The getUpdates request (PTB's default one when none is given), as PTB reads it.
-        self._updates_read_timeout = self._request[0].read_timeout
+
+    async def initialize(self) -> None:
+        """``ExtBot.initialize``; when it fails (its getMe: a rejected token, no network)
+        the request objects it opened are closed again, since PTB's Application then
+        skips the bot's shutdown and an aiohttp session would be left open."""
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.shutdown()
+            raise
 
     def when_token_rejected(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` when Telegram rejects the token (401) on a long poll."""
@@ -120,22 +129,14 @@ class DigestBot(ExtBot):
         api_kwargs: dict[str, Any] | None = None,
     ) -> tuple[Update | ArticleRequest, ...]:
         """``Bot.get_updates``, with ``/article N`` updates as ArticleRequests."""
-        data = {
-            "timeout": timeout,
-            "offset": offset,
-            "limit": limit,
-            "allowed_updates": allowed_updates,
-        }
-        # As PTB: a long poll may take `timeout` seconds on top of the read timeout.
-        if isinstance(read_timeout, DefaultValue):
-            read_timeout = self._updates_read_timeout
-        if isinstance(timeout, dt.timedelta):
-            timeout = timeout.total_seconds()
-        read_timeout = (read_timeout or 0) + (timeout or 0)
+        # PTB's own request and parameters (bot.ptb), our parsing of the answer.
         try:
-            result = await self._post(
-                "getUpdates",
-                data,
+            result = await post_get_updates(
+                self,
+                offset,
+                limit,
+                timeout,
+                allowed_updates,
                 read_timeout=read_timeout,
                 write_timeout=write_timeout,
                 connect_timeout=connect_timeout,
