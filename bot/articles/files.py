@@ -6,7 +6,8 @@ This module owns everything between a file and the parsers:
   files, decodes them (:func:`decode`: UTF-8, UTF-16 with a BOM; anything else
   falls back to cp1252, then Latin-1) and dispatches on the suffix:
   ``.md``/``.markdown`` go to :func:`bot.articles.markdown.parse_markdown`,
-  everything else to :func:`bot.articles.pages.parse_page`.
+  ``.html``/``.htm`` to :func:`bot.articles.html.parse_html` (trafilatura, which reads
+  the page's own charset), everything else to :func:`bot.articles.pages.parse_page`.
 * :func:`scan` walks a folder (recursively, sorted by path, hidden files and
   folders left out) and never raises for a bad file: each skipped file is one
   WARNING line on the ``bot.articles`` logger and one :class:`Skipped` entry; a
@@ -31,6 +32,7 @@ from pathlib import Path, PurePath
 
 from bot.articles import markdown, pages
 from bot.articles.article import Article
+from bot.articles.html import HTML_SUFFIXES, parse_html
 from bot.errors import NotAnArticle
 
 __all__ = ["MARKDOWN_SUFFIXES", "MAX_FILE_BYTES", "Scan", "Skipped", "decode", "load", "scan"]
@@ -82,6 +84,10 @@ def load(path: Path, root: Path | None = None) -> Article:
         raise  # the caller named a wrong path: its own message, not "not an article"
     except OSError as exc:
         raise NotAnArticle(source, f"cannot read: {exc.strerror or exc}") from exc
+    if path.suffix.lower() in HTML_SUFFIXES:
+        if not data.strip():
+            raise NotAnArticle(source, "empty file")
+        return parse_html(data, source)
     text = decode(data, source)
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         return markdown.parse_markdown(text, source)
