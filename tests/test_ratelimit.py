@@ -445,3 +445,27 @@ def test_groups_keep_a_margin_on_their_minute_too():
     limiter = Limiter(30, chat_per_second=100, chat_burst=100, clock=clock)
     sent = drain(limiter, clock, [-100123] * 25)[-100123]
     assert sent[20] - sent[0] >= 60.05 - 1e-6
+
+
+async def test_a_send_held_for_the_window_books_again_when_a_429_came_meanwhile():
+    clock = FakeClock()
+    limiter = Limiter(2, margin=0.0, clock=clock)
+    penalized_at: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        clock.now += max(0.0, seconds)
+        if not penalized_at:  # another send's 429 arrives while this one waits
+            penalized_at.append(clock.now - 0.5)
+            limiter.penalize(None, 3, now=clock.now - 0.5)
+
+    wrapper = TelegramRateLimiter(limiter, sleep=sleep)
+    assert [limiter.admit(), limiter.admit()] == [0.0, 0.0]  # the window is full
+    stamps: list[float] = []
+
+    async def callback() -> bool:
+        stamps.append(clock.now)
+        return True
+
+    await wrapper.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, None)
+    # Not at the end of its first wait (1 s), which fell inside the global pause.
+    assert stamps[0] >= penalized_at[0] + limiter.global_pause
