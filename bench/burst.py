@@ -199,7 +199,7 @@ def fire_digest_jobs(application: Any) -> int:
 
 
 def rate_limiter_window(application: Any) -> float:
-    return application.bot.rate_limiter.limiter.window
+    return 1.0 + application.bot.rate_limiter.limiter.current_margin()
 
 
 async def one_run(

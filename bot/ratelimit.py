@@ -215,6 +215,13 @@ class Limiter:
         """The current margin: ``window - 1`` seconds."""
         return self.window - 1.0
 
+    def current_margin(self, now: float | None = None) -> float:
+        """The margin as of ``now``, after the steps back due by then (``margin`` is the
+        one last applied: it catches up lazily, whenever the limiter is asked)."""
+        now = self.clock() if now is None else now
+        self._relax(now)
+        return self.margin
+
     def _set_margin(self, margin: float) -> None:
         self.window = 1.0 + margin
         self._pace.interval = self.window / self.limit

@@ -323,6 +323,17 @@ def test_the_margin_steps_back_after_each_quiet_spell_down_to_the_base():
     assert min(windows) == pytest.approx(1.02)
 
 
+def test_the_current_margin_catches_up_without_a_send():
+    clock = FakeClock()
+    limiter = Limiter(30, clock=clock)
+    for _ in range(8):
+        limiter.penalize(None, 1)
+    clock.now += 30
+    assert limiter.margin == pytest.approx(0.1)  # last applied, before the quiet spells
+    assert limiter.current_margin() == pytest.approx(0.04)
+    assert limiter.window == pytest.approx(1.04)
+
+
 def test_after_a_quiet_spell_broadcasts_go_at_98_percent_of_the_cap_again():
     clock = FakeClock()
     limiter = Limiter(30, clock=clock)
