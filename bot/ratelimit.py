@@ -282,7 +282,7 @@ class Limiter:
             bucket.record(at)
         return Grant(True, at)
 
-    def admit(self, now: float | None = None) -> float:
+    def admit(self, now: float | None = None, *, paced: bool = False) -> float:
         """Last check at the moment of sending: how long to wait before the send starts,
         0.0 to send now. The send is counted (booked) either way: the caller sleeps that
         long and sends, without asking again.
@@ -292,7 +292,10 @@ class Limiter:
         ``max_per_second`` in any window. Sends that must wait for the window are spread
         ``window / max_per_second`` apart and keep their order: otherwise a burst of
         replies over the cap would go out in clumps of ``max_per_second`` one window after
-        the other, and arrival jitter between two clumps draws 429s (bench/burst.py)."""
+        the other, and arrival jitter between two clumps draws 429s (bench/burst.py).
+        ``paced`` sends (broadcasts, already spread by ``reserve``) are only held to the
+        window and kept in order: spacing them again would add every late start's delay
+        to all later ones for good (measured: 600 instead of 850 msg/s at cap 1,000)."""
         now = self.clock() if now is None else now
         if now >= self._narrow_at:
             self._relax(now)
@@ -303,7 +306,7 @@ class Limiter:
                 at = sent[-1]
             if len(sent) == self.limit:
                 at = max(at, sent[0] + self.window)
-            if at > now + 1e-9:
+            if at > now + 1e-9 and not paced:
                 at = max(at, sent[-1] + self.window / self.limit)
         if at <= now + 1e-9:
             sent.append(now)
@@ -396,7 +399,7 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
             if limiter.blocked_until > grant.at:
                 # A 429 arrived while we slept: this booking predates it, book again.
                 continue
-            wait = limiter.admit()
+            wait = limiter.admit(paced=paced)
             if wait > 0:
                 start = limiter.clock() + wait
                 await self._sleep(wait)

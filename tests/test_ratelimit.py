@@ -480,3 +480,13 @@ async def test_a_send_held_for_the_window_books_again_when_a_429_came_meanwhile(
     await wrapper.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, None)
     # Not at the end of its first wait (1 s), which fell inside the global pause.
     assert stamps[0] >= penalized_at[0] + limiter.global_pause
+
+
+def test_broadcasts_held_by_the_window_are_not_spread_again():
+    # Paced sends are spread by reserve(); spacing them again in admit() would add each
+    # late start's delay to every later broadcast (bench/fanout.py lost 30 % of the cap).
+    clock = FakeClock()
+    limiter = Limiter(10, margin=0.0, clock=clock)
+    assert [limiter.admit(paced=True) for _ in range(10)] == [0.0] * 10
+    waits = [limiter.admit(paced=True) for _ in range(3)]
+    assert waits == pytest.approx([1.0, 1.0, 1.0])
