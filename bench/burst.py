@@ -255,7 +255,8 @@ async def one_run(
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.telegram import build_application, freeze_startup_objects, rescan_seeds, running
+    from bot.jobs import rescan_seeds
+    from bot.telegram import build_application, freeze_startup_objects, running
 
     fake = subprocess.Popen(
         [
