@@ -57,6 +57,7 @@ Two layers live here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import time
@@ -65,7 +66,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.ptb import retry_after_seconds
@@ -356,6 +357,13 @@ class Priority(enum.Enum):
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
 
+class ReplyDropped(TelegramError):
+    """A reply that was still waiting for its turn when the bot began to stop."""
+
+    def __init__(self) -> None:
+        super().__init__("reply dropped: the bot is stopping")
+
+
 class TelegramRateLimiter(BaseRateLimiter[Priority]):
     """python-telegram-bot rate limiter backed by :class:`Limiter`.
 
@@ -374,6 +382,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         self.limiter = limiter if limiter is not None else Limiter()
         self.max_retries = max_retries
         self._sleep = sleep
+        self._closing = asyncio.Event()
+        self.dropped = 0  # replies dropped because the bot was stopping
         self.retry_after_count = 0
 
     @classmethod
@@ -386,14 +396,37 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
+    def close(self) -> None:
+        """The bot is stopping: replies still waiting for their turn (and any asked for
+        from now on) fail at once with :class:`ReplyDropped` instead of leaving at the
+        cap's pace; broadcasts (the outbox, which keeps them) wait as before."""
+        self._closing.set()
+
+    async def _pause(self, delay: float, paced: bool) -> None:
+        """Sleep ``delay`` s; a reply (not ``paced``) wakes and is dropped on close()."""
+        if paced:
+            await self._sleep(delay)
+            return
+        if self._closing.is_set():
+            raise ReplyDropped()
+        if self._sleep is not asyncio.sleep:  # an injected clock: no waking early
+            await self._sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
+        if self._closing.is_set():
+            raise ReplyDropped()
+
     async def acquire(self, chat_id: int | str | None, paced: bool = False) -> None:
         """Wait until a send to ``chat_id`` is allowed (and book it)."""
         limiter = self.limiter
+        if not paced and self._closing.is_set():
+            raise ReplyDropped()
         while True:
             grant = limiter.reserve(chat_id, paced=paced)
             delay = grant.at - limiter.clock()
             if delay > 0:
-                await self._sleep(delay)
+                await self._pause(delay, paced)
             if not grant.granted:
                 continue
             if limiter.blocked_until > grant.at:
@@ -402,7 +435,7 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
             wait = limiter.admit(paced=paced)
             if wait > 0:
                 start = limiter.clock() + wait
-                await self._sleep(wait)
+                await self._pause(wait, paced)
                 if limiter.blocked_until > start:
                     continue  # the same after waiting for the window
             return
@@ -423,7 +456,11 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         attempt = 0
         while True:
             if chat_id is not None:
-                await self.acquire(chat_id, paced)
+                try:
+                    await self.acquire(chat_id, paced)
+                except ReplyDropped:
+                    self.dropped += 1
+                    raise
             else:
                 # Unthrottled, but a global pause after a 429 applies to everyone.
                 pause = self.limiter.blocked_until - self.limiter.clock()
