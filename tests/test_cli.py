@@ -300,3 +300,28 @@ def test_a_saved_html_page_in_the_seeds_folder_is_ingested(
     assert capsys.readouterr().out.startswith("1 article (1 new,")
     assert main(["digest", "--config", str(config)]) == 0
     assert "Harbour reopens after storm" in capsys.readouterr().out
+
+
+def test_a_corrupt_database_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(40):
+        (seeds / f"a{n}.md").write_text(SHORT.replace("Harbour", f"Harbour {n}"), "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["ingest", "--config", str(config)]) == 0
+    capsys.readouterr()
+    database = tmp_path / "digestbot.sqlite3"
+    data = bytearray(database.read_bytes())
+    page = 4096
+    for offset in range(2 * page, len(data) - page, page):  # every page but the header
+        data[offset + 8 : offset + 200] = b"\xff" * 192
+    database.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"digestbot.sqlite3{suffix}").unlink(missing_ok=True)
+    assert main(["ingest", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"digestbot: error: database {database} is corrupt (")
