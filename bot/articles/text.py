@@ -32,7 +32,11 @@ _SPACES = re.compile(r"[^\S\n]+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Closing quotes/brackets that may follow a sentence's final punctuation.
 CLOSERS = "\"'”’»)]"
-_SENTENCE_END = ".!?…:;"
+# Western sentence ends plus the CJK full stop and full-width "!", "?" (and "！？").
+_SENTENCE_END = ".!?…:;。！？"
+# Scripts written without spaces between words (Han, kana): their characters
+# count as about half a word each, so a Japanese paragraph weighs like an English one.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -72,8 +76,12 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> int:
-    """How many whitespace-separated words ``text`` has."""
-    return len(text.split())
+    """How many words ``text`` has: whitespace-separated, and two Han/kana characters count one."""
+    count = len(text.split())
+    if text.isascii():
+        return count
+    unspaced = len(_UNSPACED.findall(text))
+    return count + unspaced // 2
 
 
 def ends_sentence(text: str) -> bool:

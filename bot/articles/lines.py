@@ -1,0 +1,279 @@
+"""What one line of a scraped page is: navigation, furniture, a date, a byline, or text.
+
+This module owns the line rules for text copied from a browser:
+:func:`classify` names the kind of one line (navigation, the page's own link,
+a date line, an image line and its caption, a byline, an agency credit, site
+furniture, a Markdown-style heading or text) and :func:`classify_lines` does
+it for a whole page, numbering the blank-line separated chunks;
+:func:`strip_credits` takes agency datelines and credits off a paragraph.
+Each rule is a named regex, phrase table or small function, general and not
+per site. Pure over strings; :mod:`bot.articles.pages` builds on it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.articles.dates import date_line, parse_date
+from bot.articles.text import ends_sentence, fold, phrase_set, split_lines, word_set, words
+
+__all__ = ["classify", "classify_lines", "strip_credits"]
+
+# "## Heading" (Markdown ATX) in pages scraped to Markdown.
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+
+
+_MENU_SEPARATOR = re.compile(r"\s+[|•·»/]\s+")
+_LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*•·▪►‣◦])\s+(?P<rest>.+)$")
+_NAVIGATION = re.compile(
+    r"^(?:skip|jump|go|back)\s+to\b|^(?:zum|zur)\s+\w+\s+springen$|^aller au\b|^ir al\b"
+)
+_URL_LINE = re.compile(r"^(?:(?P<label>[^:/]{1,30}?)\s*[:–—-]?\s+)?<?(?P<url>https?://[^\s<>]+)>?$")
+# Labels under which a page shows its own address (the article's source link).
+_URL_LABELS = frozenset(
+    {"permalink", "link", "url", "source", "canonical", "original", "short link", "shortlink"}
+    | {"source link", "article link", "original article", "quelle", "lien", "fuente", "enlace"}
+)
+_IMAGE_LINE = re.compile(
+    r"^[\[(]?\s*(?:image|images|photo|photos|photograph|picture|pictures|pic|"
+    r"photo credit|image credit|image source|image caption|caption|credit|credits|"
+    r"video|graphic|illustration|bild|bildquelle|bildunterschrift|foto|fotos|"
+    r"legende|credit photo|credits photo|imagen|fotografia|ilustracion)\s*:"
+)
+_IMAGE_CREDIT = re.compile(
+    r"getty images|shutterstock|istockphoto|picture[- ]alliance|imago images|"
+    r"\bap photo\b|\bafp photo\b|\bepa-efe\b|\bvia reuters\b"
+)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:by|von|par|por|di|door|written by|words by|reporting by|additional reporting by|"
+    r"editing by|edited by|text|author|authors|autor|autorin|auteur|autora|reporter|editor)"
+    r"\s*:?\s+(?P<names>.+)$",
+    re.IGNORECASE,
+)
+_NAME_JOINERS = word_set(
+    "and und et y e & with in for de van von der den la le du da di del bin al"
+)
+_AGENCIES = word_set(
+    """ap afp reuters dpa kna epd efe ansa kyodo yonhap xinhua tass interfax upi pa aa sid
+    apa sda ats ips ians pti bloomberg cnn bbc kcna ria lusa anp belga ctk mti pap ntb tt
+    ritzau stt ana mena irna sana jiji ddp nhk dw"""
+)
+_AGENCY_ALT = "|".join(sorted(_AGENCIES, key=len, reverse=True))
+_CREDIT_LINE = re.compile(
+    r"^(?P<initials>[\w/ ,.&-]{0,30}?)\s*\((?P<list>[^()]{1,60})\)\s*\.?$", re.UNICODE
+)
+_INITIALS = re.compile(r"^[a-z]{1,5}(?:\s*/\s*[a-z]{1,5})+$")
+# "WASHINGTON (Reuters) - " opening a paragraph, "... on Friday. (AP)" closing one.
+_DATELINE = re.compile(
+    rf"^(?:[A-Z][\w .,'/-]{{0,40}}?\s*)?\((?:{_AGENCY_ALT})\)\s*(?:--|[-–—])\s*(?=\S)",
+    re.IGNORECASE,
+)
+_TRAILING_CREDIT = re.compile(
+    rf"(?<=[.!?\"”’])\s+(?:[a-z]{{1,5}}(?:/[a-z]{{1,5}})+\s*)?"
+    rf"\((?:{_AGENCY_ALT})(?:\s*[,/;]\s*(?:{_AGENCY_ALT}))*\)$",
+    re.IGNORECASE,
+)
+# Whole lines that are site furniture (matched folded: lower-case, no accents).
+_FURNITURE = phrase_set(
+    """advertisement|anzeige|werbung|publicite|publicidad|pubblicita|sponsored|
+    advertising|share|share this|share this article|share this story|share this page|print|
+    email|e-mail|tweet|whatsapp|facebook|twitter|linkedin|pinterest|reddit|copy link|menu|
+    search|close|home|log in|login|sign in|sign up|subscribe|newsletter|related|
+    related topics|related content|related articles|related stories|more on this topic|
+    read more|also read|see also|recommended|recommended stories|top stories|most read|
+    comments|back to top|next article|previous article|send us your feedback|show more|
+    load more|skip advertisement|continue reading|audio|listen|watch|play video|teilen|
+    drucken|mehr zum thema|lesen sie auch|partager|imprimer|lire aussi|a lire aussi|compartir|
+    imprimir|ver tambien|lea tambien"""
+)
+_FURNITURE_PREFIX = re.compile(
+    r"^(?:read more|also read|see also|related|keywords|tags|topics|more|watch|listen|"
+    r"follow us|follow|share|source|sources|mehr zum thema|lesen sie auch|schlagworte|"
+    r"lire aussi|a lire aussi|mots-cles|lea tambien|ver tambien|etiquetas|feedback)\s*:"
+    r"|^(?:follow us on|click here|sign up for|subscribe to|download our app)\b"
+    r"|^(?:keywords|related subjects|related topics|schlagworte|print this page|mobile version)\b"
+    r"|^(?:©|\(c\)\s|copyright\b)|all rights reserved"
+)
+
+
+# Headings that open a part of the page that is not the article: lists of other
+# stories, comments, tags, newsletters. Matched folded, alone or opening a short line
+# ("More from Sportsnet", "Popular on IndieWire").
+_SECTION = phrase_set(
+    """most popular|most read|most viewed|most shared|popular|popular now|trending|
+    trending now|trending stories|related|related articles|related stories|related posts|
+    related content|related coverage|related links|related tags|related topics|related news|
+    you may also like|you might also like|you may like|recommended|recommended for you|
+    recommended stories|more from|more stories|more news|more coverage|more in|more on|
+    latest|latest news|latest stories|latest headlines|latest articles|up next|read next|
+    next up|what to read next|comments|comment|leave a comment|leave a reply|post a comment|
+    join the conversation|add a comment|show comments|view comments|tags|topics|filed under|
+    about the author|sponsored|sponsored content|sponsored stories|promoted stories|
+    around the web|from the web|more from the web|editor's picks|editors' picks|top stories|
+    don't miss|in case you missed it|also on|popular on|other articles|see also|
+    previous post|next post|previous article|next article|post navigation|share this|
+    mehr zum thema|lesen sie auch|das konnte sie auch interessieren|kommentare|
+    meistgelesen|a lire aussi|sur le meme sujet|commentaires|les plus lus|a voir aussi|
+    relacionados|leia tambem|noticias relacionadas|comentarios|mais lidas|
+    lo mas leido|articoli correlati|commenti|piu letti|
+    читайте также|комментарии|материалы по теме|похожие статьи|популярное|
+    関連記事|人気記事|こちらの記事も合わせてどうぞ|関連ニュース"""
+)
+_SECTION_OPENING = re.compile(
+    r"^(?:more from|more on|more in|popular on|also on|latest from|more stories from|"
+    r"more news from|next up in|related to|trending in|top stories in|most read in)\b"
+)
+
+
+def _is_section_break(folded: str, line: str) -> bool:
+    """A short line announcing other stories, comments or tags after (or beside) the article."""
+    if words(line) > 8 or ends_sentence(line.rstrip(".:")):
+        return False
+    key = folded.rstrip(" :.!»›>")
+    return key in _SECTION or bool(_SECTION_OPENING.match(key))
+
+
+# Notices every page carries and no article is about: cookie and consent banners,
+# newsletter and sign-up forms, comment forms, paywall and "continue reading"
+# prompts, browser warnings, legal lines. Each alternative needs two or more
+# telling words together, so prose that merely mentions cookies or email stays.
+_NOTICE = re.compile(
+    r"\b(?:we|this (?:web)?site|our (?:web)?site|this page)\b.{0,40}\buses? cookies\b"
+    r"|\bcookies? (?:policy|settings|preferences|notice|consent)\b"
+    r"|\baccept (?:all )?cookies\b|\buse of cookies\b|\bcookies (?:that|which) (?:may|are)\b"
+    r"|\bby (?:continuing|using|clicking|choosing)\b.{0,60}\b(?:agree|consent|accept)"
+    r"|\b(?:sign up|subscribe|register) (?:for|to) (?:our|the|a)\b.{0,40}\b(?:newsletter|"
+    r"emails?|alerts?|updates)\b|\bnewsletters?\b.{0,40}\b(?:sign up|subscribe|inbox)\b"
+    r"|\bdelivered (?:straight )?to your inbox\b|\benter your e-?mail\b"
+    r"|\byour e-?mail address\b|\bthanks? (?:you )?for (?:signing up|subscribing)\b"
+    r"|\bby signing up\b|\bi agree (?:to|that)\b|\bprivacy (?:policy|notice)\b.{0,60}"
+    r"\bterms\b|\bterms of (?:use|service)\b.{0,60}\bprivacy\b"
+    r"|\b(?:you must be )?logged in to (?:post|comment)\b|\brequired fields are marked\b"
+    r"|\bsave my name, e-?mail\b|\bcomments? (?:are|is) (?:closed|moderated)\b"
+    r"|\bsubmission guidelines\b|\bcontinue reading\b|\bread (?:the )?full (?:story|article)\b"
+    r"|\bto read the full\b|\bsubscribe (?:now|today)\b.{0,40}\b(?:access|read)\b"
+    r"|\b(?:update|upgrade) (?:to )?(?:a modern|your|the latest) (?:web )?browser\b"
+    r"|\b(?:enable|requires?|turn on) javascript\b|\bjavascript (?:is )?(?:disabled|required)\b"
+    r"|\bdetected (?:that )?you (?:are|'re) (?:using|on)\b"
+    r"|\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b"
+    r"|\b(?:affiliate|associates) (?:program|links?)\b.{0,80}\b(?:earn|commission|fees?)\b"
+    r"|\bmay (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b"
+)
+
+
+def _is_notice(folded: str, line: str) -> bool:
+    """A cookie banner, sign-up or comment form, paywall prompt, browser warning or legal line."""
+    return words(line) <= 80 and bool(_NOTICE.search(folded))
+
+
+def classify(line: str) -> tuple[str, str]:
+    """What one non-empty page line is: (kind, payload).
+
+    Kinds: "nav", "url" (payload: the URL, or "" for a link that is not the
+    page's own), "date" (payload: ISO date), "image", "byline", "credit",
+    "furniture", "section" (a heading over other stories, comments or tags),
+    "heading" (Markdown-style "## x", payload: its text) and
+    "text" (payload: the line without a list marker).
+    """
+    folded = fold(line)
+    if _NAVIGATION.search(folded):
+        return "nav", ""
+    # Before list items: "26. Dezember 2014" is a date, not item 26 of a menu.
+    iso = date_line(line)
+    if iso is not None:
+        return "date", iso
+    segments = _MENU_SEPARATOR.split(line)
+    if (
+        len(segments) >= 3
+        and all(words(segment) <= 3 for segment in segments)
+        and not any(parse_date(segment) for segment in segments)
+    ):
+        return "nav", ""  # "Home | World | Business | Tech", but not "Title | Site | 26.12.2014"
+    item = _LIST_ITEM.match(line)
+    if item:
+        rest = item.group("rest")
+        # Menus are lists of short labels; a list item that reads like prose is content.
+        if words(rest) <= 6 and not ends_sentence(rest):
+            return "nav", ""
+        line, folded = rest, fold(rest)
+    atx = _ATX.match(line)
+    if atx and atx.group(2):
+        return "heading", atx.group(2)
+    url = _URL_LINE.match(line)
+    if url:
+        label = fold(url.group("label") or "").strip(" :-–—")
+        is_own = label == "" or label in _URL_LABELS
+        return "url", url.group("url").rstrip(".,;") if is_own else ""
+    if _IMAGE_LINE.match(folded) or (words(line) <= 8 and _IMAGE_CREDIT.search(folded)):
+        return "image", ""
+    if _is_byline(line):
+        return "byline", ""
+    if _is_credit(line):
+        return "credit", ""
+    if _is_section_break(folded, line):
+        return "section", ""
+    if _is_notice(folded, line):
+        return "furniture", ""
+    if folded.rstrip(" :.!") in _FURNITURE or (
+        words(line) <= 25 and _FURNITURE_PREFIX.search(folded)
+    ):
+        return "furniture", ""
+    return "text", line
+
+
+def _is_byline(line: str) -> bool:
+    if len(line) > 100 or ends_sentence(line.rstrip(".")):
+        return False
+    # "Reporting by Jane Doe; Editing by John Roe" is two bylines on one line.
+    for part in line.split(";"):
+        match = _BYLINE_PREFIX.match(part.strip())
+        if not match:
+            return False
+        names = match.group("names").replace(",", " ").split()
+        if not names or len(names) > 10:
+            return False
+        for name in names:
+            if name.lower() in _NAME_JOINERS:
+                continue
+            if not name[:1].isupper():
+                return False
+    return True
+
+
+def _is_credit(line: str) -> bool:
+    """An agency credit such as "ksb/tj (AP, AFP)", "(Reuters)", "dh/rc (dpa)"."""
+    if len(line) > 80:
+        return False
+    match = _CREDIT_LINE.match(line)
+    if not match:
+        return False
+    names = [n.strip() for n in re.split(r"[,/;]", match.group("list"))]
+    if not all(n and " " not in n and len(n) <= 15 for n in names):
+        return False
+    initials = match.group("initials").strip(" -–—")
+    known = any(fold(n).rstrip(".") in _AGENCIES for n in names)
+    return known or bool(_INITIALS.match(initials))
+
+
+def classify_lines(text: str) -> list[tuple[int, str, str]]:
+    """(chunk number, kind, payload) for every non-empty line; blank lines separate chunks."""
+    classified: list[tuple[int, str, str]] = []
+    chunk = 0
+    for line in split_lines(text):
+        if not line:
+            chunk += 1
+            continue
+        kind, payload = classify(line)
+        if kind == "image" and classified:
+            # The photo caption is the line right above its credit, same chunk.
+            prev_chunk, prev_kind, prev_payload = classified[-1]
+            if prev_chunk == chunk and prev_kind == "text" and words(prev_payload) <= 40:
+                classified[-1] = (prev_chunk, "caption", "")
+        classified.append((chunk, kind, payload))
+    return classified
+
+
+def strip_credits(text: str) -> str:
+    """A paragraph without an agency dateline ("WASHINGTON (Reuters) - ") or trailing credit."""
+    text = _DATELINE.sub("", text, count=1)
+    return _TRAILING_CREDIT.sub("", text).strip()
