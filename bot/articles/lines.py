@@ -83,6 +83,8 @@ _FURNITURE = phrase_set(
     read more|also read|see also|recommended|recommended stories|top stories|most read|
     comments|back to top|next article|previous article|send us your feedback|show more|
     load more|skip advertisement|continue reading|audio|listen|watch|play video|teilen|
+    reply|report|like|follow|more|print this article|email this|share on facebook|
+    share on twitter|copy link|view gallery|back to gallery|previous|next|
     drucken|mehr zum thema|lesen sie auch|partager|imprimer|lire aussi|a lire aussi|compartir|
     imprimir|ver tambien|lea tambien"""
 )
@@ -158,12 +160,33 @@ _NOTICE = re.compile(
     r"|\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b"
     r"|\b(?:affiliate|associates) (?:program|links?)\b.{0,80}\b(?:earn|commission|fees?)\b"
     r"|\bmay (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b"
+    r"|\bcustomer service\b.{0,80}\b(?:contact|telephone|phone|e-?mail)"
+    r"|\bcan be contacted\b|\b(?:tel|telephone|phone|fax)\s*[:.]?\s*\+?\d[\d ()-]{5,}"
+    r"|\bnotify me\b.{0,30}\b(?:comments?|posts?|e-?mail)\b"
+    r"|^\d+\s+(?:comments?|responses?|replies|thoughts? on)\b|^(?:comments?|replies) \(\d+\)$"
 )
 
 
 def _is_notice(folded: str, line: str) -> bool:
     """A cookie banner, sign-up or comment form, paywall prompt, browser warning or legal line."""
     return words(line) <= 80 and bool(_NOTICE.search(folded))
+
+
+# Words that, beside a date, make a line the article's meta line
+# ("05/10/2018 - Publicado por: Ana - Categoria: Saúde", "Posted on March 30, 2015 by Admin").
+_META_WORDS = re.compile(
+    r"\b(?:by|posted|published|updated|written|filed|publicado|publicada|por|von|"
+    r"veroffentlicht|aktualisiert|publie|par|mis a jour|pubblicato|di|door|geplaatst)\b"
+)
+
+
+def _meta_date(folded: str, line: str) -> str | None:
+    """The date of a short line that is a date plus who posted it or when it was updated."""
+    if words(line) > 25 or (ends_sentence(line) and not line.endswith(("a.m.", "p.m."))):
+        return None
+    if not _META_WORDS.search(folded):
+        return None
+    return parse_date(line)
 
 
 def classify(line: str) -> tuple[str, str]:
@@ -208,6 +231,9 @@ def classify(line: str) -> tuple[str, str]:
         return "image", ""
     if _is_byline(line):
         return "byline", ""
+    meta = _meta_date(folded, line)
+    if meta is not None:
+        return "date", meta
     if _is_credit(line):
         return "credit", ""
     if _is_section_break(folded, line):

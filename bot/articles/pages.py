@@ -174,12 +174,18 @@ def _weight(unit: _Unit) -> float:
     size = words(unit.text)
     if unit.marked_heading:
         return 0.0
-    if size > 25 or (ends_sentence(unit.text) and size >= 2 and not _is_exclamation(unit.text)):
-        return float(size)
+    text = unit.text
+    if ends_sentence(text):
+        if size >= 2 and not _is_exclamation(text):
+            return float(size)
+    elif size > 25 and _SENTENCE_INSIDE.search(text):
+        return float(size)  # a long paragraph whose last sentence lost its full stop
     return -(1.0 + size * _SHORT_COST)
 
 
 _SHORT_COST = 1.0
+# A sentence end inside a text; a long unit without any is a tag cloud or a menu run.
+_SENTENCE_INSIDE = re.compile(r"[.!?。！？…][\"'”’»)\]]*\s")
 
 
 def _is_exclamation(text: str) -> bool:
