@@ -215,7 +215,7 @@ def _main_region(units: list[_Unit]) -> tuple[int, int]:
     return best_start, best_end
 
 
-_TERM = re.compile(r"[^\W\d_]{3,}|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+_TERM = re.compile(r"[^\W\d_]{4,}|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 _UNSPACED_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 
 
@@ -232,15 +232,31 @@ def _terms(text: str) -> set[str]:
 
 
 def _find_title(units: list[_Unit], start: int, end: int) -> tuple[str | None, int]:
-    """The title and its unit's index (-1 if none): the heading-like unit near the
-    article's start that the article is about.
+    """The title and its unit's index (-1 if none): the best of :func:`_title_scores`,
+    or in a plain file with a line or two above the text, the longest of those."""
+    scores = _title_scores(units, start, end)
+    if scores:
+        score, index = max(scores, key=lambda pair: (pair[0], -pair[1]))
+        if score >= 1.0:
+            return units[index].text, index
+    if start <= 3:
+        header = [i for i in range(start) if 2 <= words(units[i].text) <= 30]
+        if header:
+            index = max(header, key=lambda i: words(units[i].text))
+            return units[index].text, index
+    return None, -1
 
-    Candidates are the units just before the article text (and its first few
-    units, when the region took the title in); each is scored by how many of
-    its words the article uses (menus, bylines and site names share few), a
-    bonus when the page shows the same line twice (a headline often is), when
-    it stands right above the text or above a byline or date, a small penalty
-    per unit of distance and one for a date inside.
+
+def _title_scores(units: list[_Unit], start: int, end: int) -> list[tuple[float, int]]:
+    """(score, index) of each title candidate near the start of the article text.
+
+    Candidates are the short units just before the text (and its first few
+    units, when the region took the title in); each scores by how many of its
+    words the article uses (menus, bylines and site names share few), with a
+    bonus when the page shows the same line again nearby (a headline often is
+    repeated, or quoted in a breadcrumb or share line), when it stands right
+    above the text or above a byline or date, a small penalty per unit of
+    distance and one for a date inside.
     """
     body_terms: set[str] = set()
     for unit in units[start:end]:
@@ -252,11 +268,8 @@ def _find_title(units: list[_Unit], start: int, end: int) -> tuple[str | None, i
     while hi < end and (_weight(units[hi]) <= 0 or _title_shaped(units[hi].text)):
         hi += 1
     hi = min(hi + 1, end, start + 3)
-    seen: dict[str, int] = {}
-    for unit in units[lo:hi]:
-        key = fold(unit.text)
-        seen[key] = seen.get(key, 0) + 1
-    best: tuple[float, int] | None = None
+    nearby = [fold(unit.text) for unit in units[lo : min(end, hi + 12)]]
+    scores = []
     for index in range(lo, hi):
         unit = units[index]
         text = unit.text.split(" | ", 1)[0]
@@ -267,30 +280,32 @@ def _find_title(units: list[_Unit], start: int, end: int) -> tuple[str | None, i
         if not terms:
             continue
         score = 3.0 * len(terms & body_terms) / len(terms)
-        if seen[fold(unit.text)] > 1:
+        key = fold(unit.text)
+        if size >= 4 and sum(key in other for other in nearby) > 1:
             score += 1.0
         if 4 <= size <= 25:
             score += 0.5
+        if _alone(units, index):
+            score += 1.0  # a headline is a block of its own: blank lines around it
         after = units[index + 1] if index + 1 < end else None
         if after is not None and (after.after_byline or _weight(after) > 0):
             score += 1.0  # right above the text, or above a byline or date
         if parse_date(text):
             score -= 2.0
         score -= 0.05 * abs(index - start)
-        if best is None or score > best[0]:
-            best = (score, index)
-    if best is not None and best[0] >= 1.0:
-        return units[best[1]].text, best[1]
-    if start <= 3:
-        # A plain file with a line or two above the text: the longest short line.
-        header = [i for i in range(start) if 2 <= words(units[i].text) <= 30]
-        if header:
-            index = max(header, key=lambda i: words(units[i].text))
-            return units[index].text, index
-    return None, -1
+        scores.append((score, index))
+    return scores
 
 
 _TITLE_ENDS = ("?", "!", "？", "！")
+
+
+def _alone(units: list[_Unit], index: int) -> bool:
+    """Whether the unit is the only text of its chunk (blank lines above and below)."""
+    chunk = units[index].chunk
+    before = index > 0 and units[index - 1].chunk == chunk
+    after = index + 1 < len(units) and units[index + 1].chunk == chunk
+    return not (before or after)
 
 
 def _title_shaped(text: str) -> bool:
