@@ -232,17 +232,21 @@ def _terms(text: str) -> set[str]:
 
 
 def _find_title(units: list[_Unit], start: int, end: int) -> tuple[str | None, int]:
-    """The title and its unit's index (-1 if none): the best of :func:`_title_scores`,
-    or in a plain file with a line or two above the text, the longest of those."""
-    scores = _title_scores(units, start, end)
-    if scores:
-        score, index = max(scores, key=lambda pair: (pair[0], -pair[1]))
-        if score >= 1.0:
-            return units[index].text, index
+    """The title and its unit's index (-1 if none).
+
+    In a plain file, with at most three short units above the text, the
+    longest of them (the others are kickers, sections, site names). Else, in
+    a page copied from a browser, the best of :func:`_title_scores`.
+    """
     if start <= 3:
         header = [i for i in range(start) if 2 <= words(units[i].text) <= 30]
         if header:
             index = max(header, key=lambda i: words(units[i].text))
+            return units[index].text, index
+    scores = _title_scores(units, start, end)
+    if scores:
+        score, index = max(scores, key=lambda pair: (pair[0], -pair[1]))
+        if score >= 1.0:
             return units[index].text, index
     return None, -1
 
