@@ -23,7 +23,7 @@ __all__ = ["classify", "classify_lines", "strip_credits"]
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 
 
-_MENU_SEPARATOR = re.compile(r"\s+[|•·»/]\s+")
+_MENU_SEPARATOR = re.compile(r"\s+[|•·»/>›]\s+")
 _LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*•·▪►‣◦])\s+(?P<rest>.+)$")
 _NAVIGATION = re.compile(
     r"^(?:skip|jump|go|back)\s+to\b|^(?:zum|zur)\s+\w+\s+springen$|^aller au\b|^ir al\b"
@@ -189,6 +189,45 @@ def _meta_date(folded: str, line: str) -> str | None:
     return parse_date(line)
 
 
+# A caption that ends in its photo credit: "… easy.Kathrin Ziegler/Getty",
+# "… Photograph: AFP via Getty", "(Reed Saxon / Associated Press)", "Al Goldis, Associated Press".
+_CREDIT_END = re.compile(
+    r"(?:\b(?:photograph|photo|image|picture|foto|bild|credit)s?\s*:\s*[^.:]{2,60}"
+    r"|(?:[/|,]|\bvia|\bby)\s*(?:getty(?: images)?|afp|ap|reuters|associated press|epa|"
+    r"shutterstock|istock(?:photo)?|bloomberg|ap photo|afp photo|dpa|picture[- ]alliance)"
+    r"|\[file:[^\]]{1,40}\]|\(image:[^)]{1,40}\))\s*\)?\.?$"
+)
+# "5 hours ago", "Published 22 hours ago", "2 days ago at 07:52 am", "Updated an hour ago":
+# when a post or comment was written, without a calendar date.
+_STAMP = re.compile(
+    r"^(?:(?:published|updated|posted|last updated)\s*:?\s*)?(?:\d+|an?|one)\s+"
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)\s+ago\b"
+)
+
+
+# "Tanza Loudenback, Business Insider": a name (two or three capitalised words,
+# initials allowed) and, after one comma, the publication.
+_NAME_AND_OUTLET = re.compile(
+    r"^(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.)){1,3},"
+    r"(?:\s+[A-Z][\w'’&.-]*){1,4}$"
+)
+
+
+def _is_name_and_outlet(line: str) -> bool:
+    """A byline without "By": a person's name, a comma and where they write."""
+    return bool(_NAME_AND_OUTLET.match(line))
+
+
+def _is_photo_caption(folded: str, line: str) -> bool:
+    """A line of at most 60 words that ends in a photo credit."""
+    return words(line) <= 60 and bool(_CREDIT_END.search(folded))
+
+
+def _is_stamp(folded: str, line: str) -> bool:
+    """A relative time stamp ("5 hours ago"), alone or opening a short line."""
+    return words(line) <= 10 and bool(_STAMP.match(folded))
+
+
 def classify(line: str) -> tuple[str, str]:
     """What one non-empty page line is: (kind, payload).
 
@@ -229,7 +268,12 @@ def classify(line: str) -> tuple[str, str]:
         return "url", url.group("url").rstrip(".,;") if is_own else ""
     if _IMAGE_LINE.match(folded) or (words(line) <= 8 and _IMAGE_CREDIT.search(folded)):
         return "image", ""
-    if _is_byline(line):
+    if _is_photo_caption(folded, line):
+        # A bare credit ("Al Goldis, Associated Press") makes the line above its caption.
+        return ("image" if words(line) <= 6 else "caption"), ""
+    if _is_stamp(folded, line):
+        return "byline", ""
+    if _is_byline(line) or _is_name_and_outlet(line):
         return "byline", ""
     meta = _meta_date(folded, line)
     if meta is not None:

@@ -238,8 +238,13 @@ def _find_title(units: list[_Unit], start: int, end: int) -> tuple[str | None, i
     longest of them (the others are kickers, sections, site names). Else, in
     a page copied from a browser, the best of :func:`_title_scores`.
     """
-    if start <= 3:
-        header = [i for i in range(start) if 2 <= words(units[i].text) <= 30]
+    first_text = start
+    while first_text < end and (
+        _weight(units[first_text]) <= 0 or _title_shaped(units[first_text].text)
+    ):
+        first_text += 1
+    if first_text <= 3:
+        header = [i for i in range(first_text) if 2 <= words(units[i].text) <= 30]
         if header:
             index = max(header, key=lambda i: words(units[i].text))
             return units[index].text, index
@@ -296,6 +301,8 @@ def _title_scores(units: list[_Unit], start: int, end: int) -> list[tuple[float,
             score += 1.0  # right above the text, or above a byline or date
         if parse_date(text):
             score -= 2.0
+        if size > 15 and _SENTENCE_INSIDE.search(text):
+            score -= 1.0  # two sentences: a standfirst, not a headline
         score -= 0.05 * abs(index - start)
         scores.append((score, index))
     return scores
