@@ -176,7 +176,7 @@ def _weight(unit: _Unit) -> float:
         return 0.0
     text = unit.text
     if ends_sentence(text):
-        if size >= 2 and not _is_exclamation(text):
+        if size >= 2 and not _is_exclamation(text) and not _is_truncated(text):
             return float(size)
     elif size > 25 and _SENTENCE_INSIDE.search(text):
         return float(size)  # a long paragraph whose last sentence lost its full stop
@@ -186,6 +186,11 @@ def _weight(unit: _Unit) -> float:
 _SHORT_COST = 1.0
 # A sentence end inside a text; a long unit without any is a tag cloud or a menu run.
 _SENTENCE_INSIDE = re.compile(r"[.!?。！？…][\"'”’»)\]]*\s")
+
+
+def _is_truncated(text: str) -> bool:
+    """A teaser cut short ("… a party of six left without …", "[…]"): a link to another story."""
+    return text.endswith(("...", "…", "[…]", "[...]")) and not text.endswith(("....", "……"))
 
 
 def _is_exclamation(text: str) -> bool:
