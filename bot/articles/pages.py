@@ -202,21 +202,44 @@ def _main_region(units: list[_Unit]) -> tuple[int, int]:
     """The run of units with the most prose net of everything else inside it.
 
     Each unit weighs :func:`_weight`, the furniture lines before it their
-    (negative) gap; the run with the greatest sum is found in one pass
-    (Kadane's maximum subarray), preferring the longer run on ties.
+    (negative) gap, and the run with the greatest sum is the article
+    (:func:`_max_run`). Its end is taken from a second run in which prose
+    standing alone between two non-prose units counts half: that is how
+    teasers of other stories look (headline, teaser, headline, teaser…),
+    while an article's paragraphs follow one another. The start stays that of
+    the first run, which keeps a lede that stands alone under its headline.
     """
+    weights = [_weight(unit) for unit in units]
+    start, end = _max_run(units, weights)
+    if end == 0:
+        return 0, len(units)  # no prose at all: let the block rules decide
+    last = len(units) - 1
+    for i, weight in enumerate(weights):
+        if weight > 0 and (i == 0 or weights[i - 1] < 0) and (i == last or weights[i + 1] < 0):
+            weights[i] = weight * _ALONE_SHARE
+    trimmed_start, trimmed_end = _max_run(units, weights)
+    if start <= trimmed_start < end:
+        end = trimmed_end
+    return start, end
+
+
+# How much a paragraph standing alone between two non-prose units counts at the article's end.
+_ALONE_SHARE = 0.5
+
+
+def _max_run(units: list[_Unit], weights: list[float]) -> tuple[int, int]:
+    """(start, end) of the run with the greatest sum of weights and gaps; (0, 0) if none is
+    positive. One pass (Kadane's maximum subarray), preferring the longer run on ties."""
     best, best_start, best_end = 0.0, 0, 0
     running, running_start = float("-inf"), 0
     for i, unit in enumerate(units):
-        weight = _weight(unit)
+        weight = weights[i]
         if running + unit.gap >= 0:
             running += unit.gap + weight
         else:
             running, running_start = weight, i
         if running > 0 and running >= best:
             best, best_start, best_end = running, running_start, i + 1
-    if best_end == 0:
-        return 0, len(units)  # no prose at all: let the block rules decide
     return best_start, best_end
 
 
