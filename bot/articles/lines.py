@@ -84,7 +84,9 @@ _FURNITURE = phrase_set(
     comments|back to top|next article|previous article|send us your feedback|show more|
     load more|skip advertisement|continue reading|audio|listen|watch|play video|teilen|
     reply|report|like|follow|more|print this article|email this|share on facebook|
-    share on twitter|copy link|view gallery|back to gallery|previous|next|
+    share on twitter|copy link|view gallery|back to gallery|previous|next|accept|
+    accept all|accept cookies|i accept|agree|i agree|got it|allow all|reject all|decline|
+    manage preferences|cookie settings|
     drucken|mehr zum thema|lesen sie auch|partager|imprimer|lire aussi|a lire aussi|compartir|
     imprimir|ver tambien|lea tambien"""
 )
@@ -101,8 +103,10 @@ _FURNITURE_PREFIX = re.compile(
 # Headings that open a part of the page that is not the article: lists of other
 # stories, comments, tags, newsletters. Matched folded, alone or opening a short line
 # ("More from Sportsnet", "Popular on IndieWire").
-_SECTION = phrase_set(
-    """most popular|most read|most viewed|most shared|popular|popular now|trending|
+_SECTION = frozenset(
+    fold(phrase)
+    for phrase in phrase_set(
+        """most popular|most read|most viewed|most shared|popular|popular now|trending|
     trending now|trending stories|related|related articles|related stories|related posts|
     related content|related coverage|related links|related tags|related topics|related news|
     you may also like|you might also like|you may like|recommended|recommended for you|
@@ -120,6 +124,7 @@ _SECTION = phrase_set(
     lo mas leido|articoli correlati|commenti|piu letti|
     читайте также|комментарии|материалы по теме|похожие статьи|популярное|
     関連記事|人気記事|こちらの記事も合わせてどうぞ|関連ニュース"""
+    )
 )
 _SECTION_OPENING = re.compile(
     r"^(?:more from|more on|more in|popular on|also on|latest from|more stories from|"
@@ -129,7 +134,7 @@ _SECTION_OPENING = re.compile(
 
 def _is_section_break(folded: str, line: str) -> bool:
     """A short line announcing other stories, comments or tags after (or beside) the article."""
-    if words(line) > 8 or ends_sentence(line.rstrip(".:")):
+    if words(line) > 8 or (ends_sentence(line) and not line.endswith(":")):
         return False
     key = folded.rstrip(" :.!»›>")
     return key in _SECTION or bool(_SECTION_OPENING.match(key))

@@ -1,0 +1,182 @@
+"""Tests for bot.articles.lines: what one line of a page copied from a browser is.
+
+Each rule has its own test; the lines are shaped like the ones seen on real
+news pages copied from a browser (menus, banners, forms, bylines, captions),
+written out here, not taken from any page. Prose that merely looks like the
+furniture stays text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.articles.lines import classify, classify_lines
+
+# --------------------------------------------------------------------------- section breaks
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Most Popular",
+        "Related articles",
+        "Related Stories:",
+        "Leave a Reply",
+        "You may also like",
+        "More from Sportsnet",
+        "Popular on IndieWire",
+        "Next Up In Science & Health",
+        "Trending",
+        "Read next",
+        "Lesen Sie auch",
+        "À lire aussi",
+        "Leia também",
+        "Читайте также",
+        "関連記事",
+    ],
+)
+def test_a_heading_over_other_stories_or_comments_is_a_section_break(line: str) -> None:
+    assert classify(line) == ("section", "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More from the ministry was expected.",
+        "Related charges were dropped on Monday.",
+        "Trending sharply lower, the shares closed at a record low.",
+    ],
+)
+def test_a_sentence_that_opens_like_a_section_heading_is_text(line: str) -> None:
+    assert classify(line)[0] == "text"
+
+
+# --------------------------------------------------------------------------- notices
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # cookie and consent banners, and their buttons
+        "We use cookies to improve your experience on our site.",
+        "This website uses cookies to improve your experience. We'll assume you're ok with this.",
+        "By continuing to browse the site you are agreeing to our use of cookies.",
+        "Accept all",
+        "Got it",
+        # sign-up and comment forms
+        "Sign up for our daily newsletter",
+        "Get this delivered to your inbox, and more info about our products and services.",
+        "Enter your email address",
+        "Thanks for signing up!",
+        "You must be logged in to post a comment.",
+        "Your email address will not be published. Required fields are marked *",
+        "Notify me of new comments via email.",
+        "3 Comments",
+        # paywall prompts and browser warnings
+        "Continue reading the main story",
+        "To Read the Full Story",
+        "We've detected you are on Internet Explorer. Please update to a modern browser.",
+        "This slideshow requires JavaScript.",
+        # legal and contact lines of a footer
+        "© 2019 Example News. All rights reserved.",
+        "This material may not be published, broadcast, rewritten, or redistributed.",
+        "The Customer Service Center can be contacted with questions: Telephone: *2421",
+        "We may earn a commission when you buy through links on our site.",
+    ],
+)
+def test_banners_forms_prompts_and_legal_lines_are_furniture(line: str) -> None:
+    assert classify(line) == ("furniture", "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The bakery sold 300 cookies on Monday, twice as many as last year.",
+        "Officials said they would email every resident before the vote.",
+        "The newspaper continued reading the names of the victims aloud.",
+        "Subscribers to the service rose by a third in the quarter.",
+    ],
+)
+def test_prose_that_mentions_cookies_email_or_reading_is_text(line: str) -> None:
+    assert classify(line)[0] == "text"
+
+
+# --------------------------------------------------------------------------- meta lines
+
+
+@pytest.mark.parametrize(
+    ("line", "iso"),
+    [
+        ("Posted on March 30, 2015 by Admin", "2015-03-30"),
+        ("21/06/2014 - Publicado por: Clarissa Borba - Categoria: Saúde", "2014-06-21"),
+        ("By Tess Bonn - 11/19/2019 06:56 AM EST", "2019-11-19"),
+        ("Von Moritz Bachmann publiziert am 30. Juli 2018", "2018-07-30"),
+    ],
+)
+def test_a_line_with_a_date_and_who_posted_it_gives_the_date(line: str, iso: str) -> None:
+    assert classify(line) == ("date", iso)
+
+
+def test_a_sentence_with_a_date_and_by_is_text() -> None:
+    line = "The law was published on March 30, 2015 by the ministry."
+    assert classify(line) == ("text", line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Published 22 hours ago", "2 days ago at 07:52 am", "Updated an hour ago"]
+)
+def test_a_relative_time_stamp_is_a_byline_line(line: str) -> None:
+    assert classify(line) == ("byline", "")
+
+
+def test_a_sentence_that_opens_with_days_ago_is_text() -> None:
+    assert classify("Two days ago the council met in the town hall.")[0] == "text"
+
+
+@pytest.mark.parametrize(
+    "line", ["Tanza Loudenback, Business Insider", "Charlie Wood, Business Insider"]
+)
+def test_a_name_and_an_outlet_is_a_byline(line: str) -> None:
+    assert classify(line) == ("byline", "")
+
+
+@pytest.mark.parametrize(
+    "line", ["Royal Self-Indicting Arrogance", "Paris, Texas", "Hiking the Boulder Flat Irons"]
+)
+def test_a_short_title_case_headline_is_not_a_byline(line: str) -> None:
+    assert classify(line)[0] == "text"
+
+
+# --------------------------------------------------------------------------- captions, crumbs
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The road to retiring early isn't easy.Kathrin Ziegler/Getty",
+        "Protesters march in the city centre on Monday. Photograph: AFP via Getty",
+        "China has warned it will not stand by (Image: GETTY)",
+        "Roughly 13,000 troops remain in the country [File: Reuters]",
+    ],
+)
+def test_a_line_ending_in_a_photo_credit_is_a_caption(line: str) -> None:
+    assert classify(line) == ("caption", "")
+
+
+def test_a_bare_credit_makes_the_line_above_it_a_caption() -> None:
+    classified = classify_lines(
+        "Eastern Michigan quarterback Mike Glass III\nAl Goldis, Associated Press\n"
+    )
+    assert [kind for _, kind, _ in classified] == ["caption", "image"]
+
+
+@pytest.mark.parametrize(
+    "line", ["Home > News > World", "BLOG > Weight Loss > Weight Loss Tips", "Home › Sport › Golf"]
+)
+def test_a_breadcrumb_trail_is_navigation(line: str) -> None:
+    assert classify(line) == ("nav", "")
+
+
+def test_a_sentence_with_a_greater_than_sign_is_text() -> None:
+    line = "Sales in 2019 > sales in 2018, the company said in its report."
+    assert classify(line)[0] == "text"
