@@ -330,7 +330,7 @@ def _title_scores(units: list[_Unit], start: int, end: int) -> list[tuple[float,
         if parse_date(text):
             score -= 2.0
         if size > 15 and _SENTENCE_INSIDE.search(text):
-            score -= 1.0  # two sentences: a standfirst, not a headline
+            score -= 2.0  # two sentences: a standfirst, not a headline
         score -= 0.05 * abs(index - start)
         scores.append((score, index))
     return scores
@@ -358,7 +358,7 @@ def _body_blocks(units: list[_Unit]) -> list[Block]:
     for unit in units:
         if unit.marked_heading:
             kinds.append("heading")
-        elif _is_paragraph(unit.text):
+        elif _is_paragraph(unit.text) and not _is_exclamation(unit.text):
             kinds.append("paragraph")
         elif _is_heading_like(unit.text):
             kinds.append("heading")
