@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.articles.lines import classify, classify_lines
+from bot.articles.text import ends_sentence, words
 
 # --------------------------------------------------------------------------- section breaks
 
@@ -180,3 +181,20 @@ def test_a_breadcrumb_trail_is_navigation(line: str) -> None:
 def test_a_sentence_with_a_greater_than_sign_is_text() -> None:
     line = "Sales in 2019 > sales in 2018, the company said in its report."
     assert classify(line)[0] == "text"
+
+
+# --------------------------------------------------------------------------- text helpers
+# bot.articles.text: the sentence-end test and the word count the line rules use.
+
+
+@pytest.mark.parametrize(
+    "text", ["報道によると、販売されたのはiPhone。", "商標法違反に！？", "Is it over?", "It is."]
+)
+def test_cjk_and_western_sentence_ends_end_a_sentence(text: str) -> None:
+    assert ends_sentence(text)
+
+
+def test_a_japanese_paragraph_counts_about_one_word_per_two_characters() -> None:
+    text = "先日、不正に改造した商品を販売したとして男性が逮捕されました。"
+    assert words(text) == len(text.replace("、", "").replace("。", "")) // 2 + 1
+    assert words("The harbour reopened on Tuesday.") == 5

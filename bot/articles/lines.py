@@ -1,11 +1,27 @@
 """What one line of a scraped page is: navigation, furniture, a date, a byline, or text.
 
 This module owns the line rules for text copied from a browser:
-:func:`classify` names the kind of one line (navigation, the page's own link,
-a date line, an image line and its caption, a byline, an agency credit, site
-furniture, a Markdown-style heading or text) and :func:`classify_lines` does
-it for a whole page, numbering the blank-line separated chunks;
-:func:`strip_credits` takes agency datelines and credits off a paragraph.
+:func:`classify` names the kind of one line and :func:`classify_lines` does it
+for a whole page, numbering the blank-line separated chunks (and making the
+line above a bare photo credit its caption); :func:`strip_credits` takes
+agency datelines and credits off a paragraph. The kinds:
+
+* "nav": skip links, menus on one line ("Home | World"), breadcrumbs
+  ("Home > News"), short list items;
+* "furniture": stock phrases ("Advertisement", "Share", "Reply") and notices
+  (:func:`_is_notice`: cookie banners and their buttons, sign-up and comment
+  forms, paywall and "continue reading" prompts, browser warnings, legal,
+  contact and affiliate lines);
+* "section": a heading over other stories, comments or tags
+  (:func:`_is_section_break`: "Most Popular", "More from …", "Leave a Reply");
+* "date" (payload: ISO date): a date line, or a date with who posted it
+  (:func:`_meta_date`);
+* "byline": "By …", a name and outlet (:func:`_is_name_and_outlet`), a
+  relative time stamp (:func:`_is_stamp`); "credit": agency credits;
+* "image" and "caption": photo lines, credits, and captions ending in a
+  credit (:func:`_is_photo_caption`);
+* "url", "heading" (Markdown "## x") and "text".
+
 Each rule is a named regex, phrase table or small function, general and not
 per site. Pure over strings; :mod:`bot.articles.pages` builds on it.
 """

@@ -1,15 +1,26 @@
 """Scraped pages: the text of a news page as copied from a browser, cleaned into an article.
 
-This module owns :func:`parse_page` and the page-line heuristics. The text is
-plain (blank lines separate blocks, hard-wrapped lines are joined again); each
-non-empty line is classified (:func:`_classify`) as navigation, the page's own
-link, a date line, an image line and its caption, a byline, an agency credit,
-site furniture, a Markdown-style heading or text. The text lines are joined
-into units, the title is the longest short line before the first prose, and
-the body keeps paragraphs plus sub-headings (short lines without terminal
-punctuation between paragraphs). The rules are general, not per site; each is
-a named regex or small function below, so a new site's furniture is one entry
-away. Pure over strings.
+This module owns :func:`parse_page` and the page-level heuristics; what one
+line is (navigation, furniture, a section break, a date, a byline, a caption
+or text) is :mod:`bot.articles.lines`. The steps, each a small named function:
+
+* :func:`_units` joins text lines into units (paragraph, heading or title
+  candidates). A line goes on in the next when it stops mid-clause; lines are
+  rejoined by width only in a hard-wrapped file (:func:`_continues`), never
+  in a browser copy, where each menu entry and paragraph has a line.
+* :func:`_main_region` finds the article as the run of units with the most
+  prose net of the rest (:func:`_weight`: a paragraph counts its words, any
+  other unit costs one more than its words, furniture lines between units
+  cost too, a section break such as "Most Popular" costs ten), in one pass;
+  its end is where paragraphs start to stand alone between headlines (teasers).
+* :func:`_find_title` picks the headline near the start of that run by
+  :func:`_title_scores` (how much of it the article repeats, whether it
+  stands in a block of its own, is repeated, sits above the text or a byline)
+  or, in a plain file, the longest short line above the text.
+* :func:`_body_blocks` keeps paragraphs and the sub-headings between them.
+
+The rules are general (no site names, no addresses) and linear in the number
+of lines. Pure over strings.
 """
 
 from __future__ import annotations
@@ -61,6 +72,7 @@ class _Unit:
     after_byline: bool = False  # a byline or date line stands between the previous unit and this
 
 
+# What the non-text lines between two units cost the article run (other kinds: 0.5).
 _GAP_WEIGHTS = {"nav": -1.0, "furniture": -2.0, "section": -10.0}
 
 

@@ -3,7 +3,9 @@
 This module owns how a line of seed text is normalized (:func:`clean`: NFC, no
 invisible characters, single spaces), how text is folded for matching stock
 phrases and month names (:func:`fold`: case-folded, accents removed), and the
-one test for "ends like a sentence" (:func:`ends_sentence`). The page rules,
+one test for "ends like a sentence" (:func:`ends_sentence`, with the CJK
+full stop and full-width marks) and how words are counted (:func:`words`, two
+Han or kana characters for a word, so Japanese text weighs like English). The page rules,
 the Markdown reader, dates and language detection all build on these, so the
 same line is read the same way everywhere. Pure over strings.
 """
