@@ -148,9 +148,9 @@ _SECTION_OPENING = re.compile(
 )
 
 
-def _is_section_break(folded: str, line: str) -> bool:
+def _is_section_break(folded: str, line: str, size: int) -> bool:
     """A short line announcing other stories, comments or tags after (or beside) the article."""
-    if words(line) > 8 or (ends_sentence(line) and not line.endswith(":")):
+    if size > 8 or (ends_sentence(line) and not line.endswith(":")):
         return False
     key = folded.rstrip(" :.!»›>")
     return key in _SECTION or bool(_SECTION_OPENING.match(key))
@@ -158,39 +158,100 @@ def _is_section_break(folded: str, line: str) -> bool:
 
 # Notices every page carries and no article is about: cookie and consent banners,
 # newsletter and sign-up forms, comment forms, paywall and "continue reading"
-# prompts, browser warnings, legal lines. Each alternative needs two or more
-# telling words together, so prose that merely mentions cookies or email stays.
-_NOTICE = re.compile(
-    r"\b(?:we|this (?:web)?site|our (?:web)?site|this page)\b.{0,40}\buses? cookies\b"
-    r"|\bcookies? (?:policy|settings|preferences|notice|consent)\b"
-    r"|\baccept (?:all )?cookies\b|\buse of cookies\b|\bcookies (?:that|which) (?:may|are)\b"
-    r"|\bby (?:continuing|using|clicking|choosing)\b.{0,60}\b(?:agree|consent|accept)"
-    r"|\b(?:sign up|subscribe|register) (?:for|to) (?:our|the|a)\b.{0,40}\b(?:newsletter|"
-    r"emails?|alerts?|updates)\b|\bnewsletters?\b.{0,40}\b(?:sign up|subscribe|inbox)\b"
-    r"|\bdelivered (?:straight )?to your inbox\b|\benter your e-?mail\b"
-    r"|\byour e-?mail address\b|\bthanks? (?:you )?for (?:signing up|subscribing)\b"
-    r"|\bby signing up\b|\bi agree (?:to|that)\b|\bprivacy (?:policy|notice)\b.{0,60}"
-    r"\bterms\b|\bterms of (?:use|service)\b.{0,60}\bprivacy\b"
-    r"|\b(?:you must be )?logged in to (?:post|comment)\b|\brequired fields are marked\b"
-    r"|\bsave my name, e-?mail\b|\bcomments? (?:are|is) (?:closed|moderated)\b"
-    r"|\bsubmission guidelines\b|\bcontinue reading\b|\bread (?:the )?full (?:story|article)\b"
-    r"|\bto read the full\b|\bsubscribe (?:now|today)\b.{0,40}\b(?:access|read)\b"
-    r"|\b(?:update|upgrade) (?:to )?(?:a modern|your|the latest) (?:web )?browser\b"
-    r"|\b(?:enable|requires?|turn on) javascript\b|\bjavascript (?:is )?(?:disabled|required)\b"
-    r"|\bdetected (?:that )?you (?:are|'re) (?:using|on)\b"
-    r"|\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b"
-    r"|\b(?:affiliate|associates) (?:program|links?)\b.{0,80}\b(?:earn|commission|fees?)\b"
-    r"|\bmay (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b"
-    r"|\bcustomer service\b.{0,80}\b(?:contact|telephone|phone|e-?mail)"
-    r"|\bcan be contacted\b|\b(?:tel|telephone|phone|fax)\s*[:.]?\s*\+?\d[\d ()-]{5,}"
-    r"|\bnotify me\b.{0,30}\b(?:comments?|posts?|e-?mail)\b"
-    r"|^\d+\s+(?:comments?|responses?|replies|thoughts? on)\b|^(?:comments?|replies) \(\d+\)$"
+# prompts, browser warnings, legal, contact and affiliate lines. Each pattern needs
+# two or more telling words together, so prose that merely mentions cookies or
+# email stays. Each is tried only when one of its key words is in the line: a
+# search for a few literal words is far cheaper than these patterns over a paragraph.
+_NOTICES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
+    (frozenset(keys), re.compile(pattern))
+    for keys, pattern in [
+        (
+            ("cookie",),
+            r"\b(?:we|this (?:web)?site|our (?:web)?site|this page)\b.{0,40}\buses? cookies\b"
+            r"|\bcookies? (?:policy|settings|preferences|notice|consent)\b"
+            r"|\baccept (?:all )?cookies\b|\buse of cookies\b"
+            r"|\bcookies (?:that|which) (?:may|are)\b",
+        ),
+        (
+            ("by ",),
+            r"\bby (?:continuing|using|clicking|choosing)\b.{0,60}\b(?:agree|consent|accept)"
+            r"|\bby signing up\b",
+        ),
+        (
+            ("sign up", "subscribe", "register", "newsletter"),
+            r"\b(?:sign up|subscribe|register) (?:for|to) (?:our|the|a)\b.{0,40}"
+            r"\b(?:newsletter|emails?|alerts?|updates)\b"
+            r"|\bnewsletters?\b.{0,40}\b(?:sign up|subscribe|inbox)\b"
+            r"|\bsubscribe (?:now|today)\b.{0,40}\b(?:access|read)\b",
+        ),
+        (
+            ("mail", "inbox", "thank", "agree"),
+            r"\bdelivered (?:straight )?to your inbox\b|\benter your e-?mail\b"
+            r"|\byour e-?mail address\b|\bthanks? (?:you )?for (?:signing up|subscribing)\b"
+            r"|\bi agree (?:to|that)\b|\bsave my name, e-?mail\b",
+        ),
+        (
+            ("privacy", "terms"),
+            r"\bprivacy (?:policy|notice)\b.{0,60}\bterms\b"
+            r"|\bterms of (?:use|service)\b.{0,60}\bprivacy\b",
+        ),
+        (
+            ("comment", "logged", "required", "guideline", "notify", "repl", "respons", "thought"),
+            r"\b(?:you must be )?logged in to (?:post|comment)\b|\brequired fields are marked\b"
+            r"|\bcomments? (?:are|is) (?:closed|moderated)\b|\bsubmission guidelines\b"
+            r"|\bnotify me\b.{0,30}\b(?:comments?|posts?|e-?mail)\b"
+            r"|^\d+\s+(?:comments?|responses?|replies|thoughts? on)\b"
+            r"|^(?:comments?|replies) \(\d+\)$",
+        ),
+        (
+            ("read",),
+            r"\bcontinue reading\b|\bread (?:the )?full (?:story|article)\b|\bto read the full\b",
+        ),
+        (
+            ("browser", "javascript", "detected"),
+            r"\b(?:update|upgrade) (?:to )?(?:a modern|your|the latest) (?:web )?browser\b"
+            r"|\b(?:enable|requires?|turn on) javascript\b"
+            r"|\bjavascript (?:is )?(?:disabled|required)\b"
+            r"|\bdetected (?:that )?you (?:are|'re) (?:using|on)\b",
+        ),
+        (
+            ("rights", "may not"),
+            r"\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b",
+        ),
+        (
+            ("affiliate", "associates", "commission", "compensation"),
+            r"\b(?:affiliate|associates) (?:program|links?)\b.{0,80}\b(?:earn|commission|fees?)\b"
+            r"|\bmay (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b",
+        ),
+        (
+            ("customer service", "contacted", "tel", "phone", "fax"),
+            r"\bcustomer service\b.{0,80}\b(?:contact|telephone|phone|e-?mail)"
+            r"|\bcan be contacted\b|\b(?:tel|telephone|phone|fax)\s*[:.]?\s*\+?\d[\d ()-]{5,}",
+        ),
+    ]
 )
 
 
-def _is_notice(folded: str, line: str) -> bool:
+# Every key word of _NOTICES, longest first: one search finds which patterns to try.
+_NOTICE_KEYS = re.compile(
+    "|".join(
+        re.escape(key)
+        for key in sorted({key for keys, _ in _NOTICES for key in keys}, key=len, reverse=True)
+    )
+)
+
+
+def _is_notice(folded: str, size: int) -> bool:
     """A cookie banner, sign-up or comment form, paywall prompt, browser warning or legal line."""
-    return words(line) <= 80 and bool(_NOTICE.search(folded))
+    if size > 80:
+        return False
+    found = set(_NOTICE_KEYS.findall(folded))
+    if not found:
+        return False
+    return any(
+        not keys.isdisjoint(found) and pattern.search(folded) is not None
+        for keys, pattern in _NOTICES
+    )
 
 
 # Words that, beside a date, make a line the article's meta line
@@ -201,9 +262,9 @@ _META_WORDS = re.compile(
 )
 
 
-def _meta_date(folded: str, line: str) -> str | None:
+def _meta_date(folded: str, line: str, size: int) -> str | None:
     """The date of a short line that is a date plus who posted it or when it was updated."""
-    if words(line) > 25 or (ends_sentence(line) and not line.endswith(("a.m.", "p.m."))):
+    if size > 25 or (ends_sentence(line) and not line.endswith(("a.m.", "p.m."))):
         return None
     if not _META_WORDS.search(folded):
         return None
@@ -239,14 +300,15 @@ def _is_name_and_outlet(line: str) -> bool:
     return bool(_NAME_AND_OUTLET.match(line))
 
 
-def _is_photo_caption(folded: str, line: str) -> bool:
+def _is_photo_caption(folded: str, size: int) -> bool:
     """A line of at most 60 words that ends in a photo credit."""
-    return words(line) <= 60 and bool(_CREDIT_END.search(folded))
+    # The credit is at the end: search the tail only, an end-anchored search costs the line.
+    return size <= 60 and bool(_CREDIT_END.search(folded[-120:]))
 
 
-def _is_stamp(folded: str, line: str) -> bool:
+def _is_stamp(folded: str, size: int) -> bool:
     """A relative time stamp ("5 hours ago"), alone or opening a short line."""
-    return words(line) <= 10 and bool(_STAMP.match(folded))
+    return size <= 10 and bool(_STAMP.match(folded))
 
 
 def classify(line: str) -> tuple[str, str]:
@@ -279,6 +341,7 @@ def classify(line: str) -> tuple[str, str]:
         if words(rest) <= 6 and not ends_sentence(rest):
             return "nav", ""
         line, folded = rest, fold(rest)
+    size = words(line)
     atx = _ATX.match(line)
     if atx and atx.group(2):
         return "heading", atx.group(2)
@@ -287,27 +350,25 @@ def classify(line: str) -> tuple[str, str]:
         label = fold(url.group("label") or "").strip(" :-–—")
         is_own = label == "" or label in _URL_LABELS
         return "url", url.group("url").rstrip(".,;") if is_own else ""
-    if _IMAGE_LINE.match(folded) or (words(line) <= 8 and _IMAGE_CREDIT.search(folded)):
+    if _IMAGE_LINE.match(folded) or (size <= 8 and _IMAGE_CREDIT.search(folded)):
         return "image", ""
-    if _is_photo_caption(folded, line):
+    if _is_photo_caption(folded, size):
         # A bare credit ("Al Goldis, Associated Press") makes the line above its caption.
-        return ("image" if words(line) <= 6 else "caption"), ""
-    if _is_stamp(folded, line):
+        return ("image" if size <= 6 else "caption"), ""
+    if _is_stamp(folded, size):
         return "byline", ""
     if _is_byline(line) or _is_name_and_outlet(line):
         return "byline", ""
-    meta = _meta_date(folded, line)
+    meta = _meta_date(folded, line, size)
     if meta is not None:
         return "date", meta
     if _is_credit(line):
         return "credit", ""
-    if _is_section_break(folded, line):
+    if _is_section_break(folded, line, size):
         return "section", ""
-    if _is_notice(folded, line):
+    if _is_notice(folded, size):
         return "furniture", ""
-    if folded.rstrip(" :.!") in _FURNITURE or (
-        words(line) <= 25 and _FURNITURE_PREFIX.search(folded)
-    ):
+    if folded.rstrip(" :.!") in _FURNITURE or (size <= 25 and _FURNITURE_PREFIX.search(folded)):
         return "furniture", ""
     return "text", line
 

@@ -70,6 +70,7 @@ class _Unit:
     marked_heading: bool = False
     gap: float = 0.0  # the weight of the non-text lines between the previous unit and this one
     after_byline: bool = False  # a byline or date line stands between the previous unit and this
+    weight: float | None = None  # :func:`_weight`, once the text is final
 
 
 # What the non-text lines between two units cost the article run (other kinds: 0.5).
@@ -183,6 +184,12 @@ def _continues(unit_lines: list[str], line: str, width: int) -> bool:
 
 def _weight(unit: _Unit) -> float:
     """How much a unit speaks for being article text: its words if it is prose, else less."""
+    if unit.weight is None:
+        unit.weight = _unit_weight(unit)
+    return unit.weight
+
+
+def _unit_weight(unit: _Unit) -> float:
     size = words(unit.text)
     if unit.marked_heading:
         return 0.0
