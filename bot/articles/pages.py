@@ -367,8 +367,12 @@ def _alone(units: list[_Unit], index: int) -> bool:
 
 
 def _title_shaped(text: str) -> bool:
-    """Short enough for a headline and not ending like a statement (a "?" or "!" may)."""
-    return words(text) <= 30 and (not ends_sentence(text) or text.endswith(_TITLE_ENDS))
+    """Short enough for a headline and not ending like a statement: up to 30 words without
+    sentence punctuation, or up to 20 ending in "?" or "!"."""
+    size = words(text)
+    if not ends_sentence(text):
+        return size <= 30
+    return size <= 20 and text.rstrip(CLOSERS).endswith(_TITLE_ENDS)
 
 
 def _body_blocks(units: list[_Unit]) -> list[Block]:
