@@ -198,3 +198,11 @@ def test_a_japanese_paragraph_counts_about_one_word_per_two_characters() -> None
     text = "先日、不正に改造した商品を販売したとして男性が逮捕されました。"
     assert words(text) == len(text.replace("、", "").replace("。", "")) // 2 + 1
     assert words("The harbour reopened on Tuesday.") == 5
+
+
+def test_a_button_word_that_ends_a_wrapped_sentence_is_text() -> None:
+    classified = classify_lines(
+        "The council said the harbour would reopen once engineers had filed their\nreport!\n"
+    )
+    assert [kind for _, kind, _ in classified] == ["text", "text"]
+    assert classify_lines("The harbour reopened.\nreport\n")[1][1] == "furniture"

@@ -407,6 +407,19 @@ def _is_credit(line: str) -> bool:
     return known or bool(_INITIALS.match(initials))
 
 
+def _wraps_on(previous: tuple[int, str, str], chunk: int, line: str) -> bool:
+    """Whether a line that reads like a button ("report!", "more") ends a hard-wrapped
+    sentence: lower case, a word or two, right under unfinished text of the same chunk."""
+    prev_chunk, prev_kind, prev_payload = previous
+    return (
+        prev_chunk == chunk
+        and prev_kind == "text"
+        and line[:1].islower()
+        and words(line) <= 3
+        and not ends_sentence(prev_payload)
+    )
+
+
 def classify_lines(text: str) -> list[tuple[int, str, str]]:
     """(chunk number, kind, payload) for every non-empty line; blank lines separate chunks."""
     classified: list[tuple[int, str, str]] = []
@@ -416,6 +429,8 @@ def classify_lines(text: str) -> list[tuple[int, str, str]]:
             chunk += 1
             continue
         kind, payload = classify(line)
+        if kind == "furniture" and classified and _wraps_on(classified[-1], chunk, line):
+            kind, payload = "text", line
         if kind == "image" and classified:
             # The photo caption is the line right above its credit, same chunk.
             prev_chunk, prev_kind, prev_payload = classified[-1]
