@@ -83,6 +83,8 @@ def test_a_sentence_that_opens_like_a_section_heading_is_text(line: str) -> None
         "This material may not be published, broadcast, rewritten, or redistributed.",
         "The Customer Service Center can be contacted with questions: Telephone: *2421",
         "We may earn a commission when you buy through links on our site.",
+        "This copy is for your personal, non-commercial use only.",
+        "Quotes delayed at least 15 minutes. Real-time quotes provided by the exchange.",
     ],
 )
 def test_banners_forms_prompts_and_legal_lines_are_furniture(line: str) -> None:

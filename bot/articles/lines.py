@@ -215,8 +215,10 @@ _NOTICES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
             r"|\bdetected (?:that )?you (?:are|'re) (?:using|on)\b",
         ),
         (
-            ("rights", "may not"),
-            r"\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b",
+            ("rights", "may not", "commercial", "reprint", "delayed"),
+            r"\ball rights reserved\b|\bmay not be (?:published|reproduced|redistributed|copied)\b"
+            r"|\bfor your personal,? non-?commercial use\b|\border (?:\w+ )?(?:reprints|copies)\b"
+            r"|\b(?:quotes?|prices?|data) (?:is |are )?delayed (?:by )?(?:at least )?\d+ min",
         ),
         (
             ("affiliate", "associates", "commission", "compensation"),
