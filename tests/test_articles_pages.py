@@ -542,3 +542,25 @@ def test_a_japanese_page_is_an_article_with_its_title() -> None:
     assert article.title == "商品の改造が商標法違反に！？"
     assert len(paragraphs(article)) == 2
     assert paragraphs(article)[0].startswith("先日、")
+
+
+def test_prose_the_page_repeats_word_for_word_is_not_article_text() -> None:
+    # A gallery shows the same caption with every photo; an article never
+    # repeats its own paragraph.
+    caption = "The defence secretaries shake hands in Hanoi on Wednesday before their talks."
+    page = (
+        MENU
+        + "Harbour town reopens its port\n\n"
+        + f"{caption}\n\nImage 1 of 8\n\n{caption}\n\n{caption}\n\n"
+        + ARTICLE
+    )
+    article = parse_page(page, "page.txt")
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+    assert article.title == "Harbour town reopens its port"
+
+
+def test_a_label_ending_in_a_colon_is_not_text() -> None:
+    page = MENU + "Harbour town reopens its port\n\nPublish date:\n\n" + ARTICLE
+    article = parse_page(page, "page.txt")
+    assert article.title == "Harbour town reopens its port"
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS

@@ -71,6 +71,7 @@ class _Unit:
     gap: float = 0.0  # the weight of the non-text lines between the previous unit and this one
     after_byline: bool = False  # a byline or date line stands between the previous unit and this
     weight: float | None = None  # :func:`_weight`, once the text is final
+    repeated: bool = False  # the same prose stands elsewhere on the page (a caption, a teaser)
 
 
 # What the non-text lines between two units cost the article run (other kinds: 0.5).
@@ -151,7 +152,21 @@ def _units(classified: list[tuple[int, str, str]]) -> list[_Unit]:
             units.append(_Unit(payload, chunk, False, gap, byline))
             gap, byline = 0.0, False
     flush()
+    _mark_repeats(units)
     return units
+
+
+def _mark_repeats(units: list[_Unit]) -> None:
+    """Mark prose that the page shows more than once: a gallery caption, a teaser, a pull
+    quote. An article does not repeat its own paragraphs word for word."""
+    counts: dict[str, int] = {}
+    for unit in units:
+        if words(unit.text) >= 8:
+            key = fold(unit.text)
+            counts[key] = counts.get(key, 0) + 1
+    for unit in units:
+        if words(unit.text) >= 8 and counts[fold(unit.text)] > 1:
+            unit.repeated = True
 
 
 _OPEN_ENDS = tuple(",([{-–—/&+=、，")
@@ -194,6 +209,8 @@ def _unit_weight(unit: _Unit) -> float:
     if unit.marked_heading:
         return 0.0
     text = unit.text
+    if unit.repeated:
+        return -(1.0 + size * _SHORT_COST)
     if ends_sentence(text):
         if size >= 2 and not _is_exclamation(text) and not _is_truncated(text):
             return float(size)
@@ -213,8 +230,9 @@ def _is_truncated(text: str) -> bool:
 
 
 def _is_exclamation(text: str) -> bool:
-    """A few words and "!": a button or a form's reply ("Sorry!", "Copy Link URLCopied!")."""
-    return words(text) <= 4 and text.rstrip(CLOSERS).endswith(("!", "！"))
+    """A few words and "!" or ":": a button, a form's reply or a label ("Sorry!",
+    "Copy Link URLCopied!", "Publish date:", "Author:")."""
+    return words(text) <= 4 and text.rstrip(CLOSERS).endswith(("!", "！", ":", "："))
 
 
 def _main_region(units: list[_Unit]) -> tuple[int, int]:
@@ -330,7 +348,7 @@ def _title_scores(units: list[_Unit], start: int, end: int) -> list[tuple[float,
         unit = units[index]
         text = unit.text.split(" | ", 1)[0]
         size = words(text)
-        if not 2 <= size <= 30 or (_weight(unit) > 0 and not _title_shaped(text)):
+        if not 2 <= size <= 30 or not _title_shaped(text):
             continue
         terms = _terms(text)
         if not terms:
@@ -381,6 +399,8 @@ def _body_blocks(units: list[_Unit]) -> list[Block]:
     for unit in units:
         if unit.marked_heading:
             kinds.append("heading")
+        elif unit.repeated:
+            kinds.append("drop")
         elif _is_paragraph(unit.text) and not _is_exclamation(unit.text):
             kinds.append("paragraph")
         elif _is_heading_like(unit.text):
