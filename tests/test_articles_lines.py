@@ -32,6 +32,8 @@ from bot.articles.text import ends_sentence, words
         "Lesen Sie auch",
         "À lire aussi",
         "Leia também",
+        "Popular posts",
+        "Recent comments",
         "Читайте также",
         "関連記事",
     ],
@@ -208,3 +210,25 @@ def test_a_button_word_that_ends_a_wrapped_sentence_is_text() -> None:
     )
     assert [kind for _, kind, _ in classified] == ["text", "text"]
     assert classify_lines("The harbour reopened.\nreport\n")[1][1] == "furniture"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Meg James is a corporate media reporter for the Los Angeles Times.",
+        "Dallas Robinson is a freelance writer living in Minneapolis",
+    ],
+)
+def test_an_author_box_is_furniture(line: str) -> None:
+    assert classify(line) == ("furniture", "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Kirkwall is a town of about 10,000 people on the main island.",
+        "The inquiry was a long one, the editor of the report said on Monday.",
+    ],
+)
+def test_a_sentence_about_a_town_or_an_editor_is_text(line: str) -> None:
+    assert classify(line)[0] == "text"

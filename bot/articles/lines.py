@@ -122,7 +122,9 @@ _FURNITURE_PREFIX = re.compile(
 _SECTION = frozenset(
     fold(phrase)
     for phrase in phrase_set(
-        """most popular|most read|most viewed|most shared|popular|popular now|trending|
+        """most popular|most read|most viewed|most shared|popular|popular now|popular posts|
+    popular stories|popular articles|recent posts|recent comments|recent articles|archives|
+    categories|trending|
     trending now|trending stories|related|related articles|related stories|related posts|
     related content|related coverage|related links|related tags|related topics|related news|
     you may also like|you might also like|you may like|recommended|recommended for you|
@@ -241,6 +243,19 @@ _NOTICE_KEYS = re.compile(
         for key in sorted({key for keys, _ in _NOTICES for key in keys}, key=len, reverse=True)
     )
 )
+
+
+# "Meg James is a corporate media reporter for …": the author's box under an article.
+_AUTHOR_BIO = re.compile(
+    r"^(?:[A-Z][\w.'’-]+\s){1,3}(?:is|was) (?:a|an|the)\b[^.]{0,80}?\b(?:writer|reporter|"
+    r"editor|journalist|correspondent|contributor|columnist|author|blogger|producer|"
+    r"photographer|critic)s?\b"
+)
+
+
+def _is_author_bio(line: str, size: int) -> bool:
+    """A line that introduces the author: a name, "is a", and a writing job."""
+    return size <= 60 and bool(_AUTHOR_BIO.match(line))
 
 
 def _is_notice(folded: str, size: int) -> bool:
@@ -368,7 +383,7 @@ def classify(line: str) -> tuple[str, str]:
         return "credit", ""
     if _is_section_break(folded, line, size):
         return "section", ""
-    if _is_notice(folded, size):
+    if _is_notice(folded, size) or _is_author_bio(line, size):
         return "furniture", ""
     if folded.rstrip(" :.!") in _FURNITURE or (size <= 25 and _FURNITURE_PREFIX.search(folded)):
         return "furniture", ""
