@@ -162,9 +162,14 @@ def test_a_short_title_case_headline_is_not_a_byline(line: str) -> None:
         "Protesters march in the city centre on Monday. Photograph: AFP via Getty",
         "China has warned it will not stand by (Image: GETTY)",
         "Roughly 13,000 troops remain in the country [File: Reuters]",
+        "In this Dec. 12, 2006, file photo, made available by NASA, two astronauts work outside.",
+        "The minister unveils the plan at the harbour in Kirkwall on Tuesday ... more",
+        "The minister unveils the plan at the harbour in Kirkwall on Tuesday, Nov. 19. less",
     ],
 )
-def test_a_line_ending_in_a_photo_credit_is_a_caption(line: str) -> None:
+def test_a_line_ending_in_a_photo_credit_or_shaped_like_a_caption_is_a_caption(
+    line: str,
+) -> None:
     assert classify(line) == ("caption", "")
 
 
@@ -231,4 +236,15 @@ def test_an_author_box_is_furniture(line: str) -> None:
     ],
 )
 def test_a_sentence_about_a_town_or_an_editor_is_text(line: str) -> None:
+    assert classify(line)[0] == "text"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "In this town, more people take the ferry than the bus, the council said.",
+        "Prices rose by more than a third last year, and rents by even more.",
+    ],
+)
+def test_prose_with_in_this_or_more_is_text(line: str) -> None:
     assert classify(line)[0] == "text"

@@ -317,10 +317,21 @@ def _is_name_and_outlet(line: str) -> bool:
     return bool(_NAME_AND_OUTLET.match(line))
 
 
+# "In this Dec. 12, 2006, file photo, …", "In this photo taken on …": a wire caption.
+_PHOTO_OPENING = re.compile(r"^in this (?:[\w.,' -]{0,40} )?(?:file )?(?:photo|image|picture)\b")
+# Gallery captions cut to one line with a toggle: "… at Automobility LA ... more", "… 2019. less".
+_CAPTION_TOGGLE = re.compile(r"(?:\.\.\.|…)\s*more$|[.!?]\s+less$")
+
+
 def _is_photo_caption(folded: str, size: int) -> bool:
-    """A line of at most 60 words that ends in a photo credit."""
+    """A line of at most 60 words that ends in a photo credit, opens like a wire photo
+    caption or ends in a gallery's "more"/"less" toggle."""
+    if size > 60:
+        return False
+    if _PHOTO_OPENING.match(folded) or _CAPTION_TOGGLE.search(folded[-12:]):
+        return True
     # The credit is at the end: search the tail only, an end-anchored search costs the line.
-    return size <= 60 and bool(_CREDIT_END.search(folded[-120:]))
+    return bool(_CREDIT_END.search(folded[-120:]))
 
 
 def _is_stamp(folded: str, size: int) -> bool:
