@@ -5,6 +5,7 @@ Usage::
     python bench/scraped.py /work/shared/eval/pages          # figures, halves, 8 worst pages
     python bench/scraped.py /work/shared/eval/pages --worst 20 --show 300
     python bench/scraped.py /work/shared/eval/pages --titles  # every page's title, right or not
+    python bench/scraped.py /work/shared/eval/pages --summaries  # summary sentences from the text
 
 ``FOLDER`` holds ``text/<id>.txt`` (a news page as a browser copies it) and
 ``ground-truth.jsonl`` (one object a line: ``id``, ``url``, ``title_candidates``,
@@ -25,6 +26,10 @@ so another benchmark (``bench/pages.py``, the HTML side) can use the same one:
 * **Title.** Right when its words (normalised as above) equal the words of
   one of the ``title_candidates``, or of a candidate without a trailing
   ``" - Site"`` / ``" | Site"`` / ``" — Site"`` part.
+
+``--summaries`` also summarizes each page as the bot would (3 sentences) and
+counts the summary sentences that come from the article (:func:`summary_share`):
+a menu, banner or footer line that reached the text could end up there.
 
 The figures are also given for two halves of the pages, split by the parity of
 the page id (a hex digest: even or odd last digit), to show that a rule helps
@@ -50,6 +55,7 @@ __all__ = [
     "normalise",
     "score",
     "shingles",
+    "summary_share",
     "title_right",
 ]
 
@@ -203,6 +209,37 @@ def extract_scraped(path: Path) -> tuple[str | None, str]:
     return article.title, "\n\n".join(block.text for block in article.blocks)
 
 
+def summary_share(pages: Iterable[tuple[dict, Path]], sentences: int = 3) -> tuple[int, int]:
+    """(sentences from the article, summary sentences) over ``pages``: each page is parsed,
+    summarized as the bot would, and a summary sentence counts as the article's when half
+    its shingles are in the ground-truth body (a short one: when its words are in it)."""
+    from bot.articles import decode, parse_page
+    from bot.errors import DigestbotError
+    from bot.summarizer import summarize
+
+    inside = total = 0
+    for record, path in pages:
+        try:
+            article = parse_page(decode(path.read_bytes(), path.name), path.name)
+        except DigestbotError:
+            continue
+        try:
+            summary = summarize(article.text, sentences, article.language)
+        except DigestbotError:
+            summary = summarize(article.text, sentences, "english")
+        truth = shingles(record["body"])
+        truth_words = " ".join(normalise(record["body"]))
+        for sentence in summary:
+            own = shingles(sentence)
+            size = sum(own.values())
+            if size > 1:
+                inside += sum((own & truth).values()) >= 0.5 * size
+            else:
+                inside += " ".join(normalise(sentence)) in truth_words
+            total += 1
+    return inside, total
+
+
 def even_id(page: PageScore) -> bool:
     return int(page.id[-1], 16) % 2 == 0
 
@@ -231,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=8, help="how many worst pages to show")
     parser.add_argument("--show", type=int, default=240, help="characters of kept/lost text")
     parser.add_argument("--titles", action="store_true", help="list every page's title")
+    parser.add_argument(
+        "--summaries",
+        action="store_true",
+        help="also summarize each page and count summary sentences taken from the article",
+    )
     args = parser.parse_args(argv)
 
     pages = load_pages(args.folder)
@@ -242,6 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     print(result.line("all"))
     print(result.subset(even_id).line("even ids"))
     print(result.subset(lambda p: not even_id(p)).line("odd ids"))
+    if args.summaries:
+        for label, keep in (("all", None), ("even ids", True), ("odd ids", False)):
+            chosen = [
+                (r, p) for r, p in pages if keep is None or (int(r["id"][-1], 16) % 2 == 0) == keep
+            ]
+            inside, total = summary_share(chosen)
+            share = inside / total if total else 0.0
+            print(f"{label:<10} summary sentences from the article: {inside}/{total} = {share:.1%}")
     if args.titles:
         print("\ntitles:")
         for page in sorted(result.pages, key=lambda p: p.id):
