@@ -86,6 +86,11 @@ def test_a_sentence_that_opens_like_a_section_heading_is_text(line: str) -> None
         "The Customer Service Center can be contacted with questions: Telephone: *2421",
         "We may earn a commission when you buy through links on our site.",
         "This copy is for your personal, non-commercial use only.",
+        "Do you have a Example.com account?",
+        "Are you sure you want to delete your Example.com account?",
+        "Clique e saiba os horários da TV do GP do Brasil.",
+        "Clique na foto e veja as colunas sobre Formula 1 que ele escreve para o site!",
+        "ATENÇÃO: Comentários ofensivos não serão aprovados pelo moderador.",
         "Quotes delayed at least 15 minutes. Real-time quotes provided by the exchange.",
     ],
 )
@@ -100,6 +105,8 @@ def test_banners_forms_prompts_and_legal_lines_are_furniture(line: str) -> None:
         "Officials said they would email every resident before the vote.",
         "The newspaper continued reading the names of the victims aloud.",
         "Subscribers to the service rose by a third in the quarter.",
+        "The bank said it would close the account of every customer who had not replied.",
+        "Clicking through the photos, the jury saw the damage for the first time.",
     ],
 )
 def test_prose_that_mentions_cookies_email_or_reading_is_text(line: str) -> None:

@@ -206,6 +206,19 @@ _NOTICES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
             r"|^(?:comments?|replies) \(\d+\)$",
         ),
         (
+            ("account",),
+            r"\b(?:do you have|don't have|create|sign in to|log in to|login to) (?:an? |your )?"
+            r"(?:[\w.]+ ){0,2}account\b|\baccount\?$",
+        ),
+        (
+            ("click", "clique", "clic", "tap "),
+            r"^(?:click|tap|clique|clica|haz clic|haga clic|cliquez)\b",
+        ),
+        (
+            ("modera",),
+            r"\b(?:comments?|comentarios?|commentaires?|kommentare?|commenti)\b.{0,120}\bmodera",
+        ),
+        (
             ("read",),
             r"\bcontinue reading\b|\bread (?:the )?full (?:story|article)\b|\bto read the full\b",
         ),
