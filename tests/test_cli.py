@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -325,3 +328,40 @@ def test_a_corrupt_database_is_one_line_naming_the_file(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"digestbot: error: database {database} is corrupt (")
+
+
+def test_ingest_reads_a_file_whose_name_is_not_utf8_and_skips_an_outside_symlink(
+    tmp_path: Path,
+) -> None:
+    # A real process: the log lines on stderr and the exit status are the point.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.md").write_text(SHORT, encoding="utf-8")
+    try:
+        with open(os.path.join(os.fsencode(seeds), b"caf\xe9.txt"), "wb") as handle:
+            handle.write(b"Cafe reopens\n\nThe cafe reopened on Monday after the storm.\n")
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+    private = tmp_path / "private.txt"
+    private.write_text("Private notes\n\nNot for publishing at all.\n", encoding="utf-8")
+    (seeds / "link.txt").symlink_to(private)
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", "--config", "config.toml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        "2 articles (2 new, 0 changed, 0 unchanged, 0 removed), 1 file skipped"
+    )
+    warnings = [line.split(" ", 2)[2] for line in done.stderr.splitlines()]
+    assert warnings == [
+        "WARNING bot.articles: caf\\xe9.txt: file name is not valid UTF-8 "
+        "(read under this name; rename the file to UTF-8)",
+        "WARNING bot.articles: skipped link.txt: symlink to a file outside the seeds folder: "
+        "not followed",
+    ]
+    assert "Traceback" not in done.stderr
