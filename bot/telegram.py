@@ -230,6 +230,7 @@ def build_application(
     application.bot_data[RUNTIME_KEY] = rt
     bot.when_token_rejected(rt.token_rejected)
     processor.on_overflow = functools.partial(handlers.slow_down, bot)
+    bot.drop_updates_if(processor.drop_if_flooding)
 
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, handlers.article_request))
@@ -292,6 +293,7 @@ async def start_updater(application: Application, config: Config) -> None:
             port=tg.port,
             path=kwargs["url_path"],
             secret=kwargs["secret_token"],
+            drop_if=getattr(application.update_processor, "drop_if_flooding", None),
         )
         await server.start()
         runtime(application).webhook = server
