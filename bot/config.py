@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from bot import __version__
 from bot.errors import ConfigError
-from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
+from bot.languages import SUPPORTED_LANGUAGES, language_name
 from bot.times import parse_time, valid_timezone
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -41,8 +41,9 @@ class TelegramConfig:
     port: int = 8443
     secret_token: str | None = None
     admin_ids: tuple[int, ...] = ()
-    # HTTP client for Bot API calls: bot.transport.LeanRequest, or PTB's HTTPX one.
-    transport: Literal["lean", "httpx"] = "lean"
+    # HTTP client for Bot API calls: bot.request.AiohttpRequest, or PTB's HTTPX one
+    # ("lean", the name of the hand-written client it replaced, still means aiohttp).
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,9 +339,9 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 raise fail('"polling" or "webhook"')
             return value
         case "transport":
-            if value not in ("lean", "httpx"):
-                raise fail('"lean" or "httpx"')
-            return value
+            if value not in ("aiohttp", "httpx", "lean"):
+                raise fail('"aiohttp" or "httpx"')
+            return "aiohttp" if value == "lean" else value
         case "list of integers":
             if not isinstance(value, list) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -376,10 +377,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 raise fail('an http(s) URL like "https://example.org/feed.xml"')
             return value.strip()
         case "language":
-            name = ISO_CODES.get(value.strip().lower(), value) if isinstance(value, str) else ""
-            if name.strip().lower() not in SUPPORTED_LANGUAGES:
-                raise fail(f"a summary language ({', '.join(SUPPORTED_LANGUAGES)})")
-            return name.strip().lower()
+            name = language_name(value) if isinstance(value, str) else None
+            if name is None:
+                raise fail('a language name or code like "english" or "de"')
+            return name
         case "HH:MM":
             if not isinstance(value, str) or not _is_hhmm(value):
                 raise fail('a time "HH:MM" (24-hour)')

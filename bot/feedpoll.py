@@ -44,7 +44,7 @@ from bot.extract import extract_html
 from bot.feeds import FeedEntry, NotAFeed, ParsedFeed, entry_keys, parse_feed, url_key
 from bot.feedstore import FeedRow, FeedStore
 from bot.fetch import Fetcher
-from bot.languages import ISO_CODES
+from bot.languages import language_name
 from bot.store import Store
 from bot.summarizer import summarize
 
@@ -136,7 +136,8 @@ def build_article(
                 blocks = [Block(b.kind, b.text) for b in extracted.blocks]
                 title = title or extracted.title
                 date = date or _day(extracted.date)
-                lang = lang or ISO_CODES.get(extracted.language or "")
+                if not lang and extracted.language:
+                    lang = language_name(extracted.language)
             if extracted.url:
                 url = extracted.url
                 key = url_key(extracted.url)
@@ -147,9 +148,9 @@ def build_article(
     except NotAnArticle:
         return None
     try:
-        summary = summarize(article.text, sentences, article.language)
+        summary = summarize(article.text, sentences, article.language, title=article.title)
     except UnsupportedLanguage:
-        summary = summarize(article.text, sentences, default_language)
+        summary = summarize(article.text, sentences, default_language, title=article.title)
     return Built(article, tuple(summary), page_key)
 
 

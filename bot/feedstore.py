@@ -286,8 +286,8 @@ class FeedStore:
                 return None
             cursor = db.execute(
                 "INSERT INTO articles (source, content_hash, title, date, url, language, text,"
-                " summary, added_at, feed_id, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " summary, added_at, feed_id, published_at, title_folded)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, casefold(?3))",
                 (
                     source,
                     article.content_hash,
@@ -327,7 +327,8 @@ class FeedStore:
                 return False
             db.execute(
                 "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = ? WHERE number = ?",
+                " language = ?, text = ?, summary = ?, title_folded = casefold(?2)"
+                " WHERE number = ?",
                 (
                     article.content_hash,
                     article.title,

@@ -24,6 +24,7 @@ from bot import digest as digests
 from bot import replies
 from bot.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.ptb import send_html
+from bot.ratelimit import ReplyDropped
 from bot.replies import ARTICLE_USAGE, MAX_ARGUMENT_CHARS, PAGE_SIZE, echo
 from bot.runtime import BotContext, Runtime
 from bot.store import Chat, Store
@@ -488,6 +489,8 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log a handler's or job's exception; tell the user something went wrong.
 
     A rejected token (401) is no one chat's problem: the whole bot stops with one line."""
+    if isinstance(context.error, ReplyDropped):
+        return  # stopping: counted and logged once by the application
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return

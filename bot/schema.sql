@@ -1,4 +1,4 @@
--- digestbot's database schema at version 7 (PRAGMA user_version = 7).
+-- digestbot's database schema at version 8 (PRAGMA user_version = 8).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,7 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-, feed_id INTEGER REFERENCES feeds (id), published_at TEXT);
+, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT);
 
 CREATE TABLE chat_sources_off (
     chat_id INTEGER NOT NULL,

@@ -55,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bot.errors import DigestbotError
 from bot.migrations import MIGRATIONS
@@ -207,6 +208,8 @@ class Store:
         self.path = str(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -220,6 +223,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
             if self.path != ":memory:":
+                self._check_integrity()
                 self._enable_wal()
                 # In WAL mode NORMAL survives a crash of the process (kill -9) with every
                 # committed transaction intact; only a power loss may drop the last ones.
@@ -231,6 +235,20 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _check_integrity(self) -> None:
+        """A corrupt file is refused at once, in one line naming it, instead of failing
+        later on whatever page a query happens to read."""
+        try:
+            rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:  # the schema itself is unreadable
+            rows = [(str(exc),)]
+        problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+        if problems:
+            raise StoreError(
+                f"database {self.path} is corrupt ({problems[0]}): restore it from a "
+                "backup, or move it away to start with an empty one"
+            )
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock that busy_timeout does not
@@ -249,6 +267,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self._db.close()
 
     def __enter__(self) -> Store:
@@ -279,6 +300,11 @@ class Store:
                         f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
                     )
                 if version == len(MIGRATIONS):
+                    # Titles stored before migration 7 (a no-op once filled).
+                    db.execute(
+                        "UPDATE articles SET title_folded = casefold(title)"
+                        " WHERE title_folded IS NULL"
+                    )
                     return
                 step = MIGRATIONS[version]
                 if step.version != version + 1:
@@ -306,8 +332,30 @@ class Store:
                 raise
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        """A read. On a file database each thread reads through its own read-only
+        connection, so a read never waits for the store's lock (a rescan's or the
+        sender's transaction) and a slow search in a worker thread never holds up a
+        lookup on the event loop: WAL lets readers and the one writer run at once."""
+        reader = self._reader()
+        if reader is None:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        return reader.execute(sql, params).fetchall()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self.path == ":memory:":
+            return None  # one connection is the whole database
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            reader.row_factory = sqlite3.Row
+            reader.create_function("casefold", 1, _casefold, deterministic=True)
+            reader.execute("PRAGMA busy_timeout = 5000")
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
 
     def _now_text(self) -> str:
         return _iso(self._clock())
@@ -606,16 +654,17 @@ class Store:
         if row is None:
             cursor = db.execute(
                 "INSERT INTO articles (content_hash, title, date, url, language, text,"
-                " source, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*fields, article.source, self._now_text()),
+                " source, added_at, title_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*fields, article.source, self._now_text(), _casefold(article.title)),
             )
             return int(cursor.lastrowid or 0), True
         number = row["number"]
         if row["content_hash"] != content_hash:
             db.execute(
                 "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = NULL, retired_at = NULL WHERE number = ?",
-                (*fields, number),
+                " language = ?, text = ?, summary = NULL, retired_at = NULL,"
+                " title_folded = ? WHERE number = ?",
+                (*fields, _casefold(article.title), number),
             )
             return number, True
         if row["retired_at"] is not None:
@@ -731,7 +780,7 @@ class Store:
         needles = [_casefold(word) for word in words if word.strip()]
         if not needles:
             return []
-        condition = " AND ".join("instr(casefold(title), ?) > 0" for _ in needles)
+        condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {condition}"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
