@@ -27,9 +27,10 @@ What it does, in the order a test meets it:
   them carry the right ``chat`` (type, ``is_forum``). ``send_text(..., thread_id=N)``
   writes in forum topic N, ``send_text(..., as_group=True)`` as an anonymous
   administrator, ``post_in_channel`` makes a ``channel_post``. ``getChatMember`` answers
-  "creator"/"administrator"/"member"/"left" from those lists ("member" for chats not
-  described), and a message to a topic that a described forum does not have (or no
-  longer has: ``delete_topic``) is ``400 Bad Request: message thread not found``.
+  "creator"/"administrator"/"member"/"left" from those lists (in a group not described,
+  everyone is an administrator, so tests about other things need no setup), and a
+  message to a topic that a described forum does not have (or no longer has:
+  ``delete_topic``) is ``400 Bad Request: message thread not found``.
 * **Faults.** ``fail(chat_id, Fault...)`` scripts failures per chat (or for every chat):
   403 blocked, 400 chat not found, 429 with ``retry_after``, 500, a delay (a client timeout
   while the message is still delivered, as with the real thing), 400 with
@@ -1204,8 +1205,10 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id > 0 and chat_id not in self._chats:
             status = "member" if user_id == chat_id else "left"
+        elif chat_id not in self._members:
+            status = "administrator"  # a group no test described: anyone may
         else:
-            status = self._members.get(chat_id, {}).get(user_id, "member")
+            status = self._members[chat_id].get(user_id, "left")
         member: dict[str, Any] = {"user": self._user(user_id), "status": status}
         if status == "creator":
             member["is_anonymous"] = False
