@@ -154,3 +154,21 @@ def test_a_subscription_from_before_becomes_daily_at_its_time_with_its_last_run(
         # Today's digest was queued before the upgrade: not again; tomorrow's is.
         assert run(store, "07:30", MONDAY_MORNING).already == 1
         assert run(store, "07:30", MONDAY_MORNING + timedelta(days=1)).queued == 1
+
+
+def test_every_subscriber_is_read_with_its_own_times_page_by_page() -> None:
+    with Store(":memory:") as store:
+        store.subscribe(1, ["07:30", "18:00"], BERLIN)
+        store.subscribe(2, "09:00")
+        store.deactivate(2, "blocked")  # keeps its times, is no subscriber now
+        store.subscribe(3, "06:00", days=WEEKENDS)
+        store.subscribe(4, "05:00")
+        pages = [
+            [(c.chat_id, c.digest_times, c.days) for c in store._subscribers_page(after, 2)]
+            for after in (None, 1)
+        ]
+        assert pages == [
+            [(1, ("07:30", "18:00"), EVERY_DAY), (3, ("06:00",), WEEKENDS)],
+            [(3, ("06:00",), WEEKENDS), (4, ("05:00",), EVERY_DAY)],
+        ]
+        assert [c.chat_id for c in store.iter_subscribers(batch_size=1)] == [1, 3, 4]
