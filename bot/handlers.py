@@ -132,6 +132,8 @@ async def require_admin(update: Update, context: BotContext) -> bool:
         return False
     if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True
+    if message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: not for us
     sender_chat = message.sender_chat
     if sender_chat is not None:
         allowed = sender_chat.id == chat.id  # an anonymous administrator

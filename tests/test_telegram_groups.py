@@ -202,6 +202,31 @@ async def test_a_refusal_is_asked_again_after_a_minute_so_a_new_admin_gets_in(fa
         assert member_checks(fake, MEMBER) == 2
 
 
+async def test_a_channel_post_copied_into_its_discussion_group_changes_nothing(fake, bot_config):
+    fake.add_group(GROUP, admins=[ADMIN], members=[MEMBER])
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        fake.inject(
+            {
+                "message": {
+                    "message_id": 900,
+                    "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"},
+                    "sender_chat": {"id": CHANNEL, "type": "channel", "title": "Channel"},
+                    "chat": {"id": GROUP, "type": "supergroup", "title": "Group"},
+                    "date": 1_700_000_000,
+                    "text": "/subscribe 07:30",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+                    "is_automatic_forward": True,
+                }
+            }
+        )
+        # One chat's updates are handled in order: the copy was handled before this.
+        status = await say(fake, GROUP, "/status", MEMBER)
+        assert "Subscribed: no" in status.text
+        assert len(fake.messages(GROUP)) == 1  # no refusal posted for the copy
+
+
 # -- forum topics -------------------------------------------------------------------------------
 
 
