@@ -172,3 +172,34 @@ def test_every_subscriber_is_read_with_its_own_times_page_by_page() -> None:
             [(3, ("06:00",), WEEKENDS), (4, ("05:00",), EVERY_DAY)],
         ]
         assert [c.chat_id for c in store.iter_subscribers(batch_size=1)] == [1, 3, 4]
+
+
+async def no_op(context: object) -> None:  # pragma: no cover - never run
+    pass
+
+
+def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed() -> None:
+    from telegram.ext import Application
+
+    from bot.jobs import schedule_all
+
+    application = Application.builder().token("123:TEST").build()
+    with Store(":memory:", clock=lambda: MONDAY_MORNING.timestamp() - 7 * 86_400) as store:
+        store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
+        store.subscribe(2, "18:00", BERLIN, days=WEEKENDS)
+        chats = list(store.iter_subscribers())
+    # Monday 18:20 in Berlin: chat 1's 18:00 digest was missed; chat 2 has none on Mondays.
+    summary = schedule_all(
+        application.job_queue,
+        chats,
+        no_op,
+        now=MONDAY_EVENING + timedelta(minutes=20),
+        default_timezone="UTC",
+    )
+    assert (summary.chats, summary.slots) == (2, 2)
+    assert summary.catch_up == (Slot("18:00", BERLIN),)
+    assert sorted(job.name for job in application.job_queue.jobs()) == [
+        "catch-up digest 18:00 Europe/Berlin",
+        "digest 07:30 Europe/Berlin",
+        "digest 18:00 Europe/Berlin",
+    ]
