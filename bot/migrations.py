@@ -172,6 +172,32 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         8,
+        "subscriptions: up to four times a day per chat on chosen days, in a forum topic",
+        # One row per (chat, time): a slot's job reads its chats through
+        # subscriptions_slot, and last_run_key makes each time's run "never twice" on
+        # its own. chats.digest_time stays the chat's first time (NULL: not subscribed);
+        # chats.days is a mask of Python weekdays (bit 1 << weekday, Monday = 0);
+        # chats.thread_id the forum topic digests go to, copied into each outbox row.
+        # Existing subscriptions become daily at their time, their last run kept.
+        """
+        CREATE TABLE subscriptions (
+            chat_id      INTEGER NOT NULL,
+            digest_time  TEXT NOT NULL,
+            last_run_key TEXT,
+            PRIMARY KEY (chat_id, digest_time)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
+        INSERT INTO subscriptions (chat_id, digest_time, last_run_key)
+            SELECT chat_id, digest_time, last_digest_key FROM chats
+            WHERE digest_time IS NOT NULL;
+        ALTER TABLE chats ADD COLUMN days INTEGER NOT NULL DEFAULT 127;
+        ALTER TABLE chats ADD COLUMN thread_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN message_thread_id INTEGER;
+        DROP INDEX chats_slot;
+        """,
+    ),
+    Migration(
+        9,
         "feeds, feed articles (feed_id, published_at), entry keys with fingerprints, "
         "sources a chat turned off (issue 12)",
         # entry_keys.number is not a foreign key: a key outlives its article (pruned

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 8 (PRAGMA user_version = 8).
+-- digestbot's database schema at version 9 (PRAGMA user_version = 9).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -34,7 +34,7 @@ CREATE TABLE chats (
     last_digest_key    TEXT,
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL
-, subscribed_at TEXT);
+, subscribed_at TEXT, days INTEGER NOT NULL DEFAULT 127, thread_id INTEGER);
 
 CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
@@ -81,22 +81,28 @@ CREATE TABLE outbox (
     next_attempt_at REAL NOT NULL,
     last_error      TEXT,
     created_at      TEXT NOT NULL
-);
+, message_thread_id INTEGER);
 
 CREATE TABLE pruned_deliveries (
     chat_id      INTEGER PRIMARY KEY,
     added_before TEXT NOT NULL
 );
 
+CREATE TABLE subscriptions (
+    chat_id      INTEGER NOT NULL,
+    digest_time  TEXT NOT NULL,
+    last_run_key TEXT,
+    PRIMARY KEY (chat_id, digest_time)
+) WITHOUT ROWID;
+
 CREATE INDEX articles_feed ON articles (feed_id, published_at)
     WHERE feed_id IS NOT NULL;
 
 CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
 
-CREATE INDEX chats_slot ON chats (digest_time, chat_id)
-    WHERE active = 1 AND digest_time IS NOT NULL;
-
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
+
+CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
 
 CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
     UPDATE article_changes SET n = n + 1;

@@ -4,10 +4,14 @@ SQLite is digestbot's source of truth; everything the bot knows survives a resta
 here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
 
 * **chats** -- every chat the bot has talked to: its timezone (``None`` means the
-  config default), its digest time ``"HH:MM"`` (``None`` means not subscribed), whether
-  it is active (Telegram said it blocked the bot → inactive, with the reason) and
-  ``last_digest_key``, the local date of the last scheduled digest queued for it, so a
-  digest is never queued twice for the same day.
+  config default), its first digest time ``"HH:MM"`` (``None`` means not subscribed),
+  the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask), the forum topic
+  they go to (``thread_id``), whether it is active (Telegram said it blocked the bot →
+  inactive, with the reason) and ``last_digest_key``, the local date of the last
+  scheduled digest queued for it.
+* **subscriptions** -- one row per (chat, time of day), up to four per chat, each with
+  ``last_run_key``: the local date of the last digest queued for that time, so the digest
+  of one time on one day is never queued twice.
 * **articles** -- one row per seed file (``source`` is unique). ``number`` is the
   user-facing N of ``/article N``: assigned once, kept when the file is edited, never
   reused. A changed ``content_hash`` clears the summary so it is computed again.
@@ -59,6 +63,7 @@ from urllib.parse import quote
 
 from bot.errors import DigestbotError
 from bot.migrations import MIGRATIONS
+from bot.rhythm import EVERY_DAY, check_days, normal_times
 from bot.times import format_time, parse_time, valid_timezone
 
 if TYPE_CHECKING:
@@ -98,11 +103,31 @@ class Chat:
     created_at: str
     updated_at: str
     subscribed_at: str | None = None
+    # Weekdays with digests (bot.rhythm mask), (time, last run key) of each digest time
+    # (sorted by time), and the forum topic digests go to (None: the chat itself).
+    days: int = EVERY_DAY
+    runs: tuple[tuple[str, str | None], ...] = ()
+    thread_id: int | None = None
 
     @property
     def subscribed(self) -> bool:
         """True when this chat gets scheduled digests: active and with a time."""
         return self.active and self.digest_time is not None
+
+    @property
+    def digest_times(self) -> tuple[str, ...]:
+        """Every time of day the chat gets a digest at, sorted (none if unsubscribed)."""
+        if self.runs:
+            return tuple(digest_time for digest_time, _ in self.runs)
+        return () if self.digest_time is None else (self.digest_time,)
+
+    def last_key_at(self, digest_time: str) -> str | None:
+        """The run key of the last digest queued for ``digest_time`` (the chat's
+        ``last_digest_key`` when the chat has no row for that time)."""
+        for at, key in self.runs:
+            if at == digest_time:
+                return key
+        return self.last_digest_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +176,16 @@ class OutboxItem:
     article_numbers: tuple[int, ...]
     attempts: int
     next_attempt_at: float
+    thread_id: int | None = None  # the forum topic to send it to
 
 
-_CHAT_COLUMNS = (
-    "chat_id, timezone, digest_time, active, deactivated_reason, last_digest_key,"
-    " created_at, updated_at, subscribed_at"
+# A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
+_CHAT_SELECT = (
+    "SELECT c.chat_id, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days, c.thread_id"
 )
+# Chat ids per query when reading their subscriptions (below SQLite's parameter limit).
+_IDS_PER_QUERY = 500
 _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at,"
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
@@ -180,7 +209,9 @@ _UNSEEN = (
 )
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _MAX_ID = 2**63 - 1
-_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
+_OUTBOX_COLUMNS = (
+    "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, message_thread_id"
+)
 
 
 def _iso(seconds: float) -> str:
@@ -241,8 +272,10 @@ class Store:
         later on whatever page a query happens to read."""
         try:
             rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
-        except sqlite3.DatabaseError as exc:  # the schema itself is unreadable
-            rows = [(str(exc),)]
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc):  # e.g. "file is not a database"
+                raise
+            rows = [(str(exc),)]  # the schema itself is unreadable
         problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
         if problems:
             raise StoreError(
@@ -370,23 +403,71 @@ class Store:
         )
 
     def _get_chat(self, db: sqlite3.Connection, chat_id: int) -> Chat | None:
-        row = db.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE chat_id = ?", (chat_id,))
+        row = db.execute(f"{_CHAT_SELECT} FROM chats c WHERE c.chat_id = ?", (chat_id,))
         found = row.fetchone()
-        return _chat(found) if found else None
+        if found is None:
+            return None
+        runs = db.execute(
+            "SELECT chat_id, digest_time, last_run_key FROM subscriptions WHERE chat_id = ?",
+            (chat_id,),
+        ).fetchall()
+        return _chat(found, _runs(runs).get(chat_id, ()))
+
+    def _with_runs(self, rows: Sequence[sqlite3.Row], *, in_order: bool = False) -> list[Chat]:
+        """Chats of rows read with _CHAT_SELECT, each with its digest times: one query
+        per page of chats (a subquery per row made reading 100,000 chats twice as slow).
+        ``in_order``: the rows are every subscribed chat of a chat-id range (a page of
+        iter_subscribers), so their times are one range scan."""
+        ids = [row["chat_id"] for row in rows]
+        runs: dict[int, tuple[tuple[str, str | None], ...]] = {}
+        if in_order and ids:
+            runs = _runs(
+                self._query(
+                    "SELECT chat_id, digest_time, last_run_key FROM subscriptions"
+                    " WHERE chat_id BETWEEN ? AND ?",
+                    (ids[0], ids[-1]),
+                )
+            )
+            return [_chat(row, runs.get(row["chat_id"], ())) for row in rows]
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            part = ids[start : start + _IDS_PER_QUERY]
+            runs.update(
+                _runs(
+                    self._query(
+                        "SELECT chat_id, digest_time, last_run_key FROM subscriptions"
+                        f" WHERE chat_id IN ({', '.join('?' * len(part))})",
+                        part,
+                    )
+                )
+            )
+        return [_chat(row, runs.get(row["chat_id"], ())) for row in rows]
 
     def get_chat(self, chat_id: int) -> Chat | None:
         """The chat, or None if the bot has never stored it."""
         with self._lock:
             return self._get_chat(self._db, chat_id)
 
-    def subscribe(self, chat_id: int, digest_time: str, timezone: str | None = None) -> Chat:
-        """Subscribe at ``digest_time`` ("HH:MM"); also reactivates the chat.
+    def subscribe(
+        self,
+        chat_id: int,
+        digest_time: str | Sequence[str],
+        timezone: str | None = None,
+        *,
+        days: int = EVERY_DAY,
+        thread_id: int | None = None,
+    ) -> Chat:
+        """Subscribe at ``digest_time`` ("HH:MM", or up to four of them) on ``days`` (a
+        :mod:`bot.rhythm` mask), digests going to forum topic ``thread_id`` (None: the
+        chat itself); also reactivates the chat. Replaces the chat's times: a time it
+        keeps keeps its last run key, so a digest already queued today is not queued
+        again.
 
         ``timezone`` None keeps the chat's timezone (or the config default). The caller
-        validates its input (``bot.schedule.parse_time``/``valid_timezone``); invalid
-        values raise ValueError here as a last guard.
+        validates its input (``bot.rhythm.parse_rhythm``/``bot.times``); invalid values
+        raise ValueError here as a last guard.
         """
-        digest_time = _normal_time(digest_time)
+        times = normal_times([digest_time] if isinstance(digest_time, str) else digest_time)
+        check_days(days)
         if timezone is not None:
             _check_timezone(timezone)
         with self._transaction() as db:
@@ -394,15 +475,28 @@ class Store:
             now = self._now_text()
             db.execute(
                 "UPDATE chats SET digest_time = ?, timezone = COALESCE(?, timezone), active = 1,"
-                " deactivated_reason = NULL, updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
-                (digest_time, timezone, now, now, chat_id),
+                " deactivated_reason = NULL, updated_at = ?, subscribed_at = ?, days = ?,"
+                " thread_id = ? WHERE chat_id = ?",
+                (times[0], timezone, now, now, days, thread_id, chat_id),
             )
+            self._set_times(db, chat_id, times)
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def _set_times(self, db: sqlite3.Connection, chat_id: int, times: Sequence[str]) -> None:
+        db.execute(
+            "DELETE FROM subscriptions WHERE chat_id = ? AND digest_time NOT IN"
+            f" ({', '.join('?' * len(times))})",
+            (chat_id, *times),
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, digest_time) VALUES (?, ?)",
+            [(chat_id, at) for at in times],
+        )
 
     def subscribe_many(self, subscriptions: Iterable[tuple[int, str, str | None]]) -> int:
         """subscribe() for many (chat_id, "HH:MM", timezone or None) in one transaction
-        (imports, benchmarks); returns how many. Invalid input raises before anything
-        is written."""
+        (imports, benchmarks): daily, at that one time; returns how many. Invalid input
+        raises before anything is written."""
         now = self._now_text()
         rows = [
             (chat_id, _normal_time(digest_time), _checked_timezone(timezone), now)
@@ -415,8 +509,17 @@ class Store:
                 " ON CONFLICT (chat_id) DO UPDATE SET digest_time = excluded.digest_time,"
                 " timezone = COALESCE(excluded.timezone, timezone), active = 1,"
                 " deactivated_reason = NULL, updated_at = excluded.updated_at,"
-                " subscribed_at = excluded.subscribed_at",
+                f" subscribed_at = excluded.subscribed_at, days = {EVERY_DAY},"
+                " thread_id = NULL",
                 rows,
+            )
+            db.executemany(
+                "DELETE FROM subscriptions WHERE chat_id = ? AND digest_time != ?",
+                [(chat_id, at) for chat_id, at, _, _ in rows],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, digest_time) VALUES (?, ?)",
+                [(chat_id, at) for chat_id, at, _, _ in rows],
             )
         return len(rows)
 
@@ -429,8 +532,19 @@ class Store:
                 " WHERE chat_id = ? AND digest_time IS NOT NULL",
                 (self._now_text(), chat_id),
             )
+            db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
             db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
             return cursor.rowcount > 0
+
+    def leave_topic(self, chat_id: int) -> None:
+        """The chat's forum topic is gone: its digests, and those waiting in the outbox,
+        go to the chat itself from now on."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE chats SET thread_id = NULL, updated_at = ? WHERE chat_id = ?",
+                (self._now_text(), chat_id),
+            )
+            db.execute("UPDATE outbox SET message_thread_id = NULL WHERE chat_id = ?", (chat_id,))
 
     def set_timezone(self, chat_id: int, timezone: str | None) -> Chat:
         """Set the chat's IANA timezone (None: back to the config default)."""
@@ -508,6 +622,10 @@ class Store:
                     "UPDATE chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
                     (new_chat_id, now, old_chat_id),
                 )
+                db.execute(
+                    "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                    (new_chat_id, old_chat_id),
+                )
             else:
                 subscription = old if old.digest_time is not None else new
                 keys = [key for key in (old.last_digest_key, new.last_digest_key) if key]
@@ -516,7 +634,8 @@ class Store:
                 db.execute(
                     "UPDATE chats SET timezone = ?, digest_time = ?, active = ?,"
                     " deactivated_reason = ?, last_digest_key = ?, created_at = ?,"
-                    " updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
+                    " updated_at = ?, subscribed_at = ?, days = ?, thread_id = ?"
+                    " WHERE chat_id = ?",
                     (
                         old.timezone if old.timezone is not None else new.timezone,
                         subscription.digest_time,
@@ -526,10 +645,21 @@ class Store:
                         min(old.created_at, new.created_at),
                         now,
                         subscription.subscribed_at,
+                        subscription.days,
+                        subscription.thread_id,
                         new_chat_id,
                     ),
                 )
                 db.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
+                # The subscription's times (and their run keys) are one unit with it.
+                if subscription is old:
+                    db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (new_chat_id,))
+                    db.execute(
+                        "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                        (new_chat_id, old_chat_id),
+                    )
+                else:
+                    db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old_chat_id,))
             # Deliveries may exist without a chat row (an on-demand /digest records them
             # too): copy without overwriting, then delete, rather than an UPDATE that a
             # pair the new id already has would make fail.
@@ -582,12 +712,12 @@ class Store:
     def _subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
         """Up to ``limit`` active subscribed chats with chat_id > ``after_chat_id``."""
         rows = self._query(
-            f"SELECT {_CHAT_COLUMNS} FROM chats"
-            " WHERE active = 1 AND digest_time IS NOT NULL AND chat_id > ?"
-            " ORDER BY chat_id LIMIT ?",
+            f"{_CHAT_SELECT} FROM chats c"
+            " WHERE c.active = 1 AND c.digest_time IS NOT NULL AND c.chat_id > ?"
+            " ORDER BY c.chat_id LIMIT ?",
             (after_chat_id if after_chat_id is not None else _MIN_ID, limit),
         )
-        return [_chat(row) for row in rows]
+        return self._with_runs(rows, in_order=True)
 
     def subscribers_at(
         self,
@@ -597,23 +727,28 @@ class Store:
         default_timezone: str | None = None,
         after_chat_id: int | None = None,
         limit: int | None = None,
+        weekday: int | None = None,
     ) -> list[Chat]:
-        """Active chats subscribed at ``digest_time`` in ``timezone``, by chat id. Chats
-        without a timezone of their own count as ``default_timezone`` (the config's).
-        ``after_chat_id`` and ``limit`` read them a page at a time."""
+        """Active chats subscribed at ``digest_time`` (one of their times) in
+        ``timezone``, by chat id. Chats without a timezone of their own count as
+        ``default_timezone`` (the config's). ``weekday`` (Monday = 0): only chats whose
+        days include it. ``after_chat_id`` and ``limit`` read them a page at a time."""
+        day_filter = "" if weekday is None else " AND (c.days >> ?) & 1"
         rows = self._query(
-            f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1 AND digest_time = ?"
-            " AND (timezone = ? OR (timezone IS NULL AND ?)) AND chat_id > ?"
-            " ORDER BY chat_id LIMIT ?",
+            f"{_CHAT_SELECT} FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id"
+            " WHERE s.digest_time = ? AND c.active = 1 AND c.digest_time IS NOT NULL"
+            " AND (c.timezone = ? OR (c.timezone IS NULL AND ?)) AND s.chat_id > ?"
+            f"{day_filter} ORDER BY s.chat_id LIMIT ?",
             (
                 digest_time,
                 timezone,
                 timezone == default_timezone,
                 after_chat_id if after_chat_id is not None else _MIN_ID,
+                *(() if weekday is None else (weekday,)),
                 -1 if limit is None else limit,
             ),
         )
-        return [_chat(row) for row in rows]
+        return self._with_runs(rows)
 
     def count_subscribers(self) -> int:
         return self._query(
@@ -833,8 +968,15 @@ class Store:
         run_key: str,
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
     ) -> bool:
         """Queue one scheduled digest for the chat, atomically, at most once per run_key.
+
+        ``digest_time``: the digest of that one time of day ("never twice" per chat, time
+        and run key: the subscription row's last_run_key). None: the chat's digest of
+        the day, as before a chat could have several times: last_digest_key is checked,
+        it and every time's run key are set.
 
         ``messages`` are (HTML text, article numbers it carries), in sending order
         (``bot.digest.digest_messages`` makes them). In one transaction: if the chat
@@ -846,13 +988,15 @@ class Store:
         inactive.
         """
         with self._transaction() as db:
-            return self._queue_digest(db, chat_id, run_key, messages, now)
+            return self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
 
     def queue_digests(
         self,
         run_key: str,
         digests: Iterable[tuple[int, Sequence[tuple[str, Sequence[int]]]]],
         now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
     ) -> list[int]:
         """queue_digest for many chats (chat_id, messages) in one transaction; returns
         the chat ids whose digest was queued (or recorded, when it had no messages)."""
@@ -860,7 +1004,7 @@ class Store:
             return [
                 chat_id
                 for chat_id, messages in digests
-                if self._queue_digest(db, chat_id, run_key, messages, now)
+                if self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
             ]
 
     def _queue_digest(
@@ -870,21 +1014,42 @@ class Store:
         run_key: str,
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None,
+        digest_time: str | None = None,
     ) -> bool:
         due = self._clock() if now is None else _epoch(now)
-        cursor = db.execute(
-            "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
-            " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
-            (run_key, self._now_text(), chat_id, run_key),
-        )
-        if cursor.rowcount == 0:
-            return False
-        created = self._now_text()
+        changed = self._now_text()
+        if digest_time is None:
+            cursor = db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
+                (run_key, changed, chat_id, run_key),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ?", (run_key, chat_id)
+            )
+        else:
+            cursor = db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND digest_time = ?"
+                " AND (last_run_key IS NULL OR last_run_key != ?) AND EXISTS"
+                " (SELECT 1 FROM chats c WHERE c.chat_id = ? AND c.active = 1)",
+                (run_key, chat_id, digest_time, run_key, chat_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?",
+                (run_key, changed, chat_id),
+            )
+        thread = db.execute("SELECT thread_id FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        thread_id = thread[0] if thread else None
+        key = run_key if digest_time is None else f"{run_key}T{digest_time}"
         db.executemany(
             "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            " next_attempt_at, created_at, message_thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (chat_id, run_key, text, json.dumps([int(n) for n in numbers]), due, created)
+                (chat_id, key, text, json.dumps([int(n) for n in numbers]), due, changed, thread_id)
                 for text, numbers in messages
             ],
         )
@@ -1067,7 +1232,15 @@ def prune_expired(store: Store, retention_days: int, now: datetime | float | Non
 # -- rows to dataclasses ---------------------------------------------------------
 
 
-def _chat(row: sqlite3.Row) -> Chat:
+def _runs(rows: Iterable[sqlite3.Row]) -> dict[int, tuple[tuple[str, str | None], ...]]:
+    """Subscriptions rows (chat_id, digest_time, last_run_key) by chat, times sorted."""
+    found: dict[int, list[tuple[str, str | None]]] = {}
+    for chat_id, digest_time, key in rows:
+        found.setdefault(chat_id, []).append((digest_time, key))
+    return {chat_id: tuple(sorted(runs)) for chat_id, runs in found.items()}
+
+
+def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
     return Chat(
         chat_id=row["chat_id"],
         timezone=row["timezone"],
@@ -1078,6 +1251,9 @@ def _chat(row: sqlite3.Row) -> Chat:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         subscribed_at=row["subscribed_at"],
+        days=row["days"],
+        runs=runs,
+        thread_id=row["thread_id"],
     )
 
 
@@ -1108,6 +1284,7 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         article_numbers=tuple(json.loads(row["article_numbers"])),
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        thread_id=row["message_thread_id"],
     )
 
 

@@ -86,8 +86,9 @@ BAD_TOKEN = (
 # Restart=on-failure then tries again later.
 BOOTSTRAP_RETRIES = 5
 
-# The updates the bot handles; anything else is not even fetched.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# The updates the bot handles; anything else is not even fetched. Channel posts: commands
+# sent in a channel the bot administers (handlers.CHANNEL_COMMANDS).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
 
 
 # -- the application ---------------------------------------------------------------------
@@ -277,6 +278,10 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    for name, callback in handlers.CHANNEL_COMMANDS.items():
+        application.add_handler(
+            CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
+        )
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(

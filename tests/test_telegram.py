@@ -240,7 +240,9 @@ LONG = "x" * 3000
     [
         ("/subscribe 25:99", "“25:99” is not a time of day", "/subscribe 08:30"),
         ("/subscribe eight", "“eight” is not a time of day", "/subscribe 08:30"),
-        ("/subscribe 08:00 09:00", "One time only", "/subscribe 08:30"),
+        # Several times a day are a rhythm now (issue 14); more than four are not.
+        ("/subscribe 01:00 02:00 03:00 04:00 05:00", "At most 4 times a day", "/subscribe 08:30"),
+        ("/subscribe 07:30 weekdays", "Days come first", "/subscribe weekdays 07:30 18:00"),
         ("/timezone Mars/Olympus", "“Mars/Olympus” is not a timezone", "/timezone Europe/Berlin"),
         ("/timezone ../../etc/passwd", "is not a timezone", "/timezone Europe/Berlin"),
         ("/article 99999", "There is no article 99999", "/article 3"),
