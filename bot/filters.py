@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Literal, TypeVar
 
 from bot.articles.text import fold as _fold_accents
@@ -229,7 +229,7 @@ def _same(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=None)
+@cache
 def stemmer(language: str) -> Callable[[str], str]:
     """A memoised stemmer of folded words for ``language`` (a name or code); words as
     they are for a language without one."""

@@ -835,7 +835,7 @@ class Store:
         """Add (key, mode, term) triples to the chat's filters, in one transaction; a
         key the chat has already gets the new mode and spelling. Refused (nothing
         changes) when the chat would have more than ``limit`` terms. Returns (added,
-        the number of terms the chat has now)."""
+        the number of terms the chat has with them: now, or had it been added)."""
         with self._transaction() as db:
             keys = {key for key, _, _ in terms}
             have = {
@@ -846,7 +846,7 @@ class Store:
             }
             total = len(have | keys)
             if total > limit:
-                return False, len(have)
+                return False, total
             now = self._now_text()
             db.executemany(
                 "INSERT INTO chat_filters (chat_id, term_key, mode, term, added_at)"
