@@ -119,10 +119,13 @@ class Term:
         "transfer window" are the same term)."""
         return " ".join(term_words(self.text))
 
+    def quoted(self) -> str:
+        """``word``, or ``"a phrase"`` in quotes."""
+        return f'"{self.text}"' if " " in self.text else self.text
+
     def shown(self) -> str:
-        """``-word`` or ``+"a phrase"``, as /filter lists it."""
-        quoted = f'"{self.text}"' if " " in self.text else self.text
-        return f"{self.mode}{quoted}"
+        """``-word`` or ``+"a phrase"``, as it is typed after /filter."""
+        return f"{self.mode}{self.quoted()}"
 
 
 @dataclass(frozen=True, slots=True)

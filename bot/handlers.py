@@ -262,12 +262,16 @@ async def filter_command(update: Update, context: BotContext) -> None:
     """``/filter``: list the chat's keyword filters; ``-word``/``+word``/``-"a phrase"``
     add, ``remove word`` and ``clear`` take away (see :mod:`bot.filters`)."""
     rt = context.runtime
-    if _too_long(context):
-        await _refuse_long(update, context, replies.FILTER_USAGE)
+    argument = _argument(context)
+    if len(argument) > replies.MAX_FILTER_ARGUMENT_CHARS:
+        text = replies.too_long_text(
+            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS
+        )
+        await _reply(update, text)
         return
     chat_id = update.effective_chat.id
     try:
-        command = parse_command(_argument(context))
+        command = parse_command(argument)
     except FilterError as exc:
         await _reply(update, replies.filter_error_text(str(exc)))
         return

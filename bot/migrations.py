@@ -174,7 +174,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         8,
         "chat_filters: each chat's /filter terms; deliveries.held_back: held back by them",
         # A term is keyed by its folded words (bot.filters.Term.key), so "Football" and
-        # "football" are one term. An article a chat's filters hold back is recorded as
+        # "football" are one term; listed in rowid order, the order they were added. An article a chat's filters hold back is recorded as
         # a delivery with held_back = 1: done for that chat (never matched again, pruned
         # and moved with the chat's deliveries), and counted by /status.
         """
@@ -185,7 +185,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             term     TEXT NOT NULL,
             added_at TEXT NOT NULL,
             PRIMARY KEY (chat_id, term_key)
-        ) WITHOUT ROWID;
+        );
         ALTER TABLE deliveries ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;
         """,
     ),

@@ -26,7 +26,7 @@ CREATE TABLE chat_filters (
     term     TEXT NOT NULL,
     added_at TEXT NOT NULL,
     PRIMARY KEY (chat_id, term_key)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE chats (
     chat_id            INTEGER PRIMARY KEY,

@@ -810,7 +810,7 @@ class Store:
     def filter_terms(self, chat_id: int) -> list[tuple[str, str]]:
         """The chat's filter terms as (mode, term), in the order they were added."""
         rows = self._query(
-            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY added_at, term_key",
+            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY rowid",
             (chat_id,),
         )
         return [(row[0], row[1]) for row in rows]
@@ -821,7 +821,7 @@ class Store:
         rows = self._query(
             "SELECT chat_id, mode, term FROM chat_filters"
             " WHERE chat_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY chat_id, added_at, term_key",
+            " ORDER BY chat_id, rowid",
             (ids,),
         )
         found: dict[int, list[tuple[str, str]]] = {}

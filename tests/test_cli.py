@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,11 +158,15 @@ def test_digest_prints_the_new_subscriber_digest_as_plain_text(
     (tmp_path / "config.toml").write_text('[storage]\npath = "bot.db"\n', encoding="utf-8")
     assert main(["digest", "--config", str(tmp_path / "config.toml")]) == 0
     out, err = capsys.readouterr()
+    # The header names today (in the config's timezone, UTC here): "Tue 1 Dec 2026".
+    header, out = out.split("\n", 1)
+    assert re.fullmatch(
+        r"Your digest · (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3} \d{4} · 1 story", header
+    )
     assert out == (
-        "Your digest · 1 new article\n"
         "\n"
         "1. Harbour reopens after storm\n"
-        "2024-03-05 · https://example.org/harbour\n"
+        "5 Mar 2024 · https://example.org/harbour\n"
         "  The harbour reopened on Tuesday after a week of repairs.\n"
         "  Fishing boats left at dawn.\n"
         "  Officials said the breakwater would be inspected again in May.\n"
