@@ -174,9 +174,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         8,
         "chat_filters: each chat's /filter terms; deliveries.held_back: held back by them",
         # A term is keyed by its folded words (bot.filters.Term.key), so "Football" and
-        # "football" are one term; listed in rowid order, the order they were added. An article a chat's filters hold back is recorded as
-        # a delivery with held_back = 1: done for that chat (never matched again, pruned
-        # and moved with the chat's deliveries), and counted by /status.
+        # "football" are one term; terms are listed in rowid order, the order they were
+        # added. An article a chat's filters hold back is recorded as a delivery with
+        # held_back = 1: done for that chat (never matched again, pruned and moved with
+        # the chat's deliveries), and counted by /status.
         """
         CREATE TABLE chat_filters (
             chat_id  INTEGER NOT NULL,
