@@ -46,7 +46,7 @@ from bot.schedule import (
     slot_of,
     zone,
 )
-from bot.store import Chat, Store, prune_expired
+from bot.store import ArticleRecord, Chat, Store, prune_expired
 
 __all__ = [
     "DailyTrigger",
@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 # A chat with /filter terms reads this many times max_articles of its unseen articles,
 # so that the articles its filters hold back do not leave its digest short.
 FILTER_LOOKAHEAD = 3
+# Articles a scheduled run keeps in memory for its filtered chats (then starts over).
+RECORDS_KEPT = 5000
 
 # A job's callback: ``async def callback(context)``, with the Slot as ``context.job.data``.
 DigestCallback = Callable[[Any], Coroutine[Any, Any, object]]
@@ -292,6 +294,9 @@ def queue_due_digests(
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
     composed: dict[tuple[int, ...], list[tuple[str, list[int]]]] = {}
     held_back: dict[int, list[int]] = {}
+    # Filtered chats read their unseen numbers only; the articles come from here, each
+    # read once a run (bounded: starts over past a few thousand).
+    records: dict[int, ArticleRecord] = {}
     article_words = ArticleCache()
 
     def flush() -> None:
@@ -333,7 +338,16 @@ def queue_due_digests(
                 continue
             chat_terms = terms.get(chat.chat_id)
             if chat_terms:
-                unseen = store.unseen_articles(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
+                unseen_numbers = store.unseen_numbers(
+                    chat.chat_id, max_articles * FILTER_LOOKAHEAD
+                )
+                missing = [n for n in unseen_numbers if n not in records]
+                if missing:
+                    if len(records) + len(missing) > RECORDS_KEPT:
+                        records.clear()
+                        missing = unseen_numbers
+                    records.update(store.articles_by_number(missing))
+                unseen = [records[n] for n in unseen_numbers if n in records]
                 entries, held = split_entries(
                     unseen, compile_filter(chat_terms), article_words, max_articles
                 )

@@ -891,6 +891,25 @@ class Store:
                 rows,
             )
 
+    def unseen_numbers(self, chat_id: int, limit: int) -> list[int]:
+        """The numbers of unseen_articles(chat_id, limit), without reading the articles
+        (a scheduled run reads each article once, not once per chat)."""
+        rows = self._query(
+            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (chat_id, chat_id, chat_id, limit),
+        )
+        return [row[0] for row in rows]
+
+    def articles_by_number(self, numbers: Iterable[int]) -> dict[int, ArticleRecord]:
+        """The visible articles among ``numbers``, by number, in one query."""
+        ids = json.dumps([int(n) for n in numbers if _is_sqlite_int(n)])
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            " AND number IN (SELECT value FROM json_each(?))",
+            (ids,),
+        )
+        return {row["number"]: _article(row) for row in rows}
+
     def count_held_back(self, chat_id: int) -> int:
         """How many articles the chat's filters have held back (within the retention
         window: held-back articles are pruned like deliveries)."""
