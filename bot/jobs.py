@@ -338,9 +338,7 @@ def queue_due_digests(
                 continue
             chat_terms = terms.get(chat.chat_id)
             if chat_terms:
-                unseen_numbers = store.unseen_numbers(
-                    chat.chat_id, max_articles * FILTER_LOOKAHEAD
-                )
+                unseen_numbers = store.unseen_numbers(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
                 missing = [n for n in unseen_numbers if n not in records]
                 if missing:
                     if len(records) + len(missing) > RECORDS_KEPT:
