@@ -51,11 +51,13 @@ __all__ = [
     "ChatFilter",
     "FilterCommand",
     "FilterError",
+    "Stems",
     "Term",
     "compile_filter",
     "fold",
     "parse_command",
     "split_entries",
+    "stems",
     "term_words",
 ]
 
@@ -266,7 +268,10 @@ class Stems:
             missing = words
         for word in missing:
             self.of(word)
-        return frozenset(map(cache.__getitem__, words))
+        try:
+            return frozenset(map(cache.__getitem__, words))
+        except KeyError:  # another thread started the cache over meanwhile
+            return frozenset(self.of(word) for word in words)
 
 
 @cache
@@ -326,9 +331,10 @@ class ArticleWords:
 
 class ArticleCache:
     """ArticleWords per article for one run: each article is read once however many
-    chats' filters look at it. Bounded: starts over past ``limit`` articles."""
+    chats' filters look at it. Bounded: starts over past ``limit`` articles (an entry
+    holds the folded text and its stems, ~10 KB for a 3,000-character article)."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 3000) -> None:
         self.limit = limit
         self._words: dict[tuple[Any, ...], ArticleWords] = {}
 

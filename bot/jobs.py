@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 # so that the articles its filters hold back do not leave its digest short.
 FILTER_LOOKAHEAD = 3
 # Articles a scheduled run keeps in memory for its filtered chats (then starts over).
-RECORDS_KEPT = 5000
+RECORDS_KEPT = 3000
 
 # A job's callback: ``async def callback(context)``, with the Slot as ``context.job.data``.
 DigestCallback = Callable[[Any], Coroutine[Any, Any, object]]

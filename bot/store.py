@@ -18,6 +18,10 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
   chat's **pruned_deliveries** row then says that every article the store had before
   the cutoff counts as received, so none of them is sent to it again.
+* **chat_filters** -- each chat's ``/filter`` terms (mode ``-``/``+`` and the term as
+  written, keyed by its folded words). An article a chat's filters hold back is
+  recorded in **deliveries** with ``held_back = 1``: done for that chat like a delivery,
+  and counted by ``count_held_back`` (issue 14).
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram

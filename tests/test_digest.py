@@ -197,11 +197,15 @@ def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> N
         '<a href="https://example.com/h"><b>Huge &amp; long</b></a>\n'
         "<i>1 Jan 2024</i> · /article 3\n<blockquote expandable>Sentence number 0 "
     )
+    from tests.fakebotapi import parse_html
+
     for text, _ in messages:
         assert_balanced(text)
         # Every piece of the summary is a quote of its own, ending at a sentence end.
         assert text.endswith(("here.</blockquote>", "space.</blockquote>"))
         assert text.count("<blockquote expandable>") == 1
+        _, entities = parse_html(text)  # valid Telegram HTML, as the fake checks
+        assert [e["type"] for e in entities].count("expandable_blockquote") == 1
     joined = " ".join(text for text, _ in messages)
     assert all(s in joined for s in sentences)
 
