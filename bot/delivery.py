@@ -13,7 +13,8 @@ How it sends:
 
 * It asks the store for due items (only the oldest pending item of each chat is ever
   due, so a chat's messages go out one at a time and in order) and sends up to
-  ``concurrency`` of them at once (``sendMessage``, ``parse_mode=HTML``, no link preview). The
+  ``concurrency`` of them at once (``bot.ptb.send_html``: ``sendMessage``, HTML, no
+  link preview, the answer kept as JSON). The
   bot's rate limiter spaces them (global sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
@@ -37,8 +38,9 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
   most ``max_attempts`` tries, then dropped with an error log. Such errors usually hit
   every chat at once, so the sender also pauses as a whole (same backoff) instead of
   churning the whole outbox through its retry budget during an outage.
-* A rejected token (401, or 404 once started): the sender pauses, escalating, and keeps
-  every message; no message is at fault.
+* A rejected token (401, or 404 once started): the sender pauses, escalating, keeps
+  every message (no message is at fault) and calls ``on_token_rejected``, with which
+  the bot stops (``Runtime.token_rejected``): a revoked token ends the process.
 
 One INFO line per digest run (a run starts when due items appear and ends when nothing is
 due or in flight): ``due``, ``sent``, ``failed`` (dropped), ``deactivated``, ``retried``,

@@ -25,6 +25,7 @@ from bot import replies
 from bot.filters import MAX_TERMS, FilterError, Term, compile_filter, parse_command, split_entries
 from bot.jobs import FILTER_LOOKAHEAD, digest_job, rescan_seeds, schedule_chat
 from bot.ptb import send_html
+from bot.ratelimit import ReplyDropped
 from bot.replies import ARTICLE_USAGE, MAX_ARGUMENT_CHARS, PAGE_SIZE, echo
 from bot.runtime import BotContext, Runtime
 from bot.schedule import chat_timezone, zone
@@ -547,6 +548,8 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log a handler's or job's exception; tell the user something went wrong.
 
     A rejected token (401) is no one chat's problem: the whole bot stops with one line."""
+    if isinstance(context.error, ReplyDropped):
+        return  # stopping: counted and logged once by the application
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return

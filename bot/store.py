@@ -218,6 +218,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
             if self.path != ":memory:":
+                self._check_integrity()
                 self._enable_wal()
                 # In WAL mode NORMAL survives a crash of the process (kill -9) with every
                 # committed transaction intact; only a power loss may drop the last ones.
@@ -229,6 +230,17 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _check_integrity(self) -> None:
+        """A corrupt file is refused at once, in one line naming it, instead of failing
+        later on whatever page a query happens to read."""
+        rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+        if problems:
+            raise StoreError(
+                f"database {self.path} is corrupt ({problems[0]}): restore it from a "
+                "backup, or move it away to start with an empty one"
+            )
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock that busy_timeout does not

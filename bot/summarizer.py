@@ -55,7 +55,7 @@ from sumy.utils import get_stop_words
 
 from bot.errors import UnsupportedLanguage
 from bot.languages import SUPPORTED_LANGUAGES, language_name, script_language
-from bot.sentences import Tokenizer, paragraph_sentences, split_words
+from bot.sentences import Tokenizer, clip_summary, paragraph_sentences, split_words
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -554,7 +554,7 @@ def summarize(
         stem, stop_words, settings or DEFAULT_SETTINGS, title, words
     )
     document = _document(text, Tokenizer(_normalize_language(language)))
-    return [str(sentence) for sentence in summarizer(document, sentences)]
+    return clip_summary([str(sentence) for sentence in summarizer(document, sentences)])
 
 
 def with_settings(**changes: Any) -> Settings:

@@ -47,6 +47,7 @@ from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
 from bot.ptb import opt_into_timedelta
+from bot.ratelimit import TelegramRateLimiter
 from bot.redaction import install_token_redaction, redact
 from bot.replies import COMMANDS
 from bot.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
@@ -191,8 +192,6 @@ def build_application(
     ``telegram.request.BaseRequest`` for the bot's calls other than getUpdates (default:
     by ``[telegram] transport``, see :func:`_requests`). Raises ConfigError without a token.
     """
-    from bot.ratelimit import TelegramRateLimiter
-
     tg = config.telegram
     if not tg.token:
         raise ConfigError(NO_TOKEN)
@@ -354,10 +353,20 @@ async def running(
         processor = application.update_processor
         if isinstance(processor, PerChatUpdateProcessor):
             processor.close()
+        limiter = application.bot.rate_limiter
+        if isinstance(limiter, TelegramRateLimiter):
+            limiter.close()
         if application.running:
             await application.stop()
-        if isinstance(processor, PerChatUpdateProcessor) and processor.dropped_at_stop:
-            log.info("stopping: dropped %d pending commands", processor.dropped_at_stop)
+        commands = processor.dropped_at_stop if isinstance(processor, PerChatUpdateProcessor) else 0
+        replies = limiter.dropped if isinstance(limiter, TelegramRateLimiter) else 0
+        if commands or replies:
+            log.info(
+                "stopping: dropped %d commands waiting for their turn and %d replies "
+                "waiting to be sent",
+                commands,
+                replies,
+            )
         if application.post_stop is not None:
             await application.post_stop(application)
         await application.shutdown()

@@ -365,3 +365,26 @@ def test_a_sentence_that_is_mostly_a_direct_quote_must_score_higher_to_be_chosen
 )
 def test_quoted_share_is_the_part_of_a_sentence_inside_quotation_marks(sentences, shares):
     assert list(_quoted_shares(sentences)) == pytest.approx(shares)
+
+
+def test_a_paragraph_without_punctuation_gives_a_short_summary_cut_at_a_word() -> None:
+    from bot.sentences import MAX_SENTENCE_CHARS, MAX_SUMMARY_CHARS
+
+    words = [f"word{n % 97}" for n in range(8000)]  # about 52 KB, no sentence end
+    summary = summarize(" ".join(words), sentences=3)
+    assert len(summary) == 1
+    assert len(summary[0]) <= MAX_SENTENCE_CHARS
+    assert summary[0].endswith("…")
+    assert summary[0][:-1].split() == words[: len(summary[0][:-1].split())]
+    assert sum(len(s) for s in summary) <= MAX_SUMMARY_CHARS
+
+
+def test_long_sentences_are_clipped_and_the_summary_stays_within_its_budget() -> None:
+    from bot.sentences import clip_summary
+
+    long = "This sentence goes on and on " * 30
+    clipped = clip_summary([long, long, long, long])
+    assert all(len(s) <= 400 and s.endswith("…") for s in clipped)
+    assert sum(len(s) for s in clipped) <= 1200 + len(clipped)
+    assert clip_summary(["Short one.", "Another."]) == ["Short one.", "Another."]
+    assert clip_summary(["中" * 1000])[0] == "中" * 399 + "…"
