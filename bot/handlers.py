@@ -279,7 +279,8 @@ async def filter_command(update: Update, context: BotContext) -> None:
     note = ""
     if command.action == "clear":
         count = await _db(rt.store.clear_filter_terms, chat_id)
-        note = f"Removed all {count} filters." if count else "You had no filters."
+        noun = "filter" if count == 1 else "filters"
+        note = f"Removed {count} {noun}." if count else "You had no filters."
     elif command.action == "remove":
         pairs = [(term.key, term.mode) for term in command.terms]
         removed = await _db(rt.store.remove_filter_terms, chat_id, pairs)

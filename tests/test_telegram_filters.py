@@ -90,7 +90,7 @@ async def test_filters_are_listed_then_removed_then_cleared(bot, fake):
     assert reply.text.startswith("Removed: Transfer Window.")
 
     reply = await ask(fake, "/filter clear")
-    assert reply.text.startswith("Removed all 1 filters.\nNo filters")
+    assert reply.text.startswith("Removed 1 filter.\nNo filters")
     assert store.filter_terms(CHAT) == []
     assert store.filter_terms(OTHER) == []
 
