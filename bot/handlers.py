@@ -324,6 +324,8 @@ async def filter_command(update: Update, context: BotContext) -> None:
     except FilterError as exc:
         await _reply(update, replies.filter_error_text(str(exc)))
         return
+    if command.action != "show" and not await require_admin(update, context):
+        return
     note = ""
     if command.action == "clear":
         count = await _db(rt.store.clear_filter_terms, chat_id)
