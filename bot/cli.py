@@ -229,13 +229,18 @@ def _extract(args: argparse.Namespace, out: TextIO) -> int:
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
+    from datetime import datetime
+
     from bot.digest import compose_text
+    from bot.schedule import zone
     from bot.store import Store
 
+    # The day in the header: today where the digests go out (the config's timezone).
+    today = datetime.now(zone(config.digest.timezone)).date()
     with Store(config.storage.path) as store:
         _sync(store, config)
         articles = store.list_articles(0, config.digest.max_articles)
-        text = compose_text([a for a in articles if a.summary])
+        text = compose_text([a for a in articles if a.summary], today=today)
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 

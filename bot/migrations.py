@@ -198,6 +198,26 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         9,
+        "chat_filters: each chat's /filter terms; deliveries.held_back: held back by them",
+        # A term is keyed by its folded words (bot.filters.Term.key), so "Football" and
+        # "football" are one term; terms are listed in rowid order, the order they were
+        # added. An article a chat's filters hold back is recorded as a delivery with
+        # held_back = 1: done for that chat (never matched again, pruned and moved with
+        # the chat's deliveries), and counted by /status.
+        """
+        CREATE TABLE chat_filters (
+            chat_id  INTEGER NOT NULL,
+            term_key TEXT NOT NULL,
+            mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+            term     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, term_key)
+        );
+        ALTER TABLE deliveries ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    Migration(
+        10,
         "feeds, feed articles (feed_id, published_at), entry keys with fingerprints, "
         "sources a chat turned off (issue 12)",
         # entry_keys.number is not a foreign key: a key outlives its article (pruned

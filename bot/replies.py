@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import digest as digests
 from bot.config import Config
+from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
@@ -27,17 +28,23 @@ __all__ = [
     "ARTICLE_USAGE",
     "COMMANDS",
     "ECHO_CHARS",
+    "FILTER_USAGE",
     "MAX_ARGUMENT_CHARS",
+    "MAX_FILTER_ARGUMENT_CHARS",
     "PAGE_SIZE",
     "SUBSCRIBE_USAGE",
     "TIMEZONE_USAGE",
     "article_messages",
     "bad_rhythm_text",
     "echo",
+    "filter_error_text",
+    "filter_limit_text",
+    "filters_text",
     "help_text",
     "list_keyboard",
     "list_page",
     "next_digest_text",
+    "removed_filters_text",
     "start_text",
     "status_text",
 ]
@@ -50,14 +57,17 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("sources", "Choose the news sources of your digest"),
     ("help", "All commands"),
 )
 
 PAGE_SIZE = 10
-# Arguments longer than this are refused before any parsing: no command needs more.
+# Arguments longer than this are refused before any parsing: no command needs more,
+# except /filter, which takes many terms at once (50 of 50 characters need ~2,600).
 MAX_ARGUMENT_CHARS = 200
+MAX_FILTER_ARGUMENT_CHARS = 3000
 # User input echoed back in a reply is cut to this many characters (then escaped).
 ECHO_CHARS = 40
 
@@ -70,6 +80,14 @@ ADMINS_ONLY = "Only this group's administrators can change its digest."
 TIMEZONE_USAGE = (
     "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
     "or /timezone America/New_York"
+)
+FILTER_USAGE = (
+    "/filter -word — mute articles that mention it (e.g. /filter -football)\n"
+    '/filter -"a phrase" — mute a phrase (e.g. /filter -"transfer window")\n'
+    "/filter +word — keep only articles that mention a + word (e.g. /filter +election)\n"
+    "/filter remove word — forget one (e.g. /filter remove football); "
+    "/filter clear — forget them all\n"
+    "Case, accents and word endings do not matter: +election also finds “Elections”."
 )
 ARTICLE_USAGE = (
     "Usage: /article — the list; /article N — one article, e.g. /article 3; "
@@ -92,11 +110,9 @@ def echo(text: str) -> str:
     return html.escape(text)
 
 
-def too_long_text(length: int, usage: str) -> str:
-    """The refusal of an argument over :data:`MAX_ARGUMENT_CHARS` characters."""
-    return (
-        f"That argument is too long ({length} characters; at most {MAX_ARGUMENT_CHARS}).\n{usage}"
-    )
+def too_long_text(length: int, usage: str, limit: int = MAX_ARGUMENT_CHARS) -> str:
+    """The refusal of an argument over ``limit`` (:data:`MAX_ARGUMENT_CHARS`) characters."""
+    return f"That argument is too long ({length} characters; at most {limit}).\n{usage}"
 
 
 # -- /start, /help --------------------------------------------------------------------
@@ -127,6 +143,11 @@ def help_text(config: Config) -> str:
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
         "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "filter": (
+            "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
+            'those that do (e.g. /filter -football, /filter -"transfer window", '
+            "/filter +election); /filter lists them"
+        ),
         "article": (
             "/article — the articles, newest first\n"
             "/article N — one article's summary (e.g. /article 3)\n"
@@ -205,8 +226,17 @@ def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> s
     return text
 
 
-def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) -> str:
-    """/status: subscription, next digest, articles waiting, paused deliveries."""
+def status_text(
+    chat: Chat | None,
+    waiting: int,
+    config: Config,
+    now: datetime,
+    *,
+    filters: int = 0,
+    held_back: int = 0,
+) -> str:
+    """/status: subscription, next digest, articles waiting, the chat's filters (how
+    many terms, how many articles they held back), paused deliveries."""
     timezone_name = (chat.timezone if chat else None) or config.digest.timezone
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -223,6 +253,10 @@ def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) 
         lines.append(f"Timezone: {html.escape(timezone_name)}")
     noun = "article" if waiting == 1 else "articles"
     lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    if filters or held_back:
+        held = "article" if held_back == 1 else "articles"
+        terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
+        lines.append(f"Filters: {terms} (/filter); they held back {held_back} {held}")
     if chat is not None and not chat.active:
         reason = chat.deactivated_reason or "Telegram refused a message"
         lines.append(
@@ -230,6 +264,59 @@ def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) 
             "them back on."
         )
     return "\n".join(lines)
+
+
+# -- /filter --------------------------------------------------------------------------
+
+
+def _shown_term(term: Term) -> str:
+    return html.escape(" ".join(term.quoted().translate(_BIDI_CONTROLS).split()))
+
+
+def filters_text(terms: Sequence[Term], note: str = "") -> str:
+    """The chat's filters (muted terms, then kept ones) and how to use /filter, after
+    an optional ``note`` (HTML) saying what just changed."""
+    lines = [note] if note else []
+    mutes = [t for t in terms if t.mode == MUTE]
+    keeps = [t for t in terms if t.mode == KEEP]
+    if not terms:
+        lines.append("<b>No filters</b>: your digests hold every new article.")
+    else:
+        lines.append(f"<b>Your filters</b> ({len(terms)} of {MAX_TERMS})")
+        if mutes:
+            lines.append("Muted: " + ", ".join(_shown_term(t) for t in mutes))
+        if keeps:
+            lines.append("Only articles with: " + ", ".join(_shown_term(t) for t in keeps))
+    return "\n".join(lines) + "\n\n" + html.escape(FILTER_USAGE)
+
+
+def removed_filters_text(asked: Sequence[Term], removed: Sequence[str]) -> str:
+    """What ``/filter remove …`` did: the terms ``removed`` (as they were written), and
+    the ``asked`` ones the chat did not have."""
+    gone = {Term("", text).key for text in removed}
+    missing = [term for term in asked if term.key not in gone]
+    parts = []
+    if removed:
+        parts.append("Removed: " + ", ".join(echo(text) for text in removed) + ".")
+    if missing:
+        names = ", ".join(f"“{echo(term.shown())}”" for term in missing)
+        parts.append(f"You had no filter {names}.")
+    return " ".join(parts)
+
+
+def filter_error_text(reason: str) -> str:
+    """A /filter argument that cannot be read: why (``reason``, plain text), and how."""
+    reason = " ".join(reason.translate(_BIDI_CONTROLS).split())
+    return f"{html.escape(reason)}\n\n{html.escape(FILTER_USAGE)}"
+
+
+def filter_limit_text(would_have: int) -> str:
+    """/filter would give the chat ``would_have`` terms, more than MAX_TERMS."""
+    return (
+        f"Too many filters: a chat has at most {MAX_TERMS} terms (of at most "
+        f"{MAX_TERM_CHARS} characters each), and this would make {would_have}. Nothing was "
+        "changed: remove some first with /filter remove WORD, or start over with /filter clear."
+    )
 
 
 # -- /article -------------------------------------------------------------------------

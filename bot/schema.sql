@@ -1,4 +1,4 @@
--- digestbot's database schema at version 9 (PRAGMA user_version = 9).
+-- digestbot's database schema at version 10 (PRAGMA user_version = 10).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -18,6 +18,15 @@ CREATE TABLE articles (
     added_at     TEXT NOT NULL,
     retired_at   TEXT
 , title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT);
+
+CREATE TABLE chat_filters (
+    chat_id  INTEGER NOT NULL,
+    term_key TEXT NOT NULL,
+    mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+    term     TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, term_key)
+);
 
 CREATE TABLE chat_sources_off (
     chat_id INTEGER NOT NULL,
@@ -39,7 +48,7 @@ CREATE TABLE chats (
 CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-    delivered_at TEXT NOT NULL,
+    delivered_at TEXT NOT NULL, held_back INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, number)
 ) WITHOUT ROWID;
 

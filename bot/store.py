@@ -22,6 +22,10 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
   chat's **pruned_deliveries** row then says that every article the store had before
   the cutoff counts as received, so none of them is sent to it again.
+* **chat_filters** -- each chat's ``/filter`` terms (mode ``-``/``+`` and the term as
+  written, keyed by its folded words). An article a chat's filters hold back is
+  recorded in **deliveries** with ``held_back = 1``: done for that chat like a delivery,
+  and counted by ``count_held_back`` (issue 14).
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
@@ -664,8 +668,8 @@ class Store:
             # too): copy without overwriting, then delete, rather than an UPDATE that a
             # pair the new id already has would make fail.
             db.execute(
-                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
-                " SELECT ?, number, delivered_at FROM deliveries WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
+                " SELECT ?, number, delivered_at, held_back FROM deliveries WHERE chat_id = ?",
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
@@ -676,6 +680,13 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM chat_sources_off WHERE chat_id = ?", (old_chat_id,))
+            # Filter terms: the new chat's own terms win over the old one's same terms.
+            db.execute(
+                "INSERT OR IGNORE INTO chat_filters (chat_id, term_key, mode, term, added_at)"
+                " SELECT ?, term_key, mode, term, added_at FROM chat_filters WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (old_chat_id,))
             # Pruned deliveries: the later horizon of the two, so neither chat's pruned
             # articles come back (see prune).
             db.execute(
@@ -959,6 +970,121 @@ class Store:
         """The article numbers the chat has received."""
         rows = self._query("SELECT number FROM deliveries WHERE chat_id = ?", (chat_id,))
         return {row[0] for row in rows}
+
+    # -- filters -------------------------------------------------------------
+    #
+    # A chat's /filter terms as (mode, term) pairs, keyed by the term's folded words
+    # (bot.filters.Term.key, computed by the caller: the store does not match text).
+
+    def filter_terms(self, chat_id: int) -> list[tuple[str, str]]:
+        """The chat's filter terms as (mode, term), in the order they were added."""
+        rows = self._query(
+            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY rowid",
+            (chat_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def filter_terms_of(self, chat_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        """filter_terms for many chats in one query; chats without terms are left out."""
+        ids = json.dumps([int(chat_id) for chat_id in chat_ids])
+        rows = self._query(
+            "SELECT chat_id, mode, term FROM chat_filters"
+            " WHERE chat_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY chat_id, rowid",
+            (ids,),
+        )
+        found: dict[int, list[tuple[str, str]]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append((row[1], row[2]))
+        return found
+
+    def add_filter_terms(
+        self, chat_id: int, terms: Sequence[tuple[str, str, str]], limit: int
+    ) -> tuple[bool, int]:
+        """Add (key, mode, term) triples to the chat's filters, in one transaction; a
+        key the chat has already gets the new mode and spelling. Refused (nothing
+        changes) when the chat would have more than ``limit`` terms. Returns (added,
+        the number of terms the chat has with them: now, or had it been added)."""
+        with self._transaction() as db:
+            keys = {key for key, _, _ in terms}
+            have = {
+                row[0]
+                for row in db.execute(
+                    "SELECT term_key FROM chat_filters WHERE chat_id = ?", (chat_id,)
+                )
+            }
+            total = len(have | keys)
+            if total > limit:
+                return False, total
+            now = self._now_text()
+            db.executemany(
+                "INSERT INTO chat_filters (chat_id, term_key, mode, term, added_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term_key)"
+                " DO UPDATE SET mode = excluded.mode, term = excluded.term",
+                [(chat_id, key, mode, term, now) for key, mode, term in terms],
+            )
+            return True, total
+
+    def remove_filter_terms(self, chat_id: int, terms: Sequence[tuple[str, str]]) -> list[str]:
+        """Remove (key, mode) pairs from the chat's filters (mode "" removes the key in
+        either mode); returns the terms removed, as they were written."""
+        removed: list[str] = []
+        with self._transaction() as db:
+            for key, mode in terms:
+                row = db.execute(
+                    "DELETE FROM chat_filters WHERE chat_id = ? AND term_key = ?"
+                    " AND (? = '' OR mode = ?) RETURNING mode, term",
+                    (chat_id, key, mode, mode),
+                ).fetchone()
+                if row is not None:
+                    removed.append(row[1])
+        return removed
+
+    def clear_filter_terms(self, chat_id: int) -> int:
+        """Remove every filter term of the chat; returns how many there were."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (chat_id,)).rowcount
+
+    def record_held_back(self, held: Iterable[tuple[int, Iterable[int]]]) -> None:
+        """Record (chat_id, article numbers) the chats' filters held back, in one
+        transaction: done for the chat like a delivery (never in a digest of it), and
+        counted by count_held_back. Pairs already recorded are left as they are."""
+        now = self._now_text()
+        rows = [(chat_id, now, number) for chat_id, numbers in held for number in numbers]
+        if not rows:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
+                " SELECT ?, number, ?, 1 FROM articles WHERE number = ?",
+                rows,
+            )
+
+    def unseen_numbers(self, chat_id: int, limit: int) -> list[int]:
+        """The numbers of unseen_articles(chat_id, limit), without reading the articles
+        (a scheduled run reads each article once, not once per chat)."""
+        rows = self._query(
+            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (chat_id, chat_id, chat_id, chat_id, limit),
+        )
+        return [row[0] for row in rows]
+
+    def articles_by_number(self, numbers: Iterable[int]) -> dict[int, ArticleRecord]:
+        """The visible articles among ``numbers``, by number, in one query."""
+        ids = json.dumps([int(n) for n in numbers if _is_sqlite_int(n)])
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            " AND number IN (SELECT value FROM json_each(?))",
+            (ids,),
+        )
+        return {row["number"]: _article(row) for row in rows}
+
+    def count_held_back(self, chat_id: int) -> int:
+        """How many articles the chat's filters have held back (within the retention
+        window: held-back articles are pruned like deliveries)."""
+        return self._query(
+            "SELECT count(*) FROM deliveries WHERE chat_id = ? AND held_back = 1", (chat_id,)
+        )[0][0]
 
     # -- outbox --------------------------------------------------------------
 

@@ -271,6 +271,7 @@ def build_application(
     application.add_handler(CommandHandler("timezone", handlers.timezone))
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
+    application.add_handler(CommandHandler("filter", handlers.filter_command))
     application.add_handler(CommandHandler("article", handlers.article))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
