@@ -1,7 +1,7 @@
 """The feeds' side of the database: feed rows, entry keys, feed articles, chats' sources.
 
 :class:`FeedStore` works on a :class:`bot.store.Store` (same connection, same lock,
-same transactions) and owns the tables migration 9 added:
+same transactions) and owns the tables migration 10 added:
 
 * **feeds** -- one row per feed URL: the name shown in digests (config or admin) and
   the feed's own title, where it came from (``config`` or ``admin``), its poll state
