@@ -1,0 +1,509 @@
+"""Stories: which articles tell the same story, and the clearest way to show each story.
+
+Pure: plain data in (``StoryInput``), plain groups out; no Telegram, scheduler or store.
+Offline and model-free: each title (and the lede of the text, when there is one) becomes
+a tf-idf vector of stemmed words (Snowball stemmers where the language has one, a
+Unicode word split otherwise) plus character n-grams of the accent-folded words, with
+the idf taken from the batch itself. Two articles are similar by the cosine of their
+vectors, and only when published within ``Settings.window_hours`` of each other.
+Groups are built by average-link agglomeration: two groups merge while the mean
+similarity over all their pairs of articles reaches ``Settings.threshold`` and the
+merged group still spans at most the window. Site names ("... - SAPO Desporto",
+"Visão | ...") are removed first: a leading or trailing title segment that recurs in
+the batch in front of different headlines is a site name, not news.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "Settings",
+    "StoryInput",
+    "clearest",
+    "group_stories",
+    "similarity_pairs",
+    "strip_site_names",
+    "with_settings",
+]
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """What grouping needs to know of one article."""
+
+    id: str | int
+    language: str
+    title: str
+    text: str = ""
+    published: datetime | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The knobs of the grouping; ``DEFAULT_SETTINGS`` are the tuned ones."""
+
+    threshold: float = 0.44
+    linkage: str = "centroid"  # "average", "centroid", "single" or "complete"
+    window_hours: float = 48.0
+    strip_sites: bool = True
+    site_min_titles: int = 3  # a segment recurring before this many headlines is a site
+    stem: bool = True
+    fold_accents: bool = True
+    word_weight: float = 1.0
+    char_n: int = 4  # 0: no character n-grams
+    char_weight: float = 0.5
+    entity_boost: float = 2.0  # weight of capitalised words and numbers (1: no boost)
+    lede_words: int = 0  # words of the text added to the title (0: title only)
+    sublinear_tf: bool = True
+    max_df: float = 0.1  # features in more than this share of the batch are ignored
+    char_max_df: float = 0.1  # the same for character n-grams
+    max_df_min: int = 10  # ... but only features in more than this many articles
+    min_similarity: float = 0.05  # smaller pair similarities count as 0
+    min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
+    half_life_hours: float = 24.0  # similarity halves per this many hours apart (0: no decay)
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+def with_settings(**changes: object) -> Settings:
+    """The default settings with some changed (for benchmarks and tests)."""
+    return replace(DEFAULT_SETTINGS, **changes)  # type: ignore[arg-type]
+
+
+# -- text ---------------------------------------------------------------------
+
+_STEMMER_LANGUAGES = {
+    "ar": "arabic",
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+}
+_SEPARATORS = re.compile(r"\s+[-|–—·:]{1,2}\s+|\s*\|\s*")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _stemmer_for(language: str) -> Callable[[str], str] | None:
+    code = language.strip().lower()
+    name = _STEMMER_LANGUAGES.get(code[:2]) if len(code) <= 3 else code
+    if name is None or name not in _STEMMER_LANGUAGES.values():
+        return None
+    from nltk.stem.snowball import SnowballStemmer  # code only: no data download
+
+    return SnowballStemmer(name).stem
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents or other combining marks ("Tóquio" -> "toquio")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _segments(title: str) -> list[str]:
+    return [s.strip() for s in _SEPARATORS.split(title) if s.strip()]
+
+
+def strip_site_names(titles: Sequence[str], min_titles: int = 3) -> list[str]:
+    """The titles without leading or trailing site names.
+
+    A segment (text between " - ", " | " and the like) at either end of a title is a
+    site name when the same segment (case-insensitively) ends or starts at least
+    ``min_titles`` titles whose other segments differ. The longest segment of a title
+    (the headline) always stays.
+    """
+    split = [_segments(t) for t in titles]
+    seen: dict[str, set[str]] = {}
+    for parts in split:
+        if len(parts) < 2:
+            continue
+        for index in (0, len(parts) - 1):
+            rest = " ".join(p for i, p in enumerate(parts) if i != index).casefold()
+            seen.setdefault(parts[index].casefold(), set()).add(rest)
+    sites = {segment for segment, rests in seen.items() if len(rests) >= min_titles}
+    result = []
+    for title, parts in zip(titles, split, strict=True):
+        if len(parts) < 2:
+            result.append(title.strip())
+            continue
+        keep = max(range(len(parts)), key=lambda i: len(parts[i]))
+        start, end = 0, len(parts)
+        while start < keep and parts[start].casefold() in sites:
+            start += 1
+        while end - 1 > keep and parts[end - 1].casefold() in sites:
+            end -= 1
+        result.append(" - ".join(parts[start:end]))
+    return result
+
+
+def _is_entity(word: str, position: int, title_case: bool) -> bool:
+    if word.isdigit() or any(c.isdigit() for c in word):
+        return True
+    return not title_case and position > 0 and word[:1].isupper()
+
+
+class _Featurizer:
+    """Turns one text into its features and their weights, caching work per word."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stemmers: dict[str, Callable[[str], str] | None] = {}
+        self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def _word(self, language: str, lower: str) -> tuple[str, ...]:
+        """The word's stem feature followed by its character n-gram features."""
+        s = self.settings
+        if language not in self._stemmers:
+            self._stemmers[language] = _stemmer_for(language) if s.stem else None
+        stemmer = self._stemmers[language]
+        stem = lower if stemmer is None else stemmer(lower)
+        if s.fold_accents:
+            stem, lower = _fold(stem), _fold(lower)
+        found = ["w:" + stem]
+        if s.char_n:
+            padded = f" {lower} "
+            n = s.char_n
+            found.extend("c:" + padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
+        return tuple(found)
+
+    def features(self, language: str, text: str) -> tuple[Counter[str], dict[str, float]]:
+        """Occurrences of each feature, and its weight (words, entities, n-grams)."""
+        s = self.settings
+        words = _WORD.findall(text)
+        letters = [w for w in words if w[:1].isalpha()]
+        title_case = bool(letters) and sum(w[:1].isupper() for w in letters) > 0.6 * len(letters)
+        counts: Counter[str] = Counter()
+        weights: dict[str, float] = {}
+        cache = self._cache
+        for position, word in enumerate(words):
+            lower = word.lower()
+            key = (language, lower)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = self._word(language, lower)
+            weight = s.word_weight
+            if s.entity_boost != 1.0 and _is_entity(word, position, title_case):
+                weight *= s.entity_boost
+            counts.update(found)
+            if weights.get(found[0], 0.0) < weight:
+                weights[found[0]] = weight
+        for feature in counts:
+            if feature[0] == "c":
+                weights[feature] = s.char_weight
+        return counts, weights
+
+
+def _texts(articles: Sequence[StoryInput], settings: Settings) -> list[str]:
+    titles = [a.title or "" for a in articles]
+    if settings.strip_sites:
+        titles = strip_site_names(titles, settings.site_min_titles)
+    texts = []
+    for article, title in zip(articles, titles, strict=True):
+        if article.source:
+            parts = _segments(title)
+            if len(parts) > 1 and parts[-1].casefold() == article.source.casefold():
+                title = " - ".join(parts[:-1])
+        if settings.lede_words and article.text:
+            title += " " + " ".join(article.text.split()[: settings.lede_words])
+        texts.append(title)
+    return texts
+
+
+# -- similarity -----------------------------------------------------------------
+
+
+def _vectors(
+    articles: Sequence[StoryInput], settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tf-idf matrix as (row, column, weight) arrays, rows L2-normalised."""
+    featurizer = _Featurizer(settings)
+    bags = [
+        featurizer.features(a.language, text)
+        for a, text in zip(articles, _texts(articles, settings), strict=True)
+    ]
+    n = len(bags)
+    df: Counter[str] = Counter()
+    for bag, _ in bags:
+        df.update(bag.keys())
+    limit = max(settings.max_df * n, settings.max_df_min)
+    char_limit = max(settings.char_max_df * n, settings.max_df_min)
+    columns = {
+        f: i
+        for i, f in enumerate(
+            sorted(f for f, d in df.items() if d <= (char_limit if f[0] == "c" else limit))
+        )
+    }
+    rows: list[int] = []
+    cols: list[int] = []
+    weights: list[float] = []
+    idf = {f: math.log((n + 1) / (df[f] + 1)) + 1.0 for f in columns}
+    for row, (bag, kinds) in enumerate(bags):
+        entries = []
+        for feature, count in bag.items():
+            column = columns.get(feature)
+            if column is None:
+                continue
+            tf = 1.0 + math.log(count) if settings.sublinear_tf else float(count)
+            entries.append((column, kinds[feature] * tf * idf[feature]))
+        norm = math.sqrt(sum(w * w for _, w in entries)) or 1.0
+        for column, weight in entries:
+            rows.append(row)
+            cols.append(column)
+            weights.append(weight / norm)
+    return (
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(cols, dtype=np.int64),
+        np.asarray(weights, dtype=np.float64),
+    )
+
+
+def _hours(articles: Sequence[StoryInput]) -> np.ndarray:
+    """Publication times in hours; an article without a date is always in the window."""
+    return np.asarray(
+        [a.published.timestamp() / 3600.0 if a.published is not None else np.nan for a in articles],
+        dtype=np.float64,
+    )
+
+
+def similarity_pairs(
+    articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair (i < j) in the window with a cosine of at least ``min_similarity``."""
+    rows, cols, weights = _vectors(articles, settings)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if rows.size == 0:
+        return empty
+    order = np.lexsort((rows, cols))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    # Within each column's run of entries, pair every entry with each later one.
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+    ends = np.r_[starts[1:], cols.size]
+    run_end = np.repeat(ends, ends - starts)
+    later = run_end - np.arange(cols.size) - 1
+    total = int(later.sum())
+    if total == 0:
+        return empty
+    first = np.repeat(np.arange(cols.size), later)
+    offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
+    second = first + 1 + offsets
+    i, j = rows[first], rows[second]
+    products = weights[first] * weights[second]
+    hours = _hours(articles)
+    gap = np.abs(hours[i] - hours[j])
+    inside = ~(gap > settings.window_hours)  # NaN (no date) counts as inside
+    i, j, products = i[inside], j[inside], products[inside]
+    if settings.half_life_hours > 0:
+        products = products * np.exp2(-np.nan_to_num(gap[inside]) / settings.half_life_hours)
+    n = len(articles)
+    keys, sums = _sum_by_key(np.minimum(i, j) * n + np.maximum(i, j), products, n * n)
+    strong = sums >= settings.min_similarity
+    keys, sums = keys[strong], sums[strong]
+    return keys // n, keys % n, sums
+
+
+_DENSE_CELLS = 1 << 22  # counting cells per pass: 32 MB of float64
+
+
+def _sum_by_key(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (ascending) in ``[0, size)`` and the sum of the values of each.
+
+    Counting into dense slices of the key range is several times faster than sorting;
+    a sort takes over when the range would need too many slices.
+    """
+    passes = -(-size // _DENSE_CELLS)
+    if passes > 16:
+        unique, inverse = np.unique(keys, return_inverse=True)
+        return unique, np.bincount(inverse, weights=values)
+    found_keys, found_sums = [], []
+    for start in range(0, size, _DENSE_CELLS):
+        if passes == 1:
+            part_keys, part_values = keys, values
+        else:
+            inside = (keys >= start) & (keys < start + _DENSE_CELLS)
+            part_keys, part_values = keys[inside], values[inside]
+        counted = np.bincount(
+            part_keys - start, weights=part_values, minlength=min(_DENSE_CELLS, size - start)
+        )
+        present = np.flatnonzero(
+            np.bincount(part_keys - start, minlength=min(_DENSE_CELLS, size - start))
+        )
+        found_keys.append(present + start)
+        found_sums.append(counted[present])
+    return np.concatenate(found_keys), np.concatenate(found_sums)
+
+
+# -- grouping -------------------------------------------------------------------
+
+
+def group_stories(
+    articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
+) -> list[int]:
+    """The story of each article: the index (in ``articles``) of its story's first article.
+
+    Articles of one story share the number; an article alone is its own story. The
+    result depends only on the articles and their order, never on chance.
+    """
+    if not articles:
+        return []
+    pairs = similarity_pairs(articles, settings)
+    return _cluster(_hours(articles), pairs, settings)
+
+
+def _cluster(
+    hours: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], settings: Settings
+) -> list[int]:
+    """Agglomerate articles (given their pair similarities) into stories.
+
+    Repeatedly merges the two most similar groups while their link reaches the
+    threshold and the merged group spans at most the window. ``links[a][b]`` holds the
+    sum of the pair similarities between groups a and b ("average", "centroid"), their
+    maximum ("single") or minimum ("complete", with ``counts`` telling whether every
+    pair is known: an unknown pair is below ``min_similarity``).
+    """
+    n = len(hours)
+    linkage = settings.linkage
+    if linkage not in ("average", "centroid", "single", "complete"):
+        raise ValueError(f"unknown linkage: {linkage!r}")
+    threshold, window, min_average = settings.threshold, settings.window_hours, settings.min_average
+    summed = linkage in ("average", "centroid")
+    first, second, sims = (x.tolist() for x in pairs)
+    times = [None if math.isnan(h) else float(h) for h in hours.tolist()]
+    spans: dict[int, tuple[float, float] | None] = {
+        k: None if t is None else (t, t) for k, t in enumerate(times)
+    }
+    size = dict.fromkeys(range(n), 1)
+    parent = list(range(n))
+    inner = dict.fromkeys(range(n), 1.0)  # squared length of the group's summed vectors
+    links: dict[int, dict[int, float]] = {k: {} for k in range(n)}
+    counts: dict[int, dict[int, int]] = {k: {} for k in range(n)} if linkage == "complete" else {}
+    for a, b, s in zip(first, second, sims, strict=True):
+        links[a][b] = links[b][a] = s
+        if counts:
+            counts[a][b] = counts[b][a] = 1
+
+    def score(a: int, b: int, total: float) -> float:
+        if linkage == "average":
+            return total / (size[a] * size[b])
+        if linkage == "centroid":
+            if total < min_average * size[a] * size[b]:
+                return 0.0
+            return total / math.sqrt(inner[a] * inner[b])
+        if linkage == "complete" and counts[a][b] < size[a] * size[b]:
+            return 0.0
+        return total
+
+    heap = [(-s, a, b) for a, b, s in zip(first, second, sims, strict=True) if s >= threshold]
+    heapq.heapify(heap)
+    while heap:
+        negative, a, b = heapq.heappop(heap)
+        if a not in size or b not in size:
+            continue
+        total = links[a].get(b)
+        if total is None or score(a, b, total) != -negative:
+            continue  # stale: one of the groups changed since this entry was pushed
+        span_a, span_b = spans[a], spans[b]
+        if span_a is None or span_b is None:
+            span = span_a or span_b
+        else:
+            span = (min(span_a[0], span_b[0]), max(span_a[1], span_b[1]))
+            if span[1] - span[0] > window:
+                continue
+        if size[a] < size[b]:
+            a, b = b, a  # merge the smaller group into the larger
+        parent[b] = a
+        spans[a] = span
+        del spans[b]
+        inner[a] += inner.pop(b) + 2.0 * total
+        size[a] += size.pop(b)
+        mine = links[a]
+        del mine[b]
+        theirs = links.pop(b)
+        del theirs[a]
+        for other, value in theirs.items():
+            far = links[other]
+            del far[b]
+            if summed:
+                joined = mine.get(other, 0.0) + value
+            elif linkage == "single":
+                joined = max(mine.get(other, 0.0), value)
+            else:
+                joined = min(mine.get(other, value), value)
+            mine[other] = far[a] = joined
+        if counts:
+            mine_counts = counts[a]
+            del mine_counts[b]
+            for other, count in counts.pop(b).items():
+                if other != a:
+                    del counts[other][b]
+                    mine_counts[other] = counts[other][a] = mine_counts.get(other, 0) + count
+        for other, value in mine.items():
+            linked = score(a, other, value)
+            if linked >= threshold:
+                heapq.heappush(heap, (-linked, min(a, other), max(a, other)))
+    roots = []
+    for k in range(n):
+        root = k
+        while parent[root] != root:
+            root = parent[root]
+        while parent[k] != root:
+            parent[k], k = root, parent[k]
+        roots.append(root)
+    leader: dict[int, int] = {}
+    for k, root in enumerate(roots):
+        leader.setdefault(root, k)  # the first article of the group, in input order
+    return [leader[root] for root in roots]
+
+
+# -- presentation -----------------------------------------------------------------
+
+
+def clearest(articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS) -> int:
+    """The index of the article that shows a story best.
+
+    The article whose (site-stripped) title is most similar to the others' on average,
+    preferring one with a text, then a title of a plain length (no all-caps shouting,
+    not a fragment), then the earliest. For one article, 0.
+    """
+    if not articles:
+        raise ValueError("a story has at least one article")
+    if len(articles) == 1:
+        return 0
+    titles = _texts(articles, replace(settings, lede_words=0, site_min_titles=2))
+    rows, cols, weights = _vectors(
+        [replace(a, title=t, text="") for a, t in zip(articles, titles, strict=True)],
+        replace(settings, max_df=1.0, strip_sites=False, lede_words=0),
+    )
+    matrix = np.zeros((len(articles), int(cols.max()) + 1 if cols.size else 1))
+    matrix[rows, cols] = weights
+    centrality = (matrix @ matrix.T).sum(axis=1)
+
+    def key(k: int) -> tuple[float, ...]:
+        words = len(titles[k].split())
+        plain = 1.0 if 5 <= words <= 16 and not titles[k].isupper() else 0.0
+        has_text = 1.0 if articles[k].text.strip() else 0.0
+        return (has_text, plain, round(float(centrality[k]), 9), -k)
+
+    return max(range(len(articles)), key=key)
