@@ -15,6 +15,7 @@ the batch in front of different headlines is a site name, not news.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -22,9 +23,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
+
+from bot.errors import DigestbotError
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -33,6 +36,7 @@ __all__ = [
     "clearest",
     "group_stories",
     "similarity_pairs",
+    "story_input",
     "strip_site_names",
     "with_settings",
 ]
@@ -54,7 +58,7 @@ class StoryInput:
 class Settings:
     """The knobs of the grouping; ``DEFAULT_SETTINGS`` are the tuned ones."""
 
-    threshold: float = 0.44
+    threshold: float = 0.48
     linkage: str = "centroid"  # "average", "centroid", "single" or "complete"
     window_hours: float = 48.0
     strip_sites: bool = True
@@ -65,6 +69,9 @@ class Settings:
     char_n: int = 4  # 0: no character n-grams
     char_weight: float = 0.5
     entity_boost: float = 2.0  # weight of capitalised words and numbers (1: no boost)
+    stop_words: bool = False  # drop sumy's stop words where it has a list
+    idf_batch: int = 0  # compute idf as if the batch held at least this many articles
+    entity_weight: float = 0.0  # weight of an extra unstemmed feature per entity (0: none)
     lede_words: int = 0  # words of the text added to the title (0: title only)
     sublinear_tf: bool = True
     max_df: float = 0.1  # features in more than this share of the batch are ignored
@@ -72,10 +79,49 @@ class Settings:
     max_df_min: int = 10  # ... but only features in more than this many articles
     min_similarity: float = 0.05  # smaller pair similarities count as 0
     min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
-    half_life_hours: float = 24.0  # similarity halves per this many hours apart (0: no decay)
+    half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
+    linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 
 
 DEFAULT_SETTINGS = Settings()
+
+
+def story_input(record: object, where: str = "article") -> StoryInput:
+    """One JSON object (``id``, ``language``, ``title``, ``text``, ``published``) as input.
+
+    ``published`` is an ISO 8601 time ("2021-07-25T00:14:00Z"; without a zone, UTC) or
+    null; ``text`` and ``language`` may be missing. Raises ``DigestbotError`` naming
+    ``where`` and the field when the record cannot be used.
+    """
+    if not isinstance(record, dict):
+        raise DigestbotError(f"{where}: not a JSON object")
+    ident = record.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+        raise DigestbotError(f"{where}: 'id' must be a non-empty string or a number")
+    fields = {}
+    for name in ("language", "title", "text", "source"):
+        value = record.get(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise DigestbotError(f"{where}: {name!r} must be a string")
+        fields[name] = value
+    if not fields["title"].strip() and not fields["text"].strip():
+        raise DigestbotError(f"{where}: no 'title' and no 'text'")
+    published = record.get("published")
+    when = None
+    if published not in (None, ""):
+        if not isinstance(published, str):
+            raise DigestbotError(f"{where}: 'published' must be an ISO 8601 time")
+        try:
+            when = datetime.fromisoformat(published.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise DigestbotError(
+                f"{where}: 'published' is not an ISO 8601 time: {published!r}"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    return StoryInput(id=ident, published=when, **fields)
 
 
 def with_settings(**changes: object) -> Settings:
@@ -103,6 +149,12 @@ _STEMMER_LANGUAGES = {
     "ru": "russian",
     "sv": "swedish",
 }
+_STOP_LANGUAGES = {
+    **{code: name for code, name in _STEMMER_LANGUAGES.items() if code in ("ar", "de", "en")},
+    **{"es": "spanish", "fr": "french", "it": "italian", "pt": "portuguese", "sv": "swedish"},
+    **{"cs": "czech", "el": "greek", "he": "hebrew", "pl": "polish", "sk": "slovak"},
+    "uk": "ukrainian",
+}
 _SEPARATORS = re.compile(r"\s+[-|–—·:]{1,2}\s+|\s*\|\s*")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -115,6 +167,21 @@ def _stemmer_for(language: str) -> Callable[[str], str] | None:
     from nltk.stem.snowball import SnowballStemmer  # code only: no data download
 
     return SnowballStemmer(name).stem
+
+
+@functools.cache
+def _stop_words(language: str) -> frozenset[str]:
+    """sumy's stop words of the language (shipped with the package), or none."""
+    code = language.strip().lower()
+    name = _STOP_LANGUAGES.get(code[:2]) if len(code) <= 3 else code
+    if name is None:
+        return frozenset()
+    from sumy.utils import get_stop_words
+
+    try:
+        return frozenset(get_stop_words(name))
+    except LookupError:
+        return frozenset()
 
 
 def _fold(word: str) -> str:
@@ -176,6 +243,8 @@ class _Featurizer:
     def _word(self, language: str, lower: str) -> tuple[str, ...]:
         """The word's stem feature followed by its character n-gram features."""
         s = self.settings
+        if s.stop_words and lower in _stop_words(language):
+            return ()
         if language not in self._stemmers:
             self._stemmers[language] = _stemmer_for(language) if s.stem else None
         stemmer = self._stemmers[language]
@@ -205,8 +274,15 @@ class _Featurizer:
             if found is None:
                 found = cache[key] = self._word(language, lower)
             weight = s.word_weight
-            if s.entity_boost != 1.0 and _is_entity(word, position, title_case):
+            if _is_entity(word, position, title_case):
                 weight *= s.entity_boost
+                if s.entity_weight:
+                    # The unstemmed name, the same in every language ("Biles").
+                    entity = "e:" + (_fold(lower) if s.fold_accents else lower)
+                    counts[entity] += 1
+                    weights[entity] = s.entity_weight
+            if not found:
+                continue
             counts.update(found)
             if weights.get(found[0], 0.0) < weight:
                 weights[found[0]] = weight
@@ -259,7 +335,8 @@ def _vectors(
     rows: list[int] = []
     cols: list[int] = []
     weights: list[float] = []
-    idf = {f: math.log((n + 1) / (df[f] + 1)) + 1.0 for f in columns}
+    size = max(n, settings.idf_batch)
+    idf = {f: math.log((size + 1) / (df[f] + 1)) + 1.0 for f in columns}
     for row, (bag, kinds) in enumerate(bags):
         entries = []
         for feature, count in bag.items():
@@ -317,6 +394,9 @@ def similarity_pairs(
     i, j, products = i[inside], j[inside], products[inside]
     if settings.half_life_hours > 0:
         products = products * np.exp2(-np.nan_to_num(gap[inside]) / settings.half_life_hours)
+    if settings.linear_decay > 0:
+        share = np.nan_to_num(gap[inside]) / settings.window_hours
+        products = products * (1.0 - settings.linear_decay * share)
     n = len(articles)
     keys, sums = _sum_by_key(np.minimum(i, j) * n + np.maximum(i, j), products, n * n)
     strong = sums >= settings.min_similarity
