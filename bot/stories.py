@@ -36,6 +36,7 @@ __all__ = [
     "Settings",
     "StoryInput",
     "clearest",
+    "group_pairs",
     "group_stories",
     "similarity_pairs",
     "story_input",
@@ -466,7 +467,15 @@ def group_stories(
     """
     if not articles:
         return []
-    pairs = similarity_pairs(articles, settings)
+    return group_pairs(articles, similarity_pairs(articles, settings), settings)
+
+
+def group_pairs(
+    articles: Sequence[StoryInput],
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: Settings = DEFAULT_SETTINGS,
+) -> list[int]:
+    """``group_stories`` given ``similarity_pairs`` (to try many thresholds on one batch)."""
     return _cluster(_hours(articles), pairs, settings)
 
 
