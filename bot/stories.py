@@ -387,43 +387,93 @@ def _hours(articles: Sequence[StoryInput]) -> np.ndarray:
 def similarity_pairs(
     articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair (i < j) in the window with a cosine of at least ``min_similarity``."""
-    rows, cols, weights = _vectors(articles, settings)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    if rows.size == 0:
-        return empty
-    order = np.lexsort((rows, cols))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    # Within each column's run of entries, pair every entry with each later one.
-    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
-    ends = np.r_[starts[1:], cols.size]
-    run_end = np.repeat(ends, ends - starts)
-    later = run_end - np.arange(cols.size) - 1
-    total = int(later.sum())
-    if total == 0:
-        return empty
-    first = np.repeat(np.arange(cols.size), later)
-    offsets = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
-    second = first + 1 + offsets
-    i, j = rows[first], rows[second]
-    products = weights[first] * weights[second]
-    hours = _hours(articles)
-    gap = np.abs(hours[i] - hours[j])
-    inside = ~(gap > settings.window_hours)  # NaN (no date) counts as inside
-    i, j, products = i[inside], j[inside], products[inside]
-    if settings.half_life_hours > 0:
-        products = products * np.exp2(-np.nan_to_num(gap[inside]) / settings.half_life_hours)
-    if settings.linear_decay > 0:
-        share = np.nan_to_num(gap[inside]) / settings.window_hours
-        products = products * (1.0 - settings.linear_decay * share)
+    """Every pair (i < j) in the window with a similarity of at least ``min_similarity``.
+
+    From the inverted index: the entries of each feature, in time order, pair with the
+    later ones inside the window only, so the work (and memory, taken in slices of
+    ``_PAIRS_PER_SLICE``) grows with the pairs inside the window, not with all pairs.
+    """
     n = len(articles)
-    keys, sums = _sum_by_key(np.minimum(i, j) * n + np.maximum(i, j), products, n * n)
+    rows, cols, weights = _vectors(articles, settings)
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    if rows.size:
+        hours = _hours(articles)
+        window = settings.window_hours
+        dated = ~np.isnan(hours)
+        low = float(hours[dated].min()) if dated.any() else 0.0
+        # Sort by feature, then time; undated entries go last in their feature's run.
+        band = float(np.nanmax(hours) - low if dated.any() else 0.0) + 2 * window + 2
+        offset = np.where(dated, hours - low, band - window - 1)[rows]
+        order = np.lexsort((rows, offset, cols))
+        rows, cols, weights, offset = rows[order], cols[order], weights[order], offset[order]
+        key = cols * band + offset
+        starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+        run_end = np.repeat(np.r_[starts[1:], cols.size], np.diff(np.r_[starts, cols.size]))
+        entry_dated = dated[rows]
+        # First partner range: later entries up to the window's end (dated) or the
+        # run's end (undated). Second: the run's undated entries, for a dated entry.
+        first_stop = np.where(entry_dated, np.searchsorted(key, key + window, "right"), run_end)
+        undated_start = np.searchsorted(key, cols * band + (band - window - 1), "left")
+        range_start = np.r_[np.arange(cols.size) + 1, np.maximum(undated_start, first_stop)]
+        range_stop = np.r_[first_stop, np.where(entry_dated, run_end, 0)]
+        lengths = np.maximum(range_stop - range_start, 0)
+        owner = np.r_[np.arange(cols.size), np.arange(cols.size)]
+        keep = lengths > 0
+        range_start, lengths, owner = range_start[keep], lengths[keep], owner[keep]
+        bounds = np.cumsum(lengths)
+        cut = 0
+        while cut < lengths.size:
+            stop = int(np.searchsorted(bounds, bounds[cut] - lengths[cut] + _PAIRS_PER_SLICE))
+            stop = max(stop, cut + 1)
+            found.append(
+                _slice_pairs(
+                    n, hours, rows, weights, owner[cut:stop], range_start[cut:stop],
+                    lengths[cut:stop], settings,
+                )
+            )  # fmt: skip
+            cut = stop
+    if not found:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    keys, sums = _sum_by_key(
+        np.concatenate([k for k, _ in found]), np.concatenate([v for _, v in found]), n * n
+    )
     strong = sums >= settings.min_similarity
     keys, sums = keys[strong], sums[strong]
     return keys // n, keys % n, sums
 
 
-_DENSE_CELLS = 1 << 22  # counting cells per pass: 32 MB of float64
+_PAIRS_PER_SLICE = 1 << 19
+
+
+def _slice_pairs(
+    n: int,
+    hours: np.ndarray,
+    rows: np.ndarray,
+    weights: np.ndarray,
+    owner: np.ndarray,
+    start: np.ndarray,
+    lengths: np.ndarray,
+    settings: Settings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The summed products of one slice of partner ranges, by pair key ``low * n + high``."""
+    total = int(lengths.sum())
+    first = np.repeat(owner, lengths)
+    second = (
+        np.repeat(start, lengths)
+        + np.arange(total)
+        - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
+    i, j = rows[first], rows[second]
+    products = weights[first] * weights[second]
+    gap = np.nan_to_num(np.abs(hours[i] - hours[j]))  # no date: no distance
+    if settings.half_life_hours > 0:
+        products = products * np.exp2(-gap / settings.half_life_hours)
+    if settings.linear_decay > 0:
+        products = products * (1.0 - settings.linear_decay * gap / settings.window_hours)
+    return _sum_by_key(np.minimum(i, j) * n + np.maximum(i, j), products, n * n)
+
+
+_DENSE_CELLS = 1 << 20  # counting cells per pass: 8 MB of float64
 
 
 def _sum_by_key(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
