@@ -432,17 +432,23 @@ def similarity_pairs(
                 )
             )  # fmt: skip
             cut = stop
+            if sum(len(k) for k, _ in found[1:]) > max(len(found[0][0]), _PAIRS_PER_SLICE):
+                found = [_merge(found, n)]  # keep memory near the number of pairs
     if not found:
         return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    keys, sums = _sum_by_key(
-        np.concatenate([k for k, _ in found]), np.concatenate([v for _, v in found]), n * n
-    )
+    keys, sums = _merge(found, n)
     strong = sums >= settings.min_similarity
     keys, sums = keys[strong], sums[strong]
     return keys // n, keys % n, sums
 
 
 _PAIRS_PER_SLICE = 1 << 19
+
+
+def _merge(found: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Partial sums by pair key, merged into one."""
+    keys = np.concatenate([k for k, _ in found])
+    return _sum_by_key(keys, np.concatenate([v for _, v in found]), n * n)
 
 
 def _slice_pairs(
