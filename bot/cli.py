@@ -111,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(sources)
     sources.set_defaults(handler=_sources)
 
+    group = _command(
+        commands,
+        "group-stories",
+        "group a JSON-lines file of articles into stories",
+        "digestbot group-stories articles.jsonl.gz > stories.jsonl\n"
+        "  (each line in: id, language, title, text, published;"
+        ' each line out: {"id": ..., "story": ...})',
+    )
+    group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
+    group.set_defaults(handler=_group_stories)
+
     run = _command(
         commands,
         "run",
@@ -293,6 +304,25 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
             f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
             f"{counts.get(row.id, 0)} articles; {state}\n"
         )
+
+
+def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import group_stories, story_input
+
+    articles = []
+    lines: dict[object, int] = {}
+    for number, record in _json_lines(args.file):
+        article = story_input(record, f"{args.file}:{number}")
+        if article.id in lines:
+            raise DigestbotError(
+                f"{args.file}:{number}: id {article.id!r} is already on line {lines[article.id]}"
+            )
+        lines[article.id] = number
+        articles.append(article)
+    stories = group_stories(articles)
+    for article, story in zip(articles, stories, strict=True):
+        record = {"id": article.id, "story": articles[story].id}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
 
@@ -315,6 +345,36 @@ def _sync(store, config):
         language=config.summary.language,
         progress=_progress_for(sys.stderr),
     )
+
+
+def _json_lines(path: Path) -> list[tuple[int, object]]:
+    """The JSON value on each non-blank line of a (possibly gzipped) file, numbered."""
+    import gzip
+    import zlib
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DigestbotError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DigestbotError(f"is a directory, not a JSON-lines file: {path}") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        raise DigestbotError(f"{path}: a broken gzip file") from None
+    except UnicodeDecodeError:
+        raise DigestbotError(f"{path}: not UTF-8 text") from None
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise DigestbotError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    return records
 
 
 def _command(
