@@ -13,6 +13,9 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   reused. A changed ``content_hash`` clears the summary so it is computed again.
   A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
+* **digest_additions** -- pages and texts a user summarized and added to its chat's
+  digest (issue 13). Such articles are *private*: in those chats' digests only, not in
+  the shared list, search or counts, and never retired by a seeds scan.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
@@ -149,6 +152,19 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE article_changes SET n = n + 1;
     END;
     """,
+    # 6: issue 13 -- pages and texts users summarized and added to their digest. Such an
+    # article is "private": it appears only in the digests of the chats that added it
+    # (digest_additions) and not in the shared /article list or search; /article N
+    # shows it to anyone who has its number. The seeds scan never retires it.
+    """
+    ALTER TABLE articles ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE digest_additions (
+        chat_id  INTEGER NOT NULL,
+        number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, number)
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -216,11 +232,14 @@ _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
-# Unseen by a chat (parameters: chat_id, chat_id): summarized, visible, not delivered,
+# Unseen by a chat (parameters: chat_id three times): summarized, visible, shared or
+# added by this chat (issue 13), not delivered,
 # and not in a message still waiting in the outbox (the digest queued yesterday and
 # still being retried must not be repeated by today's).
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
+    " AND (a.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
+    " WHERE x.chat_id = ? AND x.number = a.number))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
@@ -657,7 +676,7 @@ class Store:
         present = set(present_sources)
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT number, source FROM articles WHERE retired_at IS NULL"
+                "SELECT number, source FROM articles WHERE retired_at IS NULL AND private = 0"
             ).fetchall()
             gone = [row["number"] for row in rows if row["source"] not in present]
             now = self._now_text()
@@ -721,7 +740,7 @@ class Store:
         """Visible articles newest first: by date (undated last), then added_at, then
         number, all descending."""
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND private = 0"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?",
             (limit, offset),
         )
@@ -748,7 +767,8 @@ class Store:
                 after = "(date < ? OR date IS NULL OR (date = ? AND (added_at, number) < (?, ?)))"
                 params = (row["date"], row["date"], row["added_at"], number)
             found = self._db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {after}"
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+                f" WHERE retired_at IS NULL AND private = 0 AND {after}"
                 f" ORDER BY {_NEWEST_FIRST} LIMIT 1",
                 params,
             ).fetchone()
@@ -768,7 +788,7 @@ class Store:
         date, added_at = rows[0]
         # Undated articles come last, as NULL does in "date DESC"; '' sorts the same way.
         return self._query(
-            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND ("
+            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0 AND ("
             " coalesce(date, '') > ?"
             " OR (coalesce(date, '') = ? AND added_at > ?)"
             " OR (coalesce(date, '') = ? AND added_at = ? AND number > ?))",
@@ -776,7 +796,9 @@ class Store:
         )[0][0]
 
     def count_articles(self) -> int:
-        return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]
+        return self._query(
+            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
+        )[0][0]
 
     def search_articles(
         self, words: Iterable[str], limit: int | None = None
@@ -788,11 +810,66 @@ class Store:
             return []
         condition = " AND ".join("instr(casefold(title), ?) > 0" for _ in needles)
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {condition}"
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+            f" WHERE retired_at IS NULL AND private = 0 AND {condition}"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
             (*needles, -1 if limit is None else limit),
         )
         return [_article(row) for row in rows]
+
+    def add_to_digest(
+        self, chat_id: int, article: Article, summary: Sequence[str]
+    ) -> tuple[int, bool]:
+        """A page or text a user summarized goes into the chat's next digest (issue 13).
+
+        One transaction: the article is stored as *private* (in the digests of the chats
+        that added it only, not in the shared list) under its ``source`` with its
+        summary -- the same source again is the same article, updated if its content
+        changed -- and the chat's addition is recorded. Returns (number, added): added
+        is False when the chat had already added it (nothing changes then)."""
+        summary_json = json.dumps(list(summary), ensure_ascii=False)
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            row = db.execute(
+                "SELECT number, content_hash, private, retired_at FROM articles WHERE source = ?",
+                (article.source,),
+            ).fetchone()
+            fields = (
+                article.content_hash,
+                article.title,
+                article.date,
+                article.url,
+                article.language,
+                article.text,
+                summary_json,
+            )
+            if row is None:
+                cursor = db.execute(
+                    "INSERT INTO articles (content_hash, title, date, url, language, text,"
+                    " summary, source, added_at, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (*fields, article.source, self._now_text()),
+                )
+                number = int(cursor.lastrowid or 0)
+            else:
+                number = row["number"]
+                if row["content_hash"] != article.content_hash or row["retired_at"] is not None:
+                    db.execute(
+                        "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
+                        " language = ?, text = ?, summary = ?, retired_at = NULL"
+                        " WHERE number = ?",
+                        (*fields, number),
+                    )
+            added = db.execute(
+                "INSERT OR IGNORE INTO digest_additions (chat_id, number, added_at)"
+                " VALUES (?, ?, ?)",
+                (chat_id, number, self._now_text()),
+            ).rowcount
+            if not added:
+                # Added before and already sent: adding it again puts it in the next one.
+                added = db.execute(
+                    "DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number)
+                ).rowcount
+            return number, bool(added)
 
     # -- deliveries ----------------------------------------------------------
 
@@ -802,15 +879,15 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, limit),
+            (chat_id, chat_id, chat_id, limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
-        return self._query(f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id))[
-            0
-        ][0]
+        return self._query(
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id)
+        )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
         """Record that the chat received these articles (e.g. an on-demand /digest was
