@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,22 +81,23 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def what_is_asked(*texts: str | None, min_words: int = MIN_WORDS) -> Ask:
-    """The first of ``texts`` that says something decides: its first http(s) link, else
-    the text itself if it has ``min_words`` words, else "short". ``/summarize`` passes
-    its argument, then the text of the message it replies to; a private message passes
-    its own text (or caption)."""
-    for text in texts:
-        if text is None or not text.strip():
-            continue
-        link = first_link(text)
-        if link is not None:
-            return Ask("link", link)
-        words = word_count(text)
-        if words >= min_words:
-            return Ask("text", text.strip(), words)
-        return Ask("short", text.strip(), words)
-    return Ask("nothing")
+def what_is_asked(
+    text: str | None, hidden: Sequence[str] = (), *, min_words: int = MIN_WORDS
+) -> Ask:
+    """What ``text`` asks for: its first http(s) link, else the first of the ``hidden``
+    links (``text_link`` entities: words linked in a forwarded post), else the text
+    itself if it has ``min_words`` words, else "short" (or "nothing" without text)."""
+    link = first_link(text or "")
+    if link is None:
+        link = next((url for url in hidden if first_link(url) == url), None)
+    if link is not None:
+        return Ask("link", link)
+    if text is None or not text.strip():
+        return Ask("nothing")
+    words = word_count(text)
+    if words >= min_words:
+        return Ask("text", text.strip(), words)
+    return Ask("short", text.strip(), words)
 
 
 # -- computing a summary (runs in a worker process) -----------------------------------

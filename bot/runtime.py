@@ -23,6 +23,9 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.delivery import Sender
+    from bot.fetch import Fetcher
+    from bot.links import Pending
+    from bot.ondemand import Workers
     from bot.webhook import WebhookServer
 
 __all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
@@ -67,6 +70,14 @@ class Runtime:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).
     fatal: str | None = None
+    # Summaries on demand (issue 13): the fetcher (SSRF fence, limits, cache, per-chat
+    # quota), the worker processes that extract and summarize, and the summaries whose
+    # "Add to my digest" button still works. Created in post_init unless set before
+    # (tests and benchmarks give a fetcher with a stub resolver, or threads), closed at
+    # shutdown.
+    fetcher: Fetcher | None = None
+    workers: Workers | None = None
+    pending: Pending | None = None
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs
+from bot import handlers, jobs, ondemand
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -126,10 +126,25 @@ async def _post_init(application: Application) -> None:
         summary.slots,
         len(summary.catch_up),
     )
+    _start_on_demand(rt)
     rt.sender = Sender(application.bot, rt.store, on_token_rejected=rt.token_rejected)
     rt.sender.start()
     # Digests queued before a crash or a stop are still in the outbox.
     rt.sender.notify()
+
+
+def _start_on_demand(rt: Runtime) -> None:
+    """The fetcher, workers and pending buttons of summaries on demand (issue 13)."""
+    from bot.fetch import Fetcher
+    from bot.links import Pending
+    from bot.ondemand import Workers
+
+    if rt.fetcher is None:
+        rt.fetcher = Fetcher(rt.config.fetch)
+    if rt.workers is None:
+        rt.workers = Workers()
+    if rt.pending is None:
+        rt.pending = Pending()
 
 
 async def _post_stop(application: Application) -> None:
@@ -145,6 +160,10 @@ async def _post_stop(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     rt = runtime(application)
+    if rt.fetcher is not None:
+        await rt.fetcher.close()
+    if rt.workers is not None:
+        await rt.workers.close()
     if rt.owns_store:
         rt.store.close()
 
@@ -237,13 +256,18 @@ def build_application(
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("article", handlers.article))
+    # Not blocking: a slow page must not hold up the chat's other commands (ondemand).
+    application.add_handler(CommandHandler("summarize", ondemand.summarize_command, block=False))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
+    application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(
         MessageHandler(
-            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_text
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+            ondemand.private_text,
+            block=False,
         )
     )
     application.add_error_handler(handlers.on_error)
