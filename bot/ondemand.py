@@ -20,15 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import html
 import logging
-import multiprocessing
-import os
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatAction
@@ -40,70 +34,12 @@ from bot.handlers import _db, _reply, _send, _topic, plain_text
 from bot.links import Ask, PageSummary
 from bot.runtime import BotContext, Runtime
 
-__all__ = ["Workers", "add_button", "private_text", "summarize_command"]
+__all__ = ["add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 # "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
-# Worker processes run at this niceness: when the CPU is short, the event loop wins.
-WORKER_NICENESS = 5
-
-
-def _worker_start() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-
-
-class Workers:
-    """Where extraction and summaries run: ``processes`` worker processes (default: one
-    per CPU), or threads with ``processes=0``.
-
-    Processes because trafilatura and the summarizer are pure-Python CPU work: in
-    threads they hold the GIL and a burst of pages starves the event loop
-    (bench/links.py measures both). The pool is started from a fork server that has
-    imported the summarizing modules once, so a worker starts warm and never inherits
-    the bot's threads or sockets. Workers start on first use; a pool broken by a
-    killed worker is replaced for the next request."""
-
-    def __init__(self, processes: int | None = None) -> None:
-        self.processes = (os.cpu_count() or 2) if processes is None else processes
-        self._pool: Executor | None = None
-
-    def _executor(self) -> Executor | None:
-        if self.processes <= 0:
-            return None
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.links", "bot.extract"])
-            self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=context, initializer=_worker_start
-            )
-        return self._pool
-
-    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``function(*args, **kwargs)`` in a worker (a top-level, picklable function)."""
-        call = functools.partial(function, *args, **kwargs)
-        pool = self._executor()
-        if pool is None:
-            return await asyncio.to_thread(call)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, call)
-        except BrokenProcessPool:
-            if self._pool is pool:
-                self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-    async def close(self) -> None:
-        """Stop the workers (waits for them in a thread, not on the loop)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
-
-
 # -- reading a message ----------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from bot.delivery import Sender
     from bot.fetch import Fetcher
     from bot.links import Pending
-    from bot.ondemand import Workers
     from bot.webhook import WebhookServer
+    from bot.workers import Workers
 
 __all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
 

@@ -137,7 +137,7 @@ def _start_on_demand(rt: Runtime) -> None:
     """The fetcher, workers and pending buttons of summaries on demand (issue 13)."""
     from bot.fetch import Fetcher
     from bot.links import Pending
-    from bot.ondemand import Workers
+    from bot.workers import Workers
 
     if rt.fetcher is None:
         rt.fetcher = Fetcher(rt.config.fetch)
