@@ -33,11 +33,14 @@ from bot.errors import FetchError, NotAnArticle, TooManyRequests
 from bot.handlers import _db, _reply, _send, _topic, plain_text
 from bot.links import Ask, PageSummary
 from bot.runtime import BotContext, Runtime
+from bot.urls import canonical_url
 
 __all__ = ["add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
+# Summaries of fetched pages kept (with the body they were made from), newest last.
+PAGE_SUMMARIES_KEPT = 256
 # "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
 # -- reading a message ----------------------------------------------------------------
@@ -164,14 +167,31 @@ async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
             links.summarize_text, ask.value, sentences=sentences, language=language
         )
     page = await rt.fetcher.fetch(ask.value)
-    return await rt.workers.run(
-        links.summarize_page,
-        page.text,
-        page.final_url,
-        sentences=sentences,
-        language=language,
-        plain=page.content_type == "text/plain",
+    # The same fetched page (a link shared in many chats: the fetcher's cache hands out
+    # the very same body) is extracted and summarized once, also when asked at once.
+    key = canonical_url(page.final_url)
+    kept = rt.page_summaries.get(key)
+    if kept is not None and kept[0] is page.body:
+        return await asyncio.shield(kept[1])
+    work = asyncio.ensure_future(
+        rt.workers.run(
+            links.summarize_page,
+            page.text,
+            page.final_url,
+            sentences=sentences,
+            language=language,
+            plain=page.content_type == "text/plain",
+        )
     )
+    rt.page_summaries[key] = (page.body, work)
+    while len(rt.page_summaries) > PAGE_SUMMARIES_KEPT:
+        del rt.page_summaries[next(iter(rt.page_summaries))]
+    try:
+        return await asyncio.shield(work)
+    except Exception:
+        if rt.page_summaries.get(key, (None, None))[1] is work:
+            del rt.page_summaries[key]  # a failed worker is tried again next time
+        raise
 
 
 @contextlib.asynccontextmanager

@@ -78,6 +78,9 @@ class Runtime:
     fetcher: Fetcher | None = None
     workers: Workers | None = None
     pending: Pending | None = None
+    # Summaries of fetched pages by canonical URL: (the body they were made from, the
+    # summary's future); see bot.ondemand.
+    page_summaries: dict[str, tuple[bytes, asyncio.Future[Any]]] = field(default_factory=dict)
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

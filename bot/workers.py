@@ -41,6 +41,7 @@ class Workers:
     def __init__(self, processes: int | None = None) -> None:
         self.processes = (os.cpu_count() or 2) if processes is None else processes
         self._pool: Executor | None = None
+        self.runs = 0  # calls handed to a worker (for tests and stats)
 
     def _executor(self) -> Executor | None:
         if self.processes <= 0:
@@ -56,6 +57,7 @@ class Workers:
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in a worker (a top-level, picklable function)."""
         call = functools.partial(function, *args, **kwargs)
+        self.runs += 1
         pool = self._executor()
         if pool is None:
             return await asyncio.to_thread(call)

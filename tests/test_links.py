@@ -333,12 +333,17 @@ async def test_a_plain_text_page_is_summarized_too(bot, fake, site):
     assert "The city council approved" in reply.text
 
 
-async def test_a_link_shared_in_two_chats_is_fetched_once(bot, fake, site):
+async def test_a_link_shared_in_three_chats_is_fetched_and_summarized_once(bot, fake, site):
     url = site.url("/news/shared")
+    runs = runtime(bot).workers.runs
     await ask(fake, url, CHAT)
-    reply = await ask(fake, url, OTHER)
+    # Two chats at once: the second waits for the first's summary instead of redoing it.
+    fake.send_text(OTHER, url)
+    reply = await ask(fake, url.replace("/news/", "/news/./"), OTHER + 1)
     assert reply.bold() == ["Story shared"]
+    assert (await fake.wait_for_message(OTHER)).bold() == ["Story shared"]
     assert site.hits["/news/shared"] == 1
+    assert runtime(bot).workers.runs == runs + 1
 
 
 # -- groups -----------------------------------------------------------------------------
