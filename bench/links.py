@@ -19,7 +19,7 @@ Latencies are stamped by the fake's clock, from the getUpdates answer that hande
 update to the bot to the moment the fake received the reply (``sendMessage``; the
 "typing" action does not count): the goals are p95 ≤ 2 s for the summaries and
 p99 ≤ 100 ms for ``/article N`` during the burst. Also printed: the bot's event loop
-lag (a 5 ms ticker) and CPU seconds of the bot process (its workers not included).
+lag (a 5 ms ticker) and the CPU seconds of the bot process and of its workers.
 A warm-up round (10 links, 50 articles) comes first and is not counted.
 """
 
@@ -213,6 +213,19 @@ def figures(values: list[float]) -> str:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of another process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(workers: object) -> float:
+    """CPU seconds of the worker processes so far (0 when they are threads)."""
+    pool = getattr(workers, "_pool", None)
+    processes = getattr(pool, "_processes", None) or {}
+    return sum(cpu_seconds(pid) for pid in processes)
+
+
 async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) -> None:
     loop = asyncio.get_running_loop()
     while not stop.is_set():
@@ -271,7 +284,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     application = build_application(config, request=LeanRequest(pool_size=64))
     rt = runtime(application)
     rt.fetcher = Fetcher(config.fetch, lookup=lookup)
-    rt.workers = Workers(args.workers)
+    rt.workers = Workers(args.workers, niceness=args.nice)
     freeze_startup_objects()
 
     def burst(links: list[tuple[int, str]], articles: list[tuple[int, str]]) -> dict:
@@ -300,13 +313,14 @@ async def bot_side(args: argparse.Namespace) -> int:
                 lags: list[float] = []
                 stop = asyncio.Event()
                 tick = asyncio.create_task(ticker(lags, stop))
-                cpu = time.process_time()
+                cpu, worker_cpu = time.process_time(), workers_cpu(rt.workers)
                 load = os.getloadavg()[0]
                 answer = await asyncio.to_thread(burst, links, articles)
                 cpu = time.process_time() - cpu
+                worker_cpu = workers_cpu(rt.workers) - worker_cpu
                 stop.set()
                 await tick
-                rounds.append((answer, lags, cpu, load))
+                rounds.append((answer, lags, (cpu, worker_cpu), load))
     finally:
         fake.stdin.close()
         fake.wait(timeout=30)
@@ -314,7 +328,11 @@ async def bot_side(args: argparse.Namespace) -> int:
         site.join()
 
     source = f"{real} real pages of 60-160 kB" if real else f"generated pages of {args.size} B"
-    mode = f"{args.workers} worker processes" if args.workers else "threads (no processes)"
+    mode = (
+        f"{args.workers} worker processes at nice {args.nice}"
+        if args.workers
+        else "threads (no processes)"
+    )
     print(
         f"{args.links} chats send a link at once ({source}) while {args.articles} other chats "
         f"send /article N; extraction and summaries in {mode}; max_concurrent "
@@ -329,7 +347,10 @@ async def bot_side(args: argparse.Namespace) -> int:
         print(f"  link → summary sent   {figures(link_ms)}")
         print(f"  /article N → reply    {figures(article_ms)}")
         print(f"  event loop lag        {figures(lags)}")
-        print(f"  bot process CPU {cpu:.2f} s (workers not included)")
+        print(
+            f"  CPU: bot process {cpu[0]:.2f} s, worker processes {cpu[1]:.2f} s"
+            f" ({1000 * cpu[1] / max(1, args.links):.0f} ms a page)"
+        )
     every_link = [1000 * x for r in rounds for x in r[0]["links"]["in_bot"]]
     every_article = [1000 * x for r in rounds for x in r[0]["articles"]["in_bot"]]
     print(f"all rounds: link → summary sent   {figures(every_link)}")
@@ -347,6 +368,7 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="processes; 0: threads"
     )
+    parser.add_argument("--nice", type=int, default=5, help="worker processes' niceness")
     parser.add_argument("--max-concurrent", type=int, default=8, help="[fetch] max_concurrent")
     parser.add_argument("--rate", type=float, default=1000.0, help="max_messages_per_second")
     parser.add_argument("--generated", action="store_true", help="synthetic pages")

@@ -128,6 +128,12 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
     message = update.effective_message
     assert message is not None and rt.fetcher is not None and rt.pending is not None
     chat_id, topic = message.chat_id, _topic(message)
+    if ask.kind == "link":
+        try:
+            rt.fetcher.check(ask.value)  # a refused link costs nothing, not even quota
+        except FetchError as exc:
+            await _reply(update, html.escape(exc.user_message))
+            return
     quota = rt.fetcher.quota
     try:
         quota.admit(chat_id)
@@ -196,7 +202,9 @@ async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
 
 @contextlib.asynccontextmanager
 async def _typing(bot: Bot, chat_id: int, topic: int | None) -> AsyncIterator[None]:
-    """Show "typing" in the chat (renewed every few seconds) while the block runs."""
+    """Show "typing" in the chat while the block runs: renewed every few seconds in a
+    private chat, once in a group (the rate limiter counts it against the group's 20
+    messages a minute)."""
 
     async def keep_typing() -> None:
         while True:
@@ -204,6 +212,8 @@ async def _typing(bot: Bot, chat_id: int, topic: int | None) -> AsyncIterator[No
                 await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=topic)
             except TelegramError as exc:
                 log.debug("typing in chat %s: %s", chat_id, exc)
+            if chat_id < 0:
+                return
             await asyncio.sleep(TYPING_EVERY)
 
     task = asyncio.create_task(keep_typing())

@@ -29,17 +29,18 @@ T = TypeVar("T")
 WORKER_NICENESS = 5
 
 
-def _worker_start() -> None:
+def _worker_start(niceness: int) -> None:
     with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
+        os.nice(niceness)
 
 
 class Workers:
     """``processes`` worker processes (default: one per CPU), or threads with
     ``processes=0``; functions and their results must pickle."""
 
-    def __init__(self, processes: int | None = None) -> None:
+    def __init__(self, processes: int | None = None, niceness: int = WORKER_NICENESS) -> None:
         self.processes = (os.cpu_count() or 2) if processes is None else processes
+        self.niceness = niceness
         self._pool: Executor | None = None
         self.runs = 0  # calls handed to a worker (for tests and stats)
 
@@ -50,7 +51,10 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.links", "bot.extract"])
             self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=context, initializer=_worker_start
+                self.processes,
+                mp_context=context,
+                initializer=_worker_start,
+                initargs=(self.niceness,),
             )
         return self._pool
 

@@ -510,6 +510,14 @@ async def test_a_chat_over_its_hourly_links_is_told_when_to_try_again(limited_bo
     assert (await ask(fake, site.url("/news/c"), OTHER)).bold() == ["Story c"]
 
 
+async def test_refused_links_do_not_count_against_the_hourly_limit(limited_bot, fake, site):
+    for _ in range(3):
+        refused = await ask(fake, f"http://2130706434:{site.port}/")
+        assert refused.text.startswith("I will not open that link")
+    assert (await ask(fake, site.url("/news/a"))).bold() == ["Story a"]
+    assert (await ask(fake, site.url("/news/b"))).bold() == ["Story b"]
+
+
 async def test_one_link_at_a_time_per_chat_while_other_commands_are_answered(
     limited_bot, fake, site
 ):
