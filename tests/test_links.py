@@ -439,7 +439,7 @@ async def test_a_forged_or_forgotten_button_is_out_of_date(bot, fake, site):
 
 async def test_refused_addresses_in_any_spelling_are_answered_and_never_contacted(bot, fake, site):
     port = site.port
-    for url in (
+    urls = (
         f"http://127.0.0.2:{port}/",
         f"http://2130706434:{port}/",
         f"http://0x7f.0.0.2:{port}/",
@@ -450,10 +450,15 @@ async def test_refused_addresses_in_any_spelling_are_answered_and_never_contacte
         site.url(f"/to?url=http://127.0.0.2:{port}/news/x"),
         site.url(f"/to?url=http://inside.test:{port}/news/x&code=301"),
         f"http://user:secret@127.0.0.1:{port}/news/x",
-    ):
-        reply = await ask(fake, url)
+    )
+    # One chat each: replies to one chat are paced at about one a second.
+    for chat, url in enumerate(urls, CHAT):
+        fake.send_text(chat, url)
+    for chat, url in enumerate(urls, CHAT):
+        reply = await fake.wait_for_message(chat)
         assert reply.text.startswith("I will not open that link: "), (url, reply.text)
     assert site.trap.connections == 0
+    assert site.hits["/news/x"] == 0
 
 
 @pytest.mark.parametrize(
