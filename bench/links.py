@@ -19,7 +19,8 @@ Latencies are stamped by the fake's clock, from the getUpdates answer that hande
 update to the bot to the moment the fake received the reply (``sendMessage``; the
 "typing" action does not count): the goals are p95 ≤ 2 s for the summaries and
 p99 ≤ 100 ms for ``/article N`` during the burst. Also printed: the bot's event loop
-lag (a 5 ms ticker) and the CPU seconds of the bot process and of its workers.
+lag (a 5 ms ticker) and the CPU seconds of the bot process, its workers and the fake
+(which stands in for Telegram but shares the machine's two cores).
 A warm-up round (10 links, 50 articles) comes first and is not counted.
 """
 
@@ -314,13 +315,15 @@ async def bot_side(args: argparse.Namespace) -> int:
                 stop = asyncio.Event()
                 tick = asyncio.create_task(ticker(lags, stop))
                 cpu, worker_cpu = time.process_time(), workers_cpu(rt.workers)
+                fake_cpu = cpu_seconds(fake.pid)
                 load = os.getloadavg()[0]
                 answer = await asyncio.to_thread(burst, links, articles)
                 cpu = time.process_time() - cpu
                 worker_cpu = workers_cpu(rt.workers) - worker_cpu
+                fake_cpu = cpu_seconds(fake.pid) - fake_cpu
                 stop.set()
                 await tick
-                rounds.append((answer, lags, (cpu, worker_cpu), load))
+                rounds.append((answer, lags, (cpu, worker_cpu, fake_cpu), load))
     finally:
         fake.stdin.close()
         fake.wait(timeout=30)
@@ -349,7 +352,7 @@ async def bot_side(args: argparse.Namespace) -> int:
         print(f"  event loop lag        {figures(lags)}")
         print(
             f"  CPU: bot process {cpu[0]:.2f} s, worker processes {cpu[1]:.2f} s"
-            f" ({1000 * cpu[1] / max(1, args.links):.0f} ms a page)"
+            f" ({1000 * cpu[1] / max(1, args.links):.0f} ms a page), fake Bot API {cpu[2]:.2f} s"
         )
     every_link = [1000 * x for r in rounds for x in r[0]["links"]["in_bot"]]
     every_article = [1000 * x for r in rounds for x in r[0]["articles"]["in_bot"]]
