@@ -206,10 +206,16 @@ async def _typing(bot: Bot, chat_id: int, topic: int | None) -> AsyncIterator[No
     private chat, once in a group (the rate limiter counts it against the group's 20
     messages a minute)."""
 
+    typing: dict[str, object] = {"chat_id": chat_id, "action": ChatAction.TYPING.value}
+    if topic is not None:
+        typing["message_thread_id"] = topic
+
     async def keep_typing() -> None:
         while True:
             try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=topic)
+                # As bot.ptb.send_html: the lower-case method name skips PTB's parsing of
+                # the answer (a burst of links sends a burst of these).
+                await bot.do_api_request("sendchataction", api_kwargs=typing)
             except TelegramError as exc:
                 log.debug("typing in chat %s: %s", chat_id, exc)
             if chat_id < 0:
