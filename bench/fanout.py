@@ -3,7 +3,6 @@
     python bench/fanout.py --n 10000 --cap 30            # Telegram's broadcast limit
     python bench/fanout.py --n 20000 --cap 1000          # paid broadcasts
     python bench/fanout.py --n 5000 --cap 1000 --transport httpx    # PTB's default transport
-    python bench/fanout.py --n 5000 --cap 1000 --transport aiohttp  # the other candidate
 
 What runs where:
 
@@ -189,50 +188,6 @@ def parent(args: argparse.Namespace) -> int:
 # -- worker (the bot side) ----------------------------------------------------
 
 
-def aiohttp_request(pool: int):  # -> BaseRequest
-    """The other lean candidate, for comparison only: PTB's BaseRequest over an aiohttp
-    ClientSession with keep-alive (JSON bodies, like LeanRequest)."""
-    import aiohttp
-    from telegram.error import NetworkError, TimedOut
-    from telegram.request import BaseRequest
-
-    class AiohttpRequest(BaseRequest):
-        def __init__(self) -> None:
-            self._session: aiohttp.ClientSession | None = None
-
-        @property
-        def read_timeout(self) -> float:
-            return 5.0
-
-        async def initialize(self) -> None:
-            if self._session is None:
-                connector = aiohttp.TCPConnector(limit=pool)
-                self._session = aiohttp.ClientSession(
-                    connector=connector, timeout=aiohttp.ClientTimeout(total=10)
-                )
-
-        async def shutdown(self) -> None:
-            if self._session is not None:
-                await self._session.close()
-                self._session = None
-
-        async def do_request(self, url, method, request_data=None, *args, **kwargs):
-            assert self._session is not None
-            body = request_data.json_payload if request_data and request_data.parameters else None
-            headers = {"Content-Type": "application/json"} if body else {}
-            try:
-                async with self._session.request(
-                    method, url, data=body, headers=headers
-                ) as response:
-                    return response.status, await response.read()
-            except TimeoutError as exc:
-                raise TimedOut() from exc
-            except aiohttp.ClientError as exc:
-                raise NetworkError(str(exc)) from exc
-
-    return AiohttpRequest()
-
-
 async def worker(args: argparse.Namespace) -> dict:
     from telegram.ext import ExtBot
     from telegram.request import HTTPXRequest
@@ -240,9 +195,9 @@ async def worker(args: argparse.Namespace) -> dict:
     from bot.delivery import Sender
     from bot.jobs import queue_due_digests
     from bot.ratelimit import Limiter, TelegramRateLimiter
+    from bot.request import AiohttpRequest
     from bot.schedule import Slot
     from bot.store import Store
-    from bot.transport import LeanRequest
 
     store = Store(args.db)
     # What the bot does at start-up: walk every subscriber to rebuild the schedule.
@@ -251,10 +206,8 @@ async def worker(args: argparse.Namespace) -> dict:
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
     limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
     pool = args.concurrency or min(32, max(8, int(args.cap) // 50))
-    if args.transport == "lean":
-        request = LeanRequest(pool_size=pool)
-    elif args.transport == "aiohttp":
-        request = aiohttp_request(pool)
+    if args.transport == "aiohttp":
+        request = AiohttpRequest(pool_size=pool)
     else:
         request = HTTPXRequest(connection_pool_size=pool)
     bot = ExtBot(TOKEN, base_url=args.base_url, request=request, rate_limiter=limiter)
@@ -302,7 +255,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=10000, help="subscribers due at once")
     parser.add_argument("--cap", type=float, default=30, help="the fake's msgs per second")
     parser.add_argument("--subscribers", type=int, default=100_000, help="chats in the DB")
-    parser.add_argument("--transport", choices=("lean", "aiohttp", "httpx"), default="lean")
+    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--margin", type=float, default=0.02, help="limiter window margin, s")
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")

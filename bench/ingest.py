@@ -18,6 +18,8 @@ for each run. The files are a mix, like a real seeds folder:
   paragraphs with sub-headings, photo caption and credit, agency credit and
   footer furniture; some hard-wrapped at 72 columns, some CRLF, some Latin-1;
 * Markdown files with TOML front matter;
+* saved web pages (``.html``, about 15 %): metadata, navigation, the article, related
+  links and a footer, read with trafilatura;
 * about 1 % bad files (empty, binary, navigation only), which are skipped.
 
 Each file's text is distinct, so none is skipped as a duplicate. The files are
@@ -180,6 +182,36 @@ def markdown_seed(rng: random.Random, number: int) -> tuple[str, str, str]:
     return f"{number:06d}_seed.md", "\n".join(blocks), "utf-8"
 
 
+def html_page(rng: random.Random, number: int) -> tuple[str, str, str]:
+    """A saved web page: head metadata, navigation, the article, related links, footer."""
+    language = rng.choice(["english", "english", "german", "french"])
+    code = {"english": "en", "german": "de", "french": "fr"}[language]
+    title = " ".join(sentence(rng, language).split()[: rng.randint(5, 10)]).rstrip(".?!")
+    nav = "".join(f'<li><a href="/{item.lower()}">{item}</a></li>' for item in rng.choice(NAV))
+    body = []
+    for index in range(rng.randint(6, 14)):
+        if index and index % 4 == 0:
+            body.append(f"<h2>{rng.choice(HEADINGS[language])}</h2>")
+        body.append(f"<p>{paragraph(rng, language)}</p>")
+    related = "".join(
+        f'<li><a href="/p/{rng.randint(1, 99999)}">{sentence(rng, language)}</a></li>'
+        for _ in range(5)
+    )
+    day = f"{rng.randint(2000, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    html = (
+        f'<!doctype html><html lang="{code}"><head><meta charset="utf-8">'
+        f"<title>{title} | Example News</title>"
+        f'<meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="{day}T08:00:00Z">'
+        f'<link rel="canonical" href="https://example.com/html/{number:06d}"></head>'
+        f"<body><header><ul>{nav}</ul></header><main><article><h1>{title}</h1>"
+        + "".join(body)
+        + f"</article><aside><h3>Related</h3><ul>{related}</ul></aside></main>"
+        "<footer><p>© 2024 Example Media. All rights reserved.</p></footer></body></html>"
+    )
+    return f"{number:06d}_page.html", html, "utf-8"
+
+
 def bad_file(rng: random.Random, number: int) -> tuple[str, bytes]:
     kind = rng.choice(["empty", "binary", "nav"])
     if kind == "empty":
@@ -202,6 +234,8 @@ def generate(folder: Path, count: int, seed: int) -> int:
                 name, text, encoding = example_variant(rng, number)
             elif roll < 0.40:
                 name, text, encoding = markdown_seed(rng, number)
+            elif roll < 0.55:
+                name, text, encoding = html_page(rng, number)
             else:
                 name, text, encoding = synthetic_page(rng, number)
             data = text.encode(encoding)
@@ -219,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed scans (3)")
     parser.add_argument("--seed", type=int, default=20141226, help="random seed")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    parser.add_argument(
+        "--ingest",
+        action="store_true",
+        help="then time `digestbot ingest` on the folder (read, store, summarize)",
+    )
     args = parser.parse_args(argv)
     # One warning per skipped file would scroll the bar away; they are counted below.
     logging.getLogger("bot.articles").setLevel(logging.ERROR)
@@ -244,7 +283,29 @@ def main(argv: list[str] | None = None) -> int:
         reasons = Counter(skipped.reason for skipped in result.skipped)
         for reason, count in sorted(reasons.items()):
             print(f"skipped {count:>3} x {reason}")
+        if args.ingest:
+            time_ingest(folder)
     return 0
+
+
+def time_ingest(folder: Path) -> None:
+    """`digestbot ingest` as a person runs it (progress bar on stderr), timed."""
+    import subprocess
+
+    config = folder.parent / f"{folder.name}-ingest.toml"
+    database = folder.parent / f"{folder.name}-ingest.sqlite3"
+    config.write_text(f'[seeds]\ndir = "{folder}"\n[storage]\npath = "{database}"\n')
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    print(f"digestbot ingest: {seconds:.1f} s, exit {done.returncode}: {done.stdout.strip()}")
+    for path in (config, database):
+        path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """On-demand latency benchmark: 500 chats send ``/article N`` at the same moment.
 
-    python bench/latency.py                      # 500 chats, 3 rounds, lean transport
+    python bench/latency.py                      # 500 chats, 3 rounds, aiohttp transport
     python bench/latency.py --chats 500 --transport httpx
+    python bench/latency.py --articles 20000 --searches 60   # searches during each burst
 
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout); the
 whole bot (``bot.telegram.build_application``: handlers, fast lane, store, rate limiter,
@@ -17,6 +18,11 @@ stamped by the fake's clock:
 * **user's message → reply sent**: from T0, so it adds the wait to be fetched (the Bot
   API hands out at most 100 updates per getUpdates, one batch after another). On this
   2-core machine the fake itself needs about as much CPU as the bot and shares it.
+
+With ``--searches S``, S other chats send a title search (``/article harbour valley``,
+which matches every title, so SQLite reads them all) at the same instant as each
+burst; only the ``/article N`` replies are timed. ``--articles`` sets how many
+articles the catalog holds (written as seed files and read in before the bot starts).
 
 A warm-up round (not counted) comes first. The fake runs without its garbage collector:
 its pauses would be counted against the bot (the bot keeps its own).
@@ -80,7 +86,10 @@ async def fake_process() -> None:
             chats = range(first, first + count)
             before = len(fake.calls)
             t0 = time.monotonic()
-            for chat in chats:
+            searches = command.get("searches", 0)
+            for n, chat in enumerate(chats):
+                if searches and n % max(1, count // searches) == 0:
+                    fake.send_command(10_000_000 + chat, "/article harbour valley")
                 fake.send_command(chat, f"/article {number}")
             wanted = set(chats)
             missing = set(chats)
@@ -127,6 +136,18 @@ def write_seeds(folder: Path, count: int) -> None:
         )
 
 
+def prepare_catalog(seeds: Path, database: Path) -> None:
+    """Read the seed files into the database with a canned summary each, so the bot's
+    start-up scan finds nothing to summarize (20,000 summaries would take a minute)."""
+    from bot.catalog import sync
+    from bot.store import Store
+
+    with Store(database) as store:
+        sync(store, seeds, summaries=False)
+        for stored in store.articles_without_summary():
+            store.set_summary(stored.number, [f"The summary of {stored.title}."])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of another process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -142,8 +163,8 @@ def percentile(values: list[float], fraction: float) -> float:
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
     from bot.jobs import rescan_seeds
+    from bot.request import AiohttpRequest
     from bot.telegram import build_application, freeze_startup_objects, running
-    from bot.transport import LeanRequest
 
     fake = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--fake"],
@@ -155,7 +176,9 @@ async def bot_side(args: argparse.Namespace) -> int:
     assert fake.stdin is not None and fake.stdout is not None
     hello = json.loads(fake.stdout.readline())
     tmp = Path(tempfile.mkdtemp(prefix="latency-"))
-    write_seeds(tmp / "seeds", 20)
+    write_seeds(tmp / "seeds", args.articles)
+    if args.articles > 20:
+        prepare_catalog(tmp / "seeds", tmp / "bot.sqlite3")
     config = config_from_dict(
         {
             "telegram": {
@@ -169,12 +192,13 @@ async def bot_side(args: argparse.Namespace) -> int:
         base=tmp,
         env={},
     )
-    request = LeanRequest(pool_size=args.pool) if args.transport == "lean" else None
+    request = AiohttpRequest(pool_size=args.pool) if args.transport == "aiohttp" else None
     application = build_application(config, request=request)
     freeze_startup_objects()  # as `digestbot run` does
 
     def burst(first: int, count: int, number: int) -> dict[str, list[float]]:
-        fake.stdin.write(json.dumps({"first": first, "count": count, "number": number}) + "\n")
+        command = {"first": first, "count": count, "number": number, "searches": args.searches}
+        fake.stdin.write(json.dumps(command) + "\n")
         fake.stdin.flush()
         return json.loads(fake.stdout.readline())
 
@@ -207,7 +231,8 @@ async def bot_side(args: argparse.Namespace) -> int:
 
     print(
         f"{args.chats} chats send /article N at once; transport {args.transport},"
-        f" max_messages_per_second {args.rate:g}, {args.rounds} rounds."
+        f" max_messages_per_second {args.rate:g}, {args.rounds} rounds;"
+        f" {args.articles} articles, {args.searches} title searches per burst."
     )
     print("From the update received by the bot (its getUpdates answer) to the reply sent:")
     for number, (values, (bot_cpu, fake_cpu)) in enumerate(zip(rounds, cpu, strict=True), 1):
@@ -236,8 +261,10 @@ def main() -> int:
     parser.add_argument("--chats", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=1000.0, help="max_messages_per_second")
-    parser.add_argument("--transport", choices=("lean", "httpx"), default="lean")
-    parser.add_argument("--pool", type=int, default=64, help="lean transport connections")
+    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
+    parser.add_argument("--pool", type=int, default=64, help="aiohttp transport connections")
+    parser.add_argument("--articles", type=int, default=20, help="articles in the catalog")
+    parser.add_argument("--searches", type=int, default=0, help="title searches per burst")
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fake:

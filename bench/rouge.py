@@ -1,23 +1,37 @@
-"""ROUGE benchmark of digestbot's summarizer against Lead-3 (and other variants).
+"""ROUGE benchmark of digestbot's summarizer against Lead-k (and other variants).
 
 Usage::
 
     python bench/rouge.py ../shared/eval/cnndm-dev.jsonl.gz
-    python bench/rouge.py DATA --variant lead3 --variant lexrank --variant digestbot
-    python bench/rouge.py DATA --variant all --limit 200
+    python bench/rouge.py ../shared/eval/orangesum-dev.jsonl.gz --dataset orangesum
+    python bench/rouge.py DATA --variant lexrank --variant digestbot
+    python bench/rouge.py DATA --variant all --limit 200 --markdown
 
-DATA is a JSON-lines file (optionally gzipped) with ``id``, ``article`` and
-``highlights`` (newline-separated reference sentences), like the CNN/DailyMail dev set.
-Each system gets ``--sentences`` sentences (default 3); summary sentences are joined
-by newlines and scored with the ``rouge-score`` package (ROUGE-1, ROUGE-2, ROUGE-Lsum
-F1, stemming on). Lead-3 (the first three sentences from the same splitter) is always
-scored in the same run as the reference.
+DATA is a JSON-lines file (optionally gzipped). ``--dataset`` says how to read and score
+it (default: guessed from the file name):
 
-The table shows, per system: the three F1 scores overall, for the CNN articles (ids
-below 001093), the Daily Mail ones, and the two halves of the set (even rows: "tune",
-the half the settings were chosen on; odd rows: "held-out"); articles/s (time spent in
-the summarizer only, pinned to one core); and "differs", the fraction of articles
-whose chosen sentences are not the first three.
+* ``cnndm`` -- CNN/DailyMail: ``id``, ``article``, ``highlights`` (newline-separated
+  reference sentences), English. Scored with ``rouge-score``'s own tokenizer and Porter
+  stemmer, as published CNN/DM figures are; three sentences by default.
+* ``orangesum`` -- OrangeSum (French): ``id``, ``language``, ``title``, ``text``,
+  ``highlights``. rouge-score's default tokenizer keeps only ``[a-z0-9]`` and so throws
+  away accented letters ("ministère" becomes "minist re"); here words are Unicode
+  ``\\w+`` runs, lower-cased, and words over three letters go through the language's
+  Snowball stemmer (NLTK's, no data download). Three sentences by default, like the
+  bot: the abstracts are shorter (1.5 sentences, 33 words on average), but of Lead-1,
+  Lead-2 and Lead-3, Lead-3 scores best, so it is the baseline to beat.
+
+Each system gets ``--sentences`` sentences; the baseline, Lead-k, is the first k
+sentences from the same splitter and is always scored in the same run. Summary
+sentences are joined by newlines (ROUGE-Lsum splits on them); ROUGE-1, ROUGE-2 and
+ROUGE-Lsum F1.
+
+The table shows, per system: the three F1 scores overall, per source (CNN articles have
+ids below 001093, the rest are Daily Mail), and for the two halves of the set (even
+rows: "tune", the half the settings were chosen on; odd rows: "held-out"); articles/s
+(time spent in the summarizer only, pinned to one core); the mean summary length in
+words; and "differs", the fraction of articles whose summary is not Lead-k. Below it,
+the paired per-article gain over Lead-k, mean ± standard error, overall and per half.
 """
 
 from __future__ import annotations
@@ -31,49 +45,143 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import gzip  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy  # noqa: E402
+from nltk.stem.snowball import SnowballStemmer  # noqa: E402
 from rouge_score import rouge_scorer  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
 from bot.sentences import Tokenizer, build_document, split_sentences  # noqa: E402
 from bot.summarizer import (  # noqa: E402
     DEFAULT_SETTINGS,
+    PositionCentralitySummarizer,
     Settings,
     _language_tools,
+    _same,
+    independent_words,
     summarize,
     with_settings,
 )
 
-CNN_BELOW = "001093"  # ids below this are CNN articles, the rest Daily Mail
+CNN_BELOW = "001093"  # CNN/DM ids below this are CNN articles, the rest Daily Mail
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 
-Summarize = Callable[[str, int], list[str]]
+
+@dataclass(frozen=True)
+class Article:
+    """One benchmark row, read the same way for every dataset."""
+
+    id: str
+    text: str
+    reference: str
+    language: str = "english"
+    title: str = ""
+    source: str = ""  # a slice name ("cnn", "dm"), or "" when the set has one source
 
 
-def _lead(text: str, count: int) -> list[str]:
-    return split_sentences(text)[:count]
+# (article, sentence count) -> summary sentences, verbatim from article.text.
+Summarize = Callable[[Article, int], list[str]]
 
 
-def _lexrank(text: str, count: int) -> list[str]:
+class UnicodeTokenizer:
+    """rouge-score tokenizer for any alphabet: lower-cased ``\\w+`` runs, stemmed.
+
+    Mirrors rouge-score's default (which keeps only ``[a-z0-9]``): words of more than
+    three characters go through the stemmer, shorter ones are kept as they are.
+    """
+
+    _WORD = re.compile(r"\w+")
+
+    def __init__(self, language: str) -> None:
+        stemmer = SnowballStemmer(language)
+        self._stem = cache(stemmer.stem)
+
+    def tokenize(self, text: str) -> list[str]:
+        words = self._WORD.findall(text.lower())
+        return [self._stem(w) if len(w) > 3 else w for w in words]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How to read one kind of JSON-lines file and score summaries against it."""
+
+    name: str
+    read: Callable[[dict], Article]
+    scorer: Callable[[], rouge_scorer.RougeScorer]
+    sentences: int
+    sources: tuple[str, ...] = ()
+
+
+def _cnndm(row: dict) -> Article:
+    source = "cnn" if row["id"] < CNN_BELOW else "dm"
+    return Article(row["id"], row["article"], row["highlights"], source=source)
+
+
+def _orangesum(row: dict) -> Article:
+    return Article(
+        row["id"], row["text"], row["highlights"], row.get("language", "french"), row["title"]
+    )
+
+
+DATASETS = {
+    "cnndm": Dataset(
+        "cnndm",
+        _cnndm,
+        lambda: rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True),
+        3,
+        ("cnn", "dm"),
+    ),
+    "orangesum": Dataset(
+        "orangesum",
+        _orangesum,
+        lambda: rouge_scorer.RougeScorer(list(METRICS), tokenizer=UnicodeTokenizer("french")),
+        3,
+    ),
+}
+
+
+def _lead(article: Article, count: int) -> list[str]:
+    return split_sentences(article.text)[:count]
+
+
+def _lexrank(article: Article, count: int) -> list[str]:
     """sumy's LexRank out of the box (our tokenizer, sumy's stemmer and stop words)."""
-    stem, stop_words = _language_tools("english")
+    stem, stop_words = _language_tools(article.language)
     summarizer = LexRankSummarizer(stem)
     summarizer.stop_words = stop_words
-    document = build_document(text, Tokenizer("english"))
+    document = build_document(article.text, Tokenizer(article.language))
     # sumy's power method divides by zero on articles whose sentences share no words.
     with numpy.errstate(invalid="ignore", divide="ignore"):
         return [str(s) for s in summarizer(document, count)]
 
 
-def _ours(settings: Settings) -> Summarize:
-    def run(text: str, count: int) -> list[str]:
-        return summarize(text, count, settings=settings)
+def _independent(article: Article, count: int) -> list[str]:
+    """digestbot with language-independent scoring (as for Japanese or Russian): letter
+    runs as words, no stemming, no stop words."""
+    summarizer = PositionCentralitySummarizer(
+        _same, frozenset(), DEFAULT_SETTINGS, article.title, independent_words
+    )
+    document = build_document(article.text, Tokenizer(article.language))
+    return [str(s) for s in summarizer(document, count)]
+
+
+def _ours(settings: Settings | None = None, title: bool = True) -> Summarize:
+    def run(article: Article, count: int) -> list[str]:
+        return summarize(
+            article.text,
+            count,
+            article.language,
+            settings=settings,
+            title=article.title if title else "",
+        )
 
     return run
 
@@ -81,9 +189,9 @@ def _ours(settings: Settings) -> Summarize:
 # Every variant tried, so the README table can be regenerated. Each changes one or two
 # things relative to the defaults (bot.summarizer.DEFAULT_SETTINGS).
 VARIANTS: dict[str, Summarize] = {
-    "lead3": _lead,
+    "lead": _lead,
     "lexrank": _lexrank,
-    "digestbot": _ours(DEFAULT_SETTINGS),
+    "digestbot": _ours(),
     # The first version: strong 1/(i+1) prior, centrality floor, heavy MMR.
     "first-try": _ours(
         with_settings(position_power=1.0, centrality_floor=0.5, redundancy=0.5, length_penalty=0.0)
@@ -102,26 +210,63 @@ VARIANTS: dict[str, Summarize] = {
     "no-mmr": _ours(with_settings(redundancy=0.0)),
     "no-length-penalty": _ours(with_settings(length_penalty=0.0)),
     "length-penalty-0.5": _ours(with_settings(length_penalty=0.5)),
+    # Added with OrangeSum (French; the only set with titles, so on CNN/DM these equal
+    # digestbot or, for no-title, the digestbot of before).
+    "no-title": _ours(title=False),
+    "title-1": _ours(with_settings(title_weight=1.0)),
+    "title-2": _ours(with_settings(title_weight=2.0)),
+    "title-8": _ours(with_settings(title_weight=8.0)),
+    "title-without-prior": _ours(with_settings(title_weight=2.0, title_with_prior=False)),
+    "no-quote-penalty": _ours(with_settings(quote_penalty=0.0)),
+    "quote-start-0.3": _ours(with_settings(quote_penalty=0.3, quote_rule="start")),
+    "quote-penalty-1": _ours(with_settings(quote_penalty=1.0)),
+    "backward-1-mmr-0.3": _ours(with_settings(backward_weight=-1.0, redundancy=0.3)),
+    "language-independent": _independent,
 }
 
 
 @dataclass
 class Tally:
-    """Running sums of F1 scores for one system over one slice of the data."""
+    """F1 scores of one system over one slice of the data, article by article."""
 
-    count: int = 0
-    sums: dict[str, float] = field(default_factory=lambda: dict.fromkeys(METRICS, 0.0))
+    scores: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METRICS})
+
+    @property
+    def count(self) -> int:
+        return len(self.scores[METRICS[0]])
 
     def add(self, scores: dict) -> None:
-        self.count += 1
         for metric in METRICS:
-            self.sums[metric] += scores[metric].fmeasure
+            self.scores[metric].append(scores[metric].fmeasure)
 
     def cell(self, separator: str = "/") -> str:
         """The three mean F1 scores x100, or "n/a" for an empty slice."""
         if not self.count:
             return "n/a"
-        return separator.join(f"{100 * self.sums[m] / self.count:.2f}" for m in METRICS)
+        return separator.join(f"{100 * _mean(self.scores[m]):.2f}" for m in METRICS)
+
+    def gain(self, baseline: Tally, separator: str = " / ") -> str:
+        """Paired per-article gain over ``baseline``: mean ± standard error, x100."""
+        cells = []
+        for metric in METRICS:
+            mean, error = _paired(self.scores[metric], baseline.scores[metric])
+            cells.append(f"{100 * mean:+.2f} ± {100 * error:.2f}")
+        return separator.join(cells)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _paired(values: list[float], baseline: list[float]) -> tuple[float, float]:
+    """Mean and standard error of the per-article differences."""
+    differences = [a - b for a, b in zip(values, baseline, strict=True)]
+    n = len(differences)
+    mean = sum(differences) / n
+    if n < 2:
+        return mean, math.nan
+    variance = sum((d - mean) ** 2 for d in differences) / (n - 1)
+    return mean, math.sqrt(variance / n)
 
 
 def load(path: Path, limit: int | None) -> list[dict]:
@@ -136,75 +281,108 @@ def load(path: Path, limit: int | None) -> list[dict]:
     return rows
 
 
-def run(rows: list[dict], names: list[str], sentences: int, markdown: bool = False) -> None:
-    scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-    slices = ("all", "cnn", "dm", "tune", "held-out")
+def guess_dataset(path: Path) -> str:
+    """The dataset a file holds, from its name (``orangesum-dev.jsonl.gz``...)."""
+    for name in DATASETS:
+        if path.name.lower().startswith(name):
+            return name
+    return "cnndm"
+
+
+def run(
+    articles: list[Article],
+    dataset: Dataset,
+    names: list[str],
+    sentences: int,
+    markdown: bool = False,
+) -> None:
+    scorer = dataset.scorer()
+    slices = ("all", *dataset.sources, "tune", "held-out")
     tallies = {name: {s: Tally() for s in slices} for name in names}
     seconds = dict.fromkeys(names, 0.0)
     differs = dict.fromkeys(names, 0)
-    for number, row in enumerate(rows):
-        text, reference = row["article"], row["highlights"]
-        lead = split_sentences(text)[:sentences]
-        row_slices = (
-            "all",
-            "cnn" if row["id"] < CNN_BELOW else "dm",
-            "tune" if number % 2 == 0 else "held-out",
-        )
+    words = dict.fromkeys(names, 0)
+    for number, article in enumerate(articles):
+        lead = _lead(article, sentences)
+        row_slices = ["all", "tune" if number % 2 == 0 else "held-out"]
+        if article.source:
+            row_slices.append(article.source)
         for name in names:
             started = time.perf_counter()
-            summary = VARIANTS[name](text, sentences)
+            summary = VARIANTS[name](article, sentences)
             seconds[name] += time.perf_counter() - started
             differs[name] += summary != lead
-            scores = scorer.score(reference, "\n".join(summary))
+            words[name] += sum(len(s.split()) for s in summary)
+            scores = scorer.score(article.reference, "\n".join(summary))
             for s in row_slices:
                 tallies[name][s].add(scores)
         if (number + 1) % 100 == 0:
-            print(f"  {number + 1}/{len(rows)} articles", file=sys.stderr)
+            print(f"  {number + 1}/{len(articles)} articles", file=sys.stderr)
 
+    n = len(articles)
     counts = {s: tallies[names[0]][s].count for s in slices}
+    described = ", ".join(f"{s} {counts[s]}" for s in slices[1:])
     print(
-        f"{len(rows)} articles ({counts['cnn']} CNN, {counts['dm']} Daily Mail; "
-        f"tune {counts['tune']}, held-out {counts['held-out']}), {sentences} sentences, "
-        "ROUGE-1 / ROUGE-2 / ROUGE-Lsum F1 x100"
+        f"{dataset.name}: {n} articles ({described}), {sentences} sentences, "
+        f"Lead-{sentences} as the baseline, ROUGE-1 / ROUGE-2 / ROUGE-Lsum F1 x100"
     )
-    speeds = {n: len(rows) / seconds[n] if seconds[n] else float("inf") for n in names}
+    speeds = {name: n / seconds[name] if seconds[name] else float("inf") for name in names}
     if markdown:
-        print("| system | " + " | ".join(slices) + " | articles/s | differs |")
-        print("|---" * (len(slices) + 3) + "|")
+        print("| system | " + " | ".join(slices) + " | articles/s | words | differs |")
+        print("|---" * (len(slices) + 4) + "|")
         for name in names:
             cells = " | ".join(tallies[name][s].cell(" / ") for s in slices)
-            print(f"| {name} | {cells} | {speeds[name]:.0f} | {differs[name] / len(rows):.0%} |")
-        return
-    header = f"{'system':<22}" + "".join(f"{s:>20}" for s in slices)
-    print(header + f"{'articles/s':>12}{'differs':>9}")
-    for name in names:
-        cells = "".join(f"{tallies[name][s].cell():>20}" for s in slices)
-        print(f"{name:<22}{cells}{speeds[name]:>12.0f}{differs[name] / len(rows):>9.0%}")
+            print(
+                f"| {name} | {cells} | {speeds[name]:.0f} | {words[name] / n:.1f} "
+                f"| {differs[name] / n:.0%} |"
+            )
+    else:
+        header = f"{'system':<22}" + "".join(f"{s:>20}" for s in slices)
+        print(header + f"{'articles/s':>12}{'words':>7}{'differs':>9}")
+        for name in names:
+            cells = "".join(f"{tallies[name][s].cell():>20}" for s in slices)
+            print(
+                f"{name:<22}{cells}{speeds[name]:>12.0f}{words[name] / n:>7.1f}"
+                f"{differs[name] / n:>9.0%}"
+            )
+    print(f"\nPer-article gain over Lead-{sentences} (mean ± standard error, x100):")
+    for name in names[1:]:
+        for s in ("all", "tune", "held-out"):
+            gain = tallies[name][s].gain(tallies["lead"][s])
+            print(f"  {name:<22}{s:<10}{gain}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="JSON lines (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "--dataset",
+        choices=list(DATASETS),
+        default=None,
+        help="how to read and score DATA (default: from the file name, else cnndm)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N articles only")
-    parser.add_argument("--sentences", type=int, default=3, help="summary length (3)")
+    parser.add_argument("--sentences", type=int, default=None, help="summary length (3)")
     parser.add_argument(
         "--variant",
         action="append",
         choices=[*VARIANTS, "all"],
-        help="system to score (repeatable; default: lead3 and digestbot; 'all': every one)",
+        help="system to score (repeatable; default: lead and digestbot; 'all': every one)",
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
+    dataset = DATASETS[args.dataset or guess_dataset(args.data)]
     names = args.variant or ["digestbot"]
     if "all" in names:
         names = list(VARIANTS)
-    names = ["lead3", *[n for n in names if n != "lead3"]]
+    names = ["lead", *[n for n in names if n != "lead"]]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    run(load(args.data, args.limit), names, args.sentences, args.markdown)
+    articles = [dataset.read(row) for row in load(args.data, args.limit)]
+    run(articles, dataset, names, args.sentences or dataset.sentences, args.markdown)
     return 0
 
 

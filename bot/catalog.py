@@ -112,7 +112,7 @@ def summarize_article(
 ) -> None:
     """Summarize one stored article and keep the summary (``language`` as in sync)."""
     try:
-        summary = summarize(stored.text, sentences, stored.language)
+        summary = summarize(stored.text, sentences, stored.language, title=stored.title)
     except UnsupportedLanguage:
         log.warning(
             "article %s (%s): no stemmer for %r, summarizing as %s",
@@ -121,5 +121,5 @@ def summarize_article(
             stored.language,
             language,
         )
-        summary = summarize(stored.text, sentences, language)
+        summary = summarize(stored.text, sentences, language, title=stored.title)
     store.set_summary(stored.number, summary)

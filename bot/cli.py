@@ -65,6 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(summarize)
     summarize.set_defaults(handler=_summarize)
 
+    extract = _command(
+        commands,
+        "extract",
+        "print what the summarizer sees of each file: title, date, link, language, text",
+        "digestbot extract seeds/000_4ebf0534fdb740ea.txt\n"
+        "  digestbot extract --json saved-page.html",
+    )
+    extract.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="article files (.txt, .md, .html)"
+    )
+    extract.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: file, title, date, url, language, text",
+    )
+    extract.set_defaults(handler=_extract)
+
     digest = _command(
         commands,
         "digest",
@@ -143,7 +160,7 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
         try:
             article = load(path)
             language = args.language or article.language
-            summary = summarize(article.text, args.sentences, language)
+            summary = summarize(article.text, args.sentences, language, title=article.title)
         except FileNotFoundError:
             _error(f"no such file: {path}")
             failed = True
@@ -231,6 +248,40 @@ def _print_page(out: TextIO, page, as_json: bool) -> None:
     out.write(" · ".join(x for x in (page.date, page.site_name, page.url) if x) + "\n")
     for sentence in page.sentences:
         out.write(f"  {sentence}\n")
+
+
+def _extract(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.articles import load
+
+    failed = False
+    for number, path in enumerate(args.files):
+        try:
+            article = load(path)
+        except FileNotFoundError:
+            _error(f"no such file: {path}")
+        except IsADirectoryError:
+            _error(f"is a directory, not an article file: {path}")
+        except (OSError, DigestbotError) as exc:
+            _error(f"{path}: {getattr(exc, 'reason', None) or exc}")
+        else:
+            fields = {
+                "file": str(path),
+                "title": article.title,
+                "date": article.date,
+                "url": article.url,
+                "language": article.language,
+                "text": article.text,
+            }
+            if args.json:
+                out.write(json.dumps(fields, ensure_ascii=False) + "\n")
+            else:
+                head = [f"{key}: {fields[key]}" for key in ("file", "title", "date", "url")]
+                head.append(f"language: {article.language}")
+                out.write(("\n" if number else "") + "\n".join(head) + "\n\n")
+                out.write(article.text + "\n")
+            continue
+        failed = True
+    return 1 if failed else 0
 
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:
@@ -343,6 +394,11 @@ def _setup_logging(verbosity: int, default: int) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbosity < 2:
+        # trafilatura and htmldate warn about every page without text; we say it once,
+        # in our own words (the skipped file's log line).
+        for name in ("trafilatura", "htmldate", "courlan"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 __all__ = ["ConfigError", "build_parser", "main"]

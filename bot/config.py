@@ -40,8 +40,9 @@ class TelegramConfig:
     port: int = 8443
     secret_token: str | None = None
     admin_ids: tuple[int, ...] = ()
-    # HTTP client for Bot API calls: bot.transport.LeanRequest, or PTB's HTTPX one.
-    transport: Literal["lean", "httpx"] = "lean"
+    # HTTP client for Bot API calls: bot.request.AiohttpRequest, or PTB's HTTPX one
+    # ("lean", the name of the hand-written client it replaced, still means aiohttp).
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class SeedsConfig:
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     path: Path = Path("digestbot.sqlite3")
+    # Deliveries older than this many days are pruned daily (bot.store.prune_expired).
+    retention_days: int = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("seeds", "dir"): "path",
     ("seeds", "rescan_seconds"): "positive number",
     ("storage", "path"): "path",
+    ("storage", "retention_days"): "positive integer",
     ("summary", "sentences"): "positive integer",
     ("summary", "language"): "string",
     ("digest", "time"): "HH:MM",
@@ -263,9 +267,9 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 raise fail('"polling" or "webhook"')
             return value
         case "transport":
-            if value not in ("lean", "httpx"):
-                raise fail('"lean" or "httpx"')
-            return value
+            if value not in ("aiohttp", "httpx", "lean"):
+                raise fail('"aiohttp" or "httpx"')
+            return "aiohttp" if value == "lean" else value
         case "list of integers":
             if not isinstance(value, list) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value

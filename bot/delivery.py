@@ -13,7 +13,8 @@ How it sends:
 
 * It asks the store for due items (only the oldest pending item of each chat is ever
   due, so a chat's messages go out one at a time and in order) and sends up to
-  ``concurrency`` of them at once (``sendMessage``, ``parse_mode=HTML``, no link preview). The
+  ``concurrency`` of them at once (``bot.ptb.send_html``: ``sendMessage``, HTML, no
+  link preview, the answer kept as JSON). The
   bot's rate limiter spaces them (global sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
@@ -30,6 +31,9 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
   (due now, counted as ``retried``) to keep one message in flight per chat.
 * 403 Forbidden (blocked, user deactivated, kicked) and 400 "chat not found": the chat is
   deactivated (``Store.deactivate``, which also drops its pending items).
+* 400 "message thread not found" for an item bound for a forum topic (the topic was
+  deleted): the chat's digests go to the chat itself from now on (``Store.leave_topic``)
+  and the item is sent again there at once.
 * Any other 400: logged with the chat and dropped, not retried (a retry would fail alike).
 * 429 RetryAfter: honoured by the rate limiter (wait, retry); if it still fails the item is
   retried after ``retry_after``.
@@ -37,8 +41,9 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
   most ``max_attempts`` tries, then dropped with an error log. Such errors usually hit
   every chat at once, so the sender also pauses as a whole (same backoff) instead of
   churning the whole outbox through its retry budget during an outage.
-* A rejected token (401, or 404 once started): the sender pauses, escalating, and keeps
-  every message; no message is at fault.
+* A rejected token (401, or 404 once started): the sender pauses, escalating, keeps
+  every message (no message is at fault) and calls ``on_token_rejected``, with which
+  the bot stops (``Runtime.token_rejected``): a revoked token ends the process.
 
 One INFO line per digest run (a run starts when due items appear and ends when nothing is
 due or in flight): ``due``, ``sent``, ``failed`` (dropped), ``deactivated``, ``retried``,
@@ -285,12 +290,18 @@ class Sender:
         ``moved``: the item was already followed to a migrated chat's new id."""
         chat = item.chat_id
         try:
-            await send_html(self.bot, chat, item.text, rate_limit_args=Priority.BROADCAST)
+            await send_html(
+                self.bot, chat, item.text, None, item.thread_id, rate_limit_args=Priority.BROADCAST
+            )
         except ChatMigrated as exc:  # a 400 that is no failure: the group moved
             return await self._follow(item, exc.new_chat_id, moved)
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             if "chat not found" in exc.message.lower():
                 return await self._deactivate(item, exc.message)
+            if item.thread_id is not None and "thread not found" in exc.message.lower():
+                log.info("chat %d: its forum topic is gone; digests go to the chat", chat)
+                await asyncio.to_thread(self.store.leave_topic, chat)
+                return await self._send(replace(item, thread_id=None), moved=moved)
             log.warning("digest to chat %d dropped, Telegram refused it: %s", chat, exc.message)
             await asyncio.to_thread(self.store.drop, item.id, exc.message)
             return "failed"

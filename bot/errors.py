@@ -7,8 +7,11 @@ can turn any of them into one clear line on stderr without a traceback:
   key or a value of the wrong type. Fatal at start-up; the message names the key.
 * :class:`NotAnArticle` -- a seed file is empty, binary, unreadable or holds no
   article text. Ingestion catches it per file, logs the reason and moves on.
-* :class:`UnsupportedLanguage` -- a summary was asked for in a language we have
-  no stemmer or stop words for.
+* :class:`UnsupportedLanguage` -- a summary was asked for in something that is no
+  language name or code ("klingon"); any real language is summarized, with
+  language-independent scoring when we have no stemmer for it.
+* :class:`bot.store.StoreError`, :class:`bot.lock.AlreadyRunning` -- the database
+  cannot be opened or used, or another bot runs on it. Fatal; one line.
 * :class:`FetchError` -- a web page or feed could not be fetched (``bot.fetch``).
   Catch the base class where a user or a log line gets the answer: every subclass
   carries ``user_message``, one plain-text sentence fit to send to a Telegram user

@@ -5,6 +5,11 @@ come from :mod:`bot.replies`; store calls run in worker threads (SQLite may wait
 its lock), except the tiny indexed reads of ``/article N`` (see :func:`_lookup`).
 Replies go out through :func:`bot.ptb.send_html` (the bot's rate limiter, no link
 preview, in the forum topic the command came from).
+
+Groups, topics and channels: :func:`require_admin` lets only a group's administrators
+change its settings (:mod:`bot.admins`); ``/subscribe`` in a forum topic sends the
+group's digests to that topic; in a channel the commands of :data:`CHANNEL_COMMANDS`
+answer channel posts (only administrators can post), and digests are posted there.
 """
 
 from __future__ import annotations
@@ -13,24 +18,28 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot import digest as digests
 from bot import replies
+from bot.admins import is_chat_admin
 from bot.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.ptb import send_html
+from bot.ratelimit import ReplyDropped
 from bot.replies import ARTICLE_USAGE, MAX_ARGUMENT_CHARS, PAGE_SIZE, echo
+from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.runtime import BotContext, Runtime
 from bot.store import Chat, Store
-from bot.times import canonical_timezone, format_time, parse_time
+from bot.times import canonical_timezone
 from bot.updates import ArticleRequest
 
 __all__ = [
+    "CHANNEL_COMMANDS",
     "article",
     "article_request",
     "button",
@@ -38,6 +47,7 @@ __all__ = [
     "help_command",
     "on_error",
     "plain_text",
+    "require_admin",
     "rescan",
     "start",
     "stats",
@@ -107,6 +117,37 @@ async def _refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await _reply(update, replies.too_long_text(len(_argument(context)), usage))
 
 
+# -- who may change a chat's settings ---------------------------------------------------
+
+
+async def require_admin(update: Update, context: BotContext) -> bool:
+    """True if the sender may change this chat's settings (subscription, timezone,
+    filters, sources); otherwise replies with a short refusal and returns False.
+
+    Private chats: always. Channels: always (only administrators can post there).
+    Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.admins``), including one writing anonymously as the group itself."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None:
+        return False
+    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    if message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: not for us
+    sender_chat = message.sender_chat
+    if sender_chat is not None:
+        allowed = sender_chat.id == chat.id  # an anonymous administrator
+    else:
+        user = update.effective_user
+        allowed = user is not None and await is_chat_admin(
+            context.bot, context.runtime.admins, chat.id, user.id
+        )
+    if not allowed:
+        await _reply(update, replies.ADMINS_ONLY)
+    return allowed
+
+
 # -- /start, /help --------------------------------------------------------------------
 
 
@@ -140,36 +181,42 @@ def _schedule_chat(context: BotContext, chat: Chat) -> None:
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
+    """``/subscribe [DAYS] [HH:MM …]``: what is left out stays as it was (a new chat:
+    every day at the configured time). In a forum topic, digests go to that topic."""
     rt = context.runtime
     if _too_long(context):
         await _refuse_long(update, context, replies.SUBSCRIBE_USAGE)
         return
-    chat_id = update.effective_chat.id
-    args = context.args or []
-    if len(args) > 1:
-        await _reply(update, f"One time only, please.\n{replies.SUBSCRIBE_USAGE}")
+    try:
+        rhythm = parse_rhythm(context.args or [])
+    except RhythmError as exc:
+        await _reply(update, replies.bad_rhythm_text(exc))
         return
-    if args:
-        try:
-            digest_time = format_time(parse_time(args[0]))
-        except ValueError:
-            await _reply(update, replies.bad_time_text(args[0]))
-            return
+    if not await require_admin(update, context):
+        return
+    chat_id = update.effective_chat.id
+    current = await _db(rt.store.get_chat, chat_id)
+    had = current is not None and current.digest_time is not None
+    times = rhythm.times or (current.digest_times if had else ()) or (rt.config.digest.time,)
+    if rhythm.days is not None:
+        days = rhythm.days
     else:
-        current = await _db(rt.store.get_chat, chat_id)
-        digest_time = (current.digest_time if current else None) or rt.config.digest.time
-    chat = await _db(rt.store.subscribe, chat_id, digest_time)
+        days = current.days if had and current is not None else EVERY_DAY
+    thread_id = _topic(update.effective_message)
+    chat = await _db(rt.store.subscribe, chat_id, times, days=days, thread_id=thread_id)
     _schedule_chat(context, chat)
     await _reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
     rt = context.runtime
+    if not await require_admin(update, context):
+        return
     was = await _db(rt.store.unsubscribe, update.effective_chat.id)
     if was:
-        await _reply(update, "Unsubscribed: no more daily digests. /subscribe brings them back.")
+        await _reply(update, "Unsubscribed: no more digests. /subscribe brings them back.")
     else:
-        await _reply(update, "You are not subscribed. /subscribe starts a daily digest.")
+        await _reply(update, "You are not subscribed. /subscribe starts your digests.")
 
 
 async def timezone(update: Update, context: BotContext) -> None:
@@ -197,6 +244,8 @@ async def timezone(update: Update, context: BotContext) -> None:
             update,
             f"“{echo(' '.join(args))}” is not a timezone I know.\n{replies.TIMEZONE_USAGE}",
         )
+        return
+    if not await require_admin(update, context):
         return
     chat = await _db(rt.store.set_timezone, chat_id, name)
     _schedule_chat(context, chat)
@@ -482,6 +531,8 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log a handler's or job's exception; tell the user something went wrong.
 
     A rejected token (401) is no one chat's problem: the whole bot stops with one line."""
+    if isinstance(context.error, ReplyDropped):
+        return  # stopping: counted and logged once by the application
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return
@@ -498,3 +549,16 @@ async def on_error(update: object, context: BotContext) -> None:
         await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
     except Exception:  # the error may be that Telegram is unreachable
         log.debug("could not tell chat %s about the error", chat_id)
+
+
+# Commands answered in channels too, as channel posts (``bot.telegram`` registers them
+# for Update.CHANNEL_POST): a channel's administrators subscribe it, and digests are
+# posted there.
+CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "timezone": timezone,
+    "status": status,
+    "digest": digest,
+    "help": help_command,
+}

@@ -4,8 +4,12 @@
   (:class:`bot.schedule.Slot`), whose :class:`DailyTrigger` asks
   :func:`bot.schedule.next_due`, so the scheduler fires exactly when the tested pure
   function says. Its callback :func:`digest_job` runs :func:`queue_due_digests` for the
-  slot: every chat subscribed there gets its digest composed and queued in the store's
-  outbox, and the outbox sender (:mod:`bot.delivery`) is woken. Jobs live in memory
+  slot: every chat subscribed there whose days include the run's local weekday gets its
+  digest composed and queued in the store's outbox, and the outbox sender
+  (:mod:`bot.delivery`) is woken. A chat with several times a day is in several slots;
+  each (chat, time) run is queued once. Weekdays never reach APScheduler (whose
+  ``run_daily`` counts Sunday as 0): the job runs daily and the store skips the chats
+  whose days (Python's weekdays, Monday = 0) do not include the run's. Jobs live in memory
   only; :func:`schedule_all` rebuilds them from the store at start-up and adds a one-off
   catch-up run for each slot where a digest was missed within the grace period. Every
   job has ``misfire_grace_time`` = the grace period (APScheduler's default of 1 s would
@@ -20,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time as clock
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
@@ -37,14 +42,14 @@ from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
     format_time,
-    missed_digest,
+    missed_slots,
     next_due,
     parse_time,
     run_key,
-    slot_of,
+    slots_of,
     zone,
 )
-from bot.store import Chat, Store
+from bot.store import Chat, Store, prune_expired
 
 __all__ = [
     "DailyTrigger",
@@ -52,6 +57,7 @@ __all__ = [
     "ScheduleSummary",
     "digest_job",
     "job_name",
+    "prune_job",
     "queue_due_digests",
     "rescan_job",
     "rescan_seeds",
@@ -149,17 +155,19 @@ def schedule_chat(
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> Job[Any] | None:
-    """Call after a chat subscribes or changes its time or timezone: makes sure its slot
-    has a job. Returns that job, or None if the chat gets no scheduled digest.
+    """Call after a chat subscribes or changes its times or timezone: makes sure each of
+    its slots has a job. Returns the job of its first slot, or None if the chat gets no
+    scheduled digest.
 
     Nothing needs removing on unsubscribe or deactivation: the slot's job reads its
     chats from the store when it runs, so a chat that left is simply not there. A slot
     nobody uses any more keeps a job that finds no chats, until the next restart.
     """
-    slot = slot_of(chat, default_timezone)
-    if slot is None:
-        return None
-    return schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
+    jobs = [
+        schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
+        for slot in slots_of(chat, default_timezone)
+    ]
+    return jobs[0] if jobs else None
 
 
 def unschedule_slot(job_queue: JobQueue[Any], slot: Slot) -> bool:
@@ -192,7 +200,7 @@ def schedule_all(
 ) -> ScheduleSummary:
     """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
     a one-off run of ``callback``, starting now, for each slot where a chat missed its
-    digest while the bot was down (:func:`missed_digest`). That run computes the same
+    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
     run key as the missed one (:func:`run_key` of a moment within the grace period after
     it), and ``Store.queue_digest`` skips the chats that already have it."""
     slots: set[Slot] = set()
@@ -200,20 +208,19 @@ def schedule_all(
     count = 0
     for chat in chats:
         try:
-            slot = slot_of(chat, default_timezone)
-            if slot is None:
+            chat_slots = slots_of(chat, default_timezone)
+            if not chat_slots:
                 continue
-            zone(slot.timezone)
-            is_missed = missed_digest(chat, now, grace_seconds, default_timezone)
+            zone(chat_slots[0].timezone)
+            chat_missed = missed_slots(chat, now, grace_seconds, default_timezone)
         except ValueError as exc:
             # One bad row (a timezone this machine's tzdata no longer has) must not stop
             # every other chat's digests.
             log.warning("chat %s not scheduled: %s", chat.chat_id, exc)
             continue
         count += 1
-        slots.add(slot)
-        if is_missed:
-            missed.add(slot)
+        slots.update(chat_slots)
+        missed.update(slot for slot, _ in chat_missed)
     for slot in sorted(slots):
         schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
     for slot in sorted(missed):
@@ -264,8 +271,9 @@ def queue_due_digests(
     batch_size: int = 500,
     on_batch: Callable[[], object] | None = None,
 ) -> RunReport:
-    """Compose and queue the digest of every chat in ``slot`` (blocking: call it with
-    asyncio.to_thread from the job callback, then wake the outbox sender).
+    """Compose and queue the digest of every chat in ``slot`` whose days include the
+    run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
+    then wake the outbox sender). A chat gets each (time, run key) once.
 
     Each chat gets its unseen articles, newest first, at most ``max_articles``, split
     into messages of at most ``limit`` UTF-16 units. Digests are queued in batches of
@@ -276,13 +284,14 @@ def queue_due_digests(
     """
     started = clock.perf_counter()
     key = run_key(slot.digest_time, slot.timezone, now)
+    weekday = date.fromisoformat(key).weekday()
     due = queued = messages = nothing_new = already = 0
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
     composed: dict[tuple[int, ...], list[tuple[str, list[int]]]] = {}
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
-        done = set(store.queue_digests(key, batch, now=now))
+        done = set(store.queue_digests(key, batch, now=now, digest_time=slot.digest_time))
         queued_before = queued
         for chat_id, chat_messages in batch:
             if chat_id not in done:
@@ -306,10 +315,11 @@ def queue_due_digests(
             default_timezone=default_timezone,
             after_chat_id=after,
             limit=batch_size,
+            weekday=weekday,
         )
         for chat in chats:
             due += 1
-            if chat.last_digest_key == key:
+            if chat.last_key_at(slot.digest_time) == key:
                 already += 1
                 continue
             entries = store.unseen_articles(chat.chat_id, max_articles)
@@ -392,6 +402,16 @@ async def _rescan_logged(application: Application) -> None:
     except Exception:
         # An unreadable file is skipped inside; this is a bug or a broken database.
         log.exception("rescanning the seeds folder failed; next try in the next period")
+
+
+async def prune_job(context: BotContext) -> None:
+    """Daily: forget deliveries older than ``[storage] retention_days`` (in a thread,
+    many short transactions, so the sender and handlers never wait long for the store)."""
+    rt = context.runtime
+    try:
+        await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
+    except sqlite3.Error:
+        log.exception("retention: pruning the database failed; next try tomorrow")
 
 
 async def digest_job(context: BotContext) -> None:

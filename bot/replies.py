@@ -17,11 +17,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import digest as digests
 from bot.config import Config
-from bot.schedule import Subscription, chat_timezone, next_due, zone
+from bot.rhythm import MAX_TIMES, RhythmError, describe
+from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
 from bot.times import looks_like_time
 
 __all__ = [
+    "ADMINS_ONLY",
     "ARTICLE_USAGE",
     "COMMANDS",
     "ECHO_CHARS",
@@ -31,6 +33,7 @@ __all__ = [
     "SUMMARIZE_USAGE",
     "TIMEZONE_USAGE",
     "article_messages",
+    "bad_rhythm_text",
     "echo",
     "help_text",
     "list_keyboard",
@@ -43,8 +46,8 @@ __all__ = [
 # The command menu (setMyCommands) and /help, in one place.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What this bot does"),
-    ("subscribe", "Daily digest, e.g. /subscribe 08:00"),
-    ("unsubscribe", "Stop the daily digest"),
+    ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
+    ("unsubscribe", "Stop the digests"),
     ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
@@ -59,7 +62,12 @@ MAX_ARGUMENT_CHARS = 200
 # User input echoed back in a reply is cut to this many characters (then escaped).
 ECHO_CHARS = 40
 
-SUBSCRIBE_USAGE = "Usage: /subscribe [HH:MM], 24-hour, e.g. /subscribe 08:30"
+SUBSCRIBE_USAGE = (
+    f"Usage: /subscribe [daily|weekdays|weekends|mon,wed,fri] HH:MM [HH:MM …], up to "
+    f"{MAX_TIMES} times a day, 24-hour, e.g. /subscribe 08:30, /subscribe weekdays 07:30 18:00 "
+    "or /subscribe mon,wed,fri 12:00"
+)
+ADMINS_ONLY = "Only this group's administrators can change its digest."
 TIMEZONE_USAGE = (
     "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
     "or /timezone America/New_York"
@@ -119,7 +127,11 @@ def help_text(config: Config) -> str:
     """/help: every command, with examples where one helps."""
     lines = ["<b>Commands</b>"]
     examples = {
-        "subscribe": "/subscribe [HH:MM] — a daily digest at that time (e.g. /subscribe 07:30)",
+        "subscribe": (
+            "/subscribe [DAYS] HH:MM … — digests at up to four times a day, daily or on "
+            "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
+            "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
+        ),
         "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
         "summarize": (
             "/summarize LINK — a web page's summary (e.g. /summarize "
@@ -147,19 +159,40 @@ def help_text(config: Config) -> str:
 def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
     """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
-    due = next_due(chat.digest_time or config.digest.time, tz, now).astimezone(tz)
+    times = chat.digest_times or (config.digest.time,)
+    due = next_run(times, chat.days, tz, now).astimezone(tz)
     return due.strftime("%a %d %b, %H:%M %Z")
 
 
+def rhythm_text(chat: Subscription, config: Config) -> str:
+    """When the chat's digests come, in words: "weekdays at 07:30 and 18:00"."""
+    return describe(chat.days, chat.digest_times or (config.digest.time,))
+
+
+_TOPIC_NOTE = "Digests go to the forum topic where /subscribe was sent."
+
+
 def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
-    """The confirmation of /subscribe."""
-    digest_time = chat.digest_time or config.digest.time
+    """The confirmation of /subscribe: "Subscribed: your digest comes weekdays at 07:30
+    and 18:00 (Europe/Berlin); next: Mon 01 Dec, 07:30 CET."."""
     timezone = chat_timezone(chat, config.digest.timezone)
+    topic = f"\n{_TOPIC_NOTE}" if chat.thread_id is not None else ""
     return (
-        f"Subscribed: your digest comes every day at <b>{html.escape(digest_time)}</b> "
-        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}."
+        f"Subscribed: your digest comes <b>{html.escape(rhythm_text(chat, config))}</b> "
+        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}.{topic}"
         "\nChange the timezone with /timezone Area/City, stop with /unsubscribe."
     )
+
+
+def bad_rhythm_text(error: RhythmError) -> str:
+    """/subscribe with arguments that say no rhythm (see ``bot.rhythm.parse_rhythm``)."""
+    if error.kind == "time":
+        return bad_time_text(error.argument)
+    if error.kind == "order":
+        return (
+            f"Days come first, then the times, e.g. /subscribe weekdays 07:30.\n{SUBSCRIBE_USAGE}"
+        )
+    return f"At most {MAX_TIMES} times a day, please.\n{SUBSCRIBE_USAGE}"
 
 
 def bad_time_text(argument: str) -> str:
@@ -177,7 +210,7 @@ def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> s
     text = f"Timezone set to <b>{html.escape(name)}</b>."
     if chat.subscribed:
         text += (
-            f" Your digest comes at {html.escape(chat.digest_time or '')} there; next: "
+            f" Your digest comes {html.escape(rhythm_text(chat, config))} there; next: "
             f"{next_digest_text(chat, config, now)}."
         )
     return text
@@ -189,11 +222,13 @@ def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) 
     lines = []
     if chat is not None and chat.digest_time is not None:
         lines.append(
-            f"Subscribed: yes, every day at <b>{html.escape(chat.digest_time)}</b> "
+            f"Subscribed: yes, <b>{html.escape(rhythm_text(chat, config))}</b> "
             f"({html.escape(timezone_name)})"
         )
         if chat.active:
             lines.append(f"Next digest: {next_digest_text(chat, config, now)}")
+        if chat.thread_id is not None:
+            lines.append(_TOPIC_NOTE)
     else:
         lines.append("Subscribed: no (/subscribe starts a daily digest)")
         lines.append(f"Timezone: {html.escape(timezone_name)}")

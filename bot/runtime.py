@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.admins import AdminCache
 from bot.config import Config
 from bot.schedule import Slot
 from bot.store import Store
@@ -64,6 +65,8 @@ class Runtime:
     article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
     article_replies_version: int | None = None
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Group administrators, as getChatMember said a few minutes ago (bot.admins).
+    admins: AdminCache = field(default_factory=AdminCache)
     # The webhook server while one runs ([telegram] mode = "webhook").
     webhook: WebhookServer | None = None
     # Set to end ``run``: by SIGINT/SIGTERM, or by a fatal error (see shut_down).

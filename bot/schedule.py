@@ -9,7 +9,12 @@ APScheduler or the store -- so tests inject the clock:
   "never twice" (``Store.queue_digest`` refuses a key it has seen for that chat).
 * :func:`missed_digest` -- the key of a digest that fell due while the bot was down,
   if it is within the grace period and was not queued.
-* :class:`Slot` / :func:`slot_of` -- the (time, timezone) pair a chat's digest is due at.
+* :class:`Slot` / :func:`slot_of` -- the (time, timezone) pair a chat's digest is due at;
+  :func:`slots_of` -- all of them, for a chat with several times a day.
+* :func:`next_run` -- the next digest of a rhythm (times on chosen weekdays,
+  :mod:`bot.rhythm`); :func:`run_weekday` -- the local weekday a run belongs to (a slot's
+  job runs daily and skips the chats whose days do not include it);
+  :func:`missed_slots` -- every slot of a chat whose digest was missed.
 * "HH:MM" and timezone names are parsed by :mod:`bot.times` (re-exported here).
 
 Daylight saving, decided once here:
@@ -26,9 +31,11 @@ JobQueue) is wired in :mod:`bot.jobs`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple, Protocol
 
+from bot.rhythm import EVERY_DAY, includes
 from bot.times import canonical_timezone, format_time, parse_time, valid_timezone, zone
 
 __all__ = [
@@ -41,10 +48,14 @@ __all__ = [
     "format_time",
     "last_due",
     "missed_digest",
+    "missed_slots",
     "next_due",
+    "next_run",
     "parse_time",
     "run_key",
+    "run_weekday",
     "slot_of",
+    "slots_of",
     "valid_timezone",
     "zone",
 ]
@@ -70,6 +81,11 @@ class Subscription(Protocol):
     def subscribed_at(self) -> str | None: ...
     @property
     def last_digest_key(self) -> str | None: ...
+    @property
+    def days(self) -> int: ...
+    @property
+    def digest_times(self) -> tuple[str, ...]: ...
+    def last_key_at(self, digest_time: str) -> str | None: ...
 
 
 def chat_timezone(chat: Subscription, default_timezone: str) -> str:
@@ -135,29 +151,78 @@ def due_run_key(chat: Subscription, now: datetime, default_timezone: str) -> str
     return run_key(chat.digest_time, chat_timezone(chat, default_timezone), now)
 
 
+def run_weekday(at: time | str, tz: tzinfo | str, now: datetime) -> int:
+    """The local weekday (Monday = 0) of the digest due at or just before ``now``: the
+    day of its :func:`run_key`, which decides whether a chat's days include that run."""
+    return date.fromisoformat(run_key(at, tz, now)).weekday()
+
+
+def next_run(times: Sequence[time | str], days: int, tz: tzinfo | str, now: datetime) -> datetime:
+    """The first digest strictly after ``now`` of a chat due at each of ``times`` on the
+    weekdays in ``days`` (a :mod:`bot.rhythm` mask), as an aware datetime in UTC."""
+    _check_aware(now)
+    tz = _as_zone(tz)
+    if not times or not 0 < days <= EVERY_DAY:
+        raise ValueError("a rhythm needs at least one time and one day")
+    today = now.astimezone(tz).date()
+    best: datetime | None = None
+    for value in times:
+        at = _as_time(value)
+        for offset in range(-2, 9):
+            day = today + timedelta(days=offset)
+            if not includes(days, day.weekday()):
+                continue
+            due = _due_on(day, at, tz)
+            if due > now:
+                best = due if best is None else min(best, due)
+                break  # later days only come later
+    assert best is not None  # a day of the mask falls within any 7 days
+    return best
+
+
+def missed_slots(
+    chat: Subscription,
+    now: datetime,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    default_timezone: str = "UTC",
+) -> list[tuple[Slot, str]]:
+    """Every (slot, run key) of a digest the chat missed, earliest time first.
+
+    Missed, for each of the chat's times: the chat is subscribed, the latest due time
+    is at most ``grace_seconds`` before ``now``, on one of the chat's days, and after
+    the chat subscribed (a digest due before that was never owed), and that run was
+    not queued (``chat.last_key_at(time)`` differs). Queuing it records the key, so it
+    is sent once.
+    """
+    if not chat.subscribed or chat.digest_time is None:
+        return []
+    name = chat_timezone(chat, default_timezone)
+    tz = zone(name)
+    subscribed_at = datetime.fromisoformat(chat.subscribed_at) if chat.subscribed_at else None
+    missed = []
+    for digest_time in chat.digest_times:
+        due = last_due(digest_time, tz, now)
+        if (now - due).total_seconds() > grace_seconds:
+            continue
+        if subscribed_at is not None and due < subscribed_at:
+            continue
+        key = due.astimezone(tz).date().isoformat()
+        if not includes(chat.days, date.fromisoformat(key).weekday()):
+            continue
+        if chat.last_key_at(digest_time) != key:
+            missed.append((Slot(digest_time, name), key))
+    return missed
+
+
 def missed_digest(
     chat: Subscription,
     now: datetime,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
     default_timezone: str = "UTC",
 ) -> str | None:
-    """The run key of a digest the chat missed, or None.
-
-    Missed: the chat is subscribed, its latest due time is at most ``grace_seconds``
-    before ``now`` and after the chat subscribed (a digest due before that was never
-    owed), and that digest was not queued (``chat.last_digest_key`` differs). Queuing
-    it with ``Store.queue_digest`` records the key, so it is sent once.
-    """
-    if not chat.subscribed or chat.digest_time is None:
-        return None
-    tz = zone(chat_timezone(chat, default_timezone))
-    due = last_due(chat.digest_time, tz, now)
-    if (now - due).total_seconds() > grace_seconds:
-        return None
-    if chat.subscribed_at and due < datetime.fromisoformat(chat.subscribed_at):
-        return None
-    key = due.astimezone(tz).date().isoformat()
-    return None if chat.last_digest_key == key else key
+    """The run key of a digest the chat missed (the first of :func:`missed_slots`), or None."""
+    missed = missed_slots(chat, now, grace_seconds, default_timezone)
+    return missed[0][1] if missed else None
 
 
 class Slot(NamedTuple):
@@ -169,7 +234,14 @@ class Slot(NamedTuple):
 
 
 def slot_of(chat: Subscription, default_timezone: str) -> Slot | None:
-    """The chat's slot, or None if it gets no scheduled digest."""
+    """The chat's (first) slot, or None if it gets no scheduled digest."""
+    slots = slots_of(chat, default_timezone)
+    return slots[0] if slots else None
+
+
+def slots_of(chat: Subscription, default_timezone: str) -> list[Slot]:
+    """One slot per time of day the chat gets a digest at (none if not subscribed)."""
     if not chat.subscribed or chat.digest_time is None:
-        return None
-    return Slot(chat.digest_time, chat_timezone(chat, default_timezone))
+        return []
+    name = chat_timezone(chat, default_timezone)
+    return [Slot(digest_time, name) for digest_time in chat.digest_times]

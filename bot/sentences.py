@@ -35,13 +35,18 @@ document model from text with it, so sumy's summarizers work offline.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+if TYPE_CHECKING:
+    from sumy.models.dom import ObjectDocumentModel
 
 __all__ = [
+    "MAX_SENTENCE_CHARS",
+    "MAX_SUMMARY_CHARS",
     "Tokenizer",
     "build_document",
+    "clip_summary",
     "paragraph_sentences",
     "split_sentences",
     "split_words",
@@ -300,7 +305,11 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
                 continue
             core = token.rstrip(_CLOSERS)
             if core and core[-1] in _CJK_TERMINALS:
-                ends = True  # "。" ends a sentence whatever follows
+                # "。" ends a sentence whatever follows, except a quotation's own end
+                # inside a sentence that goes on at once: 「…です。」と述べました。
+                quoted = token[len(core) : len(core) + 1] in ("」", "』")
+                goes_on = i + 1 < count and tokens[i + 1][0] == tokens[i][1]
+                ends = not (quoted and goes_on)
             elif core and core[-1] in _TERMINALS and not _is_dateline(text, tokens, i):
                 name = core[-1] == "." and _name_follows(text, tokens, i)
                 ends = _ends_sentence_in_prose(token, next_token, caseless, name)
@@ -355,13 +364,55 @@ class Tokenizer:
 
 def build_document(text: str, tokenizer: Tokenizer) -> ObjectDocumentModel:
     """sumy's document model of ``text``, one sumy ``Paragraph`` per blank-line paragraph.
+    (sumy is imported here, not at the top: the digest only needs :func:`clip_summary`.)
 
     Unlike sumy's ``PlaintextParser`` this keeps every sentence verbatim (the parser
     re-joins lines with spaces and takes upper-case lines for headings).
     """
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     return ObjectDocumentModel(
         [
             Paragraph([Sentence(s, tokenizer) for s in sentences])
             for sentences in paragraph_sentences(text)
         ]
     )
+
+
+# -- how long a summary may be --------------------------------------------------------
+
+# A "sentence" past this is a paragraph without punctuation (a list, a caption run, a
+# transcript): it would fill a digest on its own. 400 characters hold the longest
+# ordinary news sentences; a summary of three of them fits 1,200.
+MAX_SENTENCE_CHARS = 400
+MAX_SUMMARY_CHARS = 1200
+
+
+def _clip(sentence: str, limit: int) -> str:
+    """``sentence`` cut to at most ``limit`` characters at a word boundary, with "…"."""
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # no space in sight (e.g. Chinese): cut anywhere
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def clip_summary(
+    sentences: Sequence[str],
+    max_sentence: int = MAX_SENTENCE_CHARS,
+    max_total: int = MAX_SUMMARY_CHARS,
+) -> list[str]:
+    """Summary sentences with each at most ``max_sentence`` characters and all together
+    at most about ``max_total`` (later sentences dropped, the last one that starts in
+    the budget clipped to it)."""
+    kept: list[str] = []
+    used = 0
+    for sentence in sentences:
+        room = max_total - used
+        if room < 40:  # not even a short clause fits: stop here
+            break
+        kept.append(_clip(sentence, min(max_sentence, room)))
+        used += len(kept[-1]) + 1
+    return kept

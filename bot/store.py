@@ -4,10 +4,14 @@ SQLite is digestbot's source of truth; everything the bot knows survives a resta
 here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
 
 * **chats** -- every chat the bot has talked to: its timezone (``None`` means the
-  config default), its digest time ``"HH:MM"`` (``None`` means not subscribed), whether
-  it is active (Telegram said it blocked the bot → inactive, with the reason) and
-  ``last_digest_key``, the local date of the last scheduled digest queued for it, so a
-  digest is never queued twice for the same day.
+  config default), its first digest time ``"HH:MM"`` (``None`` means not subscribed),
+  the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask), the forum topic
+  they go to (``thread_id``), whether it is active (Telegram said it blocked the bot →
+  inactive, with the reason) and ``last_digest_key``, the local date of the last
+  scheduled digest queued for it.
+* **subscriptions** -- one row per (chat, time of day), up to four per chat, each with
+  ``last_run_key``: the local date of the last digest queued for that time, so the digest
+  of one time on one day is never queued twice.
 * **articles** -- one row per seed file (``source`` is unique). ``number`` is the
   user-facing N of ``/article N``: assigned once, kept when the file is edited, never
   reused. A changed ``content_hash`` clears the summary so it is computed again.
@@ -18,6 +22,9 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   the shared list, search or counts, and never retired by a seeds scan.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
+  Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
+  chat's **pruned_deliveries** row then says that every article the store had before
+  the cutoff counts as received, so none of them is sent to it again.
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
@@ -31,14 +38,20 @@ so calls never interleave. A connection per thread would allow parallel readers 
 WAL mode, but it cannot share a ``":memory:"`` database and the queries here are
 sub-millisecond, so one serialized connection is simpler and fast enough.
 
-Schema changes are versioned: :data:`MIGRATIONS` is an append-only list of SQL
-steps and ``PRAGMA user_version`` records how many have run. Opening an older
-database applies the missing steps, each in its own transaction.
+Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
+older database applies the missing steps, each in its own transaction. The schema
+they produce is written down in ``bot/schema.sql``.
+
+Retention: :meth:`Store.prune` (daily, via :func:`prune_expired`) deletes deliveries
+older than ``[storage] retention_days`` so the file does not grow without bound;
+see its docstring for why that never lets an article reach a chat twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -49,123 +62,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bot.errors import DigestbotError
+from bot.migrations import MIGRATIONS
+from bot.rhythm import EVERY_DAY, check_days, normal_times
 from bot.times import format_time, parse_time, valid_timezone
 
 if TYPE_CHECKING:
     from bot.articles import Article
 
 __all__ = [
-    "MIGRATIONS",
     "ArticleRecord",
     "Chat",
     "OutboxItem",
+    "Pruned",
     "Store",
     "StoreError",
+    "prune_expired",
 ]
+
+log = logging.getLogger(__name__)
+
+DAY_SECONDS = 86_400
 
 
 class StoreError(DigestbotError):
     """The database cannot be used (e.g. it was written by a newer digestbot)."""
-
-
-# Append-only: never edit a step that has shipped; add a new one instead.
-MIGRATIONS: tuple[str, ...] = (
-    # 1: issue 3 -- chats, articles with summaries, deliveries.
-    """
-    CREATE TABLE chats (
-        chat_id            INTEGER PRIMARY KEY,
-        timezone           TEXT,
-        digest_time        TEXT,
-        active             INTEGER NOT NULL DEFAULT 1,
-        deactivated_reason TEXT,
-        last_digest_key    TEXT,
-        created_at         TEXT NOT NULL,
-        updated_at         TEXT NOT NULL
-    );
-    CREATE INDEX chats_subscribed ON chats (digest_time, timezone)
-        WHERE active = 1 AND digest_time IS NOT NULL;
-
-    -- AUTOINCREMENT so that a number, once shown to users, is never reused.
-    CREATE TABLE articles (
-        number       INTEGER PRIMARY KEY AUTOINCREMENT,
-        source       TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        title        TEXT NOT NULL,
-        date         TEXT,
-        url          TEXT,
-        language     TEXT NOT NULL,
-        text         TEXT NOT NULL,
-        summary      TEXT,
-        added_at     TEXT NOT NULL,
-        retired_at   TEXT
-    );
-    CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
-
-    CREATE TABLE deliveries (
-        chat_id      INTEGER NOT NULL,
-        number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-        delivered_at TEXT NOT NULL,
-        PRIMARY KEY (chat_id, number)
-    ) WITHOUT ROWID;
-    """,
-    # 2: issue 5 -- the outbox of scheduled digest messages.
-    """
-    CREATE TABLE outbox (
-        id              INTEGER PRIMARY KEY AUTOINCREMENT,
-        chat_id         INTEGER NOT NULL,
-        run_key         TEXT NOT NULL,
-        text            TEXT NOT NULL,
-        article_numbers TEXT NOT NULL,
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        last_error      TEXT,
-        created_at      TEXT NOT NULL
-    );
-    CREATE INDEX outbox_chat ON outbox (chat_id, id);
-    """,
-    # 3: when the chat last (re)subscribed: a digest due before that was never missed.
-    """
-    ALTER TABLE chats ADD COLUMN subscribed_at TEXT;
-    """,
-    # 4: a slot's chats are read in pages by chat id (subscribers_at): index them so,
-    # instead of sorting the whole slot for every page.
-    """
-    DROP INDEX chats_subscribed;
-    CREATE INDEX chats_slot ON chats (digest_time, chat_id)
-        WHERE active = 1 AND digest_time IS NOT NULL;
-    """,
-    # 5: a counter that every change to the articles moves (articles_version), so the
-    # bot can keep the /article N replies it composed until an article changes, even
-    # when another process (digestbot ingest) made the change.
-    """
-    CREATE TABLE article_changes (n INTEGER NOT NULL);
-    INSERT INTO article_changes (n) VALUES (0);
-    CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
-        UPDATE article_changes SET n = n + 1;
-    END;
-    """,
-    # 6: issue 13 -- pages and texts users summarized and added to their digest. Such an
-    # article is "private": it appears only in the digests of the chats that added it
-    # (digest_additions) and not in the shared /article list or search; /article N
-    # shows it to anyone who has its number. The seeds scan never retires it.
-    """
-    ALTER TABLE articles ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
-    CREATE TABLE digest_additions (
-        chat_id  INTEGER NOT NULL,
-        number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-        added_at TEXT NOT NULL,
-        PRIMARY KEY (chat_id, number)
-    ) WITHOUT ROWID;
-    """,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +106,31 @@ class Chat:
     created_at: str
     updated_at: str
     subscribed_at: str | None = None
+    # Weekdays with digests (bot.rhythm mask), (time, last run key) of each digest time
+    # (sorted by time), and the forum topic digests go to (None: the chat itself).
+    days: int = EVERY_DAY
+    runs: tuple[tuple[str, str | None], ...] = ()
+    thread_id: int | None = None
 
     @property
     def subscribed(self) -> bool:
         """True when this chat gets scheduled digests: active and with a time."""
         return self.active and self.digest_time is not None
+
+    @property
+    def digest_times(self) -> tuple[str, ...]:
+        """Every time of day the chat gets a digest at, sorted (none if unsubscribed)."""
+        if self.runs:
+            return tuple(digest_time for digest_time, _ in self.runs)
+        return () if self.digest_time is None else (self.digest_time,)
+
+    def last_key_at(self, digest_time: str) -> str | None:
+        """The run key of the last digest queued for ``digest_time`` (the chat's
+        ``last_digest_key`` when the chat has no row for that time)."""
+        for at, key in self.runs:
+            if at == digest_time:
+                return key
+        return self.last_digest_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +154,16 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Pruned:
+    """What :meth:`Store.prune` did: ``deliveries`` deleted, all delivered before
+    ``cutoff`` (ISO, UTC), from ``chats`` chats."""
+
+    cutoff: str
+    deliveries: int
+    chats: int
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One queued message: send ``text`` (HTML) to ``chat_id``; on success the chat has
     received ``article_numbers``. ``attempts`` counts earlier failed tries."""
@@ -222,30 +175,45 @@ class OutboxItem:
     article_numbers: tuple[int, ...]
     attempts: int
     next_attempt_at: float
+    thread_id: int | None = None  # the forum topic to send it to
 
 
-_CHAT_COLUMNS = (
-    "chat_id, timezone, digest_time, active, deactivated_reason, last_digest_key,"
-    " created_at, updated_at, subscribed_at"
+# A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
+_CHAT_SELECT = (
+    "SELECT c.chat_id, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days, c.thread_id"
 )
+# Chat ids per query when reading their subscriptions (below SQLite's parameter limit).
+_IDS_PER_QUERY = 500
 _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
-# Unseen by a chat (parameters: chat_id three times): summarized, visible, shared or
-# added by this chat (issue 13), not delivered,
-# and not in a message still waiting in the outbox (the digest queued yesterday and
-# still being retried must not be repeated by today's).
+# Unseen by a chat (parameters: chat_id four times): summarized, visible, shared or
+# added to this chat's digest (a private article, issue 13: then its addition's time
+# counts for the pruning horizon), not delivered, not added before the chat's pruned
+# deliveries (Store.prune), and not in a message still
+# waiting in the outbox (the digest queued yesterday and still being retried must not
+# be repeated by today's).
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
-    " AND (a.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
-    " WHERE x.chat_id = ? AND x.number = a.number))"
+    " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
+    " FROM digest_additions x WHERE x.chat_id = ? AND x.number = a.number) END"
+    " >= coalesce((SELECT p.added_before FROM pruned_deliveries p WHERE p.chat_id = ?), '')"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
 )
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
-_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at"
+_MAX_ID = 2**63 - 1
+_OUTBOX_COLUMNS = (
+    "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, message_thread_id"
+)
+
+
+def _iso(seconds: float) -> str:
+    """The text form of every timestamp the store writes (UTC, so it sorts as text)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
 
 
 def _epoch(moment: datetime | float) -> float:
@@ -268,6 +236,8 @@ class Store:
         self.path = str(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +251,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
             if self.path != ":memory:":
+                self._check_integrity()
                 self._enable_wal()
                 # In WAL mode NORMAL survives a crash of the process (kill -9) with every
                 # committed transaction intact; only a power loss may drop the last ones.
@@ -292,6 +263,17 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _check_integrity(self) -> None:
+        """A corrupt file is refused at once, in one line naming it, instead of failing
+        later on whatever page a query happens to read."""
+        rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+        if problems:
+            raise StoreError(
+                f"database {self.path} is corrupt ({problems[0]}): restore it from a "
+                "backup, or move it away to start with an empty one"
+            )
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock that busy_timeout does not
@@ -310,6 +292,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self._db.close()
 
     def __enter__(self) -> Store:
@@ -340,11 +325,19 @@ class Store:
                         f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
                     )
                 if version == len(MIGRATIONS):
+                    # Titles stored before migration 7 (a no-op once filled).
+                    db.execute(
+                        "UPDATE articles SET title_folded = casefold(title)"
+                        " WHERE title_folded IS NULL"
+                    )
                     return
+                step = MIGRATIONS[version]
+                if step.version != version + 1:
+                    raise StoreError(f"migration {version + 1} is out of order: {step}")
                 # Statement by statement: executescript() would commit the transaction.
-                for statement in _statements(MIGRATIONS[version]):
+                for statement in step.statements():
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {version + 1}")
+                db.execute(f"PRAGMA user_version = {step.version}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -364,11 +357,33 @@ class Store:
                 raise
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        """A read. On a file database each thread reads through its own read-only
+        connection, so a read never waits for the store's lock (a rescan's or the
+        sender's transaction) and a slow search in a worker thread never holds up a
+        lookup on the event loop: WAL lets readers and the one writer run at once."""
+        reader = self._reader()
+        if reader is None:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        return reader.execute(sql, params).fetchall()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self.path == ":memory:":
+            return None  # one connection is the whole database
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            reader.row_factory = sqlite3.Row
+            reader.create_function("casefold", 1, _casefold, deterministic=True)
+            reader.execute("PRAGMA busy_timeout = 5000")
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
 
     def _now_text(self) -> str:
-        return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="microseconds")
+        return _iso(self._clock())
 
     # -- chats ---------------------------------------------------------------
 
@@ -380,29 +395,71 @@ class Store:
         )
 
     def _get_chat(self, db: sqlite3.Connection, chat_id: int) -> Chat | None:
-        row = db.execute(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE chat_id = ?", (chat_id,))
+        row = db.execute(f"{_CHAT_SELECT} FROM chats c WHERE c.chat_id = ?", (chat_id,))
         found = row.fetchone()
-        return _chat(found) if found else None
+        if found is None:
+            return None
+        runs = db.execute(
+            "SELECT chat_id, digest_time, last_run_key FROM subscriptions WHERE chat_id = ?",
+            (chat_id,),
+        ).fetchall()
+        return _chat(found, _runs(runs).get(chat_id, ()))
+
+    def _with_runs(self, rows: Sequence[sqlite3.Row], *, in_order: bool = False) -> list[Chat]:
+        """Chats of rows read with _CHAT_SELECT, each with its digest times: one query
+        per page of chats (a subquery per row made reading 100,000 chats twice as slow).
+        ``in_order``: the rows are every subscribed chat of a chat-id range (a page of
+        iter_subscribers), so their times are one range scan."""
+        ids = [row["chat_id"] for row in rows]
+        runs: dict[int, tuple[tuple[str, str | None], ...]] = {}
+        if in_order and ids:
+            runs = _runs(
+                self._query(
+                    "SELECT chat_id, digest_time, last_run_key FROM subscriptions"
+                    " WHERE chat_id BETWEEN ? AND ?",
+                    (ids[0], ids[-1]),
+                )
+            )
+            return [_chat(row, runs.get(row["chat_id"], ())) for row in rows]
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            part = ids[start : start + _IDS_PER_QUERY]
+            runs.update(
+                _runs(
+                    self._query(
+                        "SELECT chat_id, digest_time, last_run_key FROM subscriptions"
+                        f" WHERE chat_id IN ({', '.join('?' * len(part))})",
+                        part,
+                    )
+                )
+            )
+        return [_chat(row, runs.get(row["chat_id"], ())) for row in rows]
 
     def get_chat(self, chat_id: int) -> Chat | None:
         """The chat, or None if the bot has never stored it."""
         with self._lock:
             return self._get_chat(self._db, chat_id)
 
-    def ensure_chat(self, chat_id: int) -> Chat:
-        """The chat, created (active, unsubscribed) if new. Changes nothing otherwise."""
-        with self._transaction() as db:
-            self._ensure_chat(db, chat_id)
-            return self._get_chat(db, chat_id)  # type: ignore[return-value]
-
-    def subscribe(self, chat_id: int, digest_time: str, timezone: str | None = None) -> Chat:
-        """Subscribe at ``digest_time`` ("HH:MM"); also reactivates the chat.
+    def subscribe(
+        self,
+        chat_id: int,
+        digest_time: str | Sequence[str],
+        timezone: str | None = None,
+        *,
+        days: int = EVERY_DAY,
+        thread_id: int | None = None,
+    ) -> Chat:
+        """Subscribe at ``digest_time`` ("HH:MM", or up to four of them) on ``days`` (a
+        :mod:`bot.rhythm` mask), digests going to forum topic ``thread_id`` (None: the
+        chat itself); also reactivates the chat. Replaces the chat's times: a time it
+        keeps keeps its last run key, so a digest already queued today is not queued
+        again.
 
         ``timezone`` None keeps the chat's timezone (or the config default). The caller
-        validates its input (``bot.schedule.parse_time``/``valid_timezone``); invalid
-        values raise ValueError here as a last guard.
+        validates its input (``bot.rhythm.parse_rhythm``/``bot.times``); invalid values
+        raise ValueError here as a last guard.
         """
-        digest_time = _normal_time(digest_time)
+        times = normal_times([digest_time] if isinstance(digest_time, str) else digest_time)
+        check_days(days)
         if timezone is not None:
             _check_timezone(timezone)
         with self._transaction() as db:
@@ -410,15 +467,28 @@ class Store:
             now = self._now_text()
             db.execute(
                 "UPDATE chats SET digest_time = ?, timezone = COALESCE(?, timezone), active = 1,"
-                " deactivated_reason = NULL, updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
-                (digest_time, timezone, now, now, chat_id),
+                " deactivated_reason = NULL, updated_at = ?, subscribed_at = ?, days = ?,"
+                " thread_id = ? WHERE chat_id = ?",
+                (times[0], timezone, now, now, days, thread_id, chat_id),
             )
+            self._set_times(db, chat_id, times)
             return self._get_chat(db, chat_id)  # type: ignore[return-value]
+
+    def _set_times(self, db: sqlite3.Connection, chat_id: int, times: Sequence[str]) -> None:
+        db.execute(
+            "DELETE FROM subscriptions WHERE chat_id = ? AND digest_time NOT IN"
+            f" ({', '.join('?' * len(times))})",
+            (chat_id, *times),
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, digest_time) VALUES (?, ?)",
+            [(chat_id, at) for at in times],
+        )
 
     def subscribe_many(self, subscriptions: Iterable[tuple[int, str, str | None]]) -> int:
         """subscribe() for many (chat_id, "HH:MM", timezone or None) in one transaction
-        (imports, benchmarks); returns how many. Invalid input raises before anything
-        is written."""
+        (imports, benchmarks): daily, at that one time; returns how many. Invalid input
+        raises before anything is written."""
         now = self._now_text()
         rows = [
             (chat_id, _normal_time(digest_time), _checked_timezone(timezone), now)
@@ -431,8 +501,17 @@ class Store:
                 " ON CONFLICT (chat_id) DO UPDATE SET digest_time = excluded.digest_time,"
                 " timezone = COALESCE(excluded.timezone, timezone), active = 1,"
                 " deactivated_reason = NULL, updated_at = excluded.updated_at,"
-                " subscribed_at = excluded.subscribed_at",
+                f" subscribed_at = excluded.subscribed_at, days = {EVERY_DAY},"
+                " thread_id = NULL",
                 rows,
+            )
+            db.executemany(
+                "DELETE FROM subscriptions WHERE chat_id = ? AND digest_time != ?",
+                [(chat_id, at) for chat_id, at, _, _ in rows],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, digest_time) VALUES (?, ?)",
+                [(chat_id, at) for chat_id, at, _, _ in rows],
             )
         return len(rows)
 
@@ -445,8 +524,19 @@ class Store:
                 " WHERE chat_id = ? AND digest_time IS NOT NULL",
                 (self._now_text(), chat_id),
             )
+            db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
             db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
             return cursor.rowcount > 0
+
+    def leave_topic(self, chat_id: int) -> None:
+        """The chat's forum topic is gone: its digests, and those waiting in the outbox,
+        go to the chat itself from now on."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE chats SET thread_id = NULL, updated_at = ? WHERE chat_id = ?",
+                (self._now_text(), chat_id),
+            )
+            db.execute("UPDATE outbox SET message_thread_id = NULL WHERE chat_id = ?", (chat_id,))
 
     def set_timezone(self, chat_id: int, timezone: str | None) -> Chat:
         """Set the chat's IANA timezone (None: back to the config default)."""
@@ -507,7 +597,8 @@ class Store:
         * last_digest_key: the later of the two, so the merged chat is not queued a
           second digest for a day that one of them already got;
         * created_at: the earlier one;
-        * deliveries: the union (a pair both have keeps the new row's time);
+        * deliveries: the union (a pair both have keeps the new row's time), and of
+          the pruned deliveries' horizons (``prune``) the later one;
         * outbox items: all of both, in queue (id) order. If both chats had a digest
           pending, both are sent, interleaved by queue order: nothing is lost, but the
           chat may see an article twice.
@@ -523,6 +614,10 @@ class Store:
                     "UPDATE chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
                     (new_chat_id, now, old_chat_id),
                 )
+                db.execute(
+                    "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                    (new_chat_id, old_chat_id),
+                )
             else:
                 subscription = old if old.digest_time is not None else new
                 keys = [key for key in (old.last_digest_key, new.last_digest_key) if key]
@@ -531,7 +626,8 @@ class Store:
                 db.execute(
                     "UPDATE chats SET timezone = ?, digest_time = ?, active = ?,"
                     " deactivated_reason = ?, last_digest_key = ?, created_at = ?,"
-                    " updated_at = ?, subscribed_at = ? WHERE chat_id = ?",
+                    " updated_at = ?, subscribed_at = ?, days = ?, thread_id = ?"
+                    " WHERE chat_id = ?",
                     (
                         old.timezone if old.timezone is not None else new.timezone,
                         subscription.digest_time,
@@ -541,10 +637,21 @@ class Store:
                         min(old.created_at, new.created_at),
                         now,
                         subscription.subscribed_at,
+                        subscription.days,
+                        subscription.thread_id,
                         new_chat_id,
                     ),
                 )
                 db.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
+                # The subscription's times (and their run keys) are one unit with it.
+                if subscription is old:
+                    db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (new_chat_id,))
+                    db.execute(
+                        "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                        (new_chat_id, old_chat_id),
+                    )
+                else:
+                    db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old_chat_id,))
             # Deliveries may exist without a chat row (an on-demand /digest records them
             # too): copy without overwriting, then delete, rather than an UPDATE that a
             # pair the new id already has would make fail.
@@ -554,6 +661,25 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            # Pages added to the digest (issue 13) likewise, the later addition kept.
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, number, added_at)"
+                " SELECT ?, number, added_at FROM digest_additions WHERE chat_id = ?"
+                " ON CONFLICT (chat_id, number) DO UPDATE"
+                " SET added_at = max(added_at, excluded.added_at)",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM digest_additions WHERE chat_id = ?", (old_chat_id,))
+            # Pruned deliveries: the later horizon of the two, so neither chat's pruned
+            # articles come back (see prune).
+            db.execute(
+                "INSERT INTO pruned_deliveries (chat_id, added_before)"
+                " SELECT ?, added_before FROM pruned_deliveries WHERE chat_id = ?"
+                " ON CONFLICT (chat_id) DO UPDATE"
+                " SET added_before = max(added_before, excluded.added_before)",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM pruned_deliveries WHERE chat_id = ?", (old_chat_id,))
             db.execute(
                 "UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
@@ -571,21 +697,21 @@ class Store:
         """
         after: int | None = None
         while True:
-            page = self.subscribers_page(after, batch_size)
+            page = self._subscribers_page(after, batch_size)
             yield from page
             if len(page) < batch_size:
                 return
             after = page[-1].chat_id
 
-    def subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
+    def _subscribers_page(self, after_chat_id: int | None, limit: int) -> list[Chat]:
         """Up to ``limit`` active subscribed chats with chat_id > ``after_chat_id``."""
         rows = self._query(
-            f"SELECT {_CHAT_COLUMNS} FROM chats"
-            " WHERE active = 1 AND digest_time IS NOT NULL AND chat_id > ?"
-            " ORDER BY chat_id LIMIT ?",
+            f"{_CHAT_SELECT} FROM chats c"
+            " WHERE c.active = 1 AND c.digest_time IS NOT NULL AND c.chat_id > ?"
+            " ORDER BY c.chat_id LIMIT ?",
             (after_chat_id if after_chat_id is not None else _MIN_ID, limit),
         )
-        return [_chat(row) for row in rows]
+        return self._with_runs(rows, in_order=True)
 
     def subscribers_at(
         self,
@@ -595,23 +721,28 @@ class Store:
         default_timezone: str | None = None,
         after_chat_id: int | None = None,
         limit: int | None = None,
+        weekday: int | None = None,
     ) -> list[Chat]:
-        """Active chats subscribed at ``digest_time`` in ``timezone``, by chat id. Chats
-        without a timezone of their own count as ``default_timezone`` (the config's).
-        ``after_chat_id`` and ``limit`` read them a page at a time."""
+        """Active chats subscribed at ``digest_time`` (one of their times) in
+        ``timezone``, by chat id. Chats without a timezone of their own count as
+        ``default_timezone`` (the config's). ``weekday`` (Monday = 0): only chats whose
+        days include it. ``after_chat_id`` and ``limit`` read them a page at a time."""
+        day_filter = "" if weekday is None else " AND (c.days >> ?) & 1"
         rows = self._query(
-            f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1 AND digest_time = ?"
-            " AND (timezone = ? OR (timezone IS NULL AND ?)) AND chat_id > ?"
-            " ORDER BY chat_id LIMIT ?",
+            f"{_CHAT_SELECT} FROM subscriptions s JOIN chats c ON c.chat_id = s.chat_id"
+            " WHERE s.digest_time = ? AND c.active = 1 AND c.digest_time IS NOT NULL"
+            " AND (c.timezone = ? OR (c.timezone IS NULL AND ?)) AND s.chat_id > ?"
+            f"{day_filter} ORDER BY s.chat_id LIMIT ?",
             (
                 digest_time,
                 timezone,
                 timezone == default_timezone,
                 after_chat_id if after_chat_id is not None else _MIN_ID,
+                *(() if weekday is None else (weekday,)),
                 -1 if limit is None else limit,
             ),
         )
-        return [_chat(row) for row in rows]
+        return self._with_runs(rows)
 
     def count_subscribers(self) -> int:
         return self._query(
@@ -652,16 +783,17 @@ class Store:
         if row is None:
             cursor = db.execute(
                 "INSERT INTO articles (content_hash, title, date, url, language, text,"
-                " source, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*fields, article.source, self._now_text()),
+                " source, added_at, title_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*fields, article.source, self._now_text(), _casefold(article.title)),
             )
             return int(cursor.lastrowid or 0), True
         number = row["number"]
         if row["content_hash"] != content_hash:
             db.execute(
                 "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = NULL, retired_at = NULL WHERE number = ?",
-                (*fields, number),
+                " language = ?, text = ?, summary = NULL, retired_at = NULL,"
+                " title_folded = ? WHERE number = ?",
+                (*fields, _casefold(article.title), number),
             )
             return number, True
         if row["retired_at"] is not None:
@@ -728,14 +860,6 @@ class Store:
             row[0] for row in self._query("SELECT source FROM articles WHERE retired_at IS NULL")
         }
 
-    def get_article_by_source(self, source: str) -> ArticleRecord | None:
-        """The visible article read from ``source``, or None."""
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE source = ? AND retired_at IS NULL",
-            (source,),
-        )
-        return _article(rows[0]) if rows else None
-
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleRecord]:
         """Visible articles newest first: by date (undated last), then added_at, then
         number, all descending."""
@@ -774,27 +898,6 @@ class Store:
             ).fetchone()
             return _article(found) if found else None
 
-    def article_position(self, number: int) -> int | None:
-        """Where article ``number`` is in list_articles order (0 = newest), or None."""
-        if not _is_sqlite_int(number):
-            return None
-        rows = self._query(
-            "SELECT coalesce(date, ''), added_at FROM articles"
-            " WHERE number = ? AND retired_at IS NULL",
-            (number,),
-        )
-        if not rows:
-            return None
-        date, added_at = rows[0]
-        # Undated articles come last, as NULL does in "date DESC"; '' sorts the same way.
-        return self._query(
-            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0 AND ("
-            " coalesce(date, '') > ?"
-            " OR (coalesce(date, '') = ? AND added_at > ?)"
-            " OR (coalesce(date, '') = ? AND added_at = ? AND number > ?))",
-            (date, date, added_at, date, added_at, number),
-        )[0][0]
-
     def count_articles(self) -> int:
         return self._query(
             "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
@@ -808,7 +911,7 @@ class Store:
         needles = [_casefold(word) for word in words if word.strip()]
         if not needles:
             return []
-        condition = " AND ".join("instr(casefold(title), ?) > 0" for _ in needles)
+        condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles"
             f" WHERE retired_at IS NULL AND private = 0 AND {condition}"
@@ -826,7 +929,8 @@ class Store:
         that added it only, not in the shared list) under its ``source`` with its
         summary -- the same source again is the same article, updated if its content
         changed -- and the chat's addition is recorded. Returns (number, added): added
-        is False when the chat had already added it (nothing changes then)."""
+        is False when it is already waiting for the chat's next digest (nothing changes
+        then); a page added before and sent since goes into the next digest again."""
         summary_json = json.dumps(list(summary), ensure_ascii=False)
         with self._transaction() as db:
             self._ensure_chat(db, chat_id)
@@ -842,11 +946,13 @@ class Store:
                 article.language,
                 article.text,
                 summary_json,
+                _casefold(article.title),
             )
             if row is None:
                 cursor = db.execute(
                     "INSERT INTO articles (content_hash, title, date, url, language, text,"
-                    " summary, source, added_at, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    " summary, title_folded, source, added_at, private)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (*fields, article.source, self._now_text()),
                 )
                 number = int(cursor.lastrowid or 0)
@@ -855,21 +961,24 @@ class Store:
                 if row["content_hash"] != article.content_hash or row["retired_at"] is not None:
                     db.execute(
                         "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                        " language = ?, text = ?, summary = ?, retired_at = NULL"
-                        " WHERE number = ?",
+                        " language = ?, text = ?, summary = ?, title_folded = ?,"
+                        " retired_at = NULL WHERE number = ?",
                         (*fields, number),
                     )
-            added = db.execute(
-                "INSERT OR IGNORE INTO digest_additions (chat_id, number, added_at)"
-                " VALUES (?, ?, ?)",
+            waiting = db.execute(
+                f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
+                (number, chat_id, chat_id, chat_id, chat_id),
+            ).fetchone()
+            if waiting is not None:
+                return number, False
+            # New, or added before and sent (or pruned) since: it goes into the next one.
+            db.execute("DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number))
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, number, added_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, number) DO UPDATE SET added_at = excluded.added_at",
                 (chat_id, number, self._now_text()),
-            ).rowcount
-            if not added:
-                # Added before and already sent: adding it again puts it in the next one.
-                added = db.execute(
-                    "DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number)
-                ).rowcount
-            return number, bool(added)
+            )
+            return number, True
 
     # -- deliveries ----------------------------------------------------------
 
@@ -879,14 +988,14 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, chat_id, limit),
+            (chat_id, chat_id, chat_id, chat_id, limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
         return self._query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id)
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id, chat_id)
         )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
@@ -918,8 +1027,15 @@ class Store:
         run_key: str,
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
     ) -> bool:
         """Queue one scheduled digest for the chat, atomically, at most once per run_key.
+
+        ``digest_time``: the digest of that one time of day ("never twice" per chat, time
+        and run key: the subscription row's last_run_key). None: the chat's digest of
+        the day, as before a chat could have several times: last_digest_key is checked,
+        it and every time's run key are set.
 
         ``messages`` are (HTML text, article numbers it carries), in sending order
         (``bot.digest.digest_messages`` makes them). In one transaction: if the chat
@@ -931,13 +1047,15 @@ class Store:
         inactive.
         """
         with self._transaction() as db:
-            return self._queue_digest(db, chat_id, run_key, messages, now)
+            return self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
 
     def queue_digests(
         self,
         run_key: str,
         digests: Iterable[tuple[int, Sequence[tuple[str, Sequence[int]]]]],
         now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
     ) -> list[int]:
         """queue_digest for many chats (chat_id, messages) in one transaction; returns
         the chat ids whose digest was queued (or recorded, when it had no messages)."""
@@ -945,7 +1063,7 @@ class Store:
             return [
                 chat_id
                 for chat_id, messages in digests
-                if self._queue_digest(db, chat_id, run_key, messages, now)
+                if self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
             ]
 
     def _queue_digest(
@@ -955,21 +1073,42 @@ class Store:
         run_key: str,
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None,
+        digest_time: str | None = None,
     ) -> bool:
         due = self._clock() if now is None else _epoch(now)
-        cursor = db.execute(
-            "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
-            " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
-            (run_key, self._now_text(), chat_id, run_key),
-        )
-        if cursor.rowcount == 0:
-            return False
-        created = self._now_text()
+        changed = self._now_text()
+        if digest_time is None:
+            cursor = db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
+                (run_key, changed, chat_id, run_key),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ?", (run_key, chat_id)
+            )
+        else:
+            cursor = db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND digest_time = ?"
+                " AND (last_run_key IS NULL OR last_run_key != ?) AND EXISTS"
+                " (SELECT 1 FROM chats c WHERE c.chat_id = ? AND c.active = 1)",
+                (run_key, chat_id, digest_time, run_key, chat_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?",
+                (run_key, changed, chat_id),
+            )
+        thread = db.execute("SELECT thread_id FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        thread_id = thread[0] if thread else None
+        key = run_key if digest_time is None else f"{run_key}T{digest_time}"
         db.executemany(
             "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            " next_attempt_at, created_at, message_thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (chat_id, run_key, text, json.dumps([int(n) for n in numbers]), due, created)
+                (chat_id, key, text, json.dumps([int(n) for n in numbers]), due, changed, thread_id)
                 for text, numbers in messages
             ],
         )
@@ -1063,11 +1202,104 @@ class Store:
         with self._transaction() as db:
             return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0
 
+    # -- retention ------------------------------------------------------------
+
+    def prune(
+        self,
+        retention_days: int,
+        now: datetime | float | None = None,
+        *,
+        batch_rows: int = 20_000,
+    ) -> Pruned:
+        """Delete deliveries older than ``retention_days`` (before ``now``, default the
+        store's clock), so the database stops growing with every digest sent.
+
+        "Never twice" is kept:
+
+        * a delivery row is what keeps an article out of the chat's next digests. A row
+          is deleted only when both its delivered_at and its article's added_at are
+          before the cutoff, and in the same transaction the chat records
+          ``pruned_deliveries.added_before = cutoff``: from then on every article the
+          store had before the cutoff counts as seen by that chat (``unseen_articles``),
+          so a pruned article is never sent to it again. The price: a chat whose old
+          deliveries were pruned no longer gets articles that were already older than
+          the window and that it never received -- old news, for a news digest;
+        * the run keys that keep a digest from being queued twice for one day live in
+          ``chats.last_digest_key`` (one per chat, overwritten, never growing) and
+          are not touched;
+        * the outbox is not touched: a sent item is deleted by ``mark_sent`` and a
+          failed one by ``drop``, so every row still there is undelivered and waits.
+
+        Rows are deleted in transactions of about ``batch_rows`` deliveries (a range
+        of chat ids), so other calls run in between and the lock is never held long.
+        The freed pages are reused by later inserts: the file stops growing rather
+        than shrinking (no VACUUM; SQLite's incremental vacuum would need
+        ``auto_vacuum`` set before the first table was created).
+        """
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be positive, got {retention_days!r}")
+        moment = self._clock() if now is None else _epoch(now)
+        cutoff = _iso(moment - retention_days * DAY_SECONDS)
+        old = (
+            " FROM deliveries AS d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
+            " AND EXISTS (SELECT 1 FROM articles a WHERE a.number = d.number"
+            " AND a.added_at < ?)"
+        )
+        deleted = chats = 0
+        low = _MIN_ID
+        while True:
+            with self._transaction() as db:
+                # The first chat id past the next batch_rows deliveries bounds this batch
+                # (a chat with more rows than that is one batch of its own).
+                row = db.execute(
+                    "SELECT chat_id FROM deliveries WHERE chat_id >= ?"
+                    " ORDER BY chat_id LIMIT 1 OFFSET ?",
+                    (low, batch_rows),
+                ).fetchone()
+                high = _MAX_ID if row is None else max(row[0] - 1, low)
+                params = (low, high, cutoff, cutoff)
+                chats += db.execute(
+                    f"INSERT INTO pruned_deliveries (chat_id, added_before)"
+                    f" SELECT DISTINCT d.chat_id, ?{old}"
+                    " ON CONFLICT (chat_id) DO UPDATE"
+                    " SET added_before = max(added_before, excluded.added_before)",
+                    (cutoff, *params),
+                ).rowcount
+                deleted += db.execute(f"DELETE{old}", params).rowcount
+            if high == _MAX_ID:
+                return Pruned(cutoff=cutoff, deliveries=deleted, chats=chats)
+            low = high + 1
+
+
+def prune_expired(store: Store, retention_days: int, now: datetime | float | None = None) -> Pruned:
+    """The daily retention job: :meth:`Store.prune` with ``[storage] retention_days``,
+    logged in one line. Blocking (many short transactions): run it in a thread, e.g.
+    ``await asyncio.to_thread(prune_expired, store, config.storage.retention_days)``
+    once a day."""
+    started = time.monotonic()
+    pruned = store.prune(retention_days, now)
+    log.info(
+        "retention: deleted %d deliveries before %s (%d chats) in %.1f s",
+        pruned.deliveries,
+        pruned.cutoff,
+        pruned.chats,
+        time.monotonic() - started,
+    )
+    return pruned
+
 
 # -- rows to dataclasses ---------------------------------------------------------
 
 
-def _chat(row: sqlite3.Row) -> Chat:
+def _runs(rows: Iterable[sqlite3.Row]) -> dict[int, tuple[tuple[str, str | None], ...]]:
+    """Subscriptions rows (chat_id, digest_time, last_run_key) by chat, times sorted."""
+    found: dict[int, list[tuple[str, str | None]]] = {}
+    for chat_id, digest_time, key in rows:
+        found.setdefault(chat_id, []).append((digest_time, key))
+    return {chat_id: tuple(sorted(runs)) for chat_id, runs in found.items()}
+
+
+def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
     return Chat(
         chat_id=row["chat_id"],
         timezone=row["timezone"],
@@ -1078,6 +1310,9 @@ def _chat(row: sqlite3.Row) -> Chat:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         subscribed_at=row["subscribed_at"],
+        days=row["days"],
+        runs=runs,
+        thread_id=row["thread_id"],
     )
 
 
@@ -1106,25 +1341,13 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         article_numbers=tuple(json.loads(row["article_numbers"])),
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        thread_id=row["message_thread_id"],
     )
 
 
 def _is_sqlite_int(value: int) -> bool:
     """True if SQLite can store the number (a 64-bit signed integer)."""
     return _MIN_ID <= value < 2**63
-
-
-def _statements(script: str) -> list[str]:
-    """The SQL statements of a migration script, split where SQLite says one is complete."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        raise ValueError(f"incomplete SQL statement in a migration: {current.strip()[:80]}")
-    return statements
 
 
 def _casefold(text: str | None) -> str | None:

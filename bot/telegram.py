@@ -47,6 +47,7 @@ from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
 from bot.ptb import opt_into_timedelta
+from bot.ratelimit import TelegramRateLimiter
 from bot.redaction import install_token_redaction, redact
 from bot.replies import COMMANDS
 from bot.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
@@ -85,8 +86,9 @@ BAD_TOKEN = (
 # Restart=on-failure then tries again later.
 BOOTSTRAP_RETRIES = 5
 
-# The updates the bot handles; anything else is not even fetched.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# The updates the bot handles; anything else is not even fetched. Channel posts: commands
+# sent in a channel the bot administers (handlers.CHANNEL_COMMANDS).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
 
 
 # -- the application ---------------------------------------------------------------------
@@ -110,6 +112,7 @@ async def _post_init(application: Application) -> None:
         first=config.seeds.rescan_seconds,
         name="rescan seeds",
     )
+    job_queue.run_repeating(jobs.prune_job, interval=86_400, first=600, name="retention")
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = jobs.schedule_all(
         job_queue,
@@ -173,21 +176,25 @@ async def _post_shutdown(application: Application) -> None:
 API_CONNECTIONS = 256
 
 
-def _requests(transport: str) -> tuple[BaseRequest, BaseRequest]:
-    """The transports for Bot API calls and for getUpdates, by ``[telegram] transport``.
+def _requests(transport: str, base_url: str) -> tuple[BaseRequest, BaseRequest]:
+    """The requests for Bot API calls and for getUpdates, by ``[telegram] transport``.
 
-    "lean" (default): LeanRequest costs ~0.75 ms of CPU per call here against ~3.1 ms for
-    HTTPX, which is what delivering at 1,000 msg/s and answering 500 chats at once need.
-    getUpdates gets a LeanRequest of its own too (one connection): a long poll then never
-    waits for a free API connection, and "httpx" switches every call back at once. PTB
-    adds the poll's ``timeout`` (10 s) to the request's ``read_timeout`` (5 s) for
-    getUpdates, so a long poll is never cut short by the read timeout.
+    "aiohttp" (default; "lean" is an alias): AiohttpRequest, which delivering at
+    1,000 msg/s and answering 500 chats at once need (HTTPX costs ~3 ms of CPU a call).
+    getUpdates gets one of its own (one connection): a long poll then never waits for a
+    free API connection. Both use the proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for
+    ``base_url``, as HTTPX would. PTB adds the poll's ``timeout`` (10 s) to the request's
+    ``read_timeout`` (5 s) for getUpdates, so a long poll is never cut short.
     """
     if transport == "httpx":
         return HTTPXRequest(connection_pool_size=API_CONNECTIONS), HTTPXRequest()
-    from bot.transport import LeanRequest
+    from bot.request import AiohttpRequest, proxy_from_environment
 
-    return LeanRequest(pool_size=API_CONNECTIONS), LeanRequest(pool_size=1)
+    proxy = proxy_from_environment(base_url)
+    return (
+        AiohttpRequest(pool_size=API_CONNECTIONS, proxy=proxy),
+        AiohttpRequest(pool_size=1, proxy=proxy),
+    )
 
 
 def build_application(
@@ -205,8 +212,6 @@ def build_application(
     ``telegram.request.BaseRequest`` for the bot's calls other than getUpdates (default:
     by ``[telegram] transport``, see :func:`_requests`). Raises ConfigError without a token.
     """
-    from bot.ratelimit import TelegramRateLimiter
-
     tg = config.telegram
     if not tg.token:
         raise ConfigError(NO_TOKEN)
@@ -217,7 +222,7 @@ def build_application(
     owns_store = store is None
     if store is None:
         store = Store(config.storage.path)
-    api_request, updates_request = _requests(tg.transport)
+    api_request, updates_request = _requests(tg.transport, tg.base_url)
     bot_kwargs: dict[str, Any] = {}
     if tg.base_url.endswith("/bot"):
         # A self-hosted Bot API server serves files beside its methods, as Telegram does.
@@ -245,6 +250,7 @@ def build_application(
     application.bot_data[RUNTIME_KEY] = rt
     bot.when_token_rejected(rt.token_rejected)
     processor.on_overflow = functools.partial(handlers.slow_down, bot)
+    bot.drop_updates_if(processor.drop_if_flooding)
 
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, handlers.article_request))
@@ -260,6 +266,10 @@ def build_application(
     application.add_handler(CommandHandler("summarize", ondemand.summarize_command, block=False))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
+    for name, callback in handlers.CHANNEL_COMMANDS.items():
+        application.add_handler(
+            CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
+        )
     application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
@@ -312,6 +322,7 @@ async def start_updater(application: Application, config: Config) -> None:
             port=tg.port,
             path=kwargs["url_path"],
             secret=kwargs["secret_token"],
+            drop_if=getattr(application.update_processor, "drop_if_flooding", None),
         )
         await server.start()
         runtime(application).webhook = server
@@ -372,10 +383,20 @@ async def running(
         processor = application.update_processor
         if isinstance(processor, PerChatUpdateProcessor):
             processor.close()
+        limiter = application.bot.rate_limiter
+        if isinstance(limiter, TelegramRateLimiter):
+            limiter.close()
         if application.running:
             await application.stop()
-        if isinstance(processor, PerChatUpdateProcessor) and processor.dropped_at_stop:
-            log.info("stopping: dropped %d pending commands", processor.dropped_at_stop)
+        commands = processor.dropped_at_stop if isinstance(processor, PerChatUpdateProcessor) else 0
+        replies = limiter.dropped if isinstance(limiter, TelegramRateLimiter) else 0
+        if commands or replies:
+            log.info(
+                "stopping: dropped %d commands waiting for their turn and %d replies "
+                "waiting to be sent",
+                commands,
+                replies,
+            )
         if application.post_stop is not None:
             await application.post_stop(application)
         await application.shutdown()

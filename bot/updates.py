@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import InvalidToken
 from telegram.ext import BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
+
+from bot.ptb import post_get_updates
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,24 @@ class DigestBot(ExtBot):
         # Called when Telegram rejects the token while polling (set by the application):
         # PTB's polling loop would just stop, leaving a live process that hears nothing.
         self._on_invalid_token: Callable[[], object] | None = None
-        # The getUpdates request (PTB's default one when none is given), as PTB reads it.
-        self._updates_read_timeout = self._request[0].read_timeout
+        # Asked for each fetched update's chat id: True drops it unparsed (see
+        # PerChatUpdateProcessor.drop_if_flooding).
+        self._flood_gate: Callable[[int | None], bool] | None = None
+
+    async def initialize(self) -> None:
+        """``ExtBot.initialize``; when it fails (its getMe: a rejected token, no network)
+        the request objects it opened are closed again, since PTB's Application then
+        skips the bot's shutdown and an aiohttp session would be left open."""
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.shutdown()
+            raise
+
+    def drop_updates_if(self, gate: Callable[[int | None], bool]) -> None:
+        """Drop each fetched update whose chat ``gate(chat_id)`` says floods, before PTB
+        parses it (building an Update costs ~0.1 ms; a flood is thousands)."""
+        self._flood_gate = gate
 
     def when_token_rejected(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` when Telegram rejects the token (401) on a long poll."""
@@ -120,22 +137,14 @@ class DigestBot(ExtBot):
         api_kwargs: dict[str, Any] | None = None,
     ) -> tuple[Update | ArticleRequest, ...]:
         """``Bot.get_updates``, with ``/article N`` updates as ArticleRequests."""
-        data = {
-            "timeout": timeout,
-            "offset": offset,
-            "limit": limit,
-            "allowed_updates": allowed_updates,
-        }
-        # As PTB: a long poll may take `timeout` seconds on top of the read timeout.
-        if isinstance(read_timeout, DefaultValue):
-            read_timeout = self._updates_read_timeout
-        if isinstance(timeout, dt.timedelta):
-            timeout = timeout.total_seconds()
-        read_timeout = (read_timeout or 0) + (timeout or 0)
+        # PTB's own request and parameters (bot.ptb), our parsing of the answer.
         try:
-            result = await self._post(
-                "getUpdates",
-                data,
+            result = await post_get_updates(
+                self,
+                offset,
+                limit,
+                timeout,
+                allowed_updates,
                 read_timeout=read_timeout,
                 write_timeout=write_timeout,
                 connect_timeout=connect_timeout,
@@ -148,7 +157,15 @@ class DigestBot(ExtBot):
             raise
         username = self.username
         updates: list[Update | ArticleRequest] = []
-        for raw in result:
+        gate = self._flood_gate
+        for index, raw in enumerate(result):
+            if gate is not None and gate(raw_chat(raw)):
+                # Its chat already has a full backlog: not even parsed. PTB takes the
+                # next offset from the last update it gets, so the last one of the batch
+                # stays, as an id only.
+                if index == len(result) - 1:
+                    updates.append(SkippedUpdate(raw["update_id"]))
+                continue
             request = article_request(raw, username)
             if request is not None:
                 updates.append(request)
@@ -162,6 +179,24 @@ class DigestBot(ExtBot):
             self.insert_callback_data(update)
             updates.append(update)
         return tuple(updates)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedUpdate:
+    """An update dropped unparsed (a flooding chat's), kept for its id: no handler
+    matches it."""
+
+    update_id: int
+
+
+def raw_chat(raw: dict[str, Any]) -> int | None:
+    """The chat id of an update as JSON (messages, channel posts, button presses)."""
+    message = raw.get("message") or raw.get("channel_post") or raw.get("edited_message")
+    if message is None and isinstance(raw.get("callback_query"), dict):
+        message = raw["callback_query"].get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) else None
 
 
 def _chat_of(update: object) -> int | None:
@@ -213,6 +248,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.max_backlog = max_backlog
         self.on_overflow = on_overflow
         self.dropped = 0
+        self._tasks: set[asyncio.Task[object]] = set()  # "slow down" replies in flight
         # Set when the bot stops: updates still waiting for their chat's turn are dropped
         # (counted in dropped_at_stop) instead of answered at 1 message/s per chat.
         self.closing = False
@@ -250,6 +286,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             queue.waiting -= 1
             if queue.waiting == 0:
                 del self._chats[chat_id]
+
+    def drop_if_flooding(self, chat_id: int | None) -> bool:
+        """For :meth:`DigestBot.drop_updates_if`: True (and counted as dropped) when
+        ``chat_id`` already has a full backlog; the chat is told to slow down once."""
+        queue = self._chats.get(chat_id) if chat_id is not None else None
+        if queue is None or queue.waiting < self.max_backlog:
+            return False
+        self.dropped += 1
+        if not queue.told:
+            queue.told = True
+            if self.on_overflow is not None:
+                task = asyncio.get_running_loop().create_task(self.on_overflow(chat_id))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return True
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Unused: :meth:`process_update` does the work (PTB calls only that)."""

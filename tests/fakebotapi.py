@@ -22,6 +22,15 @@ What it does, in the order a test meets it:
 * **Records and waiting.** Every call is recorded as a :class:`Call` (method, params, time,
   HTTP status). ``await wait_for_message(chat_id, n)`` and ``await wait_until(predicate)``
   wake on each recorded call (no sleep-and-hope) and time out with a clear message.
+* **Groups, forum topics, channels.** ``add_group(chat_id, admins=..., members=...,
+  forum=True, topics=...)`` and ``add_channel(chat_id)`` describe chats; updates from
+  them carry the right ``chat`` (type, ``is_forum``). ``send_text(..., thread_id=N)``
+  writes in forum topic N, ``send_text(..., as_group=True)`` as an anonymous
+  administrator, ``post_in_channel`` makes a ``channel_post``. ``getChatMember`` answers
+  "creator"/"administrator"/"member"/"left" from those lists (in a group not described,
+  everyone is an administrator, so tests about other things need no setup), and a
+  message to a topic that a described forum does not have (or no longer has:
+  ``delete_topic``) is ``400 Bad Request: message thread not found``.
 * **Faults.** ``fail(chat_id, Fault...)`` scripts failures per chat (or for every chat):
   403 blocked, 400 chat not found, 429 with ``retry_after``, 500, a delay (a client timeout
   while the message is still delivered, as with the real thing), 400 with
@@ -350,6 +359,7 @@ class Message:
     reply_markup: dict[str, Any] | None = None
     edits: int = 0
     date: int = 0
+    thread_id: int | None = None  # the forum topic it was sent to
 
     def buttons(self) -> list[dict[str, Any]]:
         """The inline keyboard buttons, row by row flattened."""
@@ -566,6 +576,10 @@ class FakeBotAPI:
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_wakeup = asyncio.Event()
         self._polls_waiting = 0
+        # Described chats (add_group, add_channel): chat JSON and member statuses.
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._members: dict[int, dict[int, str]] = {}
+        self._topics: dict[int, set[int]] = {}
 
     # -- lifecycle --
 
@@ -683,7 +697,74 @@ class FakeBotAPI:
             "language_code": "en",
         }
 
+    def add_group(
+        self,
+        chat_id: int,
+        *,
+        creator: int | None = None,
+        admins: Iterable[int] = (),
+        members: Iterable[int] = (),
+        forum: bool = False,
+        topics: Iterable[int] = (),
+        title: str | None = None,
+        basic: bool = False,
+    ) -> None:
+        """Describe a group (``basic``) or supergroup, a forum one with ``topics``."""
+        chat: dict[str, Any] = {
+            "id": chat_id,
+            "type": "group" if basic else "supergroup",
+            "title": title or f"Group {chat_id}",
+        }
+        if forum:
+            chat["is_forum"] = True
+            self._topics[chat_id] = set(topics)
+        self._chats[chat_id] = chat
+        statuses = dict.fromkeys(members, "member")
+        statuses.update(dict.fromkeys(admins, "administrator"))
+        if creator is not None:
+            statuses[creator] = "creator"
+        self._members[chat_id] = statuses
+
+    def add_channel(self, chat_id: int, *, title: str | None = None) -> None:
+        """Describe a channel (the bot is one of its administrators)."""
+        self._chats[chat_id] = {"id": chat_id, "type": "channel", "title": title or "Channel"}
+        self._members[chat_id] = {}
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """Change a user's status in a described chat ("administrator", "member", "left")."""
+        self._members.setdefault(chat_id, {})[user_id] = status
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """The forum topic is deleted: messages sent to it are refused from now on."""
+        self._topics.get(chat_id, set()).discard(thread_id)
+
+    def post_in_channel(self, chat_id: int, text: str) -> dict[str, Any]:
+        """An administrator posts ``text`` in the channel (a ``channel_post`` update,
+        without ``from``, signed by the channel as ``sender_chat``)."""
+        chat = self._chat(chat_id)
+        message_id = self._next_message_id(chat_id)
+        post: dict[str, Any] = {
+            "message_id": message_id,
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+        command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
+        if command:
+            post["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+            ]
+        if self.record:
+            self._messages.setdefault(chat_id, {})[message_id] = Message(
+                chat_id, message_id, text, from_bot=False, date=post["date"]
+            )
+        return self.inject({"channel_post": post})
+
     def _chat(self, chat_id: int) -> dict[str, Any]:
+        described = self._chats.get(chat_id)
+        if described is not None:
+            return dict(described)
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
         return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
@@ -702,8 +783,18 @@ class FakeBotAPI:
         self._webhook_wakeup.set()
         return update
 
-    def send_text(self, chat_id: int, text: str, user_id: int | None = None) -> dict[str, Any]:
-        """The user types ``text`` in the chat. A leading "/word" becomes a bot_command entity."""
+    def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        user_id: int | None = None,
+        *,
+        thread_id: int | None = None,
+        as_group: bool = False,
+    ) -> dict[str, Any]:
+        """The user types ``text`` in the chat. A leading "/word" becomes a bot_command entity.
+        ``thread_id``: in that forum topic. ``as_group``: an administrator writing
+        anonymously, as the group (Telegram's GroupAnonymousBot, ``sender_chat``)."""
         user_id = chat_id if user_id is None and chat_id > 0 else (user_id or 1000)
         message_id = self._next_message_id(chat_id)
         message: dict[str, Any] = {
@@ -713,6 +804,17 @@ class FakeBotAPI:
             "date": int(time.time()),
             "text": text,
         }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        if as_group:
+            message["from"] = {
+                "id": 1087968824,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+            message["sender_chat"] = self._chat(chat_id)
         command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
         if command:
             message["entities"] = [
@@ -1090,8 +1192,54 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: chat not found")
         text, entities = self._render(params)
         markup = self._check_markup(params.get("reply_markup"))
+        thread_id = params.get("message_thread_id")
+        topics = self._topics.get(chat_id)
+        if thread_id is not None and topics is not None and thread_id not in topics:
+            raise ApiError(400, "Bad Request: message thread not found")
         self._admit(chat_id)
         return self._store_message(chat_id, text, params, entities, markup)
+
+    async def _get_chat_member(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or not isinstance(user_id, int):
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat_id > 0 and chat_id not in self._chats:
+            status = "member" if user_id == chat_id else "left"
+        elif chat_id not in self._members:
+            status = "administrator"  # a group no test described: anyone may
+        else:
+            status = self._members[chat_id].get(user_id, "left")
+        member: dict[str, Any] = {"user": self._user(user_id), "status": status}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                        "can_promote_members",
+                    ),
+                    False,
+                )
+            )
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_change_info",
+                        "can_invite_users",
+                    ),
+                    True,
+                )
+            )
+        return member
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
         message = self._find_for_edit(params)
@@ -1221,6 +1369,7 @@ class FakeBotAPI:
             entities=entities or [],
             reply_markup=markup,
             date=int(time.time()),
+            thread_id=params.get("message_thread_id"),
         )
         if self.record:
             self._messages.setdefault(chat_id, {})[message.message_id] = message
@@ -1293,6 +1442,7 @@ _HANDLERS: dict[str, Callable[[FakeBotAPI, dict[str, Any]], Any]] = {
     "getwebhookinfo": FakeBotAPI._get_webhook_info,
     "setmycommands": FakeBotAPI._set_my_commands,
     "getmycommands": FakeBotAPI._get_my_commands,
+    "getchatmember": FakeBotAPI._get_chat_member,
     "sendmessage": FakeBotAPI._send_message,
     "sendchataction": FakeBotAPI._send_chat_action,
     "editmessagetext": FakeBotAPI._edit_message_text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 from pathlib import Path
 
@@ -319,6 +320,102 @@ def test_scan_survives_a_parser_error_and_names_it(
 def test_scan_of_missing_folder_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="seeds folder does not exist"):
         scan(tmp_path / "nope")
+
+
+# Names that are not UTF-8 and symlinks: never stop a scan, never leave the folder.
+
+NOT_UTF8_WARNING = (
+    "caf\\xe9.txt: file name is not valid UTF-8 (read under this name; rename the file to UTF-8)"
+)
+
+
+def latin1_named_file(folder: Path, text: str = ARTICLE_TEXT) -> Path:
+    """``caf\\xe9.txt`` (Latin-1 é) via a bytes path; skips where the file system refuses it."""
+    raw = os.path.join(os.fsencode(folder), b"caf\xe9.txt")
+    try:
+        with open(raw, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+    return Path(os.fsdecode(raw))
+
+
+def test_a_file_name_that_is_not_utf8_is_read_under_an_escaped_name_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    latin1_named_file(tmp_path)
+    (tmp_path / "d.txt").write_text("Dam opens\n\nThe dam opened on Friday.\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        result = scan(tmp_path)
+    assert [a.source for a in result.articles] == ["caf\\xe9.txt", "d.txt"]
+    assert result.articles[0].title == "Harbour reopens"
+    result.articles[0].source.encode("utf-8")  # storable: no lone surrogates left
+    assert result.skipped == []
+    assert skip_warnings(caplog) == [NOT_UTF8_WARNING]
+
+
+def test_a_rescan_warns_about_a_name_that_is_not_utf8_only_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    latin1_named_file(tmp_path)
+    reported: set[tuple[str, str]] = set()
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        scan(tmp_path, reported=reported)
+        again = scan(tmp_path, reported=reported)
+    assert skip_warnings(caplog) == [NOT_UTF8_WARNING]
+    assert [a.source for a in again.articles] == ["caf\\xe9.txt"]
+
+
+def test_load_of_a_path_that_is_not_utf8_names_it_with_escapes(tmp_path: Path) -> None:
+    path = latin1_named_file(tmp_path)
+    assert load(path, tmp_path).source == "caf\\xe9.txt"
+    assert load(path).source.endswith("/caf\\xe9.txt")
+
+
+def test_a_symlink_to_a_file_outside_the_folder_is_skipped_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    private = tmp_path / "private.txt"
+    private.write_text("Secret plans\n\nThe private plans are here.\n", encoding="utf-8")
+    (seeds / "link.txt").symlink_to(private)
+    (seeds / "up.txt").symlink_to(Path("..") / "private.txt")
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        result = scan(seeds)
+    assert result.articles == []
+    reason = "symlink to a file outside the seeds folder: not followed"
+    assert [(s.source, s.reason) for s in result.skipped] == [
+        ("link.txt", reason),
+        ("up.txt", reason),
+    ]
+    assert skip_warnings(caplog) == [f"skipped link.txt: {reason}", f"skipped up.txt: {reason}"]
+
+
+def test_a_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (tmp_path / "z.txt").symlink_to(Path("sub") / "a.txt")
+    result = scan(tmp_path)
+    assert [a.source for a in result.articles] == ["sub/a.txt"]
+    assert [(s.source, s.reason) for s in result.skipped] == [
+        ("z.txt", "same content as sub/a.txt")
+    ]
+
+
+def test_a_seeds_folder_reached_through_a_symlink_reads_its_files(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (tmp_path / "seeds").symlink_to(real)
+    assert [a.source for a in scan(tmp_path / "seeds").articles] == ["a.txt"]
+
+
+def test_a_dangling_or_looping_symlink_never_stops_a_scan(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    assert [a.source for a in scan(tmp_path).articles] == ["a.txt"]
 
 
 def test_scan_of_the_repository_seeds_finds_the_example() -> None:

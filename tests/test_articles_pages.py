@@ -315,3 +315,252 @@ def test_page_of_only_navigation_is_not_an_article() -> None:
         load(DATA / "nav_only.txt", DATA)
     assert caught.value.source == "nav_only.txt"
     assert caught.value.reason == "no article text"
+
+
+# --------------------------------------------------------------------------- browser copies
+# A browser copy puts every menu entry, headline and paragraph on a line of its
+# own, with the site's navigation, banners, forms, lists of other stories and
+# footer around the article. These pages are written in that shape here.
+
+ARTICLE_PARAGRAPHS = [
+    "The harbour of Kirkwall reopened on Tuesday after a week of repairs to the breakwater, "
+    "which the January storms had breached in two places, the port authority said.",
+    "Fishing boats left at dawn, and the first ferry of the season is due on Friday, "
+    "harbour officials said, although the timetable will be thinner than usual until March.",
+    "The storms in January damaged the pier and two warehouses; the repairs cost about two "
+    "million pounds, most of it paid from the council's emergency fund.",
+    "Engineers will inspect the breakwater again in May, the port authority said in a "
+    "statement on Tuesday, and a report on the damage will be published in the summer.",
+]
+ARTICLE = "\n\n".join(ARTICLE_PARAGRAPHS) + "\n"
+MENU = "Home\nNews\nWorld\nBusiness\nTech\nSport\nCulture\nTravel\n\n"
+
+
+BROWSER_PAGE = "\n".join(
+    [
+        "Skip to main content\nHome\nNews\nWorld\nBusiness\nTech\nSport\nSubscribe\nSign In",
+        "",
+        "We use cookies to improve your experience on our site. "
+        "By continuing to browse you agree to our use of cookies.",
+        "",
+        "Accept all",
+        "",
+        "World\nHarbour town reopens its port after the winter storms",
+        "",
+        "By Jane Doe\nNovember 19, 2019 8:03 am ET",
+        "",
+        ARTICLE_PARAGRAPHS[0],
+        "",
+        ARTICLE_PARAGRAPHS[1],
+        "",
+        "Continue reading the main story",
+        "",
+        ARTICLE_PARAGRAPHS[2],
+        "",
+        "Advertisement",
+        "",
+        ARTICLE_PARAGRAPHS[3],
+        "",
+        "Most Popular\nTown council approves new budget for the coming year",
+        "Local school wins national science prize\nWeather warning issued for the weekend",
+        "",
+        "Sign up for our newsletter\nEnter your email address\nSubscribe",
+        "",
+        "Storm damage closes the coastal road",
+        "Residents cleared debris for three days after the storm, "
+        "and hundreds of volunteers helped …",
+        "",
+        "About Us\nContact\nTerms of Use\nPrivacy Policy",
+        "© 2019 Example News. All rights reserved.",
+    ]
+)
+
+
+def test_browser_copy_keeps_the_article_between_menus_banners_forms_and_footer() -> None:
+    article = parse_page(BROWSER_PAGE, "page.txt")
+    assert article.title == "Harbour town reopens its port after the winter storms"
+    assert article.date == "2019-11-19"
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+    assert headings(article) == []
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Home",  # a menu
+        "Subscribe",
+        "We use cookies",  # a consent banner
+        "Accept all",
+        "Continue reading",
+        "Most Popular",  # a run of link labels
+        "Town council approves",
+        "Weather warning",
+        "newsletter",  # a form
+        "Enter your email",
+        "Storm damage closes",  # a teaser of another story
+        "Residents cleared debris",
+        "About Us",  # the footer
+        "Privacy Policy",
+        "All rights reserved",
+    ],
+)
+def test_furniture_is_never_the_title_or_a_summary_sentence(furniture: str) -> None:
+    article = parse_page(BROWSER_PAGE, "page.txt")
+    assert furniture not in article.title
+    assert furniture not in article.text  # the summarizer reads nothing else
+
+
+def test_the_summary_of_a_browser_copy_is_made_of_article_sentences() -> None:
+    from bot.summarizer import summarize
+
+    article = parse_page(BROWSER_PAGE, "page.txt")
+    for sentence in summarize(article.text, 3, article.language):
+        assert any(sentence in paragraph for paragraph in ARTICLE_PARAGRAPHS)
+
+
+def test_a_browser_copy_is_not_rejoined_into_lines_of_menu_entries() -> None:
+    # Menu entries and headlines each have a line; none of them is joined to
+    # the next one as if the page were hard-wrapped text.
+    page = (
+        "News\nLocal\nPolice Reports\nRegional\nEducation\nNational\nWorld\nPolitics\n\n"
+        "Headline of the day\n\n"
+        + "A paragraph that runs well past the width of any hard-wrapped text file, "
+        "as every paragraph copied from a browser does, and ends with a full stop.\n\n"
+        "Another paragraph, shorter.\n"
+    )
+    article = parse_page(page, "page.txt")
+    assert all("Police Reports" not in block.text for block in article.blocks)
+    assert article.title == "Headline of the day"
+
+
+def test_a_line_ending_in_a_comma_goes_on_in_the_next_line() -> None:
+    article = parse_page("Title here\n\nThe first part,\nand the second part.\n", "x.txt")
+    assert paragraphs(article) == ["The first part, and the second part."]
+
+
+def test_a_long_line_that_never_ends_a_sentence_is_not_article_text() -> None:
+    # A tag cloud or a menu copied as one line: many words, no full stop anywhere.
+    cloud = " ".join(f"tag{n} label{n}" for n in range(40))
+    page = f"Headline of the day\n\n{cloud}\n\n" + ARTICLE
+    article = parse_page(page, "page.txt")
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+
+
+def test_a_button_with_an_exclamation_mark_is_not_text() -> None:
+    page = "Headline of the day\n\n" + "\n\nCopy Link URLCopied!\n\n".join(ARTICLE_PARAGRAPHS)
+    article = parse_page(page, "page.txt")
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+
+
+def test_teasers_of_other_stories_after_the_article_are_left_out() -> None:
+    # Headline, teaser, headline, teaser: paragraphs standing alone between
+    # headlines, some cut short with "…", after the article's own paragraphs.
+    teasers = "\n\n".join(
+        f"Other story number {n} makes the news today\n\n"
+        f"A council official said on Monday that story {n} had been a long time in the making."
+        for n in range(4)
+    )
+    page = (
+        "Harbour town reopens its port\n\n"
+        + "\n\n".join(ARTICLE_PARAGRAPHS)
+        + "\n\n"
+        + teasers
+        + "\n\nOne more story\n\nThe mayor said that the bridge would be …\n"
+    )
+    article = parse_page(page, "page.txt")
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+
+
+def test_the_headline_is_the_line_the_article_is_about_not_a_nearby_label() -> None:
+    # Section labels and a byline sit near the text too; the headline shares its words.
+    page = (
+        MENU + "Opinion\n\nHarbour town reopens its port after the winter storms\n\n"
+        "Jane Doe\n\nColumnists\n\n" + ARTICLE
+    )
+    assert parse_page(page, "page.txt").title == (
+        "Harbour town reopens its port after the winter storms"
+    )
+
+
+def test_a_headline_in_a_block_of_its_own_beats_a_list_of_related_headlines() -> None:
+    page = (
+        MENU + "Harbour of Kirkwall reopens after storm repairs\n\n"
+        "Related\nHarbour repairs begin after storms hit the port\n"
+        "Port authority plans new breakwater for the harbour\n"
+        "Ferries return to the harbour\n\n" + ARTICLE
+    )
+    assert parse_page(page, "page.txt").title == "Harbour of Kirkwall reopens after storm repairs"
+
+
+def test_a_standfirst_of_two_sentences_is_not_the_title() -> None:
+    page = (
+        MENU + "Harbour town reopens its port\n\n"
+        "The harbour reopened after repairs to the breakwater. It is up to the port "
+        "authority to keep ferries running\n\n"
+        "By Jane Doe\n\n" + ARTICLE
+    )
+    assert parse_page(page, "page.txt").title == "Harbour town reopens its port"
+
+
+def test_a_teaser_cut_short_after_the_article_is_left_out() -> None:
+    teaser = (
+        "The mayor said on Monday that the new bridge over the estuary would open to traffic "
+        "in the spring, a year later than planned, and that the council would …"
+    )
+    page = MENU + "Harbour town reopens its port\n\n" + ARTICLE + "\n" + teaser + "\n"
+    assert paragraphs(parse_page(page, "page.txt")) == ARTICLE_PARAGRAPHS
+
+
+def test_a_headline_repeated_in_a_share_line_is_the_title() -> None:
+    # Two short lines above the text; the one the page repeats is the headline.
+    page = (
+        MENU + "Harbour town reopens its port\n\nKirkwall harbour and port news\n\n"
+        "Share this: Harbour town reopens its port\n\n" + ARTICLE
+    )
+    assert parse_page(page, "page.txt").title == "Harbour town reopens its port"
+
+
+def test_a_date_line_is_not_the_title() -> None:
+    page = (
+        MENU + "Harbour town reopens its port\n\n"
+        "Tuesday's harbour news 19 November 2019 at the port\n\n"
+        + "\n\n".join(ARTICLE_PARAGRAPHS)
+        + "\n"
+    )
+    assert parse_page(page, "page.txt").title == "Harbour town reopens its port"
+
+
+def test_a_japanese_page_is_an_article_with_its_title() -> None:
+    page = (
+        "ホーム >\nブログ >\n\n商品の改造が商標法違反に！？\n\n"
+        "by 事務所 ／ 2016.12.01\n\n"
+        "先日、不正に改造した商品を販売したとして、商標法違反の疑いで男性が逮捕されたというニュースを耳にしました。\n\n"
+        "通常、正規のルートで販売された商品をそのまま転売する場合は、商標権侵害にはなりません。\n\n"
+        "関連記事\n\n「あずきバー」事件\n"
+    )
+    article = parse_page(page, "page.txt")
+    assert article.title == "商品の改造が商標法違反に！？"
+    assert len(paragraphs(article)) == 2
+    assert paragraphs(article)[0].startswith("先日、")
+
+
+def test_prose_the_page_repeats_word_for_word_is_not_article_text() -> None:
+    # A gallery shows the same caption with every photo; an article never
+    # repeats its own paragraph.
+    caption = "The defence secretaries shake hands in Hanoi on Wednesday before their talks."
+    page = (
+        MENU
+        + "Harbour town reopens its port\n\n"
+        + f"{caption}\n\nImage 1 of 8\n\n{caption}\n\n{caption}\n\n"
+        + ARTICLE
+    )
+    article = parse_page(page, "page.txt")
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS
+    assert article.title == "Harbour town reopens its port"
+
+
+def test_a_label_ending_in_a_colon_is_not_text() -> None:
+    page = MENU + "Harbour town reopens its port\n\nPublish date:\n\n" + ARTICLE
+    article = parse_page(page, "page.txt")
+    assert article.title == "Harbour town reopens its port"
+    assert paragraphs(article) == ARTICLE_PARAGRAPHS

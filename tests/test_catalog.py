@@ -4,6 +4,7 @@ skipped seed file is warned about when the folder is synced again and again."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,48 @@ async def test_the_running_bot_warns_once_per_skipped_file_over_two_rescans(
     # Start-up also schedules a first scan of its own: however many scans ran,
     # each skipped file was warned about exactly once.
     assert sorted(skip_warnings(caplog)) == [f"skipped {s}: {r}" for s, r in sorted(SKIPS.items())]
+
+
+def add_latin1_named_file(seeds: Path) -> None:
+    """``caf\\xe9.txt`` (a Latin-1 é in the name); skips where the file system refuses it."""
+    raw = os.path.join(os.fsencode(seeds), b"caf\xe9.txt")
+    try:
+        with open(raw, "wb") as handle:
+            handle.write(b"Cafe reopens\n\nThe cafe reopened on Monday after the storm.\n")
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+
+
+def test_sync_stores_a_file_whose_name_is_not_utf8_and_keeps_it_on_rescan(
+    tmp_path: Path, seeds: Path
+) -> None:
+    add_latin1_named_file(seeds)
+    write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
+    with Store(tmp_path / "db.sqlite3") as store:
+        first = sync(store, seeds)
+        second = sync(store, seeds)
+        assert store.visible_sources() == {"caf\\xe9.txt", "a.md"}
+    assert (first.added, first.summarized, first.skipped) == (2, 2, [])
+    assert (second.unchanged, second.retired) == (2, 0)
+
+
+async def test_the_running_bot_rescans_past_a_name_that_is_not_utf8_and_an_outside_symlink(
+    tmp_path: Path, fake: FakeBotAPI, bot_config, seeds: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_latin1_named_file(seeds)
+    private = tmp_path / "private.txt"
+    private.write_text("Private notes\n\nNot for publishing at all.\n", encoding="utf-8")
+    (seeds / "link.txt").symlink_to(private)
+    config = bot_config()
+    application = build_application(config)
+    with caplog.at_level(logging.WARNING, logger="bot.articles"):
+        async with running(application, config):
+            await rescan_seeds(application)
+            await rescan_seeds(application)
+            sources = runtime(application).store.visible_sources()
+    assert sources == {"caf\\xe9.txt"}
+    assert sorted(skip_warnings(caplog)) == [
+        "caf\\xe9.txt: file name is not valid UTF-8 "
+        "(read under this name; rename the file to UTF-8)",
+        "skipped link.txt: symlink to a file outside the seeds folder: not followed",
+    ]

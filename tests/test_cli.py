@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -205,9 +208,11 @@ def _limit_file_size() -> None:  # runs in the child, before exec
     import resource
     import signal
 
-    # A full disk, as SQLite sees one: writes past 96 KB fail (EFBIG, not a signal).
+    # A full disk, as SQLite sees one: writes past 160 KB fail (EFBIG, not a signal).
+    # Opening a new database already writes ~100 KB of WAL (about 12 KB a migration),
+    # so the limit leaves room for the schema and the ingest itself hits it.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (96 * 1024, 96 * 1024))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (160 * 1024, 160 * 1024))
 
 
 def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -236,3 +241,129 @@ def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> Non
     [line] = done.stderr.splitlines()
     assert line.startswith("digestbot: error: database: ")
     assert "disk" in line
+
+
+PAGE = """<!doctype html><html lang="en"><head>
+<title>Harbour reopens after storm | Example News</title>
+<meta property="og:title" content="Harbour reopens after storm">
+<link rel="canonical" href="https://news.example.org/harbour">
+<meta property="article:published_time" content="2024-03-05T08:00:00Z">
+</head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
+<article><h1>Harbour reopens after storm</h1>
+<p>The harbour reopened on Tuesday after a week of repairs to the breakwater, and the
+first fishing boats left at dawn with their crews cheering from the decks.</p>
+<p>Officials said the breakwater would be inspected again in May, when the spring
+tides are highest, and that the repairs had cost less than the council had feared.</p>
+<p>Fishermen said the week without work had been hard, but that the town had helped
+them through it with food, money and a great deal of patience.</p>
+</article>
+<footer>© 2024 Example News. All rights reserved.</footer>
+</body></html>
+"""
+
+
+def test_extract_json_prints_what_the_summarizer_sees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "harbour.html"
+    page.write_text(PAGE, encoding="utf-8")
+    assert main(["extract", "--json", str(page)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert list(record) == ["file", "title", "date", "url", "language", "text"]
+    assert record["title"] == "Harbour reopens after storm"
+    assert record["date"] == "2024-03-05"
+    assert record["url"] == "https://news.example.org/harbour"
+    assert record["language"] == "english"
+    assert record["text"].startswith("The harbour reopened on Tuesday")
+    assert "Home" not in record["text"] and "rights reserved" not in record["text"]
+
+
+def test_extract_prints_a_readable_block_and_errors_are_one_line(
+    short_article: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["extract", str(short_article), str(tmp_path / "nope.txt")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(
+        f"file: {short_article}\ntitle: Harbour reopens after storm\ndate: 2024-03-05\n"
+        "url: https://example.org/harbour\nlanguage: english\n\n"
+        "The harbour reopened on Tuesday after a week of repairs."
+    )
+    assert captured.err == f"digestbot: error: no such file: {tmp_path / 'nope.txt'}\n"
+
+
+def test_a_saved_html_page_in_the_seeds_folder_is_ingested(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.html").write_text(PAGE, encoding="utf-8")
+    (seeds / "empty.html").write_text("<html><body><nav>Home</nav></body></html>")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["ingest", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.startswith("1 article (1 new,")
+    assert main(["digest", "--config", str(config)]) == 0
+    assert "Harbour reopens after storm" in capsys.readouterr().out
+
+
+def test_a_corrupt_database_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(40):
+        (seeds / f"a{n}.md").write_text(SHORT.replace("Harbour", f"Harbour {n}"), "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["ingest", "--config", str(config)]) == 0
+    capsys.readouterr()
+    database = tmp_path / "digestbot.sqlite3"
+    data = bytearray(database.read_bytes())
+    page = 4096
+    for offset in range(2 * page, len(data) - page, page):  # every page but the header
+        data[offset + 8 : offset + 200] = b"\xff" * 192
+    database.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"digestbot.sqlite3{suffix}").unlink(missing_ok=True)
+    assert main(["ingest", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"digestbot: error: database {database} is corrupt (")
+
+
+def test_ingest_reads_a_file_whose_name_is_not_utf8_and_skips_an_outside_symlink(
+    tmp_path: Path,
+) -> None:
+    # A real process: the log lines on stderr and the exit status are the point.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.md").write_text(SHORT, encoding="utf-8")
+    try:
+        with open(os.path.join(os.fsencode(seeds), b"caf\xe9.txt"), "wb") as handle:
+            handle.write(b"Cafe reopens\n\nThe cafe reopened on Monday after the storm.\n")
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+    private = tmp_path / "private.txt"
+    private.write_text("Private notes\n\nNot for publishing at all.\n", encoding="utf-8")
+    (seeds / "link.txt").symlink_to(private)
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", "--config", "config.toml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        "2 articles (2 new, 0 changed, 0 unchanged, 0 removed), 1 file skipped"
+    )
+    warnings = [line.split(" ", 2)[2] for line in done.stderr.splitlines()]
+    assert warnings == [
+        "WARNING bot.articles: caf\\xe9.txt: file name is not valid UTF-8 "
+        "(read under this name; rename the file to UTF-8)",
+        "WARNING bot.articles: skipped link.txt: symlink to a file outside the seeds folder: "
+        "not followed",
+    ]
+    assert "Traceback" not in done.stderr

@@ -14,17 +14,17 @@ from telegram.ext import ExtBot
 from bot.articles import Article, Block
 from bot.delivery import Sender
 from bot.ratelimit import Limiter, Priority, TelegramRateLimiter
+from bot.request import AiohttpRequest
 from bot.store import Store
-from bot.transport import LeanRequest
 from tests.fakebotapi import FakeBotAPI, Fault
 
 
 def make_bot(fake: FakeBotAPI, rate: float = 1000.0, read_timeout: float = 5.0) -> ExtBot:
-    """A bot as the digestbot runs it: lean transport, our rate limiter."""
+    """A bot as the digestbot runs it: aiohttp transport, our rate limiter."""
     return ExtBot(
         fake.token,
         base_url=fake.base_url,
-        request=LeanRequest(pool_size=16, read_timeout=read_timeout),
+        request=AiohttpRequest(pool_size=16, read_timeout=read_timeout),
         rate_limiter=TelegramRateLimiter(Limiter(rate)),
     )
 

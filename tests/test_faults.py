@@ -175,14 +175,14 @@ SENDER_PROCESS = textwrap.dedent(
     from bot.delivery import Sender
     from bot.ratelimit import Limiter, TelegramRateLimiter
     from bot.store import Store
-    from bot.transport import LeanRequest
+    from bot.request import AiohttpRequest
 
     async def main(db, base_url, token):
         store = Store(db)
         bot = ExtBot(
             token,
             base_url=base_url,
-            request=LeanRequest(),
+            request=AiohttpRequest(),
             rate_limiter=TelegramRateLimiter(Limiter(100)),
         )
         async with bot:

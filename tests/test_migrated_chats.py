@@ -158,7 +158,7 @@ def test_a_merged_chat_is_active_if_either_row_is(tmp_path):
     with Store(tmp_path / "db.sqlite3") as store:
         store.subscribe(OLD, "07:30")
         store.deactivate(OLD, "Forbidden: bot was kicked from the group chat")
-        store.ensure_chat(NEW)
+        store.reactivate(NEW)  # a new, active, unsubscribed row
         assert store.migrate_chat(OLD, NEW).subscribed
 
         store.subscribe(OLD, "07:30")

@@ -286,11 +286,12 @@ def test_japanese_full_width_stops_end_sentences_without_a_space():
 
 
 def test_closing_brackets_after_a_full_width_stop_stay_with_the_sentence():
-    text = "「脱獄は認めていません。」と同社は述べた。次の文です！"
+    text = "「脱獄は認めていません。」と同社は述べた。次の文です！「はい。」"
     assert split_sentences(text) == [
-        "「脱獄は認めていません。」",
-        "と同社は述べた。",
+        # A quotation's own 。 inside a sentence that goes on ("…と述べた") ends nothing.
+        "「脱獄は認めていません。」と同社は述べた。",
         "次の文です！",
+        "「はい。」",
     ]
 
 

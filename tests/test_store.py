@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.articles import Article, Block
-from bot.store import MIGRATIONS, Store, StoreError
+from bot.migrations import MIGRATIONS, Migration
+from bot.store import Store, StoreError
 
 
 def article(source: str, title: str = "A title", body: str = "Some text.", **kw) -> Article:
@@ -148,11 +149,12 @@ def test_subscribers_iterates_active_subscribed_chats_in_pages(store: Store) -> 
         store.subscribe(chat_id, "08:00")
     store.unsubscribe(3)
     store.deactivate(4, "blocked")
-    store.ensure_chat(100)  # talked to the bot, never subscribed
+    store.reactivate(100)  # talked to the bot, never subscribed
     expected = [c for c in range(1, 26) if c not in (3, 4)]
     assert [c.chat_id for c in store.iter_subscribers(batch_size=7)] == expected
     assert [c.chat_id for c in store.subscribers()] == expected
-    assert [c.chat_id for c in store.subscribers_page(10, 3)] == [11, 12, 13]
+    # the page iter_subscribers reads (private since no caller outside the store needs it)
+    assert [c.chat_id for c in store._subscribers_page(10, 3)] == [11, 12, 13]
     assert store.count_subscribers() == len(expected)
 
 
@@ -198,7 +200,6 @@ def test_numbers_sqlite_cannot_hold_are_simply_not_articles(store: Store) -> Non
     add_summarized(store, "a.txt")
     for number in (2**63, -(2**63) - 1, 10**30):
         assert store.get_article(number) is None
-        assert store.article_position(number) is None
         assert store.next_article(number) is None
 
 
@@ -234,7 +235,7 @@ def test_list_articles_breaks_ties_by_number(store: Store) -> None:
     assert [a.number for a in store.list_articles()] == [3, 2, 1]
 
 
-def test_next_article_and_position_follow_list_order(store: Store, clock: Clock) -> None:
+def test_next_article_follows_list_order(store: Store, clock: Clock) -> None:
     undated = add_summarized(store, "undated.txt", date=None)
     old = add_summarized(store, "old.txt", date="2020-01-01")
     new = add_summarized(store, "new.txt", date="2024-01-01")
@@ -242,14 +243,13 @@ def test_next_article_and_position_follow_list_order(store: Store, clock: Clock)
     newer_same_day = add_summarized(store, "later.txt", date="2024-01-01")
     order = [a.number for a in store.list_articles(0, 10)]
     assert order == [newer_same_day, new, old, undated]
-    assert [store.article_position(n) for n in order] == [0, 1, 2, 3]
     assert [getattr(store.next_article(n), "number", None) for n in order] == [
         new,
         old,
         undated,
         None,
     ]
-    assert store.article_position(999) is None and store.next_article(999) is None
+    assert store.next_article(999) is None
 
 
 def test_search_matches_all_words_case_insensitively(store: Store) -> None:
@@ -504,7 +504,7 @@ def test_old_version_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
     path = tmp_path / "v1.sqlite3"
     # A database as the first release left it: migration 1 only.
     with sqlite3.connect(path) as raw:
-        raw.executescript(MIGRATIONS[0])
+        raw.executescript(MIGRATIONS[0].sql)
         raw.execute("PRAGMA user_version = 1")
         raw.execute(
             "INSERT INTO chats (chat_id, digest_time, created_at, updated_at)"
@@ -527,7 +527,11 @@ def test_a_failing_migration_step_is_rolled_back_whole(
 
     path = tmp_path / "db.sqlite3"
     Store(path).close()
-    broken = "CREATE TABLE extra (a INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    broken = Migration(
+        len(MIGRATIONS) + 1,
+        "broken",
+        "CREATE TABLE extra (a INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+    )
     monkeypatch.setattr(bot.store, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError, match="no such table"):
         Store(path)
@@ -712,7 +716,7 @@ def test_a_version_4_database_upgrades_with_a_working_articles_version(tmp_path:
     # A database as digestbot left it before the fast lane: migrations 1-4, one article.
     with sqlite3.connect(path) as raw:
         for step in MIGRATIONS[:4]:
-            raw.executescript(step)
+            raw.executescript(step.sql)
         raw.execute("PRAGMA user_version = 4")
         raw.execute(
             "INSERT INTO articles (source, content_hash, title, language, text, added_at)"

@@ -1,4 +1,7 @@
-"""Extractive summaries (bot.summarizer): verbatim, in order, offline, multilingual."""
+"""Extractive summaries (bot.summarizer): verbatim, in order, offline, any language.
+
+Also the language names and script detection of bot.languages the summarizer uses.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,15 @@ from sumy.nlp.tokenizers import Tokenizer as SumyTokenizer
 
 from bot.articles import load
 from bot.errors import UnsupportedLanguage
+from bot.languages import language_name, script_language
 from bot.sentences import split_sentences
-from bot.summarizer import SUPPORTED_LANGUAGES, summarize
+from bot.summarizer import (
+    SUPPORTED_LANGUAGES,
+    _quoted_shares,
+    independent_words,
+    summarize,
+    with_settings,
+)
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4ebf0534fdb740ea.txt"
 
@@ -155,3 +165,226 @@ def test_example_seed_summary_has_the_lede_and_no_heading_caption_or_byline():
     for unwanted in ("Historic distrust", "Growing fears", "Image:", "missile test\n", "ksb/tj"):
         assert unwanted not in joined
     assert all(sentence in article.text for sentence in summary)
+
+
+# Short texts written for these tests: a city budget for buses, in four scripts.
+JAPANESE = (
+    "市議会は火曜日、公共交通の新しい予算を承認しました。バスの運賃は十年ぶりに上がります。"
+    "予算で新しいバス四十台と路面電車二路線が導入されます。\n\n"
+    "市長は「新しいバスと路面電車で移動時間が短くなります。」と述べました。"
+    "路面電車の工事は来年の春に始まる予定です。\n\n"
+    "天気は晴れでした。"
+)
+CHINESE = (
+    "市议会星期二批准了新的公共交通预算。公交车票价十年来首次上涨。"
+    "预算将增加四十辆新公交车和两条电车线路。\n\n"
+    "市长说，新的公交车和电车线路将缩短出行时间！电车线路的建设预计明年春天开始。\n\n"
+    "天气很好。"
+)
+RUSSIAN = (
+    "Городской совет во вторник утвердил новый бюджет общественного транспорта. "
+    "Цены на проезд в автобусах вырастут впервые за десять лет.\n\n"
+    "Бюджет добавит сорок новых автобусов и две трамвайные линии. "
+    "Мэр заявил, что новые автобусы и трамваи сократят время в пути.\n\n"
+    "Погода была солнечной."
+)
+ARABIC = (
+    "وافق مجلس المدينة يوم الثلاثاء على ميزانية جديدة للنقل العام. "
+    "سترتفع أسعار الحافلات لأول مرة منذ عشر سنوات.\n\n"
+    "تضيف الميزانية أربعين حافلة جديدة وخطين للترام. "
+    "هل ستقلل الحافلات الجديدة وقت السفر؟ قال العمدة إن الحافلات والترام ستقلل وقت السفر.\n\n"
+    "كان الطقس مشمسا."
+)
+
+
+# The sentences of each text, as a reader counts them.
+SENTENCES = {
+    "japanese": [
+        "市議会は火曜日、公共交通の新しい予算を承認しました。",
+        "バスの運賃は十年ぶりに上がります。",
+        "予算で新しいバス四十台と路面電車二路線が導入されます。",
+        "市長は「新しいバスと路面電車で移動時間が短くなります。」と述べました。",
+        "路面電車の工事は来年の春に始まる予定です。",
+        "天気は晴れでした。",
+    ],
+    "chinese": [
+        "市议会星期二批准了新的公共交通预算。",
+        "公交车票价十年来首次上涨。",
+        "预算将增加四十辆新公交车和两条电车线路。",
+        "市长说，新的公交车和电车线路将缩短出行时间！",
+        "电车线路的建设预计明年春天开始。",
+        "天气很好。",
+    ],
+    "russian": [
+        "Городской совет во вторник утвердил новый бюджет общественного транспорта.",
+        "Цены на проезд в автобусах вырастут впервые за десять лет.",
+        "Бюджет добавит сорок новых автобусов и две трамвайные линии.",
+        "Мэр заявил, что новые автобусы и трамваи сократят время в пути.",
+        "Погода была солнечной.",
+    ],
+    "arabic": [
+        "وافق مجلس المدينة يوم الثلاثاء على ميزانية جديدة للنقل العام.",
+        "سترتفع أسعار الحافلات لأول مرة منذ عشر سنوات.",
+        "تضيف الميزانية أربعين حافلة جديدة وخطين للترام.",
+        "هل ستقلل الحافلات الجديدة وقت السفر؟",
+        "قال العمدة إن الحافلات والترام ستقلل وقت السفر.",
+        "كان الطقس مشمسا.",
+    ],
+}
+TEXTS = {"japanese": JAPANESE, "chinese": CHINESE, "russian": RUSSIAN, "arabic": ARABIC}
+
+
+@pytest.mark.parametrize("language", list(TEXTS))
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_languages_without_a_stemmer_are_summarized_from_whole_input_sentences(language, count):
+    summary = summarize(TEXTS[language], sentences=count, language=language)
+    assert len(summary) == count
+    positions = [SENTENCES[language].index(sentence) for sentence in summary]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == count
+
+
+@pytest.mark.parametrize("language", list(TEXTS))
+def test_every_sentence_comes_back_when_more_are_asked_for_than_there_are(language):
+    assert summarize(TEXTS[language], sentences=20, language=language) == SENTENCES[language]
+
+
+@pytest.mark.parametrize("language", list(TEXTS))
+def test_fragments_are_left_out_in_any_script(language):
+    # The weather line (under six words) is the last resort, as in English.
+    summary = summarize(TEXTS[language], sentences=3, language=language)
+    assert SENTENCES[language][-1] not in summary
+
+
+@pytest.mark.parametrize(
+    ("text", "declared"),
+    [(JAPANESE, "english"), (CHINESE, "french"), (RUSSIAN, "german"), (ARABIC, "english")],
+)
+def test_text_in_another_script_than_the_declared_language_is_still_summarized(text, declared):
+    summary = summarize(text, sentences=2, language=declared)
+    assert summary == summarize(text, sentences=2, language=script_language(text))
+    assert all(sentence in text for sentence in summary)
+
+
+@pytest.mark.parametrize("language", ["ja", "ja-JP", "Japanese", " JAPANESE ", "jpn"])
+def test_language_names_and_iso_codes_are_accepted(language):
+    assert language_name(language) == "japanese"
+    assert len(summarize(JAPANESE, sentences=2, language=language)) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("fr", "french"),
+        ("fr-CA", "french"),
+        ("pt_BR", "portuguese"),
+        ("Deutsch", "german"),
+        ("zh-Hant", "chinese"),
+        ("ko", "korean"),
+        ("ru", "russian"),
+        ("ar", "arabic"),
+        ("el", "greek"),
+        ("hi", "hindi"),
+        ("klingon", None),
+        ("", None),
+        ("xx", None),
+    ],
+)
+def test_language_name_reads_names_and_codes(value, name):
+    assert language_name(value) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (JAPANESE, "japanese"),
+        ("カタカナとひらがなだけ", "japanese"),
+        (CHINESE, "chinese"),
+        ("서울시는 새로운 버스 노선을 발표했다.", "korean"),
+        (RUSSIAN, "russian"),
+        (ARABIC, "arabic"),
+        ("Το δημοτικό συμβούλιο ενέκρινε τον προϋπολογισμό.", "greek"),
+        ("नगर परिषद ने नया बजट मंजूर किया।", "hindi"),
+        ("מועצת העיר אישרה את התקציב.", "hebrew"),
+        ("สภาเมืองอนุมัติงบประมาณใหม่", "thai"),
+        (ARTICLE, None),
+        ("Le conseil municipal a voté « le budget » — enfin.", None),
+        ("Tokyo (東京) is the capital of Japan.", None),
+        ("12:30 — 45 %", None),
+        ("", None),
+    ],
+)
+def test_script_language_names_the_language_of_non_latin_scripts(text, language):
+    assert script_language(text) == language
+
+
+def test_independent_words_are_letter_runs_or_character_bigrams():
+    assert independent_words("東京都はAI公園") == ["東京", "京都", "都は", "ai", "公園"]
+    assert independent_words("Мэр заявил, 2024") == ["мэр", "заявил"]
+    # Devanagari vowel signs are combining marks: they stay inside their words.
+    assert independent_words("नई बसें चलेंगी") == ["नई", "बसें", "चलेंगी"]
+
+
+def test_title_words_lift_the_sentence_that_shares_them():
+    text = (
+        "The city council met on Tuesday evening in the old town hall for its weekly "
+        "session. Members discussed the parking rules near the central market at length. "
+        "They also talked about the weekly market days and the parking fees. "
+        "A new library will open in the north district next year, the mayor announced. "
+        "Parking near the market will cost more from next month, members agreed."
+    )
+    library = "A new library will open in the north district next year, the mayor announced."
+    assert library not in summarize(text, sentences=2)
+    assert library in summarize(text, sentences=2, title="New library for the north district")
+
+
+def test_a_sentence_that_is_mostly_a_direct_quote_must_score_higher_to_be_chosen():
+    reported = "The council approved its budget for the new trams on Tuesday evening."
+    quote = '"The new trams and buses will cut travel times across the city," the mayor said.'
+    text = (
+        f"{reported} {quote} The trams will run every ten minutes. Travel times across "
+        "the city will fall by a third, the council said. The buses and trams will use "
+        "the same tickets as before."
+    )
+    # The quote says more of what follows; without the quote penalty it wins.
+    assert summarize(text, sentences=1, settings=with_settings(quote_penalty=0.0)) == [quote]
+    assert summarize(text, sentences=1) == [reported]
+
+
+@pytest.mark.parametrize(
+    ("sentences", "shares"),
+    [
+        (["He said “we come” today."], [7 / 22]),
+        (["Il a dit « nous venons » hier."], [13 / 28]),
+        (["Er sagte: „Wir kommen“ und ging."], [11 / 33]),
+        (["Sie sagte »ja« und ging."], [2 / 22]),
+        (["`` we are here , '' he said ."], [15 / 25]),
+        # A quote the page broke over paragraphs: its tail is quoted too.
+        (['"', "Nous sommes là.", 'On verra", a-t-il ajouté.', "Fin."], [0, 1, 8 / 24, 0]),
+    ],
+)
+def test_quoted_share_is_the_part_of_a_sentence_inside_quotation_marks(sentences, shares):
+    assert list(_quoted_shares(sentences)) == pytest.approx(shares)
+
+
+def test_a_paragraph_without_punctuation_gives_a_short_summary_cut_at_a_word() -> None:
+    from bot.sentences import MAX_SENTENCE_CHARS, MAX_SUMMARY_CHARS
+
+    words = [f"word{n % 97}" for n in range(8000)]  # about 52 KB, no sentence end
+    summary = summarize(" ".join(words), sentences=3)
+    assert len(summary) == 1
+    assert len(summary[0]) <= MAX_SENTENCE_CHARS
+    assert summary[0].endswith("…")
+    assert summary[0][:-1].split() == words[: len(summary[0][:-1].split())]
+    assert sum(len(s) for s in summary) <= MAX_SUMMARY_CHARS
+
+
+def test_long_sentences_are_clipped_and_the_summary_stays_within_its_budget() -> None:
+    from bot.sentences import clip_summary
+
+    long = "This sentence goes on and on " * 30
+    clipped = clip_summary([long, long, long, long])
+    assert all(len(s) <= 400 and s.endswith("…") for s in clipped)
+    assert sum(len(s) for s in clipped) <= 1200 + len(clipped)
+    assert clip_summary(["Short one.", "Another."]) == ["Short one.", "Another."]
+    assert clip_summary(["中" * 1000])[0] == "中" * 399 + "…"

@@ -240,7 +240,9 @@ LONG = "x" * 3000
     [
         ("/subscribe 25:99", "“25:99” is not a time of day", "/subscribe 08:30"),
         ("/subscribe eight", "“eight” is not a time of day", "/subscribe 08:30"),
-        ("/subscribe 08:00 09:00", "One time only", "/subscribe 08:30"),
+        # Several times a day are a rhythm now (issue 14); more than four are not.
+        ("/subscribe 01:00 02:00 03:00 04:00 05:00", "At most 4 times a day", "/subscribe 08:30"),
+        ("/subscribe 07:30 weekdays", "Days come first", "/subscribe weekdays 07:30 18:00"),
         ("/timezone Mars/Olympus", "“Mars/Olympus” is not a timezone", "/timezone Europe/Berlin"),
         ("/timezone ../../etc/passwd", "is not a timezone", "/timezone Europe/Berlin"),
         ("/article 99999", "There is no article 99999", "/article 3"),
@@ -413,3 +415,18 @@ async def test_a_flooding_chat_is_told_to_slow_down_and_others_are_answered(bot,
     assert processor.dropped >= 300 - 2 * processor.max_backlog
     told = [m for m in fake.messages(flooder) if m.text == SLOW_DOWN]
     assert len(told) == 1
+    # Dropped unparsed or not, every update was taken (the offset moved past them all).
+    await fake.wait_until(lambda: fake.pending_updates == 0, timeout=10)
+
+
+async def test_the_daily_retention_job_is_scheduled_and_prunes_old_deliveries(bot, fake):
+    from bot.jobs import prune_job
+    from bot.runtime import BotContext
+
+    [job] = bot.job_queue.get_jobs_by_name("retention")
+    assert job.callback is prune_job
+    store = runtime(bot).store
+    store.record_deliveries(CHAT, [1])
+    store._clock = lambda: 4_000_000_000.0  # far past the 90-day window (year 2096)
+    await prune_job(BotContext(bot))
+    assert store.delivered(CHAT) == set()

@@ -239,3 +239,28 @@ async def test_a_revoked_token_ends_the_bot_with_one_line_and_exit_status_1(
     text = err.decode()
     assert text.strip().splitlines()[-1] == f"digestbot: error: {REVOKED_TOKEN}"
     assert token not in text and token.split(":")[1] not in text
+
+
+async def test_a_stop_with_hundreds_of_replies_queued_ends_within_ten_seconds(
+    fake: FakeBotAPI, tmp_path, seeds
+):
+    config = write_config(tmp_path, fake.base_url, seeds)  # 30 messages a second
+    process = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's long poll")
+        for chat in range(1, 301):  # ten seconds of replies at the cap
+            fake.send_text(chat, "/status")
+        fake.send_text(7, "/status")  # and a chat with a backlog of its own
+        await fake.wait_until(lambda: len(fake.calls_to("sendMessage")) >= 5, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        # The bound of the issue, not a speed figure: a stop that drains fails here.
+        _out, err = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    log = err.decode()
+    assert "stopping: dropped" in log
+    assert "digestbot stopped" in log
+    assert len(fake.calls_to("sendMessage")) < 300

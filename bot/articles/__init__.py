@@ -12,8 +12,10 @@ The flow, one module per rule set::
   cp1252, Latin-1), rejecting empty/binary/oversized files, scanning a folder
   (:class:`Scan`, :class:`Skipped`, one log line per skipped file on the
   ``bot.articles`` logger). The only module here that touches the disk.
-* :mod:`~bot.articles.pages`: the page-line heuristics for text copied from a
-  browser (navigation, bylines, credits, captions, furniture, title, sub-headings).
+* :mod:`~bot.articles.pages`: a page copied from a browser to an article: the
+  run of prose that is the article, its headline, paragraphs and sub-headings.
+* :mod:`~bot.articles.lines`: what one page line is (navigation, banners and
+  forms, section breaks, dates, bylines, credits, captions, text).
 * :mod:`~bot.articles.markdown`: front matter (tomllib) and the body (markdown-it-py).
 * :mod:`~bot.articles.dates`: dates in many formats and languages (:func:`parse_date`).
 * :mod:`~bot.articles.language`: :func:`detect_language` and front-matter language

@@ -3,7 +3,9 @@
 This module owns how a line of seed text is normalized (:func:`clean`: NFC, no
 invisible characters, single spaces), how text is folded for matching stock
 phrases and month names (:func:`fold`: case-folded, accents removed), and the
-one test for "ends like a sentence" (:func:`ends_sentence`). The page rules,
+one test for "ends like a sentence" (:func:`ends_sentence`, with the CJK
+full stop and full-width marks) and how words are counted (:func:`words`, two
+Han or kana characters for a word, so Japanese text weighs like English). The page rules,
 the Markdown reader, dates and language detection all build on these, so the
 same line is read the same way everywhere. Pure over strings.
 """
@@ -32,7 +34,11 @@ _SPACES = re.compile(r"[^\S\n]+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Closing quotes/brackets that may follow a sentence's final punctuation.
 CLOSERS = "\"'”’»)]"
-_SENTENCE_END = ".!?…:;"
+# Western sentence ends plus the CJK full stop and full-width "!", "?" (and "！？").
+_SENTENCE_END = ".!?…:;。！？"
+# Scripts written without spaces between words (Han, kana): their characters
+# count as about half a word each, so a Japanese paragraph weighs like an English one.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -72,8 +78,12 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> int:
-    """How many whitespace-separated words ``text`` has."""
-    return len(text.split())
+    """How many words ``text`` has: whitespace-separated, and two Han/kana characters count one."""
+    count = len(text.split())
+    if text.isascii():
+        return count
+    unspaced = len(_UNSPACED.findall(text))
+    return count + unspaced // 2
 
 
 def ends_sentence(text: str) -> bool:

@@ -1,0 +1,278 @@
+"""The database's schema history: every migration, in order, each with a name.
+
+:data:`MIGRATIONS` is append-only: never edit a step that has shipped; add a new
+one. ``PRAGMA user_version`` records how many steps a database has had, and
+:class:`bot.store.Store` applies the missing ones when it opens a database, each
+in its own transaction (an old database at any version upgrades step by step).
+
+The schema these steps produce is written down in ``bot/schema.sql`` (what
+``sqlite_master`` holds for a fresh database), so nobody has to replay the steps
+to see a table. ``tests/test_schema.py`` checks that file against a fresh
+database; after adding a migration, regenerate it with::
+
+    python -m bot.migrations --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MIGRATIONS", "SCHEMA_FILE", "Migration", "dump_schema", "fresh_schema"]
+
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """Schema step ``version`` (1-based: the user_version a database has after it)."""
+
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        """The SQL statements of the step, split where SQLite says one is complete
+        (``executescript`` would commit the store's transaction, so they run one by one)."""
+        statements, current = [], ""
+        for line in self.sql.splitlines(keepends=True):
+            current += line
+            if sqlite3.complete_statement(current):
+                statements.append(current.strip())
+                current = ""
+        if current.strip():
+            raise ValueError(
+                f"incomplete SQL statement in migration {self.version} ({self.name}):"
+                f" {current.strip()[:80]}"
+            )
+        return statements
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "chats, articles with summaries, deliveries (issue 3)",
+        """
+        CREATE TABLE chats (
+            chat_id            INTEGER PRIMARY KEY,
+            timezone           TEXT,
+            digest_time        TEXT,
+            active             INTEGER NOT NULL DEFAULT 1,
+            deactivated_reason TEXT,
+            last_digest_key    TEXT,
+            created_at         TEXT NOT NULL,
+            updated_at         TEXT NOT NULL
+        );
+        CREATE INDEX chats_subscribed ON chats (digest_time, timezone)
+            WHERE active = 1 AND digest_time IS NOT NULL;
+
+        -- AUTOINCREMENT so that a number, once shown to users, is never reused.
+        CREATE TABLE articles (
+            number       INTEGER PRIMARY KEY AUTOINCREMENT,
+            source       TEXT NOT NULL UNIQUE,
+            content_hash TEXT NOT NULL,
+            title        TEXT NOT NULL,
+            date         TEXT,
+            url          TEXT,
+            language     TEXT NOT NULL,
+            text         TEXT NOT NULL,
+            summary      TEXT,
+            added_at     TEXT NOT NULL,
+            retired_at   TEXT
+        );
+        CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, number)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        2,
+        "the outbox of scheduled digest messages (issue 5)",
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id         INTEGER NOT NULL,
+            run_key         TEXT NOT NULL,
+            text            TEXT NOT NULL,
+            article_numbers TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT NOT NULL
+        );
+        CREATE INDEX outbox_chat ON outbox (chat_id, id);
+        """,
+    ),
+    Migration(
+        3,
+        "chats.subscribed_at: a digest due before the chat (re)subscribed was never missed",
+        """
+        ALTER TABLE chats ADD COLUMN subscribed_at TEXT;
+        """,
+    ),
+    Migration(
+        4,
+        "chats_slot: a slot's chats read in pages by chat id, without sorting the slot",
+        """
+        DROP INDEX chats_subscribed;
+        CREATE INDEX chats_slot ON chats (digest_time, chat_id)
+            WHERE active = 1 AND digest_time IS NOT NULL;
+        """,
+    ),
+    Migration(
+        5,
+        "article_changes: a counter every change to the articles moves (articles_version)",
+        # So the bot can keep the /article N replies it composed until an article
+        # changes, even when another process (digestbot ingest) made the change.
+        """
+        CREATE TABLE article_changes (n INTEGER NOT NULL);
+        INSERT INTO article_changes (n) VALUES (0);
+        CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        """,
+    ),
+    Migration(
+        6,
+        "pruned_deliveries: per chat, articles added before this time count as delivered",
+        # Store.prune deletes a chat's old deliveries and records here that every
+        # article the store had before the cutoff counts as seen by that chat, so
+        # an article is never sent to a chat twice after its delivery row is gone.
+        """
+        CREATE TABLE pruned_deliveries (
+            chat_id      INTEGER PRIMARY KEY,
+            added_before TEXT NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        7,
+        "articles.title_folded: the casefolded title, so title searches run in SQLite's C",
+        # Searching with a Python casefold() per row held the GIL (and the store) for
+        # 70-320 ms over 20,000 titles. Filled by Store on upsert and, for rows from
+        # before this step, once when the store opens.
+        """
+        ALTER TABLE articles ADD COLUMN title_folded TEXT;
+        """,
+    ),
+    Migration(
+        8,
+        "subscriptions: up to four times a day per chat on chosen days, in a forum topic",
+        # One row per (chat, time): a slot's job reads its chats through
+        # subscriptions_slot, and last_run_key makes each time's run "never twice" on
+        # its own. chats.digest_time stays the chat's first time (NULL: not subscribed);
+        # chats.days is a mask of Python weekdays (bit 1 << weekday, Monday = 0);
+        # chats.thread_id the forum topic digests go to, copied into each outbox row.
+        # Existing subscriptions become daily at their time, their last run kept.
+        """
+        CREATE TABLE subscriptions (
+            chat_id      INTEGER NOT NULL,
+            digest_time  TEXT NOT NULL,
+            last_run_key TEXT,
+            PRIMARY KEY (chat_id, digest_time)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
+        INSERT INTO subscriptions (chat_id, digest_time, last_run_key)
+            SELECT chat_id, digest_time, last_digest_key FROM chats
+            WHERE digest_time IS NOT NULL;
+        ALTER TABLE chats ADD COLUMN days INTEGER NOT NULL DEFAULT 127;
+        ALTER TABLE chats ADD COLUMN thread_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN message_thread_id INTEGER;
+        DROP INDEX chats_slot;
+        """,
+    ),
+    Migration(
+        9,
+        "private articles: pages and texts users summarized and added to their digest",
+        # Issue 13. A private article appears only in the digests of the chats that
+        # added it (digest_additions; for the pruning horizon its added_at there counts,
+        # not the article's), not in the shared /article list, search or counts; the
+        # seeds scan never retires it. /article N shows it to anyone with its number.
+        """
+        ALTER TABLE articles ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE digest_additions (
+            chat_id  INTEGER NOT NULL,
+            number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, number)
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+
+
+def dump_schema(db: sqlite3.Connection) -> str:
+    """The schema of ``db`` as SQL text, in a stable order: its user_version, then
+    every table, index, trigger and view ``sqlite_master`` holds (SQLite's own
+    ``sqlite_*`` objects left out), by kind then name."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    rows = db.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1"
+        " WHEN 'trigger' THEN 2 ELSE 3 END, name"
+    ).fetchall()
+    header = (
+        f"-- digestbot's database schema at version {version}"
+        f" (PRAGMA user_version = {version}).\n"
+        "-- Generated from bot/migrations.py, do not edit: after adding a migration run\n"
+        "--     python -m bot.migrations --write\n"
+        "-- (tests/test_schema.py fails while this file is out of date).\n"
+    )
+    return header + "".join(f"\n{_dedent(row[0])};\n" for row in rows)
+
+
+def fresh_schema(migrations: Sequence[Migration] = MIGRATIONS) -> str:
+    """:func:`dump_schema` of a new in-memory database after every step."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for migration in migrations:
+            for statement in migration.statements():
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {migration.version}")
+        return dump_schema(db)
+    finally:
+        db.close()
+
+
+def _dedent(sql: str) -> str:
+    # sqlite_master keeps a statement as written, indented like the migration's source;
+    # strip the common indentation of the continuation lines so the file reads well.
+    first, *rest = sql.splitlines()
+    # A lone continuation (an index's WHERE) keeps four spaces.
+    indents = [len(line) - len(line.lstrip()) for line in rest if line.strip()]
+    cut = min(indents, default=0) - (4 if len(set(indents)) == 1 else 0)
+    cut = max(cut, 0)
+    return "\n".join([first, *(line[cut:] for line in rest)])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot.migrations``: print the schema, or ``--write`` it to schema.sql."""
+    parser = argparse.ArgumentParser(prog="python -m bot.migrations", description=__doc__)
+    parser.add_argument("--write", action="store_true", help=f"write {SCHEMA_FILE}")
+    args = parser.parse_args(argv)
+    schema = fresh_schema()
+    if args.write:
+        SCHEMA_FILE.write_text(schema, encoding="utf-8")
+        print(f"wrote {SCHEMA_FILE}")
+    else:
+        sys.stdout.write(schema)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+-- digestbot's database schema at version 9 (PRAGMA user_version = 9).
+-- Generated from bot/migrations.py, do not edit: after adding a migration run
+--     python -m bot.migrations --write
+-- (tests/test_schema.py fails while this file is out of date).
+
+CREATE TABLE article_changes (n INTEGER NOT NULL);
+
+CREATE TABLE articles (
+    number       INTEGER PRIMARY KEY AUTOINCREMENT,
+    source       TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    date         TEXT,
+    url          TEXT,
+    language     TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    summary      TEXT,
+    added_at     TEXT NOT NULL,
+    retired_at   TEXT
+, title_folded TEXT, private INTEGER NOT NULL DEFAULT 0);
+
+CREATE TABLE chats (
+    chat_id            INTEGER PRIMARY KEY,
+    timezone           TEXT,
+    digest_time        TEXT,
+    active             INTEGER NOT NULL DEFAULT 1,
+    deactivated_reason TEXT,
+    last_digest_key    TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+, subscribed_at TEXT, days INTEGER NOT NULL DEFAULT 127, thread_id INTEGER);
+
+CREATE TABLE deliveries (
+    chat_id      INTEGER NOT NULL,
+    number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+    delivered_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_additions (
+    chat_id  INTEGER NOT NULL,
+    number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id         INTEGER NOT NULL,
+    run_key         TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    article_numbers TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL
+, message_thread_id INTEGER);
+
+CREATE TABLE pruned_deliveries (
+    chat_id      INTEGER PRIMARY KEY,
+    added_before TEXT NOT NULL
+);
+
+CREATE TABLE subscriptions (
+    chat_id      INTEGER NOT NULL,
+    digest_time  TEXT NOT NULL,
+    last_run_key TEXT,
+    PRIMARY KEY (chat_id, digest_time)
+) WITHOUT ROWID;
+
+CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+
+CREATE INDEX outbox_chat ON outbox (chat_id, id);
+
+CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
+
+CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;
