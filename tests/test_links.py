@@ -259,6 +259,28 @@ def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> N
         assert [a.number for a in store.unseen_articles(CHAT, 10)] == [number]
 
 
+def test_an_added_page_sent_and_pruned_stays_seen_until_it_is_added_again() -> None:
+    day = 86_400.0
+    clock = [1_000 * day]
+    with Store(":memory:", clock=lambda: clock[0]) as store:
+        number, _ = store.add_to_digest(CHAT, page_article(), ["A sentence."])
+        store.record_deliveries(CHAT, [number])
+        clock[0] += 400 * day
+        pruned = store.prune(retention_days=90)
+        assert pruned.deliveries == 1
+        assert store.unseen_articles(CHAT, 10) == []  # pruned, still never twice
+        assert store.add_to_digest(CHAT, page_article(), ["A sentence."]) == (number, True)
+        assert [a.number for a in store.unseen_articles(CHAT, 10)] == [number]
+
+
+def test_a_group_that_becomes_a_supergroup_keeps_the_pages_it_added() -> None:
+    with Store(":memory:") as store:
+        number, _ = store.add_to_digest(GROUP, page_article(), ["A sentence."])
+        store.migrate_chat(GROUP, GROUP - 1)
+        assert [a.number for a in store.unseen_articles(GROUP - 1, 10)] == [number]
+        assert store.unseen_articles(GROUP, 10) == []
+
+
 # -- private chats --------------------------------------------------------------------
 
 
