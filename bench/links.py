@@ -239,8 +239,8 @@ async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
     from bot.fetch import Fetcher
     from bot.jobs import rescan_seeds
+    from bot.request import AiohttpRequest
     from bot.telegram import build_application, freeze_startup_objects, running, runtime
-    from bot.transport import LeanRequest
     from bot.workers import Workers
 
     receive, send = multiprocessing.Pipe(duplex=False)
@@ -282,7 +282,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     async def lookup(host: str, port: int) -> list[str]:
         return ["127.0.0.1"]
 
-    application = build_application(config, request=LeanRequest(pool_size=64))
+    application = build_application(config, request=AiohttpRequest(pool_size=64))
     rt = runtime(application)
     rt.fetcher = Fetcher(config.fetch, lookup=lookup)
     rt.workers = Workers(args.workers, niceness=args.nice)
