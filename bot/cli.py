@@ -100,6 +100,35 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(ingest)
     ingest.set_defaults(handler=_ingest)
 
+    fetch = _command(
+        commands,
+        "fetch",
+        "poll every feed once and store what is new",
+        "digestbot fetch --config config.toml",
+    )
+    _config_option(fetch)
+    fetch.set_defaults(handler=_fetch)
+
+    sources = _command(
+        commands,
+        "sources",
+        "list the feeds with their state",
+        "digestbot sources --config config.toml",
+    )
+    _config_option(sources)
+    sources.set_defaults(handler=_sources)
+
+    group = _command(
+        commands,
+        "group-stories",
+        "group a JSON-lines file of articles into stories",
+        "digestbot group-stories articles.jsonl.gz > stories.jsonl\n"
+        "  (each line in: id, language, title, text, published;"
+        ' each line out: {"id": ..., "story": ...})',
+    )
+    group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
+    group.set_defaults(handler=_group_stories)
+
     run = _command(
         commands,
         "run",
@@ -135,11 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _summarize(args: argparse.Namespace, out: TextIO) -> int:
     from bot.articles import load
+    from bot.languages import language_name
     from bot.summarizer import SUPPORTED_LANGUAGES, summarize
 
-    if args.language is not None and args.language not in SUPPORTED_LANGUAGES:
+    if args.language is not None and language_name(args.language) is None:
         raise DigestbotError(
-            f"unsupported language {args.language!r} (supported: {', '.join(SUPPORTED_LANGUAGES)})"
+            f"unsupported language {args.language!r} (supported: "
+            f"{', '.join(SUPPORTED_LANGUAGES)}, with stemming; any other by name or code, "
+            "e.g. japanese, ru)"
         )
     failed = False
     first = True
@@ -286,13 +318,18 @@ def _extract(args: argparse.Namespace, out: TextIO) -> int:
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
+    from datetime import datetime
+
     from bot.digest import compose_text
+    from bot.schedule import zone
     from bot.store import Store
 
+    # The day in the header: today where the digests go out (the config's timezone).
+    today = datetime.now(zone(config.digest.timezone)).date()
     with Store(config.storage.path) as store:
         _sync(store, config)
         articles = store.list_articles(0, config.digest.max_articles)
-        text = compose_text([a for a in articles if a.summary])
+        text = compose_text([a for a in articles if a.summary], today=today)
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -304,6 +341,66 @@ def _ingest(args: argparse.Namespace, out: TextIO) -> int:
     with Store(config.storage.path) as store:
         report = _sync(store, config)
     out.write(report.describe() + "\n")
+    return 0
+
+
+def _fetch(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from bot.feedpoll import poll_once
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        outcomes = asyncio.run(poll_once(store, config))
+    for outcome in outcomes:
+        out.write(outcome.describe() + "\n")
+    if not outcomes:
+        out.write("no feeds: add [[feeds]] to the config or /addfeed in the bot\n")
+    return 1 if outcomes and all(o.failed for o in outcomes) else 0
+
+
+def _sources(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.feedstore import FeedStore
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        feeds = FeedStore(store)
+        feeds.sync_config(config.feeds)
+        counts = feeds.article_counts()
+        rows = feeds.feeds()
+        seeds = store.count_articles() - sum(counts.values())
+    out.write(f"seeds  {config.seeds.dir}: {seeds} articles\n")
+    for row in rows:
+        state = f"last success {row.last_success_at or 'never'}"
+        if row.failures:
+            state += f"; failing {row.failures}x since {row.failing_since}: {row.last_error}"
+        elif row.last_error:
+            state += f"; last error {row.last_error_at}: {row.last_error}"
+        out.write(
+            f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
+            f"{counts.get(row.id, 0)} articles; {state}\n"
+        )
+
+
+def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import group_stories, story_input
+
+    articles = []
+    lines: dict[object, int] = {}
+    for number, record in _json_lines(args.file):
+        article = story_input(record, f"{args.file}:{number}")
+        if article.id in lines:
+            raise DigestbotError(
+                f"{args.file}:{number}: id {article.id!r} is already on line {lines[article.id]}"
+            )
+        lines[article.id] = number
+        articles.append(article)
+    stories = group_stories(articles)
+    for article, story in zip(articles, stories, strict=True):
+        record = {"id": article.id, "story": articles[story].id}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
 
@@ -326,6 +423,36 @@ def _sync(store, config):
         language=config.summary.language,
         progress=_progress_for(sys.stderr),
     )
+
+
+def _json_lines(path: Path) -> list[tuple[int, object]]:
+    """The JSON value on each non-blank line of a (possibly gzipped) file, numbered."""
+    import gzip
+    import zlib
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DigestbotError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DigestbotError(f"is a directory, not a JSON-lines file: {path}") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        raise DigestbotError(f"{path}: a broken gzip file") from None
+    except UnicodeDecodeError:
+        raise DigestbotError(f"{path}: not UTF-8 text") from None
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise DigestbotError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    return records
 
 
 def _command(

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from bot import __version__
 from bot.errors import ConfigError
-from bot.languages import SUPPORTED_LANGUAGES
+from bot.languages import SUPPORTED_LANGUAGES, language_name
 from bot.times import parse_time, valid_timezone
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -92,6 +93,30 @@ class FetchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """One ``[[feeds]]`` entry: a feed polled every ``interval_minutes`` (None: the
+    ``[sources]`` default). ``name`` None: the feed's own title."""
+
+    url: str
+    name: str | None = None
+    interval_minutes: float | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesConfig:
+    """``[sources]``: what applies to every feed (``[[feeds]]`` is the list itself)."""
+
+    # Feed articles older than this (published, else first seen) leave lists and digests.
+    keep_days: int = 30
+    interval_minutes: float = 60.0
+    # Entries with fewer words than this get their linked page fetched and extracted.
+    full_text_below_words: int = 150
+    # Threads that extract and summarize (off the event loop).
+    workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
@@ -99,6 +124,8 @@ class Config:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    feeds: tuple[FeedConfig, ...] = ()
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
 
@@ -110,7 +137,11 @@ _SECTIONS: dict[str, type] = {
     "summary": SummaryConfig,
     "digest": DigestConfig,
     "fetch": FetchConfig,
+    "sources": SourcesConfig,
+    "feeds": FeedConfig,
 }
+# Sections that are arrays of tables ([[feeds]]), each table checked like a section.
+_ARRAYS = frozenset({"feeds"})
 
 # The TOML type each key accepts, and how it is checked. Kept explicit rather
 # than derived from annotations so the error messages can say what was expected.
@@ -145,6 +176,14 @@ _KINDS: dict[tuple[str, str], str] = {
     ("fetch", "cache_minutes"): "non-negative number",
     ("fetch", "max_concurrent"): "positive integer",
     ("fetch", "per_host"): "positive integer",
+    ("sources", "keep_days"): "positive integer",
+    ("sources", "interval_minutes"): "positive number",
+    ("sources", "full_text_below_words"): "non-negative integer",
+    ("sources", "workers"): "positive integer",
+    ("feeds", "url"): "feed url",
+    ("feeds", "name"): "non-empty string",
+    ("feeds", "interval_minutes"): "positive number",
+    ("feeds", "language"): "language",
 }
 
 # The sensible range of each number, inclusive: beyond it a value is a typo (or NaN, or
@@ -155,6 +194,11 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("summary", "sentences"): (1, 20),
     ("digest", "max_articles"): (1, 100),
     ("digest", "missed_grace_seconds"): (0, 7 * 86400),
+    ("sources", "keep_days"): (1, 3650),
+    ("sources", "interval_minutes"): (1, 7 * 1440),
+    ("sources", "full_text_below_words"): (0, 100_000),
+    ("sources", "workers"): (1, 64),
+    ("feeds", "interval_minutes"): (1, 7 * 1440),
 }
 
 # TOML keys whose dataclass attribute has another name.
@@ -189,6 +233,9 @@ def config_from_dict(
         if name not in _SECTIONS:
             known = ", ".join(f"[{s}]" for s in _SECTIONS)
             raise ConfigError(f"[{name}]: unknown section (known: {known})")
+        if name in _ARRAYS:
+            sections[name] = _array(name, value, base)
+            continue
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: expected a [{name}] table")
         cls = _SECTIONS[name]
@@ -211,9 +258,34 @@ def config_from_dict(
     return config
 
 
+def _array(name: str, value: Any, base: Path) -> tuple[Any, ...]:
+    """An array of tables like ``[[feeds]]``: each entry checked, required keys present."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{name}: expected [[{name}]] tables")
+    cls = _SECTIONS[name]
+    allowed = sorted(k for (s, k) in _KINDS if s == name)
+    items = []
+    seen: set[str] = set()
+    for index, table in enumerate(value, 1):
+        values = {}
+        for key, item in table.items():
+            if key not in allowed:
+                raise ConfigError(
+                    f"[[{name}]] #{index} {key}: unknown key (known: {', '.join(allowed)})"
+                )
+            values[key] = _check(name, key, item, base)
+        if "url" not in values:
+            raise ConfigError(f"[[{name}]] #{index} url: required")
+        if values["url"] in seen:
+            raise ConfigError(f"[[{name}]] #{index} url: listed twice ({values['url']})")
+        seen.add(values["url"])
+        items.append(cls(**values))
+    return tuple(items)
+
+
 def _check(section: str, key: str, value: Any, base: Path) -> Any:
     kind = _KINDS[(section, key)]
-    where = f"[{section}] {key}"
+    where = f"[[{section}]] {key}" if section in _ARRAYS else f"[{section}] {key}"
 
     def fail(expected: str) -> ConfigError:
         return ConfigError(f"{where}: expected {expected}, got {value!r}")
@@ -300,6 +372,15 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 except ValueError as exc:
                     raise ConfigError(f"{where}: {v!r} is not a network ({exc})") from None
             return tuple(networks)
+        case "feed url":
+            if not isinstance(value, str) or not _is_http_url(value):
+                raise fail('an http(s) URL like "https://example.org/feed.xml"')
+            return value.strip()
+        case "language":
+            name = language_name(value) if isinstance(value, str) else None
+            if name is None:
+                raise fail('a language name or code like "english" or "de"')
+            return name
         case "HH:MM":
             if not isinstance(value, str) or not _is_hhmm(value):
                 raise fail('a time "HH:MM" (24-hour)')
@@ -317,6 +398,14 @@ def _is_hhmm(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_http_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _is_timezone(name: str) -> bool:

@@ -2,11 +2,21 @@
 
 Pure functions over plain data -- no Telegram, no database. An entry is anything with
 the attributes ``number``, ``title``, ``url``, ``date`` and ``summary`` (a sequence of
-sentences, or None): a :class:`DigestEntry`, or a ``bot.store.ArticleRecord``.
+sentences, or None), and maybe ``source_name`` (shown when present): a
+:class:`DigestEntry`, or a ``bot.store.ArticleRecord``.
 
 * :func:`digest_messages` -- a chat's digest as Telegram messages, each with the article
   numbers it carries (what ``Store.queue_digest`` takes); :func:`compose_html` is the
   same digest unsplit, :func:`compose_text` the plain-text version the CLI prints.
+  A digest opens with a header (``Your digest · Mon 1 Dec 2026 · 3 stories``, the day
+  given by the caller in the chat's timezone); each item is its title linked to the
+  source, a line with the source's name, the date and ``/article N``, and the summary
+  in an expandable blockquote, so a long digest stays short on screen::
+
+      <a href="URL"><b>Title</b></a>
+      <i>Source · 26 Dec 2014</i> · /article 12
+      <blockquote expandable>First summary sentence. Second one.</blockquote>
+
 * :func:`article_detail_messages`, :func:`article_list_line`, :func:`article_list_html`
   -- the views of ``/article N`` and ``/article``.
 * :func:`split_messages` / :func:`pack_messages` -- pack parts into messages of at most
@@ -18,13 +28,14 @@ Every piece of text put into HTML is escaped with ``html.escape`` (quotes too, s
 same escaping is right in text and in ``href="..."``), and only http(s) URLs become links.
 
 Splitting is safe by construction: an article is a :class:`Part` made of *segments* --
-its title line, each summary sentence, its ``/article N`` line -- and every segment is
+its title line, its source line, its summary blockquote -- and every segment is
 self-contained HTML (no tag left open), so a message may end between any two of them.
 Parts are packed whole when they fit; a part longer than a message is split between
-segments, and a single segment longer than a message at a sentence end, else at a
-space, else anywhere -- but never inside a tag or an entity like ``&amp;``. (Should a
-caller's own part break inside an element, the open tags are closed at the end of the
-chunk and opened again in the next; a digest never needs that at 4,096 units.)
+segments, and a single segment longer than what is left of a message (a huge summary)
+at a sentence end, else at a space, else anywhere -- but never inside a tag or an
+entity like ``&amp;``. A break inside an element (the summary's blockquote) closes the
+open tags at the end of the chunk and opens them again in the next, so every message
+is valid HTML on its own.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
@@ -47,6 +59,7 @@ __all__ = [
     "article_part",
     "compose_html",
     "compose_text",
+    "day_text",
     "digest_header",
     "digest_messages",
     "digest_parts",
@@ -66,6 +79,12 @@ LIST_TITLE_UNITS = 300
 # URLs longer than this once escaped are not linked (the title is shown without a link),
 # so a title line (at most ~1,550 + 2,048 units) always fits in a message.
 URL_LIMIT = 2048
+# A source's name is shown up to this many characters (then "…"), a date up to 40.
+SOURCE_LIMIT = 100
+DATE_LIMIT = 40
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class Entry(Protocol):
@@ -163,32 +182,72 @@ def _sentences(summary: Sequence[str] | None) -> list[str]:
     return [" ".join(s.split()) for s in summary or () if s.strip()]
 
 
+def day_text(day: date, weekday: bool = True) -> str:
+    """``Mon 1 Dec 2026`` (``1 Dec 2026`` without the weekday), in English whatever
+    the machine's locale."""
+    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def _date_text(value: str | None) -> str | None:
+    """An article's date as shown in a digest: ``26 Dec 2014`` for an ISO date, else
+    as stored (shortened)."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    match = _ISO_DATE.fullmatch(value)
+    if match:
+        try:
+            return day_text(date(*map(int, match.groups())), weekday=False)
+        except ValueError:
+            pass
+    return value if len(value) <= DATE_LIMIT else value[: DATE_LIMIT - 1] + "…"
+
+
+def _source_text(entry: Entry) -> str | None:
+    name = " ".join(str(getattr(entry, "source_name", None) or "").split())
+    if not name:
+        return None
+    return name if len(name) <= SOURCE_LIMIT else name[: SOURCE_LIMIT - 1].rstrip() + "…"
+
+
+def _plural(count: int) -> str:
+    return f"{count} story" if count == 1 else f"{count} stories"
+
+
 def article_part(entry: Entry) -> Part:
-    """One article of a digest, as HTML segments (title line, each sentence, footer)::
+    """One article of a digest, as HTML segments (title line, source line, summary)::
 
     <a href="URL"><b>Title</b></a>
-    First summary sentence. Second one.
-    /article 12 · 2024-05-01
+    <i>Source · 1 May 2024</i> · /article 12
+    <blockquote expandable>First summary sentence. Second one.</blockquote>
     """
     segments = [link_title(entry.title, entry.url)]
-    for i, sentence in enumerate(_sentences(entry.summary)):
-        segments.append(("\n" if i == 0 else " ") + html.escape(sentence))
-    footer = f"/article {int(entry.number)}"
-    if entry.date:
-        footer += f" · {html.escape(entry.date)}"
-    segments.append("\n" + footer)
+    about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
+    command = f"/article {int(entry.number)}"
+    if about:
+        segments.append(f"\n<i>{html.escape(' · '.join(about))}</i> · {command}")
+    else:
+        segments.append(f"\n{command}")
+    sentences = _sentences(entry.summary)
+    if sentences:
+        quote = " ".join(html.escape(sentence) for sentence in sentences)
+        segments.append(f"\n<blockquote expandable>{quote}</blockquote>")
     return Part(tuple(segments), (int(entry.number),))
 
 
-def digest_header(count: int, title: str = "Your digest") -> str:
-    """``<b>Your digest</b> · 3 new articles`` (escaped)."""
-    noun = "article" if count == 1 else "articles"
-    return f"<b>{html.escape(title)}</b> · {count} new {noun}"
+def digest_header(count: int, title: str = "Your digest", today: date | None = None) -> str:
+    """``<b>Your digest</b> · Mon 1 Dec 2026 · 3 stories`` (escaped; no date without
+    ``today``, the day in the chat's timezone)."""
+    day = f" · {day_text(today)}" if today is not None else ""
+    return f"<b>{html.escape(title)}</b>{day} · {_plural(count)}"
 
 
-def digest_parts(entries: Sequence[Entry], title: str | None = "Your digest") -> list[Part]:
+def digest_parts(
+    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+) -> list[Part]:
     """The digest as parts: a header (unless ``title`` is None), then one per article."""
-    parts = [Part((digest_header(len(entries), title),))] if title is not None else []
+    parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
     parts.extend(article_part(entry) for entry in entries)
     return parts
 
@@ -198,29 +257,37 @@ def digest_messages(
     *,
     limit: int = MESSAGE_LIMIT,
     title: str | None = "Your digest",
+    today: date | None = None,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
     Articles keep the order given (newest first, as the store returns them). No
-    entries: no messages (the caller says "nothing new" if it wants).
+    entries: no messages (the caller says "nothing new" if it wants). ``today``: the
+    day the header names, in the chat's timezone.
     """
     if not entries:
         return []
-    return pack_messages(digest_parts(entries, title), limit)
+    return pack_messages(digest_parts(entries, title, today), limit)
 
 
-def compose_html(entries: Sequence[Entry], title: str | None = "Your digest") -> str:
+def compose_html(
+    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+) -> str:
     """The whole digest as one HTML string, unsplit (articles separated by a blank line)."""
-    return "\n\n".join("".join(part.segments) for part in digest_parts(entries, title))
+    parts = digest_parts(entries, title, today)
+    return "\n\n".join("".join(part.segments) for part in parts)
 
 
-def compose_text(entries: Sequence[Entry], title: str | None = "Your digest") -> str:
-    """The digest as plain text (for the CLI), ending in a newline::
+def compose_text(
+    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+) -> str:
+    """The digest as plain text (for the CLI), ending in a newline; the same items as
+    the HTML one, each under its article number::
 
-    Your digest · 2 new articles
+    Your digest · Mon 1 Dec 2026 · 2 stories
 
     12. Title
-    2024-05-01 · https://example.com/a
+    Source · 1 May 2024 · https://example.com/a
       First summary sentence.
       Second one.
     """
@@ -228,11 +295,11 @@ def compose_text(entries: Sequence[Entry], title: str | None = "Your digest") ->
         return "Nothing new.\n"
     blocks = []
     if title is not None:
-        noun = "article" if len(entries) == 1 else "articles"
-        blocks.append(f"{title} · {len(entries)} new {noun}")
+        day = f" · {day_text(today)}" if today is not None else ""
+        blocks.append(f"{title}{day} · {_plural(len(entries))}")
     for entry in entries:
         lines = [f"{int(entry.number)}. {_short_title(entry.title)}"]
-        meta = " · ".join(x for x in (entry.date, entry.url) if x)
+        meta = " · ".join(x for x in (_source_text(entry), _date_text(entry.date), entry.url) if x)
         if meta:
             lines.append(meta)
         lines.extend(f"  {sentence}" for sentence in _sentences(entry.summary))
@@ -253,8 +320,10 @@ def article_detail_messages(entry: Entry, *, limit: int = MESSAGE_LIMIT) -> list
         First summary sentence. Second one.
     """
     segments = [link_title(entry.title, entry.url)]
-    if entry.date:
-        segments.append(f"\n<i>{html.escape(entry.date)}</i>")
+    # A feed article also names its feed (issue 12): "2024-05-01 · World Wire".
+    meta = " · ".join(x for x in (entry.date, _source_text(entry)) if x)
+    if meta:
+        segments.append(f"\n<i>{html.escape(meta)}</i>")
     sentences = _sentences(entry.summary)
     if not sentences:
         segments.append("\n\n<i>The summary is not ready yet.</i>")
@@ -349,11 +418,19 @@ def pack_messages(
                 text += piece
                 units += piece_units
                 continue
+            # The segment goes on in the next messages; its first chunk fills what is
+            # left of this one when some of it fits there.
+            body = segment.strip()
+            lead = piece[: len(piece) - len(piece.lstrip())] if text else ""
+            room = limit - units - utf16_len(lead) if text else None
+            chunks = _Splitter(body).chunks(limit, first=room)
+            if chunks[0]:
+                text += lead + chunks[0]
             flush()
-            chunks = _split_long(segment.strip(), limit)
-            for chunk in chunks[:-1]:
+            for chunk in chunks[1:-1]:
                 messages.append((chunk, []))
-            text, units = chunks[-1], utf16_len(chunks[-1])
+            if len(chunks) > 1:
+                text, units = chunks[-1], utf16_len(chunks[-1])
         numbers.extend(part.numbers)
     flush()
     return messages
@@ -367,9 +444,9 @@ _SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$""")
 def _split_long(text: str, limit: int) -> list[str]:
     """Split one segment into chunks of at most ``limit`` UTF-16 units, each chunk
     breaking at the best place available: a sentence end, else a space, else any
-    character -- never inside a tag or an entity. A break inside an element (rare: our
-    own parts never need it) closes the open tags and opens them again in the next
-    chunk, so every chunk is valid HTML on its own."""
+    character -- never inside a tag or an entity. A break inside an element (a long
+    summary's blockquote) closes the open tags and opens them again in the next chunk,
+    so every chunk is valid HTML on its own."""
     return _Splitter(text).chunks(limit)
 
 
@@ -411,7 +488,9 @@ class _Splitter:
         names = (_TAG_NAME.match(tag) for tag in reversed(tags))
         return "".join(f"</{name[1]}>" for name in names if name)
 
-    def chunks(self, limit: int) -> list[str]:
+    def chunks(self, limit: int, first: int | None = None) -> list[str]:
+        """The chunks, each at most ``limit`` units; the first at most ``first`` units
+        when given (what is left of a message), or "" when nothing fits in that."""
         text, n = self.text, len(self.text)
         chunks: list[str] = []
         start = 0
@@ -421,20 +500,28 @@ class _Splitter:
             if start >= n:
                 return chunks
             opening = "".join(self.stacks[start])
-            budget = limit - utf16_len(opening)
+            size = first if first is not None and not chunks else limit
+            budget = size - utf16_len(opening)
             if self.units[n] - self.units[start] <= budget:
                 chunks.append(opening + text[start:].rstrip())
                 return chunks
-            end = self.best_break(start, budget)
+            # What is left of a message takes whole words only: a word cut there would
+            # fit whole in the next message.
+            filling = size != limit
+            end = self.best_break(start, budget, words_only=filling) if budget > 0 else None
+            if end is None and filling:
+                chunks.append("")  # nothing fits in what is left: start a new message
+                first = None
+                continue
             if end is None:
                 raise ValueError(f"cannot split a message part into pieces of {limit} UTF-16 units")
             chunks.append(opening + text[start:end].rstrip() + self.closing(self.stacks[end]))
             start = end
 
-    def best_break(self, start: int, budget: int) -> int | None:
+    def best_break(self, start: int, budget: int, words_only: bool = False) -> int | None:
         """The last break after ``start`` whose chunk, closing tags included, fits in
         ``budget`` units and holds some text: after a sentence end, else before a space,
-        else anywhere."""
+        else (unless ``words_only``) anywhere."""
         text, units = self.text, self.units
         end = start
         while end < len(text) and units[end + 1] - units[start] <= budget:
@@ -450,4 +537,4 @@ class _Splitter:
                     return i
                 word = word or i
             anywhere = anywhere or i
-        return word or anywhere
+        return word if words_only else word or anywhere

@@ -28,12 +28,14 @@ from telegram.error import BadRequest, InvalidToken, TelegramError
 from bot import digest as digests
 from bot import replies
 from bot.admins import is_chat_admin
-from bot.jobs import digest_job, rescan_seeds, schedule_chat
+from bot.filters import MAX_TERMS, FilterError, Term, compile_filter, parse_command, split_entries
+from bot.jobs import FILTER_LOOKAHEAD, digest_job, rescan_seeds, schedule_chat
 from bot.ptb import send_html
 from bot.ratelimit import ReplyDropped
 from bot.replies import ARTICLE_USAGE, MAX_ARGUMENT_CHARS, PAGE_SIZE, echo
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.runtime import BotContext, Runtime
+from bot.schedule import chat_timezone, zone
 from bot.store import Chat, Store
 from bot.times import canonical_timezone
 from bot.updates import ArticleRequest
@@ -44,6 +46,7 @@ __all__ = [
     "article_request",
     "button",
     "digest",
+    "filter_command",
     "help_command",
     "on_error",
     "plain_text",
@@ -257,7 +260,12 @@ async def status(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id
     chat = await _db(rt.store.get_chat, chat_id)
     waiting = await _db(rt.store.count_unseen, chat_id)
-    await _reply(update, replies.status_text(chat, waiting, rt.config, rt.clock()))
+    terms = await _db(rt.store.filter_terms, chat_id)
+    held_back = await _db(rt.store.count_held_back, chat_id)
+    text = replies.status_text(
+        chat, waiting, rt.config, rt.clock(), filters=len(terms), held_back=held_back
+    )
+    await _reply(update, text)
 
 
 # -- /digest --------------------------------------------------------------------------
@@ -266,16 +274,76 @@ async def status(update: Update, context: BotContext) -> None:
 async def digest(update: Update, context: BotContext) -> None:
     rt = context.runtime
     chat_id = update.effective_chat.id
-    entries = await _db(rt.store.unseen_articles, chat_id, rt.config.digest.max_articles)
+    limit = rt.config.digest.max_articles
+    chat = await _db(rt.store.get_chat, chat_id)
+    terms = await _db(rt.store.filter_terms, chat_id)
+    held: list[Any] = []
+    if terms:
+        unseen = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD)
+        # Stemming the articles' words is CPU work: off the event loop.
+        entries, held = await asyncio.to_thread(
+            split_entries, unseen, compile_filter(terms), None, limit
+        )
+        if held:
+            await _db(rt.store.record_held_back, [(chat_id, [e.number for e in held])])
+    else:
+        entries = await _db(rt.store.unseen_articles, chat_id, limit)
     if not entries:
         total = await _db(rt.store.count_articles)
         hint = " /article lists all articles." if total else ""
+        if held:
+            noun = "article" if len(held) == 1 else "articles"
+            hint = f" Your filters held back {len(held)} {noun} (/filter shows them)."
         await _reply(update, f"Nothing new since your last digest.{hint}")
         return
-    for text, numbers in digests.digest_messages(entries):
+    tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
+    today = rt.clock().astimezone(tz).date()
+    for text, numbers in digests.digest_messages(entries, today=today):
         await _reply(update, text)
         # Recorded message by message: a failure part-way leaves the rest unseen.
         await _db(rt.store.record_deliveries, chat_id, numbers)
+
+
+# -- /filter ------------------------------------------------------------------------
+
+
+async def filter_command(update: Update, context: BotContext) -> None:
+    """``/filter``: list the chat's keyword filters; ``-word``/``+word``/``-"a phrase"``
+    add, ``remove word`` and ``clear`` take away (see :mod:`bot.filters`)."""
+    rt = context.runtime
+    argument = _argument(context)
+    if len(argument) > replies.MAX_FILTER_ARGUMENT_CHARS:
+        text = replies.too_long_text(
+            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS
+        )
+        await _reply(update, text)
+        return
+    chat_id = update.effective_chat.id
+    try:
+        command = parse_command(argument)
+    except FilterError as exc:
+        await _reply(update, replies.filter_error_text(str(exc)))
+        return
+    if command.action != "show" and not await require_admin(update, context):
+        return
+    note = ""
+    if command.action == "clear":
+        count = await _db(rt.store.clear_filter_terms, chat_id)
+        noun = "filter" if count == 1 else "filters"
+        note = f"Removed {count} {noun}." if count else "You had no filters."
+    elif command.action == "remove":
+        pairs = [(term.key, term.mode) for term in command.terms]
+        removed = await _db(rt.store.remove_filter_terms, chat_id, pairs)
+        note = replies.removed_filters_text(command.terms, removed)
+    elif command.action == "add":
+        triples = [(term.key, term.mode, term.text) for term in command.terms]
+        added, total = await _db(rt.store.add_filter_terms, chat_id, triples, MAX_TERMS)
+        if not added:
+            await _reply(update, replies.filter_limit_text(total))
+            return
+        note = "Filters saved; they apply from your next digest."
+    terms = [Term(mode, text) for mode, text in await _db(rt.store.filter_terms, chat_id)]
+    await _reply(update, replies.filters_text(terms, note))
 
 
 # -- /article ------------------------------------------------------------------------
@@ -457,10 +525,16 @@ async def stats(update: Update, context: BotContext) -> None:
         await _refuse_unknown(update)
         return
     subscribers, articles, queued = await _db(_stats, rt.store)
+    failing = ""
+    if rt.feeds is not None and rt.poller is not None:  # feeds failing for a day (issue 12)
+        down = rt.poller.failing_for_a_day(await _db(rt.feeds.feeds))
+        if down:
+            names = ", ".join(html.escape(f"{f.id}. {f.label}") for f in down[:10])
+            failing = f"\nFeeds failing for a day: {len(down)} ({names})"
     await _reply(
         update,
         f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
-        f"Messages waiting to be sent: {queued}",
+        f"Messages waiting to be sent: {queued}{failing}",
     )
 
 

@@ -37,7 +37,8 @@ from telegram.ext import Application, Job, JobQueue
 
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.digest import digest_messages
-from bot.runtime import BotContext, runtime
+from bot.filters import ArticleCache, compile_filter, split_entries
+from bot.runtime import BotContext, Runtime, runtime
 from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
@@ -49,7 +50,7 @@ from bot.schedule import (
     slots_of,
     zone,
 )
-from bot.store import Chat, Store, prune_expired
+from bot.store import ArticleRecord, Chat, Store, prune_expired
 
 __all__ = [
     "DailyTrigger",
@@ -68,6 +69,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# A chat with /filter terms reads this many times max_articles of its unseen articles,
+# so that the articles its filters hold back do not leave its digest short.
+FILTER_LOOKAHEAD = 3
+# Articles a scheduled run keeps in memory for its filtered chats (then starts over).
+RECORDS_KEPT = 3000
 
 # A job's callback: ``async def callback(context)``, with the Slot as ``context.job.data``.
 DigestCallback = Callable[[Any], Coroutine[Any, Any, object]]
@@ -276,7 +283,11 @@ def queue_due_digests(
     then wake the outbox sender). A chat gets each (time, run key) once.
 
     Each chat gets its unseen articles, newest first, at most ``max_articles``, split
-    into messages of at most ``limit`` UTF-16 units. Digests are queued in batches of
+    into messages of at most ``limit`` UTF-16 units, under a header with the slot's
+    local day. A chat with /filter terms gets the articles they let through; the ones
+    they hold back are recorded as such for it (``Store.record_held_back``), after its
+    digest was queued. Each article's words are read once per run, however many chats'
+    filters look at them (:class:`bot.filters.ArticleCache`). Digests are queued in batches of
     ``batch_size`` chats, one transaction each, so the sender can start on the first
     batch while the rest are composed: ``on_batch()`` is called (in this thread) after
     each batch that queued messages -- e.g. ``lambda: loop.call_soon_threadsafe(
@@ -284,14 +295,25 @@ def queue_due_digests(
     """
     started = clock.perf_counter()
     key = run_key(slot.digest_time, slot.timezone, now)
-    weekday = date.fromisoformat(key).weekday()
+    # The run's local day: its weekday picks the chats, its date heads the digest.
+    today = date.fromisoformat(key)
+    weekday = today.weekday()
     due = queued = messages = nothing_new = already = 0
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
     composed: dict[tuple[int, ...], list[tuple[str, list[int]]]] = {}
+    held_back: dict[int, list[int]] = {}
+    # Filtered chats read their unseen numbers only; the articles come from here, each
+    # read once a run (bounded: starts over past a few thousand).
+    records: dict[int, ArticleRecord] = {}
+    article_words = ArticleCache()
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
         done = set(store.queue_digests(key, batch, now=now, digest_time=slot.digest_time))
+        # Held back only for the chats whose digest this run queued (a crash in between
+        # only means the filters look at those articles again next time).
+        store.record_held_back((c, n) for c, n in held_back.items() if c in done)
+        held_back.clear()
         queued_before = queued
         for chat_id, chat_messages in batch:
             if chat_id not in done:
@@ -317,17 +339,34 @@ def queue_due_digests(
             limit=batch_size,
             weekday=weekday,
         )
+        terms = store.filter_terms_of(chat.chat_id for chat in chats)
         for chat in chats:
             due += 1
             if chat.last_key_at(slot.digest_time) == key:
                 already += 1
                 continue
-            entries = store.unseen_articles(chat.chat_id, max_articles)
+            chat_terms = terms.get(chat.chat_id)
+            if chat_terms:
+                unseen_numbers = store.unseen_numbers(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
+                missing = [n for n in unseen_numbers if n not in records]
+                if missing:
+                    if len(records) + len(missing) > RECORDS_KEPT:
+                        records.clear()
+                        missing = unseen_numbers
+                    records.update(store.articles_by_number(missing))
+                unseen = [records[n] for n in unseen_numbers if n in records]
+                entries, held = split_entries(
+                    unseen, compile_filter(chat_terms), article_words, max_articles
+                )
+                if held:
+                    held_back[chat.chat_id] = [entry.number for entry in held]
+            else:
+                entries = store.unseen_articles(chat.chat_id, max_articles)
             numbers = tuple(entry.number for entry in entries)
             # Most chats of a slot have the same unseen articles: compose each set once
             # (per batch, so chats that all differ cannot grow the cache without bound).
             if numbers not in composed:
-                composed[numbers] = digest_messages(entries, limit=limit)
+                composed[numbers] = digest_messages(entries, limit=limit, today=today)
             batch.append((chat.chat_id, composed[numbers]))
         if batch:
             flush()
@@ -429,3 +468,43 @@ async def digest_job(context: BotContext) -> None:
     )
     if rt.sender is not None:
         rt.sender.notify()
+
+
+# -- feeds (issue 12) ----------------------------------------------------------------------
+
+# How often the feed job looks for feeds due (each feed has its own interval).
+FEED_TICK_SECONDS = 30.0
+# Feed articles older than [sources] keep_days are deleted this often.
+FEED_PRUNE_SECONDS = 3600.0
+
+
+async def feed_job(context: BotContext) -> None:
+    """The repeating job: poll the feeds that are due, unless the previous round still
+    runs. Like the rescan, the round is a task of its own so a stop does not wait for it."""
+    rt = context.runtime
+    if rt.poller is None or rt.stopping or (rt.feed_task is not None and not rt.feed_task.done()):
+        return
+    rt.feed_task = asyncio.create_task(_poll_feeds_logged(rt), name="feeds")
+
+
+async def _poll_feeds_logged(rt: Runtime) -> None:
+    assert rt.poller is not None and rt.feeds is not None
+    try:
+        outcomes = await rt.poller.poll_due()
+        new = sum(o.new for o in outcomes)
+        updated = sum(o.updated for o in outcomes)
+        if new or updated:
+            log.info("feeds: %d polled, %d new articles, %d updated", len(outcomes), new, updated)
+        now = clock.time()
+        if now - rt.feeds_pruned_at >= FEED_PRUNE_SECONDS:
+            rt.feeds_pruned_at = now
+            articles, keys = await asyncio.to_thread(rt.feeds.prune, rt.config.sources.keep_days)
+            if articles:
+                log.info(
+                    "feeds: %d articles older than %d days removed (%d old entry keys)",
+                    articles,
+                    rt.config.sources.keep_days,
+                    keys,
+                )
+    except Exception:
+        log.exception("polling the feeds failed; next try in %.0f s", FEED_TICK_SECONDS)

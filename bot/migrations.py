@@ -198,6 +198,72 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         9,
+        "chat_filters: each chat's /filter terms; deliveries.held_back: held back by them",
+        # A term is keyed by its folded words (bot.filters.Term.key), so "Football" and
+        # "football" are one term; terms are listed in rowid order, the order they were
+        # added. An article a chat's filters hold back is recorded as a delivery with
+        # held_back = 1: done for that chat (never matched again, pruned and moved with
+        # the chat's deliveries), and counted by /status.
+        """
+        CREATE TABLE chat_filters (
+            chat_id  INTEGER NOT NULL,
+            term_key TEXT NOT NULL,
+            mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+            term     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, term_key)
+        );
+        ALTER TABLE deliveries ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    Migration(
+        10,
+        "feeds, feed articles (feed_id, published_at), entry keys with fingerprints, "
+        "sources a chat turned off (issue 12)",
+        # entry_keys.number is not a foreign key: a key outlives its article (pruned
+        # after [sources] keep_days) so a feed that still lists the entry does not bring
+        # it back. chat_sources_off.feed_id 0 is the seeds folder; a chat with no row
+        # reads every source.
+        """
+        CREATE TABLE feeds (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            url              TEXT NOT NULL UNIQUE,
+            name             TEXT,
+            title            TEXT,
+            origin           TEXT NOT NULL,
+            added_by         INTEGER,
+            interval_minutes REAL,
+            language         TEXT,
+            etag             TEXT,
+            last_modified    TEXT,
+            last_success_at  TEXT,
+            last_error       TEXT,
+            last_error_at    TEXT,
+            failing_since    TEXT,
+            failures         INTEGER NOT NULL DEFAULT 0,
+            next_poll_at     REAL,
+            removed_at       TEXT,
+            created_at       TEXT NOT NULL
+        );
+        ALTER TABLE articles ADD COLUMN feed_id INTEGER REFERENCES feeds (id);
+        ALTER TABLE articles ADD COLUMN published_at TEXT;
+        CREATE INDEX articles_feed ON articles (feed_id, published_at)
+            WHERE feed_id IS NOT NULL;
+        CREATE TABLE entry_keys (
+            key         TEXT PRIMARY KEY,
+            number      INTEGER NOT NULL,
+            seen_at     TEXT NOT NULL,
+            fingerprint TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE chat_sources_off (
+            chat_id INTEGER NOT NULL,
+            feed_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, feed_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        11,
         "private articles: pages and texts users summarized and added to their digest",
         # Issue 13. A private article appears only in the digests of the chats that
         # added it (digest_additions; for the pruning horizon its added_at there counts,

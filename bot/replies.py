@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import digest as digests
 from bot.config import Config
+from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
@@ -27,7 +28,9 @@ __all__ = [
     "ARTICLE_USAGE",
     "COMMANDS",
     "ECHO_CHARS",
+    "FILTER_USAGE",
     "MAX_ARGUMENT_CHARS",
+    "MAX_FILTER_ARGUMENT_CHARS",
     "PAGE_SIZE",
     "SUBSCRIBE_USAGE",
     "SUMMARIZE_USAGE",
@@ -35,10 +38,14 @@ __all__ = [
     "article_messages",
     "bad_rhythm_text",
     "echo",
+    "filter_error_text",
+    "filter_limit_text",
+    "filters_text",
     "help_text",
     "list_keyboard",
     "list_page",
     "next_digest_text",
+    "removed_filters_text",
     "start_text",
     "status_text",
 ]
@@ -51,14 +58,18 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
+    ("sources", "Choose the news sources of your digest"),
     ("help", "All commands"),
 )
 
 PAGE_SIZE = 10
-# Arguments longer than this are refused before any parsing: no command needs more.
+# Arguments longer than this are refused before any parsing: no command needs more,
+# except /filter, which takes many terms at once (50 of 50 characters need ~2,600).
 MAX_ARGUMENT_CHARS = 200
+MAX_FILTER_ARGUMENT_CHARS = 3000
 # User input echoed back in a reply is cut to this many characters (then escaped).
 ECHO_CHARS = 40
 
@@ -76,6 +87,14 @@ SUMMARIZE_USAGE = (
     "Usage: /summarize LINK — the summary of a web page, e.g. "
     "/summarize https://example.com/news/story; /summarize TEXT — of a text of at least "
     "50 words; or reply /summarize to a message with a link or a long text"
+)
+FILTER_USAGE = (
+    "/filter -word — mute articles that mention it (e.g. /filter -football)\n"
+    '/filter -"a phrase" — mute a phrase (e.g. /filter -"transfer window")\n'
+    "/filter +word — keep only articles that mention a + word (e.g. /filter +election)\n"
+    "/filter remove word — forget one (e.g. /filter remove football); "
+    "/filter clear — forget them all\n"
+    "Case, accents and word endings do not matter: +election also finds “Elections”."
 )
 ARTICLE_USAGE = (
     "Usage: /article — the list; /article N — one article, e.g. /article 3; "
@@ -98,11 +117,9 @@ def echo(text: str) -> str:
     return html.escape(text)
 
 
-def too_long_text(length: int, usage: str) -> str:
-    """The refusal of an argument over :data:`MAX_ARGUMENT_CHARS` characters."""
-    return (
-        f"That argument is too long ({length} characters; at most {MAX_ARGUMENT_CHARS}).\n{usage}"
-    )
+def too_long_text(length: int, usage: str, limit: int = MAX_ARGUMENT_CHARS) -> str:
+    """The refusal of an argument over ``limit`` (:data:`MAX_ARGUMENT_CHARS`) characters."""
+    return f"That argument is too long ({length} characters; at most {limit}).\n{usage}"
 
 
 # -- /start, /help --------------------------------------------------------------------
@@ -137,6 +154,11 @@ def help_text(config: Config) -> str:
             "/summarize LINK — a web page's summary (e.g. /summarize "
             "https://example.com/news/story); also /summarize TEXT, or /summarize as a "
             "reply to a message. In a private chat, just send the link or paste the text"
+        ),
+        "filter": (
+            "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
+            'those that do (e.g. /filter -football, /filter -"transfer window", '
+            "/filter +election); /filter lists them"
         ),
         "article": (
             "/article — the articles, newest first\n"
@@ -216,8 +238,17 @@ def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> s
     return text
 
 
-def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) -> str:
-    """/status: subscription, next digest, articles waiting, paused deliveries."""
+def status_text(
+    chat: Chat | None,
+    waiting: int,
+    config: Config,
+    now: datetime,
+    *,
+    filters: int = 0,
+    held_back: int = 0,
+) -> str:
+    """/status: subscription, next digest, articles waiting, the chat's filters (how
+    many terms, how many articles they held back), paused deliveries."""
     timezone_name = (chat.timezone if chat else None) or config.digest.timezone
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -234,6 +265,10 @@ def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) 
         lines.append(f"Timezone: {html.escape(timezone_name)}")
     noun = "article" if waiting == 1 else "articles"
     lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    if filters or held_back:
+        held = "article" if held_back == 1 else "articles"
+        terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
+        lines.append(f"Filters: {terms} (/filter); they held back {held_back} {held}")
     if chat is not None and not chat.active:
         reason = chat.deactivated_reason or "Telegram refused a message"
         lines.append(
@@ -241,6 +276,59 @@ def status_text(chat: Chat | None, waiting: int, config: Config, now: datetime) 
             "them back on."
         )
     return "\n".join(lines)
+
+
+# -- /filter --------------------------------------------------------------------------
+
+
+def _shown_term(term: Term) -> str:
+    return html.escape(" ".join(term.quoted().translate(_BIDI_CONTROLS).split()))
+
+
+def filters_text(terms: Sequence[Term], note: str = "") -> str:
+    """The chat's filters (muted terms, then kept ones) and how to use /filter, after
+    an optional ``note`` (HTML) saying what just changed."""
+    lines = [note] if note else []
+    mutes = [t for t in terms if t.mode == MUTE]
+    keeps = [t for t in terms if t.mode == KEEP]
+    if not terms:
+        lines.append("<b>No filters</b>: your digests hold every new article.")
+    else:
+        lines.append(f"<b>Your filters</b> ({len(terms)} of {MAX_TERMS})")
+        if mutes:
+            lines.append("Muted: " + ", ".join(_shown_term(t) for t in mutes))
+        if keeps:
+            lines.append("Only articles with: " + ", ".join(_shown_term(t) for t in keeps))
+    return "\n".join(lines) + "\n\n" + html.escape(FILTER_USAGE)
+
+
+def removed_filters_text(asked: Sequence[Term], removed: Sequence[str]) -> str:
+    """What ``/filter remove …`` did: the terms ``removed`` (as they were written), and
+    the ``asked`` ones the chat did not have."""
+    gone = {Term("", text).key for text in removed}
+    missing = [term for term in asked if term.key not in gone]
+    parts = []
+    if removed:
+        parts.append("Removed: " + ", ".join(echo(text) for text in removed) + ".")
+    if missing:
+        names = ", ".join(f"“{echo(term.shown())}”" for term in missing)
+        parts.append(f"You had no filter {names}.")
+    return " ".join(parts)
+
+
+def filter_error_text(reason: str) -> str:
+    """A /filter argument that cannot be read: why (``reason``, plain text), and how."""
+    reason = " ".join(reason.translate(_BIDI_CONTROLS).split())
+    return f"{html.escape(reason)}\n\n{html.escape(FILTER_USAGE)}"
+
+
+def filter_limit_text(would_have: int) -> str:
+    """/filter would give the chat ``would_have`` terms, more than MAX_TERMS."""
+    return (
+        f"Too many filters: a chat has at most {MAX_TERMS} terms (of at most "
+        f"{MAX_TERM_CHARS} characters each), and this would make {would_have}. Nothing was "
+        "changed: remove some first with /filter remove WORD, or start over with /filter clear."
+    )
 
 
 # -- /article -------------------------------------------------------------------------
@@ -350,3 +438,57 @@ def added_text(number: int, added: bool) -> str:
     if added:
         return f"Added to your next digest as article {number} (/article {number})."
     return f"Already in your next digest: article {number}."
+
+
+# -- sources (issue 12) ------------------------------------------------------------------
+
+SOURCES_HEADER = "<b>Sources</b> · tap one to turn it on or off for this chat's digests"
+ADDFEED_USAGE = "Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml"
+REMOVEFEED_USAGE = "Usage: /removefeed N, the feed's number in /sources"
+STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
+# Button labels are cut to this many characters (Telegram shows little more).
+SOURCE_LABEL_CHARS = 48
+
+
+def sources_message(
+    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
+    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
+    rows = [(seeds_id, "Seeds folder"), *feeds]
+    lines = [SOURCES_HEADER]
+    buttons = []
+    for source_id, label in rows:
+        short = label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+        mark = "⬜" if source_id in off else "✅"
+        number = "" if source_id == seeds_id else f"{source_id}. "
+        lines.append(f"{mark} {number}{html.escape(short)}")
+        buttons.append(
+            [InlineKeyboardButton(f"{mark} {number}{short}", callback_data=f"src:{source_id}")]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new: bool) -> str:
+    """The answer to a successful ``/addfeed``."""
+    if not new:
+        return f"{html.escape(label)} is already feed {feed_id}."
+    return (
+        f"Added feed {feed_id}: {html.escape(label)} ({entries} "
+        f"{'entry' if entries == 1 else 'entries'} now). "
+        f"It is read every {minutes:g} minutes; new articles join the digests."
+    )
+
+
+def feed_refused_text(url: str, reason: str) -> str:
+    """``/addfeed`` could not use the URL: one sentence with the reason."""
+    return f"Cannot add {echo(url)}: {html.escape(reason)}"
+
+
+def feed_removed_text(feed_id: int, label: str | None) -> str:
+    if label is None:
+        return (
+            f"There is no feed {feed_id} an admin added. Feeds from the config file stay;"
+            " /sources lists the numbers."
+        )
+    return f"Removed feed {feed_id}: {html.escape(label)}. Its articles stay until they expire."

@@ -24,6 +24,8 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.delivery import Sender
+    from bot.feedpoll import Poller
+    from bot.feedstore import FeedStore
     from bot.fetch import Fetcher
     from bot.links import Pending
     from bot.webhook import WebhookServer
@@ -73,12 +75,18 @@ class Runtime:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).
     fatal: str | None = None
-    # Summaries on demand (issue 13): the fetcher (SSRF fence, limits, cache, per-chat
-    # quota), the worker processes that extract and summarize, and the summaries whose
-    # "Add to my digest" button still works. Created in post_init unless set before
-    # (tests and benchmarks give a fetcher with a stub resolver, or threads), closed at
-    # shutdown.
+    # Feeds (issue 12), created in post_init: the HTTP client, the feed rows, the poller,
+    # the running scheduled poll, polls started by /addfeed, the last feed-article prune.
     fetcher: Fetcher | None = None
+    feeds: FeedStore | None = None
+    poller: Poller | None = None
+    feed_task: asyncio.Task[None] | None = None
+    feed_polls: set[asyncio.Task[Any]] = field(default_factory=set)
+    feeds_pruned_at: float = 0.0
+    # Summaries on demand (issue 13), besides the fetcher above (SSRF fence, limits,
+    # cache, per-chat quota): the worker processes that extract and summarize, and the
+    # summaries whose "Add to my digest" button still works. Created in post_init unless
+    # set before (tests and benchmarks: threads, or one process), closed at shutdown.
     workers: Workers | None = None
     pending: Pending | None = None
     # Summaries of fetched pages by canonical URL: (the body they were made from, the

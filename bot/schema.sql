@@ -1,4 +1,4 @@
--- digestbot's database schema at version 9 (PRAGMA user_version = 9).
+-- digestbot's database schema at version 11 (PRAGMA user_version = 11).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,22 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-, title_folded TEXT, private INTEGER NOT NULL DEFAULT 0);
+, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0);
+
+CREATE TABLE chat_filters (
+    chat_id  INTEGER NOT NULL,
+    term_key TEXT NOT NULL,
+    mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+    term     TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, term_key)
+);
+
+CREATE TABLE chat_sources_off (
+    chat_id INTEGER NOT NULL,
+    feed_id INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, feed_id)
+) WITHOUT ROWID;
 
 CREATE TABLE chats (
     chat_id            INTEGER PRIMARY KEY,
@@ -33,7 +48,7 @@ CREATE TABLE chats (
 CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-    delivered_at TEXT NOT NULL,
+    delivered_at TEXT NOT NULL, held_back INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, number)
 ) WITHOUT ROWID;
 
@@ -43,6 +58,34 @@ CREATE TABLE digest_additions (
     added_at TEXT NOT NULL,
     PRIMARY KEY (chat_id, number)
 ) WITHOUT ROWID;
+
+CREATE TABLE entry_keys (
+    key         TEXT PRIMARY KEY,
+    number      INTEGER NOT NULL,
+    seen_at     TEXT NOT NULL,
+    fingerprint TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE feeds (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    url              TEXT NOT NULL UNIQUE,
+    name             TEXT,
+    title            TEXT,
+    origin           TEXT NOT NULL,
+    added_by         INTEGER,
+    interval_minutes REAL,
+    language         TEXT,
+    etag             TEXT,
+    last_modified    TEXT,
+    last_success_at  TEXT,
+    last_error       TEXT,
+    last_error_at    TEXT,
+    failing_since    TEXT,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    next_poll_at     REAL,
+    removed_at       TEXT,
+    created_at       TEXT NOT NULL
+);
 
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,6 +110,9 @@ CREATE TABLE subscriptions (
     last_run_key TEXT,
     PRIMARY KEY (chat_id, digest_time)
 ) WITHOUT ROWID;
+
+CREATE INDEX articles_feed ON articles (feed_id, published_at)
+    WHERE feed_id IS NOT NULL;
 
 CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
 

@@ -25,6 +25,10 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
   chat's **pruned_deliveries** row then says that every article the store had before
   the cutoff counts as received, so none of them is sent to it again.
+* **chat_filters** -- each chat's ``/filter`` terms (mode ``-``/``+`` and the term as
+  written, keyed by its folded words). An article a chat's filters hold back is
+  recorded in **deliveries** with ``held_back = 1``: done for that chat like a delivery,
+  and counted by ``count_held_back`` (issue 14).
 * **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
@@ -151,6 +155,10 @@ class ArticleRecord:
     text: str
     summary: tuple[str, ...] | None
     added_at: str
+    # Feed articles (issue 12): the feed's id and the name digests show ("seeds" for
+    # seed files: source_name is None and feed_id None).
+    feed_id: int | None = None
+    source_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +194,12 @@ _CHAT_SELECT = (
 # Chat ids per query when reading their subscriptions (below SQLite's parameter limit).
 _IDS_PER_QUERY = 500
 _ARTICLE_COLUMNS = (
-    "number, source, content_hash, title, date, url, language, text, summary, added_at"
+    "number, source, content_hash, title, date, url, language, text, summary, added_at,"
+    " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
+    " AS source_name"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
-# Unseen by a chat (parameters: chat_id four times): summarized, visible, shared or
+# Unseen by a chat (parameters: _unseen_params(chat_id)): summarized, visible, shared or
 # added to this chat's digest (a private article, issue 13: then its addition's time
 # counts for the pruning horizon), not delivered, not added before the chat's pruned
 # deliveries (Store.prune), and not in a message still
@@ -203,7 +213,17 @@ _UNSEEN = (
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
+    # Only the chat's sources (feed 0: the seeds folder); see bot.feedstore.
+    " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
+    " WHERE s.chat_id = ?)"
 )
+
+
+def _unseen_params(chat_id: int) -> tuple[int, ...]:
+    """The parameters of _UNSEEN: the chat id for each placeholder."""
+    return (chat_id,) * _UNSEEN.count("?")
+
+
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _MAX_ID = 2**63 - 1
 _OUTBOX_COLUMNS = (
@@ -267,7 +287,12 @@ class Store:
     def _check_integrity(self) -> None:
         """A corrupt file is refused at once, in one line naming it, instead of failing
         later on whatever page a query happens to read."""
-        rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        try:
+            rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc):  # e.g. "file is not a database"
+                raise
+            rows = [(str(exc),)]  # the schema itself is unreadable
         problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
         if problems:
             raise StoreError(
@@ -656,8 +681,8 @@ class Store:
             # too): copy without overwriting, then delete, rather than an UPDATE that a
             # pair the new id already has would make fail.
             db.execute(
-                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
-                " SELECT ?, number, delivered_at FROM deliveries WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
+                " SELECT ?, number, delivered_at, held_back FROM deliveries WHERE chat_id = ?",
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
@@ -670,6 +695,20 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM digest_additions WHERE chat_id = ?", (old_chat_id,))
+            # The sources the chat turned off (/sources, issue 12) move along.
+            db.execute(
+                "INSERT OR IGNORE INTO chat_sources_off (chat_id, feed_id)"
+                " SELECT ?, feed_id FROM chat_sources_off WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM chat_sources_off WHERE chat_id = ?", (old_chat_id,))
+            # Filter terms: the new chat's own terms win over the old one's same terms.
+            db.execute(
+                "INSERT OR IGNORE INTO chat_filters (chat_id, term_key, mode, term, added_at)"
+                " SELECT ?, term_key, mode, term, added_at FROM chat_filters WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (old_chat_id,))
             # Pruned deliveries: the later horizon of the two, so neither chat's pruned
             # articles come back (see prune).
             db.execute(
@@ -809,6 +848,7 @@ class Store:
         with self._transaction() as db:
             rows = db.execute(
                 "SELECT number, source FROM articles WHERE retired_at IS NULL AND private = 0"
+                " AND feed_id IS NULL"  # feed articles are not seed files
             ).fetchall()
             gone = [row["number"] for row in rows if row["source"] not in present]
             now = self._now_text()
@@ -967,7 +1007,7 @@ class Store:
                     )
             waiting = db.execute(
                 f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
-                (number, chat_id, chat_id, chat_id, chat_id),
+                (number, *_unseen_params(chat_id)),
             ).fetchone()
             if waiting is not None:
                 return number, False
@@ -988,14 +1028,14 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, chat_id, chat_id, limit),
+            (*_unseen_params(chat_id), limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
         return self._query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id, chat_id, chat_id, chat_id)
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id)
         )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
@@ -1018,6 +1058,121 @@ class Store:
         """The article numbers the chat has received."""
         rows = self._query("SELECT number FROM deliveries WHERE chat_id = ?", (chat_id,))
         return {row[0] for row in rows}
+
+    # -- filters -------------------------------------------------------------
+    #
+    # A chat's /filter terms as (mode, term) pairs, keyed by the term's folded words
+    # (bot.filters.Term.key, computed by the caller: the store does not match text).
+
+    def filter_terms(self, chat_id: int) -> list[tuple[str, str]]:
+        """The chat's filter terms as (mode, term), in the order they were added."""
+        rows = self._query(
+            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY rowid",
+            (chat_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def filter_terms_of(self, chat_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        """filter_terms for many chats in one query; chats without terms are left out."""
+        ids = json.dumps([int(chat_id) for chat_id in chat_ids])
+        rows = self._query(
+            "SELECT chat_id, mode, term FROM chat_filters"
+            " WHERE chat_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY chat_id, rowid",
+            (ids,),
+        )
+        found: dict[int, list[tuple[str, str]]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append((row[1], row[2]))
+        return found
+
+    def add_filter_terms(
+        self, chat_id: int, terms: Sequence[tuple[str, str, str]], limit: int
+    ) -> tuple[bool, int]:
+        """Add (key, mode, term) triples to the chat's filters, in one transaction; a
+        key the chat has already gets the new mode and spelling. Refused (nothing
+        changes) when the chat would have more than ``limit`` terms. Returns (added,
+        the number of terms the chat has with them: now, or had it been added)."""
+        with self._transaction() as db:
+            keys = {key for key, _, _ in terms}
+            have = {
+                row[0]
+                for row in db.execute(
+                    "SELECT term_key FROM chat_filters WHERE chat_id = ?", (chat_id,)
+                )
+            }
+            total = len(have | keys)
+            if total > limit:
+                return False, total
+            now = self._now_text()
+            db.executemany(
+                "INSERT INTO chat_filters (chat_id, term_key, mode, term, added_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term_key)"
+                " DO UPDATE SET mode = excluded.mode, term = excluded.term",
+                [(chat_id, key, mode, term, now) for key, mode, term in terms],
+            )
+            return True, total
+
+    def remove_filter_terms(self, chat_id: int, terms: Sequence[tuple[str, str]]) -> list[str]:
+        """Remove (key, mode) pairs from the chat's filters (mode "" removes the key in
+        either mode); returns the terms removed, as they were written."""
+        removed: list[str] = []
+        with self._transaction() as db:
+            for key, mode in terms:
+                row = db.execute(
+                    "DELETE FROM chat_filters WHERE chat_id = ? AND term_key = ?"
+                    " AND (? = '' OR mode = ?) RETURNING mode, term",
+                    (chat_id, key, mode, mode),
+                ).fetchone()
+                if row is not None:
+                    removed.append(row[1])
+        return removed
+
+    def clear_filter_terms(self, chat_id: int) -> int:
+        """Remove every filter term of the chat; returns how many there were."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (chat_id,)).rowcount
+
+    def record_held_back(self, held: Iterable[tuple[int, Iterable[int]]]) -> None:
+        """Record (chat_id, article numbers) the chats' filters held back, in one
+        transaction: done for the chat like a delivery (never in a digest of it), and
+        counted by count_held_back. Pairs already recorded are left as they are."""
+        now = self._now_text()
+        rows = [(chat_id, now, number) for chat_id, numbers in held for number in numbers]
+        if not rows:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
+                " SELECT ?, number, ?, 1 FROM articles WHERE number = ?",
+                rows,
+            )
+
+    def unseen_numbers(self, chat_id: int, limit: int) -> list[int]:
+        """The numbers of unseen_articles(chat_id, limit), without reading the articles
+        (a scheduled run reads each article once, not once per chat)."""
+        rows = self._query(
+            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (*_unseen_params(chat_id), limit),
+        )
+        return [row[0] for row in rows]
+
+    def articles_by_number(self, numbers: Iterable[int]) -> dict[int, ArticleRecord]:
+        """The visible articles among ``numbers``, by number, in one query."""
+        ids = json.dumps([int(n) for n in numbers if _is_sqlite_int(n)])
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            " AND number IN (SELECT value FROM json_each(?))",
+            (ids,),
+        )
+        return {row["number"]: _article(row) for row in rows}
+
+    def count_held_back(self, chat_id: int) -> int:
+        """How many articles the chat's filters have held back (within the retention
+        window: held-back articles are pruned like deliveries)."""
+        return self._query(
+            "SELECT count(*) FROM deliveries WHERE chat_id = ? AND held_back = 1", (chat_id,)
+        )[0][0]
 
     # -- outbox --------------------------------------------------------------
 
@@ -1329,6 +1484,8 @@ def _article(row: sqlite3.Row) -> ArticleRecord:
         text=row["text"],
         summary=None if summary is None else tuple(json.loads(summary)),
         added_at=row["added_at"],
+        feed_id=row["feed_id"],
+        source_name=row["source_name"],
     )
 
 

@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs, ondemand
+from bot import handlers, jobs, ondemand, sourcehandlers
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -113,6 +113,10 @@ async def _post_init(application: Application) -> None:
         name="rescan seeds",
     )
     job_queue.run_repeating(jobs.prune_job, interval=86_400, first=600, name="retention")
+    await _start_feeds(rt)
+    job_queue.run_repeating(
+        jobs.feed_job, interval=jobs.FEED_TICK_SECONDS, first=1, name="poll feeds"
+    )
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = jobs.schedule_all(
         job_queue,
@@ -137,7 +141,8 @@ async def _post_init(application: Application) -> None:
 
 
 def _start_on_demand(rt: Runtime) -> None:
-    """The fetcher, workers and pending buttons of summaries on demand (issue 13)."""
+    """The workers and pending buttons of summaries on demand (issue 13); the fetcher
+    is the feeds' one (_start_feeds), made here only if there is none."""
     from bot.fetch import Fetcher
     from bot.links import Pending
     from bot.workers import Workers
@@ -159,12 +164,37 @@ async def _post_stop(application: Application) -> None:
     if rt.rescan_task is not None:
         # Returns after the summary in progress; the rest are made after the next start.
         await rt.rescan_task
+    await _stop_feeds(rt)
+
+
+async def _start_feeds(rt: Runtime) -> None:
+    """The feed poller (issue 12): the config's feeds synced into the store."""
+    from bot.feedpoll import Poller
+    from bot.feedstore import FeedStore
+    from bot.fetch import Fetcher
+
+    rt.feeds = FeedStore(rt.store)
+    await asyncio.to_thread(rt.feeds.sync_config, rt.config.feeds)
+    if rt.fetcher is None:  # tests and benchmarks may give one (a stub resolver)
+        rt.fetcher = Fetcher(rt.config.fetch)
+    rt.poller = Poller(rt.feeds, rt.fetcher, rt.config)
+
+
+async def _stop_feeds(rt: Runtime) -> None:
+    """Cancel feed polls in flight (they resume at the next start) and close the client."""
+    tasks = [t for t in (rt.feed_task, *rt.feed_polls) if t is not None and not t.done()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if rt.poller is not None:
+        rt.poller.close()
+    if rt.fetcher is not None:
+        await rt.fetcher.close()
 
 
 async def _post_shutdown(application: Application) -> None:
     rt = runtime(application)
-    if rt.fetcher is not None:
-        await rt.fetcher.close()
+    # The fetcher, shared with the feeds, was closed by _stop_feeds.
     if rt.workers is not None:
         await rt.workers.close()
     if rt.owns_store:
@@ -261,11 +291,16 @@ def build_application(
     application.add_handler(CommandHandler("timezone", handlers.timezone))
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
+    application.add_handler(CommandHandler("filter", handlers.filter_command))
     application.add_handler(CommandHandler("article", handlers.article))
     # Not blocking: a slow page must not hold up the chat's other commands (ondemand).
     application.add_handler(CommandHandler("summarize", ondemand.summarize_command, block=False))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
+    application.add_handler(CommandHandler("sources", sourcehandlers.sources))
+    application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
+    application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
+    application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
     for name, callback in handlers.CHANNEL_COMMANDS.items():
         application.add_handler(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,11 +161,15 @@ def test_digest_prints_the_new_subscriber_digest_as_plain_text(
     (tmp_path / "config.toml").write_text('[storage]\npath = "bot.db"\n', encoding="utf-8")
     assert main(["digest", "--config", str(tmp_path / "config.toml")]) == 0
     out, err = capsys.readouterr()
+    # The header names today (in the config's timezone, UTC here): "Tue 1 Dec 2026".
+    header, out = out.split("\n", 1)
+    assert re.fullmatch(
+        r"Your digest · (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3} \d{4} · 1 story", header
+    )
     assert out == (
-        "Your digest · 1 new article\n"
         "\n"
         "1. Harbour reopens after storm\n"
-        "2024-03-05 · https://example.org/harbour\n"
+        "5 Mar 2024 · https://example.org/harbour\n"
         "  The harbour reopened on Tuesday after a week of repairs.\n"
         "  Fishing boats left at dawn.\n"
         "  Officials said the breakwater would be inspected again in May.\n"
@@ -208,11 +213,9 @@ def _limit_file_size() -> None:  # runs in the child, before exec
     import resource
     import signal
 
-    # A full disk, as SQLite sees one: writes past 160 KB fail (EFBIG, not a signal).
-    # Opening a new database already writes ~100 KB of WAL (about 12 KB a migration),
-    # so the limit leaves room for the schema and the ingest itself hits it.
+    # A full disk, as SQLite sees one: writes past 384 KB fail (EFBIG, not a signal).
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (160 * 1024, 160 * 1024))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (384 * 1024, 384 * 1024))
 
 
 def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -222,7 +225,7 @@ def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> Non
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     paragraph = "The council met on Monday to discuss the new harbour plans in detail. " * 40
-    for n in range(60):
+    for n in range(200):
         (seeds / f"a{n:02d}.md").write_text(
             f'+++\ntitle = "Story {n}"\n+++\n\n{paragraph}\n\nStory {n} ends here.\n',
             encoding="utf-8",
@@ -367,3 +370,17 @@ def test_ingest_reads_a_file_whose_name_is_not_utf8_and_skips_an_outside_symlink
         "not followed",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_summarize_takes_any_language_by_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ru.txt"
+    path.write_text(
+        "Городской совет утвердил новый бюджет. Автобусы станут дешевле.\n\n"
+        "Мэр сказал, что работы начнутся весной. Погода была хорошей.\n",
+        encoding="utf-8",
+    )
+    assert main(["summarize", "--language", "ru", "--sentences", "1", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("  ")

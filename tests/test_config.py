@@ -181,3 +181,56 @@ def test_absurd_values_are_one_line_naming_the_key_and_range(
         load_config(write(tmp_path, text), env={})
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+# -- [[feeds]] and [sources] (issue 12) ---------------------------------------------------
+
+
+def test_feeds_are_read_with_their_optional_keys(tmp_path) -> None:
+    from bot.config import FeedConfig, config_from_dict
+
+    config = config_from_dict(
+        {
+            "feeds": [
+                {"url": "https://a.example/rss", "name": "A", "interval_minutes": 15},
+                {"url": "http://b.example/feed.json", "language": "de"},
+            ],
+            "sources": {"keep_days": 7},
+        },
+        base=tmp_path,
+    )
+    assert config.feeds == (
+        FeedConfig("https://a.example/rss", "A", 15.0, None),
+        FeedConfig("http://b.example/feed.json", None, None, "german"),
+    )
+    assert config.sources.keep_days == 7 and config.sources.interval_minutes == 60
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"feeds": [{"name": "x"}]}, "[[feeds]] #1 url: required"),
+        ({"feeds": [{"url": "ftp://x/"}]}, "[[feeds]] url: expected an http(s) URL"),
+        ({"feeds": [{"url": "http://x/", "colour": 1}]}, "[[feeds]] #1 colour: unknown key"),
+        ({"feeds": [{"url": "http://x/", "interval_minutes": 0}]}, "[[feeds]] interval_minutes"),
+        ({"feeds": [{"url": "http://x/", "language": "klingon"}]}, "[[feeds]] language"),
+        ({"feeds": [{"url": "http://x/"}, {"url": "http://x/"}]}, "#2 url: listed twice"),
+        ({"feeds": {"url": "http://x/"}}, "feeds: expected [[feeds]] tables"),
+        ({"sources": {"keep_days": 0}}, "[sources] keep_days"),
+        ({"sources": {"keep_days": "30"}}, "[sources] keep_days"),
+    ],
+)
+def test_bad_feed_settings_stop_start_up_in_one_line(tmp_path, raw, message) -> None:
+    from bot.config import config_from_dict
+
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(raw, base=tmp_path)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_example_config_shows_two_commented_feeds() -> None:
+    text = (Path(__file__).parents[1] / "config.example.toml").read_text(encoding="utf-8")
+    assert text.count("# [[feeds]]") == 2
+    uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines())
+    assert "[[feeds]]" in uncommented

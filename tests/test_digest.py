@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 import pytest
 
@@ -15,8 +16,11 @@ from bot.digest import (
     article_detail_messages,
     article_list_html,
     article_list_line,
+    article_part,
     compose_html,
     compose_text,
+    day_text,
+    digest_header,
     digest_messages,
     link_title,
     pack_messages,
@@ -41,6 +45,15 @@ ATT = DigestEntry(
     date=None,
     summary=["Profits < costs & more."],
 )
+FIRST_OF_DECEMBER = date(2026, 12, 1)  # a Tuesday
+
+
+class SourcedEntry(DigestEntry):
+    """An entry with the source's name, as the feeds' ArticleRecord has it."""
+
+    @property
+    def source_name(self) -> str:
+        return 'Deutsche Welle <DW> & "Co"'
 
 
 def assert_balanced(message: str) -> None:
@@ -60,14 +73,16 @@ def assert_balanced(message: str) -> None:
 
 
 def test_digest_html_is_exact() -> None:
-    assert compose_html([KOREA]) == (
-        "<b>Your digest</b> · 1 new article\n"
+    assert compose_html([KOREA], today=FIRST_OF_DECEMBER) == (
+        "<b>Your digest</b> · Tue 1 Dec 2026 · 1 story\n"
         "\n"
         '<a href="https://p.dw.com/p/1EACv">'
         "<b>S. Korea, Japan, US sign intel-sharing pact</b></a>\n"
+        "<i>26 Dec 2014</i> · /article 1\n"
+        "<blockquote expandable>"
         "South Korea, the US and Japan have agreed to sign a rare trilateral pact."
-        " The aim is to better cope with North Korea&#x27;s threats.\n"
-        "/article 1 · 2014-12-26"
+        " The aim is to better cope with North Korea&#x27;s threats."
+        "</blockquote>"
     )
 
 
@@ -76,10 +91,46 @@ def test_title_url_and_summary_are_escaped() -> None:
     assert text == (
         '<a href="https://example.com/a?x=1&amp;y=&quot;2&quot;">'
         "<b>&lt;b&gt;&quot;AT&amp;T&quot; &amp; Co&lt;/b&gt;</b></a>\n"
-        "Profits &lt; costs &amp; more.\n"
-        "/article 7"
+        "/article 7\n"
+        "<blockquote expandable>Profits &lt; costs &amp; more.</blockquote>"
     )
     assert html.escape(ATT.title) in text
+
+
+def test_an_item_shows_the_source_name_escaped_then_the_date_and_number() -> None:
+    entry = SourcedEntry(*KOREA)
+    assert article_part(entry).segments[1] == (
+        "\n<i>Deutsche Welle &lt;DW&gt; &amp; &quot;Co&quot; · 26 Dec 2014</i> · /article 1"
+    )
+    from tests.fakebotapi import parse_html
+
+    visible, entities = parse_html(compose_html([entry], today=FIRST_OF_DECEMBER))
+    assert visible.splitlines()[3] == 'Deutsche Welle <DW> & "Co" · 26 Dec 2014 · /article 1'
+    types = sorted(e["type"] for e in entities)
+    assert types == ["bold", "bold", "expandable_blockquote", "italic", "text_link"]
+
+
+def test_an_item_without_source_date_or_summary_is_its_title_and_number() -> None:
+    entry = DigestEntry(5, "Bare", None, None, None)
+    assert article_part(entry).segments == ("<b>Bare</b>", "\n/article 5")
+
+
+def test_dates_read_well_and_odd_ones_are_shown_as_given() -> None:
+    assert day_text(FIRST_OF_DECEMBER) == "Tue 1 Dec 2026"
+    assert day_text(date(2024, 5, 31), weekday=False) == "31 May 2024"
+    odd = DigestEntry(1, "T", None, "2024-13-45", None)
+    assert article_part(odd).segments[1] == "\n<i>2024-13-45</i> · /article 1"
+    words = DigestEntry(1, "T", None, "Spring & summer " * 10, None)
+    shown = html.unescape(article_part(words).segments[1])
+    assert shown.startswith("\n<i>Spring & summer") and "…</i>" in shown
+
+
+def test_the_header_has_the_day_and_counts_stories() -> None:
+    assert digest_header(1, today=FIRST_OF_DECEMBER) == (
+        "<b>Your digest</b> · Tue 1 Dec 2026 · 1 story"
+    )
+    assert digest_header(3) == "<b>Your digest</b> · 3 stories"
+    assert digest_header(2, "A & B") == "<b>A &amp; B</b> · 2 stories"
 
 
 def test_title_without_url_or_with_unsafe_url_is_bold_not_linked() -> None:
@@ -110,7 +161,7 @@ def test_no_entries_no_messages() -> None:
 
 
 def test_header_counts_articles() -> None:
-    assert compose_html([KOREA, ATT]).startswith("<b>Your digest</b> · 2 new articles\n\n")
+    assert compose_html([KOREA, ATT]).startswith("<b>Your digest</b> · 2 stories\n\n")
     assert not compose_html([KOREA], title=None).startswith("<b>Your")
 
 
@@ -129,7 +180,7 @@ def test_many_articles_split_at_article_boundaries_within_4096_units() -> None:
     for text, numbers in messages:
         assert_balanced(text)
         for n in numbers:
-            assert f"<b>Title {n} 🎉</b>" in text and f"/article {n} ·" in text
+            assert f"<b>Title {n} 🎉</b>" in text and f"<i>1 Jan 2024</i> · /article {n}\n" in text
 
 
 def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> None:
@@ -140,12 +191,21 @@ def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> N
     messages = digest_messages([entry], title=None)
     assert len(messages) >= 3
     assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
-    # The article counts as delivered with its last piece, the one with /article 3.
+    # The article counts as delivered with its last piece.
     assert [numbers for _, numbers in messages] == [[]] * (len(messages) - 1) + [[3]]
-    assert messages[-1][0].endswith("/article 3 · 2024-01-01")
+    assert messages[0][0].startswith(
+        '<a href="https://example.com/h"><b>Huge &amp; long</b></a>\n'
+        "<i>1 Jan 2024</i> · /article 3\n<blockquote expandable>Sentence number 0 "
+    )
+    from tests.fakebotapi import parse_html
+
     for text, _ in messages:
         assert_balanced(text)
-        assert text.endswith(("here.", "space.", "2024-01-01"))
+        # Every piece of the summary is a quote of its own, ending at a sentence end.
+        assert text.endswith(("here.</blockquote>", "space.</blockquote>"))
+        assert text.count("<blockquote expandable>") == 1
+        _, entities = parse_html(text)  # valid Telegram HTML, as the fake checks
+        assert [e["type"] for e in entities].count("expandable_blockquote") == 1
     joined = " ".join(text for text, _ in messages)
     assert all(s in joined for s in sentences)
 
@@ -153,7 +213,9 @@ def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> N
 def test_a_huge_article_starts_right_after_the_header() -> None:
     entry = DigestEntry(3, "Huge", None, None, ["Words and more words here. " * 10] * 40)
     messages = digest_messages([entry])
-    assert messages[0][0].startswith("<b>Your digest</b> · 1 new article\n\n<b>Huge</b>\n")
+    assert messages[0][0].startswith(
+        "<b>Your digest</b> · 1 story\n\n<b>Huge</b>\n/article 3\n<blockquote expandable>Words"
+    )
     assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
     assert [numbers for _, numbers in messages][-1] == [3]
 
@@ -166,8 +228,9 @@ def test_a_sentence_longer_than_a_message_is_split_at_spaces() -> None:
     for text, _ in messages:
         assert utf16_len(text) <= MESSAGE_LIMIT
         assert_balanced(text)
-    body = " ".join(text for text, _ in messages).removeprefix("<b>T</b>")
-    assert html.unescape(body).split() == [*["AT&T"] * 2000, "/article", "4"]
+    body = " ".join(text for text, _ in messages).removeprefix("<b>T</b>\n/article 4")
+    body = re.sub("</?blockquote[^>]*>", " ", body)
+    assert html.unescape(body).split() == ["AT&T"] * 2000
 
 
 def test_every_digest_message_is_valid_telegram_html_showing_the_raw_title() -> None:
@@ -290,15 +353,15 @@ def test_random_digests_always_fit_and_lose_nothing(seed: int) -> None:
         assert utf16_len(text) <= limit
         visible, _entities = parse_html(text)  # valid Telegram HTML, every tag closed
         visible_words.extend(visible.split())
-    expected_words: list[str] = ["Your", "digest", "·", str(len(entries)), "new"]
-    expected_words.append("article" if len(entries) == 1 else "articles")
+    expected_words: list[str] = ["Your", "digest", "·", str(len(entries))]
+    expected_words.append("story" if len(entries) == 1 else "stories")
     for entry in entries:
         expected_words.extend(html.unescape(link_title(entry.title, None)[3:-4]).split())
+        if entry.date:
+            expected_words.extend(["1", "Jan", "2024", "·"])
+        expected_words.extend(["/article", str(entry.number)])
         for s in entry.summary or ():
             expected_words.extend(s.split())
-        expected_words.extend(["/article", str(entry.number)])
-        if entry.date:
-            expected_words.extend(["·", entry.date])
     # Nothing lost or repeated, except that a word longer than a message may be cut.
     if limit >= 1000:
         assert visible_words == expected_words
@@ -315,11 +378,11 @@ def test_split_rejects_a_nonpositive_limit() -> None:
 
 
 def test_compose_text_is_exact_and_unescaped() -> None:
-    assert compose_text([KOREA, ATT]) == (
-        "Your digest · 2 new articles\n"
+    assert compose_text([SourcedEntry(*KOREA), ATT], today=FIRST_OF_DECEMBER) == (
+        "Your digest · Tue 1 Dec 2026 · 2 stories\n"
         "\n"
         "1. S. Korea, Japan, US sign intel-sharing pact\n"
-        "2014-12-26 · https://p.dw.com/p/1EACv\n"
+        'Deutsche Welle <DW> & "Co" · 26 Dec 2014 · https://p.dw.com/p/1EACv\n'
         "  South Korea, the US and Japan have agreed to sign a rare trilateral pact.\n"
         "  The aim is to better cope with North Korea's threats.\n"
         "\n"

@@ -12,7 +12,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "bot"
 
 # The core: plain functions over plain data, with no Telegram, scheduler or database.
-PURE = ["bot.articles", "bot.sentences", "bot.summarizer", "bot.digest", "bot.schedule"]
+PURE = [
+    "bot.articles",
+    "bot.sentences",
+    "bot.summarizer",
+    "bot.digest",
+    "bot.schedule",
+    "bot.stories",
+    "bot.filters",
+    "bot.feeds",
+]
 EDGES = ("telegram", "apscheduler", "bot.store", "bot.telegram", "bot.jobs", "sqlite3")
 
 

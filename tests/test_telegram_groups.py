@@ -293,3 +293,15 @@ async def test_a_channel_subscribes_by_a_post_and_digests_are_posted_there(
         assert "channel_post" in ALLOWED_UPDATES
         poll = fake.calls_to("getUpdates")[-1]
         assert "channel_post" in poll.params["allowed_updates"]
+
+
+async def test_only_group_admins_change_the_groups_filters(fake, bot_config):
+    fake.add_group(GROUP, admins=[ADMIN], members=[MEMBER])
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        assert (await say(fake, GROUP, "/filter -football", MEMBER)).text == ADMINS_ONLY
+        added = await say(fake, GROUP, "/filter -football", ADMIN)
+        assert "football" in added.text
+        shown = await say(fake, GROUP, "/filter", MEMBER)  # anyone may look
+        assert "football" in shown.text

@@ -1,0 +1,97 @@
+"""What story grouping takes: articles (``StoryInput``, also from JSON records) and ``Settings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from bot.errors import DigestbotError
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """What grouping needs to know of one article."""
+
+    id: str | int
+    language: str
+    title: str
+    text: str = ""
+    published: datetime | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The knobs of the grouping; ``DEFAULT_SETTINGS`` are the tuned ones."""
+
+    threshold: float = 0.44
+    linkage: str = "centroid"  # "average", "centroid", "single" or "complete"
+    window_hours: float = 48.0
+    strip_sites: bool = True
+    site_min_titles: int = 3  # a segment recurring before this many headlines is a site
+    stem: bool = True
+    fold_accents: bool = True
+    word_weight: float = 1.0
+    char_n: int = 4  # 0: no character n-grams
+    char_weight: float = 0.5
+    entity_boost: float = 2.0  # weight of capitalised words and numbers (1: no boost)
+    stop_words: bool = False  # drop sumy's stop words where it has a list
+    idf_batch: int = 0  # compute idf as if the batch held at least this many articles
+    df_distinct: bool = False  # document frequency over distinct texts only
+    pair_weight: float = 0.5  # weight of pairs of neighbouring stems (0: none)
+    entity_weight: float = 0.0  # weight of an extra unstemmed feature per entity (0: none)
+    lede_words: int = 0  # words of the text added to the title (0: title only)
+    sublinear_tf: bool = True
+    max_df: float = 0.1  # features in more than this share of the batch are ignored
+    char_max_df: float = 0.1  # the same for character n-grams
+    max_df_min: int = 10  # ... but only features in more than this many articles
+    min_similarity: float = 0.05  # smaller pair similarities count as 0
+    min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
+    half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
+    linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+def story_input(record: object, where: str = "article") -> StoryInput:
+    """One JSON object (``id``, ``language``, ``title``, ``text``, ``published``) as input.
+
+    ``published`` is an ISO 8601 time ("2021-07-25T00:14:00Z"; without a zone, UTC) or
+    null; ``text`` and ``language`` may be missing. Raises ``DigestbotError`` naming
+    ``where`` and the field when the record cannot be used.
+    """
+    if not isinstance(record, dict):
+        raise DigestbotError(f"{where}: not a JSON object")
+    ident = record.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+        raise DigestbotError(f"{where}: 'id' must be a non-empty string or a number")
+    fields = {}
+    for name in ("language", "title", "text", "source"):
+        value = record.get(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise DigestbotError(f"{where}: {name!r} must be a string")
+        fields[name] = value
+    if not fields["title"].strip() and not fields["text"].strip():
+        raise DigestbotError(f"{where}: no 'title' and no 'text'")
+    published = record.get("published")
+    when = None
+    if published not in (None, ""):
+        if not isinstance(published, str):
+            raise DigestbotError(f"{where}: 'published' must be an ISO 8601 time")
+        try:
+            when = datetime.fromisoformat(published.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise DigestbotError(
+                f"{where}: 'published' is not an ISO 8601 time: {published!r}"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    return StoryInput(id=ident, published=when, **fields)
+
+
+def with_settings(**changes: object) -> Settings:
+    """The default settings with some changed (for benchmarks and tests)."""
+    return replace(DEFAULT_SETTINGS, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,166 @@
+"""The bot's feed side: /sources toggles, /addfeed and /removefeed, sources in replies.
+
+Real HTTP all the way: the fake Bot API and the loopback news site (both 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.config import FeedConfig
+from bot.telegram import build_application, running, runtime
+from tests.conftest import write_article
+from tests.fakebotapi import FakeBotAPI, Message
+from tests.feedkit import Item, long_text, rss
+from tests.newssite import NewsSite
+
+ADMIN = 7001
+USER = 7002
+RSS_TYPE = "application/rss+xml"
+
+
+def story(i: int, topic: str) -> Item:
+    return Item(
+        guid=f"{topic}{i}",
+        link=f"http://127.0.0.1/{topic}/{i}",
+        title=f"{topic.title()} story {i}",
+        text=long_text(4, f"{topic} {i}"),
+    )
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[NewsSite]:
+    async with NewsSite() as news:
+        news.feeds["/world.xml"] = (rss([story(1, "world")], title="World Wire"), RSS_TYPE)
+        news.feeds["/sport.xml"] = (rss([story(1, "sport")], title="Sport Daily"), RSS_TYPE)
+        yield news
+
+
+@pytest.fixture
+def make_config(bot_config: Any, site: NewsSite, seeds: Any) -> Any:
+    write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
+
+    def make() -> Any:
+        fetch = site.config()
+        config = bot_config(
+            telegram={"admin_ids": [ADMIN]},
+            fetch={
+                "allow_networks": list(fetch.allow_networks),
+                "allow_ports": list(fetch.allow_ports),
+                "total_timeout": 3,
+                "connect_timeout": 2,
+            },
+        )
+        return replace(config, feeds=(FeedConfig(site.url("/world.xml")),))
+
+    return make
+
+
+async def ask(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
+    before = len(fake.messages(chat))
+    fake.send_text(chat, text, user_id=user)
+    return await fake.wait_for_message(chat, before + 1)
+
+
+async def poll_all(application: Any) -> None:
+    rt = runtime(application)
+    await rt.poller.poll_many(rt.feeds.feeds())
+
+
+async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        from bot.jobs import rescan_seeds
+
+        await rescan_seeds(application)
+        await poll_all(application)
+        listing = await ask(fake, USER, "/sources")
+        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        fake.press(USER, listing.message_id, "src:1")
+        edited = await fake.wait_for_edit(USER, listing.message_id)
+        assert edited.text.splitlines()[2] == "⬜ 1. World Wire"
+        digest = await ask(fake, USER, "/digest")
+        assert "Harbour reopens after storm" in digest.text
+        assert "World story 1" not in digest.text
+        # Turned on again: the feed's article comes in the next digest.
+        fake.press(USER, listing.message_id, "src:1")
+        await fake.wait_for_edit(USER, listing.message_id, 2)
+        digest = await ask(fake, USER, "/digest")
+        assert "World story 1" in digest.text and "World Wire" in digest.text
+        # Another chat never touched /sources: everything.
+        other = await ask(fake, USER + 1, "/digest")
+        assert "World story 1" in other.text and "Harbour" in other.text
+
+
+async def test_article_shows_its_feed(fake, make_config) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        rt = runtime(application)
+        [article] = [a for a in rt.store.list_articles() if a.feed_id]
+        reply = await ask(fake, USER, f"/article {article.number}")
+        assert reply.text.splitlines()[1] == "2026-11-30 · World Wire"
+
+
+async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_config, site) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        refused = await ask(fake, USER, f"/addfeed {site.url('/sport.xml')}", user=USER)
+        assert refused.text == "I do not know /addfeed. /help lists the commands."
+        site.pages["/page"] = "<html><body><p>Not a feed at all.</p></body></html>"
+        bad = await ask(fake, ADMIN, f"/addfeed {site.url('/missing.xml')}", user=ADMIN)
+        assert bad.text.startswith("Cannot add ") and "404" in bad.text
+        added = await ask(fake, ADMIN, f"/addfeed {site.url('/sport.xml')}", user=ADMIN)
+        assert added.text.startswith("Added feed 2: Sport Daily (1 entry now).")
+        cannot = await ask(fake, ADMIN, "/removefeed 1", user=ADMIN)
+        assert cannot.text.startswith("There is no feed 1 an admin added.")
+    application = build_application(config)
+    async with running(application, config):
+        listing = await ask(fake, USER, "/sources")
+        assert listing.text.splitlines()[1:] == [
+            "✅ Seeds folder",
+            "✅ 1. World Wire",
+            "✅ 2. Sport Daily",
+        ]
+        removed = await ask(fake, ADMIN, "/removefeed 2", user=ADMIN)
+        assert removed.text.startswith("Removed feed 2: Sport Daily.")
+        listing = await ask(fake, USER, "/sources")
+        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+
+
+async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> None:
+    site.statuses["/world.xml"] = (500, {})
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        assert "failing" not in reply.text
+        rt = runtime(application)
+        with rt.store._transaction() as db:  # a day later, still failing
+            db.execute("UPDATE feeds SET failing_since = '2020-01-01T00:00:00+00:00'")
+        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        assert reply.text.splitlines()[-1] == (
+            f"Feeds failing for a day: 1 (1. {site.url('/world.xml')})"
+        )
+
+
+async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        listing = await ask(fake, USER, "/sources")
+        rt = runtime(application)
+        with rt.store._transaction() as db:
+            db.execute("UPDATE feeds SET removed_at = 'x'")
+        fake.press(USER, listing.message_id, "src:1")
+        call = await fake.wait_for_call("answerCallbackQuery")
+        assert call.params["text"] == "This button is out of date: send /sources again."

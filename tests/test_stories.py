@@ -1,0 +1,299 @@
+"""Story grouping: one story once, different stories apart, the 48 h window, the CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.errors import DigestbotError
+from bot.stories import (
+    StoryInput,
+    clearest,
+    group_stories,
+    story_input,
+    strip_site_names,
+)
+
+NOON = datetime(2021, 7, 28, 12, tzinfo=UTC)
+
+
+def _article(ident: str, language: str, title: str, hours: float = 0.0) -> StoryInput:
+    return StoryInput(
+        id=ident, language=language, title=title, published=NOON + timedelta(hours=hours)
+    )
+
+
+# A day of Olympic headlines: two stories told twice (one in English, one in French),
+# the rest once each, some sharing words ("Olympic", "Tokyo", "Osaka") across stories.
+_HEADLINES = [
+    ("en-biles-1", "en", 0, "Simone Biles withdraws from the Olympic all-around final"),
+    ("fr-riner-1", "fr", 1, "Judo : Teddy Riner battu en quart de finale des Jeux olympiques"),
+    ("en-osaka-1", "en", 1, "Naomi Osaka knocked out of the Olympics in the third round"),
+    ("en-rain", "en", 2, "Heavy rain expected in Tokyo as a typhoon approaches"),
+    ("en-biles-2", "en", 3, "Biles withdraws from all-around final to focus on her mental health"),
+    ("de-rowing", "de", 4, "Deutsche Ruderer gewinnen Silber im Achter"),
+    ("fr-riner-2", "fr", 4, "Teddy Riner éliminé en quarts de finale, fin du rêve olympique"),
+    ("pt-andrade", "pt", 5, "Rebeca Andrade conquista a prata na ginástica artística"),
+    ("fr-malonga", "fr", 5, "Madeleine Malonga médaillée d'argent en judo"),
+    ("en-osaka-2", "en", 7, "Naomi Osaka lights the Olympic cauldron at the opening ceremony"),
+    ("en-covid", "en", 8, "Tokyo reports a record number of new COVID cases"),
+    ("es-basket", "es", 9, "Argentina vence a Japón en el básquet y pasa a cuartos"),
+]
+BATCH = [_article(ident, language, title, hours) for ident, language, hours, title in _HEADLINES]
+
+
+def _partition(articles: list[StoryInput], stories: list[int]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for article, story in zip(articles, stories, strict=True):
+        groups.setdefault(story, set()).add(str(article.id))
+    return {frozenset(group) for group in groups.values()}
+
+
+def _together(stories: list[int], first: str, second: str) -> bool:
+    ids = [a.id for a in BATCH]
+    return stories[ids.index(first)] == stories[ids.index(second)]
+
+
+def test_same_story_in_other_words_is_one_story_in_english_and_in_french() -> None:
+    stories = group_stories(BATCH)
+    assert _together(stories, "en-biles-1", "en-biles-2")
+    assert _together(stories, "fr-riner-1", "fr-riner-2")
+
+
+def test_different_stories_sharing_a_word_stay_apart() -> None:
+    partition = _partition(BATCH, group_stories(BATCH))
+    assert partition == {
+        frozenset({"en-biles-1", "en-biles-2"}),
+        frozenset({"fr-riner-1", "fr-riner-2"}),
+    } | {frozenset({a.id}) for a in BATCH if a.id.split("-")[1] not in ("biles", "riner")}
+
+
+def test_a_story_is_numbered_by_its_first_article() -> None:
+    stories = group_stories(BATCH)
+    assert stories[0] == 0  # en-biles-1 leads its story
+    assert stories[4] == 0  # en-biles-2 belongs to it
+    assert all(stories[k] == k for k in (2, 3, 5, 7, 8, 9, 10, 11))
+
+
+def test_the_same_title_within_48_hours_is_one_story_and_never_beyond() -> None:
+    title = "Latvia wins the first Olympic gold in 3x3 basketball"
+    near = [_article("a", "en", title, 0), _article("b", "en", title, 47)]
+    far = [_article("a", "en", title, 0), _article("b", "en", title, 49)]
+    assert group_stories(near) == [0, 0]
+    assert group_stories(far) == [0, 1]
+
+
+def test_a_story_never_spans_more_than_48_hours() -> None:
+    title = "Latvia wins the first Olympic gold in 3x3 basketball"
+    chain = [_article(str(k), "en", title, 30 * k) for k in range(3)]  # 0 h, 30 h, 60 h
+    stories = group_stories(chain)
+    assert stories[0] == stories[1] or stories[1] == stories[2]
+    assert stories[0] != stories[2]
+
+
+def test_articles_without_a_date_group_by_their_words() -> None:
+    title = "Latvia wins the first Olympic gold in 3x3 basketball"
+    undated = [StoryInput(id=1, language="en", title=title), _article("b", "en", title, 0)]
+    assert group_stories(undated) == [0, 0]
+
+
+def test_grouping_is_deterministic() -> None:
+    first = group_stories(BATCH)
+    assert group_stories(BATCH) == first
+    shuffled = BATCH[:]
+    random.Random(7).shuffle(shuffled)
+    assert _partition(shuffled, group_stories(shuffled)) == _partition(BATCH, first)
+
+
+def test_no_articles_no_stories() -> None:
+    assert group_stories([]) == []
+
+
+def test_one_article_is_its_own_story() -> None:
+    assert group_stories([BATCH[0]]) == [0]
+
+
+def test_site_names_repeating_across_headlines_are_stripped() -> None:
+    titles = [
+        "Portugal estreia surf e skate - SAPO Desporto",
+        "Telma Monteiro sonha com novo pódio - SAPO Desporto",
+        "Visão | Ítalo Ferreira é o primeiro campeão olímpico de surf",
+        "Visão | Jorge Fonseca conquista o bronze",
+        "Visão | Pódio do skate feminino é o mais jovem de sempre",
+        "Rayssa Leal é prata - SAPO Desporto",
+        "Judo - Teddy Riner battu en quart de finale",
+    ]
+    assert strip_site_names(titles) == [
+        "Portugal estreia surf e skate",
+        "Telma Monteiro sonha com novo pódio",
+        "Ítalo Ferreira é o primeiro campeão olímpico de surf",
+        "Jorge Fonseca conquista o bronze",
+        "Pódio do skate feminino é o mais jovem de sempre",
+        "Rayssa Leal é prata",
+        "Judo - Teddy Riner battu en quart de finale",  # "Judo" appears once: kept
+    ]
+
+
+def test_clearest_prefers_the_title_most_like_the_others_over_a_fragment() -> None:
+    story = [
+        _article("a", "en", "Biles out", 0),
+        _article("b", "en", "Simone Biles withdraws from the all-around final", 1),
+        _article("c", "en", "Biles withdraws from all-around final to focus on mental health", 2),
+        _article("d", "en", "Simone Biles withdraws from the Olympic all-around final", 3),
+    ]
+    assert clearest(story) in (1, 3)
+    assert clearest(story[:1]) == 0
+
+
+def test_clearest_prefers_an_article_with_a_text() -> None:
+    story = [
+        _article("a", "en", "Simone Biles withdraws from the all-around final", 0),
+        StoryInput(
+            id="b",
+            language="en",
+            title="Biles pulls out of the final",
+            text="The American gymnast said she would focus on her mental health.",
+            published=NOON,
+        ),
+    ]
+    assert clearest(story) == 1
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ([], "not a JSON object"),
+        ({"title": "x"}, "'id' must be"),
+        ({"id": True, "title": "x"}, "'id' must be"),
+        ({"id": 1, "title": 5}, "'title' must be a string"),
+        ({"id": 1, "title": " "}, "no 'title' and no 'text'"),
+        ({"id": 1, "title": "x", "published": "yesterday"}, "not an ISO 8601 time"),
+        ({"id": 1, "title": "x", "published": 5}, "must be an ISO 8601 time"),
+    ],
+)
+def test_a_record_that_cannot_be_used_says_which_field(record: object, message: str) -> None:
+    with pytest.raises(DigestbotError, match=message):
+        story_input(record, "f.jsonl:3")
+
+
+def test_a_record_becomes_an_input_with_a_utc_time() -> None:
+    article = story_input({"id": 7, "title": "T", "published": "2021-07-25T00:14:00"})
+    assert article == StoryInput(
+        id=7, language="", title="T", published=datetime(2021, 7, 25, 0, 14, tzinfo=UTC)
+    )
+
+
+# -- the command line -------------------------------------------------------------
+
+LINES: list[dict[str, object]] = [
+    {
+        "id": "a1",
+        "language": "en",
+        "title": "Simone Biles withdraws from the Olympic all-around final",
+        "text": "",
+        "published": "2021-07-28T12:00:00Z",
+    },
+    {
+        "id": "a2",
+        "language": "en",
+        "title": "Heavy rain expected in Tokyo as a typhoon approaches",
+        "text": "",
+        "published": "2021-07-28T13:00:00Z",
+    },
+    {
+        "id": 3,
+        "language": "en",
+        "title": "Biles withdraws from Olympic all-around final - Reuters",
+        "text": "",
+        "published": "2021-07-28T15:00:00Z",
+    },
+    {"id": "ü4", "language": "fr", "title": "Teddy Riner éliminé en quarts de finale"},
+]
+
+
+def _write(path: Path, records: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+def test_group_stories_prints_one_object_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "articles.jsonl", LINES)
+    assert main(["group-stories", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        '{"id": "a1", "story": "a1"}\n'
+        '{"id": "a2", "story": "a2"}\n'
+        '{"id": 3, "story": "a1"}\n'
+        '{"id": "ü4", "story": "ü4"}\n'
+    )
+    assert err == ""
+
+
+def test_group_stories_reads_gzip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = _write(tmp_path / "articles.jsonl", LINES)
+    packed = tmp_path / "articles.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert main(["group-stories", str(plain)]) == 0
+    expected = capsys.readouterr().out
+    assert main(["group-stories", str(packed)]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_group_stories_of_an_empty_file_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("", encoding="utf-8")
+    assert main(["group-stories", str(path)]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"id": 1, "title": "x"}\n{"id": 1, "tit\n', "articles.jsonl:2: not JSON"),
+        (b'{"id": 1, "title": "x"}\n\n{"id": 1, "title": "y"}\n', "3: id 1 is already on line 1"),
+        (b'{"id": 1, "title": "x", "published": "soon"}\n', "articles.jsonl:1: 'published' is not"),
+        (b"\x1f\x8b\x08\x00broken", "articles.jsonl: a broken gzip file"),
+        (b"\xff\xfe\x00t", "articles.jsonl: not UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_group_stories_bad_input_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes(content)
+    assert main(["group-stories", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("digestbot: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_group_stories_missing_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["group-stories", str(tmp_path / "nope.jsonl")]) == 1
+    assert capsys.readouterr().err == f"digestbot: error: no such file: {tmp_path / 'nope.jsonl'}\n"
+
+
+def test_grouping_imports_no_telegram_scheduler_or_store() -> None:
+    edges = ("telegram", "apscheduler", "bot.store", "bot.telegram", "bot.jobs", "sqlite3")
+    code = (
+        "import sys, bot.stories; "
+        f"print(' '.join(m for m in sys.modules if m.startswith({edges!r})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []
