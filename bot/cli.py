@@ -40,11 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = _command(
         commands,
         "summarize",
-        "print the title and summary of article files",
+        "print the title and summary of article files or web pages",
         "digestbot summarize seeds/000_4ebf0534fdb740ea.txt\n"
-        "  digestbot summarize --sentences 2 --json seeds/*.txt",
+        "  digestbot summarize --sentences 2 --json seeds/*.txt\n"
+        "  digestbot summarize https://example.com/news/story",
     )
-    summarize.add_argument("files", nargs="+", type=Path, metavar="FILE", help="article files")
+    summarize.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE|URL",
+        help="article files, or http(s) links fetched under the [fetch] rules",
+    )
     summarize.add_argument(
         "--sentences", type=_positive_int, default=3, metavar="N", help="sentences (default 3)"
     )
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument(
         "--json", action="store_true", help="one JSON object per line: file, title, url, ..."
     )
+    _config_option(summarize)
     summarize.set_defaults(handler=_summarize)
 
     extract = _command(
@@ -168,7 +175,20 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
         )
     failed = False
     first = True
-    for path in args.files:
+    fetched = _fetch_pages(args, [name for name in args.files if _is_url(name)])
+    for name in args.files:
+        if _is_url(name):
+            page = fetched[name]
+            if isinstance(page, str):
+                _error(page)
+                failed = True
+                continue
+            if not first and not args.json:
+                out.write("\n")
+            first = False
+            _print_page(out, page, args.json)
+            continue
+        path = Path(name)
         try:
             article = load(path)
             language = args.language or article.language
@@ -205,6 +225,61 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
         for sentence in summary:
             out.write(f"  {sentence}\n")
     return 1 if failed else 0
+
+
+def _is_url(name: str) -> bool:
+    return name.lower().startswith(("http://", "https://"))
+
+
+def _fetch_pages(args: argparse.Namespace, urls: list[str]) -> dict[str, object]:
+    """Each URL fetched (the bot's fetcher: fence, limits) and summarized, in order:
+    a :class:`bot.links.PageSummary`, or the one-line reason it failed."""
+    if not urls:
+        return {}
+    import asyncio
+
+    from bot.fetch import Fetcher
+    from bot.links import summarize_page
+
+    config = _load(args)
+    language = args.language or config.summary.language
+
+    async def fetch_all() -> dict[str, object]:
+        done: dict[str, object] = {}
+        async with Fetcher(config.fetch) as fetcher:
+            for url in urls:
+                try:
+                    page = await fetcher.fetch(url)
+                    done[url] = summarize_page(
+                        page.text,
+                        page.final_url,
+                        sentences=args.sentences,
+                        language=language,
+                        plain=page.content_type == "text/plain",
+                    )
+                except DigestbotError as exc:
+                    message = getattr(exc, "user_message", None) or getattr(exc, "reason", exc)
+                    done[url] = f"{url}: {message}"
+        return done
+
+    return asyncio.run(fetch_all())
+
+
+def _print_page(out: TextIO, page, as_json: bool) -> None:
+    if as_json:
+        record = {
+            "url": page.url,
+            "title": page.title,
+            "site": page.site_name,
+            "date": page.date,
+            "summary": list(page.sentences),
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    out.write(page.title + "\n")
+    out.write(" · ".join(x for x in (page.date, page.site_name, page.url) if x) + "\n")
+    for sentence in page.sentences:
+        out.write(f"  {sentence}\n")
 
 
 def _extract(args: argparse.Namespace, out: TextIO) -> int:

@@ -53,6 +53,10 @@ class NotAnArticle(DigestbotError):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[NotAnArticle], tuple[str, str]]:
+        # Picklable as it was made: extraction raises it in a worker process.
+        return (type(self), (self.source, self.reason))
+
 
 class UnsupportedLanguage(DigestbotError, ValueError):
     """No stemmer or stop words for this language."""

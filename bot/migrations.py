@@ -262,6 +262,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        11,
+        "private articles: pages and texts users summarized and added to their digest",
+        # Issue 13. A private article appears only in the digests of the chats that
+        # added it (digest_additions; for the pruning horizon its added_at there counts,
+        # not the article's), not in the shared /article list, search or counts; the
+        # seeds scan never retires it. /article N shows it to anyone with its number.
+        """
+        ALTER TABLE articles ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE digest_additions (
+            chat_id  INTEGER NOT NULL,
+            number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, number)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_FILTER_ARGUMENT_CHARS",
     "PAGE_SIZE",
     "SUBSCRIBE_USAGE",
+    "SUMMARIZE_USAGE",
     "TIMEZONE_USAGE",
     "article_messages",
     "bad_rhythm_text",
@@ -59,6 +60,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("digest", "The digest now"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
+    ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
     ("sources", "Choose the news sources of your digest"),
     ("help", "All commands"),
 )
@@ -80,6 +82,11 @@ ADMINS_ONLY = "Only this group's administrators can change its digest."
 TIMEZONE_USAGE = (
     "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
     "or /timezone America/New_York"
+)
+SUMMARIZE_USAGE = (
+    "Usage: /summarize LINK — the summary of a web page, e.g. "
+    "/summarize https://example.com/news/story; /summarize TEXT — of a text of at least "
+    "50 words; or reply /summarize to a message with a link or a long text"
 )
 FILTER_USAGE = (
     "/filter -word — mute articles that mention it (e.g. /filter -football)\n"
@@ -143,6 +150,11 @@ def help_text(config: Config) -> str:
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
         "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "summarize": (
+            "/summarize LINK — a web page's summary (e.g. /summarize "
+            "https://example.com/news/story); also /summarize TEXT, or /summarize as a "
+            "reply to a message. In a private chat, just send the link or paste the text"
+        ),
         "filter": (
             "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
             'those that do (e.g. /filter -football, /filter -"transfer window", '
@@ -378,6 +390,54 @@ def article_messages(
         markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
         messages[-1] = (messages[-1][0], markup)
     return messages
+
+
+# -- summaries on demand (/summarize, links and texts) --------------------------------
+
+SUMMARY_HINT = (
+    "Send me a link and I will summarize the page, or paste a text of at least 50 words. "
+    "To search the titles, send /article and a few words (e.g. /article climate); "
+    "/help lists everything."
+)
+NO_ARTICLE_TEXT = "I found no article text on that page (a pay wall, a video or a page of links?)."
+SUMMARY_FAILED = "Sorry, I could not summarize that. Please try again later."
+ADD_STALE = "This button is out of date: send the link again."
+
+
+def in_words(seconds: float) -> str:
+    """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
+    whole = max(1, int(-(-seconds // 1)))
+    if whole < 90:
+        return f"in {whole} second{'s' if whole != 1 else ''}"
+    minutes = -(-whole // 60)
+    if minutes < 90:
+        return f"in {minutes} minutes"
+    return f"in {-(-minutes // 60)} hours"
+
+
+def busy_text(busy: bool, retry_in: float, per_hour: int) -> str:
+    """This chat asked for too many summaries: one at a time, ``per_hour`` an hour."""
+    if busy:
+        return "I am still working on your previous link or text; send this one when it is done."
+    return (
+        f"Too many requests from this chat: at most {per_hour} summaries an hour. "
+        f"Please try again {in_words(retry_in)}."
+    )
+
+
+def short_text(words: int) -> str:
+    """/summarize with a text under 50 words."""
+    return (
+        f"That text is too short to summarize ({words} words; I need at least 50), and "
+        f"it has no link.\n{SUMMARIZE_USAGE}"
+    )
+
+
+def added_text(number: int, added: bool) -> str:
+    """The answer to "Add to my digest" (a callback answer: plain text, ≤ 200 chars)."""
+    if added:
+        return f"Added to your next digest as article {number} (/article {number})."
+    return f"Already in your next digest: article {number}."
 
 
 # -- sources (issue 12) ------------------------------------------------------------------

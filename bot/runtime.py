@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from bot.feedpoll import Poller
     from bot.feedstore import FeedStore
     from bot.fetch import Fetcher
+    from bot.links import Pending
     from bot.webhook import WebhookServer
+    from bot.workers import Workers
 
 __all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
 
@@ -81,6 +83,15 @@ class Runtime:
     feed_task: asyncio.Task[None] | None = None
     feed_polls: set[asyncio.Task[Any]] = field(default_factory=set)
     feeds_pruned_at: float = 0.0
+    # Summaries on demand (issue 13), besides the fetcher above (SSRF fence, limits,
+    # cache, per-chat quota): the worker processes that extract and summarize, and the
+    # summaries whose "Add to my digest" button still works. Created in post_init unless
+    # set before (tests and benchmarks: threads, or one process), closed at shutdown.
+    workers: Workers | None = None
+    pending: Pending | None = None
+    # Summaries of fetched pages by canonical URL: (the body they were made from, the
+    # summary's future); see bot.ondemand.
+    page_summaries: dict[str, tuple[bytes, asyncio.Future[Any]]] = field(default_factory=dict)
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

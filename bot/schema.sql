@@ -1,4 +1,4 @@
--- digestbot's database schema at version 10 (PRAGMA user_version = 10).
+-- digestbot's database schema at version 11 (PRAGMA user_version = 11).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,7 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT);
+, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE chat_filters (
     chat_id  INTEGER NOT NULL,
@@ -49,6 +49,13 @@ CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
     delivered_at TEXT NOT NULL, held_back INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_additions (
+    chat_id  INTEGER NOT NULL,
+    number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+    added_at TEXT NOT NULL,
     PRIMARY KEY (chat_id, number)
 ) WITHOUT ROWID;
 

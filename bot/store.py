@@ -17,6 +17,9 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   reused. A changed ``content_hash`` clears the summary so it is computed again.
   A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
+* **digest_additions** -- pages and texts a user summarized and added to its chat's
+  digest (issue 13). Such articles are *private*: in those chats' digests only, not in
+  the shared list, search or counts, and never retired by a seeds scan.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
   Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
@@ -196,14 +199,17 @@ _ARTICLE_COLUMNS = (
     " AS source_name"
 )
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
-# Unseen by a chat (parameters: chat_id three times): summarized, visible, not
-# delivered, not added before the chat's pruned deliveries (Store.prune), and not in a
-# message still waiting in the outbox (the digest queued yesterday and still being
-# retried must not be repeated by today's).
+# Unseen by a chat (parameters: _unseen_params(chat_id)): summarized, visible, shared or
+# added to this chat's digest (a private article, issue 13: then its addition's time
+# counts for the pruning horizon), not delivered, not added before the chat's pruned
+# deliveries (Store.prune), and not in a message still
+# waiting in the outbox (the digest queued yesterday and still being retried must not
+# be repeated by today's).
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
-    " AND a.added_at >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
-    " WHERE p.chat_id = ?), '')"
+    " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
+    " FROM digest_additions x WHERE x.chat_id = ? AND x.number = a.number) END"
+    " >= coalesce((SELECT p.added_before FROM pruned_deliveries p WHERE p.chat_id = ?), '')"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ?)"
@@ -211,6 +217,13 @@ _UNSEEN = (
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ?)"
 )
+
+
+def _unseen_params(chat_id: int) -> tuple[int, ...]:
+    """The parameters of _UNSEEN: the chat id for each placeholder."""
+    return (chat_id,) * _UNSEEN.count("?")
+
+
 _MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 _MAX_ID = 2**63 - 1
 _OUTBOX_COLUMNS = (
@@ -673,6 +686,15 @@ class Store:
                 (new_chat_id, old_chat_id),
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            # Pages added to the digest (issue 13) likewise, the later addition kept.
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, number, added_at)"
+                " SELECT ?, number, added_at FROM digest_additions WHERE chat_id = ?"
+                " ON CONFLICT (chat_id, number) DO UPDATE"
+                " SET added_at = max(added_at, excluded.added_at)",
+                (new_chat_id, old_chat_id),
+            )
+            db.execute("DELETE FROM digest_additions WHERE chat_id = ?", (old_chat_id,))
             # The sources the chat turned off (/sources, issue 12) move along.
             db.execute(
                 "INSERT OR IGNORE INTO chat_sources_off (chat_id, feed_id)"
@@ -825,7 +847,7 @@ class Store:
         present = set(present_sources)
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT number, source FROM articles WHERE retired_at IS NULL"
+                "SELECT number, source FROM articles WHERE retired_at IS NULL AND private = 0"
                 " AND feed_id IS NULL"  # feed articles are not seed files
             ).fetchall()
             gone = [row["number"] for row in rows if row["source"] not in present]
@@ -882,7 +904,7 @@ class Store:
         """Visible articles newest first: by date (undated last), then added_at, then
         number, all descending."""
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND private = 0"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?",
             (limit, offset),
         )
@@ -909,14 +931,17 @@ class Store:
                 after = "(date < ? OR date IS NULL OR (date = ? AND (added_at, number) < (?, ?)))"
                 params = (row["date"], row["date"], row["added_at"], number)
             found = self._db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {after}"
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+                f" WHERE retired_at IS NULL AND private = 0 AND {after}"
                 f" ORDER BY {_NEWEST_FIRST} LIMIT 1",
                 params,
             ).fetchone()
             return _article(found) if found else None
 
     def count_articles(self) -> int:
-        return self._query("SELECT count(*) FROM articles WHERE retired_at IS NULL")[0][0]
+        return self._query(
+            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
+        )[0][0]
 
     def search_articles(
         self, words: Iterable[str], limit: int | None = None
@@ -928,11 +953,72 @@ class Store:
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND {condition}"
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+            f" WHERE retired_at IS NULL AND private = 0 AND {condition}"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
             (*needles, -1 if limit is None else limit),
         )
         return [_article(row) for row in rows]
+
+    def add_to_digest(
+        self, chat_id: int, article: Article, summary: Sequence[str]
+    ) -> tuple[int, bool]:
+        """A page or text a user summarized goes into the chat's next digest (issue 13).
+
+        One transaction: the article is stored as *private* (in the digests of the chats
+        that added it only, not in the shared list) under its ``source`` with its
+        summary -- the same source again is the same article, updated if its content
+        changed -- and the chat's addition is recorded. Returns (number, added): added
+        is False when it is already waiting for the chat's next digest (nothing changes
+        then); a page added before and sent since goes into the next digest again."""
+        summary_json = json.dumps(list(summary), ensure_ascii=False)
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            row = db.execute(
+                "SELECT number, content_hash, private, retired_at FROM articles WHERE source = ?",
+                (article.source,),
+            ).fetchone()
+            fields = (
+                article.content_hash,
+                article.title,
+                article.date,
+                article.url,
+                article.language,
+                article.text,
+                summary_json,
+                _casefold(article.title),
+            )
+            if row is None:
+                cursor = db.execute(
+                    "INSERT INTO articles (content_hash, title, date, url, language, text,"
+                    " summary, title_folded, source, added_at, private)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (*fields, article.source, self._now_text()),
+                )
+                number = int(cursor.lastrowid or 0)
+            else:
+                number = row["number"]
+                if row["content_hash"] != article.content_hash or row["retired_at"] is not None:
+                    db.execute(
+                        "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
+                        " language = ?, text = ?, summary = ?, title_folded = ?,"
+                        " retired_at = NULL WHERE number = ?",
+                        (*fields, number),
+                    )
+            waiting = db.execute(
+                f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
+                (number, *_unseen_params(chat_id)),
+            ).fetchone()
+            if waiting is not None:
+                return number, False
+            # New, or added before and sent (or pruned) since: it goes into the next one.
+            db.execute("DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number))
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, number, added_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, number) DO UPDATE SET added_at = excluded.added_at",
+                (chat_id, number, self._now_text()),
+            )
+            return number, True
 
     # -- deliveries ----------------------------------------------------------
 
@@ -942,13 +1028,15 @@ class Store:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (chat_id, chat_id, chat_id, chat_id, limit),
+            (*_unseen_params(chat_id), limit),
         )
         return [_article(row) for row in rows]
 
     def count_unseen(self, chat_id: int) -> int:
         """How many articles unseen_articles would give without a limit."""
-        return self._query(f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", (chat_id,) * 4)[0][0]
+        return self._query(
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id)
+        )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
         """Record that the chat received these articles (e.g. an on-demand /digest was
@@ -1065,7 +1153,7 @@ class Store:
         (a scheduled run reads each article once, not once per chat)."""
         rows = self._query(
             f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
-            (chat_id, chat_id, chat_id, chat_id, limit),
+            (*_unseen_params(chat_id), limit),
         )
         return [row[0] for row in rows]
 

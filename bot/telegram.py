@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs, sourcehandlers
+from bot import handlers, jobs, ondemand, sourcehandlers
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -133,10 +133,26 @@ async def _post_init(application: Application) -> None:
         summary.slots,
         len(summary.catch_up),
     )
+    _start_on_demand(rt)
     rt.sender = Sender(application.bot, rt.store, on_token_rejected=rt.token_rejected)
     rt.sender.start()
     # Digests queued before a crash or a stop are still in the outbox.
     rt.sender.notify()
+
+
+def _start_on_demand(rt: Runtime) -> None:
+    """The workers and pending buttons of summaries on demand (issue 13); the fetcher
+    is the feeds' one (_start_feeds), made here only if there is none."""
+    from bot.fetch import Fetcher
+    from bot.links import Pending
+    from bot.workers import Workers
+
+    if rt.fetcher is None:
+        rt.fetcher = Fetcher(rt.config.fetch)
+    if rt.workers is None:
+        rt.workers = Workers()
+    if rt.pending is None:
+        rt.pending = Pending()
 
 
 async def _post_stop(application: Application) -> None:
@@ -159,7 +175,8 @@ async def _start_feeds(rt: Runtime) -> None:
 
     rt.feeds = FeedStore(rt.store)
     await asyncio.to_thread(rt.feeds.sync_config, rt.config.feeds)
-    rt.fetcher = Fetcher(rt.config.fetch)
+    if rt.fetcher is None:  # tests and benchmarks may give one (a stub resolver)
+        rt.fetcher = Fetcher(rt.config.fetch)
     rt.poller = Poller(rt.feeds, rt.fetcher, rt.config)
 
 
@@ -177,6 +194,9 @@ async def _stop_feeds(rt: Runtime) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     rt = runtime(application)
+    # The fetcher, shared with the feeds, was closed by _stop_feeds.
+    if rt.workers is not None:
+        await rt.workers.close()
     if rt.owns_store:
         rt.store.close()
 
@@ -273,6 +293,8 @@ def build_application(
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("filter", handlers.filter_command))
     application.add_handler(CommandHandler("article", handlers.article))
+    # Not blocking: a slow page must not hold up the chat's other commands (ondemand).
+    application.add_handler(CommandHandler("summarize", ondemand.summarize_command, block=False))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CommandHandler("rescan", handlers.rescan))
     application.add_handler(CommandHandler("sources", sourcehandlers.sources))
@@ -283,11 +305,14 @@ def build_application(
         application.add_handler(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
         )
+    application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(
         MessageHandler(
-            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.plain_text
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+            ondemand.private_text,
+            block=False,
         )
     )
     application.add_error_handler(handlers.on_error)

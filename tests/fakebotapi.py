@@ -1276,6 +1276,13 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: message to delete not found")
         return True
 
+    async def _send_chat_action(self, params: dict[str, Any]) -> Any:
+        """ "typing…" and the like: Telegram answers True and no message appears (the call
+        is recorded, see ``calls_to("sendChatAction")``)."""
+        if "chat_id" not in params or not params.get("action"):
+            raise ApiError(400, "Bad Request: chat_id and action are required")
+        return True
+
     async def _answer_callback_query(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id", ""))
         if query_id not in self._callback_queries or query_id in self.answered_callbacks:
@@ -1437,6 +1444,7 @@ _HANDLERS: dict[str, Callable[[FakeBotAPI, dict[str, Any]], Any]] = {
     "getmycommands": FakeBotAPI._get_my_commands,
     "getchatmember": FakeBotAPI._get_chat_member,
     "sendmessage": FakeBotAPI._send_message,
+    "sendchataction": FakeBotAPI._send_chat_action,
     "editmessagetext": FakeBotAPI._edit_message_text,
     "editmessagereplymarkup": FakeBotAPI._edit_message_reply_markup,
     "deletemessage": FakeBotAPI._delete_message,

@@ -1,0 +1,80 @@
+"""Where the CPU-heavy work of summaries on demand runs: :class:`Workers`, a process pool.
+
+Extraction (trafilatura, ~25 ms a page) and the summarizer are pure-Python CPU work. In
+threads they hold the GIL, and a burst of pages starves the event loop (bench/links.py
+measures both ways); in worker processes the loop keeps its process to itself. The pool
+is started from a fork server that has imported the summarizing modules once, so a
+worker starts warm and never inherits the bot's threads or sockets; workers run at a
+lower priority, start on first use, and a pool broken by a killed worker is replaced
+for the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+__all__ = ["WORKER_NICENESS", "Workers"]
+
+T = TypeVar("T")
+
+# Worker processes run at this niceness: when the CPU is short, the event loop wins.
+WORKER_NICENESS = 5
+
+
+def _worker_start(niceness: int) -> None:
+    with contextlib.suppress(OSError):
+        os.nice(niceness)
+
+
+class Workers:
+    """``processes`` worker processes (default: one per CPU), or threads with
+    ``processes=0``; functions and their results must pickle."""
+
+    def __init__(self, processes: int | None = None, niceness: int = WORKER_NICENESS) -> None:
+        self.processes = (os.cpu_count() or 2) if processes is None else processes
+        self.niceness = niceness
+        self._pool: Executor | None = None
+        self.runs = 0  # calls handed to a worker (for tests and stats)
+
+    def _executor(self) -> Executor | None:
+        if self.processes <= 0:
+            return None
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["bot.links", "bot.extract"])
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=context,
+                initializer=_worker_start,
+                initargs=(self.niceness,),
+            )
+        return self._pool
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` in a worker (a top-level, picklable function)."""
+        call = functools.partial(function, *args, **kwargs)
+        self.runs += 1
+        pool = self._executor()
+        if pool is None:
+            return await asyncio.to_thread(call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, call)
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    async def close(self) -> None:
+        """Stop the workers (waits for them in a thread, not on the loop)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
