@@ -157,11 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _summarize(args: argparse.Namespace, out: TextIO) -> int:
     from bot.articles import load
+    from bot.languages import language_name
     from bot.summarizer import SUPPORTED_LANGUAGES, summarize
 
-    if args.language is not None and args.language not in SUPPORTED_LANGUAGES:
+    if args.language is not None and language_name(args.language) is None:
         raise DigestbotError(
-            f"unsupported language {args.language!r} (supported: {', '.join(SUPPORTED_LANGUAGES)})"
+            f"unsupported language {args.language!r} (supported: "
+            f"{', '.join(SUPPORTED_LANGUAGES)}, with stemming; any other by name or code, "
+            "e.g. japanese, ru)"
         )
     failed = False
     first = True

@@ -67,3 +67,19 @@ def test_front_matter_language_passes_other_names_through_and_refuses_garbage() 
     # The summarizer falls back to the configured language for a name it has no stemmer for.
     assert language_name("Russian") == "russian"
     assert language_name("??") is None
+
+
+def test_a_japanese_text_is_named_by_its_script_and_titled_by_its_first_sentence(
+    tmp_path,
+) -> None:
+    from bot.articles import load
+
+    path = tmp_path / "park.txt"
+    path.write_text(
+        "東京都は月曜日、新しい公園を開きました。公園には大きな池があります。\n\n"
+        "市長は「公園は市民のものです。」と述べました。工事は三年かかりました。\n",
+        encoding="utf-8",
+    )
+    article = load(path)
+    assert article.language == "japanese"
+    assert article.title == "東京都は月曜日、新しい公園を開きました。"

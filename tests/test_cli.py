@@ -370,3 +370,17 @@ def test_ingest_reads_a_file_whose_name_is_not_utf8_and_skips_an_outside_symlink
         "not followed",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_summarize_takes_any_language_by_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ru.txt"
+    path.write_text(
+        "Городской совет утвердил новый бюджет. Автобусы станут дешевле.\n\n"
+        "Мэр сказал, что работы начнутся весной. Погода была хорошей.\n",
+        encoding="utf-8",
+    )
+    assert main(["summarize", "--language", "ru", "--sentences", "1", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("  ")

@@ -91,7 +91,7 @@ def finish(
 
 
 def _first_sentence(text: str, limit: int = 120) -> str:
-    match = re.search(rf"^.+?[.!?…][{re.escape(CLOSERS)}]*(?=\s|$)", text)
+    match = re.search(rf"^.+?(?:[.!?…][{re.escape(CLOSERS)}]*(?=\s|$)|[。！？][」』]?)", text)
     sentence = match.group(0) if match else text
     if len(sentence) <= limit:
         return sentence

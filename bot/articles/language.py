@@ -15,7 +15,7 @@ import re
 from collections import Counter
 
 from bot.articles.text import fold
-from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
+from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES, script_language
 
 __all__ = ["STOP_WORDS", "detect_language", "language_name"]
 
@@ -55,10 +55,15 @@ for _shares in _VOTES.values():
 def detect_language(text: str, default: str = "english") -> str:
     """Guess the sumy language name of ``text`` from its function words.
 
-    Knows the summary languages (:data:`bot.languages.SUPPORTED_LANGUAGES`);
+    Text mostly in a non-Latin script is named by its script first
+    (:func:`bot.languages.script_language`: japanese, chinese, russian, arabic, …).
+    Otherwise it knows the summary languages (:data:`bot.languages.SUPPORTED_LANGUAGES`);
     returns ``default`` when the evidence is thin (under 3 votes) or unclear
     (the runner-up has at least two thirds of the winner's votes).
     """
+    by_script = script_language(text)
+    if by_script is not None:
+        return by_script
     scores = dict.fromkeys(SUPPORTED_LANGUAGES, 0.0)
     for word, count in Counter(_WORD.findall(text[:5000].casefold())).items():
         for language, share in _VOTES.get(word, {}).items():
