@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from telegram.ext import Application, CallbackContext
@@ -20,25 +19,10 @@ from bot.jobs import (
     unschedule_slot,
 )
 from bot.schedule import Slot, format_time, missed_digest, next_due, slot_of
-from bot.store import Chat, Store
+from bot.store import Store
 
-BERLIN = ZoneInfo("Europe/Berlin")
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
-
-
-def chat(
-    chat_id: int = 1,
-    digest_time: str | None = "08:00",
-    timezone: str | None = "Europe/Berlin",
-    last_digest_key: str | None = None,
-    active: bool = True,
-) -> Chat:
-    return Chat(chat_id, timezone, digest_time, active, None, last_digest_key, "t", "t")
-
+# The same helpers as the pure schedule's tests.
+from tests.test_schedule import BERLIN, NEW_YORK, chat, utc
 
 # -- the trigger ---------------------------------------------------------------------
 
