@@ -523,7 +523,7 @@ def test_old_version_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
 def test_a_failing_migration_step_is_rolled_back_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.store
+    import bot.store.base
 
     path = tmp_path / "db.sqlite3"
     Store(path).close()
@@ -532,7 +532,7 @@ def test_a_failing_migration_step_is_rolled_back_whole(
         "broken",
         "CREATE TABLE extra (a INTEGER);\nINSERT INTO no_such_table VALUES (1);",
     )
-    monkeypatch.setattr(bot.store, "MIGRATIONS", (*MIGRATIONS, broken))
+    monkeypatch.setattr(bot.store.base, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError, match="no such table"):
         Store(path)
     with sqlite3.connect(path) as raw:

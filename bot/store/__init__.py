@@ -1,0 +1,98 @@
+"""The SQLite store: chats, articles with their summaries, deliveries and the outbox.
+
+SQLite is digestbot's source of truth; everything the bot knows survives a restart
+here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
+
+* **chats** -- every chat the bot has talked to: its timezone (``None`` means the
+  config default), its first digest time ``"HH:MM"`` (``None`` means not subscribed),
+  the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask), the forum topic
+  they go to (``thread_id``), whether it is active (Telegram said it blocked the bot →
+  inactive, with the reason) and ``last_digest_key``, the local date of the last
+  scheduled digest queued for it.
+* **subscriptions** -- one row per (chat, time of day), up to four per chat, each with
+  ``last_run_key``: the local date of the last digest queued for that time, so the digest
+  of one time on one day is never queued twice.
+* **articles** -- one row per seed file (``source`` is unique). ``number`` is the
+  user-facing N of ``/article N``: assigned once, kept when the file is edited, never
+  reused. A changed ``content_hash`` clears the summary so it is computed again.
+  A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
+  so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
+* **digest_additions** -- pages and texts a user summarized and added to its chat's
+  digest (issue 13). Such articles are *private*: in those chats' digests only, not in
+  the shared list, search or counts, and never retired by a seeds scan.
+* **deliveries** -- which article reached which chat; a digest holds only articles
+  the chat has not received yet and that are not already waiting for it in the outbox.
+  Deliveries older than the retention window are pruned (:meth:`Store.prune`); the
+  chat's **pruned_deliveries** row then says that every article the store had before
+  the cutoff counts as received, so none of them is sent to it again.
+* **chat_filters** -- each chat's ``/filter`` terms (mode ``-``/``+`` and the term as
+  written, keyed by its folded words). An article a chat's filters hold back is
+  recorded in **deliveries** with ``held_back = 1``: done for that chat like a delivery,
+  and counted by ``count_held_back`` (issue 14).
+* **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
+  setting ``last_digest_key`` is one transaction; sending a message, deleting it from
+  the outbox and recording its deliveries is another. A crash between "Telegram
+  accepted the message" and :meth:`Store.mark_sent` therefore repeats at most that
+  one message, and nothing is ever lost.
+
+Threading: one connection opened with ``check_same_thread=False`` and guarded by a
+lock. The bot calls the store from the event loop (tiny queries) and from
+``asyncio.to_thread`` workers; every method takes the lock for one short transaction,
+so calls never interleave. A connection per thread would allow parallel readers in
+WAL mode, but it cannot share a ``":memory:"`` database and the queries here are
+sub-millisecond, so one serialized connection is simpler and fast enough.
+
+Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
+older database applies the missing steps, each in its own transaction. The schema
+they produce is written down in ``bot/schema.sql``.
+
+Retention: :meth:`Store.prune` (daily, via :func:`prune_expired`) deletes deliveries
+older than ``[storage] retention_days`` so the file does not grow without bound;
+see its docstring for why that never lets an article reach a chat twice.
+
+The package has one module per noun, each a mixin over :class:`bot.store.base.StoreBase`
+(connection, lock, transactions, reads, migrations, clock): :mod:`~bot.store.chats`,
+:mod:`~bot.store.articles`, :mod:`~bot.store.deliveries` (with what filters held back),
+:mod:`~bot.store.filters`, :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`;
+the dataclasses and row converters are in :mod:`~bot.store.records`. :class:`Store`
+combines them.
+"""
+
+from __future__ import annotations
+
+from bot.store.articles import ArticlesMixin
+from bot.store.base import StoreBase, StoreError
+from bot.store.chats import ChatsMixin
+from bot.store.deliveries import DeliveriesMixin
+from bot.store.filters import FiltersMixin
+from bot.store.outbox import OutboxMixin
+from bot.store.records import ArticleRecord, Chat, OutboxItem, Pruned
+from bot.store.retention import DAY_SECONDS, RetentionMixin, prune_expired
+
+__all__ = [
+    "DAY_SECONDS",
+    "ArticleRecord",
+    "Chat",
+    "OutboxItem",
+    "Pruned",
+    "Store",
+    "StoreError",
+    "prune_expired",
+]
+
+
+class Store(
+    ChatsMixin,
+    ArticlesMixin,
+    DeliveriesMixin,
+    FiltersMixin,
+    OutboxMixin,
+    RetentionMixin,
+    StoreBase,
+):
+    """The database. ``Store(path)``; ``":memory:"`` for a throw-away one.
+
+    Use as a context manager or call :meth:`close`. ``clock`` (seconds since the
+    epoch) is injectable so tests can control ``created_at``/``added_at``.
+    """

@@ -1,0 +1,231 @@
+"""The store's foundation: one SQLite connection and what every table's methods share.
+
+:class:`StoreBase` owns opening the database (refusing a corrupt file, WAL, synchronous
+NORMAL), the versioned migrations (``bot.migrations``), the write lock and its
+transactions (``_transaction``), the per-thread read-only connections of a file database
+(``_query``), closing, and the injectable clock that stamps every timestamp. The mixins
+of :mod:`bot.store` build on it. Also here: :class:`StoreError`, the timestamp helpers
+(``_iso``, ``_epoch``), SQLite's integer range and the Unicode ``casefold`` SQL function.
+
+Threading: one connection opened with ``check_same_thread=False`` and guarded by a
+lock. The bot calls the store from the event loop (tiny queries) and from
+``asyncio.to_thread`` workers; every method takes the lock for one short transaction,
+so calls never interleave. Reads on a file database go through a read-only connection
+per thread (WAL lets them run beside the one writer); ``":memory:"`` has only the one
+connection.
+
+Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
+older database applies the missing steps, each in its own transaction. The schema
+they produce is written down in ``bot/schema.sql``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+from bot.errors import DigestbotError
+from bot.migrations import MIGRATIONS
+
+
+class StoreError(DigestbotError):
+    """The database cannot be used (e.g. it was written by a newer digestbot)."""
+
+
+_MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
+_MAX_ID = 2**63 - 1
+
+
+def _iso(seconds: float) -> str:
+    """The text form of every timestamp the store writes (UTC, so it sorts as text)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
+
+
+def _epoch(moment: datetime | float) -> float:
+    """Seconds since the epoch for an aware datetime or a number already in seconds."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (e.g. in UTC)")
+        return moment.timestamp()
+    return float(moment)
+
+
+class StoreBase:
+    """The connection, its lock, transactions, reads, migrations and the clock."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; _transaction() says BEGIN.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        self._db.row_factory = sqlite3.Row
+        self._db.create_function("casefold", 1, _casefold, deterministic=True)
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            if self.path != ":memory:":
+                self._check_integrity()
+                self._enable_wal()
+                # In WAL mode NORMAL survives a crash of the process (kill -9) with every
+                # committed transaction intact; only a power loss may drop the last ones.
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except StoreError:
+            self._db.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _check_integrity(self) -> None:
+        """A corrupt file is refused at once, in one line naming it, instead of failing
+        later on whatever page a query happens to read."""
+        try:
+            rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc):  # e.g. "file is not a database"
+                raise
+            rows = [(str(exc),)]  # the schema itself is unreadable
+        problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+        if problems:
+            raise StoreError(
+                f"database {self.path} is corrupt ({problems[0]}): restore it from a "
+                "backup, or move it away to start with an empty one"
+            )
+
+    def _enable_wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock that busy_timeout does not
+        # always wait for; when several processes open a fresh database at once, the
+        # losers see "database is locked" and simply try again.
+        for attempt in range(50):
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        # The version is read again inside each step's write transaction, so two
+        # processes opening a new database at once apply every step exactly once.
+        while True:
+            with self._transaction() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"database {self.path} has schema version {version}, but this "
+                        f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
+                    )
+                if version == len(MIGRATIONS):
+                    # Titles stored before migration 7 (a no-op once filled).
+                    db.execute(
+                        "UPDATE articles SET title_folded = casefold(title)"
+                        " WHERE title_folded IS NULL"
+                    )
+                    return
+                step = MIGRATIONS[version]
+                if step.version != version + 1:
+                    raise StoreError(f"migration {version + 1} is out of order: {step}")
+                # Statement by statement: executescript() would commit the transaction.
+                for statement in step.statements():
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step.version}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction under the lock: committed on success, rolled back on error.
+
+        BEGIN IMMEDIATE takes SQLite's write lock at the start, so another process
+        writing at the same time makes this wait (busy_timeout) instead of failing later.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A read. On a file database each thread reads through its own read-only
+        connection, so a read never waits for the store's lock (a rescan's or the
+        sender's transaction) and a slow search in a worker thread never holds up a
+        lookup on the event loop: WAL lets readers and the one writer run at once."""
+        reader = self._reader()
+        if reader is None:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        return reader.execute(sql, params).fetchall()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self.path == ":memory:":
+            return None  # one connection is the whole database
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            reader.row_factory = sqlite3.Row
+            reader.create_function("casefold", 1, _casefold, deterministic=True)
+            reader.execute("PRAGMA busy_timeout = 5000")
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
+
+    def _now_text(self) -> str:
+        return _iso(self._clock())
+
+
+def _is_sqlite_int(value: int) -> bool:
+    """True if SQLite can store the number (a 64-bit signed integer)."""
+    return _MIN_ID <= value < 2**63
+
+
+def _casefold(text: str | None) -> str | None:
+    # SQLite's own lower()/LIKE fold ASCII only; titles are in many languages.
+    return None if text is None else text.casefold()

@@ -1,0 +1,180 @@
+"""Deliveries: which article reached (or was held back from) which chat, and what is unseen.
+
+Owns the tables **deliveries** and **digest_additions** (pages and texts a user
+summarized and added to its chat's digest, issue 13: such articles are *private*, in
+those chats' digests only). **deliveries**: a row per (chat, article) the chat received, or that
+its ``/filter`` terms held back (``held_back = 1``, done for the chat like a delivery
+and counted by ``count_held_back``, issue 14). A digest holds only articles the chat
+has not received, that are not waiting for it in the outbox, that are newer than its
+pruned deliveries (**pruned_deliveries**, see :mod:`bot.store.retention`) and that come
+from sources it has on (``chat_sources_off``, see :mod:`bot.feedstore`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bot.store.articles import _NEWEST_FIRST
+from bot.store.base import StoreBase, _casefold
+from bot.store.records import _ARTICLE_COLUMNS, ArticleRecord, _article
+
+if TYPE_CHECKING:
+    from bot.articles import Article
+
+# Unseen by a chat (parameters: _unseen_params(chat_id)): summarized, visible, shared or
+# added to this chat's digest (a private article, issue 13: then its addition's time
+# counts for the pruning horizon), not delivered, not added before the chat's pruned
+# deliveries (Store.prune), and not in a message still waiting in the outbox (the
+# digest queued yesterday and still being retried must not be repeated by today's).
+_UNSEEN = (
+    "summary IS NOT NULL AND retired_at IS NULL"
+    " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
+    " FROM digest_additions x WHERE x.chat_id = ? AND x.number = a.number) END"
+    " >= coalesce((SELECT p.added_before FROM pruned_deliveries p WHERE p.chat_id = ?), '')"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
+    " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
+    " WHERE o.chat_id = ?)"
+    # Only the chat's sources (feed 0: the seeds folder); see bot.feedstore.
+    " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
+    " WHERE s.chat_id = ?)"
+)
+
+
+def _unseen_params(chat_id: int) -> tuple[int, ...]:
+    """The parameters of _UNSEEN: the chat id for each placeholder."""
+    return (chat_id,) * _UNSEEN.count("?")
+
+
+class DeliveriesMixin(StoreBase):
+    """Deliveries, held-back articles and the articles each chat has not seen."""
+
+    def unseen_articles(self, chat_id: int, limit: int) -> list[ArticleRecord]:
+        """Summarized visible articles the chat has neither received nor waiting for it
+        in the outbox, newest first."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
+            " LIMIT ?",
+            (*_unseen_params(chat_id), limit),
+        )
+        return [_article(row) for row in rows]
+
+    def count_unseen(self, chat_id: int) -> int:
+        """How many articles unseen_articles would give without a limit."""
+        return self._query(
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id)
+        )[0][0]
+
+    def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
+        """Record that the chat received these articles (e.g. an on-demand /digest was
+        sent). Already recorded pairs and unknown numbers are ignored."""
+        with self._transaction() as db:
+            self._record_deliveries(db, chat_id, numbers)
+
+    def _record_deliveries(
+        self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int]
+    ) -> None:
+        now = self._now_text()
+        db.executemany(
+            "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
+            " SELECT ?, number, ? FROM articles WHERE number = ?",
+            [(chat_id, now, number) for number in numbers],
+        )
+
+    def delivered(self, chat_id: int) -> set[int]:
+        """The article numbers the chat has received."""
+        rows = self._query("SELECT number FROM deliveries WHERE chat_id = ?", (chat_id,))
+        return {row[0] for row in rows}
+
+    def record_held_back(self, held: Iterable[tuple[int, Iterable[int]]]) -> None:
+        """Record (chat_id, article numbers) the chats' filters held back, in one
+        transaction: done for the chat like a delivery (never in a digest of it), and
+        counted by count_held_back. Pairs already recorded are left as they are."""
+        now = self._now_text()
+        rows = [(chat_id, now, number) for chat_id, numbers in held for number in numbers]
+        if not rows:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
+                " SELECT ?, number, ?, 1 FROM articles WHERE number = ?",
+                rows,
+            )
+
+    def unseen_numbers(self, chat_id: int, limit: int) -> list[int]:
+        """The numbers of unseen_articles(chat_id, limit), without reading the articles
+        (a scheduled run reads each article once, not once per chat)."""
+        rows = self._query(
+            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            (*_unseen_params(chat_id), limit),
+        )
+        return [row[0] for row in rows]
+
+    def count_held_back(self, chat_id: int) -> int:
+        """How many articles the chat's filters have held back (within the retention
+        window: held-back articles are pruned like deliveries)."""
+        return self._query(
+            "SELECT count(*) FROM deliveries WHERE chat_id = ? AND held_back = 1", (chat_id,)
+        )[0][0]
+
+    def add_to_digest(
+        self, chat_id: int, article: Article, summary: Sequence[str]
+    ) -> tuple[int, bool]:
+        """A page or text a user summarized goes into the chat's next digest (issue 13).
+
+        One transaction: the article is stored as *private* (in the digests of the chats
+        that added it only, not in the shared list) under its ``source`` with its
+        summary -- the same source again is the same article, updated if its content
+        changed -- and the chat's addition is recorded. Returns (number, added): added
+        is False when it is already waiting for the chat's next digest (nothing changes
+        then); a page added before and sent since goes into the next digest again."""
+        summary_json = json.dumps(list(summary), ensure_ascii=False)
+        with self._transaction() as db:
+            self._ensure_chat(db, chat_id)
+            row = db.execute(
+                "SELECT number, content_hash, private, retired_at FROM articles WHERE source = ?",
+                (article.source,),
+            ).fetchone()
+            fields = (
+                article.content_hash,
+                article.title,
+                article.date,
+                article.url,
+                article.language,
+                article.text,
+                summary_json,
+                _casefold(article.title),
+            )
+            if row is None:
+                cursor = db.execute(
+                    "INSERT INTO articles (content_hash, title, date, url, language, text,"
+                    " summary, title_folded, source, added_at, private)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (*fields, article.source, self._now_text()),
+                )
+                number = int(cursor.lastrowid or 0)
+            else:
+                number = row["number"]
+                if row["content_hash"] != article.content_hash or row["retired_at"] is not None:
+                    db.execute(
+                        "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
+                        " language = ?, text = ?, summary = ?, title_folded = ?,"
+                        " retired_at = NULL WHERE number = ?",
+                        (*fields, number),
+                    )
+            waiting = db.execute(
+                f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
+                (number, *_unseen_params(chat_id)),
+            ).fetchone()
+            if waiting is not None:
+                return number, False
+            # New, or added before and sent (or pruned) since: it goes into the next one.
+            db.execute("DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number))
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, number, added_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, number) DO UPDATE SET added_at = excluded.added_at",
+                (chat_id, number, self._now_text()),
+            )
+            return number, True

@@ -1,0 +1,87 @@
+"""Filters: each chat's ``/filter`` terms.
+
+Owns the table **chat_filters**: a chat's terms as (mode, term) pairs, mode ``-`` or
+``+`` and the term as written, keyed by the term's folded words (``bot.filters.Term.key``,
+computed by the caller: the store does not match text). What the filters hold back is
+recorded with the deliveries (:mod:`bot.store.deliveries`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from bot.store.base import StoreBase
+
+
+class FiltersMixin(StoreBase):
+    """The chats' filter terms."""
+
+    def filter_terms(self, chat_id: int) -> list[tuple[str, str]]:
+        """The chat's filter terms as (mode, term), in the order they were added."""
+        rows = self._query(
+            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY rowid",
+            (chat_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def filter_terms_of(self, chat_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        """filter_terms for many chats in one query; chats without terms are left out."""
+        ids = json.dumps([int(chat_id) for chat_id in chat_ids])
+        rows = self._query(
+            "SELECT chat_id, mode, term FROM chat_filters"
+            " WHERE chat_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY chat_id, rowid",
+            (ids,),
+        )
+        found: dict[int, list[tuple[str, str]]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append((row[1], row[2]))
+        return found
+
+    def add_filter_terms(
+        self, chat_id: int, terms: Sequence[tuple[str, str, str]], limit: int
+    ) -> tuple[bool, int]:
+        """Add (key, mode, term) triples to the chat's filters, in one transaction; a
+        key the chat has already gets the new mode and spelling. Refused (nothing
+        changes) when the chat would have more than ``limit`` terms. Returns (added,
+        the number of terms the chat has with them: now, or had it been added)."""
+        with self._transaction() as db:
+            keys = {key for key, _, _ in terms}
+            have = {
+                row[0]
+                for row in db.execute(
+                    "SELECT term_key FROM chat_filters WHERE chat_id = ?", (chat_id,)
+                )
+            }
+            total = len(have | keys)
+            if total > limit:
+                return False, total
+            now = self._now_text()
+            db.executemany(
+                "INSERT INTO chat_filters (chat_id, term_key, mode, term, added_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term_key)"
+                " DO UPDATE SET mode = excluded.mode, term = excluded.term",
+                [(chat_id, key, mode, term, now) for key, mode, term in terms],
+            )
+            return True, total
+
+    def remove_filter_terms(self, chat_id: int, terms: Sequence[tuple[str, str]]) -> list[str]:
+        """Remove (key, mode) pairs from the chat's filters (mode "" removes the key in
+        either mode); returns the terms removed, as they were written."""
+        removed: list[str] = []
+        with self._transaction() as db:
+            for key, mode in terms:
+                row = db.execute(
+                    "DELETE FROM chat_filters WHERE chat_id = ? AND term_key = ?"
+                    " AND (? = '' OR mode = ?) RETURNING mode, term",
+                    (chat_id, key, mode, mode),
+                ).fetchone()
+                if row is not None:
+                    removed.append(row[1])
+        return removed
+
+    def clear_filter_terms(self, chat_id: int) -> int:
+        """Remove every filter term of the chat; returns how many there were."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (chat_id,)).rowcount

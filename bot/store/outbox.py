@@ -1,0 +1,204 @@
+"""Outbox: scheduled digests waiting to be sent (issue 5).
+
+Owns the table **outbox**. Queuing a digest and setting the chat's run keys
+(``last_digest_key``, the subscriptions' ``last_run_key``) is one transaction; sending a
+message, deleting it from the outbox and recording its deliveries is another (through
+``DeliveriesMixin._record_deliveries``). A crash between "Telegram accepted the message"
+and :meth:`OutboxMixin.mark_sent` therefore repeats at most that one message, and
+nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.store.base import StoreBase, _epoch
+from bot.store.records import _OUTBOX_COLUMNS, OutboxItem, _outbox_item
+
+
+class OutboxMixin(StoreBase):
+    """The digests queued for sending. Needs ``_record_deliveries`` (DeliveriesMixin)."""
+
+    def queue_digest(
+        self,
+        chat_id: int,
+        run_key: str,
+        messages: Sequence[tuple[str, Sequence[int]]],
+        now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
+    ) -> bool:
+        """Queue one scheduled digest for the chat, atomically, at most once per run_key.
+
+        ``digest_time``: the digest of that one time of day ("never twice" per chat, time
+        and run key: the subscription row's last_run_key). None: the chat's digest of
+        the day, as before a chat could have several times: last_digest_key is checked,
+        it and every time's run key are set.
+
+        ``messages`` are (HTML text, article numbers it carries), in sending order
+        (``bot.digest.digest_messages`` makes them). In one transaction: if the chat
+        exists, is active, and its last_digest_key is not ``run_key``, the messages are
+        queued (due at ``now``, default the store's clock) and last_digest_key is set
+        to ``run_key``. Returns True then. An empty ``messages`` ("nothing new") still
+        records the run, so a later catch-up does not send it. Otherwise returns False
+        and changes nothing: the digest was already queued, or the chat is unknown or
+        inactive.
+        """
+        with self._transaction() as db:
+            return self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
+
+    def queue_digests(
+        self,
+        run_key: str,
+        digests: Iterable[tuple[int, Sequence[tuple[str, Sequence[int]]]]],
+        now: datetime | float | None = None,
+        *,
+        digest_time: str | None = None,
+    ) -> list[int]:
+        """queue_digest for many chats (chat_id, messages) in one transaction; returns
+        the chat ids whose digest was queued (or recorded, when it had no messages)."""
+        with self._transaction() as db:
+            return [
+                chat_id
+                for chat_id, messages in digests
+                if self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
+            ]
+
+    def _queue_digest(
+        self,
+        db: sqlite3.Connection,
+        chat_id: int,
+        run_key: str,
+        messages: Sequence[tuple[str, Sequence[int]]],
+        now: datetime | float | None,
+        digest_time: str | None = None,
+    ) -> bool:
+        due = self._clock() if now is None else _epoch(now)
+        changed = self._now_text()
+        if digest_time is None:
+            cursor = db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
+                (run_key, changed, chat_id, run_key),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ?", (run_key, chat_id)
+            )
+        else:
+            cursor = db.execute(
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND digest_time = ?"
+                " AND (last_run_key IS NULL OR last_run_key != ?) AND EXISTS"
+                " (SELECT 1 FROM chats c WHERE c.chat_id = ? AND c.active = 1)",
+                (run_key, chat_id, digest_time, run_key, chat_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?",
+                (run_key, changed, chat_id),
+            )
+        thread = db.execute("SELECT thread_id FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        thread_id = thread[0] if thread else None
+        key = run_key if digest_time is None else f"{run_key}T{digest_time}"
+        db.executemany(
+            "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
+            " next_attempt_at, created_at, message_thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (chat_id, key, text, json.dumps([int(n) for n in numbers]), due, changed, thread_id)
+                for text, numbers in messages
+            ],
+        )
+        return True
+
+    def due_outbox(
+        self,
+        now: datetime | float,
+        limit: int = 100,
+        *,
+        lease_seconds: float | None = None,
+    ) -> list[OutboxItem]:
+        """Items ready to send, in id (queue) order, at most ``limit``.
+
+        Only the OLDEST pending item of each chat is ever returned, and only when it is
+        due (next_attempt_at <= now): a chat's messages go out one at a time, in order,
+        and a message waiting for a retry holds back the rest of its digest.
+
+        Without ``lease_seconds`` this only reads: the sender must remember what it has
+        in flight and not send it again. With ``lease_seconds`` the returned items are
+        claimed in the same transaction (next_attempt_at moves to now + lease), so a
+        second call does not return them; if the sender dies, they come back due when
+        the lease runs out.
+        """
+        moment = _epoch(now)
+        sql = (
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE next_attempt_at <= ? AND NOT EXISTS"
+            " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
+            " ORDER BY id LIMIT ?"
+        )
+        if lease_seconds is None:
+            return [_outbox_item(row) for row in self._query(sql, (moment, limit))]
+        with self._transaction() as db:
+            items = [_outbox_item(row) for row in db.execute(sql, (moment, limit))]
+            db.executemany(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
+                [(moment + lease_seconds, item.id) for item in items],
+            )
+            return items
+
+    def next_outbox_due(self) -> float | None:
+        """When the earliest pending item is due (seconds since the epoch), or None if
+        the outbox is empty; lets the sender sleep until then. Like ``due_outbox`` it
+        looks at the oldest item of each chat only: a later part of a digest is not due
+        while the part before it waits for a retry (else the sender would spin)."""
+        return self._query(
+            "SELECT min(next_attempt_at) FROM outbox o WHERE NOT EXISTS"
+            " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
+        )[0][0]
+
+    def count_outbox(self, chat_id: int | None = None) -> int:
+        """Pending outbox items (of one chat, or all)."""
+        if chat_id is None:
+            return self._query("SELECT count(*) FROM outbox")[0][0]
+        return self._query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
+
+    def mark_sent(self, item_id: int) -> bool:
+        """Telegram accepted the item: delete it and record its articles as delivered,
+        in one transaction. False if the item is gone (dropped meanwhile)."""
+        with self._transaction() as db:
+            return self._mark_sent(db, item_id)
+
+    def mark_sent_many(self, item_ids: Iterable[int]) -> list[bool]:
+        """mark_sent for many items in one transaction (one commit for a burst of sends)."""
+        with self._transaction() as db:
+            return [self._mark_sent(db, item_id) for item_id in item_ids]
+
+    def _mark_sent(self, db: sqlite3.Connection, item_id: int) -> bool:
+        row = db.execute(
+            "SELECT chat_id, article_numbers FROM outbox WHERE id = ?", (item_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+        self._record_deliveries(db, row["chat_id"], json.loads(row["article_numbers"]))
+        return True
+
+    def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:
+        """A temporary failure: count the attempt, keep the error, retry at the given time."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+                " WHERE id = ?",
+                (_epoch(next_attempt_at), error, item_id),
+            )
+
+    def drop(self, item_id: int, error: str) -> bool:
+        """A permanent failure: delete the item without recording deliveries (the caller
+        logs ``error``), so its articles stay unseen for the next digest. False if gone."""
+        del error  # kept in the signature for symmetry with retry_later; the caller logs it
+        with self._transaction() as db:
+            return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0

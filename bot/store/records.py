@@ -1,0 +1,178 @@
+"""The store's records: the dataclasses its methods return and the rows they come from.
+
+:class:`Chat`, :class:`ArticleRecord`, :class:`OutboxItem` and :class:`Pruned`, the
+column lists the queries select (``_CHAT_SELECT``, ``_ARTICLE_COLUMNS``,
+``_OUTBOX_COLUMNS``) and the converters from ``sqlite3.Row`` (``_chat``, ``_runs``,
+``_article``, ``_outbox_item``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.rhythm import EVERY_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat as stored. ``timezone`` None: the config default; ``digest_time`` None: not
+    subscribed; ``last_digest_key``: the local date of the last scheduled digest queued;
+    ``subscribed_at``: when it last subscribed or changed its time (ISO, UTC)."""
+
+    chat_id: int
+    timezone: str | None
+    digest_time: str | None
+    active: bool
+    deactivated_reason: str | None
+    last_digest_key: str | None
+    created_at: str
+    updated_at: str
+    subscribed_at: str | None = None
+    # Weekdays with digests (bot.rhythm mask), (time, last run key) of each digest time
+    # (sorted by time), and the forum topic digests go to (None: the chat itself).
+    days: int = EVERY_DAY
+    runs: tuple[tuple[str, str | None], ...] = ()
+    thread_id: int | None = None
+
+    @property
+    def subscribed(self) -> bool:
+        """True when this chat gets scheduled digests: active and with a time."""
+        return self.active and self.digest_time is not None
+
+    @property
+    def digest_times(self) -> tuple[str, ...]:
+        """Every time of day the chat gets a digest at, sorted (none if unsubscribed)."""
+        if self.runs:
+            return tuple(digest_time for digest_time, _ in self.runs)
+        return () if self.digest_time is None else (self.digest_time,)
+
+    def last_key_at(self, digest_time: str) -> str | None:
+        """The run key of the last digest queued for ``digest_time`` (the chat's
+        ``last_digest_key`` when the chat has no row for that time)."""
+        for at, key in self.runs:
+            if at == digest_time:
+                return key
+        return self.last_digest_key
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """An article as stored; ``summary`` is None until it has been computed.
+
+    Has the attributes ``bot.digest`` reads (number, title, url, date, summary), so a
+    record can be passed to the digest formatters directly.
+    """
+
+    number: int
+    source: str
+    content_hash: str
+    title: str
+    date: str | None
+    url: str | None
+    language: str
+    text: str
+    summary: tuple[str, ...] | None
+    added_at: str
+    # Feed articles (issue 12): the feed's id and the name digests show ("seeds" for
+    # seed files: source_name is None and feed_id None).
+    feed_id: int | None = None
+    source_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What :meth:`Store.prune` did: ``deliveries`` deleted, all delivered before
+    ``cutoff`` (ISO, UTC), from ``chats`` chats."""
+
+    cutoff: str
+    deliveries: int
+    chats: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One queued message: send ``text`` (HTML) to ``chat_id``; on success the chat has
+    received ``article_numbers``. ``attempts`` counts earlier failed tries."""
+
+    id: int
+    chat_id: int
+    run_key: str
+    text: str
+    article_numbers: tuple[int, ...]
+    attempts: int
+    next_attempt_at: float
+    thread_id: int | None = None  # the forum topic to send it to
+
+
+# A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
+_CHAT_SELECT = (
+    "SELECT c.chat_id, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days, c.thread_id"
+)
+_ARTICLE_COLUMNS = (
+    "number, source, content_hash, title, date, url, language, text, summary, added_at,"
+    " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
+    " AS source_name"
+)
+_OUTBOX_COLUMNS = (
+    "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, message_thread_id"
+)
+
+
+def _runs(rows: Iterable[sqlite3.Row]) -> dict[int, tuple[tuple[str, str | None], ...]]:
+    """Subscriptions rows (chat_id, digest_time, last_run_key) by chat, times sorted."""
+    found: dict[int, list[tuple[str, str | None]]] = {}
+    for chat_id, digest_time, key in rows:
+        found.setdefault(chat_id, []).append((digest_time, key))
+    return {chat_id: tuple(sorted(runs)) for chat_id, runs in found.items()}
+
+
+def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
+    return Chat(
+        chat_id=row["chat_id"],
+        timezone=row["timezone"],
+        digest_time=row["digest_time"],
+        active=bool(row["active"]),
+        deactivated_reason=row["deactivated_reason"],
+        last_digest_key=row["last_digest_key"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        subscribed_at=row["subscribed_at"],
+        days=row["days"],
+        runs=runs,
+        thread_id=row["thread_id"],
+    )
+
+
+def _article(row: sqlite3.Row) -> ArticleRecord:
+    summary = row["summary"]
+    return ArticleRecord(
+        number=row["number"],
+        source=row["source"],
+        content_hash=row["content_hash"],
+        title=row["title"],
+        date=row["date"],
+        url=row["url"],
+        language=row["language"],
+        text=row["text"],
+        summary=None if summary is None else tuple(json.loads(summary)),
+        added_at=row["added_at"],
+        feed_id=row["feed_id"],
+        source_name=row["source_name"],
+    )
+
+
+def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        run_key=row["run_key"],
+        text=row["text"],
+        article_numbers=tuple(json.loads(row["article_numbers"])),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        thread_id=row["message_thread_id"],
+    )
