@@ -40,7 +40,7 @@ from bot.errors import NotAnArticle
 
 __all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
 
-# Chosen on ../shared/eval/pages (bench/pages.py; every variant is in NOTES-pages.md):
+# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
 # "favor precision" drops more related-links and teaser lists; on the rare page where it
 # keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
 PRECISE = {"favor_precision": True, "include_comments": False, "include_tables": True}

@@ -15,10 +15,11 @@ import logging
 import re
 
 from telegram import Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
 from bot import replies
+from bot.admins import is_chat_admin
 from bot.errors import FetchError
 from bot.feeds import NotAFeed
 from bot.feedstore import SEEDS
@@ -58,6 +59,11 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     match = SOURCE_BUTTON.fullmatch(query.data or "")
     if query.message is None or chat is None or rt.feeds is None:
         await query.answer()
+        return
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and not await is_chat_admin(
+        context.bot, rt.admins, chat.id, query.from_user.id
+    ):
+        await query.answer(replies.ADMINS_ONLY, show_alert=True)
         return
     feeds, _ = await _db(_listing, rt, chat.id)
     source_id = int(match[1]) if match else -1

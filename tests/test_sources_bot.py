@@ -164,3 +164,20 @@ async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) 
         fake.press(USER, listing.message_id, "src:1")
         call = await fake.wait_for_call("answerCallbackQuery")
         assert call.params["text"] == "This button is out of date: send /sources again."
+
+
+async def test_in_a_group_only_admins_toggle_its_sources(fake, make_config) -> None:
+    from bot.replies import ADMINS_ONLY
+
+    group, admin, member = -100900, 21, 22
+    fake.add_group(group, admins=[admin], members=[member])
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        listing = await ask(fake, group, "/sources", user=member)  # anyone may look
+        query_id = fake.press(group, listing.message_id, "src:1", user_id=member)
+        await fake.wait_until(lambda: query_id in fake.answered_callbacks)
+        assert fake.answered_callbacks[query_id]["text"] == ADMINS_ONLY
+        fake.press(group, listing.message_id, "src:1", user_id=admin)
+        await fake.wait_for_edit(group, listing.message_id)
