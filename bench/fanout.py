@@ -90,17 +90,11 @@ def build_database(path: Path, subscribers: int, due: int) -> None:
                     for s in range(1, 4)
                 ],
             )
-        # Bulk insert: store.subscribe() per chat would take a transaction each.
-        now = "2026-11-27T00:00:00+00:00"
-        with store._transaction() as db:
-            db.executemany(
-                "INSERT INTO chats (chat_id, timezone, digest_time, active, created_at,"
-                " updated_at) VALUES (?, NULL, ?, 1, ?, ?)",
-                (
-                    (1000 + i, "08:00" if i < due else f"09:{i % 60:02d}", now, now)
-                    for i in range(subscribers)
-                ),
-            )
+        # In one transaction: store.subscribe() per chat would take a transaction each.
+        store.subscribe_many(
+            (1000 + i, "08:00" if i < due else f"09:{i % 60:02d}", None)
+            for i in range(subscribers)
+        )
 
 
 def parent(args: argparse.Namespace) -> int:

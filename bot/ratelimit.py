@@ -38,7 +38,7 @@ Two layers live here:
   cause (a clumped burst, a busy machine), and a margin kept for good would cost every
   later digest its share (at 0.1 s, 9 % of the cap for ever). A linear step rather than
   halving: each step undoes exactly one 429's widening, so the margin retraces the path
-  it came, from 0.1 back to 0.02 in 40 s. If a 429 comes within one quiet spell of a
+  it came, from 0.1 back to 0.03 in 35 s. If a 429 comes within one quiet spell of a
   step back, that step was premature (the server really needs the wider margin): the
   quiet spell doubles, up to ``max_recover_after`` (300 s), so a lasting cause draws
   fewer and fewer 429s (after 5, 10, 20 ... 300 s) instead of one every few seconds.
@@ -155,7 +155,7 @@ class Limiter:
         group_per_minute: float = 20.0,
         burst: int | None = None,
         chat_margin: float = 0.05,
-        margin: float = 0.02,
+        margin: float = 0.03,
         margin_step: float = 0.01,
         max_margin: float = 0.1,
         recover_after: float = 5.0,

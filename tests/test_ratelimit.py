@@ -234,7 +234,7 @@ def test_sends_that_start_late_are_still_held_to_the_cap():
 
 def test_replies_go_at_once_within_the_cap_while_broadcasts_are_paced():
     clock = FakeClock()
-    limiter = Limiter(1000, clock=clock)
+    limiter = Limiter(1000, margin=0.02, clock=clock)
     replies = [limiter.reserve(chat, paced=False) for chat in range(500)]
     assert all(g.granted and g.at == clock.now for g in replies)
     assert [limiter.admit() for _ in range(500)] == [0.0] * 500
@@ -367,7 +367,7 @@ def test_the_pace_follows_the_margin_as_it_recovers():
 
 def test_a_429_soon_after_a_step_back_doubles_the_quiet_spell():
     clock = FakeClock()
-    limiter = Limiter(30, recover_after=5, max_recover_after=40, clock=clock)
+    limiter = Limiter(30, margin=0.02, recover_after=5, max_recover_after=40, clock=clock)
     limiter.penalize(None, 1)  # 1.03
     clock.now += 5
     limiter.reserve(None)
@@ -405,7 +405,7 @@ def test_several_429s_at_once_double_the_spell_only_once():
 
 def test_a_quiet_spell_at_the_base_margin_forgets_the_longer_spells():
     clock = FakeClock()
-    limiter = Limiter(30, clock=clock)
+    limiter = Limiter(30, margin=0.02, clock=clock)
     limiter.penalize(None, 1)
     clock.now += 5
     limiter.reserve(None)
