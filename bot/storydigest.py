@@ -199,11 +199,19 @@ def collapse(
 
 
 def story_digest(
-    store: Store, chat_id: int, entries: Sequence[E], limit: int | None = None
+    store: Store,
+    chat_id: int,
+    entries: Sequence[E],
+    limit: int | None = None,
+    story_of: Mapping[int, int] | None = None,
 ) -> StoryDigest[E]:
-    """:func:`collapse` the chat's entries with their stored story ids and the stories
-    the chat already had (blocking: two small indexed queries)."""
+    """:func:`collapse` the chat's entries with their stored story ids (read unless
+    given: a scheduled run reads them once for all its chats) and the stories the chat
+    already had (blocking: small indexed queries)."""
     stories = StoryStore(store)
-    story_of = stories.story_ids(int(e.number) for e in entries)
+    if story_of is None:
+        story_of = stories.story_ids(int(e.number) for e in entries)
+    else:
+        story_of = {int(e.number): story_of[e.number] for e in entries if e.number in story_of}
     reached = stories.stories_reached(chat_id, story_of.values()) if story_of else set()
     return collapse(entries, story_of, reached, limit)
