@@ -190,3 +190,27 @@ async def test_seed_files_of_one_story_are_grouped_by_the_rescan(fake, bot_confi
         [also] = [line for line in digest.text.splitlines() if line.startswith("Also: ")]
         # Seed files have no source name: the Also line names the link's host.
         assert also in ("Also: a.example", "Also: b.example")
+
+
+async def test_the_scheduled_digest_shows_the_story_once_and_delivers_both(
+    fake, make_config
+) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_and_group(application)
+        numbers = numbers_by_title(application)
+        at = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%H:%M")
+        await ask(fake, USER, "/start")
+        await ask(fake, USER, f"/subscribe {at}")
+        before = len(fake.messages(USER))
+        (job,) = application.job_queue.get_jobs_by_name(f"digest {at} UTC")
+        await job.run(application)
+        rt = runtime(application)
+        await rt.sender.wait_idle(timeout=5)
+        [digest] = fake.messages(USER)[before:]
+        assert "2 stories" in digest.text.splitlines()[0]
+        assert digest.text.count("Also:") == 1 and BUDGET in digest.text
+        assert set(numbers.values()) <= rt.store.delivered(USER)
+        again = await ask(fake, USER, "/digest")
+        assert again.text.startswith("Nothing new")
