@@ -463,7 +463,7 @@ def test_a_story_is_one_item_with_also_links_and_counts_once() -> None:
     text = compose_html([KOREA, ATT], today=FIRST_OF_DECEMBER, also={1: [DW_ALSO, AP_ALSO]})
     assert text.splitlines()[0] == "<b>Your digest</b> · Tue 1 Dec 2026 · 2 stories"
     assert (
-        "\nAlso: <a href=\"https://reuters.example/pact\">Reuters</a>,"
+        '\nAlso: <a href="https://reuters.example/pact">Reuters</a>,'
         ' <a href="https://ap.example/pact?a=1&amp;b=2">AP &amp; Co</a>\n'
         "<blockquote expandable>South Korea" in text
     )
@@ -472,7 +472,7 @@ def test_a_story_is_one_item_with_also_links_and_counts_once() -> None:
 
 def test_a_story_message_carries_every_members_number() -> None:
     [(text, numbers)] = digest_messages([KOREA, ATT], also={1: [DW_ALSO, AP_ALSO]})
-    assert numbers == [1, 3, 4, 7]
+    assert numbers == [1, 3, 4, 7] and text.count("/article") == 2
     assert article_part(KOREA, [DW_ALSO]).numbers == (1, 3)
 
 
