@@ -18,9 +18,9 @@
 * **rescans** -- :func:`rescan_job` reads the seeds folder every ``[seeds]
   rescan_seconds`` (off the event loop) and summarizes new and changed articles one by
   one, each once (:func:`rescan_seeds`).
-* **stories** -- after a rescan or feed poll round that brought new or changed
-  articles, :func:`regroup_stories` groups the recent ones into stories, once for every
-  chat, in a worker thread (:mod:`bot.storydigest`); digests read the stored groups.
+* **stories** -- after each rescan and feed poll round, when articles changed since,
+  :func:`regroup_stories` groups the recent ones into stories, once for every chat, in
+  a worker thread (:mod:`bot.storydigest`); digests read the stored groups.
 """
 
 from __future__ import annotations
@@ -434,8 +434,7 @@ async def rescan_seeds(application: Application) -> None:
             )
             done += 1
             rt.summarized += 1
-        if report.added or report.changed or report.retired:
-            await regroup_stories(rt)
+        await regroup_stories(rt)
         if report.added or report.changed or report.retired or done:
             log.info(
                 "seeds: %d new, %d changed, %d removed, %d summarized",
@@ -448,11 +447,17 @@ async def rescan_seeds(application: Application) -> None:
 
 async def regroup_stories(rt: Runtime) -> None:
     """Group the recent articles into stories again (:func:`bot.storydigest.
-    regroup_recent`, in a worker thread): after a rescan or feed poll that brought new
-    or changed articles, once for every chat. A failure is logged; digests then show
-    the stories as last grouped."""
+    regroup_recent`, in a worker thread), once for every chat: after each rescan and
+    feed poll round, unless no article changed since the last grouping that changed
+    nothing (``Runtime.stories_version``; writing story ids moves the version, so a
+    grouping that wrote some is checked by one more). A failure is logged; digests then
+    show the stories as last grouped."""
     try:
-        await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
+        version = await asyncio.to_thread(rt.store.articles_version)
+        if version == rt.stories_version:
+            return
+        report = await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
+        rt.stories_version = version if report.changed == 0 else None
     except Exception:
         log.exception("grouping the recent articles into stories failed; next try after a poll")
 
@@ -529,7 +534,9 @@ async def _poll_feeds_logged(rt: Runtime) -> None:
         updated = sum(o.updated for o in outcomes)
         if new or updated:
             log.info("feeds: %d polled, %d new articles, %d updated", len(outcomes), new, updated)
-            await regroup_stories(rt)
+        # Every tick, not only after new articles: /addfeed's own polls and other
+        # processes add articles too. Skipped at once while no article changed.
+        await regroup_stories(rt)
         now = clock.time()
         if now - rt.feeds_pruned_at >= FEED_PRUNE_SECONDS:
             rt.feeds_pruned_at = now

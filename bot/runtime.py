@@ -81,6 +81,9 @@ class Runtime:
     feed_task: asyncio.Task[None] | None = None
     feed_polls: set[asyncio.Task[Any]] = field(default_factory=set)
     feeds_pruned_at: float = 0.0
+    # Stories (issue 14): articles_version when the recent articles were last grouped
+    # with nothing left to change (bot.jobs.regroup_stories skips while it holds).
+    stories_version: int | None = None
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

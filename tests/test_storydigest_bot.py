@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import FeedConfig
 from bot.jobs import regroup_stories, rescan_seeds
+from bot.storystore import StoryStore
 from bot.telegram import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
@@ -214,3 +215,24 @@ async def test_the_scheduled_digest_shows_the_story_once_and_delivers_both(
         assert set(numbers.values()) <= rt.store.delivered(USER)
         again = await ask(fake, USER, "/digest")
         assert again.text.startswith("Nothing new")
+
+
+async def test_the_feed_tick_groups_articles_any_poll_added_and_then_skips(
+    fake, make_config
+) -> None:
+    from bot import jobs
+
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        rt = runtime(application)
+        await rt.poller.poll_many(rt.feeds.feeds())  # like /addfeed's own poll: no grouping
+        assert StoryStore(rt.store).story_ids(numbers_by_title(application).values()) == {}
+        # The next tick of the feed job finds nothing due but groups what changed.
+        await jobs._poll_feeds_logged(rt)
+        numbers = numbers_by_title(application)
+        story = min(numbers[WORLD_STORM], numbers[DAILY_STORM])
+        assert set(StoryStore(rt.store).story_ids(numbers.values()).values()) == {story}
+        # One more grouping confirms nothing changed; after it, ticks skip at once.
+        await jobs._poll_feeds_logged(rt)
+        assert rt.stories_version == rt.store.articles_version()
