@@ -92,8 +92,7 @@ def build_database(path: Path, subscribers: int, due: int) -> None:
             )
         # In one transaction: store.subscribe() per chat would take a transaction each.
         store.subscribe_many(
-            (1000 + i, "08:00" if i < due else f"09:{i % 60:02d}", None)
-            for i in range(subscribers)
+            (1000 + i, "08:00" if i < due else f"09:{i % 60:02d}", None) for i in range(subscribers)
         )
 
 

@@ -17,6 +17,12 @@ sentences, or None), and maybe ``source_name`` (shown when present): a
       <i>Source · 26 Dec 2014</i> · /article 12
       <blockquote expandable>First summary sentence. Second one.</blockquote>
 
+* **One story once** (issue 14): ``also`` maps an entry's number to the other articles
+  of its story (:class:`Also`: number, source name, URL), shown under the source line as
+  ``Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>``; the story counts as
+  one in the header and its part carries every member's number, so delivering it
+  delivers them all. Which articles form a story is the caller's business
+  (:mod:`bot.storydigest`); this module only shows it.
 * :func:`article_detail_messages`, :func:`article_list_line`, :func:`article_list_html`
   -- the views of ``/article N`` and ``/article``.
 * :func:`split_messages` / :func:`pack_messages` -- pack parts into messages of at most
@@ -42,17 +48,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 __all__ = [
+    "ALSO_SHOWN",
     "MESSAGE_LIMIT",
     "TITLE_LIMIT",
+    "Also",
     "DigestEntry",
     "Entry",
     "Part",
+    "also_line",
     "article_detail_messages",
     "article_list_html",
     "article_list_line",
@@ -82,6 +91,8 @@ URL_LIMIT = 2048
 # A source's name is shown up to this many characters (then "…"), a date up to 40.
 SOURCE_LIMIT = 100
 DATE_LIMIT = 40
+# An "Also:" line links at most this many other articles of the story ("+ N more" after).
+ALSO_SHOWN = 6
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -110,6 +121,18 @@ class DigestEntry(NamedTuple):
     url: str | None
     date: str | None
     summary: Sequence[str] | None
+
+
+class Also(NamedTuple):
+    """Another article of the same story, as the "Also:" line shows it."""
+
+    number: int
+    source: str | None
+    url: str | None
+
+
+# Each entry's other story members, by the entry's number (plain data from the caller).
+AlsoMap = Mapping[int, Sequence[Also]]
 
 
 class Part(NamedTuple):
@@ -215,12 +238,50 @@ def _plural(count: int) -> str:
     return f"{count} story" if count == 1 else f"{count} stories"
 
 
-def article_part(entry: Entry) -> Part:
-    """One article of a digest, as HTML segments (title line, source line, summary)::
+def _also_name(member: Also) -> str:
+    """What the "Also:" line calls a member: its source's name, else its URL's host,
+    else "article N"."""
+    name = " ".join((member.source or "").split())
+    if not name and _linkable(member.url):
+        name = (urlsplit(member.url or "").hostname or "").removeprefix("www.")
+    if not name:
+        return f"article {int(member.number)}"
+    return name if len(name) <= SOURCE_LIMIT else name[: SOURCE_LIMIT - 1].rstrip() + "…"
+
+
+def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
+    """``Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>`` (escaped), or
+    the plain text ``Also: Source B (URL), …``; None for no members. At most
+    :data:`ALSO_SHOWN` are named, then "+ N more". A member without an http(s) URL is
+    named with its ``/article N``."""
+    if not members:
+        return None
+    shown = []
+    for member in members[:ALSO_SHOWN]:
+        name = _also_name(member)
+        link = _linkable(member.url)
+        href = html.escape(link or "", quote=True)
+        if not html_text:
+            shown.append(f"{name} ({link})" if link else f"{name} (/article {int(member.number)})")
+        elif link is None or utf16_len(href) > URL_LIMIT:
+            shown.append(f"{html.escape(name)} (/article {int(member.number)})")
+        else:
+            shown.append(f'<a href="{href}">{html.escape(name)}</a>')
+    more = len(members) - ALSO_SHOWN
+    tail = f" + {more} more" if more > 0 else ""
+    return "Also: " + ", ".join(shown) + tail
+
+
+def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
+    """One article of a digest, as HTML segments (title line, source line, the other
+    articles of its story, summary)::
 
     <a href="URL"><b>Title</b></a>
     <i>Source · 1 May 2024</i> · /article 12
+    Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>
     <blockquote expandable>First summary sentence. Second one.</blockquote>
+
+    The part carries the numbers of the entry and of every ``also`` member.
     """
     segments = [link_title(entry.title, entry.url)]
     about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
@@ -229,11 +290,15 @@ def article_part(entry: Entry) -> Part:
         segments.append(f"\n<i>{html.escape(' · '.join(about))}</i> · {command}")
     else:
         segments.append(f"\n{command}")
+    line = also_line(also)
+    if line:
+        segments.append(f"\n{line}")
     sentences = _sentences(entry.summary)
     if sentences:
         quote = " ".join(html.escape(sentence) for sentence in sentences)
         segments.append(f"\n<blockquote expandable>{quote}</blockquote>")
-    return Part(tuple(segments), (int(entry.number),))
+    numbers = (int(entry.number), *(int(m.number) for m in also if m.number != entry.number))
+    return Part(tuple(segments), numbers)
 
 
 def digest_header(count: int, title: str = "Your digest", today: date | None = None) -> str:
@@ -244,11 +309,16 @@ def digest_header(count: int, title: str = "Your digest", today: date | None = N
 
 
 def digest_parts(
-    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+    entries: Sequence[Entry],
+    title: str | None = "Your digest",
+    today: date | None = None,
+    also: AlsoMap | None = None,
 ) -> list[Part]:
-    """The digest as parts: a header (unless ``title`` is None), then one per article."""
+    """The digest as parts: a header (unless ``title`` is None), then one per entry (a
+    story: with ``also``, its other articles are named under it)."""
     parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
-    parts.extend(article_part(entry) for entry in entries)
+    also = also or {}
+    parts.extend(article_part(entry, also.get(int(entry.number), ())) for entry in entries)
     return parts
 
 
@@ -258,28 +328,36 @@ def digest_messages(
     limit: int = MESSAGE_LIMIT,
     title: str | None = "Your digest",
     today: date | None = None,
+    also: AlsoMap | None = None,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
     Articles keep the order given (newest first, as the store returns them). No
     entries: no messages (the caller says "nothing new" if it wants). ``today``: the
-    day the header names, in the chat's timezone.
+    day the header names, in the chat's timezone. ``also``: each story's other
+    articles by the shown entry's number; a message carries their numbers too.
     """
     if not entries:
         return []
-    return pack_messages(digest_parts(entries, title, today), limit)
+    return pack_messages(digest_parts(entries, title, today, also), limit)
 
 
 def compose_html(
-    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+    entries: Sequence[Entry],
+    title: str | None = "Your digest",
+    today: date | None = None,
+    also: AlsoMap | None = None,
 ) -> str:
     """The whole digest as one HTML string, unsplit (articles separated by a blank line)."""
-    parts = digest_parts(entries, title, today)
+    parts = digest_parts(entries, title, today, also)
     return "\n\n".join("".join(part.segments) for part in parts)
 
 
 def compose_text(
-    entries: Sequence[Entry], title: str | None = "Your digest", today: date | None = None
+    entries: Sequence[Entry],
+    title: str | None = "Your digest",
+    today: date | None = None,
+    also: AlsoMap | None = None,
 ) -> str:
     """The digest as plain text (for the CLI), ending in a newline; the same items as
     the HTML one, each under its article number::
@@ -302,6 +380,9 @@ def compose_text(
         meta = " · ".join(x for x in (_source_text(entry), _date_text(entry.date), entry.url) if x)
         if meta:
             lines.append(meta)
+        line = also_line((also or {}).get(int(entry.number), ()), html_text=False)
+        if line:
+            lines.append(line)
         lines.extend(f"  {sentence}" for sentence in _sentences(entry.summary))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
@@ -310,12 +391,16 @@ def compose_text(
 # -- article views -------------------------------------------------------------------
 
 
-def article_detail_messages(entry: Entry, *, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """``/article N``: the title (linked when the URL is known), the date, the summary;
-    usually one message, more if the summary is longer than ``limit``::
+def article_detail_messages(
+    entry: Entry, *, limit: int = MESSAGE_LIMIT, also: Sequence[Also] = ()
+) -> list[str]:
+    """``/article N``: the title (linked when the URL is known), the date, the other
+    articles of its story (``also``), the summary; usually one message, more if the
+    summary is longer than ``limit``::
 
         <a href="URL"><b>Title</b></a>
         <i>2024-05-01</i>
+        Also: <a href="URL">Source B</a>
 
         First summary sentence. Second one.
     """
@@ -324,6 +409,9 @@ def article_detail_messages(entry: Entry, *, limit: int = MESSAGE_LIMIT) -> list
     meta = " · ".join(x for x in (entry.date, _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
+    line = also_line(also)
+    if line:
+        segments.append(f"\n{line}")
     sentences = _sentences(entry.summary)
     if not sentences:
         segments.append("\n\n<i>The summary is not ready yet.</i>")

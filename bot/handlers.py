@@ -37,6 +37,8 @@ from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.runtime import BotContext, Runtime
 from bot.schedule import chat_timezone, zone
 from bot.store import Chat, Store
+from bot.storydigest import story_digest
+from bot.storystore import StoryStore
 from bot.times import canonical_timezone
 from bot.updates import ArticleRequest
 
@@ -281,13 +283,16 @@ async def digest(update: Update, context: BotContext) -> None:
     if terms:
         unseen = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD)
         # Stemming the articles' words is CPU work: off the event loop.
-        entries, held = await asyncio.to_thread(
-            split_entries, unseen, compile_filter(terms), None, limit
-        )
+        entries, held = await asyncio.to_thread(split_entries, unseen, compile_filter(terms))
         if held:
             await _db(rt.store.record_held_back, [(chat_id, [e.number for e in held])])
     else:
-        entries = await _db(rt.store.unseen_articles, chat_id, limit)
+        entries = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD)
+    # One story once (bot.storydigest): the clearest article with "Also:" links.
+    stories = await _db(story_digest, rt.store, chat_id, entries, limit)
+    if stories.late:
+        await _db(StoryStore(rt.store).record_shown_elsewhere, [(chat_id, stories.late)])
+    entries = stories.entries
     if not entries:
         total = await _db(rt.store.count_articles)
         hint = " /article lists all articles." if total else ""
@@ -298,7 +303,7 @@ async def digest(update: Update, context: BotContext) -> None:
         return
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    for text, numbers in digests.digest_messages(entries, today=today):
+    for text, numbers in digests.digest_messages(entries, today=today, also=stories.also):
         await _reply(update, text)
         # Recorded message by message: a failure part-way leaves the rest unseen.
         await _db(rt.store.record_deliveries, chat_id, numbers)
@@ -365,7 +370,9 @@ def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | N
         entry = _lookup(rt.store.get_article, number)
         if entry is None:
             return None
-        reply = replies.article_messages(entry, _lookup(rt.store.next_article, number))
+        members = _lookup(StoryStore(rt.store).members, number)
+        also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
+        reply = replies.article_messages(entry, _lookup(rt.store.next_article, number), also)
         if len(cache) >= ARTICLE_REPLIES_KEPT:
             cache.clear()
         cache[number] = reply

@@ -18,6 +18,9 @@
 * **rescans** -- :func:`rescan_job` reads the seeds folder every ``[seeds]
   rescan_seconds`` (off the event loop) and summarizes new and changed articles one by
   one, each once (:func:`rescan_seeds`).
+* **stories** -- after each rescan and feed poll round, when articles changed since,
+  :func:`regroup_stories` groups the recent ones into stories, once for every chat, in
+  a worker thread (:mod:`bot.storydigest`); digests read the stored groups.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ from bot.schedule import (
     zone,
 )
 from bot.store import ArticleRecord, Chat, Store, prune_expired
+from bot.storydigest import regroup_recent, story_digest
+from bot.storystore import StoryStore
 
 __all__ = [
     "DailyTrigger",
@@ -60,6 +65,7 @@ __all__ = [
     "job_name",
     "prune_job",
     "queue_due_digests",
+    "regroup_stories",
     "rescan_job",
     "rescan_seeds",
     "schedule_all",
@@ -70,8 +76,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A chat with /filter terms reads this many times max_articles of its unseen articles,
-# so that the articles its filters hold back do not leave its digest short.
+# A chat reads this many times max_articles of its unseen articles, so that the articles
+# its filters hold back, and the articles of one story (shown once), do not leave its
+# digest short.
 FILTER_LOOKAHEAD = 3
 # Articles a scheduled run keeps in memory for its filtered chats (then starts over).
 RECORDS_KEPT = 3000
@@ -287,7 +294,11 @@ def queue_due_digests(
     local day. A chat with /filter terms gets the articles they let through; the ones
     they hold back are recorded as such for it (``Store.record_held_back``), after its
     digest was queued. Each article's words are read once per run, however many chats'
-    filters look at them (:class:`bot.filters.ArticleCache`). Digests are queued in batches of
+    filters look at them (:class:`bot.filters.ArticleCache`). Articles of one story
+    (``articles.story_id``, :mod:`bot.storydigest`) are shown once, as the clearest one
+    with "Also:" links to the others, and count as one of the ``max_articles``;
+    delivering it delivers them all, and a later article of a story the chat already
+    had is recorded as delivered without being shown. Digests are queued in batches of
     ``batch_size`` chats, one transaction each, so the sender can start on the first
     batch while the rest are composed: ``on_batch()`` is called (in this thread) after
     each batch that queued messages -- e.g. ``lambda: loop.call_soon_threadsafe(
@@ -300,11 +311,14 @@ def queue_due_digests(
     weekday = today.weekday()
     due = queued = messages = nothing_new = already = 0
     batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
-    composed: dict[tuple[int, ...], list[tuple[str, list[int]]]] = {}
+    composed: dict[tuple[tuple[int, ...], ...], list[tuple[str, list[int]]]] = {}
     held_back: dict[int, list[int]] = {}
-    # Filtered chats read their unseen numbers only; the articles come from here, each
-    # read once a run (bounded: starts over past a few thousand).
+    late: dict[int, list[int]] = {}
+    # Chats read their unseen numbers only; the articles (and their story ids) come
+    # from here, each read once a run (bounded: starts over past a few thousand).
     records: dict[int, ArticleRecord] = {}
+    story_of: dict[int, int] = {}
+    stories = StoryStore(store)
     article_words = ArticleCache()
 
     def flush() -> None:
@@ -313,7 +327,9 @@ def queue_due_digests(
         # Held back only for the chats whose digest this run queued (a crash in between
         # only means the filters look at those articles again next time).
         store.record_held_back((c, n) for c, n in held_back.items() if c in done)
+        stories.record_shown_elsewhere((c, n) for c, n in late.items() if c in done)
         held_back.clear()
+        late.clear()
         queued_before = queued
         for chat_id, chat_messages in batch:
             if chat_id not in done:
@@ -346,28 +362,33 @@ def queue_due_digests(
                 already += 1
                 continue
             chat_terms = terms.get(chat.chat_id)
+            unseen_numbers = store.unseen_numbers(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
+            missing = [n for n in unseen_numbers if n not in records]
+            if missing:
+                if len(records) + len(missing) > RECORDS_KEPT:
+                    records.clear()
+                    story_of.clear()
+                    missing = unseen_numbers
+                records.update(store.articles_by_number(missing))
+                story_of.update(stories.story_ids(missing))
+            entries = [records[n] for n in unseen_numbers if n in records]
             if chat_terms:
-                unseen_numbers = store.unseen_numbers(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
-                missing = [n for n in unseen_numbers if n not in records]
-                if missing:
-                    if len(records) + len(missing) > RECORDS_KEPT:
-                        records.clear()
-                        missing = unseen_numbers
-                    records.update(store.articles_by_number(missing))
-                unseen = [records[n] for n in unseen_numbers if n in records]
-                entries, held = split_entries(
-                    unseen, compile_filter(chat_terms), article_words, max_articles
-                )
+                entries, held = split_entries(entries, compile_filter(chat_terms), article_words)
                 if held:
                     held_back[chat.chat_id] = [entry.number for entry in held]
-            else:
-                entries = store.unseen_articles(chat.chat_id, max_articles)
-            numbers = tuple(entry.number for entry in entries)
+            shown = story_digest(store, chat.chat_id, entries, max_articles, story_of)
+            if shown.late:
+                late[chat.chat_id] = shown.late
+            key_numbers = tuple(
+                (e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries
+            )
             # Most chats of a slot have the same unseen articles: compose each set once
             # (per batch, so chats that all differ cannot grow the cache without bound).
-            if numbers not in composed:
-                composed[numbers] = digest_messages(entries, limit=limit, today=today)
-            batch.append((chat.chat_id, composed[numbers]))
+            if key_numbers not in composed:
+                composed[key_numbers] = digest_messages(
+                    shown.entries, limit=limit, today=today, also=shown.also
+                )
+            batch.append((chat.chat_id, composed[key_numbers]))
         if batch:
             flush()
         if len(chats) < batch_size:
@@ -413,6 +434,7 @@ async def rescan_seeds(application: Application) -> None:
             )
             done += 1
             rt.summarized += 1
+        await regroup_stories(rt)
         if report.added or report.changed or report.retired or done:
             log.info(
                 "seeds: %d new, %d changed, %d removed, %d summarized",
@@ -421,6 +443,23 @@ async def rescan_seeds(application: Application) -> None:
                 report.retired,
                 done,
             )
+
+
+async def regroup_stories(rt: Runtime) -> None:
+    """Group the recent articles into stories again (:func:`bot.storydigest.
+    regroup_recent`, in a worker thread), once for every chat: after each rescan and
+    feed poll round, unless no article changed since the last grouping that changed
+    nothing (``Runtime.stories_version``; writing story ids moves the version, so a
+    grouping that wrote some is checked by one more). A failure is logged; digests then
+    show the stories as last grouped."""
+    try:
+        version = await asyncio.to_thread(rt.store.articles_version)
+        if version == rt.stories_version:
+            return
+        report = await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
+        rt.stories_version = version if report.changed == 0 else None
+    except Exception:
+        log.exception("grouping the recent articles into stories failed; next try after a poll")
 
 
 async def rescan_job(context: BotContext) -> None:
@@ -495,6 +534,9 @@ async def _poll_feeds_logged(rt: Runtime) -> None:
         updated = sum(o.updated for o in outcomes)
         if new or updated:
             log.info("feeds: %d polled, %d new articles, %d updated", len(outcomes), new, updated)
+        # Every tick, not only after new articles: /addfeed's own polls and other
+        # processes add articles too. Skipped at once while no article changed.
+        await regroup_stories(rt)
         now = clock.time()
         if now - rt.feeds_pruned_at >= FEED_PRUNE_SECONDS:
             rt.feeds_pruned_at = now

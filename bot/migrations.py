@@ -279,6 +279,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        12,
+        "articles.story_id: the story an article belongs to (issue 14, one story once)",
+        # Set by bot.storydigest after feed polls and rescans for the recent articles:
+        # the smallest number among the story's members, NULL for an article alone.
+        # Writing it moves article_changes (the /article N replies show the group).
+        """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER;
+        CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
+        """,
+    ),
 )
 
 

@@ -378,12 +378,15 @@ def search_results(
 
 
 def article_messages(
-    entry: ArticleRecord, following: ArticleRecord | None
+    entry: ArticleRecord,
+    following: ArticleRecord | None,
+    also: Sequence[digests.Also] = (),
 ) -> list[tuple[str, str | None]]:
     """The messages of ``/article N`` as (HTML text, reply_markup JSON or None); the last
-    one has a button for the next article in the list, if there is one."""
+    one has a button for the next article in the list, if there is one. ``also``: the
+    other articles of its story, named in an "Also:" line."""
     messages: list[tuple[str, str | None]] = [
-        (text, None) for text in digests.article_detail_messages(entry)
+        (text, None) for text in digests.article_detail_messages(entry, also=also)
     ]
     if following is not None:
         button = {"text": f"Next: {following.number} ▶", "callback_data": f"art:{following.number}"}

@@ -92,6 +92,9 @@ class Runtime:
     # Summaries of fetched pages by canonical URL: (the body they were made from, the
     # summary's future); see bot.ondemand.
     page_summaries: dict[str, tuple[bytes, asyncio.Future[Any]]] = field(default_factory=dict)
+    # Stories (issue 14): articles_version when the recent articles were last grouped
+    # with nothing left to change (bot.jobs.regroup_stories skips while it holds).
+    stories_version: int | None = None
 
     def shut_down(self, reason: str) -> None:
         """Stop the whole bot because of ``reason`` (e.g. the token was revoked):

@@ -9,10 +9,13 @@ from datetime import date
 import pytest
 
 from bot.digest import (
+    ALSO_SHOWN,
     MESSAGE_LIMIT,
     TITLE_LIMIT,
+    Also,
     DigestEntry,
     Part,
+    also_line,
     article_detail_messages,
     article_list_html,
     article_list_line,
@@ -448,3 +451,71 @@ def test_store_records_work_as_entries() -> None:
         "2024",
     )
     assert compose_html([record]) == compose_html([KOREA])
+
+
+# -- one story once (issue 14): a story's other articles as "Also:" links ----------------
+
+DW_ALSO = Also(3, "Reuters", "https://reuters.example/pact")
+AP_ALSO = Also(4, "AP & Co", "https://ap.example/pact?a=1&b=2")
+
+
+def test_a_story_is_one_item_with_also_links_and_counts_once() -> None:
+    text = compose_html([KOREA, ATT], today=FIRST_OF_DECEMBER, also={1: [DW_ALSO, AP_ALSO]})
+    assert text.splitlines()[0] == "<b>Your digest</b> · Tue 1 Dec 2026 · 2 stories"
+    assert (
+        '\nAlso: <a href="https://reuters.example/pact">Reuters</a>,'
+        ' <a href="https://ap.example/pact?a=1&amp;b=2">AP &amp; Co</a>\n'
+        "<blockquote expandable>South Korea" in text
+    )
+    assert text.count("Also:") == 1  # ATT has no other articles
+
+
+def test_a_story_message_carries_every_members_number() -> None:
+    [(text, numbers)] = digest_messages([KOREA, ATT], also={1: [DW_ALSO, AP_ALSO]})
+    assert numbers == [1, 3, 4, 7] and text.count("/article") == 2
+    assert article_part(KOREA, [DW_ALSO]).numbers == (1, 3)
+
+
+def test_also_names_the_host_or_the_article_when_there_is_no_source() -> None:
+    members = [Also(5, None, "https://www.example.org/x"), Also(6, "  ", None)]
+    assert also_line(members) == (
+        'Also: <a href="https://www.example.org/x">example.org</a>, article 6 (/article 6)'
+    )
+    assert also_line([Also(8, "Feed", "javascript:alert(1)")]) == "Also: Feed (/article 8)"
+    assert also_line([]) is None
+
+
+def test_a_long_also_list_is_cut_with_a_count() -> None:
+    members = [Also(n, f"Source {n}", f"https://s{n}.example/") for n in range(10)]
+    line = also_line(members) or ""
+    assert line.count("<a href=") == ALSO_SHOWN and line.endswith(f" + {10 - ALSO_SHOWN} more")
+
+
+def test_the_plain_text_digest_lists_the_story_members() -> None:
+    text = compose_text([KOREA], title=None, also={1: [DW_ALSO, Also(9, "Seeds", None)]})
+    assert text.splitlines()[2] == (
+        "Also: Reuters (https://reuters.example/pact), Seeds (/article 9)"
+    )
+
+
+def test_the_article_view_shows_its_story() -> None:
+    [message] = article_detail_messages(KOREA, also=[DW_ALSO])
+    lines = message.splitlines()
+    assert lines[1:3] == [
+        "<i>2014-12-26</i>",
+        'Also: <a href="https://reuters.example/pact">Reuters</a>',
+    ]
+
+
+def test_a_digest_of_stories_with_long_also_lines_still_splits_within_the_limit() -> None:
+    long_url = "https://example.com/" + "a" * 1500
+    also = {1: [Also(n, "Source " * 12, long_url + str(n)) for n in range(2, 9)]}
+    lead = KOREA._replace(summary=["A pact was signed."])  # no &#x27; (the check wants &name;)
+    entries = [lead] + [ATT._replace(number=n) for n in range(20, 40)]
+    messages = digest_messages(entries, limit=4096, also=also)
+    assert all(utf16_len(text) <= 4096 for text, _ in messages)
+    for text, _ in messages:
+        assert_balanced(text)
+    assert sorted(n for _, numbers in messages for n in numbers) == sorted(
+        [1, *range(2, 9), *range(20, 40)]
+    )

@@ -1,0 +1,138 @@
+"""One story once below Telegram: collapsing a chat's entries into stories (pure) and
+the story ids stored for the recent articles (a real SQLite file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from bot.catalog import sync
+from bot.digest import Also
+from bot.store import Store
+from bot.storydigest import collapse, regroup_recent, story_digest
+from bot.storystore import StoryStore
+from tests.conftest import write_article
+
+STORM_A = "Storm Ciara floods harbour town of Kingsbridge"
+STORM_B = "Kingsbridge harbour flooded as Storm Ciara hits coast"
+BUDGET = "Council approves harbour tram budget after long debate"
+SOLAR = "Solar farm opens in the valley"
+
+
+class Record(NamedTuple):
+    number: int
+    title: str
+    url: str | None
+    date: str | None
+    summary: tuple[str, ...] | None
+    source_name: str | None = None
+    language: str = "en"
+
+
+def record(number: int, title: str, source: str, summary: bool = True) -> Record:
+    text = (f"{title}. More about it.",) if summary else None
+    return Record(number, title, f"https://{source.lower()}.example/{number}", None, text, source)
+
+
+# -- collapse (pure) ------------------------------------------------------------------------
+
+
+def test_a_story_is_shown_once_in_place_of_its_newest_article() -> None:
+    entries = [
+        record(9, SOLAR, "Wire"),
+        record(8, "STORM!!", "Shouty"),
+        record(7, BUDGET, "Wire"),
+        record(5, STORM_B, "Courier"),
+    ]
+    shown = collapse(entries, {8: 5, 5: 5})
+    # The clearest title (a plain-length one) leads; the story sits where "STORM!!" was.
+    assert [e.number for e in shown.entries] == [9, 5, 7]
+    assert shown.also == {5: (Also(8, "Shouty", "https://shouty.example/8"),)}
+    assert shown.late == []
+
+
+def test_a_story_counts_once_against_the_limit() -> None:
+    entries = [record(4, STORM_A, "Wire"), record(3, STORM_B, "Courier"), record(2, BUDGET, "W")]
+    shown = collapse(entries, {4: 3, 3: 3}, limit=2)
+    assert len(shown.entries) == 2 and shown.entries[-1].number == 2
+    # One story only: the others wait (they are neither shown nor late).
+    one = collapse([*entries, record(1, SOLAR, "W")], {4: 3, 3: 3}, limit=1)
+    assert [e.number for e in one.entries] in ([4], [3]) and len(one.also) == 1
+
+
+def test_articles_of_a_story_the_chat_already_had_are_late_not_shown() -> None:
+    entries = [record(6, STORM_A, "Wire"), record(2, BUDGET, "Wire")]
+    shown = collapse(entries, {6: 3}, reached={3})
+    assert [e.number for e in shown.entries] == [2] and shown.late == [6]
+
+
+def test_the_member_with_a_summary_is_preferred() -> None:
+    entries = [record(2, STORM_A, "Wire", summary=False), record(1, STORM_B, "Courier")]
+    assert collapse(entries, {2: 1, 1: 1}).entries[0].number == 1
+
+
+# -- stored story ids -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    folder = tmp_path / "seeds"
+    write_article(folder, "a.md", STORM_A, date="2026-11-30", url="https://a.example/storm")
+    write_article(folder, "b.md", STORM_B, date="2026-11-30", url="https://b.example/storm")
+    write_article(folder, "c.md", BUDGET, date="2026-11-30")
+    write_article(folder, "d.md", SOLAR, date="2026-11-30")
+    db = Store(tmp_path / "bot.sqlite3")
+    sync(db, folder)
+    yield db
+    db.close()
+
+
+def numbers(store: Store) -> dict[str, int]:
+    return {a.title: a.number for a in store.list_articles(0, 100)}
+
+
+def test_regrouping_stores_one_story_and_leaves_a_shared_word_apart(store: Store) -> None:
+    report = regroup_recent(store, datetime.now(UTC))
+    n = numbers(store)
+    stories = StoryStore(store)
+    story = min(n[STORM_A], n[STORM_B])
+    assert report.articles == 4 and report.stories == 1 and report.changed == 2
+    assert stories.story_ids(n.values()) == {n[STORM_A]: story, n[STORM_B]: story}
+    assert [a.number for a in stories.members(n[STORM_B])] == sorted([n[STORM_A], n[STORM_B]])
+    assert [a.number for a in stories.members(n[BUDGET])] == [n[BUDGET]]
+    assert stories.members(10**30) == []
+
+
+def test_regrouping_again_changes_nothing_and_keeps_the_article_version(store: Store) -> None:
+    regroup_recent(store, datetime.now(UTC))
+    version = store.articles_version()
+    assert regroup_recent(store, datetime.now(UTC)).changed == 0
+    assert store.articles_version() == version
+
+
+def test_articles_older_than_the_window_are_not_regrouped(store: Store) -> None:
+    far = datetime(2031, 1, 1, tzinfo=UTC)  # every article was added long before
+    assert regroup_recent(store, far).articles == 0
+
+
+def test_a_story_reached_a_chat_by_delivery_or_outbox_not_by_holding_back(store: Store) -> None:
+    regroup_recent(store, datetime.now(UTC))
+    n = numbers(store)
+    stories = StoryStore(store)
+    story = min(n[STORM_A], n[STORM_B])
+    store.record_held_back([(1, [n[STORM_A]])])
+    assert stories.stories_reached(1, [story]) == set()
+    store.record_deliveries(2, [n[STORM_B]])
+    assert stories.stories_reached(2, [story]) == {story}
+    store.subscribe(3, "08:00")
+    store.queue_digest(3, "2026-11-30", [("text", [n[STORM_A]])])
+    assert stories.stories_reached(3, [story]) == {story}
+    # The chat that had one member: the other is late, recorded without being shown.
+    shown = story_digest(store, 2, store.unseen_articles(2, 10), 10)
+    assert n[STORM_A] in shown.late and {e.number for e in shown.entries} == {n[BUDGET], n[SOLAR]}
+    stories.record_shown_elsewhere([(2, shown.late)])
+    assert n[STORM_A] in store.delivered(2)
