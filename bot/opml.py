@@ -23,7 +23,7 @@ Pure: bytes in, bytes out; no store, no network, no Telegram.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -41,11 +41,13 @@ __all__ = [
     "OpmlError",
     "OpmlFeed",
     "parse_opml",
+    "too_big",
     "write_opml",
 ]
 
 MAX_OPML_BYTES = 2 * 1024 * 1024  # a list of 5,000 feeds is about 1 MB
 MAX_OPML_FEEDS = 1000
+MAX_CATEGORY_DEPTH = 8  # category names kept per feed (outer first)
 
 _DECLARED_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 # Characters XML 1.0 cannot carry at all (not even as references).
@@ -79,10 +81,7 @@ def parse_opml(data: bytes, *, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
     """Read an OPML file's bytes; raise :class:`OpmlError` (one line) if it is too big,
     hostile, not XML, not OPML or lists no feed."""
     if len(data) > max_bytes:
-        raise OpmlError(
-            f"the file is too big for an OPML feed list: {_size(len(data))} "
-            f"(at most {_size(max_bytes)})"
-        )
+        raise OpmlError(too_big(len(data), max_bytes))
     if not data.strip():
         raise OpmlError("the file is empty, not an OPML feed list")
     try:
@@ -140,25 +139,28 @@ def write_opml(
 def _feeds(body: Element) -> Iterable[OpmlFeed]:
     """Feed outlines depth-first in document order, without recursion (a file nested
     thousands deep must not exhaust the stack)."""
-    stack: list[tuple[Element, tuple[str, ...]]] = [(body, ())]
+    stack: list[tuple[Iterator[Element], tuple[str, ...]]] = [(iter(body), ())]
     while stack:
-        element, path = stack.pop()
-        children = []
-        for child in element:
-            if not isinstance(child.tag, str) or _local(child.tag) != "outline":
-                continue
-            attributes = {key.lower(): value for key, value in child.attrib.items()}
-            name = _clean(attributes.get("title")) or _clean(attributes.get("text"))
-            url = _clean(attributes.get("xmlurl"))
-            if url:
-                yield OpmlFeed(
-                    url=url,
-                    title=name,
-                    html_url=_clean(attributes.get("htmlurl")),
-                    category=" / ".join(path) or None,
-                )
-            children.append((child, (*path, name) if name and not url else path))
-        stack.extend(reversed(children))
+        children, path = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        if not isinstance(child.tag, str) or _local(child.tag) != "outline":
+            continue
+        attributes = {key.lower(): value for key, value in child.attrib.items()}
+        name = _clean(attributes.get("title")) or _clean(attributes.get("text"))
+        url = _clean(attributes.get("xmlurl"))
+        if url:
+            yield OpmlFeed(
+                url=url,
+                title=name,
+                html_url=_clean(attributes.get("htmlurl")),
+                category=" / ".join(path) or None,
+            )
+        if len(child):
+            deeper = name and not url and len(path) < MAX_CATEGORY_DEPTH
+            stack.append((iter(child), (*path, name) if deeper else path))
 
 
 def _decodable(data: bytes) -> bytes:
@@ -201,6 +203,11 @@ def _defused(exc: DefusedXmlException) -> str:
     if system_id:
         return f"external entity {name!r} pointing at {system_id!r} was not read"
     return f"entity {name!r}" if name else type(exc).__name__
+
+
+def too_big(size: int, limit: int = MAX_OPML_BYTES) -> str:
+    """Why a file of ``size`` bytes is refused (one line)."""
+    return f"the file is too big for an OPML feed list: {_size(size)} (at most {_size(limit)})"
 
 
 def _size(count: int) -> str:
