@@ -199,7 +199,7 @@ def _clean(value: str | None) -> str | None:
 
 def _defused(exc: DefusedXmlException) -> str:
     name = getattr(exc, "name", None)
-    system_id = getattr(exc, "system_id", None)
+    system_id = getattr(exc, "sysid", None)
     if system_id:
         return f"external entity {name!r} pointing at {system_id!r} was not read"
     return f"entity {name!r}" if name else type(exc).__name__
