@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.config import Config
-from bot.errors import FetchError
+from bot.errors import FetchError, NotAWebPage
 from bot.feedpoll import Poller
 from bot.feeds import NotAFeed
 from bot.feedstore import FeedRow, FeedStore
@@ -119,6 +119,9 @@ async def import_feeds(
         async with slots:
             try:
                 final, parsed = await poller.probe(url)
+            except NotAWebPage as exc:  # the fetcher's words are for pages
+                sent = exc.content_type or "no content type"
+                return ImportLine(url, "failed", None, f"not a feed (the server sent {sent})")
             except FetchError as exc:
                 return ImportLine(url, "failed", None, exc.detail)
             except NotAFeed as exc:
