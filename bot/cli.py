@@ -316,6 +316,7 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
             f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
             f"{counts.get(row.id, 0)} articles; {state}\n"
         )
+    return 0
 
 
 def _opml(args: argparse.Namespace, out: TextIO) -> int:
