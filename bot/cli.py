@@ -118,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(sources)
     sources.set_defaults(handler=_sources)
 
+    opml = _command(
+        commands,
+        "opml",
+        "export the feeds to an OPML file, or add the feeds of one",
+        "digestbot opml export feeds.opml --config config.toml\n"
+        "  digestbot opml import feedly.opml --config config.toml",
+    )
+    opml.add_argument("action", choices=("export", "import"), help="export or import")
+    opml.add_argument("file", type=Path, metavar="FILE", help="the OPML file ('-': stdout/stdin)")
+    _config_option(opml)
+    opml.set_defaults(handler=_opml)
+
     group = _command(
         commands,
         "group-stories",
@@ -383,6 +395,49 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
             f"{counts.get(row.id, 0)} articles; {state}\n"
         )
     return 0
+
+
+def _opml(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from bot.feedlist import export_opml, import_file_feeds
+    from bot.feedstore import FeedStore
+    from bot.opml import MAX_OPML_BYTES, OpmlError, parse_opml, too_big
+    from bot.store import Store
+
+    config = _load(args)
+    path, stdio = args.file, str(args.file) == "-"
+    if args.action == "export":
+        with Store(config.storage.path) as store:
+            feeds = FeedStore(store)
+            feeds.sync_config(config.feeds)
+            data, count = export_opml(feeds)
+        if stdio:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            path.write_bytes(data)
+            out.write(f"wrote {count} {'feed' if count == 1 else 'feeds'} to {path}\n")
+        return 0
+    try:
+        if not stdio and path.stat().st_size > MAX_OPML_BYTES:  # not read into memory
+            raise DigestbotError(f"{path}: {too_big(path.stat().st_size)}")
+        data = sys.stdin.buffer.read(MAX_OPML_BYTES + 1) if stdio else path.read_bytes()
+        document = parse_opml(data)
+    except FileNotFoundError:
+        raise DigestbotError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DigestbotError(f"is a directory, not an OPML file: {path}") from None
+    except OpmlError as exc:
+        raise DigestbotError(f"{path}: {exc}") from None
+    with Store(config.storage.path) as store:
+        feeds = FeedStore(store)
+        feeds.sync_config(config.feeds)
+        report = asyncio.run(import_file_feeds(feeds, config, document))
+    for line in report.lines:
+        out.write(line.describe() + "\n")
+    out.write(report.summary() + "\n")
+    return 1 if report.count("failed") == len(report.lines) else 0
 
 
 def _group_stories(args: argparse.Namespace, out: TextIO) -> int:

@@ -580,7 +580,8 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def _refuse_unknown(update: Update) -> None:
-    text = update.effective_message.text or ""
+    message = update.effective_message
+    text = message.text or message.caption or ""  # a file's caption: "/opml" (issue 14)
     command = text.split()[0] if text.split() else text
     await _reply(update, f"I do not know {echo(command)}. /help lists the commands.")
 

@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs, ondemand, sourcehandlers
+from bot import handlers, jobs, ondemand, opmlhandlers, sourcehandlers
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -301,6 +301,15 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    application.add_handler(CommandHandler("opml", opmlhandlers.opml_export))
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & filters.Document.ALL
+            & filters.CaptionRegex(opmlhandlers.OPML_CAPTION),
+            opmlhandlers.opml_import,
+        )
+    )
     for name, callback in handlers.CHANNEL_COMMANDS.items():
         application.add_handler(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)

@@ -31,6 +31,13 @@ What it does, in the order a test meets it:
   everyone is an administrator, so tests about other things need no setup), and a
   message to a topic that a described forum does not have (or no longer has:
   ``delete_topic``) is ``400 Bad Request: message thread not found``.
+* **Files.** ``sendDocument`` keeps the uploaded bytes (``Message.document``, a
+  :class:`Document`; the caption is the message's ``text``), ``send_document`` is a user
+  sending a file (with a caption, whose leading "/word" is a bot_command entity),
+  ``getFile`` answers a ``file_path`` for any file the fake holds and
+  ``GET /file/bot<token>/<file_path>`` downloads it (python-telegram-bot's ``base_file_url``
+  is ``http://127.0.0.1:PORT/file/bot``); files over 20 MB are refused by ``getFile`` as
+  Telegram does. ``downloads`` lists the paths downloaded.
 * **Faults.** ``fail(chat_id, Fault...)`` scripts failures per chat (or for every chat):
   403 blocked, 400 chat not found, 429 with ``retry_after``, 500, a delay (a client timeout
   while the message is still delivered, as with the real thing), 400 with
@@ -79,6 +86,8 @@ from aiohttp import ClientSession, ClientTimeout, web
 DEFAULT_TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 MAX_TEXT_UTF16 = 4096
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_CAPTION_UTF16 = 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile's limit for bots
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Parameters python-telegram-bot sends as JSON strings in form-encoded bodies.
@@ -346,6 +355,27 @@ class Call:
 
 
 @dataclass(slots=True)
+class Document:
+    """A file the fake holds: sent by the bot (``sendDocument``) or by a user."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    content: bytes
+    file_path: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_name": self.file_name,
+            "mime_type": self.mime_type,
+            "file_size": len(self.content),
+        }
+
+
+@dataclass(slots=True)
 class Message:
     """A message in a chat: sent by the bot (``from_bot``) or injected as the user's."""
 
@@ -360,6 +390,7 @@ class Message:
     edits: int = 0
     date: int = 0
     thread_id: int | None = None  # the forum topic it was sent to
+    document: Document | None = None  # a file message's file (``text`` is its caption)
 
     def buttons(self) -> list[dict[str, Any]]:
         """The inline keyboard buttons, row by row flattened."""
@@ -580,6 +611,11 @@ class FakeBotAPI:
         self._chats: dict[int, dict[str, Any]] = {}
         self._members: dict[int, dict[int, str]] = {}
         self._topics: dict[int, set[int]] = {}
+        # Files by file_id (sendDocument uploads and users' documents), and by file_path.
+        self.files: dict[str, Document] = {}
+        self._file_paths: dict[str, Document] = {}
+        self._file_ids = itertools.count(1)
+        self.downloads: list[str] = []
 
     # -- lifecycle --
 
@@ -826,6 +862,66 @@ class FakeBotAPI:
             )
         return self.inject({"message": message})
 
+    def add_file(self, content: bytes, file_name: str, mime_type: str) -> Document:
+        """Hold a file as Telegram's servers would (a new file_id and file_path)."""
+        number = next(self._file_ids)
+        suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+        document = Document(
+            file_id=f"BQACAgfile{number:06d}",
+            file_unique_id=f"AgAD{number:06d}",
+            file_name=file_name,
+            mime_type=mime_type,
+            content=bytes(content),
+            file_path=f"documents/file_{number}.{suffix}",
+        )
+        self.files[document.file_id] = document
+        self._file_paths[document.file_path] = document
+        return document
+
+    def send_document(
+        self,
+        chat_id: int,
+        content: bytes,
+        file_name: str = "file.bin",
+        *,
+        caption: str | None = None,
+        mime_type: str = "application/octet-stream",
+        user_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a file (a ``document`` message), optionally with a caption; a
+        caption starting with "/word" carries a bot_command caption entity."""
+        user_id = chat_id if user_id is None and chat_id > 0 else (user_id or 1000)
+        document = self.add_file(content, file_name, mime_type)
+        message_id = self._next_message_id(chat_id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": self._user(user_id),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "document": document.as_json(),
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        if caption:
+            message["caption"] = caption
+            command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", caption)
+            if command:
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+                ]
+        if self.record:
+            self._messages.setdefault(chat_id, {})[message_id] = Message(
+                chat_id,
+                message_id,
+                caption or "",
+                from_bot=False,
+                date=message["date"],
+                document=document,
+            )
+        return self.inject({"message": message})
+
     def send_command(self, chat_id: int, command: str, user_id: int | None = None) -> dict:
         """Like send_text, insisting that the text is a command ("/start", "/article 3")."""
         if not command.startswith("/"):
@@ -985,11 +1081,15 @@ class FakeBotAPI:
         path = request.path
         if path.startswith("/_fake/"):
             return await self._control(request, path[len("/_fake/") :])
+        if path.startswith("/file/bot"):
+            return self._download(path[len("/file/bot") :])
         match = re.fullmatch(r"/bot([^/]+)/([A-Za-z]+)", path)
         if match is None:
             return _answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
         token, method = match.groups()
-        params = await _read_params(request)
+        params = await _read_params(request, uploads := {})
+        if uploads:
+            params["_uploads"] = uploads
         call = Call(method, params, time.monotonic(), token)
         self.stats.calls += 1
         try:
@@ -1011,6 +1111,18 @@ class FakeBotAPI:
             return _answer(error.status, body)
         self._record(call)
         return _answer(200, {"ok": True, "result": result})
+
+    def _download(self, rest: str) -> web.Response:
+        """``GET /file/bot<token>/<file_path>``: the file's bytes, as Telegram serves them."""
+        token, _, file_path = rest.partition("/")
+        document = self._file_paths.get(file_path)
+        if token != self.token:
+            return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+        if document is None:
+            return _answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        self.downloads.append(file_path)
+        self._notify()
+        return web.Response(body=document.content, content_type="application/octet-stream")
 
     def _record(self, call: Call) -> None:
         if self.record:
@@ -1198,6 +1310,59 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: message thread not found")
         self._admit(chat_id)
         return self._store_message(chat_id, text, params, entities, markup)
+
+    async def _send_document(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        if chat_id is None or chat_id == "":
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if not isinstance(chat_id, int):
+            raise ApiError(400, "Bad Request: chat not found")
+        upload = params.get("_uploads", {}).get("document")
+        given = params.get("document")
+        if upload is not None:
+            file_name, content, mime_type = upload
+            if not content:
+                raise ApiError(400, "Bad Request: file must be non-empty")
+            document = self.add_file(content, file_name or "document", mime_type)
+        elif isinstance(given, str) and given in self.files:
+            document = self.files[given]
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption, entities = "", []
+        if params.get("caption"):
+            caption, entities = self._render({**params, "text": params["caption"]})
+            if utf16_len(caption) > MAX_CAPTION_UTF16:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        thread_id = params.get("message_thread_id")
+        topics = self._topics.get(chat_id)
+        if thread_id is not None and topics is not None and thread_id not in topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        self._admit(chat_id)
+        markup = self._check_markup(params.get("reply_markup"))
+        data = self._store_message(chat_id, caption, params, entities, markup)
+        if self.record:
+            self._messages[chat_id][data["message_id"]].document = document
+        data.pop("text", None)
+        data.pop("entities", None)
+        data["document"] = document.as_json()
+        if caption:
+            data["caption"] = caption
+            if entities:
+                data["caption_entities"] = entities
+        return data
+
+    async def _get_file(self, params: dict[str, Any]) -> Any:
+        document = self.files.get(str(params.get("file_id", "")))
+        if document is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(document.content) > MAX_DOWNLOAD_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": document.file_id,
+            "file_unique_id": document.file_unique_id,
+            "file_size": len(document.content),
+            "file_path": document.file_path,
+        }
 
     async def _get_chat_member(self, params: dict[str, Any]) -> Any:
         chat_id, user_id = params.get("chat_id"), params.get("user_id")
@@ -1399,6 +1564,14 @@ class FakeBotAPI:
         }
         if message.entities:
             data["entities"] = message.entities
+        if message.document is not None:
+            data["document"] = message.document.as_json()
+            del data["text"]
+            data.pop("entities", None)
+            if message.text:
+                data["caption"] = message.text
+                if message.entities:
+                    data["caption_entities"] = message.entities
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data
@@ -1443,6 +1616,8 @@ _HANDLERS: dict[str, Callable[[FakeBotAPI, dict[str, Any]], Any]] = {
     "setmycommands": FakeBotAPI._set_my_commands,
     "getmycommands": FakeBotAPI._get_my_commands,
     "getchatmember": FakeBotAPI._get_chat_member,
+    "senddocument": FakeBotAPI._send_document,
+    "getfile": FakeBotAPI._get_file,
     "sendmessage": FakeBotAPI._send_message,
     "sendchataction": FakeBotAPI._send_chat_action,
     "editmessagetext": FakeBotAPI._edit_message_text,
@@ -1467,8 +1642,12 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-async def _read_params(request: web.BaseRequest) -> dict[str, Any]:
-    """The call's parameters from the query string and a form, multipart or JSON body."""
+async def _read_params(
+    request: web.BaseRequest, uploads: dict[str, tuple[str, bytes, str]] | None = None
+) -> dict[str, Any]:
+    """The call's parameters from the query string and a form, multipart or JSON body.
+    Uploaded files stay their file name among the parameters; with ``uploads`` given,
+    each one's (file name, bytes, content type) is put there by field name."""
     params: dict[str, Any] = dict(request.query) if request.query_string else {}
     if request.method == "POST" and request.can_read_body:
         if request.content_type == "application/json":
@@ -1480,6 +1659,8 @@ async def _read_params(request: web.BaseRequest) -> dict[str, Any]:
             for key, value in form.items():
                 # Uploaded files are kept as their file name.
                 params[key] = value if isinstance(value, str) else getattr(value, "filename", "")
+                if uploads is not None and not isinstance(value, str):
+                    uploads[key] = (value.filename, value.file.read(), value.content_type)
     for key, value in params.items():
         if not isinstance(value, str):
             continue

@@ -283,3 +283,34 @@ async def test_control_endpoints_serve_stats_and_faults(fake, bot):
             stats = await response.json()
     assert stats["sent"] == 1
     assert stats["faults"] == 1
+
+
+# -- files --------------------------------------------------------------------
+
+
+async def test_send_document_get_file_and_download_round_trip(fake):
+    from telegram import InputFile
+
+    base_file_url = f"http://127.0.0.1:{fake.port}/file/bot"
+    async with Bot(fake.token, base_url=fake.base_url, base_file_url=base_file_url) as bot:
+        sent = await bot.send_document(
+            5,
+            InputFile(b"<opml/>", filename="a.opml"),
+            caption="<b>two</b> feeds",
+            parse_mode=ParseMode.HTML,
+        )
+        assert sent.caption == "two feeds" and sent.document.file_name == "a.opml"
+        assert fake.last_message(5).document.content == b"<opml/>"
+        file = await bot.get_file(sent.document.file_id)
+        assert bytes(await file.download_as_bytearray()) == b"<opml/>"
+        assert fake.downloads == [fake.last_message(5).document.file_path]
+        # A user's document: its caption command is an entity; its file can be fetched.
+        update = fake.send_document(6, b"hello", "h.txt", caption="/opml@bot now")
+        message = update["message"]
+        assert message["caption_entities"] == [{"type": "bot_command", "offset": 0, "length": 9}]
+        theirs = await bot.get_file(message["document"]["file_id"])
+        assert bytes(await theirs.download_as_bytearray()) == b"hello"
+        with pytest.raises(BadRequest, match="Invalid file_id"):
+            await bot.get_file("nope")
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await bot.send_document(5, "unknown-file-id")
