@@ -121,8 +121,7 @@ def parent(args: argparse.Namespace) -> int:
                 "--transport",
                 args.transport,
                 *(["--concurrency", str(args.concurrency)] if args.concurrency else []),
-                "--margin",
-                str(args.margin),
+                *(["--margin", str(args.margin)] if args.margin is not None else []),
                 *(["--log"] if args.log else []),
             ],
             cwd=ROOT,
@@ -197,7 +196,10 @@ async def worker(args: argparse.Namespace) -> dict:
     schedule: dict[str, int] = {}
     for chat in store.iter_subscribers():
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
-    limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
+    if args.margin is None:  # the bot's own limiter for this cap
+        limiter = TelegramRateLimiter.from_config(args.cap)
+    else:
+        limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
     pool = args.concurrency or min(32, max(8, int(args.cap) // 50))
     if args.transport == "aiohttp":
         request = AiohttpRequest(pool_size=pool)
@@ -250,7 +252,9 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=100_000, help="chats in the DB")
     parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
     parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--margin", type=float, default=0.02, help="limiter window margin, s")
+    parser.add_argument(
+        "--margin", type=float, default=None, help="limiter window margin, s (default: the bot's)"
+    )
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)

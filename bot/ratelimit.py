@@ -357,6 +357,12 @@ class Priority(enum.Enum):
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
 
+# The window margin by cap (see TelegramRateLimiter.from_config).
+BASE_MARGIN = 0.03
+HIGH_CAP = 100.0
+HIGH_CAP_MARGIN = 0.05
+
+
 class ReplyDropped(TelegramError):
     """A reply that was still waiting for its turn when the bot began to stop."""
 
@@ -388,7 +394,12 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
 
     @classmethod
     def from_config(cls, max_messages_per_second: float, **kwargs: Any) -> TelegramRateLimiter:
-        return cls(Limiter(max_messages_per_second), **kwargs)
+        """The bot's limiter for ``[telegram] max_messages_per_second``. Jitter between
+        the grant and the arrival at Telegram is counted in messages: 30 ms is one
+        message at 30 msg/s but thirty at 1,000, so a high cap gets a wider margin
+        (measured: at cap 1,000, 30 ms drew a single 429 in two of six fan-outs)."""
+        margin = HIGH_CAP_MARGIN if max_messages_per_second >= HIGH_CAP else BASE_MARGIN
+        return cls(Limiter(max_messages_per_second, margin=margin), **kwargs)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
