@@ -490,3 +490,8 @@ def test_broadcasts_held_by_the_window_are_not_spread_again():
     assert [limiter.admit(paced=True) for _ in range(10)] == [0.0] * 10
     waits = [limiter.admit(paced=True) for _ in range(3)]
     assert waits == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_a_high_cap_gets_a_wider_margin_because_jitter_counts_in_messages() -> None:
+    assert TelegramRateLimiter.from_config(30).limiter.base_margin == 0.03
+    assert TelegramRateLimiter.from_config(1000).limiter.base_margin == 0.05
