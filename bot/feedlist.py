@@ -109,7 +109,9 @@ async def import_feeds(
     slots = asyncio.Semaphore(concurrency)
     seen: set[str] = set()
 
-    async def one(entry: OpmlFeed) -> ImportLine:
+    async def probe(entry: OpmlFeed) -> ImportLine | tuple[str, str | None]:
+        """An ImportLine when the feed is done with (skipped, failed), else what the
+        probe found, to be added in the file's order (ids follow the file)."""
         url = entry.url
         if url in known:
             return ImportLine(url, "skipped", known[url], f"already feed {known[url].id}")
@@ -129,15 +131,22 @@ async def import_feeds(
             except Exception as exc:  # one feed's surprise must not lose the others
                 log.exception("OPML import: %s failed unexpectedly", url)
                 return ImportLine(url, "failed", None, f"unexpected error ({type(exc).__name__})")
-        row, new = await asyncio.to_thread(
-            feeds.add_feed, final, title=parsed.title or entry.title, added_by=added_by
-        )
-        if not new:
-            return ImportLine(url, "skipped", row, f"already feed {row.id}")
-        return ImportLine(url, "added", row)
+        return final, parsed.title or entry.title
 
-    lines = await asyncio.gather(*(one(entry) for entry in document.feeds))
-    return ImportReport(list(lines))
+    # Probed at once (a few at a time), added one after another in the file's order.
+    probed = await asyncio.gather(*(probe(entry) for entry in document.feeds))
+    lines: list[ImportLine] = []
+    for entry, outcome in zip(document.feeds, probed, strict=True):
+        if isinstance(outcome, ImportLine):
+            lines.append(outcome)
+            continue
+        final, title = outcome
+        row, new = await asyncio.to_thread(feeds.add_feed, final, title=title, added_by=added_by)
+        if new:
+            lines.append(ImportLine(entry.url, "added", row))
+        else:
+            lines.append(ImportLine(entry.url, "skipped", row, f"already feed {row.id}"))
+    return ImportReport(lines)
 
 
 async def import_file_feeds(
