@@ -106,16 +106,26 @@ async def _post_init(application: Application) -> None:
     # The first scan is a one-off job: an interval job added before the scheduler starts
     # with first=0 is already "late" when it starts, and APScheduler moves it a period on.
     job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds")
+    # A late repeating job still runs (once, however late): APScheduler's default of 1 s
+    # grace would silently skip it whenever the event loop is busy.
+    late_ok = {"misfire_grace_time": None, "coalesce": True}
     job_queue.run_repeating(
         jobs.rescan_job,
         interval=config.seeds.rescan_seconds,
         first=config.seeds.rescan_seconds,
         name="rescan seeds",
+        job_kwargs=late_ok,
     )
-    job_queue.run_repeating(jobs.prune_job, interval=86_400, first=600, name="retention")
+    job_queue.run_repeating(
+        jobs.prune_job, interval=86_400, first=600, name="retention", job_kwargs=late_ok
+    )
     await _start_feeds(rt)
     job_queue.run_repeating(
-        jobs.feed_job, interval=jobs.FEED_TICK_SECONDS, first=1, name="poll feeds"
+        jobs.feed_job,
+        interval=jobs.FEED_TICK_SECONDS,
+        first=1,
+        name="poll feeds",
+        job_kwargs=late_ok,
     )
     # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
     summary = jobs.schedule_all(

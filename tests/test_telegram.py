@@ -425,6 +425,11 @@ async def test_the_daily_retention_job_is_scheduled_and_prunes_old_deliveries(bo
 
     [job] = bot.job_queue.get_jobs_by_name("retention")
     assert job.callback is prune_job
+    # Late is fine, skipped is not: a busy event loop must not drop a repeating job.
+    for name in ("retention", "rescan seeds", "poll feeds"):
+        [repeating] = bot.job_queue.get_jobs_by_name(name)
+        assert repeating.job.misfire_grace_time is None
+        assert repeating.job.coalesce
     store = runtime(bot).store
     store.record_deliveries(CHAT, [1])
     store._clock = lambda: 4_000_000_000.0  # far past the 90-day window (year 2096)
