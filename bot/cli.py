@@ -383,7 +383,7 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
         counts = feeds.article_counts()
         rows = feeds.feeds()
         seeds = store.count_articles() - sum(counts.values())
-    out.write(f"seeds  {config.seeds.dir}: {seeds} articles\n")
+    out.write(f"seeds  {config.seeds.dir}: {_articles(seeds)}\n")
     for row in rows:
         state = f"last success {row.last_success_at or 'never'}"
         if row.failures:
@@ -392,7 +392,7 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
             state += f"; last error {row.last_error_at}: {row.last_error}"
         out.write(
             f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
-            f"{counts.get(row.id, 0)} articles; {state}\n"
+            f"{_articles(counts.get(row.id, 0))}; {state}\n"
         )
     return 0
 
@@ -438,6 +438,10 @@ def _opml(args: argparse.Namespace, out: TextIO) -> int:
         out.write(line.describe() + "\n")
     out.write(report.summary() + "\n")
     return 1 if report.count("failed") == len(report.lines) else 0
+
+
+def _articles(count: int) -> str:
+    return f"{count} article" if count == 1 else f"{count} articles"
 
 
 def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
