@@ -176,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _summarize(args: argparse.Namespace, out: TextIO) -> int:
     from bot.articles import load
+    from bot.articles.files import source_name
     from bot.languages import language_name
     from bot.summarizer import SUPPORTED_LANGUAGES, summarize
 
@@ -219,7 +220,7 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
             continue
         if args.json:
             record = {
-                "file": str(path),
+                "file": source_name(path),
                 "title": article.title,
                 "url": article.url,
                 "date": article.date,
@@ -296,6 +297,7 @@ def _print_page(out: TextIO, page, as_json: bool) -> None:
 
 def _extract(args: argparse.Namespace, out: TextIO) -> int:
     from bot.articles import load
+    from bot.articles.files import source_name
 
     failed = False
     for number, path in enumerate(args.files):
@@ -309,7 +311,7 @@ def _extract(args: argparse.Namespace, out: TextIO) -> int:
             _error(f"{path}: {getattr(exc, 'reason', None) or exc}")
         else:
             fields = {
-                "file": str(path),
+                "file": source_name(path),
                 "title": article.title,
                 "date": article.date,
                 "url": article.url,

@@ -384,3 +384,18 @@ def test_summarize_takes_any_language_by_code(
     assert main(["summarize", "--language", "ru", "--sentences", "1", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[1].startswith("  ")
+
+
+def test_json_output_names_a_non_utf8_file_in_valid_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "wb") as handle:
+            handle.write(b"Cafe reopens\n\nThe cafe reopened on Monday after the storm.\n")
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+    [path] = tmp_path.iterdir()
+    assert main(["extract", "--json", str(path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["file"] == f"{tmp_path.as_posix()}/caf\\xe9.txt"
+    record["file"].encode("utf-8")  # no lone surrogate left
