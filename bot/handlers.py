@@ -95,23 +95,13 @@ def _topic(message: object) -> int | None:
     return None
 
 
-async def _send(
-    bot: Bot,
-    chat_id: int,
-    text: str,
-    reply_markup: InlineKeyboardMarkup | str | None = None,
-    message_thread_id: int | None = None,
-) -> None:
-    await send_html(bot, chat_id, text, reply_markup, message_thread_id)
-
-
 async def _reply(
     update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Answer in the update's chat (and forum topic), not quoting the user's message."""
     message = update.effective_message
     assert message is not None
-    await _send(update.get_bot(), message.chat_id, text, reply_markup, _topic(message))
+    await send_html(update.get_bot(), message.chat_id, text, reply_markup, _topic(message))
 
 
 def _too_long(context: BotContext) -> bool:
@@ -385,7 +375,7 @@ async def _send_article(context: BotContext, chat_id: int, topic: int | None, nu
     if reply is None:
         return False
     for text, markup in reply:
-        await _send(context.bot, chat_id, text, markup, topic)
+        await send_html(context.bot, chat_id, text, markup, topic)
     return True
 
 
@@ -437,7 +427,7 @@ async def _article_by_number(
     rt = context.runtime
     number = int(argument)
     if number < 1:
-        await _send(
+        await send_html(
             context.bot,
             chat_id,
             f"“{echo(argument)}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
@@ -446,7 +436,7 @@ async def _article_by_number(
         return
     if number >= 2**63 or not await _send_article(context, chat_id, topic, number):
         total = await _db(rt.store.count_articles)
-        await _send(
+        await send_html(
             context.bot,
             chat_id,
             f"There is no article {echo(argument)} ({total} articles now). "
@@ -604,7 +594,7 @@ SLOW_DOWN = (
 async def slow_down(bot: Bot, chat_id: int) -> None:
     """Tell a flooding chat that the rest of its commands were dropped (once a flood)."""
     try:
-        await _send(bot, chat_id, SLOW_DOWN)
+        await send_html(bot, chat_id, SLOW_DOWN)
     except TelegramError as exc:
         log.info("could not tell chat %s to slow down: %s", chat_id, exc)
 

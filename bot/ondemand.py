@@ -30,8 +30,9 @@ from telegram.error import TelegramError
 
 from bot import links, replies
 from bot.errors import FetchError, NotAnArticle, TooManyRequests
-from bot.handlers import _db, _reply, _send, _topic, plain_text
+from bot.handlers import _db, _reply, _topic, plain_text
 from bot.links import Ask, PageSummary
+from bot.ptb import send_html
 from bot.runtime import BotContext, Runtime
 from bot.urls import canonical_url
 
@@ -159,7 +160,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             return
         token = rt.pending.add(chat_id, summary)
         for text, markup in links.summary_messages(summary, token):
-            await _send(context.bot, chat_id, text, markup, topic)
+            await send_html(context.bot, chat_id, text, markup, topic)
     finally:
         quota.done(chat_id)
 

@@ -1,11 +1,11 @@
-"""The stories' side of the database: ``articles.story_id`` (migration 11).
+"""The stories' side of the database: ``articles.story_id`` (migration 12).
 
 :class:`StoryStore` works on a :class:`bot.store.Store` (same connection, same lock,
 same transactions), like :class:`bot.feedstore.FeedStore`, and owns one column:
 ``articles.story_id``, the story an article belongs to -- the smallest number among
 the story's members, NULL for an article alone. :mod:`bot.storydigest` computes it
 for the recent articles after feed polls and rescans; digests and ``/article N`` read
-it. Kept apart from ``bot/store.py`` so it moves with no merge pain.
+it. Kept beside the ``bot.store`` package, like ``bot.feedstore``, as a view over it.
 
 Blocking, like the store: the bot calls it from worker threads (and the tiny indexed
 read of ``/article N`` on the event loop).

@@ -35,12 +35,11 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   accepted the message" and :meth:`Store.mark_sent` therefore repeats at most that
   one message, and nothing is ever lost.
 
-Threading: one connection opened with ``check_same_thread=False`` and guarded by a
-lock. The bot calls the store from the event loop (tiny queries) and from
-``asyncio.to_thread`` workers; every method takes the lock for one short transaction,
-so calls never interleave. A connection per thread would allow parallel readers in
-WAL mode, but it cannot share a ``":memory:"`` database and the queries here are
-sub-millisecond, so one serialized connection is simpler and fast enough.
+Threading: writes go through one connection opened with ``check_same_thread=False``
+and guarded by a lock, one short transaction each. Reads on a file database go through
+a read-only connection per thread (WAL lets them run beside the writer), so a search in
+a worker thread never holds up a lookup on the event loop, and no read waits for the
+lock; a ``":memory:"`` database has only the one connection (see ``base``).
 
 Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
 of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
