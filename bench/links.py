@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.workers import WORKER_NICENESS  # noqa: E402
+
 PAGES = ROOT.parent / "shared" / "eval" / "pages" / "html"
 if not PAGES.exists():
     PAGES = Path("/work/shared/eval/pages/html")
@@ -371,7 +373,9 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="processes; 0: threads"
     )
-    parser.add_argument("--nice", type=int, default=5, help="worker processes' niceness")
+    parser.add_argument(
+        "--nice", type=int, default=WORKER_NICENESS, help="worker processes' niceness"
+    )
     parser.add_argument("--max-concurrent", type=int, default=8, help="[fetch] max_concurrent")
     parser.add_argument("--rate", type=float, default=1000.0, help="max_messages_per_second")
     parser.add_argument("--generated", action="store_true", help="synthetic pages")

@@ -270,6 +270,15 @@ VARIANTS: list[tuple[str, Extractor]] = [
     ),
     ("html: extract(fast, no comments)", trafilatura_extract(fast=True, include_comments=False)),
     ("html: digestbot balanced only", digestbot_html(precise=BALANCED, balanced=None)),
+    (
+        "html: digestbot precise with readability/jusText check",
+        digestbot_html(precise={**PRECISE, "fast": False}),
+    ),
+    ("html: digestbot, nav/aside/footer left to trafilatura", digestbot_html(drop_furniture=False)),
+    (
+        "html: digestbot as before both (check, furniture kept)",
+        digestbot_html(precise={**PRECISE, "fast": False}, drop_furniture=False),
+    ),
     ("html: digestbot precise only (no retry)", digestbot_html(balanced=None)),
     ("html: digestbot, retry below 500 chars", digestbot_html(retry_below=500)),
     ("html: digestbot, retry below 1000 chars", digestbot_html(retry_below=1000)),

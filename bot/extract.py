@@ -43,7 +43,14 @@ __all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
 # Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
 # "favor precision" drops more related-links and teaser lists; on the rare page where it
 # keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
-PRECISE = {"favor_precision": True, "include_comments": False, "include_tables": True}
+# "fast" skips trafilatura's second opinion (readability/jusText) on the precise pass: on
+# the 90 pages body F1 0.9724 instead of 0.9726, titles unchanged, 16 % less CPU a page.
+PRECISE = {
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": True,
+    "fast": True,
+}
 BALANCED = {"include_comments": False, "include_tables": True}
 # A precise result shorter than this (characters) is retried with BALANCED, keeping the
 # longer: just above trafilatura's own MIN_EXTRACTED_SIZE (250), below which it falls back
@@ -52,6 +59,8 @@ RETRY_BELOW = 300
 # Less article text than this (word characters) is not an article ("Page not found").
 MIN_TEXT_CHARS = 40
 
+# Page furniture removed before trafilatura sees the tree (see _drop_furniture).
+_FURNITURE = ("nav", "aside", "footer")
 _SPACE = re.compile(r"\s+")
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]{1,8})*$")
 # Metadata that holds the publication time, best first (names compared lower-case).
@@ -132,6 +141,7 @@ def _extract(
     balanced: Mapping[str, Any] | None = BALANCED,
     retry_below: int = RETRY_BELOW,
     drop_title: bool = True,
+    drop_furniture: bool = True,
 ) -> Extracted:
     """:func:`extract_html` with the trafilatura settings open (bench/pages.py tries
     variants through it); ``balanced=None`` never retries."""
@@ -141,6 +151,10 @@ def _extract(
     tree = trafilatura.load_html(html)
     if tree is None:
         raise NotAnArticle(name, "not an HTML page")
+    meta = _Meta(tree)  # read before the furniture goes: JSON-LD may sit in a footer
+    page_date, page_url, declared = meta.date(), meta.url(url), meta.language()
+    if drop_furniture:
+        _drop_furniture(tree)
     document = _bare(tree, url, precise)
     if balanced is not None and (document is None or len(document.text or "") < retry_below):
         fallback = _bare(tree, url, balanced)
@@ -150,7 +164,6 @@ def _extract(
             document = fallback
     if document is None or document.body is None:
         raise NotAnArticle(name, "no article text found")
-    meta = _Meta(tree)
     title = (
         _clean(document.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
     ) or None
@@ -162,12 +175,43 @@ def _extract(
         raise NotAnArticle(name, "no article text found")
     return Extracted(
         title=title,
-        date=meta.date() or _parse_date(document.date),
-        url=meta.url(url) or document.url or url,
-        language=_language(text, meta.language()),
+        date=page_date or _parse_date(document.date),
+        url=page_url or document.url or url,
+        language=_language(text, declared),
         site_name=meta.first("og:site_name") or _clean(document.sitename),
         blocks=tuple(blocks),
     )
+
+
+def _drop_furniture(tree: _Element) -> None:
+    """Remove ``<nav>``, ``<aside>`` and ``<footer>`` (with their text; a tail after one
+    stays) unless no ``<p>`` would be left.
+
+    trafilatura discards these too, but only after running its XPath pruning over the
+    whole raw tree, several times; on real news pages they hold a third of the elements.
+    Removing them first costs the same result (bench/pages.py: body F1 and titles
+    unchanged on the 90 pages) and about 15 % less CPU a page.
+    """
+    furniture = [e for e in tree.iter(*_FURNITURE) if not _inside(e, _FURNITURE)]
+    if not furniture:
+        return
+    if not any(not _inside(p, _FURNITURE) for p in tree.iter("p")):
+        return  # a page built inside them (rare): leave it to trafilatura's own rules
+    for element in furniture:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        if element.tail:
+            previous = element.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + element.tail
+            else:
+                parent.text = (parent.text or "") + element.tail
+        parent.remove(element)
+
+
+def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
+    return any(True for _ in element.iterancestors(*tags))
 
 
 def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:

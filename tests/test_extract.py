@@ -264,3 +264,32 @@ def test_binary_plain_text_and_feeds_are_not_articles(html, reason):
     with pytest.raises(NotAnArticle) as raised:
         extract_html(html, source="seed")
     assert raised.value.reason == reason
+
+
+def test_a_json_ld_date_inside_the_footer_is_still_read():
+    footer = """<footer><script type="application/ld+json">
+      {"@type": "NewsArticle", "datePublished": "2026-11-28T09:15:00+01:00"}
+    </script><p>© The Harbour Times</p></footer>"""
+    extracted = extract_html(page(extra_body="").replace("</body>", footer + "</body>"))
+    assert extracted.date == dt.datetime(
+        2026, 11, 28, 9, 15, tzinfo=dt.timezone(dt.timedelta(hours=1))
+    )
+
+
+def test_text_after_a_nav_inside_the_article_is_kept():
+    nav = '<nav><a href="/prev">Previous story</a></nav>The works start in May, officials said.'
+    extracted = extract_html(page(extra_body=f"<p>{nav}</p>"))
+    assert "Previous story" not in extracted.text
+    assert "The works start in May, officials said." in extracted.text
+
+
+def test_an_article_whose_only_paragraphs_sit_in_an_aside_is_still_read():
+    # Furniture is removed early only when paragraphs remain outside it; otherwise the
+    # page is left whole to trafilatura's own rules.
+    body = "".join(f"<p>{text}</p>" for text in PARAGRAPHS)
+    html = (
+        '<html lang="en"><head><title>Harbour bridge</title></head><body>'
+        f"<h1>Harbour bridge</h1><aside><div>{body}</div></aside></body></html>"
+    )
+    extracted = extract_html(html)
+    assert extracted.paragraphs
