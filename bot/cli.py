@@ -23,6 +23,8 @@ from bot.errors import ConfigError, DigestbotError
 log = logging.getLogger("bot.cli")
 
 DEFAULT_CONFIG = Path("config.toml")
+# `digestbot digest` reads this many times max_articles, since a story of several counts once.
+STORY_LOOKAHEAD = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,13 +339,21 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
     from bot.digest import compose_text
     from bot.schedule import zone
     from bot.store import Store
+    from bot.storydigest import collapse, regroup_recent
+    from bot.storystore import StoryStore
 
     # The day in the header: today where the digests go out (the config's timezone).
-    today = datetime.now(zone(config.digest.timezone)).date()
+    now = datetime.now(zone(config.digest.timezone))
+    limit = config.digest.max_articles
     with Store(config.storage.path) as store:
         _sync(store, config)
-        articles = store.list_articles(0, config.digest.max_articles)
-        text = compose_text([a for a in articles if a.summary], today=today)
+        # As the bot does after a rescan: one story once, with "Also:" its other sources.
+        regroup_recent(store, now)
+        # A story of several takes one place: look further than the limit for the rest.
+        articles = [a for a in store.list_articles(0, limit * STORY_LOOKAHEAD) if a.summary]
+        story_of = StoryStore(store).story_ids(a.number for a in articles)
+        stories = collapse(articles, story_of, limit=limit)
+        text = compose_text(stories.entries, today=now.date(), also=stories.also)
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,40 @@ def test_digest_prints_the_new_subscriber_digest_as_plain_text(
     )
     assert err == ""
     assert (tmp_path / "bot.db").exists()  # summaries are kept, computed once
+
+
+def test_digest_shows_a_story_from_two_sources_once_with_also(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    today = datetime.now(UTC).date().isoformat()
+    lede = (
+        "The storm brought heavy rain to the town on Sunday night and the water rose "
+        "quickly in the streets.\n\nResidents were moved to the school hall while crews "
+        "pumped water out of houses near the quay.\n"
+    )
+    for name, title in [
+        ("a", "Storm Ciara floods harbour town of Kingsbridge"),
+        ("b", "Kingsbridge harbour flooded as Storm Ciara hits coast"),
+        ("c", "Council approves harbour tram budget after long debate"),
+    ]:
+        (seeds / f"{name}.md").write_text(
+            f'+++\ntitle = "{title}"\ndate = "{today}"\nurl = "https://{name}.example/story"\n'
+            f"+++\n\n{title}. {lede}",
+            encoding="utf-8",
+        )
+    (tmp_path / "config.toml").write_text('[storage]\npath = "bot.db"\n', encoding="utf-8")
+    assert main(["digest", "--config", str(tmp_path / "config.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(" · 2 stories")
+    items = out.split("\n\n")[1:]
+    assert [item.splitlines()[0] for item in items] == [
+        "3. Council approves harbour tram budget after long debate",
+        "2. Kingsbridge harbour flooded as Storm Ciara hits coast",
+    ]
+    assert items[1].splitlines()[2] == "Also: a.example (https://a.example/story)"
+    assert "1. Storm Ciara" not in out
 
 
 def test_ingest_reports_what_it_found_and_skips_bad_files(
