@@ -10,8 +10,9 @@ Groups, topics and channels: :func:`require_admin` lets only a group's administr
 change its settings (:mod:`bot.admins`); a forum topic is a subscriber of its own
 (:func:`_subscriber`): ``/subscribe`` there gets that topic its own digest, and the
 subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
-are sent in (the group itself, topic 0, outside topics); in a channel the commands of :data:`CHANNEL_COMMANDS`
-answer channel posts (only administrators can post), and digests are posted there.
+are sent in (the group itself, topic 0, outside topics); in a channel the commands of
+:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
+digests are posted there.
 """
 
 from __future__ import annotations

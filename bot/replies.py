@@ -192,9 +192,7 @@ def rhythm_text(chat: Subscription, config: Config) -> str:
 
 
 # Said in a forum topic with a digest of its own (Chat.topic != 0, issue 14).
-TOPIC_NOTE = (
-    "This digest goes to this forum topic; the group and its other topics have their own."
-)
+TOPIC_NOTE = "This digest goes to this forum topic; the group and its other topics have their own."
 
 
 def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:

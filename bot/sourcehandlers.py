@@ -3,9 +3,9 @@
 :class:`bot.feedpoll.Poller` and the texts in :mod:`bot.replies`.
 
 Every chat reads every source until it turns one off (a forum topic with a digest of
-its own has its own sources: ``/sources`` and its buttons act on the topic they are in); a digest then holds only
-articles from the sources still on (the store's unseen query reads
-``chat_sources_off``). A feed an admin adds is fetched and parsed once before it is
+its own has its own sources: ``/sources`` and its buttons act on the topic they are
+in); a digest then holds only articles from the sources still on (the store's unseen
+query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once before it is
 stored, then polled like the config's feeds; config feeds cannot be removed here.
 """
 
@@ -34,9 +34,7 @@ log = logging.getLogger("bot.sourcehandlers")
 SOURCE_BUTTON = re.compile(r"src:(\d{1,9})")
 
 
-def _listing(
-    rt: Runtime, chat_id: int, topic: int = 0
-) -> tuple[list[tuple[int, str]], set[int]]:
+def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int, str]], set[int]]:
     assert rt.feeds is not None
     feeds = [(feed.id, feed.label) for feed in rt.feeds.feeds()]
     return feeds, rt.feeds.sources_off(chat_id, topic=topic)

@@ -236,5 +236,7 @@ def story_digest(
         story_of = stories.story_ids(int(e.number) for e in entries)
     else:
         story_of = {int(e.number): story_of[e.number] for e in entries if e.number in story_of}
-    reached = stories.stories_reached(chat_id, story_of.values(), topic=topic) if story_of else set()
+    reached = set()
+    if story_of:
+        reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
     return collapse(entries, story_of, reached, limit)

@@ -195,8 +195,8 @@ class ChatsMixin(StoreBase):
                 " WHERE chat_id = ? AND topic = ? AND digest_time IS NOT NULL",
                 (self._now_text(), chat_id, topic),
             )
-            db.execute("DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic))
-            db.execute("DELETE FROM outbox WHERE chat_id = ? AND topic = ?", (chat_id, topic))
+            for table in ("subscriptions", "outbox"):
+                db.execute(f"DELETE FROM {table} WHERE chat_id = ? AND topic = ?", (chat_id, topic))
             return cursor.rowcount > 0
 
     def set_timezone(self, chat_id: int, timezone: str | None, *, topic: int = 0) -> Chat:

@@ -104,9 +104,7 @@ class DeliveriesMixin(StoreBase):
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
         now = self._now_text()
-        rows = [
-            (*chat_key(key), now, number) for key, numbers in held for number in numbers
-        ]
+        rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
         if not rows:
             return
         with self._transaction() as db:

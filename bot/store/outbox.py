@@ -118,8 +118,8 @@ class OutboxMixin(StoreBase):
             "INSERT INTO outbox (chat_id, topic, run_key, text, article_numbers,"
             " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (chat_id, topic, item_key, text, json.dumps([int(n) for n in numbers]), due, changed)
-                for text, numbers in messages
+                (chat_id, topic, item_key, text, json.dumps([int(n) for n in ns]), due, changed)
+                for text, ns in messages
             ],
         )
         return True

@@ -147,9 +147,7 @@ _ARTICLE_COLUMNS = (
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-_OUTBOX_COLUMNS = (
-    "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, topic"
-)
+_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, topic"
 
 
 def _runs(
