@@ -222,10 +222,11 @@ class ChatsMixin(StoreBase):
             self._ensure_chat(db, chat_id, topic or 0)
             which = "" if topic is None else " AND topic = ?"
             params = (chat_id,) if topic is None else (chat_id, topic)
+            # A deleted topic stays deleted: a chat-wide reason does not replace its own.
             db.execute(
-                f"UPDATE chats SET active = 0, deactivated_reason = ?, updated_at = ?"
-                f" WHERE chat_id = ?{which}",
-                (reason, self._now_text(), *params),
+                "UPDATE chats SET active = 0, deactivated_reason = ?, updated_at = ?"
+                f" WHERE chat_id = ?{which} AND (active = 1 OR deactivated_reason IS NOT ?)",
+                (reason, self._now_text(), *params, TOPIC_GONE),
             )
             return db.execute(f"DELETE FROM outbox WHERE chat_id = ?{which}", params).rowcount
 
