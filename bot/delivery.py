@@ -13,11 +13,11 @@ How it sends:
 
 * It asks the store for due items (only the oldest pending item of each chat is ever
   due, so a chat's messages go out one at a time and in order, those of all its forum
-  topics included: Telegram's per-chat limit is the chat's). An item of a forum topic's
-  subscription is sent with ``message_thread_id`` = its topic and sends up to
+  topics together: Telegram's per-chat limit is the chat's) and sends up to
   ``concurrency`` of them at once (``bot.ptb.send_html``: ``sendMessage``, HTML, no
-  link preview, the answer kept as JSON). The
-  bot's rate limiter spaces them (global sliding-window cap, per-chat limit, 429s).
+  link preview, the answer kept as JSON; an item of a forum topic's own subscription
+  with ``message_thread_id`` = its topic). The bot's rate limiter spaces them (global
+  sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
   committed. So a crash or ``kill -9`` at any moment repeats at most the one message in
@@ -27,11 +27,11 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
 
 * 400 with ``migrate_to_chat_id`` (``ChatMigrated``: the group became a supergroup): no
   failure. The chat is moved to its new id in the store (``Store.migrate_chat``: its
-  subscriptions, those of its forum topics too, deliveries and pending items) and the
-  item is sent to the new id at
-  once, costing no attempt; the chat's later digests go to the new id. If the supergroup
-  already has a message of its own in flight, the moved item waits for it in the outbox
-  (due now, counted as ``retried``) to keep one message in flight per chat.
+  subscription and its forum topics', deliveries and pending items) and the item is
+  sent to the new id at once, costing no attempt; the chat's later digests go to the
+  new id. If the supergroup already has a message of its own in flight, the moved item
+  waits for it in the outbox (due now, counted as ``retried``) to keep one message in
+  flight per chat.
 * 403 Forbidden (blocked, user deactivated, kicked) and 400 "chat not found": the chat is
   deactivated with every forum topic of it (``Store.deactivate``, which also drops their
   pending items).

@@ -5,8 +5,9 @@
 Every chat reads every source until it turns one off (a forum topic with a digest of
 its own has its own sources: ``/sources`` and its buttons act on the topic they are
 in); a digest then holds only articles from the sources still on (the store's unseen
-query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once before it is
-stored, then polled like the config's feeds; config feeds cannot be removed here.
+query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once
+before it is stored, then polled like the config's feeds; config feeds cannot be
+removed here.
 """
 
 from __future__ import annotations

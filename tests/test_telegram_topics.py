@@ -75,7 +75,8 @@ async def test_two_topics_subscribe_at_their_own_times_and_get_their_digests_the
         assert "Fresh story" in tuesday.text
         assert not any(title in tuesday.text for title in TITLES)
         assert in_topic(fake, FORUM, None) == [general]
-        assert store.get_chat(FORUM, topic=SPORTS).last_key_at("18:00") is not None  # type: ignore[union-attr]
+        sports_row = store.get_chat(FORUM, topic=SPORTS)
+        assert sports_row is not None and sports_row.last_key_at("18:00") is not None
 
 
 async def test_unsubscribe_in_one_topic_leaves_the_other(fake, bot_config, articles):

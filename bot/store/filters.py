@@ -1,9 +1,9 @@
 """Filters: each chat's ``/filter`` terms (each forum topic of a chat has its own).
 
 Owns the table **chat_filters**: a subscriber's terms (a chat's, or with ``topic`` one
-forum topic's) as (mode, term) pairs, mode ``-`` or
-``+`` and the term as written, keyed by the term's folded words (``bot.filters.Term.key``,
-computed by the caller: the store does not match text). What the filters hold back is
+forum topic's) as (mode, term) pairs, mode ``-`` or ``+`` and the term as written,
+keyed by the term's folded words (``bot.filters.Term.key``, computed by the caller: the
+store does not match text). What the filters hold back is
 recorded with the deliveries (:mod:`bot.store.deliveries`).
 """
 
