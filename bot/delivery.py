@@ -12,10 +12,12 @@ Scheduled digests are queued in the store's outbox (``Store.queue_digest``); a
 How it sends:
 
 * It asks the store for due items (only the oldest pending item of each chat is ever
-  due, so a chat's messages go out one at a time and in order) and sends up to
+  due, so a chat's messages go out one at a time and in order, those of all its forum
+  topics together: Telegram's per-chat limit is the chat's) and sends up to
   ``concurrency`` of them at once (``bot.ptb.send_html``: ``sendMessage``, HTML, no
-  link preview, the answer kept as JSON). The
-  bot's rate limiter spaces them (global sliding-window cap, per-chat limit, 429s).
+  link preview, the answer kept as JSON; an item of a forum topic's own subscription
+  with ``message_thread_id`` = its topic). The bot's rate limiter spaces them (global
+  sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
   committed. So a crash or ``kill -9`` at any moment repeats at most the one message in
@@ -25,15 +27,18 @@ Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
 
 * 400 with ``migrate_to_chat_id`` (``ChatMigrated``: the group became a supergroup): no
   failure. The chat is moved to its new id in the store (``Store.migrate_chat``: its
-  subscription, deliveries and pending items) and the item is sent to the new id at
-  once, costing no attempt; the chat's later digests go to the new id. If the supergroup
-  already has a message of its own in flight, the moved item waits for it in the outbox
-  (due now, counted as ``retried``) to keep one message in flight per chat.
+  subscription and its forum topics', deliveries and pending items) and the item is
+  sent to the new id at once, costing no attempt; the chat's later digests go to the
+  new id. If the supergroup already has a message of its own in flight, the moved item
+  waits for it in the outbox (due now, counted as ``retried``) to keep one message in
+  flight per chat.
 * 403 Forbidden (blocked, user deactivated, kicked) and 400 "chat not found": the chat is
-  deactivated (``Store.deactivate``, which also drops its pending items).
+  deactivated with every forum topic of it (``Store.deactivate``, which also drops their
+  pending items).
 * 400 "message thread not found" for an item bound for a forum topic (the topic was
-  deleted): the chat's digests go to the chat itself from now on (``Store.leave_topic``)
-  and the item is sent again there at once.
+  deleted): that topic's subscription alone is deactivated (``Store.deactivate`` with
+  its topic, reason :data:`bot.store.chats.TOPIC_GONE`) and its pending items dropped;
+  never sent to the group instead, which may have a digest of its own.
 * Any other 400: logged with the chat and dropped, not retried (a retry would fail alike).
 * 429 RetryAfter: honoured by the rate limiter (wait, retry); if it still fails the item is
   retried after ``retry_after``.
@@ -77,6 +82,7 @@ from telegram.error import (
 from bot.ptb import retry_after_seconds, send_html
 from bot.ratelimit import Priority, TelegramRateLimiter
 from bot.store import OutboxItem, Store
+from bot.store.chats import TOPIC_GONE
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +304,10 @@ class Sender:
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             if "chat not found" in exc.message.lower():
                 return await self._deactivate(item, exc.message)
-            if item.thread_id is not None and "thread not found" in exc.message.lower():
-                log.info("chat %d: its forum topic is gone; digests go to the chat", chat)
-                await asyncio.to_thread(self.store.leave_topic, chat)
-                return await self._send(replace(item, thread_id=None), moved=moved)
+            if item.topic and "thread not found" in exc.message.lower():
+                log.info("chat %d topic %d deactivated: %s", chat, item.topic, TOPIC_GONE)
+                await asyncio.to_thread(self.store.deactivate, chat, TOPIC_GONE, topic=item.topic)
+                return "deactivated"
             log.warning("digest to chat %d dropped, Telegram refused it: %s", chat, exc.message)
             await asyncio.to_thread(self.store.drop, item.id, exc.message)
             return "failed"

@@ -359,25 +359,28 @@ class FeedStore:
 
     # -- a chat's sources -----------------------------------------------------------
 
-    def sources_off(self, chat_id: int) -> set[int]:
-        """The sources (feed ids, :data:`SEEDS` for the folder) the chat turned off."""
+    def sources_off(self, chat_id: int, *, topic: int = 0) -> set[int]:
+        """The sources (feed ids, :data:`SEEDS` for the folder) the chat (or its forum
+        topic ``topic``, which has its own) turned off."""
         rows = self.store._query(
-            "SELECT feed_id FROM chat_sources_off WHERE chat_id = ?", (chat_id,)
+            "SELECT feed_id FROM chat_sources_off WHERE chat_id = ? AND topic = ?",
+            (chat_id, topic),
         )
         return {row[0] for row in rows}
 
-    def toggle_source(self, chat_id: int, feed_id: int) -> bool:
-        """Turn a source off if on, on if off; returns whether it is on now."""
+    def toggle_source(self, chat_id: int, feed_id: int, *, topic: int = 0) -> bool:
+        """Turn a source off if on, on if off, for the chat or its forum topic
+        ``topic``; returns whether it is on now."""
         with self.store._transaction() as db:
             deleted = db.execute(
-                "DELETE FROM chat_sources_off WHERE chat_id = ? AND feed_id = ?",
-                (chat_id, feed_id),
+                "DELETE FROM chat_sources_off WHERE chat_id = ? AND topic = ? AND feed_id = ?",
+                (chat_id, topic, feed_id),
             ).rowcount
             if deleted:
                 return True
             db.execute(
-                "INSERT INTO chat_sources_off (chat_id, feed_id) VALUES (?, ?)",
-                (chat_id, feed_id),
+                "INSERT INTO chat_sources_off (chat_id, topic, feed_id) VALUES (?, ?, ?)",
+                (chat_id, topic, feed_id),
             )
             return False
 

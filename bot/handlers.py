@@ -7,9 +7,12 @@ Replies go out through :func:`bot.ptb.send_html` (the bot's rate limiter, no lin
 preview, in the forum topic the command came from).
 
 Groups, topics and channels: :func:`require_admin` lets only a group's administrators
-change its settings (:mod:`bot.admins`); ``/subscribe`` in a forum topic sends the
-group's digests to that topic; in a channel the commands of :data:`CHANNEL_COMMANDS`
-answer channel posts (only administrators can post), and digests are posted there.
+change its settings (:mod:`bot.admins`); a forum topic is a subscriber of its own
+(:func:`_subscriber`): ``/subscribe`` there gets that topic its own digest, and the
+subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
+are sent in (the group itself, topic 0, outside topics); in a channel the commands of
+:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
+digests are posted there.
 """
 
 from __future__ import annotations
@@ -95,6 +98,14 @@ def _topic(message: object) -> int | None:
     return None
 
 
+def _subscriber(update: Update) -> tuple[int, int]:
+    """(chat id, topic) of the subscriber an update is about: the forum topic it was
+    sent in, or 0 for the chat itself (a forum's General topic, any other chat)."""
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id, _topic(update.effective_message) or 0
+
+
 async def _reply(
     update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
@@ -148,9 +159,9 @@ async def require_admin(update: Update, context: BotContext) -> bool:
 
 async def start(update: Update, context: BotContext) -> None:
     rt = context.runtime
-    chat_id = update.effective_chat.id
-    before = await _db(rt.store.get_chat, chat_id)
-    await _db(rt.store.reactivate, chat_id)
+    chat_id, topic = _subscriber(update)
+    before = await _db(rt.store.get_chat, chat_id, topic=topic)
+    await _db(rt.store.reactivate, chat_id, topic=topic)
     welcome_back = before is not None and not before.active and bool(before.digest_time)
     await _reply(update, replies.start_text(rt.config, welcome_back))
 
@@ -177,7 +188,8 @@ def _schedule_chat(context: BotContext, chat: Chat) -> None:
 
 async def subscribe(update: Update, context: BotContext) -> None:
     """``/subscribe [DAYS] [HH:MM …]``: what is left out stays as it was (a new chat:
-    every day at the configured time). In a forum topic, digests go to that topic."""
+    every day at the configured time). In a forum topic, the topic subscribes on its
+    own and its digests go there."""
     rt = context.runtime
     if _too_long(context):
         await _refuse_long(update, context, replies.SUBSCRIBE_USAGE)
@@ -189,16 +201,15 @@ async def subscribe(update: Update, context: BotContext) -> None:
         return
     if not await require_admin(update, context):
         return
-    chat_id = update.effective_chat.id
-    current = await _db(rt.store.get_chat, chat_id)
+    chat_id, topic = _subscriber(update)
+    current = await _db(rt.store.get_chat, chat_id, topic=topic)
     had = current is not None and current.digest_time is not None
     times = rhythm.times or (current.digest_times if had else ()) or (rt.config.digest.time,)
     if rhythm.days is not None:
         days = rhythm.days
     else:
         days = current.days if had and current is not None else EVERY_DAY
-    thread_id = _topic(update.effective_message)
-    chat = await _db(rt.store.subscribe, chat_id, times, days=days, thread_id=thread_id)
+    chat = await _db(rt.store.subscribe, chat_id, times, days=days, topic=topic)
     _schedule_chat(context, chat)
     await _reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
 
@@ -207,7 +218,8 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     rt = context.runtime
     if not await require_admin(update, context):
         return
-    was = await _db(rt.store.unsubscribe, update.effective_chat.id)
+    chat_id, topic = _subscriber(update)
+    was = await _db(rt.store.unsubscribe, chat_id, topic=topic)
     if was:
         await _reply(update, "Unsubscribed: no more digests. /subscribe brings them back.")
     else:
@@ -219,10 +231,10 @@ async def timezone(update: Update, context: BotContext) -> None:
     if _too_long(context):
         await _refuse_long(update, context, replies.TIMEZONE_USAGE)
         return
-    chat_id = update.effective_chat.id
+    chat_id, topic = _subscriber(update)
     args = context.args or []
     if not args:
-        chat = await _db(rt.store.get_chat, chat_id)
+        chat = await _db(rt.store.get_chat, chat_id, topic=topic)
         current = chat.timezone if chat and chat.timezone else rt.config.digest.timezone
         await _reply(
             update, f"Your timezone: <b>{html.escape(current)}</b>.\n{replies.TIMEZONE_USAGE}"
@@ -242,18 +254,18 @@ async def timezone(update: Update, context: BotContext) -> None:
         return
     if not await require_admin(update, context):
         return
-    chat = await _db(rt.store.set_timezone, chat_id, name)
+    chat = await _db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, chat)
     await _reply(update, replies.timezone_set_text(chat, name, rt.config, rt.clock()))
 
 
 async def status(update: Update, context: BotContext) -> None:
     rt = context.runtime
-    chat_id = update.effective_chat.id
-    chat = await _db(rt.store.get_chat, chat_id)
-    waiting = await _db(rt.store.count_unseen, chat_id)
-    terms = await _db(rt.store.filter_terms, chat_id)
-    held_back = await _db(rt.store.count_held_back, chat_id)
+    chat_id, topic = _subscriber(update)
+    chat = await _db(rt.store.get_chat, chat_id, topic=topic)
+    waiting = await _db(rt.store.count_unseen, chat_id, topic=topic)
+    terms = await _db(rt.store.filter_terms, chat_id, topic=topic)
+    held_back = await _db(rt.store.count_held_back, chat_id, topic=topic)
     text = replies.status_text(
         chat, waiting, rt.config, rt.clock(), filters=len(terms), held_back=held_back
     )
@@ -265,23 +277,24 @@ async def status(update: Update, context: BotContext) -> None:
 
 async def digest(update: Update, context: BotContext) -> None:
     rt = context.runtime
-    chat_id = update.effective_chat.id
+    chat_id, topic = _subscriber(update)
+    key = (chat_id, topic)
     limit = rt.config.digest.max_articles
-    chat = await _db(rt.store.get_chat, chat_id)
-    terms = await _db(rt.store.filter_terms, chat_id)
+    chat = await _db(rt.store.get_chat, chat_id, topic=topic)
+    terms = await _db(rt.store.filter_terms, chat_id, topic=topic)
     held: list[Any] = []
+    unseen = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD, topic=topic)
     if terms:
-        unseen = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD)
         # Stemming the articles' words is CPU work: off the event loop.
         entries, held = await asyncio.to_thread(split_entries, unseen, compile_filter(terms))
         if held:
-            await _db(rt.store.record_held_back, [(chat_id, [e.number for e in held])])
+            await _db(rt.store.record_held_back, [(key, [e.number for e in held])])
     else:
-        entries = await _db(rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD)
+        entries = unseen
     # One story once (bot.storydigest): the clearest article with "Also:" links.
-    stories = await _db(story_digest, rt.store, chat_id, entries, limit)
+    stories = await _db(story_digest, rt.store, chat_id, entries, limit, topic=topic)
     if stories.late:
-        await _db(StoryStore(rt.store).record_shown_elsewhere, [(chat_id, stories.late)])
+        await _db(StoryStore(rt.store).record_shown_elsewhere, [(key, stories.late)])
     entries = stories.entries
     if not entries:
         total = await _db(rt.store.count_articles)
@@ -296,7 +309,7 @@ async def digest(update: Update, context: BotContext) -> None:
     for text, numbers in digests.digest_messages(entries, today=today, also=stories.also):
         await _reply(update, text)
         # Recorded message by message: a failure part-way leaves the rest unseen.
-        await _db(rt.store.record_deliveries, chat_id, numbers)
+        await _db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
 
 
 # -- /filter ------------------------------------------------------------------------
@@ -313,7 +326,7 @@ async def filter_command(update: Update, context: BotContext) -> None:
         )
         await _reply(update, text)
         return
-    chat_id = update.effective_chat.id
+    chat_id, topic = _subscriber(update)
     try:
         command = parse_command(argument)
     except FilterError as exc:
@@ -323,21 +336,24 @@ async def filter_command(update: Update, context: BotContext) -> None:
         return
     note = ""
     if command.action == "clear":
-        count = await _db(rt.store.clear_filter_terms, chat_id)
+        count = await _db(rt.store.clear_filter_terms, chat_id, topic=topic)
         noun = "filter" if count == 1 else "filters"
         note = f"Removed {count} {noun}." if count else "You had no filters."
     elif command.action == "remove":
         pairs = [(term.key, term.mode) for term in command.terms]
-        removed = await _db(rt.store.remove_filter_terms, chat_id, pairs)
+        removed = await _db(rt.store.remove_filter_terms, chat_id, pairs, topic=topic)
         note = replies.removed_filters_text(command.terms, removed)
     elif command.action == "add":
         triples = [(term.key, term.mode, term.text) for term in command.terms]
-        added, total = await _db(rt.store.add_filter_terms, chat_id, triples, MAX_TERMS)
+        added, total = await _db(
+            rt.store.add_filter_terms, chat_id, triples, MAX_TERMS, topic=topic
+        )
         if not added:
             await _reply(update, replies.filter_limit_text(total))
             return
         note = "Filters saved; they apply from your next digest."
-    terms = [Term(mode, text) for mode, text in await _db(rt.store.filter_terms, chat_id)]
+    kept = await _db(rt.store.filter_terms, chat_id, topic=topic)
+    terms = [Term(mode, text) for mode, text in kept]
     await _reply(update, replies.filters_text(terms, note))
 
 

@@ -4,8 +4,9 @@
   (:class:`bot.schedule.Slot`), whose :class:`DailyTrigger` asks
   :func:`bot.schedule.next_due`, so the scheduler fires exactly when the tested pure
   function says. Its callback :func:`digest_job` runs :func:`queue_due_digests` for the
-  slot: every chat subscribed there whose days include the run's local weekday gets its
-  digest composed and queued in the store's outbox, and the outbox sender
+  slot: every subscriber there -- a chat, or a forum topic with a digest of its own --
+  whose days include the run's local weekday gets its digest composed and queued in the
+  store's outbox (to its topic), and the outbox sender
   (:mod:`bot.delivery`) is woken. A chat with several times a day is in several slots;
   each (chat, time) run is queued once. Weekdays never reach APScheduler (whose
   ``run_daily`` counts Sunday as 0): the job runs daily and the store skips the chats
@@ -310,10 +311,11 @@ def queue_due_digests(
     today = date.fromisoformat(key)
     weekday = today.weekday()
     due = queued = messages = nothing_new = already = 0
-    batch: list[tuple[int, list[tuple[str, list[int]]]]] = []
+    # Keyed by subscriber: (chat id, forum topic; 0 the chat itself).
+    batch: list[tuple[tuple[int, int], list[tuple[str, list[int]]]]] = []
     composed: dict[tuple[tuple[int, ...], ...], list[tuple[str, list[int]]]] = {}
-    held_back: dict[int, list[int]] = {}
-    late: dict[int, list[int]] = {}
+    held_back: dict[tuple[int, int], list[int]] = {}
+    late: dict[tuple[int, int], list[int]] = {}
     # Chats read their unseen numbers only; the articles (and their story ids) come
     # from here, each read once a run (bounded: starts over past a few thousand).
     records: dict[int, ArticleRecord] = {}
@@ -331,8 +333,8 @@ def queue_due_digests(
         held_back.clear()
         late.clear()
         queued_before = queued
-        for chat_id, chat_messages in batch:
-            if chat_id not in done:
+        for chat_key, chat_messages in batch:
+            if chat_key not in done:
                 already += 1
             elif chat_messages:
                 queued += 1
@@ -344,25 +346,28 @@ def queue_due_digests(
         if on_batch is not None and queued > queued_before:
             on_batch()
 
-    after: int | None = None
+    after: tuple[int, int] | None = None
     while True:
         # A page at a time: a slot may hold a large share of 100,000 subscribers.
         chats = store.subscribers_at(
             slot.digest_time,
             slot.timezone,
             default_timezone=default_timezone,
-            after_chat_id=after,
+            after_chat_id=None if after is None else after[0],
+            after_topic=None if after is None else after[1],
             limit=batch_size,
             weekday=weekday,
         )
-        terms = store.filter_terms_of(chat.chat_id for chat in chats)
+        terms = store.filter_terms_of(chat.key for chat in chats)
         for chat in chats:
             due += 1
             if chat.last_key_at(slot.digest_time) == key:
                 already += 1
                 continue
-            chat_terms = terms.get(chat.chat_id)
-            unseen_numbers = store.unseen_numbers(chat.chat_id, max_articles * FILTER_LOOKAHEAD)
+            chat_terms = terms.get(chat.key)
+            unseen_numbers = store.unseen_numbers(
+                chat.chat_id, max_articles * FILTER_LOOKAHEAD, topic=chat.topic
+            )
             missing = [n for n in unseen_numbers if n not in records]
             if missing:
                 if len(records) + len(missing) > RECORDS_KEPT:
@@ -375,10 +380,12 @@ def queue_due_digests(
             if chat_terms:
                 entries, held = split_entries(entries, compile_filter(chat_terms), article_words)
                 if held:
-                    held_back[chat.chat_id] = [entry.number for entry in held]
-            shown = story_digest(store, chat.chat_id, entries, max_articles, story_of)
+                    held_back[chat.key] = [entry.number for entry in held]
+            shown = story_digest(
+                store, chat.chat_id, entries, max_articles, story_of, topic=chat.topic
+            )
             if shown.late:
-                late[chat.chat_id] = shown.late
+                late[chat.key] = shown.late
             key_numbers = tuple(
                 (e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries
             )
@@ -388,12 +395,12 @@ def queue_due_digests(
                 composed[key_numbers] = digest_messages(
                     shown.entries, limit=limit, today=today, also=shown.also
                 )
-            batch.append((chat.chat_id, composed[key_numbers]))
+            batch.append((chat.key, composed[key_numbers]))
         if batch:
             flush()
         if len(chats) < batch_size:
             break
-        after = chats[-1].chat_id
+        after = chats[-1].key
     seconds = clock.perf_counter() - started
     report = RunReport(slot, key, due, queued, messages, nothing_new, already, seconds)
     log.info("%s", report.describe())

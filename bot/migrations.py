@@ -290,6 +290,155 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
         """,
     ),
+    Migration(
+        13,
+        "forum topics subscribe on their own: (chat_id, topic) keys every chat's rows",
+        # A subscriber is (chat_id, topic): topic is a forum topic's message_thread_id, 0
+        # the chat itself. The tables keyed by chat are rebuilt with the topic in their
+        # key (SQLite cannot change a primary key in place): the old table is renamed,
+        # the new one created under the old name, the rows copied, the old one dropped.
+        # A chat whose subscription lived in a topic (chats.thread_id) moves it to that
+        # topic's row, with its times, run keys and outbox items; its deliveries,
+        # additions, filters, sources and pruning horizon are copied to the topic (so
+        # its next digest repeats nothing) and stay with the chat itself (topic 0), which
+        # keeps an unsubscribed row with its timezone. Everything else is topic 0. Rows
+        # of articles that no longer exist (written with foreign keys off) are not copied.
+        """
+        CREATE TABLE topics_v12 AS
+            SELECT chat_id, thread_id AS topic FROM chats WHERE coalesce(thread_id, 0) != 0;
+
+        ALTER TABLE chats RENAME TO chats_v12;
+        CREATE TABLE chats (
+            chat_id            INTEGER NOT NULL,
+            topic              INTEGER NOT NULL DEFAULT 0,
+            timezone           TEXT,
+            digest_time        TEXT,
+            active             INTEGER NOT NULL DEFAULT 1,
+            deactivated_reason TEXT,
+            last_digest_key    TEXT,
+            created_at         TEXT NOT NULL,
+            updated_at         TEXT NOT NULL,
+            subscribed_at      TEXT,
+            days               INTEGER NOT NULL DEFAULT 127,
+            PRIMARY KEY (chat_id, topic)
+        ) WITHOUT ROWID;
+        INSERT INTO chats (chat_id, topic, timezone, digest_time, active, deactivated_reason,
+                last_digest_key, created_at, updated_at, subscribed_at, days)
+            SELECT chat_id, coalesce(thread_id, 0), timezone, digest_time, active,
+                deactivated_reason, last_digest_key, created_at, updated_at, subscribed_at,
+                days
+            FROM chats_v12;
+        INSERT INTO chats (chat_id, topic, timezone, active, deactivated_reason, created_at,
+                updated_at, days)
+            SELECT chat_id, 0, timezone, active, deactivated_reason, created_at, updated_at,
+                days
+            FROM chats_v12 WHERE coalesce(thread_id, 0) != 0;
+        DROP TABLE chats_v12;
+
+        DROP INDEX subscriptions_slot;
+        ALTER TABLE subscriptions RENAME TO subscriptions_v12;
+        CREATE TABLE subscriptions (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            digest_time  TEXT NOT NULL,
+            last_run_key TEXT,
+            PRIMARY KEY (chat_id, topic, digest_time)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id, topic);
+        INSERT INTO subscriptions (chat_id, topic, digest_time, last_run_key)
+            SELECT s.chat_id, coalesce(t.topic, 0), s.digest_time, s.last_run_key
+            FROM subscriptions_v12 s LEFT JOIN topics_v12 t ON t.chat_id = s.chat_id;
+        DROP TABLE subscriptions_v12;
+
+        ALTER TABLE deliveries RENAME TO deliveries_v12;
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at TEXT NOT NULL,
+            held_back    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT chat_id, 0, number, delivered_at, held_back FROM deliveries_v12
+            WHERE number IN (SELECT number FROM articles);
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT d.chat_id, t.topic, d.number, d.delivered_at, d.held_back
+            FROM deliveries_v12 d JOIN topics_v12 t ON t.chat_id = d.chat_id
+            WHERE d.number IN (SELECT number FROM articles);
+        DROP TABLE deliveries_v12;
+
+        ALTER TABLE digest_additions RENAME TO digest_additions_v12;
+        CREATE TABLE digest_additions (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO digest_additions (chat_id, topic, number, added_at)
+            SELECT chat_id, 0, number, added_at FROM digest_additions_v12
+            WHERE number IN (SELECT number FROM articles);
+        INSERT INTO digest_additions (chat_id, topic, number, added_at)
+            SELECT x.chat_id, t.topic, x.number, x.added_at
+            FROM digest_additions_v12 x JOIN topics_v12 t ON t.chat_id = x.chat_id
+            WHERE x.number IN (SELECT number FROM articles);
+        DROP TABLE digest_additions_v12;
+
+        ALTER TABLE chat_filters RENAME TO chat_filters_v12;
+        CREATE TABLE chat_filters (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            term_key TEXT NOT NULL,
+            mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+            term     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, term_key)
+        );
+        INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)
+            SELECT chat_id, 0, term_key, mode, term, added_at FROM chat_filters_v12
+            ORDER BY rowid;
+        INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)
+            SELECT f.chat_id, t.topic, f.term_key, f.mode, f.term, f.added_at
+            FROM chat_filters_v12 f JOIN topics_v12 t ON t.chat_id = f.chat_id
+            ORDER BY f.rowid;
+        DROP TABLE chat_filters_v12;
+
+        ALTER TABLE chat_sources_off RENAME TO chat_sources_off_v12;
+        CREATE TABLE chat_sources_off (
+            chat_id INTEGER NOT NULL,
+            topic   INTEGER NOT NULL DEFAULT 0,
+            feed_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, topic, feed_id)
+        ) WITHOUT ROWID;
+        INSERT INTO chat_sources_off (chat_id, topic, feed_id)
+            SELECT chat_id, 0, feed_id FROM chat_sources_off_v12;
+        INSERT INTO chat_sources_off (chat_id, topic, feed_id)
+            SELECT s.chat_id, t.topic, s.feed_id
+            FROM chat_sources_off_v12 s JOIN topics_v12 t ON t.chat_id = s.chat_id;
+        DROP TABLE chat_sources_off_v12;
+
+        ALTER TABLE pruned_deliveries RENAME TO pruned_deliveries_v12;
+        CREATE TABLE pruned_deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            added_before TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic)
+        ) WITHOUT ROWID;
+        INSERT INTO pruned_deliveries (chat_id, topic, added_before)
+            SELECT chat_id, 0, added_before FROM pruned_deliveries_v12;
+        INSERT INTO pruned_deliveries (chat_id, topic, added_before)
+            SELECT p.chat_id, t.topic, p.added_before
+            FROM pruned_deliveries_v12 p JOIN topics_v12 t ON t.chat_id = p.chat_id;
+        DROP TABLE pruned_deliveries_v12;
+
+        ALTER TABLE outbox ADD COLUMN topic INTEGER NOT NULL DEFAULT 0;
+        UPDATE outbox SET topic = coalesce(message_thread_id, 0);
+        ALTER TABLE outbox DROP COLUMN message_thread_id;
+
+        DROP TABLE topics_v12;
+        """,
+    ),
 )
 
 

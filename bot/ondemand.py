@@ -117,7 +117,10 @@ async def add_button(update: Update, context: BotContext) -> None:
         await query.answer(replies.ADD_STALE, show_alert=True)
         return
     article = links.as_article(summary)
-    number, added = await _db(rt.store.add_to_digest, chat.id, article, summary.sentences)
+    topic = _topic(query.message) or 0  # a forum topic's own digest (issue 14)
+    number, added = await _db(
+        rt.store.add_to_digest, chat.id, article, summary.sentences, topic=topic
+    )
     await query.answer(replies.added_text(number, added))
 
 

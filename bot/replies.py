@@ -191,14 +191,15 @@ def rhythm_text(chat: Subscription, config: Config) -> str:
     return describe(chat.days, chat.digest_times or (config.digest.time,))
 
 
-_TOPIC_NOTE = "Digests go to the forum topic where /subscribe was sent."
+# Said in a forum topic with a digest of its own (Chat.topic != 0, issue 14).
+TOPIC_NOTE = "This digest goes to this forum topic; the group and its other topics have their own."
 
 
 def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
     """The confirmation of /subscribe: "Subscribed: your digest comes weekdays at 07:30
     and 18:00 (Europe/Berlin); next: Mon 01 Dec, 07:30 CET."."""
     timezone = chat_timezone(chat, config.digest.timezone)
-    topic = f"\n{_TOPIC_NOTE}" if chat.thread_id is not None else ""
+    topic = f"\n{TOPIC_NOTE}" if chat.topic else ""
     return (
         f"Subscribed: your digest comes <b>{html.escape(rhythm_text(chat, config))}</b> "
         f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}.{topic}"
@@ -258,8 +259,8 @@ def status_text(
         )
         if chat.active:
             lines.append(f"Next digest: {next_digest_text(chat, config, now)}")
-        if chat.thread_id is not None:
-            lines.append(_TOPIC_NOTE)
+        if chat.topic:
+            lines.append(TOPIC_NOTE)
     else:
         lines.append("Subscribed: no (/subscribe starts a daily digest)")
         lines.append(f"Timezone: {html.escape(timezone_name)}")

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 12 (PRAGMA user_version = 12).
+-- digestbot's database schema at version 13 (PRAGMA user_version = 13).
 -- Generated from bot/migrations.py, do not edit: after adding a migration run
 --     python -m bot.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -21,42 +21,51 @@ CREATE TABLE articles (
 
 CREATE TABLE chat_filters (
     chat_id  INTEGER NOT NULL,
+    topic    INTEGER NOT NULL DEFAULT 0,
     term_key TEXT NOT NULL,
     mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
     term     TEXT NOT NULL,
     added_at TEXT NOT NULL,
-    PRIMARY KEY (chat_id, term_key)
+    PRIMARY KEY (chat_id, topic, term_key)
 );
 
 CREATE TABLE chat_sources_off (
     chat_id INTEGER NOT NULL,
+    topic   INTEGER NOT NULL DEFAULT 0,
     feed_id INTEGER NOT NULL,
-    PRIMARY KEY (chat_id, feed_id)
+    PRIMARY KEY (chat_id, topic, feed_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE chats (
-    chat_id            INTEGER PRIMARY KEY,
+    chat_id            INTEGER NOT NULL,
+    topic              INTEGER NOT NULL DEFAULT 0,
     timezone           TEXT,
     digest_time        TEXT,
     active             INTEGER NOT NULL DEFAULT 1,
     deactivated_reason TEXT,
     last_digest_key    TEXT,
     created_at         TEXT NOT NULL,
-    updated_at         TEXT NOT NULL
-, subscribed_at TEXT, days INTEGER NOT NULL DEFAULT 127, thread_id INTEGER);
+    updated_at         TEXT NOT NULL,
+    subscribed_at      TEXT,
+    days               INTEGER NOT NULL DEFAULT 127,
+    PRIMARY KEY (chat_id, topic)
+) WITHOUT ROWID;
 
 CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-    delivered_at TEXT NOT NULL, held_back INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (chat_id, number)
+    delivered_at TEXT NOT NULL,
+    held_back    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, topic, number)
 ) WITHOUT ROWID;
 
 CREATE TABLE digest_additions (
     chat_id  INTEGER NOT NULL,
+    topic    INTEGER NOT NULL DEFAULT 0,
     number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
     added_at TEXT NOT NULL,
-    PRIMARY KEY (chat_id, number)
+    PRIMARY KEY (chat_id, topic, number)
 ) WITHOUT ROWID;
 
 CREATE TABLE entry_keys (
@@ -97,18 +106,21 @@ CREATE TABLE outbox (
     next_attempt_at REAL NOT NULL,
     last_error      TEXT,
     created_at      TEXT NOT NULL
-, message_thread_id INTEGER);
+, topic INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE pruned_deliveries (
-    chat_id      INTEGER PRIMARY KEY,
-    added_before TEXT NOT NULL
-);
+    chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
+    added_before TEXT NOT NULL,
+    PRIMARY KEY (chat_id, topic)
+) WITHOUT ROWID;
 
 CREATE TABLE subscriptions (
     chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
     digest_time  TEXT NOT NULL,
     last_run_key TEXT,
-    PRIMARY KEY (chat_id, digest_time)
+    PRIMARY KEY (chat_id, topic, digest_time)
 ) WITHOUT ROWID;
 
 CREATE INDEX articles_feed ON articles (feed_id, published_at)
@@ -120,7 +132,7 @@ CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
 
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
 
-CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
+CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id, topic);
 
 CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
     UPDATE article_changes SET n = n + 1;

@@ -2,10 +2,12 @@
 ``/removefeed`` (admins), as thin handlers over :class:`bot.feedstore.FeedStore`,
 :class:`bot.feedpoll.Poller` and the texts in :mod:`bot.replies`.
 
-Every chat reads every source until it turns one off; a digest then holds only
-articles from the sources still on (the store's unseen query reads
-``chat_sources_off``). A feed an admin adds is fetched and parsed once before it is
-stored, then polled like the config's feeds; config feeds cannot be removed here.
+Every chat reads every source until it turns one off (a forum topic with a digest of
+its own has its own sources: ``/sources`` and its buttons act on the topic they are
+in); a digest then holds only articles from the sources still on (the store's unseen
+query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once
+before it is stored, then polled like the config's feeds; config feeds cannot be
+removed here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.admins import is_chat_admin
 from bot.errors import FetchError
 from bot.feeds import NotAFeed
 from bot.feedstore import SEEDS
-from bot.handlers import _argument, _db, _is_admin, _refuse_unknown, _reply
+from bot.handlers import _argument, _db, _is_admin, _refuse_unknown, _reply, _topic
 from bot.runtime import BotContext, Runtime
 
 __all__ = ["addfeed", "removefeed", "sources", "toggle_source"]
@@ -33,10 +35,10 @@ log = logging.getLogger("bot.sourcehandlers")
 SOURCE_BUTTON = re.compile(r"src:(\d{1,9})")
 
 
-def _listing(rt: Runtime, chat_id: int) -> tuple[list[tuple[int, str]], set[int]]:
+def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int, str]], set[int]]:
     assert rt.feeds is not None
     feeds = [(feed.id, feed.label) for feed in rt.feeds.feeds()]
-    return feeds, rt.feeds.sources_off(chat_id)
+    return feeds, rt.feeds.sources_off(chat_id, topic=topic)
 
 
 async def sources(update: Update, context: BotContext) -> None:
@@ -45,7 +47,8 @@ async def sources(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
-    feeds, off = await _db(_listing, rt, chat.id)
+    topic = _topic(update.effective_message) or 0
+    feeds, off = await _db(_listing, rt, chat.id, topic)
     text, markup = replies.sources_message(feeds, off, SEEDS)
     await _reply(update, text, markup)
 
@@ -65,13 +68,14 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     ):
         await query.answer(replies.ADMINS_ONLY, show_alert=True)
         return
-    feeds, _ = await _db(_listing, rt, chat.id)
+    topic = _topic(query.message) or 0  # the topic the list was sent in
+    feeds, _ = await _db(_listing, rt, chat.id, topic)
     source_id = int(match[1]) if match else -1
     if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds}:
         await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
         return
-    on = await _db(rt.feeds.toggle_source, chat.id, source_id)
-    feeds, off = await _db(_listing, rt, chat.id)
+    on = await _db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
+    feeds, off = await _db(_listing, rt, chat.id, topic)
     await query.answer("On" if on else "Off")
     text, markup = replies.sources_message(feeds, off, SEEDS)
     try:

@@ -225,14 +225,18 @@ def story_digest(
     entries: Sequence[E],
     limit: int | None = None,
     story_of: Mapping[int, int] | None = None,
+    *,
+    topic: int = 0,
 ) -> StoryDigest[E]:
     """:func:`collapse` the chat's entries with their stored story ids (read unless
     given: a scheduled run reads them once for all its chats) and the stories the chat
-    already had (blocking: small indexed queries)."""
+    (or its forum topic ``topic``) already had (blocking: small indexed queries)."""
     stories = StoryStore(store)
     if story_of is None:
         story_of = stories.story_ids(int(e.number) for e in entries)
     else:
         story_of = {int(e.number): story_of[e.number] for e in entries if e.number in story_of}
-    reached = stories.stories_reached(chat_id, story_of.values()) if story_of else set()
+    reached = set()
+    if story_of:
+        reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
     return collapse(entries, story_of, reached, limit)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.store import ArticleRecord, Store
 from bot.store.base import _is_sqlite_int
-from bot.store.records import _ARTICLE_COLUMNS, _article
+from bot.store.records import _ARTICLE_COLUMNS, ChatKey, _article, chat_key
 
 __all__ = ["RecentArticle", "StoryStore"]
 
@@ -104,35 +104,38 @@ class StoryStore:
         )
         return [_article(row) for row in rows]
 
-    def stories_reached(self, chat_id: int, story_ids: Iterable[int]) -> set[int]:
-        """The ``story_ids`` of which the chat has received an article (held-back ones do
-        not count) or has one waiting in the outbox: a later article of such a story is
-        not shown to it again."""
+    def stories_reached(
+        self, chat_id: int, story_ids: Iterable[int], *, topic: int = 0
+    ) -> set[int]:
+        """The ``story_ids`` of which the chat (or its forum topic ``topic``) has
+        received an article (held-back ones do not count) or has one waiting in the
+        outbox: a later article of such a story is not shown to it again."""
         ids = json.dumps(sorted({int(s) for s in story_ids if _is_sqlite_int(s)}))
         if ids == "[]":
             return set()
         rows = self.store._query(
             "SELECT DISTINCT a.story_id FROM articles a"
             " WHERE a.story_id IN (SELECT value FROM json_each(?)) AND ("
-            " EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number"
-            " AND d.held_back = 0)"
+            " EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.topic = ?"
+            " AND d.number = a.number AND d.held_back = 0)"
             " OR a.number IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
-            " WHERE o.chat_id = ?))",
-            (ids, chat_id, chat_id),
+            " WHERE o.chat_id = ? AND o.topic = ?))",
+            (ids, chat_id, topic, chat_id, topic),
         )
         return {row[0] for row in rows}
 
-    def record_shown_elsewhere(self, pairs: Iterable[tuple[int, Iterable[int]]]) -> None:
-        """Record (chat_id, numbers) as delivered without sending them: later articles
-        of stories the chat already had (so they do not wait for it forever). One
-        transaction; pairs already recorded stay as they are."""
+    def record_shown_elsewhere(self, pairs: Iterable[tuple[ChatKey, Iterable[int]]]) -> None:
+        """Record (subscriber, numbers) as delivered without sending them: later
+        articles of stories the subscriber (a chat id or a (chat id, topic) pair)
+        already had (so they do not wait for it forever). One transaction; pairs
+        already recorded stay as they are."""
         now = self.store._now_text()
-        rows = [(chat_id, now, n) for chat_id, numbers in pairs for n in numbers]
+        rows = [(*chat_key(key), now, n) for key, numbers in pairs for n in numbers]
         if not rows:
             return
         with self.store._transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
-                " SELECT ?, number, ? FROM articles WHERE number = ?",
+                "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
+                " SELECT ?, ?, number, ? FROM articles WHERE number = ?",
                 rows,
             )

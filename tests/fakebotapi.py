@@ -30,7 +30,9 @@ What it does, in the order a test meets it:
   "creator"/"administrator"/"member"/"left" from those lists (in a group not described,
   everyone is an administrator, so tests about other things need no setup), and a
   message to a topic that a described forum does not have (or no longer has:
-  ``delete_topic``) is ``400 Bad Request: message thread not found``.
+  ``delete_topic``) is ``400 Bad Request: message thread not found``. The bot's messages
+  sent to a topic carry ``message_thread_id`` and ``is_topic_message``, as Telegram's do
+  (so a button pressed under one says which topic it is in).
 * **Files.** ``sendDocument`` keeps the uploaded bytes (``Message.document``, a
   :class:`Document`; the caption is the message's ``text``), ``send_document`` is a user
   sending a file (with a caption, whose leading "/word" is a bot_command entity),
@@ -1574,6 +1576,9 @@ class FakeBotAPI:
                     data["caption_entities"] = message.entities
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
+        if message.thread_id is not None:  # sent to a forum topic: it says so (buttons)
+            data["message_thread_id"] = message.thread_id
+            data["is_topic_message"] = True
         return data
 
     # -- control endpoints (for a fake in another process) --

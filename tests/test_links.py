@@ -445,6 +445,23 @@ async def test_add_to_my_digest_puts_the_page_in_this_chats_next_digest(bot, fak
     assert fake.answered_callbacks[again]["text"].startswith("Added to your next digest")
 
 
+async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, fake):
+    async def in_topic(text: str, topic: int) -> Message:
+        before = len(fake.messages(GROUP))
+        fake.send_text(GROUP, text, 1000, thread_id=topic)
+        return await fake.wait_for_message(GROUP, before + 1)
+
+    reply = await in_topic("/summarize " + "\n\n".join(PARAGRAPHS), 3)
+    assert reply.thread_id == 3
+    query = fake.click(GROUP, reply.message_id, "Add to my digest", user_id=1000)
+    await fake.wait_until(lambda: query in fake.answered_callbacks)
+    assert fake.answered_callbacks[query]["text"].startswith("Added to your next digest")
+    elsewhere = await in_topic("/digest", 4)
+    assert "The city council approved" not in elsewhere.text
+    digest = await in_topic("/digest", 3)
+    assert digest.thread_id == 3 and "The city council approved" in digest.text
+
+
 async def test_a_forged_or_forgotten_button_is_out_of_date(bot, fake, site):
     reply = await ask(fake, site.url("/news/button"))
     runtime(bot).pending = Pending()  # as after a restart

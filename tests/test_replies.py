@@ -8,12 +8,14 @@ from bot.config import default_config
 from bot.replies import (
     COMMANDS,
     PAGE_SIZE,
+    TOPIC_NOTE,
     echo,
     help_text,
     list_keyboard,
     next_digest_text,
     start_text,
     status_text,
+    subscribed_text,
 )
 from bot.store import ArticleRecord, Chat
 
@@ -77,6 +79,18 @@ def test_status_of_a_paused_chat_says_why_and_how_to_resume() -> None:
     assert "Deliveries are paused: blocked." in text
     assert "Articles waiting: 2 new articles" in text
     assert "Next digest" not in text
+
+
+def test_a_forum_topics_subscription_says_its_digest_goes_to_that_topic() -> None:
+    config = default_config()
+    topic, group = chat(chat_id=-100, topic=5), chat(chat_id=-100)
+    for text in (subscribed_text(topic, config, NOW), status_text(topic, 0, config, NOW)):
+        assert TOPIC_NOTE in text
+    for text in (subscribed_text(group, config, NOW), status_text(group, 0, config, NOW)):
+        assert "topic" not in text
+    assert TOPIC_NOTE == (
+        "This digest goes to this forum topic; the group and its other topics have their own."
+    )
 
 
 def test_list_keyboard_has_a_button_per_article_and_page_turns() -> None:

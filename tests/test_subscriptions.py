@@ -13,6 +13,7 @@ from bot.migrations import MIGRATIONS
 from bot.rhythm import EVERY_DAY, WEEKDAYS, WEEKENDS
 from bot.schedule import Slot, missed_slots, slots_of
 from bot.store import Store
+from bot.store.chats import TOPIC_GONE
 
 BERLIN = "Europe/Berlin"
 # Mon 30 Nov 2026, 07:30 CET and 18:00 CET.
@@ -43,15 +44,15 @@ def run(store: Store, digest_time: str, now: datetime):
 
 def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time() -> None:
     with Store(":memory:") as store:
-        chat = store.subscribe(-100, ["18:00", "7:30"], BERLIN, days=WEEKDAYS, thread_id=5)
+        chat = store.subscribe(-100, ["18:00", "7:30"], BERLIN, days=WEEKDAYS, topic=5)
         assert chat.digest_times == ("07:30", "18:00")
         assert (chat.digest_time, chat.days, chat.thread_id) == ("07:30", WEEKDAYS, 5)
         assert slots_of(chat, "UTC") == [Slot("07:30", BERLIN), Slot("18:00", BERLIN)]
-        again = store.subscribe(-100, "09:00")
-        assert (again.digest_times, again.days, again.thread_id) == (("09:00",), EVERY_DAY, None)
+        again = store.subscribe(-100, "09:00", topic=5)
+        assert (again.digest_times, again.days, again.thread_id) == (("09:00",), EVERY_DAY, 5)
         assert store.subscribers_at("07:30", BERLIN) == []
-        assert store.unsubscribe(-100)
-        assert store.get_chat(-100).digest_times == ()  # type: ignore[union-attr]
+        assert store.unsubscribe(-100, topic=5)
+        assert store.get_chat(-100, topic=5).digest_times == ()  # type: ignore[union-attr]
 
 
 def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday() -> None:
@@ -101,16 +102,18 @@ def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does() 
         assert store.get_chat(1).last_key_at("07:30") is None  # type: ignore[union-attr]
 
 
-def test_a_digest_goes_to_the_forum_topic_the_chat_subscribed_in_until_it_is_gone() -> None:
+def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone() -> None:
     with Store(":memory:") as store:
         add_article(store, "a")
-        store.subscribe(-100, "07:30", BERLIN, thread_id=7)
+        store.subscribe(-100, "07:30", BERLIN, topic=7)
         run(store, "07:30", MONDAY_MORNING)
         [item] = store.due_outbox(MONDAY_MORNING)
-        assert item.thread_id == 7
-        store.leave_topic(-100)
-        assert store.due_outbox(MONDAY_MORNING)[0].thread_id is None
-        assert store.get_chat(-100).thread_id is None  # type: ignore[union-attr]
+        assert (item.topic, item.thread_id) == (7, 7)
+        assert store.deactivate(-100, TOPIC_GONE, topic=7) == 1  # its item is dropped
+        assert store.due_outbox(MONDAY_MORNING) == []
+        gone = store.get_chat(-100, topic=7)
+        assert gone is not None and (gone.active, gone.deactivated_reason) == (False, TOPIC_GONE)
+        assert store.get_chat(-100).active  # type: ignore[union-attr]
 
 
 def test_migrating_a_group_moves_its_times_days_and_topic() -> None:

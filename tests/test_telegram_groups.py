@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.jobs import rescan_seeds
-from bot.replies import ADMINS_ONLY
+from bot.replies import ADMINS_ONLY, TOPIC_NOTE
+from bot.store.chats import TOPIC_GONE
 from bot.telegram import ALLOWED_UPDATES, build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
@@ -245,8 +246,9 @@ async def test_a_forum_topic_subscribes_on_its_own_and_gets_the_digest_there(
         assert (refusal.text, refusal.thread_id) == (ADMINS_ONLY, 5)
         reply = await say(fake, FORUM, "/subscribe 07:30", ADMIN, thread_id=5)
         assert reply.thread_id == 5
-        assert "Digests go to the forum topic where /subscribe was sent." in reply.text
-        assert store.get_chat(FORUM).thread_id == 5  # type: ignore[union-attr]
+        assert TOPIC_NOTE in reply.text
+        assert store.get_chat(FORUM, topic=5).thread_id == 5  # type: ignore[union-attr]
+        assert not store.get_chat(FORUM).subscribed  # type: ignore[union-attr]
 
         clock.now = at(monday, "07:30")
         await run_digest_job(application, "07:30")
@@ -254,15 +256,16 @@ async def test_a_forum_topic_subscribes_on_its_own_and_gets_the_digest_there(
         assert digest.thread_id == 5
         assert all(title in digest.text for title in TITLES)
 
-        # The topic is deleted: the next digest goes to the group itself.
+        # The topic is deleted: its subscription stops, nothing goes to the group itself.
         fake.delete_topic(FORUM, 5)
+        sent = len(fake.messages(FORUM))
         write_article(seeds, "fresh.md", "Fresh story", date="2024-06-01")
         await rescan_seeds(application)
         clock.now = at(monday + timedelta(days=1), "07:30")
         await run_digest_job(application, "07:30")
-        digest = fake.last_message(FORUM)
-        assert (digest.thread_id, "Fresh story" in digest.text) == (None, True)
-        assert store.get_chat(FORUM).thread_id is None  # type: ignore[union-attr]
+        assert len(fake.messages(FORUM)) == sent
+        gone = store.get_chat(FORUM, topic=5)
+        assert gone is not None and (gone.active, gone.deactivated_reason) == (False, TOPIC_GONE)
 
 
 # -- channels -------------------------------------------------------------------------------------

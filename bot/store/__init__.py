@@ -3,13 +3,16 @@
 SQLite is digestbot's source of truth; everything the bot knows survives a restart
 here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
 
-* **chats** -- every chat the bot has talked to: its timezone (``None`` means the
-  config default), its first digest time ``"HH:MM"`` (``None`` means not subscribed),
-  the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask), the forum topic
-  they go to (``thread_id``), whether it is active (Telegram said it blocked the bot →
-  inactive, with the reason) and ``last_digest_key``, the local date of the last
-  scheduled digest queued for it.
-* **subscriptions** -- one row per (chat, time of day), up to four per chat, each with
+* **chats** -- every chat the bot has talked to, and every forum topic of a chat that
+  subscribed on its own: a subscriber is a (``chat_id``, ``topic``) pair, ``topic`` the
+  forum topic's ``message_thread_id`` (digests go there) or 0 for the chat itself, and
+  every table below keeps its rows per subscriber (issue 14). Each has its timezone
+  (``None`` means the config default), its first digest time ``"HH:MM"`` (``None`` means
+  not subscribed), the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask),
+  whether it is active (Telegram said it blocked the bot → inactive, with the reason;
+  chat-wide for every topic, or one topic when it was deleted) and ``last_digest_key``,
+  the local date of the last scheduled digest queued for it.
+* **subscriptions** -- one row per (subscriber, time of day), up to four each, each with
   ``last_run_key``: the local date of the last digest queued for that time, so the digest
   of one time on one day is never queued twice.
 * **articles** -- one row per seed file (``source`` is unique). ``number`` is the

@@ -1,5 +1,9 @@
 """Deliveries: which article reached (or was held back from) which chat, and what is unseen.
 
+Everything here is per subscriber, a (chat, topic) pair (see :mod:`bot.store.chats`):
+methods take ``topic`` as a keyword (default 0, the chat itself), batch methods a
+:data:`bot.store.records.ChatKey`.
+
 Owns the tables **deliveries** and **digest_additions** (pages and texts a user
 summarized and added to its chat's digest, issue 13: such articles are *private*, in
 those chats' digests only). **deliveries**: a row per (chat, article) the chat received, or that
@@ -19,12 +23,13 @@ from typing import TYPE_CHECKING
 
 from bot.store.articles import _NEWEST_FIRST
 from bot.store.base import StoreBase, _casefold
-from bot.store.records import _ARTICLE_COLUMNS, ArticleRecord, _article
+from bot.store.records import _ARTICLE_COLUMNS, ArticleRecord, ChatKey, _article, chat_key
 
 if TYPE_CHECKING:
     from bot.articles import Article
 
-# Unseen by a chat (parameters: _unseen_params(chat_id)): summarized, visible, shared or
+# Unseen by a chat's topic (parameters: _unseen_params(chat_id, topic)): summarized,
+# visible, shared or
 # added to this chat's digest (a private article, issue 13: then its addition's time
 # counts for the pruning horizon), not delivered, not added before the chat's pruned
 # deliveries (Store.prune), and not in a message still waiting in the outbox (the
@@ -32,95 +37,103 @@ if TYPE_CHECKING:
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
     " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
-    " FROM digest_additions x WHERE x.chat_id = ? AND x.number = a.number) END"
-    " >= coalesce((SELECT p.added_before FROM pruned_deliveries p WHERE p.chat_id = ?), '')"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.number = a.number)"
+    " FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ? AND x.number = a.number)"
+    " END >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
+    " WHERE p.chat_id = ? AND p.topic = ?), '')"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.topic = ?"
+    " AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
-    " WHERE o.chat_id = ?)"
+    " WHERE o.chat_id = ? AND o.topic = ?)"
     # Only the chat's sources (feed 0: the seeds folder); see bot.feedstore.
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
-    " WHERE s.chat_id = ?)"
+    " WHERE s.chat_id = ? AND s.topic = ?)"
 )
 
 
-def _unseen_params(chat_id: int) -> tuple[int, ...]:
-    """The parameters of _UNSEEN: the chat id for each placeholder."""
-    return (chat_id,) * _UNSEEN.count("?")
+def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
+    """The parameters of _UNSEEN: the chat id and topic for each pair of placeholders."""
+    return (chat_id, topic) * (_UNSEEN.count("?") // 2)
 
 
 class DeliveriesMixin(StoreBase):
     """Deliveries, held-back articles and the articles each chat has not seen."""
 
-    def unseen_articles(self, chat_id: int, limit: int) -> list[ArticleRecord]:
-        """Summarized visible articles the chat has neither received nor waiting for it
-        in the outbox, newest first."""
+    def unseen_articles(self, chat_id: int, limit: int, *, topic: int = 0) -> list[ArticleRecord]:
+        """Summarized visible articles the chat (or its forum topic ``topic``) has
+        neither received nor waiting for it in the outbox, newest first."""
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
             " LIMIT ?",
-            (*_unseen_params(chat_id), limit),
+            (*_unseen_params(chat_id, topic), limit),
         )
         return [_article(row) for row in rows]
 
-    def count_unseen(self, chat_id: int) -> int:
+    def count_unseen(self, chat_id: int, *, topic: int = 0) -> int:
         """How many articles unseen_articles would give without a limit."""
         return self._query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id)
+            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id, topic)
         )[0][0]
 
-    def record_deliveries(self, chat_id: int, numbers: Iterable[int]) -> None:
-        """Record that the chat received these articles (e.g. an on-demand /digest was
-        sent). Already recorded pairs and unknown numbers are ignored."""
+    def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
+        """Record that the chat (or its forum topic ``topic``) received these articles
+        (e.g. an on-demand /digest was sent). Already recorded pairs and unknown numbers
+        are ignored."""
         with self._transaction() as db:
-            self._record_deliveries(db, chat_id, numbers)
+            self._record_deliveries(db, chat_id, numbers, topic)
 
     def _record_deliveries(
-        self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int]
+        self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int], topic: int = 0
     ) -> None:
         now = self._now_text()
         db.executemany(
-            "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at)"
-            " SELECT ?, number, ? FROM articles WHERE number = ?",
-            [(chat_id, now, number) for number in numbers],
+            "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
+            " SELECT ?, ?, number, ? FROM articles WHERE number = ?",
+            [(chat_id, topic, now, number) for number in numbers],
         )
 
-    def delivered(self, chat_id: int) -> set[int]:
-        """The article numbers the chat has received."""
-        rows = self._query("SELECT number FROM deliveries WHERE chat_id = ?", (chat_id,))
+    def delivered(self, chat_id: int, *, topic: int = 0) -> set[int]:
+        """The article numbers the chat (or its forum topic ``topic``) has received."""
+        rows = self._query(
+            "SELECT number FROM deliveries WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+        )
         return {row[0] for row in rows}
 
-    def record_held_back(self, held: Iterable[tuple[int, Iterable[int]]]) -> None:
-        """Record (chat_id, article numbers) the chats' filters held back, in one
-        transaction: done for the chat like a delivery (never in a digest of it), and
-        counted by count_held_back. Pairs already recorded are left as they are."""
+    def record_held_back(self, held: Iterable[tuple[ChatKey, Iterable[int]]]) -> None:
+        """Record (subscriber, article numbers) the subscribers' filters held back, in
+        one transaction: done for the subscriber like a delivery (never in a digest of
+        it), and counted by count_held_back. Pairs already recorded are left as they
+        are. A subscriber is a chat id or a (chat id, topic) pair."""
         now = self._now_text()
-        rows = [(chat_id, now, number) for chat_id, numbers in held for number in numbers]
+        rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
         if not rows:
             return
         with self._transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_id, number, delivered_at, held_back)"
-                " SELECT ?, number, ?, 1 FROM articles WHERE number = ?",
+                "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at,"
+                " held_back) SELECT ?, ?, number, ?, 1 FROM articles WHERE number = ?",
                 rows,
             )
 
-    def unseen_numbers(self, chat_id: int, limit: int) -> list[int]:
+    def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
         """The numbers of unseen_articles(chat_id, limit), without reading the articles
         (a scheduled run reads each article once, not once per chat)."""
         rows = self._query(
             f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
-            (*_unseen_params(chat_id), limit),
+            (*_unseen_params(chat_id, topic), limit),
         )
         return [row[0] for row in rows]
 
-    def count_held_back(self, chat_id: int) -> int:
-        """How many articles the chat's filters have held back (within the retention
-        window: held-back articles are pruned like deliveries)."""
+    def count_held_back(self, chat_id: int, *, topic: int = 0) -> int:
+        """How many articles the filters of the chat (or of its forum topic ``topic``)
+        have held back (within the retention window: held-back articles are pruned like
+        deliveries)."""
         return self._query(
-            "SELECT count(*) FROM deliveries WHERE chat_id = ? AND held_back = 1", (chat_id,)
+            "SELECT count(*) FROM deliveries WHERE chat_id = ? AND topic = ? AND held_back = 1",
+            (chat_id, topic),
         )[0][0]
 
     def add_to_digest(
-        self, chat_id: int, article: Article, summary: Sequence[str]
+        self, chat_id: int, article: Article, summary: Sequence[str], *, topic: int = 0
     ) -> tuple[int, bool]:
         """A page or text a user summarized goes into the chat's next digest (issue 13).
 
@@ -129,10 +142,11 @@ class DeliveriesMixin(StoreBase):
         summary -- the same source again is the same article, updated if its content
         changed -- and the chat's addition is recorded. Returns (number, added): added
         is False when it is already waiting for the chat's next digest (nothing changes
-        then); a page added before and sent since goes into the next digest again."""
+        then); a page added before and sent since goes into the next digest again.
+        ``topic``: the forum topic whose digest it goes into (0: the chat itself)."""
         summary_json = json.dumps(list(summary), ensure_ascii=False)
         with self._transaction() as db:
-            self._ensure_chat(db, chat_id)
+            self._ensure_chat(db, chat_id, topic)
             row = db.execute(
                 "SELECT number, content_hash, private, retired_at FROM articles WHERE source = ?",
                 (article.source,),
@@ -166,15 +180,19 @@ class DeliveriesMixin(StoreBase):
                     )
             waiting = db.execute(
                 f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
-                (number, *_unseen_params(chat_id)),
+                (number, *_unseen_params(chat_id, topic)),
             ).fetchone()
             if waiting is not None:
                 return number, False
             # New, or added before and sent (or pruned) since: it goes into the next one.
-            db.execute("DELETE FROM deliveries WHERE chat_id = ? AND number = ?", (chat_id, number))
             db.execute(
-                "INSERT INTO digest_additions (chat_id, number, added_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (chat_id, number) DO UPDATE SET added_at = excluded.added_at",
-                (chat_id, number, self._now_text()),
+                "DELETE FROM deliveries WHERE chat_id = ? AND topic = ? AND number = ?",
+                (chat_id, topic, number),
+            )
+            db.execute(
+                "INSERT INTO digest_additions (chat_id, topic, number, added_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, topic, number)"
+                " DO UPDATE SET added_at = excluded.added_at",
+                (chat_id, topic, number, self._now_text()),
             )
             return number, True

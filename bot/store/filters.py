@@ -1,8 +1,9 @@
-"""Filters: each chat's ``/filter`` terms.
+"""Filters: each chat's ``/filter`` terms (each forum topic of a chat has its own).
 
-Owns the table **chat_filters**: a chat's terms as (mode, term) pairs, mode ``-`` or
-``+`` and the term as written, keyed by the term's folded words (``bot.filters.Term.key``,
-computed by the caller: the store does not match text). What the filters hold back is
+Owns the table **chat_filters**: a subscriber's terms (a chat's, or with ``topic`` one
+forum topic's) as (mode, term) pairs, mode ``-`` or ``+`` and the term as written,
+keyed by the term's folded words (``bot.filters.Term.key``, computed by the caller: the
+store does not match text). What the filters hold back is
 recorded with the deliveries (:mod:`bot.store.deliveries`).
 """
 
@@ -12,35 +13,41 @@ import json
 from collections.abc import Iterable, Sequence
 
 from bot.store.base import StoreBase
+from bot.store.records import ChatKey, chat_key
 
 
 class FiltersMixin(StoreBase):
     """The chats' filter terms."""
 
-    def filter_terms(self, chat_id: int) -> list[tuple[str, str]]:
-        """The chat's filter terms as (mode, term), in the order they were added."""
+    def filter_terms(self, chat_id: int, *, topic: int = 0) -> list[tuple[str, str]]:
+        """The filter terms of the chat (or of its forum topic ``topic``) as (mode,
+        term), in the order they were added."""
         rows = self._query(
-            "SELECT mode, term FROM chat_filters WHERE chat_id = ? ORDER BY rowid",
-            (chat_id,),
+            "SELECT mode, term FROM chat_filters WHERE chat_id = ? AND topic = ? ORDER BY rowid",
+            (chat_id, topic),
         )
         return [(row[0], row[1]) for row in rows]
 
-    def filter_terms_of(self, chat_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
-        """filter_terms for many chats in one query; chats without terms are left out."""
-        ids = json.dumps([int(chat_id) for chat_id in chat_ids])
+    def filter_terms_of(self, keys: Iterable[ChatKey]) -> dict[ChatKey, list[tuple[str, str]]]:
+        """filter_terms for many subscribers (chat ids or (chat id, topic) pairs) in one
+        query, keyed as given; those without terms are left out."""
+        wanted = {chat_key(key): key for key in keys}
+        ids = json.dumps(sorted({chat_id for chat_id, _ in wanted}))
         rows = self._query(
-            "SELECT chat_id, mode, term FROM chat_filters"
+            "SELECT chat_id, topic, mode, term FROM chat_filters"
             " WHERE chat_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY chat_id, rowid",
+            " ORDER BY chat_id, topic, rowid",
             (ids,),
         )
-        found: dict[int, list[tuple[str, str]]] = {}
+        found: dict[ChatKey, list[tuple[str, str]]] = {}
         for row in rows:
-            found.setdefault(row[0], []).append((row[1], row[2]))
+            key = wanted.get((row[0], row[1]))
+            if key is not None:
+                found.setdefault(key, []).append((row[2], row[3]))
         return found
 
     def add_filter_terms(
-        self, chat_id: int, terms: Sequence[tuple[str, str, str]], limit: int
+        self, chat_id: int, terms: Sequence[tuple[str, str, str]], limit: int, *, topic: int = 0
     ) -> tuple[bool, int]:
         """Add (key, mode, term) triples to the chat's filters, in one transaction; a
         key the chat has already gets the new mode and spelling. Refused (nothing
@@ -51,7 +58,8 @@ class FiltersMixin(StoreBase):
             have = {
                 row[0]
                 for row in db.execute(
-                    "SELECT term_key FROM chat_filters WHERE chat_id = ?", (chat_id,)
+                    "SELECT term_key FROM chat_filters WHERE chat_id = ? AND topic = ?",
+                    (chat_id, topic),
                 )
             }
             total = len(have | keys)
@@ -59,29 +67,34 @@ class FiltersMixin(StoreBase):
                 return False, total
             now = self._now_text()
             db.executemany(
-                "INSERT INTO chat_filters (chat_id, term_key, mode, term, added_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term_key)"
+                "INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, topic, term_key)"
                 " DO UPDATE SET mode = excluded.mode, term = excluded.term",
-                [(chat_id, key, mode, term, now) for key, mode, term in terms],
+                [(chat_id, topic, key, mode, term, now) for key, mode, term in terms],
             )
             return True, total
 
-    def remove_filter_terms(self, chat_id: int, terms: Sequence[tuple[str, str]]) -> list[str]:
+    def remove_filter_terms(
+        self, chat_id: int, terms: Sequence[tuple[str, str]], *, topic: int = 0
+    ) -> list[str]:
         """Remove (key, mode) pairs from the chat's filters (mode "" removes the key in
         either mode); returns the terms removed, as they were written."""
         removed: list[str] = []
         with self._transaction() as db:
             for key, mode in terms:
                 row = db.execute(
-                    "DELETE FROM chat_filters WHERE chat_id = ? AND term_key = ?"
+                    "DELETE FROM chat_filters WHERE chat_id = ? AND topic = ? AND term_key = ?"
                     " AND (? = '' OR mode = ?) RETURNING mode, term",
-                    (chat_id, key, mode, mode),
+                    (chat_id, topic, key, mode, mode),
                 ).fetchone()
                 if row is not None:
                     removed.append(row[1])
         return removed
 
-    def clear_filter_terms(self, chat_id: int) -> int:
-        """Remove every filter term of the chat; returns how many there were."""
+    def clear_filter_terms(self, chat_id: int, *, topic: int = 0) -> int:
+        """Remove every filter term of the chat (or of its forum topic ``topic``);
+        returns how many there were."""
         with self._transaction() as db:
-            return db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (chat_id,)).rowcount
+            return db.execute(
+                "DELETE FROM chat_filters WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+            ).rowcount

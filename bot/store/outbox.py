@@ -6,6 +6,10 @@ message, deleting it from the outbox and recording its deliveries is another (th
 ``DeliveriesMixin._record_deliveries``). A crash between "Telegram accepted the message"
 and :meth:`OutboxMixin.mark_sent` therefore repeats at most that one message, and
 nothing is ever lost.
+
+Items belong to a subscriber, a (chat, topic) pair (``topic`` 0: the chat itself, else
+the forum topic the message goes to), but a chat's messages go out one at a time
+whatever their topic: Telegram's limits are per chat.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.store.base import StoreBase, _epoch
-from bot.store.records import _OUTBOX_COLUMNS, OutboxItem, _outbox_item
+from bot.store.records import _OUTBOX_COLUMNS, ChatKey, OutboxItem, _outbox_item, chat_key
 
 
 class OutboxMixin(StoreBase):
@@ -30,8 +34,10 @@ class OutboxMixin(StoreBase):
         now: datetime | float | None = None,
         *,
         digest_time: str | None = None,
+        topic: int = 0,
     ) -> bool:
-        """Queue one scheduled digest for the chat, atomically, at most once per run_key.
+        """Queue one scheduled digest for the chat (or its forum topic ``topic``, where
+        the messages then go), atomically, at most once per run_key.
 
         ``digest_time``: the digest of that one time of day ("never twice" per chat, time
         and run key: the subscription row's last_run_key). None: the chat's digest of
@@ -48,29 +54,30 @@ class OutboxMixin(StoreBase):
         inactive.
         """
         with self._transaction() as db:
-            return self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
+            return self._queue_digest(db, (chat_id, topic), run_key, messages, now, digest_time)
 
     def queue_digests(
         self,
         run_key: str,
-        digests: Iterable[tuple[int, Sequence[tuple[str, Sequence[int]]]]],
+        digests: Iterable[tuple[ChatKey, Sequence[tuple[str, Sequence[int]]]]],
         now: datetime | float | None = None,
         *,
         digest_time: str | None = None,
-    ) -> list[int]:
-        """queue_digest for many chats (chat_id, messages) in one transaction; returns
-        the chat ids whose digest was queued (or recorded, when it had no messages)."""
+    ) -> list[ChatKey]:
+        """queue_digest for many subscribers (subscriber, messages) in one transaction,
+        a subscriber being a chat id or a (chat id, topic) pair; returns those whose
+        digest was queued (or recorded, when it had no messages), as given."""
         with self._transaction() as db:
             return [
-                chat_id
-                for chat_id, messages in digests
-                if self._queue_digest(db, chat_id, run_key, messages, now, digest_time)
+                key
+                for key, messages in digests
+                if self._queue_digest(db, chat_key(key), run_key, messages, now, digest_time)
             ]
 
     def _queue_digest(
         self,
         db: sqlite3.Connection,
-        chat_id: int,
+        key: tuple[int, int],
         run_key: str,
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None,
@@ -78,39 +85,41 @@ class OutboxMixin(StoreBase):
     ) -> bool:
         due = self._clock() if now is None else _epoch(now)
         changed = self._now_text()
+        chat_id, topic = key
         if digest_time is None:
             cursor = db.execute(
                 "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
-                " AND active = 1 AND (last_digest_key IS NULL OR last_digest_key != ?)",
-                (run_key, changed, chat_id, run_key),
+                " AND topic = ? AND active = 1"
+                " AND (last_digest_key IS NULL OR last_digest_key != ?)",
+                (run_key, changed, chat_id, topic, run_key),
             )
             if cursor.rowcount == 0:
                 return False
             db.execute(
-                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ?", (run_key, chat_id)
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND topic = ?",
+                (run_key, chat_id, topic),
             )
         else:
             cursor = db.execute(
-                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND digest_time = ?"
-                " AND (last_run_key IS NULL OR last_run_key != ?) AND EXISTS"
-                " (SELECT 1 FROM chats c WHERE c.chat_id = ? AND c.active = 1)",
-                (run_key, chat_id, digest_time, run_key, chat_id),
+                "UPDATE subscriptions SET last_run_key = ? WHERE chat_id = ? AND topic = ?"
+                " AND digest_time = ? AND (last_run_key IS NULL OR last_run_key != ?) AND EXISTS"
+                " (SELECT 1 FROM chats c WHERE c.chat_id = ? AND c.topic = ? AND c.active = 1)",
+                (run_key, chat_id, topic, digest_time, run_key, chat_id, topic),
             )
             if cursor.rowcount == 0:
                 return False
             db.execute(
-                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?",
-                (run_key, changed, chat_id),
+                "UPDATE chats SET last_digest_key = ?, updated_at = ? WHERE chat_id = ?"
+                " AND topic = ?",
+                (run_key, changed, chat_id, topic),
             )
-        thread = db.execute("SELECT thread_id FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
-        thread_id = thread[0] if thread else None
-        key = run_key if digest_time is None else f"{run_key}T{digest_time}"
+        item_key = run_key if digest_time is None else f"{run_key}T{digest_time}"
         db.executemany(
-            "INSERT INTO outbox (chat_id, run_key, text, article_numbers,"
-            " next_attempt_at, created_at, message_thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (chat_id, topic, run_key, text, article_numbers,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (chat_id, key, text, json.dumps([int(n) for n in numbers]), due, changed, thread_id)
-                for text, numbers in messages
+                (chat_id, topic, item_key, text, json.dumps([int(n) for n in ns]), due, changed)
+                for text, ns in messages
             ],
         )
         return True
@@ -160,11 +169,15 @@ class OutboxMixin(StoreBase):
             " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
         )[0][0]
 
-    def count_outbox(self, chat_id: int | None = None) -> int:
-        """Pending outbox items (of one chat, or all)."""
+    def count_outbox(self, chat_id: int | None = None, *, topic: int | None = None) -> int:
+        """Pending outbox items (of one chat, of one forum topic of it, or all)."""
         if chat_id is None:
             return self._query("SELECT count(*) FROM outbox")[0][0]
-        return self._query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
+        if topic is None:
+            return self._query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
+        return self._query(
+            "SELECT count(*) FROM outbox WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+        )[0][0]
 
     def mark_sent(self, item_id: int) -> bool:
         """Telegram accepted the item: delete it and record its articles as delivered,
@@ -179,12 +192,14 @@ class OutboxMixin(StoreBase):
 
     def _mark_sent(self, db: sqlite3.Connection, item_id: int) -> bool:
         row = db.execute(
-            "SELECT chat_id, article_numbers FROM outbox WHERE id = ?", (item_id,)
+            "SELECT chat_id, topic, article_numbers FROM outbox WHERE id = ?", (item_id,)
         ).fetchone()
         if row is None:
             return False
         db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
-        self._record_deliveries(db, row["chat_id"], json.loads(row["article_numbers"]))
+        self._record_deliveries(
+            db, row["chat_id"], json.loads(row["article_numbers"]), row["topic"]
+        )
         return True
 
     def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:

@@ -3,7 +3,8 @@
 :class:`Chat`, :class:`ArticleRecord`, :class:`OutboxItem` and :class:`Pruned`, the
 column lists the queries select (``_CHAT_SELECT``, ``_ARTICLE_COLUMNS``,
 ``_OUTBOX_COLUMNS``) and the converters from ``sqlite3.Row`` (``_chat``, ``_runs``,
-``_article``, ``_outbox_item``).
+``_article``, ``_outbox_item``). Also :data:`ChatKey`, how batch methods name a
+subscriber: a chat id (the chat itself, topic 0) or a (chat id, forum topic) pair.
 """
 
 from __future__ import annotations
@@ -15,12 +16,25 @@ from dataclasses import dataclass
 
 from bot.rhythm import EVERY_DAY
 
+# A subscriber in the store's batch methods: a chat id (the chat itself, topic 0) or a
+# (chat id, topic) pair, topic a forum topic's message_thread_id (0: the chat itself).
+ChatKey = int | tuple[int, int]
+
+
+def chat_key(key: ChatKey) -> tuple[int, int]:
+    """``key`` as a (chat id, topic) pair."""
+    if isinstance(key, tuple):
+        return int(key[0]), int(key[1])
+    return int(key), 0
+
 
 @dataclass(frozen=True, slots=True)
 class Chat:
-    """A chat as stored. ``timezone`` None: the config default; ``digest_time`` None: not
-    subscribed; ``last_digest_key``: the local date of the last scheduled digest queued;
-    ``subscribed_at``: when it last subscribed or changed its time (ISO, UTC)."""
+    """A subscriber as stored: a chat, or one forum topic of it (``topic``, the topic's
+    message_thread_id; 0: the chat itself), each with its own settings. ``timezone``
+    None: the config default; ``digest_time`` None: not subscribed; ``last_digest_key``:
+    the local date of the last scheduled digest queued; ``subscribed_at``: when it last
+    subscribed or changed its time (ISO, UTC)."""
 
     chat_id: int
     timezone: str | None
@@ -32,10 +46,20 @@ class Chat:
     updated_at: str
     subscribed_at: str | None = None
     # Weekdays with digests (bot.rhythm mask), (time, last run key) of each digest time
-    # (sorted by time), and the forum topic digests go to (None: the chat itself).
+    # (sorted by time), and the forum topic this subscriber is (0: the chat itself).
     days: int = EVERY_DAY
     runs: tuple[tuple[str, str | None], ...] = ()
-    thread_id: int | None = None
+    topic: int = 0
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """(chat id, topic): who this subscriber is."""
+        return self.chat_id, self.topic
+
+    @property
+    def thread_id(self) -> int | None:
+        """The message_thread_id digests are sent with (None: the chat itself)."""
+        return self.topic or None
 
     @property
     def subscribed(self) -> bool:
@@ -94,8 +118,9 @@ class Pruned:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One queued message: send ``text`` (HTML) to ``chat_id``; on success the chat has
-    received ``article_numbers``. ``attempts`` counts earlier failed tries."""
+    """One queued message: send ``text`` (HTML) to ``chat_id`` (in forum topic ``topic``
+    unless 0); on success that subscriber has received ``article_numbers``.
+    ``attempts`` counts earlier failed tries."""
 
     id: int
     chat_id: int
@@ -104,30 +129,36 @@ class OutboxItem:
     article_numbers: tuple[int, ...]
     attempts: int
     next_attempt_at: float
-    thread_id: int | None = None  # the forum topic to send it to
+    topic: int = 0  # the subscriber's forum topic (0: the chat itself)
+
+    @property
+    def thread_id(self) -> int | None:
+        """The message_thread_id to send it with (None: the chat itself)."""
+        return self.topic or None
 
 
 # A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
 _CHAT_SELECT = (
-    "SELECT c.chat_id, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
-    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days, c.thread_id"
+    "SELECT c.chat_id, c.topic, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days"
 )
 _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at,"
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-_OUTBOX_COLUMNS = (
-    "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, message_thread_id"
-)
+_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, topic"
 
 
-def _runs(rows: Iterable[sqlite3.Row]) -> dict[int, tuple[tuple[str, str | None], ...]]:
-    """Subscriptions rows (chat_id, digest_time, last_run_key) by chat, times sorted."""
-    found: dict[int, list[tuple[str, str | None]]] = {}
-    for chat_id, digest_time, key in rows:
-        found.setdefault(chat_id, []).append((digest_time, key))
-    return {chat_id: tuple(sorted(runs)) for chat_id, runs in found.items()}
+def _runs(
+    rows: Iterable[sqlite3.Row],
+) -> dict[tuple[int, int], tuple[tuple[str, str | None], ...]]:
+    """Subscriptions rows (chat_id, topic, digest_time, last_run_key) by (chat, topic),
+    times sorted."""
+    found: dict[tuple[int, int], list[tuple[str, str | None]]] = {}
+    for chat_id, topic, digest_time, key in rows:
+        found.setdefault((chat_id, topic), []).append((digest_time, key))
+    return {key: tuple(sorted(runs)) for key, runs in found.items()}
 
 
 def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
@@ -143,7 +174,7 @@ def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Ch
         subscribed_at=row["subscribed_at"],
         days=row["days"],
         runs=runs,
-        thread_id=row["thread_id"],
+        topic=row["topic"],
     )
 
 
@@ -174,5 +205,5 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         article_numbers=tuple(json.loads(row["article_numbers"])),
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
-        thread_id=row["message_thread_id"],
+        topic=row["topic"],
     )

@@ -1,7 +1,7 @@
 """Retention: pruning old deliveries so the database stops growing, "never twice" kept.
 
-Owns the table **pruned_deliveries** (per chat: every article added before
-``added_before`` counts as received) and the daily job :func:`prune_expired`, which
+Owns the table **pruned_deliveries** (per chat and forum topic: every article added
+before ``added_before`` counts as received) and the daily job :func:`prune_expired`, which
 runs :meth:`RetentionMixin.prune` with ``[storage] retention_days``.
 """
 
@@ -82,9 +82,9 @@ class RetentionMixin(StoreBase):
                 high = _MAX_ID if row is None else max(row[0] - 1, low)
                 params = (low, high, cutoff, cutoff)
                 chats += db.execute(
-                    f"INSERT INTO pruned_deliveries (chat_id, added_before)"
-                    f" SELECT DISTINCT d.chat_id, ?{old}"
-                    " ON CONFLICT (chat_id) DO UPDATE"
+                    f"INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
+                    f" SELECT DISTINCT d.chat_id, d.topic, ?{old}"
+                    " ON CONFLICT (chat_id, topic) DO UPDATE"
                     " SET added_before = max(added_before, excluded.added_before)",
                     (cutoff, *params),
                 ).rowcount
