@@ -178,7 +178,9 @@ async def test_scheduled_digests_follow_each_chats_filters(bot, fake, now):
     mine, theirs = fake.last_message(CHAT), fake.last_message(OTHER)
     assert titles(mine) == [FOOTBALL, ELECTION]
     assert titles(theirs) == [FOOTBALL]
-    assert theirs.text.startswith(f"Your digest · {day_text(now.date())} · 1 story\n")
+    # Dated by the slot's day (5 minutes back: yesterday just after midnight).
+    slot_day = (now - timedelta(minutes=5)).date()
+    assert theirs.text.startswith(f"Your digest · {day_text(slot_day)} · 1 story\n")
     assert "held back 1 article" in (await ask(fake, "/status", CHAT)).text
     assert "held back 2 articles" in (await ask(fake, "/status", OTHER)).text
     # What was held back stays back, even without the filter.
