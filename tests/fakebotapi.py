@@ -164,12 +164,15 @@ _TAG_ENTITY = {
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NAME_CHARS = re.compile(r"[a-zA-Z0-9_-]*")
+_MARKUP = re.compile(r"[<&]")
 _ENTITY = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z]{2,4});")
 
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit Telegram counts text and offsets in."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _decode_entity(text: str, i: int) -> tuple[str, int] | None:
@@ -231,9 +234,8 @@ def parse_html(text: str, strict_ampersand: bool = True) -> tuple[str, list[dict
                 )
         if char != "<":
             # Copy a run of plain characters at once.
-            j = i + 1
-            while j < n and text[j] not in "<&":
-                j += 1
+            special = _MARKUP.search(text, i + 1)
+            j = special.start() if special is not None else n
             chunk = text[i:j]
             out.append(chunk)
             position += utf16_len(chunk)
