@@ -24,6 +24,7 @@ with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -34,7 +35,9 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from htmldate import find_date
 from lxml.etree import _Element
+from trafilatura import metadata as trafilatura_metadata
 
 from bot.errors import NotAnArticle
 
@@ -164,8 +167,9 @@ def _extract(
             document = fallback
     if document is None or document.body is None:
         raise NotAnArticle(name, "no article text found")
+    library = _library_meta(tree, url, need_date=page_date is None)
     title = (
-        _clean(document.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
+        _clean(library.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
     ) or None
     blocks = list(_blocks(document.body))
     if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
@@ -175,10 +179,10 @@ def _extract(
         raise NotAnArticle(name, "no article text found")
     return Extracted(
         title=title,
-        date=page_date or _parse_date(document.date),
-        url=page_url or document.url or url,
+        date=page_date or _parse_date(library.date),
+        url=page_url or library.url or url,
         language=_language(text, declared),
-        site_name=meta.first("og:site_name") or _clean(document.sitename),
+        site_name=meta.first("og:site_name") or _clean(library.sitename),
         blocks=tuple(blocks),
     )
 
@@ -215,10 +219,44 @@ def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
 
 
 def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
-    # bare_extraction copies the tree it is given, so one parse serves every try.
-    return trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, date_extraction_params=_DATE_SEARCH, **options
-    )
+    # bare_extraction copies the tree it is given, so one parse serves every try. Its
+    # metadata is read once, by _library_meta, not on every try.
+    return trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class _LibraryMeta:
+    title: str | None
+    sitename: str | None
+    url: str | None
+    date: str | None
+
+
+def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
+    """trafilatura's headline, site name and URL, and htmldate's date (only when the
+    page's own fields gave none), the way ``extract_metadata`` finds them.
+
+    ``extract_metadata`` also looks for authors, categories, tags and a licence, which
+    digestbot never shows: a fifth of the CPU of a page (bench/pages.py, with nothing
+    else changed). tests/test_extract.py checks these fields against
+    ``extract_metadata`` itself, so a trafilatura release that changes them is caught.
+    """
+    found = trafilatura_metadata.examine_meta(tree)
+    with contextlib.suppress(Exception):  # as extract_metadata: JSON-LD bugs are skipped
+        found = trafilatura_metadata.extract_meta_json(tree, found)
+    title = found.title or trafilatura_metadata.extract_title(tree)
+    page_url = found.url or trafilatura_metadata.extract_url(tree, url)
+    sitename = found.sitename or trafilatura_metadata.extract_sitename(tree)
+    if sitename:
+        sitename = sitename.lstrip("@")
+        if sitename and "." not in sitename and not sitename[0].isupper():
+            sitename = sitename.title()
+    elif page_url and (match := trafilatura_metadata.META_URL.match(page_url)):
+        sitename = match[1]
+    found.title, found.url, found.sitename = title, page_url, sitename or None
+    found.date = find_date(tree, url=page_url, **_DATE_SEARCH) if need_date else None
+    found.clean_and_trim()  # entities, spaces and control characters, as extract_metadata
+    return _LibraryMeta(found.title, found.sitename, found.url, found.date)
 
 
 # --------------------------------------------------------------------------- text

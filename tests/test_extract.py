@@ -293,3 +293,36 @@ def test_an_article_whose_only_paragraphs_sit_in_an_aside_is_still_read():
     )
     extracted = extract_html(html)
     assert extracted.paragraphs
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        page(),
+        page(head='<meta property="og:site_name" content="@harbourtimes">'),
+        page(head='<link rel="canonical" href="https://news.example/a/harbour-bridge">'),
+        page(
+            head='<script type="application/ld+json">{"@type": "NewsArticle", "headline":'
+            ' "Bridge to be rebuilt", "datePublished": "2026-11-28", "publisher":'
+            ' {"@type": "Organization", "name": "Harbour Times"}}</script>'
+        ),
+        page(headline="Short"),
+    ],
+)
+def test_title_site_and_url_are_those_trafilatura_extract_metadata_finds(html: str) -> None:
+    # bot.extract reads only the metadata fields it shows, in trafilatura's own way; a
+    # trafilatura release that finds them differently fails here.
+    import trafilatura
+
+    from bot.extract import _DATE_SEARCH, _library_meta
+
+    url = "https://news.example/harbour-bridge"
+    tree = trafilatura.load_html(html)
+    ours = _library_meta(tree, url, need_date=True)
+    theirs = trafilatura.extract_metadata(trafilatura.load_html(html), url, _DATE_SEARCH)
+    assert (ours.title, ours.sitename, ours.url, ours.date) == (
+        theirs.title,
+        theirs.sitename,
+        theirs.url,
+        theirs.date,
+    )
