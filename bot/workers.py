@@ -1,12 +1,13 @@
 """Where the CPU-heavy work of summaries on demand runs: :class:`Workers`, a process pool.
 
-Extraction (trafilatura, ~25 ms a page) and the summarizer are pure-Python CPU work. In
+Extraction and the summary (about 25 ms of CPU for a real page of 100 kB, trafilatura
+the most of it) are pure-Python CPU work. In
 threads they hold the GIL, and a burst of pages starves the event loop (bench/links.py
 measures both ways); in worker processes the loop keeps its process to itself. The pool
 is started from a fork server that has imported the summarizing modules once, so a
 worker starts warm and never inherits the bot's threads or sockets; workers run at a
-lower priority, start on first use, and a pool broken by a killed worker is replaced
-for the next request.
+lower priority, all start on first use (in a thread: the fork server's imports take
+half a second), and a pool broken by a killed worker is replaced for the next request.
 """
 
 from __future__ import annotations
@@ -45,27 +46,43 @@ class Workers:
         self.processes = (os.cpu_count() or 2) if processes is None else processes
         self.niceness = niceness
         self._pool: Executor | None = None
+        self._starting = asyncio.Lock()
         self.runs = 0  # calls handed to a worker (for tests and stats)
 
-    def _executor(self) -> Executor | None:
+    def _start_pool(self) -> ProcessPoolExecutor:
+        """A new pool with every worker started (blocking: run it in a thread).
+
+        Starting a worker waits for the fork server, which imports the summarizing
+        modules first: about 0.45 s that must not be spent on the event loop (measured
+        in bench/links.py before this ran in a thread). Later calls find the workers
+        idle and start none."""
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.links", "bot.extract"])
+        pool = ProcessPoolExecutor(
+            self.processes,
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(self.niceness,),
+        )
+        # The pool starts a worker per call while none is idle: one call per worker,
+        # all submitted before any finishes, starts them all.
+        for future in [pool.submit(os.getpid) for _ in range(self.processes)]:
+            future.result()
+        return pool
+
+    async def _executor(self) -> Executor | None:
         if self.processes <= 0:
             return None
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.links", "bot.extract"])
-            self._pool = ProcessPoolExecutor(
-                self.processes,
-                mp_context=context,
-                initializer=_worker_start,
-                initargs=(self.niceness,),
-            )
+        async with self._starting:  # one pool, however many calls arrive meanwhile
+            if self._pool is None:
+                self._pool = await asyncio.to_thread(self._start_pool)
         return self._pool
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in a worker (a top-level, picklable function)."""
         call = functools.partial(function, *args, **kwargs)
         self.runs += 1
-        pool = self._executor()
+        pool = self._pool if self._pool is not None else await self._executor()
         if pool is None:
             return await asyncio.to_thread(call)
         try:

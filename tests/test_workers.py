@@ -3,7 +3,9 @@ whose worker died is replaced."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -57,3 +59,30 @@ async def test_a_pool_whose_worker_died_is_replaced_for_the_next_call() -> None:
         assert await workers.run(os.getpid) != os.getpid()
     finally:
         await workers.close()
+
+
+class RecordingWorkers(Workers):
+    """Workers that note which thread started their pool and how many were started."""
+
+    def __init__(self, processes: int) -> None:
+        super().__init__(processes)
+        self.started_in: list[int] = []
+
+    def _start_pool(self):  # type: ignore[no-untyped-def]
+        self.started_in.append(threading.get_ident())
+        return super()._start_pool()
+
+
+async def test_the_pool_starts_once_off_the_event_loop_with_every_worker_running() -> None:
+    # Starting workers waits for the fork server's imports (about half a second): on
+    # the event loop, every reply would wait as long.
+    workers = RecordingWorkers(2)
+    try:
+        pids = await asyncio.gather(*(workers.run(os.getpid) for _ in range(6)))
+        running = list(workers._pool._processes)  # type: ignore[union-attr]
+    finally:
+        await workers.close()
+    assert len(workers.started_in) == 1
+    assert workers.started_in[0] != threading.get_ident()
+    assert len(running) == 2  # both started up front, not one per busy moment
+    assert set(pids) <= set(running)
