@@ -42,7 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers, jobs, ondemand, opmlhandlers, sourcehandlers
+from bot import articlehandlers, handlers, jobs, ondemand, opmlhandlers, sourcehandlers
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.lock import InstanceLock
@@ -293,7 +293,7 @@ def build_application(
     bot.drop_updates_if(processor.drop_if_flooding)
 
     # First: what the fast lane hands over is matched by one isinstance check.
-    application.add_handler(TypeHandler(ArticleRequest, handlers.article_request))
+    application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
@@ -302,7 +302,7 @@ def build_application(
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("filter", handlers.filter_command))
-    application.add_handler(CommandHandler("article", handlers.article))
+    application.add_handler(CommandHandler("article", articlehandlers.article))
     # Not blocking: a slow page must not hold up the chat's other commands (ondemand).
     application.add_handler(CommandHandler("summarize", ondemand.summarize_command, block=False))
     application.add_handler(CommandHandler("stats", handlers.stats))
@@ -325,7 +325,7 @@ def build_application(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
         )
     application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(CallbackQueryHandler(articlehandlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(
         MessageHandler(
