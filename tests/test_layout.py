@@ -17,6 +17,7 @@ PURE = [
     "bot.sentences",
     "bot.summarizer",
     "bot.digest",
+    "bot.messages",
     "bot.schedule",
     "bot.stories",
     "bot.filters",
