@@ -63,6 +63,11 @@ RETRY_BELOW = 300
 # Less article text than this (word characters) is not an article ("Page not found").
 MIN_TEXT_CHARS = 40
 
+# One extraction at a time per process: trafilatura's module-level lxml XPath objects are
+# not thread-safe, and two feed threads extracting at once aborted the process inside
+# libxml2 (seen once in the test suite). Pure-Python work holds the GIL anyway; summaries
+# on demand run in worker processes, each with its own lock.
+_TRAFILATURA = threading.Lock()
 # Page furniture removed before trafilatura sees the tree (see _drop_furniture).
 _FURNITURE = ("nav", "aside", "footer")
 _SPACE = re.compile(r"\s+")
@@ -133,7 +138,8 @@ def extract_html(
     ``url``, else ``"<html>"``). Raises :class:`NotAnArticle` when the input is empty,
     not HTML, or has no article text.
     """
-    return _extract(html, url, source=source)
+    with _TRAFILATURA:
+        return _extract(html, url, source=source)
 
 
 def _extract(
