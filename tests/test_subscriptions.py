@@ -22,10 +22,12 @@ MONDAY_EVENING = datetime(2026, 11, 30, 17, 0, 2, tzinfo=UTC)
 SATURDAY_MORNING = datetime(2026, 11, 28, 6, 30, 2, tzinfo=UTC)
 
 
-def add_article(store: Store, source: str, date: str = "2026-11-01") -> int:
+def add_article(
+    store: Store, source: str, title: str | None = None, date: str = "2026-11-01"
+) -> int:
     article = Article(
         source=source,
-        title=f"Title of {source}",
+        title=title or f"Title of {source}",
         date=date,
         url=f"https://example.com/{source}",
         language="english",

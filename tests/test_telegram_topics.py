@@ -31,6 +31,14 @@ def articles(seeds):
         write_article(seeds, f"a{n}.md", title, date=f"2024-05-0{n + 1}")
 
 
+def monday_bot(bot_config):  # type: ignore[no-untyped-def]
+    """A bot (its config, its clock and the day) whose clock stands at 06:00 on a past Monday."""
+    monday = past_monday()
+    clock = Clock(at(monday, "06:00"))
+    config = bot_config()
+    return build_application(config, clock=clock), config, clock, monday
+
+
 def in_topic(fake, chat: int, topic: int | None) -> list[Message]:
     return [m for m in fake.messages(chat) if m.thread_id == topic]
 
@@ -39,10 +47,7 @@ async def test_two_topics_subscribe_at_their_own_times_and_get_their_digests_the
     fake, bot_config, articles, seeds
 ):
     fake.add_group(FORUM, admins=[ADMIN], members=[MEMBER], forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     store = runtime(application).store
     async with running(application, config):
         await rescan_seeds(application)
@@ -81,10 +86,7 @@ async def test_two_topics_subscribe_at_their_own_times_and_get_their_digests_the
 
 async def test_unsubscribe_in_one_topic_leaves_the_other(fake, bot_config, articles):
     fake.add_group(FORUM, admins=[ADMIN], members=[MEMBER], forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     async with running(application, config):
         await rescan_seeds(application)
         await say(fake, FORUM, "/subscribe 07:30", ADMIN, thread_id=TECH)
@@ -104,10 +106,7 @@ async def test_unsubscribe_in_one_topic_leaves_the_other(fake, bot_config, artic
 
 async def test_filters_and_sources_in_one_topic_do_not_affect_the_other(fake, bot_config, articles):
     fake.add_group(FORUM, admins=[ADMIN], members=[MEMBER], forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     async with running(application, config):
         await rescan_seeds(application)
         await say(fake, FORUM, "/subscribe 07:30", ADMIN, thread_id=TECH)
@@ -148,10 +147,7 @@ async def test_a_deleted_topic_stops_its_own_digest_and_the_group_gets_no_copy(
     fake, bot_config, articles, caplog
 ):
     fake.add_group(FORUM, admins=[ADMIN], forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     store = runtime(application).store
     async with running(application, config):
         await rescan_seeds(application)
@@ -174,10 +170,7 @@ async def test_a_deleted_topic_stops_its_own_digest_and_the_group_gets_no_copy(
 
 async def test_the_bot_kicked_from_a_forum_stops_every_topic(fake, bot_config, articles):
     fake.add_group(FORUM, admins=[ADMIN], forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     store = runtime(application).store
     async with running(application, config):
         await rescan_seeds(application)
@@ -198,10 +191,7 @@ async def test_the_bot_kicked_from_a_forum_stops_every_topic(fake, bot_config, a
 async def test_a_group_becoming_a_supergroup_takes_every_topic_along(fake, bot_config, articles):
     old, new = -4242, -1004242
     fake.add_group(new, forum=True, topics=[TECH, SPORTS])
-    monday = past_monday()
-    clock = Clock(at(monday, "06:00"))
-    config = bot_config()
-    application = build_application(config, clock=clock)
+    application, config, clock, monday = monday_bot(bot_config)
     store = runtime(application).store
     async with running(application, config):
         await rescan_seeds(application)

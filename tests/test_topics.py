@@ -17,6 +17,7 @@ from bot.rhythm import EVERY_DAY, WEEKDAYS
 from bot.schedule import Slot
 from bot.store import Store
 from bot.store.chats import TOPIC_GONE
+from tests.test_subscriptions import add_article
 
 BERLIN = "Europe/Berlin"
 GROUP = -100200
@@ -24,20 +25,6 @@ TECH, SPORTS = 3, 5
 # Mon 30 Nov 2026: 07:00 CET is 06:00 UTC; 18:00 UTC.
 MORNING = datetime(2026, 11, 30, 6, 0, 2, tzinfo=UTC)
 EVENING = datetime(2026, 11, 30, 18, 0, 2, tzinfo=UTC)
-
-
-def add_article(store: Store, source: str, title: str | None = None) -> int:
-    article = Article(
-        source=source,
-        title=title or f"Title of {source}",
-        date="2026-11-01",
-        url=f"https://example.com/{source}",
-        language="english",
-        blocks=(Block("paragraph", f"Body of {source}."),),
-    )
-    number, _ = store.upsert_article(article)
-    store.set_summary(number, [f"Summary of {source}."])
-    return number
 
 
 def run(store: Store, digest_time: str, timezone: str, now: datetime):
