@@ -7,7 +7,7 @@
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout), with
 Telegram's limits: at most ``--cap`` messages in any sliding second overall and at most
 ``--chat-cap`` messages to one chat in any sliding second (429 beyond either). The whole
-bot (``bot.telegram.build_application``: handlers, store, rate limiter, outbox sender,
+bot (``bot.telegram.app.build_application``: handlers, store, rate limiter, outbox sender,
 job queue) runs in this process with long polling, as ``digestbot run`` does, with
 ``max_messages_per_second = --cap``.
 
@@ -24,7 +24,7 @@ Each run uses fresh chats:
   messages sent more than once, outbox rows left.
 * **(c) one chat flooded** (``--chat-replies``, 0 to skip): ``--chat-flooders`` chats each
   send that many ``/status`` at once; their replies are paced by the per-chat limit.
-  Measured: per-chat 429s (issue 10, row 18).
+  Measured: per-chat 429s .
 
 ``--flood K`` scripts the fake to answer the first K messages of the burst with a 429
 (``retry_after`` 1 s), as a clumped burst on a busy machine can draw them: the limiter
@@ -184,7 +184,7 @@ def fire_digest_jobs(application: Any) -> int:
     ``/subscribe`` handler gave the slot a daily job named ``digest HH:MM Zone`` in the
     application's job queue; APScheduler is told to run it now (``Job.modify``), so the
     job's own callback runs through PTB's job queue exactly as at the real time. Retarget
-    here if the wiring moves (e.g. to ``bot.jobs``) and the job name changes.
+    here if the wiring moves (e.g. to ``bot.telegram.jobs``) and the job name changes.
     """
     job_queue = application.job_queue
     now = datetime.now(UTC)
@@ -205,7 +205,7 @@ def rate_limiter_window(application: Any) -> float:
 async def one_run(
     args: argparse.Namespace, ask: Any, application: Any, first: int
 ) -> dict[str, Any]:
-    from bot.telegram import runtime
+    from bot.telegram.app import runtime
 
     rt = runtime(application)
     if args.flood:
@@ -255,8 +255,8 @@ async def one_run(
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.jobs import rescan_seeds
-    from bot.telegram import build_application, freeze_startup_objects, running
+    from bot.telegram.app import build_application, freeze_startup_objects, running
+    from bot.telegram.jobs import rescan_seeds
 
     fake = subprocess.Popen(
         [

@@ -10,7 +10,7 @@ articles and ``--chats`` subscribers spread over slots of ``--per-slot`` chats, 
 times and prints, each as one line:
 
 * reading every subscriber (``Store.subscribers()``, a list, and ``iter_subscribers()``);
-* one slot's scheduled run (``bot.jobs.queue_due_digests``): compose and queue the
+* one slot's scheduled run (``bot.telegram.jobs.queue_due_digests``): compose and queue the
   digest of every chat in the slot, as the digest job does;
 * draining that slot's outbox the way a sender does -- ``due_outbox`` in pages and one
   ``mark_sent`` per message -- and again with ``mark_sent_many`` per page;
@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.articles import Article, Block
-from bot.jobs import queue_due_digests
 from bot.schedule import Slot
 from bot.store import Store
+from bot.telegram.jobs import queue_due_digests
 
 
 def main(argv: list[str] | None = None) -> int:

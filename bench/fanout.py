@@ -11,9 +11,9 @@ What runs where:
 * a database with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
 * the bot side in its own process (``--worker``): it opens the store, walks every
   subscriber (as the scheduler does at start-up), runs the 08:00 digest job's work
-  (``bot.jobs.queue_due_digests``: compose and queue each due chat's digest in
-  batches) while :class:`bot.delivery.Sender` drains the outbox through
-  :class:`bot.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
+  (``bot.telegram.jobs.queue_due_digests``: compose and queue each due chat's digest in
+  batches) while :class:`bot.telegram.delivery.Sender` drains the outbox through
+  :class:`bot.telegram.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
   own ``ru_maxrss``.
 
 Printed: achieved messages/s (as the fake counted them), 429s, lost and duplicated
@@ -184,12 +184,12 @@ async def worker(args: argparse.Namespace) -> dict:
     from telegram.ext import ExtBot
     from telegram.request import HTTPXRequest
 
-    from bot.delivery import Sender
-    from bot.jobs import queue_due_digests
-    from bot.ratelimit import Limiter, TelegramRateLimiter
-    from bot.request import AiohttpRequest
     from bot.schedule import Slot
     from bot.store import Store
+    from bot.telegram.delivery import Sender
+    from bot.telegram.jobs import queue_due_digests
+    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter
+    from bot.telegram.request import AiohttpRequest
 
     store = Store(args.db)
     # What the bot does at start-up: walk every subscriber to rebuild the schedule.

@@ -11,8 +11,8 @@ A news site in its own process serves ``--feeds`` RSS feeds of ``--entries`` ent
 (``feed-N.test``, resolved by a stub to 127.0.0.1) so ``per_host`` applies per site as
 on the internet. Feeds answer with an ETag and 304 to a matching If-None-Match.
 
-The bot side is the real poller (:class:`bot.feedpoll.Poller` with a
-:class:`bot.fetch.Fetcher` and a SQLite file), building articles in a process pool of
+The bot side is the real poller (:class:`bot.feeds.poll.Poller` with a
+:class:`bot.web.fetch.Fetcher` and a SQLite file), building articles in a process pool of
 ``--workers`` (or threads). While it polls, a probe on the same event loop does what
 ``/article N`` does every 20 ms (read a random stored article, compose its reply) and
 records how late it finished. Printed:
@@ -47,10 +47,10 @@ from aiohttp import web
 
 from bot.config import Config, FeedConfig, FetchConfig, SourcesConfig
 from bot.digest import article_detail_messages
-from bot.feedpoll import Poller
-from bot.feedstore import FeedStore
-from bot.fetch import Fetcher
+from bot.feeds.poll import Poller
 from bot.store import Store
+from bot.store.feeds import FeedStore
+from bot.web.fetch import Fetcher
 
 SAMPLE = (
     "the government said on monday that new rules would apply to energy markets across"
@@ -205,12 +205,12 @@ def make_executor(kind: str, workers: int) -> Executor:
     if kind == "threads":
         return ThreadPoolExecutor(workers)
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.feedpoll"])
+    context.set_forkserver_preload(["bot.feeds.poll"])
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
 def warm(_: int) -> int:
-    import bot.feedpoll  # noqa: F401
+    import bot.feeds.poll  # noqa: F401
 
     return os.getpid()
 

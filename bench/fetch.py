@@ -6,7 +6,7 @@
 A site in its own process serves ``--links`` different pages of about ``--size`` bytes
 of HTML on 127.0.0.1 (gzip-compressed with ``--gzip``). Each link has its own host name
 (``site-N.test``, resolved by a stub to 127.0.0.1, so ``per_host`` applies per site as
-it would on the internet). The bot side is one :class:`bot.fetch.Fetcher` with the
+it would on the internet). The bot side is one :class:`bot.web.fetch.Fetcher` with the
 default limits unless overridden. Printed, one line each:
 
 * the burst: every link fetched at the same moment; latency from ``fetch()`` called to
@@ -36,7 +36,7 @@ from aiohttp import web
 
 from bot.config import FetchConfig
 from bot.errors import TooBig
-from bot.fetch import CACHE_MAX_BYTES, Fetcher
+from bot.web.fetch import CACHE_MAX_BYTES, Fetcher
 
 SAMPLE = """the government said on monday that new rules would apply to energy markets
 across the region while critics warned prices could rise before winter"""

@@ -11,7 +11,7 @@ OrangeSum in French, read in place, never copied) and prints, each as one line:
 * reading an article's words (:class:`bot.filters.ArticleWords`: fold, cut, stem every
   distinct word), per article, with a cold and a warm stemmer cache;
 * matching one article against one chat's compiled filter (words and phrases);
-* one slot's scheduled run (``bot.jobs.queue_due_digests``) over ``--chats`` chats of
+* one slot's scheduled run (``bot.telegram.jobs.queue_due_digests``) over ``--chats`` chats of
   which a ``--filtered`` share have 3-12 random terms (words and phrases taken from the
   articles), and the same run with no filters at all, on two fresh SQLite files.
 
@@ -34,9 +34,9 @@ from pathlib import Path
 from bot import filters
 from bot.articles import Article, Block
 from bot.filters import ArticleWords, Term, compile_filter, term_words
-from bot.jobs import queue_due_digests
 from bot.schedule import Slot
 from bot.store import Store
+from bot.telegram.jobs import queue_due_digests
 
 SUMMARY = [
     "The first summary sentence says what happened and where it happened.",

@@ -4,7 +4,7 @@ memory stay flat?
     python bench/flood.py                 # 20,000 /status from one chat
     python bench/flood.py --commands 5000
 
-The whole bot (``bot.telegram.build_application``, long polling) runs against the fake
+The whole bot (``bot.telegram.app.build_application``, long polling) runs against the fake
 Bot API in this process. One chat sends ``--commands`` ``/status`` at once; right
 after, ``--others`` other chats send ``/help`` one after another. Printed: how long each
 other chat waited for its answer, how many of the flood's commands were answered or
@@ -34,8 +34,8 @@ def rss_mb() -> float:
 
 async def main(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.handlers import SLOW_DOWN
-    from bot.telegram import build_application, running
+    from bot.telegram.app import build_application, running
+    from bot.telegram.handlers.commands import SLOW_DOWN
     from tests.fakebotapi import FakeBotAPI
 
     tmp = Path(tempfile.mkdtemp(prefix="flood-"))

@@ -5,14 +5,14 @@
     python bench/latency.py --articles 20000 --searches 60   # searches during each burst
 
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout); the
-whole bot (``bot.telegram.build_application``: handlers, fast lane, store, rate limiter,
+whole bot (``bot.telegram.app.build_application``: handlers, fast lane, store, rate limiter,
 outbox sender) runs in this one with long polling, exactly as ``digestbot run`` does.
 
 Each round, the fake queues one ``/article N`` update for each of ``--chats`` chats at
 the same instant T0 (while the bot is long-polling). Two latencies per chat, both
 stamped by the fake's clock:
 
-* **update received → reply sent** (issue 5's measure): from the getUpdates answer that
+* **update received → reply sent** (the latency measure): from the getUpdates answer that
   handed the update to the bot to the moment the fake received the bot's
   ``sendMessage`` for that chat.
 * **user's message → reply sent**: from T0, so it adds the wait to be fetched (the Bot
@@ -162,9 +162,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.jobs import rescan_seeds
-    from bot.request import AiohttpRequest
-    from bot.telegram import build_application, freeze_startup_objects, running
+    from bot.telegram.app import build_application, freeze_startup_objects, running
+    from bot.telegram.jobs import rescan_seeds
+    from bot.telegram.request import AiohttpRequest
 
     fake = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--fake"],

@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.workers import WORKER_NICENESS  # noqa: E402
+from bot.web.workers import WORKER_NICENESS  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "eval" / "pages" / "html"
 if not PAGES.exists():
@@ -239,11 +239,11 @@ async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) 
 
 async def bot_side(args: argparse.Namespace) -> int:
     from bot.config import config_from_dict
-    from bot.fetch import Fetcher
-    from bot.jobs import rescan_seeds
-    from bot.request import AiohttpRequest
-    from bot.telegram import build_application, freeze_startup_objects, running, runtime
-    from bot.workers import Workers
+    from bot.telegram.app import build_application, freeze_startup_objects, running, runtime
+    from bot.telegram.jobs import rescan_seeds
+    from bot.telegram.request import AiohttpRequest
+    from bot.web.fetch import Fetcher
+    from bot.web.workers import Workers
 
     receive, send = multiprocessing.Pipe(duplex=False)
     site = multiprocessing.Process(

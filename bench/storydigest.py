@@ -1,10 +1,10 @@
-"""How long storing story ids takes on a real-sized database (issue 14, point 3).
+"""How long storing story ids takes on a real-sized database.
 
 Loads a JSON-lines file of articles (``id``, ``language``, ``title``, ``text``,
 ``published``; e.g. ``../shared/eval/stories/stories-dev.jsonl.gz``) into a temporary
 SQLite store, its times shifted so the newest article is "now", then times
-:func:`bot.storydigest.regroup_recent` (the last 72 h: what runs after a feed poll), a
-second regroup with nothing new, and :func:`bot.storydigest.story_digest` for a chat
+:func:`bot.compose.regroup_recent` (the last 72 h: what runs after a feed poll), a
+second regroup with nothing new, and :func:`bot.compose.story_digest` for a chat
 with ``--unseen`` unseen articles (what each chat's digest costs on top). Prints the
 figures; wall-clock times, so run it on a quiet machine and say when it was not.
 
@@ -23,8 +23,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.compose import REGROUP_HOURS, regroup_recent, story_digest
 from bot.store import Store
-from bot.storydigest import REGROUP_HOURS, regroup_recent, story_digest
 
 
 def load(path: Path) -> list[dict[str, object]]:

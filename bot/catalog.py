@@ -21,7 +21,7 @@ from bot.errors import DigestbotError, UnsupportedLanguage
 from bot.store import ArticleRecord, Store
 from bot.summarizer import summarize
 
-log = logging.getLogger("bot.catalog")
+log = logging.getLogger(__name__)
 
 
 class SeedsFolderError(DigestbotError):

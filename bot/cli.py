@@ -20,7 +20,7 @@ from typing import TextIO
 from bot import __version__
 from bot.errors import ConfigError, DigestbotError
 
-log = logging.getLogger("bot.cli")
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("config.toml")
 # `digestbot digest` reads this many times max_articles, since a story of several counts once.
@@ -248,13 +248,13 @@ def _is_url(name: str) -> bool:
 
 def _fetch_pages(args: argparse.Namespace, urls: list[str]) -> dict[str, object]:
     """Each URL fetched (the bot's fetcher: fence, limits) and summarized, in order:
-    a :class:`bot.links.PageSummary`, or the one-line reason it failed."""
+    a :class:`bot.web.links.PageSummary`, or the one-line reason it failed."""
     if not urls:
         return {}
     import asyncio
 
-    from bot.fetch import Fetcher
-    from bot.links import summarize_page
+    from bot.web.fetch import Fetcher
+    from bot.web.links import summarize_page
 
     config = _load(args)
     language = args.language or config.summary.language
@@ -336,11 +336,11 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     from datetime import datetime
 
+    from bot.compose import collapse, regroup_recent
     from bot.digest import compose_text
     from bot.schedule import zone
     from bot.store import Store
-    from bot.storydigest import collapse, regroup_recent
-    from bot.storystore import StoryStore
+    from bot.store.stories import StoryStore
 
     # The day in the header: today where the digests go out (the config's timezone).
     now = datetime.now(zone(config.digest.timezone))
@@ -371,7 +371,7 @@ def _ingest(args: argparse.Namespace, out: TextIO) -> int:
 def _fetch(args: argparse.Namespace, out: TextIO) -> int:
     import asyncio
 
-    from bot.feedpoll import poll_once
+    from bot.feeds.poll import poll_once
     from bot.store import Store
 
     config = _load(args)
@@ -385,8 +385,8 @@ def _fetch(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _sources(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.feedstore import FeedStore
     from bot.store import Store
+    from bot.store.feeds import FeedStore
 
     config = _load(args)
     with Store(config.storage.path) as store:
@@ -412,10 +412,10 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
 def _opml(args: argparse.Namespace, out: TextIO) -> int:
     import asyncio
 
-    from bot.feedlist import export_opml, import_file_feeds
-    from bot.feedstore import FeedStore
-    from bot.opml import MAX_OPML_BYTES, OpmlError, parse_opml, too_big
+    from bot.feeds.exchange import export_opml, import_file_feeds
+    from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, parse_opml, too_big
     from bot.store import Store
+    from bot.store.feeds import FeedStore
 
     config = _load(args)
     path, stdio = args.file, str(args.file) == "-"
@@ -477,7 +477,7 @@ def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.telegram import run
+    from bot.telegram.app import run
 
     return run(_load(args))
 

@@ -41,7 +41,7 @@ class TelegramConfig:
     port: int = 8443
     secret_token: str | None = None
     admin_ids: tuple[int, ...] = ()
-    # HTTP client for Bot API calls: bot.request.AiohttpRequest, or PTB's HTTPX one
+    # HTTP client for Bot API calls: bot.telegram.request.AiohttpRequest, or PTB's HTTPX one
     # ("lean", the name of the hand-written client it replaced, still means aiohttp).
     transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
@@ -77,7 +77,8 @@ class DigestConfig:
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
-    """How digestbot fetches web pages and feeds (``bot.fetch``); see ``[fetch]`` in the example."""
+    """How digestbot fetches web pages and feeds (``bot.web.fetch``); see ``[fetch]`` in
+    the example."""
 
     connect_timeout: float = 10.0
     total_timeout: float = 20.0

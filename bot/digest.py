@@ -17,12 +17,12 @@ sentences, or None), and maybe ``source_name`` (shown when present): a
       <i>Source · 26 Dec 2014</i> · /article 12
       <blockquote expandable>First summary sentence. Second one.</blockquote>
 
-* **One story once** (issue 14): ``also`` maps an entry's number to the other articles
+* **One story once**: ``also`` maps an entry's number to the other articles
   of its story (:class:`Also`: number, source name, URL), shown under the source line as
   ``Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>``; the story counts as
   one in the header and its part carries every member's number, so delivering it
   delivers them all. Which articles form a story is the caller's business
-  (:mod:`bot.storydigest`); this module only shows it.
+  (:mod:`bot.compose`); this module only shows it.
 * :func:`article_detail_messages`, :func:`article_list_line`, :func:`article_list_html`
   -- the views of ``/article N`` and ``/article``.
 * Each article is a :class:`bot.messages.Part` of self-contained segments (title line,
@@ -380,7 +380,7 @@ def article_detail_messages(
         First summary sentence. Second one.
     """
     segments = [link_title(entry.title, entry.url)]
-    # A feed article also names its feed (issue 12): "2024-05-01 · World Wire".
+    # A feed article also names its feed: "2024-05-01 · World Wire".
     meta = " · ".join(x for x in (entry.date, _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")

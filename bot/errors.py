@@ -10,9 +10,9 @@ can turn any of them into one clear line on stderr without a traceback:
 * :class:`UnsupportedLanguage` -- a summary was asked for in something that is no
   language name or code ("klingon"); any real language is summarized, with
   language-independent scoring when we have no stemmer for it.
-* :class:`bot.store.StoreError`, :class:`bot.lock.AlreadyRunning` -- the database
+* :class:`bot.store.StoreError`, :class:`bot.telegram.lock.AlreadyRunning` -- the database
   cannot be opened or used, or another bot runs on it. Fatal; one line.
-* :class:`FetchError` -- a web page or feed could not be fetched (``bot.fetch``).
+* :class:`FetchError` -- a web page or feed could not be fetched (``bot.web.fetch``).
   Catch the base class where a user or a log line gets the answer: every subclass
   carries ``user_message``, one plain-text sentence fit to send to a Telegram user
   (HTML-escape it for HTML messages). Catch a subclass only to act on it:
@@ -30,7 +30,7 @@ can turn any of them into one clear line on stderr without a traceback:
   - :class:`TooManyRedirects` -- more than five redirects.
   - :class:`TooBig` -- the body (after decompression) is over ``[fetch] max_bytes``.
   - :class:`NotAWebPage` -- a content type the caller cannot read (``content_type``).
-  - :class:`TooManyRequests` -- *this chat* asked too often (``bot.quota``);
+  - :class:`TooManyRequests` -- *this chat* asked too often (``bot.web.quota``);
     ``retry_in`` says when it may ask again (0 with ``busy``: when its link is done).
 """
 

@@ -1,7 +1,7 @@
 """Telegram-sized messages: packing parts into messages of at most 4,096 UTF-16 units.
 
 Pure functions over strings, used by digests (:mod:`bot.digest`) and summaries on
-demand (:mod:`bot.links`). Telegram counts message length in UTF-16 code units (an emoji
+demand (:mod:`bot.web.links`). Telegram counts message length in UTF-16 code units (an emoji
 like 🎉 is two). The HTML source is counted, which is never shorter than the text
 Telegram counts after parsing the markup, so every message fits (at worst a little
 early).

@@ -94,7 +94,7 @@ async def ask(fake: FakeBotAPI, text: str, chat: int, replies: int = 1) -> Messa
 
 def number_of(application: Any, title: str) -> int:
     """The number the running bot gave the article titled ``title``."""
-    from bot.telegram import runtime
+    from bot.telegram.app import runtime
 
     store = runtime(application).store
     (match,) = [a for a in store.list_articles(0, 100) if a.title == title]

@@ -1,6 +1,6 @@
 """Loopback web servers for the fetch tests: a site on 127.0.0.1 and a trap on 127.0.0.2.
 
-:class:`LoopSite` starts three servers a test can point a :class:`~bot.fetch.Fetcher` at:
+:class:`LoopSite` starts three servers a test can point a :class:`~bot.web.fetch.Fetcher` at:
 
 * an aiohttp.web site on 127.0.0.1 with pages in several encodings, redirects, errors,
   a gzip bomb, a conditional-GET page and gated pages (the handler waits until the

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import rescan_seeds
-from bot.telegram import build_application, running
+from bot.telegram.app import build_application, running
+from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.admins import ADMIN_SECONDS, REFUSAL_SECONDS, AdminCache
+from bot.telegram.admins import ADMIN_SECONDS, REFUSAL_SECONDS, AdminCache
 
 
 class Tick:

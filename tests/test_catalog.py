@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.catalog import sync
-from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI
 

@@ -183,7 +183,7 @@ def test_absurd_values_are_one_line_naming_the_key_and_range(
     assert "\n" not in str(caught.value)
 
 
-# -- [[feeds]] and [sources] (issue 12) ---------------------------------------------------
+# -- [[feeds]] and [sources] ---------------------------------------------------
 
 
 def test_feeds_are_read_with_their_optional_keys(tmp_path) -> None:

@@ -1,4 +1,4 @@
-"""bot.content: which media types a page or feed fetch reads, and bytes to text."""
+"""bot.web.content: which media types a page or feed fetch reads, and bytes to text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from bot.content import acceptable, decode, sniff
+from bot.web.content import acceptable, decode, sniff
 
 TEXT = "Grüße, café, naïve — “quoted”"
 

@@ -1,4 +1,4 @@
-"""Tests for bot.delivery: the outbox sender against the fake Bot API over HTTP."""
+"""Tests for bot.telegram.delivery: the outbox sender against the fake Bot API over HTTP."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot.articles import Article, Block
-from bot.delivery import Sender
-from bot.ratelimit import Limiter, Priority, TelegramRateLimiter
-from bot.request import AiohttpRequest
 from bot.store import Store
+from bot.telegram.delivery import Sender
+from bot.telegram.ratelimit import Limiter, Priority, TelegramRateLimiter
+from bot.telegram.request import AiohttpRequest
 from tests.fakebotapi import FakeBotAPI, Fault
 
 
@@ -115,7 +115,7 @@ async def test_blocked_kicked_and_missing_chats_are_deactivated(fake, store, bot
     fake.fail(1, Fault.blocked(), times=None)
     fake.fail(2, Fault.kicked(), times=None)
     fake.fail(3, Fault.chat_not_found(), times=None)
-    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+    with caplog.at_level(logging.INFO, logger="bot.telegram.delivery"):
         sender = await drain(bot, store)
     for chat, reason in ((1, "blocked"), (2, "kicked"), (3, "chat not found")):
         record = store.get_chat(chat)
@@ -137,7 +137,7 @@ async def test_another_bad_request_is_logged_with_the_chat_and_not_retried(
     store.subscribe(55, "08:00", "UTC")
     store.queue_digest(55, "run", [("<b>unclosed", [1])])
     queue(store, [56])
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.delivery"):
         sender = await drain(bot, store)
     refused = [call for call in fake.calls_to("sendMessage") if call.params["chat_id"] == 55]
     assert len(refused) == 1 and refused[0].status == 400
@@ -156,7 +156,7 @@ async def test_each_digest_run_is_logged_in_one_line(fake, store, bot, caplog):
     fake.fail(12, Fault.chat_not_found())
     store.subscribe(13, "08:00", "UTC")
     store.queue_digest(13, "run", [("<i>bad", [1])])
-    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+    with caplog.at_level(logging.INFO, logger="bot.telegram.delivery"):
         await drain(bot, store)
     runs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("digest run:")]
     assert len(runs) == 1
@@ -233,7 +233,7 @@ async def test_a_failing_database_does_not_kill_the_sender(fake, store, bot, cap
         return due_outbox(*args, **kwargs)
 
     store.due_outbox = flaky_due_outbox  # type: ignore[method-assign]
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.delivery"):
         await drain(bot, store, backoff_base=0.05)
     assert texts(fake, 91) == ["Digest for 91, part 1"]
     assert sum("cannot read the outbox" in r.getMessage() for r in caplog.records) == 2

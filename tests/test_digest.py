@@ -453,7 +453,7 @@ def test_store_records_work_as_entries() -> None:
     assert compose_html([record]) == compose_html([KOREA])
 
 
-# -- one story once (issue 14): a story's other articles as "Also:" links ----------------
+# -- one story once: a story's other articles as "Also:" links ----------------
 
 DW_ALSO = Also(3, "Reuters", "https://reuters.example/pact")
 AP_ALSO = Also(4, "AP & Co", "https://ap.example/pact?a=1&b=2")

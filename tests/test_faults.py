@@ -14,9 +14,9 @@ import textwrap
 from pathlib import Path
 
 from bot.articles import Article, Block
-from bot.delivery import Sender
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.delivery import Sender
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.test_delivery import bot, drain, make_bot, queue, store, texts, wait_for
 
@@ -66,7 +66,7 @@ async def test_server_errors_are_retried_with_backoff(fake, store, bot):
 async def test_retries_are_bounded_then_the_message_is_dropped_and_logged(fake, store, bot, caplog):
     queue(store, [44, 45])
     fake.fail(44, Fault.server_error(), times=None)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.delivery"):
         sender = await drain(bot, store, backoff_base=0.01, max_attempts=3)
     attempts = [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == 44]
     assert len(attempts) == 3
@@ -172,10 +172,10 @@ SENDER_PROCESS = textwrap.dedent(
     """
     import asyncio, sys
     from telegram.ext import ExtBot
-    from bot.delivery import Sender
-    from bot.ratelimit import Limiter, TelegramRateLimiter
+    from bot.telegram.delivery import Sender
+    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter
     from bot.store import Store
-    from bot.request import AiohttpRequest
+    from bot.telegram.request import AiohttpRequest
 
     async def main(db, base_url, token):
         store = Store(db)
@@ -258,7 +258,7 @@ async def test_kill_9_mid_fan_out_then_restart_loses_nothing(fake, tmp_path):
 async def test_a_rejected_token_pauses_sending_and_drops_nothing(fake, store, bot, caplog):
     queue(store, [71, 72])
     fake.fail(None, Fault(401, "Unauthorized"), times=3)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.delivery"):
         # One attempt per message would drop them at once, were a 401 held against them.
         sender = await drain(bot, store, backoff_base=0.05, max_attempts=1)
     assert texts(fake, 71) == digest_texts(71)

@@ -1,4 +1,4 @@
-"""Polling feeds against a news site the tests serve on 127.0.0.1 (bot.feedpoll)."""
+"""Polling feeds against a news site the tests serve on 127.0.0.1 (bot.feeds.poll)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, FeedConfig, SourcesConfig
-from bot.feedpoll import Poller, PollOutcome
-from bot.feedstore import FeedStore
-from bot.fetch import Fetcher
+from bot.feeds.poll import Poller, PollOutcome
 from bot.store import Store
+from bot.store.feeds import FeedStore
+from bot.web.fetch import Fetcher
 from tests.feedkit import Item, atom, jsonfeed, long_text, page, rdf, rss
 from tests.newssite import NewsSite
 
@@ -191,7 +191,7 @@ async def test_backoff_doubles_to_a_day_and_a_day_of_failures_is_logged_once(
     site.statuses["/down"] = (500, {})
     feed_id = rig.add("/down")
     delays = []
-    with caplog.at_level(logging.WARNING, logger="bot.feedpoll"):
+    with caplog.at_level(logging.WARNING, logger="bot.feeds.poll"):
         for _ in range(8):
             before = rig.clock.now
             await rig.poll(feed_id)

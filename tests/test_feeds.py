@@ -1,4 +1,4 @@
-"""Feed documents to FeedEntry values, HTML to clean text, entry keys (bot.feeds)."""
+"""Feed documents to FeedEntry values, HTML to clean text, entry keys (bot.feeds.parse)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.feeds import NotAFeed, entry_keys, html_to_text, parse_feed, text_hash
+from bot.feeds.parse import NotAFeed, entry_keys, html_to_text, parse_feed, text_hash
 from tests.feedkit import Item, atom, jsonfeed, long_text, rdf, rss
 
 
@@ -86,7 +86,7 @@ def test_entries_without_title_or_link(caplog: pytest.LogCaptureFixture) -> None
         Item(guid="b", link="http://x/b", title=None, text=None),
         Item(guid="c", link=None, title="Only a title", text=None),
     ]
-    with caplog.at_level(logging.INFO, logger="bot.feeds"):
+    with caplog.at_level(logging.INFO, logger="bot.feeds.parse"):
         feed = parse_feed(rss(items))
     assert [(e.guid, e.title, e.link, e.text) for e in feed.entries] == [
         ("a", None, None, "Only text here."),

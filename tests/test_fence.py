@@ -1,4 +1,4 @@
-"""bot.fence: which URLs and addresses may be contacted, decided without the network."""
+"""bot.web.fence: which URLs and addresses may be contacted, decided without the network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from bot.errors import InvalidURL, RefusedAddress
-from bot.fence import Fence, embedded_ipv4, parse_host, policy_refusal
+from bot.web.fence import Fence, embedded_ipv4, parse_host, policy_refusal
 
 ip = ipaddress.ip_address
 

@@ -1,4 +1,4 @@
-"""bot.fetch against loopback servers: the fence on every hop, limits, manners, caching.
+"""bot.web.fetch against loopback servers: the fence on every hop, limits, manners, caching.
 
 Pages are served on 127.0.0.1 (the only exempt address); a trap on 127.0.0.2 counts
 connections and must stay at zero. Host names resolve through a stub, never the
@@ -26,7 +26,7 @@ from bot.errors import (
     TooBig,
     TooManyRedirects,
 )
-from bot.fetch import Fetcher, parse_retry_after
+from bot.web.fetch import Fetcher, parse_retry_after
 from tests.loopsite import LoopSite
 
 

@@ -10,7 +10,9 @@ import pytest
 from telegram.ext import Application, CallbackContext
 
 from bot.articles import Article, Block
-from bot.jobs import (
+from bot.schedule import Slot, format_time, missed_digest, next_due, slot_of
+from bot.store import Store
+from bot.telegram.jobs import (
     DailyTrigger,
     job_name,
     queue_due_digests,
@@ -18,8 +20,6 @@ from bot.jobs import (
     schedule_chat,
     unschedule_slot,
 )
-from bot.schedule import Slot, format_time, missed_digest, next_due, slot_of
-from bot.store import Store
 
 # The same helpers as the pure schedule's tests.
 from tests.test_schedule import BERLIN, NEW_YORK, chat, utc

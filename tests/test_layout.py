@@ -21,9 +21,9 @@ PURE = [
     "bot.schedule",
     "bot.stories",
     "bot.filters",
-    "bot.feeds",
+    "bot.feeds.parse",
 ]
-EDGES = ("telegram", "apscheduler", "bot.store", "bot.telegram", "bot.jobs", "sqlite3")
+EDGES = ("telegram", "apscheduler", "bot.store", "bot.telegram.app", "bot.telegram.jobs", "sqlite3")
 
 
 @pytest.mark.parametrize("module", PURE)

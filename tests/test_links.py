@@ -1,4 +1,4 @@
-"""Summaries on demand (issue 13) end to end: links and texts sent to the bot over the
+"""Summaries on demand end to end: links and texts sent to the bot over the
 fake Bot API, pages served by the tests on 127.0.0.1 (the only exempt address) and a
 trap on 127.0.0.2 that must never receive a connection.
 
@@ -22,16 +22,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot import links
 from bot.articles import Article, Block
 from bot.digest import utf16_len
-from bot.fetch import Fetcher
-from bot.jobs import rescan_seeds
-from bot.links import PageSummary, Pending, summary_messages, what_is_asked
-from bot.replies import COMMANDS
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
-from bot.workers import Workers
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
+from bot.telegram.replies import COMMANDS
+from bot.web import links
+from bot.web.fetch import Fetcher
+from bot.web.links import PageSummary, Pending, summary_messages, what_is_asked
+from bot.web.workers import Workers
 from tests import conftest
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message

@@ -14,9 +14,9 @@ from aiohttp import ClientSession
 from telegram.error import ChatMigrated
 
 from bot.articles import Article, Block
-from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import Fault
 from tests.test_delivery import bot, drain, queue, store, texts
@@ -222,7 +222,7 @@ async def test_a_digest_to_a_group_that_became_a_supergroup_arrives_in_the_new_c
 ):
     queue(store, [OLD], parts=3)
     fake.fail(OLD, Fault.migrated(NEW), times=None)
-    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+    with caplog.at_level(logging.INFO, logger="bot.telegram.delivery"):
         # One attempt per message: following the group must not use it up.
         sender = await drain(bot, store, max_attempts=1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.opml import MAX_OPML_FEEDS, OpmlError, OpmlFeed, parse_opml, write_opml
+from bot.feeds.opml import MAX_OPML_FEEDS, OpmlError, OpmlFeed, parse_opml, write_opml
 
 FEEDLY = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">

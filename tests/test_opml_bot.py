@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bot.config import FeedConfig
-from bot.opml import parse_opml
-from bot.telegram import build_application, running, runtime
+from bot.feeds.opml import parse_opml
+from bot.telegram.app import build_application, running, runtime
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import Item, long_text, rss
 from tests.newssite import NewsSite

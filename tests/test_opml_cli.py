@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.opml import parse_opml
+from bot.feeds.opml import parse_opml
 from tests.feedkit import Item, long_text, rss
 from tests.newssite import NewsSite
 from tests.test_opml import BILLION_LAUGHS, xxe

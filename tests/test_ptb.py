@@ -1,4 +1,4 @@
-"""Contract tests for bot.ptb: what the bot relies on in python-telegram-bot beyond its
+"""Contract tests for bot.telegram.ptb: what the bot relies on in python-telegram-bot beyond its
 documented API. A PTB upgrade that changes any of it should fail here, by name, instead
 of changing the bot's behaviour quietly.
 
@@ -22,9 +22,9 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from bot import ptb
-from bot.request import AiohttpRequest
-from bot.updates import DigestBot
+from bot.telegram import ptb
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.updates import DigestBot
 from tests.fakebotapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,9 +167,10 @@ def test_a_429s_wait_is_read_in_seconds_without_a_warning():
 def test_importing_the_bot_sets_no_environment_variable():
     env = {k: v for k, v in os.environ.items() if k != "PTB_TIMEDELTA"}
     script = (
-        "import os, bot.telegram, bot.ptb, bot.updates, bot.request, bot.delivery;"
+        "import os, bot.telegram.app, bot.telegram.ptb, bot.telegram.updates,"
+        " bot.telegram.request, bot.telegram.delivery;"
         "print(os.environ.get('PTB_TIMEDELTA'));"
-        "bot.ptb.opt_into_timedelta();"
+        "bot.telegram.ptb.opt_into_timedelta();"
         "print(os.environ.get('PTB_TIMEDELTA'))"
     )
     result = subprocess.run(

@@ -1,11 +1,11 @@
-"""bot.quota: one request in flight per key and at most N per sliding hour, clock injected."""
+"""bot.web.quota: one request in flight per key and at most N per sliding hour, clock injected."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.errors import TooManyRequests
-from bot.quota import Quota
+from bot.web.quota import Quota
 
 
 class Clock:

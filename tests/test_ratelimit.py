@@ -1,4 +1,4 @@
-"""Tests for bot.ratelimit: the pure limiter with a fake clock, and the PTB wrapper."""
+"""Tests for bot.telegram.ratelimit: the pure limiter with a fake clock, and the PTB wrapper."""
 
 import bisect
 import itertools
@@ -7,7 +7,7 @@ import random
 import pytest
 from telegram.error import BadRequest, RetryAfter
 
-from bot.ratelimit import Limiter, Priority, TelegramRateLimiter
+from bot.telegram.ratelimit import Limiter, Priority, TelegramRateLimiter
 
 
 class FakeClock:

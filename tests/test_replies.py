@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.config import default_config
-from bot.replies import (
+from bot.store import ArticleRecord, Chat
+from bot.telegram.replies import (
     COMMANDS,
     PAGE_SIZE,
     TOPIC_NOTE,
@@ -17,7 +18,6 @@ from bot.replies import (
     status_text,
     subscribed_text,
 )
-from bot.store import ArticleRecord, Chat
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

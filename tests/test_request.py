@@ -1,4 +1,4 @@
-"""Tests for bot.request.AiohttpRequest: PTB's request layer on aiohttp, against small real
+"""Tests for bot.telegram.request.AiohttpRequest: PTB's request layer on aiohttp, against small real
 servers on 127.0.0.1 (counting what they receive), loopback proxies and the fake Bot API."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest, RequestData
 
-from bot.ptb import request_data, updates_request
-from bot.request import AiohttpRequest, default_ssl_context, proxy_from_environment
+from bot.telegram.ptb import request_data, updates_request
+from bot.telegram.request import AiohttpRequest, default_ssl_context, proxy_from_environment
 from tests.fakebotapi import FakeBotAPI, Fault
 
 Answer = Callable[[bytes], bytes]
@@ -460,7 +460,7 @@ def test_the_default_context_verifies_certificates_and_host_names():
 
 
 def test_the_bot_uses_aiohttp_unless_configured_otherwise(bot_config):
-    from bot.telegram import build_application
+    from bot.telegram.app import build_application
 
     for transport in ("aiohttp", "lean", None):
         telegram = {} if transport is None else {"transport": transport}
@@ -491,8 +491,8 @@ def test_an_unknown_transport_is_a_config_error_naming_the_key(tmp_path: Path):
 async def test_replies_go_to_the_topic_they_answer_through_the_rate_limiter(
     fake: FakeBotAPI, bot_config
 ):
-    from bot.ratelimit import TelegramRateLimiter
-    from bot.telegram import build_application, running
+    from bot.telegram.app import build_application, running
+    from bot.telegram.ratelimit import TelegramRateLimiter
 
     config = bot_config()
     application = build_application(config)

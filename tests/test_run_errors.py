@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.telegram
+import bot.telegram.app
 from bot.cli import main
 from tests.fakebotapi import FakeBotAPI
 
@@ -45,7 +45,7 @@ async def test_a_rejected_token_is_one_line_and_never_printed(
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     text = err.decode()
-    assert text.strip().splitlines()[-1] == f"digestbot: error: {bot.telegram.BAD_TOKEN}"
+    assert text.strip().splitlines()[-1] == f"digestbot: error: {bot.telegram.app.BAD_TOKEN}"
     assert WRONG_TOKEN not in text
     assert WRONG_TOKEN.split(":")[1] not in text
     assert out == b""
@@ -59,7 +59,7 @@ def test_an_unreachable_bot_api_is_one_line_naming_the_address(
         port = probe.getsockname()[1]
     config = write_config(tmp_path, f"http://127.0.0.1:{port}/bot")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", WRONG_TOKEN)
-    monkeypatch.setattr(bot.telegram, "BOOTSTRAP_RETRIES", 0)
+    monkeypatch.setattr(bot.telegram.app, "BOOTSTRAP_RETRIES", 0)
     assert main(["run", "--config", str(config)]) == 1
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]

@@ -1,4 +1,4 @@
-"""bot/migrations.py and bot/schema.sql: named steps in order, the schema written down,
+"""bot/store/migrations.py and bot/store/schema.sql: named steps in order, the schema written down,
 and a database at any older version upgrading to exactly that schema."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.migrations import MIGRATIONS, SCHEMA_FILE, dump_schema, fresh_schema, main
 from bot.store import Store
+from bot.store.migrations import MIGRATIONS, SCHEMA_FILE, dump_schema, fresh_schema, main
 
-REGENERATE = "python -m bot.migrations --write"
+REGENERATE = "python -m bot.store.migrations --write"
 
 
 def schema_of(path: Path) -> str:
@@ -26,7 +26,8 @@ def test_schema_sql_is_what_the_store_creates(tmp_path: Path) -> None:
     Store(path).close()
     written = SCHEMA_FILE.read_text(encoding="utf-8")
     assert schema_of(path) == written, (
-        f"{SCHEMA_FILE} is out of date with bot/migrations.py: regenerate it with `{REGENERATE}`"
+        f"{SCHEMA_FILE} is out of date with bot/store/migrations.py:"
+        f" regenerate it with `{REGENERATE}`"
     )
 
 
@@ -59,7 +60,7 @@ def test_migrations_are_numbered_from_one_in_order_with_distinct_names() -> None
 
 
 def test_a_migration_with_an_incomplete_statement_is_refused() -> None:
-    from bot.migrations import Migration
+    from bot.store.migrations import Migration
 
     with pytest.raises(ValueError, match="incomplete SQL statement in migration 9"):
         Migration(9, "typo", "CREATE TABLE t (a INTEGER").statements()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.config import FeedConfig
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import Item, long_text, rss
@@ -75,7 +75,7 @@ async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> No
     config = make_config()
     application = build_application(config)
     async with running(application, config):
-        from bot.jobs import rescan_seeds
+        from bot.telegram.jobs import rescan_seeds
 
         await rescan_seeds(application)
         await poll_all(application)
@@ -167,7 +167,7 @@ async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) 
 
 
 async def test_in_a_group_only_admins_toggle_its_sources(fake, make_config) -> None:
-    from bot.replies import ADMINS_ONLY
+    from bot.telegram.replies import ADMINS_ONLY
 
     group, admin, member = -100900, 21, 22
     fake.add_group(group, admins=[admin], members=[member])

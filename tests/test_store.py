@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.articles import Article, Block
-from bot.migrations import MIGRATIONS, Migration
 from bot.store import Store, StoreError
+from bot.store.migrations import MIGRATIONS, Migration
 
 
 def article(source: str, title: str = "A title", body: str = "Some text.", **kw) -> Article:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
 from bot.articles import Article, Block
 from bot.filters import Term
-from bot.jobs import queue_due_digests
 from bot.schedule import Slot
 from bot.store import Store
+from bot.telegram import jobs
+from bot.telegram.jobs import queue_due_digests
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday
 
@@ -103,7 +103,7 @@ def test_a_migrated_group_keeps_its_filters_and_held_back_count() -> None:
 
 
 def test_an_older_database_gains_the_filter_tables(tmp_path: Path) -> None:
-    from bot.migrations import MIGRATIONS
+    from bot.store.migrations import MIGRATIONS
 
     path = tmp_path / "old.sqlite3"
     raw = sqlite3.connect(path, isolation_level=None)

@@ -288,7 +288,14 @@ def test_group_stories_missing_file_is_one_line(
 
 
 def test_grouping_imports_no_telegram_scheduler_or_store() -> None:
-    edges = ("telegram", "apscheduler", "bot.store", "bot.telegram", "bot.jobs", "sqlite3")
+    edges = (
+        "telegram",
+        "apscheduler",
+        "bot.store",
+        "bot.telegram.app",
+        "bot.telegram.jobs",
+        "sqlite3",
+    )
     code = (
         "import sys, bot.stories; "
         f"print(' '.join(m for m in sys.modules if m.startswith({edges!r})))"

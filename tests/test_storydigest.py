@@ -11,10 +11,10 @@ from typing import NamedTuple
 import pytest
 
 from bot.catalog import sync
+from bot.compose import collapse, regroup_recent, story_digest
 from bot.digest import Also
 from bot.store import Store
-from bot.storydigest import collapse, regroup_recent, story_digest
-from bot.storystore import StoryStore
+from bot.store.stories import StoryStore
 from tests.conftest import write_article
 
 STORM_A = "Storm Ciara floods harbour town of Kingsbridge"

@@ -1,4 +1,4 @@
-"""One story once, end to end (issue 14, point 3): the same story from two feeds is one
+"""One story once, end to end: the same story from two feeds is one
 digest item with "Also:" links, delivering it delivers both, ``/article N`` of either
 shows the group, and a story that only shares a word stays apart.
 
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from bot.config import FeedConfig
-from bot.jobs import regroup_stories, rescan_seeds
-from bot.storystore import StoryStore
-from bot.telegram import build_application, running, runtime
+from bot.store.stories import StoryStore
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import regroup_stories, rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import Item, long_text, rss
@@ -220,7 +220,7 @@ async def test_the_scheduled_digest_shows_the_story_once_and_delivers_both(
 async def test_the_feed_tick_groups_articles_any_poll_added_and_then_skips(
     fake, make_config
 ) -> None:
-    from bot import jobs
+    from bot.telegram import jobs
 
     config = make_config()
     application = build_application(config)

@@ -8,12 +8,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from bot.articles import Article, Block
-from bot.jobs import queue_due_digests
-from bot.migrations import MIGRATIONS
 from bot.rhythm import EVERY_DAY, WEEKDAYS, WEEKENDS
 from bot.schedule import Slot, missed_slots, slots_of
 from bot.store import Store
 from bot.store.chats import TOPIC_GONE
+from bot.store.migrations import MIGRATIONS
+from bot.telegram.jobs import queue_due_digests
 
 BERLIN = "Europe/Berlin"
 # Mon 30 Nov 2026, 07:30 CET and 18:00 CET.
@@ -130,8 +130,8 @@ def test_migrating_a_group_moves_its_times_days_and_topic() -> None:
 
 
 def v7_database(path) -> None:
-    """A database as the bot before issue 14 left it: schema 7, one daily subscriber
-    whose digest of 30 Nov was already queued, one unsubscribed chat."""
+    """A database as the bot left it before forum topics subscribed on their own: schema
+    7, one daily subscriber whose digest of 30 Nov was already queued, one unsubscribed chat."""
     db = sqlite3.connect(path, isolation_level=None)
     for migration in MIGRATIONS[:7]:
         for statement in migration.statements():
@@ -186,7 +186,7 @@ async def no_op(context: object) -> None:  # pragma: no cover - never run
 def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed() -> None:
     from telegram.ext import Application
 
-    from bot.jobs import schedule_all
+    from bot.telegram.jobs import schedule_all
 
     application = Application.builder().token("123:TEST").build()
     with Store(":memory:", clock=lambda: MONDAY_MORNING.timestamp() - 7 * 86_400) as store:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import rescan_seeds
-from bot.replies import COMMANDS
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
+from bot.telegram.replies import COMMANDS
 from tests import conftest
 from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Message
@@ -240,7 +240,7 @@ LONG = "x" * 3000
     [
         ("/subscribe 25:99", "“25:99” is not a time of day", "/subscribe 08:30"),
         ("/subscribe eight", "“eight” is not a time of day", "/subscribe 08:30"),
-        # Several times a day are a rhythm now (issue 14); more than four are not.
+        # Several times a day are a rhythm now; more than four are not.
         ("/subscribe 01:00 02:00 03:00 04:00 05:00", "At most 4 times a day", "/subscribe 08:30"),
         ("/subscribe 07:30 weekdays", "Days come first", "/subscribe weekdays 07:30 18:00"),
         ("/timezone Mars/Olympus", "“Mars/Olympus” is not a timezone", "/timezone Europe/Berlin"),
@@ -399,7 +399,7 @@ async def test_an_out_of_range_time_is_told_the_range(bot, fake):
 
 
 async def test_a_flooding_chat_is_told_to_slow_down_and_others_are_answered(bot, fake):
-    from bot.handlers import SLOW_DOWN
+    from bot.telegram.handlers.commands import SLOW_DOWN
 
     flooder, other = 5151, 6161
     for _ in range(300):
@@ -420,8 +420,8 @@ async def test_a_flooding_chat_is_told_to_slow_down_and_others_are_answered(bot,
 
 
 async def test_the_daily_retention_job_is_scheduled_and_prunes_old_deliveries(bot, fake):
-    from bot.jobs import prune_job
-    from bot.runtime import BotContext
+    from bot.telegram.jobs import prune_job
+    from bot.telegram.runtime import BotContext
 
     [job] = bot.job_queue.get_jobs_by_name("retention")
     assert job.callback is prune_job

@@ -11,8 +11,8 @@ import pytest
 
 from bot.digest import day_text
 from bot.filters import MAX_TERMS
-from bot.jobs import rescan_seeds
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
 from tests import conftest
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message

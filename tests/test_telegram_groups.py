@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.jobs import rescan_seeds
-from bot.replies import ADMINS_ONLY, TOPIC_NOTE
 from bot.store.chats import TOPIC_GONE
-from bot.telegram import ALLOWED_UPDATES, build_application, running, runtime
+from bot.telegram.app import ALLOWED_UPDATES, build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
+from bot.telegram.replies import ADMINS_ONLY, TOPIC_NOTE
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 

@@ -103,8 +103,8 @@ async def test_a_stop_signal_ends_the_bot_within_ten_seconds(
 async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later(
     fake: FakeBotAPI, bot_config, seeds, monkeypatch
 ):
-    import bot.jobs as jobs
-    import bot.telegram as telegram
+    import bot.telegram.app as telegram
+    import bot.telegram.jobs as jobs
 
     for n in range(30):
         write_article(seeds, f"a{n:02d}.md", f"Story number {n}", date="2024-05-01")
@@ -134,7 +134,7 @@ async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later
 
 
 def test_the_token_is_redacted_from_messages_arguments_and_tracebacks(caplog):
-    from bot.redaction import install_token_redaction, redact
+    from bot.telegram.redaction import install_token_redaction, redact
 
     token = "987654:SECRET-token-for-redaction"
     install_token_redaction(token)
@@ -222,7 +222,7 @@ async def test_digest_works_beside_a_running_bot(fake: FakeBotAPI, tmp_path, see
 async def test_a_revoked_token_ends_the_bot_with_one_line_and_exit_status_1(
     fake: FakeBotAPI, tmp_path, seeds
 ):
-    from bot.runtime import REVOKED_TOKEN
+    from bot.telegram.runtime import REVOKED_TOKEN
 
     config = write_config(tmp_path, fake.base_url, seeds)
     token = fake.token

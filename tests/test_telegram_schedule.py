@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 

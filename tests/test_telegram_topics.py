@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.jobs import rescan_seeds
-from bot.replies import TOPIC_NOTE
 from bot.store.chats import TOPIC_GONE
-from bot.telegram import build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
+from bot.telegram.replies import TOPIC_NOTE
 from tests.conftest import write_article
 from tests.fakebotapi import Fault, Message
 from tests.test_telegram_groups import TITLES, Clock, at, past_monday, run_digest_job, say
@@ -157,7 +157,7 @@ async def test_a_deleted_topic_stops_its_own_digest_and_the_group_gets_no_copy(
         before = len(fake.messages(FORUM))
 
         clock.now = at(monday, "07:30")
-        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        with caplog.at_level(logging.INFO, logger="bot.telegram.delivery"):
             await run_digest_job(application, "07:30")
         [digest] = fake.messages(FORUM)[before:]
         assert digest.thread_id is None and all(title in digest.text for title in TITLES)

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.articles import Article, Block
-from bot.feedstore import SEEDS, FeedStore
-from bot.jobs import queue_due_digests
-from bot.migrations import MIGRATIONS
 from bot.rhythm import EVERY_DAY, WEEKDAYS
 from bot.schedule import Slot
 from bot.store import Store
 from bot.store.chats import TOPIC_GONE
+from bot.store.feeds import SEEDS, FeedStore
+from bot.store.migrations import MIGRATIONS
+from bot.telegram.jobs import queue_due_digests
 from tests.test_subscriptions import add_article
 
 BERLIN = "Europe/Berlin"

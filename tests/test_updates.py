@@ -1,4 +1,4 @@
-"""The fast lane for ``/article N`` (bot.updates): the pure parser that picks those
+"""The fast lane for ``/article N`` (bot.telegram.updates): the pure parser that picks those
 updates out of the Bot API JSON, DigestBot handing them over as ArticleRequests, the
 per-chat order of both kinds of update, and the cache of composed replies -- all with a
 running bot talking to the fake Bot API over HTTP."""
@@ -15,10 +15,10 @@ from telegram.ext import TypeHandler
 
 from bot import digest
 from bot.articles import Article, Block
-from bot.jobs import rescan_seeds
 from bot.store import Store
-from bot.telegram import build_application, running, runtime
-from bot.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor, article_request
+from bot.telegram.app import build_application, running, runtime
+from bot.telegram.jobs import rescan_seeds
+from bot.telegram.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor, article_request
 from tests import conftest
 from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Fault

@@ -1,10 +1,10 @@
-"""bot.urls: one spelling per page, and the first link in a message."""
+"""bot.web.urls: one spelling per page, and the first link in a message."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.urls import canonical_url, first_link
+from bot.web.urls import canonical_url, first_link
 
 
 @pytest.mark.parametrize(

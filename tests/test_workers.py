@@ -1,4 +1,4 @@
-"""bot.workers: summaries run in other processes, errors come back intact, and a pool
+"""bot.web.workers: summaries run in other processes, errors come back intact, and a pool
 whose worker died is replaced."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from bot.errors import NotAnArticle
-from bot.workers import WORKER_NICENESS, Workers
+from bot.web.workers import WORKER_NICENESS, Workers
 
 
 def not_an_article(source: str) -> None:

@@ -6,7 +6,7 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
 * **chats** -- every chat the bot has talked to, and every forum topic of a chat that
   subscribed on its own: a subscriber is a (``chat_id``, ``topic``) pair, ``topic`` the
   forum topic's ``message_thread_id`` (digests go there) or 0 for the chat itself, and
-  every table below keeps its rows per subscriber (issue 14). Each has its timezone
+  every table below keeps its rows per subscriber. Each has its timezone
   (``None`` means the config default), its first digest time ``"HH:MM"`` (``None`` means
   not subscribed), the weekdays it gets digests on (``days``, a :mod:`bot.rhythm` mask),
   whether it is active (Telegram said it blocked the bot → inactive, with the reason;
@@ -21,7 +21,7 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
   A seed file that vanished is *retired* (hidden, number kept) rather than deleted,
   so a file that comes back -- a rename-and-save, a restored backup -- keeps its number.
 * **digest_additions** -- pages and texts a user summarized and added to its chat's
-  digest (issue 13). Such articles are *private*: in those chats' digests only, not in
+  digest. Such articles are *private*: in those chats' digests only, not in
   the shared list, search or counts, and never retired by a seeds scan.
 * **deliveries** -- which article reached which chat; a digest holds only articles
   the chat has not received yet and that are not already waiting for it in the outbox.
@@ -31,8 +31,8 @@ here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
 * **chat_filters** -- each chat's ``/filter`` terms (mode ``-``/``+`` and the term as
   written, keyed by its folded words). An article a chat's filters hold back is
   recorded in **deliveries** with ``held_back = 1``: done for that chat like a delivery,
-  and counted by ``count_held_back`` (issue 14).
-* **outbox** -- scheduled digests waiting to be sent (issue 5). Queuing a digest and
+  and counted by ``count_held_back``.
+* **outbox** -- scheduled digests waiting to be sent. Queuing a digest and
   setting ``last_digest_key`` is one transaction; sending a message, deleting it from
   the outbox and recording its deliveries is another. A crash between "Telegram
   accepted the message" and :meth:`Store.mark_sent` therefore repeats at most that
@@ -44,10 +44,10 @@ a read-only connection per thread (WAL lets them run beside the writer), so a se
 a worker thread never holds up a lookup on the event loop, and no read waits for the
 lock; a ``":memory:"`` database has only the one connection (see ``base``).
 
-Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+Schema changes are versioned: ``bot.store.migrations.MIGRATIONS`` is an append-only list
 of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
 older database applies the missing steps, each in its own transaction. The schema
-they produce is written down in ``bot/schema.sql``.
+they produce is written down in ``bot/store/schema.sql``.
 
 Retention: :meth:`Store.prune` (daily, via :func:`prune_expired`) deletes deliveries
 older than ``[storage] retention_days`` so the file does not grow without bound;

@@ -1,7 +1,7 @@
 """The store's foundation: one SQLite connection and what every table's methods share.
 
 :class:`StoreBase` owns opening the database (refusing a corrupt file, WAL, synchronous
-NORMAL), the versioned migrations (``bot.migrations``), the write lock and its
+NORMAL), the versioned migrations (``bot.store.migrations``), the write lock and its
 transactions (``_transaction``), the per-thread read-only connections of a file database
 (``_query``), closing, and the injectable clock that stamps every timestamp. The mixins
 of :mod:`bot.store` build on it. Also here: :class:`StoreError`, the timestamp helpers
@@ -14,10 +14,10 @@ so calls never interleave. Reads on a file database go through a read-only conne
 per thread (WAL lets them run beside the one writer); ``":memory:"`` has only the one
 connection.
 
-Schema changes are versioned: ``bot.migrations.MIGRATIONS`` is an append-only list
+Schema changes are versioned: ``bot.store.migrations.MIGRATIONS`` is an append-only list
 of named SQL steps and ``PRAGMA user_version`` records how many have run. Opening an
 older database applies the missing steps, each in its own transaction. The schema
-they produce is written down in ``bot/schema.sql``.
+they produce is written down in ``bot/store/schema.sql``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any, Self
 from urllib.parse import quote
 
 from bot.errors import DigestbotError
-from bot.migrations import MIGRATIONS
+from bot.store.migrations import MIGRATIONS
 
 
 class StoreError(DigestbotError):

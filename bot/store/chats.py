@@ -296,7 +296,7 @@ class ChatsMixin(StoreBase):
                 move,
             )
             db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
-            # Pages added to the digest (issue 13) likewise, the later addition kept.
+            # Pages added to the digest likewise, the later addition kept.
             db.execute(
                 "INSERT INTO digest_additions (chat_id, topic, number, added_at)"
                 " SELECT ?, topic, number, added_at FROM digest_additions WHERE chat_id = ?"
@@ -305,7 +305,7 @@ class ChatsMixin(StoreBase):
                 move,
             )
             db.execute("DELETE FROM digest_additions WHERE chat_id = ?", (old_chat_id,))
-            # The sources the chat turned off (/sources, issue 12) move along.
+            # The sources the chat turned off (/sources) move along.
             db.execute(
                 "INSERT OR IGNORE INTO chat_sources_off (chat_id, topic, feed_id)"
                 " SELECT ?, topic, feed_id FROM chat_sources_off WHERE chat_id = ?",

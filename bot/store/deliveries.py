@@ -5,13 +5,13 @@ methods take ``topic`` as a keyword (default 0, the chat itself), batch methods 
 :data:`bot.store.records.ChatKey`.
 
 Owns the tables **deliveries** and **digest_additions** (pages and texts a user
-summarized and added to its chat's digest, issue 13: such articles are *private*, in
+summarized and added to its chat's digest: such articles are *private*, in
 those chats' digests only). **deliveries**: a row per (chat, article) the chat received, or that
 its ``/filter`` terms held back (``held_back = 1``, done for the chat like a delivery
-and counted by ``count_held_back``, issue 14). A digest holds only articles the chat
+and counted by ``count_held_back``). A digest holds only articles the chat
 has not received, that are not waiting for it in the outbox, that are newer than its
 pruned deliveries (**pruned_deliveries**, see :mod:`bot.store.retention`) and that come
-from sources it has on (``chat_sources_off``, see :mod:`bot.feedstore`).
+from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Unseen by a chat's topic (parameters: _unseen_params(chat_id, topic)): summarized,
 # visible, shared or
-# added to this chat's digest (a private article, issue 13: then its addition's time
+# added to this chat's digest (a private article: then its addition's time
 # counts for the pruning horizon), not delivered, not added before the chat's pruned
 # deliveries (Store.prune), and not in a message still waiting in the outbox (the
 # digest queued yesterday and still being retried must not be repeated by today's).
@@ -44,7 +44,7 @@ _UNSEEN = (
     " AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
     " WHERE o.chat_id = ? AND o.topic = ?)"
-    # Only the chat's sources (feed 0: the seeds folder); see bot.feedstore.
+    # Only the chat's sources (feed 0: the seeds folder); see bot.store.feeds.
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ? AND s.topic = ?)"
 )
@@ -135,7 +135,7 @@ class DeliveriesMixin(StoreBase):
     def add_to_digest(
         self, chat_id: int, article: Article, summary: Sequence[str], *, topic: int = 0
     ) -> tuple[int, bool]:
-        """A page or text a user summarized goes into the chat's next digest (issue 13).
+        """A page or text a user summarized goes into the chat's next digest.
 
         One transaction: the article is stored as *private* (in the digests of the chats
         that added it only, not in the shared list) under its ``source`` with its

@@ -1,4 +1,4 @@
-"""Outbox: scheduled digests waiting to be sent (issue 5).
+"""Outbox: scheduled digests waiting to be sent.
 
 Owns the table **outbox**. Queuing a digest and setting the chat's run keys
 (``last_digest_key``, the subscriptions' ``last_run_key``) is one transaction; sending a

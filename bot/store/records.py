@@ -100,7 +100,7 @@ class ArticleRecord:
     text: str
     summary: tuple[str, ...] | None
     added_at: str
-    # Feed articles (issue 12): the feed's id and the name digests show ("seeds" for
+    # Feed articles: the feed's id and the name digests show ("seeds" for
     # seed files: source_name is None and feed_id None).
     feed_id: int | None = None
     source_name: str | None = None

@@ -1,0 +1,504 @@
+"""The database's schema history: every migration, in order, each with a name.
+
+:data:`MIGRATIONS` is append-only: never edit a step that has shipped; add a new
+one. ``PRAGMA user_version`` records how many steps a database has had, and
+:class:`bot.store.Store` applies the missing ones when it opens a database, each
+in its own transaction (an old database at any version upgrades step by step).
+
+The schema these steps produce is written down in ``bot/store/schema.sql`` (what
+``sqlite_master`` holds for a fresh database), so nobody has to replay the steps
+to see a table. ``tests/test_schema.py`` checks that file against a fresh
+database; after adding a migration, regenerate it with::
+
+    python -m bot.store.migrations --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MIGRATIONS", "SCHEMA_FILE", "Migration", "dump_schema", "fresh_schema"]
+
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """Schema step ``version`` (1-based: the user_version a database has after it)."""
+
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        """The SQL statements of the step, split where SQLite says one is complete
+        (``executescript`` would commit the store's transaction, so they run one by one)."""
+        statements, current = [], ""
+        for line in self.sql.splitlines(keepends=True):
+            current += line
+            if sqlite3.complete_statement(current):
+                statements.append(current.strip())
+                current = ""
+        if current.strip():
+            raise ValueError(
+                f"incomplete SQL statement in migration {self.version} ({self.name}):"
+                f" {current.strip()[:80]}"
+            )
+        return statements
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "chats, articles with summaries, deliveries",
+        """
+        CREATE TABLE chats (
+            chat_id            INTEGER PRIMARY KEY,
+            timezone           TEXT,
+            digest_time        TEXT,
+            active             INTEGER NOT NULL DEFAULT 1,
+            deactivated_reason TEXT,
+            last_digest_key    TEXT,
+            created_at         TEXT NOT NULL,
+            updated_at         TEXT NOT NULL
+        );
+        CREATE INDEX chats_subscribed ON chats (digest_time, timezone)
+            WHERE active = 1 AND digest_time IS NOT NULL;
+
+        -- AUTOINCREMENT so that a number, once shown to users, is never reused.
+        CREATE TABLE articles (
+            number       INTEGER PRIMARY KEY AUTOINCREMENT,
+            source       TEXT NOT NULL UNIQUE,
+            content_hash TEXT NOT NULL,
+            title        TEXT NOT NULL,
+            date         TEXT,
+            url          TEXT,
+            language     TEXT NOT NULL,
+            text         TEXT NOT NULL,
+            summary      TEXT,
+            added_at     TEXT NOT NULL,
+            retired_at   TEXT
+        );
+        CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, number)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        2,
+        "the outbox of scheduled digest messages",
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id         INTEGER NOT NULL,
+            run_key         TEXT NOT NULL,
+            text            TEXT NOT NULL,
+            article_numbers TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT NOT NULL
+        );
+        CREATE INDEX outbox_chat ON outbox (chat_id, id);
+        """,
+    ),
+    Migration(
+        3,
+        "chats.subscribed_at: a digest due before the chat (re)subscribed was never missed",
+        """
+        ALTER TABLE chats ADD COLUMN subscribed_at TEXT;
+        """,
+    ),
+    Migration(
+        4,
+        "chats_slot: a slot's chats read in pages by chat id, without sorting the slot",
+        """
+        DROP INDEX chats_subscribed;
+        CREATE INDEX chats_slot ON chats (digest_time, chat_id)
+            WHERE active = 1 AND digest_time IS NOT NULL;
+        """,
+    ),
+    Migration(
+        5,
+        "article_changes: a counter every change to the articles moves (articles_version)",
+        # So the bot can keep the /article N replies it composed until an article
+        # changes, even when another process (digestbot ingest) made the change.
+        """
+        CREATE TABLE article_changes (n INTEGER NOT NULL);
+        INSERT INTO article_changes (n) VALUES (0);
+        CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1;
+        END;
+        """,
+    ),
+    Migration(
+        6,
+        "pruned_deliveries: per chat, articles added before this time count as delivered",
+        # Store.prune deletes a chat's old deliveries and records here that every
+        # article the store had before the cutoff counts as seen by that chat, so
+        # an article is never sent to a chat twice after its delivery row is gone.
+        """
+        CREATE TABLE pruned_deliveries (
+            chat_id      INTEGER PRIMARY KEY,
+            added_before TEXT NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        7,
+        "articles.title_folded: the casefolded title, so title searches run in SQLite's C",
+        # Searching with a Python casefold() per row held the GIL (and the store) for
+        # 70-320 ms over 20,000 titles. Filled by Store on upsert and, for rows from
+        # before this step, once when the store opens.
+        """
+        ALTER TABLE articles ADD COLUMN title_folded TEXT;
+        """,
+    ),
+    Migration(
+        8,
+        "subscriptions: up to four times a day per chat on chosen days, in a forum topic",
+        # One row per (chat, time): a slot's job reads its chats through
+        # subscriptions_slot, and last_run_key makes each time's run "never twice" on
+        # its own. chats.digest_time stays the chat's first time (NULL: not subscribed);
+        # chats.days is a mask of Python weekdays (bit 1 << weekday, Monday = 0);
+        # chats.thread_id the forum topic digests go to, copied into each outbox row.
+        # Existing subscriptions become daily at their time, their last run kept.
+        """
+        CREATE TABLE subscriptions (
+            chat_id      INTEGER NOT NULL,
+            digest_time  TEXT NOT NULL,
+            last_run_key TEXT,
+            PRIMARY KEY (chat_id, digest_time)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id);
+        INSERT INTO subscriptions (chat_id, digest_time, last_run_key)
+            SELECT chat_id, digest_time, last_digest_key FROM chats
+            WHERE digest_time IS NOT NULL;
+        ALTER TABLE chats ADD COLUMN days INTEGER NOT NULL DEFAULT 127;
+        ALTER TABLE chats ADD COLUMN thread_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN message_thread_id INTEGER;
+        DROP INDEX chats_slot;
+        """,
+    ),
+    Migration(
+        9,
+        "chat_filters: each chat's /filter terms; deliveries.held_back: held back by them",
+        # A term is keyed by its folded words (bot.filters.Term.key), so "Football" and
+        # "football" are one term; terms are listed in rowid order, the order they were
+        # added. An article a chat's filters hold back is recorded as a delivery with
+        # held_back = 1: done for that chat (never matched again, pruned and moved with
+        # the chat's deliveries), and counted by /status.
+        """
+        CREATE TABLE chat_filters (
+            chat_id  INTEGER NOT NULL,
+            term_key TEXT NOT NULL,
+            mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+            term     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, term_key)
+        );
+        ALTER TABLE deliveries ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    Migration(
+        10,
+        "feeds, feed articles (feed_id, published_at), entry keys with fingerprints, "
+        "sources a chat turned off",
+        # entry_keys.number is not a foreign key: a key outlives its article (pruned
+        # after [sources] keep_days) so a feed that still lists the entry does not bring
+        # it back. chat_sources_off.feed_id 0 is the seeds folder; a chat with no row
+        # reads every source.
+        """
+        CREATE TABLE feeds (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            url              TEXT NOT NULL UNIQUE,
+            name             TEXT,
+            title            TEXT,
+            origin           TEXT NOT NULL,
+            added_by         INTEGER,
+            interval_minutes REAL,
+            language         TEXT,
+            etag             TEXT,
+            last_modified    TEXT,
+            last_success_at  TEXT,
+            last_error       TEXT,
+            last_error_at    TEXT,
+            failing_since    TEXT,
+            failures         INTEGER NOT NULL DEFAULT 0,
+            next_poll_at     REAL,
+            removed_at       TEXT,
+            created_at       TEXT NOT NULL
+        );
+        ALTER TABLE articles ADD COLUMN feed_id INTEGER REFERENCES feeds (id);
+        ALTER TABLE articles ADD COLUMN published_at TEXT;
+        CREATE INDEX articles_feed ON articles (feed_id, published_at)
+            WHERE feed_id IS NOT NULL;
+        CREATE TABLE entry_keys (
+            key         TEXT PRIMARY KEY,
+            number      INTEGER NOT NULL,
+            seen_at     TEXT NOT NULL,
+            fingerprint TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE chat_sources_off (
+            chat_id INTEGER NOT NULL,
+            feed_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, feed_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        11,
+        "private articles: pages and texts users summarized and added to their digest",
+        # Issue 13. A private article appears only in the digests of the chats that
+        # added it (digest_additions; for the pruning horizon its added_at there counts,
+        # not the article's), not in the shared /article list, search or counts; the
+        # seeds scan never retires it. /article N shows it to anyone with its number.
+        """
+        ALTER TABLE articles ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE digest_additions (
+            chat_id  INTEGER NOT NULL,
+            number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, number)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        12,
+        "articles.story_id: the story an article belongs to (one story once)",
+        # Set by bot.compose after feed polls and rescans for the recent articles:
+        # the smallest number among the story's members, NULL for an article alone.
+        # Writing it moves article_changes (the /article N replies show the group).
+        """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER;
+        CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
+        """,
+    ),
+    Migration(
+        13,
+        "forum topics subscribe on their own: (chat_id, topic) keys every chat's rows",
+        # A subscriber is (chat_id, topic): topic is a forum topic's message_thread_id, 0
+        # the chat itself. The tables keyed by chat are rebuilt with the topic in their
+        # key (SQLite cannot change a primary key in place): the old table is renamed,
+        # the new one created under the old name, the rows copied, the old one dropped.
+        # A chat whose subscription lived in a topic (chats.thread_id) moves it to that
+        # topic's row, with its times, run keys and outbox items; its deliveries,
+        # additions, filters, sources and pruning horizon are copied to the topic (so
+        # its next digest repeats nothing) and stay with the chat itself (topic 0), which
+        # keeps an unsubscribed row with its timezone. Everything else is topic 0. Rows
+        # of articles that no longer exist (written with foreign keys off) are not copied.
+        """
+        CREATE TABLE topics_v12 AS
+            SELECT chat_id, thread_id AS topic FROM chats WHERE coalesce(thread_id, 0) != 0;
+
+        ALTER TABLE chats RENAME TO chats_v12;
+        CREATE TABLE chats (
+            chat_id            INTEGER NOT NULL,
+            topic              INTEGER NOT NULL DEFAULT 0,
+            timezone           TEXT,
+            digest_time        TEXT,
+            active             INTEGER NOT NULL DEFAULT 1,
+            deactivated_reason TEXT,
+            last_digest_key    TEXT,
+            created_at         TEXT NOT NULL,
+            updated_at         TEXT NOT NULL,
+            subscribed_at      TEXT,
+            days               INTEGER NOT NULL DEFAULT 127,
+            PRIMARY KEY (chat_id, topic)
+        ) WITHOUT ROWID;
+        INSERT INTO chats (chat_id, topic, timezone, digest_time, active, deactivated_reason,
+                last_digest_key, created_at, updated_at, subscribed_at, days)
+            SELECT chat_id, coalesce(thread_id, 0), timezone, digest_time, active,
+                deactivated_reason, last_digest_key, created_at, updated_at, subscribed_at,
+                days
+            FROM chats_v12;
+        INSERT INTO chats (chat_id, topic, timezone, active, deactivated_reason, created_at,
+                updated_at, days)
+            SELECT chat_id, 0, timezone, active, deactivated_reason, created_at, updated_at,
+                days
+            FROM chats_v12 WHERE coalesce(thread_id, 0) != 0;
+        DROP TABLE chats_v12;
+
+        DROP INDEX subscriptions_slot;
+        ALTER TABLE subscriptions RENAME TO subscriptions_v12;
+        CREATE TABLE subscriptions (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            digest_time  TEXT NOT NULL,
+            last_run_key TEXT,
+            PRIMARY KEY (chat_id, topic, digest_time)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id, topic);
+        INSERT INTO subscriptions (chat_id, topic, digest_time, last_run_key)
+            SELECT s.chat_id, coalesce(t.topic, 0), s.digest_time, s.last_run_key
+            FROM subscriptions_v12 s LEFT JOIN topics_v12 t ON t.chat_id = s.chat_id;
+        DROP TABLE subscriptions_v12;
+
+        ALTER TABLE deliveries RENAME TO deliveries_v12;
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at TEXT NOT NULL,
+            held_back    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT chat_id, 0, number, delivered_at, held_back FROM deliveries_v12
+            WHERE number IN (SELECT number FROM articles);
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT d.chat_id, t.topic, d.number, d.delivered_at, d.held_back
+            FROM deliveries_v12 d JOIN topics_v12 t ON t.chat_id = d.chat_id
+            WHERE d.number IN (SELECT number FROM articles);
+        DROP TABLE deliveries_v12;
+
+        ALTER TABLE digest_additions RENAME TO digest_additions_v12;
+        CREATE TABLE digest_additions (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO digest_additions (chat_id, topic, number, added_at)
+            SELECT chat_id, 0, number, added_at FROM digest_additions_v12
+            WHERE number IN (SELECT number FROM articles);
+        INSERT INTO digest_additions (chat_id, topic, number, added_at)
+            SELECT x.chat_id, t.topic, x.number, x.added_at
+            FROM digest_additions_v12 x JOIN topics_v12 t ON t.chat_id = x.chat_id
+            WHERE x.number IN (SELECT number FROM articles);
+        DROP TABLE digest_additions_v12;
+
+        ALTER TABLE chat_filters RENAME TO chat_filters_v12;
+        CREATE TABLE chat_filters (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            term_key TEXT NOT NULL,
+            mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+            term     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, term_key)
+        );
+        INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)
+            SELECT chat_id, 0, term_key, mode, term, added_at FROM chat_filters_v12
+            ORDER BY rowid;
+        INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)
+            SELECT f.chat_id, t.topic, f.term_key, f.mode, f.term, f.added_at
+            FROM chat_filters_v12 f JOIN topics_v12 t ON t.chat_id = f.chat_id
+            ORDER BY f.rowid;
+        DROP TABLE chat_filters_v12;
+
+        ALTER TABLE chat_sources_off RENAME TO chat_sources_off_v12;
+        CREATE TABLE chat_sources_off (
+            chat_id INTEGER NOT NULL,
+            topic   INTEGER NOT NULL DEFAULT 0,
+            feed_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, topic, feed_id)
+        ) WITHOUT ROWID;
+        INSERT INTO chat_sources_off (chat_id, topic, feed_id)
+            SELECT chat_id, 0, feed_id FROM chat_sources_off_v12;
+        INSERT INTO chat_sources_off (chat_id, topic, feed_id)
+            SELECT s.chat_id, t.topic, s.feed_id
+            FROM chat_sources_off_v12 s JOIN topics_v12 t ON t.chat_id = s.chat_id;
+        DROP TABLE chat_sources_off_v12;
+
+        ALTER TABLE pruned_deliveries RENAME TO pruned_deliveries_v12;
+        CREATE TABLE pruned_deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            added_before TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic)
+        ) WITHOUT ROWID;
+        INSERT INTO pruned_deliveries (chat_id, topic, added_before)
+            SELECT chat_id, 0, added_before FROM pruned_deliveries_v12;
+        INSERT INTO pruned_deliveries (chat_id, topic, added_before)
+            SELECT p.chat_id, t.topic, p.added_before
+            FROM pruned_deliveries_v12 p JOIN topics_v12 t ON t.chat_id = p.chat_id;
+        DROP TABLE pruned_deliveries_v12;
+
+        ALTER TABLE outbox ADD COLUMN topic INTEGER NOT NULL DEFAULT 0;
+        UPDATE outbox SET topic = coalesce(message_thread_id, 0);
+        ALTER TABLE outbox DROP COLUMN message_thread_id;
+
+        DROP TABLE topics_v12;
+        """,
+    ),
+)
+
+
+def dump_schema(db: sqlite3.Connection) -> str:
+    """The schema of ``db`` as SQL text, in a stable order: its user_version, then
+    every table, index, trigger and view ``sqlite_master`` holds (SQLite's own
+    ``sqlite_*`` objects left out), by kind then name."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    rows = db.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1"
+        " WHEN 'trigger' THEN 2 ELSE 3 END, name"
+    ).fetchall()
+    header = (
+        f"-- digestbot's database schema at version {version}"
+        f" (PRAGMA user_version = {version}).\n"
+        "-- Generated from bot/store/migrations.py, do not edit: after adding a migration run\n"
+        "--     python -m bot.store.migrations --write\n"
+        "-- (tests/test_schema.py fails while this file is out of date).\n"
+    )
+    return header + "".join(f"\n{_dedent(row[0])};\n" for row in rows)
+
+
+def fresh_schema(migrations: Sequence[Migration] = MIGRATIONS) -> str:
+    """:func:`dump_schema` of a new in-memory database after every step."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for migration in migrations:
+            for statement in migration.statements():
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {migration.version}")
+        return dump_schema(db)
+    finally:
+        db.close()
+
+
+def _dedent(sql: str) -> str:
+    # sqlite_master keeps a statement as written, indented like the migration's source;
+    # strip the common indentation of the continuation lines so the file reads well.
+    first, *rest = sql.splitlines()
+    # A lone continuation (an index's WHERE) keeps four spaces.
+    indents = [len(line) - len(line.lstrip()) for line in rest if line.strip()]
+    cut = min(indents, default=0) - (4 if len(set(indents)) == 1 else 0)
+    cut = max(cut, 0)
+    return "\n".join([first, *(line[cut:] for line in rest)])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot.store.migrations``: print the schema, or ``--write`` it to schema.sql."""
+    parser = argparse.ArgumentParser(prog="python -m bot.store.migrations", description=__doc__)
+    parser.add_argument("--write", action="store_true", help=f"write {SCHEMA_FILE}")
+    args = parser.parse_args(argv)
+    schema = fresh_schema()
+    if args.write:
+        SCHEMA_FILE.write_text(schema, encoding="utf-8")
+        print(f"wrote {SCHEMA_FILE}")
+    else:
+        sys.stdout.write(schema)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

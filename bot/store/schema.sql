@@ -1,0 +1,147 @@
+-- digestbot's database schema at version 13 (PRAGMA user_version = 13).
+-- Generated from bot/store/migrations.py, do not edit: after adding a migration run
+--     python -m bot.store.migrations --write
+-- (tests/test_schema.py fails while this file is out of date).
+
+CREATE TABLE article_changes (n INTEGER NOT NULL);
+
+CREATE TABLE articles (
+    number       INTEGER PRIMARY KEY AUTOINCREMENT,
+    source       TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    date         TEXT,
+    url          TEXT,
+    language     TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    summary      TEXT,
+    added_at     TEXT NOT NULL,
+    retired_at   TEXT
+, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0, story_id INTEGER);
+
+CREATE TABLE chat_filters (
+    chat_id  INTEGER NOT NULL,
+    topic    INTEGER NOT NULL DEFAULT 0,
+    term_key TEXT NOT NULL,
+    mode     TEXT NOT NULL CHECK (mode IN ('+', '-')),
+    term     TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, topic, term_key)
+);
+
+CREATE TABLE chat_sources_off (
+    chat_id INTEGER NOT NULL,
+    topic   INTEGER NOT NULL DEFAULT 0,
+    feed_id INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, topic, feed_id)
+) WITHOUT ROWID;
+
+CREATE TABLE chats (
+    chat_id            INTEGER NOT NULL,
+    topic              INTEGER NOT NULL DEFAULT 0,
+    timezone           TEXT,
+    digest_time        TEXT,
+    active             INTEGER NOT NULL DEFAULT 1,
+    deactivated_reason TEXT,
+    last_digest_key    TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    subscribed_at      TEXT,
+    days               INTEGER NOT NULL DEFAULT 127,
+    PRIMARY KEY (chat_id, topic)
+) WITHOUT ROWID;
+
+CREATE TABLE deliveries (
+    chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
+    number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+    delivered_at TEXT NOT NULL,
+    held_back    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, topic, number)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_additions (
+    chat_id  INTEGER NOT NULL,
+    topic    INTEGER NOT NULL DEFAULT 0,
+    number   INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, topic, number)
+) WITHOUT ROWID;
+
+CREATE TABLE entry_keys (
+    key         TEXT PRIMARY KEY,
+    number      INTEGER NOT NULL,
+    seen_at     TEXT NOT NULL,
+    fingerprint TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE feeds (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    url              TEXT NOT NULL UNIQUE,
+    name             TEXT,
+    title            TEXT,
+    origin           TEXT NOT NULL,
+    added_by         INTEGER,
+    interval_minutes REAL,
+    language         TEXT,
+    etag             TEXT,
+    last_modified    TEXT,
+    last_success_at  TEXT,
+    last_error       TEXT,
+    last_error_at    TEXT,
+    failing_since    TEXT,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    next_poll_at     REAL,
+    removed_at       TEXT,
+    created_at       TEXT NOT NULL
+);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id         INTEGER NOT NULL,
+    run_key         TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    article_numbers TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL
+, topic INTEGER NOT NULL DEFAULT 0);
+
+CREATE TABLE pruned_deliveries (
+    chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
+    added_before TEXT NOT NULL,
+    PRIMARY KEY (chat_id, topic)
+) WITHOUT ROWID;
+
+CREATE TABLE subscriptions (
+    chat_id      INTEGER NOT NULL,
+    topic        INTEGER NOT NULL DEFAULT 0,
+    digest_time  TEXT NOT NULL,
+    last_run_key TEXT,
+    PRIMARY KEY (chat_id, topic, digest_time)
+) WITHOUT ROWID;
+
+CREATE INDEX articles_feed ON articles (feed_id, published_at)
+    WHERE feed_id IS NOT NULL;
+
+CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+
+CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
+
+CREATE INDEX outbox_chat ON outbox (chat_id, id);
+
+CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id, topic);
+
+CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;
+
+CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+    UPDATE article_changes SET n = n + 1;
+END;

@@ -1,0 +1,399 @@
+"""The command handlers: parse the update, call the core or the store, send the reply.
+
+Thin by design (python-telegram-bot's examples are the model). Texts and keyboards
+come from :mod:`bot.telegram.replies`; store calls run in worker threads (SQLite may wait for
+its lock), except the tiny indexed reads of ``/article N``
+(:mod:`bot.telegram.handlers.articles`, which also holds the article list's buttons).
+Replies go out through :func:`bot.telegram.ptb.send_html` (the bot's rate limiter, no link
+preview, in the forum topic the command came from).
+
+Groups, topics and channels: :func:`~bot.telegram.handlers.common.require_admin` lets only a
+group's administrators change its settings (:mod:`bot.telegram.admins`); a forum topic is a
+subscriber of its own (:func:`common.subscriber`): ``/subscribe`` there gets that topic its
+own digest, and the
+subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
+are sent in (the group itself, topic 0, outside topics); in a channel the commands of
+:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
+digests are posted there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot import digest as digests
+from bot.compose import story_digest
+from bot.filters import MAX_TERMS, FilterError, Term, compile_filter, parse_command, split_entries
+from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
+from bot.schedule import chat_timezone, zone
+from bot.store import Chat, Store
+from bot.store.stories import StoryStore
+from bot.telegram import replies
+from bot.telegram.handlers import common
+from bot.telegram.jobs import FILTER_LOOKAHEAD, digest_job, rescan_seeds, schedule_chat
+from bot.telegram.ptb import send_html
+from bot.telegram.ratelimit import ReplyDropped
+from bot.telegram.replies import echo
+from bot.telegram.runtime import BotContext
+from bot.telegram.updates import ArticleRequest
+from bot.times import canonical_timezone
+
+__all__ = [
+    "CHANNEL_COMMANDS",
+    "digest",
+    "filter_command",
+    "help_command",
+    "on_error",
+    "plain_text",
+    "rescan",
+    "start",
+    "stats",
+    "status",
+    "subscribe",
+    "timezone",
+    "unknown_command",
+    "unsubscribe",
+]
+
+log = logging.getLogger(__name__)
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+
+# -- who may change a chat's settings ---------------------------------------------------
+
+
+# -- /start, /help --------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id, topic = common.subscriber(update)
+    before = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    await common.db(rt.store.reactivate, chat_id, topic=topic)
+    welcome_back = before is not None and not before.active and bool(before.digest_time)
+    await common.reply(update, replies.start_text(rt.config, welcome_back))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await common.reply(update, replies.help_text(context.runtime.config))
+
+
+# -- /subscribe, /unsubscribe, /timezone, /status --------------------------------------
+
+
+def _schedule_chat(context: BotContext, chat: Chat) -> None:
+    config = context.runtime.config
+    if context.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    schedule_chat(
+        context.job_queue,
+        chat,
+        digest_job,
+        default_timezone=config.digest.timezone,
+        grace_seconds=config.digest.missed_grace_seconds,
+    )
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """``/subscribe [DAYS] [HH:MM …]``: what is left out stays as it was (a new chat:
+    every day at the configured time). In a forum topic, the topic subscribes on its
+    own and its digests go there."""
+    rt = context.runtime
+    if common.too_long(context):
+        await common.refuse_long(update, context, replies.SUBSCRIBE_USAGE)
+        return
+    try:
+        rhythm = parse_rhythm(context.args or [])
+    except RhythmError as exc:
+        await common.reply(update, replies.bad_rhythm_text(exc))
+        return
+    if not await common.require_admin(update, context):
+        return
+    chat_id, topic = common.subscriber(update)
+    current = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    had = current is not None and current.digest_time is not None
+    times = rhythm.times or (current.digest_times if had else ()) or (rt.config.digest.time,)
+    if rhythm.days is not None:
+        days = rhythm.days
+    else:
+        days = current.days if had and current is not None else EVERY_DAY
+    chat = await common.db(rt.store.subscribe, chat_id, times, days=days, topic=topic)
+    _schedule_chat(context, chat)
+    await common.reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    if not await common.require_admin(update, context):
+        return
+    chat_id, topic = common.subscriber(update)
+    was = await common.db(rt.store.unsubscribe, chat_id, topic=topic)
+    if was:
+        await common.reply(update, "Unsubscribed: no more digests. /subscribe brings them back.")
+    else:
+        await common.reply(update, "You are not subscribed. /subscribe starts your digests.")
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    if common.too_long(context):
+        await common.refuse_long(update, context, replies.TIMEZONE_USAGE)
+        return
+    chat_id, topic = common.subscriber(update)
+    args = context.args or []
+    if not args:
+        chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+        current = chat.timezone if chat and chat.timezone else rt.config.digest.timezone
+        await common.reply(
+            update, f"Your timezone: <b>{html.escape(current)}</b>.\n{replies.TIMEZONE_USAGE}"
+        )
+        return
+    name: str | None = None
+    if len(args) == 1:
+        try:
+            name = canonical_timezone(args[0])
+        except ValueError:
+            name = None
+    if name is None:
+        await common.reply(
+            update,
+            f"“{echo(' '.join(args))}” is not a timezone I know.\n{replies.TIMEZONE_USAGE}",
+        )
+        return
+    if not await common.require_admin(update, context):
+        return
+    chat = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
+    _schedule_chat(context, chat)
+    await common.reply(update, replies.timezone_set_text(chat, name, rt.config, rt.clock()))
+
+
+async def status(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id, topic = common.subscriber(update)
+    chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    waiting = await common.db(rt.store.count_unseen, chat_id, topic=topic)
+    terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
+    held_back = await common.db(rt.store.count_held_back, chat_id, topic=topic)
+    text = replies.status_text(
+        chat, waiting, rt.config, rt.clock(), filters=len(terms), held_back=held_back
+    )
+    await common.reply(update, text)
+
+
+# -- /digest --------------------------------------------------------------------------
+
+
+async def digest(update: Update, context: BotContext) -> None:
+    rt = context.runtime
+    chat_id, topic = common.subscriber(update)
+    key = (chat_id, topic)
+    limit = rt.config.digest.max_articles
+    chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
+    held: list[Any] = []
+    unseen = await common.db(
+        rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD, topic=topic
+    )
+    if terms:
+        # Stemming the articles' words is CPU work: off the event loop.
+        entries, held = await asyncio.to_thread(split_entries, unseen, compile_filter(terms))
+        if held:
+            await common.db(rt.store.record_held_back, [(key, [e.number for e in held])])
+    else:
+        entries = unseen
+    # One story once (bot.compose): the clearest article with "Also:" links.
+    stories = await common.db(story_digest, rt.store, chat_id, entries, limit, topic=topic)
+    if stories.late:
+        await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, stories.late)])
+    entries = stories.entries
+    if not entries:
+        total = await common.db(rt.store.count_articles)
+        hint = " /article lists all articles." if total else ""
+        if held:
+            noun = "article" if len(held) == 1 else "articles"
+            hint = f" Your filters held back {len(held)} {noun} (/filter shows them)."
+        await common.reply(update, f"Nothing new since your last digest.{hint}")
+        return
+    tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
+    today = rt.clock().astimezone(tz).date()
+    for text, numbers in digests.digest_messages(entries, today=today, also=stories.also):
+        await common.reply(update, text)
+        # Recorded message by message: a failure part-way leaves the rest unseen.
+        await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+
+
+# -- /filter ------------------------------------------------------------------------
+
+
+async def filter_command(update: Update, context: BotContext) -> None:
+    """``/filter``: list the chat's keyword filters; ``-word``/``+word``/``-"a phrase"``
+    add, ``remove word`` and ``clear`` take away (see :mod:`bot.filters`)."""
+    rt = context.runtime
+    argument = common.argument(context)
+    if len(argument) > replies.MAX_FILTER_ARGUMENT_CHARS:
+        text = replies.too_long_text(
+            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS
+        )
+        await common.reply(update, text)
+        return
+    chat_id, topic = common.subscriber(update)
+    try:
+        command = parse_command(argument)
+    except FilterError as exc:
+        await common.reply(update, replies.filter_error_text(str(exc)))
+        return
+    if command.action != "show" and not await common.require_admin(update, context):
+        return
+    note = ""
+    if command.action == "clear":
+        count = await common.db(rt.store.clear_filter_terms, chat_id, topic=topic)
+        noun = "filter" if count == 1 else "filters"
+        note = f"Removed {count} {noun}." if count else "You had no filters."
+    elif command.action == "remove":
+        pairs = [(term.key, term.mode) for term in command.terms]
+        removed = await common.db(rt.store.remove_filter_terms, chat_id, pairs, topic=topic)
+        note = replies.removed_filters_text(command.terms, removed)
+    elif command.action == "add":
+        triples = [(term.key, term.mode, term.text) for term in command.terms]
+        added, total = await common.db(
+            rt.store.add_filter_terms, chat_id, triples, MAX_TERMS, topic=topic
+        )
+        if not added:
+            await common.reply(update, replies.filter_limit_text(total))
+            return
+        note = "Filters saved; they apply from your next digest."
+    kept = await common.db(rt.store.filter_terms, chat_id, topic=topic)
+    terms = [Term(mode, text) for mode, text in kept]
+    await common.reply(update, replies.filters_text(terms, note))
+
+
+# -- admin only ----------------------------------------------------------------------
+# /stats and /rescan answer only the user ids in [telegram] admin_ids; to anyone else
+# they are unknown commands, so the bot does not advertise what it will refuse.
+
+
+def _stats(store: Store) -> tuple[int, int, int]:
+    return store.count_subscribers(), store.count_articles(), store.count_outbox()
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """Admin: subscribers, articles and messages waiting in the outbox."""
+    rt = context.runtime
+    if not common.is_operator(update, rt):
+        await common.refuse_unknown(update)
+        return
+    subscribers, articles, queued = await common.db(_stats, rt.store)
+    failing = ""
+    if rt.feeds is not None and rt.poller is not None:  # feeds failing for a day
+        down = rt.poller.failing_for_a_day(await common.db(rt.feeds.feeds))
+        if down:
+            names = ", ".join(html.escape(f"{f.id}. {f.label}") for f in down[:10])
+            failing = f"\nFeeds failing for a day: {len(down)} ({names})"
+    await common.reply(
+        update,
+        f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
+        f"Messages waiting to be sent: {queued}{failing}",
+    )
+
+
+async def rescan(update: Update, context: BotContext) -> None:
+    """Admin: read the seeds folder now instead of at the next rescan period."""
+    rt = context.runtime
+    if not common.is_operator(update, rt):
+        await common.refuse_unknown(update)
+        return
+    before = await common.db(rt.store.count_articles)
+    await rescan_seeds(context.application)
+    after = await common.db(rt.store.count_articles)
+    await common.reply(update, f"Seeds folder read: {after} articles (before: {before}).")
+
+
+# -- everything else --------------------------------------------------------------------
+
+
+def _addressed_to_us(update: Update, context: BotContext) -> bool:
+    """In a group, a command we do not know is ours only as ``/cmd@ourbot``: a plain
+    ``/roll`` or ``/start@otherbot`` is for another bot there. In a private chat every
+    command is ours."""
+    message = update.effective_message
+    if message is None or update.effective_chat is None:
+        return False
+    if update.effective_chat.type == "private":
+        return True
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    _, at, name = command.partition("@")
+    return bool(at) and name.lower() == (context.bot.username or "").lower()
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    if _addressed_to_us(update, context):
+        await common.refuse_unknown(update)
+
+
+async def plain_text(update: Update, context: BotContext) -> None:
+    """Text that is no command, in a private chat (groups' chatter is not for us)."""
+    await common.reply(
+        update,
+        "I answer commands only. To search the titles, send /article and a few words "
+        "(e.g. /article climate); /help lists everything.",
+    )
+
+
+SLOW_DOWN = (
+    "You are sending commands faster than I can answer, so I skipped some. "
+    "Please wait for my replies, then try again."
+)
+
+
+async def slow_down(bot: Bot, chat_id: int) -> None:
+    """Tell a flooding chat that the rest of its commands were dropped (once a flood)."""
+    try:
+        await send_html(bot, chat_id, SLOW_DOWN)
+    except TelegramError as exc:
+        log.info("could not tell chat %s to slow down: %s", chat_id, exc)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log a handler's or job's exception; tell the user something went wrong.
+
+    A rejected token (401) is no one chat's problem: the whole bot stops with one line."""
+    if isinstance(context.error, ReplyDropped):
+        return  # stopping: counted and logged once by the application
+    if isinstance(context.error, InvalidToken):
+        context.runtime.token_rejected()
+        return
+    handled = isinstance(update, Update | ArticleRequest)
+    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
+    log.error("error while handling %s", where, exc_info=context.error)
+    if isinstance(update, ArticleRequest):
+        chat_id: int | None = update.chat_id
+    elif isinstance(update, Update) and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+    else:
+        return
+    try:
+        await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
+    except Exception:  # the error may be that Telegram is unreachable
+        log.debug("could not tell chat %s about the error", chat_id)
+
+
+# Commands answered in channels too, as channel posts (``bot.telegram.app`` registers them
+# for Update.CHANNEL_POST): a channel's administrators subscribe it, and digests are
+# posted there.
+CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "timezone": timezone,
+    "status": status,
+    "digest": digest,
+    "help": help_command,
+}

@@ -1,0 +1,106 @@
+"""What the handler modules share: store calls off the event loop, replies in the right chat
+and forum topic, the subscriber an update is about, and who may change a chat's settings
+(its administrators in groups) or use the operator's commands (``[telegram] admin_ids``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from bot.telegram import replies
+from bot.telegram.admins import is_chat_admin
+from bot.telegram.ptb import send_html
+from bot.telegram.replies import MAX_ARGUMENT_CHARS, echo
+from bot.telegram.runtime import BotContext, Runtime
+
+
+def argument(context: BotContext) -> str:
+    return " ".join(context.args or ())
+
+
+async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a store call off the event loop (SQLite may wait for its lock)."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def lookup(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a tiny indexed read (one article by number) right on the event loop: it takes
+    ~20 µs, a hop to a worker thread and back costs more CPU and latency than that."""
+    return function(*args)
+
+
+def topic(message: object) -> int | None:
+    """The forum topic a message is in (replies go there too), or None."""
+    if getattr(message, "is_topic_message", False):
+        return message.message_thread_id  # type: ignore[attr-defined]
+    return None
+
+
+def subscriber(update: Update) -> tuple[int, int]:
+    """(chat id, topic) of the subscriber an update is about: the forum topic it was
+    sent in, or 0 for the chat itself (a forum's General topic, any other chat)."""
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id, topic(update.effective_message) or 0
+
+
+async def reply(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    message = update.effective_message
+    assert message is not None
+    await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+
+
+def too_long(context: BotContext) -> bool:
+    return len(argument(context)) > MAX_ARGUMENT_CHARS
+
+
+async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
+    await reply(update, replies.too_long_text(len(argument(context)), usage))
+
+
+async def require_admin(update: Update, context: BotContext) -> bool:
+    """True if the sender may change this chat's settings (subscription, timezone,
+    filters, sources); otherwise replies with a short refusal and returns False.
+
+    Private chats: always. Channels: always (only administrators can post there).
+    Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None:
+        return False
+    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    if message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: not for us
+    sender_chat = message.sender_chat
+    if sender_chat is not None:
+        allowed = sender_chat.id == chat.id  # an anonymous administrator
+    else:
+        user = update.effective_user
+        allowed = user is not None and await is_chat_admin(
+            context.bot, context.runtime.admins, chat.id, user.id
+        )
+    if not allowed:
+        await reply(update, replies.ADMINS_ONLY)
+    return allowed
+
+
+def is_operator(update: Update, rt: Runtime) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in rt.config.telegram.admin_ids
+
+
+async def refuse_unknown(update: Update) -> None:
+    message = update.effective_message
+    text = message.text or message.caption or ""  # a file's caption: "/opml"
+    command = text.split()[0] if text.split() else text
+    await reply(update, f"I do not know {echo(command)}. /help lists the commands.")

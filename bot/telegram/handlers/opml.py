@@ -1,0 +1,145 @@
+"""The chat side of OPML (admins only): ``/opml`` sends the feeds as an OPML file; an
+OPML file sent with the caption ``/opml`` is imported, each feed added as ``/addfeed``
+adds one, and answered with one summary. Thin handlers over :mod:`bot.feeds.exchange` and
+:mod:`bot.feeds.opml`; for anyone else ``/opml`` is an unknown command.
+
+The file is checked before it is downloaded (Telegram says its size) and read with the
+safe parser of :func:`bot.feeds.opml.parse_opml`; every refusal is one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+
+from telegram import InputFile, Update
+from telegram.error import TelegramError
+
+from bot.feeds.exchange import ImportLine, ImportReport, export_opml, import_feeds
+from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, parse_opml, too_big
+from bot.telegram.handlers import common
+from bot.telegram.replies import echo
+from bot.telegram.runtime import BotContext
+
+__all__ = [
+    "EXPORT_FILE_NAME",
+    "OPML_CAPTION",
+    "import_report_text",
+    "opml_export",
+    "opml_import",
+]
+
+log = logging.getLogger("bot.telegram.handlers.opml")
+
+EXPORT_FILE_NAME = "digestbot-feeds.opml"
+# A document whose caption is the command: "/opml", "/opml@ourbot" (checked in the handler).
+OPML_CAPTION = re.compile(r"^/opml(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+NO_FEEDS = "There are no feeds to export yet: /addfeed URL adds one."
+LISTED = 10  # feeds named per outcome in the import's reply; the rest are counted
+URL_CHARS = 100
+
+
+async def opml_export(update: Update, context: BotContext) -> None:
+    """Admin: ``/opml`` sends every feed as an OPML 2.0 file."""
+    rt = context.runtime
+    if not common.is_operator(update, rt):
+        await common.refuse_unknown(update)
+        return
+    message = update.effective_message
+    if rt.feeds is None or message is None:
+        return
+    data, count = await common.db(export_opml, rt.feeds)
+    if not count:
+        await common.reply(update, NO_FEEDS)
+        return
+    await update.get_bot().send_document(
+        message.chat_id,
+        InputFile(data, filename=EXPORT_FILE_NAME),
+        caption=(
+            f"{count} {'feed' if count == 1 else 'feeds'} as OPML: import the file into "
+            "Feedly, Inoreader or Miniflux, or send it back with the caption /opml."
+        ),
+        message_thread_id=common.topic(message),
+    )
+
+
+async def opml_import(update: Update, context: BotContext) -> None:
+    """Admin: a document with the caption ``/opml`` -- import its feeds."""
+    rt = context.runtime
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    match = OPML_CAPTION.match(message.caption or "")
+    if match is None:
+        return
+    addressee = match[1]
+    chat = update.effective_chat
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return  # "/opml@otherbot": for another bot in this group
+    if not common.is_operator(update, rt):
+        if addressee or (chat is not None and chat.type == "private"):
+            await common.refuse_unknown(update)
+        return
+    if rt.feeds is None or rt.poller is None:
+        return
+    document = message.document
+    name = document.file_name or "the file"
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        await common.reply(update, _refused(name, too_big(document.file_size)))
+        return
+    try:
+        file = await document.get_file()
+        if file.file_size is not None and file.file_size > MAX_OPML_BYTES:
+            await common.reply(update, _refused(name, too_big(file.file_size)))
+            return
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        await common.reply(update, _refused(name, f"Telegram did not hand the file over ({exc})"))
+        return
+    try:
+        parsed = await asyncio.to_thread(parse_opml, data)
+    except OpmlError as exc:
+        await common.reply(update, _refused(name, str(exc)))
+        return
+    user = update.effective_user
+    report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
+    log.info("OPML import by %s: %s", user.id if user else "?", report.summary())
+    await common.reply(update, import_report_text(name, report))
+    for line in report.added:
+        assert line.feed is not None
+        rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(line.feed)))
+        task.add_done_callback(rt.feed_polls.discard)
+
+
+def import_report_text(name: str, report: ImportReport) -> str:
+    """The one reply to an import: the counts, then the feeds by outcome (at most
+    :data:`LISTED` named each, so the reply stays one message)."""
+    lines = [f"Imported {echo(name)}: {report.summary()}."]
+    for outcome, heading in (("added", "Added"), ("skipped", "Skipped"), ("failed", "Failed")):
+        chosen = [line for line in report.lines if line.outcome == outcome]
+        if not chosen:
+            continue
+        lines.append(f"\n{heading}:")
+        lines += [_line(line) for line in chosen[:LISTED]]
+        if len(chosen) > LISTED:
+            lines.append(f"… and {len(chosen) - LISTED} more")
+    if report.added:
+        lines.append("\nNew feeds are read from now on; /sources lists them.")
+    return "\n".join(lines)
+
+
+def _line(line: ImportLine) -> str:
+    if line.outcome == "added":
+        assert line.feed is not None
+        return f"{line.feed.id}. {html.escape(_cut(line.feed.label))}"
+    return f"{html.escape(_cut(line.url))} — {html.escape(_cut(line.reason))}"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= URL_CHARS else text[: URL_CHARS - 1] + "…"
+
+
+def _refused(name: str, reason: str) -> str:
+    return f"Cannot import {echo(name)}: {html.escape(reason)}."

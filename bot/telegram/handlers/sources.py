@@ -1,0 +1,138 @@
+"""The chat side of feeds: ``/sources`` with its toggle buttons, ``/addfeed`` and
+``/removefeed`` (admins), as thin handlers over :class:`bot.store.feeds.FeedStore`,
+:class:`bot.feeds.poll.Poller` and the texts in :mod:`bot.telegram.replies`.
+
+Every chat reads every source until it turns one off (a forum topic with a digest of
+its own has its own sources: ``/sources`` and its buttons act on the topic they are
+in); a digest then holds only articles from the sources still on (the store's unseen
+query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once
+before it is stored, then polled like the config's feeds; config feeds cannot be
+removed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from telegram import Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+
+from bot.errors import FetchError
+from bot.feeds.parse import NotAFeed
+from bot.store.feeds import SEEDS
+from bot.telegram import replies
+from bot.telegram.admins import is_chat_admin
+from bot.telegram.handlers import common
+from bot.telegram.runtime import BotContext, Runtime
+
+__all__ = ["addfeed", "removefeed", "sources", "toggle_source"]
+
+log = logging.getLogger("bot.telegram.handlers.sources")
+
+SOURCE_BUTTON = re.compile(r"src:(\d{1,9})")
+
+
+def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int, str]], set[int]]:
+    assert rt.feeds is not None
+    feeds = [(feed.id, feed.label) for feed in rt.feeds.feeds()]
+    return feeds, rt.feeds.sources_off(chat_id, topic=topic)
+
+
+async def sources(update: Update, context: BotContext) -> None:
+    """``/sources``: the sources with a toggle button each."""
+    rt = context.runtime
+    chat = update.effective_chat
+    if rt.feeds is None or chat is None:
+        return
+    topic = common.topic(update.effective_message) or 0
+    feeds, off = await common.db(_listing, rt, chat.id, topic)
+    text, markup = replies.sources_message(feeds, off, SEEDS)
+    await common.reply(update, text, markup)
+
+
+async def toggle_source(update: Update, context: BotContext) -> None:
+    """A ``src:ID`` button: turn that source on or off for this chat, redraw the list."""
+    rt = context.runtime
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    match = SOURCE_BUTTON.fullmatch(query.data or "")
+    if query.message is None or chat is None or rt.feeds is None:
+        await query.answer()
+        return
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and not await is_chat_admin(
+        context.bot, rt.admins, chat.id, query.from_user.id
+    ):
+        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        return
+    topic = common.topic(query.message) or 0  # the topic the list was sent in
+    feeds, _ = await common.db(_listing, rt, chat.id, topic)
+    source_id = int(match[1]) if match else -1
+    if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds}:
+        await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
+        return
+    on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
+    feeds, off = await common.db(_listing, rt, chat.id, topic)
+    await query.answer("On" if on else "Off")
+    text, markup = replies.sources_message(feeds, off, SEEDS)
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def addfeed(update: Update, context: BotContext) -> None:
+    """Admin: ``/addfeed URL``, validated by fetching and parsing it once."""
+    rt = context.runtime
+    if not common.is_operator(update, rt):
+        await common.refuse_unknown(update)
+        return
+    url = common.argument(context).strip()
+    if not url or len(url) > 2000 or " " in url:
+        await common.reply(update, replies.ADDFEED_USAGE)
+        return
+    if rt.poller is None or rt.feeds is None:
+        return
+    try:
+        final, parsed = await rt.poller.probe(url)
+    except FetchError as exc:
+        await common.reply(update, replies.feed_refused_text(url, exc.user_message))
+        return
+    except NotAFeed as exc:
+        await common.reply(update, replies.feed_refused_text(url, str(exc)))
+        return
+    user = update.effective_user
+    feed, new = await common.db(
+        rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
+    )
+    minutes = rt.poller.interval(feed) / 60
+    await common.reply(
+        update, replies.feed_added_text(feed.id, feed.label, len(parsed.entries), minutes, new)
+    )
+    if new:
+        log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
+        rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(feed)))
+        task.add_done_callback(rt.feed_polls.discard)
+
+
+async def removefeed(update: Update, context: BotContext) -> None:
+    """Admin: ``/removefeed N`` stops polling a feed an admin added."""
+    rt = context.runtime
+    if not common.is_operator(update, rt):
+        await common.refuse_unknown(update)
+        return
+    argument = common.argument(context).strip()
+    if not argument.isdigit() or len(argument) > 9 or rt.feeds is None:
+        await common.reply(update, replies.REMOVEFEED_USAGE)
+        return
+    feed_id = int(argument)
+    removed = await common.db(rt.feeds.remove_feed, feed_id)
+    if removed is not None:
+        log.info("feed %s (%s) removed", removed.label, removed.url)
+    await common.reply(
+        update, replies.feed_removed_text(feed_id, removed.label if removed else None)
+    )

@@ -1,0 +1,559 @@
+"""The bot's scheduled work on python-telegram-bot's JobQueue (APScheduler).
+
+* **digests** -- one daily job per *slot* in use, a (time, timezone) pair
+  (:class:`bot.schedule.Slot`), whose :class:`DailyTrigger` asks
+  :func:`bot.schedule.next_due`, so the scheduler fires exactly when the tested pure
+  function says. Its callback :func:`digest_job` runs :func:`queue_due_digests` for the
+  slot: every subscriber there -- a chat, or a forum topic with a digest of its own --
+  whose days include the run's local weekday gets its digest composed and queued in the
+  store's outbox (to its topic), and the outbox sender
+  (:mod:`bot.telegram.delivery`) is woken. A chat with several times a day is in several slots;
+  each (chat, time) run is queued once. Weekdays never reach APScheduler (whose
+  ``run_daily`` counts Sunday as 0): the job runs daily and the store skips the chats
+  whose days (Python's weekdays, Monday = 0) do not include the run's. Jobs live in memory
+  only; :func:`schedule_all` rebuilds them from the store at start-up and adds a one-off
+  catch-up run for each slot where a digest was missed within the grace period. Every
+  job has ``misfire_grace_time`` = the grace period (APScheduler's default of 1 s would
+  silently skip a digest when the event loop is busy) and ``coalesce=True`` (a backlog
+  of runs becomes one run).
+* **rescans** -- :func:`rescan_job` reads the seeds folder every ``[seeds]
+  rescan_seconds`` (off the event loop) and summarizes new and changed articles one by
+  one, each once (:func:`rescan_seeds`).
+* **stories** -- after each rescan and feed poll round, when articles changed since,
+  :func:`regroup_stories` groups the recent ones into stories, once for every chat, in
+  a worker thread (:mod:`bot.compose`); digests read the stored groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time as clock
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.triggers.base import BaseTrigger
+from telegram.ext import Application, Job, JobQueue
+
+from bot.catalog import SeedsFolderError, summarize_article, sync
+from bot.compose import regroup_recent, story_digest
+from bot.digest import digest_messages
+from bot.filters import ArticleCache, compile_filter, split_entries
+from bot.schedule import (
+    DEFAULT_GRACE_SECONDS,
+    Slot,
+    format_time,
+    missed_slots,
+    next_due,
+    parse_time,
+    run_key,
+    slots_of,
+    zone,
+)
+from bot.store import ArticleRecord, Chat, Store, prune_expired
+from bot.store.stories import StoryStore
+from bot.telegram.runtime import BotContext, Runtime, runtime
+
+__all__ = [
+    "DailyTrigger",
+    "RunReport",
+    "ScheduleSummary",
+    "digest_job",
+    "job_name",
+    "prune_job",
+    "queue_due_digests",
+    "regroup_stories",
+    "rescan_job",
+    "rescan_seeds",
+    "schedule_all",
+    "schedule_chat",
+    "schedule_slot",
+    "unschedule_slot",
+]
+
+log = logging.getLogger(__name__)
+
+# A chat reads this many times max_articles of its unseen articles, so that the articles
+# its filters hold back, and the articles of one story (shown once), do not leave its
+# digest short.
+FILTER_LOOKAHEAD = 3
+# Articles a scheduled run keeps in memory for its filtered chats (then starts over).
+RECORDS_KEPT = 3000
+
+# A job's callback: ``async def callback(context)``, with the Slot as ``context.job.data``.
+DigestCallback = Callable[[Any], Coroutine[Any, Any, object]]
+
+
+def _as_time(value: time | str) -> time:
+    return parse_time(value) if isinstance(value, str) else value
+
+
+def _as_zone(value: tzinfo | str) -> tzinfo:
+    return zone(value) if isinstance(value, str) else value
+
+
+# -- APScheduler -------------------------------------------------------------------
+#
+# One job per *slot* -- a (time, timezone) pair -- rather than one per chat: 100,000
+# per-chat APScheduler jobs cost about 128 MB of RSS and 11 s to build here (measured),
+# more than the bot's whole 150 MB memory budget, while the slots in use are at most a few
+# thousand. A slot's job queues the digests of every chat subscribed at that slot.
+
+
+class DailyTrigger(BaseTrigger):
+    """An APScheduler trigger firing daily at ``at`` in ``tz``, as :func:`next_due` says."""
+
+    __slots__ = ("at", "tz")
+
+    def __init__(self, at: time | str, tz: tzinfo | str) -> None:
+        self.at = _as_time(at)
+        self.tz = _as_zone(tz)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        # After a run, the next one follows that run's due time (not "now", which is
+        # later when the run was late), so a late run never skips the next day. A job
+        # added exactly at its due time fires then (next_due is strictly after).
+        if previous_fire_time is not None:
+            return next_due(self.at, self.tz, previous_fire_time)
+        return next_due(self.at, self.tz, now - timedelta(microseconds=1))
+
+    def __str__(self) -> str:
+        return f"daily at {format_time(self.at)} {self.tz}"
+
+    def __repr__(self) -> str:
+        return f"<DailyTrigger at={format_time(self.at)} tz={self.tz}>"
+
+
+def job_name(slot: Slot) -> str:
+    """The name (and APScheduler id) of a slot's daily digest job."""
+    return f"digest {slot.digest_time} {slot.timezone}"
+
+
+def schedule_slot(
+    job_queue: JobQueue[Any],
+    slot: Slot,
+    callback: DigestCallback,
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> Job[Any]:
+    """Make sure the slot has its daily job; returns it (the existing one if any)."""
+    name = job_name(slot)
+    existing = job_queue.scheduler.get_job(name)  # by id: a dict lookup, not a scan
+    if existing is not None:
+        return Job.from_aps_job(existing)
+    return job_queue.run_custom(
+        callback,
+        job_kwargs={
+            "trigger": DailyTrigger(slot.digest_time, slot.timezone),
+            "id": name,
+            "replace_existing": True,
+            # APScheduler's default (1 s) silently skips a run when the loop is busy.
+            "misfire_grace_time": max(1, int(grace_seconds)),
+            "coalesce": True,
+        },
+        data=slot,
+        name=name,
+    )
+
+
+def schedule_chat(
+    job_queue: JobQueue[Any],
+    chat: Chat,
+    callback: DigestCallback,
+    *,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> Job[Any] | None:
+    """Call after a chat subscribes or changes its times or timezone: makes sure each of
+    its slots has a job. Returns the job of its first slot, or None if the chat gets no
+    scheduled digest.
+
+    Nothing needs removing on unsubscribe or deactivation: the slot's job reads its
+    chats from the store when it runs, so a chat that left is simply not there. A slot
+    nobody uses any more keeps a job that finds no chats, until the next restart.
+    """
+    jobs = [
+        schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
+        for slot in slots_of(chat, default_timezone)
+    ]
+    return jobs[0] if jobs else None
+
+
+def unschedule_slot(job_queue: JobQueue[Any], slot: Slot) -> bool:
+    """Remove the slot's daily job; True if there was one."""
+    try:
+        job_queue.scheduler.remove_job(job_name(slot))
+    except JobLookupError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSummary:
+    """What schedule_all did: chats and slots scheduled, and the slots given a catch-up
+    run because at least one of their chats missed its digest within the grace period."""
+
+    chats: int
+    slots: int
+    catch_up: tuple[Slot, ...]
+
+
+def schedule_all(
+    job_queue: JobQueue[Any],
+    chats: Iterable[Chat],
+    callback: DigestCallback,
+    *,
+    now: datetime,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
+    a one-off run of ``callback``, starting now, for each slot where a chat missed its
+    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
+    run key as the missed one (:func:`run_key` of a moment within the grace period after
+    it), and ``Store.queue_digest`` skips the chats that already have it."""
+    slots: set[Slot] = set()
+    missed: set[Slot] = set()
+    count = 0
+    for chat in chats:
+        try:
+            chat_slots = slots_of(chat, default_timezone)
+            if not chat_slots:
+                continue
+            zone(chat_slots[0].timezone)
+            chat_missed = missed_slots(chat, now, grace_seconds, default_timezone)
+        except ValueError as exc:
+            # One bad row (a timezone this machine's tzdata no longer has) must not stop
+            # every other chat's digests.
+            log.warning("chat %s not scheduled: %s", chat.chat_id, exc)
+            continue
+        count += 1
+        slots.update(chat_slots)
+        missed.update(slot for slot, _ in chat_missed)
+    for slot in sorted(slots):
+        schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
+    for slot in sorted(missed):
+        job_queue.run_once(
+            callback,
+            when=0,
+            data=slot,
+            name=f"catch-up {job_name(slot)}",
+            job_kwargs={"misfire_grace_time": max(1, int(grace_seconds))},
+        )
+    return ScheduleSummary(count, len(slots), tuple(sorted(missed)))
+
+
+# -- the scheduled run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """One slot's digest run: chats due, digests queued, chats with nothing new (run
+    recorded, no message), chats skipped because they already had this run."""
+
+    slot: Slot
+    run_key: str
+    due: int
+    queued: int
+    messages: int
+    nothing_new: int
+    already: int
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"digest run {self.slot.digest_time} {self.slot.timezone} {self.run_key}:"
+            f" {self.due} due, {self.queued} queued ({self.messages} messages),"
+            f" {self.nothing_new} nothing new, {self.already} already queued,"
+            f" {self.seconds:.2f} s"
+        )
+
+
+def queue_due_digests(
+    store: Store,
+    slot: Slot,
+    now: datetime,
+    *,
+    default_timezone: str,
+    max_articles: int,
+    limit: int = 4096,
+    batch_size: int = 500,
+    on_batch: Callable[[], object] | None = None,
+) -> RunReport:
+    """Compose and queue the digest of every chat in ``slot`` whose days include the
+    run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
+    then wake the outbox sender). A chat gets each (time, run key) once.
+
+    Each chat gets its unseen articles, newest first, at most ``max_articles``, split
+    into messages of at most ``limit`` UTF-16 units, under a header with the slot's
+    local day. A chat with /filter terms gets the articles they let through; the ones
+    they hold back are recorded as such for it (``Store.record_held_back``), after its
+    digest was queued. Each article's words are read once per run, however many chats'
+    filters look at them (:class:`bot.filters.ArticleCache`). Articles of one story
+    (``articles.story_id``, :mod:`bot.compose`) are shown once, as the clearest one
+    with "Also:" links to the others, and count as one of the ``max_articles``;
+    delivering it delivers them all, and a later article of a story the chat already
+    had is recorded as delivered without being shown. Digests are queued in batches of
+    ``batch_size`` chats, one transaction each, so the sender can start on the first
+    batch while the rest are composed: ``on_batch()`` is called (in this thread) after
+    each batch that queued messages -- e.g. ``lambda: loop.call_soon_threadsafe(
+    sender.notify)``.
+    """
+    started = clock.perf_counter()
+    key = run_key(slot.digest_time, slot.timezone, now)
+    # The run's local day: its weekday picks the chats, its date heads the digest.
+    today = date.fromisoformat(key)
+    weekday = today.weekday()
+    due = queued = messages = nothing_new = already = 0
+    # Keyed by subscriber: (chat id, forum topic; 0 the chat itself).
+    batch: list[tuple[tuple[int, int], list[tuple[str, list[int]]]]] = []
+    composed: dict[tuple[tuple[int, ...], ...], list[tuple[str, list[int]]]] = {}
+    held_back: dict[tuple[int, int], list[int]] = {}
+    late: dict[tuple[int, int], list[int]] = {}
+    # Chats read their unseen numbers only; the articles (and their story ids) come
+    # from here, each read once a run (bounded: starts over past a few thousand).
+    records: dict[int, ArticleRecord] = {}
+    story_of: dict[int, int] = {}
+    stories = StoryStore(store)
+    article_words = ArticleCache()
+
+    def flush() -> None:
+        nonlocal queued, messages, nothing_new, already
+        done = set(store.queue_digests(key, batch, now=now, digest_time=slot.digest_time))
+        # Held back only for the chats whose digest this run queued (a crash in between
+        # only means the filters look at those articles again next time).
+        store.record_held_back((c, n) for c, n in held_back.items() if c in done)
+        stories.record_shown_elsewhere((c, n) for c, n in late.items() if c in done)
+        held_back.clear()
+        late.clear()
+        queued_before = queued
+        for chat_key, chat_messages in batch:
+            if chat_key not in done:
+                already += 1
+            elif chat_messages:
+                queued += 1
+                messages += len(chat_messages)
+            else:
+                nothing_new += 1
+        batch.clear()
+        composed.clear()
+        if on_batch is not None and queued > queued_before:
+            on_batch()
+
+    after: tuple[int, int] | None = None
+    while True:
+        # A page at a time: a slot may hold a large share of 100,000 subscribers.
+        chats = store.subscribers_at(
+            slot.digest_time,
+            slot.timezone,
+            default_timezone=default_timezone,
+            after_chat_id=None if after is None else after[0],
+            after_topic=None if after is None else after[1],
+            limit=batch_size,
+            weekday=weekday,
+        )
+        terms = store.filter_terms_of(chat.key for chat in chats)
+        for chat in chats:
+            due += 1
+            if chat.last_key_at(slot.digest_time) == key:
+                already += 1
+                continue
+            chat_terms = terms.get(chat.key)
+            unseen_numbers = store.unseen_numbers(
+                chat.chat_id, max_articles * FILTER_LOOKAHEAD, topic=chat.topic
+            )
+            missing = [n for n in unseen_numbers if n not in records]
+            if missing:
+                if len(records) + len(missing) > RECORDS_KEPT:
+                    records.clear()
+                    story_of.clear()
+                    missing = unseen_numbers
+                records.update(store.articles_by_number(missing))
+                story_of.update(stories.story_ids(missing))
+            entries = [records[n] for n in unseen_numbers if n in records]
+            if chat_terms:
+                entries, held = split_entries(entries, compile_filter(chat_terms), article_words)
+                if held:
+                    held_back[chat.key] = [entry.number for entry in held]
+            shown = story_digest(
+                store, chat.chat_id, entries, max_articles, story_of, topic=chat.topic
+            )
+            if shown.late:
+                late[chat.key] = shown.late
+            key_numbers = tuple(
+                (e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries
+            )
+            # Most chats of a slot have the same unseen articles: compose each set once
+            # (per batch, so chats that all differ cannot grow the cache without bound).
+            if key_numbers not in composed:
+                composed[key_numbers] = digest_messages(
+                    shown.entries, limit=limit, today=today, also=shown.also
+                )
+            batch.append((chat.key, composed[key_numbers]))
+        if batch:
+            flush()
+        if len(chats) < batch_size:
+            break
+        after = chats[-1].key
+    seconds = clock.perf_counter() - started
+    report = RunReport(slot, key, due, queued, messages, nothing_new, already, seconds)
+    log.info("%s", report.describe())
+    return report
+
+
+# -- the jobs ---------------------------------------------------------------------------
+
+
+async def rescan_seeds(application: Application) -> None:
+    """Read the seeds folder into the store, then summarize what is new or changed.
+
+    All blocking work runs in worker threads; summaries are computed one article per
+    call, so a shutdown waits for one summary at most (the rest are done next time).
+    Concurrent calls run one after the other.
+    """
+    rt = runtime(application)
+    async with rt.rescan_lock:
+        config = rt.config
+        try:
+            report = await asyncio.to_thread(
+                sync, rt.store, config.seeds.dir, summaries=False, reported=rt.reported_skips
+            )
+        except SeedsFolderError as exc:
+            log.warning("%s", exc)
+            return
+        pending = await asyncio.to_thread(rt.store.articles_without_summary)
+        done = 0
+        for stored in pending:
+            if rt.stopping:
+                break
+            await asyncio.to_thread(
+                summarize_article,
+                rt.store,
+                stored,
+                sentences=config.summary.sentences,
+                language=config.summary.language,
+            )
+            done += 1
+            rt.summarized += 1
+        await regroup_stories(rt)
+        if report.added or report.changed or report.retired or done:
+            log.info(
+                "seeds: %d new, %d changed, %d removed, %d summarized",
+                report.added,
+                report.changed,
+                report.retired,
+                done,
+            )
+
+
+async def regroup_stories(rt: Runtime) -> None:
+    """Group the recent articles into stories again (:func:`bot.compose.
+    regroup_recent`, in a worker thread), once for every chat: after each rescan and
+    feed poll round, unless no article changed since the last grouping that changed
+    nothing (``Runtime.stories_version``; writing story ids moves the version, so a
+    grouping that wrote some is checked by one more). A failure is logged; digests then
+    show the stories as last grouped."""
+    try:
+        version = await asyncio.to_thread(rt.store.articles_version)
+        if version == rt.stories_version:
+            return
+        report = await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
+        rt.stories_version = version if report.changed == 0 else None
+    except Exception:
+        log.exception("grouping the recent articles into stories failed; next try after a poll")
+
+
+async def rescan_job(context: BotContext) -> None:
+    """The repeating job: start rescan_seeds, unless the previous one still runs.
+
+    The rescan runs as a task of its own, not inside the job: python-telegram-bot's
+    stop waits for running jobs, and a first scan of a big folder may summarize for
+    minutes. ``_post_stop`` tells it to stop after the summary at hand instead."""
+    rt = context.runtime
+    if rt.rescan_lock.locked() or rt.stopping:
+        return
+    rt.rescan_task = asyncio.create_task(_rescan_logged(context.application), name="rescan")
+
+
+async def _rescan_logged(application: Application) -> None:
+    try:
+        await rescan_seeds(application)
+    except Exception:
+        # An unreadable file is skipped inside; this is a bug or a broken database.
+        log.exception("rescanning the seeds folder failed; next try in the next period")
+
+
+async def prune_job(context: BotContext) -> None:
+    """Daily: forget deliveries older than ``[storage] retention_days`` (in a thread,
+    many short transactions, so the sender and handlers never wait long for the store)."""
+    rt = context.runtime
+    try:
+        await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
+    except sqlite3.Error:
+        log.exception("retention: pruning the database failed; next try tomorrow")
+
+
+async def digest_job(context: BotContext) -> None:
+    """A slot's digest time: queue every due chat's digest, then wake the sender."""
+    rt = context.runtime
+    slot = context.job.data
+    config = rt.config
+    await asyncio.to_thread(
+        queue_due_digests,
+        rt.store,
+        slot,
+        rt.clock(),
+        default_timezone=config.digest.timezone,
+        max_articles=config.digest.max_articles,
+    )
+    if rt.sender is not None:
+        rt.sender.notify()
+
+
+# -- feeds ----------------------------------------------------------------------
+
+# How often the feed job looks for feeds due (each feed has its own interval).
+FEED_TICK_SECONDS = 30.0
+# Feed articles older than [sources] keep_days are deleted this often.
+FEED_PRUNE_SECONDS = 3600.0
+
+
+async def feed_job(context: BotContext) -> None:
+    """The repeating job: poll the feeds that are due, unless the previous round still
+    runs. Like the rescan, the round is a task of its own so a stop does not wait for it."""
+    rt = context.runtime
+    if rt.poller is None or rt.stopping or (rt.feed_task is not None and not rt.feed_task.done()):
+        return
+    rt.feed_task = asyncio.create_task(_poll_feeds_logged(rt), name="feeds")
+
+
+async def _poll_feeds_logged(rt: Runtime) -> None:
+    assert rt.poller is not None and rt.feeds is not None
+    try:
+        outcomes = await rt.poller.poll_due()
+        new = sum(o.new for o in outcomes)
+        updated = sum(o.updated for o in outcomes)
+        if new or updated:
+            log.info("feeds: %d polled, %d new articles, %d updated", len(outcomes), new, updated)
+        # Every tick, not only after new articles: /addfeed's own polls and other
+        # processes add articles too. Skipped at once while no article changed.
+        await regroup_stories(rt)
+        now = clock.time()
+        if now - rt.feeds_pruned_at >= FEED_PRUNE_SECONDS:
+            rt.feeds_pruned_at = now
+            articles, keys = await asyncio.to_thread(rt.feeds.prune, rt.config.sources.keep_days)
+            if articles:
+                log.info(
+                    "feeds: %d articles older than %d days removed (%d old entry keys)",
+                    articles,
+                    rt.config.sources.keep_days,
+                    keys,
+                )
+    except Exception:
+        log.exception("polling the feeds failed; next try in %.0f s", FEED_TICK_SECONDS)

@@ -1,0 +1,496 @@
+"""Rate limiting for everything the bot sends to Telegram.
+
+Telegram's flood limits (Bot FAQ): about 30 messages a second overall (1,000 with paid
+broadcasts), about one message a second in one chat (short bursts are tolerated) and 20 a
+minute in one group. Exceeding them earns a 429 with ``retry_after``.
+
+Two layers live here:
+
+* :class:`Limiter` is pure bookkeeping with an injectable clock, no asyncio and no Telegram.
+  ``reserve(chat_id)`` either grants a send time (and records it) or says how long the chat
+  must wait first. It guarantees:
+
+  - never more than ``max_per_second`` sends in ANY window of ``1 + margin`` seconds (a
+    sliding-window log of the last ``max_per_second`` send times; the small margin absorbs
+    the jitter between the moment we send and the moment Telegram counts the request);
+  - paced sends (broadcasts) are spread evenly (``burst`` at once at most, default 1 % of
+    the cap, then one every ``(1 + margin) / max_per_second`` s), so they do not reach the
+    server in clumps;
+  - ``admit()`` re-checks the cap against the moments sends really start (a busy event
+    loop can run a booked send late, bunched with later ones); sends it must hold back
+    are booked ``window / max_per_second`` apart, in order, so a burst of replies over the
+    cap leaves evenly spaced instead of in clumps of ``max_per_second`` per window;
+  - per chat: a token bucket of ``chat_per_second`` with ``chat_burst`` at once (groups,
+    i.e. negative chat ids, additionally ``group_per_minute``), each period ``chat_margin``
+    seconds longer than the limit (default 0.05 s: replies paced at exactly 1/s reach the
+    server a little closer than 1 s apart now and then). It is wider than the global
+    margin because it is almost free: one chat's messages are few, whereas the global
+    margin costs every digest fan-out its share of the cap;
+  - ``penalize(chat_id, retry_after)`` after a 429 blocks that chat for ``retry_after`` and
+    pauses everyone for at most ``global_pause`` seconds: a 429 can mean the global limit
+    (then one window of silence clears it) or a per-chat flood (then unrelated chats must
+    not wait its whole ``retry_after``).
+
+  **The margin widens on 429s and recovers.** Each 429 widens the window's margin by
+  ``margin_step`` (up to ``max_margin``): the server saw more jitter than we allowed for.
+  It steps back by ``margin_step`` for every ``quiet_spell`` seconds without a 429
+  (``recover_after``, default 5 s), down to ``margin``: 429s usually come from a passing
+  cause (a clumped burst, a busy machine), and a margin kept for good would cost every
+  later digest its share (at 0.1 s, 9 % of the cap for ever). A linear step rather than
+  halving: each step undoes exactly one 429's widening, so the margin retraces the path
+  it came, from 0.1 back to 0.03 in 35 s. If a 429 comes within one quiet spell of a
+  step back, that step was premature (the server really needs the wider margin): the
+  quiet spell doubles, up to ``max_recover_after`` (300 s), so a lasting cause draws
+  fewer and fewer 429s (after 5, 10, 20 ... 300 s) instead of one every few seconds.
+  After a whole quiet spell at ``margin`` the spell is back to ``recover_after``. All of
+  it is computed from the clock when the limiter is asked (no timer).
+
+* :class:`TelegramRateLimiter` plugs the limiter into python-telegram-bot as a
+  ``BaseRateLimiter``: every request that names a ``chat_id`` (replies, digests, edits) waits
+  for its slot; a 429 is honoured by waiting and retrying up to ``max_retries`` times, then
+  re-raised. Replies to users go out at once while the cap allows; digest fan-outs
+  (``rate_limit_args=Priority.BROADCAST``) are paced, so they never arrive in clumps and
+  leave room for replies. Requests without a chat (getMe, setMyCommands,
+  answerCallbackQuery) are not throttled. PTB never routes getUpdates through a rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter
+
+from bot.telegram.ptb import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Answer of :meth:`Limiter.reserve`.
+
+    ``granted``: the send is booked for time ``at`` (the caller sleeps until then and sends).
+    Not granted: the chat is over its own limit; ask again at ``at``.
+    """
+
+    granted: bool
+    at: float
+
+
+class _Bucket:
+    """GCRA token bucket: ``rate`` per second, ``burst`` at once, each send ``margin``
+    seconds later than the rate alone would allow. ``tat`` = theoretical arrival time; a
+    send at ``t`` conforms when ``t >= tat - (burst - 1) * interval``."""
+
+    __slots__ = ("burst", "interval", "tat")
+
+    def __init__(self, rate: float, burst: int, margin: float = 0.0) -> None:
+        self.interval = 1.0 / rate + margin
+        self.burst = max(1, burst)
+        self.tat = float("-inf")
+
+    def earliest(self, now: float) -> float:
+        at = self.tat - (self.burst - 1) * self.interval
+        # Tolerate float rounding of the repeated additions in `record`.
+        return now if at <= now + 1e-9 else at
+
+    def record(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
+
+    def block_until(self, until: float) -> None:
+        # Earliest conforming time becomes `until`, with no burst credit left.
+        self.tat = max(self.tat, until + (self.burst - 1) * self.interval)
+
+    def idle(self, now: float) -> bool:
+        """True when the bucket is full again: forgetting it changes nothing."""
+        return self.tat <= now
+
+
+class _Window:
+    """Sliding-window log: at most ``limit`` events in any ``period`` seconds."""
+
+    __slots__ = ("log", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.log: deque[float] = deque(maxlen=max(1, limit))
+        self.period = period
+
+    def earliest(self, now: float) -> float:
+        if len(self.log) < (self.log.maxlen or 1):
+            return now
+        return max(now, self.log[0] + self.period)
+
+    def record(self, at: float) -> None:
+        # Keep the log sorted even if an unpaced send was booked before a paced one.
+        self.log.append(max(at, self.log[-1]) if self.log else at)
+
+    def block_until(self, until: float) -> None:
+        self.log.extend([until - self.period] * (self.log.maxlen or 1))
+
+    def idle(self, now: float) -> bool:
+        return not self.log or self.log[-1] + self.period <= now
+
+
+class Limiter:
+    """Pure sliding-window + per-chat limiter (see module docstring). Not thread-safe; meant
+    for one event loop, where each ``reserve`` call is atomic."""
+
+    def __init__(
+        self,
+        max_per_second: float = 30.0,
+        *,
+        chat_per_second: float = 1.0,
+        chat_burst: int = 3,
+        group_per_minute: float = 20.0,
+        burst: int | None = None,
+        chat_margin: float = 0.05,
+        margin: float = 0.03,
+        margin_step: float = 0.01,
+        max_margin: float = 0.1,
+        recover_after: float = 5.0,
+        max_recover_after: float = 300.0,
+        global_pause: float = 1.0,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if max_per_second <= 0:
+            raise ValueError("max_per_second must be positive")
+        self.window = 1.0 + margin
+        self.base_margin = margin
+        self.margin_step = margin_step
+        self.max_margin = max(margin, max_margin)
+        self.recover_after = recover_after
+        self.max_recover_after = max(recover_after, max_recover_after)
+        # The quiet spell that earns one step back (doubles after a premature step).
+        self.quiet_spell = recover_after
+        self._narrow_at = float("inf")  # when the next step back is due
+        self._narrowed_at = float("-inf")  # when the margin last stepped back
+        self.limit = max(1, int(max_per_second))
+        # Pace at `limit` per `window`, with at most 1 % of a second's worth at once. A big
+        # burst comes back one window later (the log frees its slots together) and reaches
+        # the server bunched: measured at 1,000/s, a burst of 100 drew 429s, 10 none.
+        self.burst = burst if burst is not None else max(1, self.limit // 100)
+        self.chat_per_second = chat_per_second
+        self.chat_burst = chat_burst
+        self.chat_margin = chat_margin
+        self.group_per_minute = group_per_minute
+        self.global_pause = global_pause
+        self.clock = clock
+        self._log: deque[float] = deque(maxlen=self.limit)
+        self._sent: deque[float] = deque(maxlen=self.limit)
+        self._pace = _Bucket(self.limit / self.window, self.burst)
+        self._chats: dict[int | str, tuple[_Bucket | _Window, ...]] = {}
+        self._blocked_until = float("-inf")
+        self._reservations = 0
+
+    # -- per chat -------------------------------------------------------------------------
+    def _buckets(self, chat_id: int | str) -> tuple[_Bucket | _Window, ...]:
+        buckets = self._chats.get(chat_id)
+        if buckets is None:
+            buckets = (_Bucket(self.chat_per_second, self.chat_burst, self.chat_margin),)
+            if _is_group(chat_id):
+                # At most 20 in any minute (a token bucket would allow 2 x 20 in one minute).
+                buckets += (_Window(int(self.group_per_minute), 60.0 + self.chat_margin),)
+            self._chats[chat_id] = buckets
+        return buckets
+
+    def _forget_idle_chats(self, now: float) -> None:
+        # Keeps memory flat with 100,000 chats: a full bucket carries no information.
+        idle = [c for c, bs in self._chats.items() if all(b.idle(now) for b in bs)]
+        for chat_id in idle:
+            del self._chats[chat_id]
+
+    # -- the window's margin ------------------------------------------------------------
+    @property
+    def margin(self) -> float:
+        """The current margin: ``window - 1`` seconds."""
+        return self.window - 1.0
+
+    def current_margin(self, now: float | None = None) -> float:
+        """The margin as of ``now``, after the steps back due by then (``margin`` is the
+        one last applied: it catches up lazily, whenever the limiter is asked)."""
+        now = self.clock() if now is None else now
+        self._relax(now)
+        return self.margin
+
+    def _set_margin(self, margin: float) -> None:
+        self.window = 1.0 + margin
+        self._pace.interval = self.window / self.limit
+
+    def _relax(self, now: float) -> None:
+        """Step the margin back towards ``margin`` for each quiet spell since the last 429
+        (or the last step). Lazy: applied whenever the limiter is asked, no timer."""
+        while now >= self._narrow_at:
+            if self.window - 1.0 > self.base_margin + 1e-9:
+                self._narrowed_at = self._narrow_at
+                self._set_margin(max(self.base_margin, self.margin - self.margin_step))
+                self._narrow_at += self.quiet_spell
+            else:
+                # A whole quiet spell at the base margin: the trouble has passed, and the
+                # next one starts again from the short spell.
+                self.quiet_spell = self.recover_after
+                self._narrow_at = float("inf")
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def blocked_until(self) -> float:
+        """Global pause after a 429 (clock time); sends booked before it must re-book."""
+        return self._blocked_until
+
+    def reserve(
+        self, chat_id: int | str | None, now: float | None = None, *, paced: bool = True
+    ) -> Grant:
+        """Book a send for ``chat_id`` (``None``: only the global limit applies).
+
+        ``paced=False`` (a reply to a user) books only the chat's limit and any global
+        pause: it may go at once, and ``admit`` alone holds it to the global cap. Paced
+        sends (broadcasts) are also spread evenly and planned against the window."""
+        now = self.clock() if now is None else now
+        if now >= self._narrow_at:
+            self._relax(now)
+        buckets: tuple[_Bucket | _Window, ...] = ()
+        if chat_id is not None:
+            buckets = self._buckets(chat_id)
+            chat_at = max(b.earliest(now) for b in buckets)
+            if chat_at > now:
+                return Grant(False, chat_at)
+        self._reservations += 1
+        if self._reservations % 4096 == 0:
+            self._forget_idle_chats(now)
+        if not paced:
+            at = max(now, self._blocked_until)
+            for bucket in buckets:
+                bucket.record(at)
+            return Grant(True, at)
+        at = max(now, self._blocked_until, self._pace.earliest(now))
+        if len(self._log) == self.limit:
+            # The send `limit` places back must have left the window.
+            at = max(at, self._log[0] + self.window)
+        # `at` never decreases between calls, so the log stays sorted.
+        self._log.append(at)
+        self._pace.record(at)
+        for bucket in buckets:
+            bucket.record(at)
+        return Grant(True, at)
+
+    def admit(self, now: float | None = None, *, paced: bool = False) -> float:
+        """Last check at the moment of sending: how long to wait before the send starts,
+        0.0 to send now. The send is counted (booked) either way: the caller sleeps that
+        long and sends, without asking again.
+
+        Bookings are made ahead of time; a busy event loop can run a booked send late and
+        bunch it with later ones, and this keeps the cap true of real sends: at most
+        ``max_per_second`` in any window. Sends that must wait for the window are spread
+        ``window / max_per_second`` apart and keep their order: otherwise a burst of
+        replies over the cap would go out in clumps of ``max_per_second`` one window after
+        the other, and arrival jitter between two clumps draws 429s (bench/burst.py).
+        ``paced`` sends (broadcasts, already spread by ``reserve``) are only held to the
+        window and kept in order: spacing them again would add every late start's delay
+        to all later ones for good (measured: 600 instead of 850 msg/s at cap 1,000)."""
+        now = self.clock() if now is None else now
+        if now >= self._narrow_at:
+            self._relax(now)
+        sent = self._sent
+        at = now
+        if sent:
+            if sent[-1] > now:  # sends already waiting: queue behind them
+                at = sent[-1]
+            if len(sent) == self.limit:
+                at = max(at, sent[0] + self.window)
+            if at > now + 1e-9 and not paced:
+                at = max(at, sent[-1] + self.window / self.limit)
+        if at <= now + 1e-9:
+            sent.append(now)
+            return 0.0
+        sent.append(at)
+        return at - now
+
+    def penalize(self, chat_id: int | str | None, retry_after: float, now: float | None = None):
+        """A 429 said: wait ``retry_after`` seconds. Block the chat that long, everyone else
+        for at most ``global_pause`` seconds."""
+        now = self.clock() if now is None else now
+        if chat_id is not None:
+            for bucket in self._buckets(chat_id):
+                bucket.block_until(now + retry_after)
+        self._blocked_until = max(self._blocked_until, now + min(retry_after, self.global_pause))
+        # A 429 also says our idea of the window was too optimistic (the server counts
+        # arrivals, which network and scheduling jitter bunch together): widen the
+        # window a little, up to `max_margin`, then step back after quiet spells.
+        self._relax(now)
+        if now - self._narrowed_at < self.quiet_spell:
+            # The last step back came too soon: take twice as long over the next one.
+            self.quiet_spell = min(2 * self.quiet_spell, self.max_recover_after)
+            self._narrowed_at = float("-inf")  # once per step
+        self._set_margin(min(self.margin + self.margin_step, self.max_margin))
+        self._narrow_at = now + self.quiet_spell
+
+
+def _is_group(chat_id: int | str) -> bool:
+    # Groups and channels have negative ids; "@channelname" strings are channels too.
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+def _chat_key(data: dict[str, Any]) -> int | str | None:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):
+        return str(chat_id)
+
+
+class Priority(enum.Enum):
+    """``rate_limit_args`` of a call: how it may use the global budget."""
+
+    INTERACTIVE = "interactive"  # a reply to a user: may go at once (within the cap)
+    BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
+
+
+# The window margin by cap (see TelegramRateLimiter.from_config).
+BASE_MARGIN = 0.03
+HIGH_CAP = 100.0
+HIGH_CAP_MARGIN = 0.05
+
+
+class ReplyDropped(TelegramError):
+    """A reply that was still waiting for its turn when the bot began to stop."""
+
+    def __init__(self) -> None:
+        super().__init__("reply dropped: the bot is stopping")
+
+
+class TelegramRateLimiter(BaseRateLimiter[Priority]):
+    """python-telegram-bot rate limiter backed by :class:`Limiter`.
+
+    Calls default to :attr:`Priority.INTERACTIVE`; the outbox sender passes
+    ``rate_limit_args=Priority.BROADCAST``. Both count towards the same global cap and
+    per-chat limits.
+    """
+
+    def __init__(
+        self,
+        limiter: Limiter | None = None,
+        *,
+        max_retries: int = 5,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+    ) -> None:
+        self.limiter = limiter if limiter is not None else Limiter()
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._closing = asyncio.Event()
+        self.dropped = 0  # replies dropped because the bot was stopping
+        self.retry_after_count = 0
+
+    @classmethod
+    def from_config(cls, max_messages_per_second: float, **kwargs: Any) -> TelegramRateLimiter:
+        """The bot's limiter for ``[telegram] max_messages_per_second``. Jitter between
+        the grant and the arrival at Telegram is counted in messages: 30 ms is one
+        message at 30 msg/s but thirty at 1,000, so a high cap gets a wider margin
+        (measured: at cap 1,000, 30 ms drew a single 429 in two of six fan-outs)."""
+        margin = HIGH_CAP_MARGIN if max_messages_per_second >= HIGH_CAP else BASE_MARGIN
+        return cls(Limiter(max_messages_per_second, margin=margin), **kwargs)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def close(self) -> None:
+        """The bot is stopping: replies still waiting for their turn (and any asked for
+        from now on) fail at once with :class:`ReplyDropped` instead of leaving at the
+        cap's pace; broadcasts (the outbox, which keeps them) wait as before."""
+        self._closing.set()
+
+    async def _pause(self, delay: float, paced: bool) -> None:
+        """Sleep ``delay`` s; a reply (not ``paced``) wakes and is dropped on close()."""
+        if paced:
+            await self._sleep(delay)
+            return
+        if self._closing.is_set():
+            raise ReplyDropped()
+        if self._sleep is not asyncio.sleep:  # an injected clock: no waking early
+            await self._sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
+        if self._closing.is_set():
+            raise ReplyDropped()
+
+    async def acquire(self, chat_id: int | str | None, paced: bool = False) -> None:
+        """Wait until a send to ``chat_id`` is allowed (and book it)."""
+        limiter = self.limiter
+        if not paced and self._closing.is_set():
+            raise ReplyDropped()
+        while True:
+            grant = limiter.reserve(chat_id, paced=paced)
+            delay = grant.at - limiter.clock()
+            if delay > 0:
+                await self._pause(delay, paced)
+            if not grant.granted:
+                continue
+            if limiter.blocked_until > grant.at:
+                # A 429 arrived while we slept: this booking predates it, book again.
+                continue
+            wait = limiter.admit(paced=paced)
+            if wait > 0:
+                start = limiter.clock() + wait
+                await self._pause(wait, paced)
+                if limiter.blocked_until > start:
+                    continue  # the same after waiting for the window
+            return
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: Priority | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Throttle, call, and honour 429s (see class docstring)."""
+        max_retries = self.max_retries
+        paced = rate_limit_args is Priority.BROADCAST
+        chat_id = _chat_key(data)
+        attempt = 0
+        while True:
+            if chat_id is not None:
+                try:
+                    await self.acquire(chat_id, paced)
+                except ReplyDropped:
+                    self.dropped += 1
+                    raise
+            else:
+                # Unthrottled, but a global pause after a 429 applies to everyone.
+                pause = self.limiter.blocked_until - self.limiter.clock()
+                if pause > 0:
+                    await self._sleep(pause)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.retry_after_count += 1
+                wait = retry_after_seconds(exc)
+                self.limiter.penalize(chat_id, wait)
+                if attempt >= max_retries:
+                    raise
+                attempt += 1
+                log.info(
+                    "%s to chat %s: flood control, retrying in %.1f s (attempt %d of %d)",
+                    endpoint,
+                    chat_id,
+                    wait,
+                    attempt,
+                    max_retries,
+                )

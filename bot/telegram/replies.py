@@ -1,0 +1,498 @@
+"""What the bot says: reply texts and inline keyboards, as pure functions of plain data.
+
+No Telegram calls and no store here: the handlers (:mod:`bot.telegram.handlers`) read what
+they need, call these and send the result, so every wording is testable without the fake
+Bot API. Replies are Telegram HTML; every piece of user or article text inserted is
+escaped here (:func:`echo`, ``html.escape``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import digest as digests
+from bot.config import Config
+from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
+from bot.rhythm import MAX_TIMES, RhythmError, describe
+from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.store import ArticleRecord, Chat
+from bot.times import looks_like_time
+
+__all__ = [
+    "ADMINS_ONLY",
+    "ARTICLE_USAGE",
+    "COMMANDS",
+    "ECHO_CHARS",
+    "FILTER_USAGE",
+    "MAX_ARGUMENT_CHARS",
+    "MAX_FILTER_ARGUMENT_CHARS",
+    "PAGE_SIZE",
+    "SUBSCRIBE_USAGE",
+    "SUMMARIZE_USAGE",
+    "TIMEZONE_USAGE",
+    "article_messages",
+    "bad_rhythm_text",
+    "echo",
+    "filter_error_text",
+    "filter_limit_text",
+    "filters_text",
+    "help_text",
+    "list_keyboard",
+    "list_page",
+    "next_digest_text",
+    "removed_filters_text",
+    "start_text",
+    "status_text",
+]
+
+# The command menu (setMyCommands) and /help, in one place.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "What this bot does"),
+    ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
+    ("unsubscribe", "Stop the digests"),
+    ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
+    ("status", "Subscription, time, articles waiting"),
+    ("digest", "The digest now"),
+    ("filter", "Mute or keep articles by keyword"),
+    ("article", "Browse, read or search articles"),
+    ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
+    ("sources", "Choose the news sources of your digest"),
+    ("help", "All commands"),
+)
+
+PAGE_SIZE = 10
+# Arguments longer than this are refused before any parsing: no command needs more,
+# except /filter, which takes many terms at once (50 of 50 characters need ~2,600).
+MAX_ARGUMENT_CHARS = 200
+MAX_FILTER_ARGUMENT_CHARS = 3000
+# User input echoed back in a reply is cut to this many characters (then escaped).
+ECHO_CHARS = 40
+
+SUBSCRIBE_USAGE = (
+    f"Usage: /subscribe [daily|weekdays|weekends|mon,wed,fri] HH:MM [HH:MM …], up to "
+    f"{MAX_TIMES} times a day, 24-hour, e.g. /subscribe 08:30, /subscribe weekdays 07:30 18:00 "
+    "or /subscribe mon,wed,fri 12:00"
+)
+ADMINS_ONLY = "Only this group's administrators can change its digest."
+TIMEZONE_USAGE = (
+    "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
+    "or /timezone America/New_York"
+)
+SUMMARIZE_USAGE = (
+    "Usage: /summarize LINK — the summary of a web page, e.g. "
+    "/summarize https://example.com/news/story; /summarize TEXT — of a text of at least "
+    "50 words; or reply /summarize to a message with a link or a long text"
+)
+FILTER_USAGE = (
+    "/filter -word — mute articles that mention it (e.g. /filter -football)\n"
+    '/filter -"a phrase" — mute a phrase (e.g. /filter -"transfer window")\n'
+    "/filter +word — keep only articles that mention a + word (e.g. /filter +election)\n"
+    "/filter remove word — forget one (e.g. /filter remove football); "
+    "/filter clear — forget them all\n"
+    "Case, accents and word endings do not matter: +election also finds “Elections”."
+)
+ARTICLE_USAGE = (
+    "Usage: /article — the list; /article N — one article, e.g. /article 3; "
+    "/article WORDS — search the titles, e.g. /article climate"
+)
+
+
+# Bidirectional controls (embeddings, overrides, isolates, marks): echoed unclosed, one
+# would display the rest of our line reversed.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def echo(text: str) -> str:
+    """User input to quote back: bidirectional controls removed, cut short, escaped."""
+    text = " ".join(text.translate(_BIDI_CONTROLS).split())
+    if len(text) > ECHO_CHARS:
+        text = text[: ECHO_CHARS - 1] + "…"
+    return html.escape(text)
+
+
+def too_long_text(length: int, usage: str, limit: int = MAX_ARGUMENT_CHARS) -> str:
+    """The refusal of an argument over ``limit`` (:data:`MAX_ARGUMENT_CHARS`) characters."""
+    return f"That argument is too long ({length} characters; at most {limit}).\n{usage}"
+
+
+# -- /start, /help --------------------------------------------------------------------
+
+
+def start_text(config: Config, welcome_back: bool) -> str:
+    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on."""
+    back = "\n\nWelcome back: your daily digest is on again." if welcome_back else ""
+    return (
+        "<b>Hello! I am digestbot.</b>\n"
+        "I turn news articles into short summaries and send you a daily digest of the "
+        "new ones.\n\n"
+        f"/subscribe — a digest every day at {html.escape(config.digest.time)} "
+        "(or /subscribe 07:30)\n"
+        "/article — browse and read the articles\n"
+        "/digest — what is new, right now\n"
+        f"/help — all commands{back}"
+    )
+
+
+def help_text(config: Config) -> str:
+    """/help: every command, with examples where one helps."""
+    lines = ["<b>Commands</b>"]
+    examples = {
+        "subscribe": (
+            "/subscribe [DAYS] HH:MM … — digests at up to four times a day, daily or on "
+            "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
+            "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
+        ),
+        "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "summarize": (
+            "/summarize LINK — a web page's summary (e.g. /summarize "
+            "https://example.com/news/story); also /summarize TEXT, or /summarize as a "
+            "reply to a message. In a private chat, just send the link or paste the text"
+        ),
+        "filter": (
+            "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
+            'those that do (e.g. /filter -football, /filter -"transfer window", '
+            "/filter +election); /filter lists them"
+        ),
+        "article": (
+            "/article — the articles, newest first\n"
+            "/article N — one article's summary (e.g. /article 3)\n"
+            "/article WORDS — search the titles (e.g. /article climate)"
+        ),
+    }
+    for name, description in COMMANDS:
+        lines.append(examples.get(name, f"/{name} — {description[0].lower()}{description[1:]}"))
+    lines.append(
+        f"\nWithout a time, /subscribe uses {html.escape(config.digest.time)}; "
+        f"the default timezone is {html.escape(config.digest.timezone)}."
+    )
+    return "\n".join(lines)
+
+
+# -- subscriptions --------------------------------------------------------------------
+
+
+def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
+    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    tz = zone(chat_timezone(chat, config.digest.timezone))
+    times = chat.digest_times or (config.digest.time,)
+    due = next_run(times, chat.days, tz, now).astimezone(tz)
+    return due.strftime("%a %d %b, %H:%M %Z")
+
+
+def rhythm_text(chat: Subscription, config: Config) -> str:
+    """When the chat's digests come, in words: "weekdays at 07:30 and 18:00"."""
+    return describe(chat.days, chat.digest_times or (config.digest.time,))
+
+
+# Said in a forum topic with a digest of its own (Chat.topic != 0).
+TOPIC_NOTE = "This digest goes to this forum topic; the group and its other topics have their own."
+
+
+def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
+    """The confirmation of /subscribe: "Subscribed: your digest comes weekdays at 07:30
+    and 18:00 (Europe/Berlin); next: Mon 01 Dec, 07:30 CET."."""
+    timezone = chat_timezone(chat, config.digest.timezone)
+    topic = f"\n{TOPIC_NOTE}" if chat.topic else ""
+    return (
+        f"Subscribed: your digest comes <b>{html.escape(rhythm_text(chat, config))}</b> "
+        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}.{topic}"
+        "\nChange the timezone with /timezone Area/City, stop with /unsubscribe."
+    )
+
+
+def bad_rhythm_text(error: RhythmError) -> str:
+    """/subscribe with arguments that say no rhythm (see ``bot.rhythm.parse_rhythm``)."""
+    if error.kind == "time":
+        return bad_time_text(error.argument)
+    if error.kind == "order":
+        return (
+            f"Days come first, then the times, e.g. /subscribe weekdays 07:30.\n{SUBSCRIBE_USAGE}"
+        )
+    return f"At most {MAX_TIMES} times a day, please.\n{SUBSCRIBE_USAGE}"
+
+
+def bad_time_text(argument: str) -> str:
+    """/subscribe with something that is not a time of day: malformed ("7:5",
+    "07:30:00", "eight") or out of range ("25:99")."""
+    if looks_like_time(argument):
+        why = "hours go 00–23 and minutes 00–59"
+    else:
+        why = "use HH:MM, e.g. 08:30"
+    return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
+
+
+def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> str:
+    """The confirmation of /timezone NAME."""
+    text = f"Timezone set to <b>{html.escape(name)}</b>."
+    if chat.subscribed:
+        text += (
+            f" Your digest comes {html.escape(rhythm_text(chat, config))} there; next: "
+            f"{next_digest_text(chat, config, now)}."
+        )
+    return text
+
+
+def status_text(
+    chat: Chat | None,
+    waiting: int,
+    config: Config,
+    now: datetime,
+    *,
+    filters: int = 0,
+    held_back: int = 0,
+) -> str:
+    """/status: subscription, next digest, articles waiting, the chat's filters (how
+    many terms, how many articles they held back), paused deliveries."""
+    timezone_name = (chat.timezone if chat else None) or config.digest.timezone
+    lines = []
+    if chat is not None and chat.digest_time is not None:
+        lines.append(
+            f"Subscribed: yes, <b>{html.escape(rhythm_text(chat, config))}</b> "
+            f"({html.escape(timezone_name)})"
+        )
+        if chat.active:
+            lines.append(f"Next digest: {next_digest_text(chat, config, now)}")
+        if chat.topic:
+            lines.append(TOPIC_NOTE)
+    else:
+        lines.append("Subscribed: no (/subscribe starts a daily digest)")
+        lines.append(f"Timezone: {html.escape(timezone_name)}")
+    noun = "article" if waiting == 1 else "articles"
+    lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    if filters or held_back:
+        held = "article" if held_back == 1 else "articles"
+        terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
+        lines.append(f"Filters: {terms} (/filter); they held back {held_back} {held}")
+    if chat is not None and not chat.active:
+        reason = chat.deactivated_reason or "Telegram refused a message"
+        lines.append(
+            f"Deliveries are paused: {html.escape(reason)}. /start or /subscribe turns "
+            "them back on."
+        )
+    return "\n".join(lines)
+
+
+# -- /filter --------------------------------------------------------------------------
+
+
+def _shown_term(term: Term) -> str:
+    return html.escape(" ".join(term.quoted().translate(_BIDI_CONTROLS).split()))
+
+
+def filters_text(terms: Sequence[Term], note: str = "") -> str:
+    """The chat's filters (muted terms, then kept ones) and how to use /filter, after
+    an optional ``note`` (HTML) saying what just changed."""
+    lines = [note] if note else []
+    mutes = [t for t in terms if t.mode == MUTE]
+    keeps = [t for t in terms if t.mode == KEEP]
+    if not terms:
+        lines.append("<b>No filters</b>: your digests hold every new article.")
+    else:
+        lines.append(f"<b>Your filters</b> ({len(terms)} of {MAX_TERMS})")
+        if mutes:
+            lines.append("Muted: " + ", ".join(_shown_term(t) for t in mutes))
+        if keeps:
+            lines.append("Only articles with: " + ", ".join(_shown_term(t) for t in keeps))
+    return "\n".join(lines) + "\n\n" + html.escape(FILTER_USAGE)
+
+
+def removed_filters_text(asked: Sequence[Term], removed: Sequence[str]) -> str:
+    """What ``/filter remove …`` did: the terms ``removed`` (as they were written), and
+    the ``asked`` ones the chat did not have."""
+    gone = {Term("", text).key for text in removed}
+    missing = [term for term in asked if term.key not in gone]
+    parts = []
+    if removed:
+        parts.append("Removed: " + ", ".join(echo(text) for text in removed) + ".")
+    if missing:
+        names = ", ".join(f"“{echo(term.shown())}”" for term in missing)
+        parts.append(f"You had no filter {names}.")
+    return " ".join(parts)
+
+
+def filter_error_text(reason: str) -> str:
+    """A /filter argument that cannot be read: why (``reason``, plain text), and how."""
+    reason = " ".join(reason.translate(_BIDI_CONTROLS).split())
+    return f"{html.escape(reason)}\n\n{html.escape(FILTER_USAGE)}"
+
+
+def filter_limit_text(would_have: int) -> str:
+    """/filter would give the chat ``would_have`` terms, more than MAX_TERMS."""
+    return (
+        f"Too many filters: a chat has at most {MAX_TERMS} terms (of at most "
+        f"{MAX_TERM_CHARS} characters each), and this would make {would_have}. Nothing was "
+        "changed: remove some first with /filter remove WORD, or start over with /filter clear."
+    )
+
+
+# -- /article -------------------------------------------------------------------------
+
+
+def list_page(
+    entries: Sequence[ArticleRecord], page: int, total: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and keyboard of one page of the article list (pages count from 1)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    first = (page - 1) * PAGE_SIZE + 1
+    header = f"Articles {first}–{first + len(entries) - 1} of {total}, newest first"
+    if pages > 1:
+        header += f" (page {page} of {pages})"
+    text = digests.article_list_html(entries, header)
+    text += "\n\nTap a number, or send /article N."
+    return text, list_keyboard(entries, page, pages)
+
+
+def list_keyboard(entries: Sequence[ArticleRecord], page: int, pages: int) -> InlineKeyboardMarkup:
+    """A button per article number, and ◀ Prev / Next ▶ when there are more pages."""
+    numbers = [
+        InlineKeyboardButton(str(entry.number), callback_data=f"art:{entry.number}")
+        for entry in entries
+    ]
+    rows = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
+    navigation = []
+    if page > 1:
+        navigation.append(InlineKeyboardButton("◀ Prev", callback_data=f"list:{page - 1}"))
+    if page < pages:
+        navigation.append(InlineKeyboardButton("Next ▶", callback_data=f"list:{page + 1}"))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+def search_results(
+    words: Sequence[str], matches: Sequence[ArticleRecord]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The titles matching a search (``matches`` may hold one more than a page)."""
+    shown = matches[:PAGE_SIZE]
+    header = f"Titles with “{' '.join(words)[:ECHO_CHARS]}”"
+    text = digests.article_list_html(shown, header)
+    if len(matches) > PAGE_SIZE:
+        text += f"\n\nMore than {PAGE_SIZE} match: add a word to narrow it down."
+    return text, list_keyboard(shown, 1, 1)
+
+
+def article_messages(
+    entry: ArticleRecord,
+    following: ArticleRecord | None,
+    also: Sequence[digests.Also] = (),
+) -> list[tuple[str, str | None]]:
+    """The messages of ``/article N`` as (HTML text, reply_markup JSON or None); the last
+    one has a button for the next article in the list, if there is one. ``also``: the
+    other articles of its story, named in an "Also:" line."""
+    messages: list[tuple[str, str | None]] = [
+        (text, None) for text in digests.article_detail_messages(entry, also=also)
+    ]
+    if following is not None:
+        button = {"text": f"Next: {following.number} ▶", "callback_data": f"art:{following.number}"}
+        markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
+        messages[-1] = (messages[-1][0], markup)
+    return messages
+
+
+# -- summaries on demand (/summarize, links and texts) --------------------------------
+
+SUMMARY_HINT = (
+    "Send me a link and I will summarize the page, or paste a text of at least 50 words. "
+    "To search the titles, send /article and a few words (e.g. /article climate); "
+    "/help lists everything."
+)
+NO_ARTICLE_TEXT = "I found no article text on that page (a pay wall, a video or a page of links?)."
+SUMMARY_FAILED = "Sorry, I could not summarize that. Please try again later."
+ADD_STALE = "This button is out of date: send the link again."
+
+
+def in_words(seconds: float) -> str:
+    """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
+    whole = max(1, int(-(-seconds // 1)))
+    if whole < 90:
+        return f"in {whole} second{'s' if whole != 1 else ''}"
+    minutes = -(-whole // 60)
+    if minutes < 90:
+        return f"in {minutes} minutes"
+    return f"in {-(-minutes // 60)} hours"
+
+
+def busy_text(busy: bool, retry_in: float, per_hour: int) -> str:
+    """This chat asked for too many summaries: one at a time, ``per_hour`` an hour."""
+    if busy:
+        return "I am still working on your previous link or text; send this one when it is done."
+    return (
+        f"Too many requests from this chat: at most {per_hour} summaries an hour. "
+        f"Please try again {in_words(retry_in)}."
+    )
+
+
+def short_text(words: int) -> str:
+    """/summarize with a text under 50 words."""
+    return (
+        f"That text is too short to summarize ({words} words; I need at least 50), and "
+        f"it has no link.\n{SUMMARIZE_USAGE}"
+    )
+
+
+def added_text(number: int, added: bool) -> str:
+    """The answer to "Add to my digest" (a callback answer: plain text, ≤ 200 chars)."""
+    if added:
+        return f"Added to your next digest as article {number} (/article {number})."
+    return f"Already in your next digest: article {number}."
+
+
+# -- sources ------------------------------------------------------------------
+
+SOURCES_HEADER = "<b>Sources</b> · tap one to turn it on or off for this chat's digests"
+ADDFEED_USAGE = "Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml"
+REMOVEFEED_USAGE = "Usage: /removefeed N, the feed's number in /sources"
+STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
+# Button labels are cut to this many characters (Telegram shows little more).
+SOURCE_LABEL_CHARS = 48
+
+
+def sources_message(
+    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
+    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
+    rows = [(seeds_id, "Seeds folder"), *feeds]
+    lines = [SOURCES_HEADER]
+    buttons = []
+    for source_id, label in rows:
+        short = label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+        mark = "⬜" if source_id in off else "✅"
+        number = "" if source_id == seeds_id else f"{source_id}. "
+        lines.append(f"{mark} {number}{html.escape(short)}")
+        buttons.append(
+            [InlineKeyboardButton(f"{mark} {number}{short}", callback_data=f"src:{source_id}")]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new: bool) -> str:
+    """The answer to a successful ``/addfeed``."""
+    if not new:
+        return f"{html.escape(label)} is already feed {feed_id}."
+    return (
+        f"Added feed {feed_id}: {html.escape(label)} ({entries} "
+        f"{'entry' if entries == 1 else 'entries'} now). "
+        f"It is read every {minutes:g} minutes; new articles join the digests."
+    )
+
+
+def feed_refused_text(url: str, reason: str) -> str:
+    """``/addfeed`` could not use the URL: one sentence with the reason."""
+    return f"Cannot add {echo(url)}: {html.escape(reason)}"
+
+
+def feed_removed_text(feed_id: int, label: str | None) -> str:
+    if label is None:
+        return (
+            f"There is no feed {feed_id} an admin added. Feeds from the config file stay;"
+            " /sources lists the numbers."
+        )
+    return f"Removed feed {feed_id}: {html.escape(label)}. Its articles stay until they expire."

@@ -1,0 +1,121 @@
+"""What the handlers and jobs share: the bot's :class:`Runtime` state and the typed
+callback context (:class:`BotContext`) through which they reach it.
+
+python-telegram-bot builds ``bot_data`` with a no-argument constructor, but the runtime
+needs the config and the store, so it stays in ``bot_data`` under one key and
+:class:`BotContext` (registered with ``ContextTypes(context=BotContext)``) hands it out
+typed: handlers write ``context.runtime.store``, never ``bot_data["…"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Config
+from bot.schedule import Slot
+from bot.store import Store
+from bot.telegram.admins import AdminCache
+
+if TYPE_CHECKING:
+    from bot.feeds.poll import Poller
+    from bot.store.feeds import FeedStore
+    from bot.telegram.delivery import Sender
+    from bot.telegram.webhook import WebhookServer
+    from bot.web.fetch import Fetcher
+    from bot.web.links import Pending
+    from bot.web.workers import Workers
+
+__all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
+
+RUNTIME_KEY = "digestbot"
+
+REVOKED_TOKEN = (
+    "Telegram stopped accepting the bot token while the bot was running (revoked in "
+    "@BotFather?): set the new one in TELEGRAM_BOT_TOKEN or [telegram] token and start again"
+)
+
+
+def default_clock() -> datetime:
+    """The real time, aware, in UTC (tests inject another clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """The bot's state, shared by handlers and jobs."""
+
+    config: Config
+    store: Store
+    owns_store: bool  # opened by build_application: closed at shutdown
+    clock: Callable[[], datetime] = default_clock
+    sender: Sender | None = None  # created in post_init
+    stopping: bool = False
+    # The slots given a catch-up run at start-up (a digest missed while the bot was down).
+    catch_up: tuple[Slot, ...] = ()
+    # Summaries computed by rescans, counted for tests and logs.
+    summarized: int = 0
+    rescan_task: asyncio.Task[None] | None = None
+    # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
+    reported_skips: set[tuple[str, str]] = field(default_factory=set)
+    # /article N replies by number, valid while the store's articles_version is this.
+    article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
+    article_replies_version: int | None = None
+    rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Group administrators, as getChatMember said a few minutes ago (bot.telegram.admins).
+    admins: AdminCache = field(default_factory=AdminCache)
+    # The webhook server while one runs ([telegram] mode = "webhook").
+    webhook: WebhookServer | None = None
+    # Set to end ``run``: by SIGINT/SIGTERM, or by a fatal error (see shut_down).
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).
+    fatal: str | None = None
+    # Feeds, created in post_init: the HTTP client, the feed rows, the poller,
+    # the running scheduled poll, polls started by /addfeed, the last feed-article prune.
+    fetcher: Fetcher | None = None
+    feeds: FeedStore | None = None
+    poller: Poller | None = None
+    feed_task: asyncio.Task[None] | None = None
+    feed_polls: set[asyncio.Task[Any]] = field(default_factory=set)
+    feeds_pruned_at: float = 0.0
+    # Summaries on demand, besides the fetcher above (SSRF fence, limits,
+    # cache, per-chat quota): the worker processes that extract and summarize, and the
+    # summaries whose "Add to my digest" button still works. Created in post_init unless
+    # set before (tests and benchmarks: threads, or one process), closed at shutdown.
+    workers: Workers | None = None
+    pending: Pending | None = None
+    # Summaries of fetched pages by canonical URL: (the body they were made from, the
+    # summary's future); see bot.telegram.handlers.ondemand.
+    page_summaries: dict[str, tuple[bytes, asyncio.Future[Any]]] = field(default_factory=dict)
+    # Stories: articles_version when the recent articles were last grouped
+    # with nothing left to change (bot.telegram.jobs.regroup_stories skips while it holds).
+    stories_version: int | None = None
+
+    def shut_down(self, reason: str) -> None:
+        """Stop the whole bot because of ``reason`` (e.g. the token was revoked):
+        ``run`` ends with that one line and exit status 1, never a deaf process."""
+        if self.fatal is None:
+            self.fatal = reason
+        self.stop_event.set()
+
+    def token_rejected(self) -> None:
+        """Telegram answered 401 to a call while running: stop (see shut_down)."""
+        self.shut_down(REVOKED_TOKEN)
+
+
+def runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
+    """The bot's shared state."""
+    return application.bot_data[RUNTIME_KEY]
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context of every handler and job: ``context.runtime`` is typed."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data[RUNTIME_KEY]
