@@ -73,7 +73,13 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
 
     def make(**sections: dict[str, Any]):
         raw: dict[str, dict[str, Any]] = {
-            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            # The fake has no per-chat limit (unless a test gives it one): replies to one
+            # chat need not wait a second each, as they must for Telegram.
+            "telegram": {
+                "token": fake.token,
+                "base_url": fake.base_url,
+                "chat_messages_per_second": 1000,
+            },
             # The tests run rescans and digests themselves: no timer fires during a test.
             "seeds": {"dir": str(seeds), "rescan_seconds": 3600},
             "storage": {"path": str(tmp_path / "bot.sqlite3")},

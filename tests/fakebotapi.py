@@ -571,7 +571,7 @@ class FakeBotAPI:
         that many seconds (None: no per-chat cap). ``record=False`` keeps no Call list
         and no Message bodies (benchmarks); counters are always kept. ``ssl_context``:
         a server context to serve HTTPS instead of HTTP (TLS tests)."""
-        self.token = token
+        self._token = token
         self.ssl_context = ssl_context
         self.host = host
         self.port = port
@@ -611,6 +611,7 @@ class FakeBotAPI:
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_wakeup = asyncio.Event()
         self._polls_waiting = 0
+        self.polls_started = 0  # getUpdates calls received (counted on arrival)
         # Described chats (add_group, add_channel): chat JSON and member statuses.
         self._chats: dict[int, dict[str, Any]] = {}
         self._members: dict[int, dict[int, str]] = {}
@@ -628,6 +629,18 @@ class FakeBotAPI:
         """What to give python-telegram-bot as ``base_url``."""
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{self.host}:{self.port}/bot"
+
+    @property
+    def token(self) -> str:
+        """The bot's valid token. Setting another one revokes the old one (as @BotFather's
+        /revoke does): calls with it are refused with 401 from then on, a long poll in
+        progress included (it answers at once)."""
+        return self._token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._token = value
+        self._new_update.set()  # wake the long polls: they answer 401 now
 
     @property
     def running(self) -> bool:
@@ -1100,6 +1113,8 @@ class FakeBotAPI:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             result = await self._dispatch(method, params)
+            if token != self.token:  # revoked while the call was in progress
+                raise ApiError(401, "Unauthorized")
         except ApiError as error:
             call.status, call.description = error.status, error.description
             body: dict[str, Any] = {
@@ -1204,12 +1219,17 @@ class FakeBotAPI:
         limit = min(max(_int(params.get("limit"), 100), 1), 100)
         timeout = max(_int(params.get("timeout"), 0), 0)
         deadline = time.monotonic() + timeout
+        token = self.token
+        self.polls_started += 1
+        self._notify()
         while True:
             # Updates below the offset are confirmed: forget them, as Telegram does.
             while self._updates and self._updates[0]["update_id"] < offset:
                 self._updates.popleft()
             if self._updates or not self.running:
                 return list(itertools.islice(self._updates, limit))
+            if token != self.token:
+                return []  # the token was revoked: the caller answers 401
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []

@@ -277,7 +277,9 @@ def build_application(
         base_url=tg.base_url,
         request=request if request is not None else api_request,
         get_updates_request=updates_request,
-        rate_limiter=TelegramRateLimiter.from_config(tg.max_messages_per_second),
+        rate_limiter=TelegramRateLimiter.from_config(
+            tg.max_messages_per_second, tg.chat_messages_per_second
+        ),
         **bot_kwargs,
     )
     processor = PerChatUpdateProcessor()
