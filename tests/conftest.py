@@ -10,12 +10,14 @@ import os
 # before telegram is imported: RetryAfter.retry_after is then a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.web.workers import Workers
 from tests.fakebotapi import FakeBotAPI, Message
 
 
@@ -57,6 +59,44 @@ def write_article(
 
 def _toml(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class SessionWorkers(Workers):
+    """One pool of worker processes for every bot of a test session (of one xdist
+    worker): a bot's shutdown leaves it running, the session's end stops it."""
+
+    async def close(self) -> None:
+        """Kept for the next bot: see :meth:`stop`."""
+
+    async def stop(self) -> None:
+        await super().close()
+
+
+@pytest.fixture(scope="session")
+def warm_workers() -> Iterator[Workers]:
+    """A started pool of one worker process that has already summarized a page.
+
+    Starting a pool waits for the fork server's imports and the first summary pays for
+    trafilatura's first use: seconds on a busy machine, once per session here instead of
+    inside a test's wait for a reply."""
+    from bot.web.links import summarize_page
+
+    page = (
+        "<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+        + "<p>The first sentence says what happened today in the town. A second sentence "
+        "adds the detail that readers want. A third one explains why it matters.</p>"
+        * 3
+        + "</article></body></html>"
+    )
+    workers = SessionWorkers(1)
+
+    async def start() -> None:
+        await workers.start()
+        await workers.run(summarize_page, page, "https://warm.test/", sentences=3)
+
+    asyncio.run(start())
+    yield workers
+    asyncio.run(workers.stop())
 
 
 @pytest.fixture
