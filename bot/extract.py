@@ -43,7 +43,8 @@ from bot.errors import NotAnArticle
 
 __all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
 
-# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
+# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
+# docs/benchmarks.md).
 # "favor precision" drops more related-links and teaser lists; on the rare page where it
 # keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
 # "fast" skips trafilatura's second opinion (readability/jusText) on the precise pass: on
