@@ -23,8 +23,6 @@ from bot.errors import ConfigError, DigestbotError
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("config.toml")
-# `digestbot digest` reads this many times max_articles, since a story of several counts once.
-STORY_LOOKAHEAD = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,24 +334,20 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     from datetime import datetime
 
-    from bot.compose import collapse, regroup_recent
+    from bot.compose import compose_digest, regroup_recent
     from bot.digest import compose_text
     from bot.schedule import zone
     from bot.store import Store
-    from bot.store.stories import StoryStore
 
     # The day in the header: today where the digests go out (the config's timezone).
     now = datetime.now(zone(config.digest.timezone))
-    limit = config.digest.max_articles
     with Store(config.storage.path) as store:
         _sync(store, config)
         # As the bot does after a rescan: one story once, with "Also:" its other sources.
         regroup_recent(store, now)
-        # A story of several takes one place: look further than the limit for the rest.
-        articles = [a for a in store.list_articles(0, limit * STORY_LOOKAHEAD) if a.summary]
-        story_of = StoryStore(store).story_ids(a.number for a in articles)
-        stories = collapse(articles, story_of, limit=limit)
-        text = compose_text(stories.entries, today=now.date(), also=stories.also)
+        # The bot's digest for someone who has seen nothing yet, as plain text.
+        composed = compose_digest(store, None, config.digest.max_articles, today=now.date())
+        text = compose_text(composed.entries, today=now.date(), also=composed.also)
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 
