@@ -15,7 +15,7 @@ own metadata:
 * **language** -- ISO 639-1 code from ``<html lang>``, ``Content-Language`` or
   ``og:locale``, else detected from the text (py3langid, whose model ships inside the
   package: nothing is downloaded);
-* every string it returns is cleaned text (:func:`bot.cleaning.clean_text`: no control,
+* every string it returns is cleaned text (:func:`bot.articles.text.clean_text`: no control,
   bidi or invalid characters);
 * **site_name** -- ``og:site_name`` or what trafilatura infers.
 
@@ -41,7 +41,7 @@ from htmldate import find_date
 from lxml.etree import _Element
 from trafilatura import metadata as trafilatura_metadata
 
-from bot.cleaning import clean_text
+from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
 from bot.languages import LANGUAGE_NAMES, detect_code, text_language
 
@@ -274,7 +274,7 @@ def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _Libra
 
 
 def _clean(text: str | None) -> str:
-    """Page text as digestbot keeps it (:func:`bot.cleaning.clean_text`), one line."""
+    """Page text as digestbot keeps it (:func:`bot.articles.text.clean_text`), one line."""
     return _SPACE.sub(" ", clean_text(text or "")).strip()
 
 

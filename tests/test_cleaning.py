@@ -1,11 +1,11 @@
-"""Text from outside cleaned once on the way in (bot.cleaning) and at each entry point."""
+"""Text from outside cleaned once on the way in (clean_text), at each entry point."""
 
 from __future__ import annotations
 
 import json
 
 from bot.articles.files import load
-from bot.cleaning import clean_text, html_to_text
+from bot.articles.text import clean_text, html_to_text
 from bot.extract import extract_html
 from bot.feeds.parse import parse_feed
 from bot.web.links import summarize_text

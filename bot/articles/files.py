@@ -42,7 +42,7 @@ from pathlib import Path, PurePath
 from bot.articles import markdown, pages
 from bot.articles.article import Article
 from bot.articles.html import HTML_SUFFIXES, parse_html
-from bot.cleaning import clean_text
+from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
 
 __all__ = [

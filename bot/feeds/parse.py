@@ -7,7 +7,7 @@ This module owns reading one feed document and nothing else (no network, no stor
   documents that are not well-formed XML) and JSON Feed 1.0/1.1 with the standard
   library, into a :class:`ParsedFeed` of :class:`FeedEntry` values;
 * every string a feed gives (titles, texts, authors) goes through
-  :func:`bot.cleaning.clean_text` on the way in: HTML read as text, entities decoded,
+  :func:`bot.articles.text.clean_text` on the way in: HTML read as text, entities decoded,
   invalid, control and bidi characters removed (:func:`html_to_text` is re-exported
   from there);
 * one bad entry costs only itself: character references XML forbids (``&#xD800;``)
@@ -39,7 +39,7 @@ from typing import Any
 import feedparser
 
 from bot.articles.dates import parse_date
-from bot.cleaning import clean_text, html_to_text, plain_paragraphs, strip_invalid
+from bot.articles.text import clean_text, html_to_text, plain_paragraphs, strip_invalid
 from bot.errors import DigestbotError
 from bot.web.urls import canonical_url
 

@@ -35,7 +35,7 @@ from typing import Literal
 from bot.articles.article import Article, Block, finish
 from bot.articles.language import detect_language
 from bot.articles.pages import parse_page
-from bot.cleaning import clean_text
+from bot.articles.text import clean_text
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
