@@ -93,6 +93,12 @@ def test_an_over_deep_json_feed_loses_only_the_deep_value(
     assert sum("nested deeper" in r.getMessage() for r in caplog.records) == 1
 
 
+def test_a_raw_control_character_in_a_json_string_costs_only_that_character() -> None:
+    body = json_feed([json_item(1, title="Bad XX one"), json_item(2)]).replace(b"XX", b"\x01")
+    feed = parse_feed(body, JSON_TYPE)
+    assert [e.title for e in feed.entries] == ["Bad one", "Story 2"]
+
+
 async def test_an_entry_whose_build_fails_costs_only_itself(
     site: NewsSite, rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

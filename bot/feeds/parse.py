@@ -343,7 +343,9 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
             MAX_JSON_DEPTH,
         )
     try:
-        data = json.loads(document)
+        # strict=False: a raw control character inside a string costs that character
+        # (clean_text removes it), not the whole feed.
+        data = json.loads(document, strict=False)
     except (ValueError, RecursionError) as exc:
         raise NotAFeed(f"not a feed: invalid JSON ({str(exc)[:200]})") from None
     if not isinstance(data, dict) or not _JSON_FEED.match(str(data.get("version", ""))):
