@@ -611,6 +611,7 @@ class FakeBotAPI:
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_wakeup = asyncio.Event()
         self._polls_waiting = 0
+        self._stopping = asyncio.Event()  # set by stop(): scripted delays end at once
         self.polls_started = 0  # getUpdates calls received (counted on arrival)
         # Described chats (add_group, add_channel): chat JSON and member statuses.
         self._chats: dict[int, dict[str, Any]] = {}
@@ -650,6 +651,7 @@ class FakeBotAPI:
         """Listen (again) on ``port``; the first start with port 0 picks a free port."""
         if self._runner is not None:
             return self
+        self._stopping.clear()
         server = web.Server(self._handle, handler_cancellation=False, access_log=None)
         runner = web.ServerRunner(server)
         await runner.setup()
@@ -669,8 +671,10 @@ class FakeBotAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
             self._webhook_task = None
-        # Long polls in progress answer now instead of holding the shutdown up.
+        # Long polls and scripted delays in progress answer now instead of holding the
+        # shutdown up.
         self._new_update.set()
+        self._stopping.set()
         if runner is not None:
             await runner.cleanup()
 
@@ -1155,7 +1159,8 @@ class FakeBotAPI:
             fault = self._take_fault(method, chat_id)
             if fault is not None:
                 if fault.delay:
-                    await asyncio.sleep(fault.delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), fault.delay)
                 if fault.status is not None:
                     self.stats.faults += 1
                     raise ApiError(
