@@ -21,7 +21,8 @@ What it does, in the order a test meets it:
   can prove escaping by comparing visible text.
 * **Records and waiting.** Every call is recorded as a :class:`Call` (method, params, time,
   HTTP status). ``await wait_for_message(chat_id, n)`` and ``await wait_until(predicate)``
-  wake on each recorded call (no sleep-and-hope) and time out with a clear message.
+  wake on each recorded call (no sleep-and-hope) and time out with a clear message. A
+  long poll is recorded when it ends; ``polls_started`` counts them as they arrive.
 * **Groups, forum topics, channels.** ``add_group(chat_id, admins=..., members=...,
   forum=True, topics=...)`` and ``add_channel(chat_id)`` describe chats; updates from
   them carry the right ``chat`` (type, ``is_forum``). ``send_text(..., thread_id=N)``
@@ -46,7 +47,9 @@ What it does, in the order a test meets it:
   ``migrate_to_chat_id`` (the group became a supergroup: ``Fault.migrated(new_chat_id)``).
   ``cap`` is a global sliding-window limit of messages per second answered with 429 when
   exceeded; ``stats`` counts what was sent and refused and the peak seen in any sliding second.
-  ``stop()`` / ``start()`` restart on the same port (connection refused in between).
+  ``stop()`` / ``start()`` restart on the same port (connection refused in between);
+  at ``stop()`` long polls and scripted delays in progress answer at once. Setting
+  ``token`` revokes the old one: 401 from then on, a long poll in progress included.
 
 In-process::
 
