@@ -72,6 +72,13 @@ VARIANTS: dict[str, Variant] = {
     "newest-first": _newest_first,
     "groups-by-size": _groups_by_size,
     "digestbot": _ranked(),
+    "threshold-0.40": _ranked(threshold=0.40),
+    "threshold-0.36": _ranked(threshold=0.36),
+    "fold-0.4": _ranked(fold=0.4),
+    "fold-0.3": _ranked(fold=0.3),
+    "fold-0.2": _ranked(fold=0.2),
+    "max-df-min-300": _ranked(max_df_min=300),
+    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3),
 }
 
 

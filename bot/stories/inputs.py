@@ -60,6 +60,7 @@ class Settings:
     min_candidate: float = 0.04  # ... whose products on such features reach this
     min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
     half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
+    fold: float = 0.0  # ranking: a group this similar to an item's story joins it (0: never)
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 
 
