@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 # deliveries (Store.prune), and not in a message still waiting in the outbox (the
 # digest queued yesterday and still being retried must not be repeated by today's).
 _UNSEEN = (
-    "summary IS NOT NULL AND retired_at IS NULL"
+    # Visible and summarized: the few not summarized yet are listed by their own index,
+    # so the walk along articles_unseen reads no row from the table.
+    "a.retired_at IS NULL"
+    " AND a.number NOT IN (SELECT u.number FROM articles u WHERE u.summary IS NULL)"
     " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
     " FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ? AND x.number = a.number)"
     " END >= coalesce((SELECT p.added_before FROM pruned_deliveries p"

@@ -455,6 +455,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Deleting an article looked up its deliveries and additions by number without
         # an index (a scan of each per deleted article). The listed articles (visible,
         # shared) get their own index, so a page, "Next" and the count walk only them;
+        # a chat's unseen articles are found along articles_unseen (which replaces
+        # articles_newest); both hold every
+        # column their queries test, so a row skipped is never read from the table
+        # (the few articles still to summarize are found through articles_unsummarized);
         # article_changes.listed counts them (kept by the triggers, so /status and the
         # list do not count rows). article_titles indexes the folded titles by trigrams
         # (substring search, as instr() did, without reading every title). Feed articles
@@ -467,9 +471,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         """
         CREATE INDEX deliveries_number ON deliveries (number);
         CREATE INDEX digest_additions_number ON digest_additions (number);
-        CREATE INDEX articles_listed ON articles (date DESC, added_at DESC, number DESC)
+        CREATE INDEX articles_listed
+            ON articles (date DESC, added_at DESC, number DESC, retired_at, private)
             WHERE retired_at IS NULL AND private = 0;
         CREATE INDEX articles_unfolded ON articles (number) WHERE title_folded IS NULL;
+        DROP INDEX articles_newest;
+        CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
+        CREATE INDEX articles_unseen ON articles
+            (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
+            WHERE retired_at IS NULL;
         CREATE INDEX articles_feed_age ON articles (coalesce(published_at, added_at))
             WHERE feed_id IS NOT NULL;
         CREATE INDEX entry_keys_seen ON entry_keys (seen_at);

@@ -148,14 +148,19 @@ CREATE INDEX articles_feed ON articles (feed_id, published_at)
 CREATE INDEX articles_feed_age ON articles (coalesce(published_at, added_at))
     WHERE feed_id IS NOT NULL;
 
-CREATE INDEX articles_listed ON articles (date DESC, added_at DESC, number DESC)
+CREATE INDEX articles_listed
+    ON articles (date DESC, added_at DESC, number DESC, retired_at, private)
     WHERE retired_at IS NULL AND private = 0;
-
-CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
 
 CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
 
 CREATE INDEX articles_unfolded ON articles (number) WHERE title_folded IS NULL;
+
+CREATE INDEX articles_unseen ON articles
+    (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
+    WHERE retired_at IS NULL;
+
+CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX deliveries_number ON deliveries (number);
 
