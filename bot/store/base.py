@@ -255,6 +255,18 @@ class StoreBase:
                 return self._db.execute(sql, params).fetchall()
         return reader.execute(sql, params).fetchall()
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for several reads in a row (as ``_query``): the thread's
+        read-only one on a file database, never waiting for the writer; the one
+        connection, under the lock, for ``":memory:"``."""
+        reader = self._reader()
+        if reader is not None:
+            yield reader
+            return
+        with self._lock:
+            yield self._db
+
     def _reader(self) -> sqlite3.Connection | None:
         if self.path == ":memory:":
             return None  # one connection is the whole database
