@@ -166,8 +166,9 @@ class ArticlesMixin(StoreBase):
         list_articles), or None when ``number`` is the last one or not visible.
 
         Keyset steps along the articles_listed index, each one seek: the rest of the
-        same date, else the next older date, else the first undated article (NULL is
-        the smallest value in SQLite, so undated articles come last)."""
+        same date and time added, of the same date, else the next older date, else the
+        first undated article (NULL is the smallest value in SQLite, so undated articles
+        come last)."""
         if not _is_sqlite_int(number):
             return None
         rows = self._query(
@@ -177,12 +178,14 @@ class ArticlesMixin(StoreBase):
         if not rows:
             return None
         date, added_at = rows[0]["date"], rows[0]["added_at"]
-        same_date = "(added_at < ? OR (added_at = ? AND number < ?))"
-        steps: list[tuple[str, tuple[Any, ...]]] = []
-        if date is None:
-            steps.append((f"date IS NULL AND {same_date}", (added_at, added_at, number)))
-        else:
-            steps.append((f"date = ? AND {same_date}", (date, added_at, added_at, number)))
+        # Each step is one range of the index (an OR would make it a scan of the date).
+        same = "date IS NULL" if date is None else "date = ?"
+        dated: tuple[Any, ...] = () if date is None else (date,)
+        steps: list[tuple[str, tuple[Any, ...]]] = [
+            (f"{same} AND added_at = ? AND number < ?", (*dated, added_at, number)),
+            (f"{same} AND added_at < ?", (*dated, added_at)),
+        ]
+        if date is not None:
             steps.append(("date < ?", (date,)))
             steps.append(("date IS NULL", ()))
         for condition, params in steps:

@@ -71,10 +71,12 @@ class DeliveriesMixin(StoreBase):
         )
         return [_article(row) for row in rows]
 
-    def count_unseen(self, chat_id: int, *, topic: int = 0) -> int:
-        """How many articles unseen_articles would give without a limit."""
+    def count_unseen(self, chat_id: int, *, topic: int = 0, at_most: int | None = None) -> int:
+        """How many articles unseen_articles would give without a limit; with
+        ``at_most``, counting stops there (a count costs what it counts)."""
         return self._query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id, topic)
+            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {_UNSEEN} LIMIT ?)",
+            (*_unseen_params(chat_id, topic), -1 if at_most is None else at_most),
         )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
