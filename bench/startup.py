@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/startup.py                                   # 500,000 articles, 100,000 subscribers
+    python bench/startup.py                 # 500,000 articles, 100,000 subscribers
     python bench/startup.py --articles 100000 --subscribers 20000
 
 Builds the database as bench/readers.py does (articles with summaries, subscribers in
