@@ -30,12 +30,14 @@ from bot.stories.inputs import (
 from bot.stories.ranking import RankedStory, importance, rank
 from bot.stories.similarity import similarity_pairs
 from bot.stories.text import strip_site_names
+from bot.stories.window import StoryWindow
 
 __all__ = [
     "DEFAULT_SETTINGS",
     "RankedStory",
     "Settings",
     "StoryInput",
+    "StoryWindow",
     "clearest",
     "group_pairs",
     "group_stories",
