@@ -19,7 +19,7 @@ sources first, then the newest; each story once, as its clearest article.
 
 from __future__ import annotations
 
-from bot.stories.grouping import clearest, group_pairs, group_stories
+from bot.stories.grouping import StoryWindow, clearest, group_pairs, group_stories
 from bot.stories.inputs import (
     DEFAULT_SETTINGS,
     Settings,
@@ -30,7 +30,6 @@ from bot.stories.inputs import (
 from bot.stories.ranking import RankedStory, importance, rank
 from bot.stories.similarity import similarity_pairs
 from bot.stories.text import strip_site_names
-from bot.stories.window import StoryWindow
 
 __all__ = [
     "DEFAULT_SETTINGS",
