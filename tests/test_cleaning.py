@@ -81,3 +81,16 @@ def test_pages_pasted_text_and_seeds_are_cleaned(tmp_path) -> None:
     seed.write_text(f"# Title {RLO}x\n\n{WORDS} &amp; {RLO}more\n", encoding="utf-8")
     article = load(seed)
     assert RLO not in article.title and RLO not in article.text
+
+
+def test_opml_titles_are_cleaned() -> None:
+    from bot.feeds.opml import parse_opml
+
+    document = parse_opml(
+        (
+            '<?xml version="1.0"?><opml version="2.0"><body>'
+            f'<outline text="News {RLO}daily" xmlUrl="http://127.0.0.1/feed"/>'
+            "</body></opml>"
+        ).encode()
+    )
+    assert [feed.title for feed in document.feeds] == ["News daily"]
