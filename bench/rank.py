@@ -82,9 +82,7 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
-def score(
-    rows: list[dict], variant: Variant, limit: int
-) -> tuple[float, int, float]:
+def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float]:
     """(share of the big stories shown, items showing a story twice, B-cubed P)."""
     labels = [r["story"] for r in rows]
     pool = [to_input(r) for r in rows]
@@ -134,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 total[3] += 1
                 cells.append(f"{share:.2f} / {twice} / {precision:.3f}")
             print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>22}" for c in cells))
-        cells = [
-            f"{t[0] / t[3]:.2f} / {t[1]} / {t[2] / t[3]:.3f}" for t in totals.values()
-        ]
+        cells = [f"{t[0] / t[3]:.2f} / {t[1]} / {t[2] / t[3]:.3f}" for t in totals.values()]
         print(f"{'mean':<12}{'':>9}" + "".join(f"{c:>22}" for c in cells))
         sys.stdout.flush()
     return 0
