@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
     group.set_defaults(handler=_group_stories)
 
+    check = _command(
+        commands,
+        "check",
+        "read the whole database and say whether it is sound (SQLite's quick_check)",
+        "digestbot check --config config.toml",
+    )
+    _config_option(check)
+    check.set_defaults(handler=_check)
     ranked = _command(
         commands,
         "rank",
@@ -417,6 +425,16 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        store.raise_if_corrupt()  # damage: the one line "database ... is corrupt (...)"
+    out.write(f"database {config.storage.path} is sound (SQLite quick_check)\n")
+    return 0
+
+
 def _opml(args: argparse.Namespace, out: TextIO) -> int:
     import asyncio
 
@@ -623,6 +641,11 @@ def _setup_logging(verbosity: int, default: int) -> None:
         # in our own words (the skipped file's log line).
         for name in ("trafilatura", "htmldate", "courlan"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    # The libraries' routine lines (APScheduler: two per job run, every 30 s even with
+    # nothing to do; python-telegram-bot: "Application started") need -v; their warnings
+    # and errors always show.
+    for name in ("apscheduler", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING if verbosity < 1 else logging.NOTSET)
 
 
 __all__ = ["ConfigError", "build_parser", "main"]

@@ -55,7 +55,8 @@ __all__ = [
     "takes_fuller",
 ]
 
-# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
+# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
+# docs/benchmarks.md).
 # "favor precision" drops more related-links and teaser lists, but on some pages it cuts
 # the article to its first paragraphs; the balanced pass runs too and wins when the
 # precise one keeps much less (FULLER_SHARE).

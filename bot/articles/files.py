@@ -220,7 +220,9 @@ def scan(
         reported.clear()
         reported.update((skipped.source, skipped.reason) for skipped in result.skipped)
         reported.update(notices)
-    log.info(
+    # At debug: the bot rescans every few minutes, and what changed is logged by the
+    # caller (bot.catalog); a skipped file is logged above, once.
+    log.debug(
         "scanned %s: %d files, %d articles, %d skipped",
         folder,
         total,
