@@ -13,7 +13,7 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     summarize = _command(
-        commands,
+        commands.add_parser,
         "summarize",
         "print the title and summary of article files or web pages",
         "digestbot summarize seeds/000_4ebf0534fdb740ea.txt\n"
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.set_defaults(handler=_summarize)
 
     extract = _command(
-        commands,
+        commands.add_parser,
         "extract",
         "print what the summarizer sees of each file: title, date, link, language, text",
         "digestbot extract seeds/000_4ebf0534fdb740ea.txt\n"
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(handler=_extract)
 
     digest = _command(
-        commands,
+        commands.add_parser,
         "digest",
         "print the digest a new subscriber would get now",
         "digestbot digest --config config.toml",
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(handler=_digest)
 
     ingest = _command(
-        commands,
+        commands.add_parser,
         "ingest",
         "read the seeds folder into the database and summarize what is new",
         "digestbot ingest --config config.toml",
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(handler=_ingest)
 
     fetch = _command(
-        commands,
+        commands.add_parser,
         "fetch",
         "poll every feed once and store what is new",
         "digestbot fetch --config config.toml",
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(handler=_fetch)
 
     sources = _command(
-        commands,
+        commands.add_parser,
         "sources",
         "list the feeds with their state",
         "digestbot sources --config config.toml",
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources.set_defaults(handler=_sources)
 
     opml = _command(
-        commands,
+        commands.add_parser,
         "opml",
         "export the feeds to an OPML file, or add the feeds of one",
         "digestbot opml export feeds.opml --config config.toml\n"
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     opml.set_defaults(handler=_opml)
 
     group = _command(
-        commands,
+        commands.add_parser,
         "group-stories",
         "group a JSON-lines file of articles into stories",
         "digestbot group-stories articles.jsonl.gz > stories.jsonl\n"
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.set_defaults(handler=_group_stories)
 
     run = _command(
-        commands,
+        commands.add_parser,
         "run",
         "run the Telegram bot",
         "TELEGRAM_BOT_TOKEN=123456:ABC... digestbot run --config config.toml",
@@ -522,9 +522,10 @@ def _json_lines(path: Path) -> list[tuple[int, object]]:
 
 
 def _command(
-    commands: argparse._SubParsersAction, name: str, help: str, example: str
+    add_parser: Callable[..., argparse.ArgumentParser], name: str, help: str, example: str
 ) -> argparse.ArgumentParser:
-    return commands.add_parser(
+    """A subcommand's parser (``add_parser`` of the subparsers), with its example."""
+    return add_parser(
         name,
         help=help,
         description=help[0].upper() + help[1:] + ".",

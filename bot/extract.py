@@ -36,12 +36,14 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
-from lxml.etree import _Element
 from trafilatura import metadata as trafilatura_metadata
 
 from bot.errors import NotAnArticle
 
 __all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
+
+# An element of the lxml tree trafilatura parses (lxml names its class only privately).
+Element = Any
 
 # Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
 # "favor precision" drops more related-links and teaser lists; on the rare page where it
@@ -194,7 +196,7 @@ def _extract(
     )
 
 
-def _drop_furniture(tree: _Element) -> None:
+def _drop_furniture(tree: Element) -> None:
     """Remove ``<nav>``, ``<aside>`` and ``<footer>`` (with their text; a tail after one
     stays) unless no ``<p>`` would be left.
 
@@ -221,11 +223,11 @@ def _drop_furniture(tree: _Element) -> None:
         parent.remove(element)
 
 
-def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
+def _inside(element: Element, tags: tuple[str, ...]) -> bool:
     return any(True for _ in element.iterancestors(*tags))
 
 
-def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
+def _bare(tree: Element, url: str | None, options: Mapping[str, Any]) -> Any:
     # bare_extraction copies the tree it is given, so one parse serves every try. Its
     # metadata is read once, by _library_meta, not on every try.
     return trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
@@ -239,7 +241,7 @@ class _LibraryMeta:
     date: str | None
 
 
-def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
+def _library_meta(tree: Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
     """trafilatura's headline, site name and URL, and htmldate's date (only when the
     page's own fields gave none), the way ``extract_metadata`` finds them.
 
@@ -277,7 +279,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
+def _blocks(body: Element) -> Iterator[ExtractedBlock]:
     """The blocks of trafilatura's output tree: ``head`` is a heading; a ``list`` gives
     one paragraph per ``item``, a ``table`` one per ``row`` (cells joined by " | "); any
     other element (``p``, ``quote``, ``code``…) is a paragraph per ``<lb/>``-separated
@@ -301,11 +303,11 @@ def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
             yield ExtractedBlock("paragraph", _clean(element.tail))
 
 
-def _element_lines(element: _Element) -> list[str]:
+def _element_lines(element: Element) -> list[str]:
     """The text of an element, split at ``<lb/>`` line breaks."""
     lines: list[list[str]] = [[]]
 
-    def walk(node: _Element) -> None:
+    def walk(node: Element) -> None:
         if node.tag == "lb":
             lines.append([])
         elif node.text:
@@ -319,11 +321,11 @@ def _element_lines(element: _Element) -> list[str]:
     return [_clean("".join(parts)) for parts in lines]
 
 
-def _element_text(element: _Element) -> str:
+def _element_text(element: Element) -> str:
     return _clean(" ".join(element.itertext()))
 
 
-def _row_text(row: _Element) -> str:
+def _row_text(row: Element) -> str:
     return " | ".join(filter(None, (_element_text(cell) for cell in row.iterchildren("cell"))))
 
 
@@ -333,7 +335,7 @@ def _row_text(row: _Element) -> str:
 class _Meta:
     """The page's own metadata, read from the parsed HTML tree."""
 
-    def __init__(self, tree: _Element) -> None:
+    def __init__(self, tree: Element) -> None:
         self._tree = tree
         self._values: dict[str, list[str]] = {}
         for meta in tree.iter("meta"):

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
-from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.summarizers import AbstractSummarizer
 from sumy.utils import get_stop_words
 
 from bot.errors import UnsupportedLanguage

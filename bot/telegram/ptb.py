@@ -2,7 +2,9 @@
 
 Each name here leans on something PTB does not promise to keep; a PTB upgrade that
 changes it should fail ``tests/test_ptb.py`` rather than misbehave quietly. No other
-module of the bot imports ``telegram._…`` or touches a PTB object's private attributes.
+module of the bot imports ``telegram._…`` or touches a PTB object's private attributes:
+``tests/test_layout.py`` fails on any module that reaches into another's private names
+and lets this one alone do so.
 
 * :func:`opt_into_timedelta` -- PTB 22 warns (``PTBDeprecationWarning``) whenever a
   ``RetryAfter`` is built unless ``PTB_TIMEDELTA`` is set; under ``-W error`` that

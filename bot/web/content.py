@@ -90,6 +90,10 @@ def _text_codec(name: str | None) -> str | None:
         info = codecs.lookup(name.strip())
     except LookupError:
         return None
-    if not getattr(info, "_is_text_encoding", True):  # rot13 and friends
+    try:
+        # rot13, hex and such are not text encodings (LookupError); idna and punycode do
+        # not take "replace" (UnicodeError), which decoding a body needs.
+        b"a".decode(info.name, "replace")
+    except (LookupError, UnicodeError):
         return None
     return "cp1252" if info.name in _AS_CP1252 else info.name
