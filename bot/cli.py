@@ -141,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
     group.set_defaults(handler=_group_stories)
 
+    ranked = _command(
+        commands,
+        "rank",
+        "print what a digest of N items would show of a JSON-lines file of articles",
+        "digestbot rank articles.jsonl --limit 10\n"
+        "  (each line in: id, language, title, text, published, source;"
+        ' each line out, in digest order: {"id": ..., "story": ..., "also": [...]})',
+    )
+    ranked.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
+    ranked.add_argument(
+        "--limit", type=_positive_int, default=10, metavar="N", help="items in the digest (10)"
+    )
+    ranked.set_defaults(handler=_rank)
+
     run = _command(
         commands.add_parser,
         "run",
@@ -450,22 +464,39 @@ def _articles(count: int) -> str:
     return f"{count} article" if count == 1 else f"{count} articles"
 
 
-def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.stories import group_stories, story_input
+def _story_inputs(path: Path) -> list:
+    """The articles of a JSON-lines file as story inputs; ids must be unique."""
+    from bot.stories import story_input
 
     articles = []
     lines: dict[object, int] = {}
-    for number, record in _json_lines(args.file):
-        article = story_input(record, f"{args.file}:{number}")
+    for number, record in _json_lines(path):
+        article = story_input(record, f"{path}:{number}")
         if article.id in lines:
             raise DigestbotError(
-                f"{args.file}:{number}: id {article.id!r} is already on line {lines[article.id]}"
+                f"{path}:{number}: id {article.id!r} is already on line {lines[article.id]}"
             )
         lines[article.id] = number
         articles.append(article)
+    return articles
+
+
+def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import group_stories
+
+    articles = _story_inputs(args.file)
     stories = group_stories(articles)
     for article, story in zip(articles, stories, strict=True):
         record = {"id": article.id, "story": articles[story].id}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _rank(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import rank
+
+    for item in rank(_story_inputs(args.file), args.limit):
+        record = {"id": item.id, "story": item.story, "also": list(item.also)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
