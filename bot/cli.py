@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.set_defaults(handler=_group_stories)
 
     ranked = _command(
-        commands,
+        commands.add_parser,
         "rank",
         "print what a digest of N items would show of a JSON-lines file of articles",
         "digestbot rank articles.jsonl --limit 10\n"
