@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
@@ -92,9 +92,16 @@ _DATE_META = (
     "date",
 )
 _MAX_JSON_LD = 200_000
+
+
 # htmldate without its "extensive search", which takes a footer's "© 2024" for the day
 # the article was published (2024-01-01); the page's own fields and URL still count.
-_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+class _DateSearch(TypedDict):
+    extensive_search: bool
+    original_date: bool
+
+
+_DATE_SEARCH: _DateSearch = {"extensive_search": False, "original_date": True}
 # Earlier dates are placeholders ("0001-01-01T00:00:00Z"), not publication dates.
 _EARLIEST_YEAR = 1991  # characters of one JSON-LD script worth parsing
 

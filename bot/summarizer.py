@@ -449,9 +449,9 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             for word in title:
                 lowered = word.lower()
                 if lowered not in stop_words:
-                    term = vocabulary.get(stem(lowered))
-                    if term is not None:
-                        title_counts[term] += 1.0
+                    column = vocabulary.get(stem(lowered))
+                    if column is not None:
+                        title_counts[column] += 1.0
             norm = np.linalg.norm(title_counts * idf)
             if norm > 0:
                 title_vector = np.log1p(title_counts) * idf

@@ -319,7 +319,7 @@ def _json_entry(item: dict[str, Any]) -> FeedEntry | None:
     authors = item.get("authors") or (
         [item["author"]] if isinstance(item.get("author"), dict) else []
     )
-    names = [a.get("name") for a in authors if isinstance(a, dict) and _string(a.get("name"))]
+    names = [name for a in authors if isinstance(a, dict) and (name := _string(a.get("name")))]
     return FeedEntry(
         guid=str(guid).strip() or None if guid is not None else None,
         link=link,

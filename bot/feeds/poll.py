@@ -459,7 +459,7 @@ class Poller:
                 number, _ = known[built.page_key]
                 self.feeds.remember(number, step.keys, step.entry.fingerprint)
                 return "unchanged"
-        number = self.feeds.add_article(
+        added = self.feeds.add_article(
             feed.id,
             built.article,
             keys=keys,
@@ -467,7 +467,7 @@ class Poller:
             published=step.entry.published,
             summary=built.summary,
         )
-        return "new" if number is not None else "unchanged"
+        return "new" if added is not None else "unchanged"
 
     # -- adding a feed ----------------------------------------------------------------
 

@@ -25,8 +25,8 @@ def tfidf_vectors(
     df: Counter[str] = Counter()
     if settings.df_distinct:
         # Copies of one text (syndicated wire stories) count once.
-        for bag in {frozenset(bag) for bag, _ in bags}:
-            df.update(bag)
+        for distinct in {frozenset(bag) for bag, _ in bags}:
+            df.update(distinct)
     else:
         for bag, _ in bags:
             df.update(bag.keys())

@@ -474,7 +474,10 @@ async def prune_job(context: BotContext) -> None:
 async def digest_job(context: BotContext) -> None:
     """A slot's digest time: queue every due chat's digest, then wake the sender."""
     rt = context.runtime
-    slot = context.job.data
+    slot = context.job.data if context.job is not None else None
+    if not isinstance(slot, Slot):
+        log.error("digest job without its slot (%r): nothing queued", slot)
+        return
     config = rt.config
     await asyncio.to_thread(
         queue_due_digests,

@@ -71,8 +71,7 @@ def opt_into_timedelta() -> None:
 
 def retry_after_seconds(exc: RetryAfter) -> float:
     """How long Telegram asked us to wait, in seconds, from a 429's ``RetryAfter``."""
-    wait = exc._retry_after
-    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+    return exc._retry_after.total_seconds()
 
 
 def is_default_value(value: object) -> bool:

@@ -87,7 +87,7 @@ def proxy_from_environment(url: str) -> str | None:
     proxy = proxies.get(parts.scheme) or proxies.get("all")
     if not proxy or not parts.hostname:
         return None
-    if urllib.request.proxy_bypass_environment(parts.hostname, proxies):
+    if urllib.request.proxy_bypass(parts.hostname):  # NO_PROXY (on Linux: the environment)
         return None
     return proxy
 

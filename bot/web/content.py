@@ -69,9 +69,9 @@ def decode(body: bytes, header_charset: str | None, media_type: str = "") -> tup
     if "xml" in media_type or not media_type:
         declared.append(_first_group(_XML_ENCODING, head))
     for name in declared:
-        encoding = _text_codec(name)
-        if encoding is not None:
-            return body.decode(encoding, "replace"), encoding
+        codec = _text_codec(name)
+        if codec is not None:
+            return body.decode(codec, "replace"), codec
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

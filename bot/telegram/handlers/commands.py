@@ -364,7 +364,7 @@ async def on_error(update: object, context: BotContext) -> None:
     where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
     log.error("error while handling %s", where, exc_info=context.error)
     if isinstance(update, ArticleRequest):
-        chat_id: int | None = update.chat_id
+        chat_id = update.chat_id
     elif isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
     else:

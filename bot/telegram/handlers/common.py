@@ -101,6 +101,8 @@ def is_operator(update: Update, rt: Runtime) -> bool:
 
 async def refuse_unknown(update: Update) -> None:
     message = update.effective_message
+    if message is None:  # e.g. an edited message's update: nothing to answer
+        return
     text = message.text or message.caption or ""  # a file's caption: "/opml"
     command = text.split()[0] if text.split() else text
     await reply(update, f"I do not know {echo(command)}. /help lists the commands.")
