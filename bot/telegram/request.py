@@ -192,7 +192,11 @@ class AiohttpRequest(BaseRequest):
         key = (connect, write, read)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            total = None if None in key else connect + write + read  # type: ignore[operator]
+            total = (
+                connect + write + read
+                if connect is not None and write is not None and read is not None
+                else None
+            )
             timeout = aiohttp.ClientTimeout(
                 total=total, connect=connect, sock_connect=connect, sock_read=read
             )

@@ -360,8 +360,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return
-    handled = isinstance(update, Update | ArticleRequest)
-    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
+    where = f"update {update.update_id}" if isinstance(update, Update | ArticleRequest) else "a job"
     log.error("error while handling %s", where, exc_info=context.error)
     if isinstance(update, ArticleRequest):
         chat_id = update.chat_id

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
 from bot.telegram import replies
@@ -35,9 +35,10 @@ def lookup(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def topic(message: object) -> int | None:
-    """The forum topic a message is in (replies go there too), or None."""
-    if getattr(message, "is_topic_message", False):
-        return message.message_thread_id  # type: ignore[attr-defined]
+    """The forum topic a message is in (replies go there too), or None (also for no
+    message, or one the bot can no longer read)."""
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
     return None
 
 
