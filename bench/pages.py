@@ -2,9 +2,9 @@
 
 Usage::
 
-    python bench/pages.py ../shared/eval/pages
-    python bench/pages.py ../shared/eval/pages --variants     # every trafilatura variant
-    python bench/pages.py ../shared/eval/pages --worst 12
+    python -m bench.pages ../shared/eval/pages
+    python -m bench.pages ../shared/eval/pages --variants     # every trafilatura variant
+    python -m bench.pages ../shared/eval/pages --worst 12
 
 The folder holds ``ground-truth.jsonl`` (``id``, ``url``, ``title_candidates``,
 ``body``), ``html/<id>.html.gz`` (the saved page) and ``text/<id>.txt`` (the same page
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import re
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.harness import ground_truth
 from bot.articles import load
 from bot.errors import NotAnArticle
 from bot.extract import BALANCED, PRECISE, _extract
@@ -235,21 +235,19 @@ def print_table(runs: list[Run], pages: int) -> None:
 
 def load_pages(folder: Path) -> list[Page]:
     pages = []
-    with (folder / "ground-truth.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
-                data = html.read()
-            pages.append(
-                Page(
-                    row["id"],
-                    row["url"],
-                    row["title_candidates"],
-                    row["body"],
-                    data,
-                    folder / "text" / f"{row['id']}.txt",
-                )
+    for row in ground_truth(folder):
+        with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
+            data = html.read()
+        pages.append(
+            Page(
+                row["id"],
+                row["url"],
+                row["title_candidates"],
+                row["body"],
+                data,
+                folder / "text" / f"{row['id']}.txt",
             )
+        )
     return pages
 
 
