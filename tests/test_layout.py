@@ -214,3 +214,45 @@ def test_article_rows_are_written_by_one_function() -> None:
     writer = ["bot.store.articles:write_article"]
     assert _functions_with_sql("INSERT INTO articles") == writer
     assert _functions_with_sql("SET content_hash") == writer
+
+
+def _calls(path: Path) -> set[str]:
+    """The names a module calls (``f(...)`` and ``obj.f(...)``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                found.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                found.add(node.func.attr)
+    return found
+
+
+def test_a_chats_digest_is_composed_in_one_place() -> None:
+    steps = {
+        "unseen_articles",
+        "unseen_numbers",
+        "split_entries",
+        "story_digest",
+        "collapse",
+        "digest_messages",
+    }
+    composing = {
+        _module_name(path): sorted(steps & _calls(path))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if steps & _calls(path)
+    }
+    assert composing == {
+        "bot.compose": [
+            "collapse",
+            "digest_messages",
+            "split_entries",
+            "story_digest",
+            "unseen_numbers",
+        ]
+    }
+    # Called, or handed to a worker thread (``common.db(compose_digest, ...)``).
+    for caller in ("telegram/jobs.py", "telegram/handlers/commands.py", "cli.py"):
+        tree = ast.parse((PACKAGE / caller).read_text(encoding="utf-8"))
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        assert "compose_digest" in names, caller
