@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from bot import __version__
 from bot.errors import ConfigError, DigestbotError
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     summarize = _command(
-        commands.add_parser,
+        commands,
         "summarize",
         "print the title and summary of article files or web pages",
         "digestbot summarize seeds/000_4ebf0534fdb740ea.txt\n"
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.set_defaults(handler=_summarize)
 
     extract = _command(
-        commands.add_parser,
+        commands,
         "extract",
         "print what the summarizer sees of each file: title, date, link, language, text",
         "digestbot extract seeds/000_4ebf0534fdb740ea.txt\n"
@@ -82,44 +82,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.set_defaults(handler=_extract)
 
-    digest = _command(
-        commands.add_parser,
+    _command(
+        commands,
         "digest",
         "print the digest a new subscriber would get now",
         "digestbot digest --config config.toml",
+        handler=_digest,
+        config=True,
     )
-    _config_option(digest)
-    digest.set_defaults(handler=_digest)
 
-    ingest = _command(
-        commands.add_parser,
+    _command(
+        commands,
         "ingest",
         "read the seeds folder into the database and summarize what is new",
         "digestbot ingest --config config.toml",
+        handler=_ingest,
+        config=True,
     )
-    _config_option(ingest)
-    ingest.set_defaults(handler=_ingest)
 
-    fetch = _command(
-        commands.add_parser,
+    _command(
+        commands,
         "fetch",
         "poll every feed once and store what is new",
         "digestbot fetch --config config.toml",
+        handler=_fetch,
+        config=True,
     )
-    _config_option(fetch)
-    fetch.set_defaults(handler=_fetch)
 
-    sources = _command(
-        commands.add_parser,
+    _command(
+        commands,
         "sources",
         "list the feeds with their state",
         "digestbot sources --config config.toml",
+        handler=_sources,
+        config=True,
     )
-    _config_option(sources)
-    sources.set_defaults(handler=_sources)
 
     opml = _command(
-        commands.add_parser,
+        commands,
         "opml",
         "export the feeds to an OPML file, or add the feeds of one",
         "digestbot opml export feeds.opml --config config.toml\n"
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     opml.set_defaults(handler=_opml)
 
     group = _command(
-        commands.add_parser,
+        commands,
         "group-stories",
         "group a JSON-lines file of articles into stories",
         "digestbot group-stories articles.jsonl.gz > stories.jsonl\n"
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.set_defaults(handler=_group_stories)
 
     ranked = _command(
-        commands.add_parser,
+        commands,
         "rank",
         "print what a digest of N items would show of a JSON-lines file of articles",
         "digestbot rank articles.jsonl --limit 10\n"
@@ -155,14 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ranked.set_defaults(handler=_rank)
 
-    run = _command(
-        commands.add_parser,
+    _command(
+        commands,
         "run",
         "run the Telegram bot",
         "TELEGRAM_BOT_TOKEN=123456:ABC... digestbot run --config config.toml",
+        handler=_run,
+        config=True,
     )
-    _config_option(run)
-    run.set_defaults(handler=_run)
     return parser
 
 
@@ -552,17 +552,35 @@ def _json_lines(path: Path) -> list[tuple[int, object]]:
     return records
 
 
+class _Subcommands(Protocol):
+    """What ``ArgumentParser.add_subparsers`` returns, as far as :func:`_command` uses it."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
 def _command(
-    add_parser: Callable[..., argparse.ArgumentParser], name: str, help: str, example: str
+    commands: _Subcommands,
+    name: str,
+    help: str,
+    example: str,
+    *,
+    handler: Callable[[argparse.Namespace, TextIO], int] | None = None,
+    config: bool = False,
 ) -> argparse.ArgumentParser:
-    """A subcommand's parser (``add_parser`` of the subparsers), with its example."""
-    return add_parser(
+    """A subcommand's parser, with its example, its ``--config`` option when ``config``
+    and its ``handler`` when given."""
+    parser = commands.add_parser(
         name,
         help=help,
         description=help[0].upper() + help[1:] + ".",
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if config:
+        _config_option(parser)
+    if handler is not None:
+        parser.set_defaults(handler=handler)
+    return parser
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
