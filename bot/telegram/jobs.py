@@ -317,12 +317,13 @@ def queue_due_digests(
     run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
     then wake the outbox sender). A chat gets each (time, run key) once.
 
-    Each chat gets its unseen articles, newest first, at most ``max_articles``, split
-    into messages of at most ``limit`` UTF-16 units, under a header with the slot's
-    local day. A chat with /filter terms gets the articles they let through; the ones
-    they hold back are recorded as such for it (``Store.record_held_back``), after its
-    digest was queued. Each article's words are read once per run, however many chats'
-    filters look at them (:class:`bot.filters.ArticleCache`). Articles of one story
+    Each chat's digest is :func:`bot.compose.compose_digest` (as ``/digest``'s): its
+    unseen articles, newest first, at most ``max_articles``, split into messages of at
+    most ``limit`` UTF-16 units, under a header with the slot's local day. A chat with
+    /filter terms gets the articles they let through; the ones they hold back are
+    recorded as such for it (``Store.record_held_back``), after its digest was queued.
+    Each article, its story id and its words are read once per run, however many chats
+    have it unseen (:class:`bot.compose.DigestReads`). Articles of one story
     (``articles.story_id``, :mod:`bot.compose`) are shown once, as the clearest one
     with "Also:" links to the others, and count as one of the ``max_articles``;
     delivering it delivers them all, and a later article of a story the chat already
@@ -527,7 +528,10 @@ async def integrity_job(context: BotContext) -> None:
 async def digest_job(context: BotContext) -> None:
     """A slot's digest time: queue every due chat's digest, then wake the sender."""
     rt = context.runtime
-    slot = context.job.data
+    slot = context.job.data if context.job is not None else None
+    if not isinstance(slot, Slot):
+        log.error("digest job without its slot (%r): nothing queued", slot)
+        return
     config = rt.config
     await asyncio.to_thread(
         queue_due_digests,
