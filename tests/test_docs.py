@@ -192,3 +192,13 @@ def test_the_quick_start_summary_is_what_digestbot_summarize_prints(
     shown = _console_output(command)
     assert shown[-1].strip() == "..."
     assert printed[: len(shown) - 1] == shown[:-1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    shown = next(
+        line[2:]
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("$ .venv/bin/python -m pytest")
+    )
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert shown in ci

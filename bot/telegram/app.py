@@ -97,6 +97,10 @@ BOOTSTRAP_RETRIES = 5
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
 
 
+# The background integrity check starts this long after start-up, when the first
+# updates have been answered and missed digests queued.
+INTEGRITY_DELAY_SECONDS = 120.0
+
 # -- the application ---------------------------------------------------------------------
 
 
@@ -124,6 +128,10 @@ async def _post_init(application: Application) -> None:
     )
     job_queue.run_repeating(
         jobs.prune_job, interval=86_400, first=600, name="retention", job_kwargs=late_ok
+    )
+    # The full read of the file, off the start-up path (the open only probes it).
+    job_queue.run_once(
+        jobs.integrity_job, when=INTEGRITY_DELAY_SECONDS, name="integrity check", job_kwargs=late_ok
     )
     await _start_feeds(rt)
     job_queue.run_repeating(

@@ -472,6 +472,26 @@ async def prune_job(context: BotContext) -> None:
         log.exception("retention: pruning the database failed; next try tomorrow")
 
 
+async def integrity_job(context: BotContext) -> None:
+    """Once, soon after start: read the whole database (SQLite's quick_check, in a
+    thread) and log damage in one line. The open only probes each table's first page,
+    so a large database starts at once; this finds what the probe cannot."""
+    rt = context.runtime
+    try:
+        problems = await asyncio.to_thread(rt.store.check_integrity)
+    except sqlite3.Error:
+        log.exception("integrity check: the database could not be read")
+        return
+    if problems:
+        log.error(
+            "database %s is corrupt (%s): restore it from a backup (digestbot check)",
+            rt.store.path,
+            problems[0],
+        )
+    else:
+        log.info("integrity check: database %s is sound", rt.store.path)
+
+
 async def digest_job(context: BotContext) -> None:
     """A slot's digest time: queue every due chat's digest, then wake the sender."""
     rt = context.runtime

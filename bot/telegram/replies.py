@@ -239,6 +239,10 @@ def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> s
     return text
 
 
+# /status counts the articles waiting up to this many (more: "more than 1,000").
+WAITING_COUNTED = 1000
+
+
 def status_text(
     chat: Chat | None,
     waiting: int,
@@ -265,7 +269,8 @@ def status_text(
         lines.append("Subscribed: no (/subscribe starts a daily digest)")
         lines.append(f"Timezone: {html.escape(timezone_name)}")
     noun = "article" if waiting == 1 else "articles"
-    lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    count = f"more than {WAITING_COUNTED:,}" if waiting > WAITING_COUNTED else str(waiting)
+    lines.append(f"Articles waiting: {count} new {noun} (/digest shows them)")
     if filters or held_back:
         held = "article" if held_back == 1 else "articles"
         terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
