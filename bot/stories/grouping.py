@@ -201,7 +201,10 @@ class StoryWindow:
     is small (:func:`bot.compose.regroup_recent`). Pure (no store); one caller at a time.
     """
 
-    def __init__(self, settings: Settings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self, articles: Sequence[StoryInput] = (), settings: Settings = DEFAULT_SETTINGS
+    ) -> None:
+        """A window of ``articles`` grouped as :func:`group_stories` groups them."""
         self.settings = settings
         self._featurizer = Featurizer(settings)
         self._columns: dict[str, int] = {}
@@ -216,6 +219,8 @@ class StoryWindow:
         self._members: dict[int, list[int]] = {}
         self._inner: dict[int, float] = {}  # per story: squared length of its summed vector
         self._span: dict[int, tuple[float, float] | None] = {}  # per story: first, last hour
+        if articles:
+            self._start(articles)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -228,24 +233,25 @@ class StoryWindow:
         cls, articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
     ) -> StoryWindow:
         """A window of ``articles`` grouped as :func:`group_stories` groups them."""
-        window = cls(settings)
-        bags = window._bags(articles)
+        return cls(articles, settings)
+
+    def _start(self, articles: Sequence[StoryInput]) -> None:
+        bags = self._bags(articles)
         for bag in bags:
             for column in bag:
-                window._df[column] += 1
-        stories = group_stories(articles, settings)
+                self._df[column] += 1
+        stories = group_stories(articles, self.settings)
         hours = hours_of(articles).tolist()
         sums: dict[int, dict[int, float]] = {}  # per story: its summed vector, while building
         for k, (article, bag) in enumerate(zip(articles, bags, strict=True)):
-            vector = window._vector(bag, len(articles))
+            vector = self._vector(bag, len(articles))
             summed = sums.setdefault(stories[k], {})
             dot = sum(w * summed.get(c, 0.0) for c, w in vector.items())
             for column, weight in vector.items():
                 summed[column] = summed.get(column, 0.0) + weight
             when = None if math.isnan(hours[k]) else hours[k]
-            window._place(article.id, when, vector)
-            window._join(k, stories[k], dot, when)
-        return window
+            self._place(article.id, when, vector)
+            self._join(k, stories[k], dot, when)
 
     def add(self, articles: Sequence[StoryInput]) -> list[Hashable]:
         """Join new articles (ids not in the window yet) to the stories; the id of each
