@@ -238,10 +238,10 @@ def test_an_added_page_is_in_that_chats_digest_only_and_not_in_the_shared_list()
         assert store.count_unseen(CHAT) == 1 and store.count_unseen(OTHER) == 0
         assert store.list_articles(0, 10) == [] and store.count_articles() == 0
         assert store.search_articles(["page"]) == []
-        assert store.get_article(number).summary == ("A sentence.",)
+        assert store.get_article(number, CHAT).summary == ("A sentence.",)
         # A seeds scan that does not know it leaves it alone.
         assert store.retire_missing([]) == []
-        assert store.get_article(number) is not None
+        assert store.get_article(number, CHAT) is not None
 
 
 def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> None:
@@ -251,7 +251,7 @@ def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> N
         assert (again, added) == (number, False)
         other, added = store.add_to_digest(OTHER, page_article(text="Changed."), ["New."])
         assert (other, added) == (number, True)
-        assert store.get_article(number).summary == ("New.",)
+        assert store.get_article(number, OTHER).summary == ("New.",)
         # Sent in a digest, then added again: it comes back in the next one.
         store.record_deliveries(CHAT, [number])
         assert store.unseen_articles(CHAT, 10) == []

@@ -3,7 +3,10 @@
 Owns the table **articles**: one row per source (``source`` is unique); ``number`` is
 the user-facing N of ``/article N``, assigned once and never reused. A changed
 ``content_hash`` clears the summary; a seed file that vanished is *retired* (hidden,
-number kept). Reading: by number, newest first, the next one, by title words, in bulk.
+number kept). Reading: by number, newest first, the next one, by title words, in bulk. A private
+article (see :mod:`bot.store.deliveries`) is read only by a chat that added it: the
+single-article reads take the asking chat as ``viewer`` and answer None for any other,
+as for a number that does not exist; the list, search and counts hold shared ones only.
 """
 
 from __future__ import annotations
@@ -21,6 +24,14 @@ if TYPE_CHECKING:
 
 
 _NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+
+# Who may read an article (one parameter: the asking chat's id, or None for nobody in
+# particular): every shared article, and a private one (a page or text a chat added to
+# its digest) only to the chats that added it -- any forum topic of such a chat counts.
+VISIBLE_TO = (
+    "(articles.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
+    " WHERE x.chat_id = ? AND x.number = articles.number))"
+)
 
 
 class ArticlesMixin(StoreBase):
@@ -120,13 +131,16 @@ class ArticlesMixin(StoreBase):
         with self._lock:
             return self._db.execute("SELECT n FROM article_changes").fetchone()[0]
 
-    def get_article(self, number: int) -> ArticleRecord | None:
-        """Article ``number``, or None if there is none (or it was retired)."""
+    def get_article(self, number: int, viewer: int | None = None) -> ArticleRecord | None:
+        """Article ``number`` as chat ``viewer`` may read it, or None if there is none,
+        it was retired, or it is private and ``viewer`` did not add it (None: no chat,
+        shared articles only)."""
         if not _is_sqlite_int(number):
             return None  # "/article 99999999999999999999" is just not an article
         rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
-            (number,),
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL"
+            f" AND {VISIBLE_TO}",
+            (number, viewer),
         )
         return _article(rows[0]) if rows else None
 
@@ -146,15 +160,17 @@ class ArticlesMixin(StoreBase):
         )
         return [_article(row) for row in rows]
 
-    def next_article(self, number: int) -> ArticleRecord | None:
+    def next_article(self, number: int, viewer: int | None = None) -> ArticleRecord | None:
         """The visible article listed right after ``number`` (newest first, as in
-        list_articles), or None when ``number`` is the last one or not visible."""
+        list_articles), or None when ``number`` is the last one or not visible (to chat
+        ``viewer``, as in get_article)."""
         if not _is_sqlite_int(number):
             return None
         with self._lock:
             row = self._db.execute(
-                "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL",
-                (number,),
+                "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL"
+                f" AND {VISIBLE_TO}",
+                (number, viewer),
             ).fetchone()
             if row is None:
                 return None

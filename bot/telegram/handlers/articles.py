@@ -32,12 +32,16 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ARTICLE_REPLIES_KEPT = 4096
 
 
-def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | None:
-    """The messages of ``/article N``, or None when there is no such article.
+def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N`` in chat ``chat_id``, or None when there is no such
+    article for it (none, retired, or another chat's private one: the same answer).
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
-    and a composition each. Tiny reads, so right on the event loop (see common.lookup)."""
+    and a composition each. Only replies that are the same in every chat are kept (the
+    article and its whole story shared); one that involves a private article is
+    composed for the asking chat each time, so no chat is ever handed another's. Tiny
+    reads, so right on the event loop (see common.lookup)."""
     version = common.lookup(rt.store.articles_version)
     cache = rt.article_replies
     if version != rt.article_replies_version:
@@ -45,21 +49,24 @@ def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | N
         rt.article_replies_version = version
     reply = cache.get(number)
     if reply is None:
-        entry = common.lookup(rt.store.get_article, number)
+        entry = common.lookup(rt.store.get_article, number, chat_id)
         if entry is None:
             return None
-        members = common.lookup(StoryStore(rt.store).members, number)
+        stories = StoryStore(rt.store)
+        members = common.lookup(stories.members, number, chat_id)
         also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-        reply = replies.article_messages(entry, common.lookup(rt.store.next_article, number), also)
-        if len(cache) >= ARTICLE_REPLIES_KEPT:
-            cache.clear()
-        cache[number] = reply
+        following = common.lookup(rt.store.next_article, number, chat_id)
+        reply = replies.article_messages(entry, following, also)
+        if common.lookup(stories.same_for_everyone, number):
+            if len(cache) >= ARTICLE_REPLIES_KEPT:
+                cache.clear()
+            cache[number] = reply
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = _article_reply(context.runtime, number)
+    reply = _article_reply(context.runtime, chat_id, number)
     if reply is None:
         return False
     for text, markup in reply:
@@ -182,7 +189,7 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if _article_reply(rt, value) is None:
+    if _article_reply(rt, update.effective_chat.id, value) is None:
         await query.answer("That article is no longer available.", show_alert=True)
         return
     await query.answer()

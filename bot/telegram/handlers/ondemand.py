@@ -106,7 +106,9 @@ async def private_text(update: Update, context: BotContext) -> None:
 
 async def add_button(update: Update, context: BotContext) -> None:
     """ "Add to my digest": the summarized page becomes an article in the chat's next
-    digest. A forged, foreign or forgotten token is answered "out of date"."""
+    digest. What goes into a group's digest is its administrators' to decide: anyone
+    else's press is refused and adds nothing. A forged, foreign or forgotten token is
+    answered "out of date"."""
     rt = context.runtime
     query = update.callback_query
     assert query is not None
@@ -117,6 +119,8 @@ async def add_button(update: Update, context: BotContext) -> None:
         summary = rt.pending.get(chat.id, token)
     if summary is None or chat is None:
         await query.answer(replies.ADD_STALE, show_alert=True)
+        return
+    if not await common.require_admin(update, context):
         return
     article = links.as_article(summary)
     topic = common.topic(query.message) or 0  # a forum topic's own digest
