@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.articles.article import Article, Block, finish
+from bot.articles.article import Article, Block, finish, first_sentence
 from bot.articles.language import detect_language
 from bot.articles.pages import parse_page
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
@@ -135,6 +135,33 @@ def _sentences(text: str, count: int, language: str, default: str) -> tuple[str,
         return tuple(summarize(text, count, default))
 
 
+def _repeats(sentence: str, title: str) -> bool:
+    """True when ``sentence`` is ``title`` again: the same words, or the sentence the
+    title was cut from (a long first sentence becomes a title ending in "…")."""
+    said, named = " ".join(sentence.split()).casefold(), " ".join(title.split()).casefold()
+    if not named:
+        return False
+    if said == named:
+        return True
+    return named.endswith("…") and said.startswith(named[:-1].rstrip())
+
+
+def _summary_under(
+    title: str, text: str, count: int, language: str, default: str
+) -> tuple[str, ...]:
+    """The ``count`` best sentences of ``text`` other than the one its ``title`` already
+    says (a text without a headline is titled by its first sentence: shown again right
+    under it, it would say the same thing twice). When the title's sentence is among the
+    best, the next best one takes its place; a text of that one sentence keeps it."""
+    summary = _sentences(text, count, language, default)
+    if not any(_repeats(sentence, title) for sentence in summary):
+        return summary
+    rest = tuple(
+        s for s in _sentences(text, count + 1, language, default) if not _repeats(s, title)
+    )
+    return rest[:count] or summary
+
+
 def _iso_date(value: dt.datetime | dt.date | None) -> str | None:
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
@@ -158,11 +185,12 @@ def summarize_page(
     extracted = extract_html(page, url)
     text = "\n\n".join(extracted.paragraphs) or extracted.text
     name = _language_name(extracted.language, text, language)
-    summary = _sentences(text, sentences, name, language)
+    title = extracted.title or first_sentence(text)
+    summary = _summary_under(title, text, sentences, name, language)
     if not summary:
         raise NotAnArticle(url, "no article text found")
     return PageSummary(
-        title=extracted.title or (summary[0][:120] if summary else url),
+        title=title or url,
         url=url,
         site_name=extracted.site_name,
         date=_iso_date(extracted.date),
@@ -191,7 +219,7 @@ def summarize_text(
             raise NotAnArticle(source, "no article text found") from None
         article = finish(source, None, None, url, [Block("paragraph", p) for p in paragraphs])
     name = article.language if article.language in SUPPORTED_LANGUAGES else language
-    summary = _sentences(article.text, sentences, name, language)
+    summary = _summary_under(article.title, article.text, sentences, name, language)
     if not summary:
         raise NotAnArticle(source, "no article text found")
     return PageSummary(
