@@ -35,6 +35,7 @@ from typing import Literal
 from bot.articles.article import Article, Block, finish, first_sentence
 from bot.articles.language import detect_language
 from bot.articles.pages import parse_page
+from bot.caches import text_size
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
@@ -117,8 +118,10 @@ class PageSummary:
 
     @property
     def size(self) -> int:
-        """About how many bytes this takes in memory (for :class:`Pending`)."""
-        return sum(len(text) for _, text in self.blocks) + sum(map(len, self.sentences)) + 512
+        """About how many bytes this takes in memory (for :class:`Pending` and the
+        bot's caches): its texts as CPython stores them, plus the objects around them."""
+        texts = [self.title, *(text for _, text in self.blocks), *self.sentences]
+        return sum(map(text_size, texts)) + 100 * len(texts) + 512
 
 
 def _language_name(code: str | None, text: str, default: str) -> str:
@@ -277,7 +280,7 @@ class Pending:
     unknown or other chat's token is "out of date". The bot keeps this in memory: after
     a restart old buttons are out of date too."""
 
-    def __init__(self, max_items: int = 2000, max_bytes: int = 32_000_000) -> None:
+    def __init__(self, max_items: int = 2000, max_bytes: int = 16 << 20) -> None:
         self.max_items = max_items
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, tuple[int, PageSummary]] = OrderedDict()

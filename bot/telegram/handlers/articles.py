@@ -28,8 +28,6 @@ from bot.telegram.updates import ArticleRequest
 __all__ = ["article", "article_request", "button"]
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# /article N replies kept (see _article_reply); more than this and the cache starts over.
-ARTICLE_REPLIES_KEPT = 4096
 
 
 def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, str | None]] | None:
@@ -58,9 +56,7 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
         following = common.lookup(rt.store.next_article, number, chat_id)
         reply = replies.article_messages(entry, following, also)
         if common.lookup(stories.same_for_everyone, number):
-            if len(cache) >= ARTICLE_REPLIES_KEPT:
-                cache.clear()
-            cache[number] = reply
+            cache.put(number, reply)  # bounded in entries and bytes (Runtime)
     return reply
 
 
