@@ -47,7 +47,7 @@ async def bot(fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite):
 async def ask(fake: FakeBotAPI, text: str, chat: int, user: int | None = None) -> Message:
     before = len(fake.messages(chat))
     fake.send_text(chat, text, user)
-    return await fake.wait_for_message(chat, before + 1)
+    return await fake.wait_for_message(chat, before + 1, timeout=30)  # a busy machine
 
 
 async def add(fake: FakeBotAPI, chat: int, user: int | None = None) -> tuple[str, int | None]:
@@ -55,7 +55,7 @@ async def add(fake: FakeBotAPI, chat: int, user: int | None = None) -> tuple[str
     answer and the article number it names (None when refused)."""
     summary = await ask(fake, "/summarize " + TEXT, chat, user)
     query = fake.click(chat, summary.message_id, "Add to my digest", user)
-    await fake.wait_until(lambda: query in fake.answered_callbacks)
+    await fake.wait_until(lambda: query in fake.answered_callbacks, timeout=30)
     answer = fake.answered_callbacks[query]["text"]
     found = re.search(r"article (\d+)", answer)
     return answer, int(found[1]) if found else None
