@@ -3,9 +3,9 @@ list's buttons; also ``/article N`` from the fast lane of :mod:`bot.telegram.upd
 
 Thin like the other handlers (sharing :mod:`bot.telegram.handlers.common`). ``/article N``
 answers from a cache of composed replies kept until any article changes
-(``Store.articles_version``), with tiny indexed reads right on the event loop
-(:func:`bot.telegram.handlers.common.lookup`): a crowd asking for the day's article costs
-one version check each.
+(``Store.articles_version``), read in a worker thread through its read-only connection
+(never on the event loop, never waiting for the writer): a crowd asking for the day's
+article costs one version check each.
 """
 
 from __future__ import annotations
@@ -36,33 +36,38 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
-    and a composition each. Only replies that are the same in every chat are kept (the
-    article and its whole story shared); one that involves a private article is
-    composed for the asking chat each time, so no chat is ever handed another's. Tiny
-    reads, so right on the event loop (see common.lookup)."""
-    version = common.lookup(rt.store.articles_version)
-    cache = rt.article_replies
-    if version != rt.article_replies_version:
-        cache.clear()
-        rt.article_replies_version = version
-    reply = cache.get(number)
-    if reply is None:
-        entry = common.lookup(rt.store.get_article, number, chat_id)
-        if entry is None:
-            return None
-        stories = StoryStore(rt.store)
-        members = common.lookup(stories.members, number, chat_id)
-        also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-        following = common.lookup(rt.store.next_article, number, chat_id)
-        reply = replies.article_messages(entry, following, also)
-        if common.lookup(stories.same_for_everyone, number):
-            cache.put(number, reply)  # bounded in entries and bytes (Runtime)
+    and a composition each. Blocking reads (each through the thread's own read-only
+    connection, never waiting for the writer): run it in a worker thread. A reply
+    composed from older rows while another thread saw a change is not kept. Only
+    replies that are the same in every chat are kept (the article and its whole story
+    shared); one that involves a private article is composed for the asking chat each
+    time, so no chat is ever handed another's."""
+    version = rt.store.articles_version()
+    with rt.article_replies_lock:
+        if version != rt.article_replies_version:
+            rt.article_replies.clear()
+            rt.article_replies_version = version
+        reply = rt.article_replies.get(number)
+    if reply is not None:
+        return reply
+    entry = rt.store.get_article(number, chat_id)
+    if entry is None:
+        return None
+    stories = StoryStore(rt.store)
+    members = stories.members(number, chat_id)
+    also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
+    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also)
+    if stories.same_for_everyone(number):
+        with rt.article_replies_lock:
+            # Composed from the rows of `version`: kept only while that is still current.
+            if rt.article_replies_version == version:
+                rt.article_replies.put(number, reply)  # bounded in entries and bytes
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = _article_reply(context.runtime, chat_id, number)
+    reply = await common.db(_article_reply, context.runtime, chat_id, number)
     if reply is None:
         return False
     for text, markup in reply:
@@ -185,7 +190,7 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if _article_reply(rt, update.effective_chat.id, value) is None:
+    if await common.db(_article_reply, rt, update.effective_chat.id, value) is None:
         await query.answer("That article is no longer available.", show_alert=True)
         return
     await query.answer()
