@@ -13,6 +13,7 @@ from bot.caches import ENTRY_OVERHEAD, SizedCache, text_size
 from bot.telegram.app import runtime
 from bot.telegram.runtime import PAGE_SUMMARIES_BYTES, Runtime
 from bot.web.links import PageSummary, Pending
+from bot.web.workers import Workers
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.test_links import CHAT, NewsSite, start_bot
@@ -69,9 +70,11 @@ async def site():
 
 
 @pytest.fixture
-async def bot(fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite):
+async def bot(
+    fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite, warm_workers: Workers
+):
     write_article(seeds, "seed.md", "A seed article", date="2026-11-01")
-    async for application in start_bot(bot_config, site):
+    async for application in start_bot(bot_config, site, warm_workers):
         yield application
 
 

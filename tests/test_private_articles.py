@@ -19,6 +19,7 @@ import pytest
 from bot.store import Store
 from bot.store.stories import StoryStore
 from bot.telegram.app import runtime
+from bot.web.workers import Workers
 from tests.conftest import number_of, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.test_links import PARAGRAPHS, NewsSite, page_article, start_bot
@@ -37,10 +38,12 @@ async def site():
 
 
 @pytest.fixture
-async def bot(fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite):
+async def bot(
+    fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite, warm_workers: Workers
+):
     write_article(seeds, "seed.md", "A seed article", date="2026-11-01")
     fake.add_group(GROUP, admins=[ADMIN], members=[MEMBER])
-    async for application in start_bot(bot_config, site):
+    async for application in start_bot(bot_config, site, warm_workers):
         yield application
 
 
