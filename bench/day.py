@@ -60,8 +60,8 @@ from bot.store import Store
 from bot.store.feeds import FeedStore
 from bot.store.stories import StoryStore
 from bot.telegram import replies
-from bot.telegram.replies import WAITING_COUNTED
 from bot.telegram.jobs import queue_due_digests
+from bot.telegram.replies import WAITING_COUNTED
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 VOCABULARY = (
