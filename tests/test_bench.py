@@ -121,3 +121,10 @@ def test_json_lines_are_read_gzipped_or_not_up_to_a_limit(tmp_path: Path) -> Non
     (tmp_path / "zipped.jsonl.gz").write_bytes(gzip.compress(text.encode()))
     assert harness.read_jsonl(tmp_path / "plain.jsonl") == rows
     assert harness.read_jsonl(tmp_path / "zipped.jsonl.gz", limit=2) == rows[:2]
+
+
+def test_a_synthetic_page_is_the_same_every_time_and_about_its_size() -> None:
+    page = harness.synthetic_page(7, 20_000)
+    assert page == harness.synthetic_page(7, 20_000) != harness.synthetic_page(8, 20_000)
+    assert 20_000 <= len(page) < 22_000 and b"<article>" not in page
+    assert b"<article><h1>Story 7</h1>" in harness.synthetic_page(7, 5_000, article=True)
