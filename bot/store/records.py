@@ -149,7 +149,11 @@ ARTICLE_COLUMNS = (
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, topic"
+# An item's text is its body's (outbox_bodies: one row per distinct text).
+OUTBOX_COLUMNS = (
+    "id, chat_id, run_key, (SELECT b.text FROM outbox_bodies b WHERE b.hash = body) AS text,"
+    " article_numbers, attempts, next_attempt_at, topic"
+)
 
 
 def runs_from_rows(
