@@ -3,8 +3,8 @@ and of one feed tick (new articles joined to a stored window), on synthetic arti
 
 Usage::
 
-    python bench/grouping_scale.py                 # 2,000 5,000 10,000 20,000 articles
-    python bench/grouping_scale.py --sizes 2000 20000 --tick 200
+    python -m bench.grouping_scale                 # 2,000 5,000 10,000 20,000 articles
+    python -m bench.grouping_scale --sizes 2000 20000 --tick 200
 
 The articles are made up but shaped like a news window: 48 hours, stories of many
 sizes (a few large, most alone: sizes drawn from a Zipf law), headlines of 8-14 words

@@ -38,6 +38,7 @@ import contextlib, io, json, runpy, sys
 results = {}
 for name in sys.argv[1:]:
     sys.argv = [f"bench.{name}", "--help"]
+    sys.modules.pop(f"bench.{name}", None)  # imported by another bench: run it afresh
     out, err = io.StringIO(), io.StringIO()
     code = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
