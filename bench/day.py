@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/day.py                               # 100,000 subscribers, 3 days
-    python bench/day.py --subscribers 20000 --prefill-days 5 --days 1   # a quick look
+    python -m bench.day                               # 100,000 subscribers, 3 days
+    python -m bench.day --subscribers 20000 --prefill-days 5 --days 1   # a quick look
 
 On a temporary SQLite file through the store (the bot's own code for every step, its
 clock simulated): ``--prefill-days`` days of feed articles already stored (bulk insert,

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/readers.py                       # 10,000 / 100,000 / 500,000 articles
-    python bench/readers.py --sizes 10000 100000 --subscribers 20000
+    python -m bench.readers                       # 10,000 / 100,000 / 500,000 articles
+    python -m bench.readers --sizes 10000 100000 --subscribers 20000
 
 For each size it builds a database on a temporary file through the store's own schema
 (articles inserted in bulk with summaries and titles from a small vocabulary, feed
