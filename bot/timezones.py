@@ -226,7 +226,8 @@ _AREAS = frozenset(
 )
 # "UTC+1", "GMT -3", "+05:30", "utc+0530", "−3" (a typographic minus), "Z+1" is not one.
 _OFFSET = re.compile(
-    r"(?:(?:UTC|GMT)\s*)?([+\-−])\s*([0-9]{1,2})(?:(?::|h|\.)?([0-9]{2}))?", re.IGNORECASE
+    r"(?:(?:UTC|GMT)\s*)?([+\-−])\s*(?:([0-9]{1,2})(?:[:h.]([0-9]{2}))?|([0-9]{2})([0-9]{2}))",
+    re.IGNORECASE,
 )
 _SUGGESTIONS = 3
 
@@ -276,7 +277,10 @@ def parse_offset(text: str) -> str | None:
     match = _OFFSET.fullmatch(text.strip())
     if match is None:
         return None
-    hours, minutes = int(match[2]), int(match[3] or 0)
+    if match[4] is not None:  # "+0530"
+        hours, minutes = int(match[4]), int(match[5])
+    else:  # "+5", "+05:30"
+        hours, minutes = int(match[2]), int(match[3] or 0)
     if minutes > 59:
         return None
     value = (hours * 60 + minutes) * (1 if match[1] == "+" else -1)
