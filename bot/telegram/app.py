@@ -338,6 +338,13 @@ def build_application(
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
     application.add_handler(CommandHandler("timezone", handlers.timezone))
+    application.add_handler(CallbackQueryHandler(handlers.timezone_button, pattern=r"^tz:"))
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.LOCATION & filters.ChatType.PRIVATE,
+            handlers.location,
+        )
+    )
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("filter", handlers.filter_command))

@@ -45,9 +45,10 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message.
+    ``reply_markup``: inline buttons, or any keyboard as JSON."""
     message = update.effective_message
     assert message is not None
     await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
