@@ -316,6 +316,13 @@ class ChatsMixin(StoreBase):
                 move,
             )
             db.execute("DELETE FROM chat_sources_off WHERE chat_id = ?", (old_chat_id,))
+            # So do the feeds it follows of its own (/add).
+            db.execute(
+                "INSERT OR IGNORE INTO feed_follows (chat_id, topic, feed_id, added_at)"
+                " SELECT ?, topic, feed_id, added_at FROM feed_follows WHERE chat_id = ?",
+                move,
+            )
+            db.execute("DELETE FROM feed_follows WHERE chat_id = ?", (old_chat_id,))
             # Filter terms: the new chat's own terms win over the old one's same terms.
             db.execute(
                 "INSERT OR IGNORE INTO chat_filters (chat_id, topic, term_key, mode, term,"

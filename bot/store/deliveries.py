@@ -11,7 +11,8 @@ its ``/filter`` terms held back (``held_back = 1``, done for the chat like a del
 and counted by ``count_held_back``). A digest holds only articles the chat
 has not received, that are not waiting for it in the outbox, that are newer than its
 pruned deliveries (**pruned_deliveries**, see :mod:`bot.store.retention`) and that come
-from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`).
+from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`): the shared
+ones and the feeds it follows of its own (``feed_follows``), never another chat's.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ _UNSEEN = (
     # Only the chat's sources (feed 0: the seeds folder); see bot.store.feeds.
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ? AND s.topic = ?)"
+    # A feed that is not shared reaches its followers' digests only (feed_follows).
+    " AND (a.feed_id IS NULL OR a.feed_id NOT IN (SELECT f.id FROM feeds f"
+    " INDEXED BY feeds_private WHERE f.shared = 0)"
+    " OR a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
+    " WHERE w.chat_id = ? AND w.topic = ?))"
 )
 
 

@@ -574,6 +574,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        16,
+        "feed_follows: the feeds a chat follows of its own; feeds.shared: the operator's",
+        # A feed row is polled once however many chats follow it (the poller polls feeds,
+        # not follows). feeds.shared = 1: a feed of the operator's ([[feeds]], /addfeed),
+        # in every chat's digest unless turned off; 0: a feed only its followers read
+        # (its articles reach the digests of the chats in feed_follows only). A feed is
+        # active (removed_at NULL) while it is shared or followed. feeds_private lists the
+        # unshared ids for the digest query; feeds_active counts the feeds polled,
+        # feeds_shared lists the operator's.
+        """
+        ALTER TABLE feeds ADD COLUMN shared INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX feeds_private ON feeds (id) WHERE shared = 0;
+        CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
+        CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1 AND removed_at IS NULL;
+        CREATE TABLE feed_follows (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            feed_id  INTEGER NOT NULL REFERENCES feeds (id),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, feed_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX feed_follows_feed ON feed_follows (feed_id);
+        """,
+    ),
 )
 
 
