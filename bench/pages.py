@@ -277,10 +277,9 @@ VARIANTS: list[tuple[str, Extractor]] = [
         "html: digestbot as before both (check, furniture kept)",
         digestbot_html(precise={**PRECISE, "fast": False}, drop_furniture=False),
     ),
-    ("html: digestbot precise only (no retry)", digestbot_html(balanced=None)),
-    ("html: digestbot, retry below 500 chars", digestbot_html(retry_below=500)),
-    ("html: digestbot, retry below 1000 chars", digestbot_html(retry_below=1000)),
-    ("html: digestbot, retry below 3000 chars", digestbot_html(retry_below=3000)),
+    ("html: digestbot precise only (no balanced pass)", digestbot_html(balanced=None)),
+    ("html: digestbot, balanced when precise < 0.3 of it", digestbot_html(fuller_share=0.3)),
+    ("html: digestbot, balanced when precise < 0.7 of it", digestbot_html(fuller_share=0.7)),
     ("html: digestbot, keep a headline first line", digestbot_html(drop_title=False)),
     (
         "html: digestbot precise, no tables",

@@ -33,24 +33,35 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
-from lxml.etree import _Element
 from trafilatura import metadata as trafilatura_metadata
 
 from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
 from bot.languages import LANGUAGE_NAMES, detect_code, text_language
 
-__all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
+__all__ = [
+    "FULLER_SHARE",
+    "Extracted",
+    "ExtractedBlock",
+    "detect_language",
+    "extract_html",
+    "kept_chars",
+    "takes_fuller",
+]
+
+# An element of the lxml tree trafilatura parses (lxml names its class only privately).
+Element = Any
 
 # Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
 # docs/benchmarks.md).
-# "favor precision" drops more related-links and teaser lists; on the rare page where it
-# keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
+# "favor precision" drops more related-links and teaser lists, but on some pages it cuts
+# the article to its first paragraphs; the balanced pass runs too and wins when the
+# precise one keeps much less (FULLER_SHARE).
 # "fast" skips trafilatura's second opinion (readability/jusText) on the precise pass: on
 # the 90 pages body F1 0.9724 instead of 0.9726, titles unchanged, 13.7 instead of 17.9 ms
 # of CPU a page (best of six interleaved runs).
@@ -61,10 +72,16 @@ PRECISE = {
     "fast": True,
 }
 BALANCED = {"include_comments": False, "include_tables": True}
-# A precise result shorter than this (characters) is retried with BALANCED, keeping the
-# longer: just above trafilatura's own MIN_EXTRACTED_SIZE (250), below which it falls back
-# to its other extractors. Larger values retried pages that gained only boilerplate.
-RETRY_BELOW = 300
+# The balanced pass's text replaces the precise one when the precise pass
+# * cut the article short: it kept less than FULLER_SHARE of the balanced text's paragraph
+#   characters (it kept 6-14 % of some articles). Chosen on the even-indexed half of
+#   ../shared/eval/pages2 (python -m bench.pages2 --choose), checked on the odd half and on
+#   ../shared/eval/pages;
+# * kept less than trafilatura's own minimum extraction size (MIN_EXTRACTED_SIZE, 250
+#   characters, below which trafilatura itself tries its other extractors) while the
+#   balanced pass kept more: a pay-wall notice or a caption, not the article.
+FULLER_SHARE = 0.2
+MIN_PRECISE_CHARS = int(trafilatura.settings.DEFAULT_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"])
 # Less article text than this (word characters) is not an article ("Page not found").
 MIN_TEXT_CHARS = 40
 
@@ -95,9 +112,16 @@ _DATE_META = (
     "date",
 )
 _MAX_JSON_LD = 200_000
+
+
 # htmldate without its "extensive search", which takes a footer's "© 2024" for the day
 # the article was published (2024-01-01); the page's own fields and URL still count.
-_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+class _DateSearch(TypedDict):
+    extensive_search: bool
+    original_date: bool
+
+
+_DATE_SEARCH: _DateSearch = {"extensive_search": False, "original_date": True}
 # Earlier dates are placeholders ("0001-01-01T00:00:00Z"), not publication dates.
 _EARLIEST_YEAR = 1991  # characters of one JSON-LD script worth parsing
 
@@ -154,12 +178,12 @@ def _extract(
     source: str | None = None,
     precise: Mapping[str, Any] = PRECISE,
     balanced: Mapping[str, Any] | None = BALANCED,
-    retry_below: int = RETRY_BELOW,
+    fuller_share: float = FULLER_SHARE,
     drop_title: bool = True,
     drop_furniture: bool = True,
 ) -> Extracted:
     """:func:`extract_html` with the trafilatura settings open (bench/pages.py tries
-    variants through it); ``balanced=None`` never retries."""
+    variants through it); ``balanced=None`` runs the precise pass alone."""
     name = source or url or "<html>"
     if not html.strip():
         raise NotAnArticle(name, "empty page")
@@ -170,24 +194,17 @@ def _extract(
     page_date, page_url, declared = meta.date(), meta.url(url), meta.language()
     if drop_furniture:
         _drop_furniture(tree)
-    document = _bare(tree, url, precise)
-    if balanced is not None and (document is None or len(document.text or "") < retry_below):
-        fallback = _bare(tree, url, balanced)
-        if fallback is not None and (
-            document is None or len(fallback.text or "") > len(document.text or "")
-        ):
-            document = fallback
-    if document is None or document.body is None:
-        raise NotAnArticle(name, "no article text found")
     library = _library_meta(tree, url, need_date=page_date is None)
     title = (
         _clean(library.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
     ) or None
-    blocks = list(_blocks(document.body))
-    if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
-        blocks.pop(0)  # the headline repeated as the body's first heading
+    blocks = _article_blocks(_bare(tree, url, precise), title, drop_title)
+    if balanced is not None:
+        fuller = _article_blocks(_bare(tree, url, balanced), title, drop_title)
+        if takes_fuller(kept_chars(blocks), kept_chars(fuller), fuller_share):
+            blocks = fuller
     text = "\n".join(block.text for block in blocks if block.kind == "paragraph")
-    if len(re.findall(r"\w", text)) < MIN_TEXT_CHARS:
+    if not blocks or len(re.findall(r"\w", text)) < MIN_TEXT_CHARS:
         raise NotAnArticle(name, "no article text found")
     return Extracted(
         title=title,
@@ -199,7 +216,32 @@ def _extract(
     )
 
 
-def _drop_furniture(tree: _Element) -> None:
+def _article_blocks(document: Any, title: str | None, drop_title: bool) -> list[ExtractedBlock]:
+    """The blocks of one trafilatura pass (none when it found nothing), without the
+    headline repeated as the body's first heading."""
+    if document is None or document.body is None:
+        return []
+    blocks = list(_blocks(document.body))
+    if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
+        blocks.pop(0)
+    return blocks
+
+
+def takes_fuller(precise: int, fuller: int, share: float = FULLER_SHARE) -> bool:
+    """Whether the balanced pass's text (``fuller`` paragraph characters) replaces the
+    precise pass's (``precise``): see :data:`FULLER_SHARE` and :data:`MIN_PRECISE_CHARS`."""
+    cut_short = precise < share * fuller
+    too_little = precise < MIN_PRECISE_CHARS and fuller > precise
+    return cut_short or too_little
+
+
+def kept_chars(blocks: list[ExtractedBlock] | tuple[ExtractedBlock, ...]) -> int:
+    """Characters of article text (paragraphs, not sub-headings) in ``blocks``: what
+    :data:`FULLER_SHARE` compares."""
+    return sum(len(block.text) for block in blocks if block.kind == "paragraph")
+
+
+def _drop_furniture(tree: Element) -> None:
     """Remove ``<nav>``, ``<aside>`` and ``<footer>`` (with their text; a tail after one
     stays) unless no ``<p>`` would be left.
 
@@ -226,11 +268,11 @@ def _drop_furniture(tree: _Element) -> None:
         parent.remove(element)
 
 
-def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
+def _inside(element: Element, tags: tuple[str, ...]) -> bool:
     return any(True for _ in element.iterancestors(*tags))
 
 
-def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
+def _bare(tree: Element, url: str | None, options: Mapping[str, Any]) -> Any:
     # bare_extraction copies the tree it is given, so one parse serves every try. Its
     # metadata is read once, by _library_meta, not on every try.
     return trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
@@ -244,7 +286,7 @@ class _LibraryMeta:
     date: str | None
 
 
-def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
+def _library_meta(tree: Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
     """trafilatura's headline, site name and URL, and htmldate's date (only when the
     page's own fields gave none), the way ``extract_metadata`` finds them.
 
@@ -283,7 +325,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
+def _blocks(body: Element) -> Iterator[ExtractedBlock]:
     """The blocks of trafilatura's output tree: ``head`` is a heading; a ``list`` gives
     one paragraph per ``item``, a ``table`` one per ``row`` (cells joined by " | "); any
     other element (``p``, ``quote``, ``code``…) is a paragraph per ``<lb/>``-separated
@@ -307,11 +349,11 @@ def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
             yield ExtractedBlock("paragraph", _clean(element.tail))
 
 
-def _element_lines(element: _Element) -> list[str]:
+def _element_lines(element: Element) -> list[str]:
     """The text of an element, split at ``<lb/>`` line breaks."""
     lines: list[list[str]] = [[]]
 
-    def walk(node: _Element) -> None:
+    def walk(node: Element) -> None:
         if node.tag == "lb":
             lines.append([])
         elif node.text:
@@ -325,11 +367,11 @@ def _element_lines(element: _Element) -> list[str]:
     return [_clean("".join(parts)) for parts in lines]
 
 
-def _element_text(element: _Element) -> str:
+def _element_text(element: Element) -> str:
     return _clean(" ".join(element.itertext()))
 
 
-def _row_text(row: _Element) -> str:
+def _row_text(row: Element) -> str:
     return " | ".join(filter(None, (_element_text(cell) for cell in row.iterchildren("cell"))))
 
 
@@ -339,7 +381,7 @@ def _row_text(row: _Element) -> str:
 class _Meta:
     """The page's own metadata, read from the parsed HTML tree."""
 
-    def __init__(self, tree: _Element) -> None:
+    def __init__(self, tree: Element) -> None:
         self._tree = tree
         self._values: dict[str, list[str]] = {}
         for meta in tree.iter("meta"):

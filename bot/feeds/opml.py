@@ -32,6 +32,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from bot.articles.text import clean_text
 from bot.errors import DigestbotError
 
 __all__ = [
@@ -159,8 +160,8 @@ def _feeds(body: Element) -> Iterable[OpmlFeed]:
                 category=" / ".join(path) or None,
             )
         if len(child):
-            deeper = name and not url and len(path) < MAX_CATEGORY_DEPTH
-            stack.append((iter(child), (*path, name) if deeper else path))
+            deeper = name is not None and not url and len(path) < MAX_CATEGORY_DEPTH
+            stack.append((iter(child), (*path, name) if name is not None and deeper else path))
 
 
 def _decodable(data: bytes) -> bytes:
@@ -191,9 +192,10 @@ def _local(tag: str) -> str:
 
 
 def _clean(value: str | None) -> str | None:
+    """An attribute as outside text: cleaned (:func:`bot.articles.text.clean_text`), one line."""
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = " ".join(clean_text(value).split())
     return value or None
 
 

@@ -280,7 +280,7 @@ class ArticlesMixin(StoreBase):
         trigram index article_titles for the words of three characters or more (each
         candidate checked with instr(), so the match is exactly the substring rule).
         Only words all shorter than three characters read every title."""
-        needles = [fold_text(word) for word in words if word.strip()]
+        needles = [word.casefold() for word in words if word.strip()]
         if not needles:
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)

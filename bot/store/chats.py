@@ -64,6 +64,13 @@ class ChatsMixin(StoreBase):
         ).fetchall()
         return chat_from_row(found, runs_from_rows(runs).get((chat_id, topic), ()))
 
+    def _ensured_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> Chat:
+        """The chat's row, which :meth:`_ensure_chat` made sure of in this transaction."""
+        chat = self._get_chat(db, chat_id, topic)
+        if chat is None:  # only if the caller did not ensure it
+            raise LookupError(f"no chat {chat_id} (topic {topic})")
+        return chat
+
     def _chat_rows(self, db: sqlite3.Connection, chat_id: int) -> list[Chat]:
         """Every row of the chat (the chat itself and its topics), by topic."""
         rows = db.execute(
@@ -144,7 +151,7 @@ class ChatsMixin(StoreBase):
                 (times[0], timezone, now, now, days, chat_id, topic),
             )
             self._set_times(db, chat_id, topic, times)
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def _set_times(
         self, db: sqlite3.Connection, chat_id: int, topic: int, times: Sequence[str]
@@ -214,7 +221,7 @@ class ChatsMixin(StoreBase):
                 "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ? AND topic = ?",
                 (timezone, self.now_text(), chat_id, topic),
             )
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def deactivate(self, chat_id: int, reason: str, *, topic: int | None = None) -> int:
         """Mark the chat inactive with every forum topic of it (blocked, deactivated,
@@ -241,7 +248,7 @@ class ChatsMixin(StoreBase):
         with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             self._reactivate(db, chat_id, topic)
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def _reactivate(self, db: sqlite3.Connection, chat_id: int, topic: int) -> None:
         db.execute(

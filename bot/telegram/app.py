@@ -115,10 +115,10 @@ async def _post_init(application: Application) -> None:
     assert job_queue is not None
     # The first scan is a one-off job: an interval job added before the scheduler starts
     # with first=0 is already "late" when it starts, and APScheduler moves it a period on.
-    job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds")
-    # A late repeating job still runs (once, however late): APScheduler's default of 1 s
-    # grace would silently skip it whenever the event loop is busy.
+    # A late job still runs (once, however late): APScheduler's default of 1 s grace
+    # would silently skip it whenever start-up or the event loop is busy.
     late_ok = {"misfire_grace_time": None, "coalesce": True}
+    job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds", job_kwargs=late_ok)
     job_queue.run_repeating(
         jobs.rescan_job,
         interval=config.seeds.rescan_seconds,
@@ -141,14 +141,17 @@ async def _post_init(application: Application) -> None:
         name="poll feeds",
         job_kwargs=late_ok,
     )
-    # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
-    summary = jobs.schedule_all(
-        job_queue,
+    # Subscribers are read and their slots worked out in a thread (seconds for 100,000
+    # of them); the jobs are added on the event loop (APScheduler is not thread-safe).
+    plan = await asyncio.to_thread(
+        jobs.plan_schedule,
         rt.store.iter_subscribers(),
-        jobs.digest_job,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
+    )
+    summary = jobs.apply_schedule(
+        job_queue, plan, jobs.digest_job, grace_seconds=config.digest.missed_grace_seconds
     )
     rt.catch_up = summary.catch_up
     assert rt.feeds is not None

@@ -60,8 +60,10 @@ __all__ = [
     "DailyTrigger",
     "RunReport",
     "ScheduleSummary",
+    "apply_schedule",
     "digest_job",
     "job_name",
+    "plan_schedule",
     "prune_job",
     "queue_due_digests",
     "regroup_stories",
@@ -196,22 +198,20 @@ class ScheduleSummary:
     chats: int
     slots: int
     catch_up: tuple[Slot, ...]
+    in_use: tuple[Slot, ...] = ()  # every slot with a chat, sorted
 
 
-def schedule_all(
-    job_queue: JobQueue[Any],
+def plan_schedule(
     chats: Iterable[Chat],
-    callback: DigestCallback,
     *,
     now: datetime,
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> ScheduleSummary:
-    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
-    a one-off run of ``callback``, starting now, for each slot where a chat missed its
-    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
-    run key as the missed one (:func:`run_key` of a moment within the grace period after
-    it), and ``Store.queue_digest`` skips the chats that already have it."""
+    """The slots in use among ``chats`` and those where a chat missed its digest while the
+    bot was down (:func:`bot.schedule.missed_slots`), without touching a job queue: plain
+    work over the store's rows, so start-up runs it in a thread (100,000 subscribers are
+    seconds of CPU the event loop must not wait for)."""
     slots: set[Slot] = set()
     missed: set[Slot] = set()
     count = 0
@@ -230,9 +230,21 @@ def schedule_all(
         count += 1
         slots.update(chat_slots)
         missed.update(slot for slot, _ in chat_missed)
-    for slot in sorted(slots):
+    return ScheduleSummary(count, len(slots), tuple(sorted(missed)), tuple(sorted(slots)))
+
+
+def apply_schedule(
+    job_queue: JobQueue[Any],
+    plan: ScheduleSummary,
+    callback: DigestCallback,
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """One daily job per slot of ``plan`` and a one-off run of ``callback``, starting now,
+    for each slot to catch up (on the event loop: APScheduler is not thread-safe)."""
+    for slot in plan.in_use:
         schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
-    for slot in sorted(missed):
+    for slot in plan.catch_up:
         job_queue.run_once(
             callback,
             when=0,
@@ -240,7 +252,28 @@ def schedule_all(
             name=f"catch-up {job_name(slot)}",
             job_kwargs={"misfire_grace_time": max(1, int(grace_seconds))},
         )
-    return ScheduleSummary(count, len(slots), tuple(sorted(missed)))
+    return plan
+
+
+def schedule_all(
+    job_queue: JobQueue[Any],
+    chats: Iterable[Chat],
+    callback: DigestCallback,
+    *,
+    now: datetime,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
+    a one-off run of ``callback``, starting now, for each slot where a chat missed its
+    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
+    run key as the missed one (:func:`run_key` of a moment within the grace period after
+    it), and ``Store.queue_digest`` skips the chats that already have it. The two halves,
+    :func:`plan_schedule` and :func:`apply_schedule`, let the bot plan in a thread."""
+    plan = plan_schedule(
+        chats, now=now, default_timezone=default_timezone, grace_seconds=grace_seconds
+    )
+    return apply_schedule(job_queue, plan, callback, grace_seconds=grace_seconds)
 
 
 # -- the scheduled run ----------------------------------------------------------------
@@ -284,12 +317,13 @@ def queue_due_digests(
     run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
     then wake the outbox sender). A chat gets each (time, run key) once.
 
-    Each chat gets its unseen articles, newest first, at most ``max_articles``, split
-    into messages of at most ``limit`` UTF-16 units, under a header with the slot's
-    local day. A chat with /filter terms gets the articles they let through; the ones
-    they hold back are recorded as such for it (``Store.record_held_back``), after its
-    digest was queued. Each article's words are read once per run, however many chats'
-    filters look at them (:class:`bot.filters.ArticleCache`). Articles of one story
+    Each chat's digest is :func:`bot.compose.compose_digest` (as ``/digest``'s): its
+    unseen articles, newest first, at most ``max_articles``, split into messages of at
+    most ``limit`` UTF-16 units, under a header with the slot's local day. A chat with
+    /filter terms gets the articles they let through; the ones they hold back are
+    recorded as such for it (``Store.record_held_back``), after its digest was queued.
+    Each article, its story id and its words are read once per run, however many chats
+    have it unseen (:class:`bot.compose.DigestReads`). Articles of one story
     (``articles.story_id``, :mod:`bot.compose`) are shown once, as the clearest one
     with "Also:" links to the others, and count as one of the ``max_articles``;
     delivering it delivers them all, and a later article of a story the chat already
@@ -494,7 +528,10 @@ async def integrity_job(context: BotContext) -> None:
 async def digest_job(context: BotContext) -> None:
     """A slot's digest time: queue every due chat's digest, then wake the sender."""
     rt = context.runtime
-    slot = context.job.data
+    slot = context.job.data if context.job is not None else None
+    if not isinstance(slot, Slot):
+        log.error("digest job without its slot (%r): nothing queued", slot)
+        return
     config = rt.config
     await asyncio.to_thread(
         queue_due_digests,

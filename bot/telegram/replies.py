@@ -16,6 +16,7 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import digest as digests
+from bot.articles.text import clean_text
 from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
@@ -105,16 +106,11 @@ ARTICLE_USAGE = (
 )
 
 
-# Bidirectional controls (embeddings, overrides, isolates, marks): echoed unclosed, one
-# would display the rest of our line reversed.
-_BIDI_CONTROLS = dict.fromkeys(
-    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
-
-
 def echo(text: str) -> str:
-    """User input to quote back: bidirectional controls removed, cut short, escaped."""
-    text = " ".join(text.translate(_BIDI_CONTROLS).split())
+    """User input to quote back: cleaned like all outside text (bidirectional controls
+    removed: echoed unclosed, one would display the rest of our line reversed), cut
+    short, escaped."""
+    text = " ".join(clean_text(text).split())
     if len(text) > ECHO_CHARS:
         text = text[: ECHO_CHARS - 1] + "…"
     return html.escape(text)
@@ -296,7 +292,7 @@ def status_text(
 
 
 def _shown_term(term: Term) -> str:
-    return html.escape(" ".join(term.quoted().translate(_BIDI_CONTROLS).split()))
+    return html.escape(" ".join(clean_text(term.quoted()).split()))
 
 
 def filters_text(terms: Sequence[Term], note: str = "") -> str:
@@ -332,7 +328,7 @@ def removed_filters_text(asked: Sequence[Term], removed: Sequence[str]) -> str:
 
 def filter_error_text(reason: str) -> str:
     """A /filter argument that cannot be read: why (``reason``, plain text), and how."""
-    reason = " ".join(reason.translate(_BIDI_CONTROLS).split())
+    reason = " ".join(clean_text(reason).split())
     return f"{html.escape(reason)}\n\n{html.escape(FILTER_USAGE)}"
 
 

@@ -362,11 +362,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return
-    handled = isinstance(update, Update | ArticleRequest)
-    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
+    where = f"update {update.update_id}" if isinstance(update, Update | ArticleRequest) else "a job"
     log.error("error while handling %s", where, exc_info=context.error)
     if isinstance(update, ArticleRequest):
-        chat_id: int | None = update.chat_id
+        chat_id = update.chat_id
     elif isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
     else:

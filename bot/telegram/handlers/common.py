@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
@@ -31,9 +31,10 @@ async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def topic(message: object) -> int | None:
-    """The forum topic a message is in (replies go there too), or None."""
-    if getattr(message, "is_topic_message", False):
-        return message.message_thread_id  # type: ignore[attr-defined]
+    """The forum topic a message is in (replies go there too), or None (also for no
+    message, or one the bot can no longer read)."""
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
     return None
 
 
@@ -128,6 +129,8 @@ def is_operator(update: Update, rt: Runtime) -> bool:
 
 async def refuse_unknown(update: Update) -> None:
     message = update.effective_message
+    if message is None:  # e.g. an edited message's update: nothing to answer
+        return
     text = message.text or message.caption or ""  # a file's caption: "/opml"
     command = text.split()[0] if text.split() else text
     await reply(update, f"I do not know {echo(command)}. /help lists the commands.")
