@@ -137,6 +137,11 @@ async def test_add_follows_a_feed_and_only_its_followers_get_its_articles(
         # An operator's shared feed is in every digest already.
         shared = await ask(fake, ALICE, f"/add {site.url('/world.xml')}")
         assert shared.text == replies.shared_feed_text("World Wire")
+        # ✖ in /sources: no longer followed, the list redrawn without it.
+        fake.press(ALICE, listing.message_id, "unf:2:s")
+        edited = await fake.wait_for_edit(ALICE, listing.message_id)
+        assert edited.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert runtime(application).feeds.followed(ALICE) == []
 
 
 async def test_add_finds_the_feed_a_page_declares(fake, make_config, site) -> None:
@@ -198,6 +203,14 @@ async def test_the_operator_can_turn_user_feeds_off(fake, make_config, site) -> 
         off = await ask(fake, ALICE, f"/add {site.url('/tech.xml')}")
         assert off.text == replies.USER_FEEDS_OFF
         assert site.hits["/tech.xml"] == 0
+        # A feed followed while they were on is not polled while they are off.
+        rt = runtime(application)
+        done = rt.feeds.follow(ALICE, site.url("/tech.xml"), max_per_chat=5, max_feeds=5)
+        assert done.feed is not None
+        rt.feeds.schedule(done.feed.id, 0)
+        rt.feeds.schedule(1, 0)  # and the operator's feed, which is polled
+        await rt.poller.poll_due()
+        assert site.hits["/tech.xml"] == 0 and site.hits["/world.xml"] == 1
 
 
 async def test_in_a_group_only_admins_add_feeds(fake, make_config, site) -> None:

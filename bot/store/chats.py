@@ -36,6 +36,12 @@ TOPIC_GONE = "its forum topic was deleted (message thread not found)"
 class ChatsMixin(StoreBase):
     """The chats, their forum topics and their subscriptions."""
 
+    def ensure_chat_row(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
+        """In the caller's transaction ``db``: the chat (and topic) rows exist, so what
+        another table keeps for the chat (its followed feeds) moves with it
+        (:meth:`migrate_chat`)."""
+        self._ensure_chat(db, chat_id, topic)
+
     def _ensure_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
         """Create the chat's row (topic 0) and the topic's row if missing; a new topic
         starts with the chat's timezone."""

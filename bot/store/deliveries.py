@@ -52,8 +52,9 @@ _UNSEEN = (
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ? AND s.topic = ?)"
     # A feed that is not shared reaches its followers' digests only (feed_follows).
-    " AND (a.feed_id IS NULL OR a.feed_id NOT IN (SELECT f.id FROM feeds f"
-    " INDEXED BY feeds_private WHERE f.shared = 0)"
+    # Both lists are short: the operator's feeds, the chat's follows.
+    " AND (a.feed_id IS NULL OR a.feed_id IN (SELECT f.id FROM feeds f"
+    " INDEXED BY feeds_shared WHERE f.shared = 1)"
     " OR a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
     " WHERE w.chat_id = ? AND w.topic = ?))"
 )

@@ -456,6 +456,7 @@ class FeedStore:
                         " title = coalesce(?, title) WHERE id = ?",
                         (title, feed_id),
                     )
+            self.store.ensure_chat_row(db, chat_id, topic)
             db.execute(
                 "INSERT INTO feed_follows (chat_id, topic, feed_id, added_at) VALUES (?, ?, ?, ?)",
                 (chat_id, topic, feed_id, now),

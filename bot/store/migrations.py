@@ -581,14 +581,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # not follows). feeds.shared = 1: a feed of the operator's ([[feeds]], /addfeed),
         # in every chat's digest unless turned off; 0: a feed only its followers read
         # (its articles reach the digests of the chats in feed_follows only). A feed is
-        # active (removed_at NULL) while it is shared or followed. feeds_private lists the
-        # unshared ids for the digest query; feeds_active counts the feeds polled,
-        # feeds_shared lists the operator's.
+        # active (removed_at NULL) while it is shared or followed. feeds_shared lists the
+        # operator's feeds (a few: the digest query reads the list, and the chat's
+        # follows, never the users' many feeds); feeds_active counts the feeds polled.
         """
         ALTER TABLE feeds ADD COLUMN shared INTEGER NOT NULL DEFAULT 1;
-        CREATE INDEX feeds_private ON feeds (id) WHERE shared = 0;
+        CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1;
         CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
-        CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1 AND removed_at IS NULL;
         CREATE TABLE feed_follows (
             chat_id  INTEGER NOT NULL,
             topic    INTEGER NOT NULL DEFAULT 0,

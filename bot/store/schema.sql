@@ -182,9 +182,7 @@ CREATE INDEX feed_follows_feed ON feed_follows (feed_id);
 
 CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
 
-CREATE INDEX feeds_private ON feeds (id) WHERE shared = 0;
-
-CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1 AND removed_at IS NULL;
+CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1;
 
 CREATE INDEX outbox_body ON outbox (body);
 
