@@ -47,9 +47,50 @@ def test_a_followed_feeds_articles_reach_its_followers_only() -> None:
         assert [a.number for a in store.unseen_articles(BOB, 10)] == [number]
         assert store.unseen_articles(CAROL, 10) == []
         assert store.unseen_articles(ALICE, 10, topic=5) == []  # a forum topic is its own
-        # Shared by the operator: everyone's.
+        assert store.count_articles() == 0 and store.list_articles() == []  # not listed
+        # Shared by the operator: everyone's, and listed.
         feeds.add_feed(URL)
         assert [a.number for a in store.unseen_articles(CAROL, 10)] == [number]
+        assert [a.number for a in store.list_articles()] == [number]
+        feeds.remove_feed(feed.id)  # unshared: its followers' again
+        assert store.list_articles() == [] and store.unseen_articles(CAROL, 10) == []
+        assert [a.number for a in store.unseen_articles(BOB, 10)] == [number]
+
+
+def test_a_story_a_shared_feed_also_lists_reaches_every_chat() -> None:
+    with Store(":memory:") as store:
+        feeds = FeedStore(store)
+        follow(feeds, ALICE)
+        [own] = feeds.feeds()
+        number = entry(feeds, own.id, 1)
+        [shared] = feeds.sync_config([FeedConfig("https://shared.example/rss")])
+        article = store.get_article(number)
+        assert article is not None
+        again = feeds.add_article(
+            shared.id, article, keys=["id:1"], fingerprint="f", published=None, summary=["S."]
+        )
+        assert again is None  # the same story, stored once
+        assert [a.number for a in store.unseen_articles(BOB, 10)] == [number]
+        assert [a.number for a in store.unseen_articles(ALICE, 10)] == [number]
+
+
+def test_a_chat_that_adds_a_followed_feeds_article_to_its_digest_gets_it() -> None:
+    with Store(":memory:") as store:
+        feeds = FeedStore(store)
+        follow(feeds, ALICE)
+        [feed] = feeds.feeds()
+        number = entry(feeds, feed.id, 1)
+        page = Article(
+            source="page:https://news.example/1",
+            title="Entry 1",
+            date=None,
+            url="https://news.example/1",
+            language="english",
+            blocks=(Block("paragraph", "The text of entry 1."),),
+        )
+        assert store.add_to_digest(CAROL, page, ["S."]) == (number, True)
+        assert [a.number for a in store.unseen_articles(CAROL, 10)] == [number]
+        assert store.unseen_articles(BOB, 10) == []
 
 
 def test_follows_and_limits() -> None:

@@ -39,7 +39,8 @@ _UNSEEN = (
     # so the walk along articles_unseen reads no row from the table.
     "a.retired_at IS NULL"
     " AND a.number NOT IN (SELECT u.number FROM articles u WHERE u.summary IS NULL)"
-    " AND (CASE WHEN a.private = 0 THEN a.added_at END >= coalesce((SELECT p.added_before"
+    " AND (CASE WHEN a.private = 0 OR a.feed_id IS NOT NULL THEN a.added_at END"
+    " >= coalesce((SELECT p.added_before"
     " FROM pruned_deliveries p WHERE p.chat_id = ? AND p.topic = ?), '')"
     " OR (SELECT x.added_at FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ?"
     " AND x.number = a.number) >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
@@ -51,12 +52,16 @@ _UNSEEN = (
     # Only the chat's sources (feed 0: the seeds folder); see bot.store.feeds.
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ? AND s.topic = ?)"
-    # A feed that is not shared reaches its followers' digests only (feed_follows).
-    # Both lists are short: the operator's feeds, the chat's follows.
+    # A feed that is not shared reaches its followers' digests only (feed_follows;
+    # its articles are private, so the shared list and search leave them out), and
+    # the chats that added one of its articles to their digest. Both lists are short:
+    # the operator's feeds, the chat's follows.
     " AND (a.feed_id IS NULL OR a.feed_id IN (SELECT f.id FROM feeds f"
     " INDEXED BY feeds_shared WHERE f.shared = 1)"
     " OR a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
-    " WHERE w.chat_id = ? AND w.topic = ?))"
+    " WHERE w.chat_id = ? AND w.topic = ?)"
+    " OR EXISTS (SELECT 1 FROM digest_additions y WHERE y.chat_id = ? AND y.topic = ?"
+    " AND y.number = a.number))"
 )
 
 

@@ -109,6 +109,11 @@ class FeedStore:
         urls = [feed.url for feed in feeds]
         with self.store.transaction() as db:
             for feed in feeds:
+                before = db.execute(
+                    "SELECT id, shared FROM feeds WHERE url = ?", (feed.url,)
+                ).fetchone()
+                if before is not None and not before["shared"]:  # users' feed, now shared
+                    self._set_private(db, before["id"], False)
                 db.execute(
                     "INSERT INTO feeds (url, name, origin, interval_minutes, language,"
                     " created_at) VALUES (?, ?, 'config', ?, ?, ?) ON CONFLICT (url) DO UPDATE"
@@ -120,11 +125,14 @@ class FeedStore:
             marks = ",".join("?" * len(urls))
             gone = f"origin = 'config' AND removed_at IS NULL AND url NOT IN ({marks})"
             # A feed users follow stays theirs (no longer shared); the others stop.
-            db.execute(
-                f"UPDATE feeds SET shared = 0, origin = 'user' WHERE {gone}"
+            kept = db.execute(
+                f"SELECT id FROM feeds WHERE {gone}"
                 " AND EXISTS (SELECT 1 FROM feed_follows w WHERE w.feed_id = feeds.id)",
                 urls,
-            )
+            ).fetchall()
+            for row in kept:
+                db.execute("UPDATE feeds SET shared = 0, origin = 'user' WHERE id = ?", (row[0],))
+                self._set_private(db, row[0], True)
             db.execute(f"UPDATE feeds SET removed_at = ? WHERE {gone}", (now, *urls))
         rows = {row.url: row for row in self.feeds()}
         return [rows[url] for url in urls]
@@ -146,6 +154,8 @@ class FeedStore:
                     " WHEN 'user' THEN 'admin' ELSE origin END WHERE id = ?",
                     (found["id"],),
                 )
+                if not found["shared"]:
+                    self._set_private(db, found["id"], False)
                 new = found["removed_at"] is not None or not found["shared"]
                 feed_id = found["id"]
             else:
@@ -169,12 +179,22 @@ class FeedStore:
         with self.store.transaction() as db:
             if self._followed(db, feed_id):
                 db.execute("UPDATE feeds SET shared = 0, origin = 'user' WHERE id = ?", (feed_id,))
+                self._set_private(db, feed_id, True)
             else:
                 db.execute(
                     "UPDATE feeds SET removed_at = ? WHERE id = ?",
                     (self.store.now_text(), feed_id),
                 )
         return row
+
+    @staticmethod
+    def _set_private(db: Any, feed_id: int, private: bool) -> None:
+        """A feed's articles follow its sharing: private (its followers' digests only,
+        not in the shared list or search) while only users follow it."""
+        db.execute(
+            "UPDATE articles SET private = ? WHERE feed_id = ? AND private != ?",
+            (int(private), feed_id, int(private)),
+        )
 
     @staticmethod
     def _followed(db: Any, feed_id: int) -> bool:
@@ -323,7 +343,8 @@ class FeedStore:
         """A new feed article, with its keys and (if ready) summary, in one transaction.
 
         Returns its number, or None when one of ``keys`` was taken meanwhile (another
-        feed added the same story first): the keys still lead to that article.
+        feed added the same story first): the keys still lead to that article, which
+        becomes this feed's when this one is shared and the other is not.
         """
         now = self.store.now_text()
         source = f"feed:{feed_id}:{hashlib.sha1(keys[0].encode()).hexdigest()}"
@@ -333,15 +354,26 @@ class FeedStore:
                 list(keys),
             ).fetchone()
             if taken is not None:
+                # A story a feed only users follow stored first, that a shared feed also
+                # lists, becomes the shared feed's: every chat reads it, its followers too.
+                db.execute(
+                    "UPDATE articles SET feed_id = ?, private = 0 WHERE number = ?"
+                    " AND EXISTS (SELECT 1 FROM feeds f WHERE f.id = articles.feed_id"
+                    " AND f.shared = 0)"
+                    " AND EXISTS (SELECT 1 FROM feeds WHERE id = ? AND shared = 1)",
+                    (feed_id, taken[0], feed_id),
+                )
                 db.executemany(
                     "INSERT OR IGNORE INTO entry_keys (key, number, seen_at, fingerprint)"
                     " VALUES (?, ?, ?, ?)",
                     [(key, taken[0], now, fingerprint) for key in keys],
                 )
                 return None
+            shared = db.execute("SELECT shared FROM feeds WHERE id = ?", (feed_id,)).fetchone()
             number, _ = self.store.write_article(
                 db,
                 replace(article, source=source),
+                private=shared is not None and not shared[0],
                 summary=summary,
                 feed_id=feed_id,
                 published=published.isoformat() if published else None,
