@@ -70,6 +70,44 @@ def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
     return (chat_id, topic) * (_UNSEEN.count("?") // 2)
 
 
+# The unseen articles in three walks, each stopping at its own LIMIT, merged: the shared
+# articles along articles_unseen_shared (which holds no private row, so the many
+# articles of feeds only other chats follow are never walked), the articles of the feeds
+# the chat follows of its own (articles_feed), and the private pages it added to its
+# digest (digest_additions). Each walk costs what it returns, whatever other chats read.
+_BRANCHES = (
+    # (FROM clause, condition before _UNSEEN, its own (chat, topic) placeholder pairs)
+    ("articles a INDEXED BY articles_unseen_shared", "a.private = 0", 0),
+    (
+        "articles a",
+        "a.private = 1 AND a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
+        " WHERE w.chat_id = ? AND w.topic = ?)",
+        1,
+    ),
+    (
+        "articles a",
+        "a.private = 1 AND a.number IN (SELECT y.number FROM digest_additions y"
+        " WHERE y.chat_id = ? AND y.topic = ?)",
+        1,
+    ),
+)
+_UNSEEN_WALKS = " UNION ".join(
+    f"SELECT * FROM (SELECT a.number, a.date, a.added_at FROM {source}"
+    f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?)"
+    for source, condition, _ in _BRANCHES
+)
+# The newest ``limit`` of the walks (parameters: _walk_params(chat_id, topic, limit), limit).
+_UNSEEN_NUMBERS = f"SELECT number FROM ({_UNSEEN_WALKS}) ORDER BY {NEWEST_FIRST} LIMIT ?"
+
+
+def _walk_params(chat_id: int, topic: int, limit: int) -> tuple[int, ...]:
+    """The parameters of _UNSEEN_WALKS, each walk stopping at ``limit`` (-1: none)."""
+    params: tuple[int, ...] = ()
+    for _, _, pairs in _BRANCHES:
+        params += (chat_id, topic) * pairs + _unseen_params(chat_id, topic) + (limit,)
+    return params
+
+
 class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     """Deliveries, held-back articles and the articles each chat has not seen. Built on
     the chats (an addition makes sure its chat exists) and the articles (an addition
@@ -79,19 +117,20 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         """Summarized visible articles the chat (or its forum topic ``topic``) has
         neither received nor waiting for it in the outbox, newest first."""
         rows = self.query(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST}"
-            " LIMIT ?",
-            (*_unseen_params(chat_id, topic), limit),
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN ({_UNSEEN_NUMBERS})"
+            f" ORDER BY {NEWEST_FIRST}",
+            (*_walk_params(chat_id, topic, limit), limit),
         )
         return [article_from_row(row) for row in rows]
 
     def count_unseen(self, chat_id: int, *, topic: int = 0, at_most: int | None = None) -> int:
         """How many articles unseen_articles would give without a limit; with
         ``at_most``, counting stops there (a count costs what it counts)."""
-        return self.query(
-            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {_UNSEEN} LIMIT ?)",
-            (*_unseen_params(chat_id, topic), -1 if at_most is None else at_most),
+        limit = -1 if at_most is None else at_most
+        count = self.query(
+            f"SELECT count(*) FROM ({_UNSEEN_WALKS})", _walk_params(chat_id, topic, limit)
         )[0][0]
+        return count if at_most is None else min(count, at_most)
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
         """Record that the chat (or its forum topic ``topic``) received these articles
@@ -136,10 +175,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
         """The numbers of unseen_articles(chat_id, limit), without reading the articles
         (a scheduled run reads each article once, not once per chat)."""
-        rows = self.query(
-            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?",
-            (*_unseen_params(chat_id, topic), limit),
-        )
+        rows = self.query(_UNSEEN_NUMBERS, (*_walk_params(chat_id, topic, limit), limit))
         return [row[0] for row in rows]
 
     def count_held_back(self, chat_id: int, *, topic: int = 0) -> int:

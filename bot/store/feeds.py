@@ -488,6 +488,7 @@ class FeedStore:
                         " title = coalesce(?, title) WHERE id = ?",
                         (title, feed_id),
                     )
+                    self._set_private(db, feed_id, True)
             self.store.ensure_chat_row(db, chat_id, topic)
             db.execute(
                 "INSERT INTO feed_follows (chat_id, topic, feed_id, added_at) VALUES (?, ?, ?, ?)",

@@ -584,10 +584,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         # active (removed_at NULL) while it is shared or followed. feeds_shared lists the
         # operator's feeds (a few: the digest query reads the list, and the chat's
         # follows, never the users' many feeds); feeds_active counts the feeds polled.
+        # A chat's digest walks the shared articles along articles_unseen_shared (no
+        # private row in it: other chats' feeds cost nothing) and its own private ones
+        # through articles_feed and digest_additions.
         """
         ALTER TABLE feeds ADD COLUMN shared INTEGER NOT NULL DEFAULT 1;
         CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1;
         CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
+        CREATE INDEX articles_unseen_shared ON articles
+            (date DESC, added_at DESC, number DESC, feed_id, retired_at)
+            WHERE retired_at IS NULL AND private = 0;
         CREATE TABLE feed_follows (
             chat_id  INTEGER NOT NULL,
             topic    INTEGER NOT NULL DEFAULT 0,

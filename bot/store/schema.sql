@@ -168,6 +168,10 @@ CREATE INDEX articles_unseen ON articles
     (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
     WHERE retired_at IS NULL;
 
+CREATE INDEX articles_unseen_shared ON articles
+    (date DESC, added_at DESC, number DESC, feed_id, retired_at)
+    WHERE retired_at IS NULL AND private = 0;
+
 CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX articles_url_key ON articles (url_key);
