@@ -131,6 +131,16 @@ async def test_add_follows_a_feed_and_only_its_followers_get_its_articles(
         assert "Tech story 2" in mine.text and "World story 1" in mine.text
         theirs = await ask(fake, BOB, "/digest")
         assert "World story 1" in theirs.text and "Tech story" not in theirs.text
+        # /article N of a followed feed's article: its followers only, and not listed.
+        rt = runtime(application)
+        [tech] = [f for f in rt.feeds.feeds() if f.url == site.url("/tech.xml")]
+        number = rt.store.query("SELECT max(number) FROM articles WHERE feed_id = ?", (tech.id,))[
+            0
+        ][0]
+        assert "Tech story" in (await ask(fake, ALICE, f"/article {number}")).text
+        hidden = await ask(fake, BOB, f"/article {number}")
+        assert hidden.text.startswith(f"There is no article {number}")
+        assert "Tech story" not in (await ask(fake, BOB, "/article tech")).text
         # The same feed again: no second follow.
         again = await ask(fake, ALICE, f"/add {site.url('/tech.xml')}")
         assert again.text == replies.already_followed_text("Tech Times")

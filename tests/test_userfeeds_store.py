@@ -64,7 +64,7 @@ def test_a_story_a_shared_feed_also_lists_reaches_every_chat() -> None:
         [own] = feeds.feeds()
         number = entry(feeds, own.id, 1)
         [shared] = feeds.sync_config([FeedConfig("https://shared.example/rss")])
-        article = store.get_article(number)
+        article = store.get_article(number, ALICE)  # a follower reads it
         assert article is not None
         again = feeds.add_article(
             shared.id, article, keys=["id:1"], fingerprint="f", published=None, summary=["S."]

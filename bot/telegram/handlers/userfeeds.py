@@ -21,7 +21,7 @@ import logging
 import re
 
 from telegram import InputFile, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import filters
 
@@ -31,7 +31,6 @@ from bot.feeds.exchange import export_opml, import_follows
 from bot.feeds.parse import NotAFeed, ParsedFeed
 from bot.store.feeds import FeedRow, Follow
 from bot.telegram import replies
-from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.handlers.opml import import_report_text, read_opml
 from bot.telegram.handlers.sources import render
@@ -212,10 +211,7 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
     if query.message is None or chat is None or rt.feeds is None or match is None:
         await query.answer()
         return
-    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and not await is_chat_admin(
-        context.bot, rt.admins, chat.id, query.from_user.id
-    ):
-        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+    if not await common.require_admin(update, context):
         return
     topic = common.topic(query.message) or 0
     row = await common.db(rt.feeds.unfollow, chat.id, int(match[1]), topic=topic)
