@@ -18,7 +18,7 @@ at least ``--min-day`` articles, the day's articles are the pool of one digest o
 
 Each figure is given on three pools: the whole file ("all"), and the articles of half
 the stories each ("tune" / "held-out", split by a hash of the label as in
-``bench/stories.py``; choices were made on "tune").
+``bench.stories``; choices were made on "tune").
 """
 
 from __future__ import annotations

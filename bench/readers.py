@@ -136,6 +136,9 @@ def build(path: Path, articles: int, subscribers: int, seed: int = 7) -> None:
                 for c in range(1, subscribers + 1)
             ],
         )
+        columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+        if "url_key" in columns:  # as the store writes it (else the open fills it in)
+            db.execute("UPDATE articles SET url_key = url")
         db.execute("COMMIT")
     finally:
         db.close()

@@ -75,7 +75,7 @@ BALANCED = {"include_comments": False, "include_tables": True}
 # The balanced pass's text replaces the precise one when the precise pass
 # * cut the article short: it kept less than FULLER_SHARE of the balanced text's paragraph
 #   characters (it kept 6-14 % of some articles). Chosen on the even-indexed half of
-#   ../shared/eval/pages2 (bench/pages2.py --choose), checked on the odd half and on
+#   ../shared/eval/pages2 (python -m bench.pages2 --choose), checked on the odd half and on
 #   ../shared/eval/pages;
 # * kept less than trafilatura's own minimum extraction size (MIN_EXTRACTED_SIZE, 250
 #   characters, below which trafilatura itself tries its other extractors) while the
