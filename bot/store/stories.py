@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.store import ArticleRecord, Store
+from bot.store.articles import VISIBLE_TO
 from bot.store.base import is_sqlite_int
 from bot.store.records import ARTICLE_COLUMNS, ChatKey, article_from_row, chat_key
 
@@ -93,17 +94,33 @@ class StoryStore:
         )
         return {row[0]: row[1] for row in rows}
 
-    def members(self, number: int) -> list[ArticleRecord]:
-        """Every visible article of article ``number``'s story, itself included, in
-        number order; just the article when it is alone, [] when it is not visible."""
+    def members(self, number: int, viewer: int | None = None) -> list[ArticleRecord]:
+        """Every article of article ``number``'s story that chat ``viewer`` may read
+        (see ``Store.get_article``), itself included, in number order; just the article
+        when it is alone, [] when it is not visible to ``viewer``."""
         if not is_sqlite_int(number):
+            return []
+        if self.store.get_article(number, viewer) is None:
             return []
         rows = self.store.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND (number = ?"
-            " OR story_id = (SELECT story_id FROM articles WHERE number = ?)) ORDER BY number",
-            (number, number),
+            " OR story_id = (SELECT story_id FROM articles WHERE number = ?))"
+            f" AND {VISIBLE_TO} ORDER BY number",
+            (number, number, viewer),
         )
         return [article_from_row(row) for row in rows]
+
+    def same_for_everyone(self, number: int) -> bool:
+        """True when neither article ``number`` nor any member of its story is private:
+        what ``/article N`` shows of it is then the same in every chat."""
+        if not is_sqlite_int(number):
+            return True
+        rows = self.store.query(
+            "SELECT 1 FROM articles WHERE private = 1 AND (number = ?"
+            " OR story_id = (SELECT story_id FROM articles WHERE number = ?)) LIMIT 1",
+            (number, number),
+        )
+        return not rows
 
     def stories_reached(
         self, chat_id: int, story_ids: Iterable[int], *, topic: int = 0

@@ -6,11 +6,13 @@ and forum topic, the subscriber an update is about, and who may change a chat's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
 
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
@@ -45,12 +47,44 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message.
+    ``reply_markup``: inline buttons, or any keyboard as JSON."""
     message = update.effective_message
     assert message is not None
     await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+
+
+# Telegram shows "typing" for 5 seconds after each sendChatAction.
+TYPING_EVERY = 4.5
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update) -> AsyncIterator[None]:
+    """Telegram shows "typing" in the update's chat while the body runs (slow work:
+    fetching a feed, importing a file); a failed sendChatAction is ignored."""
+    message = update.effective_message
+    assert message is not None
+    bot = update.get_bot()
+
+    async def keep() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(
+                    message.chat_id, ChatAction.TYPING, message_thread_id=topic(message)
+                )
+            except TelegramError:
+                return
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def too_long(context: BotContext) -> bool:
@@ -61,31 +95,50 @@ async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage))
 
 
-async def require_admin(update: Update, context: BotContext) -> bool:
+async def may_change_settings(update: Update, context: BotContext) -> bool:
     """True if the sender may change this chat's settings (subscription, timezone,
-    filters, sources); otherwise replies with a short refusal and returns False.
+    filters, sources, what goes into its digest); no reply either way.
 
-    Private chats: always. Channels: always (only administrators can post there).
-    Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
+    Private chats: always. A channel's post: always (only administrators can post
+    there). Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself. A
+    button press is its presser's, in a channel too (every subscriber may press the
+    buttons under a post): an administrator's or refused."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return False
-    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat.type == ChatType.PRIVATE:
         return True
-    if message.is_automatic_forward:
-        return False  # a channel's post copied into its discussion group: not for us
-    sender_chat = message.sender_chat
-    if sender_chat is not None:
-        allowed = sender_chat.id == chat.id  # an anonymous administrator
-    else:
-        user = update.effective_user
-        allowed = user is not None and await is_chat_admin(
-            context.bot, context.runtime.admins, chat.id, user.id
-        )
+    if update.callback_query is None:
+        if chat.type == ChatType.CHANNEL:
+            return True
+        if message.is_automatic_forward:
+            return False  # a channel's post copied into its discussion group: not for us
+        sender_chat = message.sender_chat
+        if sender_chat is not None:
+            return sender_chat.id == chat.id  # an anonymous administrator
+    user = update.effective_user
+    return user is not None and await is_chat_admin(
+        context.bot, context.runtime.admins, chat.id, user.id
+    )
+
+
+async def require_admin(update: Update, context: BotContext) -> bool:
+    """:func:`may_change_settings`; when it says no, replies with a short refusal (a
+    button press: in the press's answer) and returns False."""
+    message = update.effective_message
+    if update.effective_chat is None or message is None:
+        return False
+    if update.callback_query is None and message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: no answer
+    allowed = await may_change_settings(update, context)
     if not allowed:
-        await reply(update, replies.ADMINS_ONLY)
+        query = update.callback_query
+        if query is not None:
+            await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        else:
+            await reply(update, replies.ADMINS_ONLY)
     return allowed
 
 
