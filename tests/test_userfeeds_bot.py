@@ -223,7 +223,9 @@ async def test_the_operator_can_turn_user_feeds_off(fake, make_config, site) -> 
         assert site.hits["/tech.xml"] == 0 and site.hits["/world.xml"] == 1
 
 
-async def test_in_a_group_only_admins_add_feeds_and_a_channel_adds_them_by_posting(fake, make_config, site) -> None:
+async def test_in_a_group_only_admins_add_feeds_and_a_channel_adds_them_by_posting(
+    fake, make_config, site
+) -> None:
     group, admin, member = -100700, 31, 32
     fake.add_group(group, admins=[admin], members=[member])
     config = make_config()
