@@ -99,17 +99,20 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
     """True if the sender may change this chat's settings (subscription, timezone,
     filters, sources, what goes into its digest); no reply either way.
 
-    Private chats: always. Channels: always (only administrators can post there).
-    Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself.
-    A button press counts as its presser's: the message under it is the bot's."""
+    Private chats: always. A channel's post: always (only administrators can post
+    there). Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself. A
+    button press is its presser's, in a channel too (every subscriber may press the
+    buttons under a post): an administrator's or refused."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return False
-    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat.type == ChatType.PRIVATE:
         return True
     if update.callback_query is None:
+        if chat.type == ChatType.CHANNEL:
+            return True
         if message.is_automatic_forward:
             return False  # a channel's post copied into its discussion group: not for us
         sender_chat = message.sender_chat
@@ -124,8 +127,11 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
 async def require_admin(update: Update, context: BotContext) -> bool:
     """:func:`may_change_settings`; when it says no, replies with a short refusal (a
     button press: in the press's answer) and returns False."""
-    if update.effective_chat is None or update.effective_message is None:
+    message = update.effective_message
+    if update.effective_chat is None or message is None:
         return False
+    if update.callback_query is None and message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: no answer
     allowed = await may_change_settings(update, context)
     if not allowed:
         query = update.callback_query
