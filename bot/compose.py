@@ -46,6 +46,7 @@ from typing import Generic, TypeVar
 
 from bot.digest import Also, Entry, digest_messages
 from bot.filters import ArticleCache, Term, compile_filter, split_entries
+from bot.i18n import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
 from bot.store.records import ChatKey, chat_key
@@ -381,10 +382,16 @@ class DigestReads:
         return records
 
     def digest_messages(
-        self, shown: StoryDigest[ArticleRecord], today: date | None, limit: int
+        self,
+        shown: StoryDigest[ArticleRecord],
+        today: date | None,
+        limit: int,
+        t: Translator = ENGLISH,
     ) -> Messages:
-        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories."""
+        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories
+        and language."""
         key = (
+            t.language,
             today,
             limit,
             *((e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries),
@@ -394,7 +401,7 @@ class DigestReads:
             if len(self.messages) >= self.messages_kept:
                 self.messages.clear()
             found = self.messages[key] = digest_messages(
-                shown.entries, limit=limit, today=today, also=shown.also
+                shown.entries, limit=limit, today=today, also=shown.also, t=t
             )
         return found
 
@@ -423,10 +430,11 @@ def compose_digest(
     terms: Iterable[Term | tuple[str, str]] | None = None,
     limit: int = MESSAGE_LIMIT,
     reads: DigestReads | None = None,
+    t: Translator = ENGLISH,
 ) -> ChatDigest:
     """The digest of ``chat`` (a chat id, or a (chat id, forum topic) pair): at most
     ``max_articles`` stories, in messages of at most ``limit`` UTF-16 units under a
-    header naming ``today`` (the chat's local day).
+    header naming ``today`` (the chat's local day), in ``t``'s language.
 
     Unseen articles (:meth:`bot.store.Store.unseen_numbers`: not received, not waiting
     in the outbox, from the sources the chat has on), :data:`LOOKAHEAD` times
@@ -441,7 +449,7 @@ def compose_digest(
         entries = reads.keep(a for a in store.list_articles(0, want) if a.summary)
         story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
         shown = collapse(entries, story_of, limit=max_articles)
-        messages = reads.digest_messages(shown, today, limit)
+        messages = reads.digest_messages(shown, today, limit, t)
         return ChatDigest(shown.entries, shown.also, messages)
     chat_id, topic = chat_key(chat)
     entries = reads.articles(store.unseen_numbers(chat_id, want, topic=topic))
@@ -452,7 +460,7 @@ def compose_digest(
     if chat_filter:
         entries, held = split_entries(entries, chat_filter, reads.words)
     shown = story_digest(store, chat_id, entries, max_articles, reads.story_of, topic=topic)
-    messages = reads.digest_messages(shown, today, limit)
+    messages = reads.digest_messages(shown, today, limit, t)
     return ChatDigest(
         shown.entries, shown.also, messages, [e.number for e in held], list(shown.late)
     )

@@ -43,6 +43,7 @@ from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from bot.i18n import ENGLISH, N_, Translator
 from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len
 
 __all__ = [
@@ -82,6 +83,8 @@ URL_LIMIT = 2048
 # A source's name is shown up to this many characters (then "…"), a date up to 40.
 SOURCE_LIMIT = 100
 DATE_LIMIT = 40
+# The digest's title (a text to translate: the header says it in the chat's language).
+DIGEST_TITLE = N_("Your digest")
 # An "Also:" line links at most this many other articles of the story ("+ N more" after).
 ALSO_SHOWN = 6
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -276,22 +279,29 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     return Part(tuple(segments), numbers)
 
 
-def digest_header(count: int, title: str = "Your digest", today: date | None = None) -> str:
+def digest_header(
+    count: int,
+    title: str = DIGEST_TITLE,
+    today: date | None = None,
+    t: Translator = ENGLISH,
+) -> str:
     """``<b>Your digest</b> · Mon 1 Dec 2026 · 3 stories`` (escaped; no date without
-    ``today``, the day in the chat's timezone)."""
-    day = f" · {day_text(today)}" if today is not None else ""
-    return f"<b>{html.escape(title)}</b>{day} · {_plural(count)}"
+    ``today``, the day in the chat's timezone), in ``t``'s language."""
+    day = f" · {t.date(today)}" if today is not None else ""
+    stories = t.plural("{count} story", "{count} stories", count)
+    return f"<b>{html.escape(t(title))}</b>{day} · {stories}"
 
 
 def digest_parts(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
+    t: Translator = ENGLISH,
 ) -> list[Part]:
     """The digest as parts: a header (unless ``title`` is None), then one per entry (a
     story: with ``also``, its other articles are named under it)."""
-    parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
+    parts = [Part((digest_header(len(entries), title, today, t),))] if title is not None else []
     also = also or {}
     parts.extend(article_part(entry, also.get(int(entry.number), ())) for entry in entries)
     return parts
@@ -301,9 +311,10 @@ def digest_messages(
     entries: Sequence[Entry],
     *,
     limit: int = MESSAGE_LIMIT,
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
+    t: Translator = ENGLISH,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -314,12 +325,12 @@ def digest_messages(
     """
     if not entries:
         return []
-    return pack_messages(digest_parts(entries, title, today, also), limit)
+    return pack_messages(digest_parts(entries, title, today, also, t), limit)
 
 
 def compose_html(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
 ) -> str:
@@ -330,7 +341,7 @@ def compose_html(
 
 def compose_text(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
 ) -> str:

@@ -56,7 +56,8 @@ see its docstring for why that never lets an article reach a chat twice.
 The package has one module per noun, each a mixin over :class:`bot.store.base.StoreBase`
 (connection, lock, transactions, reads, migrations, clock): :mod:`~bot.store.chats`,
 :mod:`~bot.store.articles`, :mod:`~bot.store.deliveries` (with what filters held back),
-:mod:`~bot.store.filters`, :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`. A
+:mod:`~bot.store.filters`, :mod:`~bot.store.languages`, :mod:`~bot.store.outbox` and
+:mod:`~bot.store.retention`. A
 mixin that needs another's methods says so by subclassing it, so the type checker sees
 it: the deliveries build on the chats and the articles, the outbox on the deliveries;
 the dataclasses and row converters are in :mod:`~bot.store.records`. :class:`Store`
@@ -70,6 +71,7 @@ from bot.store.base import StoreBase, StoreError
 from bot.store.chats import ChatsMixin
 from bot.store.deliveries import DeliveriesMixin
 from bot.store.filters import FiltersMixin
+from bot.store.languages import LanguagesMixin
 from bot.store.outbox import OutboxMixin
 from bot.store.records import ArticleRecord, Chat, OutboxItem, Pruned
 from bot.store.retention import DAY_SECONDS, RetentionMixin, prune_expired
@@ -92,6 +94,7 @@ class Store(
     ChatsMixin,
     ArticlesMixin,
     FiltersMixin,
+    LanguagesMixin,
     RetentionMixin,
     StoreBase,
 ):

@@ -604,6 +604,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX feed_follows_feed ON feed_follows (feed_id);
         """,
     ),
+    Migration(
+        17,
+        "chat_languages: the language each chat is spoken to in",
+        # One row per chat (its forum topics share it); a chat without one is spoken
+        # to in English. Read by chat id (the primary key), per update and per page of
+        # a digest run.
+        """
+        CREATE TABLE chat_languages (
+            chat_id    INTEGER PRIMARY KEY,
+            language   TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 

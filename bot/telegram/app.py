@@ -45,18 +45,19 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import __version__
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
+from bot.i18n import DEFAULT, LANGUAGES, translator
 from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import commands as handlers
-from bot.telegram.handlers import ondemand, userfeeds
+from bot.telegram.handlers import language, ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.redaction import install_token_redaction, redact
-from bot.telegram.replies import COMMANDS
+from bot.telegram.replies import LANGUAGE_BUTTON, command_list
 from bot.telegram.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
 from bot.telegram.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
 from bot.telegram.webhook import WebhookServer
@@ -109,7 +110,12 @@ async def _post_init(application: Application) -> None:
     from bot.telegram.delivery import Sender
 
     rt = runtime(application)
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    for code in LANGUAGES:
+        # The English list is every other language's fallback too (no language_code).
+        commands = [BotCommand(name, text) for name, text in command_list(translator(code))]
+        await application.bot.set_my_commands(
+            commands, language_code=None if code == DEFAULT else code
+        )
     config = rt.config
     job_queue = application.job_queue
     assert job_queue is not None
@@ -333,6 +339,13 @@ def build_application(
 
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
+    # Before any other handler: the chat's language (context.t), from the store, or on
+    # first contact from the sender's Telegram language_code.
+    application.add_handler(TypeHandler(Update, language.choose_language), group=-1)
+    application.add_handler(CommandHandler("language", language.language_command))
+    application.add_handler(
+        CallbackQueryHandler(language.language_button, pattern=f"^{LANGUAGE_BUTTON}")
+    )
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))

@@ -20,6 +20,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
 from bot.config import Config
+from bot.i18n import ENGLISH, Translator
 from bot.schedule import Slot
 from bot.store import Store
 from bot.telegram.admins import AdminCache
@@ -162,7 +163,11 @@ def runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The callback context of every handler and job: ``context.runtime`` is typed."""
+    """The callback context of every handler and job: ``context.runtime`` is typed;
+    ``context.t`` speaks the update's chat's language (set before any handler runs by
+    :func:`bot.telegram.handlers.language.choose_language`; English until then)."""
+
+    t: Translator = ENGLISH
 
     @property
     def runtime(self) -> Runtime:

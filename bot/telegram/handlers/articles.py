@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import digest as digests
+from bot.i18n import N_
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -79,10 +80,11 @@ async def _send_list(update: Update, context: BotContext) -> None:
     rt = context.runtime
     total = await common.db(rt.store.count_articles)
     if total == 0:
-        await common.reply(update, "No articles yet: they appear here as soon as they are read in.")
+        text = context.t("No articles yet: they appear here as soon as they are read in.")
+        await common.reply(update, text)
         return
     entries = await common.db(rt.store.list_articles, 0, PAGE_SIZE)
-    text, markup = replies.list_page(entries, 1, total)
+    text, markup = replies.list_page(entries, 1, total, t=context.t)
     await common.reply(update, text, reply_markup=markup)
 
 
@@ -106,13 +108,16 @@ async def article(update: Update, context: BotContext) -> None:
     if not matches:
         await common.reply(
             update,
-            f"No article title contains “{echo(' '.join(words))}”. /article lists them all.",
+            context.t(
+                "No article title contains “{words}”. /article lists them all.",
+                words=echo(" ".join(words)),
+            ),
         )
         return
     if len(matches) == 1:
         await _send_article(context, message.chat_id, common.topic(message), matches[0].number)
         return
-    text, keyboard = replies.search_results(words, matches)
+    text, keyboard = replies.search_results(words, matches, t=context.t)
     await common.reply(update, text, reply_markup=keyboard)
 
 
@@ -147,7 +152,7 @@ async def article_request(request: ArticleRequest, context: BotContext) -> None:
 
 
 _BUTTON = re.compile(r"(list|art):([0-9]{1,9})")
-STALE_BUTTON = "This button is out of date: send /article again."
+STALE_BUTTON = N_("This button is out of date: send /article again.")
 
 
 async def button(update: Update, context: BotContext) -> None:
@@ -165,7 +170,7 @@ async def button(update: Update, context: BotContext) -> None:
         return
     match = _BUTTON.fullmatch(query.data or "")
     if match is None:
-        await query.answer(STALE_BUTTON, show_alert=True)
+        await query.answer(context.t(STALE_BUTTON), show_alert=True)
         return
     kind, value = match[1], int(match[2])
     if kind == "list":
@@ -175,9 +180,9 @@ async def button(update: Update, context: BotContext) -> None:
         entries = await common.db(rt.store.list_articles, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         await query.answer()
         if not entries:
-            await query.edit_message_text("No articles yet.")
+            await query.edit_message_text(context.t("No articles yet."))
             return
-        text, markup = replies.list_page(entries, page, total)
+        text, markup = replies.list_page(entries, page, total, t=context.t)
         try:
             await query.edit_message_text(
                 text,
@@ -191,7 +196,7 @@ async def button(update: Update, context: BotContext) -> None:
                 raise
         return
     if await common.db(_article_reply, rt, update.effective_chat.id, value) is None:
-        await query.answer("That article is no longer available.", show_alert=True)
+        await query.answer(context.t("That article is no longer available."), show_alert=True)
         return
     await query.answer()
     await _send_article(context, update.effective_chat.id, common.topic(message), value)

@@ -88,13 +88,14 @@ async def start(update: Update, context: BotContext) -> None:
     if not current:
         user = update.effective_user
         offers = replies.likely_choices(likely_timezones(user.language_code if user else None))
-    line = replies.start_timezone_text(current, rt.config.digest.timezone, bool(offers))
+    t = context.t
+    line = replies.start_timezone_text(current, rt.config.digest.timezone, bool(offers), t=t)
     markup = replies.timezone_keyboard(offers) if offers else None
-    await common.reply(update, replies.start_text(rt.config, welcome_back, line), markup)
+    await common.reply(update, replies.start_text(rt.config, welcome_back, line, t=t), markup)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await common.reply(update, replies.help_text(context.runtime.config))
+    await common.reply(update, replies.help_text(context.runtime.config, t=context.t))
 
 
 # -- /subscribe, /unsubscribe, /timezone, /status --------------------------------------
@@ -124,7 +125,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     try:
         rhythm = parse_rhythm(context.args or [])
     except RhythmError as exc:
-        await common.reply(update, replies.bad_rhythm_text(exc))
+        await common.reply(update, replies.bad_rhythm_text(exc, t=context.t))
         return
     if not await common.require_admin(update, context):
         return
@@ -138,7 +139,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         days = current.days if had and current is not None else EVERY_DAY
     chat = await common.db(rt.store.subscribe, chat_id, times, days=days, topic=topic)
     _schedule_chat(context, chat)
-    await common.reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
+    await common.reply(update, replies.subscribed_text(chat, rt.config, rt.clock(), t=context.t))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -148,9 +149,10 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     chat_id, topic = common.subscriber(update)
     was = await common.db(rt.store.unsubscribe, chat_id, topic=topic)
     if was:
-        await common.reply(update, "Unsubscribed: no more digests. /subscribe brings them back.")
+        text = context.t("Unsubscribed: no more digests. /subscribe brings them back.")
     else:
-        await common.reply(update, "You are not subscribed. /subscribe starts your digests.")
+        text = context.t("You are not subscribed. /subscribe starts your digests.")
+    await common.reply(update, text)
 
 
 async def timezone(update: Update, context: BotContext) -> None:
@@ -166,19 +168,19 @@ async def timezone(update: Update, context: BotContext) -> None:
     if not asked.strip():
         chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
         text = replies.timezone_current_text(
-            chat.timezone if chat else None, rt.config.digest.timezone
+            chat.timezone if chat else None, rt.config.digest.timezone, t=context.t
         )
         private = update.effective_chat is not None and update.effective_chat.type == "private"
-        keyboard = replies.location_keyboard().to_json() if private else None
+        keyboard = replies.location_keyboard(t=context.t).to_json() if private else None
         await common.reply(update, text, keyboard)
         return
     found = resolve_timezone(asked)
     if found.zone is None:
         choices = found.choices or found.suggestions
         if found.choices:
-            text = replies.timezone_choices_text(asked)
+            text = replies.timezone_choices_text(asked, t=context.t)
         else:
-            text = replies.timezone_unknown_text(asked, found.suggestions)
+            text = replies.timezone_unknown_text(asked, found.suggestions, t=context.t)
         buttons = replies.timezone_keyboard(choices) if choices else None
         await common.reply(update, text, buttons)
         return
@@ -194,7 +196,9 @@ async def _set_timezone(
     chat_id, topic = common.subscriber(update)
     chat = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, chat)
-    text = replies.timezone_set_text(chat, name, rt.config, rt.clock(), from_location=from_location)
+    text = replies.timezone_set_text(
+        chat, name, rt.config, rt.clock(), from_location=from_location, t=context.t
+    )
     private = update.effective_chat is not None and update.effective_chat.type == "private"
     await common.reply(update, text, replies.remove_keyboard().to_json() if private else None)
 
@@ -208,18 +212,18 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     name = (query.data or "").removeprefix(replies.TIMEZONE_BUTTON)
     chat = update.effective_chat
     if chat is None or query.message is None or not valid_timezone(name):
-        await query.answer(replies.TIMEZONE_STALE, show_alert=True)
+        await query.answer(context.t(replies.TIMEZONE_STALE), show_alert=True)
         return
     if chat.type != ChatType.PRIVATE and not await is_chat_admin(
         context.bot, rt.admins, chat.id, query.from_user.id
     ):
-        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        await query.answer(context.t(replies.ADMINS_ONLY), show_alert=True)
         return
     topic = common.topic(query.message) or 0
     stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
     _schedule_chat(context, stored)
-    await query.answer(f"Timezone: {timezone_label(name)}")
-    text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
+    await query.answer(context.t("Timezone: {timezone}", timezone=timezone_label(name)))
+    text = replies.timezone_set_text(stored, name, rt.config, rt.clock(), t=context.t)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
@@ -235,7 +239,7 @@ async def location(update: Update, context: BotContext) -> None:
     point = message.location
     name = await asyncio.to_thread(timezone_at, point.latitude, point.longitude)
     if name is None:
-        await common.reply(update, replies.NO_TIMEZONE_THERE)
+        await common.reply(update, context.t(replies.NO_TIMEZONE_THERE))
         return
     await _set_timezone(update, context, name, from_location=True)
 
@@ -250,7 +254,13 @@ async def status(update: Update, context: BotContext) -> None:
     terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     held_back = await common.db(rt.store.count_held_back, chat_id, topic=topic)
     text = replies.status_text(
-        chat, waiting, rt.config, rt.clock(), filters=len(terms), held_back=held_back
+        chat,
+        waiting,
+        rt.config,
+        rt.clock(),
+        filters=len(terms),
+        held_back=held_back,
+        t=context.t,
     )
     await common.reply(update, text)
 
@@ -267,20 +277,23 @@ async def digest(update: Update, context: BotContext) -> None:
     today = rt.clock().astimezone(tz).date()
     # Unseen, filters, sources, one story once, messages: as the scheduled digest.
     composed = await common.db(
-        compose_digest, rt.store, key, rt.config.digest.max_articles, today=today
+        compose_digest, rt.store, key, rt.config.digest.max_articles, today=today, t=context.t
     )
     if composed.held:
         await common.db(rt.store.record_held_back, [(key, composed.held)])
     if composed.late:
         await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, composed.late)])
     if not composed.messages:
+        t = context.t
         total = await common.db(rt.store.count_articles)
-        hint = " /article lists all articles." if total else ""
+        hint = " " + t("/article lists all articles.") if total else ""
         if composed.held:
-            held = len(composed.held)
-            noun = "article" if held == 1 else "articles"
-            hint = f" Your filters held back {held} {noun} (/filter shows them)."
-        await common.reply(update, f"Nothing new since your last digest.{hint}")
+            hint = " " + t.plural(
+                "Your filters held back {count} article (/filter shows them).",
+                "Your filters held back {count} articles (/filter shows them).",
+                len(composed.held),
+            )
+        await common.reply(update, t("Nothing new since your last digest.") + hint)
         return
     for text, numbers in composed.messages:
         await common.reply(update, text)
@@ -298,7 +311,7 @@ async def filter_command(update: Update, context: BotContext) -> None:
     argument = common.argument(context)
     if len(argument) > replies.MAX_FILTER_ARGUMENT_CHARS:
         text = replies.too_long_text(
-            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS
+            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS, t=context.t
         )
         await common.reply(update, text)
         return
@@ -306,31 +319,34 @@ async def filter_command(update: Update, context: BotContext) -> None:
     try:
         command = parse_command(argument)
     except FilterError as exc:
-        await common.reply(update, replies.filter_error_text(str(exc)))
+        await common.reply(update, replies.filter_error_text(str(exc), t=context.t))
         return
     if command.action != "show" and not await common.require_admin(update, context):
         return
     note = ""
     if command.action == "clear":
         count = await common.db(rt.store.clear_filter_terms, chat_id, topic=topic)
-        noun = "filter" if count == 1 else "filters"
-        note = f"Removed {count} {noun}." if count else "You had no filters."
+        t = context.t
+        if count:
+            note = t.plural("Removed {count} filter.", "Removed {count} filters.", count)
+        else:
+            note = t("You had no filters.")
     elif command.action == "remove":
         pairs = [(term.key, term.mode) for term in command.terms]
         removed = await common.db(rt.store.remove_filter_terms, chat_id, pairs, topic=topic)
-        note = replies.removed_filters_text(command.terms, removed)
+        note = replies.removed_filters_text(command.terms, removed, t=context.t)
     elif command.action == "add":
         triples = [(term.key, term.mode, term.text) for term in command.terms]
         added, total = await common.db(
             rt.store.add_filter_terms, chat_id, triples, MAX_TERMS, topic=topic
         )
         if not added:
-            await common.reply(update, replies.filter_limit_text(total))
+            await common.reply(update, replies.filter_limit_text(total, t=context.t))
             return
-        note = "Filters saved; they apply from your next digest."
+        note = context.t("Filters saved; they apply from your next digest.")
     kept = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     terms = [Term(mode, text) for mode, text in kept]
-    await common.reply(update, replies.filters_text(terms, note))
+    await common.reply(update, replies.filters_text(terms, note, t=context.t))
 
 
 # -- admin only ----------------------------------------------------------------------
@@ -346,7 +362,7 @@ async def stats(update: Update, context: BotContext) -> None:
     """Admin: subscribers, articles and messages waiting in the outbox."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     subscribers, articles, queued = await common.db(_stats, rt.store)
     failing = ""
@@ -366,7 +382,7 @@ async def rescan(update: Update, context: BotContext) -> None:
     """Admin: read the seeds folder now instead of at the next rescan period."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     before = await common.db(rt.store.count_articles)
     await rescan_seeds(context.application)
@@ -393,15 +409,17 @@ def _addressed_to_us(update: Update, context: BotContext) -> bool:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     if _addressed_to_us(update, context):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
     """Text that is no command, in a private chat (groups' chatter is not for us)."""
     await common.reply(
         update,
-        "I answer commands only. To search the titles, send /article and a few words "
-        "(e.g. /article climate); /help lists everything.",
+        context.t(
+            "I answer commands only. To search the titles, send /article and a few words "
+            "(e.g. /article climate); /help lists everything."
+        ),
     )
 
 
@@ -437,7 +455,8 @@ async def on_error(update: object, context: BotContext) -> None:
     else:
         return
     try:
-        await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
+        text = context.t("Sorry, something went wrong. Please try again.")
+        await context.bot.send_message(chat_id, text)
     except Exception:  # the error may be that Telegram is unreachable
         log.debug("could not tell chat %s about the error", chat_id)
 

@@ -14,10 +14,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
+from bot.i18n import ENGLISH, Translator
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html
-from bot.telegram.replies import MAX_ARGUMENT_CHARS, echo
+from bot.telegram.replies import MAX_ARGUMENT_CHARS
 from bot.telegram.runtime import BotContext, Runtime
 
 
@@ -92,7 +93,7 @@ def too_long(context: BotContext) -> bool:
 
 
 async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
-    await reply(update, replies.too_long_text(len(argument(context)), usage))
+    await reply(update, replies.too_long_text(len(argument(context)), usage, t=context.t))
 
 
 async def may_change_settings(update: Update, context: BotContext) -> bool:
@@ -136,9 +137,9 @@ async def require_admin(update: Update, context: BotContext) -> bool:
     if not allowed:
         query = update.callback_query
         if query is not None:
-            await query.answer(replies.ADMINS_ONLY, show_alert=True)
+            await query.answer(context.t(replies.ADMINS_ONLY), show_alert=True)
         else:
-            await reply(update, replies.ADMINS_ONLY)
+            await reply(update, context.t(replies.ADMINS_ONLY))
     return allowed
 
 
@@ -147,10 +148,10 @@ def is_operator(update: Update, rt: Runtime) -> bool:
     return user is not None and user.id in rt.config.telegram.admin_ids
 
 
-async def refuse_unknown(update: Update) -> None:
+async def refuse_unknown(update: Update, *, t: Translator = ENGLISH) -> None:
     message = update.effective_message
     if message is None:  # e.g. an edited message's update: nothing to answer
         return
     text = message.text or message.caption or ""  # a file's caption: "/opml"
     command = text.split()[0] if text.split() else text
-    await reply(update, f"I do not know {echo(command)}. /help lists the commands.")
+    await reply(update, replies.unknown_command_text(command, t=t))

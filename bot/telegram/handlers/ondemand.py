@@ -82,10 +82,10 @@ async def summarize_command(update: Update, context: BotContext) -> None:
         replied = message.reply_to_message
         ask = links.what_is_asked(_text_of(replied), _hidden_links(replied))
     if ask.kind == "nothing":
-        await common.reply(update, replies.SUMMARIZE_USAGE)
+        await common.reply(update, context.t(replies.SUMMARIZE_USAGE))
         return
     if ask.kind == "short":
-        await common.reply(update, replies.short_text(ask.words))
+        await common.reply(update, replies.short_text(ask.words, t=context.t))
         return
     await _serve(update, context, ask)
 
@@ -116,7 +116,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     if chat is not None and rt.pending is not None:
         summary = rt.pending.get(chat.id, token)
     if summary is None or chat is None:
-        await query.answer(replies.ADD_STALE, show_alert=True)
+        await query.answer(context.t(replies.ADD_STALE), show_alert=True)
         return
     if not await common.require_admin(update, context):
         return
@@ -125,7 +125,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     number, added = await common.db(
         rt.store.add_to_digest, chat.id, article, summary.sentences, topic=topic
     )
-    await query.answer(replies.added_text(number, added))
+    await query.answer(replies.added_text(number, added, t=context.t))
 
 
 # -- the work -------------------------------------------------------------------------
@@ -147,7 +147,9 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         quota.admit(chat_id)
     except TooManyRequests as exc:
         per_hour = rt.config.fetch.per_chat_per_hour
-        await common.reply(update, html.escape(replies.busy_text(exc.busy, exc.retry_in, per_hour)))
+        await common.reply(
+            update, html.escape(replies.busy_text(exc.busy, exc.retry_in, per_hour, t=context.t))
+        )
         return
     try:
         try:
@@ -157,13 +159,13 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             await common.reply(update, html.escape(exc.user_message))
             return
         except NotAnArticle:
-            await common.reply(update, html.escape(replies.NO_ARTICLE_TEXT))
+            await common.reply(update, html.escape(context.t(replies.NO_ARTICLE_TEXT)))
             return
         except Exception:
             log.exception(
                 "summary of %s failed", ask.value[:200] if ask.kind == "link" else "a text"
             )
-            await common.reply(update, html.escape(replies.SUMMARY_FAILED))
+            await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
         token = rt.pending.add(chat_id, summary)
         for text, markup in links.summary_messages(summary, token):

@@ -47,7 +47,7 @@ async def opml_export(update: Update, context: BotContext) -> None:
     """Admin: ``/opml`` sends every feed as an OPML 2.0 file."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     message = update.effective_message
     if rt.feeds is None or message is None:
@@ -82,7 +82,7 @@ async def opml_import(update: Update, context: BotContext) -> None:
         return  # "/opml@otherbot": for another bot in this group
     if not common.is_operator(update, rt):
         if addressee or (chat is not None and chat.type == "private"):
-            await common.refuse_unknown(update)
+            await common.refuse_unknown(update, t=context.t)
         return
     if rt.feeds is None or rt.poller is None:
         return

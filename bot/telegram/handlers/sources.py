@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -25,6 +26,7 @@ from telegram.error import BadRequest
 
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed, ParsedFeed
+from bot.i18n import ENGLISH, Translator
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -49,10 +51,12 @@ def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> Listing:
     return feeds, rt.feeds.sources_off(chat_id, topic=topic), own
 
 
-async def render(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+async def render(
+    rt: Runtime, chat_id: int, topic: int = 0, *, t: Translator = ENGLISH
+) -> tuple[str, InlineKeyboardMarkup]:
     """The ``/sources`` message of a chat (or forum topic): text and buttons."""
     feeds, off, own = await common.db(_listing, rt, chat_id, topic)
-    return replies.sources_message(feeds, off, SEEDS, own)
+    return replies.sources_message(feeds, off, SEEDS, own, t=t)
 
 
 async def sources(update: Update, context: BotContext) -> None:
@@ -63,7 +67,7 @@ async def sources(update: Update, context: BotContext) -> None:
     if rt.feeds is None or chat is None:
         return
     topic = common.topic(update.effective_message) or 0
-    text, markup = await render(rt, chat.id, topic)
+    text, markup = await render(rt, chat.id, topic, t=context.t)
     await common.reply(update, text, markup)
 
 
@@ -83,11 +87,11 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     feeds, _, own = await common.db(_listing, rt, chat.id, topic)
     source_id = int(match[1]) if match else -1
     if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
-        await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
+        await query.answer(context.t(replies.STALE_SOURCE_BUTTON), show_alert=True)
         return
     on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
-    await query.answer("On" if on else "Off")
-    text, markup = await render(rt, chat.id, topic)
+    await query.answer(context.t("On") if on else context.t("Off"))
+    text, markup = await render(rt, chat.id, topic, t=context.t)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
@@ -99,17 +103,21 @@ async def addfeed(update: Update, context: BotContext) -> None:
     """Admin: ``/addfeed URL``, validated by fetching and parsing it once."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     url = common.argument(context).strip()
     if not url or len(url) > 2000 or " " in url:
-        await common.reply(update, replies.ADDFEED_USAGE)
+        await common.reply(update, context.t(replies.ADDFEED_USAGE))
         return
     if rt.poller is None or rt.feeds is None:
         return
     poller = rt.poller
     found = await read_feed(
-        update, url, lambda: poller.probe(url), replies.feed_refused_text, "/addfeed"
+        update,
+        url,
+        lambda: poller.probe(url),
+        partial(replies.feed_refused_text, t=context.t),
+        "/addfeed",
     )
     if found is None:
         return
@@ -120,7 +128,10 @@ async def addfeed(update: Update, context: BotContext) -> None:
     )
     minutes = rt.poller.interval(feed) / 60
     await common.reply(
-        update, replies.feed_added_text(feed.id, feed.label, len(parsed.entries), minutes, new)
+        update,
+        replies.feed_added_text(
+            feed.id, feed.label, len(parsed.entries), minutes, new, t=context.t
+        ),
     )
     if new:
         log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
@@ -154,16 +165,16 @@ async def removefeed(update: Update, context: BotContext) -> None:
     """Admin: ``/removefeed N`` stops polling a feed an admin added."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     argument = common.argument(context).strip()
     if not argument.isdigit() or len(argument) > 9 or rt.feeds is None:
-        await common.reply(update, replies.REMOVEFEED_USAGE)
+        await common.reply(update, context.t(replies.REMOVEFEED_USAGE))
         return
     feed_id = int(argument)
     removed = await common.db(rt.feeds.remove_feed, feed_id)
     if removed is not None:
         log.info("feed %s (%s) removed", removed.label, removed.url)
     await common.reply(
-        update, replies.feed_removed_text(feed_id, removed.label if removed else None)
+        update, replies.feed_removed_text(feed_id, removed.label if removed else None, t=context.t)
     )
