@@ -46,7 +46,7 @@ from typing import Generic, TypeVar
 
 from bot.digest import Also, Entry, digest_messages
 from bot.filters import ArticleCache, Term, compile_filter, split_entries
-from bot.i18n import ENGLISH, Translator
+from bot.locales import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
 from bot.store.records import ChatKey, chat_key

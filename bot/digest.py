@@ -43,7 +43,7 @@ from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from bot.i18n import ENGLISH, N_, Translator
+from bot.locales import ENGLISH, N_, Translator
 from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len
 
 __all__ = [

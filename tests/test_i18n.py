@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 
 from bot.config import Config
 from bot.digest import digest_header
-from bot.i18n import (
+from bot.locales import (
     DEFAULT,
     ENGLISH,
     LANGUAGES,
@@ -57,7 +57,7 @@ def test_at_least_seven_languages_besides_english_one_right_to_left() -> None:
 @pytest.mark.parametrize("code", OTHERS)
 def test_every_catalog_has_every_text_of_the_code(source: Catalog, code: str) -> None:
     """A text added to the code without a translation here fails: run
-    ``python -m bot.i18n`` and translate what it adds (docs/i18n.md)."""
+    ``python -m bot.locales`` and translate what it adds (docs/i18n.md)."""
     translated = catalog(code)
     missing = []
     for message in source:

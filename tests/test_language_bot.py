@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import LANGUAGES
+from bot.locales import LANGUAGES
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article

@@ -1,10 +1,10 @@
 """Languages: the language each chat is spoken to in.
 
 Owns the table **chat_languages**: one row per chat (forum topics share their chat's
-language) with a language code of :data:`bot.i18n.LANGUAGES`, set on the chat's first
+language) with a language code of :data:`bot.locales.LANGUAGES`, set on the chat's first
 update from its sender's Telegram ``language_code`` and changed with ``/language``. A
 chat without a row is spoken to in English. The store does not check the code: the
-caller (:mod:`bot.i18n`) chooses among the languages it has catalogs for.
+caller (:mod:`bot.locales`) chooses among the languages it has catalogs for.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import __version__
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
-from bot.i18n import DEFAULT, LANGUAGES, translator
+from bot.locales import DEFAULT, LANGUAGES, translator
 from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers

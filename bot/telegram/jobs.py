@@ -41,7 +41,7 @@ from telegram.ext import Application, Job, JobQueue
 
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.compose import DigestReads, compose_digest, regroup_recent
-from bot.i18n import translator
+from bot.locales import translator
 from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,

@@ -4,7 +4,7 @@ No Telegram calls and no store here: the handlers (:mod:`bot.telegram.handlers`)
 they need, call these and send the result, so every wording is testable without the fake
 Bot API. Replies are Telegram HTML; every piece of user or article text inserted is
 escaped here (:func:`echo`, ``html.escape``). Every text is said in the chat's language:
-the functions take its :class:`bot.i18n.Translator` as ``t`` (English when left out), and
+the functions take its :class:`bot.locales.Translator` as ``t`` (English when left out), and
 the constants are English texts marked with ``N_`` that the handlers send as ``t(TEXT)``.
 """
 
@@ -27,7 +27,7 @@ from bot import digest as digests
 from bot.articles.text import clean_text
 from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
-from bot.i18n import ENGLISH, LANGUAGES, N_, Translator
+from bot.locales import ENGLISH, LANGUAGES, N_, Translator
 from bot.rhythm import EVERY_DAY, MAX_TIMES, WEEKDAYS, WEEKENDS, RhythmError, includes
 from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
@@ -538,10 +538,10 @@ def filters_text(terms: Sequence[Term], note: str = "", *, t: Translator = ENGLI
             )
         )
         if mutes:
-            lines.append(t("Muted: {terms}", terms=t.join([_shown_term(x) for x in mutes])))
+            lines.append(t("Muted: {terms}", terms=", ".join(_shown_term(x) for x in mutes)))
         if keeps:
             lines.append(
-                t("Only articles with: {terms}", terms=t.join([_shown_term(x) for x in keeps]))
+                t("Only articles with: {terms}", terms=", ".join(_shown_term(x) for x in keeps))
             )
     return "\n".join(lines) + "\n\n" + html.escape(t(FILTER_USAGE))
 
@@ -555,9 +555,9 @@ def removed_filters_text(
     missing = [term for term in asked if term.key not in gone]
     parts = []
     if removed:
-        parts.append(t("Removed: {terms}.", terms=t.join([echo(text) for text in removed])))
+        parts.append(t("Removed: {terms}.", terms=", ".join(echo(text) for text in removed)))
     if missing:
-        names = t.join([f"“{echo(term.shown())}”" for term in missing])
+        names = ", ".join(f"“{echo(term.shown())}”" for term in missing)
         parts.append(t("You had no filter {terms}.", terms=names))
     return " ".join(parts)
 

@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
 from bot.config import Config
-from bot.i18n import ENGLISH, Translator
+from bot.locales import ENGLISH, Translator
 from bot.schedule import Slot
 from bot.store import Store
 from bot.telegram.admins import AdminCache

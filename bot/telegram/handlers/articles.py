@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import digest as digests
-from bot.i18n import N_
+from bot.locales import N_, translator
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -131,7 +131,11 @@ async def _article_by_number(
         await send_html(
             context.bot,
             chat_id,
-            f"“{echo(argument)}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
+            context.t(
+                "“{argument}” is not an article number: they start at 1.", argument=echo(argument)
+            )
+            + "\n"
+            + context.t(ARTICLE_USAGE),
             message_thread_id=topic,
         )
         return
@@ -140,14 +144,23 @@ async def _article_by_number(
         await send_html(
             context.bot,
             chat_id,
-            f"There is no article {echo(argument)} ({total} articles now). "
-            f"/article lists them.\n{ARTICLE_USAGE}",
+            context.t.plural(
+                "There is no article {number} ({count} article now). /article lists them.",
+                "There is no article {number} ({count} articles now). /article lists them.",
+                total,
+                number=echo(argument),
+            )
+            + "\n"
+            + context.t(ARTICLE_USAGE),
             message_thread_id=topic,
         )
 
 
 async def article_request(request: ArticleRequest, context: BotContext) -> None:
-    """``/article N`` as the fast lane hands it over (``bot.telegram.updates``): as ``article``."""
+    """``/article N`` as the fast lane hands it over (``bot.telegram.updates``): as ``article``
+    (no Update, so the chat's language is read here)."""
+    language = await common.db(context.runtime.store.chat_language, request.chat_id)
+    context.t = translator(language)
     await _article_by_number(context, request.chat_id, request.thread_id, request.argument)
 
 

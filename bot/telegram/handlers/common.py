@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
-from bot.i18n import ENGLISH, Translator
+from bot.locales import ENGLISH, Translator
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html

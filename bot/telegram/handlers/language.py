@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.i18n import DEFAULT, LANGUAGES, language_for, translator
+from bot.locales import DEFAULT, LANGUAGES, language_for, translator
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext

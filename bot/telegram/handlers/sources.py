@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed, ParsedFeed
-from bot.i18n import ENGLISH, Translator
+from bot.locales import ENGLISH, Translator
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
 from bot.telegram.handlers import common

@@ -29,7 +29,7 @@ from telegram.ext import filters
 from bot.feeds.discover import find_feed
 from bot.feeds.exchange import export_opml, import_follows
 from bot.feeds.parse import ParsedFeed
-from bot.i18n import ENGLISH, Translator
+from bot.locales import ENGLISH, Translator
 from bot.store.feeds import FeedRow, Follow
 from bot.telegram import replies
 from bot.telegram.handlers import common

@@ -183,7 +183,7 @@ def translator(language: str | None) -> Translator:
 ENGLISH = translator(DEFAULT)
 
 
-# -- the catalogs' upkeep (python -m bot.i18n) -----------------------------------------
+# -- the catalogs' upkeep (python -m bot.locales) -----------------------------------------
 
 PACKAGE_DIR = Path(__file__).parent
 # What marks a text to translate: t("..."), N_("..."), t.plural("...", "...", n).
