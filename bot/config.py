@@ -52,6 +52,8 @@ class TelegramConfig:
 class SeedsConfig:
     dir: Path = Path("seeds")
     rescan_seconds: float = 300.0
+    # What /sources calls the articles of the seeds folder (users never see the folder).
+    name: str = "This bot's articles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "transport"): "transport",
     ("seeds", "dir"): "path",
     ("seeds", "rescan_seconds"): "positive number",
+    ("seeds", "name"): "non-empty string",
     ("storage", "path"): "path",
     ("storage", "retention_days"): "positive integer",
     ("summary", "sentences"): "positive integer",

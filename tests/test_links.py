@@ -377,7 +377,9 @@ async def test_a_long_pasted_text_gets_its_summary_and_a_short_one_the_hint(bot,
     assert "The city council approved a new harbour bridge" in reply.text
     assert reply.button_texts() == ["Add to my digest"]
     hint = await ask(fake, "hello there bot")
-    assert "I answer commands only" in hint.text
+    assert hint.text.startswith(
+        "I summarize web pages and texts of at least 50 words; this message has 3 words."
+    )
     assert hint.buttons() == []
 
 
@@ -501,7 +503,7 @@ async def test_add_to_my_digest_puts_the_page_in_this_chats_next_digest(bot, fak
     query = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: query in fake.answered_callbacks)
     answer = fake.answered_callbacks[query]["text"]
-    assert answer.startswith("Added to your next digest as article ")
+    assert answer.startswith("Added “Story keep” to your next digest as article ")
     number = int(answer.split("article ")[1].split(" ")[0])
     article = await ask(fake, f"/article {number}")
     assert article.bold()[0] == "Story keep"
@@ -513,7 +515,7 @@ async def test_add_to_my_digest_puts_the_page_in_this_chats_next_digest(bot, fak
     assert "Story keep" not in listing.text
     again = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: again in fake.answered_callbacks)
-    assert fake.answered_callbacks[again]["text"].startswith("Added to your next digest")
+    assert fake.answered_callbacks[again]["text"].startswith("Added “Story keep” to your next")
 
 
 async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, fake):
@@ -526,7 +528,7 @@ async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, f
     assert reply.thread_id == 3
     query = fake.click(GROUP, reply.message_id, "Add to my digest", user_id=1000)
     await fake.wait_until(lambda: query in fake.answered_callbacks)
-    assert fake.answered_callbacks[query]["text"].startswith("Added to your next digest")
+    assert " to your next digest as article " in fake.answered_callbacks[query]["text"]
     elsewhere = await in_topic("/digest", 4)
     assert "The city council approved" not in elsewhere.text
     digest = await in_topic("/digest", 3)

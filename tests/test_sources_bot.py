@@ -80,7 +80,7 @@ async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> No
         await rescan_seeds(application)
         await poll_all(application)
         listing = await ask(fake, USER, "/sources")
-        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
         fake.press(USER, listing.message_id, "src:1")
         edited = await fake.wait_for_edit(USER, listing.message_id)
         assert edited.text.splitlines()[2] == "⬜ 1. World Wire"
@@ -126,14 +126,14 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
     async with running(application, config):
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == [
-            "✅ Seeds folder",
+            "✅ This bot's articles",
             "✅ 1. World Wire",
             "✅ 2. Sport Daily",
         ]
         removed = await ask(fake, ADMIN, "/removefeed 2", user=ADMIN)
         assert removed.text.startswith("Removed feed 2: Sport Daily.")
         listing = await ask(fake, USER, "/sources")
-        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
 
 
 async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> None:

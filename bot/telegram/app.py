@@ -337,6 +337,7 @@ def build_application(
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
+    application.add_handler(CommandHandler("stop", handlers.unsubscribe))
     application.add_handler(CommandHandler("timezone", handlers.timezone))
     application.add_handler(CallbackQueryHandler(handlers.timezone_button, pattern=r"^tz:"))
     application.add_handler(
@@ -376,6 +377,15 @@ def build_application(
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+            ondemand.private_text,
+            block=False,
+        )
+    )
+    # Photos, videos, stickers, voice...: a caption's link is summarized, the rest told
+    # what the bot can do (files are left to the document handlers above).
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ondemand.MEDIA,
             ondemand.private_text,
             block=False,
         )

@@ -62,7 +62,8 @@ __all__ = [
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What this bot does"),
     ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
-    ("unsubscribe", "Stop the digests"),
+    ("stop", "Stop the digests"),
+    ("unsubscribe", "Stop the digests (same as /stop)"),
     ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
@@ -156,6 +157,7 @@ def help_text(config: Config) -> str:
             "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
+        "stop": "/stop — stop the digests (/unsubscribe does the same)",
         "timezone": (
             "/timezone CITY — your timezone: a city (e.g. /timezone Berlin, /timezone new "
             "york), an IANA name (/timezone America/Sao_Paulo) or an offset (/timezone "
@@ -238,6 +240,10 @@ def bad_time_text(argument: str) -> str:
     else:
         why = "use HH:MM, e.g. 08:30"
     return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
+
+
+UNSUBSCRIBED = "Unsubscribed: no more digests. /subscribe brings them back."
+NOT_SUBSCRIBED = "You are not subscribed. /subscribe starts your digests."
 
 
 # -- timezones ------------------------------------------------------------------------
@@ -509,6 +515,35 @@ SUMMARY_HINT = (
     "To search the titles, send /article and a few words (e.g. /article climate); "
     "/help lists everything."
 )
+MEDIA_HINT = (
+    "I cannot read photos, stickers, voice or video messages. Send me a link and I will "
+    "summarize the page, or paste a text of at least 50 words; /help lists everything."
+)
+
+
+def plain_text_reply(
+    words: int, min_words: int, *, timezone: str | None = None, time: str | None = None
+) -> str:
+    """A private message that is neither a link nor a text long enough to summarize:
+    what the bot can do with it. ``timezone``: the zone the words name, ``time``: the
+    time of day they are, offered as the command that would use them."""
+    noun = "word" if words == 1 else "words"
+    lines = [
+        f"I summarize web pages and texts of at least {min_words} words; this message has "
+        f"{words} {noun}. Send me a link, or paste the whole text, and I will answer with "
+        "its summary."
+    ]
+    if timezone is not None:
+        lines.append(f"Is it your timezone? /timezone {html.escape(timezone)} sets it.")
+    if time is not None:
+        lines.append(f"A time for your digest? /subscribe {html.escape(time)} sets it.")
+    lines.append(
+        "To search the titles, send /article and a few words (e.g. /article climate); "
+        "/help lists everything."
+    )
+    return "\n".join(lines)
+
+
 NO_ARTICLE_TEXT = "I found no article text on that page (a pay wall, a video or a page of links?)."
 SUMMARY_FAILED = "Sorry, I could not summarize that. Please try again later."
 ADD_STALE = "This button is out of date: send the link again."
@@ -543,11 +578,31 @@ def short_text(words: int) -> str:
     )
 
 
-def added_text(number: int, added: bool) -> str:
-    """The answer to "Add to my digest" (a callback answer: plain text, ≤ 200 chars)."""
+# Names quoted in a toast (a callback answer: plain text, at most 200 characters).
+TOAST_NAME_CHARS = 80
+
+
+def toast_name(name: str) -> str:
+    """An article's title or a source's name for a toast: one line, cut short, not
+    escaped (toasts are plain text)."""
+    text = " ".join(clean_text(name).split()) or "untitled"
+    return text if len(text) <= TOAST_NAME_CHARS else text[: TOAST_NAME_CHARS - 1] + "…"
+
+
+def added_text(number: int, added: bool, title: str = "") -> str:
+    """The answer to "Add to my digest", naming the article (a callback answer: plain
+    text, ≤ 200 chars)."""
+    name = f"“{toast_name(title)}”"
     if added:
-        return f"Added to your next digest as article {number} (/article {number})."
-    return f"Already in your next digest: article {number}."
+        return f"Added {name} to your next digest as article {number} (/article {number})."
+    return f"{name} is already in your next digest: article {number}."
+
+
+def source_toggled_text(name: str, on: bool) -> str:
+    """The toast of a source's button in /sources, naming the source."""
+    if on:
+        return f"“{toast_name(name)}” is on: its new articles come in this chat's digests."
+    return f"“{toast_name(name)}” is off: its articles stay out of this chat's digests."
 
 
 # -- sources ------------------------------------------------------------------
@@ -561,11 +616,16 @@ SOURCE_LABEL_CHARS = 48
 
 
 def sources_message(
-    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+    feeds: Sequence[tuple[int, str]],
+    off: set[int],
+    seeds_id: int = 0,
+    *,
+    seeds_name: str = "This bot's articles",
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
-    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
-    rows = [(seeds_id, "Seeds folder"), *feeds]
+    """``/sources``: every source (the seeds folder under the name the operator gave it,
+    ``[seeds] name``, then each feed as (id, label)) as a toggle button, ✅ when the
+    chat's digests include it; data ``src:ID``."""
+    rows = [(seeds_id, seeds_name), *feeds]
     lines = [SOURCES_HEADER]
     buttons = []
     for source_id, label in rows:

@@ -43,8 +43,9 @@ from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
 from bot.telegram.runtime import BotContext
 from bot.telegram.updates import ArticleRequest
-from bot.times import valid_timezone
+from bot.times import looks_like_time, valid_timezone
 from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at, timezone_label
+from bot.web.links import MIN_WORDS, word_count
 
 __all__ = [
     "CHANNEL_COMMANDS",
@@ -142,15 +143,16 @@ async def subscribe(update: Update, context: BotContext) -> None:
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
+    """``/unsubscribe``, and ``/stop`` (Telegram's convention for "leave me alone")."""
     rt = context.runtime
     if not await common.require_admin(update, context):
         return
     chat_id, topic = common.subscriber(update)
     was = await common.db(rt.store.unsubscribe, chat_id, topic=topic)
     if was:
-        await common.reply(update, "Unsubscribed: no more digests. /subscribe brings them back.")
+        await common.reply(update, replies.UNSUBSCRIBED)
     else:
-        await common.reply(update, "You are not subscribed. /subscribe starts your digests.")
+        await common.reply(update, replies.NOT_SUBSCRIBED)
 
 
 async def timezone(update: Update, context: BotContext) -> None:
@@ -397,11 +399,24 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
-    """Text that is no command, in a private chat (groups' chatter is not for us)."""
+    """A private message that is neither a link nor a text long enough to summarize
+    (:mod:`bot.telegram.handlers.ondemand` serves those): say what the bot can do with
+    it. A photo, sticker or voice message without a link gets the same in one line.
+    Groups' chatter is not for us."""
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if text is None:
+        await common.reply(update, replies.MEDIA_HINT)
+        return
+    words = word_count(text)
+    short = " ".join(text.split())
+    zone_name = None
+    if words <= 3 and len(short) <= 40:
+        zone_name = resolve_timezone(short).zone
+    time_of_day = short if looks_like_time(short) else None
     await common.reply(
         update,
-        "I answer commands only. To search the titles, send /article and a few words "
-        "(e.g. /article climate); /help lists everything.",
+        replies.plain_text_reply(words, MIN_WORDS, timezone=zone_name and short, time=time_of_day),
     )
 
 
@@ -448,6 +463,7 @@ async def on_error(update: object, context: BotContext) -> None:
 CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
+    "stop": unsubscribe,
     "timezone": timezone,
     "status": status,
     "digest": digest,

@@ -41,6 +41,12 @@ def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int,
     return feeds, rt.feeds.sources_off(chat_id, topic=topic)
 
 
+def _source_name(rt: Runtime, source_id: int, feeds: list[tuple[int, str]]) -> str:
+    """What the list calls a source: the operator's name for the seeds folder, or the
+    feed's label."""
+    return rt.config.seeds.name if source_id == SEEDS else dict(feeds).get(source_id, "")
+
+
 async def sources(update: Update, context: BotContext) -> None:
     """``/sources``: the sources with a toggle button each."""
     rt = context.runtime
@@ -49,7 +55,7 @@ async def sources(update: Update, context: BotContext) -> None:
         return
     topic = common.topic(update.effective_message) or 0
     feeds, off = await common.db(_listing, rt, chat.id, topic)
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    text, markup = replies.sources_message(feeds, off, SEEDS, seeds_name=rt.config.seeds.name)
     await common.reply(update, text, markup)
 
 
@@ -76,8 +82,8 @@ async def toggle_source(update: Update, context: BotContext) -> None:
         return
     on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
     feeds, off = await common.db(_listing, rt, chat.id, topic)
-    await query.answer("On" if on else "Off")
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    await query.answer(replies.source_toggled_text(_source_name(rt, source_id, feeds), on))
+    text, markup = replies.sources_message(feeds, off, SEEDS, seeds_name=rt.config.seeds.name)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
