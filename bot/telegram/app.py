@@ -141,11 +141,11 @@ async def _post_init(application: Application) -> None:
         name="poll feeds",
         job_kwargs=late_ok,
     )
-    # Subscribers are read and their slots worked out in a thread (seconds for 100,000
-    # of them); the jobs are added on the event loop (APScheduler is not thread-safe).
+    # The slots in use, and the few chats that may have missed a digest, are read in a
+    # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
     plan = await asyncio.to_thread(
-        jobs.plan_schedule,
-        rt.store.iter_subscribers(),
+        jobs.plan_from_store,
+        rt.store,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
