@@ -67,8 +67,12 @@ async def send_raw(fake: FakeBotAPI, chat: int, **content: Any) -> Message:
 async def test_a_short_message_hears_what_the_bot_can_do_with_it(bot, fake):
     reply = await say(fake, USER, "good morning")
     assert reply.text.startswith(
-        "I summarize web pages and texts of at least 50 words; this message has 2 words. "
+        "I summarize web pages and texts of at least 50 words. "
         "Send me a link, or paste the whole text, and I will answer with its summary."
+    )
+    nearly = await say(fake, USER, " ".join(["word"] * 30))
+    assert nearly.text.startswith(
+        "I summarize web pages and texts of at least 50 words; this message has 30 words."
     )
     assert "/article climate" in reply.text and "/help" in reply.text
     assert "timezone" not in reply.text and "/subscribe" not in reply.text

@@ -521,17 +521,21 @@ MEDIA_HINT = (
 )
 
 
+# A plain message says how many words it has from this many on.
+PLAIN_WORDS_COUNTED = 5
+
+
 def plain_text_reply(
     words: int, min_words: int, *, timezone: str | None = None, time: str | None = None
 ) -> str:
     """A private message that is neither a link nor a text long enough to summarize:
     what the bot can do with it. ``timezone``: the zone the words name, ``time``: the
     time of day they are, offered as the command that would use them."""
-    noun = "word" if words == 1 else "words"
+    # The count helps with a text that is nearly long enough, not with "hello".
+    count = f"; this message has {words} words" if words >= PLAIN_WORDS_COUNTED else ""
     lines = [
-        f"I summarize web pages and texts of at least {min_words} words; this message has "
-        f"{words} {noun}. Send me a link, or paste the whole text, and I will answer with "
-        "its summary."
+        f"I summarize web pages and texts of at least {min_words} words{count}. Send me a "
+        "link, or paste the whole text, and I will answer with its summary."
     ]
     if timezone is not None:
         lines.append(f"Is it your timezone? /timezone {html.escape(timezone)} sets it.")
