@@ -209,3 +209,35 @@ async def test_addfeed_answers_one_line_for_feeds_with_bad_entries(fake, make_co
         assert deep_added.text.startswith("Added feed 3: Deep (1 entry now)."), deep_added.text
         broken = await ask(fake, ADMIN, f"/addfeed {site.url('/deeper.json')}", user=ADMIN)
         assert broken.text.startswith("Cannot add ") and "\n" not in broken.text, broken.text
+
+
+async def test_admins_name_the_feeds_they_add_and_config_feeds_keep_the_config_s_name(
+    fake, make_config, site
+) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        url = site.url("/sport.xml")
+        added = await ask(fake, ADMIN, f"/addfeed {url} Sports <desk>", user=ADMIN)
+        assert added.text.startswith("Added feed 2: Sports <desk> (1 entry now).")
+        renamed = await ask(fake, ADMIN, f"/addfeed {url} Sport", user=ADMIN)
+        assert renamed.text == "Feed 2 is now called Sport."
+        config_feed = await ask(fake, ADMIN, f"/addfeed {site.url('/world.xml')} Mine", user=ADMIN)
+        assert config_feed.text == (
+            "World Wire is feed 1, from the config file: its name is set there, with "
+            "[[feeds]] name."
+        )
+        too_long = await ask(fake, ADMIN, f"/addfeed {url} {'x' * 101}", user=ADMIN)
+        assert too_long.text.startswith("Usage: /addfeed URL [NAME]")
+        listing = await ask(fake, USER, "/sources")
+        assert listing.text.splitlines()[1:] == [
+            "✅ This bot's articles",
+            "✅ 1. World Wire",
+            "✅ 2. Sport",
+        ]
+        fake.press(USER, listing.message_id, "src:2")
+        toast = await fake.wait_for_call("answerCallbackQuery")
+        assert (
+            toast.params["text"] == "“Sport” is off: its articles stay out of this chat's digests."
+        )

@@ -279,6 +279,11 @@ def timezone_set_text(
     return text
 
 
+def timezone_toast(name: str) -> str:
+    """The toast of a timezone button (plain text)."""
+    return f"Timezone: {timezone_label(name)}"
+
+
 def timezone_current_text(current: str | None, default: str) -> str:
     """/timezone alone: the chat's timezone (or the default it uses) and how to change it."""
     if current:
@@ -612,7 +617,13 @@ def source_toggled_text(name: str, on: bool) -> str:
 # -- sources ------------------------------------------------------------------
 
 SOURCES_HEADER = "<b>Sources</b> · tap one to turn it on or off for this chat's digests"
-ADDFEED_USAGE = "Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml"
+# A feed's name as an admin gives it (/addfeed URL NAME), at most this long.
+FEED_NAME_CHARS = 100
+ADDFEED_USAGE = (
+    "Usage: /addfeed URL [NAME], e.g. /addfeed https://www.example.org/rss.xml or "
+    f"/addfeed https://www.example.org/rss.xml Example News (a name of at most "
+    f"{FEED_NAME_CHARS} characters; without one, the feed's own title)"
+)
 REMOVEFEED_USAGE = "Usage: /removefeed N, the feed's number in /sources"
 STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
 # Button labels are cut to this many characters (Telegram shows little more).
@@ -651,6 +662,19 @@ def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new:
         f"Added feed {feed_id}: {html.escape(label)} ({entries} "
         f"{'entry' if entries == 1 else 'entries'} now). "
         f"It is read every {minutes:g} minutes; new articles join the digests."
+    )
+
+
+def feed_renamed_text(feed_id: int, label: str) -> str:
+    """``/addfeed URL NAME`` for a feed already added: it has the new name."""
+    return f"Feed {feed_id} is now called {html.escape(label)}."
+
+
+def config_feed_name_text(feed_id: int, label: str) -> str:
+    """``/addfeed URL NAME`` for a feed of the config file: named there."""
+    return (
+        f"{html.escape(label)} is feed {feed_id}, from the config file: its name is set "
+        "there, with [[feeds]] name."
     )
 
 

@@ -44,7 +44,7 @@ from bot.telegram.ratelimit import ReplyDropped
 from bot.telegram.runtime import BotContext
 from bot.telegram.updates import ArticleRequest
 from bot.times import looks_like_time, valid_timezone
-from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at, timezone_label
+from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at
 from bot.web.links import MIN_WORDS, word_count
 
 __all__ = [
@@ -220,7 +220,7 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     topic = common.topic(query.message) or 0
     stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
     _schedule_chat(context, stored)
-    await query.answer(f"Timezone: {timezone_label(name)}")
+    await query.answer(replies.timezone_toast(name))
     text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)

@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.articles.text import clean_text
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed
 from bot.store.feeds import SEEDS
@@ -88,13 +89,16 @@ async def toggle_source(update: Update, context: BotContext) -> None:
 
 
 async def addfeed(update: Update, context: BotContext) -> None:
-    """Admin: ``/addfeed URL``, validated by fetching and parsing it once."""
+    """Admin: ``/addfeed URL [NAME]``, validated by fetching and parsing it once; NAME
+    (else the feed's title) is what chats see, and renames a feed already added."""
     rt = context.runtime
     if not common.is_operator(update, rt):
         await common.refuse_unknown(update)
         return
-    url = common.argument(context).strip()
-    if not url or len(url) > 2000 or " " in url:
+    parts = common.argument(context).split(maxsplit=1)
+    url = parts[0] if parts else ""
+    name = " ".join(clean_text(parts[1]).split()) if len(parts) > 1 else ""
+    if not url or len(url) > 2000 or len(name) > replies.FEED_NAME_CHARS:
         await common.reply(update, replies.ADDFEED_USAGE)
         return
     if rt.poller is None or rt.feeds is None:
@@ -116,6 +120,15 @@ async def addfeed(update: Update, context: BotContext) -> None:
     feed, new = await common.db(
         rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
     )
+    if name:
+        renamed = await common.db(rt.feeds.rename_feed, feed.id, name)
+        if renamed is None:
+            await common.reply(update, replies.config_feed_name_text(feed.id, feed.label))
+            return
+        if not new and renamed.label != feed.label:
+            await common.reply(update, replies.feed_renamed_text(feed.id, renamed.label))
+            return
+        feed = renamed
     minutes = rt.poller.interval(feed) / 60
     await common.reply(
         update, replies.feed_added_text(feed.id, feed.label, len(parsed.entries), minutes, new)
