@@ -15,6 +15,12 @@ subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topi
 are sent in (the group itself, topic 0, outside topics); in a channel the commands of
 :data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
 digests are posted there.
+
+Timezones: ``/timezone`` reads a city, an IANA name or an offset
+(:func:`bot.timezones.resolve_timezone`); a name meaning several places, or a misspelt
+one, is answered with ``tz:NAME`` buttons (:func:`timezone_button`); a location shared
+in a private chat is looked up offline in a worker thread (:func:`location`); ``/start``
+offers the zones likely for the user's language.
 """
 
 from __future__ import annotations
