@@ -49,6 +49,7 @@ __all__ = [
     "Choice",
     "Resolution",
     "city_of",
+    "fold",
     "likely_timezones",
     "parse_offset",
     "resolve_timezone",
@@ -225,7 +226,8 @@ _AREAS = frozenset(
     {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia"}
     | {"Europe", "Indian", "Pacific"}
 )
-# "UTC+1", "GMT -3", "+05:30", "utc+0530", "−3" (a typographic minus), "Z+1" is not one.
+# "UTC+1", "GMT -3", "+05:30", "+5.30", "utc+0530", "−3" (a typographic minus); a sign
+# is required ("UTC5" and "5" are not offsets).
 _OFFSET = re.compile(
     r"(?:(?:UTC|GMT)\s*)?([+\-−])\s*(?:([0-9]{1,2})(?:[:h.]([0-9]{2}))?|([0-9]{2})([0-9]{2}))",
     re.IGNORECASE,
@@ -243,8 +245,9 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """What the user's words mean: one ``zone``, several ``choices``, or neither (then
-    ``choices`` holds suggestions, names close to what was typed)."""
+    """What the user's words mean: one ``zone``, several ``choices`` (a name meaning
+    places in different zones), or neither, with ``suggestions``: the zones of the city
+    names closest to what was typed (maybe none)."""
 
     zone: str | None = None
     choices: tuple[Choice, ...] = ()
@@ -302,8 +305,6 @@ def resolve_timezone(text: str) -> Resolution:
         return Resolution(canonical_timezone(text))
     except ValueError:
         pass
-    if re.fullmatch(r"(?i)(UTC|GMT)", text):
-        return Resolution(text.upper())
     offset = parse_offset(text)
     if offset is not None:
         return Resolution(offset)

@@ -184,6 +184,8 @@ async def timezone(update: Update, context: BotContext) -> None:
     if found.zone is None:
         choices = found.choices or found.suggestions
         if found.choices:
+            if not await common.require_admin(update, context):
+                return  # buttons only for those who may press them
             text = replies.timezone_choices_text(asked)
         else:
             text = replies.timezone_unknown_text(asked, found.suggestions)
