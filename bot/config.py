@@ -410,7 +410,9 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
             return value
         case "timezone":
             if not isinstance(value, str) or not _is_timezone(value):
-                raise fail('an IANA timezone name like "Europe/Berlin"')
+                raise fail(
+                    'an IANA timezone name like "Europe/Berlin" or an offset like "UTC+05:30"'
+                )
             return value
     raise AssertionError(f"no check for {kind}")  # pragma: no cover
 
