@@ -409,6 +409,25 @@ async def test_a_link_in_a_private_chat_gets_the_pages_summary_with_title_site_a
     assert typing[0].time <= fake.calls_to("sendMessage")[-1].time
 
 
+async def test_a_photo_whose_caption_has_a_link_gets_the_pages_summary(bot, fake, site):
+    before = len(fake.messages(CHAT))
+    photo = [{"file_id": "AgACphoto", "file_unique_id": "AQADphoto", "width": 90, "height": 90}]
+    fake.inject(
+        {
+            "message": {
+                "message_id": 700_001,
+                "from": {"id": CHAT, "is_bot": False, "first_name": "Ana"},
+                "chat": {"id": CHAT, "type": "private", "first_name": "Ana"},
+                "date": 1_800_000_000,
+                "photo": photo,
+                "caption": f"look: {site.url('/news/captioned')}",
+            }
+        }
+    )
+    reply = await fake.wait_for_message(CHAT, before + 1, timeout=30)
+    assert reply.bold() == ["Story captioned"]
+
+
 async def test_a_long_pasted_text_gets_its_summary_and_a_short_one_the_hint(bot, fake):
     reply = await ask(fake, "\n\n".join(PARAGRAPHS))
     assert "The city council approved a new harbour bridge" in reply.text
