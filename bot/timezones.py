@@ -411,7 +411,9 @@ def timezone_at(latitude: float, longitude: float) -> str | None:
     about half a second the first time (loading the data): call it in a thread."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
-    with _finder_lock:  # the finder reads its files through shared handles
+    # A TimezoneFinder is not thread-safe (its docs: one per thread); a lookup takes
+    # microseconds, so the threads share one instance, one lookup at a time.
+    with _finder_lock:
         finder = _finder()
         name = finder.timezone_at(lat=latitude, lng=longitude)
     return name if isinstance(name, str) and valid_timezone(name) else None
