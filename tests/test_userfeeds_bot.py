@@ -223,7 +223,9 @@ async def test_the_operator_can_turn_user_feeds_off(fake, make_config, site) -> 
         assert site.hits["/tech.xml"] == 0 and site.hits["/world.xml"] == 1
 
 
-async def test_in_a_group_only_admins_add_feeds(fake, make_config, site) -> None:
+async def test_in_a_group_only_admins_add_feeds_and_a_channel_adds_them_by_posting(
+    fake, make_config, site
+) -> None:
     group, admin, member = -100700, 31, 32
     fake.add_group(group, admins=[admin], members=[member])
     config = make_config()
@@ -234,6 +236,15 @@ async def test_in_a_group_only_admins_add_feeds(fake, make_config, site) -> None
         added = await ask(fake, group, f"/add {site.url('/tech.xml')}", user=admin)
         assert added.text.startswith("Following Tech Times")
         await settle(application)
+        # A channel: its posts are its administrators'.
+        channel = -100800
+        fake.add_channel(channel)
+        before = len(fake.messages(channel))
+        fake.post_in_channel(channel, f"/add {site.url('/sport.xml')}")
+        posted = await fake.wait_for_message(channel, before + 1, timeout=15)
+        assert posted.text.startswith("Following Sport Daily")
+        await settle(application)
+        assert [f.label for f in runtime(application).feeds.followed(channel)] == ["Sport Daily"]
 
 
 async def test_remove_lists_the_chats_feeds_and_stops_polling_the_last_followers(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -24,13 +25,13 @@ from telegram.error import BadRequest
 
 from bot.articles.text import clean_text
 from bot.errors import FetchError
-from bot.feeds.parse import NotAFeed
+from bot.feeds.parse import NotAFeed, ParsedFeed
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext, Runtime
 
-__all__ = ["addfeed", "removefeed", "render", "sources", "toggle_source"]
+__all__ = ["addfeed", "read_feed", "removefeed", "render", "sources", "toggle_source"]
 
 log = logging.getLogger("bot.telegram.handlers.sources")
 
@@ -116,19 +117,13 @@ async def addfeed(update: Update, context: BotContext) -> None:
         return
     if rt.poller is None or rt.feeds is None:
         return
-    try:
-        final, parsed = await rt.poller.probe(url)
-    except FetchError as exc:
-        await common.reply(update, replies.feed_refused_text(url, exc.user_message))
+    poller = rt.poller
+    found = await read_feed(
+        update, url, lambda: poller.probe(url), replies.feed_refused_text, "/addfeed"
+    )
+    if found is None:
         return
-    except NotAFeed as exc:
-        await common.reply(update, replies.feed_refused_text(url, str(exc)))
-        return
-    except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-        log.exception("/addfeed %s: reading it failed", url)
-        reason = f"cannot read it as a feed ({type(exc).__name__})"
-        await common.reply(update, replies.feed_refused_text(url, reason))
-        return
+    final, parsed = found
     user = update.effective_user
     feed, new = await common.db(
         rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
@@ -150,6 +145,28 @@ async def addfeed(update: Update, context: BotContext) -> None:
         log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(feed)))
         task.add_done_callback(rt.feed_polls.discard)
+
+
+async def read_feed(
+    update: Update,
+    url: str,
+    find: Callable[[], Awaitable[tuple[str, ParsedFeed]]],
+    refused: Callable[[str, str], str],
+    command: str,
+) -> tuple[str, ParsedFeed] | None:
+    """``find()`` the feed (``/addfeed``, ``/add``) while Telegram shows "typing…";
+    (final URL, parsed feed), or None after a one-line ``refused(url, reason)`` reply."""
+    try:
+        async with common.typing(update):
+            return await find()
+    except FetchError as exc:
+        await common.reply(update, refused(url, exc.user_message))
+    except NotAFeed as exc:
+        await common.reply(update, refused(url, str(exc)))
+    except Exception as exc:  # a document nobody foresaw still gets its one-line answer
+        log.exception("%s %s: reading it failed", command, url)
+        await common.reply(update, refused(url, f"cannot read it as a feed ({type(exc).__name__})"))
+    return None
 
 
 async def removefeed(update: Update, context: BotContext) -> None:

@@ -25,15 +25,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.errors import FetchError
 from bot.feeds.discover import find_feed
 from bot.feeds.exchange import export_opml, import_follows
-from bot.feeds.parse import NotAFeed, ParsedFeed
+from bot.feeds.parse import ParsedFeed
 from bot.store.feeds import FeedRow, Follow
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.handlers.opml import import_report_text, read_opml
-from bot.telegram.handlers.sources import render
+from bot.telegram.handlers.sources import read_feed, render
 from bot.telegram.runtime import BotContext, Runtime
 
 __all__ = [
@@ -132,20 +131,13 @@ async def add(update: Update, context: BotContext) -> None:
         newest = await common.db(rt.feeds.newest_title, known.id)
         await _answer(update, rt, url, done, newest)
         return
-    async with common.typing(update):
-        try:
-            final, parsed = await find_feed(rt.poller, url)
-        except FetchError as exc:
-            await common.reply(update, replies.follow_refused_text(url, exc.user_message))
-            return
-        except NotAFeed as exc:
-            await common.reply(update, replies.follow_refused_text(url, str(exc)))
-            return
-        except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-            log.exception("/add %s: reading it failed", url)
-            reason = f"cannot read it as a feed ({type(exc).__name__})"
-            await common.reply(update, replies.follow_refused_text(url, reason))
-            return
+    poller = rt.poller
+    found = await read_feed(
+        update, url, lambda: find_feed(poller, url), replies.follow_refused_text, "/add"
+    )
+    if found is None:
+        return
+    final, parsed = found
     done = await common.db(
         _follow, rt, chat_id, topic, final, title=parsed.title, added_by=added_by
     )
