@@ -246,6 +246,8 @@ class Poller:
         self._entry_slots = asyncio.Semaphore(max(8, 4 * config.sources.workers))
         self._polling: set[int] = set()
         self._warned: set[int] = set()
+        # Called with each poll's status: new, updated, unchanged, failed (metrics).
+        self.on_outcome: Callable[[str], object] | None = None
         # Held (in a storing thread) from looking an entry's keys up to adding it.
         self._adding = threading.Lock()
 
@@ -314,6 +316,8 @@ class Poller:
             await self._failed(feed, outcome, f"internal error: {exc!r}", None)
         finally:
             self._polling.discard(feed.id)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome.status)
         return outcome
 
     async def _poll(self, feed: FeedRow, outcome: PollOutcome) -> None:

@@ -391,6 +391,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         self._closing = asyncio.Event()
         self.dropped = 0  # replies dropped because the bot was stopping
         self.retry_after_count = 0
+        # Called on every 429 the Bot API answers (metrics).
+        self.on_retry_after: Callable[[], object] | None = None
 
     @classmethod
     def from_config(
@@ -490,6 +492,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.retry_after_count += 1
+                if self.on_retry_after is not None:
+                    self.on_retry_after()
                 wait = retry_after_seconds(exc)
                 self.limiter.penalize(chat_id, wait)
                 if attempt >= max_retries:
