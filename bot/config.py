@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -499,6 +500,56 @@ def _resolve_default_paths(config: Config, raw: Mapping[str, Any], base: Path) -
     if "path" not in raw.get("storage", {}):
         config = _replace(config, "storage", path=base / config.storage.path)
     return config
+
+
+# A Bot API token as @BotFather gives it: the bot's id, a colon, the secret.
+_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{10,}")
+# Where `digestbot init` finds the commented example: beside the package (a clone or an
+# editable install), then where a wheel installs it (data-files), then here.
+EXAMPLE_NAME = "config.example.toml"
+
+
+def example_config_text() -> str:
+    """The text of ``config.example.toml``, the commented template ``init`` writes."""
+    import sys
+
+    for folder in (
+        Path(__file__).resolve().parent.parent,
+        Path(sys.prefix) / "share" / "digestbot",
+        Path.cwd(),
+    ):
+        path = folder / EXAMPLE_NAME
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError(f"{EXAMPLE_NAME} not found: run digestbot init in the digestbot folder")
+
+
+def check_token_shape(token: str) -> str:
+    """``token`` stripped, or ConfigError if it cannot be a Bot API token."""
+    token = token.strip()
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise ConfigError(
+            "that is not a bot token: @BotFather's tokens look like 123456789:AAE... "
+            "(digits, a colon, then letters, digits, _ and -)"
+        )
+    return token
+
+
+def render_config(template: str, token: str | None) -> str:
+    """The example config with ``[telegram] token`` set to ``token`` (None: left empty)."""
+    if token is None:
+        return template
+    token = check_token_shape(token)
+    lines = template.splitlines(keepends=True)
+    section = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            section = stripped.strip("[]")
+        elif section == "telegram" and re.match(r"token\s*=", stripped):
+            lines[index] = f'token = "{token}"\n'
+            return "".join(lines)
+    raise ConfigError(f"{EXAMPLE_NAME} has no [telegram] token line to fill in")
 
 
 def default_config(base: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
