@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -427,13 +428,27 @@ def _fetch(args: argparse.Namespace, out: TextIO) -> int:
     from bot.store import Store
 
     config = _load(args)
+    started = time.perf_counter()
     with Store(config.storage.path) as store:
-        outcomes = asyncio.run(poll_once(store, config))
+        outcomes = asyncio.run(poll_once(store, config, _progress_for(sys.stderr, "fetch")))
     for outcome in outcomes:
         out.write(outcome.describe() + "\n")
     if not outcomes:
         out.write("no feeds: add [[feeds]] to the config or /addfeed in the bot\n")
+    else:
+        out.write(_fetch_summary(outcomes, time.perf_counter() - started) + "\n")
     return 1 if outcomes and all(o.failed for o in outcomes) else 0
+
+
+def _fetch_summary(outcomes: Sequence[Any], seconds: float) -> str:
+    """The last line of ``digestbot fetch``: the whole job in figures."""
+    failed = sum(o.failed for o in outcomes)
+    new = sum(o.new for o in outcomes)
+    updated = sum(o.updated for o in outcomes)
+    return (
+        f"{len(outcomes)} feed{'' if len(outcomes) == 1 else 's'} polled, {failed} failed: "
+        f"{_articles(new)} new, {updated} updated in {seconds:.1f} s"
+    )
 
 
 def _sources(args: argparse.Namespace, out: TextIO) -> int:
@@ -622,7 +637,7 @@ def _sync(store, config):
         config.seeds.dir,
         sentences=config.summary.sentences,
         language=config.summary.language,
-        progress=_progress_for(sys.stderr),
+        progress=_progress_for(sys.stderr, "ingest"),
     )
 
 
@@ -721,13 +736,15 @@ def _error(message: str) -> None:
     print(f"digestbot: error: {message}", file=sys.stderr)
 
 
-def _progress_for(stream: TextIO):
-    """A progress callback drawing a bar on ``stream`` when it is a terminal."""
+def _progress_for(stream: TextIO, job: str) -> Callable[[str, int, int], None] | None:
+    """A ``progress(stage, done, total)`` callback drawing a bar per stage of ``job`` on
+    ``stream`` when it is a terminal; elsewhere None (the command's summary line says
+    what was done)."""
     if not stream.isatty():
         return None
-    from bot.progress import ProgressBar
+    from bot.progress import StagedProgress
 
-    return ProgressBar(stream, label="seeds")
+    return StagedProgress(stream, job=job)
 
 
 def _setup_logging(verbosity: int, default: int) -> None:
