@@ -357,6 +357,10 @@ class Priority(enum.Enum):
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
 
+# Calls that send no message: never held back for a chat's limits (a global pause after
+# a 429 still applies).
+UNMETERED = frozenset({"sendchataction"})
+
 # The window margin by cap (see TelegramRateLimiter.from_config).
 BASE_MARGIN = 0.03
 HIGH_CAP = 100.0
@@ -474,7 +478,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         """Throttle, call, and honour 429s (see class docstring)."""
         max_retries = self.max_retries
         paced = rate_limit_args is Priority.BROADCAST
-        chat_id = _chat_key(data)
+        # A chat action ("typing…") is no message: it takes nothing of the chat's budget.
+        chat_id = None if endpoint.lower() in UNMETERED else _chat_key(data)
         attempt = 0
         while True:
             if chat_id is not None:

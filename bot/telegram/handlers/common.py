@@ -1,22 +1,62 @@
 """What the handler modules share: store calls off the event loop, replies in the right chat
-and forum topic, the subscriber an update is about, and who may change a chat's settings
-(its administrators in groups) or use the operator's commands (``[telegram] admin_ids``).
+and forum topic, "typing…" while slow work runs, the subscriber an update is about, and
+who may change a chat's settings (its administrators in groups) or use the operator's
+commands (``[telegram] admin_ids``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
 
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html
 from bot.telegram.replies import MAX_ARGUMENT_CHARS, echo
 from bot.telegram.runtime import BotContext, Runtime
+
+log = logging.getLogger(__name__)
+
+# Telegram shows a chat action for 5 s (or until the bot's next message): repeated this
+# often, "typing…" stays on while slow work runs.
+TYPING_EVERY_SECONDS = 4.0
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update, every: float | None = None) -> AsyncIterator[None]:
+    """Show "typing…" in the update's chat (and forum topic) while the block runs:
+    ``sendChatAction`` at once and every ``every`` s (default
+    :data:`TYPING_EVERY_SECONDS`), in a task of its own, so the work never waits for
+    it; a failed action only costs a debug line."""
+    interval = TYPING_EVERY_SECONDS if every is None else every
+    message = update.effective_message
+    if message is None:
+        yield
+        return
+    bot, chat_id, thread = update.get_bot(), message.chat_id, topic(message)
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread)
+            except TelegramError as exc:
+                log.debug("chat %s: typing action failed: %s", chat_id, exc)
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(keep_typing(), name=f"typing in {chat_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def argument(context: BotContext) -> str:

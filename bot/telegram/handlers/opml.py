@@ -104,7 +104,8 @@ async def opml_import(update: Update, context: BotContext) -> None:
         await common.reply(update, _refused(name, str(exc)))
         return
     user = update.effective_user
-    report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
+    async with common.typing(update):  # each new feed is fetched once: seconds each
+        report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
     log.info("OPML import by %s: %s", user.id if user else "?", report.summary())
     # The new feeds' first polls start beside the reply (in rt.feed_polls from now on).
     for line in report.added:

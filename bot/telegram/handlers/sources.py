@@ -98,7 +98,8 @@ async def addfeed(update: Update, context: BotContext) -> None:
     if rt.poller is None or rt.feeds is None:
         return
     try:
-        final, parsed = await rt.poller.probe(url)
+        async with common.typing(update):  # a slow site: up to [fetch] total_timeout
+            final, parsed = await rt.poller.probe(url)
     except FetchError as exc:
         await common.reply(update, replies.feed_refused_text(url, exc.user_message))
         return
