@@ -14,9 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import FeedConfig
-from bot.telegram.app import build_application, health, running, runtime
+from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
-from bot.telegram.metrics import outcome_label
+from bot.telegram.metrics import health, outcome_label
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.feedkit import Item, long_text, rss
@@ -167,3 +167,43 @@ def test_error_class_names_become_label_values() -> None:
     assert outcome_label("HTTPStatus") == "http_status"
     assert outcome_label("ok") == "ok"
     assert outcome_label("not_modified") == "not_modified"
+
+
+async def test_healthz_in_webhook_mode_says_ok_once_the_webhook_is_registered(
+    fake: FakeBotAPI, bot_config: Any
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = bot_config(
+        telegram={
+            "mode": "webhook",
+            "url": f"http://127.0.0.1:{port}/hook",
+            "listen": "127.0.0.1",
+            "port": port,
+            "secret_token": "s3cret-for-health",
+        },
+        metrics={"listen": "127.0.0.1:0"},
+    )
+    application = build_application(config)
+    async with running(application, config), aiohttp.ClientSession() as http:
+        rt = runtime(application)
+        assert rt.metrics_server is not None
+        base = f"http://127.0.0.1:{rt.metrics_server.port}"
+        assert fake.webhook_url == config.telegram.webhook_url
+        assert await scrape(http, base, "/healthz") == (200, "ok\n")
+
+
+async def test_healthz_says_503_with_the_reason_when_polling_stopped(
+    fake: FakeBotAPI, bot_config: Any
+) -> None:
+    config = bot_config(metrics={"listen": "127.0.0.1:0"})
+    application = build_application(config)
+    async with running(application, config), aiohttp.ClientSession() as http:
+        rt = runtime(application)
+        assert rt.metrics_server is not None and application.updater is not None
+        base = f"http://127.0.0.1:{rt.metrics_server.port}"
+        await application.updater.stop()
+        assert await scrape(http, base, "/healthz") == (503, "long polling is not running\n")
