@@ -472,6 +472,16 @@ class ChatsMixin(StoreBase):
         )
         return self._with_runs(rows)
 
+    def slots_in_use(self) -> list[tuple[str, str | None]]:
+        """Every (digest time, timezone) an active subscriber has (timezone None: the
+        config default), without reading the subscribers themselves."""
+        rows = self.query(
+            "SELECT DISTINCT s.digest_time, c.timezone FROM subscriptions s"
+            " JOIN chats c ON c.chat_id = s.chat_id AND c.topic = s.topic"
+            " WHERE c.active = 1 AND c.digest_time IS NOT NULL"
+        )
+        return [(row[0], row[1]) for row in rows]
+
     def count_subscribers(self) -> int:
         """Active subscribers: chats and forum topics with a digest time."""
         return self.query(

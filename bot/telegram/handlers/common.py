@@ -85,9 +85,10 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message.
+    ``reply_markup``: inline buttons, or any keyboard as JSON."""
     message = update.effective_message
     assert message is not None
     await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
@@ -101,31 +102,44 @@ async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage))
 
 
-async def require_admin(update: Update, context: BotContext) -> bool:
+async def may_change_settings(update: Update, context: BotContext) -> bool:
     """True if the sender may change this chat's settings (subscription, timezone,
-    filters, sources); otherwise replies with a short refusal and returns False.
+    filters, sources, what goes into its digest); no reply either way.
 
     Private chats: always. Channels: always (only administrators can post there).
     Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
+    ``bot.telegram.admins``), including one writing anonymously as the group itself.
+    A button press counts as its presser's: the message under it is the bot's."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return False
     if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True
-    if message.is_automatic_forward:
-        return False  # a channel's post copied into its discussion group: not for us
-    sender_chat = message.sender_chat
-    if sender_chat is not None:
-        allowed = sender_chat.id == chat.id  # an anonymous administrator
-    else:
-        user = update.effective_user
-        allowed = user is not None and await is_chat_admin(
-            context.bot, context.runtime.admins, chat.id, user.id
-        )
+    if update.callback_query is None:
+        if message.is_automatic_forward:
+            return False  # a channel's post copied into its discussion group: not for us
+        sender_chat = message.sender_chat
+        if sender_chat is not None:
+            return sender_chat.id == chat.id  # an anonymous administrator
+    user = update.effective_user
+    return user is not None and await is_chat_admin(
+        context.bot, context.runtime.admins, chat.id, user.id
+    )
+
+
+async def require_admin(update: Update, context: BotContext) -> bool:
+    """:func:`may_change_settings`; when it says no, replies with a short refusal (a
+    button press: in the press's answer) and returns False."""
+    if update.effective_chat is None or update.effective_message is None:
+        return False
+    allowed = await may_change_settings(update, context)
     if not allowed:
-        await reply(update, replies.ADMINS_ONLY)
+        query = update.callback_query
+        if query is not None:
+            await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        else:
+            await reply(update, replies.ADMINS_ONLY)
     return allowed
 
 
