@@ -68,6 +68,7 @@ __all__ = [
     "NO_TOKEN",
     "build_application",
     "freeze_startup_objects",
+    "health",
     "run",
     "running",
     "runtime",
@@ -468,6 +469,36 @@ async def stop_updater(application: Application) -> None:
         rt.webhook = None
 
 
+def health(application: Application) -> str | None:
+    """None while the bot is alive and getting updates (long polling running, or the
+    webhook registered and its server up); else why not, in a few words (/healthz)."""
+    rt = runtime(application)
+    if rt.stopping or not application.running:
+        return "not running: starting or stopping"
+    if rt.config.telegram.mode == "webhook":
+        if rt.webhook is None or not rt.webhook_registered:
+            return "the webhook is not registered"
+        return None
+    if application.updater is None or not application.updater.running:
+        return "long polling is not running"
+    return None
+
+
+async def _start_metrics(application: Application) -> None:
+    """The /metrics and /healthz server of ``[metrics] listen``, when it is set."""
+    rt = runtime(application)
+    address = rt.config.metrics.address
+    if rt.metrics is None or address is None:
+        return
+    from bot.telegram.metrics import MetricsServer
+
+    host, port = address
+    rt.metrics_server = MetricsServer(
+        rt.metrics, rt.store, functools.partial(health, application), host=host, port=port
+    )
+    await rt.metrics_server.start()
+
+
 async def _initialize(application: Application, retries: int) -> None:
     """``application.initialize()`` (getMe), tried ``retries`` more times while Telegram
     cannot be reached (waits grow from 1 s to 5 s). A rejected token is not retried."""
@@ -494,10 +525,7 @@ async def running(
     try:
         if application.post_init is not None:
             await application.post_init(application)
-        if runtime(application).metrics is not None:
-            from bot.telegram.metrics import start_metrics
-
-            await start_metrics(application)
+        await _start_metrics(application)
         await application.start()
         await start_updater(application, config)
         log.info("ready")

@@ -20,13 +20,11 @@ Nothing here is imported unless ``[metrics] listen`` is set.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -37,14 +35,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from telegram.ext import Application
 
 from bot import __version__
 from bot.errors import DigestbotError
 from bot.store import Store
-from bot.telegram.runtime import runtime
 
-__all__ = ["Metrics", "MetricsServer", "health", "outcome_label", "start_metrics"]
+__all__ = ["Metrics", "MetricsServer", "outcome_label"]
 
 log = logging.getLogger(__name__)
 
@@ -204,13 +200,21 @@ class MetricsServer:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
+        """Listen; a taken address is one line naming ``[metrics] listen``."""
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise DigestbotError(
+                f"[metrics] listen: cannot listen on {self.host}:{self.port} "
+                f"({exc.strerror or exc}): choose a free address and port"
+            ) from None
         if self.port == 0 and self._runner.addresses:  # "any free port": the one bound
             self.port = self._runner.addresses[0][1]
         log.debug("metrics on http://%s:%d/metrics, health on /healthz", self.host, self.port)
@@ -232,40 +236,3 @@ class MetricsServer:
         if problem is None:
             return web.Response(text="ok\n")
         return web.Response(status=503, text=problem + "\n")
-
-
-def health(application: Application[Any, Any, Any, Any, Any, Any]) -> str | None:
-    """None while the bot is alive and getting updates (long polling running, or the
-    webhook registered and its server up); else why not, in a few words (/healthz)."""
-    rt = runtime(application)
-    if rt.stopping or not application.running:
-        return "not running: starting or stopping"
-    if rt.config.telegram.mode == "webhook":
-        if rt.webhook is None or not rt.webhook_registered:
-            return "the webhook is not registered"
-        return None
-    if application.updater is None or not application.updater.running:
-        return "long polling is not running"
-    return None
-
-
-async def start_metrics(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start the /metrics and /healthz server of ``[metrics] listen`` (the bot's
-    :class:`Metrics` made by ``build_application``); a taken port is one line naming
-    the key."""
-    rt = runtime(application)
-    address = rt.config.metrics.address
-    if rt.metrics is None or address is None:
-        return
-    host, port = address
-    rt.metrics_server = MetricsServer(
-        rt.metrics, rt.store, functools.partial(health, application), host=host, port=port
-    )
-    try:
-        await rt.metrics_server.start()
-    except OSError as exc:
-        rt.metrics_server = None
-        raise DigestbotError(
-            f"[metrics] listen: cannot listen on {rt.config.metrics.listen} "
-            f"({exc.strerror or exc}): choose a free address and port"
-        ) from None
