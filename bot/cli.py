@@ -447,7 +447,7 @@ def _fetch_summary(outcomes: Sequence[Any], seconds: float) -> str:
     updated = sum(o.updated for o in outcomes)
     return (
         f"{len(outcomes)} feed{'' if len(outcomes) == 1 else 's'} polled, {failed} failed: "
-        f"{_articles(new)} new, {updated} updated in {seconds:.1f} s"
+        f"{new} new article{'' if new == 1 else 's'}, {updated} updated in {seconds:.1f} s"
     )
 
 

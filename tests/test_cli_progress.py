@@ -101,14 +101,14 @@ async def test_fetch_on_a_terminal_shows_feeds_and_articles_then_a_summary_line(
         lines = capsys.readouterr().out.splitlines()
         assert lines[0] == "[1] A: new: 3 new, 0 updated, 0 unchanged"
         assert re.fullmatch(
-            r"2 feeds polled, 1 failed: 3 articles new, 0 updated in \d+\.\d s", lines[2]
+            r"2 feeds polled, 1 failed: 3 new articles, 0 updated in \d+\.\d s", lines[2]
         )
 
         monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: no bar
         assert await asyncio.to_thread(main, ["fetch", "--config", str(config)]) == 0
         assert sys.stderr.getvalue() == ""
         lines = capsys.readouterr().out.splitlines()
-        assert re.fullmatch(r"2 feeds polled, 1 failed: 0 articles new, 0 updated in .*", lines[2])
+        assert re.fullmatch(r"2 feeds polled, 1 failed: 0 new articles, 0 updated in .*", lines[2])
 
 
 def test_staged_progress_draws_one_bar_per_stage_in_turn() -> None:
