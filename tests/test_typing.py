@@ -50,8 +50,8 @@ async def ask(fake: FakeBotAPI, text: str) -> Message:
 
 @pytest.fixture
 def quick_typing(monkeypatch: pytest.MonkeyPatch) -> float:
-    """Typing repeated every 0.2 s instead of 4 s: a 1 s timeout shows several."""
-    monkeypatch.setattr(common, "TYPING_EVERY_SECONDS", 0.2)
+    """Typing repeated every 0.2 s instead of 4.5 s: a 1 s timeout shows several."""
+    monkeypatch.setattr(common, "TYPING_EVERY", 0.2)
     return 0.2
 
 

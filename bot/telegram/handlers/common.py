@@ -1,14 +1,12 @@
 """What the handler modules share: store calls off the event loop, replies in the right chat
-and forum topic, "typing…" while slow work runs, the subscriber an update is about, and
-who may change a chat's settings (its administrators in groups) or use the operator's
-commands (``[telegram] admin_ids``).
+and forum topic, the subscriber an update is about, and who may change a chat's settings
+(its administrators in groups) or use the operator's commands (``[telegram] admin_ids``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,42 +19,6 @@ from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html
 from bot.telegram.replies import MAX_ARGUMENT_CHARS, echo
 from bot.telegram.runtime import BotContext, Runtime
-
-log = logging.getLogger(__name__)
-
-# Telegram shows a chat action for 5 s (or until the bot's next message): repeated this
-# often, "typing…" stays on while slow work runs.
-TYPING_EVERY_SECONDS = 4.0
-
-
-@contextlib.asynccontextmanager
-async def typing(update: Update, every: float | None = None) -> AsyncIterator[None]:
-    """Show "typing…" in the update's chat (and forum topic) while the block runs:
-    ``sendChatAction`` at once and every ``every`` s (default
-    :data:`TYPING_EVERY_SECONDS`), in a task of its own, so the work never waits for
-    it; a failed action only costs a debug line."""
-    interval = TYPING_EVERY_SECONDS if every is None else every
-    message = update.effective_message
-    if message is None:
-        yield
-        return
-    bot, chat_id, thread = update.get_bot(), message.chat_id, topic(message)
-
-    async def keep_typing() -> None:
-        while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread)
-            except TelegramError as exc:
-                log.debug("chat %s: typing action failed: %s", chat_id, exc)
-            await asyncio.sleep(interval)
-
-    task = asyncio.create_task(keep_typing(), name=f"typing in {chat_id}")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def argument(context: BotContext) -> str:
@@ -94,6 +56,37 @@ async def reply(
     await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
 
 
+# Telegram shows "typing" for 5 seconds after each sendChatAction.
+TYPING_EVERY = 4.5
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update) -> AsyncIterator[None]:
+    """Telegram shows "typing" in the update's chat while the body runs (slow work:
+    fetching a feed, importing a file); a failed sendChatAction is ignored."""
+    message = update.effective_message
+    assert message is not None
+    bot = update.get_bot()
+
+    async def keep() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(
+                    message.chat_id, ChatAction.TYPING, message_thread_id=topic(message)
+                )
+            except TelegramError:
+                return
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def too_long(context: BotContext) -> bool:
     return len(argument(context)) > MAX_ARGUMENT_CHARS
 
@@ -106,17 +99,20 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
     """True if the sender may change this chat's settings (subscription, timezone,
     filters, sources, what goes into its digest); no reply either way.
 
-    Private chats: always. Channels: always (only administrators can post there).
-    Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself.
-    A button press counts as its presser's: the message under it is the bot's."""
+    Private chats: always. A channel's post: always (only administrators can post
+    there). Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself. A
+    button press is its presser's, in a channel too (every subscriber may press the
+    buttons under a post): an administrator's or refused."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return False
-    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat.type == ChatType.PRIVATE:
         return True
     if update.callback_query is None:
+        if chat.type == ChatType.CHANNEL:
+            return True
         if message.is_automatic_forward:
             return False  # a channel's post copied into its discussion group: not for us
         sender_chat = message.sender_chat
@@ -131,8 +127,11 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
 async def require_admin(update: Update, context: BotContext) -> bool:
     """:func:`may_change_settings`; when it says no, replies with a short refusal (a
     button press: in the press's answer) and returns False."""
-    if update.effective_chat is None or update.effective_message is None:
+    message = update.effective_message
+    if update.effective_chat is None or message is None:
         return False
+    if update.callback_query is None and message.is_automatic_forward:
+        return False  # a channel's post copied into its discussion group: no answer
     allowed = await may_change_settings(update, context)
     if not allowed:
         query = update.callback_query
