@@ -496,7 +496,8 @@ class ChatsMixin(StoreBase):
         return [(row[0], row[1]) for row in rows]
 
     def count_subscribers(self) -> int:
-        """Active subscribers: chats and forum topics with a digest time."""
+        """Active subscribers: chats and forum topics with a digest time (along the
+        partial index chats_subscribed, whose WHERE is this one)."""
         return self.query(
             "SELECT count(*) FROM chats WHERE active = 1 AND digest_time IS NOT NULL"
         )[0][0]

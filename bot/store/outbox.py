@@ -194,6 +194,12 @@ class OutboxMixin(DeliveriesMixin):
             "SELECT count(*) FROM outbox WHERE chat_id = ? AND topic = ?", (chat_id, topic)
         )[0][0]
 
+    def oldest_outbox_created(self) -> str | None:
+        """When the oldest pending item was queued (ISO 8601, UTC), or None if the outbox
+        is empty: the first row along the primary key."""
+        rows = self.query("SELECT created_at FROM outbox ORDER BY id LIMIT 1")
+        return rows[0][0] if rows else None
+
     def mark_sent(self, item_id: int) -> bool:
         """Telegram accepted the item: delete it and record its articles as delivered,
         in one transaction. False if the item is gone (dropped meanwhile)."""

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 16 (PRAGMA user_version = 16).
+-- digestbot's database schema at version 17 (PRAGMA user_version = 17).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -175,6 +175,9 @@ CREATE INDEX articles_unseen_shared ON articles
 CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX articles_url_key ON articles (url_key);
+
+CREATE INDEX chats_subscribed ON chats (active, digest_time)
+    WHERE active = 1 AND digest_time IS NOT NULL;
 
 CREATE INDEX deliveries_number ON deliveries (number);
 
