@@ -45,16 +45,17 @@ class StoryStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def recent(self, since: str, text_chars: int = 600) -> list[RecentArticle]:
-        """Visible articles published (else added) at or after ``since`` (ISO, UTC), in
-        number order, with the first ``text_chars`` characters of their text."""
+    def recent(self, since: str, text_chars: int = 600, after: int = 0) -> list[RecentArticle]:
+        """Visible articles published (else added) at or after ``since`` (ISO, UTC) and
+        numbered above ``after``, in number order, with the first ``text_chars``
+        characters of their text (the time filter has its index: ``articles_feed_age``)."""
         rows = self.store.query(
             "SELECT number, title, substr(text, 1, ?) AS lede, language,"
             " coalesce(published_at, date) AS published, added_at, story_id,"
             " (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
             " AS source_name FROM articles WHERE retired_at IS NULL"
-            " AND coalesce(published_at, added_at) >= ? ORDER BY number",
-            (text_chars, since),
+            " AND coalesce(published_at, added_at) >= ? AND number > ? ORDER BY number",
+            (text_chars, since, after),
         )
         return [
             RecentArticle(

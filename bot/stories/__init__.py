@@ -19,7 +19,7 @@ sources first, then the newest; each story once, as its clearest article.
 
 from __future__ import annotations
 
-from bot.stories.grouping import clearest, group_pairs, group_stories
+from bot.stories.grouping import StoryWindow, clearest, group_pairs, group_stories
 from bot.stories.inputs import (
     DEFAULT_SETTINGS,
     Settings,
@@ -28,7 +28,7 @@ from bot.stories.inputs import (
     with_settings,
 )
 from bot.stories.ranking import RankedStory, importance, rank
-from bot.stories.similarity import similarity_pairs
+from bot.stories.similarity import article_features, similarity_pairs
 from bot.stories.text import strip_site_names
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
     "RankedStory",
     "Settings",
     "StoryInput",
+    "StoryWindow",
+    "article_features",
     "clearest",
     "group_pairs",
     "group_stories",

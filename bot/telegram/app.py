@@ -49,7 +49,7 @@ from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import commands as handlers
-from bot.telegram.handlers import ondemand
+from bot.telegram.handlers import ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
@@ -141,11 +141,11 @@ async def _post_init(application: Application) -> None:
         name="poll feeds",
         job_kwargs=late_ok,
     )
-    # Subscribers are read and their slots worked out in a thread (seconds for 100,000
-    # of them); the jobs are added on the event loop (APScheduler is not thread-safe).
+    # The slots in use, and the few chats that may have missed a digest, are read in a
+    # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
     plan = await asyncio.to_thread(
-        jobs.plan_schedule,
-        rt.store.iter_subscribers(),
+        jobs.plan_from_store,
+        rt.store,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
@@ -338,6 +338,13 @@ def build_application(
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
     application.add_handler(CommandHandler("timezone", handlers.timezone))
+    application.add_handler(CallbackQueryHandler(handlers.timezone_button, pattern=r"^tz:"))
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.LOCATION & filters.ChatType.PRIVATE,
+            handlers.location,
+        )
+    )
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("filter", handlers.filter_command))
@@ -350,6 +357,11 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    # A chat's own feeds; /add fetches, so it does not hold up the chat's other commands.
+    application.add_handler(CommandHandler("add", userfeeds.add, block=False))
+    application.add_handler(CommandHandler("remove", userfeeds.remove))
+    application.add_handler(CommandHandler("export", userfeeds.export))
+    application.add_handler(CallbackQueryHandler(userfeeds.unfollow_button, pattern=r"^unf:"))
     application.add_handler(CommandHandler("opml", opmlhandlers.opml_export))
     application.add_handler(
         MessageHandler(
@@ -359,7 +371,16 @@ def build_application(
             opmlhandlers.opml_import,
         )
     )
-    for name, callback in handlers.CHANNEL_COMMANDS.items():
+    application.add_handler(
+        MessageHandler(userfeeds.IMPORT_FILTER, userfeeds.import_file, block=False)
+    )
+    channel_commands = {
+        **handlers.CHANNEL_COMMANDS,
+        "add": userfeeds.add,
+        "remove": userfeeds.remove,
+        "export": userfeeds.export,
+    }
+    for name, callback in channel_commands.items():
         application.add_handler(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
         )

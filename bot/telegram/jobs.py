@@ -45,6 +45,7 @@ from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
     format_time,
+    last_due,
     missed_slots,
     next_due,
     parse_time,
@@ -63,6 +64,7 @@ __all__ = [
     "apply_schedule",
     "digest_job",
     "job_name",
+    "plan_from_store",
     "plan_schedule",
     "prune_job",
     "queue_due_digests",
@@ -231,6 +233,42 @@ def plan_schedule(
         slots.update(chat_slots)
         missed.update(slot for slot, _ in chat_missed)
     return ScheduleSummary(count, len(slots), tuple(sorted(missed)), tuple(sorted(slots)))
+
+
+def plan_from_store(
+    store: Store,
+    *,
+    now: datetime,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """:func:`plan_schedule` of every subscriber in ``store``, reading few of them: the
+    slots in use come from one query, and only the chats of a slot whose last due time
+    is within ``grace_seconds`` can have missed a digest, so only those are read."""
+    slots: set[Slot] = set()
+    recent: list[Slot] = []
+    for digest_time, timezone in store.slots_in_use():
+        slot = Slot(digest_time, timezone or default_timezone)
+        try:
+            due = last_due(digest_time, zone(slot.timezone), now)
+        except ValueError as exc:
+            log.warning("slot %s %s not scheduled: %s", digest_time, slot.timezone, exc)
+            continue
+        if slot not in slots and (now - due).total_seconds() <= grace_seconds:
+            recent.append(slot)
+        slots.add(slot)
+    missed: set[Slot] = set()
+    for slot in recent:
+        chats = store.subscribers_at(
+            slot.digest_time, slot.timezone, default_timezone=default_timezone
+        )
+        found = plan_schedule(
+            chats, now=now, default_timezone=default_timezone, grace_seconds=grace_seconds
+        )
+        missed.update(s for s in found.catch_up if s == slot)
+    return ScheduleSummary(
+        store.count_subscribers(), len(slots), tuple(sorted(missed)), tuple(sorted(slots))
+    )
 
 
 def apply_schedule(

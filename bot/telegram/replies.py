@@ -13,7 +13,13 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot import digest as digests
 from bot.articles.text import clean_text
@@ -22,7 +28,8 @@ from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
-from bot.times import looks_like_time
+from bot.times import is_fixed_offset, looks_like_time
+from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
     "ADMINS_ONLY",
@@ -56,13 +63,16 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What this bot does"),
     ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
     ("unsubscribe", "Stop the digests"),
-    ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
+    ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
     ("sources", "Choose the news sources of your digest"),
+    ("add", "Follow a feed: /add URL of a feed or a site"),
+    ("remove", "Stop following a feed of yours"),
+    ("export", "Your feeds as an OPML file"),
     ("help", "All commands"),
 )
 
@@ -81,8 +91,9 @@ SUBSCRIBE_USAGE = (
 )
 ADMINS_ONLY = "Only this group's administrators can change its digest."
 TIMEZONE_USAGE = (
-    "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
-    "or /timezone America/New_York"
+    "Usage: /timezone CITY, an IANA name or an offset from UTC, e.g. /timezone Berlin, "
+    "/timezone new york, /timezone America/Sao_Paulo or /timezone UTC+5:30. In a private "
+    "chat you can also share your location (📎 → Location)."
 )
 SUMMARIZE_USAGE = (
     "Usage: /summarize LINK — the summary of a web page, e.g. "
@@ -121,9 +132,12 @@ def too_long_text(length: int, usage: str, limit: int = MAX_ARGUMENT_CHARS) -> s
 # -- /start, /help --------------------------------------------------------------------
 
 
-def start_text(config: Config, welcome_back: bool) -> str:
-    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on."""
+def start_text(config: Config, welcome_back: bool, timezone_line: str = "") -> str:
+    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on;
+    ``timezone_line`` (:func:`start_timezone_text`) says which timezone digests use."""
     back = "\n\nWelcome back: your daily digest is on again." if welcome_back else ""
+    if timezone_line:
+        back += f"\n\n{timezone_line}"
     return (
         "<b>Hello! I am digestbot.</b>\n"
         "I turn news articles into short summaries and send you a daily digest of the "
@@ -145,7 +159,11 @@ def help_text(config: Config) -> str:
             "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
-        "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "timezone": (
+            "/timezone CITY — your timezone: a city (e.g. /timezone Berlin, /timezone new "
+            "york), an IANA name (/timezone America/Sao_Paulo) or an offset (/timezone "
+            "UTC+5:30); or share your location in a private chat"
+        ),
         "summarize": (
             "/summarize LINK — a web page's summary (e.g. /summarize "
             "https://example.com/news/story); also /summarize TEXT, or /summarize as a "
@@ -155,6 +173,11 @@ def help_text(config: Config) -> str:
             "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
             'those that do (e.g. /filter -football, /filter -"transfer window", '
             "/filter +election); /filter lists them"
+        ),
+        "add": (
+            "/add URL — follow a feed of your own: its address, or any page that links to "
+            "its feed (e.g. /add https://www.example.org); /remove stops, /export gives "
+            "them as an OPML file, and an OPML file sent here imports them"
         ),
         "article": (
             "/article — the articles, newest first\n"
@@ -198,8 +221,9 @@ def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
     topic = f"\n{TOPIC_NOTE}" if chat.topic else ""
     return (
         f"Subscribed: your digest comes <b>{html.escape(rhythm_text(chat, config))}</b> "
-        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}.{topic}"
-        "\nChange the timezone with /timezone Area/City, stop with /unsubscribe."
+        f"({html.escape(timezone_label(timezone))}); next: "
+        f"{next_digest_text(chat, config, now)}.{topic}"
+        "\nChange the timezone with /timezone CITY, stop with /stop."
     )
 
 
@@ -224,15 +248,104 @@ def bad_time_text(argument: str) -> str:
     return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
 
 
-def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> str:
-    """The confirmation of /timezone NAME."""
-    text = f"Timezone set to <b>{html.escape(name)}</b>."
+# -- timezones ------------------------------------------------------------------------
+
+# Button data of a timezone choice: "tz:" and the zone's name (at most 35 bytes of 64).
+TIMEZONE_BUTTON = "tz:"
+FIXED_OFFSET_NOTE = (
+    "A fixed offset does not follow daylight saving: if your clocks change in summer, "
+    "set it again then, or give your city instead (e.g. /timezone Berlin)."
+)
+SHARE_LOCATION = "📍 Share my location"
+LOCATION_NOTE = "I used your location only to find the timezone; I did not keep it."
+NO_TIMEZONE_THERE = "I could not find a timezone for that location. Try /timezone CITY."
+TIMEZONE_STALE = "This button is out of date: send /timezone again."
+
+
+def timezone_set_text(
+    chat: Chat, name: str, config: Config, now: datetime, *, from_location: bool = False
+) -> str:
+    """The confirmation of /timezone NAME, a timezone button or a shared location; a
+    fixed offset gets the note that it follows no daylight saving."""
+    shown = html.escape(timezone_label(name))
+    text = f"Timezone set to <b>{shown}</b>."
+    if from_location:
+        text = f"Timezone set to <b>{shown}</b>, from your location. {LOCATION_NOTE}"
     if chat.subscribed:
         text += (
             f" Your digest comes {html.escape(rhythm_text(chat, config))} there; next: "
             f"{next_digest_text(chat, config, now)}."
         )
+    if is_fixed_offset(name):
+        text += f"\n{FIXED_OFFSET_NOTE}"
     return text
+
+
+def timezone_current_text(current: str | None, default: str) -> str:
+    """/timezone alone: the chat's timezone (or the default it uses) and how to change it."""
+    if current:
+        line = f"Your timezone: <b>{html.escape(timezone_label(current))}</b>."
+    else:
+        line = (
+            f"Your digests use <b>{html.escape(timezone_label(default))}</b>, this bot's "
+            "default, until you set your timezone."
+        )
+    return f"{line}\n{html.escape(TIMEZONE_USAGE)}"
+
+
+def timezone_keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup:
+    """One button per timezone choice (data ``tz:NAME``), one per row."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=TIMEZONE_BUTTON + c.zone)] for c in choices]
+    )
+
+
+def timezone_choices_text(asked: str) -> str:
+    """/timezone with a name that means several places: which one?"""
+    return f"“{echo(asked)}” is in more than one timezone. Which one do you mean?"
+
+
+def timezone_unknown_text(asked: str, suggestions: Sequence[Choice]) -> str:
+    """/timezone with words that name no timezone (with close matches as buttons)."""
+    text = f"“{echo(asked)}” is not a timezone or a city I know."
+    if suggestions:
+        text += " Did you mean one of these?"
+    return f"{text}\n{html.escape(TIMEZONE_USAGE)}"
+
+
+def likely_choices(zones: Sequence[str]) -> list[Choice]:
+    """Timezone buttons for likely zones: "Berlin · Europe/Berlin"."""
+    return [Choice(name, f"{city_of(name)} · {name}") for name in zones]
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    """A one-time keyboard with a button that shares the user's location (private chats
+    only: Telegram offers it nowhere else)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def remove_keyboard() -> ReplyKeyboardRemove:
+    """Takes the location keyboard away once a timezone is set."""
+    return ReplyKeyboardRemove()
+
+
+def start_timezone_text(current: str | None, default: str, offered: bool) -> str:
+    """The line of /start about timezones: the chat's, or the default it uses until it
+    sets one (and, when ``offered``, that the buttons below set one)."""
+    if current:
+        return (
+            f"Your timezone: <b>{html.escape(timezone_label(current))}</b> (/timezone changes it)."
+        )
+    tap = "tap yours below, or " if offered else ""
+    return (
+        f"Your digests use <b>{html.escape(timezone_label(default))}</b>, this bot's default "
+        f"timezone, until you set yours: {tap}send /timezone and your city "
+        "(e.g. /timezone Berlin)."
+    )
 
 
 # /status counts the articles waiting up to this many (more: "more than 1,000").
@@ -250,7 +363,7 @@ def status_text(
 ) -> str:
     """/status: subscription, next digest, articles waiting, the chat's filters (how
     many terms, how many articles they held back), paused deliveries."""
-    timezone_name = (chat.timezone if chat else None) or config.digest.timezone
+    timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
         lines.append(
@@ -455,21 +568,44 @@ STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
 SOURCE_LABEL_CHARS = 48
 
 
+OWN_FEEDS_HEADER = "<b>This chat's own feeds</b> · ✖ stops following one"
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+
+
 def sources_message(
-    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+    feeds: Sequence[tuple[int, str]],
+    off: set[int],
+    seeds_id: int = 0,
+    own: Sequence[tuple[int, str]] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
-    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
+    """``/sources``: every shared source (the seeds folder, then each feed as (id, label))
+    as a toggle button, ✅ when the chat's digests include it; data ``src:ID``. Then the
+    feeds the chat follows of its own (``own``), each a toggle and a ✖ (``unf:ID:s``)."""
     rows = [(seeds_id, "Seeds folder"), *feeds]
     lines = [SOURCES_HEADER]
     buttons = []
     for source_id, label in rows:
-        short = label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+        short = _short(label)
         mark = "⬜" if source_id in off else "✅"
         number = "" if source_id == seeds_id else f"{source_id}. "
         lines.append(f"{mark} {number}{html.escape(short)}")
         buttons.append(
             [InlineKeyboardButton(f"{mark} {number}{short}", callback_data=f"src:{source_id}")]
+        )
+    if own:
+        lines += ["", OWN_FEEDS_HEADER]
+    for feed_id, label in own:
+        short = _short(label)
+        mark = "⬜" if feed_id in off else "✅"
+        lines.append(f"{mark} {feed_id}. {html.escape(short)}")
+        buttons.append(
+            [
+                InlineKeyboardButton(f"{mark} {feed_id}. {short}", callback_data=f"src:{feed_id}"),
+                InlineKeyboardButton("✖", callback_data=f"unf:{feed_id}:s"),
+            ]
         )
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
@@ -497,3 +633,84 @@ def feed_removed_text(feed_id: int, label: str | None) -> str:
             " /sources lists the numbers."
         )
     return f"Removed feed {feed_id}: {html.escape(label)}. Its articles stay until they expire."
+
+
+# -- a chat's own feeds ---------------------------------------------------------------
+
+ADD_USAGE = (
+    "Usage: /add URL — a feed's address, or any page that links to its feed "
+    "(e.g. /add https://www.example.org)"
+)
+USER_FEEDS_OFF = (
+    "Following feeds of your own is turned off on this bot; /sources lists its shared ones."
+)
+NO_OWN_FEEDS = "This chat follows no feeds of its own: /add URL follows one."
+NOT_FOLLOWED = "This chat does not follow that feed (any more): /remove lists the ones it does."
+REMOVE_HEADER = "<b>This chat's own feeds</b> · tap one to stop following it"
+SHARED_NOT_REMOVABLE = "Shared sources are not removed but turned off: /sources."
+
+
+def followed_text(label: str, newest: str | None, minutes: float) -> str:
+    """``/add`` worked: one line naming the feed and its newest article."""
+    latest = f"newest: “{html.escape(_short(newest))}”" if newest else "no articles yet"
+    return (
+        f"Following {html.escape(label)} ({latest}); new articles join this chat's digest,"
+        f" read every {minutes:g} minutes."
+    )
+
+
+def already_followed_text(label: str) -> str:
+    return f"This chat already follows {html.escape(label)}; /sources lists its feeds."
+
+
+def shared_feed_text(label: str) -> str:
+    return (
+        f"{html.escape(label)} is one of this bot's shared sources: it is in this chat's "
+        "digest already (/sources turns it on or off)."
+    )
+
+
+def follow_refused_text(url: str, reason: str) -> str:
+    """``/add`` could not follow the URL: one sentence with the reason."""
+    reason = reason.rstrip(".")
+    return f"Cannot follow {echo(url)}. {html.escape(reason[:1].upper() + reason[1:])}."
+
+
+def chat_full_text(limit: int) -> str:
+    return f"This chat follows {limit} feeds, the most one chat may: /remove one to follow another."
+
+
+def all_full_text(limit: int) -> str:
+    return (
+        f"This bot reads {limit} feeds in all, the most its operator allows: a feed "
+        "nobody follows yet cannot be added now."
+    )
+
+
+def unfollowed_text(label: str) -> str:
+    return f"No longer following {html.escape(label)}. Its articles already sent stay."
+
+
+def remove_message(own: Sequence[tuple[int, str]]) -> tuple[str, InlineKeyboardMarkup]:
+    """``/remove``: the chat's own feeds, a button each (``unf:ID``)."""
+    lines = [REMOVE_HEADER]
+    buttons = []
+    for feed_id, label in own:
+        short = _short(label)
+        lines.append(f"{feed_id}. {html.escape(short)}")
+        buttons.append(
+            [InlineKeyboardButton(f"✖ {feed_id}. {short}", callback_data=f"unf:{feed_id}")]
+        )
+    lines += ["", SHARED_NOT_REMOVABLE]
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def export_caption(count: int) -> str:
+    return (
+        f"This chat's {count} {'feed' if count == 1 else 'feeds'} as OPML: import the file "
+        "into another reader, or send it to a chat with this bot to follow them there."
+    )
+
+
+def import_refused_text(name: str, reason: str) -> str:
+    return f"Cannot import {echo(name)}: {html.escape(reason)}."

@@ -6,11 +6,13 @@ and forum topic, the subscriber an update is about, and who may change a chat's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
 
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
@@ -45,12 +47,44 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message.
+    ``reply_markup``: inline buttons, or any keyboard as JSON."""
     message = update.effective_message
     assert message is not None
     await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+
+
+# Telegram shows "typing" for 5 seconds after each sendChatAction.
+TYPING_EVERY = 4.5
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update) -> AsyncIterator[None]:
+    """Telegram shows "typing" in the update's chat while the body runs (slow work:
+    fetching a feed, importing a file); a failed sendChatAction is ignored."""
+    message = update.effective_message
+    assert message is not None
+    bot = update.get_bot()
+
+    async def keep() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(
+                    message.chat_id, ChatAction.TYPING, message_thread_id=topic(message)
+                )
+            except TelegramError:
+                return
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def too_long(context: BotContext) -> bool:

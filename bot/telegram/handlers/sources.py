@@ -5,7 +5,9 @@
 Every chat reads every source until it turns one off (a forum topic with a digest of
 its own has its own sources: ``/sources`` and its buttons act on the topic they are
 in); a digest then holds only articles from the sources still on (the store's unseen
-query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once
+query reads ``chat_sources_off``). The list shows the operator's shared feeds that have
+worked at least once, then the feeds the chat follows of its own
+(:mod:`bot.telegram.handlers.userfeeds`). A feed an admin adds is fetched and parsed once
 before it is stored, then polled like the config's feeds; config feeds cannot be
 removed here.
 """
@@ -16,7 +18,7 @@ import asyncio
 import logging
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -27,28 +29,40 @@ from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext, Runtime
 
-__all__ = ["addfeed", "removefeed", "sources", "toggle_source"]
+__all__ = ["addfeed", "removefeed", "render", "sources", "toggle_source"]
 
 log = logging.getLogger("bot.telegram.handlers.sources")
 
 SOURCE_BUTTON = re.compile(r"src:(\d{1,9})")
 
 
-def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int, str]], set[int]]:
+Listing = tuple[list[tuple[int, str]], set[int], list[tuple[int, str]]]
+
+
+def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> Listing:
+    """(shared feeds that have worked at least once, sources off, the chat's own feeds):
+    a feed that never worked is not offered to users until its first success."""
     assert rt.feeds is not None
-    feeds = [(feed.id, feed.label) for feed in rt.feeds.feeds()]
-    return feeds, rt.feeds.sources_off(chat_id, topic=topic)
+    feeds = [(feed.id, feed.label) for feed in rt.feeds.shared_feeds(working=True)]
+    own = [(feed.id, feed.label) for feed in rt.feeds.followed(chat_id, topic=topic)]
+    return feeds, rt.feeds.sources_off(chat_id, topic=topic), own
+
+
+async def render(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """The ``/sources`` message of a chat (or forum topic): text and buttons."""
+    feeds, off, own = await common.db(_listing, rt, chat_id, topic)
+    return replies.sources_message(feeds, off, SEEDS, own)
 
 
 async def sources(update: Update, context: BotContext) -> None:
-    """``/sources``: the sources with a toggle button each."""
+    """``/sources``: the shared sources with a toggle button each, then the chat's own
+    feeds (toggle and ✖)."""
     rt = context.runtime
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
     topic = common.topic(update.effective_message) or 0
-    feeds, off = await common.db(_listing, rt, chat.id, topic)
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    text, markup = await render(rt, chat.id, topic)
     await common.reply(update, text, markup)
 
 
@@ -65,15 +79,14 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     if not await common.require_admin(update, context):
         return
     topic = common.topic(query.message) or 0  # the topic the list was sent in
-    feeds, _ = await common.db(_listing, rt, chat.id, topic)
+    feeds, _, own = await common.db(_listing, rt, chat.id, topic)
     source_id = int(match[1]) if match else -1
-    if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds}:
+    if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
         await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
         return
     on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
-    feeds, off = await common.db(_listing, rt, chat.id, topic)
     await query.answer("On" if on else "Off")
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    text, markup = await render(rt, chat.id, topic)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
