@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
 
+from bot.caches import text_size
 from bot.digest import Also, Entry, digest_messages
 from bot.filters import ArticleCache, Term, compile_filter, split_entries
 from bot.messages import MESSAGE_LIMIT
@@ -71,6 +72,10 @@ log = logging.getLogger(__name__)
 # Articles published (else added) this many hours back are grouped again: the 48 h of a
 # story's window plus a day, so a story that started yesterday still gains members.
 REGROUP_HOURS = 72.0
+
+# The article texts a scheduled run keeps (DigestReads) start over past this many bytes,
+# as past their number of entries.
+RECORDS_BYTES = 32 << 20
 
 # A digest of N articles reads this many times N of the chat's unseen articles, so that
 # the articles its filters hold back, and the articles of one story (shown once), do not
@@ -347,11 +352,19 @@ class DigestReads:
     ``records_kept``, the messages past ``messages_kept`` sets. A fresh one per digest
     (``/digest``) keeps nothing."""
 
-    def __init__(self, store: Store, records_kept: int = 3000, messages_kept: int = 500) -> None:
+    def __init__(
+        self,
+        store: Store,
+        records_kept: int = 3000,
+        messages_kept: int = 500,
+        records_bytes: int = RECORDS_BYTES,
+    ) -> None:
         self.store = store
         self.records_kept = records_kept
+        self.records_bytes = records_bytes
         self.messages_kept = messages_kept
         self.records: dict[int, ArticleRecord] = {}
+        self._records_size = 0  # bytes of the kept articles' texts (bot.caches.text_size)
         self.story_of: dict[int, int] = {}
         self.words = ArticleCache()
         self.messages: dict[tuple[object, ...], Messages] = {}
@@ -360,23 +373,39 @@ class DigestReads:
         """The visible articles among ``numbers``, in that order (read when not kept)."""
         missing = [n for n in numbers if n not in self.records]
         if missing:
-            if len(self.records) + len(missing) > self.records_kept:
-                self.records.clear()
-                self.story_of.clear()
+            if self._full(len(missing)):
+                self._start_over()
                 missing = list(numbers)
-            self.records.update(self.store.articles_by_number(missing))
+            self._add(self.store.articles_by_number(missing).values())
             self.story_of.update(StoryStore(self.store).story_ids(missing))
         return [self.records[n] for n in numbers if n in self.records]
+
+    def _full(self, more: int) -> bool:
+        """True when ``more`` articles would take the kept ones past a bound (entries,
+        or bytes: one page added to a digest may be megabytes of text)."""
+        return len(self.records) + more > self.records_kept or (
+            self._records_size > self.records_bytes
+        )
+
+    def _start_over(self) -> None:
+        self.records.clear()
+        self.story_of.clear()
+        self._records_size = 0
+
+    def _add(self, records: Iterable[ArticleRecord]) -> None:
+        for record in records:
+            if record.number not in self.records:
+                self._records_size += text_size(record.text) + text_size(record.title)
+            self.records[record.number] = record
 
     def keep(self, records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
         """Keep articles read elsewhere (with their story ids); returns them."""
         records = list(records)
         fresh = [r.number for r in records if r.number not in self.records]
-        if len(self.records) + len(fresh) > self.records_kept:
-            self.records.clear()
-            self.story_of.clear()
+        if self._full(len(fresh)):
+            self._start_over()
             fresh = [r.number for r in records]
-        self.records.update((r.number, r) for r in records)
+        self._add(records)
         self.story_of.update(StoryStore(self.store).story_ids(fresh))
         return records
 
