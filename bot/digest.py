@@ -37,13 +37,13 @@ same escaping is right in text and in ``href="..."``), and only http(s) URLs bec
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len
+from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len, visible_len
+from bot.times import format_date, format_day
 
 __all__ = [
     "ALSO_SHOWN",
@@ -68,6 +68,7 @@ __all__ = [
     "pack_messages",
     "split_messages",
     "utf16_len",
+    "visible_len",
 ]
 
 # Titles are shown up to this many characters (then "…"): a title line always fits in a
@@ -79,14 +80,10 @@ LIST_TITLE_UNITS = 300
 # URLs longer than this once escaped are not linked (the title is shown without a link),
 # so a title line (at most ~1,550 + 2,048 units) always fits in a message.
 URL_LIMIT = 2048
-# A source's name is shown up to this many characters (then "…"), a date up to 40.
+# A source's name is shown up to this many characters (then "…").
 SOURCE_LIMIT = 100
-DATE_LIMIT = 40
 # An "Also:" line links at most this many other articles of the story ("+ N more" after).
 ALSO_SHOWN = 6
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class Entry(Protocol):
@@ -181,25 +178,13 @@ def _sentences(summary: Sequence[str] | None) -> list[str]:
 
 
 def day_text(day: date, weekday: bool = True) -> str:
-    """``Mon 1 Dec 2026`` (``1 Dec 2026`` without the weekday), in English whatever
-    the machine's locale."""
-    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+    """``Mon 1 Dec 2026`` (``1 Dec 2026`` without the weekday): :func:`bot.times.format_day`."""
+    return format_day(day, weekday=weekday)
 
 
 def _date_text(value: str | None) -> str | None:
-    """An article's date as shown in a digest: ``26 Dec 2014`` for an ISO date, else
-    as stored (shortened)."""
-    value = " ".join((value or "").split())
-    if not value:
-        return None
-    match = _ISO_DATE.fullmatch(value)
-    if match:
-        try:
-            return day_text(date(*map(int, match.groups())), weekday=False)
-        except ValueError:
-            pass
-    return value if len(value) <= DATE_LIMIT else value[: DATE_LIMIT - 1] + "…"
+    """An article's date as shown everywhere: :func:`bot.times.format_date`."""
+    return format_date(value)
 
 
 def _source_text(entry: Entry) -> str | None:
@@ -374,14 +359,14 @@ def article_detail_messages(
     summary is longer than ``limit``::
 
         <a href="URL"><b>Title</b></a>
-        <i>2024-05-01</i>
+        <i>1 May 2024 · World Wire</i>
         Also: <a href="URL">Source B</a>
 
         First summary sentence. Second one.
     """
     segments = [link_title(entry.title, entry.url)]
-    # A feed article also names its feed: "2024-05-01 · World Wire".
-    meta = " · ".join(x for x in (entry.date, _source_text(entry)) if x)
+    # A feed article also names its feed: "1 May 2024 · World Wire".
+    meta = " · ".join(x for x in (_date_text(entry.date), _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
     line = also_line(also)

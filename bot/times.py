@@ -1,18 +1,24 @@
-"""Clock-face values users type: "HH:MM" times of day and IANA timezone names.
+"""Clock-face values users type and read: "HH:MM" times of day, IANA timezone names,
+and days as the bot shows them.
 
 Small and pure (standard library only), so the store, the config and the schedule
-can all validate the same way without importing each other.
+can all validate the same way without importing each other. One date format
+everywhere the bot writes a day: ``1 Dec 2026`` (:func:`format_day`; ``Mon 1 Dec
+2026`` with the weekday), in English whatever the machine's locale.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 __all__ = [
     "canonical_timezone",
+    "format_date",
+    "format_day",
+    "format_moment",
     "format_time",
     "looks_like_time",
     "parse_time",
@@ -49,6 +55,40 @@ def looks_like_time(text: str) -> bool:
 def format_time(value: time) -> str:
     """A time as "HH:MM"."""
     return f"{value.hour:02d}:{value.minute:02d}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
+# A stored date that is no ISO day is shown as stored, up to this many characters.
+DATE_CHARS = 40
+
+
+def format_day(day: date, weekday: bool = False) -> str:
+    """``1 Dec 2026`` (``Mon 1 Dec 2026`` with ``weekday``)."""
+    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def format_moment(moment: datetime) -> str:
+    """A moment in its own timezone: ``Mon 1 Dec 2026, 08:30 CET``."""
+    day = format_day(moment.date(), weekday=True)
+    return f"{day}, {format_time(moment.time())} {moment.tzname() or ''}".rstrip()
+
+
+def format_date(value: str | None) -> str | None:
+    """A stored date (an article's, a page's) as shown: ``26 Dec 2014`` for an ISO day
+    or time (its day as written), else the text as stored, shortened; None for none."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    match = _ISO_DAY.fullmatch(value)
+    if match:
+        try:
+            return format_day(date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            pass
+    return value if len(value) <= DATE_CHARS else value[: DATE_CHARS - 1] + "…"
 
 
 def valid_timezone(name: str) -> bool:

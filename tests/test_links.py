@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.articles import Article, Block
-from bot.digest import utf16_len
+from bot.digest import visible_len
 from bot.store import Store
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
@@ -197,7 +197,7 @@ def test_a_long_summary_is_split_into_messages_of_at_most_4096_utf16_units() -> 
     )
     messages = summary_messages(summary, "token")
     assert len(messages) > 1
-    assert all(utf16_len(text) <= 4096 for text, _ in messages)
+    assert all(visible_len(text) <= 4096 for text, _ in messages)
     assert all(markup is None for _, markup in messages[:-1])
     assert "add:token" in messages[-1][1]
     assert "&lt;Zeichen&gt;" in messages[0][0] and "<Zeichen>" not in messages[0][0]
@@ -291,7 +291,7 @@ async def test_a_link_in_a_private_chat_gets_the_pages_summary_with_title_site_a
     reply = await ask(fake, f"What is this? {url}")
     assert reply.links() == [url], reply.text
     assert reply.bold() == ["Story one"]
-    assert "Harbour News · 2026-11-29" in reply.text
+    assert "Harbour News · 29 Nov 2026" in reply.text
     assert "The city council approved a new harbour bridge on Monday" in reply.text
     assert "Copyright" not in reply.text and "Sport" not in reply.text
     assert reply.button_texts() == ["Add to my digest"]
@@ -613,7 +613,7 @@ async def test_the_cli_summarizes_a_url_under_the_same_rules(site, cli_config):
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0] == "Story cli"
-    assert lines[1] == f"2026-11-29 · Harbour News · {url}"
+    assert lines[1] == f"29 Nov 2026 · Harbour News · {url}"
     assert lines[2].startswith("  The city council approved a new harbour bridge")
 
 

@@ -21,7 +21,7 @@ from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.store import ArticleRecord, Chat
-from bot.times import looks_like_time
+from bot.times import format_moment, looks_like_time
 
 __all__ = [
     "ADMINS_ONLY",
@@ -179,11 +179,11 @@ def help_text(config: Config) -> str:
 
 
 def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
-    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    """When the chat's next digest comes, in its timezone ("Mon 1 Dec 2026, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
     times = chat.digest_times or (config.digest.time,)
     due = next_run(times, chat.days, tz, now).astimezone(tz)
-    return due.strftime("%a %d %b, %H:%M %Z")
+    return format_moment(due)
 
 
 def rhythm_text(chat: Subscription, config: Config) -> str:
