@@ -232,7 +232,7 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
     return "Also: " + ", ".join(shown) + tail
 
 
-def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
+def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = False) -> Part:
     """One article of a digest, as HTML segments (title line, source line, the other
     articles of its story, summary)::
 
@@ -241,7 +241,8 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>
     <blockquote expandable>First summary sentence. Second one.</blockquote>
 
-    The part carries the numbers of the entry and of every ``also`` member.
+    The part carries the numbers of the entry and of every ``also`` member. With
+    ``headlines`` (a chat's /settings) the summary is left out.
     """
     segments = [link_title(entry.title, entry.url)]
     about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
@@ -253,7 +254,7 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     line = also_line(also)
     if line:
         segments.append(f"\n{line}")
-    sentences = _sentences(entry.summary)
+    sentences = [] if headlines else _sentences(entry.summary)
     if sentences:
         quote = " ".join(html.escape(sentence) for sentence in sentences)
         segments.append(f"\n<blockquote expandable>{quote}</blockquote>")
@@ -273,12 +274,21 @@ def digest_parts(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    *,
+    headlines: bool = False,
+    footer: str | None = None,
 ) -> list[Part]:
     """The digest as parts: a header (unless ``title`` is None), then one per entry (a
-    story: with ``also``, its other articles are named under it)."""
+    story: with ``also``, its other articles are named under it; with ``headlines``,
+    no summaries), then the ``footer`` (HTML, the caller's) if any."""
     parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
     also = also or {}
-    parts.extend(article_part(entry, also.get(int(entry.number), ())) for entry in entries)
+    parts.extend(
+        article_part(entry, also.get(int(entry.number), ()), headlines=headlines)
+        for entry in entries
+    )
+    if footer:
+        parts.append(Part((footer,)))
     return parts
 
 
@@ -289,6 +299,8 @@ def digest_messages(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    headlines: bool = False,
+    footer: str | None = None,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -296,10 +308,13 @@ def digest_messages(
     entries: no messages (the caller says "nothing new" if it wants). ``today``: the
     day the header names, in the chat's timezone. ``also``: each story's other
     articles by the shown entry's number; a message carries their numbers too.
+    ``headlines``: titles, sources and dates without the summaries; ``footer``: a last
+    line (HTML).
     """
     if not entries:
         return []
-    return pack_messages(digest_parts(entries, title, today, also), limit)
+    parts = digest_parts(entries, title, today, also, headlines=headlines, footer=footer)
+    return pack_messages(parts, limit)
 
 
 def compose_html(

@@ -105,7 +105,7 @@ async def test_article_shows_its_feed(fake, make_config) -> None:
         rt = runtime(application)
         [article] = [a for a in rt.store.list_articles() if a.feed_id]
         reply = await ask(fake, USER, f"/article {article.number}")
-        assert reply.text.splitlines()[1] == "2026-11-30 · World Wire"
+        assert reply.text.splitlines()[1] == "30 Nov 2026 · World Wire"
 
 
 async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_config, site) -> None:

@@ -439,6 +439,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         DROP TABLE topics_v12;
         """,
     ),
+    Migration(
+        14,
+        "digest settings per subscriber (/settings): size, headlines only, silent, previews",
+        # digest_size NULL: the config's [digest] max_articles.
+        """
+        ALTER TABLE chats ADD COLUMN digest_size INTEGER;
+        ALTER TABLE chats ADD COLUMN headlines_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN link_previews INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )
 
 

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.rhythm import EVERY_DAY
+from bot.settings import DigestSettings
+
+DEFAULT_SETTINGS = DigestSettings()
 
 # A subscriber in the store's batch methods: a chat id (the chat itself, topic 0) or a
 # (chat id, topic) pair, topic a forum topic's message_thread_id (0: the chat itself).
@@ -50,6 +53,8 @@ class Chat:
     days: int = EVERY_DAY
     runs: tuple[tuple[str, str | None], ...] = ()
     topic: int = 0
+    # Its digest's size and form (/settings).
+    settings: DigestSettings = DEFAULT_SETTINGS
 
     @property
     def key(self) -> tuple[int, int]:
@@ -130,6 +135,9 @@ class OutboxItem:
     attempts: int
     next_attempt_at: float
     topic: int = 0  # the subscriber's forum topic (0: the chat itself)
+    # The subscriber's settings when the item was read: no sound, link previews.
+    silent: bool = False
+    previews: bool = False
 
     @property
     def thread_id(self) -> int | None:
@@ -140,14 +148,22 @@ class OutboxItem:
 # A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
 _CHAT_SELECT = (
     "SELECT c.chat_id, c.topic, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
-    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days,"
+    " c.digest_size, c.headlines_only, c.silent, c.link_previews"
 )
 _ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at,"
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-_OUTBOX_COLUMNS = "id, chat_id, run_key, text, article_numbers, attempts, next_attempt_at, topic"
+# An outbox row (table alias o) with its subscriber's silent and link-preview settings,
+# read when the message is sent (a change made after it was queued applies).
+_OUTBOX_COLUMNS = (
+    "o.id, o.chat_id, o.run_key, o.text, o.article_numbers, o.attempts, o.next_attempt_at,"
+    " o.topic, (SELECT c.silent FROM chats c WHERE c.chat_id = o.chat_id AND c.topic = o.topic)"
+    " AS silent, (SELECT c.link_previews FROM chats c WHERE c.chat_id = o.chat_id"
+    " AND c.topic = o.topic) AS link_previews"
+)
 
 
 def _runs(
@@ -175,6 +191,12 @@ def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Ch
         days=row["days"],
         runs=runs,
         topic=row["topic"],
+        settings=DigestSettings(
+            size=row["digest_size"],
+            headlines=bool(row["headlines_only"]),
+            silent=bool(row["silent"]),
+            previews=bool(row["link_previews"]),
+        ),
     )
 
 
@@ -206,4 +228,6 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
         topic=row["topic"],
+        silent=bool(row["silent"]),
+        previews=bool(row["link_previews"]),
     )

@@ -50,6 +50,7 @@ from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import commands as handlers
 from bot.telegram.handlers import ondemand
 from bot.telegram.handlers import opml as opmlhandlers
+from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
@@ -316,6 +317,10 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    application.add_handler(CommandHandler("settings", settingshandlers.settings_command))
+    application.add_handler(
+        CallbackQueryHandler(settingshandlers.settings_button, pattern=r"^set:")
+    )
     application.add_handler(CommandHandler("opml", opmlhandlers.opml_export))
     application.add_handler(
         MessageHandler(

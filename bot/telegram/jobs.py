@@ -290,7 +290,8 @@ def queue_due_digests(
     run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
     then wake the outbox sender). A chat gets each (time, run key) once.
 
-    Each chat gets its unseen articles, newest first, at most ``max_articles``, split
+    Each chat gets its unseen articles, newest first, at most its /settings size (else
+    ``max_articles``), with summaries unless it chose headlines only, split
     into messages of at most ``limit`` UTF-16 units, under a header with the slot's
     local day. A chat with /filter terms gets the articles they let through; the ones
     they hold back are recorded as such for it (``Store.record_held_back``), after its
@@ -313,7 +314,7 @@ def queue_due_digests(
     due = queued = messages = nothing_new = already = 0
     # Keyed by subscriber: (chat id, forum topic; 0 the chat itself).
     batch: list[tuple[tuple[int, int], list[tuple[str, list[int]]]]] = []
-    composed: dict[tuple[tuple[int, ...], ...], list[tuple[str, list[int]]]] = {}
+    composed: dict[tuple[object, ...], list[tuple[str, list[int]]]] = {}
     held_back: dict[tuple[int, int], list[int]] = {}
     late: dict[tuple[int, int], list[int]] = {}
     # Chats read their unseen numbers only; the articles (and their story ids) come
@@ -365,8 +366,10 @@ def queue_due_digests(
                 already += 1
                 continue
             chat_terms = terms.get(chat.key)
+            size = chat.settings.stories(max_articles)  # its /settings, else the config's
+            headlines = chat.settings.headlines
             unseen_numbers = store.unseen_numbers(
-                chat.chat_id, max_articles * FILTER_LOOKAHEAD, topic=chat.topic
+                chat.chat_id, size * FILTER_LOOKAHEAD, topic=chat.topic
             )
             missing = [n for n in unseen_numbers if n not in records]
             if missing:
@@ -381,19 +384,19 @@ def queue_due_digests(
                 entries, held = split_entries(entries, compile_filter(chat_terms), article_words)
                 if held:
                     held_back[chat.key] = [entry.number for entry in held]
-            shown = story_digest(
-                store, chat.chat_id, entries, max_articles, story_of, topic=chat.topic
-            )
+            shown = story_digest(store, chat.chat_id, entries, size, story_of, topic=chat.topic)
             if shown.late:
                 late[chat.key] = shown.late
-            key_numbers = tuple(
-                (e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries
+            also = shown.also
+            key_numbers = (
+                headlines,
+                *((e.number, *(m.number for m in also.get(e.number, ()))) for e in shown.entries),
             )
             # Most chats of a slot have the same unseen articles: compose each set once
             # (per batch, so chats that all differ cannot grow the cache without bound).
             if key_numbers not in composed:
                 composed[key_numbers] = digest_messages(
-                    shown.entries, limit=limit, today=today, also=shown.also
+                    shown.entries, limit=limit, today=today, also=shown.also, headlines=headlines
                 )
             batch.append((chat.key, composed[key_numbers]))
         if batch:

@@ -20,6 +20,8 @@ from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.settings import DigestSettings
+from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
 from bot.times import format_moment, looks_like_time
 
@@ -58,6 +60,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("settings", "Stories per digest, headlines or summaries, sound, previews"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
@@ -79,6 +82,20 @@ SUBSCRIBE_USAGE = (
     "or /subscribe mon,wed,fri 12:00"
 )
 ADMINS_ONLY = "Only this group's administrators can change its digest."
+# The last line of /digest: whether it took anything from the scheduled digests.
+PREVIEW_NOTE = (
+    "<i>A preview: your next scheduled digest still brings these. /article lists them all.</i>"
+)
+ON_DEMAND_NOTE = "<i>The next /digest starts after these. /article lists them all.</i>"
+
+
+def digest_in_private_text(bot_username: str | None) -> str:
+    """What a group member gets for /digest (it is for the group's administrators):
+    one line pointing to a private chat with the bot."""
+    where = f"t.me/{html.escape(bot_username)}" if bot_username else "a private chat with me"
+    return f"In this group /digest is for administrators. Your own digest: {where}"
+
+
 TIMEZONE_USAGE = (
     "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
     "or /timezone America/New_York"
@@ -248,8 +265,9 @@ def status_text(
     filters: int = 0,
     held_back: int = 0,
 ) -> str:
-    """/status: subscription, next digest, articles waiting, the chat's filters (how
-    many terms, how many articles they held back), paused deliveries."""
+    """/status: subscription, next digest, articles waiting, the digest's settings, the
+    chat's filters (how many terms, how many articles they held back), paused
+    deliveries."""
     timezone_name = (chat.timezone if chat else None) or config.digest.timezone
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -266,6 +284,9 @@ def status_text(
         lines.append(f"Timezone: {html.escape(timezone_name)}")
     noun = "article" if waiting == 1 else "articles"
     lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    settings = chat.settings if chat is not None else DigestSettings()
+    shown = describe_settings(settings, config.digest.max_articles)
+    lines.append(f"Digest: {html.escape(shown)} (/settings)")
     if filters or held_back:
         held = "article" if held_back == 1 else "articles"
         terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"

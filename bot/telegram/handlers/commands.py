@@ -33,6 +33,7 @@ from bot.compose import story_digest
 from bot.filters import MAX_TERMS, FilterError, Term, compile_filter, parse_command, split_entries
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
+from bot.settings import DigestSettings
 from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
@@ -193,11 +194,27 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 async def digest(update: Update, context: BotContext) -> None:
+    """``/digest``: what is new, now. In a group only administrators ask for it (a
+    member gets one line pointing to a private chat with the bot), so a group is never
+    flooded by its members.
+
+    A subscriber with scheduled digests gets a *preview*: what its next digest would
+    show, taking nothing from it (nothing is recorded; the digest's last line says
+    so). A chat without scheduled digests gets its digest: what it shows counts as
+    delivered, and the next /digest starts after it.
+    """
     rt = context.runtime
+    if common.in_group(update) and not await common.is_admin(update, context):
+        message = update.effective_message
+        if message is not None and not message.is_automatic_forward:
+            await common.reply(update, replies.digest_in_private_text(context.bot.username))
+        return
     chat_id, topic = common.subscriber(update)
     key = (chat_id, topic)
-    limit = rt.config.digest.max_articles
     chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    preview = chat is not None and chat.subscribed
+    settings = chat.settings if chat is not None else DigestSettings()
+    limit = settings.stories(rt.config.digest.max_articles)
     terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     held: list[Any] = []
     unseen = await common.db(
@@ -206,13 +223,13 @@ async def digest(update: Update, context: BotContext) -> None:
     if terms:
         # Stemming the articles' words is CPU work: off the event loop.
         entries, held = await asyncio.to_thread(split_entries, unseen, compile_filter(terms))
-        if held:
+        if held and not preview:
             await common.db(rt.store.record_held_back, [(key, [e.number for e in held])])
     else:
         entries = unseen
     # One story once (bot.compose): the clearest article with "Also:" links.
     stories = await common.db(story_digest, rt.store, chat_id, entries, limit, topic=topic)
-    if stories.late:
+    if stories.late and not preview:
         await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, stories.late)])
     entries = stories.entries
     if not entries:
@@ -225,10 +242,18 @@ async def digest(update: Update, context: BotContext) -> None:
         return
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    for text, numbers in digests.digest_messages(entries, today=today, also=stories.also):
-        await common.reply(update, text)
-        # Recorded message by message: a failure part-way leaves the rest unseen.
-        await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+    messages = digests.digest_messages(
+        entries,
+        today=today,
+        also=stories.also,
+        headlines=settings.headlines,
+        footer=replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE,
+    )
+    for text, numbers in messages:
+        await common.reply(update, text, silent=settings.silent, previews=settings.previews)
+        if not preview:
+            # Recorded message by message: a failure part-way leaves the rest unseen.
+            await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
 
 
 # -- /filter ------------------------------------------------------------------------

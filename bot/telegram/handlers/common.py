@@ -50,12 +50,26 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    update: Update,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    silent: bool = False,
+    previews: bool = False,
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message;
+    ``silent`` and ``previews`` as :func:`bot.telegram.ptb.send_html`."""
     message = update.effective_message
     assert message is not None
-    await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+    await send_html(
+        update.get_bot(),
+        message.chat_id,
+        text,
+        reply_markup,
+        topic(message),
+        silent=silent,
+        previews=previews,
+    )
 
 
 def too_long(context: BotContext) -> bool:
@@ -66,13 +80,15 @@ async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage))
 
 
-async def require_admin(update: Update, context: BotContext) -> bool:
-    """True if the sender may change this chat's settings (subscription, timezone,
-    filters, sources); otherwise replies with a short refusal and returns False.
+def in_group(update: Update) -> bool:
+    """Whether the update comes from a group or supergroup."""
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
-    Private chats: always. Channels: always (only administrators can post there).
-    Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
+
+async def is_admin(update: Update, context: BotContext) -> bool:
+    """Whether the sender may change this chat's settings (see :func:`require_admin`),
+    without replying."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
@@ -83,13 +99,23 @@ async def require_admin(update: Update, context: BotContext) -> bool:
         return False  # a channel's post copied into its discussion group: not for us
     sender_chat = message.sender_chat
     if sender_chat is not None:
-        allowed = sender_chat.id == chat.id  # an anonymous administrator
-    else:
-        user = update.effective_user
-        allowed = user is not None and await is_chat_admin(
-            context.bot, context.runtime.admins, chat.id, user.id
-        )
-    if not allowed:
+        return sender_chat.id == chat.id  # an anonymous administrator
+    user = update.effective_user
+    return user is not None and await is_chat_admin(
+        context.bot, context.runtime.admins, chat.id, user.id
+    )
+
+
+async def require_admin(update: Update, context: BotContext) -> bool:
+    """True if the sender may change this chat's settings (subscription, timezone,
+    filters, sources); otherwise replies with a short refusal and returns False.
+
+    Private chats: always. Channels: always (only administrators can post there).
+    Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
+    allowed = await is_admin(update, context)
+    message = update.effective_message
+    if not allowed and message is not None and not message.is_automatic_forward:
         await reply(update, replies.ADMINS_ONLY)
     return allowed
 
