@@ -143,7 +143,7 @@ def parent(args: argparse.Namespace) -> int:
 
     with Store(db) as store:
         left = store.count_outbox()
-        rows = store._query(
+        rows = store.query(
             "SELECT count(*) FROM chats c WHERE c.digest_time = '08:00' AND"
             " (SELECT count(*) FROM deliveries d WHERE d.chat_id = c.chat_id) != 5"
         )

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 default_timezone="UTC",
                 max_articles=args.max_articles,
             )
-            held = store._query("SELECT count(*) FROM deliveries WHERE held_back = 1")[0][0]
+            held = store.query("SELECT count(*) FROM deliveries WHERE held_back = 1")[0][0]
             rate = report.due / report.seconds if report.seconds else float("inf")
             print(
                 f"run, {share:.0%} of {args.chats} chats filtered: {report.seconds:.2f} s"

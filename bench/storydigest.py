@@ -38,7 +38,7 @@ def fill(store: Store, records: list[dict[str, object]], now: datetime) -> None:
     times = [datetime.fromisoformat(str(r["published"]).replace("Z", "+00:00")) for r in records]
     shift = now - max(times)
     added = now.isoformat()
-    with store._transaction() as db:
+    with store.transaction() as db:
         for n, (record, moment) in enumerate(zip(records, times, strict=True)):
             published = (moment + shift).isoformat()
             db.execute(
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         first = []
         again = []
         for _ in range(args.repeat):
-            with store._transaction() as db:
+            with store.transaction() as db:
                 db.execute("UPDATE articles SET story_id = NULL")
             started = time.perf_counter()
             report = regroup_recent(store, now)

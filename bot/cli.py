@@ -24,8 +24,6 @@ from bot.times import format_date
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("config.toml")
-# `digestbot digest` reads this many times max_articles, since a story of several counts once.
-STORY_LOOKAHEAD = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
     group.set_defaults(handler=_group_stories)
+
+    ranked = _command(
+        commands,
+        "rank",
+        "print what a digest of N items would show of a JSON-lines file of articles",
+        "digestbot rank articles.jsonl --limit 10\n"
+        "  (each line in: id, language, title, text, published, source;"
+        ' each line out, in digest order: {"id": ..., "story": ..., "also": [...]})',
+    )
+    ranked.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
+    ranked.add_argument(
+        "--limit", type=_positive_int, default=10, metavar="N", help="items in the digest (10)"
+    )
+    ranked.set_defaults(handler=_rank)
 
     run = _command(
         commands,
@@ -337,24 +349,20 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     from datetime import datetime
 
-    from bot.compose import collapse, regroup_recent
+    from bot.compose import compose_digest, regroup_recent
     from bot.digest import compose_text
     from bot.schedule import zone
     from bot.store import Store
-    from bot.store.stories import StoryStore
 
     # The day in the header: today where the digests go out (the config's timezone).
     now = datetime.now(zone(config.digest.timezone))
-    limit = config.digest.max_articles
     with Store(config.storage.path) as store:
         _sync(store, config)
         # As the bot does after a rescan: one story once, with "Also:" its other sources.
         regroup_recent(store, now)
-        # A story of several takes one place: look further than the limit for the rest.
-        articles = [a for a in store.list_articles(0, limit * STORY_LOOKAHEAD) if a.summary]
-        story_of = StoryStore(store).story_ids(a.number for a in articles)
-        stories = collapse(articles, story_of, limit=limit)
-        text = compose_text(stories.entries, today=now.date(), also=stories.also)
+        # The bot's digest for someone who has seen nothing yet, as plain text.
+        composed = compose_digest(store, None, config.digest.max_articles, today=now.date())
+        text = compose_text(composed.entries, today=now.date(), also=composed.also)
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -457,22 +465,39 @@ def _articles(count: int) -> str:
     return f"{count} article" if count == 1 else f"{count} articles"
 
 
-def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.stories import group_stories, story_input
+def _story_inputs(path: Path) -> list:
+    """The articles of a JSON-lines file as story inputs; ids must be unique."""
+    from bot.stories import story_input
 
     articles = []
     lines: dict[object, int] = {}
-    for number, record in _json_lines(args.file):
-        article = story_input(record, f"{args.file}:{number}")
+    for number, record in _json_lines(path):
+        article = story_input(record, f"{path}:{number}")
         if article.id in lines:
             raise DigestbotError(
-                f"{args.file}:{number}: id {article.id!r} is already on line {lines[article.id]}"
+                f"{path}:{number}: id {article.id!r} is already on line {lines[article.id]}"
             )
         lines[article.id] = number
         articles.append(article)
+    return articles
+
+
+def _group_stories(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import group_stories
+
+    articles = _story_inputs(args.file)
     stories = group_stories(articles)
     for article, story in zip(articles, stories, strict=True):
         record = {"id": article.id, "story": articles[story].id}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _rank(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.stories import rank
+
+    for item in rank(_story_inputs(args.file), args.limit):
+        record = {"id": item.id, "story": item.story, "also": list(item.also)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 

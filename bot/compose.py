@@ -1,5 +1,17 @@
-"""One story once: which stored articles tell the same story, and
-what a chat's digest shows of each story.
+"""A chat's digest from the store, and one story once: which stored articles tell the
+same story, and what a chat's digest shows of each story.
+
+* :func:`compose_digest` -- the one path from the store to a chat's digest, used by the
+  scheduled slot run (:mod:`bot.telegram.jobs`), ``/digest``
+  (:mod:`bot.telegram.handlers.commands`) and ``digestbot digest`` (:mod:`bot.cli`):
+  the chat's unseen articles (newest first; only from the sources it has on, see
+  :mod:`bot.store.deliveries`), :data:`LOOKAHEAD` times as many as the digest shows,
+  then its ``/filter`` terms, then one story once (:func:`story_digest`), then the
+  Telegram messages (:func:`bot.digest.digest_messages`). Blocking (store reads and
+  stemming): call it in a worker thread. What it reads can be kept across the chats
+  of a run (:class:`DigestReads`). The callers record what it says: the messages as
+  sent, the articles the filters ``held`` back, the ``late`` ones of stories the chat
+  already had.
 
 * :func:`regroup_recent` -- blocking, run in a worker thread after each feed poll round
   and seeds rescan that changed something (:mod:`bot.telegram.jobs`): groups the articles
@@ -25,21 +37,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
 
-from bot.digest import Also, Entry
-from bot.store import Store
+from bot.digest import Also, Entry, digest_messages
+from bot.filters import ArticleCache, Term, compile_filter, split_entries
+from bot.messages import MESSAGE_LIMIT
+from bot.store import ArticleRecord, Store
+from bot.store.records import ChatKey, chat_key
 from bot.store.stories import RecentArticle, StoryStore
 from bot.stories import StoryInput, clearest, group_stories
 
 __all__ = [
+    "LOOKAHEAD",
     "REGROUP_HOURS",
+    "ChatDigest",
+    "DigestReads",
     "Regrouped",
     "StoryDigest",
     "collapse",
+    "compose_digest",
     "group_members",
     "regroup_recent",
     "story_digest",
@@ -50,6 +69,11 @@ log = logging.getLogger(__name__)
 # Articles published (else added) this many hours back are grouped again: the 48 h of a
 # story's window plus a day, so a story that started yesterday still gains members.
 REGROUP_HOURS = 72.0
+
+# A digest of N articles reads this many times N of the chat's unseen articles, so that
+# the articles its filters hold back, and the articles of one story (shown once), do not
+# leave it short.
+LOOKAHEAD = 3
 
 E = TypeVar("E", bound=Entry)
 
@@ -240,3 +264,145 @@ def story_digest(
     if story_of:
         reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
     return collapse(entries, story_of, reached, limit)
+
+
+# -- a chat's digest from the store ----------------------------------------------------
+
+
+Messages = list[tuple[str, list[int]]]
+
+
+class DigestReads:
+    """What composing digests reads from the store, kept across the chats of one
+    scheduled run: each article and its story id are read once however many chats have
+    it unseen, its words once however many filters look at them, and the messages of
+    one set of stories are made once. Bounded: the articles start over past
+    ``records_kept``, the messages past ``messages_kept`` sets. A fresh one per digest
+    (``/digest``) keeps nothing."""
+
+    def __init__(self, store: Store, records_kept: int = 3000, messages_kept: int = 500) -> None:
+        self.store = store
+        self.records_kept = records_kept
+        self.messages_kept = messages_kept
+        self.records: dict[int, ArticleRecord] = {}
+        self.story_of: dict[int, int] = {}
+        self.words = ArticleCache()
+        self.messages: dict[tuple[object, ...], Messages] = {}
+
+    def articles(self, numbers: Sequence[int]) -> list[ArticleRecord]:
+        """The visible articles among ``numbers``, in that order (read when not kept)."""
+        missing = [n for n in numbers if n not in self.records]
+        if missing:
+            if len(self.records) + len(missing) > self.records_kept:
+                self.records.clear()
+                self.story_of.clear()
+                missing = list(numbers)
+            self.records.update(self.store.articles_by_number(missing))
+            self.story_of.update(StoryStore(self.store).story_ids(missing))
+        return [self.records[n] for n in numbers if n in self.records]
+
+    def keep(self, records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
+        """Keep articles read elsewhere (with their story ids); returns them."""
+        records = list(records)
+        fresh = [r.number for r in records if r.number not in self.records]
+        if len(self.records) + len(fresh) > self.records_kept:
+            self.records.clear()
+            self.story_of.clear()
+            fresh = [r.number for r in records]
+        self.records.update((r.number, r) for r in records)
+        self.story_of.update(StoryStore(self.store).story_ids(fresh))
+        return records
+
+    def digest_messages(
+        self,
+        shown: StoryDigest[ArticleRecord],
+        today: date | None,
+        limit: int,
+        *,
+        headlines: bool = False,
+        footer: str | None = None,
+    ) -> Messages:
+        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories
+        and form."""
+        key = (
+            today,
+            limit,
+            headlines,
+            footer,
+            *((e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries),
+        )
+        found = self.messages.get(key)
+        if found is None:
+            if len(self.messages) >= self.messages_kept:
+                self.messages.clear()
+            found = self.messages[key] = digest_messages(
+                shown.entries,
+                limit=limit,
+                today=today,
+                also=shown.also,
+                headlines=headlines,
+                footer=footer,
+            )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDigest:
+    """A chat's digest: the ``entries`` shown (one per story, newest first) with the
+    ``also`` members of each story, the Telegram ``messages`` (HTML, each with the
+    article numbers it carries; none when there is nothing new), the article numbers
+    the chat's filters ``held`` back and the ``late`` ones of stories it already had
+    (to record as delivered unseen)."""
+
+    entries: list[ArticleRecord]
+    also: dict[int, tuple[Also, ...]]
+    messages: Messages
+    held: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)
+
+
+def compose_digest(
+    store: Store,
+    chat: ChatKey | None,
+    max_articles: int,
+    *,
+    today: date | None = None,
+    terms: Iterable[Term | tuple[str, str]] | None = None,
+    limit: int = MESSAGE_LIMIT,
+    reads: DigestReads | None = None,
+    headlines: bool = False,
+    footer: str | None = None,
+) -> ChatDigest:
+    """The digest of ``chat`` (a chat id, or a (chat id, forum topic) pair): at most
+    ``max_articles`` stories, in messages of at most ``limit`` UTF-16 units under a
+    header naming ``today`` (the chat's local day).
+
+    Unseen articles (:meth:`bot.store.Store.unseen_numbers`: not received, not waiting
+    in the outbox, from the sources the chat has on), :data:`LOOKAHEAD` times
+    ``max_articles`` of them; then the chat's filter ``terms`` (read from the store when
+    None); then one story once (:func:`story_digest`); then the messages (``headlines``:
+    without summaries; ``footer``: a last line, HTML). ``chat`` None:
+    the digest of every summarized shared article for someone who has seen none
+    (``digestbot digest``). Blocking; records nothing (see :class:`ChatDigest`).
+    """
+    reads = reads or DigestReads(store)
+    want = max_articles * LOOKAHEAD
+    if chat is None:
+        entries = reads.keep(a for a in store.list_articles(0, want) if a.summary)
+        story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
+        shown = collapse(entries, story_of, limit=max_articles)
+        messages = reads.digest_messages(shown, today, limit, headlines=headlines, footer=footer)
+        return ChatDigest(shown.entries, shown.also, messages)
+    chat_id, topic = chat_key(chat)
+    entries = reads.articles(store.unseen_numbers(chat_id, want, topic=topic))
+    if terms is None:
+        terms = store.filter_terms(chat_id, topic=topic)
+    held: list[ArticleRecord] = []
+    chat_filter = compile_filter(terms)
+    if chat_filter:
+        entries, held = split_entries(entries, chat_filter, reads.words)
+    shown = story_digest(store, chat_id, entries, max_articles, reads.story_of, topic=topic)
+    messages = reads.digest_messages(shown, today, limit, headlines=headlines, footer=footer)
+    return ChatDigest(
+        shown.entries, shown.also, messages, [e.number for e in held], list(shown.late)
+    )

@@ -96,15 +96,20 @@ class InvalidURL(FetchError):
 
 
 class RefusedAddress(FetchError):
-    """The link is not allowed (scheme, port, user info or address); nothing was contacted."""
+    """The link is not allowed (scheme, port, user info or address); nothing was contacted.
 
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(url, reason)
+    ``reason`` says what is refused ("port 8080 is not allowed"); ``allow``, when a config
+    key could allow it, says which ("add it to [fetch] allow_ports"), and ``detail`` (the
+    message, what logs and the command line print) carries both."""
+
+    def __init__(self, url: str, reason: str, allow: str | None = None) -> None:
+        super().__init__(url, f"{reason} ({allow})" if allow else reason)
         self.reason = reason
+        self.allow = allow
 
     @property
     def user_message(self) -> str:
-        return f"I will not open that link: {self.reason}."
+        return f"I will not open that link: {self.detail}."
 
 
 class NoSuchHost(FetchError):

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -434,3 +435,26 @@ def test_json_output_names_a_non_utf8_file_in_valid_utf8(
     record = json.loads(capsys.readouterr().out)
     assert record["file"] == f"{tmp_path.as_posix()}/caf\\xe9.txt"
     record["file"].encode("utf-8")  # no lone surrogate left
+
+
+def _declared_version() -> str:
+    pyproject = (SEED.parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    return str(tomllib.loads(pyproject)["project"]["version"])
+
+
+def test_version_prints_the_version_pyproject_declares(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr() == (f"digestbot {_declared_version()}\n", "")
+
+
+def test_python_m_bot_version_is_one_line_and_status_0() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        f"digestbot {_declared_version()}\n",
+        "",
+    )

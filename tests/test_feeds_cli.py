@@ -59,3 +59,21 @@ async def test_fetch_prints_a_line_per_feed_and_fails_only_when_all_fail(
         bad_only = write_config(tmp_path / "b", site, ["/bad"])
         code = await asyncio.to_thread(main, ["fetch", "--config", str(bad_only)])
         assert code == 1
+
+
+async def test_a_config_feed_the_fence_refuses_names_the_key_and_the_config_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with NewsSite() as site:
+        site.feeds["/good"] = (rss([item(1)], title="Good News"), "application/rss+xml")
+        config = write_config(tmp_path, site, ["/good"])
+        with config.open("a", encoding="utf-8") as file:
+            file.write('[[feeds]]\nurl = "http://127.0.0.1:1/news.xml"\n')
+        code = await asyncio.to_thread(main, ["fetch", "--config", str(config)])
+        out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[1] == (
+        "[2] http://127.0.0.1:1/news.xml: failed: port 1 is not allowed"
+        f" (allowed: {site.port}; add it to [fetch] allow_ports)"
+        f" (a [[feeds]] entry in {config})"
+    )

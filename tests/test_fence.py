@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 
@@ -144,13 +145,45 @@ def test_refused_literals_are_refused_by_check_url(url: str) -> None:
         ("javascript:alert(1)", "only http and https"),
         ("http://user@example.org/", "user name or password"),
         ("http://user:pw@example.org/", "user name or password"),
-        ("http://example.org:8080/", "port 8080 is not allowed (allowed: 80, 443)"),
+        (
+            "http://example.org:8080/",
+            "port 8080 is not allowed (allowed: 80, 443; add it to [fetch] allow_ports)",
+        ),
         ("https://example.org:22/", "port 22 is not allowed"),
     ],
 )
 def test_scheme_user_info_and_port_are_checked(url: str, reason: str) -> None:
-    with pytest.raises(RefusedAddress, match=reason.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(RefusedAddress, match=re.escape(reason)):
         Fence().check_url(url)
+
+
+def test_a_refused_port_names_the_key_that_allows_it() -> None:
+    with pytest.raises(RefusedAddress) as caught:
+        Fence(allow_ports=[443]).check_url("http://example.org:18080/")
+    assert caught.value.detail == (
+        "port 18080 is not allowed (allowed: 443; add it to [fetch] allow_ports)"
+    )
+    assert caught.value.user_message == (
+        "I will not open that link: port 18080 is not allowed"
+        " (allowed: 443; add it to [fetch] allow_ports)."
+    )
+
+
+def test_a_refused_address_names_the_key_that_allows_it() -> None:
+    with pytest.raises(RefusedAddress) as caught:
+        Fence().check_url("http://10.1.2.3/intranet")
+    assert caught.value.reason == "10.1.2.3 is a private address"
+    assert caught.value.detail == (
+        "10.1.2.3 is a private address (to allow it, add its network to [fetch] allow_networks)"
+    )
+
+
+def test_refusals_no_config_key_can_lift_name_none() -> None:
+    for url in ("ftp://example.org/", "http://user@example.org/"):
+        with pytest.raises(RefusedAddress) as caught:
+            Fence().check_url(url)
+        assert caught.value.allow is None
+        assert "[fetch]" not in caught.value.detail
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,10 @@ async def test_a_host_name_resolving_to_a_refused_address_is_refused(site: LoopS
         with pytest.raises(RefusedAddress) as caught:
             await fetcher.fetch(site.trap_url("/", host="evil.test"))
     assert caught.value.reason == "evil.test resolves to 127.0.0.2, a loopback address"
+    assert caught.value.detail == (
+        "evil.test resolves to 127.0.0.2, a loopback address"
+        " (to allow it, add its network to [fetch] allow_networks)"
+    )
     assert dns.calls == ["evil.test"]
 
 

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.articles import Article, Block
 from bot.digest import visible_len
 from bot.store import Store
+from bot.store.feeds import FeedStore
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import COMMANDS
@@ -279,6 +280,72 @@ def test_a_group_that_becomes_a_supergroup_keeps_the_pages_it_added() -> None:
         store.migrate_chat(GROUP, GROUP - 1)
         assert [a.number for a in store.unseen_articles(GROUP - 1, 10)] == [number]
         assert store.unseen_articles(GROUP, 10) == []
+
+
+def seed_article(source: str, url: str | None) -> Article:
+    return Article(
+        source=source,
+        title=f"Seed {source}",
+        date="2026-11-29",
+        url=url,
+        language="english",
+        blocks=(Block("paragraph", f"The text of {source}."),),
+    )
+
+
+def test_a_link_that_is_already_an_article_keeps_its_number_when_added_to_a_digest() -> None:
+    with Store(":memory:") as store:
+        for i in range(4):
+            store.upsert_article(seed_article(f"other{i}.txt", f"https://example.com/o{i}"))
+        seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
+        store.set_summary(seed, ["The seed's own summary."])
+        feed = FeedStore(store).add_article(
+            FeedStore(store).add_feed("https://example.com/feed.xml")[0].id,
+            seed_article("entry", "https://example.com/b"),
+            keys=["url:https://example.com/b"],
+            fingerprint="f",
+            published=None,
+            summary=["The entry's summary."],
+        )
+        store.record_deliveries(CHAT, [seed, feed])
+        count = store.count_articles()
+        # The same page under another spelling (case, default port, tracking parameters).
+        link = "HTTPS://Example.COM:443/a?utm_source=chat"
+        assert store.add_to_digest(CHAT, page_article(link), ["Mine."]) == (seed, True)
+        assert store.add_to_digest(CHAT, page_article(link), ["Mine."]) == (seed, False)
+        assert [a.number for a in store.unseen_articles(CHAT, 10)] == [seed]
+        page_b = page_article("https://example.com/b#top")
+        assert store.add_to_digest(OTHER, page_b, ["B."]) == (feed, False)  # waiting for it
+        # No new article: the shared one keeps its content and stays shared.
+        assert store.count_articles() == count
+        assert store.get_article(seed).summary == ("The seed's own summary.",)
+        assert store.get_article(seed).source == "seed.txt"
+        # A page no article links to is a new (private) article.
+        new, added = store.add_to_digest(CHAT, page_article("https://example.com/c"), ["C."])
+        assert added and new > feed and store.count_articles() == count
+
+
+def test_a_retired_articles_link_added_to_a_digest_is_a_new_private_article() -> None:
+    with Store(":memory:") as store:
+        seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
+        store.retire_missing([])
+        number, added = store.add_to_digest(CHAT, page_article(), ["A sentence."])
+        assert added and number != seed
+        assert store.get_article(seed) is None  # still retired
+
+
+def test_a_shared_article_added_again_after_pruning_goes_into_the_next_digest() -> None:
+    day = 86_400.0
+    clock = [1_000 * day]
+    with Store(":memory:", clock=lambda: clock[0]) as store:
+        seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
+        store.set_summary(seed, ["Summary."])
+        store.record_deliveries(CHAT, [seed])
+        clock[0] += 400 * day
+        store.prune(retention_days=90)
+        assert store.unseen_articles(CHAT, 10) == []
+        assert store.add_to_digest(CHAT, page_article(), ["A sentence."]) == (seed, True)
+        assert [a.number for a in store.unseen_articles(CHAT, 10)] == [seed]
 
 
 # -- private chats --------------------------------------------------------------------

@@ -145,7 +145,7 @@ async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> N
         reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
         assert "failing" not in reply.text
         rt = runtime(application)
-        with rt.store._transaction() as db:  # a day later, still failing
+        with rt.store.transaction() as db:  # a day later, still failing
             db.execute("UPDATE feeds SET failing_since = '2020-01-01T00:00:00+00:00'")
         reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
         assert reply.text.splitlines()[-1] == (
@@ -159,7 +159,7 @@ async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) 
     async with running(application, config):
         listing = await ask(fake, USER, "/sources")
         rt = runtime(application)
-        with rt.store._transaction() as db:
+        with rt.store.transaction() as db:
             db.execute("UPDATE feeds SET removed_at = 'x'")
         fake.press(USER, listing.message_id, "src:1")
         call = await fake.wait_for_call("answerCallbackQuery")

@@ -493,7 +493,7 @@ def test_everything_survives_reopening_the_file(tmp_path: Path) -> None:
 
 def test_file_database_uses_wal(tmp_path: Path) -> None:
     with Store(tmp_path / "db.sqlite3") as store:
-        assert store._query("PRAGMA journal_mode")[0][0] == "wal"
+        assert store.query("PRAGMA journal_mode")[0][0] == "wal"
 
 
 def test_new_database_is_at_latest_schema_version(store: Store) -> None:

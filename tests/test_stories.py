@@ -18,6 +18,7 @@ from bot.stories import (
     StoryInput,
     clearest,
     group_stories,
+    rank,
     story_input,
     strip_site_names,
 )
@@ -304,3 +305,94 @@ def test_grouping_imports_no_telegram_scheduler_or_store() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert loaded == []
+
+
+# -- ranking ------------------------------------------------------------------------
+
+
+def _told(ident: str, title: str, source: str, hours: float) -> StoryInput:
+    return StoryInput(
+        id=ident,
+        language="en",
+        title=title,
+        published=NOON + timedelta(hours=hours),
+        source=source,
+    )
+
+
+RANKED_POOL = [
+    _told("rain", "Heavy rain expected in Tokyo as a typhoon approaches", "Wire", 9),
+    _told("biles-1", "Simone Biles withdraws from the Olympic all-around final", "Wire", 1),
+    _told("biles-2", "Biles withdraws from the Olympic all-around final", "Globe", 2),
+    _told("biles-3", "Simone Biles withdraws from Olympic all-around final", "Daily", 3),
+    _told("osaka-1", "Naomi Osaka knocked out of the Olympics in the third round", "Wire", 4),
+    _told("osaka-2", "Naomi Osaka knocked out of Olympics in third round", "Wire", 5),
+    _told("osaka-3", "Osaka knocked out of the Olympics in the third round", "", 0),
+]
+
+
+def test_rank_orders_stories_by_distinct_sources_then_recency_each_once() -> None:
+    items = rank(RANKED_POOL)
+    assert [(item.story, item.sources) for item in items] == [
+        ("biles-1", 3),  # three sources
+        ("osaka-1", 2),  # three articles, but "Wire" twice: two sources
+        ("rain", 1),
+    ]
+    assert {items[0].id, *items[0].also} == {"biles-1", "biles-2", "biles-3"}
+    assert items[0].id not in items[0].also
+    assert items[1].latest == NOON + timedelta(hours=5)
+
+
+def test_rank_breaks_ties_by_the_newest_article() -> None:
+    pool = [
+        _told("old", "Rowers win silver in the eight", "A", 1),
+        _told("new", "Typhoon reaches the coast near Tokyo", "B", 6),
+    ]
+    assert [item.id for item in rank(pool)] == ["new", "old"]
+
+
+def test_rank_stops_at_the_limit_and_takes_given_stories() -> None:
+    assert [item.story for item in rank(RANKED_POOL, 2)] == ["biles-1", "osaka-1"]
+    assert rank(RANKED_POOL, 0) == [] and rank([], 5) == []
+    keys = ["x", None, None, None, "x", "x", None]  # given stories: no grouping
+    items = rank(RANKED_POOL, 1, stories=keys)
+    assert items[0].story == "rain" and set(items[0].also) | {items[0].id} == {
+        "rain",
+        "osaka-1",
+        "osaka-2",
+    }
+
+
+RANK_LINES: list[dict[str, object]] = [
+    {"id": "w1", "language": "en", "title": "Ferry strike halts crossings to the islands",
+     "text": "", "published": "2021-07-28T08:00:00Z", "source": "Wire"},
+    {"id": "r1", "language": "en", "title": "Heavy rain expected in Tokyo as a typhoon approaches",
+     "text": "", "published": "2021-07-28T13:00:00Z", "source": ""},
+    {"id": 7, "language": "en", "title": "Ferry strike halts crossings to islands - Globe",
+     "text": "", "published": "2021-07-28T09:00:00Z", "source": "Globe"},
+]  # fmt: skip
+
+
+def test_rank_cli_prints_the_digest_items_one_object_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "pool.jsonl", RANK_LINES)
+    assert main(["rank", str(path)]) == 0
+    assert capsys.readouterr() == (
+        '{"id": "w1", "story": "w1", "also": [7]}\n{"id": "r1", "story": "r1", "also": []}\n',
+        "",
+    )
+    assert main(["rank", str(path), "--limit", "1"]) == 0
+    assert capsys.readouterr().out == '{"id": "w1", "story": "w1", "also": [7]}\n'
+
+
+def test_rank_cli_bad_limit_or_input_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pool.jsonl"
+    path.write_bytes(b'{"id": 1, "title": "x"}\n{"id": 1, "title": "y"}\n')
+    assert main(["rank", str(path)]) == 1
+    assert capsys.readouterr().err == f"digestbot: error: {path}:2: id 1 is already on line 1\n"
+    with pytest.raises(SystemExit):
+        main(["rank", str(path), "--limit", "0"])
+    assert "must be at least 1: 0" in capsys.readouterr().err

@@ -298,14 +298,25 @@ class Poller:
         )
         self._recovered(feed)
 
+    def config_note(self, feed: FeedRow) -> str:
+        """Where the operator fixes a feed written in the config file ("" for the others):
+        ``" (a [[feeds]] entry in /srv/digestbot/config.toml)"``."""
+        if feed.origin != "config":
+            return ""
+        where = str(self.config.source) if self.config.source else "the config file"
+        return f" (a [[feeds]] entry in {where})"
+
     async def _failed(
         self, feed: FeedRow, outcome: PollOutcome, error: str, retry_in: float | None
     ) -> None:
-        outcome.error = error
         delay = self.backoff(feed, feed.failures + 1, retry_in)
         row = await asyncio.to_thread(
             self.feeds.record_failure, feed.id, error, next_poll_at=self._clock() + delay
         )
+        # What was stored is the feed's own error; what is printed and logged also says
+        # where the operator changes a feed written in the config file.
+        error += self.config_note(feed)
+        outcome.error = error
         log.info(
             "feed %s: failed (%d in a row, next try in %.0f s): %s",
             feed.url,

@@ -1,9 +1,11 @@
 """Articles: seed files and feed entries as numbered rows, their summaries, and reading them.
 
 Owns the table **articles**: one row per source (``source`` is unique); ``number`` is
-the user-facing N of ``/article N``, assigned once and never reused. A changed
-``content_hash`` clears the summary; a seed file that vanished is *retired* (hidden,
-number kept). Reading: by number, newest first, the next one, by title words, in bulk.
+the user-facing N of ``/article N``, assigned once and never reused. Every row is
+written by :meth:`ArticlesMixin.write_article` (seed files, feed entries, pages and
+texts added to a digest). A changed ``content_hash`` clears the summary; a seed file
+that vanished is *retired* (hidden, number kept). Reading: by number, newest first, the
+next one, by title words, in bulk.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.store.base import StoreBase, _casefold, _is_sqlite_int
-from bot.store.records import _ARTICLE_COLUMNS, ArticleRecord, _article
+from bot.store.base import StoreBase, fold_text, is_sqlite_int, url_key
+from bot.store.records import ARTICLE_COLUMNS, ArticleRecord, article_from_row
 
 if TYPE_CHECKING:
     from bot.articles import Article
 
 
-_NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+
+
+def summary_json(summary: Sequence[str] | None) -> str | None:
+    """A summary (its sentences) as the store keeps it: a JSON list; None stays None."""
+    return None if summary is None else json.dumps(list(summary), ensure_ascii=False)
 
 
 class ArticlesMixin(StoreBase):
@@ -33,44 +40,103 @@ class ArticlesMixin(StoreBase):
         is updated, its summary cleared, changed=True. Same hash: nothing changes
         (changed=False), except that a retired article comes back (changed=True).
         """
-        with self._transaction() as db:
-            return self._upsert_article(db, article)
+        with self.transaction() as db:
+            return self.write_article(db, article)
 
     def upsert_articles(self, articles: Iterable[Article]) -> list[tuple[int, bool]]:
         """upsert_article for many articles in one transaction (fast bulk ingest)."""
-        with self._transaction() as db:
-            return [self._upsert_article(db, article) for article in articles]
+        with self.transaction() as db:
+            return [self.write_article(db, article) for article in articles]
 
-    def _upsert_article(self, db: sqlite3.Connection, article: Article) -> tuple[int, bool]:
-        content_hash = article.content_hash
-        row = db.execute(
-            "SELECT number, content_hash, retired_at FROM articles WHERE source = ?",
-            (article.source,),
-        ).fetchone()
+    def write_article(
+        self,
+        db: sqlite3.Connection,
+        article: Article,
+        *,
+        summary: Sequence[str] | None = None,
+        number: int | None = None,
+        feed_id: int | None = None,
+        published: str | None = None,
+        private: bool = False,
+        same_link: bool = False,
+    ) -> tuple[int, bool]:
+        """The one function that writes article rows (seed files, feed entries, pages
+        and texts added to a digest), inside the caller's transaction ``db`` (from
+        :meth:`transaction`); returns (number, changed).
+
+        The article is found by ``number`` when given (KeyError if there is none), else
+        by its ``source``, else -- with ``same_link`` -- as the visible article whose
+        link has the same canonical URL: a page that is already an article (a seed
+        file's or a feed entry's link) keeps that article's number, and its content
+        stays that source's (nothing is written).
+
+        * Not found: a new row with a new number (``summary`` None: still to be
+          computed; ``feed_id``, ``published`` (ISO), ``private``); changed=True.
+        * Found, another content hash: title, date, link, language, text and the summary
+          replaced by ``summary`` (None clears it, so it is computed again), and a
+          retired article comes back; changed=True. Its number, source, feed,
+          publication time and privacy stay.
+        * Found, same hash: a retired article comes back (changed=True); a missing
+          summary is filled with ``summary`` when given; nothing else changes.
+
+        Every row written has its title folded for search (Unicode casefold), its
+        summary as a JSON list and its link's canonical URL (``url_key``).
+        """
+        if number is not None:
+            row = db.execute(
+                "SELECT number, content_hash, retired_at, summary IS NULL AS unsummarized"
+                " FROM articles WHERE number = ?",
+                (number,),
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no article number {number}")
+        else:
+            row = db.execute(
+                "SELECT number, content_hash, retired_at, summary IS NULL AS unsummarized"
+                " FROM articles WHERE source = ?",
+                (article.source,),
+            ).fetchone()
+        key = url_key(article.url)
+        if row is None and same_link and key:
+            found = db.execute(
+                "SELECT number FROM articles WHERE url_key = ? AND retired_at IS NULL"
+                " ORDER BY number LIMIT 1",
+                (key,),
+            ).fetchone()
+            if found is not None:
+                return found["number"], False
         fields = (
-            content_hash,
+            article.content_hash,
             article.title,
             article.date,
             article.url,
             article.language,
             article.text,
+            summary_json(summary),
+            fold_text(article.title),
+            key,
         )
         if row is None:
             cursor = db.execute(
                 "INSERT INTO articles (content_hash, title, date, url, language, text,"
-                " source, added_at, title_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*fields, article.source, self._now_text(), _casefold(article.title)),
+                " summary, title_folded, url_key, source, added_at, feed_id, published_at,"
+                " private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*fields, article.source, self.now_text(), feed_id, published, int(private)),
             )
             return int(cursor.lastrowid or 0), True
         number = row["number"]
-        if row["content_hash"] != content_hash:
+        if row["content_hash"] != article.content_hash:
             db.execute(
                 "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = NULL, retired_at = NULL,"
-                " title_folded = ? WHERE number = ?",
-                (*fields, _casefold(article.title), number),
+                " language = ?, text = ?, summary = ?, title_folded = ?, url_key = ?,"
+                " retired_at = NULL WHERE number = ?",
+                (*fields, number),
             )
             return number, True
+        if summary is not None and row["unsummarized"]:
+            db.execute(
+                "UPDATE articles SET summary = ? WHERE number = ?", (summary_json(summary), number)
+            )
         if row["retired_at"] is not None:
             db.execute("UPDATE articles SET retired_at = NULL WHERE number = ?", (number,))
             return number, True
@@ -81,13 +147,13 @@ class ArticlesMixin(StoreBase):
         files found by the latest scan); returns their numbers. Retired articles are
         hidden everywhere but keep their number and summary in case the file returns."""
         present = set(present_sources)
-        with self._transaction() as db:
+        with self.transaction() as db:
             rows = db.execute(
                 "SELECT number, source FROM articles WHERE retired_at IS NULL AND private = 0"
                 " AND feed_id IS NULL"  # feed articles are not seed files
             ).fetchall()
             gone = [row["number"] for row in rows if row["source"] not in present]
-            now = self._now_text()
+            now = self.now_text()
             db.executemany(
                 "UPDATE articles SET retired_at = ? WHERE number = ?",
                 [(now, number) for number in gone],
@@ -96,22 +162,22 @@ class ArticlesMixin(StoreBase):
 
     def set_summary(self, number: int, sentences: Sequence[str]) -> None:
         """Store the summary (a list of sentences) of article ``number``."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE articles SET summary = ? WHERE number = ?",
-                (json.dumps(list(sentences), ensure_ascii=False), number),
+                (summary_json(sentences), number),
             )
             if cursor.rowcount == 0:
                 raise KeyError(f"no article number {number}")
 
     def articles_without_summary(self, limit: int | None = None) -> list[ArticleRecord]:
         """Visible articles whose summary is still to be computed, oldest number first."""
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles"
             " WHERE summary IS NULL AND retired_at IS NULL ORDER BY number LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [_article(row) for row in rows]
+        return [article_from_row(row) for row in rows]
 
     def articles_version(self) -> int:
         """A number that changes whenever any article is added, changed or retired (by
@@ -122,34 +188,34 @@ class ArticlesMixin(StoreBase):
 
     def get_article(self, number: int) -> ArticleRecord | None:
         """Article ``number``, or None if there is none (or it was retired)."""
-        if not _is_sqlite_int(number):
+        if not is_sqlite_int(number):
             return None  # "/article 99999999999999999999" is just not an article
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
             (number,),
         )
-        return _article(rows[0]) if rows else None
+        return article_from_row(rows[0]) if rows else None
 
     def visible_sources(self) -> set[str]:
         """The seed files (``source``) of every visible article."""
         return {
-            row[0] for row in self._query("SELECT source FROM articles WHERE retired_at IS NULL")
+            row[0] for row in self.query("SELECT source FROM articles WHERE retired_at IS NULL")
         }
 
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleRecord]:
         """Visible articles newest first: by date (undated last), then added_at, then
         number, all descending."""
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND private = 0"
-            f" ORDER BY {_NEWEST_FIRST} LIMIT ? OFFSET ?",
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND private = 0"
+            f" ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?",
             (limit, offset),
         )
-        return [_article(row) for row in rows]
+        return [article_from_row(row) for row in rows]
 
     def next_article(self, number: int) -> ArticleRecord | None:
         """The visible article listed right after ``number`` (newest first, as in
         list_articles), or None when ``number`` is the last one or not visible."""
-        if not _is_sqlite_int(number):
+        if not is_sqlite_int(number):
             return None
         with self._lock:
             row = self._db.execute(
@@ -167,41 +233,41 @@ class ArticlesMixin(StoreBase):
                 after = "(date < ? OR date IS NULL OR (date = ? AND (added_at, number) < (?, ?)))"
                 params = (row["date"], row["date"], row["added_at"], number)
             found = self._db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+                f"SELECT {ARTICLE_COLUMNS} FROM articles"
                 f" WHERE retired_at IS NULL AND private = 0 AND {after}"
-                f" ORDER BY {_NEWEST_FIRST} LIMIT 1",
+                f" ORDER BY {NEWEST_FIRST} LIMIT 1",
                 params,
             ).fetchone()
-            return _article(found) if found else None
+            return article_from_row(found) if found else None
 
     def count_articles(self) -> int:
-        return self._query(
-            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
-        )[0][0]
+        return self.query("SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0")[
+            0
+        ][0]
 
     def search_articles(
         self, words: Iterable[str], limit: int | None = None
     ) -> list[ArticleRecord]:
         """Visible articles whose title contains every word (case-insensitive, Unicode
         casefold, substring match), newest first. No words: no articles."""
-        needles = [_casefold(word) for word in words if word.strip()]
+        needles = [fold_text(word) for word in words if word.strip()]
         if not needles:
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles"
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles"
             f" WHERE retired_at IS NULL AND private = 0 AND {condition}"
-            f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
+            f" ORDER BY {NEWEST_FIRST} LIMIT ?",
             (*needles, -1 if limit is None else limit),
         )
-        return [_article(row) for row in rows]
+        return [article_from_row(row) for row in rows]
 
     def articles_by_number(self, numbers: Iterable[int]) -> dict[int, ArticleRecord]:
         """The visible articles among ``numbers``, by number, in one query."""
-        ids = json.dumps([int(n) for n in numbers if _is_sqlite_int(n)])
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
+        ids = json.dumps([int(n) for n in numbers if is_sqlite_int(n)])
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL"
             " AND number IN (SELECT value FROM json_each(?))",
             (ids,),
         )
-        return {row["number"]: _article(row) for row in rows}
+        return {row["number"]: article_from_row(row) for row in rows}

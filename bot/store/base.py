@@ -5,7 +5,7 @@ NORMAL), the versioned migrations (``bot.store.migrations``), the write lock and
 transactions (``_transaction``), the per-thread read-only connections of a file database
 (``_query``), closing, and the injectable clock that stamps every timestamp. The mixins
 of :mod:`bot.store` build on it. Also here: :class:`StoreError`, the timestamp helpers
-(``_iso``, ``_epoch``), SQLite's integer range and the Unicode ``casefold`` SQL function.
+(``iso_time``, ``epoch_seconds``), SQLite's integer range and the Unicode ``casefold`` SQL function.
 
 Threading: one connection opened with ``check_same_thread=False`` and guarded by a
 lock. The bot calls the store from the event loop (tiny queries) and from
@@ -35,22 +35,23 @@ from urllib.parse import quote
 
 from bot.errors import DigestbotError
 from bot.store.migrations import MIGRATIONS
+from bot.web.urls import canonical_url
 
 
 class StoreError(DigestbotError):
     """The database cannot be used (e.g. it was written by a newer digestbot)."""
 
 
-_MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
-_MAX_ID = 2**63 - 1
+MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
+MAX_ID = 2**63 - 1
 
 
-def _iso(seconds: float) -> str:
+def iso_time(seconds: float) -> str:
     """The text form of every timestamp the store writes (UTC, so it sorts as text)."""
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
 
 
-def _epoch(moment: datetime | float) -> float:
+def epoch_seconds(moment: datetime | float) -> float:
     """Seconds since the epoch for an aware datetime or a number already in seconds."""
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
@@ -71,12 +72,12 @@ class StoreBase:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: no implicit transactions; _transaction() says BEGIN.
+            # isolation_level=None: no implicit transactions; transaction() says BEGIN.
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self._db.row_factory = sqlite3.Row
-        self._db.create_function("casefold", 1, _casefold, deterministic=True)
+        self._db.create_function("casefold", 1, fold_text, deterministic=True)
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
@@ -152,7 +153,7 @@ class StoreBase:
         # The version is read again inside each step's write transaction, so two
         # processes opening a new database at once apply every step exactly once.
         while True:
-            with self._transaction() as db:
+            with self.transaction() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > len(MIGRATIONS):
                     raise StoreError(
@@ -165,6 +166,14 @@ class StoreBase:
                         "UPDATE articles SET title_folded = casefold(title)"
                         " WHERE title_folded IS NULL"
                     )
+                    # Links stored before migration 14 (the index finds the NULL ones).
+                    rows = db.execute(
+                        "SELECT number, url FROM articles WHERE url_key IS NULL"
+                    ).fetchall()
+                    db.executemany(
+                        "UPDATE articles SET url_key = ? WHERE number = ?",
+                        [(url_key(row["url"]), row["number"]) for row in rows],
+                    )
                     return
                 step = MIGRATIONS[version]
                 if step.version != version + 1:
@@ -175,7 +184,7 @@ class StoreBase:
                 db.execute(f"PRAGMA user_version = {step.version}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction under the lock: committed on success, rolled back on error.
 
         BEGIN IMMEDIATE takes SQLite's write lock at the start, so another process
@@ -191,7 +200,7 @@ class StoreBase:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """A read. On a file database each thread reads through its own read-only
         connection, so a read never waits for the store's lock (a rescan's or the
         sender's transaction) and a slow search in a worker thread never holds up a
@@ -210,22 +219,37 @@ class StoreBase:
             uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
             reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
             reader.row_factory = sqlite3.Row
-            reader.create_function("casefold", 1, _casefold, deterministic=True)
+            reader.create_function("casefold", 1, fold_text, deterministic=True)
             reader.execute("PRAGMA busy_timeout = 5000")
             with self._lock:
                 self._readers.append(reader)
             self._local.reader = reader
         return reader
 
-    def _now_text(self) -> str:
-        return _iso(self._clock())
+    def now_text(self) -> str:
+        """Now by the store's clock, as the store writes timestamps (ISO, UTC)."""
+        return iso_time(self._clock())
+
+    def now_seconds(self) -> float:
+        """Now by the store's clock, in seconds since the epoch."""
+        return self._clock()
 
 
-def _is_sqlite_int(value: int) -> bool:
+def is_sqlite_int(value: int) -> bool:
     """True if SQLite can store the number (a 64-bit signed integer)."""
-    return _MIN_ID <= value < 2**63
+    return MIN_ID <= value < 2**63
 
 
-def _casefold(text: str | None) -> str | None:
+def url_key(url: str | None) -> str:
+    """What ``articles.url_key`` holds for a link: its canonical URL, '' for none."""
+    if not url:
+        return ""
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return ""
+
+
+def fold_text(text: str | None) -> str | None:
     # SQLite's own lower()/LIKE fold ASCII only; titles are in many languages.
     return None if text is None else text.casefold()

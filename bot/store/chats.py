@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from bot.rhythm import EVERY_DAY, check_days, normal_times
 from bot.settings import DigestSettings
-from bot.store.base import _MIN_ID, StoreBase
-from bot.store.records import _CHAT_SELECT, Chat, _chat, _runs
+from bot.store.base import MIN_ID, StoreBase
+from bot.store.records import CHAT_SELECT, Chat, chat_from_row, runs_from_rows
 from bot.times import format_time, parse_time, valid_timezone
 
 # The most stories a digest may be set to hold (the /settings choices are fewer).
@@ -42,7 +42,7 @@ class ChatsMixin(StoreBase):
     def _ensure_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
         """Create the chat's row (topic 0) and the topic's row if missing; a new topic
         starts with the chat's timezone and digest settings."""
-        now = self._now_text()
+        now = self.now_text()
         db.execute(
             "INSERT OR IGNORE INTO chats (chat_id, topic, created_at, updated_at)"
             " VALUES (?, 0, ?, ?)",
@@ -59,7 +59,7 @@ class ChatsMixin(StoreBase):
 
     def _get_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> Chat | None:
         row = db.execute(
-            f"{_CHAT_SELECT} FROM chats c WHERE c.chat_id = ? AND c.topic = ?", (chat_id, topic)
+            f"{CHAT_SELECT} FROM chats c WHERE c.chat_id = ? AND c.topic = ?", (chat_id, topic)
         )
         found = row.fetchone()
         if found is None:
@@ -67,38 +67,42 @@ class ChatsMixin(StoreBase):
         runs = db.execute(
             f"{_RUNS_SELECT} WHERE chat_id = ? AND topic = ?", (chat_id, topic)
         ).fetchall()
-        return _chat(found, _runs(runs).get((chat_id, topic), ()))
+        return chat_from_row(found, runs_from_rows(runs).get((chat_id, topic), ()))
 
     def _chat_rows(self, db: sqlite3.Connection, chat_id: int) -> list[Chat]:
         """Every row of the chat (the chat itself and its topics), by topic."""
         rows = db.execute(
-            f"{_CHAT_SELECT} FROM chats c WHERE c.chat_id = ? ORDER BY c.topic", (chat_id,)
+            f"{CHAT_SELECT} FROM chats c WHERE c.chat_id = ? ORDER BY c.topic", (chat_id,)
         ).fetchall()
-        runs = _runs(db.execute(f"{_RUNS_SELECT} WHERE chat_id = ?", (chat_id,)).fetchall())
-        return [_chat(row, runs.get((chat_id, row["topic"]), ())) for row in rows]
+        runs = runs_from_rows(
+            db.execute(f"{_RUNS_SELECT} WHERE chat_id = ?", (chat_id,)).fetchall()
+        )
+        return [chat_from_row(row, runs.get((chat_id, row["topic"]), ())) for row in rows]
 
     def _with_runs(self, rows: Sequence[sqlite3.Row], *, in_order: bool = False) -> list[Chat]:
-        """Chats of rows read with _CHAT_SELECT, each with its digest times: one query
+        """Chats of rows read with CHAT_SELECT, each with its digest times: one query
         per page of chats (a subquery per row made reading 100,000 chats twice as slow).
         ``in_order``: the rows are every subscribed chat of a chat-id range (a page of
         iter_subscribers), so their times are one range scan."""
         ids = sorted({row["chat_id"] for row in rows})
         runs: dict[tuple[int, int], tuple[tuple[str, str | None], ...]] = {}
         if in_order and ids:
-            runs = _runs(
-                self._query(f"{_RUNS_SELECT} WHERE chat_id BETWEEN ? AND ?", (ids[0], ids[-1]))
+            runs = runs_from_rows(
+                self.query(f"{_RUNS_SELECT} WHERE chat_id BETWEEN ? AND ?", (ids[0], ids[-1]))
             )
-            return [_chat(row, runs.get((row["chat_id"], row["topic"]), ())) for row in rows]
+            return [
+                chat_from_row(row, runs.get((row["chat_id"], row["topic"]), ())) for row in rows
+            ]
         for start in range(0, len(ids), _IDS_PER_QUERY):
             part = ids[start : start + _IDS_PER_QUERY]
             runs.update(
-                _runs(
-                    self._query(
+                runs_from_rows(
+                    self.query(
                         f"{_RUNS_SELECT} WHERE chat_id IN ({', '.join('?' * len(part))})", part
                     )
                 )
             )
-        return [_chat(row, runs.get((row["chat_id"], row["topic"]), ())) for row in rows]
+        return [chat_from_row(row, runs.get((row["chat_id"], row["topic"]), ())) for row in rows]
 
     def get_chat(self, chat_id: int, *, topic: int = 0) -> Chat | None:
         """The chat (or its forum topic ``topic``), or None if the bot has never stored it."""
@@ -134,10 +138,10 @@ class ChatsMixin(StoreBase):
         check_days(days)
         if timezone is not None:
             _check_timezone(timezone)
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             self._reactivate(db, chat_id, topic)
-            now = self._now_text()
+            now = self.now_text()
             db.execute(
                 "UPDATE chats SET digest_time = ?, timezone = COALESCE(?, timezone), active = 1,"
                 " deactivated_reason = NULL, updated_at = ?, subscribed_at = ?, days = ?"
@@ -164,12 +168,12 @@ class ChatsMixin(StoreBase):
         """subscribe() for many (chat_id, "HH:MM", timezone or None) in one transaction
         (imports, benchmarks): the chats themselves (topic 0), daily, at that one time;
         returns how many. Invalid input raises before anything is written."""
-        now = self._now_text()
+        now = self.now_text()
         rows = [
             (chat_id, _normal_time(digest_time), _checked_timezone(timezone), now)
             for chat_id, digest_time, timezone in subscriptions
         ]
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.executemany(
                 "INSERT INTO chats (chat_id, topic, digest_time, timezone, created_at,"
                 " updated_at, subscribed_at) VALUES (?1, 0, ?2, ?3, ?4, ?4, ?4)"
@@ -194,11 +198,11 @@ class ChatsMixin(StoreBase):
         """Stop the scheduled digests of the chat (or of its forum topic ``topic``; the
         others keep theirs) and drop its digest messages not sent yet (they asked to
         stop); True if it was subscribed."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE chats SET digest_time = NULL, updated_at = ?"
                 " WHERE chat_id = ? AND topic = ? AND digest_time IS NOT NULL",
-                (self._now_text(), chat_id, topic),
+                (self.now_text(), chat_id, topic),
             )
             for table in ("subscriptions", "outbox"):
                 db.execute(f"DELETE FROM {table} WHERE chat_id = ? AND topic = ?", (chat_id, topic))
@@ -209,11 +213,11 @@ class ChatsMixin(StoreBase):
         the config default)."""
         if timezone is not None:
             _check_timezone(timezone)
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             db.execute(
                 "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ? AND topic = ?",
-                (timezone, self._now_text(), chat_id, topic),
+                (timezone, self.now_text(), chat_id, topic),
             )
             return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
 
@@ -223,7 +227,7 @@ class ChatsMixin(StoreBase):
         """Store the digest settings (/settings) of the chat or its forum topic ``topic``."""
         if settings.size is not None and not 1 <= settings.size <= MAX_DIGEST_SIZE:
             raise ValueError(f"a digest holds 1 to {MAX_DIGEST_SIZE} stories")
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             db.execute(
                 "UPDATE chats SET digest_size = ?, headlines_only = ?, silent = ?,"
@@ -233,7 +237,7 @@ class ChatsMixin(StoreBase):
                     int(settings.headlines),
                     int(settings.silent),
                     int(settings.previews),
-                    self._now_text(),
+                    self.now_text(),
                     chat_id,
                     topic,
                 ),
@@ -246,7 +250,7 @@ class ChatsMixin(StoreBase):
         :data:`TOPIC_GONE`), and drop their pending outbox items; returns how many items
         were dropped. The subscription times are kept, so reactivating resumes the same
         schedule."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic or 0)
             which = "" if topic is None else " AND topic = ?"
             params = (chat_id,) if topic is None else (chat_id, topic)
@@ -254,7 +258,7 @@ class ChatsMixin(StoreBase):
             db.execute(
                 "UPDATE chats SET active = 0, deactivated_reason = ?, updated_at = ?"
                 f" WHERE chat_id = ?{which} AND (active = 1 OR deactivated_reason IS NOT ?)",
-                (reason, self._now_text(), *params, TOPIC_GONE),
+                (reason, self.now_text(), *params, TOPIC_GONE),
             )
             return db.execute(f"DELETE FROM outbox WHERE chat_id = ?{which}", params).rowcount
 
@@ -262,7 +266,7 @@ class ChatsMixin(StoreBase):
         """Mark the chat (or its forum topic ``topic``) active again: it wrote to the
         bot; creates it if new. A chat-wide deactivation is lifted for every topic of the
         chat, a deleted topic's (:data:`TOPIC_GONE`) only by that topic itself."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             self._reactivate(db, chat_id, topic)
             return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
@@ -272,7 +276,7 @@ class ChatsMixin(StoreBase):
             "UPDATE chats SET active = 1, deactivated_reason = NULL, updated_at = ?"
             " WHERE chat_id = ? AND active = 0"
             " AND (topic = ? OR deactivated_reason IS NOT ?)",
-            (self._now_text(), chat_id, topic, TOPIC_GONE),
+            (self.now_text(), chat_id, topic, TOPIC_GONE),
         )
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> Chat | None:
@@ -307,11 +311,11 @@ class ChatsMixin(StoreBase):
           pending, both are sent, interleaved by queue order: nothing is lost, but the
           chat may see an article twice.
         """
-        with self._transaction() as db:
+        with self.transaction() as db:
             olds = self._chat_rows(db, old_chat_id)
             if not olds or old_chat_id == new_chat_id:
                 return self._get_chat(db, old_chat_id)
-            now = self._now_text()
+            now = self.now_text()
             for old in olds:
                 self._move_row(db, old, new_chat_id, now)
             move = (new_chat_id, old_chat_id)
@@ -444,11 +448,11 @@ class ChatsMixin(StoreBase):
         """Up to ``limit`` active subscribers after ``after``: a (chat_id, topic) pair, or
         a chat id (after every topic of that chat)."""
         if after is None:
-            after = (_MIN_ID, 0)
+            after = (MIN_ID, 0)
         elif isinstance(after, int):
             after = (after, _MAX_TOPIC)
-        rows = self._query(
-            f"{_CHAT_SELECT} FROM chats c"
+        rows = self.query(
+            f"{CHAT_SELECT} FROM chats c"
             " WHERE c.active = 1 AND c.digest_time IS NOT NULL AND (c.chat_id, c.topic) > (?, ?)"
             " ORDER BY c.chat_id, c.topic LIMIT ?",
             (*after, limit),
@@ -474,13 +478,13 @@ class ChatsMixin(StoreBase):
         page at a time."""
         day_filter = "" if weekday is None else " AND (c.days >> ?) & 1"
         if after_chat_id is None:
-            after = (_MIN_ID, 0)
+            after = (MIN_ID, 0)
         elif after_topic is None:
             after = (after_chat_id, _MAX_TOPIC)
         else:
             after = (after_chat_id, after_topic)
-        rows = self._query(
-            f"{_CHAT_SELECT} FROM subscriptions s"
+        rows = self.query(
+            f"{CHAT_SELECT} FROM subscriptions s"
             " JOIN chats c ON c.chat_id = s.chat_id AND c.topic = s.topic"
             " WHERE s.digest_time = ? AND c.active = 1 AND c.digest_time IS NOT NULL"
             " AND (c.timezone = ? OR (c.timezone IS NULL AND ?))"
@@ -499,7 +503,7 @@ class ChatsMixin(StoreBase):
 
     def count_subscribers(self) -> int:
         """Active subscribers: chats and forum topics with a digest time."""
-        return self._query(
+        return self.query(
             "SELECT count(*) FROM chats WHERE active = 1 AND digest_time IS NOT NULL"
         )[0][0]
 

@@ -16,30 +16,30 @@ from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.store.articles import _NEWEST_FIRST
-from bot.store.base import StoreBase, _casefold
-from bot.store.records import _ARTICLE_COLUMNS, ArticleRecord, ChatKey, _article, chat_key
+from bot.store.articles import NEWEST_FIRST
+from bot.store.base import StoreBase
+from bot.store.records import ARTICLE_COLUMNS, ArticleRecord, ChatKey, article_from_row, chat_key
 
 if TYPE_CHECKING:
     from bot.articles import Article
 
 # Unseen by a chat's topic (parameters: _unseen_params(chat_id, topic)): summarized,
-# visible, shared or
-# added to this chat's digest (a private article: then its addition's time
-# counts for the pruning horizon), not delivered, not added before the chat's pruned
-# deliveries (Store.prune), and not in a message still waiting in the outbox (the
-# digest queued yesterday and still being retried must not be repeated by today's).
+# visible, shared or added to this chat's digest (the article's time, or the addition's,
+# counts for the pruning horizon: a private article has only the addition's), not
+# delivered, not added before the chat's pruned deliveries (Store.prune), and not in a
+# message still waiting in the outbox (the digest queued yesterday and still being
+# retried must not be repeated by today's).
 _UNSEEN = (
     "summary IS NOT NULL AND retired_at IS NULL"
-    " AND CASE WHEN a.private = 0 THEN a.added_at ELSE (SELECT x.added_at"
-    " FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ? AND x.number = a.number)"
-    " END >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
-    " WHERE p.chat_id = ? AND p.topic = ?), '')"
+    " AND (CASE WHEN a.private = 0 THEN a.added_at END >= coalesce((SELECT p.added_before"
+    " FROM pruned_deliveries p WHERE p.chat_id = ? AND p.topic = ?), '')"
+    " OR (SELECT x.added_at FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ?"
+    " AND x.number = a.number) >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
+    " WHERE p.chat_id = ? AND p.topic = ?), ''))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.topic = ?"
     " AND d.number = a.number)"
     " AND a.number NOT IN (SELECT j.value FROM outbox o, json_each(o.article_numbers) j"
@@ -61,16 +61,16 @@ class DeliveriesMixin(StoreBase):
     def unseen_articles(self, chat_id: int, limit: int, *, topic: int = 0) -> list[ArticleRecord]:
         """Summarized visible articles the chat (or its forum topic ``topic``) has
         neither received nor waiting for it in the outbox, newest first."""
-        rows = self._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST}"
+        rows = self.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST}"
             " LIMIT ?",
             (*_unseen_params(chat_id, topic), limit),
         )
-        return [_article(row) for row in rows]
+        return [article_from_row(row) for row in rows]
 
     def count_unseen(self, chat_id: int, *, topic: int = 0) -> int:
         """How many articles unseen_articles would give without a limit."""
-        return self._query(
+        return self.query(
             f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id, topic)
         )[0][0]
 
@@ -78,13 +78,13 @@ class DeliveriesMixin(StoreBase):
         """Record that the chat (or its forum topic ``topic``) received these articles
         (e.g. an on-demand /digest was sent). Already recorded pairs and unknown numbers
         are ignored."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._record_deliveries(db, chat_id, numbers, topic)
 
     def _record_deliveries(
         self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int], topic: int = 0
     ) -> None:
-        now = self._now_text()
+        now = self.now_text()
         db.executemany(
             "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
             " SELECT ?, ?, number, ? FROM articles WHERE number = ?",
@@ -93,7 +93,7 @@ class DeliveriesMixin(StoreBase):
 
     def delivered(self, chat_id: int, *, topic: int = 0) -> set[int]:
         """The article numbers the chat (or its forum topic ``topic``) has received."""
-        rows = self._query(
+        rows = self.query(
             "SELECT number FROM deliveries WHERE chat_id = ? AND topic = ?", (chat_id, topic)
         )
         return {row[0] for row in rows}
@@ -103,11 +103,11 @@ class DeliveriesMixin(StoreBase):
         one transaction: done for the subscriber like a delivery (never in a digest of
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
-        now = self._now_text()
+        now = self.now_text()
         rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
         if not rows:
             return
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at,"
                 " held_back) SELECT ?, ?, number, ?, 1 FROM articles WHERE number = ?",
@@ -117,8 +117,8 @@ class DeliveriesMixin(StoreBase):
     def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
         """The numbers of unseen_articles(chat_id, limit), without reading the articles
         (a scheduled run reads each article once, not once per chat)."""
-        rows = self._query(
-            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {_NEWEST_FIRST} LIMIT ?",
+        rows = self.query(
+            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?",
             (*_unseen_params(chat_id, topic), limit),
         )
         return [row[0] for row in rows]
@@ -127,7 +127,7 @@ class DeliveriesMixin(StoreBase):
         """How many articles the filters of the chat (or of its forum topic ``topic``)
         have held back (within the retention window: held-back articles are pruned like
         deliveries)."""
-        return self._query(
+        return self.query(
             "SELECT count(*) FROM deliveries WHERE chat_id = ? AND topic = ? AND held_back = 1",
             (chat_id, topic),
         )[0][0]
@@ -140,44 +140,17 @@ class DeliveriesMixin(StoreBase):
         One transaction: the article is stored as *private* (in the digests of the chats
         that added it only, not in the shared list) under its ``source`` with its
         summary -- the same source again is the same article, updated if its content
-        changed -- and the chat's addition is recorded. Returns (number, added): added
-        is False when it is already waiting for the chat's next digest (nothing changes
-        then); a page added before and sent since goes into the next digest again.
+        changed; a page that is already an article by its link (a seed file's, a feed
+        entry's) is that article, its number kept -- and the chat's addition is recorded.
+        Returns (number, added): added is False when it is already waiting for the
+        chat's next digest (nothing changes then); a page added before and sent since
+        goes into the next digest again.
         ``topic``: the forum topic whose digest it goes into (0: the chat itself)."""
-        summary_json = json.dumps(list(summary), ensure_ascii=False)
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
-            row = db.execute(
-                "SELECT number, content_hash, private, retired_at FROM articles WHERE source = ?",
-                (article.source,),
-            ).fetchone()
-            fields = (
-                article.content_hash,
-                article.title,
-                article.date,
-                article.url,
-                article.language,
-                article.text,
-                summary_json,
-                _casefold(article.title),
+            number, _ = self.write_article(
+                db, article, summary=summary, private=True, same_link=True
             )
-            if row is None:
-                cursor = db.execute(
-                    "INSERT INTO articles (content_hash, title, date, url, language, text,"
-                    " summary, title_folded, source, added_at, private)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (*fields, article.source, self._now_text()),
-                )
-                number = int(cursor.lastrowid or 0)
-            else:
-                number = row["number"]
-                if row["content_hash"] != article.content_hash or row["retired_at"] is not None:
-                    db.execute(
-                        "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                        " language = ?, text = ?, summary = ?, title_folded = ?,"
-                        " retired_at = NULL WHERE number = ?",
-                        (*fields, number),
-                    )
             waiting = db.execute(
                 f"SELECT 1 FROM articles a WHERE a.number = ? AND {_UNSEEN}",
                 (number, *_unseen_params(chat_id, topic)),
@@ -193,6 +166,6 @@ class DeliveriesMixin(StoreBase):
                 "INSERT INTO digest_additions (chat_id, topic, number, added_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, topic, number)"
                 " DO UPDATE SET added_at = excluded.added_at",
-                (chat_id, topic, number, self._now_text()),
+                (chat_id, topic, number, self.now_text()),
             )
             return number, True

@@ -23,9 +23,8 @@ Blocking, like the store: the bot calls it from worker threads.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,16 +78,16 @@ class FeedStore:
         self.store = store
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.store._clock(), UTC)
+        return datetime.fromtimestamp(self.store.now_seconds(), UTC)
 
     # -- feeds ----------------------------------------------------------------------
 
     def sync_config(self, feeds: Sequence[FeedConfig]) -> list[FeedRow]:
         """Make the config's ``[[feeds]]`` present (added, renamed, brought back) and mark
         config feeds no longer in the file removed. Returns the config feeds' rows."""
-        now = self.store._now_text()
+        now = self.store.now_text()
         urls = [feed.url for feed in feeds]
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             for feed in feeds:
                 db.execute(
                     "INSERT INTO feeds (url, name, origin, interval_minutes, language,"
@@ -111,8 +110,8 @@ class FeedStore:
     ) -> tuple[FeedRow, bool]:
         """Add a feed an admin asked for; (row, False) when the URL is already a feed
         (a removed one comes back)."""
-        now = self.store._now_text()
-        with self.store._transaction() as db:
+        now = self.store.now_text()
+        with self.store.transaction() as db:
             found = db.execute("SELECT id, removed_at FROM feeds WHERE url = ?", (url,)).fetchone()
             if found is not None:
                 db.execute("UPDATE feeds SET removed_at = NULL WHERE id = ?", (found["id"],))
@@ -135,24 +134,24 @@ class FeedStore:
         row = self.get_feed(feed_id)
         if row is None or row.removed_at is not None or row.origin == "config":
             return None
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             db.execute(
-                "UPDATE feeds SET removed_at = ? WHERE id = ?", (self.store._now_text(), feed_id)
+                "UPDATE feeds SET removed_at = ? WHERE id = ?", (self.store.now_text(), feed_id)
             )
         return row
 
     def feeds(self, *, removed: bool = False) -> list[FeedRow]:
         """Feeds by id; only the active ones unless ``removed``."""
         where = "" if removed else " WHERE removed_at IS NULL"
-        rows = self.store._query(f"SELECT {_FEED_COLUMNS} FROM feeds{where} ORDER BY id")
+        rows = self.store.query(f"SELECT {_FEED_COLUMNS} FROM feeds{where} ORDER BY id")
         return [FeedRow(**dict(row)) for row in rows]
 
     def get_feed(self, feed_id: int) -> FeedRow | None:
-        rows = self.store._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
+        rows = self.store.query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,))
         return FeedRow(**dict(rows[0])) if rows else None
 
     def schedule(self, feed_id: int, next_poll_at: float) -> None:
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", (next_poll_at, feed_id))
 
     def record_success(
@@ -168,8 +167,8 @@ class FeedStore:
     ) -> None:
         """A poll worked: failures reset, validators kept (a 304 keeps the old ones), a
         permanent redirect's new ``url`` stored (unless another feed has it)."""
-        now = self.store._now_text()
-        with self.store._transaction() as db:
+        now = self.store.now_text()
+        with self.store.transaction() as db:
             if not not_modified:
                 db.execute(
                     "UPDATE feeds SET etag = ?, last_modified = ?, title = coalesce(?, title)"
@@ -190,8 +189,8 @@ class FeedStore:
 
     def record_failure(self, feed_id: int, error: str, *, next_poll_at: float) -> FeedRow:
         """A poll failed: count it, keep the error; returns the updated row."""
-        now = self.store._now_text()
-        with self.store._transaction() as db:
+        now = self.store.now_text()
+        with self.store.transaction() as db:
             db.execute(
                 "UPDATE feeds SET failures = failures + 1, last_error = ?, last_error_at = ?,"
                 " failing_since = coalesce(failing_since, ?), next_poll_at = ? WHERE id = ?",
@@ -203,7 +202,7 @@ class FeedStore:
 
     def article_counts(self) -> dict[int, int]:
         """Visible articles per feed id."""
-        rows = self.store._query(
+        rows = self.store.query(
             "SELECT feed_id, count(*) FROM articles WHERE feed_id IS NOT NULL"
             " AND retired_at IS NULL GROUP BY feed_id"
         )
@@ -217,7 +216,7 @@ class FeedStore:
         found: dict[str, tuple[int, str | None]] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            rows = self.store._query(
+            rows = self.store.query(
                 "SELECT key, number, fingerprint FROM entry_keys"
                 f" WHERE key IN ({','.join('?' * len(part))})",
                 part,
@@ -230,7 +229,7 @@ class FeedStore:
         numbers = list(numbers)
         if not numbers:
             return set()
-        rows = self.store._query(
+        rows = self.store.query(
             f"SELECT number FROM articles WHERE number IN ({','.join('?' * len(numbers))})",
             numbers,
         )
@@ -239,8 +238,8 @@ class FeedStore:
     def remember(self, number: int, keys: Iterable[str], fingerprint: str | None = None) -> None:
         """Record keys for an article (a guid that changed, another feed's link to the
         same page) with the fingerprint of the entry they name; known keys are kept."""
-        now = self.store._now_text()
-        with self.store._transaction() as db:
+        now = self.store.now_text()
+        with self.store.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO entry_keys (key, number, seen_at, fingerprint)"
                 " VALUES (?, ?, ?, ?)",
@@ -270,9 +269,9 @@ class FeedStore:
         Returns its number, or None when one of ``keys`` was taken meanwhile (another
         feed added the same story first): the keys still lead to that article.
         """
-        now = self.store._now_text()
+        now = self.store.now_text()
         source = f"feed:{feed_id}:{hashlib.sha1(keys[0].encode()).hexdigest()}"
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             taken = db.execute(
                 f"SELECT number FROM entry_keys WHERE key IN ({','.join('?' * len(keys))})",
                 list(keys),
@@ -284,25 +283,13 @@ class FeedStore:
                     [(key, taken[0], now, fingerprint) for key in keys],
                 )
                 return None
-            cursor = db.execute(
-                "INSERT INTO articles (source, content_hash, title, date, url, language, text,"
-                " summary, added_at, feed_id, published_at, title_folded)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, casefold(?3))",
-                (
-                    source,
-                    article.content_hash,
-                    article.title,
-                    article.date,
-                    article.url,
-                    article.language,
-                    article.text,
-                    _summary(summary),
-                    now,
-                    feed_id,
-                    published.isoformat() if published else None,
-                ),
+            number, _ = self.store.write_article(
+                db,
+                replace(article, source=source),
+                summary=summary,
+                feed_id=feed_id,
+                published=published.isoformat() if published else None,
             )
-            number = int(cursor.lastrowid or 0)
             self._keys(db, number, keys, fingerprint, now)
             return number
 
@@ -317,30 +304,13 @@ class FeedStore:
     ) -> bool:
         """An edited entry: same number, new text and summary; deliveries are kept, so
         chats that had it are not sent it again. False if the content did not change."""
-        now = self.store._now_text()
-        with self.store._transaction() as db:
+        now = self.store.now_text()
+        with self.store.transaction() as db:
             self._keys(db, number, keys, fingerprint, now)
-            row = db.execute(
-                "SELECT content_hash FROM articles WHERE number = ?", (number,)
-            ).fetchone()
-            if row is None or row[0] == article.content_hash:
+            known = db.execute("SELECT 1 FROM articles WHERE number = ?", (number,)).fetchone()
+            if known is None:
                 return False
-            db.execute(
-                "UPDATE articles SET content_hash = ?, title = ?, date = ?, url = ?,"
-                " language = ?, text = ?, summary = ?, title_folded = casefold(?2)"
-                " WHERE number = ?",
-                (
-                    article.content_hash,
-                    article.title,
-                    article.date,
-                    article.url,
-                    article.language,
-                    article.text,
-                    _summary(summary),
-                    number,
-                ),
-            )
-            return True
+            return self.store.write_article(db, article, number=number, summary=summary)[1]
 
     def prune(self, keep_days: int) -> tuple[int, int]:
         """Delete feed articles older than ``keep_days`` (published, else added) and entry
@@ -348,7 +318,7 @@ class FeedStore:
         now = self._now()
         cutoff = (now - timedelta(days=keep_days)).isoformat()
         key_cutoff = (now - timedelta(days=max(4 * keep_days, 120))).isoformat()
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             articles = db.execute(
                 "DELETE FROM articles WHERE feed_id IS NOT NULL"
                 " AND coalesce(published_at, added_at) < ?",
@@ -362,7 +332,7 @@ class FeedStore:
     def sources_off(self, chat_id: int, *, topic: int = 0) -> set[int]:
         """The sources (feed ids, :data:`SEEDS` for the folder) the chat (or its forum
         topic ``topic``, which has its own) turned off."""
-        rows = self.store._query(
+        rows = self.store.query(
             "SELECT feed_id FROM chat_sources_off WHERE chat_id = ? AND topic = ?",
             (chat_id, topic),
         )
@@ -371,7 +341,7 @@ class FeedStore:
     def toggle_source(self, chat_id: int, feed_id: int, *, topic: int = 0) -> bool:
         """Turn a source off if on, on if off, for the chat or its forum topic
         ``topic``; returns whether it is on now."""
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             deleted = db.execute(
                 "DELETE FROM chat_sources_off WHERE chat_id = ? AND topic = ? AND feed_id = ?",
                 (chat_id, topic, feed_id),
@@ -383,7 +353,3 @@ class FeedStore:
                 (chat_id, topic, feed_id),
             )
             return False
-
-
-def _summary(summary: Sequence[str] | None) -> str | None:
-    return None if summary is None else json.dumps(list(summary), ensure_ascii=False)

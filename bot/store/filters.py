@@ -22,7 +22,7 @@ class FiltersMixin(StoreBase):
     def filter_terms(self, chat_id: int, *, topic: int = 0) -> list[tuple[str, str]]:
         """The filter terms of the chat (or of its forum topic ``topic``) as (mode,
         term), in the order they were added."""
-        rows = self._query(
+        rows = self.query(
             "SELECT mode, term FROM chat_filters WHERE chat_id = ? AND topic = ? ORDER BY rowid",
             (chat_id, topic),
         )
@@ -33,7 +33,7 @@ class FiltersMixin(StoreBase):
         query, keyed as given; those without terms are left out."""
         wanted = {chat_key(key): key for key in keys}
         ids = json.dumps(sorted({chat_id for chat_id, _ in wanted}))
-        rows = self._query(
+        rows = self.query(
             "SELECT chat_id, topic, mode, term FROM chat_filters"
             " WHERE chat_id IN (SELECT value FROM json_each(?))"
             " ORDER BY chat_id, topic, rowid",
@@ -53,7 +53,7 @@ class FiltersMixin(StoreBase):
         key the chat has already gets the new mode and spelling. Refused (nothing
         changes) when the chat would have more than ``limit`` terms. Returns (added,
         the number of terms the chat has with them: now, or had it been added)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             keys = {key for key, _, _ in terms}
             have = {
                 row[0]
@@ -65,7 +65,7 @@ class FiltersMixin(StoreBase):
             total = len(have | keys)
             if total > limit:
                 return False, total
-            now = self._now_text()
+            now = self.now_text()
             db.executemany(
                 "INSERT INTO chat_filters (chat_id, topic, term_key, mode, term, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, topic, term_key)"
@@ -80,7 +80,7 @@ class FiltersMixin(StoreBase):
         """Remove (key, mode) pairs from the chat's filters (mode "" removes the key in
         either mode); returns the terms removed, as they were written."""
         removed: list[str] = []
-        with self._transaction() as db:
+        with self.transaction() as db:
             for key, mode in terms:
                 row = db.execute(
                     "DELETE FROM chat_filters WHERE chat_id = ? AND topic = ? AND term_key = ?"
@@ -94,7 +94,7 @@ class FiltersMixin(StoreBase):
     def clear_filter_terms(self, chat_id: int, *, topic: int = 0) -> int:
         """Remove every filter term of the chat (or of its forum topic ``topic``);
         returns how many there were."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute(
                 "DELETE FROM chat_filters WHERE chat_id = ? AND topic = ?", (chat_id, topic)
             ).rowcount

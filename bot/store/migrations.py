@@ -441,6 +441,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         14,
+        "articles.url_key: the canonical URL of an article's link, indexed",
+        # One link, one article: "Add to my digest" of a page that is already an article
+        # (a seed file's or a feed entry's link) finds that article by this key. Written
+        # with every article (bot.store.articles.ArticlesMixin.write_article); '' for an
+        # article without a usable link. Rows stored before it are filled in when the
+        # store opens (a no-op once filled: the index finds the NULL ones).
+        """
+        ALTER TABLE articles ADD COLUMN url_key TEXT;
+        CREATE INDEX articles_url_key ON articles (url_key);
+        """,
+    ),
+    Migration(
+        15,
         "digest settings per subscriber (/settings): size, headlines only, silent, previews",
         # digest_size NULL: the config's [digest] max_articles.
         """

@@ -19,8 +19,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from bot.store.base import StoreBase, _epoch
-from bot.store.records import _OUTBOX_COLUMNS, ChatKey, OutboxItem, _outbox_item, chat_key
+from bot.store.base import StoreBase, epoch_seconds
+from bot.store.records import OUTBOX_COLUMNS, ChatKey, OutboxItem, chat_key, outbox_item_from_row
 
 
 class OutboxMixin(StoreBase):
@@ -53,7 +53,7 @@ class OutboxMixin(StoreBase):
         and changes nothing: the digest was already queued, or the chat is unknown or
         inactive.
         """
-        with self._transaction() as db:
+        with self.transaction() as db:
             return self._queue_digest(db, (chat_id, topic), run_key, messages, now, digest_time)
 
     def queue_digests(
@@ -67,7 +67,7 @@ class OutboxMixin(StoreBase):
         """queue_digest for many subscribers (subscriber, messages) in one transaction,
         a subscriber being a chat id or a (chat id, topic) pair; returns those whose
         digest was queued (or recorded, when it had no messages), as given."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return [
                 key
                 for key, messages in digests
@@ -83,8 +83,8 @@ class OutboxMixin(StoreBase):
         now: datetime | float | None,
         digest_time: str | None = None,
     ) -> bool:
-        due = self._clock() if now is None else _epoch(now)
-        changed = self._now_text()
+        due = self._clock() if now is None else epoch_seconds(now)
+        changed = self.now_text()
         chat_id, topic = key
         if digest_time is None:
             cursor = db.execute(
@@ -143,16 +143,16 @@ class OutboxMixin(StoreBase):
         second call does not return them; if the sender dies, they come back due when
         the lease runs out.
         """
-        moment = _epoch(now)
+        moment = epoch_seconds(now)
         sql = (
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE next_attempt_at <= ? AND NOT EXISTS"
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE next_attempt_at <= ? AND NOT EXISTS"
             " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
             " ORDER BY id LIMIT ?"
         )
         if lease_seconds is None:
-            return [_outbox_item(row) for row in self._query(sql, (moment, limit))]
-        with self._transaction() as db:
-            items = [_outbox_item(row) for row in db.execute(sql, (moment, limit))]
+            return [outbox_item_from_row(row) for row in self.query(sql, (moment, limit))]
+        with self.transaction() as db:
+            items = [outbox_item_from_row(row) for row in db.execute(sql, (moment, limit))]
             db.executemany(
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
                 [(moment + lease_seconds, item.id) for item in items],
@@ -164,7 +164,7 @@ class OutboxMixin(StoreBase):
         the outbox is empty; lets the sender sleep until then. Like ``due_outbox`` it
         looks at the oldest item of each chat only: a later part of a digest is not due
         while the part before it waits for a retry (else the sender would spin)."""
-        return self._query(
+        return self.query(
             "SELECT min(next_attempt_at) FROM outbox o WHERE NOT EXISTS"
             " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
         )[0][0]
@@ -172,22 +172,22 @@ class OutboxMixin(StoreBase):
     def count_outbox(self, chat_id: int | None = None, *, topic: int | None = None) -> int:
         """Pending outbox items (of one chat, of one forum topic of it, or all)."""
         if chat_id is None:
-            return self._query("SELECT count(*) FROM outbox")[0][0]
+            return self.query("SELECT count(*) FROM outbox")[0][0]
         if topic is None:
-            return self._query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
-        return self._query(
+            return self.query("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))[0][0]
+        return self.query(
             "SELECT count(*) FROM outbox WHERE chat_id = ? AND topic = ?", (chat_id, topic)
         )[0][0]
 
     def mark_sent(self, item_id: int) -> bool:
         """Telegram accepted the item: delete it and record its articles as delivered,
         in one transaction. False if the item is gone (dropped meanwhile)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return self._mark_sent(db, item_id)
 
     def mark_sent_many(self, item_ids: Iterable[int]) -> list[bool]:
         """mark_sent for many items in one transaction (one commit for a burst of sends)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             return [self._mark_sent(db, item_id) for item_id in item_ids]
 
     def _mark_sent(self, db: sqlite3.Connection, item_id: int) -> bool:
@@ -204,16 +204,16 @@ class OutboxMixin(StoreBase):
 
     def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:
         """A temporary failure: count the attempt, keep the error, retry at the given time."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
                 " WHERE id = ?",
-                (_epoch(next_attempt_at), error, item_id),
+                (epoch_seconds(next_attempt_at), error, item_id),
             )
 
     def drop(self, item_id: int, error: str) -> bool:
         """A permanent failure: delete the item without recording deliveries (the caller
         logs ``error``), so its articles stay unseen for the next digest. False if gone."""
         del error  # kept in the signature for symmetry with retry_later; the caller logs it
-        with self._transaction() as db:
+        with self.transaction() as db:
             return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0

@@ -1,10 +1,11 @@
 """The store's records: the dataclasses its methods return and the rows they come from.
 
 :class:`Chat`, :class:`ArticleRecord`, :class:`OutboxItem` and :class:`Pruned`, the
-column lists the queries select (``_CHAT_SELECT``, ``_ARTICLE_COLUMNS``,
-``_OUTBOX_COLUMNS``) and the converters from ``sqlite3.Row`` (``_chat``, ``_runs``,
-``_article``, ``_outbox_item``). Also :data:`ChatKey`, how batch methods name a
-subscriber: a chat id (the chat itself, topic 0) or a (chat id, forum topic) pair.
+column lists the queries select (``CHAT_SELECT``, ``ARTICLE_COLUMNS``,
+``OUTBOX_COLUMNS``) and the converters from ``sqlite3.Row`` (``chat_from_row``,
+``runs_from_rows``, ``article_from_row``, ``outbox_item_from_row``). Also
+:data:`ChatKey`, how batch methods name a subscriber: a chat id (the chat itself, topic 0)
+or a (chat id, forum topic) pair.
 """
 
 from __future__ import annotations
@@ -145,20 +146,21 @@ class OutboxItem:
         return self.topic or None
 
 
-# A chat row (table alias c): what _chat() reads, with its subscriptions rows (_runs).
-_CHAT_SELECT = (
+# A chat row (table alias c): what chat_from_row() reads, with its subscriptions rows
+# (runs_from_rows).
+CHAT_SELECT = (
     "SELECT c.chat_id, c.topic, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
     " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days,"
     " c.digest_size, c.headlines_only, c.silent, c.link_previews"
 )
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at,"
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
 # An outbox row (table alias o) with its subscriber's silent and link-preview settings,
 # read when the message is sent (a change made after it was queued applies).
-_OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS = (
     "o.id, o.chat_id, o.run_key, o.text, o.article_numbers, o.attempts, o.next_attempt_at,"
     " o.topic, (SELECT c.silent FROM chats c WHERE c.chat_id = o.chat_id AND c.topic = o.topic)"
     " AS silent, (SELECT c.link_previews FROM chats c WHERE c.chat_id = o.chat_id"
@@ -166,7 +168,7 @@ _OUTBOX_COLUMNS = (
 )
 
 
-def _runs(
+def runs_from_rows(
     rows: Iterable[sqlite3.Row],
 ) -> dict[tuple[int, int], tuple[tuple[str, str | None], ...]]:
     """Subscriptions rows (chat_id, topic, digest_time, last_run_key) by (chat, topic),
@@ -177,7 +179,7 @@ def _runs(
     return {key: tuple(sorted(runs)) for key, runs in found.items()}
 
 
-def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
+def chat_from_row(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Chat:
     return Chat(
         chat_id=row["chat_id"],
         timezone=row["timezone"],
@@ -200,7 +202,7 @@ def _chat(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = ()) -> Ch
     )
 
 
-def _article(row: sqlite3.Row) -> ArticleRecord:
+def article_from_row(row: sqlite3.Row) -> ArticleRecord:
     summary = row["summary"]
     return ArticleRecord(
         number=row["number"],
@@ -218,7 +220,7 @@ def _article(row: sqlite3.Row) -> ArticleRecord:
     )
 
 
-def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+def outbox_item_from_row(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         chat_id=row["chat_id"],

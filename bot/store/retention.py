@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.store.base import _MAX_ID, _MIN_ID, StoreBase, _epoch, _iso
+from bot.store.base import MAX_ID, MIN_ID, StoreBase, epoch_seconds, iso_time
 from bot.store.records import Pruned
 
 if TYPE_CHECKING:
@@ -61,17 +61,17 @@ class RetentionMixin(StoreBase):
         """
         if retention_days <= 0:
             raise ValueError(f"retention_days must be positive, got {retention_days!r}")
-        moment = self._clock() if now is None else _epoch(now)
-        cutoff = _iso(moment - retention_days * DAY_SECONDS)
+        moment = self._clock() if now is None else epoch_seconds(now)
+        cutoff = iso_time(moment - retention_days * DAY_SECONDS)
         old = (
             " FROM deliveries AS d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
             " AND EXISTS (SELECT 1 FROM articles a WHERE a.number = d.number"
             " AND a.added_at < ?)"
         )
         deleted = chats = 0
-        low = _MIN_ID
+        low = MIN_ID
         while True:
-            with self._transaction() as db:
+            with self.transaction() as db:
                 # The first chat id past the next batch_rows deliveries bounds this batch
                 # (a chat with more rows than that is one batch of its own).
                 row = db.execute(
@@ -79,7 +79,7 @@ class RetentionMixin(StoreBase):
                     " ORDER BY chat_id LIMIT 1 OFFSET ?",
                     (low, batch_rows),
                 ).fetchone()
-                high = _MAX_ID if row is None else max(row[0] - 1, low)
+                high = MAX_ID if row is None else max(row[0] - 1, low)
                 params = (low, high, cutoff, cutoff)
                 chats += db.execute(
                     f"INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
@@ -89,7 +89,7 @@ class RetentionMixin(StoreBase):
                     (cutoff, *params),
                 ).rowcount
                 deleted += db.execute(f"DELETE{old}", params).rowcount
-            if high == _MAX_ID:
+            if high == MAX_ID:
                 return Pruned(cutoff=cutoff, deliveries=deleted, chats=chats)
             low = high + 1
 

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 14 (PRAGMA user_version = 14).
+-- digestbot's database schema at version 15 (PRAGMA user_version = 15).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -17,7 +17,7 @@ CREATE TABLE articles (
     summary      TEXT,
     added_at     TEXT NOT NULL,
     retired_at   TEXT
-, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0, story_id INTEGER);
+, title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0, story_id INTEGER, url_key TEXT);
 
 CREATE TABLE chat_filters (
     chat_id  INTEGER NOT NULL,
@@ -129,6 +129,8 @@ CREATE INDEX articles_feed ON articles (feed_id, published_at)
 CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
 
 CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
+
+CREATE INDEX articles_url_key ON articles (url_key);
 
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
 

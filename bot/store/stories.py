@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.store import ArticleRecord, Store
-from bot.store.base import _is_sqlite_int
-from bot.store.records import _ARTICLE_COLUMNS, ChatKey, _article, chat_key
+from bot.store.base import is_sqlite_int
+from bot.store.records import ARTICLE_COLUMNS, ChatKey, article_from_row, chat_key
 
 __all__ = ["RecentArticle", "StoryStore"]
 
@@ -47,7 +47,7 @@ class StoryStore:
     def recent(self, since: str, text_chars: int = 600) -> list[RecentArticle]:
         """Visible articles published (else added) at or after ``since`` (ISO, UTC), in
         number order, with the first ``text_chars`` characters of their text."""
-        rows = self.store._query(
+        rows = self.store.query(
             "SELECT number, title, substr(text, 1, ?) AS lede, language,"
             " coalesce(published_at, date) AS published, added_at, story_id,"
             " (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
@@ -73,7 +73,7 @@ class StoryStore:
         """Set each article's story id (None: alone), in one transaction; only rows
         whose id changes are written (each write moves ``articles_version``). Returns
         how many changed."""
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             changed = 0
             for number, story_id in story_ids.items():
                 changed += db.execute(
@@ -84,8 +84,8 @@ class StoryStore:
 
     def story_ids(self, numbers: Iterable[int]) -> dict[int, int]:
         """The story id of each of ``numbers`` that has one (articles alone are left out)."""
-        ids = json.dumps([int(n) for n in numbers if _is_sqlite_int(n)])
-        rows = self.store._query(
+        ids = json.dumps([int(n) for n in numbers if is_sqlite_int(n)])
+        rows = self.store.query(
             "SELECT number, story_id FROM articles WHERE story_id IS NOT NULL"
             " AND number IN (SELECT value FROM json_each(?))",
             (ids,),
@@ -95,14 +95,14 @@ class StoryStore:
     def members(self, number: int) -> list[ArticleRecord]:
         """Every visible article of article ``number``'s story, itself included, in
         number order; just the article when it is alone, [] when it is not visible."""
-        if not _is_sqlite_int(number):
+        if not is_sqlite_int(number):
             return []
-        rows = self.store._query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND (number = ?"
+        rows = self.store.query(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND (number = ?"
             " OR story_id = (SELECT story_id FROM articles WHERE number = ?)) ORDER BY number",
             (number, number),
         )
-        return [_article(row) for row in rows]
+        return [article_from_row(row) for row in rows]
 
     def stories_reached(
         self, chat_id: int, story_ids: Iterable[int], *, topic: int = 0
@@ -110,10 +110,10 @@ class StoryStore:
         """The ``story_ids`` of which the chat (or its forum topic ``topic``) has
         received an article (held-back ones do not count) or has one waiting in the
         outbox: a later article of such a story is not shown to it again."""
-        ids = json.dumps(sorted({int(s) for s in story_ids if _is_sqlite_int(s)}))
+        ids = json.dumps(sorted({int(s) for s in story_ids if is_sqlite_int(s)}))
         if ids == "[]":
             return set()
-        rows = self.store._query(
+        rows = self.store.query(
             "SELECT DISTINCT a.story_id FROM articles a"
             " WHERE a.story_id IN (SELECT value FROM json_each(?)) AND ("
             " EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.topic = ?"
@@ -129,11 +129,11 @@ class StoryStore:
         articles of stories the subscriber (a chat id or a (chat id, topic) pair)
         already had (so they do not wait for it forever). One transaction; pairs
         already recorded stay as they are."""
-        now = self.store._now_text()
+        now = self.store.now_text()
         rows = [(*chat_key(key), now, n) for key, numbers in pairs for n in numbers]
         if not rows:
             return
-        with self.store._transaction() as db:
+        with self.store.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
                 " SELECT ?, ?, number, ? FROM articles WHERE number = ?",

@@ -12,6 +12,9 @@ vectors, scaled down linearly to half at ``Settings.window_hours`` apart, and no
 all beyond. Groups grow by agglomeration: the two closest groups merge while the cosine
 of their summed vectors ("centroid" link) reaches ``Settings.threshold`` and the merged
 group spans at most the window. ``bench/stories.py`` measures it and every variant.
+
+:func:`rank` (``bot.stories.ranking``) orders the stories for a digest: most distinct
+sources first, then the newest; each story once, as its clearest article.
 """
 
 from __future__ import annotations
@@ -24,16 +27,20 @@ from bot.stories.inputs import (
     story_input,
     with_settings,
 )
+from bot.stories.ranking import RankedStory, importance, rank
 from bot.stories.similarity import similarity_pairs
 from bot.stories.text import strip_site_names
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "RankedStory",
     "Settings",
     "StoryInput",
     "clearest",
     "group_pairs",
     "group_stories",
+    "importance",
+    "rank",
     "similarity_pairs",
     "story_input",
     "strip_site_names",

@@ -40,9 +40,7 @@ from apscheduler.triggers.base import BaseTrigger
 from telegram.ext import Application, Job, JobQueue
 
 from bot.catalog import SeedsFolderError, summarize_article, sync
-from bot.compose import regroup_recent, story_digest
-from bot.digest import digest_messages
-from bot.filters import ArticleCache, compile_filter, split_entries
+from bot.compose import DigestReads, compose_digest, regroup_recent
 from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
@@ -54,7 +52,7 @@ from bot.schedule import (
     slots_of,
     zone,
 )
-from bot.store import ArticleRecord, Chat, Store, prune_expired
+from bot.store import Chat, Store, prune_expired
 from bot.store.stories import StoryStore
 from bot.telegram.runtime import BotContext, Runtime, runtime
 
@@ -77,10 +75,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A chat reads this many times max_articles of its unseen articles, so that the articles
-# its filters hold back, and the articles of one story (shown once), do not leave its
-# digest short.
-FILTER_LOOKAHEAD = 3
 # Articles a scheduled run keeps in memory for its filtered chats (then starts over).
 RECORDS_KEPT = 3000
 
@@ -314,15 +308,12 @@ def queue_due_digests(
     due = queued = messages = nothing_new = already = 0
     # Keyed by subscriber: (chat id, forum topic; 0 the chat itself).
     batch: list[tuple[tuple[int, int], list[tuple[str, list[int]]]]] = []
-    composed: dict[tuple[object, ...], list[tuple[str, list[int]]]] = {}
     held_back: dict[tuple[int, int], list[int]] = {}
     late: dict[tuple[int, int], list[int]] = {}
-    # Chats read their unseen numbers only; the articles (and their story ids) come
-    # from here, each read once a run (bounded: starts over past a few thousand).
-    records: dict[int, ArticleRecord] = {}
-    story_of: dict[int, int] = {}
+    # The articles (and their story ids, words and messages) each chat's digest reads,
+    # each read once a run (bounded: starts over past a few thousand).
+    reads = DigestReads(store, records_kept=RECORDS_KEPT, messages_kept=batch_size)
     stories = StoryStore(store)
-    article_words = ArticleCache()
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
@@ -343,7 +334,6 @@ def queue_due_digests(
             else:
                 nothing_new += 1
         batch.clear()
-        composed.clear()
         if on_batch is not None and queued > queued_before:
             on_batch()
 
@@ -365,40 +355,21 @@ def queue_due_digests(
             if chat.last_key_at(slot.digest_time) == key:
                 already += 1
                 continue
-            chat_terms = terms.get(chat.key)
-            size = chat.settings.stories(max_articles)  # its /settings, else the config's
-            headlines = chat.settings.headlines
-            unseen_numbers = store.unseen_numbers(
-                chat.chat_id, size * FILTER_LOOKAHEAD, topic=chat.topic
+            shown = compose_digest(
+                store,
+                chat.key,
+                chat.settings.stories(max_articles),  # its /settings, else the config's
+                today=today,
+                terms=terms.get(chat.key, ()),
+                limit=limit,
+                reads=reads,
+                headlines=chat.settings.headlines,
             )
-            missing = [n for n in unseen_numbers if n not in records]
-            if missing:
-                if len(records) + len(missing) > RECORDS_KEPT:
-                    records.clear()
-                    story_of.clear()
-                    missing = unseen_numbers
-                records.update(store.articles_by_number(missing))
-                story_of.update(stories.story_ids(missing))
-            entries = [records[n] for n in unseen_numbers if n in records]
-            if chat_terms:
-                entries, held = split_entries(entries, compile_filter(chat_terms), article_words)
-                if held:
-                    held_back[chat.key] = [entry.number for entry in held]
-            shown = story_digest(store, chat.chat_id, entries, size, story_of, topic=chat.topic)
+            if shown.held:
+                held_back[chat.key] = shown.held
             if shown.late:
                 late[chat.key] = shown.late
-            also = shown.also
-            key_numbers = (
-                headlines,
-                *((e.number, *(m.number for m in also.get(e.number, ()))) for e in shown.entries),
-            )
-            # Most chats of a slot have the same unseen articles: compose each set once
-            # (per batch, so chats that all differ cannot grow the cache without bound).
-            if key_numbers not in composed:
-                composed[key_numbers] = digest_messages(
-                    shown.entries, limit=limit, today=today, also=shown.also, headlines=headlines
-                )
-            batch.append((chat.key, composed[key_numbers]))
+            batch.append((chat.key, shown.messages))
         if batch:
             flush()
         if len(chats) < batch_size:

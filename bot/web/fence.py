@@ -18,6 +18,9 @@ address DNS returns.
   2000::/3, and IPv6 that embeds a refused IPv4 address (IPv4-mapped, IPv4-compatible,
   IPv4-translated, NAT64 64:ff9b::/96, 6to4 2002::/16) or is a Teredo tunnel. Networks in
   ``allow_networks`` are exempt (an operator's intranet, or the tests' 127.0.0.1/32).
+
+A refusal a config key can lift names the key (``RefusedAddress.allow``): "port 18080 is
+not allowed (allowed: 80, 443; add it to [fetch] allow_ports)".
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SCHEMES = ("http", "https")
 DEFAULT_ALLOW_PORTS = (80, 443)
+
+# What an operator changes to allow a refused port or address: every refusal a config
+# key can lift names that key.
+ALLOW_NETWORK = "to allow it, add its network to [fetch] allow_networks"
 
 # (network, what it is). Checked in order; the first match names the refusal.
 _IPV4_REFUSED: tuple[tuple[Network, str], ...] = tuple(
@@ -208,7 +215,7 @@ class Fence:
         """Raise RefusedAddress if ``address`` may not be contacted."""
         reason = self.refusal(address)
         if reason is not None:
-            raise RefusedAddress(url, reason)
+            raise RefusedAddress(url, reason, ALLOW_NETWORK)
 
     def check_url(self, url: str | URL) -> Target:
         """Check everything about ``url`` that needs no DNS; raise InvalidURL or RefusedAddress."""
@@ -231,7 +238,11 @@ class Fence:
             raise RefusedAddress(text, "links with a user name or password are not allowed")
         if port is None or port not in self.allow_ports:
             allowed = ", ".join(str(p) for p in sorted(self.allow_ports))
-            raise RefusedAddress(text, f"port {port} is not allowed (allowed: {allowed})")
+            raise RefusedAddress(
+                text,
+                f"port {port} is not allowed",
+                f"allowed: {allowed}; add it to [fetch] allow_ports",
+            )
         try:
             parsed_host = parse_host(host)
         except ValueError as exc:

@@ -65,7 +65,7 @@ from bot.errors import (
     TooManyRedirects,
 )
 from bot.web.content import Kind, acceptable, decode, sniff
-from bot.web.fence import Fence, Target, parse_host
+from bot.web.fence import ALLOW_NETWORK, Fence, Target, parse_host
 from bot.web.quota import Quota
 from bot.web.urls import canonical_url
 
@@ -135,6 +135,7 @@ class FencedResolver(AbstractResolver):
             answers = [str(parsed)]
         allowed: list[ResolveResult] = []
         reasons: list[str] = []
+        refused = False  # the first reason is the fence's (allow_networks can lift it)
         for answer in answers:
             try:
                 address = parse_host(answer)
@@ -146,6 +147,7 @@ class FencedResolver(AbstractResolver):
                 continue
             what = self.fence.classify(address)
             if what is not None:
+                refused = refused or not reasons  # the reason reported is the first one
                 reasons.append(f"{address}, {what}")
                 continue
             allowed.append(
@@ -162,7 +164,8 @@ class FencedResolver(AbstractResolver):
             if not reasons:
                 raise _Stopped(lambda url: NoSuchHost(url, host))
             reason = f"{host} resolves to {reasons[0]}"
-            raise _Stopped(lambda url: RefusedAddress(url, reason))
+            allow = ALLOW_NETWORK if refused else None
+            raise _Stopped(lambda url: RefusedAddress(url, reason, allow))
         return allowed
 
     async def close(self) -> None:
@@ -325,7 +328,7 @@ class Fetcher:
                 if not hops:
                     raise
                 reason = f"it redirects to {target.url}, and {exc.reason}"
-                raise RefusedAddress(url, reason) from None
+                raise RefusedAddress(url, reason, exc.allow) from None
             if isinstance(outcome, FetchResult):
                 return replace(
                     outcome, final_url=str(target.url), moved_to=moved_to, redirects=tuple(hops)
@@ -341,7 +344,7 @@ class Fetcher:
                 target = self.fence.check_url(following)
             except RefusedAddress as exc:
                 raise RefusedAddress(
-                    url, f"it redirects to {following}, and {exc.reason}"
+                    url, f"it redirects to {following}, and {exc.reason}", exc.allow
                 ) from None
             except InvalidURL as exc:
                 raise InvalidURL(url, f"it redirects to an invalid link ({exc.detail})") from None

@@ -19,7 +19,6 @@ digests are posted there.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import Callable, Coroutine
@@ -28,9 +27,8 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot import digest as digests
-from bot.compose import story_digest
-from bot.filters import MAX_TERMS, FilterError, Term, compile_filter, parse_command, split_entries
+from bot.compose import compose_digest
+from bot.filters import MAX_TERMS, FilterError, Term, parse_command
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
 from bot.settings import DigestSettings
@@ -38,7 +36,7 @@ from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
-from bot.telegram.jobs import FILTER_LOOKAHEAD, digest_job, rescan_seeds, schedule_chat
+from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
 from bot.telegram.replies import echo
@@ -214,42 +212,32 @@ async def digest(update: Update, context: BotContext) -> None:
     chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
     preview = chat is not None and chat.subscribed
     settings = chat.settings if chat is not None else DigestSettings()
-    limit = settings.stories(rt.config.digest.max_articles)
-    terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
-    held: list[Any] = []
-    unseen = await common.db(
-        rt.store.unseen_articles, chat_id, limit * FILTER_LOOKAHEAD, topic=topic
-    )
-    if terms:
-        # Stemming the articles' words is CPU work: off the event loop.
-        entries, held = await asyncio.to_thread(split_entries, unseen, compile_filter(terms))
-        if held and not preview:
-            await common.db(rt.store.record_held_back, [(key, [e.number for e in held])])
-    else:
-        entries = unseen
-    # One story once (bot.compose): the clearest article with "Also:" links.
-    stories = await common.db(story_digest, rt.store, chat_id, entries, limit, topic=topic)
-    if stories.late and not preview:
-        await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, stories.late)])
-    entries = stories.entries
-    if not entries:
-        total = await common.db(rt.store.count_articles)
-        hint = " /article lists all articles." if total else ""
-        if held:
-            noun = "article" if len(held) == 1 else "articles"
-            hint = f" Your filters held back {len(held)} {noun} (/filter shows them)."
-        await common.reply(update, f"Nothing new since your last digest.{hint}")
-        return
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    messages = digests.digest_messages(
-        entries,
+    # Unseen, filters, sources, one story once, messages: as the scheduled digest.
+    composed = await common.db(
+        compose_digest,
+        rt.store,
+        key,
+        settings.stories(rt.config.digest.max_articles),
         today=today,
-        also=stories.also,
         headlines=settings.headlines,
         footer=replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE,
     )
-    for text, numbers in messages:
+    if composed.held and not preview:
+        await common.db(rt.store.record_held_back, [(key, composed.held)])
+    if composed.late and not preview:
+        await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, composed.late)])
+    if not composed.messages:
+        total = await common.db(rt.store.count_articles)
+        hint = " /article lists all articles." if total else ""
+        if composed.held:
+            held = len(composed.held)
+            noun = "article" if held == 1 else "articles"
+            hint = f" Your filters held back {held} {noun} (/filter shows them)."
+        await common.reply(update, f"Nothing new since your last digest.{hint}")
+        return
+    for text, numbers in composed.messages:
         await common.reply(update, text, silent=settings.silent, previews=settings.previews)
         if not preview:
             # Recorded message by message: a failure part-way leaves the rest unseen.

@@ -1,0 +1,108 @@
+"""Ranking: which stories a digest of N items shows, in which order, each once.
+
+:func:`rank` is the one ranking the bot's digests and ``digestbot rank`` use. Pure:
+articles (``StoryInput``) in, ``RankedStory`` items out.
+
+* The articles are grouped into stories (:func:`bot.stories.group_stories`), unless the
+  caller gives each article's story already (``stories=``: stored story ids, say).
+* A story's importance is the number of distinct sources telling it (an article whose
+  source is unknown counts as a source of its own); ties go to the story whose newest
+  article is newer, then to the story with more articles, then to the one that came
+  first in the input.
+* Each story is shown once, as its clearest article (:func:`bot.stories.clearest`); its
+  other articles are the item's ``also``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.stories.grouping import clearest, group_stories
+from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
+
+__all__ = ["RankedStory", "importance", "rank"]
+
+
+@dataclass(frozen=True, slots=True)
+class RankedStory:
+    """One item of a ranked digest: a story shown once.
+
+    ``id``: the id of the article shown (the story's clearest); ``story``: the story's
+    id, the id of its first article in the input; ``also``: the ids of its other
+    articles, in input order. ``lead`` and ``members`` are the same articles as indexes
+    into the input of :func:`rank`. ``sources``: the importance (distinct sources);
+    ``latest``: the newest publication time among the members (None: none dated).
+    """
+
+    id: str | int
+    story: str | int
+    also: tuple[str | int, ...]
+    lead: int
+    members: tuple[int, ...]
+    sources: int
+    latest: datetime | None
+
+
+def importance(members: Sequence[StoryInput]) -> int:
+    """How many distinct sources tell the story: named sources once each (case-blind),
+    plus one for every article whose source is unknown."""
+    named = {a.source.strip().casefold() for a in members if a.source.strip()}
+    unknown = sum(1 for a in members if not a.source.strip())
+    return len(named) + unknown
+
+
+def rank(
+    articles: Sequence[StoryInput],
+    limit: int | None = None,
+    *,
+    stories: Sequence[Hashable | None] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> list[RankedStory]:
+    """The stories of ``articles`` in digest order, at most ``limit`` of them (None: all).
+
+    ``stories``: each article's story key when already known (articles with equal
+    non-None keys are one story, None is an article alone); otherwise the articles are
+    grouped here with ``settings``. Deterministic: the same input gives the same items.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be at least 0")
+    if not articles or limit == 0:
+        return []
+    if stories is None:
+        keys: Sequence[Hashable | None] = group_stories(articles, settings)
+    else:
+        if len(stories) != len(articles):
+            raise ValueError("stories must give one key per article")
+        keys = stories
+    groups: dict[Hashable, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(("alone", index) if key is None else ("story", key), []).append(index)
+
+    def order(members: list[int]) -> tuple[float, float, int, int]:
+        times = [articles[k].published for k in members if articles[k].published is not None]
+        newest = max(t.timestamp() for t in times) if times else float("-inf")
+        size = importance([articles[k] for k in members])
+        return (-size, -newest, -len(members), members[0])
+
+    ranked = sorted(groups.values(), key=order)
+    if limit is not None:
+        ranked = ranked[:limit]
+    items = []
+    for members in ranked:
+        chosen = [articles[k] for k in members]
+        lead = members[clearest(chosen, settings)]
+        times = [a.published for a in chosen if a.published is not None]
+        items.append(
+            RankedStory(
+                id=articles[lead].id,
+                story=articles[members[0]].id,
+                also=tuple(articles[k].id for k in members if k != lead),
+                lead=lead,
+                members=tuple(members),
+                sources=importance(chosen),
+                latest=max(times) if times else None,
+            )
+        )
+    return items
