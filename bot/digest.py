@@ -66,6 +66,7 @@ __all__ = [
     "digest_parts",
     "link_title",
     "pack_messages",
+    "rest_line",
     "split_messages",
     "utf16_len",
     "visible_len",
@@ -262,11 +263,37 @@ def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = F
     return Part(tuple(segments), numbers)
 
 
-def digest_header(count: int, title: str = "Your digest", today: date | None = None) -> str:
+def _counted(count: int, new: int | None, more: bool) -> str:
+    """``3 stories``, or when the digest chose among more: ``10 of 187 new stories``
+    (``10 of 500+ new stories`` when there were more than it looked at)."""
+    if new is None or (new <= count and not more):
+        return _plural(count)
+    return f"{count} of {new}{'+' if more else ''} new {'story' if new == 1 else 'stories'}"
+
+
+def digest_header(
+    count: int,
+    title: str = "Your digest",
+    today: date | None = None,
+    new: int | None = None,
+    more: bool = False,
+) -> str:
     """``<b>Your digest</b> · Mon 1 Dec 2026 · 3 stories`` (escaped; no date without
-    ``today``, the day in the chat's timezone)."""
+    ``today``, the day in the chat's timezone); ``… · 10 of 187 new stories`` when
+    there were ``new`` stories to choose from (``more``: and more than that)."""
     day = f" · {day_text(today)}" if today is not None else ""
-    return f"<b>{html.escape(title)}</b>{day} · {_plural(count)}"
+    return f"<b>{html.escape(title)}</b>{day} · {_counted(count, new, more)}"
+
+
+def rest_line(count: int, new: int | None, more: bool = False) -> str | None:
+    """Where the new stories a digest did not show are (HTML), or None when it showed
+    them all: ``177 more new stories: /article lists every article.``"""
+    if new is None or (new <= count and not more):
+        return None
+    rest = (
+        f"{new - count}{'+' if more else ''} more new {'story' if new - count == 1 else 'stories'}"
+    )
+    return f"<i>{rest}: /article lists every article.</i>"
 
 
 def digest_parts(
@@ -277,18 +304,23 @@ def digest_parts(
     *,
     headlines: bool = False,
     footer: str | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> list[Part]:
-    """The digest as parts: a header (unless ``title`` is None), then one per entry (a
-    story: with ``also``, its other articles are named under it; with ``headlines``,
-    no summaries), then the ``footer`` (HTML, the caller's) if any."""
-    parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
+    """The digest as parts: a header (unless ``title`` is None; with ``new``, how many
+    stories it shows of how many new), then one per entry (a story: with ``also``, its
+    other articles are named under it; with ``headlines``, no summaries), then where
+    the rest are (:func:`rest_line`) and the ``footer`` (HTML, the caller's) if any."""
+    header = digest_header(len(entries), title, today, new, more) if title is not None else None
+    parts = [Part((header,))] if header is not None else []
     also = also or {}
     parts.extend(
         article_part(entry, also.get(int(entry.number), ()), headlines=headlines)
         for entry in entries
     )
-    if footer:
-        parts.append(Part((footer,)))
+    ending = "\n".join(x for x in (rest_line(len(entries), new, more), footer) if x)
+    if ending:
+        parts.append(Part((ending,)))
     return parts
 
 
@@ -301,6 +333,8 @@ def digest_messages(
     also: AlsoMap | None = None,
     headlines: bool = False,
     footer: str | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -309,11 +343,14 @@ def digest_messages(
     day the header names, in the chat's timezone. ``also``: each story's other
     articles by the shown entry's number; a message carries their numbers too.
     ``headlines``: titles, sources and dates without the summaries; ``footer``: a last
-    line (HTML).
+    line (HTML); ``new``, ``more``: how many new stories it chose from (the header says
+    "10 of 187 new stories", the end where the rest are).
     """
     if not entries:
         return []
-    parts = digest_parts(entries, title, today, also, headlines=headlines, footer=footer)
+    parts = digest_parts(
+        entries, title, today, also, headlines=headlines, footer=footer, new=new, more=more
+    )
     return pack_messages(parts, limit)
 
 
@@ -333,9 +370,12 @@ def compose_text(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> str:
     """The digest as plain text (for the CLI), ending in a newline; the same items as
-    the HTML one, each under its article number::
+    the HTML one (``new``, ``more``: as :func:`digest_messages`), each under its article
+    number::
 
     Your digest · Mon 1 Dec 2026 · 2 stories
 
@@ -349,7 +389,7 @@ def compose_text(
     blocks = []
     if title is not None:
         day = f" · {day_text(today)}" if today is not None else ""
-        blocks.append(f"{title}{day} · {_plural(len(entries))}")
+        blocks.append(f"{title}{day} · {_counted(len(entries), new, more)}")
     for entry in entries:
         lines = [f"{int(entry.number)}. {_short_title(entry.title)}"]
         meta = " · ".join(x for x in (_source_text(entry), _date_text(entry.date), entry.url) if x)
@@ -360,6 +400,9 @@ def compose_text(
             lines.append(line)
         lines.extend(f"  {sentence}" for sentence in _sentences(entry.summary))
         blocks.append("\n".join(lines))
+    rest = rest_line(len(entries), new, more)
+    if rest:
+        blocks.append(html.unescape(rest.removeprefix("<i>").removesuffix("</i>")))
     return "\n\n".join(blocks) + "\n"
 
 

@@ -206,11 +206,12 @@ def test_digest_shows_a_story_from_two_sources_once_with_also(
     out = capsys.readouterr().out
     assert out.splitlines()[0].endswith(" · 2 stories")
     items = out.split("\n\n")[1:]
+    # The story two sources tell comes first.
     assert [item.splitlines()[0] for item in items] == [
-        "3. Council approves harbour tram budget after long debate",
         "2. Kingsbridge harbour flooded as Storm Ciara hits coast",
+        "3. Council approves harbour tram budget after long debate",
     ]
-    assert items[1].splitlines()[2] == "Also: a.example (https://a.example/story)"
+    assert items[0].splitlines()[2] == "Also: a.example (https://a.example/story)"
     assert "1. Storm Ciara" not in out
 
 

@@ -41,7 +41,7 @@ def record(number: int, title: str, source: str, summary: bool = True) -> Record
 # -- collapse (pure) ------------------------------------------------------------------------
 
 
-def test_a_story_is_shown_once_in_place_of_its_newest_article() -> None:
+def test_a_story_is_shown_once_and_a_story_of_more_sources_comes_first() -> None:
     entries = [
         record(9, SOLAR, "Wire"),
         record(8, "STORM!!", "Shouty"),
@@ -49,8 +49,10 @@ def test_a_story_is_shown_once_in_place_of_its_newest_article() -> None:
         record(5, STORM_B, "Courier"),
     ]
     shown = collapse(entries, {8: 5, 5: 5})
-    # The clearest title (a plain-length one) leads; the story sits where "STORM!!" was.
-    assert [e.number for e in shown.entries] == [9, 5, 7]
+    # The clearest title (a plain-length one) leads; told by two sources, the story
+    # comes before the newer articles that only one source tells.
+    assert [e.number for e in shown.entries] == [5, 9, 7]
+    assert shown.new == 3
     assert shown.also == {5: (Also(8, "Shouty", "https://shouty.example/8"),)}
     assert shown.late == []
 

@@ -260,6 +260,8 @@ class ChatsMixin(StoreBase):
                 f" WHERE chat_id = ?{which} AND (active = 1 OR deactivated_reason IS NOT ?)",
                 (reason, self.now_text(), *params, TOPIC_GONE),
             )
+            # Its digests were never sent: what they passed over stays new for it.
+            db.execute(f"UPDATE chats SET horizon_pending = NULL WHERE chat_id = ?{which}", params)
             return db.execute(f"DELETE FROM outbox WHERE chat_id = ?{which}", params).rowcount
 
     def reactivate(self, chat_id: int, *, topic: int = 0) -> Chat:

@@ -47,7 +47,7 @@ CREATE TABLE chats (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
     subscribed_at      TEXT,
-    days               INTEGER NOT NULL DEFAULT 127, digest_size INTEGER, headlines_only INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0, link_previews INTEGER NOT NULL DEFAULT 0,
+    days               INTEGER NOT NULL DEFAULT 127, digest_size INTEGER, headlines_only INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0, link_previews INTEGER NOT NULL DEFAULT 0, horizon_pending TEXT,
     PRIMARY KEY (chat_id, topic)
 ) WITHOUT ROWID;
 

@@ -301,6 +301,9 @@ def queue_due_digests(
     sender.notify)``.
     """
     started = clock.perf_counter()
+    # Articles added before the run are all the digests chose from (the store's clock):
+    # once a chat's digest is sent, its next one starts after them.
+    horizon = store.now_text()
     key = run_key(slot.digest_time, slot.timezone, now)
     # The run's local day: its weekday picks the chats, its date heads the digest.
     today = date.fromisoformat(key)
@@ -317,7 +320,9 @@ def queue_due_digests(
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
-        done = set(store.queue_digests(key, batch, now=now, digest_time=slot.digest_time))
+        done = set(
+            store.queue_digests(key, batch, now=now, digest_time=slot.digest_time, horizon=horizon)
+        )
         # Held back only for the chats whose digest this run queued (a crash in between
         # only means the filters look at those articles again next time).
         store.record_held_back((c, n) for c, n in held_back.items() if c in done)

@@ -214,7 +214,8 @@ async def digest(update: Update, context: BotContext) -> None:
     settings = chat.settings if chat is not None else DigestSettings()
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    # Unseen, filters, sources, one story once, messages: as the scheduled digest.
+    horizon = rt.store.now_text()  # the articles added before this are all it chose from
+    # Unseen, filters, sources, stories ranked, messages: as the scheduled digest.
     composed = await common.db(
         compose_digest,
         rt.store,
@@ -242,6 +243,9 @@ async def digest(update: Update, context: BotContext) -> None:
         if not preview:
             # Recorded message by message: a failure part-way leaves the rest unseen.
             await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+    if not preview:
+        # Sent whole: the next /digest starts from what arrives after this one.
+        await common.db(rt.store.pass_over, [key], horizon)
 
 
 # -- /filter ------------------------------------------------------------------------
