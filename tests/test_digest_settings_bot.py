@@ -278,3 +278,63 @@ async def test_ten_items_with_long_links_are_one_message_of_visible_text(
         assert len(call.params["text"]) > 4096  # the HTML source
         assert len(digest.bold()) == 1 + 10  # ... yet one message: the visible text fits
         assert len(digest.links()) == 10
+
+
+# -- the digest ranks stories -----------------------------------------------------------
+
+STORM_A = "Storm Ciara floods harbour town of Kingsbridge"
+STORM_B = "Kingsbridge harbour flooded as Storm Ciara hits coast"
+STORM_TEXT = [
+    "The storm brought heavy rain to the town on Sunday night and the water rose quickly "
+    "in the streets.",
+    "Residents were moved to the school hall while crews pumped water out of houses near the quay.",
+]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_the_digest_shows_the_biggest_stories_first_and_the_next_starts_after_it(
+    fake, bot_config, seeds, now, digest_time
+) -> None:
+    # Two articles of one story (older than the rest), six single ones, newer.
+    write_article(seeds, "s1.md", STORM_A, date="2026-11-01", paragraphs=STORM_TEXT)
+    write_article(seeds, "s2.md", STORM_B, date="2026-11-01", paragraphs=STORM_TEXT)
+    for n in range(6):
+        write_article(
+            seeds, f"o{n}.md", f"Unrelated item {n} about topic {n}", date=f"2026-11-1{n}"
+        )
+    config = bot_config()
+    clock = Clock(now - timedelta(days=1))
+    application = build_application(config, clock=clock)
+    async with running(application, config):
+        await rescan_seeds(application)
+        await say(fake, CHAT, f"/subscribe {digest_time}")
+        shown = await say(fake, CHAT, "/settings")
+        fake.press(CHAT, shown.message_id, "set:size:5")
+        await fake.wait_for_edit(CHAT, shown.message_id)
+        await run_digest_job(application, digest_time)
+        digest = fake.last_message(CHAT)
+        header = digest.text.splitlines()[0]
+        assert header.endswith("· 5 of 7 new stories")
+        # The story two articles tell comes first, once, with the other as "Also:".
+        assert digest.bold()[1] in (STORM_A, STORM_B)
+        assert sum(title in (STORM_A, STORM_B) for title in digest.bold()) == 1
+        assert digest.text.splitlines()[4].startswith("Also: ")
+        # Then the newest single items; the end says where the other two are.
+        assert digest.bold()[2:] == [f"Unrelated item {n} about topic {n}" for n in (5, 4, 3, 2)]
+        assert digest.text.endswith("2 more new stories: /article lists every article.")
+
+        # The next day: only what arrived since; the two left out stay in /article.
+        write_article(seeds, "fresh.md", "Fresh story", date="2026-12-01")
+        await rescan_seeds(application)
+        clock.now = now
+        await run_digest_job(application, digest_time)
+        assert fake.last_message(CHAT).bold() == ["Your digest", "Fresh story"]
+        listing = await say(fake, CHAT, "/article")
+        assert "Unrelated item 0 about topic 0" in listing.text
