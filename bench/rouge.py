@@ -186,8 +186,8 @@ def _ours(settings: Settings | None = None, title: bool = True) -> Summarize:
     return run
 
 
-# Every variant tried, so the README table can be regenerated. Each changes one or two
-# things relative to the defaults (bot.summarizer.DEFAULT_SETTINGS).
+# Every variant tried, so the table in docs/benchmarks.md can be regenerated. Each
+# changes one or two things relative to the defaults (bot.summarizer.DEFAULT_SETTINGS).
 VARIANTS: dict[str, Summarize] = {
     "lead": _lead,
     "lexrank": _lexrank,

@@ -103,7 +103,8 @@ def sync(
         report.summarized += 1
     report.seconds = time.perf_counter() - started
     if report.added or report.changed or report.retired:
-        log.info("seeds synced: %s", report.describe())
+        # Without summaries the caller summarizes and logs the one line for both.
+        log.log(logging.INFO if summaries else logging.DEBUG, "seeds synced: %s", report.describe())
     return report
 
 

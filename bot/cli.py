@@ -630,6 +630,11 @@ def _setup_logging(verbosity: int, default: int) -> None:
         # in our own words (the skipped file's log line).
         for name in ("trafilatura", "htmldate", "courlan"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    # The libraries' routine lines (APScheduler: two per job run, every 30 s even with
+    # nothing to do; python-telegram-bot: "Application started") need -v; their warnings
+    # and errors always show.
+    for name in ("apscheduler", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING if verbosity < 1 else logging.NOTSET)
 
 
 __all__ = ["ConfigError", "build_parser", "main"]

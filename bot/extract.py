@@ -15,6 +15,8 @@ own metadata:
 * **language** -- ISO 639-1 code from ``<html lang>``, ``Content-Language`` or
   ``og:locale``, else detected from the text (py3langid, whose model ships inside the
   package: nothing is downloaded);
+* every string it returns is cleaned text (:func:`bot.articles.text.clean_text`: no control,
+  bidi or invalid characters);
 * **site_name** -- ``og:site_name`` or what trafilatura infers.
 
 It is pure: HTML text in, an :class:`Extracted` out; no network, no files, no store,
@@ -39,11 +41,14 @@ from htmldate import find_date
 from lxml.etree import _Element
 from trafilatura import metadata as trafilatura_metadata
 
+from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
+from bot.languages import LANGUAGE_NAMES, detect_code, text_language
 
 __all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
 
-# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in the README):
+# Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
+# docs/benchmarks.md).
 # "favor precision" drops more related-links and teaser lists; on the rare page where it
 # keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
 # "fast" skips trafilatura's second opinion (readability/jusText) on the precise pass: on
@@ -270,7 +275,8 @@ def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _Libra
 
 
 def _clean(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+    """Page text as digestbot keeps it (:func:`bot.articles.text.clean_text`), one line."""
+    return _SPACE.sub(" ", clean_text(text or "")).strip()
 
 
 def _words(text: str) -> list[str]:
@@ -465,44 +471,18 @@ def _parse_date(value: str | None) -> dt.datetime | dt.date | None:
 
 
 def _language(text: str, declared: str | None) -> str | None:
-    """The text's language when the detector is sure of it, else the declared one.
-
-    Pages declare their site's language in a template (an English article on a German
-    edition says ``lang="de"``), so confident detection on enough text wins; short or
-    mixed text keeps the declared code, and the detector's weaker guess comes last.
-    """
-    if len(text) >= _SURE_TEXT_CHARS:
-        detected = _detect(text, _SURE_CONFIDENCE)
-        if detected is not None:
-            return detected
-    return declared or detect_language(text)
+    """The text's language (ISO code) by the project's one rule
+    (:func:`bot.languages.text_language`): the declared one unless enough text is
+    surely another; undeclared, the detector's guess."""
+    name = text_language(text, declared)
+    if name is None:
+        return None
+    return _CODES.get(name, declared)
 
 
-_IDENTIFIER: Any = None
-_IDENTIFIER_LOCK = threading.Lock()
-# Below this probability the detector's best guess is not trusted.
-_MIN_CONFIDENCE = 0.5
-# Characters of text the detector reads (more costs time and changes no answer here).
-_SAMPLE_CHARS = 2000
-# Detection overrules the page's declared language from this much text and certainty.
-_SURE_TEXT_CHARS = 200
-_SURE_CONFIDENCE = 0.95
+_CODES = {name: code for code, name in LANGUAGE_NAMES.items()}
 
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text`` by py3langid (97 languages), or None when unsure."""
-    return _detect(text, _MIN_CONFIDENCE)
-
-
-def _detect(text: str, min_confidence: float) -> str | None:
-    sample = text[:_SAMPLE_CHARS]
-    if len(sample.strip()) < 20:
-        return None
-    global _IDENTIFIER
-    with _IDENTIFIER_LOCK:  # load the model (≈0.5 s) once, even from several threads
-        if _IDENTIFIER is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    code, confidence = _IDENTIFIER.classify(sample)
-    return code if confidence >= min_confidence and len(code) == 2 else None
+    return detect_code(text)

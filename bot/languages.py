@@ -9,20 +9,31 @@ Every other language in :data:`LANGUAGE_NAMES` (Japanese, Chinese, Russian, Arab
 words; character bigrams for scripts written without spaces). :func:`language_name`
 reads a name or ISO code ("ja", "ja-JP", "Japanese"), and :func:`script_language`
 names the language of a text written in a non-Latin script from its letters alone.
+
+Detection is one rule for every path (feeds, fetched and saved pages, pasted text,
+seed files): :func:`text_language` takes what the source declares (a feed's
+``<language>``, a page's ``<html lang>``) when the text agrees or is too short to
+tell, and otherwise what :func:`detect_code` (py3langid, whose model ships inside the
+package: nothing is downloaded) reads in the text.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import unicodedata
 from collections import Counter
+from typing import Any
 
 __all__ = [
     "ISO_CODES",
     "LANGUAGE_NAMES",
     "SUPPORTED_LANGUAGES",
+    "detect_code",
     "language_name",
     "script_language",
+    "text_language",
 ]
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = (
@@ -215,3 +226,63 @@ def script_language(text: str) -> str | None:
     if count * 2 < letters:
         return None  # no script has a majority
     return _SCRIPT_LANGUAGES.get(script)
+
+
+# -- detection ------------------------------------------------------------------------
+
+_IDENTIFIER: Any = None
+_LOAD_FAILED = False
+log = logging.getLogger(__name__)
+_IDENTIFIER_LOCK = threading.Lock()
+# Below this probability the detector's best guess is not trusted.
+MIN_CONFIDENCE = 0.5
+# Characters of text the detector reads (more costs time and changes no answer here).
+_SAMPLE_CHARS = 2000
+# Detection overrules a declared language from this much text and this certainty: sites
+# declare their edition's language in a template (an English article on a German
+# edition), while a few words ("Comments", a name) are no evidence against it.
+SURE_TEXT_CHARS = 200
+SURE_CONFIDENCE = 0.95
+
+
+def detect_code(text: str, min_confidence: float = MIN_CONFIDENCE) -> str | None:
+    """ISO 639-1 code of ``text`` by py3langid (97 languages), or None when it is under
+    ``min_confidence`` or the text has fewer than 20 characters."""
+    sample = text[:_SAMPLE_CHARS]
+    if len(sample.strip()) < 20:
+        return None
+    global _IDENTIFIER, _LOAD_FAILED
+    with _IDENTIFIER_LOCK:  # load the model (about 0.5 s) once, even from several threads
+        if _IDENTIFIER is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            try:  # py3langid unpacks its model through a temporary file
+                _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            except OSError as exc:  # a full disk: unknown language, not unreadable text
+                if not _LOAD_FAILED:
+                    _LOAD_FAILED = True
+                    log.info("language detection unavailable: %s", exc)
+                return None
+        code, confidence = _IDENTIFIER.classify(sample)
+    return code if confidence >= min_confidence and len(code) == 2 else None
+
+
+def text_language(text: str, declared: str | None = None) -> str | None:
+    """The language name of ``text`` (see the module docstring), or None when unknown.
+
+    ``declared`` is what the source says (a name or code, "pt-BR", "Dutch"): it is the
+    answer unless at least :data:`SURE_TEXT_CHARS` characters of text are detected as
+    another language with :data:`SURE_CONFIDENCE`. Without a declared language, the
+    detector's guess (:data:`MIN_CONFIDENCE`), then the script of the letters.
+    """
+    stated = language_name(declared) if declared else None
+    if len(text) >= SURE_TEXT_CHARS:
+        sure = detect_code(text, SURE_CONFIDENCE)
+        if sure is not None and sure in LANGUAGE_NAMES:
+            return LANGUAGE_NAMES[sure]
+    if stated is not None:
+        return stated
+    guess = detect_code(text)
+    if guess is not None and guess in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[guess]
+    return script_language(text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.articles import detect_language
-from bot.articles.language import STOP_WORDS, language_name
-from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
+from bot.articles.language import language_name
+from bot.languages import ISO_CODES, text_language
 
 
 @pytest.mark.parametrize(
@@ -44,8 +44,36 @@ def test_detect_language_defaults_to_english_on_thin_evidence() -> None:
     assert detect_language("Tokyo 2020") == "english"
 
 
-def test_stop_words_cover_exactly_the_summary_languages() -> None:
-    assert tuple(STOP_WORDS) == SUPPORTED_LANGUAGES
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "De gemeenteraad heeft dinsdag het nieuwe plan voor het openbaar vervoer besproken.",
+            "dutch",
+        ),
+        (
+            "Vláda v piatok schválila zákon, ktorý bude platiť aj pre všetky regióny krajiny.",
+            "slovak",
+        ),
+        ("Rząd przyjął w piątek ustawę, która będzie obowiązywać również w regionach.", "polish"),
+    ],
+)
+def test_languages_beyond_the_summary_ones_are_detected_not_called_english(
+    text: str, language: str
+) -> None:
+    assert detect_language(text) == language
+
+
+def test_a_declared_language_holds_unless_enough_text_is_surely_another() -> None:
+    short = "Notícias de hoje"  # too little to overrule what the feed declares
+    assert text_language(short, "pt-BR") == "portuguese"
+    english = (
+        "The government passed a law on Friday that will also apply to the regions."
+        " Officials said the plan would add twelve bus lines and extend service at night."
+        " Critics argued that the money should go to road repairs instead of new routes."
+    )
+    assert text_language(english, "nl") == "english"
+    assert text_language(english.replace("Friday", "vrijdag"), None) == "english"
 
 
 @pytest.mark.parametrize(("code", "name"), sorted(ISO_CODES.items()))

@@ -157,15 +157,17 @@ def test_entry_keys_guid_then_canonical_url_then_text_hash() -> None:
         "id:3:g",
         "url:http://news.example.com/a?id=1",
         f"hash:{text_hash('T', html_to_text(text))}",
+        f"post:2026-11-30T10:00:00+00:00:{text_hash('T', html_to_text(text))}",
     ]
 
 
 def test_short_texts_get_a_hash_key_only_when_nothing_else_names_the_entry() -> None:
     short = Item(guid=None, link="http://x/1", title="T", text="Read more…")
     [entry] = parse_feed(rss([short])).entries
-    assert entry_keys(1, entry) == ["url:http://x/1"]
+    post = f"post:2026-11-30T10:00:00+00:00:{text_hash('T', 'Read more…')}"
+    assert entry_keys(1, entry) == ["url:http://x/1", post]
     [bare] = parse_feed(rss([Item(guid=None, link=None, title="T", text="Read more…")])).entries
-    assert entry_keys(1, bare) == [f"hash:{text_hash('T', 'Read more…')}"]
+    assert entry_keys(1, bare) == [f"hash:{text_hash('T', 'Read more…')}", post]
 
 
 def test_text_hash_ignores_case_spacing_and_markup() -> None:

@@ -188,3 +188,31 @@ async def test_in_a_group_only_admins_toggle_its_sources(fake, make_config) -> N
         assert fake.answered_callbacks[query_id]["text"] == ADMINS_ONLY
         fake.press(group, listing.message_id, "src:1", user_id=admin)
         await fake.wait_for_edit(group, listing.message_id)
+
+
+async def test_addfeed_answers_one_line_for_feeds_with_bad_entries(fake, make_config, site) -> None:
+    bad = rss([story(1, "bad"), story(2, "bad")], title="Bad Daily").replace(
+        b"Bad story 1", b"Bad &#xD800; story"
+    )
+    site.feeds["/bad.xml"] = (bad, RSS_TYPE)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    site.feeds["/deep.json"] = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Deep", "items": [{"id": "1",'
+        b' "url": "http://127.0.0.1/d/1", "content_text": "Some words here.", "x": '
+        + deep
+        + b"}]}",
+        "application/feed+json",
+    )
+    site.feeds["/deeper.json"] = (
+        b'{"version": "https://jsonfeed.org/version/1", "items": ' + deep[:50_000] + b"}",
+        "application/feed+json",
+    )
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        added = await ask(fake, ADMIN, f"/addfeed {site.url('/bad.xml')}", user=ADMIN)
+        assert added.text.startswith("Added feed 2: Bad Daily (2 entries now)."), added.text
+        deep_added = await ask(fake, ADMIN, f"/addfeed {site.url('/deep.json')}", user=ADMIN)
+        assert deep_added.text.startswith("Added feed 3: Deep (1 entry now)."), deep_added.text
+        broken = await ask(fake, ADMIN, f"/addfeed {site.url('/deeper.json')}", user=ADMIN)
+        assert broken.text.startswith("Cannot add ") and "\n" not in broken.text, broken.text

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import __version__
 from bot.store import Store
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI
@@ -264,3 +265,78 @@ async def test_a_stop_with_hundreds_of_replies_queued_ends_within_ten_seconds(
     assert "stopping: dropped" in log
     assert "digestbot stopped" in log
     assert len(fake.calls_to("sendMessage")) < 300
+
+
+def _messages(stderr: bytes) -> list[str]:
+    """The log lines without their time: "INFO bot.telegram.app: ready"."""
+    return [line.split(" ", 2)[2] for line in stderr.decode().splitlines()]
+
+
+async def test_a_start_logs_one_line_then_ready_and_no_library_chatter(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    config = write_config(tmp_path, fake.base_url, seeds)
+    process = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's first long poll")
+        fake.send_text(CHAT, "/subscribe 07:00")
+        assert "every day at 07:00" in (await fake.wait_for_message(CHAT, timeout=20)).text
+        process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    # APScheduler added four jobs and ran some, python-telegram-bot started and stopped:
+    # none of it is news to an operator without -v.
+    assert _messages(err) == [
+        f"INFO bot.telegram.app: digestbot {__version__} starting as @digest_test_bot"
+        " (long polling):"
+        " 0 feeds, 0 articles, 0 subscribers",
+        "INFO bot.telegram.app: ready",
+        "INFO bot.telegram.app: digestbot stopping",
+        "INFO bot.telegram.app: digestbot stopped",
+    ]
+
+
+async def test_verbose_shows_the_libraries_routine_lines(fake: FakeBotAPI, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    config = write_config(tmp_path, fake.base_url, seeds)
+    process = await start_bot(tmp_path, fake, config, "-v")
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's first long poll")
+        process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    loggers = {message.split(":")[0].split(" ")[1] for message in _messages(err)}
+    assert {"apscheduler.scheduler", "telegram.ext.Application"} <= loggers
+
+
+def test_the_start_line_names_the_webhook_and_missed_digests_in_words(tmp_path: Path) -> None:
+    from bot.config import config_from_dict
+    from bot.schedule import Slot
+    from bot.telegram.app import start_line
+    from bot.telegram.jobs import ScheduleSummary
+
+    config = config_from_dict(
+        {
+            "telegram": {
+                "mode": "webhook",
+                "url": "https://bot.example.org/telegram",
+                "secret_token": "s3cret",
+            }
+        },
+        base=tmp_path,
+    )
+    scheduled = ScheduleSummary(1, 1, (Slot("07:00", "UTC"),))
+    assert start_line("news_bot", config, 1, 1, scheduled) == (
+        f"digestbot {__version__} starting as @news_bot (webhook at"
+        " https://bot.example.org/telegram): 1 feed, 1 article, 1 subscriber;"
+        " 1 missed digest slot to catch up"
+    )

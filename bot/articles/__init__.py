@@ -22,7 +22,8 @@ The flow, one module per rule set::
   names, over the summary languages of :mod:`bot.languages`.
 * :mod:`~bot.articles.article`: :class:`Article` and :class:`Block`, the content
   hash that is an article's identity, and the finishing step both parsers share.
-* :mod:`~bot.articles.text`: line cleaning and folding every rule set shares.
+* :mod:`~bot.articles.text`: outside text cleaned on the way in; line cleaning and
+  folding every rule set shares.
 
 Everything is pure over strings except :func:`load` and :func:`scan`; nothing
 here imports Telegram, APScheduler or the store. The names below are the API the

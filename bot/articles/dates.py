@@ -20,18 +20,18 @@ __all__ = ["date_line", "parse_date"]
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        "january jan januar janner janvier janv enero ene gennaio genn janeiro januari",
+        "january jan januar janner janvier janv enero ene gennaio genn janeiro januari gen",
         "february feb februar fevrier fevr fev febrero febbraio fevereiro februari",
-        "march mar marz maerz mars marzo marco mars",
+        "march mar marz maerz mars marzo marco mrt",
         "april apr avril avr abril abr aprile",
-        "may mai mayo maggio maio maj",
-        "june jun juni juin junio giugno junho",
-        "july jul juli juillet juil julio luglio julho",
+        "may mai mayo maggio maio maj mag mei",
+        "june jun juni juin junio giugno junho giu",
+        "july jul juli juillet juil julio luglio julho lug",
         "august aug aout agosto ago augusti",
-        "september sep sept septembre septiembre setiembre settembre setembro",
-        "october oct oktober octobre octubre ottobre outubro okt",
+        "september sep sept septembre septiembre setiembre settembre setembro set",
+        "october oct oktober octobre octubre ottobre outubro okt ott out",
         "november nov novembre noviembre novembro",
-        "december dec dezember decembre diciembre dic dicembre dezembro",
+        "december dec dezember decembre diciembre dic dicembre dezembro dez",
     ],
     start=1,
 ):

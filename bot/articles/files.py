@@ -42,6 +42,7 @@ from pathlib import Path, PurePath
 from bot.articles import markdown, pages
 from bot.articles.article import Article
 from bot.articles.html import HTML_SUFFIXES, parse_html
+from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
 
 __all__ = [
@@ -143,6 +144,7 @@ def decode(data: bytes, source: str) -> str:
     controls = len(_CONTROL.findall(sample))
     if controls > len(sample) * 0.02:
         raise NotAnArticle(source, "binary file (control characters)")
+    text = clean_text(text)  # outside text, cleaned once on the way in
     if not text.strip():
         raise NotAnArticle(source, "empty file")
     return text
@@ -218,7 +220,9 @@ def scan(
         reported.clear()
         reported.update((skipped.source, skipped.reason) for skipped in result.skipped)
         reported.update(notices)
-    log.info(
+    # At debug: the bot rescans every few minutes, and what changed is logged by the
+    # caller (bot.catalog); a skipped file is logged above, once.
+    log.debug(
         "scanned %s: %d files, %d articles, %d skipped",
         folder,
         total,

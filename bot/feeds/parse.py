@@ -6,9 +6,16 @@ This module owns reading one feed document and nothing else (no network, no stor
   whatever encoding the document or the HTTP header declares; feedparser also reads
   documents that are not well-formed XML) and JSON Feed 1.0/1.1 with the standard
   library, into a :class:`ParsedFeed` of :class:`FeedEntry` values;
-* :func:`html_to_text` turns the HTML a feed carries into clean text: no tags, no
-  scripts or styles, entities decoded, paragraphs (and list items, headings, line
-  breaks between paragraphs) kept as paragraphs separated by a blank line;
+* every string a feed gives (titles, texts, authors) goes through
+  :func:`bot.articles.text.clean_text` on the way in: HTML read as text, entities decoded,
+  invalid, control and bidi characters removed (:func:`html_to_text` is re-exported
+  from there);
+* one bad entry costs only itself: character references XML forbids (``&#xD800;``)
+  are removed before parsing, a JSON Feed nested deeper than :data:`MAX_JSON_DEPTH`
+  has its over-deep values cut (that entry keeps the rest), and an entry that still
+  fails to read is skipped -- each with one log line;
+* dates feedparser cannot read ("Seg, 24 Set 2018") are read by
+  :func:`bot.articles.dates.parse_date` (month names in several languages) as that day;
 * :func:`entry_keys` gives the keys an entry is recognised by, best first: the feed's
   own id/guid (scoped to the feed), the canonical URL of its link
   (:func:`bot.web.urls.canonical_url`), and a hash of its text (:func:`text_hash`).
@@ -27,11 +34,12 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
 
+from bot.articles.dates import parse_date
+from bot.articles.text import clean_text, html_to_text, plain_paragraphs, strip_invalid
 from bot.errors import DigestbotError
 from bot.web.urls import canonical_url
 
@@ -47,65 +55,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# HTML elements that end a paragraph (their text is a paragraph of its own).
-_BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    ]
-)
-# Elements whose content is never text for a reader.
-_SKIP = frozenset(
-    ["script", "style", "iframe", "noscript", "template", "svg", "math", "head", "object"]
-)
-_VOID = frozenset(
-    [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "source",
-        "track",
-        "wbr",
-    ]
-)
-_SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
+_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 # Entries with fewer words than this get no text-hash key (see entry_keys).
@@ -164,6 +114,11 @@ def parse_feed(body: bytes, content_type: str = "", url: str | None = None) -> P
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"{", b"[") or "json" in content_type.lower():
         return _parse_json(body, url)
+    body, removed = _drop_invalid_references(body)
+    if removed:
+        log.info(
+            "feed %s: %d character references to invalid characters removed", url or "?", removed
+        )
     headers = {"content-type": content_type} if content_type else {}
     if url:
         headers["content-location"] = url
@@ -174,10 +129,9 @@ def parse_feed(body: bytes, content_type: str = "", url: str | None = None) -> P
         raise NotAFeed(f"not a feed: {reason}")
     entries, skipped = [], 0
     for item in parsed.entries:
-        entry = _xml_entry(item)
+        entry = _read_entry(_xml_entry, item, url)
         if entry is None:
             skipped += 1
-            log.info("feed %s: an entry with neither text nor link skipped", url or "?")
             continue
         entries.append(entry)
     info = parsed.feed
@@ -189,8 +143,53 @@ def parse_feed(body: bytes, content_type: str = "", url: str | None = None) -> P
         entries=tuple(entries),
         skipped=skipped,
         problem=problem,
-        language=info.get("language"),
+        language=_string(info.get("language")),
     )
+
+
+def _read_entry(read: Any, item: Any, url: str | None) -> FeedEntry | None:
+    """One entry read by ``read``, or None (skipped, with one log line): an entry with
+    neither text nor link, or one whose reading fails -- it costs only itself."""
+    try:
+        entry = read(item)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        log.info("feed %s: an entry skipped: cannot read it (%s)", url or "?", exc)
+        return None
+    if entry is None:
+        log.info("feed %s: an entry with neither text nor link skipped", url or "?")
+    return entry
+
+
+# Character references to code points XML 1.0 forbids: surrogates, controls but tab and
+# line breaks, U+FFFE/U+FFFF, beyond U+10FFFF. feedparser's fallback parser fails the
+# whole document on one of them.
+_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _invalid_code_point(code: int) -> bool:
+    return (
+        (code < 0x20 and code not in (0x9, 0xA, 0xD))
+        or 0xD800 <= code <= 0xDFFF
+        or code in (0xFFFE, 0xFFFF)
+        or code > 0x10FFFF
+    )
+
+
+def _drop_invalid_references(body: bytes) -> tuple[bytes, int]:
+    """``body`` without character references to invalid code points, and how many went."""
+    if b"&#" not in body:
+        return body, 0
+    removed = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal removed
+        code = int(match[1], 16) if match[1] else int(match[2])
+        if _invalid_code_point(code):
+            removed += 1
+            return b""
+        return match[0]
+
+    return _REFERENCE.sub(replace, body), removed
 
 
 def _xml_entry(item: Any) -> FeedEntry | None:
@@ -202,36 +201,50 @@ def _xml_entry(item: Any) -> FeedEntry | None:
             if text:
                 break
     if not text and item.get("summary"):
-        text = html_to_text(item["summary"])
+        text = clean_text(item["summary"], "html")
     link = _link(item)
     if not text and not link:
         return None
     title = _clean_title(item.get("title"), item.get("title_detail"))
-    guid = (item.get("id") or "").strip() or None
-    author = (item.get("author") or "").strip() or None
+    guid = strip_invalid(item.get("id") or "").strip() or None
+    author = _clean_title(item.get("author"))
+    # dict.get: feedparser's own get() maps updated to published with a warning.
+    updated = _struct(dict.get(item, "updated_parsed")) or _written_date(dict.get(item, "updated"))
+    published = (
+        _struct(dict.get(item, "published_parsed"))
+        or _written_date(dict.get(item, "published"))
+        or updated
+    )
     return FeedEntry(
         guid=guid,
         link=link,
         title=title,
         text=text,
-        # dict.get: feedparser's own get() maps updated to published with a warning.
-        published=_struct(dict.get(item, "published_parsed"))
-        or _struct(dict.get(item, "updated_parsed")),
-        updated=_struct(dict.get(item, "updated_parsed")),
+        published=published,
+        updated=updated,
         author=author,
     )
 
 
+def _written_date(raw: object) -> datetime | None:
+    """A date feedparser could not read, as the project's date parser reads it (month
+    names in several languages: "Seg, 24 Set 2018"): that day at 00:00 UTC."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    day = parse_date(raw[:200])
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) if day else None
+
+
 def _link(item: Any) -> str | None:
-    link = (item.get("link") or "").strip()
+    link = strip_invalid(item.get("link") or "").strip()
     if not link:
         for candidate in item.get("links", []):
             if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
-                link = candidate["href"].strip()
+                link = strip_invalid(candidate["href"]).strip()
                 break
     if not link:
         # RSS 2.0: a guid that is a permalink is the link.
-        guid = (item.get("id") or "").strip()
+        guid = strip_invalid(item.get("id") or "").strip()
         if item.get("guidislink") or _is_web(guid):
             link = guid
     return link if _is_web(link) else None
@@ -245,16 +258,17 @@ def _detail_text(detail: Any) -> str:
     value = detail.get("value", "")
     kind = (detail.get("type") or "").lower()
     if kind.startswith("text/plain"):
-        return _plain_text(value)
-    return html_to_text(value)
+        return plain_paragraphs(clean_text(value, "field"))
+    return clean_text(value, "html")
 
 
-def _clean_title(title: str | None, detail: Any = None) -> str | None:
-    if not title:
+def _clean_title(title: object, detail: Any = None) -> str | None:
+    """A one-line field (title, author): cleaned, HTML read as text, spaces folded."""
+    if not isinstance(title, str) or not title:
         return None
     kind = ((detail or {}).get("type") or "").lower()
-    text = html_to_text(title) if any(t in kind for t in _HTML_TYPES) or "<" in title else title
-    text = _SPACE.sub(" ", text).strip()
+    markup = any(t in kind for t in _HTML_TYPES) or "<" in title
+    text = _SPACE.sub(" ", clean_text(title, "html" if markup else "field")).strip()
     return text or None
 
 
@@ -274,11 +288,66 @@ def _iso(moment: datetime | None) -> str | None:
 # -- JSON Feed ----------------------------------------------------------------------
 
 
+# JSON nested deeper than this is cut (the value becomes null): no feed field needs it, and
+# the standard library's parser recurses once per level.
+MAX_JSON_DEPTH = 64
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _cut_deep_json(document: str, limit: int = MAX_JSON_DEPTH) -> tuple[str, int]:
+    """``document`` with every array or object that opens deeper than ``limit`` replaced
+    by ``null``, and how many were cut. Strings are skipped whole (their brackets do not
+    count); a document whose brackets do not balance is returned as it is."""
+    depth = 0
+    cuts: list[tuple[int, int]] = []
+    cut_from = -1
+    for match in _JSON_TOKEN.finditer(document):
+        token = match.group(0)
+        if token[0] == '"':
+            continue
+        if token in "[{":
+            depth += 1
+            if depth == limit + 1 and cut_from < 0:
+                cut_from = match.start()
+        else:
+            if depth == limit + 1 and cut_from >= 0:
+                cuts.append((cut_from, match.end()))
+                cut_from = -1
+            depth -= 1
+            if depth < 0:
+                return document, 0
+    if not cuts:
+        return document, 0
+    if cut_from >= 0:  # unclosed: cut to the end, json.loads says what is wrong
+        cuts.append((cut_from, len(document)))
+    parts, last = [], 0
+    for begin, finish in cuts:
+        parts.append(document[last:begin])
+        parts.append("null")
+        last = finish
+    parts.append(document[last:])
+    return "".join(parts), len(cuts)
+
+
 def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        document = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise NotAFeed(f"not a feed: invalid JSON ({exc})") from None
+    document, cut = _cut_deep_json(document)
+    if cut:
+        log.info(
+            "feed %s: %d values nested deeper than %d levels left out",
+            url or "?",
+            cut,
+            MAX_JSON_DEPTH,
+        )
+    try:
+        # strict=False: a raw control character inside a string costs that character
+        # (clean_text removes it), not the whole feed.
+        data = json.loads(document, strict=False)
+    except (ValueError, RecursionError) as exc:
+        raise NotAFeed(f"not a feed: invalid JSON ({str(exc)[:200]})") from None
     if not isinstance(data, dict) or not _JSON_FEED.match(str(data.get("version", ""))):
         raise NotAFeed("not a feed: JSON without a jsonfeed.org version")
     items = data.get("items")
@@ -286,15 +355,14 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
         raise NotAFeed("not a feed: JSON Feed without items")
     entries, skipped = [], 0
     for item in items:
-        entry = _json_entry(item) if isinstance(item, dict) else None
+        entry = _read_entry(_json_entry, item, url) if isinstance(item, dict) else None
         if entry is None:
             skipped += 1
-            log.info("feed %s: an entry with neither text nor link skipped", url or "?")
             continue
         entries.append(entry)
     return ParsedFeed(
         format="json1",
-        title=_string(data.get("title")),
+        title=_clean_title(data.get("title")),
         link=_string(data.get("home_page_url")),
         entries=tuple(entries),
         skipped=skipped,
@@ -305,11 +373,11 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
 def _json_entry(item: dict[str, Any]) -> FeedEntry | None:
     text = ""
     if _string(item.get("content_html")):
-        text = html_to_text(item["content_html"])
+        text = clean_text(item["content_html"], "html")
     if not text and _string(item.get("content_text")):
-        text = _plain_text(item["content_text"])
+        text = plain_paragraphs(clean_text(item["content_text"], "field"))
     if not text and _string(item.get("summary")):
-        text = _plain_text(item["summary"])
+        text = plain_paragraphs(clean_text(item["summary"], "field"))
     link = _string(item.get("url")) or _string(item.get("external_url"))
     if link and not _is_web(link):
         link = None
@@ -319,20 +387,20 @@ def _json_entry(item: dict[str, Any]) -> FeedEntry | None:
     authors = item.get("authors") or (
         [item["author"]] if isinstance(item.get("author"), dict) else []
     )
-    names = [a.get("name") for a in authors if isinstance(a, dict) and _string(a.get("name"))]
+    names = [_clean_title(a.get("name")) for a in authors if isinstance(a, dict)]
     return FeedEntry(
-        guid=str(guid).strip() or None if guid is not None else None,
+        guid=strip_invalid(str(guid)).strip() or None if guid is not None else None,
         link=link,
         title=_clean_title(_string(item.get("title"))),
         text=text,
         published=_rfc3339(item.get("date_published")) or _rfc3339(item.get("date_modified")),
         updated=_rfc3339(item.get("date_modified")),
-        author=", ".join(names) or None,
+        author=", ".join(n for n in names if n) or None,
     )
 
 
 def _string(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return strip_invalid(value).strip() or None if isinstance(value, str) else None
 
 
 def _rfc3339(value: object) -> datetime | None:
@@ -341,75 +409,10 @@ def _rfc3339(value: object) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return _written_date(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-# -- HTML to text -------------------------------------------------------------------
-
-
-class _TextParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self._current: list[str] = []
-        self._skipping = 0
-        self._pre = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            if tag not in _VOID:
-                self._skipping += 1
-            return
-        if tag in _BLOCKS:
-            self._break()
-        if tag == "pre":
-            self._pre += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCKS:
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self._skipping = max(0, self._skipping - 1)
-            return
-        if tag in _BLOCKS:
-            self._break()
-        if tag == "pre":
-            self._pre = max(0, self._pre - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self._current.append(data)
-
-    def _break(self) -> None:
-        text = _SPACE.sub(" ", "".join(self._current)).strip()
-        if text:
-            self.paragraphs.append(text)
-        self._current = []
-
-    def close(self) -> None:
-        super().close()
-        self._break()
-
-
-def html_to_text(html: str) -> str:
-    """Clean text of an HTML fragment: no tags, entities decoded, paragraphs separated
-    by one blank line, whitespace inside a paragraph folded to single spaces."""
-    if "<" not in html and "&" not in html:
-        return _plain_text(html)
-    parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    return "\n\n".join(parser.paragraphs)
-
-
-def _plain_text(text: str) -> str:
-    paragraphs = (_SPACE.sub(" ", part).strip() for part in re.split(r"\n\s*\n", text))
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 # -- identity -------------------------------------------------------------------------
@@ -425,7 +428,8 @@ def text_hash(title: str | None, text: str) -> str:
 def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
     """The keys ``entry`` of feed ``feed_id`` is known by, best first: ``id:<feed>:<guid>``,
     ``url:<canonical link>``, ``hash:<text hash>`` (for texts of :data:`HASH_MIN_WORDS`
-    words or more, or when there is no other key)."""
+    words or more, or when there is no other key), ``post:<published>:<text hash>``
+    (an entry with a title and a publication time: the same post in another feed)."""
     keys = []
     if entry.guid:
         keys.append(f"id:{feed_id}:{entry.guid}")
@@ -437,6 +441,10 @@ def entry_keys(feed_id: int, entry: FeedEntry) -> list[str]:
     # is a key only for an entry that has nothing else to be known by.
     if entry.text and (entry.words >= HASH_MIN_WORDS or not keys):
         keys.append(f"hash:{text_hash(entry.title, entry.text)}")
+    # The same post in a site's other feed (Atom and JSON) may link elsewhere (the
+    # permalink, or the page it comments on): its title, text and time are the same.
+    if entry.title and entry.published is not None:
+        keys.append(f"post:{entry.published.isoformat()}:{text_hash(entry.title, entry.text)}")
     return keys
 
 

@@ -11,12 +11,22 @@ and keys), :mod:`bot.extract` (pages), :mod:`bot.summarizer` and
    rebuilt and updates its article (same number, not sent again), a new one whose
    publication date is older than ``[sources] keep_days`` is only remembered;
 3. for new and edited entries with fewer than ``full_text_below_words`` words, the
-   linked page is fetched and extracted (falling back to the feed's own text);
+   linked page is fetched and extracted (falling back to the feed's own text); an
+   entry whose text is still shorter than a sentence (:data:`MIN_TEXT_WORDS` words: a
+   link label such as "Comments") is skipped with its reason;
 4. building the article (extraction, first-sentence title, language, summary) runs in
    ``executor`` -- threads by default, or a process pool -- and storing it in a
-   thread, so the event loop only does I/O.
+   thread, so the event loop only does I/O. Storing looks the entry's keys up again
+   (one feed at a time), so the same post read at once from two feeds of one site
+   (its Atom and its JSON feed) is stored once.
 
-Failures: each feed's poll is isolated (one broken feed never stops the others);
+Language: the config's ``language`` for the feed when it gives one; else the feed's
+language is :func:`bot.languages.text_language` of its declared ``<language>`` and all
+its entries' text, and each entry's is the same rule on its own text with the feed's
+language as the declared one (a long entry surely in another language keeps that).
+
+Failures: one entry's failure costs only that entry (one log line); each feed's poll is
+isolated (one broken feed never stops the others);
 a failing feed is polled again after an exponential backoff (interval × 2^failures,
 at most a day; a server's ``Retry-After`` when it asks for longer), and a feed that
 has failed for a day gets one WARNING line (and shows in ``/stats``). Polls are spread
@@ -29,6 +39,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -42,7 +53,7 @@ from bot.config import Config
 from bot.errors import FetchError, HTTPStatus, NotAnArticle, UnsupportedLanguage
 from bot.extract import extract_html
 from bot.feeds.parse import FeedEntry, NotAFeed, ParsedFeed, entry_keys, parse_feed, url_key
-from bot.languages import language_name
+from bot.languages import language_name, text_language
 from bot.store import Store
 from bot.store.feeds import FeedRow, FeedStore
 from bot.summarizer import summarize
@@ -56,6 +67,12 @@ DAY = 86_400.0
 FIRST_POLL_SPREAD = 600.0  # seconds
 MAX_ENTRIES = 200  # entries read from one document (the newest, as feeds list them)
 _WORD_CHARS = re.compile(r"\w+")
+# An article's text has at least this many words (each Han or kana character one): less
+# is a link label ("Comments", "Read more"), not a sentence.
+MIN_TEXT_WORDS = 3
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+# Characters of the feed's entries read to tell its language.
+_LANGUAGE_SAMPLE = 4000
 
 
 @dataclass(slots=True)
@@ -110,6 +127,25 @@ class _Step:
     number: int | None  # None: new
 
 
+def text_words(text: str) -> int:
+    """Words of ``text`` for :data:`MIN_TEXT_WORDS`: letter/digit runs, and each Han or
+    kana character one word."""
+    return len(_TOKEN.findall(text))
+
+
+def feed_language(entries: Sequence[FeedEntry], declared: str | None) -> str | None:
+    """The feed's language: its declared one unless its entries' text is surely another
+    (:func:`bot.languages.text_language` over the titles and texts)."""
+    parts: list[str] = []
+    size = 0
+    for entry in entries:
+        for part in (entry.title, entry.text):
+            if part and size < _LANGUAGE_SAMPLE:
+                parts.append(part[:1000])
+                size += len(parts[-1])
+    return text_language("\n".join(parts), declared)
+
+
 def build_article(
     source: str,
     entry: FeedEntry,
@@ -118,11 +154,16 @@ def build_article(
     language: str | None,
     sentences: int,
     default_language: str,
-) -> Built | None:
+    declared: str | None = None,
+) -> Built:
     """The article for ``entry``: the page's main text when it has more words than the
-    feed's text, else the feed's; summarized. None when there is no text at all.
+    feed's text, else the feed's; summarized. ``language`` (the config's) is used as it
+    is; else the entry's language is told from its text with ``declared`` (the feed's
+    language) as what the source says. Raises :class:`NotAnArticle` with the reason
+    when the text is shorter than a sentence (:data:`MIN_TEXT_WORDS` words) or empty.
     Top-level and made of picklable values so it can run in a process pool."""
     title, date, url, lang = entry.title, _day(entry.published), entry.link, language
+    from_page = False
     paragraphs = [p for p in entry.text.split("\n\n") if p]
     blocks = [Block("paragraph", p) for p in paragraphs]
     page_key = None
@@ -136,6 +177,7 @@ def build_article(
                 blocks = [Block(b.kind, b.text) for b in extracted.blocks]
                 title = title or extracted.title
                 date = date or _day(extracted.date)
+                from_page = True
                 if not lang and extracted.language:
                     lang = language_name(extracted.language)
             if extracted.url:
@@ -143,10 +185,19 @@ def build_article(
                 key = url_key(extracted.url)
                 if key and key != (url_key(entry.link) if entry.link else None):
                     page_key = key
-    try:
-        article = finish(source, title, date, url, blocks, lang)
-    except NotAnArticle:
-        return None
+    text = "\n\n".join(b.text for b in blocks if b.kind == "paragraph")
+    words = text_words(text)
+    if words < MIN_TEXT_WORDS:
+        where = "the page and the feed give" if page else "the feed gives"
+        raise NotAnArticle(
+            source,
+            f"{where} no text a sentence long ({words} words: {text[:40]!r})"
+            if text
+            else f"{where} no text",
+        )
+    if not lang and not from_page:
+        lang = text_language(f"{title or ''}\n{text}", declared)
+    article = finish(source, title, date, url, blocks, lang)
     try:
         summary = summarize(article.text, sentences, article.language, title=article.title)
     except UnsupportedLanguage:
@@ -195,6 +246,8 @@ class Poller:
         self._entry_slots = asyncio.Semaphore(max(8, 4 * config.sources.workers))
         self._polling: set[int] = set()
         self._warned: set[int] = set()
+        # Held (in a storing thread) from looking an entry's keys up to adding it.
+        self._adding = threading.Lock()
 
     def close(self) -> None:
         if self._own_executor:
@@ -378,7 +431,7 @@ class Poller:
                 number in alive
                 and fingerprint is not None
                 and fingerprint != entry.fingerprint
-                and not matched.startswith("hash:")
+                and not matched.startswith(("hash:", "post:"))
             )
             if edited:
                 steps.append(_Step(entry, keys, number))
@@ -396,7 +449,10 @@ class Poller:
         steps, outcome.unchanged = await asyncio.to_thread(self._plan, feed, parsed.entries)
         if not steps:
             return
-        results = await asyncio.gather(*(self._entry(feed, step) for step in steps))
+        declared = None
+        if not feed.language:
+            declared = await asyncio.to_thread(feed_language, parsed.entries, parsed.language)
+        results = await asyncio.gather(*(self._entry(feed, step, declared) for step in steps))
         for result in results:
             if result == "new":
                 outcome.new += 1
@@ -405,11 +461,22 @@ class Poller:
             else:
                 outcome.unchanged += 1
 
-    async def _entry(self, feed: FeedRow, step: _Step) -> str:
+    async def _entry(self, feed: FeedRow, step: _Step, declared: str | None) -> str:
         async with self._entry_slots:
-            return await self._build(feed, step)
+            try:
+                return await self._build(feed, step, declared)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one entry's surprise must not cost the others
+                log.warning(
+                    "feed %s: entry %s skipped: %r",
+                    feed.url,
+                    step.entry.link or step.entry.guid,
+                    exc,
+                )
+                return "unchanged"
 
-    async def _build(self, feed: FeedRow, step: _Step) -> str:
+    async def _build(self, feed: FeedRow, step: _Step, declared: str | None) -> str:
         entry = step.entry
         page = page_url = None
         if entry.link and entry.words < self.config.sources.full_text_below_words:
@@ -426,19 +493,23 @@ class Poller:
                 page, page_url = fetched.text, fetched.final_url
         source = f"feed:{feed.id}:{hashlib.sha1(step.keys[0].encode()).hexdigest()}"
         loop = asyncio.get_running_loop()
-        built: Built | None = await loop.run_in_executor(
-            self.executor,
-            build_article,
-            source,
-            entry,
-            page,
-            page_url,
-            feed.language,
-            self.config.summary.sentences,
-            self.config.summary.language,
-        )
-        if built is None:
-            log.info("feed %s: entry %s has no text, skipped", feed.url, entry.link or entry.guid)
+        try:
+            built: Built = await loop.run_in_executor(
+                self.executor,
+                build_article,
+                source,
+                entry,
+                page,
+                page_url,
+                feed.language,
+                self.config.summary.sentences,
+                self.config.summary.language,
+                declared,
+            )
+        except NotAnArticle as exc:
+            log.info(
+                "feed %s: entry %s skipped: %s", feed.url, entry.link or entry.guid, exc.reason
+            )
             return "unchanged"
         keys = [*step.keys, *([built.page_key] if built.page_key else [])]
         return await asyncio.to_thread(self._store, feed, step, built, keys)
@@ -453,20 +524,24 @@ class Poller:
                 keys=keys,
             )
             return "updated" if changed else "unchanged"
-        if built.page_key:  # the page says it is an article we already have
-            known = self.feeds.lookup([built.page_key])
-            if known:
-                number, _ = known[built.page_key]
-                self.feeds.remember(number, step.keys, step.entry.fingerprint)
+        with self._adding:
+            # Looked up again now: another feed (the same site's other format) or the
+            # page's canonical URL may have made it an article since the plan.
+            known = self.feeds.lookup(keys)
+            hit = next((known[key][0] for key in keys if key in known and known[key][0]), None)
+            if hit is not None:
+                missing = [key for key in step.keys if key not in known]
+                if missing:
+                    self.feeds.remember(hit, missing, step.entry.fingerprint)
                 return "unchanged"
-        number = self.feeds.add_article(
-            feed.id,
-            built.article,
-            keys=keys,
-            fingerprint=step.entry.fingerprint,
-            published=step.entry.published,
-            summary=built.summary,
-        )
+            number = self.feeds.add_article(
+                feed.id,
+                built.article,
+                keys=keys,
+                fingerprint=step.entry.fingerprint,
+                published=step.entry.published,
+                summary=built.summary,
+            )
         return "new" if number is not None else "unchanged"
 
     # -- adding a feed ----------------------------------------------------------------

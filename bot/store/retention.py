@@ -122,7 +122,9 @@ def prune_expired(store: Store, retention_days: int, now: datetime | float | Non
     once a day."""
     started = time.monotonic()
     pruned = store.prune(retention_days, now)
-    log.info(
+    # A day with nothing to prune logs nothing (at info).
+    log.log(
+        logging.INFO if pruned.deliveries else logging.DEBUG,
         "retention: deleted %d deliveries before %s (%d chats) in %.1f s",
         pruned.deliveries,
         pruned.cutoff,

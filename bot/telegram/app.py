@@ -42,6 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import __version__
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.store import Store
@@ -143,17 +144,37 @@ async def _post_init(application: Application) -> None:
         grace_seconds=config.digest.missed_grace_seconds,
     )
     rt.catch_up = summary.catch_up
-    log.info(
-        "scheduled %d subscribers in %d slots; %d slots catch up a missed digest",
-        summary.chats,
-        summary.slots,
-        len(summary.catch_up),
-    )
+    assert rt.feeds is not None
+    feeds = len(await asyncio.to_thread(rt.feeds.feeds))
+    articles = await asyncio.to_thread(rt.store.count_articles)
+    log.info("%s", start_line(application.bot.username, config, feeds, articles, summary))
     _start_on_demand(rt)
     rt.sender = Sender(application.bot, rt.store, on_token_rejected=rt.token_rejected)
     rt.sender.start()
     # Digests queued before a crash or a stop are still in the outbox.
     rt.sender.notify()
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def start_line(
+    username: str, config: Config, feeds: int, articles: int, scheduled: jobs.ScheduleSummary
+) -> str:
+    """The one line a start logs, once connected: what runs, as whom, over what."""
+    mode = (
+        f"webhook at {config.telegram.webhook_url}"
+        if config.telegram.mode == "webhook"
+        else "long polling"
+    )
+    line = (
+        f"digestbot {__version__} starting as @{username} ({mode}): {_plural(feeds, 'feed')}, "
+        f"{_plural(articles, 'article')}, {_plural(scheduled.chats, 'subscriber')}"
+    )
+    if scheduled.catch_up:
+        line += f"; {_plural(len(scheduled.catch_up), 'missed digest slot')} to catch up"
+    return line
 
 
 def _start_on_demand(rt: Runtime) -> None:
@@ -440,6 +461,7 @@ async def running(
             await application.post_init(application)
         await application.start()
         await start_updater(application, config)
+        log.info("ready")
         yield application
     finally:
         runtime(application).stopping = True
@@ -500,11 +522,6 @@ async def _serve(config: Config) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, rt.stop_event.set)
     freeze_startup_objects()
-    log.info(
-        "digestbot starting (%s, %s)",
-        config.telegram.mode,
-        config.telegram.webhook_url if config.telegram.mode == "webhook" else "long polling",
-    )
     try:
         async with running(application, config, bootstrap_retries=BOOTSTRAP_RETRIES):
             await rt.stop_event.wait()

@@ -35,6 +35,7 @@ from typing import Literal
 from bot.articles.article import Article, Block, finish
 from bot.articles.language import detect_language
 from bot.articles.pages import parse_page
+from bot.articles.text import clean_text
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
@@ -183,6 +184,7 @@ def summarize_text(
     raises :class:`NotAnArticle` when nothing of it is article text."""
     if language not in SUPPORTED_LANGUAGES:
         language = "english"
+    text = clean_text(text)  # outside text, cleaned once on the way in
     source = url or "the text"
     try:
         article = parse_page(text, source)

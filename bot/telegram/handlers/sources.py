@@ -105,6 +105,11 @@ async def addfeed(update: Update, context: BotContext) -> None:
     except NotAFeed as exc:
         await common.reply(update, replies.feed_refused_text(url, str(exc)))
         return
+    except Exception as exc:  # a document nobody foresaw still gets its one-line answer
+        log.exception("/addfeed %s: reading it failed", url)
+        reason = f"cannot read it as a feed ({type(exc).__name__})"
+        await common.reply(update, replies.feed_refused_text(url, reason))
+        return
     user = update.effective_user
     feed, new = await common.db(
         rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
