@@ -194,30 +194,12 @@ def _rank_inputs(entries: Sequence[Entry]) -> list[StoryInput]:
     ]
 
 
-# Rankings of the pools seen lately: most chats of a digest run have the same new
-# articles, and choosing a story's clearest article costs ~1 ms of numpy. Keyed by the
-# pool's articles (number, story) and the limit; bounded (starts over when full).
-_RANKED: dict[tuple[object, ...], list[RankedStory]] = {}
+# Rankings kept by one run (DigestReads.rankings): most chats of a slot have the same
+# new articles, and choosing a story's clearest article costs ~1 ms of numpy. Keyed by
+# the limit and the pool's (article, story) numbers: within one run an article number
+# stands for one content.
+Rankings = dict[tuple[object, ...], list[RankedStory]]
 RANKINGS_KEPT = 512
-
-
-def _ranked(
-    pool: Sequence[Entry], keys: Sequence[int | None], limit: int | None
-) -> list[RankedStory]:
-    cache_key = (
-        limit,
-        *(
-            (int(e.number), k, str(e.title), hash(tuple(e.summary or ())))
-            for e, k in zip(pool, keys, strict=True)
-        ),
-    )
-    found = _RANKED.get(cache_key)
-    if found is None:
-        found = rank(_rank_inputs(pool), limit, stories=keys)
-        if len(_RANKED) >= RANKINGS_KEPT:
-            _RANKED.clear()
-        _RANKED[cache_key] = found
-    return found
 
 
 def collapse(
@@ -225,6 +207,7 @@ def collapse(
     story_of: Mapping[int, int],
     reached: set[int] | frozenset[int] = frozenset(),
     limit: int | None = None,
+    rankings: Rankings | None = None,
 ) -> StoryDigest[E]:
     """``entries`` (anything with ``number``, ``title``, ``url``, ``summary``, maybe
     ``source_name``, ``language``, ``date`` and ``added_at``: what is new for the chat,
@@ -235,31 +218,38 @@ def collapse(
 
     ``story_of``: the story id of entries in a story of several (others are alone);
     ``reached``: the stories the chat already had -- their entries become ``late``
-    (recorded as delivered, never shown). Pure.
+    (recorded as delivered, never shown); ``rankings``: a run's kept rankings (see
+    :data:`Rankings`). Pure.
     """
     late: list[int] = []
-    pool: list[E] = []
-    for entry in entries:
-        story = story_of.get(int(entry.number))
-        if story is not None and story in reached:
-            late.append(int(entry.number))
-        else:
-            pool.append(entry)
-    keys = [story_of.get(int(e.number)) for e in pool]
-    new = len({("story", k) if k is not None else ("alone", i) for i, k in enumerate(keys)})
+    pool: Sequence[E] = entries
+    if reached:
+        pool = []
+        for entry in entries:
+            story = story_of.get(int(entry.number))
+            if story is not None and story in reached:
+                late.append(int(entry.number))
+            else:
+                pool.append(entry)
+    numbers = tuple(int(e.number) for e in pool)
+    keys = tuple(story_of.get(n) for n in numbers)
+    new = len({k for k in keys if k is not None}) + keys.count(None)
+    cache_key = (limit, numbers, keys)
+    items = rankings.get(cache_key) if rankings is not None else None
+    if items is None:
+        items = rank(_rank_inputs(pool), limit, stories=keys)
+        if rankings is not None:
+            if len(rankings) >= RANKINGS_KEPT:
+                rankings.clear()
+            rankings[cache_key] = items
     shown: list[E] = []
     also: dict[int, tuple[Also, ...]] = {}
-    for item in _ranked(pool, keys, limit):
+    for item in items:
         lead = pool[item.lead]
         shown.append(lead)
         others = tuple(
-            Also(
-                int(pool[k].number),
-                getattr(pool[k], "source_name", None),
-                getattr(pool[k], "url", None),
-            )
-            for k in item.members
-            if k != item.lead
+            Also(int(m.number), getattr(m, "source_name", None), getattr(m, "url", None))
+            for m in (pool[k] for k in item.members if k != item.lead)
         )
         if others:
             also[int(lead.number)] = others
@@ -274,6 +264,7 @@ def story_digest(
     story_of: Mapping[int, int] | None = None,
     *,
     topic: int = 0,
+    rankings: Rankings | None = None,
 ) -> StoryDigest[E]:
     """:func:`collapse` the chat's entries with their stored story ids (read unless
     given: a scheduled run reads them once for all its chats) and the stories the chat
@@ -286,7 +277,7 @@ def story_digest(
     reached = set()
     if story_of:
         reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
-    return collapse(entries, story_of, reached, limit)
+    return collapse(entries, story_of, reached, limit, rankings)
 
 
 # -- a chat's digest from the store ----------------------------------------------------
@@ -311,6 +302,7 @@ class DigestReads:
         self.story_of: dict[int, int] = {}
         self.words = ArticleCache()
         self.messages: dict[tuple[object, ...], Messages] = {}
+        self.rankings: Rankings = {}
 
     def articles(self, numbers: Sequence[int]) -> list[ArticleRecord]:
         """The visible articles among ``numbers``, in that order (read when not kept)."""
@@ -427,7 +419,7 @@ def compose_digest(
         more = len(articles) >= POOL
         entries = reads.keep(a for a in articles if a.summary)
         story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
-        shown = collapse(entries, story_of, limit=max_articles)
+        shown = collapse(entries, story_of, limit=max_articles, rankings=reads.rankings)
         messages = reads.digest_messages(
             shown, today, limit, headlines=headlines, footer=footer, more=more
         )
@@ -442,7 +434,9 @@ def compose_digest(
     chat_filter = compile_filter(terms)
     if chat_filter:
         entries, held = split_entries(entries, chat_filter, reads.words)
-    shown = story_digest(store, chat_id, entries, max_articles, reads.story_of, topic=topic)
+    shown = story_digest(
+        store, chat_id, entries, max_articles, reads.story_of, topic=topic, rankings=reads.rankings
+    )
     messages = reads.digest_messages(
         shown, today, limit, headlines=headlines, footer=footer, more=more
     )
