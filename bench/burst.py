@@ -1,8 +1,8 @@
 """Flood-control benchmark: a burst of replies, then the digests of the same chats.
 
-    python bench/burst.py                       # 900 chats, cap 30 msg/s, 1 run
-    python bench/burst.py --runs 3
-    python bench/burst.py --flood 8             # the first 8 replies draw a 429 each
+    python -m bench.burst                       # 900 chats, cap 30 msg/s, 1 run
+    python -m bench.burst --runs 3
+    python -m bench.burst --flood 8             # the first 8 replies draw a 429 each
 
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout), with
 Telegram's limits: at most ``--cap`` messages in any sliding second overall and at most
@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,8 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.harness import FakeProcess, bot_config, serve_fake, wait_each_chat_answered, write_seeds
 
 SLOT_TIME = "07:00"  # the digest time every benchmark chat subscribes to (UTC)
 
@@ -58,123 +55,90 @@ SLOT_TIME = "07:00"  # the digest time every benchmark chat subscribes to (UTC)
 
 
 async def fake_process(cap: float, chat_cap: int) -> None:
-    from tests.fakebotapi import FakeBotAPI, Fault
+    from tests.fakebotapi import Fault
 
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    async with FakeBotAPI(cap=cap, chat_cap=(chat_cap, 1.0), record=True) as fake:
-        print(json.dumps({"token": fake.token, "base_url": fake.base_url}), flush=True)
+    def sends_since(fake: Any, start: int) -> list[Any]:
+        return [c for c in fake.calls[start:] if c.method.lower() == "sendmessage"]
 
-        def sends_since(start: int) -> list[Any]:
-            return [c for c in fake.calls[start:] if c.method.lower() == "sendmessage"]
+    def stats_delta(fake: Any, before: dict[str, Any]) -> dict[str, Any]:
+        now = fake.stats.as_dict()
+        keys = ("sent", "rejected_cap", "rejected_chat_cap", "faults")
+        return {key: now[key] - before[key] for key in keys}
 
-        async def wait_each_chat(chats: set[int], start: int, timeout: float) -> None:
-            missing = set(chats)
-            seen = [start]
+    async def handle(fake: Any, command: dict[str, Any]) -> dict[str, Any]:
+        op = command["op"]
+        if op == "flood":
+            fake.fail(None, Fault.flood(1), times=command["times"])
+            return {"ok": True}
+        if op == "commands":
+            # Every chat sends its command(s) at the same instant; wait for answers.
+            chats = range(command["first"], command["first"] + command["count"])
+            each = command.get("each", 1)
+            before, start = fake.stats.as_dict(), len(fake.calls)
+            t0 = time.monotonic()
+            for _ in range(each):
+                for chat in chats:
+                    fake.send_command(chat, command["text"])
+            wanted = set(chats)
+            need = dict.fromkeys(chats, each)  # replies still awaited, per chat
+            seen = [start]  # calls already looked at: each is looked at once
 
-            def done() -> bool:
+            def answered() -> bool:
                 for call in fake.calls[seen[0] :]:
-                    if call.method.lower() == "sendmessage" and call.status == 200:
-                        missing.discard(call.params.get("chat_id"))
+                    chat = call.params.get("chat_id")
+                    ok = call.method.lower() == "sendmessage" and call.status == 200
+                    if ok and need.get(chat, 0) > 0:
+                        need[chat] -= 1
+                        if need[chat] == 0:
+                            del need[chat]
                 seen[0] = len(fake.calls)
-                return not missing
+                return not need
 
-            await fake.wait_until(done, timeout=timeout)
+            await fake.wait_until(answered, timeout=command.get("timeout", 300))
+            sends = sends_since(fake, start)
+            ok = [c for c in sends if c.status == 200 and c.params.get("chat_id") in wanted]
+            return {
+                "t0": t0,
+                "last": max(c.time for c in ok),
+                "answered": len({c.params.get("chat_id") for c in ok}),
+                "replies": len(ok),
+                **stats_delta(fake, before),
+            }
+        if op == "digests":
+            # Wait for the first digest message of every chat, sent after `due`.
+            chats = set(range(command["first"], command["first"] + command["count"]))
+            due, start = command["due"], command["start_call"]
+            before = command["stats_before"]
+            await wait_each_chat_answered(fake, chats, start, command.get("timeout", 300))
+            # Let the sender finish any further messages of a digest (none expected).
+            await asyncio.sleep(command.get("settle", 1.0))
+            sends = [c for c in sends_since(fake, start) if c.time >= due]
+            ok = [c for c in sends if c.status == 200 and c.params.get("chat_id") in chats]
+            first: dict[int, float] = {}
+            for call in ok:
+                first.setdefault(call.params["chat_id"], call.time)
+            last_first = max(first.values())
+            texts: dict[int, list[str]] = {}
+            for call in ok:
+                texts.setdefault(call.params["chat_id"], []).append(call.params["text"])
+            duplicated = sum(len(t) - len(set(t)) for t in texts.values())
+            return {
+                "chats_with_digest": len(first),
+                "first_messages_by_last": sum(1 for t in first.values() if t <= last_first),
+                "messages": len(ok),
+                "span": last_first - due,
+                "first_after_due": min(first.values()) - due,
+                "duplicated": duplicated,
+                **stats_delta(fake, before),
+            }
+        if op == "mark":
+            return {"start_call": len(fake.calls), "stats": fake.stats.as_dict()}
+        return {"error": f"unknown op {op!r}"}
 
-        def stats_delta(before: dict[str, Any]) -> dict[str, Any]:
-            now = fake.stats.as_dict()
-            keys = ("sent", "rejected_cap", "rejected_chat_cap", "faults")
-            return {key: now[key] - before[key] for key in keys}
-
-        while line := (await reader.readline()).decode().strip():
-            command = json.loads(line)
-            op = command["op"]
-            if op == "flood":
-                fake.fail(None, Fault.flood(1), times=command["times"])
-                answer: dict[str, Any] = {"ok": True}
-            elif op == "commands":
-                # Every chat sends its command(s) at the same instant; wait for answers.
-                chats = range(command["first"], command["first"] + command["count"])
-                each = command.get("each", 1)
-                before, start = fake.stats.as_dict(), len(fake.calls)
-                t0 = time.monotonic()
-                for _ in range(each):
-                    for chat in chats:
-                        fake.send_command(chat, command["text"])
-                wanted = set(chats)
-                need = dict.fromkeys(chats, each)  # replies still awaited, per chat
-                seen = [start]  # calls already looked at: each is looked at once
-
-                def answered(need: dict[int, int] = need, seen: list[int] = seen) -> bool:
-                    for call in fake.calls[seen[0] :]:
-                        chat = call.params.get("chat_id")
-                        ok = call.method.lower() == "sendmessage" and call.status == 200
-                        if ok and need.get(chat, 0) > 0:
-                            need[chat] -= 1
-                            if need[chat] == 0:
-                                del need[chat]
-                    seen[0] = len(fake.calls)
-                    return not need
-
-                await fake.wait_until(answered, timeout=command.get("timeout", 300))
-                sends = sends_since(start)
-                ok = [c for c in sends if c.status == 200 and c.params.get("chat_id") in wanted]
-                answer = {
-                    "t0": t0,
-                    "last": max(c.time for c in ok),
-                    "answered": len({c.params.get("chat_id") for c in ok}),
-                    "replies": len(ok),
-                    **stats_delta(before),
-                }
-            elif op == "digests":
-                # Wait for the first digest message of every chat, sent after `due`.
-                chats = set(range(command["first"], command["first"] + command["count"]))
-                due, start = command["due"], command["start_call"]
-                before = command["stats_before"]
-                await wait_each_chat(chats, start, command.get("timeout", 300))
-                # Let the sender finish any further messages of a digest (none expected).
-                await asyncio.sleep(command.get("settle", 1.0))
-                sends = [c for c in sends_since(start) if c.time >= due]
-                ok = [c for c in sends if c.status == 200 and c.params.get("chat_id") in chats]
-                first: dict[int, float] = {}
-                for call in ok:
-                    first.setdefault(call.params["chat_id"], call.time)
-                last_first = max(first.values())
-                texts: dict[int, list[str]] = {}
-                for call in ok:
-                    texts.setdefault(call.params["chat_id"], []).append(call.params["text"])
-                duplicated = sum(len(t) - len(set(t)) for t in texts.values())
-                answer = {
-                    "chats_with_digest": len(first),
-                    "first_messages_by_last": sum(1 for t in first.values() if t <= last_first),
-                    "messages": len(ok),
-                    "span": last_first - due,
-                    "first_after_due": min(first.values()) - due,
-                    "duplicated": duplicated,
-                    **stats_delta(before),
-                }
-            elif op == "mark":
-                answer = {"start_call": len(fake.calls), "stats": fake.stats.as_dict()}
-            else:
-                answer = {"error": f"unknown op {op!r}"}
-            print(json.dumps(answer), flush=True)
+    await serve_fake(handle, collect=True, cap=cap, chat_cap=(chat_cap, 1.0))
 
 
 # -- the bot, in this process -----------------------------------------------------------
-
-
-def write_seeds(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for number in range(count):
-        (folder / f"article-{number:03d}.md").write_text(
-            f'+++\ntitle = "Article {number}: the harbour and the council"\n'
-            f'date = "2026-11-{1 + number % 27:02d}"\n'
-            f'url = "https://news.example.com/{number}"\n+++\n\n'
-            f"The council met in the town hall of the harbour town {number} today. "
-            "Officials said the work would continue next week in the capital. "
-            "Critics argued that the plan was too expensive and far too slow.\n"
-        )
 
 
 def fire_digest_jobs(application: Any) -> int:
@@ -254,50 +218,20 @@ async def one_run(
 
 
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.config import config_from_dict
     from bot.telegram.app import build_application, freeze_startup_objects, running
     from bot.telegram.jobs import rescan_seeds
 
-    fake = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--fake",
-            "--cap",
-            str(args.cap),
-            "--chat-cap",
-            str(args.chat_cap),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdin is not None and fake.stdout is not None
-    hello = json.loads(fake.stdout.readline())
+    fake = FakeProcess("bench.burst", "--cap", str(args.cap), "--chat-cap", str(args.chat_cap))
     tmp = Path(tempfile.mkdtemp(prefix="burst-"))
-    write_seeds(tmp / "seeds", 3)
-    config = config_from_dict(
-        {
-            "telegram": {
-                "token": hello["token"],
-                "base_url": hello["base_url"],
-                "max_messages_per_second": args.cap,
-            },
-            "seeds": {"dir": str(tmp / "seeds"), "rescan_seconds": 3600},
-            "storage": {"path": str(tmp / "bot.sqlite3")},
-            "digest": {"timezone": "UTC", "max_articles": 3},
-        },
-        base=tmp,
-        env={},
+    write_seeds(tmp / "seeds", 3, title="the harbour and the council", paragraphs=0)
+    config = bot_config(
+        fake.hello,
+        tmp,
+        {"max_messages_per_second": args.cap},
+        digest={"timezone": "UTC", "max_articles": 3},
     )
     application = build_application(config)
     freeze_startup_objects()
-
-    def ask(command: dict[str, Any]) -> dict[str, Any]:
-        fake.stdin.write(json.dumps(command) + "\n")
-        fake.stdin.flush()
-        return json.loads(fake.stdout.readline())
 
     results: list[dict[str, Any]] = []
     try:
@@ -305,11 +239,10 @@ async def bot_side(args: argparse.Namespace) -> int:
             await rescan_seeds(application)
             for run in range(args.runs):
                 first = 1 + run * (args.chats + args.chat_flooders)
-                results.append(await one_run(args, ask, application, first))
+                results.append(await one_run(args, fake.ask, application, first))
                 await asyncio.sleep(2)  # let the sliding windows empty between runs
     finally:
-        fake.stdin.close()
-        fake.wait(timeout=10)
+        fake.close()
 
     cap, n = args.cap, args.chats
     print(
@@ -349,7 +282,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=900)
     parser.add_argument("--cap", type=float, default=30.0, help="msgs per sliding second")
@@ -359,7 +292,7 @@ def main() -> int:
     parser.add_argument("--chat-replies", type=int, default=8, help="(c): /status per chat")
     parser.add_argument("--chat-flooders", type=int, default=5, help="(c): chats")
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.fake:
         asyncio.run(fake_process(args.cap, args.chat_cap))
         return 0

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/digest_run.py                      # 100,000 chats, 10,000 per slot
-    python bench/digest_run.py --chats 20000 --per-slot 20000 --articles 500
+    python -m bench.digest_run                      # 100,000 chats, 10,000 per slot
+    python -m bench.digest_run --chats 20000 --per-slot 20000 --articles 500
 
 It fills a fresh SQLite file (in a temporary folder) with ``--articles`` summarized
 articles and ``--chats`` subscribers spread over slots of ``--per-slot`` chats, then

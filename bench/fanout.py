@@ -1,8 +1,8 @@
 """Fan-out benchmark: N subscribers due in the same minute, against the fake Bot API.
 
-    python bench/fanout.py --n 10000 --cap 30            # Telegram's broadcast limit
-    python bench/fanout.py --n 20000 --cap 1000          # paid broadcasts
-    python bench/fanout.py --n 5000 --cap 1000 --transport httpx    # PTB's default transport
+    python -m bench.fanout --n 10000 --cap 30            # Telegram's broadcast limit
+    python -m bench.fanout --n 20000 --cap 1000          # paid broadcasts
+    python -m bench.fanout --n 5000 --cap 1000 --transport httpx    # PTB's default transport
 
 What runs where:
 
@@ -37,28 +37,12 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.harness import ROOT, start_fake_server
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 
 
 # -- parent -------------------------------------------------------------------
-
-
-def start_fake(cap: float) -> tuple[subprocess.Popen[str], str]:
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakebotapi", "--port", "0", "--cap", str(cap)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdout is not None
-    line = fake.stdout.readline()
-    if "listening on" not in line:
-        fake.kill()
-        raise SystemExit(f"fake Bot API did not start: {line!r}")
-    return fake, line.split("listening on", 1)[1].strip()
 
 
 def fake_stats(base_url: str) -> dict:
@@ -105,12 +89,13 @@ def parent(args: argparse.Namespace) -> int:
         f"database: {args.subscribers} subscribers, {args.n} due at 08:00"
         f" (built in {time.perf_counter() - started:.1f} s)"
     )
-    fake, base_url = start_fake(args.cap)
+    fake, base_url = start_fake_server(args.cap)
     try:
         worker = subprocess.run(  # stderr: the bot's log (--log)
             [
                 sys.executable,
-                str(Path(__file__).resolve()),
+                "-m",
+                "bench.fanout",
                 "--worker",
                 "--db",
                 str(db),
@@ -245,7 +230,7 @@ async def worker(args: argparse.Namespace) -> dict:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10000, help="subscribers due at once")
     parser.add_argument("--cap", type=float, default=30, help="the fake's msgs per second")
@@ -259,7 +244,7 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker:
         if args.log:
             logging.basicConfig(

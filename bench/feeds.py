@@ -1,8 +1,8 @@
 """Feed polling benchmark: many feeds of teaser entries whose pages need extraction.
 
-    python bench/feeds.py                              # 1,000 feeds x 20 entries
-    python bench/feeds.py --feeds 100 --entries 20     # a quick run
-    python bench/feeds.py --executor threads           # build in threads, not processes
+    python -m bench.feeds                              # 1,000 feeds x 20 entries
+    python -m bench.feeds --feeds 100 --entries 20     # a quick run
+    python -m bench.feeds --executor threads           # build in threads, not processes
 
 A news site in its own process serves ``--feeds`` RSS feeds of ``--entries`` entries on
 127.0.0.1; each entry is a teaser (about 30 words), so the poller fetches its page
@@ -33,7 +33,6 @@ import asyncio
 import multiprocessing
 import os
 import random
-import statistics
 import tempfile
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -45,6 +44,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bench.harness import loopback, quantiles_ms, serve_app, start_site, stop_site
 from bot.config import Config, FeedConfig, FetchConfig, SourcesConfig
 from bot.digest import article_detail_messages
 from bot.feeds.poll import Poller
@@ -126,21 +126,9 @@ def serve(port_out: multiprocessing.connection.Connection, entries: int) -> None
             )
         return web.Response(status=404)
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/{path:.*}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
-        await site.start()
-        port_out.send(runner.addresses[0][1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-async def lookup(host: str, port: int) -> list[str]:
-    return ["127.0.0.1"]
+    app = web.Application()
+    app.router.add_get("/{path:.*}", handle)
+    asyncio.run(serve_app(app, port_out, backlog=2048))
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -194,13 +182,6 @@ async def probe(store: Store, lates: list[float], stop: asyncio.Event) -> None:
         lates.append(loop.time() - due)
 
 
-def percentiles(values: list[float]) -> str:
-    if len(values) < 2:
-        return "n/a"
-    q = statistics.quantiles(sorted(values), n=100, method="inclusive")
-    return f"p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
-
-
 def make_executor(kind: str, workers: int) -> Executor:
     if kind == "threads":
         return ThreadPoolExecutor(workers)
@@ -239,7 +220,7 @@ async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) 
     peak = [0.0]
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(peak, stop, server_pid))
-    async with Fetcher(fetch, lookup=lookup) as fetcher:
+    async with Fetcher(fetch, lookup=loopback) as fetcher:
         poller = Poller(feeds, fetcher, config, executor=executor)
         lates: list[float] = []
         probing = asyncio.Event()
@@ -259,7 +240,8 @@ async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) 
         )
         for outcome in failed[:3]:
             print("  " + outcome.describe())
-        print(f"/article probe on the event loop during the first poll: {percentiles(lates)}")
+        probe_figures = quantiles_ms(lates, (50, 99))
+        print(f"/article probe on the event loop during the first poll: {probe_figures}")
         start = time.perf_counter()
         again = await poller.poll_many(feeds.feeds())
         second = time.perf_counter() - start
@@ -276,25 +258,21 @@ async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) 
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--executor", choices=["processes", "threads"], default="processes")
     parser.add_argument("--max-concurrent", type=int, default=FetchConfig().max_concurrent)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    receive, send = multiprocessing.Pipe(duplex=False)
-    server = multiprocessing.Process(target=serve, args=(send, args.entries), daemon=True)
-    server.start()
+    server, port = start_site(serve, args.entries)
     try:
-        port = receive.recv()
         with tempfile.TemporaryDirectory() as folder:
             asyncio.run(run(args, port, server.pid or 0, Path(folder) / "bench.sqlite3"))
     finally:
-        server.terminate()
-        server.join()
+        stop_site(server)
 
 
 if __name__ == "__main__":

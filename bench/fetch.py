@@ -1,7 +1,7 @@
 """Fetcher benchmark: a burst of links to different sites, served from loopback.
 
-    python bench/fetch.py                                   # 100 links of ~100 kB at once
-    python bench/fetch.py --links 300 --size 200000 --gzip --max-concurrent 16
+    python -m bench.fetch                                   # 100 links of ~100 kB at once
+    python -m bench.fetch --links 300 --size 200000 --gzip --max-concurrent 16
 
 A site in its own process serves ``--links`` different pages of about ``--size`` bytes
 of HTML on 127.0.0.1 (gzip-compressed with ``--gzip``). Each link has its own host name
@@ -34,6 +34,7 @@ import zlib
 
 from aiohttp import web
 
+from bench.harness import loopback, quantiles_ms, serve_app, start_site, stop_site, ticker
 from bot.config import FetchConfig
 from bot.errors import TooBig
 from bot.web.fetch import CACHE_MAX_BYTES, Fetcher
@@ -83,40 +84,11 @@ def serve(
             response.enable_compression(web.ContentCoding.gzip)
         return response
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/count", handle)
-        app.router.add_get("/bomb", handle)
-        app.router.add_get("/p/{n}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        port_out.send(runner.addresses[0][1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-async def lookup(host: str, port: int) -> list[str]:
-    return ["127.0.0.1"]
-
-
-def percentiles(values: list[float]) -> str:
-    values = sorted(values)
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return (
-        f"p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, "
-        f"p99 {q[98] * 1000:.0f} ms, max {values[-1] * 1000:.0f} ms"
-    )
-
-
-async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(period)
-        lags.append(loop.time() - start - period)
+    app = web.Application()
+    app.router.add_get("/count", handle)
+    app.router.add_get("/bomb", handle)
+    app.router.add_get("/p/{n}", handle)
+    asyncio.run(serve_app(app, port_out))
 
 
 async def timed(fetcher: Fetcher, url: str) -> float:
@@ -133,7 +105,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
         per_host=args.per_host,
     )
     urls = [f"http://site-{n}.test:{port}/p/{n}" for n in range(args.links)]
-    async with Fetcher(config, lookup=lookup) as fetcher:
+    async with Fetcher(config, lookup=loopback) as fetcher:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         try:
@@ -157,15 +129,15 @@ async def run(args: argparse.Namespace, port: int) -> None:
         print(
             f"burst: {args.links} links of {size / 1000:.0f} kB"
             f"{' (gzip)' if args.gzip else ''}, max_concurrent {args.max_concurrent}: "
-            f"{percentiles(latencies)}; wall {wall:.2f} s, "
+            f"{quantiles_ms(latencies)}; wall {wall:.2f} s, "
             f"{args.links * size / wall / 1e6:.1f} MB/s"
         )
-        print(f"event loop lag during the burst: {percentiles(lags)} late")
+        print(f"event loop lag during the burst: {quantiles_ms(lags)} late")
         served = await requests_seen(fetcher, port)
         again = await asyncio.gather(*(timed(fetcher, url) for url in urls))
         refetched = await requests_seen(fetcher, port) - served
         print(
-            f"same links again: {percentiles(again)}; {refetched} refetched "
+            f"same links again: {quantiles_ms(again)}; {refetched} refetched "
             f"(the cache keeps at most {CACHE_MAX_BYTES >> 20} MB)"
         )
         served = await requests_seen(fetcher, port)
@@ -183,7 +155,7 @@ async def requests_seen(fetcher: Fetcher, port: int) -> int:
     return int(result.text)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--size", type=int, default=100_000)
@@ -191,17 +163,12 @@ def main() -> None:
     parser.add_argument("--bomb-mb", type=int, default=1000)
     parser.add_argument("--max-concurrent", type=int, default=FetchConfig().max_concurrent)
     parser.add_argument("--per-host", type=int, default=FetchConfig().per_host)
-    args = parser.parse_args()
-    receive, send = multiprocessing.Pipe(duplex=False)
-    served = (send, args.size, args.gzip, args.bomb_mb)
-    server = multiprocessing.Process(target=serve, args=served, daemon=True)
-    server.start()
+    args = parser.parse_args(argv)
+    server, port = start_site(serve, args.size, args.gzip, args.bomb_mb)
     try:
-        port = receive.recv()
         asyncio.run(run(args, port))
     finally:
-        server.terminate()
-        server.join()
+        stop_site(server)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/filters.py ../shared/eval          # 5,000 chats, all with filters
-    python bench/filters.py ../shared/eval --chats 20000 --filtered 0.2 --articles 400
+    python -m bench.filters ../shared/eval          # 5,000 chats, all with filters
+    python -m bench.filters ../shared/eval --chats 20000 --filtered 0.2 --articles 400
 
 It reads real news articles from the eval folder given (CNN/DailyMail in English and
 OrangeSum in French, read in place, never copied) and prints, each as one line:

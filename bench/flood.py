@@ -1,8 +1,8 @@
 """One chat floods the bot with commands: are the others still answered, and does
 memory stay flat?
 
-    python bench/flood.py                 # 20,000 /status from one chat
-    python bench/flood.py --commands 5000
+    python -m bench.flood                 # 20,000 /status from one chat
+    python -m bench.flood --commands 5000
 
 The whole bot (``bot.telegram.app.build_application``, long polling) runs against the fake
 Bot API in this process. One chat sends ``--commands`` ``/status`` at once; right
@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.harness import bot_config
 
 
 def rss_mb() -> float:
@@ -32,8 +31,7 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 1e6
 
 
-async def main(args: argparse.Namespace) -> int:
-    from bot.config import config_from_dict
+async def run(args: argparse.Namespace) -> int:
     from bot.telegram.app import build_application, running
     from bot.telegram.handlers.commands import SLOW_DOWN
     from tests.fakebotapi import FakeBotAPI
@@ -41,15 +39,7 @@ async def main(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="flood-"))
     (tmp / "seeds").mkdir()
     async with FakeBotAPI() as fake:
-        config = config_from_dict(
-            {
-                "telegram": {"token": fake.token, "base_url": fake.base_url},
-                "seeds": {"dir": str(tmp / "seeds"), "rescan_seconds": 3600},
-                "storage": {"path": str(tmp / "bot.sqlite3")},
-            },
-            base=tmp,
-            env={},
-        )
+        config = bot_config({"token": fake.token, "base_url": fake.base_url}, tmp)
         application = build_application(config)
         async with running(application, config):
             await asyncio.sleep(0.5)
@@ -84,8 +74,12 @@ async def main(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commands", type=int, default=20_000)
     parser.add_argument("--others", type=int, default=20)
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    return asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

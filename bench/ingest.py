@@ -2,9 +2,9 @@
 
 Usage::
 
-    python bench/ingest.py                 # 1,000 files in a temporary folder
-    python bench/ingest.py --files 5000 --repeat 5
-    python bench/ingest.py --keep /tmp/seeds-1000   # keep the generated folder
+    python -m bench.ingest                 # 1,000 files in a temporary folder
+    python -m bench.ingest --files 5000 --repeat 5
+    python -m bench.ingest --keep /tmp/seeds-1000   # keep the generated folder
 
 It writes ``--files`` article files into a fresh folder, then times
 ``scan(folder)`` ``--repeat`` times (the first run draws a progress bar on

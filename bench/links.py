@@ -1,9 +1,9 @@
 """Summaries on demand under load: 100 chats send a link at once while 500 others ask
 for ``/article N``.
 
-    python bench/links.py                   # worker processes (the bot's default)
-    python bench/links.py --workers 0       # extraction and summaries in threads instead
-    python bench/links.py --generated       # synthetic ~100 kB pages instead of real ones
+    python -m bench.links                   # worker processes (the bot's default)
+    python -m bench.links --workers 0       # extraction and summaries in threads instead
+    python -m bench.links --generated       # synthetic ~100 kB pages instead of real ones
 
 Three processes: the fake Bot API (driven over stdin/stdout, as in bench/latency.py), a
 web site on 127.0.0.1 and the whole bot (``build_application``, long polling, the
@@ -28,100 +28,59 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import glob
-import gzip
-import json
-import multiprocessing
-import multiprocessing.connection
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.web.workers import WORKER_NICENESS  # noqa: E402
-
-PAGES = ROOT.parent / "shared" / "eval" / "pages" / "html"
-if not PAGES.exists():
-    PAGES = Path("/work/shared/eval/pages/html")
-
+from bench.harness import (
+    FakeProcess,
+    bot_config,
+    cpu_seconds,
+    figures,
+    first_replies,
+    loopback,
+    real_pages,
+    serve_app,
+    serve_fake,
+    stamp_handed_out,
+    start_site,
+    stop_site,
+    ticker,
+    wait_each_chat_answered,
+    write_seeds,
+)
+from bot.web.workers import WORKER_NICENESS
 
 # -- the fake, in its own process -------------------------------------------------------
 
 
 async def fake_process() -> None:
-    from tests import fakebotapi
-    from tests.fakebotapi import FakeBotAPI
+    handed_out = stamp_handed_out()
 
-    handed_out: dict[int, float] = {}
-    get_updates = fakebotapi._HANDLERS["getupdates"]
+    async def burst(fake: Any, command: dict[str, Any]) -> dict[str, Any]:
+        sends: list[tuple[int, str]] = [*command["links"], *command["articles"]]
+        before = len(fake.calls)
+        t0 = time.monotonic()
+        for chat, text in sends:
+            fake.send_text(chat, text)
+        await wait_each_chat_answered(fake, {chat for chat, _ in sends}, before, timeout=300)
+        replies = first_replies(fake, before)
 
-    async def stamped_get_updates(fake: FakeBotAPI, params: dict) -> list:
-        updates = await get_updates(fake, params)
-        now = time.monotonic()
-        for update in updates:
-            message = update.get("message")
-            if message is not None:
-                handed_out.setdefault(message["chat"]["id"], now)
-        return updates
+        def measure(group: list[tuple[int, str]]) -> dict[str, list]:
+            chats = [chat for chat, _ in group]
+            return {
+                "in_bot": [replies[c].time - handed_out[c] for c in chats],
+                "from_t0": [replies[c].time - t0 for c in chats],
+                "texts": [str(replies[c].params.get("text", ""))[:120] for c in chats],
+            }
 
-    fakebotapi._HANDLERS["getupdates"] = stamped_get_updates
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    async with FakeBotAPI(record=True) as fake:
-        gc.collect()
-        gc.disable()  # its pauses would be counted against the bot
-        print(json.dumps({"token": fake.token, "base_url": fake.base_url}), flush=True)
-        while line := (await reader.readline()).decode().strip():
-            command = json.loads(line)
-            sends: list[tuple[int, str]] = [*command["links"], *command["articles"]]
-            before = len(fake.calls)
-            t0 = time.monotonic()
-            for chat, text in sends:
-                fake.send_text(chat, text)
-            missing = {chat for chat, _ in sends}
-            seen = [before]
+        return {"links": measure(command["links"]), "articles": measure(command["articles"])}
 
-            def replied(missing: set[int] = missing, seen: list[int] = seen) -> bool:
-                calls = fake.calls
-                for call in calls[seen[0] :]:
-                    if call.method.lower() == "sendmessage" and call.status == 200:
-                        missing.discard(call.params.get("chat_id"))
-                seen[0] = len(calls)
-                return not missing
-
-            await fake.wait_until(replied, timeout=300)
-            first: dict[int, float] = {}
-            texts: dict[int, str] = {}
-            for call in fake.calls[before:]:
-                if call.method.lower() == "sendmessage" and call.status == 200:
-                    chat = call.params.get("chat_id")
-                    if chat not in first:
-                        first[chat] = call.time
-                        texts[chat] = str(call.params.get("text", ""))[:120]
-
-            def measure(
-                group: list[tuple[int, str]],
-                first: dict[int, float] = first,
-                texts: dict[int, str] = texts,
-                t0: float = t0,
-            ) -> dict[str, list]:
-                chats = [chat for chat, _ in group]
-                return {
-                    "in_bot": [first[c] - handed_out[c] for c in chats],
-                    "from_t0": [first[c] - t0 for c in chats],
-                    "texts": [texts[c] for c in chats],
-                }
-
-            answer = {"links": measure(command["links"]), "articles": measure(command["articles"])}
-            print(json.dumps(answer), flush=True)
+    await serve_fake(burst)
 
 
 # -- the web site, in its own process ------------------------------------------------------
@@ -148,16 +107,7 @@ def synthetic_page(n: int, size: int) -> bytes:
     return "".join(parts).encode()
 
 
-def real_pages(low: int, high: int) -> list[bytes]:
-    pages = []
-    for path in sorted(glob.glob(str(PAGES / "*.html.gz"))):
-        body = gzip.decompress(Path(path).read_bytes())
-        if low <= len(body) <= high:
-            pages.append(body)
-    return pages
-
-
-def serve(port_out: multiprocessing.connection.Connection, generated: bool, size: int) -> None:
+def serve(port_out: Any, generated: bool, size: int) -> None:
     from aiohttp import web
 
     pages = [] if generated else real_pages(60_000, 160_000)
@@ -172,54 +122,12 @@ def serve(port_out: multiprocessing.connection.Connection, generated: bool, size
         n = int(request.match_info["n"])
         return web.Response(body=body(n), content_type="text/html", charset="utf-8")
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/p/{n}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        port_out.send((runner.addresses[0][1], len(pages)))
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_get("/p/{n}", handle)
+    asyncio.run(serve_app(app, port_out, extra=len(pages)))
 
 
 # -- the bot, in this process -----------------------------------------------------------
-
-
-def write_seeds(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for number in range(count):
-        (folder / f"article-{number:03d}.md").write_text(
-            f'+++\ntitle = "Article {number}: the harbour, the council & the valley"\n'
-            f'date = "2026-11-{1 + number % 27:02d}"\n+++\n\n'
-            + "\n\n".join(
-                f"Paragraph {p} of article {number} tells what happened in the town today. "
-                "Officials said the work would continue next week in the capital. "
-                "Critics argued that the plan was too expensive and far too slow."
-                for p in range(4)
-            )
-            + "\n"
-        )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))]
-
-
-def figures(values: list[float]) -> str:
-    return (
-        f"p50 {percentile(values, 0.50):7.1f} ms  p95 {percentile(values, 0.95):7.1f} ms"
-        f"  p99 {percentile(values, 0.99):7.1f} ms  max {max(values):7.1f} ms"
-    )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of another process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def workers_cpu(workers: object) -> float:
@@ -229,71 +137,36 @@ def workers_cpu(workers: object) -> float:
     return sum(cpu_seconds(pid) for pid in processes)
 
 
-async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.005) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(period)
-        lags.append(1000 * (loop.time() - start - period))
-
-
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.config import config_from_dict
     from bot.telegram.app import build_application, freeze_startup_objects, running, runtime
     from bot.telegram.jobs import rescan_seeds
     from bot.telegram.request import AiohttpRequest
     from bot.web.fetch import Fetcher
     from bot.web.workers import Workers
 
-    receive, send = multiprocessing.Pipe(duplex=False)
-    site = multiprocessing.Process(
-        target=serve, args=(send, args.generated, args.size), daemon=True
-    )
-    site.start()
-    port, real = receive.recv()
-    fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--fake"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdin is not None and fake.stdout is not None
-    hello = json.loads(fake.stdout.readline())
+    site, (port, real) = start_site(serve, args.generated, args.size)
+    fake = FakeProcess("bench.links")
     tmp = Path(tempfile.mkdtemp(prefix="links-"))
-    write_seeds(tmp / "seeds", 20)
-    config = config_from_dict(
-        {
-            "telegram": {
-                "token": hello["token"],
-                "base_url": hello["base_url"],
-                "max_messages_per_second": args.rate,
-            },
-            "seeds": {"dir": str(tmp / "seeds"), "rescan_seconds": 3600},
-            "storage": {"path": str(tmp / "bot.sqlite3")},
-            "fetch": {
-                "allow_ports": [port],
-                "allow_networks": ["127.0.0.1/32"],
-                "max_concurrent": args.max_concurrent,
-            },
+    write_seeds(tmp / "seeds", 20, url=False)
+    config = bot_config(
+        fake.hello,
+        tmp,
+        {"max_messages_per_second": args.rate},
+        fetch={
+            "allow_ports": [port],
+            "allow_networks": ["127.0.0.1/32"],
+            "max_concurrent": args.max_concurrent,
         },
-        base=tmp,
-        env={},
     )
-
-    async def lookup(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]
 
     application = build_application(config, request=AiohttpRequest(pool_size=64))
     rt = runtime(application)
-    rt.fetcher = Fetcher(config.fetch, lookup=lookup)
+    rt.fetcher = Fetcher(config.fetch, lookup=loopback)
     rt.workers = Workers(args.workers, niceness=args.nice)
     freeze_startup_objects()
 
     def burst(links: list[tuple[int, str]], articles: list[tuple[int, str]]) -> dict:
-        fake.stdin.write(json.dumps({"links": links, "articles": articles}) + "\n")
-        fake.stdin.flush()
-        return json.loads(fake.stdout.readline())
+        return fake.ask({"links": links, "articles": articles})
 
     def plan(round_number: int, n_links: int, n_articles: int) -> tuple[list, list]:
         base = 1_000_000 * (round_number + 1)
@@ -315,7 +188,7 @@ async def bot_side(args: argparse.Namespace) -> int:
                 links, articles = plan(round_number, args.links, args.articles)
                 lags: list[float] = []
                 stop = asyncio.Event()
-                tick = asyncio.create_task(ticker(lags, stop))
+                tick = asyncio.create_task(ticker(lags, stop, scale=1000))
                 cpu, worker_cpu = time.process_time(), workers_cpu(rt.workers)
                 fake_cpu = cpu_seconds(fake.pid)
                 load = os.getloadavg()[0]
@@ -327,10 +200,8 @@ async def bot_side(args: argparse.Namespace) -> int:
                 await tick
                 rounds.append((answer, lags, (cpu, worker_cpu, fake_cpu), load))
     finally:
-        fake.stdin.close()
-        fake.wait(timeout=30)
-        site.terminate()
-        site.join()
+        fake.close(timeout=30)
+        stop_site(site)
 
     source = f"{real} real pages of 60-160 kB" if real else f"generated pages of {args.size} B"
     mode = (
@@ -349,23 +220,23 @@ async def bot_side(args: argparse.Namespace) -> int:
         article_ms = [1000 * x for x in answer["articles"]["in_bot"]]
         failed += sum(1 for t in answer["links"]["texts"] if not t.startswith(("<a ", "<b>")))
         print(f"round {number} (load average before: {load:.1f}):")
-        print(f"  link → summary sent   {figures(link_ms)}")
-        print(f"  /article N → reply    {figures(article_ms)}")
-        print(f"  event loop lag        {figures(lags)}")
+        print(f"  link → summary sent   {figures(link_ms, 7)}")
+        print(f"  /article N → reply    {figures(article_ms, 7)}")
+        print(f"  event loop lag        {figures(lags, 7)}")
         print(
             f"  CPU: bot process {cpu[0]:.2f} s, worker processes {cpu[1]:.2f} s"
             f" ({1000 * cpu[1] / max(1, args.links):.0f} ms a page), fake Bot API {cpu[2]:.2f} s"
         )
     every_link = [1000 * x for r in rounds for x in r[0]["links"]["in_bot"]]
     every_article = [1000 * x for r in rounds for x in r[0]["articles"]["in_bot"]]
-    print(f"all rounds: link → summary sent   {figures(every_link)}")
-    print(f"all rounds: /article N → reply    {figures(every_article)}")
+    print(f"all rounds: link → summary sent   {figures(every_link, 7)}")
+    print(f"all rounds: /article N → reply    {figures(every_article, 7)}")
     sample = rounds[-1][0]["links"]["texts"][0] if rounds else ""
     print(f"replies that were not a summary: {failed}; e.g. a reply begins: {sample[:100]!r}")
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--articles", type=int, default=500)
@@ -381,7 +252,7 @@ def main() -> int:
     parser.add_argument("--generated", action="store_true", help="synthetic pages")
     parser.add_argument("--size", type=int, default=100_000, help="synthetic page size")
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.fake:
         asyncio.run(fake_process())
         return 0

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python bench/pages.py ../shared/eval/pages
-    python bench/pages.py ../shared/eval/pages --variants     # every trafilatura variant
-    python bench/pages.py ../shared/eval/pages --worst 12
+    python -m bench.pages ../shared/eval/pages
+    python -m bench.pages ../shared/eval/pages --variants     # every trafilatura variant
+    python -m bench.pages ../shared/eval/pages --worst 12
 
 The folder holds ``ground-truth.jsonl`` (``id``, ``url``, ``title_candidates``,
 ``body``), ``html/<id>.html.gz`` (the saved page) and ``text/<id>.txt`` (the same page
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import re
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.harness import ground_truth
 from bot.articles import load
 from bot.errors import NotAnArticle
 from bot.extract import BALANCED, PRECISE, _extract
@@ -235,21 +235,19 @@ def print_table(runs: list[Run], pages: int) -> None:
 
 def load_pages(folder: Path) -> list[Page]:
     pages = []
-    with (folder / "ground-truth.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
-                data = html.read()
-            pages.append(
-                Page(
-                    row["id"],
-                    row["url"],
-                    row["title_candidates"],
-                    row["body"],
-                    data,
-                    folder / "text" / f"{row['id']}.txt",
-                )
+    for row in ground_truth(folder):
+        with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
+            data = html.read()
+        pages.append(
+            Page(
+                row["id"],
+                row["url"],
+                row["title_candidates"],
+                row["body"],
+                data,
+                folder / "text" / f"{row['id']}.txt",
             )
+        )
     return pages
 
 
@@ -279,10 +277,9 @@ VARIANTS: list[tuple[str, Extractor]] = [
         "html: digestbot as before both (check, furniture kept)",
         digestbot_html(precise={**PRECISE, "fast": False}, drop_furniture=False),
     ),
-    ("html: digestbot precise only (no retry)", digestbot_html(balanced=None)),
-    ("html: digestbot, retry below 500 chars", digestbot_html(retry_below=500)),
-    ("html: digestbot, retry below 1000 chars", digestbot_html(retry_below=1000)),
-    ("html: digestbot, retry below 3000 chars", digestbot_html(retry_below=3000)),
+    ("html: digestbot precise only (no balanced pass)", digestbot_html(balanced=None)),
+    ("html: digestbot, balanced when precise < 0.3 of it", digestbot_html(fuller_share=0.3)),
+    ("html: digestbot, balanced when precise < 0.7 of it", digestbot_html(fuller_share=0.7)),
     ("html: digestbot, keep a headline first line", digestbot_html(drop_title=False)),
     (
         "html: digestbot precise, no tables",

@@ -1,7 +1,7 @@
 """Real feed files through the real poller: per-feed results and a summary.
 
-    python bench/realfeeds.py ../shared/eval/feeds            # every file
-    python bench/realfeeds.py ../shared/eval/feeds --quiet    # the summary only
+    python -m bench.realfeeds ../shared/eval/feeds            # every file
+    python -m bench.realfeeds ../shared/eval/feeds --quiet    # the summary only
 
 The folder (read its README) holds ``files/<group>/<name>`` (feed documents from other
 feed libraries' test suites), ``index.jsonl`` (per file: the entries' known ``language``,

@@ -2,10 +2,10 @@
 
 Usage::
 
-    python bench/rouge.py ../shared/eval/cnndm-dev.jsonl.gz
-    python bench/rouge.py ../shared/eval/orangesum-dev.jsonl.gz --dataset orangesum
-    python bench/rouge.py DATA --variant lexrank --variant digestbot
-    python bench/rouge.py DATA --variant all --limit 200 --markdown
+    python -m bench.rouge ../shared/eval/cnndm-dev.jsonl.gz
+    python -m bench.rouge ../shared/eval/orangesum-dev.jsonl.gz --dataset orangesum
+    python -m bench.rouge DATA --variant lexrank --variant digestbot
+    python -m bench.rouge DATA --variant all --limit 200 --markdown
 
 DATA is a JSON-lines file (optionally gzipped). ``--dataset`` says how to read and score
 it (default: guessed from the file name):
@@ -43,8 +43,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import gzip  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
@@ -59,6 +57,7 @@ from nltk.stem.snowball import SnowballStemmer  # noqa: E402
 from rouge_score import rouge_scorer  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
+from bench.harness import read_jsonl  # noqa: E402
 from bot.sentences import Tokenizer, build_document, split_sentences  # noqa: E402
 from bot.summarizer import (  # noqa: E402
     DEFAULT_SETTINGS,
@@ -270,15 +269,7 @@ def _paired(values: list[float], baseline: list[float]) -> tuple[float, float]:
 
 
 def load(path: Path, limit: int | None) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                rows.append(json.loads(line))
-            if limit is not None and len(rows) >= limit:
-                break
-    return rows
+    return read_jsonl(path, limit)
 
 
 def guess_dataset(path: Path) -> str:

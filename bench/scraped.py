@@ -2,10 +2,10 @@
 
 Usage::
 
-    python bench/scraped.py /work/shared/eval/pages          # figures, halves, 8 worst pages
-    python bench/scraped.py /work/shared/eval/pages --worst 20 --show 300
-    python bench/scraped.py /work/shared/eval/pages --titles  # every page's title, right or not
-    python bench/scraped.py /work/shared/eval/pages --summaries  # summary sentences from the text
+    python -m bench.scraped /work/shared/eval/pages          # figures, halves, 8 worst pages
+    python -m bench.scraped /work/shared/eval/pages --worst 20 --show 300
+    python -m bench.scraped /work/shared/eval/pages --titles  # every page's title, right or not
+    python -m bench.scraped /work/shared/eval/pages --summaries  # summary sentences from the text
 
 ``FOLDER`` holds ``text/<id>.txt`` (a news page as a browser copies it) and
 ``ground-truth.jsonl`` (one object a line: ``id``, ``url``, ``title_candidates``,
@@ -39,13 +39,14 @@ on both and is not tuned to a few pages.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.harness import ground_truth
 
 __all__ = [
     "PageScore",
@@ -162,13 +163,10 @@ def load_pages(folder: Path, kind: str = "text", suffix: str = ".txt") -> list[t
     """(ground-truth record, page file) for every record whose page file exists."""
     folder = Path(folder)
     records = []
-    with open(folder / "ground-truth.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                path = folder / kind / f"{record['id']}{suffix}"
-                if path.exists():
-                    records.append((record, path))
+    for record in ground_truth(folder):
+        path = folder / kind / f"{record['id']}{suffix}"
+        if path.exists():
+            records.append((record, path))
     return records
 
 

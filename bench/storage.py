@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/storage.py                          # 10,000 subscribers, 60 days, 30-day window
-    python bench/storage.py --subscribers 2000 --days 20 --retention-days 5 --every 1
+    python -m bench.storage                          # 10,000 subscribers, 60 days, 30-day window
+    python -m bench.storage --subscribers 2000 --days 20 --retention-days 5 --every 1
 
 It simulates ``--days`` days on a fresh SQLite file (in a temporary folder) with the
 store's clock injected. Every simulated day it:

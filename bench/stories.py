@@ -2,11 +2,11 @@
 
 Usage::
 
-    python bench/stories.py ../shared/eval/stories/stories-dev.jsonl.gz
-    python bench/stories.py DATA --variant digestbot --variant tfidf-average-0.5
-    python bench/stories.py DATA --variant digestbot --set threshold=0.4 --set linkage=average
-    python bench/stories.py DATA --markdown          # every variant, as the NOTES table
-    python bench/stories.py DATA --markdown --tune-to 0.965   # each at its tuned threshold
+    python -m bench.stories ../shared/eval/stories/stories-dev.jsonl.gz
+    python -m bench.stories DATA --variant digestbot --variant tfidf-average-0.5
+    python -m bench.stories DATA --variant digestbot --set threshold=0.4 --set linkage=average
+    python -m bench.stories DATA --markdown          # every variant, as the NOTES table
+    python -m bench.stories DATA --markdown --tune-to 0.965   # each at its tuned threshold
 
 DATA is a JSON-lines file (optionally gzipped) of articles with ``id``, ``story`` (the
 label), ``language``, ``title``, ``text`` and ``published``. Columns, B-cubed over
@@ -34,9 +34,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import gzip  # noqa: E402
 import hashlib  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -45,6 +43,7 @@ from dataclasses import fields, replace  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from bench.harness import read_jsonl  # noqa: E402
 from bot.stories import (  # noqa: E402
     DEFAULT_SETTINGS,
     Settings,
@@ -166,9 +165,7 @@ def grouper(name: str, overrides: dict[str, object]) -> Grouper:
 
 
 def load(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return read_jsonl(path)
 
 
 def to_input(row: dict) -> StoryInput:

@@ -8,13 +8,12 @@ second regroup with nothing new, and :func:`bot.compose.story_digest` for a chat
 with ``--unseen`` unseen articles (what each chat's digest costs on top). Prints the
 figures; wall-clock times, so run it on a quiet machine and say when it was not.
 
-    python bench/storydigest.py ../shared/eval/stories/stories-dev.jsonl.gz
+    python -m bench.storydigest ../shared/eval/stories/stories-dev.jsonl.gz
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import statistics
 import sys
@@ -23,15 +22,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.harness import read_jsonl
 from bot.compose import REGROUP_HOURS, regroup_recent, story_digest
 from bot.store import Store
 
 
 def load(path: Path) -> list[dict[str, object]]:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def fill(store: Store, records: list[dict[str, object]], now: datetime) -> None:

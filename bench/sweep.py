@@ -1,7 +1,7 @@
 """Grid search of summarizer settings on the *tune* half (even rows) of a dev set.
 
-    python bench/sweep.py ../shared/eval/cnndm-dev.jsonl.gz [--half tune|held-out]
-    python bench/sweep.py ../shared/eval/orangesum-dev.jsonl.gz --grid '{"title_weight": [0, 1]}'
+    python -m bench.sweep ../shared/eval/cnndm-dev.jsonl.gz [--half tune|held-out]
+    python -m bench.sweep ../shared/eval/orangesum-dev.jsonl.gz --grid '{"title_weight": [0, 1]}'
 
 Prints ROUGE-1/2/Lsum F1 (x100) and the differs-from-Lead-k fraction per setting, best
 first by the mean of the three; the chosen setting is then checked on the held-out half
@@ -15,17 +15,14 @@ import argparse
 import itertools
 import json
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rouge import DATASETS, METRICS, Article, guess_dataset, load
-
+from bench.rouge import DATASETS, METRICS, Article, guess_dataset, load
 from bot.sentences import split_sentences
 from bot.summarizer import summarize, with_settings
 

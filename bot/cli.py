@@ -142,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("file", type=Path, metavar="FILE", help="JSON lines, may be gzipped")
     group.set_defaults(handler=_group_stories)
 
+    check = _command(
+        commands,
+        "check",
+        "read the whole database and say whether it is sound (SQLite's quick_check)",
+        "digestbot check --config config.toml",
+    )
+    _config_option(check)
+    check.set_defaults(handler=_check)
     ranked = _command(
         commands,
         "rank",
@@ -421,6 +429,16 @@ def _sources(args: argparse.Namespace, out: TextIO) -> int:
             f"[{row.id}] {row.label} <{row.url}> ({row.origin}): "
             f"{_articles(counts.get(row.id, 0))}; {state}\n"
         )
+    return 0
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.store import Store
+
+    config = _load(args)
+    with Store(config.storage.path) as store:
+        store.raise_if_corrupt()  # damage: the one line "database ... is corrupt (...)"
+    out.write(f"database {config.storage.path} is sound (SQLite quick_check)\n")
     return 0
 
 

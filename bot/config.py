@@ -35,6 +35,8 @@ class TelegramConfig:
     # python-telegram-bot semantics: requests go to f"{base_url}{token}/{method}".
     base_url: str = TELEGRAM_BASE_URL
     max_messages_per_second: float = 30.0
+    # Messages to one chat: about one a second (short bursts of three), as Telegram asks.
+    chat_messages_per_second: float = 1.0
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     listen: str = "127.0.0.1"
@@ -150,6 +152,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "token"): "string",
     ("telegram", "base_url"): "string",
     ("telegram", "max_messages_per_second"): "positive number",
+    ("telegram", "chat_messages_per_second"): "positive number",
     ("telegram", "mode"): "mode",
     ("telegram", "url"): "string",
     ("telegram", "listen"): "string",
@@ -191,6 +194,7 @@ _KINDS: dict[tuple[str, str], str] = {
 # infinity) that would fail later, far from the config file.
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("telegram", "max_messages_per_second"): (0.1, 1000),
+    ("telegram", "chat_messages_per_second"): (0.1, 1000),
     ("seeds", "rescan_seconds"): (1, 7 * 86400),
     ("summary", "sentences"): (1, 20),
     ("digest", "max_articles"): (1, 100),

@@ -45,12 +45,21 @@ from bot.articles.text import clean_text
 from bot.errors import NotAnArticle
 from bot.languages import LANGUAGE_NAMES, detect_code, text_language
 
-__all__ = ["Extracted", "ExtractedBlock", "detect_language", "extract_html"]
+__all__ = [
+    "FULLER_SHARE",
+    "Extracted",
+    "ExtractedBlock",
+    "detect_language",
+    "extract_html",
+    "kept_chars",
+    "takes_fuller",
+]
 
 # Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
 # docs/benchmarks.md).
-# "favor precision" drops more related-links and teaser lists; on the rare page where it
-# keeps almost nothing (a pay-wall notice), the balanced default is tried instead.
+# "favor precision" drops more related-links and teaser lists, but on some pages it cuts
+# the article to its first paragraphs; the balanced pass runs too and wins when the
+# precise one keeps much less (FULLER_SHARE).
 # "fast" skips trafilatura's second opinion (readability/jusText) on the precise pass: on
 # the 90 pages body F1 0.9724 instead of 0.9726, titles unchanged, 13.7 instead of 17.9 ms
 # of CPU a page (best of six interleaved runs).
@@ -61,10 +70,16 @@ PRECISE = {
     "fast": True,
 }
 BALANCED = {"include_comments": False, "include_tables": True}
-# A precise result shorter than this (characters) is retried with BALANCED, keeping the
-# longer: just above trafilatura's own MIN_EXTRACTED_SIZE (250), below which it falls back
-# to its other extractors. Larger values retried pages that gained only boilerplate.
-RETRY_BELOW = 300
+# The balanced pass's text replaces the precise one when the precise pass
+# * cut the article short: it kept less than FULLER_SHARE of the balanced text's paragraph
+#   characters (it kept 6-14 % of some articles). Chosen on the even-indexed half of
+#   ../shared/eval/pages2 (bench/pages2.py --choose), checked on the odd half and on
+#   ../shared/eval/pages;
+# * kept less than trafilatura's own minimum extraction size (MIN_EXTRACTED_SIZE, 250
+#   characters, below which trafilatura itself tries its other extractors) while the
+#   balanced pass kept more: a pay-wall notice or a caption, not the article.
+FULLER_SHARE = 0.2
+MIN_PRECISE_CHARS = int(trafilatura.settings.DEFAULT_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"])
 # Less article text than this (word characters) is not an article ("Page not found").
 MIN_TEXT_CHARS = 40
 
@@ -154,12 +169,12 @@ def _extract(
     source: str | None = None,
     precise: Mapping[str, Any] = PRECISE,
     balanced: Mapping[str, Any] | None = BALANCED,
-    retry_below: int = RETRY_BELOW,
+    fuller_share: float = FULLER_SHARE,
     drop_title: bool = True,
     drop_furniture: bool = True,
 ) -> Extracted:
     """:func:`extract_html` with the trafilatura settings open (bench/pages.py tries
-    variants through it); ``balanced=None`` never retries."""
+    variants through it); ``balanced=None`` runs the precise pass alone."""
     name = source or url or "<html>"
     if not html.strip():
         raise NotAnArticle(name, "empty page")
@@ -170,24 +185,17 @@ def _extract(
     page_date, page_url, declared = meta.date(), meta.url(url), meta.language()
     if drop_furniture:
         _drop_furniture(tree)
-    document = _bare(tree, url, precise)
-    if balanced is not None and (document is None or len(document.text or "") < retry_below):
-        fallback = _bare(tree, url, balanced)
-        if fallback is not None and (
-            document is None or len(fallback.text or "") > len(document.text or "")
-        ):
-            document = fallback
-    if document is None or document.body is None:
-        raise NotAnArticle(name, "no article text found")
     library = _library_meta(tree, url, need_date=page_date is None)
     title = (
         _clean(library.title) or meta.first("og:title") or _clean(tree.findtext(".//title"))
     ) or None
-    blocks = list(_blocks(document.body))
-    if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
-        blocks.pop(0)  # the headline repeated as the body's first heading
+    blocks = _article_blocks(_bare(tree, url, precise), title, drop_title)
+    if balanced is not None:
+        fuller = _article_blocks(_bare(tree, url, balanced), title, drop_title)
+        if takes_fuller(kept_chars(blocks), kept_chars(fuller), fuller_share):
+            blocks = fuller
     text = "\n".join(block.text for block in blocks if block.kind == "paragraph")
-    if len(re.findall(r"\w", text)) < MIN_TEXT_CHARS:
+    if not blocks or len(re.findall(r"\w", text)) < MIN_TEXT_CHARS:
         raise NotAnArticle(name, "no article text found")
     return Extracted(
         title=title,
@@ -197,6 +205,31 @@ def _extract(
         site_name=meta.first("og:site_name") or _clean(library.sitename),
         blocks=tuple(blocks),
     )
+
+
+def _article_blocks(document: Any, title: str | None, drop_title: bool) -> list[ExtractedBlock]:
+    """The blocks of one trafilatura pass (none when it found nothing), without the
+    headline repeated as the body's first heading."""
+    if document is None or document.body is None:
+        return []
+    blocks = list(_blocks(document.body))
+    if drop_title and blocks and title and _words(blocks[0].text) == _words(title):
+        blocks.pop(0)
+    return blocks
+
+
+def takes_fuller(precise: int, fuller: int, share: float = FULLER_SHARE) -> bool:
+    """Whether the balanced pass's text (``fuller`` paragraph characters) replaces the
+    precise pass's (``precise``): see :data:`FULLER_SHARE` and :data:`MIN_PRECISE_CHARS`."""
+    cut_short = precise < share * fuller
+    too_little = precise < MIN_PRECISE_CHARS and fuller > precise
+    return cut_short or too_little
+
+
+def kept_chars(blocks: list[ExtractedBlock] | tuple[ExtractedBlock, ...]) -> int:
+    """Characters of article text (paragraphs, not sub-headings) in ``blocks``: what
+    :data:`FULLER_SHARE` compares."""
+    return sum(len(block.text) for block in blocks if block.kind == "paragraph")
 
 
 def _drop_furniture(tree: _Element) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from bot.rhythm import EVERY_DAY, includes
@@ -180,6 +181,13 @@ def next_run(times: Sequence[time | str], days: int, tz: tzinfo | str, now: date
     return best
 
 
+@lru_cache(maxsize=1024)
+def _last_due_cached(at: str, timezone: str, now: datetime) -> datetime:
+    # Start-up asks for every subscriber at one `now`: 100,000 chats share a few
+    # hundred (time, zone) pairs.
+    return last_due(at, zone(timezone), now)
+
+
 def missed_slots(
     chat: Subscription,
     now: datetime,
@@ -201,7 +209,7 @@ def missed_slots(
     subscribed_at = datetime.fromisoformat(chat.subscribed_at) if chat.subscribed_at else None
     missed = []
     for digest_time in chat.digest_times:
-        due = last_due(digest_time, tz, now)
+        due = _last_due_cached(digest_time, name, now)
         if (now - due).total_seconds() > grace_seconds:
             continue
         if subscribed_at is not None and due < subscribed_at:

@@ -10,12 +10,14 @@ import os
 # before telegram is imported: RetryAfter.retry_after is then a timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.web.workers import Workers
 from tests.fakebotapi import FakeBotAPI, Message
 
 
@@ -59,6 +61,46 @@ def _toml(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class SessionWorkers(Workers):
+    """One pool of worker processes for every bot of a test session (of one xdist
+    worker): a bot's shutdown leaves it running, the session's end stops it."""
+
+    async def close(self) -> None:
+        """Kept for the next bot: see :meth:`stop`."""
+
+    async def stop(self) -> None:
+        await super().close()
+
+
+@pytest.fixture(scope="session")
+def warm_workers() -> Iterator[Workers]:
+    """A started pool of one worker process that has already summarized a page.
+
+    Starting a pool waits for the fork server's imports and the first summary pays for
+    trafilatura's first use: seconds on a busy machine, once per session here instead of
+    inside a test's wait for a reply."""
+    from bot.web.links import summarize_page
+
+    page = (
+        "<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+        + "<p>The first sentence says what happened today in the town. A second sentence "
+        "adds the detail that readers want. A third one explains why it matters.</p>"
+        * 3
+        + "</article></body></html>"
+    )
+    # At the scheduler's normal priority: at the bot's niceness (tests/test_workers.py
+    # checks it) a machine busy with other work could starve the worker past a wait.
+    workers = SessionWorkers(1, niceness=0)
+
+    async def start() -> None:
+        await workers.start()
+        await workers.run(summarize_page, page, "https://warm.test/", sentences=3)
+
+    asyncio.run(start())
+    yield workers
+    asyncio.run(workers.stop())
+
+
 @pytest.fixture
 def seeds(tmp_path: Path) -> Path:
     folder = tmp_path / "seeds"
@@ -73,7 +115,13 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
 
     def make(**sections: dict[str, Any]):
         raw: dict[str, dict[str, Any]] = {
-            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            # The fake has no per-chat limit (unless a test gives it one): replies to one
+            # chat need not wait a second each, as they must for Telegram.
+            "telegram": {
+                "token": fake.token,
+                "base_url": fake.base_url,
+                "chat_messages_per_second": 1000,
+            },
             # The tests run rescans and digests themselves: no timer fires during a test.
             "seeds": {"dir": str(seeds), "rescan_seconds": 3600},
             "storage": {"path": str(tmp_path / "bot.sqlite3")},

@@ -21,7 +21,8 @@ What it does, in the order a test meets it:
   can prove escaping by comparing visible text.
 * **Records and waiting.** Every call is recorded as a :class:`Call` (method, params, time,
   HTTP status). ``await wait_for_message(chat_id, n)`` and ``await wait_until(predicate)``
-  wake on each recorded call (no sleep-and-hope) and time out with a clear message.
+  wake on each recorded call (no sleep-and-hope) and time out with a clear message. A
+  long poll is recorded when it ends; ``polls_started`` counts them as they arrive.
 * **Groups, forum topics, channels.** ``add_group(chat_id, admins=..., members=...,
   forum=True, topics=...)`` and ``add_channel(chat_id)`` describe chats; updates from
   them carry the right ``chat`` (type, ``is_forum``). ``send_text(..., thread_id=N)``
@@ -46,7 +47,9 @@ What it does, in the order a test meets it:
   ``migrate_to_chat_id`` (the group became a supergroup: ``Fault.migrated(new_chat_id)``).
   ``cap`` is a global sliding-window limit of messages per second answered with 429 when
   exceeded; ``stats`` counts what was sent and refused and the peak seen in any sliding second.
-  ``stop()`` / ``start()`` restart on the same port (connection refused in between).
+  ``stop()`` / ``start()`` restart on the same port (connection refused in between);
+  at ``stop()`` long polls and scripted delays in progress answer at once. Setting
+  ``token`` revokes the old one: 401 from then on, a long poll in progress included.
 
 In-process::
 
@@ -571,7 +574,7 @@ class FakeBotAPI:
         that many seconds (None: no per-chat cap). ``record=False`` keeps no Call list
         and no Message bodies (benchmarks); counters are always kept. ``ssl_context``:
         a server context to serve HTTPS instead of HTTP (TLS tests)."""
-        self.token = token
+        self._token = token
         self.ssl_context = ssl_context
         self.host = host
         self.port = port
@@ -611,6 +614,8 @@ class FakeBotAPI:
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_wakeup = asyncio.Event()
         self._polls_waiting = 0
+        self._stopping = asyncio.Event()  # set by stop(): scripted delays end at once
+        self.polls_started = 0  # getUpdates calls received (counted on arrival)
         # Described chats (add_group, add_channel): chat JSON and member statuses.
         self._chats: dict[int, dict[str, Any]] = {}
         self._members: dict[int, dict[int, str]] = {}
@@ -630,6 +635,18 @@ class FakeBotAPI:
         return f"{scheme}://{self.host}:{self.port}/bot"
 
     @property
+    def token(self) -> str:
+        """The bot's valid token. Setting another one revokes the old one (as @BotFather's
+        /revoke does): calls with it are refused with 401 from then on, a long poll in
+        progress included (it answers at once)."""
+        return self._token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._token = value
+        self._new_update.set()  # wake the long polls: they answer 401 now
+
+    @property
     def running(self) -> bool:
         return self._runner is not None
 
@@ -637,6 +654,7 @@ class FakeBotAPI:
         """Listen (again) on ``port``; the first start with port 0 picks a free port."""
         if self._runner is not None:
             return self
+        self._stopping.clear()
         server = web.Server(self._handle, handler_cancellation=False, access_log=None)
         runner = web.ServerRunner(server)
         await runner.setup()
@@ -656,8 +674,10 @@ class FakeBotAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
             self._webhook_task = None
-        # Long polls in progress answer now instead of holding the shutdown up.
+        # Long polls and scripted delays in progress answer now instead of holding the
+        # shutdown up.
         self._new_update.set()
+        self._stopping.set()
         if runner is not None:
             await runner.cleanup()
 
@@ -1100,6 +1120,8 @@ class FakeBotAPI:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             result = await self._dispatch(method, params)
+            if token != self.token:  # revoked while the call was in progress
+                raise ApiError(401, "Unauthorized")
         except ApiError as error:
             call.status, call.description = error.status, error.description
             body: dict[str, Any] = {
@@ -1140,7 +1162,8 @@ class FakeBotAPI:
             fault = self._take_fault(method, chat_id)
             if fault is not None:
                 if fault.delay:
-                    await asyncio.sleep(fault.delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), fault.delay)
                 if fault.status is not None:
                     self.stats.faults += 1
                     raise ApiError(
@@ -1204,12 +1227,17 @@ class FakeBotAPI:
         limit = min(max(_int(params.get("limit"), 100), 1), 100)
         timeout = max(_int(params.get("timeout"), 0), 0)
         deadline = time.monotonic() + timeout
+        token = self.token
+        self.polls_started += 1
+        self._notify()
         while True:
             # Updates below the offset are confirmed: forget them, as Telegram does.
             while self._updates and self._updates[0]["update_id"] < offset:
                 self._updates.popleft()
             if self._updates or not self.running:
                 return list(itertools.islice(self._updates, limit))
+            if token != self.token:
+                return []  # the token was revoked: the caller answers 401
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []

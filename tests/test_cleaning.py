@@ -81,3 +81,32 @@ def test_pages_pasted_text_and_seeds_are_cleaned(tmp_path) -> None:
     seed.write_text(f"# Title {RLO}x\n\n{WORDS} &amp; {RLO}more\n", encoding="utf-8")
     article = load(seed)
     assert RLO not in article.title and RLO not in article.text
+
+
+def test_opml_titles_are_cleaned() -> None:
+    from bot.feeds.opml import parse_opml
+
+    document = parse_opml(
+        (
+            '<?xml version="1.0"?><opml version="2.0"><body>'
+            f'<outline text="News {RLO}daily" xmlUrl="http://127.0.0.1/feed"/>'
+            "</body></opml>"
+        ).encode()
+    )
+    assert [feed.title for feed in document.feeds] == ["News daily"]
+
+
+def test_a_feed_that_escaped_its_html_twice_gives_text_and_pre_keeps_its_lines() -> None:
+    twice = "&lt;div class=&quot;md&quot;&gt;&lt;p&gt;Posted by someone.&lt;/p&gt;&lt;/div&gt;"
+    code = "<p>Try this:</p><pre>for x in xs:\n    print(x)</pre>"
+    feed = parse_feed(
+        rss(
+            [
+                Item(guid="a", link="http://127.0.0.1/a", title="Escaped", text=twice),
+                Item(guid="b", link="http://127.0.0.1/b", title="Code", text=code),
+            ]
+        )
+    )
+    escaped, pre = feed.entries
+    assert escaped.text == "Posted by someone."
+    assert pre.text == "Try this:\n\nfor x in xs:\n    print(x)"

@@ -5,6 +5,7 @@ and a heading that exist."""
 from __future__ import annotations
 
 import re
+import shutil
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote
@@ -12,6 +13,8 @@ from urllib.parse import unquote
 import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -152,3 +155,50 @@ def test_a_broken_link_or_anchor_is_caught(tmp_path: Path) -> None:
         "other.md#nope",
         "#nowhere",
     ]
+
+
+def _console_output(command: str) -> list[str]:
+    """The lines the README shows under ``$ COMMAND`` in a console block."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"$ {command}") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("```"))
+    return lines[start:end]
+
+
+def test_the_readme_digest_is_what_digestbot_digest_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    assert main(["digest"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    shown = _console_output(".venv/bin/digestbot digest")
+    # The header names the day it runs; everything else is the same.
+    assert printed[0].startswith("Your digest · ") and printed[0].endswith(" · 1 story")
+    assert printed[1:] == shown[1:]
+
+
+def test_the_quick_start_summary_is_what_digestbot_summarize_prints(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["summarize", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("seeds/*"))]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    command = next(
+        line[2:]
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("$ python3 -m venv")
+    )
+    shown = _console_output(command)
+    assert shown[-1].strip() == "..."
+    assert printed[: len(shown) - 1] == shown[:-1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    shown = next(
+        line[2:]
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("$ .venv/bin/python -m pytest")
+    )
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert shown in ci

@@ -326,3 +326,30 @@ def test_title_site_and_url_are_those_trafilatura_extract_metadata_finds(html: s
         theirs.url,
         theirs.date,
     )
+
+
+def test_an_article_the_precise_pass_cuts_short_comes_in_whole():
+    from tests.feedkit import WORDS
+
+    # Paragraphs written as <div> blocks: the precise pass keeps only the first <p>
+    # (about a tenth of the article); the balanced pass keeps it all.
+    body = f"<p>{WORDS} Lead.</p>" + "".join(
+        f"<div><span>{WORDS} Part {i}.</span></div>" for i in range(1, 10)
+    )
+    page = (
+        "<html><head><title>Budget</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Budget</h1>{body}</article></body></html>"
+    )
+    extracted = extract_html(page)
+    assert all(f"Part {i}." in extracted.text for i in range(1, 10))
+
+
+def test_the_fuller_text_wins_when_the_precise_is_cut_short_or_under_trafilaturas_minimum():
+    from bot.extract import FULLER_SHARE, MIN_PRECISE_CHARS, takes_fuller
+
+    assert takes_fuller(495, 4851)  # a tenth: cut short
+    assert not takes_fuller(2356, 4712)  # half: the precise one is kept
+    assert takes_fuller(int(FULLER_SHARE * 10_000) - 1, 10_000)
+    assert not takes_fuller(int(FULLER_SHARE * 10_000) + 1, 10_000)
+    assert takes_fuller(MIN_PRECISE_CHARS - 1, MIN_PRECISE_CHARS + 10)  # a notice, not text
+    assert not takes_fuller(MIN_PRECISE_CHARS - 1, MIN_PRECISE_CHARS - 1)

@@ -93,10 +93,16 @@ def test_an_over_deep_json_feed_loses_only_the_deep_value(
     assert sum("nested deeper" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_a_raw_control_character_in_a_json_string_costs_only_that_character() -> None:
-    body = json_feed([json_item(1, title="Bad XX one"), json_item(2)]).replace(b"XX", b"\x01")
-    feed = parse_feed(body, JSON_TYPE)
+def test_a_raw_control_character_in_a_json_string_costs_only_that_character(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = json_feed([json_item(1, title="Bad XX one \ud800"), json_item(2)])
+    body = body.replace(b"XX", b"\x01")
+    with caplog.at_level(logging.INFO, logger="bot.feeds.parse"):
+        feed = parse_feed(body, JSON_TYPE)
     assert [e.title for e in feed.entries] == ["Bad one", "Story 2"]
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("2 invalid characters removed" in line for line in lines) == 1, lines
 
 
 async def test_an_entry_whose_build_fails_costs_only_itself(

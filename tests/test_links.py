@@ -142,21 +142,25 @@ def fetch_section(site: LoopSite, **changes: Any) -> dict[str, Any]:
     return section
 
 
-async def start_bot(bot_config: Any, site: LoopSite, **fetch: Any) -> AsyncIterator[Any]:
+async def start_bot(
+    bot_config: Any, site: LoopSite, workers: Workers, **fetch: Any
+) -> AsyncIterator[Any]:
     config = bot_config(fetch=fetch_section(site, **fetch))
     application = build_application(config)
     rt = runtime(application)
     rt.fetcher = Fetcher(config.fetch, lookup=StubDNS())
-    rt.workers = Workers(1)  # one worker process: the real path, little CPU
+    rt.workers = workers  # the session's warm worker process: the real path, little CPU
     async with running(application, config):
         await rescan_seeds(application)
         yield application
 
 
 @pytest.fixture
-async def bot(fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite):
+async def bot(
+    fake: FakeBotAPI, bot_config: Any, seeds: Path, site: NewsSite, warm_workers: Workers
+):
     write_article(seeds, "seed.md", "A seed article", date="2026-11-01")
-    async for application in start_bot(bot_config, site):
+    async for application in start_bot(bot_config, site, warm_workers):
         yield application
 
 
@@ -603,8 +607,8 @@ async def test_a_port_the_operator_did_not_allow_is_refused(bot, fake, site):
 
 
 @pytest.fixture
-async def limited_bot(fake: FakeBotAPI, bot_config: Any, site: NewsSite):
-    async for application in start_bot(bot_config, site, per_chat_per_hour=2):
+async def limited_bot(fake: FakeBotAPI, bot_config: Any, site: NewsSite, warm_workers: Workers):
+    async for application in start_bot(bot_config, site, warm_workers, per_chat_per_hour=2):
         yield application
 
 

@@ -7,6 +7,7 @@ loopback news site, both on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -150,14 +151,10 @@ async def test_admin_imports_a_document_sent_with_the_caption_opml(
         [download] = fake.downloads
         assert download.endswith(".opml")
         # The new feeds are polled right away: their stories arrive without a restart.
+        # The first polls of the new feeds began before the reply: wait for them to end.
         rt = runtime(application)
-        await fake.wait_until(
-            lambda: (
-                {a.title for a in rt.store.list_articles()} >= {"Sport story 1", "Arts story 1"}
-            ),
-            timeout=15,
-            what="the imported feeds' first poll",
-        )
+        await asyncio.wait_for(asyncio.gather(*rt.feed_polls), 15)
+        assert {a.title for a in rt.store.list_articles()} >= {"Sport story 1", "Arts story 1"}
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[2:] == [
             "✅ 1. World Wire",

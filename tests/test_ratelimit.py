@@ -3,6 +3,7 @@
 import bisect
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 from telegram.error import BadRequest, RetryAfter
@@ -94,6 +95,22 @@ def test_one_chat_gets_a_short_burst_then_one_a_second():
     gaps = [b - a for a, b in itertools.pairwise(sent[3:])]
     assert gaps == pytest.approx([1.0] * 6)
     assert max_in_any_window(sent, 0.999) <= 3
+
+
+def test_the_configured_chat_rate_paces_one_chat_after_its_burst():
+    from bot.config import config_from_dict
+
+    for rate, gap in ((None, 1.05), (4, 0.3)):
+        section = {} if rate is None else {"chat_messages_per_second": rate}
+        config = config_from_dict({"telegram": section}, base=Path("."))
+        wrapper = TelegramRateLimiter.from_config(
+            config.telegram.max_messages_per_second, config.telegram.chat_messages_per_second
+        )
+        clock = FakeClock()
+        wrapper.limiter.clock = clock
+        sent = drain(wrapper.limiter, clock, [7] * 6)[7]
+        gaps = [b - a for a, b in itertools.pairwise(sent[3:])]
+        assert gaps == pytest.approx([gap] * 2)  # the chat's margin included
 
 
 def test_a_busy_chat_does_not_slow_the_others():

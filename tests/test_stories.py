@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +16,15 @@ import pytest
 from bot.cli import main
 from bot.errors import DigestbotError
 from bot.stories import (
+    DEFAULT_SETTINGS,
     StoryInput,
     clearest,
     group_stories,
     rank,
+    similarity_pairs,
     story_input,
     strip_site_names,
+    with_settings,
 )
 
 NOON = datetime(2021, 7, 28, 12, tzinfo=UTC)
@@ -75,6 +79,65 @@ def test_different_stories_sharing_a_word_stay_apart() -> None:
         frozenset({"en-biles-1", "en-biles-2"}),
         frozenset({"fr-riner-1", "fr-riner-2"}),
     } | {frozenset({a.id}) for a in BATCH if a.id.split("-")[1] not in ("biles", "riner")}
+
+
+FERRY_TEXT = (
+    "Ferry crews walked out at dawn on Monday in a dispute over pay, halting every"
+    " crossing between the mainland port and the three islands. The union said the"
+    " strike would last 48 hours unless the operator improved its offer of a 2 per cent"
+    " rise; islanders were told to expect no sailings before Wednesday morning."
+)
+FERRY_TEXT_2 = (
+    "Ferry crews walked out at dawn on Monday in a pay dispute, halting every crossing"
+    " between the mainland port and the three islands. The union said the strike would"
+    " last 48 hours unless the operator improved its offer of a 2 per cent rise;"
+    " islanders were told to expect no sailings before Wednesday."
+)
+
+
+def _with_text(ident: str, title: str, text: str, hours: float, source: str) -> StoryInput:
+    return StoryInput(
+        id=ident,
+        language="en",
+        title=title,
+        text=text,
+        published=NOON + timedelta(hours=hours),
+        source=source,
+    )
+
+
+def test_two_headlines_over_nearly_the_same_text_are_one_story() -> None:
+    pair = [
+        _with_text("a", "Ferry strike halts crossings to the islands", FERRY_TEXT, 0, "Coast"),
+        _with_text("b", "Islands cut off as ferry crews strike over pay", FERRY_TEXT_2, 1, "Isle"),
+    ]
+    assert group_stories(pair) == [0, 0]
+    assert group_stories([replace(a, text="") for a in pair]) == [0, 1]  # titles alone differ
+
+
+def test_the_same_text_under_unrelated_headlines_stays_apart() -> None:
+    boilerplate = "Sign up to our newsletter for the day's news. " * 8
+    pair = [
+        _with_text("a", "Ferry strike halts crossings to the islands", boilerplate, 0, "Coast"),
+        _with_text("b", "Museum reopens its Roman gallery after repairs", boilerplate, 1, "Coast"),
+    ]
+    assert group_stories(pair) == [0, 1]
+
+
+def test_different_stories_with_ledes_in_common_words_stay_apart() -> None:
+    pair = [
+        _with_text("a", "Ferry strike halts crossings to the islands", FERRY_TEXT, 0, "Coast"),
+        _with_text(
+            "b",
+            "Rail strike halts trains to the coast",
+            "Train drivers walked out on Monday in a dispute over pay, halting every train"
+            " between the capital and the coast. The union said the strike would last 24"
+            " hours.",
+            1,
+            "Isle",
+        ),
+    ]
+    assert group_stories(pair) == [0, 1]
 
 
 def test_a_story_is_numbered_by_its_first_article() -> None:
@@ -396,3 +459,23 @@ def test_rank_cli_bad_limit_or_input_is_one_line(
     with pytest.raises(SystemExit):
         main(["rank", str(path), "--limit", "0"])
     assert "must be at least 1: 0" in capsys.readouterr().err
+
+
+def _crowded_batch(count: int) -> list[StoryInput]:
+    """Headlines from a small vocabulary: many words are in more than 50 of them."""
+    rng = random.Random(3)
+    words = [f"{a}{b}" for a in ("ka", "lo", "mi", "su", "te") for b in ("ran", "bel", "dox")]
+    return [
+        _article(str(k), "en", " ".join(rng.sample(words, 6)), hours=rng.uniform(0, 40))
+        for k in range(count)
+    ]
+
+
+def test_linear_pairs_have_the_similarity_of_a_full_comparison() -> None:
+    batch = _crowded_batch(400)
+    full = similarity_pairs(batch, with_settings(pair_df=0))
+    fast = similarity_pairs(batch, DEFAULT_SETTINGS)
+    everything = {(a, b): s for a, b, s in zip(*(x.tolist() for x in full), strict=True)}
+    found = list(zip(*(x.tolist() for x in fast), strict=True))
+    assert len(found) > 1000
+    assert all(abs(everything[a, b] - s) < 1e-9 for a, b, s in found)

@@ -86,3 +86,15 @@ async def test_the_pool_starts_once_off_the_event_loop_with_every_worker_running
     assert workers.started_in[0] != threading.get_ident()
     assert len(running) == 2  # both started up front, not one per busy moment
     assert set(pids) <= set(running)
+
+
+async def test_start_starts_the_pool_before_the_first_call_and_only_once() -> None:
+    workers = RecordingWorkers(1)
+    try:
+        await workers.start()
+        assert len(workers.started_in) == 1 and workers.runs == 0
+        await workers.start()
+        pid = await workers.run(os.getpid)
+    finally:
+        await workers.close()
+    assert len(workers.started_in) == 1 and pid != os.getpid()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.articles.article import Article, Block, finish
-from bot.extract import extract_html
 from bot.languages import language_name
 
 __all__ = ["HTML_SUFFIXES", "parse_html"]
@@ -22,6 +21,9 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
 def parse_html(data: bytes | str, source: str, url: str | None = None) -> Article:
     """A saved page's article; :class:`bot.errors.NotAnArticle` when it holds none."""
+    # Imported here: bot.extract reads its text helpers from this package.
+    from bot.extract import extract_html
+
     page = extract_html(data, url, source=source)
     blocks = [Block(block.kind, block.text) for block in page.blocks]
     date = page.date.date() if isinstance(page.date, dt.datetime) else page.date

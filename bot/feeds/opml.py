@@ -32,6 +32,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from bot.articles.text import clean_text
 from bot.errors import DigestbotError
 
 __all__ = [
@@ -191,9 +192,10 @@ def _local(tag: str) -> str:
 
 
 def _clean(value: str | None) -> str | None:
+    """An attribute as outside text: cleaned (:func:`bot.articles.text.clean_text`), one line."""
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = " ".join(clean_text(value).split())
     return value or None
 
 

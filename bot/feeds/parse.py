@@ -294,6 +294,15 @@ MAX_JSON_DEPTH = 64
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
+# What a JSON document may hold that clean_text removes: a surrogate escape that is not
+# half of a pair, or a raw control character inside a string.
+_INVALID_JSON = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f]"
+)
+
+
 def _cut_deep_json(document: str, limit: int = MAX_JSON_DEPTH) -> tuple[str, int]:
     """``document`` with every array or object that opens deeper than ``limit`` replaced
     by ``null``, and how many were cut. Strings are skipped whole (their brackets do not
@@ -334,6 +343,9 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
         document = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NotAFeed(f"not a feed: invalid JSON ({exc})") from None
+    invalid = len(_INVALID_JSON.findall(document))
+    if invalid:
+        log.info("feed %s: %d invalid characters removed", url or "?", invalid)
     document, cut = _cut_deep_json(document)
     if cut:
         log.info(

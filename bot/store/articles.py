@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 
 NEWEST_FIRST = "date DESC, added_at DESC, number DESC"
+_OLDEST_FIRST = "date, added_at, number"
+# Listed: in the shared list, search and counts (the articles_listed index's rows).
+_LISTED = "retired_at IS NULL AND private = 0"
+# A title search looks at this many newest listed titles before the trigram index.
+_NEWEST_SCANNED = 2000
 
 
 def summary_json(summary: Sequence[str] | None) -> str | None:
@@ -182,9 +187,8 @@ class ArticlesMixin(StoreBase):
     def articles_version(self) -> int:
         """A number that changes whenever any article is added, changed or retired (by
         this process or another): what was composed from the articles at one version
-        holds as long as the version does."""
-        with self._lock:
-            return self._db.execute("SELECT n FROM article_changes").fetchone()[0]
+        holds as long as the version does. A read: it never waits for the writer."""
+        return self.query("SELECT n FROM article_changes")[0][0]
 
     def get_article(self, number: int) -> ArticleRecord | None:
         """Article ``number``, or None if there is none (or it was retired)."""
@@ -204,61 +208,104 @@ class ArticlesMixin(StoreBase):
 
     def list_articles(self, offset: int = 0, limit: int = 10) -> list[ArticleRecord]:
         """Visible articles newest first: by date (undated last), then added_at, then
-        number, all descending."""
+        number, all descending.
+
+        The page's numbers come from the articles_listed index alone (no row is read to
+        be skipped), walked from the nearer end: a page past the middle is counted
+        from the oldest article backwards."""
+        offset, limit = max(offset, 0), max(limit, 0)
+        total = self.count_articles()
+        order = NEWEST_FIRST
+        if offset > total // 2 and offset < total:
+            order = _OLDEST_FIRST
+            offset, limit = max(total - offset - limit, 0), min(limit, total - offset)
         rows = self.query(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND private = 0"
-            f" ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?",
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN"
+            f" (SELECT number FROM articles INDEXED BY articles_listed WHERE {_LISTED}"
+            f" ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {NEWEST_FIRST}",
             (limit, offset),
         )
         return [article_from_row(row) for row in rows]
 
     def next_article(self, number: int) -> ArticleRecord | None:
         """The visible article listed right after ``number`` (newest first, as in
-        list_articles), or None when ``number`` is the last one or not visible."""
+        list_articles), or None when ``number`` is the last one or not visible.
+
+        Keyset steps along the articles_listed index, each one seek: the rest of the
+        same date and time added, of the same date, else the next older date, else the
+        first undated article (NULL is the smallest value in SQLite, so undated articles
+        come last)."""
         if not is_sqlite_int(number):
             return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL",
-                (number,),
-            ).fetchone()
-            if row is None:
-                return None
-            # Keyset step along the articles_newest index. Undated articles sort last
-            # (NULL is the smallest value in SQLite, so last in DESC order).
-            if row["date"] is None:
-                after = "date IS NULL AND (added_at, number) < (?, ?)"
-                params: tuple[Any, ...] = (row["added_at"], number)
-            else:
-                after = "(date < ? OR date IS NULL OR (date = ? AND (added_at, number) < (?, ?)))"
-                params = (row["date"], row["date"], row["added_at"], number)
-            found = self._db.execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles"
-                f" WHERE retired_at IS NULL AND private = 0 AND {after}"
-                f" ORDER BY {NEWEST_FIRST} LIMIT 1",
+        rows = self.query(
+            "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL",
+            (number,),
+        )
+        if not rows:
+            return None
+        date, added_at = rows[0]["date"], rows[0]["added_at"]
+        # Each step is one range of the index (an OR would make it a scan of the date).
+        same = "date IS NULL" if date is None else "date = ?"
+        dated: tuple[Any, ...] = () if date is None else (date,)
+        steps: list[tuple[str, tuple[Any, ...]]] = [
+            (f"{same} AND added_at = ? AND number < ?", (*dated, added_at, number)),
+            (f"{same} AND added_at < ?", (*dated, added_at)),
+        ]
+        if date is not None:
+            steps.append(("date < ?", (date,)))
+            steps.append(("date IS NULL", ()))
+        for condition, params in steps:
+            found = self.query(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles INDEXED BY articles_listed"
+                f" WHERE {_LISTED} AND {condition} ORDER BY {NEWEST_FIRST} LIMIT 1",
                 params,
-            ).fetchone()
-            return article_from_row(found) if found else None
+            )
+            if found:
+                return article_from_row(found[0])
+        return None
 
     def count_articles(self) -> int:
-        return self.query("SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0")[
-            0
-        ][0]
+        """How many articles are listed (visible, shared): a counter the triggers on
+        articles keep, not a count of rows."""
+        return self.query("SELECT listed FROM article_changes")[0][0]
 
     def search_articles(
         self, words: Iterable[str], limit: int | None = None
     ) -> list[ArticleRecord]:
         """Visible articles whose title contains every word (case-insensitive, Unicode
-        casefold, substring match), newest first. No words: no articles."""
+        casefold, substring match), newest first. No words: no articles.
+
+        Two ways, each costing about what it finds: the newest listed titles first
+        (words in many titles are found there), then, when they held too few, the
+        trigram index article_titles for the words of three characters or more (each
+        candidate checked with instr(), so the match is exactly the substring rule).
+        Only words all shorter than three characters read every title."""
         needles = [fold_text(word) for word in words if word.strip()]
         if not needles:
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
+        if limit is not None:
+            rows = self.query(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN"
+                f" (SELECT number FROM articles INDEXED BY articles_listed WHERE {_LISTED}"
+                f" ORDER BY {NEWEST_FIRST} LIMIT ?) AND {condition}"
+                f" ORDER BY {NEWEST_FIRST} LIMIT ?",
+                (_NEWEST_SCANNED, *needles, limit),
+            )
+            if len(rows) >= limit or self.count_articles() <= _NEWEST_SCANNED:
+                return [article_from_row(row) for row in rows]
+        indexed = [needle for needle in needles if len(needle) >= 3]
+        if indexed:
+            match = " AND ".join('"' + needle.replace('"', '""') + '"' for needle in indexed)
+            candidates = "number IN (SELECT rowid FROM article_titles WHERE article_titles MATCH ?)"
+            params: tuple[Any, ...] = (match, *needles)
+        else:
+            candidates, params = "1", tuple(needles)
         rows = self.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles"
-            f" WHERE retired_at IS NULL AND private = 0 AND {condition}"
+            f" WHERE {candidates} AND {_LISTED} AND {condition}"
             f" ORDER BY {NEWEST_FIRST} LIMIT ?",
-            (*needles, -1 if limit is None else limit),
+            (*params, -1 if limit is None else limit),
         )
         return [article_from_row(row) for row in rows]
 

@@ -2,8 +2,8 @@
 
 :class:`StoreBase` owns opening the database (refusing a corrupt file, WAL, synchronous
 NORMAL), the versioned migrations (``bot.store.migrations``), the write lock and its
-transactions (``_transaction``), the per-thread read-only connections of a file database
-(``_query``), closing, and the injectable clock that stamps every timestamp. The mixins
+transactions (``transaction``), the per-thread read-only connections of a file database
+(``query``), closing, and the injectable clock that stamps every timestamp. The mixins
 of :mod:`bot.store` build on it. Also here: :class:`StoreError`, the timestamp helpers
 (``iso_time``, ``epoch_seconds``), SQLite's integer range and the Unicode ``casefold`` SQL function.
 
@@ -34,7 +34,7 @@ from typing import Any, Self
 from urllib.parse import quote
 
 from bot.errors import DigestbotError
-from bot.store.migrations import MIGRATIONS
+from bot.store.migrations import MIGRATIONS, add_functions
 from bot.web.urls import canonical_url
 
 
@@ -44,6 +44,8 @@ class StoreError(DigestbotError):
 
 MIN_ID = -(2**63)  # below every chat id (group chats have negative ids)
 MAX_ID = 2**63 - 1
+# How long one batch of a large delete holds the write lock (at most about this).
+BATCH_SECONDS = 0.05
 
 
 def iso_time(seconds: float) -> str:
@@ -78,11 +80,12 @@ class StoreBase:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self._db.row_factory = sqlite3.Row
         self._db.create_function("casefold", 1, fold_text, deterministic=True)
+        add_functions(self._db)
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
             if self.path != ":memory:":
-                self._check_integrity()
+                self._probe()
                 self._enable_wal()
                 # In WAL mode NORMAL survives a crash of the process (kill -9) with every
                 # committed transaction intact; only a power loss may drop the last ones.
@@ -95,21 +98,50 @@ class StoreBase:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
 
-    def _check_integrity(self) -> None:
-        """A corrupt file is refused at once, in one line naming it, instead of failing
-        later on whatever page a query happens to read."""
+    def _probe(self) -> None:
+        """A damaged file is refused at once, in one line naming it, instead of failing
+        later on whatever page a query happens to read. Cheap at any size: the schema
+        and the first page of every table (a few pages each); the whole file is read by
+        :meth:`check_integrity` (``digestbot check``, and the bot in the background)."""
         try:
-            rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+            names = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+                )
+            ]
+            for name in names:
+                quoted = '"' + name.replace('"', '""') + '"'
+                self._db.execute(f"SELECT * FROM {quoted} LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
             if "malformed" not in str(exc):  # e.g. "file is not a database"
                 raise
-            rows = [(str(exc),)]  # the schema itself is unreadable
-        problems = [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+            raise self._corrupt([str(exc)]) from None
+
+    def check_integrity(self) -> list[str]:
+        """SQLite's ``quick_check`` over the whole file: [] when it is sound, else its
+        first problems (one line each). Reads every page: seconds on a large database,
+        so not at every open (see :meth:`_probe`)."""
+        try:
+            rows = self.query("PRAGMA quick_check(3)")
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc):
+                raise
+            return [str(exc)]
+        return [str(row[0]).splitlines()[0] for row in rows if row[0] != "ok"]
+
+    def _corrupt(self, problems: list[str]) -> StoreError:
+        return StoreError(
+            f"database {self.path} is corrupt ({problems[0]}): restore it from a "
+            "backup, or move it away to start with an empty one"
+        )
+
+    def raise_if_corrupt(self) -> None:
+        """:meth:`check_integrity`, raising the one-line StoreError when it finds damage."""
+        problems = self.check_integrity()
         if problems:
-            raise StoreError(
-                f"database {self.path} is corrupt ({problems[0]}): restore it from a "
-                "backup, or move it away to start with an empty one"
-            )
+            raise self._corrupt(problems)
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock that busy_timeout does not
@@ -161,7 +193,8 @@ class StoreBase:
                         f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
                     )
                 if version == len(MIGRATIONS):
-                    # Titles stored before migration 7 (a no-op once filled).
+                    # Titles stored before migration 7 (a no-op once filled: the
+                    # partial index articles_unfolded holds exactly the rows to fill).
                     db.execute(
                         "UPDATE articles SET title_folded = casefold(title)"
                         " WHERE title_folded IS NULL"
@@ -200,6 +233,26 @@ class StoreBase:
                     self._db.execute("ROLLBACK")
                 raise
 
+    def delete_in_batches(
+        self, sql: str, params: Sequence[Any] = (), *, seconds: float = BATCH_SECONDS
+    ) -> int:
+        """Run ``sql``, a DELETE whose last parameter is a row limit (``... LIMIT ?``),
+        in transactions of about ``seconds`` each until it deletes nothing; returns the
+        rows deleted. The limit starts small and follows the measured time per row, so
+        the write lock is never held long, whatever the table's size, and the other
+        writers get their turn between batches."""
+        deleted, rows = 0, 64
+        while True:
+            started = time.perf_counter()
+            with self.transaction() as db:
+                count = db.execute(sql, (*params, rows)).rowcount
+            elapsed = time.perf_counter() - started
+            deleted += count
+            if count < rows:
+                return deleted
+            # Aim at `seconds` per batch, growing at most fourfold at a time.
+            rows = max(16, min(rows * 4, int(rows * seconds / max(elapsed, 1e-6))))
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """A read. On a file database each thread reads through its own read-only
         connection, so a read never waits for the store's lock (a rescan's or the
@@ -211,6 +264,18 @@ class StoreBase:
                 return self._db.execute(sql, params).fetchall()
         return reader.execute(sql, params).fetchall()
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for several reads in a row (as ``query``): the thread's
+        read-only one on a file database, never waiting for the writer; the one
+        connection, under the lock, for ``":memory:"``."""
+        reader = self._reader()
+        if reader is not None:
+            yield reader
+            return
+        with self._lock:
+            yield self._db
+
     def _reader(self) -> sqlite3.Connection | None:
         if self.path == ":memory:":
             return None  # one connection is the whole database
@@ -220,6 +285,7 @@ class StoreBase:
             reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
             reader.row_factory = sqlite3.Row
             reader.create_function("casefold", 1, fold_text, deterministic=True)
+            add_functions(reader)
             reader.execute("PRAGMA busy_timeout = 5000")
             with self._lock:
                 self._readers.append(reader)

@@ -106,13 +106,13 @@ class ChatsMixin(StoreBase):
 
     def get_chat(self, chat_id: int, *, topic: int = 0) -> Chat | None:
         """The chat (or its forum topic ``topic``), or None if the bot has never stored it."""
-        with self._lock:
-            return self._get_chat(self._db, chat_id, topic)
+        with self._reading() as db:
+            return self._get_chat(db, chat_id, topic)
 
     def chat_topics(self, chat_id: int) -> list[Chat]:
         """Every subscriber of the chat: the chat itself (topic 0) and its forum topics."""
-        with self._lock:
-            return self._chat_rows(self._db, chat_id)
+        with self._reading() as db:
+            return self._chat_rows(db, chat_id)
 
     def subscribe(
         self,

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 # message still waiting in the outbox (the digest queued yesterday and still being
 # retried must not be repeated by today's).
 _UNSEEN = (
-    "summary IS NOT NULL AND retired_at IS NULL"
+    # Visible and summarized: the few not summarized yet are listed by their own index,
+    # so the walk along articles_unseen reads no row from the table.
+    "a.retired_at IS NULL"
+    " AND a.number NOT IN (SELECT u.number FROM articles u WHERE u.summary IS NULL)"
     " AND (CASE WHEN a.private = 0 THEN a.added_at END >= coalesce((SELECT p.added_before"
     " FROM pruned_deliveries p WHERE p.chat_id = ? AND p.topic = ?), '')"
     " OR (SELECT x.added_at FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ?"
@@ -68,10 +71,12 @@ class DeliveriesMixin(StoreBase):
         )
         return [article_from_row(row) for row in rows]
 
-    def count_unseen(self, chat_id: int, *, topic: int = 0) -> int:
-        """How many articles unseen_articles would give without a limit."""
+    def count_unseen(self, chat_id: int, *, topic: int = 0, at_most: int | None = None) -> int:
+        """How many articles unseen_articles would give without a limit; with
+        ``at_most``, counting stops there (a count costs what it counts)."""
         return self.query(
-            f"SELECT count(*) FROM articles a WHERE {_UNSEEN}", _unseen_params(chat_id, topic)
+            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {_UNSEEN} LIMIT ?)",
+            (*_unseen_params(chat_id, topic), -1 if at_most is None else at_most),
         )[0][0]
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:

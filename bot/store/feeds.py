@@ -318,13 +318,18 @@ class FeedStore:
         now = self._now()
         cutoff = (now - timedelta(days=keep_days)).isoformat()
         key_cutoff = (now - timedelta(days=max(4 * keep_days, 120))).isoformat()
-        with self.store.transaction() as db:
-            articles = db.execute(
-                "DELETE FROM articles WHERE feed_id IS NOT NULL"
-                " AND coalesce(published_at, added_at) < ?",
-                (cutoff,),
-            ).rowcount
-            keys = db.execute("DELETE FROM entry_keys WHERE seen_at < ?", (key_cutoff,)).rowcount
+        # In short batches (see Store.delete_in_batches), each found by an index.
+        articles = self.store.delete_in_batches(
+            "DELETE FROM articles WHERE number IN (SELECT number FROM articles"
+            " INDEXED BY articles_feed_age WHERE feed_id IS NOT NULL"
+            " AND coalesce(published_at, added_at) < ? LIMIT ?)",
+            (cutoff,),
+        )
+        keys = self.store.delete_in_batches(
+            "DELETE FROM entry_keys WHERE key IN (SELECT key FROM entry_keys"
+            " INDEXED BY entry_keys_seen WHERE seen_at < ? LIMIT ?)",
+            (key_cutoff,),
+        )
         return articles, keys
 
     # -- a chat's sources -----------------------------------------------------------

@@ -16,13 +16,22 @@ database; after adding a migration, regenerate it with::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MIGRATIONS", "SCHEMA_FILE", "Migration", "dump_schema", "fresh_schema"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_FILE",
+    "Migration",
+    "add_functions",
+    "body_hash",
+    "dump_schema",
+    "fresh_schema",
+]
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
@@ -454,6 +463,119 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         15,
+        "every question costs what it returns: foreign-key indexes, the listed articles'"
+        " index, title search (FTS5), the listed count, shared outbox bodies",
+        # Deleting an article looked up its deliveries and additions by number without
+        # an index (a scan of each per deleted article). The listed articles (visible,
+        # shared) get their own index, so a page, "Next" and the count walk only them;
+        # a chat's unseen articles are found along articles_unseen (which replaces
+        # articles_newest); both hold every
+        # column their queries test, so a row skipped is never read from the table
+        # (the few articles still to summarize are found through articles_unsummarized);
+        # article_changes.listed counts them (kept by the triggers, so /status and the
+        # list do not count rows). article_titles indexes the folded titles by trigrams
+        # (substring search, as instr() did, without reading every title). Feed articles
+        # are pruned by age through articles_feed_age, their entry keys through
+        # entry_keys_seen. A title still to fold is found
+        # through articles_unfolded (empty once filled) instead of a scan at each open.
+        # The outbox keeps each distinct message text once (outbox_bodies, by its
+        # body_hash): the chats of a slot that get the same digest share it; a body
+        # goes with the last item that uses it. outbox_due: the sender's next due time.
+        """
+        CREATE INDEX deliveries_number ON deliveries (number);
+        CREATE INDEX digest_additions_number ON digest_additions (number);
+        CREATE INDEX articles_listed
+            ON articles (date DESC, added_at DESC, number DESC, retired_at, private)
+            WHERE retired_at IS NULL AND private = 0;
+        CREATE INDEX articles_unfolded ON articles (number) WHERE title_folded IS NULL;
+        DROP INDEX articles_newest;
+        CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
+        CREATE INDEX articles_unseen ON articles
+            (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
+            WHERE retired_at IS NULL;
+        CREATE INDEX articles_feed_age ON articles (coalesce(published_at, added_at))
+            WHERE feed_id IS NOT NULL;
+        CREATE INDEX entry_keys_seen ON entry_keys (seen_at);
+
+        ALTER TABLE article_changes ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+        UPDATE article_changes SET listed =
+            (SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0);
+        DROP TRIGGER articles_inserted;
+        DROP TRIGGER articles_updated;
+        DROP TRIGGER articles_deleted;
+        CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
+            UPDATE article_changes SET n = n + 1,
+                listed = listed + (new.retired_at IS NULL AND new.private = 0);
+        END;
+        CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1,
+                listed = listed + (new.retired_at IS NULL AND new.private = 0)
+                    - (old.retired_at IS NULL AND old.private = 0);
+        END;
+        CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
+            UPDATE article_changes SET n = n + 1,
+                listed = listed - (old.retired_at IS NULL AND old.private = 0);
+        END;
+
+        CREATE VIRTUAL TABLE article_titles USING fts5(
+            title_folded, content = 'articles', content_rowid = 'number',
+            tokenize = 'trigram'
+        );
+        INSERT INTO article_titles (article_titles) VALUES ('rebuild');
+        CREATE TRIGGER article_titles_inserted AFTER INSERT ON articles BEGIN
+            INSERT INTO article_titles (rowid, title_folded)
+                VALUES (new.number, new.title_folded);
+        END;
+        CREATE TRIGGER article_titles_deleted AFTER DELETE ON articles BEGIN
+            INSERT INTO article_titles (article_titles, rowid, title_folded)
+                VALUES ('delete', old.number, old.title_folded);
+        END;
+        CREATE TRIGGER article_titles_updated AFTER UPDATE OF title_folded ON articles BEGIN
+            INSERT INTO article_titles (article_titles, rowid, title_folded)
+                VALUES ('delete', old.number, old.title_folded);
+            INSERT INTO article_titles (rowid, title_folded)
+                VALUES (new.number, new.title_folded);
+        END;
+
+        CREATE TABLE outbox_bodies (
+            hash BLOB PRIMARY KEY,
+            text TEXT NOT NULL
+        );
+        INSERT OR IGNORE INTO outbox_bodies (hash, text)
+            SELECT body_hash(text), text FROM outbox;
+        ALTER TABLE outbox RENAME TO outbox_v13;
+        DROP INDEX outbox_chat;
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id         INTEGER NOT NULL,
+            topic           INTEGER NOT NULL DEFAULT 0,
+            run_key         TEXT NOT NULL,
+            body            BLOB NOT NULL REFERENCES outbox_bodies (hash),
+            article_numbers TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT NOT NULL
+        );
+        INSERT INTO outbox (id, chat_id, topic, run_key, body, article_numbers, attempts,
+                next_attempt_at, last_error, created_at)
+            SELECT id, chat_id, topic, run_key, body_hash(text), article_numbers, attempts,
+                next_attempt_at, last_error, created_at
+            FROM outbox_v13;
+        DELETE FROM sqlite_sequence WHERE name = 'outbox';
+        UPDATE sqlite_sequence SET name = 'outbox' WHERE name = 'outbox_v13';
+        DROP TABLE outbox_v13;
+        CREATE INDEX outbox_chat ON outbox (chat_id, id);
+        CREATE INDEX outbox_body ON outbox (body);
+        CREATE INDEX outbox_due ON outbox (next_attempt_at);
+        CREATE TRIGGER outbox_body_released AFTER DELETE ON outbox BEGIN
+            DELETE FROM outbox_bodies WHERE hash = old.body
+                AND NOT EXISTS (SELECT 1 FROM outbox WHERE body = old.body);
+        END;
+        """,
+    ),
+    Migration(
+        16,
         "digest settings per subscriber (/settings): size, headlines only, silent, previews;"
         " the horizon a queued digest moves once it is sent",
         # digest_size NULL: the config's [digest] max_articles. horizon_pending: a queued
@@ -468,6 +590,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
 )
+
+
+def body_hash(text: str) -> bytes:
+    """The key an outbox message text is stored under (``outbox_bodies.hash``): 16 bytes
+    of BLAKE2b, so equal texts share one row and different ones (practically) never do."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def add_functions(db: sqlite3.Connection) -> None:
+    """The SQL functions the migrations use (``body_hash``) on ``db``."""
+    db.create_function("body_hash", 1, body_hash, deterministic=True)
 
 
 def dump_schema(db: sqlite3.Connection) -> str:
@@ -493,6 +626,7 @@ def dump_schema(db: sqlite3.Connection) -> str:
 def fresh_schema(migrations: Sequence[Migration] = MIGRATIONS) -> str:
     """:func:`dump_schema` of a new in-memory database after every step."""
     db = sqlite3.connect(":memory:", isolation_level=None)
+    add_functions(db)
     try:
         for migration in migrations:
             for statement in migration.statements():

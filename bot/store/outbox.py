@@ -1,11 +1,13 @@
 """Outbox: scheduled digests waiting to be sent.
 
-Owns the table **outbox**. Queuing a digest and setting the chat's run keys
-(``last_digest_key``, the subscriptions' ``last_run_key``) is one transaction; sending a
-message, deleting it from the outbox and recording its deliveries is another (through
-``DeliveriesMixin._record_deliveries``). A crash between "Telegram accepted the message"
-and :meth:`OutboxMixin.mark_sent` therefore repeats at most that one message, and
-nothing is ever lost.
+Owns the tables **outbox** and **outbox_bodies** (each distinct message text once, by
+its :func:`bot.store.migrations.body_hash`: the chats of a slot that get the same digest
+share it; a trigger deletes a body with the last item using it). Queuing a digest and
+setting the chat's run keys (``last_digest_key``, the subscriptions' ``last_run_key``)
+is one transaction; sending a message, deleting it from the outbox and recording its
+deliveries is another (through ``DeliveriesMixin._record_deliveries``). A crash between
+"Telegram accepted the message" and :meth:`OutboxMixin.mark_sent` therefore repeats at
+most that one message, and nothing is ever lost.
 
 Items belong to a subscriber, a (chat, topic) pair (``topic`` 0: the chat itself, else
 the forum topic the message goes to), but a chat's messages go out one at a time
@@ -20,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.store.base import StoreBase, epoch_seconds
+from bot.store.migrations import body_hash
 from bot.store.records import OUTBOX_COLUMNS, ChatKey, OutboxItem, chat_key, outbox_item_from_row
 
 
@@ -121,13 +124,20 @@ class OutboxMixin(StoreBase):
                 (run_key, changed, chat_id, topic),
             )
         item_key = run_key if digest_time is None else f"{run_key}T{digest_time}"
+        items = []
+        for text, numbers in messages:
+            body = body_hash(text)
+            # The chats of a slot that get the same message share its one stored text.
+            db.execute(
+                "INSERT INTO outbox_bodies (hash, text) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (body, text),
+            )
+            carried = json.dumps([int(n) for n in numbers])
+            items.append((chat_id, topic, item_key, body, carried, due, changed))
         db.executemany(
-            "INSERT INTO outbox (chat_id, topic, run_key, text, article_numbers,"
+            "INSERT INTO outbox (chat_id, topic, run_key, body, article_numbers,"
             " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (chat_id, topic, item_key, text, json.dumps([int(n) for n in ns]), due, changed)
-                for text, ns in messages
-            ],
+            items,
         )
         if horizon is not None:
             # The digest chose among the articles added before ``horizon``: once it is
@@ -197,10 +207,13 @@ class OutboxMixin(StoreBase):
         the outbox is empty; lets the sender sleep until then. Like ``due_outbox`` it
         looks at the oldest item of each chat only: a later part of a digest is not due
         while the part before it waits for a retry (else the sender would spin)."""
-        return self.query(
-            "SELECT min(next_attempt_at) FROM outbox o WHERE NOT EXISTS"
+        # Along outbox_due, earliest first: the first chat's oldest item found is it.
+        rows = self.query(
+            "SELECT next_attempt_at FROM outbox o INDEXED BY outbox_due WHERE NOT EXISTS"
             " (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id)"
-        )[0][0]
+            " ORDER BY next_attempt_at LIMIT 1"
+        )
+        return rows[0][0] if rows else None
 
     def count_outbox(self, chat_id: int | None = None, *, topic: int | None = None) -> int:
         """Pending outbox items (of one chat, of one forum topic of it, or all)."""

@@ -158,11 +158,14 @@ ARTICLE_COLUMNS = (
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-# An outbox row (table alias o) with its subscriber's silent and link-preview settings,
-# read when the message is sent (a change made after it was queued applies).
+# An outbox row (table alias o): its text is its body's (outbox_bodies: one row per
+# distinct text), with its subscriber's silent and link-preview settings, read when the
+# message is sent (a change made after it was queued applies).
 OUTBOX_COLUMNS = (
-    "o.id, o.chat_id, o.run_key, o.text, o.article_numbers, o.attempts, o.next_attempt_at,"
-    " o.topic, (SELECT c.silent FROM chats c WHERE c.chat_id = o.chat_id AND c.topic = o.topic)"
+    "o.id, o.chat_id, o.run_key,"
+    " (SELECT b.text FROM outbox_bodies b WHERE b.hash = o.body) AS text,"
+    " o.article_numbers, o.attempts, o.next_attempt_at, o.topic,"
+    " (SELECT c.silent FROM chats c WHERE c.chat_id = o.chat_id AND c.topic = o.topic)"
     " AS silent, (SELECT c.link_previews FROM chats c WHERE c.chat_id = o.chat_id"
     " AND c.topic = o.topic) AS link_previews"
 )

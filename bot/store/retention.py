@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.store.base import MAX_ID, MIN_ID, StoreBase, epoch_seconds, iso_time
+from bot.store.base import BATCH_SECONDS, MAX_ID, MIN_ID, StoreBase, epoch_seconds, iso_time
 from bot.store.records import ChatKey, Pruned, chat_key
 
 if TYPE_CHECKING:
@@ -74,8 +74,9 @@ class RetentionMixin(StoreBase):
         * the outbox is not touched: a sent item is deleted by ``mark_sent`` and a
           failed one by ``drop``, so every row still there is undelivered and waits.
 
-        Rows are deleted in transactions of about ``batch_rows`` deliveries (a range
-        of chat ids), so other calls run in between and the lock is never held long.
+        Rows are deleted in transactions of a range of chat ids holding about
+        ``batch_rows`` deliveries at first, then as many as take about
+        ``BATCH_SECONDS``, so other calls run in between and the lock is never held long.
         The freed pages are reused by later inserts: the file stops growing rather
         than shrinking (no VACUUM; SQLite's incremental vacuum would need
         ``auto_vacuum`` set before the first table was created).
@@ -92,6 +93,7 @@ class RetentionMixin(StoreBase):
         deleted = chats = 0
         low = MIN_ID
         while True:
+            started = time.perf_counter()
             with self.transaction() as db:
                 # The first chat id past the next batch_rows deliveries bounds this batch
                 # (a chat with more rows than that is one batch of its own).
@@ -110,6 +112,9 @@ class RetentionMixin(StoreBase):
                     (cutoff, *params),
                 ).rowcount
                 deleted += db.execute(f"DELETE{old}", params).rowcount
+            # The next batch's size follows this one's time: about BATCH_SECONDS each.
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            batch_rows = max(100, min(batch_rows * 4, int(batch_rows * BATCH_SECONDS / elapsed)))
             if high == MAX_ID:
                 return Pruned(cutoff=cutoff, deliveries=deleted, chats=chats)
             low = high + 1

@@ -1,9 +1,22 @@
--- digestbot's database schema at version 15 (PRAGMA user_version = 15).
+-- digestbot's database schema at version 16 (PRAGMA user_version = 16).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
 
-CREATE TABLE article_changes (n INTEGER NOT NULL);
+CREATE TABLE article_changes (n INTEGER NOT NULL, listed INTEGER NOT NULL DEFAULT 0);
+
+CREATE VIRTUAL TABLE article_titles USING fts5(
+    title_folded, content = 'articles', content_rowid = 'number',
+    tokenize = 'trigram'
+);
+
+CREATE TABLE 'article_titles_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+
+CREATE TABLE 'article_titles_data'(id INTEGER PRIMARY KEY, block BLOB);
+
+CREATE TABLE 'article_titles_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+
+CREATE TABLE 'article_titles_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 
 CREATE TABLE articles (
     number       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,14 +112,20 @@ CREATE TABLE feeds (
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id         INTEGER NOT NULL,
+    topic           INTEGER NOT NULL DEFAULT 0,
     run_key         TEXT NOT NULL,
-    text            TEXT NOT NULL,
+    body            BLOB NOT NULL REFERENCES outbox_bodies (hash),
     article_numbers TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     last_error      TEXT,
     created_at      TEXT NOT NULL
-, topic INTEGER NOT NULL DEFAULT 0);
+);
+
+CREATE TABLE outbox_bodies (
+    hash BLOB PRIMARY KEY,
+    text TEXT NOT NULL
+);
 
 CREATE TABLE pruned_deliveries (
     chat_id      INTEGER NOT NULL,
@@ -126,24 +145,73 @@ CREATE TABLE subscriptions (
 CREATE INDEX articles_feed ON articles (feed_id, published_at)
     WHERE feed_id IS NOT NULL;
 
-CREATE INDEX articles_newest ON articles (date DESC, added_at DESC, number DESC);
+CREATE INDEX articles_feed_age ON articles (coalesce(published_at, added_at))
+    WHERE feed_id IS NOT NULL;
+
+CREATE INDEX articles_listed
+    ON articles (date DESC, added_at DESC, number DESC, retired_at, private)
+    WHERE retired_at IS NULL AND private = 0;
 
 CREATE INDEX articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
 
+CREATE INDEX articles_unfolded ON articles (number) WHERE title_folded IS NULL;
+
+CREATE INDEX articles_unseen ON articles
+    (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
+    WHERE retired_at IS NULL;
+
+CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
+
 CREATE INDEX articles_url_key ON articles (url_key);
+
+CREATE INDEX deliveries_number ON deliveries (number);
+
+CREATE INDEX digest_additions_number ON digest_additions (number);
+
+CREATE INDEX entry_keys_seen ON entry_keys (seen_at);
+
+CREATE INDEX outbox_body ON outbox (body);
 
 CREATE INDEX outbox_chat ON outbox (chat_id, id);
 
+CREATE INDEX outbox_due ON outbox (next_attempt_at);
+
 CREATE INDEX subscriptions_slot ON subscriptions (digest_time, chat_id, topic);
 
+CREATE TRIGGER article_titles_deleted AFTER DELETE ON articles BEGIN
+    INSERT INTO article_titles (article_titles, rowid, title_folded)
+        VALUES ('delete', old.number, old.title_folded);
+END;
+
+CREATE TRIGGER article_titles_inserted AFTER INSERT ON articles BEGIN
+    INSERT INTO article_titles (rowid, title_folded)
+        VALUES (new.number, new.title_folded);
+END;
+
+CREATE TRIGGER article_titles_updated AFTER UPDATE OF title_folded ON articles BEGIN
+    INSERT INTO article_titles (article_titles, rowid, title_folded)
+        VALUES ('delete', old.number, old.title_folded);
+    INSERT INTO article_titles (rowid, title_folded)
+        VALUES (new.number, new.title_folded);
+END;
+
 CREATE TRIGGER articles_deleted AFTER DELETE ON articles BEGIN
-    UPDATE article_changes SET n = n + 1;
+    UPDATE article_changes SET n = n + 1,
+        listed = listed - (old.retired_at IS NULL AND old.private = 0);
 END;
 
 CREATE TRIGGER articles_inserted AFTER INSERT ON articles BEGIN
-    UPDATE article_changes SET n = n + 1;
+    UPDATE article_changes SET n = n + 1,
+        listed = listed + (new.retired_at IS NULL AND new.private = 0);
 END;
 
 CREATE TRIGGER articles_updated AFTER UPDATE ON articles BEGIN
-    UPDATE article_changes SET n = n + 1;
+    UPDATE article_changes SET n = n + 1,
+        listed = listed + (new.retired_at IS NULL AND new.private = 0)
+            - (old.retired_at IS NULL AND old.private = 0);
+END;
+
+CREATE TRIGGER outbox_body_released AFTER DELETE ON outbox BEGIN
+    DELETE FROM outbox_bodies WHERE hash = old.body
+        AND NOT EXISTS (SELECT 1 FROM outbox WHERE body = old.body);
 END;

@@ -41,13 +41,26 @@ class Settings:
     pair_weight: float = 0.5  # weight of pairs of neighbouring stems (0: none)
     entity_weight: float = 0.0  # weight of an extra unstemmed feature per entity (0: none)
     lede_words: int = 0  # words of the text added to the title (0: title only)
+    same_text: float = 0.5  # texts sharing this share of 3-word runs are one story (0: off)
+    same_text_words: int = 60  # ... comparing their first so many words
+    same_text_min_words: int = 20  # ... when both have at least so many
+    same_text_max_df: int = 20  # ... ignoring runs found in more articles (boilerplate)
+    same_text_title: float = 0.1  # ... and the titles are at least this similar
     sublinear_tf: bool = True
     max_df: float = 0.1  # features in more than this share of the batch are ignored
     char_max_df: float = 0.1  # the same for character n-grams
     max_df_min: int = 10  # ... but only features in more than this many articles
-    min_similarity: float = 0.05  # smaller pair similarities count as 0
+    max_df_count: int = 0  # and never features in more than this many (0: no cap)
+    min_similarity: float = 0.08  # smaller pair similarities count as 0
+    top_pairs: int = 0  # keep a pair only among either article's so many best (0: all)
+    pair_df: int = 50  # candidate pairs share a feature of at most this many articles (0: any)
+    pair_neighbours: int = 150  # ... or a common one, among the next so many in time
+    near_df: int = 300  # ... in at most this many articles (0: any kept feature)
+    near_chars: bool = False  # ... character n-grams included
+    min_candidate: float = 0.04  # ... whose products on such features reach this
     min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
     half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
+    fold: float = 0.0  # ranking: a group this similar to an item's story joins it (0: never)
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 
 

@@ -15,12 +15,16 @@ articles (``StoryInput``) in, ``RankedStory`` items out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+import numpy as np
 
 from bot.stories.grouping import clearest, group_stories
 from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
+from bot.stories.similarity import tfidf_vectors
 
 __all__ = ["RankedStory", "importance", "rank"]
 
@@ -87,6 +91,8 @@ def rank(
         return (-size, -newest, -len(members), members[0])
 
     ranked = sorted(groups.values(), key=order)
+    if settings.fold > 0 and len(ranked) > 1:
+        ranked = sorted(_fold(articles, ranked, limit, settings), key=order)
     if limit is not None:
         ranked = ranked[:limit]
     items = []
@@ -106,3 +112,56 @@ def rank(
             )
         )
     return items
+
+
+def _fold(
+    articles: Sequence[StoryInput],
+    ranked: list[list[int]],
+    limit: int | None,
+    settings: Settings,
+) -> list[list[int]]:
+    """The stories (in ranked order) with the pieces of an item's story folded into it.
+
+    Grouping keeps a story apart when unsure, so one big story can come out as several
+    groups (told in other words, or other languages). Going down the ranked groups, a
+    group whose summed vector is at least ``Settings.fold`` similar (cosine) to that of
+    an item already taken joins that item; otherwise it becomes the next item. Only the
+    first ``limit`` items take pieces; the work is the groups times ``limit``.
+    """
+    # Every feature counts here: the names of a day's biggest story are in so many of
+    # its articles that grouping leaves them out as common words.
+    everything = replace(settings, max_df=1.0, char_max_df=1.0, max_df_count=0)
+    rows, cols, weights = tfidf_vectors(articles, everything)
+    starts = np.searchsorted(rows, np.arange(len(articles) + 1))
+
+    def centroid(members: list[int]) -> dict[int, float]:
+        summed: dict[int, float] = {}
+        for k in members:
+            for column, weight in zip(
+                cols[starts[k] : starts[k + 1]].tolist(),
+                weights[starts[k] : starts[k + 1]].tolist(),
+                strict=True,
+            ):
+                summed[column] = summed.get(column, 0.0) + weight
+        norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
+        return {c: w / norm for c, w in summed.items()}
+
+    items: list[list[int]] = []
+    centroids: list[dict[int, float]] = []
+    rest: list[list[int]] = []
+    for members in ranked:
+        mine = centroid(members)
+        best, where = 0.0, -1
+        for index, theirs in enumerate(centroids):
+            small, large = (mine, theirs) if len(mine) < len(theirs) else (theirs, mine)
+            cosine = sum(w * large.get(c, 0.0) for c, w in small.items())
+            if cosine > best:
+                best, where = cosine, index
+        if where >= 0 and best >= settings.fold:
+            items[where] = sorted(items[where] + members)
+        elif limit is None or len(items) < limit:
+            items.append(list(members))
+            centroids.append(mine)
+        else:
+            rest.append(members)
+    return items + rest

@@ -34,7 +34,7 @@ _STOP_LANGUAGES = {"cs": "czech", "el": "greek", "he": "hebrew", "pl": "polish",
 _STOP_LANGUAGES |= {"uk": "ukrainian", "it": "italian", "sv": "swedish"}
 _STOP_LANGUAGES |= {c: _STEMMER_LANGUAGES[c] for c in ("ar", "de", "en", "es", "fr", "pt")}
 _SEPARATORS = re.compile(r"\s+[-|–—·:]{1,2}\s+|\s*\|\s*")
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)  # a word, in any script
 
 
 def _language_name(language: str, names: dict[str, str]) -> str | None:
@@ -144,7 +144,7 @@ class Featurizer:
     def features(self, language: str, text: str) -> tuple[Counter[str], dict[str, float]]:
         """Occurrences of each feature, and its weight (words, entities, n-grams)."""
         s = self.settings
-        words = _WORD.findall(text)
+        words = WORD.findall(text)
         letters = [w for w in words if w[:1].isalpha()]
         title_case = bool(letters) and sum(w[:1].isupper() for w in letters) > 0.6 * len(letters)
         counts: Counter[str] = Counter()

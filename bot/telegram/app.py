@@ -98,6 +98,10 @@ BOOTSTRAP_RETRIES = 5
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
 
 
+# The background integrity check starts this long after start-up, when the first
+# updates have been answered and missed digests queued.
+INTEGRITY_DELAY_SECONDS = 120.0
+
 # -- the application ---------------------------------------------------------------------
 
 
@@ -112,10 +116,10 @@ async def _post_init(application: Application) -> None:
     assert job_queue is not None
     # The first scan is a one-off job: an interval job added before the scheduler starts
     # with first=0 is already "late" when it starts, and APScheduler moves it a period on.
-    job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds")
-    # A late repeating job still runs (once, however late): APScheduler's default of 1 s
-    # grace would silently skip it whenever the event loop is busy.
+    # A late job still runs (once, however late): APScheduler's default of 1 s grace
+    # would silently skip it whenever start-up or the event loop is busy.
     late_ok = {"misfire_grace_time": None, "coalesce": True}
+    job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds", job_kwargs=late_ok)
     job_queue.run_repeating(
         jobs.rescan_job,
         interval=config.seeds.rescan_seconds,
@@ -126,6 +130,10 @@ async def _post_init(application: Application) -> None:
     job_queue.run_repeating(
         jobs.prune_job, interval=86_400, first=600, name="retention", job_kwargs=late_ok
     )
+    # The full read of the file, off the start-up path (the open only probes it).
+    job_queue.run_once(
+        jobs.integrity_job, when=INTEGRITY_DELAY_SECONDS, name="integrity check", job_kwargs=late_ok
+    )
     await _start_feeds(rt)
     job_queue.run_repeating(
         jobs.feed_job,
@@ -134,14 +142,17 @@ async def _post_init(application: Application) -> None:
         name="poll feeds",
         job_kwargs=late_ok,
     )
-    # On the event loop (APScheduler is not thread-safe); subscribers are read in batches.
-    summary = jobs.schedule_all(
-        job_queue,
+    # Subscribers are read and their slots worked out in a thread (seconds for 100,000
+    # of them); the jobs are added on the event loop (APScheduler is not thread-safe).
+    plan = await asyncio.to_thread(
+        jobs.plan_schedule,
         rt.store.iter_subscribers(),
-        jobs.digest_job,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
+    )
+    summary = jobs.apply_schedule(
+        job_queue, plan, jobs.digest_job, grace_seconds=config.digest.missed_grace_seconds
     )
     rt.catch_up = summary.catch_up
     assert rt.feeds is not None
@@ -299,7 +310,9 @@ def build_application(
         base_url=tg.base_url,
         request=request if request is not None else api_request,
         get_updates_request=updates_request,
-        rate_limiter=TelegramRateLimiter.from_config(tg.max_messages_per_second),
+        rate_limiter=TelegramRateLimiter.from_config(
+            tg.max_messages_per_second, tg.chat_messages_per_second
+        ),
         **bot_kwargs,
     )
     processor = PerChatUpdateProcessor()

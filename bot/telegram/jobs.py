@@ -60,8 +60,10 @@ __all__ = [
     "DailyTrigger",
     "RunReport",
     "ScheduleSummary",
+    "apply_schedule",
     "digest_job",
     "job_name",
+    "plan_schedule",
     "prune_job",
     "queue_due_digests",
     "regroup_stories",
@@ -196,22 +198,20 @@ class ScheduleSummary:
     chats: int
     slots: int
     catch_up: tuple[Slot, ...]
+    in_use: tuple[Slot, ...] = ()  # every slot with a chat, sorted
 
 
-def schedule_all(
-    job_queue: JobQueue[Any],
+def plan_schedule(
     chats: Iterable[Chat],
-    callback: DigestCallback,
     *,
     now: datetime,
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
 ) -> ScheduleSummary:
-    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
-    a one-off run of ``callback``, starting now, for each slot where a chat missed its
-    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
-    run key as the missed one (:func:`run_key` of a moment within the grace period after
-    it), and ``Store.queue_digest`` skips the chats that already have it."""
+    """The slots in use among ``chats`` and those where a chat missed its digest while the
+    bot was down (:func:`bot.schedule.missed_slots`), without touching a job queue: plain
+    work over the store's rows, so start-up runs it in a thread (100,000 subscribers are
+    seconds of CPU the event loop must not wait for)."""
     slots: set[Slot] = set()
     missed: set[Slot] = set()
     count = 0
@@ -230,9 +230,21 @@ def schedule_all(
         count += 1
         slots.update(chat_slots)
         missed.update(slot for slot, _ in chat_missed)
-    for slot in sorted(slots):
+    return ScheduleSummary(count, len(slots), tuple(sorted(missed)), tuple(sorted(slots)))
+
+
+def apply_schedule(
+    job_queue: JobQueue[Any],
+    plan: ScheduleSummary,
+    callback: DigestCallback,
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """One daily job per slot of ``plan`` and a one-off run of ``callback``, starting now,
+    for each slot to catch up (on the event loop: APScheduler is not thread-safe)."""
+    for slot in plan.in_use:
         schedule_slot(job_queue, slot, callback, grace_seconds=grace_seconds)
-    for slot in sorted(missed):
+    for slot in plan.catch_up:
         job_queue.run_once(
             callback,
             when=0,
@@ -240,7 +252,28 @@ def schedule_all(
             name=f"catch-up {job_name(slot)}",
             job_kwargs={"misfire_grace_time": max(1, int(grace_seconds))},
         )
-    return ScheduleSummary(count, len(slots), tuple(sorted(missed)))
+    return plan
+
+
+def schedule_all(
+    job_queue: JobQueue[Any],
+    chats: Iterable[Chat],
+    callback: DigestCallback,
+    *,
+    now: datetime,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """At start-up: one daily job per slot in use (pass ``store.iter_subscribers()``), and
+    a one-off run of ``callback``, starting now, for each slot where a chat missed its
+    digest while the bot was down (:func:`bot.schedule.missed_slots`). That run computes the same
+    run key as the missed one (:func:`run_key` of a moment within the grace period after
+    it), and ``Store.queue_digest`` skips the chats that already have it. The two halves,
+    :func:`plan_schedule` and :func:`apply_schedule`, let the bot plan in a thread."""
+    plan = plan_schedule(
+        chats, now=now, default_timezone=default_timezone, grace_seconds=grace_seconds
+    )
+    return apply_schedule(job_queue, plan, callback, grace_seconds=grace_seconds)
 
 
 # -- the scheduled run ----------------------------------------------------------------
@@ -476,6 +509,26 @@ async def prune_job(context: BotContext) -> None:
         await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
     except sqlite3.Error:
         log.exception("retention: pruning the database failed; next try tomorrow")
+
+
+async def integrity_job(context: BotContext) -> None:
+    """Once, soon after start: read the whole database (SQLite's quick_check, in a
+    thread) and log damage in one line. The open only probes each table's first page,
+    so a large database starts at once; this finds what the probe cannot."""
+    rt = context.runtime
+    try:
+        problems = await asyncio.to_thread(rt.store.check_integrity)
+    except sqlite3.Error:
+        log.exception("integrity check: the database could not be read")
+        return
+    if problems:
+        log.error(
+            "database %s is corrupt (%s): restore it from a backup (digestbot check)",
+            rt.store.path,
+            problems[0],
+        )
+    else:
+        log.info("integrity check: database %s is sound", rt.store.path)
 
 
 async def digest_job(context: BotContext) -> None:

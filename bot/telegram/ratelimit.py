@@ -393,13 +393,22 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         self.retry_after_count = 0
 
     @classmethod
-    def from_config(cls, max_messages_per_second: float, **kwargs: Any) -> TelegramRateLimiter:
-        """The bot's limiter for ``[telegram] max_messages_per_second``. Jitter between
-        the grant and the arrival at Telegram is counted in messages: 30 ms is one
-        message at 30 msg/s but thirty at 1,000, so a high cap gets a wider margin
-        (measured: at cap 1,000, 30 ms drew a single 429 in two of six fan-outs)."""
+    def from_config(
+        cls,
+        max_messages_per_second: float,
+        chat_messages_per_second: float = 1.0,
+        **kwargs: Any,
+    ) -> TelegramRateLimiter:
+        """The bot's limiter for ``[telegram] max_messages_per_second`` and
+        ``chat_messages_per_second``. Jitter between the grant and the arrival at
+        Telegram is counted in messages: 30 ms is one message at 30 msg/s but thirty at
+        1,000, so a high cap gets a wider margin (measured: at cap 1,000, 30 ms drew a
+        single 429 in two of six fan-outs)."""
         margin = HIGH_CAP_MARGIN if max_messages_per_second >= HIGH_CAP else BASE_MARGIN
-        return cls(Limiter(max_messages_per_second, margin=margin), **kwargs)
+        limiter = Limiter(
+            max_messages_per_second, chat_per_second=chat_messages_per_second, margin=margin
+        )
+        return cls(limiter, **kwargs)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

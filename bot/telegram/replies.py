@@ -16,6 +16,7 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import digest as digests
+from bot.articles.text import clean_text
 from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
@@ -119,16 +120,11 @@ ARTICLE_USAGE = (
 )
 
 
-# Bidirectional controls (embeddings, overrides, isolates, marks): echoed unclosed, one
-# would display the rest of our line reversed.
-_BIDI_CONTROLS = dict.fromkeys(
-    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
-
-
 def echo(text: str) -> str:
-    """User input to quote back: bidirectional controls removed, cut short, escaped."""
-    text = " ".join(text.translate(_BIDI_CONTROLS).split())
+    """User input to quote back: cleaned like all outside text (bidirectional controls
+    removed: echoed unclosed, one would display the rest of our line reversed), cut
+    short, escaped."""
+    text = " ".join(clean_text(text).split())
     if len(text) > ECHO_CHARS:
         text = text[: ECHO_CHARS - 1] + "…"
     return html.escape(text)
@@ -256,6 +252,10 @@ def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> s
     return text
 
 
+# /status counts the articles waiting up to this many (more: "more than 1,000").
+WAITING_COUNTED = 1000
+
+
 def status_text(
     chat: Chat | None,
     waiting: int,
@@ -283,7 +283,8 @@ def status_text(
         lines.append("Subscribed: no (/subscribe starts a daily digest)")
         lines.append(f"Timezone: {html.escape(timezone_name)}")
     noun = "article" if waiting == 1 else "articles"
-    lines.append(f"Articles waiting: {waiting} new {noun} (/digest shows them)")
+    count = f"more than {WAITING_COUNTED:,}" if waiting > WAITING_COUNTED else str(waiting)
+    lines.append(f"Articles waiting: {count} new {noun} (/digest shows them)")
     settings = chat.settings if chat is not None else DigestSettings()
     shown = describe_settings(settings, config.digest.max_articles)
     lines.append(f"Digest: {html.escape(shown)} (/settings)")
@@ -304,7 +305,7 @@ def status_text(
 
 
 def _shown_term(term: Term) -> str:
-    return html.escape(" ".join(term.quoted().translate(_BIDI_CONTROLS).split()))
+    return html.escape(" ".join(clean_text(term.quoted()).split()))
 
 
 def filters_text(terms: Sequence[Term], note: str = "") -> str:
@@ -340,7 +341,7 @@ def removed_filters_text(asked: Sequence[Term], removed: Sequence[str]) -> str:
 
 def filter_error_text(reason: str) -> str:
     """A /filter argument that cannot be read: why (``reason``, plain text), and how."""
-    reason = " ".join(reason.translate(_BIDI_CONTROLS).split())
+    reason = " ".join(clean_text(reason).split())
     return f"{html.escape(reason)}\n\n{html.escape(FILTER_USAGE)}"
 
 

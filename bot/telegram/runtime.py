@@ -10,6 +10,7 @@ typed: handlers write ``context.runtime.store``, never ``bot_data["…"]``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,9 +64,11 @@ class Runtime:
     rescan_task: asyncio.Task[None] | None = None
     # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
     reported_skips: set[tuple[str, str]] = field(default_factory=set)
-    # /article N replies by number, valid while the store's articles_version is this.
+    # /article N replies by number, valid while the store's articles_version is this;
+    # worker threads read and fill it under article_replies_lock.
     article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
     article_replies_version: int | None = None
+    article_replies_lock: threading.Lock = field(default_factory=threading.Lock)
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Group administrators, as getChatMember said a few minutes ago (bot.telegram.admins).
     admins: AdminCache = field(default_factory=AdminCache)

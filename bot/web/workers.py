@@ -78,6 +78,11 @@ class Workers:
                 self._pool = await asyncio.to_thread(self._start_pool)
         return self._pool
 
+    async def start(self) -> None:
+        """Start the worker processes now instead of on first use (nothing to do with
+        threads, or when they are running): the first call then waits for none."""
+        await self._executor()
+
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in a worker (a top-level, picklable function)."""
         call = functools.partial(function, *args, **kwargs)

@@ -3,9 +3,9 @@ list's buttons; also ``/article N`` from the fast lane of :mod:`bot.telegram.upd
 
 Thin like the other handlers (sharing :mod:`bot.telegram.handlers.common`). ``/article N``
 answers from a cache of composed replies kept until any article changes
-(``Store.articles_version``), with tiny indexed reads right on the event loop
-(:func:`bot.telegram.handlers.common.lookup`): a crowd asking for the day's article costs
-one version check each.
+(``Store.articles_version``), read in a worker thread through its read-only connection
+(never on the event loop, never waiting for the writer): a crowd asking for the day's
+article costs one version check each.
 """
 
 from __future__ import annotations
@@ -37,29 +37,35 @@ def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | N
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
-    and a composition each. Tiny reads, so right on the event loop (see common.lookup)."""
-    version = common.lookup(rt.store.articles_version)
-    cache = rt.article_replies
-    if version != rt.article_replies_version:
-        cache.clear()
-        rt.article_replies_version = version
-    reply = cache.get(number)
-    if reply is None:
-        entry = common.lookup(rt.store.get_article, number)
-        if entry is None:
-            return None
-        members = common.lookup(StoryStore(rt.store).members, number)
-        also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-        reply = replies.article_messages(entry, common.lookup(rt.store.next_article, number), also)
-        if len(cache) >= ARTICLE_REPLIES_KEPT:
-            cache.clear()
-        cache[number] = reply
+    and a composition each. Blocking reads (each through the thread's own read-only
+    connection, never waiting for the writer): run it in a worker thread. A reply
+    composed from older rows while another thread saw a change is not kept."""
+    version = rt.store.articles_version()
+    with rt.article_replies_lock:
+        if version != rt.article_replies_version:
+            rt.article_replies.clear()
+            rt.article_replies_version = version
+        reply = rt.article_replies.get(number)
+    if reply is not None:
+        return reply
+    entry = rt.store.get_article(number)
+    if entry is None:
+        return None
+    members = StoryStore(rt.store).members(number)
+    also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
+    reply = replies.article_messages(entry, rt.store.next_article(number), also)
+    with rt.article_replies_lock:
+        # Composed from the rows of `version`: kept only while that is still current.
+        if rt.article_replies_version == version:
+            if len(rt.article_replies) >= ARTICLE_REPLIES_KEPT:
+                rt.article_replies.clear()
+            rt.article_replies[number] = reply
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = _article_reply(context.runtime, number)
+    reply = await common.db(_article_reply, context.runtime, number)
     if reply is None:
         return False
     for text, markup in reply:
@@ -182,7 +188,7 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if _article_reply(rt, value) is None:
+    if await common.db(_article_reply, rt, value) is None:
         await query.answer("That article is no longer available.", show_alert=True)
         return
     await query.answer()

@@ -179,7 +179,9 @@ async def status(update: Update, context: BotContext) -> None:
     rt = context.runtime
     chat_id, topic = common.subscriber(update)
     chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
-    waiting = await common.db(rt.store.count_unseen, chat_id, topic=topic)
+    waiting = await common.db(
+        rt.store.count_unseen, chat_id, topic=topic, at_most=replies.WAITING_COUNTED + 1
+    )
     terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     held_back = await common.db(rt.store.count_held_back, chat_id, topic=topic)
     text = replies.status_text(

@@ -28,12 +28,6 @@ async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
-def lookup(function: Callable[..., Any], *args: Any) -> Any:
-    """Run a tiny indexed read (one article by number) right on the event loop: it takes
-    ~20 µs, a hop to a worker thread and back costs more CPU and latency than that."""
-    return function(*args)
-
-
 def topic(message: object) -> int | None:
     """The forum topic a message is in (replies go there too), or None."""
     if getattr(message, "is_topic_message", False):

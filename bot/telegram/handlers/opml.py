@@ -106,11 +106,12 @@ async def opml_import(update: Update, context: BotContext) -> None:
     user = update.effective_user
     report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
     log.info("OPML import by %s: %s", user.id if user else "?", report.summary())
-    await common.reply(update, import_report_text(name, report))
+    # The new feeds' first polls start beside the reply (in rt.feed_polls from now on).
     for line in report.added:
         assert line.feed is not None
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(line.feed)))
         task.add_done_callback(rt.feed_polls.discard)
+    await common.reply(update, import_report_text(name, report))
 
 
 def import_report_text(name: str, report: ImportReport) -> str:

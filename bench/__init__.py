@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench.NAME --help`` says what each measures."""

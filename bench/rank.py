@@ -1,0 +1,142 @@
+"""Digest ranking benchmark: does a 10-item digest hold the day's biggest stories, once?
+
+Usage::
+
+    python bench/rank.py ../shared/eval/stories/stories-dev.jsonl.gz
+    python bench/rank.py DATA --variant digestbot --limit 10
+
+DATA is a JSON-lines file (optionally gzipped) of labelled articles (``id``, ``story``,
+``language``, ``title``, ``text``, ``published``, ``source``). For every day (UTC) with
+at least ``--min-day`` articles, the day's articles are the pool of one digest of
+``--limit`` items. Printed per day and variant:
+
+* share: how many of the day's ``limit`` biggest stories (by articles; stories tied
+  with the last one all count as big) the items show, divided by ``limit``; an item
+  shows the story of its article (its label);
+* twice: items that show a story an earlier item already showed;
+* P: B-cubed precision of the grouping the variant ranks (over the day's articles).
+
+Each figure is given on three pools: the whole file ("all"), and the articles of half
+the stories each ("tune" / "held-out", split by a hash of the label as in
+``bench/stories.py``; choices were made on "tune").
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stories import bcubed, half, load, to_input  # noqa: E402
+
+from bot.stories import StoryInput, group_stories, rank, with_settings  # noqa: E402
+
+# A variant: pool -> (items as indexes of the articles shown, story key of each article).
+Variant = Callable[[Sequence[StoryInput], int], tuple[list[int], list[object]]]
+
+
+def _newest_first(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+    order = sorted(range(len(pool)), key=lambda k: pool[k].published, reverse=True)
+    return order[:limit], list(range(len(pool)))
+
+
+def _groups_by_size(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+    """The grouping's stories, biggest (articles) first, each as its first article."""
+    stories = group_stories(pool)
+    sizes = Counter(stories)
+    leaders = sorted(sizes, key=lambda s: (-sizes[s], s))
+    return leaders[:limit], list(stories)
+
+
+def _ranked(**changes: object) -> Variant:
+    settings = with_settings(**changes)
+
+    def run(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+        stories = group_stories(pool, settings)
+        items = rank(pool, limit, stories=stories, settings=settings)
+        return [item.lead for item in items], list(stories)
+
+    return run
+
+
+VARIANTS: dict[str, Variant] = {
+    "newest-first": _newest_first,
+    "groups-by-size": _groups_by_size,
+    "digestbot": _ranked(),
+    "threshold-0.40": _ranked(threshold=0.40),
+    "threshold-0.36": _ranked(threshold=0.36),
+    "fold-0.4": _ranked(fold=0.4),
+    "fold-0.3": _ranked(fold=0.3),
+    "fold-0.2": _ranked(fold=0.2),
+    "max-df-min-300": _ranked(max_df_min=300),
+    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3),
+}
+
+
+def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float]:
+    """(share of the big stories shown, items showing a story twice, B-cubed P)."""
+    labels = [r["story"] for r in rows]
+    pool = [to_input(r) for r in rows]
+    items, stories = variant(pool, limit)
+    sizes = Counter(labels)
+    ordered = sorted(sizes.values(), reverse=True)
+    last = ordered[min(limit, len(ordered)) - 1]
+    big = {label for label, size in sizes.items() if size >= last}
+    shown = [labels[k] for k in items]
+    share = len(set(shown) & big) / limit
+    twice = len(shown) - len(set(shown))
+    return share, twice, bcubed(labels, stories)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path, help="JSON lines (.jsonl or .jsonl.gz)")
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS))
+    parser.add_argument("--limit", type=int, default=10, help="items in a digest (10)")
+    parser.add_argument("--min-day", type=int, default=100, help="articles in a day (100)")
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        print(f"error: no such file: {args.data}", file=sys.stderr)
+        return 2
+    days: dict[str, list[dict]] = defaultdict(list)
+    for row in load(args.data):
+        days[(row.get("published") or "")[:10]].append(row)
+    chosen = [d for d in sorted(days) if d and len(days[d]) >= args.min_day]
+    print(
+        f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
+        " per day: share of the big stories shown / items showing a story twice / B-cubed P"
+    )
+    parts = ("all", "tune", "held-out")
+    for name in args.variant or list(VARIANTS):
+        print(f"\n{name}")
+        print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>22}" for p in parts))
+        totals = {p: [0.0, 0, 0.0, 0] for p in parts}
+        for day in chosen:
+            cells = []
+            for part in parts:
+                rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
+                share, twice, precision = score(rows, VARIANTS[name], args.limit)
+                total = totals[part]
+                total[0] += share
+                total[1] += twice
+                total[2] += precision
+                total[3] += 1
+                cells.append(f"{share:.2f} / {twice} / {precision:.3f}")
+            print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>22}" for c in cells))
+        cells = [f"{t[0] / t[3]:.2f} / {t[1]} / {t[2] / t[3]:.3f}" for t in totals.values()]
+        print(f"{'mean':<12}{'':>9}" + "".join(f"{c:>22}" for c in cells))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
