@@ -19,7 +19,6 @@ from typing import TextIO
 
 from bot import __version__
 from bot.errors import ConfigError, DigestbotError
-from bot.times import format_date
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +254,7 @@ def _summarize(args: argparse.Namespace, out: TextIO) -> int:
             out.write("\n")
         first = False
         out.write(article.title + "\n")
-        meta = " · ".join(x for x in (format_date(article.date), article.url) if x)
+        meta = " · ".join(x for x in (article.date, article.url) if x)
         if meta:
             out.write(meta + "\n")
         for sentence in summary:
@@ -313,7 +312,7 @@ def _print_page(out: TextIO, page, as_json: bool) -> None:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return
     out.write(page.title + "\n")
-    out.write(" · ".join(x for x in (format_date(page.date), page.site_name, page.url) if x) + "\n")
+    out.write(" · ".join(x for x in (page.date, page.site_name, page.url) if x) + "\n")
     for sentence in page.sentences:
         out.write(f"  {sentence}\n")
 

@@ -44,7 +44,7 @@ def test_summarize_prints_title_date_link_and_summary(
     out, err = capsys.readouterr()
     assert out == (
         "Harbour reopens after storm\n"
-        "5 Mar 2024 · https://example.org/harbour\n"
+        "2024-03-05 · https://example.org/harbour\n"
         "  The harbour reopened on Tuesday after a week of repairs.\n"
         "  Fishing boats left at dawn.\n"
         "  Officials said the breakwater would be inspected again in May.\n"
@@ -72,7 +72,7 @@ def test_summarize_the_example_seed_leads_with_the_lede(capsys: pytest.CaptureFi
     assert main(["summarize", str(SEED)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "S. Korea, Japan, US sign intel-sharing pact"
-    assert out[1] == "26 Dec 2014 · https://p.dw.com/p/1EACv"
+    assert out[1] == "2014-12-26 · https://p.dw.com/p/1EACv"
     assert out[2] == (
         "  South Korea, the US and Japan have agreed to sign a rare trilateral"
         " intelligence-sharing pact."

@@ -34,10 +34,37 @@ def digest_time(now: datetime) -> str:
     return (now - timedelta(minutes=5)).strftime("%H:%M")
 
 
+TOPICS = [
+    ("harbour", "ferry", "fishermen"),
+    ("council", "budget", "tram"),
+    ("orchestra", "concert", "violin"),
+    ("hospital", "nurses", "ward"),
+    ("school", "pupils", "exam"),
+    ("football", "striker", "league"),
+    ("library", "books", "reading"),
+    ("railway", "signals", "commuters"),
+    ("bakery", "bread", "flour"),
+    ("museum", "painting", "exhibition"),
+]
+
+
+def distinct(n: int) -> list[str]:
+    """Paragraphs about a topic of their own: articles that tell different stories."""
+    a, b, c = TOPICS[n]
+    return [
+        f"The {a} announced changes to its {b} plans on Monday. "
+        f"Local {c} welcomed the news after months of waiting.",
+        f"A spokesperson said the {b} work would start in spring. "
+        f"The {a} expects more {c} next year than ever before.",
+    ]
+
+
 @pytest.fixture
 def eight_articles(seeds):
     for n in range(8):
-        write_article(seeds, f"a{n}.md", f"Story number {n}", date=f"2024-05-0{n + 1}")
+        write_article(
+            seeds, f"a{n}.md", f"Story number {n}", date=f"2024-05-0{n + 1}", paragraphs=distinct(n)
+        )
 
 
 async def say(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
@@ -268,6 +295,7 @@ async def test_ten_items_with_long_links_are_one_message_of_visible_text(
             f'A long-linked & "quoted" story {n}',
             date="2026-12-07",
             url=f"https://news.example.com/2026/12/07/story-{n}?{long_query}",
+            paragraphs=distinct(n),
         )
     config = bot_config()
     application = build_application(config)
@@ -307,7 +335,11 @@ async def test_the_digest_shows_the_biggest_stories_first_and_the_next_starts_af
     write_article(seeds, "s2.md", STORM_B, date="2026-11-01", paragraphs=STORM_TEXT)
     for n in range(6):
         write_article(
-            seeds, f"o{n}.md", f"Unrelated item {n} about topic {n}", date=f"2026-11-1{n}"
+            seeds,
+            f"o{n}.md",
+            f"Unrelated item {n} about topic {n}",
+            date=f"2026-11-1{n}",
+            paragraphs=distinct(n),
         )
     config = bot_config()
     clock = Clock(now - timedelta(days=1))
@@ -331,7 +363,7 @@ async def test_the_digest_shows_the_biggest_stories_first_and_the_next_starts_af
         assert digest.text.endswith("2 more new stories: /article lists every article.")
 
         # The next day: only what arrived since; the two left out stay in /article.
-        write_article(seeds, "fresh.md", "Fresh story", date="2026-12-01")
+        write_article(seeds, "fresh.md", "Fresh story", date="2026-12-01", paragraphs=distinct(9))
         await rescan_seeds(application)
         clock.now = now
         await run_digest_job(application, digest_time)

@@ -684,7 +684,7 @@ async def test_the_cli_summarizes_a_url_under_the_same_rules(site, cli_config):
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0] == "Story cli"
-    assert lines[1] == f"29 Nov 2026 · Harbour News · {url}"
+    assert lines[1] == f"2026-11-29 · Harbour News · {url}"
     assert lines[2].startswith("  The city council approved a new harbour bridge")
 
 
