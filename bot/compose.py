@@ -44,6 +44,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from bot.digest import Also, Entry, digest_messages
@@ -231,9 +232,9 @@ def collapse(
                 late.append(int(entry.number))
             else:
                 pool.append(entry)
-    numbers = tuple(int(e.number) for e in pool)
-    keys = tuple(story_of.get(n) for n in numbers)
-    new = len({k for k in keys if k is not None}) + keys.count(None)
+    numbers = tuple(map(int, map(attrgetter("number"), pool)))
+    keys = tuple(map(story_of.get, numbers))
+    new = len(set(keys) - {None}) + keys.count(None)
     cache_key = (limit, numbers, keys)
     items = rankings.get(cache_key) if rankings is not None else None
     if items is None:
