@@ -405,8 +405,9 @@ def compose_digest(
     What is new for the chat -- its unseen articles (:meth:`bot.store.Store.
     unseen_numbers`: not received, not waiting in the outbox, from the sources it has
     on, added after its last digest), the newest :data:`POOL` of them -- then its filter
-    ``terms`` (read from the store when None); then the stories ranked (:func:`collapse`:
-    most sources first, then the newest, each once); then the messages (``headlines``:
+    ``terms`` (read from the store when None); then the pages the chat added itself,
+    always shown first; then the stories ranked (:func:`collapse`: most sources first,
+    then the newest, each once); then the messages (``headlines``:
     without summaries; ``footer``: a last line, HTML), whose header says how many
     stories it shows of how many new and whose end says where the rest are. ``chat``
     None: the digest of the newest summarized shared articles for someone who has seen
@@ -435,9 +436,24 @@ def compose_digest(
     chat_filter = compile_filter(terms)
     if chat_filter:
         entries, held = split_entries(entries, chat_filter, reads.words)
+    # What the chat added itself ("Add to my digest") is always shown, first: it asked.
+    added = store.added_numbers(chat_id, topic=topic)
+    pinned = [e for e in entries if e.number in added]
+    if pinned:
+        entries = [e for e in entries if e.number not in added]
     shown = story_digest(
-        store, chat_id, entries, max_articles, reads.story_of, topic=topic, rankings=reads.rankings
+        store,
+        chat_id,
+        entries,
+        max(max_articles - len(pinned), 0),
+        reads.story_of,
+        topic=topic,
+        rankings=reads.rankings,
     )
+    if pinned:
+        shown = StoryDigest(
+            [*pinned, *shown.entries], shown.also, shown.late, shown.new + len(pinned)
+        )
     messages = reads.digest_messages(
         shown, today, limit, headlines=headlines, footer=footer, more=more
     )

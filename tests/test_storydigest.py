@@ -206,3 +206,28 @@ def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path) -
         assert store.count_unseen(6) == 3  # never delivered: nothing passed over
         # What was passed over is still an article (in /article).
         assert len(store.list_articles(0, 10)) == 3
+
+
+def test_a_page_the_chat_added_itself_is_always_shown_whatever_the_ranking(
+    tmp_path: Path,
+) -> None:
+    from bot.articles import Article, Block
+    from bot.compose import compose_digest
+
+    with Store(tmp_path / "p.sqlite3") as store:
+        for n in range(4):
+            write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
+        sync(store, tmp_path / "seeds")
+        page = Article(
+            source="page:1",
+            title="A page I added",
+            date="2020-01-01",  # older than everything: ranked last
+            url="https://example.com/added",
+            language="english",
+            blocks=(Block("paragraph", "Body of the page."),),
+        )
+        number, added = store.add_to_digest(7, page, ["Summary of the page."])
+        assert added
+        digest = compose_digest(store, 7, 2)
+        assert digest.entries[0].number == number and len(digest.entries) == 2
+        assert digest.new == 5
