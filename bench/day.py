@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/day.py                               # 100,000 subscribers, 3 days
-    python bench/day.py --subscribers 20000 --prefill-days 5 --days 1   # a quick look
+    python -m bench.day                               # 100,000 subscribers, 3 days
+    python -m bench.day --subscribers 20000 --prefill-days 5 --days 1   # a quick look
 
 On a temporary SQLite file through the store (the bot's own code for every step, its
 clock simulated): ``--prefill-days`` days of feed articles already stored (bulk insert,
@@ -61,6 +61,7 @@ from bot.store.feeds import FeedStore
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.jobs import queue_due_digests
+from bot.telegram.replies import WAITING_COUNTED
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 VOCABULARY = (
@@ -213,7 +214,7 @@ class Readers(threading.Thread):
             else:
                 chat = rng.randint(1, self.subscribers)
                 store.get_chat(chat)
-                store.count_unseen(chat)
+                store.count_unseen(chat, at_most=WAITING_COUNTED + 1)  # as /status asks
                 store.filter_terms(chat)
                 store.count_held_back(chat)
             self.latencies[kind].append((time.perf_counter() - started) * 1000)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import random
 import resource
 import statistics
 import time
@@ -34,27 +33,18 @@ import zlib
 
 from aiohttp import web
 
-from bench.harness import loopback, quantiles_ms, serve_app, start_site, stop_site, ticker
+from bench.harness import (
+    loopback,
+    quantiles_ms,
+    serve_app,
+    start_site,
+    stop_site,
+    synthetic_page,
+    ticker,
+)
 from bot.config import FetchConfig
 from bot.errors import TooBig
 from bot.web.fetch import CACHE_MAX_BYTES, Fetcher
-
-SAMPLE = """the government said on monday that new rules would apply to energy markets
-across the region while critics warned prices could rise before winter"""
-WORDS = SAMPLE.split()
-
-
-def page(n: int, size: int) -> bytes:
-    rng = random.Random(n)
-    parts = [f"<!doctype html><html><head><title>Story {n}</title></head><body>"]
-    length = len(parts[0])
-    while length < size:
-        sentence = " ".join(rng.choice(WORDS) for _ in range(18)).capitalize() + ". "
-        paragraph = "<p>" + sentence * 3 + "</p>\n"
-        parts.append(paragraph)
-        length += len(paragraph)
-    parts.append("</body></html>")
-    return "".join(parts).encode()
 
 
 def gzip_bomb(megabytes: int) -> bytes:
@@ -78,7 +68,7 @@ def serve(
             return web.Response(body=bomb, headers=headers)
         count[0] += 1
         n = int(request.match_info["n"])
-        body = pages.get(n) or pages.setdefault(n, page(n, size))
+        body = pages.get(n) or pages.setdefault(n, synthetic_page(n, size))
         response = web.Response(body=body, content_type="text/html", charset="utf-8")
         if gzip:
             response.enable_compression(web.ContentCoding.gzip)

@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -112,6 +113,42 @@ def write_seeds(
                 + SEED_SENTENCES
             )
         (folder / f"article-{number:03d}.md").write_text(f"+++\n{front}+++\n\n{body}\n")
+
+
+# -- pages ----------------------------------------------------------------------------
+
+# The vocabulary of generated pages (word for word the sample the benchmarks always used).
+SAMPLE = (
+    "the government said on monday that new rules would apply to energy markets across"
+    " the region while critics warned prices could rise before winter"
+)
+WORDS = tuple(SAMPLE.split())
+
+
+def synthetic_page(n: int, size: int, *, article: bool = False) -> bytes:
+    """Page ``n``: about ``size`` bytes of HTML, paragraphs of random sentences over a
+    small vocabulary (seeded by ``n``: the same page every time). ``article``: inside an
+    ``<article>`` with a heading and a site name, as a news page has them."""
+    rng = random.Random(n)
+    if article:
+        head = (
+            f"<!doctype html><html lang=en><head><title>Story {n}</title>"
+            '<meta property="og:site_name" content="Bench News"></head><body><article>'
+            f"<h1>Story {n}</h1>"
+        )
+        tail = "</article></body></html>"
+    else:
+        head = f"<!doctype html><html><head><title>Story {n}</title></head><body>"
+        tail = "</body></html>"
+    parts = [head]
+    length = len(head)
+    while length < size:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(18)).capitalize() + ". "
+        paragraph = "<p>" + sentence * 3 + "</p>\n"
+        parts.append(paragraph)
+        length += len(paragraph)
+    parts.append(tail)
+    return "".join(parts).encode()
 
 
 # -- figures --------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import sys
 import tempfile
 import time
@@ -49,6 +48,7 @@ from bench.harness import (
     stamp_handed_out,
     start_site,
     stop_site,
+    synthetic_page,
     ticker,
     wait_each_chat_answered,
     write_seeds,
@@ -86,27 +86,6 @@ async def fake_process() -> None:
 # -- the web site, in its own process ------------------------------------------------------
 
 
-def synthetic_page(n: int, size: int) -> bytes:
-    words = (  # noqa: SIM905
-        "the government said on monday that new rules would apply to energy markets "
-        "across the region while critics warned prices could rise before winter"
-    ).split()
-    rng = random.Random(n)
-    parts = [
-        f"<!doctype html><html lang=en><head><title>Story {n}</title>"
-        '<meta property="og:site_name" content="Bench News"></head><body><article>'
-        f"<h1>Story {n}</h1>"
-    ]
-    length = len(parts[0])
-    while length < size:
-        sentence = " ".join(rng.choice(words) for _ in range(18)).capitalize() + ". "
-        paragraph = "<p>" + sentence * 3 + "</p>\n"
-        parts.append(paragraph)
-        length += len(paragraph)
-    parts.append("</article></body></html>")
-    return "".join(parts).encode()
-
-
 def serve(port_out: Any, generated: bool, size: int) -> None:
     from aiohttp import web
 
@@ -116,7 +95,7 @@ def serve(port_out: Any, generated: bool, size: int) -> None:
     def body(n: int) -> bytes:
         if pages:
             return pages[n % len(pages)]
-        return cache.get(n) or cache.setdefault(n, synthetic_page(n, size))
+        return cache.get(n) or cache.setdefault(n, synthetic_page(n, size, article=True))
 
     async def handle(request: web.Request) -> web.StreamResponse:
         n = int(request.match_info["n"])

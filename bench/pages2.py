@@ -1,8 +1,8 @@
 """Article extraction on ../shared/eval/pages2 (176 real pages, 20 languages): body F1 of
 digestbot against trafilatura's defaults on the same pages in the same run, by half.
 
-    python bench/pages2.py ../shared/eval/pages2             # digestbot vs trafilatura
-    python bench/pages2.py ../shared/eval/pages2 --choose    # also the FULLER_SHARE sweep
+    python -m bench.pages2 ../shared/eval/pages2             # digestbot vs trafilatura
+    python -m bench.pages2 ../shared/eval/pages2 --choose    # also the FULLER_SHARE sweep
 
 The folder (read its README) holds ``ground-truth.jsonl`` (``id``, ``language``,
 ``source``, ``text``, ``url``) and ``html/<id>.html.gz``; pages are read from there and
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
-import json
 import os
 import re
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.harness import ground_truth
 from bot.errors import NotAnArticle
 from bot.extract import (
     BALANCED,
@@ -82,15 +82,11 @@ def f1(predicted: str, truth: str) -> float:
 
 def load(folder: Path) -> list[Page]:
     pages = []
-    with (folder / "ground-truth.jsonl").open(encoding="utf-8") as lines:
-        for index, line in enumerate(lines):
-            row = json.loads(line)
-            with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
-                pages.append(
-                    Page(
-                        index, row["id"], row["language"], row.get("url"), row["text"], html.read()
-                    )
-                )
+    for index, row in enumerate(ground_truth(folder)):
+        with gzip.open(folder / "html" / f"{row['id']}.html.gz") as html:
+            pages.append(
+                Page(index, row["id"], row["language"], row.get("url"), row["text"], html.read())
+            )
     return pages
 
 

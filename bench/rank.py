@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/rank.py ../shared/eval/stories/stories-dev.jsonl.gz
-    python bench/rank.py DATA --variant digestbot --limit 10
+    python -m bench.rank ../shared/eval/stories/stories-dev.jsonl.gz
+    python -m bench.rank DATA --variant digestbot --limit 10
 
 DATA is a JSON-lines file (optionally gzipped) of labelled articles (``id``, ``story``,
 ``language``, ``title``, ``text``, ``published``, ``source``). For every day (UTC) with
@@ -18,7 +18,7 @@ at least ``--min-day`` articles, the day's articles are the pool of one digest o
 
 Each figure is given on three pools: the whole file ("all"), and the articles of half
 the stories each ("tune" / "held-out", split by a hash of the label as in
-``bench/stories.py``; choices were made on "tune").
+``bench.stories``; choices were made on "tune").
 """
 
 from __future__ import annotations
@@ -34,10 +34,7 @@ from collections import Counter, defaultdict  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from stories import bcubed, half, load, to_input  # noqa: E402
-
+from bench.stories import bcubed, half, load, to_input  # noqa: E402
 from bot.stories import StoryInput, group_stories, rank, with_settings  # noqa: E402
 
 # A variant: pool -> (items as indexes of the articles shown, story key of each article).

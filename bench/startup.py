@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/startup.py                 # 500,000 articles, 100,000 subscribers
-    python bench/startup.py --articles 100000 --subscribers 20000
+    python -m bench.startup                 # 500,000 articles, 100,000 subscribers
+    python -m bench.startup --articles 100000 --subscribers 20000
 
 Builds the database as bench/readers.py does (articles with summaries, subscribers in
 96 slots, an outbox item each), then starts the whole bot (``build_application`` and
@@ -18,32 +18,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.harness import bot_config
 
 
 async def measure(path: Path, folder: Path) -> float:
-    from bot.config import config_from_dict
     from bot.telegram.app import build_application, running
     from tests.fakebotapi import FakeBotAPI
 
     (folder / "seeds").mkdir(exist_ok=True)
     async with FakeBotAPI(record=True) as fake:
-        config = config_from_dict(
-            {
-                "telegram": {"token": fake.token, "base_url": fake.base_url},
-                "seeds": {"dir": str(folder / "seeds"), "rescan_seconds": 3600},
-                "storage": {"path": str(path)},
-            },
-            base=folder,
-            env={},
-        )
+        hello = {"token": fake.token, "base_url": fake.base_url}
+        config = bot_config(hello, folder, storage={"path": str(path)})
         started = time.monotonic()
         application = build_application(config)
         async with running(application, config):
@@ -53,7 +42,7 @@ async def measure(path: Path, folder: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from readers import build
+    from bench.readers import build
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[500_000])

@@ -130,6 +130,12 @@ VARIANTS: dict[str, dict | Grouper] = {
     "decay-half-life-24h": {"linear_decay": 0.0, "half_life_hours": 24.0},
     "window-24h": {"window_hours": 24.0},
     "linear-tf": {"sublinear_tf": False},
+    # Finding the pairs: every pair sharing a feature (the quadratic way) against the
+    # linear candidates with fewer neighbours per common word.
+    "all-pairs": {"pair_df": 0, "min_similarity": 0.05},
+    "neighbours-60": {"pair_neighbours": 60},
+    "neighbours-20": {"pair_neighbours": 20},
+    "no-same-text": {"same_text": 0.0},
 }
 
 

@@ -13,9 +13,9 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from bot import __version__
 from bot.errors import ConfigError, DigestbotError
@@ -82,41 +82,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.set_defaults(handler=_extract)
 
-    digest = _command(
+    _command(
         commands,
         "digest",
         "print the digest a new subscriber would get now",
         "digestbot digest --config config.toml",
+        handler=_digest,
+        config=True,
     )
-    _config_option(digest)
-    digest.set_defaults(handler=_digest)
 
-    ingest = _command(
+    _command(
         commands,
         "ingest",
         "read the seeds folder into the database and summarize what is new",
         "digestbot ingest --config config.toml",
+        handler=_ingest,
+        config=True,
     )
-    _config_option(ingest)
-    ingest.set_defaults(handler=_ingest)
 
-    fetch = _command(
+    _command(
         commands,
         "fetch",
         "poll every feed once and store what is new",
         "digestbot fetch --config config.toml",
+        handler=_fetch,
+        config=True,
     )
-    _config_option(fetch)
-    fetch.set_defaults(handler=_fetch)
 
-    sources = _command(
+    _command(
         commands,
         "sources",
         "list the feeds with their state",
         "digestbot sources --config config.toml",
+        handler=_sources,
+        config=True,
     )
-    _config_option(sources)
-    sources.set_defaults(handler=_sources)
 
     opml = _command(
         commands,
@@ -163,14 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ranked.set_defaults(handler=_rank)
 
-    run = _command(
+    _command(
         commands,
         "run",
         "run the Telegram bot",
         "TELEGRAM_BOT_TOKEN=123456:ABC... digestbot run --config config.toml",
+        handler=_run,
+        config=True,
     )
-    _config_option(run)
-    run.set_defaults(handler=_run)
     return parser
 
 
@@ -576,16 +576,35 @@ def _json_lines(path: Path) -> list[tuple[int, object]]:
     return records
 
 
+class _Subcommands(Protocol):
+    """What ``ArgumentParser.add_subparsers`` returns, as far as :func:`_command` uses it."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
 def _command(
-    commands: argparse._SubParsersAction, name: str, help: str, example: str
+    commands: _Subcommands,
+    name: str,
+    help: str,
+    example: str,
+    *,
+    handler: Callable[[argparse.Namespace, TextIO], int] | None = None,
+    config: bool = False,
 ) -> argparse.ArgumentParser:
-    return commands.add_parser(
+    """A subcommand's parser, with its example, its ``--config`` option when ``config``
+    and its ``handler`` when given."""
+    parser = commands.add_parser(
         name,
         help=help,
         description=help[0].upper() + help[1:] + ".",
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if config:
+        _config_option(parser)
+    if handler is not None:
+        parser.set_defaults(handler=handler)
+    return parser
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:

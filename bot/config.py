@@ -245,11 +245,11 @@ def config_from_dict(
             raise ConfigError(f"{name}: expected a [{name}] table")
         cls = _SECTIONS[name]
         allowed = sorted(k for (s, k) in _KINDS if s == name)
-        values = {}
+        values: dict[str, Any] = {}
         for key, item in value.items():
             if key not in allowed:
                 raise ConfigError(f"[{name}] {key}: unknown key (known: {', '.join(allowed)})")
-            attribute = _ATTRIBUTES.get((name, key), key)
+            attribute = _ATTRIBUTES.get((name, key), str(key))
             values[attribute] = _check(name, key, item, base)
         sections[name] = cls(**values)
 

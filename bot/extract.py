@@ -33,12 +33,11 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
-from lxml.etree import _Element
 from trafilatura import metadata as trafilatura_metadata
 
 from bot.articles.text import clean_text
@@ -54,6 +53,9 @@ __all__ = [
     "kept_chars",
     "takes_fuller",
 ]
+
+# An element of the lxml tree trafilatura parses (lxml names its class only privately).
+Element = Any
 
 # Chosen on ../shared/eval/pages (bench/pages.py --variants; every variant is in
 # docs/benchmarks.md).
@@ -73,7 +75,7 @@ BALANCED = {"include_comments": False, "include_tables": True}
 # The balanced pass's text replaces the precise one when the precise pass
 # * cut the article short: it kept less than FULLER_SHARE of the balanced text's paragraph
 #   characters (it kept 6-14 % of some articles). Chosen on the even-indexed half of
-#   ../shared/eval/pages2 (bench/pages2.py --choose), checked on the odd half and on
+#   ../shared/eval/pages2 (python -m bench.pages2 --choose), checked on the odd half and on
 #   ../shared/eval/pages;
 # * kept less than trafilatura's own minimum extraction size (MIN_EXTRACTED_SIZE, 250
 #   characters, below which trafilatura itself tries its other extractors) while the
@@ -110,9 +112,16 @@ _DATE_META = (
     "date",
 )
 _MAX_JSON_LD = 200_000
+
+
 # htmldate without its "extensive search", which takes a footer's "© 2024" for the day
 # the article was published (2024-01-01); the page's own fields and URL still count.
-_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+class _DateSearch(TypedDict):
+    extensive_search: bool
+    original_date: bool
+
+
+_DATE_SEARCH: _DateSearch = {"extensive_search": False, "original_date": True}
 # Earlier dates are placeholders ("0001-01-01T00:00:00Z"), not publication dates.
 _EARLIEST_YEAR = 1991  # characters of one JSON-LD script worth parsing
 
@@ -232,7 +241,7 @@ def kept_chars(blocks: list[ExtractedBlock] | tuple[ExtractedBlock, ...]) -> int
     return sum(len(block.text) for block in blocks if block.kind == "paragraph")
 
 
-def _drop_furniture(tree: _Element) -> None:
+def _drop_furniture(tree: Element) -> None:
     """Remove ``<nav>``, ``<aside>`` and ``<footer>`` (with their text; a tail after one
     stays) unless no ``<p>`` would be left.
 
@@ -259,11 +268,11 @@ def _drop_furniture(tree: _Element) -> None:
         parent.remove(element)
 
 
-def _inside(element: _Element, tags: tuple[str, ...]) -> bool:
+def _inside(element: Element, tags: tuple[str, ...]) -> bool:
     return any(True for _ in element.iterancestors(*tags))
 
 
-def _bare(tree: _Element, url: str | None, options: Mapping[str, Any]) -> Any:
+def _bare(tree: Element, url: str | None, options: Mapping[str, Any]) -> Any:
     # bare_extraction copies the tree it is given, so one parse serves every try. Its
     # metadata is read once, by _library_meta, not on every try.
     return trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
@@ -277,7 +286,7 @@ class _LibraryMeta:
     date: str | None
 
 
-def _library_meta(tree: _Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
+def _library_meta(tree: Element, url: str | None, *, need_date: bool) -> _LibraryMeta:
     """trafilatura's headline, site name and URL, and htmldate's date (only when the
     page's own fields gave none), the way ``extract_metadata`` finds them.
 
@@ -316,7 +325,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
+def _blocks(body: Element) -> Iterator[ExtractedBlock]:
     """The blocks of trafilatura's output tree: ``head`` is a heading; a ``list`` gives
     one paragraph per ``item``, a ``table`` one per ``row`` (cells joined by " | "); any
     other element (``p``, ``quote``, ``code``…) is a paragraph per ``<lb/>``-separated
@@ -340,11 +349,11 @@ def _blocks(body: _Element) -> Iterator[ExtractedBlock]:
             yield ExtractedBlock("paragraph", _clean(element.tail))
 
 
-def _element_lines(element: _Element) -> list[str]:
+def _element_lines(element: Element) -> list[str]:
     """The text of an element, split at ``<lb/>`` line breaks."""
     lines: list[list[str]] = [[]]
 
-    def walk(node: _Element) -> None:
+    def walk(node: Element) -> None:
         if node.tag == "lb":
             lines.append([])
         elif node.text:
@@ -358,11 +367,11 @@ def _element_lines(element: _Element) -> list[str]:
     return [_clean("".join(parts)) for parts in lines]
 
 
-def _element_text(element: _Element) -> str:
+def _element_text(element: Element) -> str:
     return _clean(" ".join(element.itertext()))
 
 
-def _row_text(row: _Element) -> str:
+def _row_text(row: Element) -> str:
     return " | ".join(filter(None, (_element_text(cell) for cell in row.iterchildren("cell"))))
 
 
@@ -372,7 +381,7 @@ def _row_text(row: _Element) -> str:
 class _Meta:
     """The page's own metadata, read from the parsed HTML tree."""
 
-    def __init__(self, tree: _Element) -> None:
+    def __init__(self, tree: Element) -> None:
         self._tree = tree
         self._values: dict[str, list[str]] = {}
         for meta in tree.iter("meta"):

@@ -274,8 +274,8 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
         _TOKENIZED.search(text, start, end)
     )
     breaks, markers = _line_breaks(text, tokens)
-    # Start of the sentence being read; None once the paragraph is used up.
-    sentence_start: int | None = tokens[0][0]
+    # Start of the sentence being read; ``end`` once the paragraph is used up.
+    sentence_start = tokens[0][0]
     open_quotes = 0  # stand-alone ' or " quotes seen so far in this paragraph
     i = 0
     count = len(tokens)
@@ -300,7 +300,7 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
                     else:
                         break
                 yield sentence_start, tokens[j - 1][1]
-                sentence_start = tokens[j][0] if j < count else None
+                sentence_start = tokens[j][0] if j < count else end
                 i = j
                 continue
             core = token.rstrip(_CLOSERS)
@@ -315,9 +315,9 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
                 ends = _ends_sentence_in_prose(token, next_token, caseless, name)
         if ends:
             yield sentence_start, tokens[i][1]
-            sentence_start = tokens[i + 1][0] if i + 1 < count else None
+            sentence_start = tokens[i + 1][0] if i + 1 < count else end
         i += 1
-    if sentence_start is not None:
+    if sentence_start < tokens[-1][1]:
         # Text after the last boundary (no final punctuation) is a sentence too.
         yield sentence_start, tokens[-1][1]
 

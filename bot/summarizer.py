@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
-from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.summarizers import AbstractSummarizer
 from sumy.utils import get_stop_words
 
 from bot.errors import UnsupportedLanguage
@@ -449,9 +449,9 @@ class PositionCentralitySummarizer(AbstractSummarizer):
             for word in title:
                 lowered = word.lower()
                 if lowered not in stop_words:
-                    term = vocabulary.get(stem(lowered))
-                    if term is not None:
-                        title_counts[term] += 1.0
+                    column = vocabulary.get(stem(lowered))
+                    if column is not None:
+                        title_counts[column] += 1.0
             norm = np.linalg.norm(title_counts * idf)
             if norm > 0:
                 title_vector = np.log1p(title_counts) * idf

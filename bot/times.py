@@ -1,5 +1,10 @@
-"""Clock-face values users type and read: "HH:MM" times of day, IANA timezone names,
-and days as the bot shows them.
+"""Clock-face values the bot stores: "HH:MM" times of day and timezones.
+
+A timezone is an IANA name ("Europe/Berlin", "UTC") or a fixed offset written
+``UTC+05:30`` / ``UTC-03:00`` (sign, two-digit hours and minutes): a zone without
+daylight saving, for users who give an offset rather than a place. :func:`zone` turns
+either into a ``tzinfo``. What a user may *type* for a timezone (cities, "GMT-3", a
+location) is read by :mod:`bot.timezones`, which always ends in one of these two forms.
 
 Small and pure (standard library only), so the store, the config and the schedule
 can all validate the same way without importing each other. One date format
@@ -11,20 +16,31 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 __all__ = [
+    "MAX_OFFSET_MINUTES",
+    "MIN_OFFSET_MINUTES",
     "canonical_timezone",
+    "fixed_offset",
     "format_date",
     "format_day",
     "format_moment",
     "format_time",
+    "is_fixed_offset",
     "looks_like_time",
+    "offset_name",
     "parse_time",
+    "timezone_names",
     "valid_timezone",
     "zone",
 ]
+
+# The offsets clocks use on Earth: UTC-12:00 (Baker Island) to UTC+14:00 (Line Islands).
+MIN_OFFSET_MINUTES = -12 * 60
+MAX_OFFSET_MINUTES = 14 * 60
+_OFFSET_NAME = re.compile(r"UTC([+-])([0-9]{2}):([0-9]{2})")
 
 # ASCII digits only: "²3:00" or "٣:00" are not times anyone types on purpose.
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -91,17 +107,53 @@ def format_date(value: str | None) -> str | None:
     return value if len(value) <= DATE_CHARS else value[: DATE_CHARS - 1] + "…"
 
 
+def offset_name(minutes: int) -> str:
+    """The stored name of a fixed offset of ``minutes`` east of UTC: 330 → "UTC+05:30",
+    -180 → "UTC-03:00"; ValueError outside UTC-12:00 … UTC+14:00."""
+    if not MIN_OFFSET_MINUTES <= minutes <= MAX_OFFSET_MINUTES:
+        raise ValueError("offsets go from UTC-12:00 to UTC+14:00")
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def fixed_offset(name: str) -> int | None:
+    """Minutes east of UTC of a fixed-offset name ("UTC+05:30" → 330), None for anything
+    else (IANA names included: "Etc/GMT-1" is a zone name, not this form)."""
+    match = _OFFSET_NAME.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        return None
+    hours, minutes = int(match[2]), int(match[3])
+    if minutes > 59:
+        return None
+    value = (hours * 60 + minutes) * (-1 if match[1] == "-" else 1)
+    if not MIN_OFFSET_MINUTES <= value <= MAX_OFFSET_MINUTES:
+        return None
+    if value == 0 and match[1] == "-":
+        return None  # "UTC+00:00" is the one spelling of no offset
+    return value
+
+
+def is_fixed_offset(name: str) -> bool:
+    """True for a fixed-offset name ("UTC+05:30"), which follows no daylight saving."""
+    return fixed_offset(name) is not None
+
+
 def valid_timezone(name: str) -> bool:
-    """True if ``name`` is exactly an IANA timezone name ("Europe/Berlin", "UTC")."""
-    return isinstance(name, str) and name in _timezone_names()
+    """True if ``name`` is exactly an IANA timezone name ("Europe/Berlin", "UTC") or a
+    fixed offset in its stored form ("UTC+05:30")."""
+    return isinstance(name, str) and (name in _timezone_names() or is_fixed_offset(name))
 
 
 def canonical_timezone(name: str) -> str:
-    """The IANA name ``name`` means, ignoring case ("europe/berlin" → "Europe/Berlin");
-    ValueError with a message fit for the user when there is none ("Mars/Olympus")."""
+    """The timezone ``name`` means, ignoring case ("europe/berlin" → "Europe/Berlin",
+    "utc+05:30" → "UTC+05:30"); ValueError with a message fit for the user when there is
+    none ("Mars/Olympus")."""
     text = name.strip() if isinstance(name, str) else ""
     if valid_timezone(text):
         return text
+    if valid_timezone(text.upper()):
+        return text.upper()
     found = _folded_timezone_names().get(text.casefold())
     if found is None:
         shown = text if len(text) <= 40 else text[:40] + "…"
@@ -111,9 +163,25 @@ def canonical_timezone(name: str) -> str:
     return found
 
 
-def zone(name: str) -> ZoneInfo:
-    """The ZoneInfo for an IANA name; ValueError with a message fit for the user."""
-    return ZoneInfo(canonical_timezone(name))
+def zone(name: str) -> tzinfo:
+    """The tzinfo of a timezone name: a ZoneInfo for an IANA name, a fixed
+    ``datetime.timezone`` (named like "UTC+05:30") for an offset; ValueError with a
+    message fit for the user for anything else."""
+    canonical = canonical_timezone(name)
+    minutes = fixed_offset(canonical)
+    if minutes is not None:
+        return _fixed_zone(minutes)
+    return ZoneInfo(canonical)
+
+
+@functools.cache
+def _fixed_zone(minutes: int) -> tzinfo:
+    return timezone(timedelta(minutes=minutes), offset_name(minutes))
+
+
+def timezone_names() -> list[str]:
+    """Every IANA name the bot accepts, sorted (this machine's or the tzdata package's)."""
+    return sorted(_timezone_names())
 
 
 @functools.cache

@@ -262,7 +262,7 @@ def test_a_full_disk_during_ingest_is_one_line_and_exit_1(tmp_path: Path) -> Non
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     paragraph = "The council met on Monday to discuss the new harbour plans in detail. " * 40
-    for n in range(200):
+    for n in range(100):  # about 500 KB in the database: well past the limit
         (seeds / f"a{n:02d}.md").write_text(
             f'+++\ntitle = "Story {n}"\n+++\n\n{paragraph}\n\nStory {n} ends here.\n',
             encoding="utf-8",

@@ -78,6 +78,12 @@ def test_unknown_or_non_text_charsets_are_ignored() -> None:
     assert decode(TEXT.encode(), "rot13", "text/html") == (TEXT, "utf-8")
 
 
+def test_codecs_that_cannot_decode_a_page_are_ignored() -> None:
+    # idna cannot replace bad bytes, "undefined" decodes nothing: both used to raise.
+    for charset in ("idna", "undefined"):
+        assert decode(TEXT.encode(), charset, "text/html") == (TEXT, "utf-8")
+
+
 def test_sniffing_a_body_without_content_type() -> None:
     assert sniff(b"  <!DOCTYPE html><html>", "page") == "text/html"
     assert sniff(b"<?xml version='1.0'?><rss/>", "feed") == "application/xml"

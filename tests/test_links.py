@@ -208,6 +208,43 @@ def test_a_long_summary_is_split_into_messages_of_at_most_4096_utf16_units() -> 
     assert "&lt;Zeichen&gt;" in messages[0][0] and "<Zeichen>" not in messages[0][0]
 
 
+def test_a_pasted_text_without_headline_does_not_repeat_its_title_as_its_summary() -> None:
+    summary = links.summarize_text("\n\n".join(PARAGRAPHS), sentences=3)
+    assert (
+        summary.title
+        == "The city council approved a new harbour bridge on Monday after a long debate."
+    )
+    assert summary.title not in summary.sentences
+    assert len(summary.sentences) == 3  # the next best sentence takes its place
+    shown = summary_messages(summary, None)[0][0]
+    assert shown.count("The city council approved") == 1
+
+
+def test_a_long_first_sentence_cut_into_a_title_is_not_repeated_under_it() -> None:
+    first = (
+        "The city council approved a new harbour bridge on Monday after a long debate that"
+        " lasted well into the night and left several members of the opposition furious."
+    )
+    summary = links.summarize_text(first + " " + "\n\n".join(PARAGRAPHS[1:]), sentences=3)
+    assert summary.title.endswith("…") and first.startswith(summary.title[:-1])
+    assert first not in summary.sentences and len(summary.sentences) == 3
+
+
+def test_a_headline_line_titles_a_pasted_text_and_its_sentences_stay() -> None:
+    summary = links.summarize_text("Harbour bridge approved\n\n" + "\n\n".join(PARAGRAPHS))
+    assert summary.title == "Harbour bridge approved"
+    assert summary.sentences[0].startswith("The city council approved")
+
+
+def test_an_untitled_page_is_titled_by_its_first_sentence_not_repeated_below() -> None:
+    page = article_html("TITLE").replace("<title>TITLE | Harbour News</title>", "")
+    page = page.replace('<meta property="og:title" content="TITLE">', "")
+    page = page.replace("<h1>TITLE</h1>", "")
+    summary = links.summarize_page(page, "https://news.test/untitled")
+    assert summary.title.startswith("The city council approved")
+    assert all(not s.startswith("The city council approved") for s in summary.sentences)
+
+
 def test_pending_buttons_belong_to_one_chat_and_the_oldest_are_forgotten() -> None:
     summary = PageSummary("T", None, None, None, "english", ("S.",), (("paragraph", "S."),))
     pending = Pending(max_items=2)
@@ -243,10 +280,10 @@ def test_an_added_page_is_in_that_chats_digest_only_and_not_in_the_shared_list()
         assert store.count_unseen(CHAT) == 1 and store.count_unseen(OTHER) == 0
         assert store.list_articles(0, 10) == [] and store.count_articles() == 0
         assert store.search_articles(["page"]) == []
-        assert store.get_article(number).summary == ("A sentence.",)
+        assert store.get_article(number, CHAT).summary == ("A sentence.",)
         # A seeds scan that does not know it leaves it alone.
         assert store.retire_missing([]) == []
-        assert store.get_article(number) is not None
+        assert store.get_article(number, CHAT) is not None
 
 
 def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> None:
@@ -256,7 +293,7 @@ def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> N
         assert (again, added) == (number, False)
         other, added = store.add_to_digest(OTHER, page_article(text="Changed."), ["New."])
         assert (other, added) == (number, True)
-        assert store.get_article(number).summary == ("New.",)
+        assert store.get_article(number, OTHER).summary == ("New.",)
         # Sent in a digest, then added again: it comes back in the next one.
         store.record_deliveries(CHAT, [number])
         assert store.unseen_articles(CHAT, 10) == []

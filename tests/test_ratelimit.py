@@ -512,3 +512,74 @@ def test_broadcasts_held_by_the_window_are_not_spread_again():
 def test_a_high_cap_gets_a_wider_margin_because_jitter_counts_in_messages() -> None:
     assert TelegramRateLimiter.from_config(30).limiter.base_margin == 0.03
     assert TelegramRateLimiter.from_config(1000).limiter.base_margin == 0.05
+
+
+# -- requests held up on their way: counted by the server when they arrive ------------------
+
+
+def steady_sends_with_one_held_up(limiter: Limiter, clock: FakeClock, gate: bool) -> list[float]:
+    """Sends at the cap, a window apart as the start times allow, each answered 2 ms
+    after it starts; one of them is held up on its way and counted by the server 0.3 s
+    late. ``gate``: each send also asks ``begin`` (and is answered with ``end``). The
+    moments the server counted them."""
+    gap = limiter.window / limiter.limit
+    first = clock.now
+    answers: list[tuple[float, float]] = []  # (answer time, start time), pending
+    counted = []
+    for k in range(120):
+        clock.now = max(clock.now, first + k * gap)
+        while True:
+            for answer in sorted(a for a in answers if a[0] <= clock.now):
+                answers.remove(answer)
+                if gate:
+                    limiter.end(answer[1], now=answer[0])
+            hold = limiter.begin() if gate else 0.0
+            if hold <= 0:
+                break
+            clock.now += min(hold, 0.001)
+        late = 0.3 if k == 45 else 0.0
+        counted.append(clock.now + 0.001 + late)
+        answers.append((clock.now + 0.002 + late, clock.now))
+    return counted
+
+
+def test_a_send_held_up_on_its_way_does_not_make_the_next_window_overflow():
+    clock = FakeClock()
+    counted = steady_sends_with_one_held_up(Limiter(30, margin=0.03, clock=clock), clock, False)
+    assert max_in_any_window(counted, 1.0 - 1e-9) == 31  # start times alone: a 429
+    clock = FakeClock()
+    limiter = Limiter(30, margin=0.03, clock=clock)
+    counted = steady_sends_with_one_held_up(limiter, clock, True)
+    assert max_in_any_window(counted, 1.0 - 1e-9) <= 30
+    # Only the sends of the next window wait, and only a little: 120 sends take about
+    # as long as 120 at the cap.
+    assert counted[-1] - counted[0] < 119 * limiter.window / 30 + 0.35
+
+
+def test_an_unanswered_send_counts_until_it_is_answered():
+    clock = FakeClock()
+    limiter = Limiter(2, margin=0.0, clock=clock)
+    start = clock.now
+    assert limiter.begin() == 0.0 and limiter.begin() == 0.0
+    clock.now += 5.0  # both still under way
+    assert limiter.begin() > 0
+    limiter.end(start)
+    assert limiter.begin() > 0  # answered just now: may have been counted just now
+    clock.now += 1.0
+    assert limiter.begin() == 0.0
+
+
+async def test_the_wrapper_waits_for_a_late_answer_before_the_next_window():
+    clock = FakeClock()
+    wrapper = TelegramRateLimiter(Limiter(3, margin=0.0, clock=clock), sleep=clock.sleep)
+    arrivals: list[float] = []
+
+    async def slow_first() -> bool:
+        if not arrivals:
+            clock.now += 0.5  # held up before the server counted it
+        arrivals.append(clock.now)
+        return True
+
+    for chat in range(9):
+        await wrapper.process_request(slow_first, (), {}, "sendMessage", {"chat_id": chat}, None)
+    assert max_in_any_window(arrivals, 1.0 - 1e-9) <= 3

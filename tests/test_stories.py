@@ -18,6 +18,7 @@ from bot.errors import DigestbotError
 from bot.stories import (
     DEFAULT_SETTINGS,
     StoryInput,
+    StoryWindow,
     clearest,
     group_stories,
     rank,
@@ -479,3 +480,17 @@ def test_linear_pairs_have_the_similarity_of_a_full_comparison() -> None:
     found = list(zip(*(x.tolist() for x in fast), strict=True))
     assert len(found) > 1000
     assert all(abs(everything[a, b] - s) < 1e-9 for a, b, s in found)
+
+
+def test_a_window_joins_new_articles_to_their_stories() -> None:
+    window = StoryWindow.grouped(BATCH)
+    assert window.story_of("en-biles-2") == "en-biles-1"
+    later = [
+        _article("new-biles", "en", "Simone Biles withdraws from Olympic all-around final", 5),
+        _article("new-alone", "en", "Library lends bicycles to students for the summer", 5),
+        _article("far-biles", "en", "Simone Biles withdraws from the Olympic all-around final", 60),
+    ]
+    assert window.add(later) == ["en-biles-1", "new-alone", "far-biles"]  # 60 h: too far
+    assert window.members("new-biles") == ["en-biles-1", "en-biles-2", "new-biles"]
+    assert "new-alone" in window and len(window) == len(BATCH) + 3
+    assert window.add(later[:1]) == ["en-biles-1"]  # known ids are not added twice

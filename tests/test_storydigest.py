@@ -231,3 +231,26 @@ def test_a_page_the_chat_added_itself_is_always_shown_whatever_the_ranking(
         digest = compose_digest(store, 7, 2)
         assert digest.entries[0].number == number and len(digest.entries) == 2
         assert digest.new == 5
+
+
+def test_a_tick_joins_new_articles_to_the_kept_stories_reading_only_them(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.compose.FULL_REGROUP_ARTICLES", 1)  # every window is "large"
+    now = datetime.now(UTC)
+    assert regroup_recent(store, now).articles == 4  # no kept window yet: all grouped
+    folder = tmp_path / "seeds"
+    late = "Storm Ciara floods Kingsbridge harbour again"
+    write_article(folder, "e.md", late, date="2026-11-30", url="https://e.example/storm")
+    write_article(folder, "f.md", "Library lends bicycles", date="2026-11-30")
+    sync(store, folder)
+    report = regroup_recent(store, now)
+    assert report.articles == 2  # only the new ones were read and joined
+    n = numbers(store)
+    story = min(n[STORM_A], n[STORM_B])
+    assert StoryStore(store).story_ids(n.values()) == {
+        n[STORM_A]: story,
+        n[STORM_B]: story,
+        n[late]: story,
+    }
+    assert report.changed == 1

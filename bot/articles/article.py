@@ -21,7 +21,7 @@ from bot.articles.language import detect_language
 from bot.articles.text import CLOSERS
 from bot.errors import NotAnArticle
 
-__all__ = ["Article", "Block", "finish"]
+__all__ = ["Article", "Block", "finish", "first_sentence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def finish(
         raise NotAnArticle(source, "no article text")
     return Article(
         source=source,
-        title=title if title is not None else _first_sentence(paragraphs[0]),
+        title=title if title is not None else first_sentence(paragraphs[0]),
         date=date,
         url=url,
         language=language or detect_language(" ".join(paragraphs)),
@@ -90,7 +90,9 @@ def finish(
     )
 
 
-def _first_sentence(text: str, limit: int = 120) -> str:
+def first_sentence(text: str, limit: int = 120) -> str:
+    """The first sentence of ``text`` (what titles an untitled article), cut at a word
+    to at most ``limit`` characters with "…"."""
     match = re.search(rf"^.+?(?:[.!?…][{re.escape(CLOSERS)}]*(?=\s|$)|[。！？][」』]?)", text)
     sentence = match.group(0) if match else text
     if len(sentence) <= limit:

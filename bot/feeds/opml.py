@@ -160,8 +160,8 @@ def _feeds(body: Element) -> Iterable[OpmlFeed]:
                 category=" / ".join(path) or None,
             )
         if len(child):
-            deeper = name and not url and len(path) < MAX_CATEGORY_DEPTH
-            stack.append((iter(child), (*path, name) if deeper else path))
+            deeper = name is not None and not url and len(path) < MAX_CATEGORY_DEPTH
+            stack.append((iter(child), (*path, name) if name is not None and deeper else path))
 
 
 def _decodable(data: bytes) -> bytes:

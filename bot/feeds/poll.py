@@ -534,7 +534,7 @@ class Poller:
                 if missing:
                     self.feeds.remember(hit, missing, step.entry.fingerprint)
                 return "unchanged"
-            number = self.feeds.add_article(
+            added = self.feeds.add_article(
                 feed.id,
                 built.article,
                 keys=keys,
@@ -542,7 +542,7 @@ class Poller:
                 published=step.entry.published,
                 summary=built.summary,
             )
-        return "new" if number is not None else "unchanged"
+        return "new" if added is not None else "unchanged"
 
     # -- adding a feed ----------------------------------------------------------------
 

@@ -56,7 +56,9 @@ see its docstring for why that never lets an article reach a chat twice.
 The package has one module per noun, each a mixin over :class:`bot.store.base.StoreBase`
 (connection, lock, transactions, reads, migrations, clock): :mod:`~bot.store.chats`,
 :mod:`~bot.store.articles`, :mod:`~bot.store.deliveries` (with what filters held back),
-:mod:`~bot.store.filters`, :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`;
+:mod:`~bot.store.filters`, :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`. A
+mixin that needs another's methods says so by subclassing it, so the type checker sees
+it: the deliveries build on the chats and the articles, the outbox on the deliveries;
 the dataclasses and row converters are in :mod:`~bot.store.records`. :class:`Store`
 combines them.
 """
@@ -85,11 +87,11 @@ __all__ = [
 
 
 class Store(
+    OutboxMixin,
+    DeliveriesMixin,
     ChatsMixin,
     ArticlesMixin,
-    DeliveriesMixin,
     FiltersMixin,
-    OutboxMixin,
     RetentionMixin,
     StoreBase,
 ):

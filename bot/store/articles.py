@@ -5,7 +5,10 @@ the user-facing N of ``/article N``, assigned once and never reused. Every row i
 written by :meth:`ArticlesMixin.write_article` (seed files, feed entries, pages and
 texts added to a digest). A changed ``content_hash`` clears the summary; a seed file
 that vanished is *retired* (hidden, number kept). Reading: by number, newest first, the
-next one, by title words, in bulk.
+next one, by title words, in bulk. A private article (see :mod:`bot.store.deliveries`)
+is read only by a chat that added it: the single-article reads take the asking chat as
+``viewer`` and answer None for any other, as for a number that does not exist; the
+list, search and counts hold shared ones only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ _NEWEST_SCANNED = 2000
 def summary_json(summary: Sequence[str] | None) -> str | None:
     """A summary (its sentences) as the store keeps it: a JSON list; None stays None."""
     return None if summary is None else json.dumps(list(summary), ensure_ascii=False)
+
+
+# Who may read an article (one parameter: the asking chat's id, or None for nobody in
+# particular): every shared article, and a private one (a page or text a chat added to
+# its digest) only to the chats that added it -- any forum topic of such a chat counts.
+VISIBLE_TO = (
+    "(articles.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
+    " WHERE x.chat_id = ? AND x.number = articles.number))"
+)
 
 
 class ArticlesMixin(StoreBase):
@@ -190,13 +202,16 @@ class ArticlesMixin(StoreBase):
         holds as long as the version does. A read: it never waits for the writer."""
         return self.query("SELECT n FROM article_changes")[0][0]
 
-    def get_article(self, number: int) -> ArticleRecord | None:
-        """Article ``number``, or None if there is none (or it was retired)."""
+    def get_article(self, number: int, viewer: int | None = None) -> ArticleRecord | None:
+        """Article ``number`` as chat ``viewer`` may read it, or None if there is none,
+        it was retired, or it is private and ``viewer`` did not add it (None: no chat,
+        shared articles only)."""
         if not is_sqlite_int(number):
             return None  # "/article 99999999999999999999" is just not an article
         rows = self.query(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL",
-            (number,),
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL"
+            f" AND {VISIBLE_TO}",
+            (number, viewer),
         )
         return article_from_row(rows[0]) if rows else None
 
@@ -227,9 +242,10 @@ class ArticlesMixin(StoreBase):
         )
         return [article_from_row(row) for row in rows]
 
-    def next_article(self, number: int) -> ArticleRecord | None:
+    def next_article(self, number: int, viewer: int | None = None) -> ArticleRecord | None:
         """The visible article listed right after ``number`` (newest first, as in
-        list_articles), or None when ``number`` is the last one or not visible.
+        list_articles), or None when ``number`` is the last one or not visible (to chat
+        ``viewer``, as in get_article).
 
         Keyset steps along the articles_listed index, each one seek: the rest of the
         same date and time added, of the same date, else the next older date, else the
@@ -238,8 +254,9 @@ class ArticlesMixin(StoreBase):
         if not is_sqlite_int(number):
             return None
         rows = self.query(
-            "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL",
-            (number,),
+            "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL"
+            f" AND {VISIBLE_TO}",
+            (number, viewer),
         )
         if not rows:
             return None
@@ -280,7 +297,7 @@ class ArticlesMixin(StoreBase):
         trigram index article_titles for the words of three characters or more (each
         candidate checked with instr(), so the match is exactly the substring rule).
         Only words all shorter than three characters read every title."""
-        needles = [fold_text(word) for word in words if word.strip()]
+        needles = [word.casefold() for word in words if word.strip()]
         if not needles:
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)

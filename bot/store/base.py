@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, overload
 from urllib.parse import quote
 
 from bot.errors import DigestbotError
@@ -316,6 +316,11 @@ def url_key(url: str | None) -> str:
         return ""
 
 
+@overload
+def fold_text(text: str) -> str: ...
+@overload
+def fold_text(text: None) -> None: ...
 def fold_text(text: str | None) -> str | None:
-    # SQLite's own lower()/LIKE fold ASCII only; titles are in many languages.
+    """Unicode casefold (the ``casefold`` SQL function): SQLite's own lower()/LIKE fold
+    ASCII only, and titles are in many languages."""
     return None if text is None else text.casefold()

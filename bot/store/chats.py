@@ -69,6 +69,13 @@ class ChatsMixin(StoreBase):
         ).fetchall()
         return chat_from_row(found, runs_from_rows(runs).get((chat_id, topic), ()))
 
+    def _ensured_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> Chat:
+        """The chat's row, which :meth:`_ensure_chat` made sure of in this transaction."""
+        chat = self._get_chat(db, chat_id, topic)
+        if chat is None:  # only if the caller did not ensure it
+            raise LookupError(f"no chat {chat_id} (topic {topic})")
+        return chat
+
     def _chat_rows(self, db: sqlite3.Connection, chat_id: int) -> list[Chat]:
         """Every row of the chat (the chat itself and its topics), by topic."""
         rows = db.execute(
@@ -149,7 +156,7 @@ class ChatsMixin(StoreBase):
                 (times[0], timezone, now, now, days, chat_id, topic),
             )
             self._set_times(db, chat_id, topic, times)
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def _set_times(
         self, db: sqlite3.Connection, chat_id: int, topic: int, times: Sequence[str]
@@ -219,7 +226,7 @@ class ChatsMixin(StoreBase):
                 "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ? AND topic = ?",
                 (timezone, self.now_text(), chat_id, topic),
             )
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def set_digest_settings(
         self, chat_id: int, settings: DigestSettings, *, topic: int = 0
@@ -271,7 +278,7 @@ class ChatsMixin(StoreBase):
         with self.transaction() as db:
             self._ensure_chat(db, chat_id, topic)
             self._reactivate(db, chat_id, topic)
-            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+            return self._ensured_chat(db, chat_id, topic)
 
     def _reactivate(self, db: sqlite3.Connection, chat_id: int, topic: int) -> None:
         db.execute(
@@ -502,6 +509,16 @@ class ChatsMixin(StoreBase):
             ),
         )
         return self._with_runs(rows)
+
+    def slots_in_use(self) -> list[tuple[str, str | None]]:
+        """Every (digest time, timezone) an active subscriber has (timezone None: the
+        config default), without reading the subscribers themselves."""
+        rows = self.query(
+            "SELECT DISTINCT s.digest_time, c.timezone FROM subscriptions s"
+            " JOIN chats c ON c.chat_id = s.chat_id AND c.topic = s.topic"
+            " WHERE c.active = 1 AND c.digest_time IS NOT NULL"
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def count_subscribers(self) -> int:
         """Active subscribers: chats and forum topics with a digest time."""

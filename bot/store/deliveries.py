@@ -20,8 +20,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.store.articles import NEWEST_FIRST
-from bot.store.base import StoreBase
+from bot.store.articles import NEWEST_FIRST, ArticlesMixin
+from bot.store.chats import ChatsMixin
 from bot.store.records import ARTICLE_COLUMNS, ArticleRecord, ChatKey, article_from_row, chat_key
 
 if TYPE_CHECKING:
@@ -58,8 +58,10 @@ def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
     return (chat_id, topic) * (_UNSEEN.count("?") // 2)
 
 
-class DeliveriesMixin(StoreBase):
-    """Deliveries, held-back articles and the articles each chat has not seen."""
+class DeliveriesMixin(ChatsMixin, ArticlesMixin):
+    """Deliveries, held-back articles and the articles each chat has not seen. Built on
+    the chats (an addition makes sure its chat exists) and the articles (an addition
+    writes one)."""
 
     def unseen_articles(self, chat_id: int, limit: int, *, topic: int = 0) -> list[ArticleRecord]:
         """Summarized visible articles the chat (or its forum topic ``topic``) has

@@ -21,13 +21,15 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from bot.store.base import StoreBase, epoch_seconds
+from bot.store.base import epoch_seconds
+from bot.store.deliveries import DeliveriesMixin
 from bot.store.migrations import body_hash
 from bot.store.records import OUTBOX_COLUMNS, ChatKey, OutboxItem, chat_key, outbox_item_from_row
 
 
-class OutboxMixin(StoreBase):
-    """The digests queued for sending. Needs ``_record_deliveries`` (DeliveriesMixin)."""
+class OutboxMixin(DeliveriesMixin):
+    """The digests queued for sending. Built on the deliveries (sending a message records
+    its deliveries in the same transaction)."""
 
     def queue_digest(
         self,

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.store import ArticleRecord, Store
+from bot.store.articles import VISIBLE_TO
 from bot.store.base import is_sqlite_int
 from bot.store.records import ARTICLE_COLUMNS, ChatKey, article_from_row, chat_key
 
@@ -44,16 +45,17 @@ class StoryStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def recent(self, since: str, text_chars: int = 600) -> list[RecentArticle]:
-        """Visible articles published (else added) at or after ``since`` (ISO, UTC), in
-        number order, with the first ``text_chars`` characters of their text."""
+    def recent(self, since: str, text_chars: int = 600, after: int = 0) -> list[RecentArticle]:
+        """Visible articles published (else added) at or after ``since`` (ISO, UTC) and
+        numbered above ``after``, in number order, with the first ``text_chars``
+        characters of their text (the time filter has its index: ``articles_feed_age``)."""
         rows = self.store.query(
             "SELECT number, title, substr(text, 1, ?) AS lede, language,"
             " coalesce(published_at, date) AS published, added_at, story_id,"
             " (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
             " AS source_name FROM articles WHERE retired_at IS NULL"
-            " AND coalesce(published_at, added_at) >= ? ORDER BY number",
-            (text_chars, since),
+            " AND coalesce(published_at, added_at) >= ? AND number > ? ORDER BY number",
+            (text_chars, since, after),
         )
         return [
             RecentArticle(
@@ -92,17 +94,33 @@ class StoryStore:
         )
         return {row[0]: row[1] for row in rows}
 
-    def members(self, number: int) -> list[ArticleRecord]:
-        """Every visible article of article ``number``'s story, itself included, in
-        number order; just the article when it is alone, [] when it is not visible."""
+    def members(self, number: int, viewer: int | None = None) -> list[ArticleRecord]:
+        """Every article of article ``number``'s story that chat ``viewer`` may read
+        (see ``Store.get_article``), itself included, in number order; just the article
+        when it is alone, [] when it is not visible to ``viewer``."""
         if not is_sqlite_int(number):
+            return []
+        if self.store.get_article(number, viewer) is None:
             return []
         rows = self.store.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND (number = ?"
-            " OR story_id = (SELECT story_id FROM articles WHERE number = ?)) ORDER BY number",
-            (number, number),
+            " OR story_id = (SELECT story_id FROM articles WHERE number = ?))"
+            f" AND {VISIBLE_TO} ORDER BY number",
+            (number, number, viewer),
         )
         return [article_from_row(row) for row in rows]
+
+    def same_for_everyone(self, number: int) -> bool:
+        """True when neither article ``number`` nor any member of its story is private:
+        what ``/article N`` shows of it is then the same in every chat."""
+        if not is_sqlite_int(number):
+            return True
+        rows = self.store.query(
+            "SELECT 1 FROM articles WHERE private = 1 AND (number = ?"
+            " OR story_id = (SELECT story_id FROM articles WHERE number = ?)) LIMIT 1",
+            (number, number),
+        )
+        return not rows
 
     def stories_reached(
         self, chat_id: int, story_ids: Iterable[int], *, topic: int = 0

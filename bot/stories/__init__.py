@@ -19,7 +19,7 @@ sources first, then the newest; each story once, as its clearest article.
 
 from __future__ import annotations
 
-from bot.stories.grouping import clearest, group_pairs, group_stories
+from bot.stories.grouping import StoryWindow, clearest, group_pairs, group_stories
 from bot.stories.inputs import (
     DEFAULT_SETTINGS,
     Settings,
@@ -36,6 +36,7 @@ __all__ = [
     "RankedStory",
     "Settings",
     "StoryInput",
+    "StoryWindow",
     "clearest",
     "group_pairs",
     "group_stories",

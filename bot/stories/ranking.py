@@ -85,8 +85,8 @@ def rank(
         groups.setdefault(("alone", index) if key is None else ("story", key), []).append(index)
 
     def order(members: list[int]) -> tuple[float, float, int, int]:
-        times = [articles[k].published for k in members if articles[k].published is not None]
-        newest = max(t.timestamp() for t in times) if times else float("-inf")
+        times = [t.timestamp() for k in members if (t := articles[k].published) is not None]
+        newest = max(times, default=float("-inf"))
         size = importance([articles[k] for k in members])
         return (-size, -newest, -len(members), members[0])
 

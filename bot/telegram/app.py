@@ -142,11 +142,11 @@ async def _post_init(application: Application) -> None:
         name="poll feeds",
         job_kwargs=late_ok,
     )
-    # Subscribers are read and their slots worked out in a thread (seconds for 100,000
-    # of them); the jobs are added on the event loop (APScheduler is not thread-safe).
+    # The slots in use, and the few chats that may have missed a digest, are read in a
+    # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
     plan = await asyncio.to_thread(
-        jobs.plan_schedule,
-        rt.store.iter_subscribers(),
+        jobs.plan_from_store,
+        rt.store,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
@@ -339,6 +339,13 @@ def build_application(
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
     application.add_handler(CommandHandler("timezone", handlers.timezone))
+    application.add_handler(CallbackQueryHandler(handlers.timezone_button, pattern=r"^tz:"))
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.LOCATION & filters.ChatType.PRIVATE,
+            handlers.location,
+        )
+    )
     application.add_handler(CommandHandler("status", handlers.status))
     application.add_handler(CommandHandler("digest", handlers.digest))
     application.add_handler(CommandHandler("filter", handlers.filter_command))

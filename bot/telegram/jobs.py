@@ -45,6 +45,7 @@ from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
     format_time,
+    last_due,
     missed_slots,
     next_due,
     parse_time,
@@ -63,6 +64,7 @@ __all__ = [
     "apply_schedule",
     "digest_job",
     "job_name",
+    "plan_from_store",
     "plan_schedule",
     "prune_job",
     "queue_due_digests",
@@ -233,6 +235,42 @@ def plan_schedule(
     return ScheduleSummary(count, len(slots), tuple(sorted(missed)), tuple(sorted(slots)))
 
 
+def plan_from_store(
+    store: Store,
+    *,
+    now: datetime,
+    default_timezone: str,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+) -> ScheduleSummary:
+    """:func:`plan_schedule` of every subscriber in ``store``, reading few of them: the
+    slots in use come from one query, and only the chats of a slot whose last due time
+    is within ``grace_seconds`` can have missed a digest, so only those are read."""
+    slots: set[Slot] = set()
+    recent: list[Slot] = []
+    for digest_time, timezone in store.slots_in_use():
+        slot = Slot(digest_time, timezone or default_timezone)
+        try:
+            due = last_due(digest_time, zone(slot.timezone), now)
+        except ValueError as exc:
+            log.warning("slot %s %s not scheduled: %s", digest_time, slot.timezone, exc)
+            continue
+        if slot not in slots and (now - due).total_seconds() <= grace_seconds:
+            recent.append(slot)
+        slots.add(slot)
+    missed: set[Slot] = set()
+    for slot in recent:
+        chats = store.subscribers_at(
+            slot.digest_time, slot.timezone, default_timezone=default_timezone
+        )
+        found = plan_schedule(
+            chats, now=now, default_timezone=default_timezone, grace_seconds=grace_seconds
+        )
+        missed.update(s for s in found.catch_up if s == slot)
+    return ScheduleSummary(
+        store.count_subscribers(), len(slots), tuple(sorted(missed)), tuple(sorted(slots))
+    )
+
+
 def apply_schedule(
     job_queue: JobQueue[Any],
     plan: ScheduleSummary,
@@ -317,13 +355,14 @@ def queue_due_digests(
     run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
     then wake the outbox sender). A chat gets each (time, run key) once.
 
-    Each chat gets its unseen articles, newest first, at most its /settings size (else
-    ``max_articles``), with summaries unless it chose headlines only, split
-    into messages of at most ``limit`` UTF-16 units, under a header with the slot's
-    local day. A chat with /filter terms gets the articles they let through; the ones
-    they hold back are recorded as such for it (``Store.record_held_back``), after its
-    digest was queued. Each article's words are read once per run, however many chats'
-    filters look at them (:class:`bot.filters.ArticleCache`). Articles of one story
+    Each chat's digest is :func:`bot.compose.compose_digest` (as ``/digest``'s): what
+    is new for it, ranked, at most its /settings size (else ``max_articles``), with
+    summaries unless it chose headlines only, split into messages of at most ``limit``
+    UTF-16 units of visible text, under a header with the slot's local day. A chat with
+    /filter terms gets the articles they let through; the ones they hold back are
+    recorded as such for it (``Store.record_held_back``), after its digest was queued.
+    Each article, its story id and its words are read once per run, however many chats
+    have it unseen (:class:`bot.compose.DigestReads`). Articles of one story
     (``articles.story_id``, :mod:`bot.compose`) are shown once, as the clearest one
     with "Also:" links to the others, and count as one of the ``max_articles``;
     delivering it delivers them all, and a later article of a story the chat already
@@ -534,7 +573,10 @@ async def integrity_job(context: BotContext) -> None:
 async def digest_job(context: BotContext) -> None:
     """A slot's digest time: queue every due chat's digest, then wake the sender."""
     rt = context.runtime
-    slot = context.job.data
+    slot = context.job.data if context.job is not None else None
+    if not isinstance(slot, Slot):
+        log.error("digest job without its slot (%r): nothing queued", slot)
+        return
     config = rt.config
     await asyncio.to_thread(
         queue_due_digests,

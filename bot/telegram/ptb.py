@@ -2,7 +2,9 @@
 
 Each name here leans on something PTB does not promise to keep; a PTB upgrade that
 changes it should fail ``tests/test_ptb.py`` rather than misbehave quietly. No other
-module of the bot imports ``telegram._…`` or touches a PTB object's private attributes.
+module of the bot imports ``telegram._…`` or touches a PTB object's private attributes:
+``tests/test_layout.py`` fails on any module that reaches into another's private names
+and lets this one alone do so.
 
 * :func:`opt_into_timedelta` -- PTB 22 warns (``PTBDeprecationWarning``) whenever a
   ``RetryAfter`` is built unless ``PTB_TIMEDELTA`` is set; under ``-W error`` that
@@ -69,8 +71,7 @@ def opt_into_timedelta() -> None:
 
 def retry_after_seconds(exc: RetryAfter) -> float:
     """How long Telegram asked us to wait, in seconds, from a 429's ``RetryAfter``."""
-    wait = exc._retry_after
-    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+    return exc._retry_after.total_seconds()
 
 
 def is_default_value(value: object) -> bool:

@@ -20,6 +20,17 @@ Two layers live here:
     loop can run a booked send late, bunched with later ones); sends it must hold back
     are booked ``window / max_per_second`` apart, in order, so a burst of replies over the
     cap leaves evenly spaced instead of in clumps of ``max_per_second`` per window;
+  - ``begin()``/``end()`` bracket each request as it really goes: Telegram counts a
+    message when it *arrives*, somewhere between the moment we started sending it and
+    the moment its answer came back. Start times alone cannot see a request that was
+    held up on its way (our event loop busy after the grant, the server's process not
+    scheduled: on a loaded machine it then counts several at once), and the next
+    window's sends, started on time, then arrive less than a second after it. So a send
+    still counts until a second after its *answer* (less half the fastest round trip
+    seen: the answer's way back), and a send begins only while fewer than
+    ``max_per_second`` do; one still unanswered counts until it is. On a quiet line
+    answers come within the margin and this never holds anything up; after a hold-up it
+    delays the next window's sends by just the hold-up (measured with bench/burst.py);
   - per chat: a token bucket of ``chat_per_second`` with ``chat_burst`` at once (groups,
     i.e. negative chat ids, additionally ``group_per_minute``), each period ``chat_margin``
     seconds longer than the limit (default 0.05 s: replies paced at exactly 1/s reach the
@@ -59,6 +70,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import heapq
 import logging
 import time
 from collections import deque
@@ -192,6 +204,12 @@ class Limiter:
         self._chats: dict[int | str, tuple[_Bucket | _Window, ...]] = {}
         self._blocked_until = float("-inf")
         self._reservations = 0
+        # Requests under way (begun, not answered) and the answer times of those that
+        # may still count in Telegram's window (a heap), and the fastest round trip seen.
+        self._in_flight = 0
+        self._answered: list[float] = []
+        self._fastest = float("inf")
+        self._answers = 0
 
     # -- per chat -------------------------------------------------------------------------
     def _buckets(self, chat_id: int | str) -> tuple[_Bucket | _Window, ...]:
@@ -315,6 +333,39 @@ class Limiter:
         sent.append(at)
         return at - now
 
+    def begin(self, now: float | None = None) -> float:
+        """The moment a request really starts: 0.0 when it may go (it is then counted
+        under way until :meth:`end`), else how long to wait before asking again.
+
+        A request may count in Telegram's window until a second after its answer came
+        back (less the answer's way back, half the fastest round trip seen), or for as
+        long as it is unanswered; at most ``max_per_second`` such may be counted. The
+        caller waits and asks again (the wait is a bound: an answer may free a place)."""
+        now = self.clock() if now is None else now
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        # The answer's way back: half the fastest round trip, once enough were seen for
+        # the fastest to be the line's (a slow start must not pass for the line's speed).
+        back = min(self._fastest / 2, MAX_WAY_BACK) if self._answers >= ROUND_TRIPS_SEEN else 0.0
+        horizon = now - 1.0 + back  # answered at or before this: no longer counted
+        answered = self._answered
+        while answered and answered[0] <= horizon:
+            heapq.heappop(answered)
+        if self._in_flight + len(answered) < self.limit:
+            self._in_flight += 1
+            return 0.0
+        if answered:
+            return max(answered[0] - horizon, 1e-3)
+        return UNANSWERED_POLL  # every counted request is still under way
+
+    def end(self, started: float, now: float | None = None) -> None:
+        """The request begun (:meth:`begin`) at ``started`` got its answer (or failed)."""
+        now = self.clock() if now is None else now
+        self._in_flight = max(0, self._in_flight - 1)
+        self._fastest = min(self._fastest, max(0.0, now - started))
+        self._answers += 1
+        heapq.heappush(self._answered, now)
+
     def penalize(self, chat_id: int | str | None, retry_after: float, now: float | None = None):
         """A 429 said: wait ``retry_after`` seconds. Block the chat that long, everyone else
         for at most ``global_pause`` seconds."""
@@ -356,6 +407,13 @@ class Priority(enum.Enum):
     INTERACTIVE = "interactive"  # a reply to a user: may go at once (within the cap)
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
+
+# How often a send waiting for an unanswered request asks again (Limiter.begin).
+UNANSWERED_POLL = 0.005
+# Limiter.begin takes an answer's way back as half the fastest of at least this many
+# round trips, and never as more than MAX_WAY_BACK seconds.
+ROUND_TRIPS_SEEN = 16
+MAX_WAY_BACK = 0.1
 
 # The window margin by cap (see TelegramRateLimiter.from_config).
 BASE_MARGIN = 0.03
@@ -458,6 +516,9 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 await self._pause(wait, paced)
                 if limiter.blocked_until > start:
                     continue  # the same after waiting for the window
+            # The last word: what is still under way or just answered (see begin).
+            while (hold := limiter.begin()) > 0:
+                await self._pause(hold, paced)
             return
 
     async def process_request(
@@ -486,6 +547,7 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 pause = self.limiter.blocked_until - self.limiter.clock()
                 if pause > 0:
                     await self._sleep(pause)
+            started = self.limiter.clock()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -503,3 +565,6 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                     attempt,
                     max_retries,
                 )
+            finally:
+                if chat_id is not None:
+                    self.limiter.end(started)

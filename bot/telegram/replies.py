@@ -13,7 +13,13 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot import digest as digests
 from bot.articles.text import clean_text
@@ -24,7 +30,8 @@ from bot.schedule import Subscription, chat_timezone, next_run, zone
 from bot.settings import DigestSettings
 from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
-from bot.times import format_moment, looks_like_time
+from bot.times import format_moment, is_fixed_offset, looks_like_time
+from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
     "ADMINS_ONLY",
@@ -58,7 +65,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What this bot does"),
     ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
     ("unsubscribe", "Stop the digests"),
-    ("timezone", "Your timezone, e.g. /timezone Europe/Berlin"),
+    ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
     ("settings", "Stories per digest, headlines or summaries, sound, previews"),
@@ -98,8 +105,9 @@ def digest_in_private_text(bot_username: str | None) -> str:
 
 
 TIMEZONE_USAGE = (
-    "Usage: /timezone Area/City, an IANA timezone name, e.g. /timezone Europe/Berlin "
-    "or /timezone America/New_York"
+    "Usage: /timezone CITY, an IANA name or an offset from UTC, e.g. /timezone Berlin, "
+    "/timezone new york, /timezone America/Sao_Paulo or /timezone UTC+5:30. In a private "
+    "chat you can also share your location (📎 → Location)."
 )
 SUMMARIZE_USAGE = (
     "Usage: /summarize LINK — the summary of a web page, e.g. "
@@ -138,9 +146,12 @@ def too_long_text(length: int, usage: str, limit: int = MAX_ARGUMENT_CHARS) -> s
 # -- /start, /help --------------------------------------------------------------------
 
 
-def start_text(config: Config, welcome_back: bool) -> str:
-    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on."""
+def start_text(config: Config, welcome_back: bool, timezone_line: str = "") -> str:
+    """/start: what the bot does; ``welcome_back`` when it turned a paused digest on;
+    ``timezone_line`` (:func:`start_timezone_text`) says which timezone digests use."""
     back = "\n\nWelcome back: your daily digest is on again." if welcome_back else ""
+    if timezone_line:
+        back += f"\n\n{timezone_line}"
     return (
         "<b>Hello! I am digestbot.</b>\n"
         "I turn news articles into short summaries and send you a daily digest of the "
@@ -162,7 +173,11 @@ def help_text(config: Config) -> str:
             "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
-        "timezone": "/timezone Area/City — your timezone (e.g. /timezone Europe/Berlin)",
+        "timezone": (
+            "/timezone CITY — your timezone: a city (e.g. /timezone Berlin, /timezone new "
+            "york), an IANA name (/timezone America/Sao_Paulo) or an offset (/timezone "
+            "UTC+5:30); or share your location in a private chat"
+        ),
         "summarize": (
             "/summarize LINK — a web page's summary (e.g. /summarize "
             "https://example.com/news/story); also /summarize TEXT, or /summarize as a "
@@ -215,8 +230,9 @@ def subscribed_text(chat: Chat, config: Config, now: datetime) -> str:
     topic = f"\n{TOPIC_NOTE}" if chat.topic else ""
     return (
         f"Subscribed: your digest comes <b>{html.escape(rhythm_text(chat, config))}</b> "
-        f"({html.escape(timezone)}); next: {next_digest_text(chat, config, now)}.{topic}"
-        "\nChange the timezone with /timezone Area/City, stop with /unsubscribe."
+        f"({html.escape(timezone_label(timezone))}); next: "
+        f"{next_digest_text(chat, config, now)}.{topic}"
+        "\nChange the timezone with /timezone CITY, stop with /stop."
     )
 
 
@@ -241,15 +257,104 @@ def bad_time_text(argument: str) -> str:
     return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
 
 
-def timezone_set_text(chat: Chat, name: str, config: Config, now: datetime) -> str:
-    """The confirmation of /timezone NAME."""
-    text = f"Timezone set to <b>{html.escape(name)}</b>."
+# -- timezones ------------------------------------------------------------------------
+
+# Button data of a timezone choice: "tz:" and the zone's name (at most 35 bytes of 64).
+TIMEZONE_BUTTON = "tz:"
+FIXED_OFFSET_NOTE = (
+    "A fixed offset does not follow daylight saving: if your clocks change in summer, "
+    "set it again then, or give your city instead (e.g. /timezone Berlin)."
+)
+SHARE_LOCATION = "📍 Share my location"
+LOCATION_NOTE = "I used your location only to find the timezone; I did not keep it."
+NO_TIMEZONE_THERE = "I could not find a timezone for that location. Try /timezone CITY."
+TIMEZONE_STALE = "This button is out of date: send /timezone again."
+
+
+def timezone_set_text(
+    chat: Chat, name: str, config: Config, now: datetime, *, from_location: bool = False
+) -> str:
+    """The confirmation of /timezone NAME, a timezone button or a shared location; a
+    fixed offset gets the note that it follows no daylight saving."""
+    shown = html.escape(timezone_label(name))
+    text = f"Timezone set to <b>{shown}</b>."
+    if from_location:
+        text = f"Timezone set to <b>{shown}</b>, from your location. {LOCATION_NOTE}"
     if chat.subscribed:
         text += (
             f" Your digest comes {html.escape(rhythm_text(chat, config))} there; next: "
             f"{next_digest_text(chat, config, now)}."
         )
+    if is_fixed_offset(name):
+        text += f"\n{FIXED_OFFSET_NOTE}"
     return text
+
+
+def timezone_current_text(current: str | None, default: str) -> str:
+    """/timezone alone: the chat's timezone (or the default it uses) and how to change it."""
+    if current:
+        line = f"Your timezone: <b>{html.escape(timezone_label(current))}</b>."
+    else:
+        line = (
+            f"Your digests use <b>{html.escape(timezone_label(default))}</b>, this bot's "
+            "default, until you set your timezone."
+        )
+    return f"{line}\n{html.escape(TIMEZONE_USAGE)}"
+
+
+def timezone_keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup:
+    """One button per timezone choice (data ``tz:NAME``), one per row."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=TIMEZONE_BUTTON + c.zone)] for c in choices]
+    )
+
+
+def timezone_choices_text(asked: str) -> str:
+    """/timezone with a name that means several places: which one?"""
+    return f"“{echo(asked)}” is in more than one timezone. Which one do you mean?"
+
+
+def timezone_unknown_text(asked: str, suggestions: Sequence[Choice]) -> str:
+    """/timezone with words that name no timezone (with close matches as buttons)."""
+    text = f"“{echo(asked)}” is not a timezone or a city I know."
+    if suggestions:
+        text += " Did you mean one of these?"
+    return f"{text}\n{html.escape(TIMEZONE_USAGE)}"
+
+
+def likely_choices(zones: Sequence[str]) -> list[Choice]:
+    """Timezone buttons for likely zones: "Berlin · Europe/Berlin"."""
+    return [Choice(name, f"{city_of(name)} · {name}") for name in zones]
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    """A one-time keyboard with a button that shares the user's location (private chats
+    only: Telegram offers it nowhere else)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def remove_keyboard() -> ReplyKeyboardRemove:
+    """Takes the location keyboard away once a timezone is set."""
+    return ReplyKeyboardRemove()
+
+
+def start_timezone_text(current: str | None, default: str, offered: bool) -> str:
+    """The line of /start about timezones: the chat's, or the default it uses until it
+    sets one (and, when ``offered``, that the buttons below set one)."""
+    if current:
+        return (
+            f"Your timezone: <b>{html.escape(timezone_label(current))}</b> (/timezone changes it)."
+        )
+    tap = "tap yours below, or " if offered else ""
+    return (
+        f"Your digests use <b>{html.escape(timezone_label(default))}</b>, this bot's default "
+        f"timezone, until you set yours: {tap}send /timezone and your city "
+        "(e.g. /timezone Berlin)."
+    )
 
 
 # /status counts the articles waiting up to this many (more: "more than 1,000").
@@ -268,7 +373,7 @@ def status_text(
     """/status: subscription, next digest, articles waiting, the digest's settings, the
     chat's filters (how many terms, how many articles they held back), paused
     deliveries."""
-    timezone_name = (chat.timezone if chat else None) or config.digest.timezone
+    timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
         lines.append(

@@ -87,7 +87,7 @@ def proxy_from_environment(url: str) -> str | None:
     proxy = proxies.get(parts.scheme) or proxies.get("all")
     if not proxy or not parts.hostname:
         return None
-    if urllib.request.proxy_bypass_environment(parts.hostname, proxies):
+    if urllib.request.proxy_bypass(parts.hostname):  # NO_PROXY (on Linux: the environment)
         return None
     return proxy
 
@@ -192,7 +192,11 @@ class AiohttpRequest(BaseRequest):
         key = (connect, write, read)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            total = None if None in key else connect + write + read  # type: ignore[operator]
+            total = (
+                connect + write + read
+                if connect is not None and write is not None and read is not None
+                else None
+            )
             timeout = aiohttp.ClientTimeout(
                 total=total, connect=connect, sock_connect=connect, sock_read=read
             )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.caches import SizedCache, text_size
 from bot.config import Config
 from bot.schedule import Slot
 from bot.store import Store
@@ -29,10 +30,49 @@ if TYPE_CHECKING:
     from bot.telegram.delivery import Sender
     from bot.telegram.webhook import WebhookServer
     from bot.web.fetch import Fetcher
-    from bot.web.links import Pending
+    from bot.web.links import PageSummary, Pending
     from bot.web.workers import Workers
 
-__all__ = ["RUNTIME_KEY", "BotContext", "Runtime", "default_clock", "runtime"]
+__all__ = [
+    "ARTICLE_REPLIES_BYTES",
+    "ARTICLE_REPLIES_KEPT",
+    "PAGE_SUMMARIES_BYTES",
+    "PAGE_SUMMARIES_KEPT",
+    "RUNTIME_KEY",
+    "BotContext",
+    "Runtime",
+    "default_clock",
+    "runtime",
+]
+
+# The bot's in-memory caches, each bounded in entries and in bytes (bot.caches): the
+# /article N replies composed lately, and the summaries of pages fetched lately. With
+# the fetcher's page cache (bot.web.fetch) and the pending "Add to my digest" summaries
+# (bot.web.links.Pending) they are what a stream of large pages can fill: together at
+# most 8 + 16 + 32 + 16 MB (bench/memory.py).
+ARTICLE_REPLIES_KEPT = 4096
+ARTICLE_REPLIES_BYTES = 8 << 20
+PAGE_SUMMARIES_KEPT = 256
+PAGE_SUMMARIES_BYTES = 16 << 20
+
+Reply = list[tuple[str, str | None]]
+
+
+def _reply_size(reply: Reply) -> int:
+    return sum(text_size(text) + (text_size(markup) if markup else 0) for text, markup in reply)
+
+
+def _summary_size(summary: PageSummary) -> int:
+    return summary.size
+
+
+def _article_replies() -> SizedCache[int, Reply]:
+    return SizedCache(ARTICLE_REPLIES_KEPT, ARTICLE_REPLIES_BYTES, _reply_size)
+
+
+def _page_summaries() -> SizedCache[tuple[str, str], PageSummary]:
+    return SizedCache(PAGE_SUMMARIES_KEPT, PAGE_SUMMARIES_BYTES, _summary_size)
+
 
 RUNTIME_KEY = "digestbot"
 
@@ -66,7 +106,7 @@ class Runtime:
     reported_skips: set[tuple[str, str]] = field(default_factory=set)
     # /article N replies by number, valid while the store's articles_version is this;
     # worker threads read and fill it under article_replies_lock.
-    article_replies: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)
+    article_replies: SizedCache[int, Reply] = field(default_factory=_article_replies)
     article_replies_version: int | None = None
     article_replies_lock: threading.Lock = field(default_factory=threading.Lock)
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -92,9 +132,14 @@ class Runtime:
     # set before (tests and benchmarks: threads, or one process), closed at shutdown.
     workers: Workers | None = None
     pending: Pending | None = None
-    # Summaries of fetched pages by canonical URL: (the body they were made from, the
-    # summary's future); see bot.telegram.handlers.ondemand.
-    page_summaries: dict[str, tuple[bytes, asyncio.Future[Any]]] = field(default_factory=dict)
+    # Summaries of fetched pages by (canonical URL, SHA-256 of the body they were made
+    # from): those done, and those being computed; see bot.telegram.handlers.ondemand.
+    page_summaries: SizedCache[tuple[str, str], PageSummary] = field(
+        default_factory=_page_summaries
+    )
+    summaries_in_flight: dict[tuple[str, str], asyncio.Future[PageSummary]] = field(
+        default_factory=dict
+    )
     # Stories: articles_version when the recent articles were last grouped
     # with nothing left to change (bot.telegram.jobs.regroup_stories skips while it holds).
     stories_version: int | None = None

@@ -135,8 +135,9 @@ class DigestBot(ExtBot):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
         api_kwargs: dict[str, Any] | None = None,
-    ) -> tuple[Update | ArticleRequest, ...]:
-        """``Bot.get_updates``, with ``/article N`` updates as ArticleRequests."""
+    ) -> tuple[Update | ArticleRequest | SkippedUpdate, ...]:
+        """``Bot.get_updates``, with ``/article N`` updates as ArticleRequests (and a
+        flooding chat's last update as a SkippedUpdate)."""
         # PTB's own request and parameters (bot.telegram.ptb), our parsing of the answer.
         try:
             result = await post_get_updates(
@@ -156,7 +157,7 @@ class DigestBot(ExtBot):
                 self._on_invalid_token()
             raise
         username = self.username
-        updates: list[Update | ArticleRequest] = []
+        updates: list[Update | ArticleRequest | SkippedUpdate] = []
         gate = self._flood_gate
         for index, raw in enumerate(result):
             if gate is not None and gate(raw_chat(raw)):
@@ -207,6 +208,10 @@ def _chat_of(update: object) -> int | None:
     return None
 
 
+# PTB's own bound on the updates in process_update (running or waiting for their chat's
+# turn): never reached (PerChatUpdateProcessor limits the running ones itself).
+UNBOUNDED_UPDATES = 2**31
+
 # Updates of one chat waiting for their turn, at most; the excess is dropped (with one
 # "slow down" reply per flood). Ten is more than a person types before the first answer.
 MAX_CHAT_BACKLOG = 10
@@ -242,7 +247,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         max_backlog: int = MAX_CHAT_BACKLOG,
         on_overflow: Callable[[int], Coroutine[Any, Any, object]] | None = None,
     ) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB takes its own semaphore before do_process_update, that is before an update
+        # waits for its chat's turn: bounded by the limit, it would let one flooding chat
+        # hold a slot per waiting update. So PTB's is never the one that waits, and the
+        # limit is ``_slots``, taken once it is the update's turn.
+        super().__init__(UNBOUNDED_UPDATES)
+        self.limit = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, _ChatQueue] = {}
         self.max_backlog = max_backlog
@@ -254,7 +264,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.closing = False
         self.dropped_at_stop = 0
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's turn, then for one of the ``limit`` slots, then run it."""
         chat_id = _chat_of(update)
         if chat_id is None:
             async with self._slots:
@@ -290,7 +301,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def drop_if_flooding(self, chat_id: int | None) -> bool:
         """For :meth:`DigestBot.drop_updates_if`: True (and counted as dropped) when
         ``chat_id`` already has a full backlog; the chat is told to slow down once."""
-        queue = self._chats.get(chat_id) if chat_id is not None else None
+        if chat_id is None:
+            return False
+        queue = self._chats.get(chat_id)
         if queue is None or queue.waiting < self.max_backlog:
             return False
         self.dropped += 1
@@ -301,10 +314,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         return True
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Unused: :meth:`process_update` does the work (PTB calls only that)."""
-        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

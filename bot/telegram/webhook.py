@@ -91,8 +91,7 @@ class WebhookServer:
             return _refuse(413, "Payload Too Large")
         try:
             data = json.loads(body)
-            can_drop = self.drop_if is not None and isinstance(data, dict)
-            if can_drop and self.drop_if(raw_chat(data)):
+            if self.drop_if is not None and isinstance(data, dict) and self.drop_if(raw_chat(data)):
                 return web.Response(status=200)
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError) as exc:

@@ -69,9 +69,9 @@ def decode(body: bytes, header_charset: str | None, media_type: str = "") -> tup
     if "xml" in media_type or not media_type:
         declared.append(_first_group(_XML_ENCODING, head))
     for name in declared:
-        encoding = _text_codec(name)
-        if encoding is not None:
-            return body.decode(encoding, "replace"), encoding
+        codec = _text_codec(name)
+        if codec is not None:
+            return body.decode(codec, "replace"), codec
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -90,6 +90,10 @@ def _text_codec(name: str | None) -> str | None:
         info = codecs.lookup(name.strip())
     except LookupError:
         return None
-    if not getattr(info, "_is_text_encoding", True):  # rot13 and friends
+    try:
+        # rot13, hex and such are not text encodings (LookupError); idna and punycode do
+        # not take "replace" (UnicodeError), which decoding a body needs.
+        b"a".decode(info.name, "replace")
+    except (LookupError, UnicodeError):
         return None
     return "cp1252" if info.name in _AS_CP1252 else info.name

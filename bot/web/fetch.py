@@ -36,8 +36,10 @@ per-chat limiter (:mod:`bot.web.quota`) for callers that serve users.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import socket
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -76,7 +78,7 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_CODES = frozenset({301, 308})
 CHUNK = 64 * 1024
 # The cache never holds more than this many bytes of bodies (plus their text).
-CACHE_MAX_BYTES = 64 * 1024 * 1024
+CACHE_MAX_BYTES = 32 * 1024 * 1024
 # How long aiohttp may reuse a (checked) DNS answer for new connections to a host.
 DNS_TTL = 30
 GENERIC_TYPE = "application/octet-stream"
@@ -184,6 +186,8 @@ class FetchResult:
     charset: str | None = None  # the encoding the text was decoded with
     body: bytes = b""  # decompressed
     text: str = ""
+    # SHA-256 of ``body`` (hex): the same digest is the same page, whoever fetched it.
+    digest: str = ""
     # Where the permanent redirects (301/308) at the start of the chain lead: a caller
     # that stores the URL (a feed) should store this one instead.
     moved_to: str | None = None
@@ -460,11 +464,14 @@ class Fetcher:
         if length is not None and length > limit:
             raise TooBig(url, limit)
         body = bytearray()
+        digest = hashlib.sha256()  # a chunk at a time: never one long step on the loop
         async for chunk in response.content.iter_chunked(CHUNK):
             if len(body) + len(chunk) > limit:
                 raise TooBig(url, limit)
             body += chunk
+            digest.update(chunk)
         data = bytes(body)
+        del body  # the page once, not twice, while it is decoded
         if not media_type:
             media_type = sniff(data, kind)
             if not acceptable(media_type, kind):
@@ -479,6 +486,7 @@ class Fetcher:
             charset=charset,
             body=data,
             text=text,
+            digest=digest.hexdigest(),
         )
 
 
@@ -516,7 +524,7 @@ class _Cache:
         return item[2]
 
     def put(self, key: tuple[Any, ...], result: FetchResult) -> None:
-        size = len(result.body) + len(result.text)  # str: about a byte a character
+        size = sys.getsizeof(result.body) + sys.getsizeof(result.text)
         if self.ttl <= 0 or size > self.max_bytes:
             return
         if key in self._items:

@@ -32,10 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.articles.article import Article, Block, finish
+from bot.articles.article import Article, Block, finish, first_sentence
 from bot.articles.language import detect_language
 from bot.articles.pages import parse_page
 from bot.articles.text import clean_text
+from bot.caches import text_size
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
@@ -119,8 +120,10 @@ class PageSummary:
 
     @property
     def size(self) -> int:
-        """About how many bytes this takes in memory (for :class:`Pending`)."""
-        return sum(len(text) for _, text in self.blocks) + sum(map(len, self.sentences)) + 512
+        """About how many bytes this takes in memory (for :class:`Pending` and the
+        bot's caches): its texts as CPython stores them, plus the objects around them."""
+        texts = [self.title, *(text for _, text in self.blocks), *self.sentences]
+        return sum(map(text_size, texts)) + 100 * len(texts) + 512
 
 
 def _language_name(code: str | None, text: str, default: str) -> str:
@@ -135,6 +138,33 @@ def _sentences(text: str, count: int, language: str, default: str) -> tuple[str,
         return tuple(summarize(text, count, language))
     except UnsupportedLanguage:
         return tuple(summarize(text, count, default))
+
+
+def _repeats(sentence: str, title: str) -> bool:
+    """True when ``sentence`` is ``title`` again: the same words, or the sentence the
+    title was cut from (a long first sentence becomes a title ending in "…")."""
+    said, named = " ".join(sentence.split()).casefold(), " ".join(title.split()).casefold()
+    if not named:
+        return False
+    if said == named:
+        return True
+    return named.endswith("…") and said.startswith(named[:-1].rstrip())
+
+
+def _summary_under(
+    title: str, text: str, count: int, language: str, default: str
+) -> tuple[str, ...]:
+    """The ``count`` best sentences of ``text`` other than the one its ``title`` already
+    says (a text without a headline is titled by its first sentence: shown again right
+    under it, it would say the same thing twice). When the title's sentence is among the
+    best, the next best one takes its place; a text of that one sentence keeps it."""
+    summary = _sentences(text, count, language, default)
+    if not any(_repeats(sentence, title) for sentence in summary):
+        return summary
+    rest = tuple(
+        s for s in _sentences(text, count + 1, language, default) if not _repeats(s, title)
+    )
+    return rest[:count] or summary
 
 
 def _iso_date(value: dt.datetime | dt.date | None) -> str | None:
@@ -160,11 +190,12 @@ def summarize_page(
     extracted = extract_html(page, url)
     text = "\n\n".join(extracted.paragraphs) or extracted.text
     name = _language_name(extracted.language, text, language)
-    summary = _sentences(text, sentences, name, language)
+    title = extracted.title or first_sentence(text)
+    summary = _summary_under(title, text, sentences, name, language)
     if not summary:
         raise NotAnArticle(url, "no article text found")
     return PageSummary(
-        title=extracted.title or (summary[0][:120] if summary else url),
+        title=title or url,
         url=url,
         site_name=extracted.site_name,
         date=_iso_date(extracted.date),
@@ -194,7 +225,7 @@ def summarize_text(
             raise NotAnArticle(source, "no article text found") from None
         article = finish(source, None, None, url, [Block("paragraph", p) for p in paragraphs])
     name = article.language if article.language in SUPPORTED_LANGUAGES else language
-    summary = _sentences(article.text, sentences, name, language)
+    summary = _summary_under(article.title, article.text, sentences, name, language)
     if not summary:
         raise NotAnArticle(source, "no article text found")
     return PageSummary(
@@ -252,7 +283,7 @@ class Pending:
     unknown or other chat's token is "out of date". The bot keeps this in memory: after
     a restart old buttons are out of date too."""
 
-    def __init__(self, max_items: int = 2000, max_bytes: int = 32_000_000) -> None:
+    def __init__(self, max_items: int = 2000, max_bytes: int = 16 << 20) -> None:
         self.max_items = max_items
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, tuple[int, PageSummary]] = OrderedDict()

@@ -28,18 +28,20 @@ from bot.telegram.updates import ArticleRequest
 __all__ = ["article", "article_request", "button"]
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# /article N replies kept (see _article_reply); more than this and the cache starts over.
-ARTICLE_REPLIES_KEPT = 4096
 
 
-def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | None:
-    """The messages of ``/article N``, or None when there is no such article.
+def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N`` in chat ``chat_id``, or None when there is no such
+    article for it (none, retired, or another chat's private one: the same answer).
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
     and a composition each. Blocking reads (each through the thread's own read-only
     connection, never waiting for the writer): run it in a worker thread. A reply
-    composed from older rows while another thread saw a change is not kept."""
+    composed from older rows while another thread saw a change is not kept. Only
+    replies that are the same in every chat are kept (the article and its whole story
+    shared); one that involves a private article is composed for the asking chat each
+    time, so no chat is ever handed another's."""
     version = rt.store.articles_version()
     with rt.article_replies_lock:
         if version != rt.article_replies_version:
@@ -48,24 +50,24 @@ def _article_reply(rt: Runtime, number: int) -> list[tuple[str, str | None]] | N
         reply = rt.article_replies.get(number)
     if reply is not None:
         return reply
-    entry = rt.store.get_article(number)
+    entry = rt.store.get_article(number, chat_id)
     if entry is None:
         return None
-    members = StoryStore(rt.store).members(number)
+    stories = StoryStore(rt.store)
+    members = stories.members(number, chat_id)
     also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-    reply = replies.article_messages(entry, rt.store.next_article(number), also)
-    with rt.article_replies_lock:
-        # Composed from the rows of `version`: kept only while that is still current.
-        if rt.article_replies_version == version:
-            if len(rt.article_replies) >= ARTICLE_REPLIES_KEPT:
-                rt.article_replies.clear()
-            rt.article_replies[number] = reply
+    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also)
+    if stories.same_for_everyone(number):
+        with rt.article_replies_lock:
+            # Composed from the rows of `version`: kept only while that is still current.
+            if rt.article_replies_version == version:
+                rt.article_replies.put(number, reply)  # bounded in entries and bytes
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = await common.db(_article_reply, context.runtime, number)
+    reply = await common.db(_article_reply, context.runtime, chat_id, number)
     if reply is None:
         return False
     for text, markup in reply:
@@ -188,7 +190,7 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if await common.db(_article_reply, rt, value) is None:
+    if await common.db(_article_reply, rt, update.effective_chat.id, value) is None:
         await query.answer("That article is no longer available.", show_alert=True)
         return
     await query.answer()

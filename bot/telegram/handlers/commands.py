@@ -19,13 +19,15 @@ digests are posted there.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
@@ -35,20 +37,22 @@ from bot.settings import DigestSettings
 from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
+from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
-from bot.telegram.replies import echo
 from bot.telegram.runtime import BotContext
 from bot.telegram.updates import ArticleRequest
-from bot.times import canonical_timezone
+from bot.times import valid_timezone
+from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at, timezone_label
 
 __all__ = [
     "CHANNEL_COMMANDS",
     "digest",
     "filter_command",
     "help_command",
+    "location",
     "on_error",
     "plain_text",
     "rescan",
@@ -57,6 +61,7 @@ __all__ = [
     "status",
     "subscribe",
     "timezone",
+    "timezone_button",
     "unknown_command",
     "unsubscribe",
 ]
@@ -79,7 +84,14 @@ async def start(update: Update, context: BotContext) -> None:
     before = await common.db(rt.store.get_chat, chat_id, topic=topic)
     await common.db(rt.store.reactivate, chat_id, topic=topic)
     welcome_back = before is not None and not before.active and bool(before.digest_time)
-    await common.reply(update, replies.start_text(rt.config, welcome_back))
+    current = before.timezone if before is not None else None
+    offers: list[Choice] = []
+    if not current:
+        user = update.effective_user
+        offers = replies.likely_choices(likely_timezones(user.language_code if user else None))
+    line = replies.start_timezone_text(current, rt.config.digest.timezone, bool(offers))
+    markup = replies.timezone_keyboard(offers) if offers else None
+    await common.reply(update, replies.start_text(rt.config, welcome_back, line), markup)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -143,36 +155,90 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
 
 
 async def timezone(update: Update, context: BotContext) -> None:
+    """``/timezone [CITY | IANA name | offset]``: show or set the chat's timezone; a
+    name meaning several places, or none, is answered with buttons
+    (:func:`bot.timezones.resolve_timezone`)."""
     rt = context.runtime
     if common.too_long(context):
         await common.refuse_long(update, context, replies.TIMEZONE_USAGE)
         return
     chat_id, topic = common.subscriber(update)
-    args = context.args or []
-    if not args:
+    asked = common.argument(context)
+    if not asked.strip():
         chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
-        current = chat.timezone if chat and chat.timezone else rt.config.digest.timezone
-        await common.reply(
-            update, f"Your timezone: <b>{html.escape(current)}</b>.\n{replies.TIMEZONE_USAGE}"
+        text = replies.timezone_current_text(
+            chat.timezone if chat else None, rt.config.digest.timezone
         )
+        private = update.effective_chat is not None and update.effective_chat.type == "private"
+        keyboard = replies.location_keyboard().to_json() if private else None
+        await common.reply(update, text, keyboard)
         return
-    name: str | None = None
-    if len(args) == 1:
-        try:
-            name = canonical_timezone(args[0])
-        except ValueError:
-            name = None
-    if name is None:
-        await common.reply(
-            update,
-            f"“{echo(' '.join(args))}” is not a timezone I know.\n{replies.TIMEZONE_USAGE}",
-        )
+    found = resolve_timezone(asked)
+    if found.zone is None:
+        choices = found.choices or found.suggestions
+        if found.choices:
+            text = replies.timezone_choices_text(asked)
+        else:
+            text = replies.timezone_unknown_text(asked, found.suggestions)
+        buttons = replies.timezone_keyboard(choices) if choices else None
+        await common.reply(update, text, buttons)
         return
     if not await common.require_admin(update, context):
         return
+    await _set_timezone(update, context, found.zone)
+
+
+async def _set_timezone(
+    update: Update, context: BotContext, name: str, *, from_location: bool = False
+) -> None:
+    rt = context.runtime
+    chat_id, topic = common.subscriber(update)
     chat = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, chat)
-    await common.reply(update, replies.timezone_set_text(chat, name, rt.config, rt.clock()))
+    text = replies.timezone_set_text(chat, name, rt.config, rt.clock(), from_location=from_location)
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    await common.reply(update, text, replies.remove_keyboard().to_json() if private else None)
+
+
+async def timezone_button(update: Update, context: BotContext) -> None:
+    """A ``tz:NAME`` button (from /timezone or /start): set that timezone (group and
+    channel administrators only), and turn the choice into the confirmation."""
+    rt = context.runtime
+    query = update.callback_query
+    assert query is not None
+    name = (query.data or "").removeprefix(replies.TIMEZONE_BUTTON)
+    chat = update.effective_chat
+    if chat is None or query.message is None or not valid_timezone(name):
+        await query.answer(replies.TIMEZONE_STALE, show_alert=True)
+        return
+    if chat.type != ChatType.PRIVATE and not await is_chat_admin(
+        context.bot, rt.admins, chat.id, query.from_user.id
+    ):
+        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        return
+    topic = common.topic(query.message) or 0
+    stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
+    _schedule_chat(context, stored)
+    await query.answer(f"Timezone: {timezone_label(name)}")
+    text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def location(update: Update, context: BotContext) -> None:
+    """A location shared in a private chat: its timezone (looked up offline, in a worker
+    thread) becomes the chat's. The coordinates are neither stored nor logged."""
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    point = message.location
+    name = await asyncio.to_thread(timezone_at, point.latitude, point.longitude)
+    if name is None:
+        await common.reply(update, replies.NO_TIMEZONE_THERE)
+        return
+    await _set_timezone(update, context, name, from_location=True)
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -204,7 +270,7 @@ async def digest(update: Update, context: BotContext) -> None:
     delivered, and the next /digest starts after it.
     """
     rt = context.runtime
-    if common.in_group(update) and not await common.is_admin(update, context):
+    if common.in_group(update) and not await common.may_change_settings(update, context):
         message = update.effective_message
         if message is not None and not message.is_automatic_forward:
             await common.reply(update, replies.digest_in_private_text(context.bot.username))
@@ -390,11 +456,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(context.error, InvalidToken):
         context.runtime.token_rejected()
         return
-    handled = isinstance(update, Update | ArticleRequest)
-    where = f"update {update.update_id}" if handled else "a job"  # type: ignore[attr-defined]
+    where = f"update {update.update_id}" if isinstance(update, Update | ArticleRequest) else "a job"
     log.error("error while handling %s", where, exc_info=context.error)
     if isinstance(update, ArticleRequest):
-        chat_id: int | None = update.chat_id
+        chat_id = update.chat_id
     elif isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
     else:

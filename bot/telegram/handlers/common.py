@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
 from bot.telegram import replies
@@ -29,9 +29,10 @@ async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def topic(message: object) -> int | None:
-    """The forum topic a message is in (replies go there too), or None."""
-    if getattr(message, "is_topic_message", False):
-        return message.message_thread_id  # type: ignore[attr-defined]
+    """The forum topic a message is in (replies go there too), or None (also for no
+    message, or one the bot can no longer read)."""
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
     return None
 
 
@@ -46,13 +47,14 @@ def subscriber(update: Update) -> tuple[int, int]:
 async def reply(
     update: Update,
     text: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
     *,
     silent: bool = False,
     previews: bool = False,
 ) -> None:
-    """Answer in the update's chat (and forum topic), not quoting the user's message;
-    ``silent`` and ``previews`` as :func:`bot.telegram.ptb.send_html`."""
+    """Answer in the update's chat (and forum topic), not quoting the user's message.
+    ``reply_markup``: inline buttons, or any keyboard as JSON; ``silent`` and
+    ``previews`` as :func:`bot.telegram.ptb.send_html`."""
     message = update.effective_message
     assert message is not None
     await send_html(
@@ -80,20 +82,26 @@ def in_group(update: Update) -> bool:
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def is_admin(update: Update, context: BotContext) -> bool:
-    """Whether the sender may change this chat's settings (see :func:`require_admin`),
-    without replying."""
+async def may_change_settings(update: Update, context: BotContext) -> bool:
+    """True if the sender may change this chat's settings (subscription, timezone,
+    filters, sources, what goes into its digest); no reply either way.
+
+    Private chats: always. Channels: always (only administrators can post there).
+    Groups: the chat's administrators (``getChatMember``, cached for minutes by
+    ``bot.telegram.admins``), including one writing anonymously as the group itself.
+    A button press counts as its presser's: the message under it is the bot's."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None or message is None:
         return False
     if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True
-    if message.is_automatic_forward:
-        return False  # a channel's post copied into its discussion group: not for us
-    sender_chat = message.sender_chat
-    if sender_chat is not None:
-        return sender_chat.id == chat.id  # an anonymous administrator
+    if update.callback_query is None:
+        if message.is_automatic_forward:
+            return False  # a channel's post copied into its discussion group: not for us
+        sender_chat = message.sender_chat
+        if sender_chat is not None:
+            return sender_chat.id == chat.id  # an anonymous administrator
     user = update.effective_user
     return user is not None and await is_chat_admin(
         context.bot, context.runtime.admins, chat.id, user.id
@@ -101,16 +109,17 @@ async def is_admin(update: Update, context: BotContext) -> bool:
 
 
 async def require_admin(update: Update, context: BotContext) -> bool:
-    """True if the sender may change this chat's settings (subscription, timezone,
-    filters, sources); otherwise replies with a short refusal and returns False.
-
-    Private chats: always. Channels: always (only administrators can post there).
-    Groups: the chat's administrators (``getChatMember``, cached for minutes by
-    ``bot.telegram.admins``), including one writing anonymously as the group itself."""
-    allowed = await is_admin(update, context)
-    message = update.effective_message
-    if not allowed and message is not None and not message.is_automatic_forward:
-        await reply(update, replies.ADMINS_ONLY)
+    """:func:`may_change_settings`; when it says no, replies with a short refusal (a
+    button press: in the press's answer) and returns False."""
+    if update.effective_chat is None or update.effective_message is None:
+        return False
+    allowed = await may_change_settings(update, context)
+    if not allowed:
+        query = update.callback_query
+        if query is not None:
+            await query.answer(replies.ADMINS_ONLY, show_alert=True)
+        else:
+            await reply(update, replies.ADMINS_ONLY)
     return allowed
 
 
@@ -121,6 +130,8 @@ def is_operator(update: Update, rt: Runtime) -> bool:
 
 async def refuse_unknown(update: Update) -> None:
     message = update.effective_message
+    if message is None:  # e.g. an edited message's update: nothing to answer
+        return
     text = message.text or message.caption or ""  # a file's caption: "/opml"
     command = text.split()[0] if text.split() else text
     await reply(update, f"I do not know {echo(command)}. /help lists the commands.")

@@ -42,8 +42,6 @@ __all__ = ["add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
-# Summaries of fetched pages kept (with the body they were made from), newest last.
-PAGE_SUMMARIES_KEPT = 256
 # "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
 # -- reading a message ----------------------------------------------------------------
@@ -106,7 +104,9 @@ async def private_text(update: Update, context: BotContext) -> None:
 
 async def add_button(update: Update, context: BotContext) -> None:
     """ "Add to my digest": the summarized page becomes an article in the chat's next
-    digest. A forged, foreign or forgotten token is answered "out of date"."""
+    digest. What goes into a group's digest is its administrators' to decide: anyone
+    else's press is refused and adds nothing. A forged, foreign or forgotten token is
+    answered "out of date"."""
     rt = context.runtime
     query = update.callback_query
     assert query is not None
@@ -117,6 +117,8 @@ async def add_button(update: Update, context: BotContext) -> None:
         summary = rt.pending.get(chat.id, token)
     if summary is None or chat is None:
         await query.answer(replies.ADD_STALE, show_alert=True)
+        return
+    if not await common.require_admin(update, context):
         return
     article = links.as_article(summary)
     topic = common.topic(query.message) or 0  # a forum topic's own digest
@@ -179,31 +181,37 @@ async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
             links.summarize_text, ask.value, sentences=sentences, language=language
         )
     page = await rt.fetcher.fetch(ask.value)
-    # The same fetched page (a link shared in many chats: the fetcher's cache hands out
-    # the very same body) is extracted and summarized once, also when asked at once.
-    key = canonical_url(page.final_url)
-    kept = rt.page_summaries.get(key)
-    if kept is not None and kept[0] is page.body:
-        return await asyncio.shield(kept[1])
-    work = asyncio.ensure_future(
-        rt.workers.run(
-            links.summarize_page,
-            page.text,
-            page.final_url,
-            sentences=sentences,
-            language=language,
-            plain=page.content_type == "text/plain",
+    # The same page (a link shared in many chats: the same URL and the same body) is
+    # extracted and summarized once, also when asked at once. Kept: the summaries, by
+    # the body's digest, never the bodies themselves (bounded in bytes: bot.caches).
+    key = (canonical_url(page.final_url), page.digest)
+    done = rt.page_summaries.get(key)
+    if done is not None:
+        return done
+    work = rt.summaries_in_flight.get(key)
+    if work is None:
+        work = asyncio.ensure_future(
+            rt.workers.run(
+                links.summarize_page,
+                page.text,
+                page.final_url,
+                sentences=sentences,
+                language=language,
+                plain=page.content_type == "text/plain",
+            )
         )
-    )
-    rt.page_summaries[key] = (page.body, work)
-    while len(rt.page_summaries) > PAGE_SUMMARIES_KEPT:
-        del rt.page_summaries[next(iter(rt.page_summaries))]
-    try:
-        return await asyncio.shield(work)
-    except Exception:
-        if rt.page_summaries.get(key, (None, None))[1] is work:
-            del rt.page_summaries[key]  # a failed worker is tried again next time
-        raise
+        rt.summaries_in_flight[key] = work
+        work.add_done_callback(lambda finished: _finished(rt, key, finished))
+    del page  # not held while the workers read it: the fetcher's cache decides
+    return await asyncio.shield(work)
+
+
+def _finished(rt: Runtime, key: tuple[str, str], work: asyncio.Future[PageSummary]) -> None:
+    """A summary is done: kept for the next ask (a failed one is tried again then)."""
+    if rt.summaries_in_flight.get(key) is work:
+        del rt.summaries_in_flight[key]
+    if not work.cancelled() and work.exception() is None:
+        rt.page_summaries.put(key, work.result())
 
 
 @contextlib.asynccontextmanager

@@ -17,14 +17,13 @@ import logging
 import re
 
 from telegram import Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
-from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext, Runtime
 
@@ -63,10 +62,7 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     if query.message is None or chat is None or rt.feeds is None:
         await query.answer()
         return
-    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and not await is_chat_admin(
-        context.bot, rt.admins, chat.id, query.from_user.id
-    ):
-        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+    if not await common.require_admin(update, context):
         return
     topic = common.topic(query.message) or 0  # the topic the list was sent in
     feeds, _ = await common.db(_listing, rt, chat.id, topic)
