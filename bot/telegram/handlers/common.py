@@ -118,7 +118,8 @@ async def require_admin(update: Update, context: BotContext) -> bool:
         query = update.callback_query
         if query is not None:
             await query.answer(replies.ADMINS_ONLY, show_alert=True)
-        else:
+        elif not update.effective_message.is_automatic_forward:
+            # A channel's post copied into its discussion group is not for us: no reply.
             await reply(update, replies.ADMINS_ONLY)
     return allowed
 
