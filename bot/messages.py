@@ -75,7 +75,7 @@ class Size(NamedTuple):
     entities: int = 0
     links: int = 0
 
-    def __add__(self, other: object) -> Size:  # type: ignore[override]
+    def __add__(self, other: object) -> Size:
         assert isinstance(other, Size)
         return Size(
             self.units + other.units, self.entities + other.entities, self.links + other.links
