@@ -199,6 +199,9 @@ def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path) -
             assert store.queue_digest(chat, "2026-12-07", [("digest", [shown])], horizon=horizon)
         # Queued, not sent: what the digest passed over is still new for the chats.
         assert store.count_unseen(5) == store.count_unseen(6) == 2
+        # A later run with nothing new does not pass over what the unsent one chose from.
+        assert store.queue_digest(6, "2026-12-08", [], horizon=store.now_text())
+        assert store.count_unseen(6) == 2
         item5, item6 = sorted(store.due_outbox(float("inf")), key=lambda i: i.chat_id)
         assert store.mark_sent(item5.id)
         assert store.count_unseen(5) == 0  # sent: the next digest starts after it

@@ -149,7 +149,10 @@ class OutboxMixin(DeliveriesMixin):
                 " WHERE chat_id = ? AND topic = ?",
                 (horizon, chat_id, topic),
             )
-            if not messages:
+            waiting = db.execute(
+                "SELECT 1 FROM outbox WHERE chat_id = ? AND topic = ? LIMIT 1", (chat_id, topic)
+            ).fetchone()
+            if not waiting:  # nothing to send, and no earlier digest still on its way
                 self._reach_horizon(db, chat_id, topic)
         return True
 
