@@ -213,6 +213,28 @@ async def test_in_a_group_anyone_sees_the_settings_and_only_admins_change_them(
         assert runtime(application).store.get_chat(GROUP).settings.size == 30
 
 
+async def test_in_a_channel_settings_are_posted_and_only_its_administrators_change_them(
+    fake, bot_config
+) -> None:
+    channel, reader = -100777888, 61
+    fake.add_channel(channel)
+    fake.set_member(channel, ADMIN, "administrator")
+    fake.set_member(channel, reader, "member")
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        before = len(fake.messages(channel))
+        fake.post_in_channel(channel, "/settings")
+        shown = await fake.wait_for_message(channel, before + 1)
+        query = fake.press(channel, shown.message_id, "set:silent:on", user_id=reader)
+        await fake.wait_until(lambda: query in fake.answered_callbacks)
+        assert fake.answered_callbacks[query]["text"] == ADMINS_ONLY
+        fake.press(channel, shown.message_id, "set:silent:on", user_id=ADMIN)
+        edited = await fake.wait_for_edit(channel, shown.message_id)
+        assert "Notifications: silent" in edited.text
+        assert runtime(application).store.get_chat(channel).settings.silent
+
+
 async def test_a_stale_settings_button_is_answered_out_of_date(fake, bot_config) -> None:
     config = bot_config()
     application = build_application(config)

@@ -39,6 +39,7 @@ from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
+from bot.telegram.handlers.settings import settings_command
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
@@ -479,5 +480,6 @@ CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, N
     "timezone": timezone,
     "status": status,
     "digest": digest,
+    "settings": settings_command,
     "help": help_command,
 }
