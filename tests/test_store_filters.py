@@ -103,10 +103,11 @@ def test_a_migrated_group_keeps_its_filters_and_held_back_count() -> None:
 
 
 def test_an_older_database_gains_the_filter_tables(tmp_path: Path) -> None:
-    from bot.store.migrations import MIGRATIONS
+    from bot.store.migrations import MIGRATIONS, add_functions
 
     path = tmp_path / "old.sqlite3"
     raw = sqlite3.connect(path, isolation_level=None)
+    add_functions(raw)  # the SQL functions the steps use (body_hash), as the store has
     for migration in MIGRATIONS[:-1]:
         for statement in migration.statements():
             raw.execute(statement)
