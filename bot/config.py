@@ -117,6 +117,12 @@ class SourcesConfig:
     full_text_below_words: int = 150
     # Threads that extract and summarize (off the event loop).
     workers: int = 2
+    # Users may follow feeds of their own (/add URL); False: only the operator's feeds.
+    user_feeds: bool = True
+    # Feeds one chat (or forum topic) may follow with /add or an OPML file.
+    max_per_chat: int = 50
+    # Feeds polled in all (shared and followed): /add of a new feed beyond this is refused.
+    max_feeds: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +190,9 @@ _KINDS: dict[tuple[str, str], str] = {
     ("sources", "interval_minutes"): "positive number",
     ("sources", "full_text_below_words"): "non-negative integer",
     ("sources", "workers"): "positive integer",
+    ("sources", "user_feeds"): "boolean",
+    ("sources", "max_per_chat"): "positive integer",
+    ("sources", "max_feeds"): "positive integer",
     ("feeds", "url"): "feed url",
     ("feeds", "name"): "non-empty string",
     ("feeds", "interval_minutes"): "positive number",
@@ -203,6 +212,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sources", "interval_minutes"): (1, 7 * 1440),
     ("sources", "full_text_below_words"): (0, 100_000),
     ("sources", "workers"): (1, 64),
+    ("sources", "max_per_chat"): (1, 10_000),
+    ("sources", "max_feeds"): (1, 10_000_000),
     ("feeds", "interval_minutes"): (1, 7 * 1440),
 }
 
@@ -338,6 +349,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
         case "port":
             if not is_int or not 0 < value < 65536:
                 raise fail("a port number (1-65535)")
+            return value
+        case "boolean":
+            if not isinstance(value, bool):
+                raise fail("true or false")
             return value
         case "mode":
             if value not in ("polling", "webhook"):

@@ -155,6 +155,7 @@ async def test_admin_imports_a_document_sent_with_the_caption_opml(
         rt = runtime(application)
         await asyncio.wait_for(asyncio.gather(*rt.feed_polls), 15)
         assert {a.title for a in rt.store.list_articles()} >= {"Sport story 1", "Arts story 1"}
+        await rt.poller.poll_many(rt.feeds.feeds())  # feed 1 too: listed once it worked
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[2:] == [
             "✅ 1. World Wire",

@@ -50,7 +50,7 @@ def test_a_database_at_any_older_version_upgrades_to_the_same_schema(
 ) -> None:
     path = tmp_path / f"v{version}.sqlite3"
     with sqlite3.connect(path) as raw:
-        add_functions(raw)  # the SQL functions the steps use (body_hash), as the store has
+        add_functions(raw)  # the SQL functions steps use (body_hash)
         for step in MIGRATIONS[:version]:
             raw.executescript(step.sql)
         raw.execute(f"PRAGMA user_version = {version}")

@@ -131,6 +131,7 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
         assert cannot.text.startswith("There is no feed 1 an admin added.")
     application = build_application(config)
     async with running(application, config):
+        await poll_all(application)  # users see a feed once it has worked
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == [
             "✅ Seeds folder",
@@ -164,6 +165,7 @@ async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) 
     config = make_config()
     application = build_application(config)
     async with running(application, config):
+        await poll_all(application)
         listing = await ask(fake, USER, "/sources")
         rt = runtime(application)
         with rt.store.transaction() as db:

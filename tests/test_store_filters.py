@@ -107,7 +107,7 @@ def test_an_older_database_gains_the_filter_tables(tmp_path: Path) -> None:
 
     path = tmp_path / "old.sqlite3"
     raw = sqlite3.connect(path, isolation_level=None)
-    add_functions(raw)  # the SQL functions the steps use (body_hash), as the store has
+    add_functions(raw)  # the SQL functions steps use (body_hash)
     for migration in MIGRATIONS[:-1]:
         for statement in migration.statements():
             raw.execute(statement)

@@ -40,13 +40,9 @@ async def test_without_processes_work_runs_in_a_thread_of_this_process() -> None
     await workers.close()
 
 
-async def test_an_error_raised_in_a_worker_arrives_as_itself() -> None:
-    workers = Workers(1)
-    try:
-        with pytest.raises(NotAnArticle) as raised:
-            await workers.run(not_an_article, "https://example.com/")
-    finally:
-        await workers.close()
+async def test_an_error_raised_in_a_worker_arrives_as_itself(warm_workers: Workers) -> None:
+    with pytest.raises(NotAnArticle) as raised:
+        await warm_workers.run(not_an_article, "https://example.com/")
     assert raised.value.source == "https://example.com/"
     assert raised.value.reason == "no article text found"
 

@@ -4,18 +4,21 @@ Shared by the bot (``/opml``, :mod:`bot.telegram.handlers.opml`) and the command
 (``digestbot opml export|import``), over the pure :mod:`bot.feeds.opml` (parse, write),
 :class:`bot.store.feeds.FeedStore` and :class:`bot.feeds.poll.Poller`:
 
-* :func:`export_opml` -- every active feed (config and admin ones), named as digests
-  name it, in an OPML 2.0 document.
+* :func:`export_opml` -- every shared feed (config and admin ones), or the feeds one chat
+  follows of its own, named as digests name it, in an OPML 2.0 document.
 * :func:`import_feeds` -- each feed of a parsed OPML file added as ``/addfeed`` adds one:
   a URL that is already an active feed (or listed twice) is skipped without fetching;
   the others are fetched and parsed once (a few at a time), then stored. The
   :class:`ImportReport` says what was added, skipped and why each failure failed.
+* :func:`import_follows` -- the same for one chat (``/add``'s rules and limits): the
+  file's feeds become feeds the chat follows of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -35,6 +38,7 @@ __all__ = [
     "export_opml",
     "import_feeds",
     "import_file_feeds",
+    "import_follows",
 ]
 
 log = logging.getLogger(__name__)
@@ -82,10 +86,16 @@ class ImportReport:
         )
 
 
-def export_opml(feeds: FeedStore, *, created: datetime | None = None) -> tuple[bytes, int]:
-    """Every active feed as an OPML 2.0 document; returns (document, number of feeds).
-    Blocking (reads the store)."""
-    rows = feeds.feeds()
+def export_opml(
+    feeds: FeedStore,
+    *,
+    created: datetime | None = None,
+    chat: tuple[int, int] | None = None,
+) -> tuple[bytes, int]:
+    """Every shared feed (config and admin ones) as an OPML 2.0 document, or with
+    ``chat`` = (chat id, topic) the feeds that chat follows of its own; returns
+    (document, number of feeds). Blocking (reads the store)."""
+    rows = feeds.shared_feeds() if chat is None else feeds.followed(chat[0], topic=chat[1])
     entries = [
         OpmlFeed(url=row.url, title=row.label if row.label != row.url else None) for row in rows
     ]
@@ -100,12 +110,88 @@ async def import_feeds(
     added_by: int | None = None,
     concurrency: int = IMPORT_CONCURRENCY,
 ) -> ImportReport:
-    """Add the document's feeds as ``/addfeed`` would; see the module docstring.
+    """Add the document's feeds as ``/addfeed`` would (shared with every chat); see the
+    module docstring.
 
     ``poller.probe`` fetches and parses each feed once. Each feed is isolated: one that
     fails never stops the others.
     """
-    known = {row.url: row for row in await asyncio.to_thread(feeds.feeds)}
+    shared = await asyncio.to_thread(feeds.shared_feeds)
+    known = {row.url: (row, f"already feed {row.id}") for row in shared}
+
+    async def add(url: str, final: str, title: str | None) -> ImportLine:
+        row, new = await asyncio.to_thread(feeds.add_feed, final, title=title, added_by=added_by)
+        if new:
+            return ImportLine(url, "added", row)
+        return ImportLine(url, "skipped", row, f"already feed {row.id}")
+
+    return await _import(poller, document, known, add, concurrency=concurrency)
+
+
+async def import_follows(
+    feeds: FeedStore,
+    poller: Poller,
+    document: OpmlDocument,
+    *,
+    chat_id: int,
+    topic: int = 0,
+    added_by: int | None = None,
+    max_per_chat: int,
+    max_feeds: int,
+    concurrency: int = IMPORT_CONCURRENCY,
+) -> ImportReport:
+    """The chat follows the document's feeds as ``/add`` would (only its followers read
+    a feed that is not shared). A feed the chat follows or a shared one is skipped
+    without fetching; feeds beyond the chat's room under ``max_per_chat`` fail without
+    fetching; ``max_feeds`` is checked as each one is added."""
+    own = await asyncio.to_thread(feeds.followed, chat_id, topic=topic)
+    shared = await asyncio.to_thread(feeds.shared_feeds)
+    known = {row.url: (row, "a shared source already") for row in shared}
+    known.update({row.url: (row, f"followed already ({row.id})") for row in own})
+    room = max_per_chat - len(own)
+    full = f"over this chat's limit of {max_per_chat} feeds"
+
+    async def add(url: str, final: str, title: str | None) -> ImportLine:
+        done = await asyncio.to_thread(
+            feeds.follow,
+            chat_id,
+            final,
+            topic=topic,
+            title=title,
+            added_by=added_by,
+            max_per_chat=max_per_chat,
+            max_feeds=max_feeds,
+        )
+        match done.outcome:
+            case "followed":
+                return ImportLine(url, "added", done.feed)
+            case "already":
+                return ImportLine(url, "skipped", done.feed, "followed already")
+            case "shared":
+                return ImportLine(url, "skipped", done.feed, "a shared source already")
+            case "chat_full":
+                return ImportLine(url, "failed", None, full)
+            case _:
+                return ImportLine(url, "failed", None, f"the bot reads {max_feeds} feeds, its most")
+
+    return await _import(
+        poller, document, known, add, concurrency=concurrency, room=room, full=full
+    )
+
+
+async def _import(
+    poller: Poller,
+    document: OpmlDocument,
+    known: dict[str, tuple[FeedRow, str]],
+    add: Callable[[str, str, str | None], Awaitable[ImportLine]],
+    *,
+    concurrency: int,
+    room: int | None = None,
+    full: str = "",
+) -> ImportReport:
+    """Probe the document's feeds (a few at a time; ``known`` URLs skipped, and beyond
+    ``room`` new ones failed with ``full``, without fetching), then ``add`` each
+    readable one in the file's order."""
     slots = asyncio.Semaphore(concurrency)
     seen: set[str] = set()
 
@@ -114,10 +200,13 @@ async def import_feeds(
         probe found, to be added in the file's order (ids follow the file)."""
         url = entry.url
         if url in known:
-            return ImportLine(url, "skipped", known[url], f"already feed {known[url].id}")
+            row, reason = known[url]
+            return ImportLine(url, "skipped", row, reason)
         if url in seen:
             return ImportLine(url, "skipped", None, "listed twice in the file")
         seen.add(url)
+        if room is not None and len(seen) > room:
+            return ImportLine(url, "failed", None, full)
         async with slots:
             try:
                 final, parsed = await poller.probe(url)
@@ -141,11 +230,7 @@ async def import_feeds(
             lines.append(outcome)
             continue
         final, title = outcome
-        row, new = await asyncio.to_thread(feeds.add_feed, final, title=title, added_by=added_by)
-        if new:
-            lines.append(ImportLine(entry.url, "added", row))
-        else:
-            lines.append(ImportLine(entry.url, "skipped", row, f"already feed {row.id}"))
+        lines.append(await add(entry.url, final, title))
     return ImportReport(lines)
 
 

@@ -284,6 +284,8 @@ class Poller:
         for feed in feeds:
             if feed.id in self._polling:
                 continue
+            if not feed.shared and not self.config.sources.user_feeds:
+                continue  # users' own feeds are off: only the operator's are read
             if feed.next_poll_at is None:
                 await asyncio.to_thread(self.feeds.schedule, feed.id, self.first_poll_at(feed, now))
             elif feed.next_poll_at <= now:

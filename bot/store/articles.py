@@ -40,10 +40,14 @@ def summary_json(summary: Sequence[str] | None) -> str | None:
 
 # Who may read an article (one parameter: the asking chat's id, or None for nobody in
 # particular): every shared article, and a private one (a page or text a chat added to
-# its digest) only to the chats that added it -- any forum topic of such a chat counts.
+# its digest; an entry of a feed only users follow) only to the chats that added it or
+# follow its feed -- any forum topic of such a chat counts.
 VISIBLE_TO = (
-    "(articles.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
-    " WHERE x.chat_id = ? AND x.number = articles.number))"
+    "(articles.private = 0 OR EXISTS (SELECT 1 FROM (SELECT ? AS chat) v"
+    " WHERE EXISTS (SELECT 1 FROM digest_additions x"
+    " WHERE x.chat_id = v.chat AND x.number = articles.number)"
+    " OR EXISTS (SELECT 1 FROM feed_follows w"
+    " WHERE w.chat_id = v.chat AND w.feed_id = articles.feed_id)))"
 )
 
 

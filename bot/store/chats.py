@@ -39,6 +39,12 @@ TOPIC_GONE = "its forum topic was deleted (message thread not found)"
 class ChatsMixin(StoreBase):
     """The chats, their forum topics and their subscriptions."""
 
+    def ensure_chat_row(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
+        """In the caller's transaction ``db``: the chat (and topic) rows exist, so what
+        another table keeps for the chat (its followed feeds) moves with it
+        (:meth:`migrate_chat`)."""
+        self._ensure_chat(db, chat_id, topic)
+
     def _ensure_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
         """Create the chat's row (topic 0) and the topic's row if missing; a new topic
         starts with the chat's timezone and digest settings."""
@@ -354,6 +360,13 @@ class ChatsMixin(StoreBase):
                 move,
             )
             db.execute("DELETE FROM chat_sources_off WHERE chat_id = ?", (old_chat_id,))
+            # So do the feeds it follows of its own (/add).
+            db.execute(
+                "INSERT OR IGNORE INTO feed_follows (chat_id, topic, feed_id, added_at)"
+                " SELECT ?, topic, feed_id, added_at FROM feed_follows WHERE chat_id = ?",
+                move,
+            )
+            db.execute("DELETE FROM feed_follows WHERE chat_id = ?", (old_chat_id,))
             # Filter terms: the new chat's own terms win over the old one's same terms.
             db.execute(
                 "INSERT OR IGNORE INTO chat_filters (chat_id, topic, term_key, mode, term,"

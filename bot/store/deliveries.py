@@ -11,7 +11,8 @@ its ``/filter`` terms held back (``held_back = 1``, done for the chat like a del
 and counted by ``count_held_back``). A digest holds only articles the chat
 has not received, that are not waiting for it in the outbox, that are newer than its
 pruned deliveries (**pruned_deliveries**, see :mod:`bot.store.retention`) and that come
-from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`).
+from sources it has on (``chat_sources_off``, see :mod:`bot.store.feeds`): the shared
+ones and the feeds it follows of its own (``feed_follows``), never another chat's.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ _UNSEEN = (
     # so the walk along articles_unseen reads no row from the table.
     "a.retired_at IS NULL"
     " AND a.number NOT IN (SELECT u.number FROM articles u WHERE u.summary IS NULL)"
-    " AND (CASE WHEN a.private = 0 THEN a.added_at END >= coalesce((SELECT p.added_before"
+    " AND (CASE WHEN a.private = 0 OR a.feed_id IS NOT NULL THEN a.added_at END"
+    " >= coalesce((SELECT p.added_before"
     " FROM pruned_deliveries p WHERE p.chat_id = ? AND p.topic = ?), '')"
     " OR (SELECT x.added_at FROM digest_additions x WHERE x.chat_id = ? AND x.topic = ?"
     " AND x.number = a.number) >= coalesce((SELECT p.added_before FROM pruned_deliveries p"
@@ -50,12 +52,60 @@ _UNSEEN = (
     # Only the chat's sources (feed 0: the seeds folder); see bot.store.feeds.
     " AND coalesce(a.feed_id, 0) NOT IN (SELECT s.feed_id FROM chat_sources_off s"
     " WHERE s.chat_id = ? AND s.topic = ?)"
+    # A feed that is not shared reaches its followers' digests only (feed_follows;
+    # its articles are private, so the shared list and search leave them out), and
+    # the chats that added one of its articles to their digest. Both lists are short:
+    # the operator's feeds, the chat's follows.
+    " AND (a.feed_id IS NULL OR a.feed_id IN (SELECT f.id FROM feeds f"
+    " INDEXED BY feeds_shared WHERE f.shared = 1)"
+    " OR a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
+    " WHERE w.chat_id = ? AND w.topic = ?)"
+    " OR EXISTS (SELECT 1 FROM digest_additions y WHERE y.chat_id = ? AND y.topic = ?"
+    " AND y.number = a.number))"
 )
 
 
 def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
     """The parameters of _UNSEEN: the chat id and topic for each pair of placeholders."""
     return (chat_id, topic) * (_UNSEEN.count("?") // 2)
+
+
+# The unseen articles in three walks, each stopping at its own LIMIT, merged: the shared
+# articles along articles_unseen_shared (which holds no private row, so the many
+# articles of feeds only other chats follow are never walked), the articles of the feeds
+# the chat follows of its own (articles_feed), and the private pages it added to its
+# digest (digest_additions). Each walk costs what it returns, whatever other chats read.
+_BRANCHES = (
+    # (FROM clause, condition before _UNSEEN, its own (chat, topic) placeholder pairs)
+    ("articles a INDEXED BY articles_unseen_shared", "a.private = 0", 0),
+    (
+        "articles a",
+        "a.private = 1 AND a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
+        " WHERE w.chat_id = ? AND w.topic = ?)",
+        1,
+    ),
+    (
+        "articles a",
+        "a.private = 1 AND a.number IN (SELECT y.number FROM digest_additions y"
+        " WHERE y.chat_id = ? AND y.topic = ?)",
+        1,
+    ),
+)
+_UNSEEN_WALKS = " UNION ".join(
+    f"SELECT * FROM (SELECT a.number, a.date, a.added_at FROM {source}"
+    f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?)"
+    for source, condition, _ in _BRANCHES
+)
+# The newest ``limit`` of the walks (parameters: _walk_params(chat_id, topic, limit), limit).
+_UNSEEN_NUMBERS = f"SELECT number FROM ({_UNSEEN_WALKS}) ORDER BY {NEWEST_FIRST} LIMIT ?"
+
+
+def _walk_params(chat_id: int, topic: int, limit: int) -> tuple[int, ...]:
+    """The parameters of _UNSEEN_WALKS, each walk stopping at ``limit`` (-1: none)."""
+    params: tuple[int, ...] = ()
+    for _, _, pairs in _BRANCHES:
+        params += (chat_id, topic) * pairs + _unseen_params(chat_id, topic) + (limit,)
+    return params
 
 
 class DeliveriesMixin(ChatsMixin, ArticlesMixin):
@@ -67,19 +117,20 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         """Summarized visible articles the chat (or its forum topic ``topic``) has
         neither received nor waiting for it in the outbox, newest first."""
         rows = self.query(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST}"
-            " LIMIT ?",
-            (*_unseen_params(chat_id, topic), limit),
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN ({_UNSEEN_NUMBERS})"
+            f" ORDER BY {NEWEST_FIRST}",
+            (*_walk_params(chat_id, topic, limit), limit),
         )
         return [article_from_row(row) for row in rows]
 
     def count_unseen(self, chat_id: int, *, topic: int = 0, at_most: int | None = None) -> int:
         """How many articles unseen_articles would give without a limit; with
         ``at_most``, counting stops there (a count costs what it counts)."""
-        return self.query(
-            f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {_UNSEEN} LIMIT ?)",
-            (*_unseen_params(chat_id, topic), -1 if at_most is None else at_most),
+        limit = -1 if at_most is None else at_most
+        count = self.query(
+            f"SELECT count(*) FROM ({_UNSEEN_WALKS})", _walk_params(chat_id, topic, limit)
         )[0][0]
+        return count if at_most is None else min(count, at_most)
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
         """Record that the chat (or its forum topic ``topic``) received these articles
@@ -124,10 +175,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
         """The numbers of unseen_articles(chat_id, limit), without reading the articles
         (a scheduled run reads each article once, not once per chat)."""
-        rows = self.query(
-            f"SELECT number FROM articles a WHERE {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?",
-            (*_unseen_params(chat_id, topic), limit),
-        )
+        rows = self.query(_UNSEEN_NUMBERS, (*_walk_params(chat_id, topic, limit), limit))
         return [row[0] for row in rows]
 
     def added_numbers(self, chat_id: int, *, topic: int = 0) -> set[int]:

@@ -16,6 +16,12 @@ same transactions) and owns the tables migration 10 added:
   search and digests with seed files.
 * **chat_sources_off** -- the sources a chat turned off with ``/sources`` (feed id, 0
   for the seeds folder); every source is on for a chat without rows.
+* **feed_follows** -- the feeds a chat (or forum topic) follows of its own (``/add``,
+  an OPML file). One feed row however many chats follow its URL: the poller polls
+  feeds, not follows. ``feeds.shared`` says whether a feed is the operator's (config,
+  ``/addfeed``: in every chat's digest) or only its followers'; a feed is active
+  (``removed_at`` NULL) while it is shared or followed, and an unfollowed feed nobody
+  else reads stops being polled.
 
 Blocking, like the store: the bot calls it from worker threads.
 """
@@ -32,15 +38,16 @@ from bot.articles import Article
 from bot.config import FeedConfig
 from bot.store import Store
 
-__all__ = ["SEEDS", "FeedRow", "FeedStore"]
+__all__ = ["SEEDS", "FeedRow", "FeedStore", "Follow"]
 
 SEEDS = 0  # the seeds folder's id among a chat's sources
 
 _FEED_COLUMNS = (
     "id, url, name, title, origin, added_by, interval_minutes, language, etag, last_modified,"
     " last_success_at, last_error, last_error_at, failing_since, failures, next_poll_at,"
-    " removed_at, created_at"
+    " removed_at, created_at, shared"
 )
+_F_COLUMNS = ", ".join(f"f.{name.strip()}" for name in _FEED_COLUMNS.split(","))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +72,23 @@ class FeedRow:
     next_poll_at: float | None
     removed_at: str | None
     created_at: str
+    shared: int = 1  # 1: the operator's (every chat's); 0: only its followers'
 
     @property
     def label(self) -> str:
         return self.name or self.title or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """What :meth:`FeedStore.follow` did: ``outcome`` is ``followed``, ``already`` (the
+    chat follows it), ``shared`` (an operator's feed: in the digest already),
+    ``chat_full`` (the chat follows ``limit`` feeds) or ``all_full`` (``limit`` feeds
+    are polled in all); ``feed`` is the row, None when a limit refused a new feed."""
+
+    outcome: str
+    feed: FeedRow | None
+    limit: int = 0
 
 
 class FeedStore:
@@ -89,33 +109,54 @@ class FeedStore:
         urls = [feed.url for feed in feeds]
         with self.store.transaction() as db:
             for feed in feeds:
+                before = db.execute(
+                    "SELECT id, shared FROM feeds WHERE url = ?", (feed.url,)
+                ).fetchone()
+                if before is not None and not before["shared"]:  # users' feed, now shared
+                    self._set_private(db, before["id"], False)
                 db.execute(
                     "INSERT INTO feeds (url, name, origin, interval_minutes, language,"
                     " created_at) VALUES (?, ?, 'config', ?, ?, ?) ON CONFLICT (url) DO UPDATE"
                     " SET name = excluded.name, origin = 'config',"
                     " interval_minutes = excluded.interval_minutes,"
-                    " language = excluded.language, removed_at = NULL",
+                    " language = excluded.language, removed_at = NULL, shared = 1",
                     (feed.url, feed.name, feed.interval_minutes, feed.language, now),
                 )
-            db.execute(
-                "UPDATE feeds SET removed_at = ? WHERE origin = 'config' AND removed_at IS NULL"
-                f" AND url NOT IN ({','.join('?' * len(urls))})",
-                (now, *urls),
-            )
+            marks = ",".join("?" * len(urls))
+            gone = f"origin = 'config' AND removed_at IS NULL AND url NOT IN ({marks})"
+            # A feed users follow stays theirs (no longer shared); the others stop.
+            kept = db.execute(
+                f"SELECT id FROM feeds WHERE {gone}"
+                " AND EXISTS (SELECT 1 FROM feed_follows w WHERE w.feed_id = feeds.id)",
+                urls,
+            ).fetchall()
+            for row in kept:
+                db.execute("UPDATE feeds SET shared = 0, origin = 'user' WHERE id = ?", (row[0],))
+                self._set_private(db, row[0], True)
+            db.execute(f"UPDATE feeds SET removed_at = ? WHERE {gone}", (now, *urls))
         rows = {row.url: row for row in self.feeds()}
         return [rows[url] for url in urls]
 
     def add_feed(
         self, url: str, *, title: str | None = None, added_by: int | None = None
     ) -> tuple[FeedRow, bool]:
-        """Add a feed an admin asked for; (row, False) when the URL is already a feed
-        (a removed one comes back)."""
+        """Add a feed an admin asked for, shared with every chat; (row, False) when the
+        URL is already a shared feed (a removed one comes back, one users follow becomes
+        shared)."""
         now = self.store.now_text()
         with self.store.transaction() as db:
-            found = db.execute("SELECT id, removed_at FROM feeds WHERE url = ?", (url,)).fetchone()
+            found = db.execute(
+                "SELECT id, removed_at, shared FROM feeds WHERE url = ?", (url,)
+            ).fetchone()
             if found is not None:
-                db.execute("UPDATE feeds SET removed_at = NULL WHERE id = ?", (found["id"],))
-                new = found["removed_at"] is not None
+                db.execute(
+                    "UPDATE feeds SET removed_at = NULL, shared = 1, origin = CASE origin"
+                    " WHEN 'user' THEN 'admin' ELSE origin END WHERE id = ?",
+                    (found["id"],),
+                )
+                if not found["shared"]:
+                    self._set_private(db, found["id"], False)
+                new = found["removed_at"] is not None or not found["shared"]
                 feed_id = found["id"]
             else:
                 cursor = db.execute(
@@ -129,21 +170,56 @@ class FeedStore:
         return row, new
 
     def remove_feed(self, feed_id: int) -> FeedRow | None:
-        """Stop polling a feed an admin added (its articles stay until pruned). Config
-        feeds cannot be removed here: returns None for them and for unknown ids."""
+        """Stop sharing a feed an admin added: polling stops (its articles stay until
+        pruned) unless chats follow it, which keep it as theirs. Config feeds cannot be
+        removed here: returns None for them, for users' feeds and for unknown ids."""
         row = self.get_feed(feed_id)
-        if row is None or row.removed_at is not None or row.origin == "config":
+        if row is None or row.removed_at is not None or row.origin == "config" or not row.shared:
             return None
         with self.store.transaction() as db:
-            db.execute(
-                "UPDATE feeds SET removed_at = ? WHERE id = ?", (self.store.now_text(), feed_id)
-            )
+            if self._followed(db, feed_id):
+                db.execute("UPDATE feeds SET shared = 0, origin = 'user' WHERE id = ?", (feed_id,))
+                self._set_private(db, feed_id, True)
+            else:
+                db.execute(
+                    "UPDATE feeds SET removed_at = ? WHERE id = ?",
+                    (self.store.now_text(), feed_id),
+                )
         return row
+
+    @staticmethod
+    def _set_private(db: Any, feed_id: int, private: bool) -> None:
+        """A feed's articles follow its sharing: private (its followers' digests only,
+        not in the shared list or search) while only users follow it."""
+        db.execute(
+            "UPDATE articles SET private = ? WHERE feed_id = ? AND private != ?",
+            (int(private), feed_id, int(private)),
+        )
+
+    @staticmethod
+    def _followed(db: Any, feed_id: int) -> bool:
+        return (
+            db.execute(
+                "SELECT 1 FROM feed_follows WHERE feed_id = ? LIMIT 1", (feed_id,)
+            ).fetchone()
+            is not None
+        )
 
     def feeds(self, *, removed: bool = False) -> list[FeedRow]:
         """Feeds by id; only the active ones unless ``removed``."""
         where = "" if removed else " WHERE removed_at IS NULL"
         rows = self.store.query(f"SELECT {_FEED_COLUMNS} FROM feeds{where} ORDER BY id")
+        return [FeedRow(**dict(row)) for row in rows]
+
+    def shared_feeds(self, *, working: bool = False) -> list[FeedRow]:
+        """The operator's active feeds by id (every chat's sources); with ``working``
+        only those polled successfully at least once (a feed that never worked is not
+        offered to users)."""
+        where = " AND last_success_at IS NOT NULL" if working else ""
+        rows = self.store.query(
+            f"SELECT {_FEED_COLUMNS} FROM feeds INDEXED BY feeds_shared"
+            f" WHERE shared = 1 AND removed_at IS NULL{where} ORDER BY id"
+        )
         return [FeedRow(**dict(row)) for row in rows]
 
     def get_feed(self, feed_id: int) -> FeedRow | None:
@@ -267,7 +343,8 @@ class FeedStore:
         """A new feed article, with its keys and (if ready) summary, in one transaction.
 
         Returns its number, or None when one of ``keys`` was taken meanwhile (another
-        feed added the same story first): the keys still lead to that article.
+        feed added the same story first): the keys still lead to that article, which
+        becomes this feed's when this one is shared and the other is not.
         """
         now = self.store.now_text()
         source = f"feed:{feed_id}:{hashlib.sha1(keys[0].encode()).hexdigest()}"
@@ -277,15 +354,26 @@ class FeedStore:
                 list(keys),
             ).fetchone()
             if taken is not None:
+                # A story a feed only users follow stored first, that a shared feed also
+                # lists, becomes the shared feed's: every chat reads it, its followers too.
+                db.execute(
+                    "UPDATE articles SET feed_id = ?, private = 0 WHERE number = ?"
+                    " AND EXISTS (SELECT 1 FROM feeds f WHERE f.id = articles.feed_id"
+                    " AND f.shared = 0)"
+                    " AND EXISTS (SELECT 1 FROM feeds WHERE id = ? AND shared = 1)",
+                    (feed_id, taken[0], feed_id),
+                )
                 db.executemany(
                     "INSERT OR IGNORE INTO entry_keys (key, number, seen_at, fingerprint)"
                     " VALUES (?, ?, ?, ?)",
                     [(key, taken[0], now, fingerprint) for key in keys],
                 )
                 return None
+            shared = db.execute("SELECT shared FROM feeds WHERE id = ?", (feed_id,)).fetchone()
             number, _ = self.store.write_article(
                 db,
                 replace(article, source=source),
+                private=shared is not None and not shared[0],
                 summary=summary,
                 feed_id=feed_id,
                 published=published.isoformat() if published else None,
@@ -331,6 +419,129 @@ class FeedStore:
             (key_cutoff,),
         )
         return articles, keys
+
+    # -- a chat's own feeds ------------------------------------------------------------
+
+    def followed(self, chat_id: int, *, topic: int = 0) -> list[FeedRow]:
+        """The feeds the chat (or its forum topic) follows of its own, oldest first."""
+        rows = self.store.query(
+            f"SELECT {_F_COLUMNS} FROM feed_follows w JOIN feeds f ON f.id = w.feed_id"
+            " WHERE w.chat_id = ? AND w.topic = ? ORDER BY w.added_at, f.id",
+            (chat_id, topic),
+        )
+        return [FeedRow(**dict(row)) for row in rows]
+
+    def follow(
+        self,
+        chat_id: int,
+        url: str,
+        *,
+        topic: int = 0,
+        title: str | None = None,
+        added_by: int | None = None,
+        max_per_chat: int,
+        max_feeds: int,
+    ) -> Follow:
+        """The chat follows the feed at ``url``: the URL's feed row (made if new, brought
+        back if removed, not shared) gets a follower. Limits are checked in the same
+        transaction: ``max_per_chat`` follows for the chat, ``max_feeds`` active feeds
+        in all (following a feed already polled adds none)."""
+        now = self.store.now_text()
+        with self.store.transaction() as db:
+            found = db.execute(
+                "SELECT id, removed_at, shared FROM feeds WHERE url = ?", (url,)
+            ).fetchone()
+            if found is not None and found["shared"] and found["removed_at"] is None:
+                return Follow("shared", self._row(db, found["id"]))
+            if found is not None:
+                known = db.execute(
+                    "SELECT 1 FROM feed_follows WHERE chat_id = ? AND topic = ? AND feed_id = ?",
+                    (chat_id, topic, found["id"]),
+                ).fetchone()
+                if known is not None:
+                    return Follow("already", self._row(db, found["id"]))
+            count = db.execute(
+                "SELECT count(*) FROM feed_follows WHERE chat_id = ? AND topic = ?",
+                (chat_id, topic),
+            ).fetchone()[0]
+            if count >= max_per_chat:
+                return Follow("chat_full", None, max_per_chat)
+            if found is None or found["removed_at"] is not None:
+                active = db.execute(
+                    "SELECT count(*) FROM feeds INDEXED BY feeds_active WHERE removed_at IS NULL"
+                ).fetchone()[0]
+                if active >= max_feeds:
+                    return Follow("all_full", None, max_feeds)
+            if found is None:
+                cursor = db.execute(
+                    "INSERT INTO feeds (url, title, origin, added_by, created_at, shared)"
+                    " VALUES (?, ?, 'user', ?, ?, 0)",
+                    (url, title, added_by, now),
+                )
+                feed_id = int(cursor.lastrowid or 0)
+            else:
+                feed_id = found["id"]
+                if found["removed_at"] is not None:  # a removed feed comes back as theirs
+                    db.execute(
+                        "UPDATE feeds SET removed_at = NULL, shared = 0, origin = CASE origin"
+                        " WHEN 'config' THEN 'user' ELSE origin END,"
+                        " title = coalesce(?, title) WHERE id = ?",
+                        (title, feed_id),
+                    )
+                    self._set_private(db, feed_id, True)
+            self.store.ensure_chat_row(db, chat_id, topic)
+            db.execute(
+                "INSERT INTO feed_follows (chat_id, topic, feed_id, added_at) VALUES (?, ?, ?, ?)",
+                (chat_id, topic, feed_id, now),
+            )
+            return Follow("followed", self._row(db, feed_id))
+
+    def unfollow(self, chat_id: int, feed_id: int, *, topic: int = 0) -> FeedRow | None:
+        """The chat stops following the feed; a feed nobody follows that is not shared
+        stops being polled (its articles stay until pruned). None if it did not follow it."""
+        with self.store.transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM feed_follows WHERE chat_id = ? AND topic = ? AND feed_id = ?",
+                (chat_id, topic, feed_id),
+            ).rowcount
+            if not deleted:
+                return None
+            db.execute(
+                "DELETE FROM chat_sources_off WHERE chat_id = ? AND topic = ? AND feed_id = ?",
+                (chat_id, topic, feed_id),
+            )
+            row = self._row(db, feed_id)
+            if row is not None and not row.shared and not self._followed(db, feed_id):
+                db.execute(
+                    "UPDATE feeds SET removed_at = ? WHERE id = ?",
+                    (self.store.now_text(), feed_id),
+                )
+            return row
+
+    def feed_by_url(self, url: str) -> FeedRow | None:
+        """The feed stored under exactly this URL, active or not."""
+        rows = self.store.query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        return FeedRow(**dict(rows[0])) if rows else None
+
+    def newest_title(self, feed_id: int) -> str | None:
+        """The title of the feed's newest article (by publication date), if it has any."""
+        rows = self.store.query(
+            "SELECT title FROM articles INDEXED BY articles_feed WHERE feed_id = ?"
+            " ORDER BY published_at DESC LIMIT 1",
+            (feed_id,),
+        )
+        return rows[0][0] if rows else None
+
+    def followers(self, feed_id: int) -> int:
+        """How many chats (and forum topics) follow the feed."""
+        return self.store.query("SELECT count(*) FROM feed_follows WHERE feed_id = ?", (feed_id,))[
+            0
+        ][0]
+
+    @staticmethod
+    def _row(db: Any, feed_id: int) -> FeedRow | None:
+        row = db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+        return FeedRow(**dict(row)) if row is not None else None
 
     # -- a chat's sources -----------------------------------------------------------
 

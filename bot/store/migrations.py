@@ -576,6 +576,36 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         16,
+        "feed_follows: the feeds a chat follows of its own; feeds.shared: the operator's",
+        # A feed row is polled once however many chats follow it (the poller polls feeds,
+        # not follows). feeds.shared = 1: a feed of the operator's ([[feeds]], /addfeed),
+        # in every chat's digest unless turned off; 0: a feed only its followers read
+        # (its articles reach the digests of the chats in feed_follows only). A feed is
+        # active (removed_at NULL) while it is shared or followed. feeds_shared lists the
+        # operator's feeds (a few: the digest query reads the list, and the chat's
+        # follows, never the users' many feeds); feeds_active counts the feeds polled.
+        # A chat's digest walks the shared articles along articles_unseen_shared (no
+        # private row in it: other chats' feeds cost nothing) and its own private ones
+        # through articles_feed and digest_additions.
+        """
+        ALTER TABLE feeds ADD COLUMN shared INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1;
+        CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
+        CREATE INDEX articles_unseen_shared ON articles
+            (date DESC, added_at DESC, number DESC, feed_id, retired_at)
+            WHERE retired_at IS NULL AND private = 0;
+        CREATE TABLE feed_follows (
+            chat_id  INTEGER NOT NULL,
+            topic    INTEGER NOT NULL DEFAULT 0,
+            feed_id  INTEGER NOT NULL REFERENCES feeds (id),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, feed_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX feed_follows_feed ON feed_follows (feed_id);
+        """,
+    ),
+    Migration(
+        17,
         "digest settings per subscriber (/settings): size, headlines only, silent, previews;"
         " the horizon a queued digest moves once it is sent",
         # digest_size NULL: the config's [digest] max_articles. horizon_pending: a queued

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 16 (PRAGMA user_version = 16).
+-- digestbot's database schema at version 17 (PRAGMA user_version = 17).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -88,6 +88,14 @@ CREATE TABLE entry_keys (
     fingerprint TEXT
 ) WITHOUT ROWID;
 
+CREATE TABLE feed_follows (
+    chat_id  INTEGER NOT NULL,
+    topic    INTEGER NOT NULL DEFAULT 0,
+    feed_id  INTEGER NOT NULL REFERENCES feeds (id),
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, topic, feed_id)
+) WITHOUT ROWID;
+
 CREATE TABLE feeds (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     url              TEXT NOT NULL UNIQUE,
@@ -107,7 +115,7 @@ CREATE TABLE feeds (
     next_poll_at     REAL,
     removed_at       TEXT,
     created_at       TEXT NOT NULL
-);
+, shared INTEGER NOT NULL DEFAULT 1);
 
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -160,6 +168,10 @@ CREATE INDEX articles_unseen ON articles
     (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
     WHERE retired_at IS NULL;
 
+CREATE INDEX articles_unseen_shared ON articles
+    (date DESC, added_at DESC, number DESC, feed_id, retired_at)
+    WHERE retired_at IS NULL AND private = 0;
+
 CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX articles_url_key ON articles (url_key);
@@ -169,6 +181,12 @@ CREATE INDEX deliveries_number ON deliveries (number);
 CREATE INDEX digest_additions_number ON digest_additions (number);
 
 CREATE INDEX entry_keys_seen ON entry_keys (seen_at);
+
+CREATE INDEX feed_follows_feed ON feed_follows (feed_id);
+
+CREATE INDEX feeds_active ON feeds (id) WHERE removed_at IS NULL;
+
+CREATE INDEX feeds_shared ON feeds (id) WHERE shared = 1;
 
 CREATE INDEX outbox_body ON outbox (body);
 

@@ -28,7 +28,7 @@ from bot.stories.inputs import (
     with_settings,
 )
 from bot.stories.ranking import RankedStory, importance, rank
-from bot.stories.similarity import similarity_pairs
+from bot.stories.similarity import article_features, similarity_pairs
 from bot.stories.text import strip_site_names
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Settings",
     "StoryInput",
     "StoryWindow",
+    "article_features",
     "clearest",
     "group_pairs",
     "group_stories",

@@ -12,21 +12,30 @@ from dataclasses import replace
 import numpy as np
 
 from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
-from bot.stories.similarity import hours_of, similarity_pairs, tfidf_vectors
+from bot.stories.similarity import (
+    Features,
+    article_features,
+    hours_of,
+    similarity_pairs,
+    tfidf_vectors,
+)
 from bot.stories.text import Featurizer, prepared_texts
 
 
 def group_stories(
-    articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
+    articles: Sequence[StoryInput],
+    settings: Settings = DEFAULT_SETTINGS,
+    features: Features | None = None,
 ) -> list[int]:
     """The story of each article: the index (in ``articles``) of its story's first article.
 
     Articles of one story share the number; an article alone is its own story. The
-    result depends only on the articles and their order, never on chance.
+    result depends only on the articles and their order, never on chance. ``features``:
+    the articles' features when already computed (:func:`article_features`).
     """
     if not articles:
         return []
-    return group_pairs(articles, similarity_pairs(articles, settings), settings)
+    return group_pairs(articles, similarity_pairs(articles, settings, features), settings)
 
 
 def group_pairs(
@@ -236,11 +245,12 @@ class StoryWindow:
         return cls(articles, settings)
 
     def _start(self, articles: Sequence[StoryInput]) -> None:
-        bags = self._bags(articles)
+        features = article_features(articles, self.settings, self._featurizer)
+        bags = self._bags(features)
         for bag in bags:
             for column in bag:
                 self._df[column] += 1
-        stories = group_stories(articles, self.settings)
+        stories = group_stories(articles, self.settings, features)
         hours = hours_of(articles).tolist()
         sums: dict[int, dict[int, float]] = {}  # per story: its summed vector, while building
         for k, (article, bag) in enumerate(zip(articles, bags, strict=True)):
@@ -260,7 +270,7 @@ class StoryWindow:
         if len({a.id for a in fresh}) != len(fresh):
             raise ValueError("an article id is given twice")
         hours = hours_of(fresh).tolist()
-        bags = self._bags(fresh)
+        bags = self._bags(article_features(fresh, self.settings, self._featurizer))
         undated = [math.isnan(h) for h in hours]
         order = sorted(
             range(len(fresh)), key=lambda k: (undated[k], 0.0 if undated[k] else hours[k])
@@ -286,11 +296,10 @@ class StoryWindow:
 
     # -- inside ---------------------------------------------------------------------
 
-    def _bags(self, articles: Sequence[StoryInput]) -> list[dict[int, tuple[int, float]]]:
+    def _bags(self, features: Features) -> list[dict[int, tuple[int, float]]]:
         """Each article's features as column -> (count, kind weight); new columns added."""
         bags = []
-        for article, text in zip(articles, prepared_texts(articles, self.settings), strict=True):
-            counts, kinds = self._featurizer.features(article.language, text)
+        for counts, kinds in features:
             bag = {}
             for feature, count in counts.items():
                 column = self._columns.get(feature)

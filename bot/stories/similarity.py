@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,8 +19,23 @@ def tfidf_vectors(
     return rows, cols, weights
 
 
+Features = list[tuple[Counter[str], dict[str, float]]]
+
+
+def article_features(
+    articles: Sequence[StoryInput], settings: Settings, featurizer: Featurizer | None = None
+) -> Features:
+    """Each article's features (occurrences, and weight of each kind), from its title
+    (site names stripped) and, if asked, the lede of its text."""
+    featurizer = featurizer or Featurizer(settings)
+    return [
+        featurizer.features(article.language, text)
+        for article, text in zip(articles, prepared_texts(articles, settings), strict=True)
+    ]
+
+
 def _tfidf(
-    articles: Sequence[StoryInput], settings: Settings
+    articles: Sequence[StoryInput], settings: Settings, features: Features | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`tfidf_vectors`, and whether each column is a character n-gram.
 
@@ -27,7 +43,8 @@ def _tfidf(
     ``max_df`` of the batch (and more than ``max_df_min`` articles), or in more than
     ``max_df_count`` articles, is left out.
     """
-    featurizer = Featurizer(settings)
+    if features is None:
+        features = article_features(articles, settings)
     columns: dict[str, int] = {}
     number = columns.setdefault
     cols_list: list[int] = []
@@ -35,8 +52,7 @@ def _tfidf(
     kinds_list: list[float] = []
     lengths: list[int] = []
     distinct: set[frozenset[int]] = set()
-    for article, text in zip(articles, prepared_texts(articles, settings), strict=True):
-        bag, kinds = featurizer.features(article.language, text)
+    for bag, kinds in features:
         ids = [number(f, len(columns)) for f in bag]
         cols_list.extend(ids)
         counts_list.extend(bag.values())
@@ -85,7 +101,9 @@ def hours_of(articles: Sequence[StoryInput]) -> np.ndarray:
 
 
 def similarity_pairs(
-    articles: Sequence[StoryInput], settings: Settings = DEFAULT_SETTINGS
+    articles: Sequence[StoryInput],
+    settings: Settings = DEFAULT_SETTINGS,
+    features: Features | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (i < j) in the window with a similarity of at least ``min_similarity``.
 
@@ -98,7 +116,7 @@ def similarity_pairs(
     found has the same similarity as a full comparison would give it.
     """
     n = len(articles)
-    rows, cols, weights, is_char = _tfidf(articles, settings)
+    rows, cols, weights, is_char = _tfidf(articles, settings, features)
     if not rows.size:
         return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     hours = hours_of(articles)

@@ -49,7 +49,7 @@ from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import commands as handlers
-from bot.telegram.handlers import ondemand
+from bot.telegram.handlers import ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
 from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
@@ -362,6 +362,11 @@ def build_application(
     application.add_handler(
         CallbackQueryHandler(settingshandlers.settings_button, pattern=r"^set:")
     )
+    # A chat's own feeds; /add fetches, so it does not hold up the chat's other commands.
+    application.add_handler(CommandHandler("add", userfeeds.add, block=False))
+    application.add_handler(CommandHandler("remove", userfeeds.remove))
+    application.add_handler(CommandHandler("export", userfeeds.export))
+    application.add_handler(CallbackQueryHandler(userfeeds.unfollow_button, pattern=r"^unf:"))
     application.add_handler(CommandHandler("opml", opmlhandlers.opml_export))
     application.add_handler(
         MessageHandler(
@@ -371,7 +376,16 @@ def build_application(
             opmlhandlers.opml_import,
         )
     )
-    for name, callback in handlers.CHANNEL_COMMANDS.items():
+    application.add_handler(
+        MessageHandler(userfeeds.IMPORT_FILTER, userfeeds.import_file, block=False)
+    )
+    channel_commands = {
+        **handlers.CHANNEL_COMMANDS,
+        "add": userfeeds.add,
+        "remove": userfeeds.remove,
+        "export": userfeeds.export,
+    }
+    for name, callback in channel_commands.items():
         application.add_handler(
             CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
         )

@@ -411,8 +411,11 @@ class Priority(enum.Enum):
 # How often a send waiting for an unanswered request asks again (Limiter.begin).
 UNANSWERED_POLL = 0.005
 # Limiter.begin takes an answer's way back as half the fastest of at least this many
-# round trips, and never as more than MAX_WAY_BACK seconds.
-ROUND_TRIPS_SEEN = 16
+# round trips, and never as more than MAX_WAY_BACK seconds. Before that, none: the first
+# answers after start-up come slowly (a busy machine, a server busy with the backlog),
+# and their delays are one-sided -- held up on the way in, answered at once -- so half
+# of a slow round trip is no lower bound of the way back.
+ROUND_TRIPS_SEEN = 256
 MAX_WAY_BACK = 0.1
 
 # The window margin by cap (see TelegramRateLimiter.from_config).

@@ -73,6 +73,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
     ("sources", "Choose the news sources of your digest"),
+    ("add", "Follow a feed: /add URL of a feed or a site"),
+    ("remove", "Stop following a feed of yours"),
+    ("export", "Your feeds as an OPML file"),
     ("help", "All commands"),
 )
 
@@ -187,6 +190,11 @@ def help_text(config: Config) -> str:
             "/filter -WORD, /filter +WORD — mute articles that mention a word, or keep only "
             'those that do (e.g. /filter -football, /filter -"transfer window", '
             "/filter +election); /filter lists them"
+        ),
+        "add": (
+            "/add URL — follow a feed of your own: its address, or any page that links to "
+            "its feed (e.g. /add https://www.example.org); /remove stops, /export gives "
+            "them as an OPML file, and an OPML file sent here imports them"
         ),
         "article": (
             "/article — the articles, newest first\n"
@@ -581,21 +589,44 @@ STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
 SOURCE_LABEL_CHARS = 48
 
 
+OWN_FEEDS_HEADER = "<b>This chat's own feeds</b> · ✖ stops following one"
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+
+
 def sources_message(
-    feeds: Sequence[tuple[int, str]], off: set[int], seeds_id: int = 0
+    feeds: Sequence[tuple[int, str]],
+    off: set[int],
+    seeds_id: int = 0,
+    own: Sequence[tuple[int, str]] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """``/sources``: every source (the seeds folder, then each feed as (id, label)) as a
-    toggle button, ✅ when the chat's digests include it; data ``src:ID``."""
+    """``/sources``: every shared source (the seeds folder, then each feed as (id, label))
+    as a toggle button, ✅ when the chat's digests include it; data ``src:ID``. Then the
+    feeds the chat follows of its own (``own``), each a toggle and a ✖ (``unf:ID:s``)."""
     rows = [(seeds_id, "Seeds folder"), *feeds]
     lines = [SOURCES_HEADER]
     buttons = []
     for source_id, label in rows:
-        short = label if len(label) <= SOURCE_LABEL_CHARS else label[: SOURCE_LABEL_CHARS - 1] + "…"
+        short = _short(label)
         mark = "⬜" if source_id in off else "✅"
         number = "" if source_id == seeds_id else f"{source_id}. "
         lines.append(f"{mark} {number}{html.escape(short)}")
         buttons.append(
             [InlineKeyboardButton(f"{mark} {number}{short}", callback_data=f"src:{source_id}")]
+        )
+    if own:
+        lines += ["", OWN_FEEDS_HEADER]
+    for feed_id, label in own:
+        short = _short(label)
+        mark = "⬜" if feed_id in off else "✅"
+        lines.append(f"{mark} {feed_id}. {html.escape(short)}")
+        buttons.append(
+            [
+                InlineKeyboardButton(f"{mark} {feed_id}. {short}", callback_data=f"src:{feed_id}"),
+                InlineKeyboardButton("✖", callback_data=f"unf:{feed_id}:s"),
+            ]
         )
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
@@ -623,3 +654,84 @@ def feed_removed_text(feed_id: int, label: str | None) -> str:
             " /sources lists the numbers."
         )
     return f"Removed feed {feed_id}: {html.escape(label)}. Its articles stay until they expire."
+
+
+# -- a chat's own feeds ---------------------------------------------------------------
+
+ADD_USAGE = (
+    "Usage: /add URL — a feed's address, or any page that links to its feed "
+    "(e.g. /add https://www.example.org)"
+)
+USER_FEEDS_OFF = (
+    "Following feeds of your own is turned off on this bot; /sources lists its shared ones."
+)
+NO_OWN_FEEDS = "This chat follows no feeds of its own: /add URL follows one."
+NOT_FOLLOWED = "This chat does not follow that feed (any more): /remove lists the ones it does."
+REMOVE_HEADER = "<b>This chat's own feeds</b> · tap one to stop following it"
+SHARED_NOT_REMOVABLE = "Shared sources are not removed but turned off: /sources."
+
+
+def followed_text(label: str, newest: str | None, minutes: float) -> str:
+    """``/add`` worked: one line naming the feed and its newest article."""
+    latest = f"newest: “{html.escape(_short(newest))}”" if newest else "no articles yet"
+    return (
+        f"Following {html.escape(label)} ({latest}); new articles join this chat's digest,"
+        f" read every {minutes:g} minutes."
+    )
+
+
+def already_followed_text(label: str) -> str:
+    return f"This chat already follows {html.escape(label)}; /sources lists its feeds."
+
+
+def shared_feed_text(label: str) -> str:
+    return (
+        f"{html.escape(label)} is one of this bot's shared sources: it is in this chat's "
+        "digest already (/sources turns it on or off)."
+    )
+
+
+def follow_refused_text(url: str, reason: str) -> str:
+    """``/add`` could not follow the URL: one sentence with the reason."""
+    reason = reason.rstrip(".")
+    return f"Cannot follow {echo(url)}. {html.escape(reason[:1].upper() + reason[1:])}."
+
+
+def chat_full_text(limit: int) -> str:
+    return f"This chat follows {limit} feeds, the most one chat may: /remove one to follow another."
+
+
+def all_full_text(limit: int) -> str:
+    return (
+        f"This bot reads {limit} feeds in all, the most its operator allows: a feed "
+        "nobody follows yet cannot be added now."
+    )
+
+
+def unfollowed_text(label: str) -> str:
+    return f"No longer following {html.escape(label)}. Its articles already sent stay."
+
+
+def remove_message(own: Sequence[tuple[int, str]]) -> tuple[str, InlineKeyboardMarkup]:
+    """``/remove``: the chat's own feeds, a button each (``unf:ID``)."""
+    lines = [REMOVE_HEADER]
+    buttons = []
+    for feed_id, label in own:
+        short = _short(label)
+        lines.append(f"{feed_id}. {html.escape(short)}")
+        buttons.append(
+            [InlineKeyboardButton(f"✖ {feed_id}. {short}", callback_data=f"unf:{feed_id}")]
+        )
+    lines += ["", SHARED_NOT_REMOVABLE]
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def export_caption(count: int) -> str:
+    return (
+        f"This chat's {count} {'feed' if count == 1 else 'feeds'} as OPML: import the file "
+        "into another reader, or send it to a chat with this bot to follow them there."
+    )
+
+
+def import_refused_text(name: str, reason: str) -> str:
+    return f"Cannot import {echo(name)}: {html.escape(reason)}."

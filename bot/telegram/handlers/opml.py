@@ -18,7 +18,8 @@ from telegram import InputFile, Update
 from telegram.error import TelegramError
 
 from bot.feeds.exchange import ImportLine, ImportReport, export_opml, import_feeds
-from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, parse_opml, too_big
+from bot.feeds.opml import MAX_OPML_BYTES, OpmlDocument, OpmlError, parse_opml, too_big
+from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.replies import echo
 from bot.telegram.runtime import BotContext
@@ -29,6 +30,7 @@ __all__ = [
     "import_report_text",
     "opml_export",
     "opml_import",
+    "read_opml",
 ]
 
 log = logging.getLogger("bot.telegram.handlers.opml")
@@ -84,27 +86,13 @@ async def opml_import(update: Update, context: BotContext) -> None:
         return
     if rt.feeds is None or rt.poller is None:
         return
-    document = message.document
-    name = document.file_name or "the file"
-    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
-        await common.reply(update, _refused(name, too_big(document.file_size)))
-        return
-    try:
-        file = await document.get_file()
-        if file.file_size is not None and file.file_size > MAX_OPML_BYTES:
-            await common.reply(update, _refused(name, too_big(file.file_size)))
-            return
-        data = bytes(await file.download_as_bytearray())
-    except TelegramError as exc:
-        await common.reply(update, _refused(name, f"Telegram did not hand the file over ({exc})"))
-        return
-    try:
-        parsed = await asyncio.to_thread(parse_opml, data)
-    except OpmlError as exc:
-        await common.reply(update, _refused(name, str(exc)))
+    name = message.document.file_name or "the file"
+    parsed = await read_opml(update)
+    if parsed is None:
         return
     user = update.effective_user
-    report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
+    async with common.typing(update):
+        report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
     log.info("OPML import by %s: %s", user.id if user else "?", report.summary())
     # The new feeds' first polls start beside the reply (in rt.feed_polls from now on).
     for line in report.added:
@@ -112,6 +100,33 @@ async def opml_import(update: Update, context: BotContext) -> None:
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(line.feed)))
         task.add_done_callback(rt.feed_polls.discard)
     await common.reply(update, import_report_text(name, report))
+
+
+async def read_opml(update: Update) -> OpmlDocument | None:
+    """The OPML file the update's message carries, checked before it is downloaded
+    (Telegram says its size) and read with the safe parser; None (after a one-line
+    reply saying why) when it cannot be."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    name = document.file_name or "the file"
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        await common.reply(update, _refused(name, too_big(document.file_size)))
+        return None
+    try:
+        file = await document.get_file()
+        if file.file_size is not None and file.file_size > MAX_OPML_BYTES:
+            await common.reply(update, _refused(name, too_big(file.file_size)))
+            return None
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        await common.reply(update, _refused(name, f"Telegram did not hand the file over ({exc})"))
+        return None
+    try:
+        return await asyncio.to_thread(parse_opml, data)
+    except OpmlError as exc:
+        await common.reply(update, _refused(name, str(exc)))
+        return None
 
 
 def import_report_text(name: str, report: ImportReport) -> str:
@@ -143,4 +158,4 @@ def _cut(text: str) -> str:
 
 
 def _refused(name: str, reason: str) -> str:
-    return f"Cannot import {echo(name)}: {html.escape(reason)}."
+    return replies.import_refused_text(name, reason)

@@ -5,7 +5,9 @@
 Every chat reads every source until it turns one off (a forum topic with a digest of
 its own has its own sources: ``/sources`` and its buttons act on the topic they are
 in); a digest then holds only articles from the sources still on (the store's unseen
-query reads ``chat_sources_off``). A feed an admin adds is fetched and parsed once
+query reads ``chat_sources_off``). The list shows the operator's shared feeds that have
+worked at least once, then the feeds the chat follows of its own
+(:mod:`bot.telegram.handlers.userfeeds`). A feed an admin adds is fetched and parsed once
 before it is stored, then polled like the config's feeds; config feeds cannot be
 removed here.
 """
@@ -15,40 +17,53 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.errors import FetchError
-from bot.feeds.parse import NotAFeed
+from bot.feeds.parse import NotAFeed, ParsedFeed
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext, Runtime
 
-__all__ = ["addfeed", "removefeed", "sources", "toggle_source"]
+__all__ = ["addfeed", "read_feed", "removefeed", "render", "sources", "toggle_source"]
 
 log = logging.getLogger("bot.telegram.handlers.sources")
 
 SOURCE_BUTTON = re.compile(r"src:(\d{1,9})")
 
 
-def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[list[tuple[int, str]], set[int]]:
+Listing = tuple[list[tuple[int, str]], set[int], list[tuple[int, str]]]
+
+
+def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> Listing:
+    """(shared feeds that have worked at least once, sources off, the chat's own feeds):
+    a feed that never worked is not offered to users until its first success."""
     assert rt.feeds is not None
-    feeds = [(feed.id, feed.label) for feed in rt.feeds.feeds()]
-    return feeds, rt.feeds.sources_off(chat_id, topic=topic)
+    feeds = [(feed.id, feed.label) for feed in rt.feeds.shared_feeds(working=True)]
+    own = [(feed.id, feed.label) for feed in rt.feeds.followed(chat_id, topic=topic)]
+    return feeds, rt.feeds.sources_off(chat_id, topic=topic), own
+
+
+async def render(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """The ``/sources`` message of a chat (or forum topic): text and buttons."""
+    feeds, off, own = await common.db(_listing, rt, chat_id, topic)
+    return replies.sources_message(feeds, off, SEEDS, own)
 
 
 async def sources(update: Update, context: BotContext) -> None:
-    """``/sources``: the sources with a toggle button each."""
+    """``/sources``: the shared sources with a toggle button each, then the chat's own
+    feeds (toggle and ✖)."""
     rt = context.runtime
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
     topic = common.topic(update.effective_message) or 0
-    feeds, off = await common.db(_listing, rt, chat.id, topic)
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    text, markup = await render(rt, chat.id, topic)
     await common.reply(update, text, markup)
 
 
@@ -65,15 +80,14 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     if not await common.require_admin(update, context):
         return
     topic = common.topic(query.message) or 0  # the topic the list was sent in
-    feeds, _ = await common.db(_listing, rt, chat.id, topic)
+    feeds, _, own = await common.db(_listing, rt, chat.id, topic)
     source_id = int(match[1]) if match else -1
-    if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds}:
+    if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
         await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
         return
     on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
-    feeds, off = await common.db(_listing, rt, chat.id, topic)
     await query.answer("On" if on else "Off")
-    text, markup = replies.sources_message(feeds, off, SEEDS)
+    text, markup = await render(rt, chat.id, topic)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
@@ -93,19 +107,13 @@ async def addfeed(update: Update, context: BotContext) -> None:
         return
     if rt.poller is None or rt.feeds is None:
         return
-    try:
-        final, parsed = await rt.poller.probe(url)
-    except FetchError as exc:
-        await common.reply(update, replies.feed_refused_text(url, exc.user_message))
+    poller = rt.poller
+    found = await read_feed(
+        update, url, lambda: poller.probe(url), replies.feed_refused_text, "/addfeed"
+    )
+    if found is None:
         return
-    except NotAFeed as exc:
-        await common.reply(update, replies.feed_refused_text(url, str(exc)))
-        return
-    except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-        log.exception("/addfeed %s: reading it failed", url)
-        reason = f"cannot read it as a feed ({type(exc).__name__})"
-        await common.reply(update, replies.feed_refused_text(url, reason))
-        return
+    final, parsed = found
     user = update.effective_user
     feed, new = await common.db(
         rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
@@ -118,6 +126,28 @@ async def addfeed(update: Update, context: BotContext) -> None:
         log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(feed)))
         task.add_done_callback(rt.feed_polls.discard)
+
+
+async def read_feed(
+    update: Update,
+    url: str,
+    find: Callable[[], Awaitable[tuple[str, ParsedFeed]]],
+    refused: Callable[[str, str], str],
+    command: str,
+) -> tuple[str, ParsedFeed] | None:
+    """``find()`` the feed (``/addfeed``, ``/add``) while Telegram shows "typing…";
+    (final URL, parsed feed), or None after a one-line ``refused(url, reason)`` reply."""
+    try:
+        async with common.typing(update):
+            return await find()
+    except FetchError as exc:
+        await common.reply(update, refused(url, exc.user_message))
+    except NotAFeed as exc:
+        await common.reply(update, refused(url, str(exc)))
+    except Exception as exc:  # a document nobody foresaw still gets its one-line answer
+        log.exception("%s %s: reading it failed", command, url)
+        await common.reply(update, refused(url, f"cannot read it as a feed ({type(exc).__name__})"))
+    return None
 
 
 async def removefeed(update: Update, context: BotContext) -> None:
