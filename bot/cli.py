@@ -406,7 +406,13 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
         regroup_recent(store, now)
         # The bot's digest for someone who has seen nothing yet, as plain text.
         composed = compose_digest(store, None, config.digest.max_articles, today=now.date())
-        text = compose_text(composed.entries, today=now.date(), also=composed.also)
+        text = compose_text(
+            composed.entries,
+            today=now.date(),
+            also=composed.also,
+            new=composed.new,
+            more=composed.more,
+        )
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 

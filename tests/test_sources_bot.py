@@ -71,7 +71,7 @@ async def poll_all(application: Any) -> None:
     await rt.poller.poll_many(rt.feeds.feeds())
 
 
-async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> None:
+async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config, site) -> None:
     config = make_config()
     application = build_application(config)
     async with running(application, config):
@@ -87,11 +87,18 @@ async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> No
         digest = await ask(fake, USER, "/digest")
         assert "Harbour reopens after storm" in digest.text
         assert "World story 1" not in digest.text
-        # Turned on again: the feed's article comes in the next digest.
+        # Turned on again: the feed's articles from then on come in the next digest (the
+        # digest sent meanwhile chose among everything new for the chat; the older one
+        # is in /article).
         fake.press(USER, listing.message_id, "src:1")
         await fake.wait_for_edit(USER, listing.message_id, 2)
+        site.feeds["/world.xml"] = (
+            rss([story(1, "world"), story(2, "world")], title="World Wire"),
+            RSS_TYPE,
+        )
+        await poll_all(application)
         digest = await ask(fake, USER, "/digest")
-        assert "World story 1" in digest.text and "World Wire" in digest.text
+        assert "World story 2" in digest.text and "World Wire" in digest.text
         # Another chat never touched /sources: everything.
         other = await ask(fake, USER + 1, "/digest")
         assert "World story 1" in other.text and "Harbour" in other.text
@@ -105,7 +112,7 @@ async def test_article_shows_its_feed(fake, make_config) -> None:
         rt = runtime(application)
         [article] = [a for a in rt.store.list_articles() if a.feed_id]
         reply = await ask(fake, USER, f"/article {article.number}")
-        assert reply.text.splitlines()[1] == "2026-11-30 · World Wire"
+        assert reply.text.splitlines()[1] == "30 Nov 2026 · World Wire"
 
 
 async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_config, site) -> None:

@@ -135,9 +135,9 @@ async def test_filters_and_sources_in_one_topic_do_not_affect_the_other(fake, bo
         fake.press(FORUM, listing.message_id, "src:0", user_id=ADMIN)
         edited = await fake.wait_for_edit(FORUM, listing.message_id)
         assert "⬜ This bot's articles" in edited.text
-        nothing = await say(fake, FORUM, "/digest", MEMBER, thread_id=SPORTS)
+        nothing = await say(fake, FORUM, "/digest", ADMIN, thread_id=SPORTS)
         assert nothing.text.startswith("Nothing new since your last digest")
-        fresh = await say(fake, FORUM, "/digest", MEMBER, thread_id=TECH)
+        fresh = await say(fake, FORUM, "/digest", ADMIN, thread_id=TECH)
         assert (fresh.thread_id, "Fresh story" in fresh.text) == (TECH, True)
         other = await say(fake, FORUM, "/sources", MEMBER, thread_id=TECH)
         assert "✅ This bot's articles" in other.text

@@ -616,6 +616,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             WHERE active = 1 AND digest_time IS NOT NULL;
         """,
     ),
+    Migration(
+        18,
+        "digest settings per subscriber (/settings): size, headlines only, silent, previews;"
+        " the horizon a queued digest moves once it is sent",
+        # digest_size NULL: the config's [digest] max_articles. horizon_pending: a queued
+        # digest chose among the articles added before it; once all its messages are sent
+        # it becomes pruned_deliveries.added_before (a digest never delivered moves nothing).
+        """
+        ALTER TABLE chats ADD COLUMN digest_size INTEGER;
+        ALTER TABLE chats ADD COLUMN headlines_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN link_previews INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN horizon_pending TEXT;
+        """,
+    ),
 )
 
 

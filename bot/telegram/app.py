@@ -51,6 +51,7 @@ from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import commands as handlers
 from bot.telegram.handlers import ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
+from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
@@ -377,6 +378,10 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    application.add_handler(CommandHandler("settings", settingshandlers.settings_command))
+    application.add_handler(
+        CallbackQueryHandler(settingshandlers.settings_button, pattern=r"^set:")
+    )
     # A chat's own feeds; /add fetches, so it does not hold up the chat's other commands.
     application.add_handler(CommandHandler("add", userfeeds.add, block=False))
     application.add_handler(CommandHandler("remove", userfeeds.remove))

@@ -27,8 +27,10 @@ from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.settings import DigestSettings
+from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
-from bot.times import is_fixed_offset, looks_like_time
+from bot.times import format_moment, is_fixed_offset, looks_like_time
 from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
@@ -67,6 +69,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("settings", "Stories per digest, headlines or summaries, sound, previews"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
@@ -91,6 +94,20 @@ SUBSCRIBE_USAGE = (
     "or /subscribe mon,wed,fri 12:00"
 )
 ADMINS_ONLY = "Only this group's administrators can change its digest."
+# The last line of /digest: whether it took anything from the scheduled digests.
+PREVIEW_NOTE = (
+    "<i>A preview: your next scheduled digest still brings these. /article lists them all.</i>"
+)
+ON_DEMAND_NOTE = "<i>The next /digest starts after these. /article lists them all.</i>"
+
+
+def digest_in_private_text(bot_username: str | None) -> str:
+    """What a group member gets for /digest (it is for the group's administrators):
+    one line pointing to a private chat with the bot."""
+    where = f"t.me/{html.escape(bot_username)}" if bot_username else "a private chat with me"
+    return f"In this group /digest is for administrators. Your own digest: {where}"
+
+
 TIMEZONE_USAGE = (
     "Usage: /timezone CITY, an IANA name or an offset from UTC, e.g. /timezone Berlin, "
     "/timezone new york, /timezone America/Sao_Paulo or /timezone UTC+5:30. In a private "
@@ -200,11 +217,11 @@ def help_text(config: Config) -> str:
 
 
 def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
-    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    """When the chat's next digest comes, in its timezone ("Mon 1 Dec 2026, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
     times = chat.digest_times or (config.digest.time,)
     due = next_run(times, chat.days, tz, now).astimezone(tz)
-    return due.strftime("%a %d %b, %H:%M %Z")
+    return format_moment(due)
 
 
 def rhythm_text(chat: Subscription, config: Config) -> str:
@@ -372,8 +389,9 @@ def status_text(
     filters: int = 0,
     held_back: int = 0,
 ) -> str:
-    """/status: subscription, next digest, articles waiting, the chat's filters (how
-    many terms, how many articles they held back), paused deliveries."""
+    """/status: subscription, next digest, articles waiting, the digest's settings, the
+    chat's filters (how many terms, how many articles they held back), paused
+    deliveries."""
     timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -391,6 +409,9 @@ def status_text(
     noun = "article" if waiting == 1 else "articles"
     count = f"more than {WAITING_COUNTED:,}" if waiting > WAITING_COUNTED else str(waiting)
     lines.append(f"Articles waiting: {count} new {noun} (/digest shows them)")
+    settings = chat.settings if chat is not None else DigestSettings()
+    shown = describe_settings(settings, config.digest.max_articles)
+    lines.append(f"Digest: {html.escape(shown)} (/settings)")
     if filters or held_back:
         held = "article" if held_back == 1 else "articles"
         terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"

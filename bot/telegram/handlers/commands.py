@@ -39,11 +39,13 @@ from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
+from bot.settings import DigestSettings
 from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
+from bot.telegram.handlers.settings import settings_command
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
@@ -269,19 +271,42 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 async def digest(update: Update, context: BotContext) -> None:
+    """``/digest``: what is new, now. In a group only administrators ask for it (a
+    member gets one line pointing to a private chat with the bot), so a group is never
+    flooded by its members.
+
+    A subscriber with scheduled digests gets a *preview*: what its next digest would
+    show, taking nothing from it (nothing is recorded; the digest's last line says
+    so). A chat without scheduled digests gets its digest: what it shows counts as
+    delivered, and the next /digest starts after it.
+    """
     rt = context.runtime
+    if common.in_group(update) and not await common.may_change_settings(update, context):
+        message = update.effective_message
+        if message is not None and not message.is_automatic_forward:
+            await common.reply(update, replies.digest_in_private_text(context.bot.username))
+        return
     chat_id, topic = common.subscriber(update)
     key = (chat_id, topic)
     chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    preview = chat is not None and chat.subscribed
+    settings = chat.settings if chat is not None else DigestSettings()
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    # Unseen, filters, sources, one story once, messages: as the scheduled digest.
+    horizon = rt.store.now_text()  # the articles added before this are all it chose from
+    # Unseen, filters, sources, stories ranked, messages: as the scheduled digest.
     composed = await common.db(
-        compose_digest, rt.store, key, rt.config.digest.max_articles, today=today
+        compose_digest,
+        rt.store,
+        key,
+        settings.stories(rt.config.digest.max_articles),
+        today=today,
+        headlines=settings.headlines,
+        footer=replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE,
     )
-    if composed.held:
+    if composed.held and not preview:
         await common.db(rt.store.record_held_back, [(key, composed.held)])
-    if composed.late:
+    if composed.late and not preview:
         await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, composed.late)])
     if not composed.messages:
         total = await common.db(rt.store.count_articles)
@@ -293,9 +318,13 @@ async def digest(update: Update, context: BotContext) -> None:
         await common.reply(update, f"Nothing new since your last digest.{hint}")
         return
     for text, numbers in composed.messages:
-        await common.reply(update, text)
-        # Recorded message by message: a failure part-way leaves the rest unseen.
-        await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+        await common.reply(update, text, silent=settings.silent, previews=settings.previews)
+        if not preview:
+            # Recorded message by message: a failure part-way leaves the rest unseen.
+            await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+    if not preview:
+        # Sent whole: the next /digest starts from what arrives after this one.
+        await common.db(rt.store.pass_over, [key], horizon)
 
 
 # -- /filter ------------------------------------------------------------------------
@@ -475,5 +504,6 @@ CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, N
     "timezone": timezone,
     "status": status,
     "digest": digest,
+    "settings": settings_command,
     "help": help_command,
 }
