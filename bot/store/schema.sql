@@ -1,4 +1,4 @@
--- digestbot's database schema at version 17 (PRAGMA user_version = 17).
+-- digestbot's database schema at version 19 (PRAGMA user_version = 19).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -66,7 +66,7 @@ CREATE TABLE chats (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
     subscribed_at      TEXT,
-    days               INTEGER NOT NULL DEFAULT 127,
+    days               INTEGER NOT NULL DEFAULT 127, digest_size INTEGER, headlines_only INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0, link_previews INTEGER NOT NULL DEFAULT 0, horizon_pending TEXT,
     PRIMARY KEY (chat_id, topic)
 ) WITHOUT ROWID;
 
@@ -181,6 +181,9 @@ CREATE INDEX articles_unseen_shared ON articles
 CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX articles_url_key ON articles (url_key);
+
+CREATE INDEX chats_subscribed ON chats (active, digest_time)
+    WHERE active = 1 AND digest_time IS NOT NULL;
 
 CREATE INDEX deliveries_number ON deliveries (number);
 

@@ -30,8 +30,10 @@ from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.locales import ENGLISH, LANGUAGES, N_, Translator
 from bot.rhythm import EVERY_DAY, MAX_TIMES, WEEKDAYS, WEEKENDS, RhythmError, includes
 from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.settings import DigestSettings
+from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
-from bot.times import is_fixed_offset, looks_like_time
+from bot.times import format_time, is_fixed_offset, looks_like_time
 from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
@@ -67,9 +69,11 @@ __all__ = [
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("What this bot does")),
     ("subscribe", N_("Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00")),
-    ("unsubscribe", N_("Stop the digests")),
+    ("stop", N_("Stop the digests")),
+    ("unsubscribe", N_("Stop the digests (same as /stop)")),
     ("timezone", N_("Your timezone, e.g. /timezone Berlin or /timezone UTC+2")),
     ("status", N_("Subscription, time, articles waiting")),
+    ("settings", N_("Stories per digest, headlines or summaries, sound, previews")),
     ("digest", N_("The digest now")),
     ("filter", N_("Mute or keep articles by keyword")),
     ("article", N_("Browse, read or search articles")),
@@ -93,6 +97,21 @@ PAGE_SIZE = 10
 # except /filter, which takes many terms at once (50 of 50 characters need ~2,600).
 MAX_ARGUMENT_CHARS = 200
 MAX_FILTER_ARGUMENT_CHARS = 3000
+# The last line of /digest: whether it took anything from the scheduled digests.
+PREVIEW_NOTE = N_(
+    "<i>A preview: your next scheduled digest still brings these. /article lists them all.</i>"
+)
+ON_DEMAND_NOTE = N_("<i>The next /digest starts after these. /article lists them all.</i>")
+
+
+def digest_in_private_text(bot_username: str | None, *, t: Translator = ENGLISH) -> str:
+    """What a group member gets for /digest (it is for the group's administrators):
+    one line pointing to a private chat with the bot."""
+    private = t("a private chat with me")
+    where = f"t.me/{html.escape(bot_username)}" if bot_username else private
+    return t("In this group /digest is for administrators. Your own digest: {where}", where=where)
+
+
 # User input echoed back in a reply is cut to this many characters (then escaped).
 ECHO_CHARS = 40
 
@@ -181,6 +200,7 @@ def help_text(config: Config, *, t: Translator = ENGLISH) -> str:
     """/help: every command, with examples where one helps."""
     lines = [t("<b>Commands</b>")]
     examples = {
+        "stop": N_("/stop — stop the digests (/unsubscribe does the same)"),
         "subscribe": N_(
             "/subscribe [DAYS] HH:MM … — digests at up to four times a day, daily or on "
             "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
@@ -232,11 +252,11 @@ def help_text(config: Config, *, t: Translator = ENGLISH) -> str:
 def next_digest_text(
     chat: Subscription, config: Config, now: datetime, *, t: Translator = ENGLISH
 ) -> str:
-    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    """When the chat's next digest comes, in its timezone ("Mon 1 Dec 2026, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
     times = chat.digest_times or (config.digest.time,)
     due = next_run(times, chat.days, tz, now).astimezone(tz)
-    return f"{t.date(due.date(), year=False)}, {due:%H:%M %Z}"
+    return f"{t.date(due.date())}, {format_time(due.time())} {due.tzname() or ''}".rstrip()
 
 
 def days_text(days: int, t: Translator = ENGLISH) -> str:
@@ -255,6 +275,9 @@ def rhythm_text(chat: Subscription, config: Config, *, t: Translator = ENGLISH) 
     times = list(chat.digest_times or (config.digest.time,))
     return t("{days} at {times}", days=days_text(chat.days, t), times=t.join(times))
 
+
+UNSUBSCRIBED = N_("Unsubscribed: no more digests. /subscribe brings them back.")
+NOT_SUBSCRIBED = N_("You are not subscribed. /subscribe starts your digests.")
 
 # Said in a forum topic with a digest of its own (Chat.topic != 0).
 TOPIC_NOTE = N_(
@@ -342,6 +365,11 @@ def timezone_set_text(
     if is_fixed_offset(name):
         text += f"\n{t(FIXED_OFFSET_NOTE)}"
     return text
+
+
+def timezone_toast(name: str, *, t: Translator = ENGLISH) -> str:
+    """The toast of a timezone button (plain text)."""
+    return t("Timezone: {timezone}", timezone=timezone_label(name))
 
 
 def timezone_current_text(current: str | None, default: str, *, t: Translator = ENGLISH) -> str:
@@ -436,8 +464,9 @@ def status_text(
     held_back: int = 0,
     t: Translator = ENGLISH,
 ) -> str:
-    """/status: subscription, next digest, articles waiting, the chat's filters (how
-    many terms, how many articles they held back), paused deliveries."""
+    """/status: subscription, next digest, articles waiting, the digest's settings, the
+    chat's filters (how many terms, how many articles they held back), paused
+    deliveries."""
     timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -470,6 +499,9 @@ def status_text(
                 waiting,
             )
         )
+    settings = chat.settings if chat is not None else DigestSettings()
+    shown = describe_settings(settings, config.digest.max_articles)
+    lines.append(t("Digest: {settings} (/settings)", settings=html.escape(shown)))
     if filters or held_back:
         terms = t.plural("{count} term", "{count} terms", filters) if filters else t("none now")
         lines.append(
@@ -672,6 +704,63 @@ SUMMARY_FAILED = N_("Sorry, I could not summarize that. Please try again later."
 ADD_STALE = N_("This button is out of date: send the link again.")
 
 
+MEDIA_HINT = N_(
+    "I cannot read photos, stickers, voice or video messages. Send me a link and I will "
+    "summarize the page, or paste a text of at least 50 words; /help lists everything."
+)
+
+
+# A plain message says how many words it has from this many on.
+PLAIN_WORDS_COUNTED = 5
+
+
+def plain_text_reply(
+    words: int,
+    min_words: int,
+    *,
+    timezone: str | None = None,
+    time: str | None = None,
+    t: Translator = ENGLISH,
+) -> str:
+    """A private message that is neither a link nor a text long enough to summarize:
+    what the bot can do with it. ``timezone``: the zone the words name, ``time``: the
+    time of day they are, offered as the command that would use them."""
+    # The count helps with a text that is nearly long enough, not with "hello".
+    if words >= PLAIN_WORDS_COUNTED:
+        first = t.plural(
+            "I summarize web pages and texts of at least {min} words; this message has "
+            "{count} word. Send me a link, or paste the whole text, and I will answer with "
+            "its summary.",
+            "I summarize web pages and texts of at least {min} words; this message has "
+            "{count} words. Send me a link, or paste the whole text, and I will answer with "
+            "its summary.",
+            words,
+            min=t.number(min_words),
+        )
+    else:
+        first = t(
+            "I summarize web pages and texts of at least {min} words. Send me a link, or "
+            "paste the whole text, and I will answer with its summary.",
+            min=t.number(min_words),
+        )
+    lines = [first]
+    if timezone is not None:
+        lines.append(
+            t("Is it your timezone? /timezone {zone} sets it.", zone=html.escape(timezone))
+        )
+    if time is not None:
+        lines.append(
+            t("A time for your digest? /subscribe {time} sets it.", time=html.escape(time))
+        )
+    lines.append(
+        t(
+            "To search the titles, send /article and a few words (e.g. /article climate); "
+            "/help lists everything."
+        )
+    )
+    return "\n".join(lines)
+
+
 def in_words(seconds: float, *, t: Translator = ENGLISH) -> str:
     """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
     whole = max(1, int(-(-seconds // 1)))
@@ -707,25 +796,64 @@ def short_text(words: int, *, t: Translator = ENGLISH) -> str:
     return f"{said}\n{t(SUMMARIZE_USAGE)}"
 
 
-def added_text(number: int, added: bool, *, t: Translator = ENGLISH) -> str:
-    """The answer to "Add to my digest" (a callback answer: plain text, ≤ 200 chars)."""
+# Names quoted in a toast (a callback answer: plain text, at most 200 characters).
+TOAST_NAME_CHARS = 80
+
+
+def toast_name(name: str, *, t: Translator = ENGLISH) -> str:
+    """An article's title or a source's name for a toast: one line, cut short, not
+    escaped (toasts are plain text)."""
+    text = " ".join(clean_text(name).split()) or t("untitled")
+    return text if len(text) <= TOAST_NAME_CHARS else text[: TOAST_NAME_CHARS - 1] + "…"
+
+
+def added_text(number: int, added: bool, title: str = "", *, t: Translator = ENGLISH) -> str:
+    """The answer to "Add to my digest", naming the article (a callback answer: plain
+    text, ≤ 200 chars)."""
+    name = toast_name(title, t=t)
     if added:
         return t(
-            "Added to your next digest as article {number} (/article {number}).", number=number
+            "Added “{title}” to your next digest as article {number} (/article {number}).",
+            title=name,
+            number=number,
         )
-    return t("Already in your next digest: article {number}.", number=number)
+    return t(
+        "“{title}” is already in your next digest: article {number}.", title=name, number=number
+    )
+
+
+def source_toggled_text(name: str, on: bool, *, t: Translator = ENGLISH) -> str:
+    """The toast of a source's button in /sources, naming the source."""
+    if on:
+        return t(
+            "“{name}” is on: its new articles come in this chat's digests.",
+            name=toast_name(name, t=t),
+        )
+    return t(
+        "“{name}” is off: its articles stay out of this chat's digests.",
+        name=toast_name(name, t=t),
+    )
 
 
 # -- sources ------------------------------------------------------------------
 
 SOURCES_HEADER = N_("<b>Sources</b> · tap one to turn it on or off for this chat's digests")
-ADDFEED_USAGE = N_("Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml")
+# A feed's name as an admin gives it (/addfeed URL NAME), at most this long.
+FEED_NAME_CHARS = 100
+ADDFEED_USAGE = N_(
+    "Usage: /addfeed URL [NAME], e.g. /addfeed https://www.example.org/rss.xml or "
+    "/addfeed https://www.example.org/rss.xml Example News (a name of at most "
+    "100 characters; without one, the feed's own title)"
+)
+assert FEED_NAME_CHARS == 100, "ADDFEED_USAGE says 100 characters"
 REMOVEFEED_USAGE = N_("Usage: /removefeed N, the feed's number in /sources")
 STALE_SOURCE_BUTTON = N_("This button is out of date: send /sources again.")
 # Button labels are cut to this many characters (Telegram shows little more).
 SOURCE_LABEL_CHARS = 48
 
 
+# What /sources calls the seeds folder unless the operator names it ([seeds] name).
+SEEDS_NAME = N_("This bot's articles")
 OWN_FEEDS_HEADER = N_("<b>This chat's own feeds</b> · ✖ stops following one")
 
 
@@ -739,12 +867,15 @@ def sources_message(
     seeds_id: int = 0,
     own: Sequence[tuple[int, str]] = (),
     *,
+    seeds_name: str = SEEDS_NAME,
     t: Translator = ENGLISH,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """``/sources``: every shared source (the seeds folder, then each feed as (id, label))
-    as a toggle button, ✅ when the chat's digests include it; data ``src:ID``. Then the
-    feeds the chat follows of its own (``own``), each a toggle and a ✖ (``unf:ID:s``)."""
-    rows = [(seeds_id, t("Seeds folder")), *feeds]
+    """``/sources``: every shared source (the seeds folder under the name the operator
+    gave it, ``[seeds] name``, said in the chat's language when it is the default one;
+    then each feed as (id, label)) as a toggle button, ✅ when the chat's digests include
+    it; data ``src:ID``. Then the feeds the chat follows of its own (``own``), each a
+    toggle and a ✖ (``unf:ID:s``)."""
+    rows = [(seeds_id, t(seeds_name) if seeds_name == SEEDS_NAME else seeds_name), *feeds]
     lines = [t(SOURCES_HEADER)]
     buttons = []
     for source_id, label in rows:
@@ -785,6 +916,20 @@ def feed_added_text(
         id=feed_id,
         label=html.escape(label),
         minutes=t.number(minutes),
+    )
+
+
+def feed_renamed_text(feed_id: int, label: str, *, t: Translator = ENGLISH) -> str:
+    """``/addfeed URL NAME`` for a feed already added: it has the new name."""
+    return t("Feed {id} is now called {label}.", id=feed_id, label=html.escape(label))
+
+
+def config_feed_name_text(feed_id: int, label: str, *, t: Translator = ENGLISH) -> str:
+    """``/addfeed URL NAME`` for a feed of the config file: named there."""
+    return t(
+        "{label} is feed {id}, from the config file: its name is set there, with [[feeds]] name.",
+        label=html.escape(label),
+        id=feed_id,
     )
 
 

@@ -48,13 +48,27 @@ def subscriber(update: Update) -> tuple[int, int]:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
+    update: Update,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
+    *,
+    silent: bool = False,
+    previews: bool = False,
 ) -> None:
     """Answer in the update's chat (and forum topic), not quoting the user's message.
-    ``reply_markup``: inline buttons, or any keyboard as JSON."""
+    ``reply_markup``: inline buttons, or any keyboard as JSON; ``silent`` and
+    ``previews`` as :func:`bot.telegram.ptb.send_html`."""
     message = update.effective_message
     assert message is not None
-    await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+    await send_html(
+        update.get_bot(),
+        message.chat_id,
+        text,
+        reply_markup,
+        topic(message),
+        silent=silent,
+        previews=previews,
+    )
 
 
 # Telegram shows "typing" for 5 seconds after each sendChatAction.
@@ -94,6 +108,12 @@ def too_long(context: BotContext) -> bool:
 
 async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage, t=context.t))
+
+
+def in_group(update: Update) -> bool:
+    """Whether the update comes from a group or supergroup."""
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 async def may_change_settings(update: Update, context: BotContext) -> bool:
