@@ -166,8 +166,10 @@ class Translator:
         return str(self.locale.days["format"]["abbreviated"][day])
 
     def join(self, items: Sequence[str]) -> str:
-        """``a, b and c`` the language's way."""
-        return format_list(list(items), locale=self.locale) if items else ""
+        """``a, b and c`` the language's way (English: British, no serial comma)."""
+        if not items:
+            return ""
+        return format_list(list(items), locale="en_GB" if self.language == DEFAULT else self.locale)
 
 
 @functools.cache

@@ -100,6 +100,10 @@ BOOTSTRAP_RETRIES = 5
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
 
 
+# The handler group of the chat's language: before every other (one handler runs per
+# group, so it has a group of its own, far below any other).
+LANGUAGE_GROUP = -100
+
 # The background integrity check starts this long after start-up, when the first
 # updates have been answered and missed digests queued.
 INTEGRITY_DELAY_SECONDS = 120.0
@@ -361,7 +365,7 @@ def build_application(
     application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
     # Before any other handler: the chat's language (context.t), from the store, or on
     # first contact from the sender's Telegram language_code.
-    application.add_handler(TypeHandler(Update, language.choose_language), group=-1)
+    application.add_handler(TypeHandler(Update, language.choose_language), group=LANGUAGE_GROUP)
     application.add_handler(CommandHandler("language", language.language_command))
     application.add_handler(
         CallbackQueryHandler(language.language_button, pattern=f"^{LANGUAGE_BUTTON}")
