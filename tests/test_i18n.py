@@ -4,10 +4,12 @@ and dates are written the language's way."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 import unicodedata
 from datetime import date
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -26,6 +28,7 @@ from bot.locales import (
 )
 from bot.telegram import replies
 
+PACKAGE = Path(__file__).resolve().parent.parent / "bot"
 OTHERS = [code for code in LANGUAGES if code != DEFAULT]
 
 
@@ -166,3 +169,22 @@ def test_command_descriptions_exist_in_every_language() -> None:
         assert all(1 <= len(text) <= 256 for _, text in described)
     german = dict(replies.command_list(translator("de")))
     assert german["help"] == "Alle Befehle"
+
+
+def test_every_literal_text_in_the_code_is_extracted(source: Catalog) -> None:
+    """Every ``t("…")``, ``N_("…")`` and ``.plural("…", …)`` with a literal text is in
+    the catalogs' source: a call the extractor cannot see (one nested in another's
+    arguments) would otherwise stay English unnoticed."""
+    ids = {message.id if isinstance(message.id, str) else message.id[0] for message in source}
+    unseen = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            first = node.args[0]
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            if name in ("t", "N_", "plural") and literal and first.value not in ids:
+                unseen.append(f"{path.name}:{node.lineno} {str(first.value)[:40]!r}")
+    assert not unseen, unseen

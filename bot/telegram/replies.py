@@ -500,7 +500,7 @@ def status_text(
             )
         )
     settings = chat.settings if chat is not None else DigestSettings()
-    shown = describe_settings(settings, config.digest.max_articles)
+    shown = describe_settings(settings, config.digest.max_articles, t)
     lines.append(t("Digest: {settings} (/settings)", settings=html.escape(shown)))
     if filters or held_back:
         terms = t.plural("{count} term", "{count} terms", filters) if filters else t("none now")
