@@ -12,9 +12,9 @@ group's administrators change its settings (:mod:`bot.telegram.admins`); a forum
 subscriber of its own (:func:`common.subscriber`): ``/subscribe`` there gets that topic its
 own digest, and the
 subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
-are sent in (the group itself, topic 0, outside topics); in a channel the commands of
-:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
-digests are posted there.
+are sent in (the group itself, topic 0, outside topics); commands posted in a channel
+are acted on or answered with one line (:mod:`bot.telegram.handlers.channels`, which
+also lets a private chat manage a channel), and digests are posted there.
 """
 
 from __future__ import annotations
@@ -215,11 +215,11 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     ):
         await query.answer(replies.ADMINS_ONLY, show_alert=True)
         return
-    topic = common.topic(query.message) or 0
-    stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or managed channel) it is for
+    stored = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, stored)
     await query.answer(f"Timezone: {timezone_label(name)}")
-    text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
+    text = common.named(update, replies.timezone_set_text(stored, name, rt.config, rt.clock()))
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
@@ -442,14 +442,13 @@ async def on_error(update: object, context: BotContext) -> None:
         log.debug("could not tell chat %s about the error", chat_id)
 
 
-# Commands answered in channels too, as channel posts (``bot.telegram.app`` registers them
-# for Update.CHANNEL_POST): a channel's administrators subscribe it, and digests are
+# Commands acted on when posted in a channel (``bot.telegram.handlers.channels`` decides
+# how they are answered there): a channel's administrators subscribe it, and digests are
 # posted there.
 CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "timezone": timezone,
-    "status": status,
+    "filter": filter_command,
     "digest": digest,
-    "help": help_command,
 }
