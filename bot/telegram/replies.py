@@ -764,6 +764,14 @@ def channel_keyboard(channels: Sequence[tuple[int, str]]) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(rows)
 
 
+def channel_joined_text(title: str) -> str:
+    """To whoever made the bot an administrator of a channel."""
+    return (
+        f"I am now an administrator of channel {_quoted(title)}. Send /channel here to "
+        "manage its digest: /subscribe, /filter, /sources and /timezone then act on it."
+    )
+
+
 def channel_chosen_text(title: str) -> str:
     return (
         f"Now managing channel {_quoted(title)}: /subscribe, /unsubscribe, /status, /filter, "

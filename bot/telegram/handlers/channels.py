@@ -5,7 +5,8 @@ screens.
 * **The bot's channels.** Telegram sends a ``my_chat_member`` update when the bot is made
   an administrator of a channel (or loses that): :func:`membership` stores the channel
   with its title and @username, and as candidates for ``/channel`` the user who added
-  the bot and the administrators ``getChatAdministrators`` lists then.
+  the bot and the administrators ``getChatAdministrators`` lists then; the user who
+  added it is told (privately, when they have talked to the bot) how to manage it.
 * **Managing a channel from a private chat.** ``/channel`` lists the channels the user
   administers (candidates from the store, each checked with ``getChatMember``, cached by
   :mod:`bot.telegram.admins`) as buttons; ``/channel @name`` or ``/channel -100…`` picks
@@ -132,6 +133,12 @@ async def membership(update: Update, context: BotContext) -> None:
     title = chat.title or str(chat.id)
     await common.db(rt.store.remember_channel, chat.id, title, chat.username, tuple(admins))
     log.info("administrator of channel %s (%d candidate managers)", chat.id, len(set(admins)))
+    if change.from_user.is_bot:
+        return
+    try:  # tell who added the bot where to manage the channel, if they ever talked to it
+        await send_html(context.bot, change.from_user.id, replies.channel_joined_text(title))
+    except TelegramError as exc:
+        log.info("could not tell user %s about channel %s: %s", change.from_user.id, chat.id, exc)
 
 
 async def _known_from_post(rt: Runtime, update: Update) -> Channel | None:
