@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -162,6 +163,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_positive_int, default=10, metavar="N", help="items in the digest (10)"
     )
     ranked.set_defaults(handler=_rank)
+
+    init = _command(
+        commands,
+        "init",
+        "write a commented config file (the example's), with the bot's token",
+        "digestbot init\n"
+        "  digestbot init --token 123456789:AAE... --config /opt/digestbot/config.toml\n"
+        "  (the token: --token, else TELEGRAM_BOT_TOKEN, else asked on the terminal)",
+    )
+    init.add_argument("--token", default=None, help="the bot's token from @BotFather")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        metavar="PATH",
+        help=f"the file to write (default: ./{DEFAULT_CONFIG})",
+    )
+    init.set_defaults(handler=_init)
+
+    doctor = _command(
+        commands,
+        "doctor",
+        "check a config end to end: token, database, seeds folder, every feed",
+        "digestbot doctor --config config.toml\n"
+        "  digestbot doctor --integrity   (also read the whole database)\n"
+        "  (one line per finding, naming the key to change; exit status 0 only when all is"
+        " well)",
+    )
+    doctor.add_argument(
+        "--integrity",
+        action="store_true",
+        help="also read the whole database (SQLite's quick_check; slow on a big one)",
+    )
+    _config_option(doctor)
+    doctor.set_defaults(handler=_doctor)
 
     _command(
         commands,
@@ -369,7 +406,13 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
         regroup_recent(store, now)
         # The bot's digest for someone who has seen nothing yet, as plain text.
         composed = compose_digest(store, None, config.digest.max_articles, today=now.date())
-        text = compose_text(composed.entries, today=now.date(), also=composed.also)
+        text = compose_text(
+            composed.entries,
+            today=now.date(),
+            also=composed.also,
+            new=composed.new,
+            more=composed.more,
+        )
     out.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -391,13 +434,27 @@ def _fetch(args: argparse.Namespace, out: TextIO) -> int:
     from bot.store import Store
 
     config = _load(args)
+    started = time.perf_counter()
     with Store(config.storage.path) as store:
-        outcomes = asyncio.run(poll_once(store, config))
+        outcomes = asyncio.run(poll_once(store, config, _progress_for(sys.stderr, "fetch")))
     for outcome in outcomes:
         out.write(outcome.describe() + "\n")
     if not outcomes:
         out.write("no feeds: add [[feeds]] to the config or /addfeed in the bot\n")
+    else:
+        out.write(_fetch_summary(outcomes, time.perf_counter() - started) + "\n")
     return 1 if outcomes and all(o.failed for o in outcomes) else 0
+
+
+def _fetch_summary(outcomes: Sequence[Any], seconds: float) -> str:
+    """The last line of ``digestbot fetch``: the whole job in figures."""
+    failed = sum(o.failed for o in outcomes)
+    new = sum(o.new for o in outcomes)
+    updated = sum(o.updated for o in outcomes)
+    return (
+        f"{len(outcomes)} feed{'' if len(outcomes) == 1 else 's'} polled, {failed} failed: "
+        f"{new} new article{'' if new == 1 else 's'}, {updated} updated in {seconds:.1f} s"
+    )
 
 
 def _sources(args: argparse.Namespace, out: TextIO) -> int:
@@ -525,6 +582,56 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     return run(_load(args))
 
 
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    import os
+
+    from bot.config import TOKEN_ENV, example_config_text, render_config
+
+    path: Path = args.config
+    if path.exists() and not args.force:
+        raise DigestbotError(f"{path} already exists: edit it, or add --force to replace it")
+    token, source = args.token, "--token"
+    if token is None and (os.environ.get(TOKEN_ENV) or "").strip():
+        token, source = os.environ[TOKEN_ENV], TOKEN_ENV
+    if token is None and sys.stdin.isatty():
+        import getpass
+
+        asked = getpass.getpass("Bot token from @BotFather (Enter: leave it out): ").strip()
+        token, source = asked or None, "the terminal"
+    text = render_config(example_config_text(), token)
+    # Only its owner may read it: it may hold the token.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    if token is None:
+        told = f"no token in it: set {TOKEN_ENV} or [telegram] token"
+    else:
+        told = f"with the token from {source}"
+    out.write(f"wrote {path} ({told})\n")
+    out.write(f"next: digestbot doctor --config {path}, then digestbot run --config {path}\n")
+    return 0
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from bot.doctor import Finding, config_finding, diagnose, summary_line
+
+    path = args.config
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    try:
+        config = _load(args)
+    except ConfigError as exc:
+        findings = [Finding("config", str(exc), ok=False)]
+    else:
+        findings = [config_finding(path), *asyncio.run(diagnose(config, integrity=args.integrity))]
+    for finding in findings:
+        out.write(finding.line() + "\n")
+    out.write(summary_line(findings) + "\n")
+    return 0 if all(f.ok for f in findings) else 1
+
+
 # -- helpers ---------------------------------------------------------------
 
 
@@ -536,7 +643,7 @@ def _sync(store, config):
         config.seeds.dir,
         sentences=config.summary.sentences,
         language=config.summary.language,
-        progress=_progress_for(sys.stderr),
+        progress=_progress_for(sys.stderr, "ingest"),
     )
 
 
@@ -635,13 +742,15 @@ def _error(message: str) -> None:
     print(f"digestbot: error: {message}", file=sys.stderr)
 
 
-def _progress_for(stream: TextIO):
-    """A progress callback drawing a bar on ``stream`` when it is a terminal."""
+def _progress_for(stream: TextIO, job: str) -> Callable[[str, int, int], None] | None:
+    """A ``progress(stage, done, total)`` callback drawing a bar per stage of ``job`` on
+    ``stream`` when it is a terminal; elsewhere None (the command's summary line says
+    what was done)."""
     if not stream.isatty():
         return None
-    from bot.progress import ProgressBar
+    from bot.progress import StagedProgress
 
-    return ProgressBar(stream, label="seeds")
+    return StagedProgress(stream, job=job)
 
 
 def _setup_logging(verbosity: int, default: int) -> None:

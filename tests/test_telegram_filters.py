@@ -204,7 +204,9 @@ async def test_each_item_has_its_link_date_number_and_a_folded_summary(bot, fake
     assert lines[3] == f"3 May 2024 · /article {number}"
     quotes = [e for e in reply.entities if e["type"] == "expandable_blockquote"]
     assert len(quotes) == 3
-    assert [e["type"] for e in reply.entities].count("italic") == 3
+    # Each item's source line, and the last line: what /digest took from the next digest.
+    assert [e["type"] for e in reply.entities].count("italic") == 4
+    assert reply.text.endswith("The next /digest starts after these. /article lists them all.")
     (call,) = [
         c
         for c in fake.calls_to("sendMessage")

@@ -100,7 +100,7 @@ async def test_weekdays_twice_a_day_is_confirmed_in_words_and_sent_only_on_weekd
         await say(fake, USER, "/timezone Europe/Berlin")
         reply = await say(fake, USER, "/subscribe weekdays 07:30 18:00")
         first = at(monday, "07:30", BERLIN).astimezone(BERLIN)
-        next_text = first.strftime("%a %d %b, 07:30 %Z")  # e.g. "Mon 23 Nov, 07:30 CET"
+        next_text = f"Mon {first.day} {first:%b %Y}, 07:30 {first:%Z}"  # Mon 23 Nov 2026, …
         assert f"weekdays at 07:30 and 18:00 (Europe/Berlin); next: {next_text}." in reply.text
         status = await say(fake, USER, "/status")
         assert "Subscribed: yes, weekdays at 07:30 and 18:00 (Europe/Berlin)" in status.text

@@ -162,10 +162,12 @@ async def test_a_forged_timezone_button_is_answered_out_of_date(bot, fake):
 
 async def test_in_a_group_only_administrators_press_a_timezone_button(bot, fake):
     fake.add_group(GROUP, admins=[ADMIN], members=[MEMBER])
+    refused = await say(fake, GROUP, "/timezone Birmingham", MEMBER)
+    assert refused.text == ADMINS_ONLY and refused.buttons() == []
     reply = await say(fake, GROUP, "/timezone Birmingham", ADMIN)
     fake.click(GROUP, reply.message_id, "Birmingham, Alabama", MEMBER)
-    refused = await fake.wait_for_call("answerCallbackQuery")
-    assert refused.params["text"] == ADMINS_ONLY
+    pressed = await fake.wait_for_call("answerCallbackQuery")
+    assert pressed.params["text"] == ADMINS_ONLY
     assert stored_timezone(bot, GROUP) is None
     fake.click(GROUP, reply.message_id, "Birmingham, Alabama", ADMIN)
     await fake.wait_for_edit(GROUP, reply.message_id)

@@ -119,7 +119,7 @@ async def test_add_follows_a_feed_and_only_its_followers_get_its_articles(
         await settle(application)
         listing = await ask(fake, ALICE, "/sources")
         assert listing.text.splitlines()[1:] == [
-            "✅ Seeds folder",
+            "✅ This bot's articles",
             "✅ 1. World Wire",
             "",
             "This chat's own feeds · ✖ stops following one",
@@ -150,7 +150,7 @@ async def test_add_follows_a_feed_and_only_its_followers_get_its_articles(
         # ✖ in /sources: no longer followed, the list redrawn without it.
         fake.press(ALICE, listing.message_id, "unf:2:s")
         edited = await fake.wait_for_edit(ALICE, listing.message_id)
-        assert edited.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert edited.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
         assert runtime(application).feeds.followed(ALICE) == []
 
 
@@ -356,13 +356,13 @@ async def test_a_shared_feed_that_never_worked_is_not_listed_until_its_first_suc
     async with running(application, config):
         await poll_all(application)
         listing = await ask(fake, ALICE, "/sources")
-        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
         del site.statuses["/late.xml"]
         site.feeds["/late.xml"] = (rss([story(1, "late")], title="Late News"), RSS_TYPE)
         await poll_all(application)
         listing = await ask(fake, ALICE, "/sources")
         assert listing.text.splitlines()[1:] == [
-            "✅ Seeds folder",
+            "✅ This bot's articles",
             "✅ 1. World Wire",
             "✅ 2. Late News",
         ]

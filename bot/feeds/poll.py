@@ -70,6 +70,8 @@ _WORD_CHARS = re.compile(r"\w+")
 # An article's text has at least this many words (each Han or kana character one): less
 # is a link label ("Comments", "Read more"), not a sentence.
 MIN_TEXT_WORDS = 3
+# The label of poll_many's progress: feeds fetched, then their new entries built.
+PROGRESS_STAGE = "feeds and articles"
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
 # Characters of the feed's entries read to tell its language.
 _LANGUAGE_SAMPLE = 4000
@@ -246,6 +248,14 @@ class Poller:
         self._entry_slots = asyncio.Semaphore(max(8, 4 * config.sources.workers))
         self._polling: set[int] = set()
         self._warned: set[int] = set()
+        # Called with each poll's status: new, updated, unchanged, failed (metrics).
+        self.on_outcome: Callable[[str], object] | None = None
+        # progress(stage, done, total) over poll_many's whole job (``digestbot fetch``):
+        # each feed fetched and parsed and each new entry fetched, extracted and
+        # summarized is one step; the total grows as feeds reveal their new entries.
+        self.progress: Callable[[str, int, int], object] | None = None
+        self._steps_done = 0
+        self._steps_total = 0
         # Held (in a storing thread) from looking an entry's keys up to adding it.
         self._adding = threading.Lock()
 
@@ -294,7 +304,24 @@ class Poller:
 
     async def poll_many(self, feeds: Sequence[FeedRow]) -> list[PollOutcome]:
         """Poll these feeds concurrently (the fetcher limits the connections)."""
-        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in feeds)))
+        self._add_steps(len(feeds))
+        return list(await asyncio.gather(*(self._poll_step(feed) for feed in feeds)))
+
+    async def _poll_step(self, feed: FeedRow) -> PollOutcome:
+        try:
+            return await self.poll_feed(feed)
+        finally:
+            self._step_done()
+
+    def _add_steps(self, count: int) -> None:
+        self._steps_total += count
+        if self.progress is not None and count:
+            self.progress(PROGRESS_STAGE, self._steps_done, self._steps_total)
+
+    def _step_done(self) -> None:
+        self._steps_done += 1
+        if self.progress is not None:
+            self.progress(PROGRESS_STAGE, self._steps_done, self._steps_total)
 
     # -- one feed -------------------------------------------------------------------
 
@@ -316,6 +343,8 @@ class Poller:
             await self._failed(feed, outcome, f"internal error: {exc!r}", None)
         finally:
             self._polling.discard(feed.id)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome.status)
         return outcome
 
     async def _poll(self, feed: FeedRow, outcome: PollOutcome) -> None:
@@ -454,6 +483,7 @@ class Poller:
         declared = None
         if not feed.language:
             declared = await asyncio.to_thread(feed_language, parsed.entries, parsed.language)
+        self._add_steps(len(steps))
         results = await asyncio.gather(*(self._entry(feed, step, declared) for step in steps))
         for result in results:
             if result == "new":
@@ -477,6 +507,8 @@ class Poller:
                     exc,
                 )
                 return "unchanged"
+            finally:
+                self._step_done()
 
     async def _build(self, feed: FeedRow, step: _Step, declared: str | None) -> str:
         entry = step.entry
@@ -566,13 +598,17 @@ class Poller:
         ]
 
 
-async def poll_once(store: Store, config: Config) -> list[PollOutcome]:
+async def poll_once(
+    store: Store, config: Config, progress: Callable[[str, int, int], object] | None = None
+) -> list[PollOutcome]:
     """Poll every feed once now (``digestbot fetch``): the config's feeds are synced
-    first; returns one outcome per active feed, by feed id."""
+    first; returns one outcome per active feed, by feed id. ``progress``: see
+    :attr:`Poller.progress`."""
     feeds = FeedStore(store)
     await asyncio.to_thread(feeds.sync_config, config.feeds)
     async with Fetcher(config.fetch) as fetcher:
         poller = Poller(feeds, fetcher, config)
+        poller.progress = progress
         try:
             return await poller.poll_many(await asyncio.to_thread(feeds.feeds))
         finally:

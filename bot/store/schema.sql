@@ -1,4 +1,4 @@
--- digestbot's database schema at version 17 (PRAGMA user_version = 17).
+-- digestbot's database schema at version 19 (PRAGMA user_version = 19).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -81,7 +81,7 @@ CREATE TABLE chats (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
     subscribed_at      TEXT,
-    days               INTEGER NOT NULL DEFAULT 127,
+    days               INTEGER NOT NULL DEFAULT 127, digest_size INTEGER, headlines_only INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0, link_previews INTEGER NOT NULL DEFAULT 0, horizon_pending TEXT,
     PRIMARY KEY (chat_id, topic)
 ) WITHOUT ROWID;
 
@@ -203,6 +203,9 @@ CREATE INDEX channels_username ON channels (username COLLATE NOCASE)
     WHERE username IS NOT NULL;
 
 CREATE INDEX chat_targets_target ON chat_targets (target);
+
+CREATE INDEX chats_subscribed ON chats (active, digest_time)
+    WHERE active = 1 AND digest_time IS NOT NULL;
 
 CREATE INDEX deliveries_number ON deliveries (number);
 

@@ -49,6 +49,7 @@ __all__ = [
     "ACTED_IN_CHANNEL",
     "CHANNEL_NOTE_SECONDS",
     "POINTED_IN_CHANNEL",
+    "ROUTE_GROUP",
     "TARGETED_BUTTONS",
     "TARGETED_COMMANDS",
     "channel_command",
@@ -78,10 +79,11 @@ TARGETED_COMMANDS = frozenset(
         "export",
     }
 )
-# ...and so do these buttons (timezone choices, source toggles, unfollowing a feed) and a
+# ...and so do these buttons (timezone choices, source toggles, unfollowing a feed, digest
+# settings) and a
 # shared location (it sets the timezone). Everything else (/digest, /article, links to
 # summarize) stays the private chat's own.
-TARGETED_BUTTONS = ("tz:", "src:", "unf:")
+TARGETED_BUTTONS = ("tz:", "src:", "unf:", "set:")
 
 # Posted in a channel: acted on, the answer cut to one line...
 ACTED_IN_CHANNEL = frozenset(
@@ -103,6 +105,8 @@ POINTED_IN_CHANNEL = frozenset(
         "summarize",
     }
 )
+# The handler group of :func:`route`: before every other (one handler runs per group).
+ROUTE_GROUP = -1000
 # How long the one line answering a command posted in a channel stays there.
 CHANNEL_NOTE_SECONDS = 30.0
 

@@ -114,11 +114,17 @@ def named(update: Update, text: str) -> str:
 
 
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
+    update: Update,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
+    *,
+    silent: bool = False,
+    previews: bool = False,
 ) -> None:
     """Answer in the update's chat (and forum topic), not quoting the user's message.
-    ``reply_markup``: inline buttons, or any keyboard as JSON. About a managed channel,
-    the answer starts with its name; a command posted in a channel is answered by
+    ``reply_markup``: inline buttons, or any keyboard as JSON; ``silent`` and
+    ``previews`` as :func:`bot.telegram.ptb.send_html`. About a managed channel, the
+    answer starts with its name; a command posted in a channel is answered by
     :mod:`bot.telegram.handlers.channels` from what is kept here."""
     message = update.effective_message
     assert message is not None
@@ -126,8 +132,15 @@ async def reply(
     if collected is not None and collected.update_id == update.update_id:
         collected.texts.append(text)
         return
-    text = named(update, text)
-    await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+    await send_html(
+        update.get_bot(),
+        message.chat_id,
+        named(update, text),
+        reply_markup,
+        topic(message),
+        silent=silent,
+        previews=previews,
+    )
 
 
 # Telegram shows "typing" for 5 seconds after each sendChatAction.
@@ -167,6 +180,12 @@ def too_long(context: BotContext) -> bool:
 
 async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage))
+
+
+def in_group(update: Update) -> bool:
+    """Whether the update comes from a group or supergroup."""
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 async def may_change_settings(update: Update, context: BotContext) -> bool:
