@@ -881,9 +881,9 @@ def channel_joined_text(title: str) -> str:
 
 def channel_chosen_text(title: str) -> str:
     return (
-        f"Now managing channel {_quoted(title)}: /subscribe, /unsubscribe, /status, /filter, "
-        "/sources, /timezone, /add and /remove act on it, and its digests are posted there. "
-        "/channel off manages this chat again."
+        f"Now managing channel {_quoted(title)}: /subscribe, /stop, /status, /settings, "
+        "/filter, /sources, /timezone, /add, /remove and /export act on it, and its digests "
+        "are posted there. /channel off manages this chat again."
     )
 
 
