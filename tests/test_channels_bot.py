@@ -134,6 +134,19 @@ async def test_filters_sources_and_timezone_act_on_the_chosen_channel(fake, bot_
         assert zone.text.startswith("Channel «News»:") and "Berlin" in zone.text
         listed = await say(fake, OWNER, "/sources")
         assert listed.text.startswith("Channel «News»:")
+        first = listed.buttons()[0]["callback_data"]
+        fake.press(OWNER, listed.message_id, first, OWNER)
+        redrawn = await fake.wait_for_edit(OWNER, listed.message_id)
+        assert redrawn.text.startswith("Channel «News»:")
+        feeds = runtime(application).feeds
+        assert feeds.sources_off(CHANNEL) and not feeds.sources_off(OWNER)
+        # /digest stays the private chat's own; /channel is for private chats.
+        assert not (await say(fake, OWNER, "/digest")).text.startswith("Channel")
+        fake.add_group(-100999, admins=[OWNER])
+        before = len(fake.messages(-100999))
+        fake.send_text(-100999, "/channel", OWNER)
+        in_group = await fake.wait_for_message(-100999, before + 1)
+        assert "private chat" in in_group.text
         store = runtime(application).store
         assert store.filter_terms(CHANNEL) == [("-", "football")]
         assert store.filter_terms(OWNER) == []
