@@ -42,6 +42,7 @@ from bot.store.channels import Channel
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
+from bot.telegram.handlers.userfeeds import IMPORT_FILTER
 from bot.telegram.ptb import send_html
 from bot.telegram.runtime import BotContext, Runtime
 
@@ -80,9 +81,8 @@ TARGETED_COMMANDS = frozenset(
     }
 )
 # ...and so do these buttons (timezone choices, source toggles, unfollowing a feed, digest
-# settings) and a
-# shared location (it sets the timezone). Everything else (/digest, /article, links to
-# summarize) stays the private chat's own.
+# settings), a shared location (it sets the timezone) and an OPML file to import.
+# Everything else (/digest, /article, links to summarize) stays the private chat's own.
 TARGETED_BUTTONS = ("tz:", "src:", "unf:", "set:")
 
 # Posted in a channel: acted on, the answer cut to one line...
@@ -184,6 +184,8 @@ def _is_targeted(update: Update) -> bool:
     message = update.message
     if message is not None and message.location is not None:
         return True
+    if message is not None and message.document is not None:
+        return bool(IMPORT_FILTER.check_update(update))  # an OPML file of feeds to follow
     return _command_name(update) in TARGETED_COMMANDS
 
 
