@@ -235,3 +235,26 @@ async def test_commands_posted_in_the_channel_leave_one_short_line_that_goes_awa
         # The channel is known from its post: its owner can manage it from a private chat.
         chosen = await say(fake, OWNER, f"/channel {CHANNEL}")
         assert "Now managing channel «News»" in chosen.text
+
+
+async def test_a_renamed_channel_is_named_so_in_the_private_chat(fake, bot_config):
+    fake.add_channel(CHANNEL, title="News", creator=OWNER)
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        await joined(fake, application, CHANNEL, by=OWNER)
+        await say(fake, OWNER, f"/channel {CHANNEL}")
+        fake.inject(
+            {
+                "channel_post": {
+                    "message_id": 90,
+                    "sender_chat": {"id": CHANNEL, "type": "channel", "title": "Daily News"},
+                    "chat": {"id": CHANNEL, "type": "channel", "title": "Daily News"},
+                    "date": 1_700_000_000,
+                    "new_chat_title": "Daily News",
+                }
+            }
+        )
+        store = runtime(application).store
+        await wait_for(lambda: store.channel(CHANNEL).title == "Daily News")
+        assert (await say(fake, OWNER, "/status")).text.startswith("Channel «Daily News»:")

@@ -365,6 +365,12 @@ def build_application(
     application.add_handler(
         ChatMemberHandler(channels.membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.CHANNEL_POST & filters.StatusUpdate.NEW_CHAT_TITLE,
+            channels.retitled,
+        )
+    )
     application.add_handler(CommandHandler("channel", channels.channel_command))
     application.add_handler(CallbackQueryHandler(channels.choose_button, pattern=r"^ch:"))
     application.add_handler(CommandHandler("start", handlers.start))

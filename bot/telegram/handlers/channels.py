@@ -57,6 +57,7 @@ __all__ = [
     "channel_post_handlers",
     "choose_button",
     "membership",
+    "retitled",
     "route",
 ]
 
@@ -143,6 +144,12 @@ async def membership(update: Update, context: BotContext) -> None:
         await send_html(context.bot, change.from_user.id, replies.channel_joined_text(title))
     except TelegramError as exc:
         log.info("could not tell user %s about channel %s: %s", change.from_user.id, chat.id, exc)
+
+
+async def retitled(update: Update, context: BotContext) -> None:
+    """A channel's new title (a ``new_chat_title`` service post): the private chats
+    that manage it name it so from now on."""
+    await _known_from_post(context.runtime, update)
 
 
 async def _known_from_post(rt: Runtime, update: Update) -> Channel | None:
