@@ -188,6 +188,15 @@ _ADMIN_RIGHTS = (
 )
 
 
+def _statuses(creator: int | None, admins: Iterable[int], members: Iterable[int]) -> dict[int, str]:
+    """Member statuses of a described chat, by user id."""
+    statuses = dict.fromkeys(members, "member")
+    statuses.update(dict.fromkeys(admins, "administrator"))
+    if creator is not None:
+        statuses[creator] = "creator"
+    return statuses
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit Telegram counts text and offsets in."""
     if text.isascii():
@@ -796,11 +805,7 @@ class FakeBotAPI:
             chat["is_forum"] = True
             self._topics[chat_id] = set(topics)
         self._chats[chat_id] = chat
-        statuses = dict.fromkeys(members, "member")
-        statuses.update(dict.fromkeys(admins, "administrator"))
-        if creator is not None:
-            statuses[creator] = "creator"
-        self._members[chat_id] = statuses
+        self._members[chat_id] = _statuses(creator, admins, members)
 
     def add_channel(
         self,
@@ -818,11 +823,7 @@ class FakeBotAPI:
         if username:
             chat["username"] = username
         self._chats[chat_id] = chat
-        statuses = dict.fromkeys(members, "member")
-        statuses.update(dict.fromkeys(admins, "administrator"))
-        if creator is not None:
-            statuses[creator] = "creator"
-        self._members[chat_id] = statuses
+        self._members[chat_id] = _statuses(creator, admins, members)
 
     def bot_status_changed(self, chat_id: int, status: str, by: int) -> dict[str, Any]:
         """User ``by`` changes the bot's status in a described chat ("administrator": made

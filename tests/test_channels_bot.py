@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -18,29 +17,12 @@ from bot.telegram.handlers import channels
 from bot.telegram.jobs import rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
+from tests.test_telegram_groups import Clock, at, past_monday
 
 CHANNEL = -1001234
 OTHER = -1005678
 OWNER, EDITOR, READER = 501, 502, 503
 TITLES = ["Harbour reopens after storm", "Council votes on new bridge", "Solar farm opens"]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def past_monday() -> date:
-    today = datetime.now(UTC).date()
-    return today - timedelta(days=today.weekday() + 7)
-
-
-def at(day: date, hh_mm: str) -> datetime:
-    hours, minutes = map(int, hh_mm.split(":"))
-    return datetime.combine(day, time(hours, minutes, 5), tzinfo=UTC)
 
 
 @pytest.fixture
