@@ -9,15 +9,19 @@ import itertools
 import re
 import time
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.locales import LANGUAGES
+from bot.schedule import Slot
+from bot.store import Store
 from bot.telegram.app import build_application, running, runtime
-from bot.telegram.jobs import rescan_seeds
+from bot.telegram.jobs import queue_due_digests, rescan_seeds
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
+from tests.test_jobs import add_article
 
 MESSAGE_IDS = itertools.count(700_000)  # far above the fake's own numbering
 
@@ -130,3 +134,21 @@ async def test_command_menus_are_registered_per_language(fake: FakeBotAPI, bot) 
     german = {c["command"]: c["description"] for c in fake.commands_by_language["de"]}
     assert german["help"] == "Alle Befehle"
     assert {c["command"]: c["description"] for c in fake.commands}["help"] == "All commands"
+
+
+def test_the_scheduled_digest_of_each_chat_is_in_its_language() -> None:
+    with Store(":memory:") as store:
+        add_article(store, "one", "2024-01-01")
+        for chat_id in (1, 2, 3):
+            store.subscribe(chat_id, "08:00", "Europe/Berlin")
+        store.set_chat_language(2, "de")
+        store.set_chat_language(3, "ru")
+        now = datetime(2026, 1, 15, 7, 0, 3, tzinfo=UTC)
+        report = queue_due_digests(
+            store, Slot("08:00", "Europe/Berlin"), now, default_timezone="UTC", max_articles=10
+        )
+        assert report.queued == 3
+        texts = {item.chat_id: item.text for item in store.due_outbox(now, limit=10)}
+        assert texts[1].startswith("<b>Your digest</b> · Thu 15 Jan 2026 · 1 story")
+        assert texts[2].startswith("<b>Deine Übersicht</b> · Do., 15. Jan. 2026 · 1 Meldung")
+        assert texts[3].startswith("<b>Ваш дайджест</b> · чт, 15 янв. 2026\u202fг. · 1 сюжет")

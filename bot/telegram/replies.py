@@ -826,6 +826,7 @@ def added_text(number: int, added: bool, title: str = "", *, t: Translator = ENG
 
 def source_toggled_text(name: str, on: bool, *, t: Translator = ENGLISH) -> str:
     """The toast of a source's button in /sources, naming the source."""
+    name = t(name) if name == SEEDS_NAME else name  # the seeds folder's default name
     if on:
         return t(
             "“{name}” is on: its new articles come in this chat's digests.",
