@@ -183,7 +183,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
         token = rt.pending.add(chat_id, summary)
-        for text, markup in links.summary_messages(summary, token):
+        for text, markup in links.summary_messages(summary, token, t=context.t):
             await send_html(context.bot, chat_id, text, markup, topic)
     finally:
         quota.done(chat_id)
