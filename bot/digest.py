@@ -202,18 +202,20 @@ def _plural(count: int) -> str:
     return f"{count} story" if count == 1 else f"{count} stories"
 
 
-def _also_name(member: Also) -> str:
+def _also_name(member: Also, t: Translator = ENGLISH) -> str:
     """What the "Also:" line calls a member: its source's name, else its URL's host,
     else "article N"."""
     name = " ".join((member.source or "").split())
     if not name and _linkable(member.url):
         name = (urlsplit(member.url or "").hostname or "").removeprefix("www.")
     if not name:
-        return f"article {int(member.number)}"
+        return t("article {number}", number=int(member.number))
     return name if len(name) <= SOURCE_LIMIT else name[: SOURCE_LIMIT - 1].rstrip() + "…"
 
 
-def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
+def also_line(
+    members: Sequence[Also], html_text: bool = True, t: Translator = ENGLISH
+) -> str | None:
     """``Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>`` (escaped), or
     the plain text ``Also: Source B (URL), …``; None for no members. At most
     :data:`ALSO_SHOWN` are named, then "+ N more". A member without an http(s) URL is
@@ -222,7 +224,7 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
         return None
     shown = []
     for member in members[:ALSO_SHOWN]:
-        name = _also_name(member)
+        name = _also_name(member, t)
         link = _linkable(member.url)
         href = html.escape(link or "", quote=True)
         if not html_text:
@@ -232,11 +234,17 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
         else:
             shown.append(f'<a href="{href}">{html.escape(name)}</a>')
     more = len(members) - ALSO_SHOWN
-    tail = f" + {more} more" if more > 0 else ""
-    return "Also: " + ", ".join(shown) + tail
+    tail = " + " + t("{count} more", count=t.number(more)) if more > 0 else ""
+    return t("Also: {names}", names=", ".join(shown)) + tail
 
 
-def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = False) -> Part:
+def article_part(
+    entry: Entry,
+    also: Sequence[Also] = (),
+    *,
+    headlines: bool = False,
+    t: Translator = ENGLISH,
+) -> Part:
     """One article of a digest, as HTML segments (title line, source line, the other
     articles of its story, summary)::
 
@@ -255,7 +263,7 @@ def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = F
         segments.append(f"\n<i>{html.escape(' · '.join(about))}</i> · {command}")
     else:
         segments.append(f"\n{command}")
-    line = also_line(also)
+    line = also_line(also, t=t)
     if line:
         segments.append(f"\n{line}")
     sentences = [] if headlines else _sentences(entry.summary)
@@ -332,7 +340,7 @@ def digest_parts(
     parts = [Part((header,))] if header is not None else []
     also = also or {}
     parts.extend(
-        article_part(entry, also.get(int(entry.number), ()), headlines=headlines)
+        article_part(entry, also.get(int(entry.number), ()), headlines=headlines, t=t)
         for entry in entries
     )
     ending = "\n".join(x for x in (rest_line(len(entries), new, more, t), footer) if x)
@@ -428,7 +436,11 @@ def compose_text(
 
 
 def article_detail_messages(
-    entry: Entry, *, limit: int = MESSAGE_LIMIT, also: Sequence[Also] = ()
+    entry: Entry,
+    *,
+    limit: int = MESSAGE_LIMIT,
+    also: Sequence[Also] = (),
+    t: Translator = ENGLISH,
 ) -> list[str]:
     """``/article N``: the title (linked when the URL is known), the date, the other
     articles of its story (``also``), the summary; usually one message, more if the
@@ -445,12 +457,12 @@ def article_detail_messages(
     meta = " · ".join(x for x in (_date_text(entry.date), _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
-    line = also_line(also)
+    line = also_line(also, t=t)
     if line:
         segments.append(f"\n{line}")
     sentences = _sentences(entry.summary)
     if not sentences:
-        segments.append("\n\n<i>The summary is not ready yet.</i>")
+        segments.append("\n\n<i>" + t("The summary is not ready yet.") + "</i>")
     for i, sentence in enumerate(sentences):
         segments.append(("\n\n" if i == 0 else " ") + html.escape(sentence))
     return split_messages([Part(tuple(segments), (int(entry.number),))], limit)

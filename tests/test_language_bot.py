@@ -152,3 +152,14 @@ def test_the_scheduled_digest_of_each_chat_is_in_its_language() -> None:
         assert texts[1].startswith("<b>Your digest</b> · Thu 15 Jan 2026 · 1 story")
         assert texts[2].startswith("<b>Deine Übersicht</b> · Do., 15. Jan. 2026 · 1 Meldung")
         assert texts[3].startswith("<b>Ваш дайджест</b> · чт, 15 янв. 2026\u202fг. · 1 сюжет")
+
+
+async def test_an_article_and_its_buttons_are_in_the_chats_language(fake: FakeBotAPI, bot) -> None:
+    await rescan_seeds(bot)
+    english = await command(fake, 4109, "/article", "en")
+    assert "Articles 1–1 of 1, newest first" in english.text
+    german = await command(fake, 4110, "/article", "de")
+    assert "Artikel 1–1 von 1, neueste zuerst" in german.text
+    assert "Tippe eine Nummer an oder sende /article N." in german.text
+    missing = await command(fake, 4110, "/article 99", "de")
+    assert missing.text.startswith("Es gibt keinen Artikel 99 (jetzt 1 Artikel).")

@@ -680,7 +680,7 @@ def article_messages(
     one has a button for the next article in the list, if there is one. ``also``: the
     other articles of its story, named in an "Also:" line."""
     messages: list[tuple[str, str | None]] = [
-        (text, None) for text in digests.article_detail_messages(entry, also=also)
+        (text, None) for text in digests.article_detail_messages(entry, also=also, t=t)
     ]
     if following is not None:
         button = {

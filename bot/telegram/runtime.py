@@ -68,7 +68,7 @@ def _summary_size(summary: PageSummary) -> int:
     return summary.size
 
 
-def _article_replies() -> SizedCache[int, Reply]:
+def _article_replies() -> SizedCache[tuple[int, str], Reply]:
     return SizedCache(ARTICLE_REPLIES_KEPT, ARTICLE_REPLIES_BYTES, _reply_size)
 
 
@@ -106,9 +106,9 @@ class Runtime:
     rescan_task: asyncio.Task[None] | None = None
     # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
     reported_skips: set[tuple[str, str]] = field(default_factory=set)
-    # /article N replies by number, valid while the store's articles_version is this;
+    # /article N replies by (number, language), valid while the store's articles_version is this;
     # worker threads read and fill it under article_replies_lock.
-    article_replies: SizedCache[int, Reply] = field(default_factory=_article_replies)
+    article_replies: SizedCache[tuple[int, str], Reply] = field(default_factory=_article_replies)
     article_replies_version: int | None = None
     article_replies_lock: threading.Lock = field(default_factory=threading.Lock)
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

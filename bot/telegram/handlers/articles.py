@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import digest as digests
-from bot.locales import N_, translator
+from bot.locales import ENGLISH, N_, Translator, translator
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -31,9 +31,12 @@ __all__ = ["article", "article_request", "button"]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, str | None]] | None:
-    """The messages of ``/article N`` in chat ``chat_id``, or None when there is no such
-    article for it (none, retired, or another chat's private one: the same answer).
+def _article_reply(
+    rt: Runtime, chat_id: int, number: int, t: Translator = ENGLISH
+) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N`` in chat ``chat_id`` in ``t``'s language, or None
+    when there is no such article for it (none, retired, or another chat's private one:
+    the same answer). Kept per article and language.
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
@@ -48,7 +51,7 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
         if version != rt.article_replies_version:
             rt.article_replies.clear()
             rt.article_replies_version = version
-        reply = rt.article_replies.get(number)
+        reply = rt.article_replies.get((number, t.language))
     if reply is not None:
         return reply
     entry = rt.store.get_article(number, chat_id)
@@ -57,18 +60,18 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
     stories = StoryStore(rt.store)
     members = stories.members(number, chat_id)
     also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also)
+    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also, t=t)
     if stories.same_for_everyone(number):
         with rt.article_replies_lock:
             # Composed from the rows of `version`: kept only while that is still current.
             if rt.article_replies_version == version:
-                rt.article_replies.put(number, reply)  # bounded in entries and bytes
+                rt.article_replies.put((number, t.language), reply)  # bounded in entries and bytes
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = await common.db(_article_reply, context.runtime, chat_id, number)
+    reply = await common.db(_article_reply, context.runtime, chat_id, number, context.t)
     if reply is None:
         return False
     for text, markup in reply:
@@ -208,7 +211,7 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if await common.db(_article_reply, rt, update.effective_chat.id, value) is None:
+    if await common.db(_article_reply, rt, update.effective_chat.id, value, context.t) is None:
         await query.answer(context.t("That article is no longer available."), show_alert=True)
         return
     await query.answer()
