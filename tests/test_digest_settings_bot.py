@@ -213,7 +213,7 @@ async def test_in_a_group_anyone_sees_the_settings_and_only_admins_change_them(
         assert runtime(application).store.get_chat(GROUP).settings.size == 30
 
 
-async def test_in_a_channel_settings_are_posted_and_only_its_administrators_change_them(
+async def test_a_channels_settings_are_changed_by_its_administrators_from_a_private_chat(
     fake, bot_config
 ) -> None:
     channel, reader = -100777888, 61
@@ -223,16 +223,22 @@ async def test_in_a_channel_settings_are_posted_and_only_its_administrators_chan
     config = bot_config()
     application = build_application(config)
     async with running(application, config):
+        # Posted in the channel: one line for the readers, pointing to a private chat.
         before = len(fake.messages(channel))
         fake.post_in_channel(channel, "/settings")
-        shown = await fake.wait_for_message(channel, before + 1)
-        query = fake.press(channel, shown.message_id, "set:silent:on", user_id=reader)
-        await fake.wait_until(lambda: query in fake.answered_callbacks)
-        assert fake.answered_callbacks[query]["text"] == ADMINS_ONLY
-        fake.press(channel, shown.message_id, "set:silent:on", user_id=ADMIN)
-        edited = await fake.wait_for_edit(channel, shown.message_id)
+        pointer = await fake.wait_for_message(channel, before + 1)
+        assert "/channel" in pointer.text and not pointer.buttons()
+        refused = await say(fake, reader, f"/channel {channel}")
+        assert "Only the administrators of channel" in refused.text
+        assert "Now managing" in (await say(fake, ADMIN, f"/channel {channel}")).text
+        shown = await say(fake, ADMIN, "/settings")
+        assert shown.text.startswith("Channel «Channel»:")
+        fake.press(ADMIN, shown.message_id, "set:silent:on", user_id=ADMIN)
+        edited = await fake.wait_for_edit(ADMIN, shown.message_id)
         assert "Notifications: silent" in edited.text
         assert runtime(application).store.get_chat(channel).settings.silent
+        own = runtime(application).store.get_chat(ADMIN)
+        assert own is None or not own.settings.silent
 
 
 async def test_a_stale_settings_button_is_answered_out_of_date(fake, bot_config) -> None:

@@ -349,3 +349,31 @@ async def test_a_shared_feed_that_never_worked_is_not_listed_until_its_first_suc
             "✅ 1. World Wire",
             "✅ 2. Late News",
         ]
+
+
+async def test_a_channels_admin_adds_and_imports_feeds_for_the_channel_from_a_private_chat(
+    fake, make_config, site
+) -> None:
+    channel = -100808
+    fake.add_channel(channel, title="Wire", creator=ALICE)
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        fake.bot_status_changed(channel, "administrator", ALICE)
+        await fake.wait_for_message(ALICE, 1)  # "I am now an administrator of channel «Wire»"
+        assert "Now managing" in (await ask(fake, ALICE, f"/channel {channel}")).text
+        added = await ask(fake, ALICE, f"/add {site.url('/tech.xml')}")
+        assert added.text.startswith("Channel «Wire»:") and "Tech Times" in added.text
+        opml = (
+            '<?xml version="1.0"?><opml version="2.0"><body>'
+            f'<outline type="rss" text="Sport" xmlUrl="{site.url("/sport.xml")}"/>'
+            "</body></opml>"
+        ).encode()
+        before = len(fake.messages(ALICE))
+        fake.send_document(ALICE, opml, "sport.opml", mime_type="text/x-opml")
+        report = await fake.wait_for_message(ALICE, before + 1, timeout=15)
+        assert report.text.startswith("Channel «Wire»: Imported sport.opml")
+        await settle(application)
+        rt = runtime(application)
+        assert [f.label for f in rt.feeds.followed(channel)] == ["Tech Times", "Sport Daily"]
+        assert rt.feeds.followed(ALICE) == []

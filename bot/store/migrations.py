@@ -631,6 +631,40 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE chats ADD COLUMN horizon_pending TEXT;
         """,
     ),
+    Migration(
+        19,
+        "channels the bot administers, their known administrators, private chats' targets",
+        # channels: every channel the bot was made an administrator of (my_chat_member),
+        # with its title and @username; present = 0 once the bot left or was demoted.
+        # channel_admins: users known to administer a channel (who added the bot, the
+        # admins Telegram listed then, whoever picked it since): /channel lists a user's
+        # channels from here (user_id index), each checked again with getChatMember.
+        # chat_targets: the chat a private chat manages instead of itself (/channel).
+        """
+        CREATE TABLE channels (
+            chat_id    INTEGER PRIMARY KEY,
+            title      TEXT NOT NULL,
+            username   TEXT,
+            present    INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX channels_username ON channels (username COLLATE NOCASE)
+            WHERE username IS NOT NULL;
+        CREATE TABLE channel_admins (
+            chat_id  INTEGER NOT NULL REFERENCES channels (chat_id),
+            user_id  INTEGER NOT NULL,
+            seen_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX channel_admins_user ON channel_admins (user_id);
+        CREATE TABLE chat_targets (
+            chat_id   INTEGER PRIMARY KEY,
+            target    INTEGER NOT NULL REFERENCES channels (chat_id),
+            chosen_at TEXT NOT NULL
+        );
+        CREATE INDEX chat_targets_target ON chat_targets (target);
+        """,
+    ),
 )
 
 

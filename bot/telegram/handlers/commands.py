@@ -12,9 +12,9 @@ group's administrators change its settings (:mod:`bot.telegram.admins`); a forum
 subscriber of its own (:func:`common.subscriber`): ``/subscribe`` there gets that topic its
 own digest, and the
 subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
-are sent in (the group itself, topic 0, outside topics); in a channel the commands of
-:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
-digests are posted there.
+are sent in (the group itself, topic 0, outside topics); commands posted in a channel
+are acted on or answered with one line (:mod:`bot.telegram.handlers.channels`, which
+also lets a private chat manage a channel), and digests are posted there.
 
 Timezones: ``/timezone`` reads a city, an IANA name or an offset
 (:func:`bot.timezones.resolve_timezone`); a name meaning several places, or a misspelt
@@ -45,7 +45,6 @@ from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
-from bot.telegram.handlers.settings import settings_command
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
@@ -227,11 +226,11 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     ):
         await query.answer(replies.ADMINS_ONLY, show_alert=True)
         return
-    topic = common.topic(query.message) or 0
-    stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or managed channel) it is for
+    stored = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, stored)
     await query.answer(replies.timezone_toast(name))
-    text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
+    text = common.named(update, replies.timezone_set_text(stored, name, rt.config, rt.clock()))
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
@@ -494,16 +493,14 @@ async def on_error(update: object, context: BotContext) -> None:
         log.debug("could not tell chat %s about the error", chat_id)
 
 
-# Commands answered in channels too, as channel posts (``bot.telegram.app`` registers them
-# for Update.CHANNEL_POST): a channel's administrators subscribe it, and digests are
+# Commands acted on when posted in a channel (``bot.telegram.handlers.channels`` decides
+# how they are answered there): a channel's administrators subscribe it, and digests are
 # posted there.
 CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "stop": unsubscribe,
     "timezone": timezone,
-    "status": status,
+    "filter": filter_command,
     "digest": digest,
-    "settings": settings_command,
-    "help": help_command,
 }

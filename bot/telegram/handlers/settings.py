@@ -90,21 +90,23 @@ async def settings_button(update: Update, context: BotContext) -> None:
         return
     if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0  # the topic the message was sent in
-    row = await common.db(rt.store.get_chat, chat.id, topic=topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or managed channel) of the message
+    row = await common.db(rt.store.get_chat, chat_id, topic=topic)
     current = row.settings if row is not None else DigestSettings()
     chosen = press(current, query.data or "")
     if chosen is None:
         await query.answer(STALE_BUTTON, show_alert=True)
         return
     if chosen != current:
-        await common.db(rt.store.set_digest_settings, chat.id, chosen, topic=topic)
+        await common.db(rt.store.set_digest_settings, chat_id, chosen, topic=topic)
     await query.answer(SAVED)
     text, markup = settings_message(
         chosen, rt.config.digest.max_articles, chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
     )
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
