@@ -132,7 +132,7 @@ async def test_a_group_member_who_is_no_admin_cannot_add_to_the_groups_digest(bo
     assert not [a for a in store.unseen_articles(GROUP, 10) if "harbour" in a.title.lower()]
     # An administrator's press adds it.
     answer, number = await add(fake, GROUP, ADMIN)
-    assert answer.startswith("Added to your next digest") and number is not None
+    assert answer.startswith("Added “The city council approved") and number is not None
     assert store.count_unseen(GROUP) == 2
 
 

@@ -25,15 +25,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.errors import FetchError
 from bot.feeds.discover import find_feed
 from bot.feeds.exchange import export_opml, import_follows
-from bot.feeds.parse import NotAFeed, ParsedFeed
+from bot.feeds.parse import ParsedFeed
 from bot.store.feeds import FeedRow, Follow
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.handlers.opml import import_report_text, read_opml
-from bot.telegram.handlers.sources import render
+from bot.telegram.handlers.sources import read_feed, render
 from bot.telegram.runtime import BotContext, Runtime
 
 __all__ = [
@@ -132,20 +131,13 @@ async def add(update: Update, context: BotContext) -> None:
         newest = await common.db(rt.feeds.newest_title, known.id)
         await _answer(update, rt, url, done, newest)
         return
-    async with common.typing(update):
-        try:
-            final, parsed = await find_feed(rt.poller, url)
-        except FetchError as exc:
-            await common.reply(update, replies.follow_refused_text(url, exc.user_message))
-            return
-        except NotAFeed as exc:
-            await common.reply(update, replies.follow_refused_text(url, str(exc)))
-            return
-        except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-            log.exception("/add %s: reading it failed", url)
-            reason = f"cannot read it as a feed ({type(exc).__name__})"
-            await common.reply(update, replies.follow_refused_text(url, reason))
-            return
+    poller = rt.poller
+    found = await read_feed(
+        update, url, lambda: find_feed(poller, url), replies.follow_refused_text, "/add"
+    )
+    if found is None:
+        return
+    final, parsed = found
     done = await common.db(
         _follow, rt, chat_id, topic, final, title=parsed.title, added_by=added_by
     )
@@ -213,22 +205,24 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
         return
     if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0
-    row = await common.db(rt.feeds.unfollow, chat.id, int(match[1]), topic=topic)
+    chat_id, topic = common.subscriber(update)
+    row = await common.db(rt.feeds.unfollow, chat_id, int(match[1]), topic=topic)
     if row is None:
         await query.answer(replies.NOT_FOLLOWED, show_alert=True)
     else:
         await query.answer(replies.unfollowed_text(row.label)[:200])
     if match[2]:
-        text, markup = await render(rt, chat.id, topic)
+        text, markup = await render(rt, chat_id, topic)
     else:
-        own = await common.db(rt.feeds.followed, chat.id, topic=topic)
+        own = await common.db(rt.feeds.followed, chat_id, topic=topic)
         if own:
             text, markup = replies.remove_message([(f.id, f.label) for f in own])
         else:
             text, markup = replies.NO_OWN_FEEDS, None
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
