@@ -26,11 +26,11 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-from collections import Counter, defaultdict  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from bench.stories import half, load  # noqa: E402
+from bench.rank import big_share, news_days  # noqa: E402
+from bench.stories import half  # noqa: E402
 from bot.compose import collapse, group_members  # noqa: E402
 from bot.store.stories import RecentArticle  # noqa: E402
 
@@ -101,11 +101,7 @@ def collapse_newest_first(entries: list[Entry], story_of: dict[int, int], limit:
 
 
 def share(rows: list[dict], shown: list[str], limit: int) -> float:
-    sizes = Counter(r["story"] for r in rows)
-    ordered = sorted(sizes.values(), reverse=True)
-    last = ordered[min(limit, len(ordered)) - 1]
-    big = {label for label, size in sizes.items() if size >= last}
-    return len(set(shown) & big) / limit
+    return big_share([r["story"] for r in rows], shown, limit)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,10 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
-    days: dict[str, list[dict]] = defaultdict(list)
-    for row in load(args.data):
-        days[(row.get("published") or "")[:10]].append(row)
-    chosen = [d for d in sorted(days) if d and len(days[d]) >= args.min_day]
+    days, chosen = news_days(args.data, args.min_day)
     parts = ("all", "tune", "held-out")
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"

@@ -79,17 +79,32 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def news_days(data: Path, min_day: int) -> tuple[dict[str, list[dict]], list[str]]:
+    """The file's rows by day (UTC, from ``published``), and the days, in order, with at
+    least ``min_day`` rows."""
+    days: dict[str, list[dict]] = defaultdict(list)
+    for row in load(data):
+        days[(row.get("published") or "")[:10]].append(row)
+    return days, [d for d in sorted(days) if d and len(days[d]) >= min_day]
+
+
+def big_share(labels: Sequence[object], shown: Sequence[object], limit: int) -> float:
+    """How many of the ``limit`` biggest stories among ``labels`` (by articles; stories
+    tied with the last one all count as big) ``shown`` holds, divided by ``limit``."""
+    sizes = Counter(labels)
+    ordered = sorted(sizes.values(), reverse=True)
+    last = ordered[min(limit, len(ordered)) - 1]
+    big = {label for label, size in sizes.items() if size >= last}
+    return len(set(shown) & big) / limit
+
+
 def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float]:
     """(share of the big stories shown, items showing a story twice, B-cubed P)."""
     labels = [r["story"] for r in rows]
     pool = [to_input(r) for r in rows]
     items, stories = variant(pool, limit)
-    sizes = Counter(labels)
-    ordered = sorted(sizes.values(), reverse=True)
-    last = ordered[min(limit, len(ordered)) - 1]
-    big = {label for label, size in sizes.items() if size >= last}
     shown = [labels[k] for k in items]
-    share = len(set(shown) & big) / limit
+    share = big_share(labels, shown, limit)
     twice = len(shown) - len(set(shown))
     return share, twice, bcubed(labels, stories)[0]
 
@@ -104,10 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
-    days: dict[str, list[dict]] = defaultdict(list)
-    for row in load(args.data):
-        days[(row.get("published") or "")[:10]].append(row)
-    chosen = [d for d in sorted(days) if d and len(days[d]) >= args.min_day]
+    days, chosen = news_days(args.data, args.min_day)
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
         " per day: share of the big stories shown / items showing a story twice / B-cubed P"

@@ -3,7 +3,7 @@ same story, and what a chat's digest shows of each story.
 
 * :func:`compose_digest` -- the one path from the store to a chat's digest, used by the
   scheduled slot run (:mod:`bot.telegram.jobs`), ``/digest``
-  (:mod:`bot.telegram.handlers.commands`) and ``digestbot digest`` (:mod:`bot.cli`):
+  (:mod:`bot.telegram.handlers.commands`) and ``digestbot digest`` (:mod:`bot.commands.database`):
   what is new for the chat (its unseen articles, newest first, at most :data:`POOL`;
   only from the sources it has on and added after its last digest, see
   :mod:`bot.store.deliveries`), then its ``/filter`` terms, then the stories ranked

@@ -17,7 +17,7 @@ from bot.telegram.app import build_application, running, runtime
 from bot.telegram.handlers.settings import STALE_BUTTON
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 CHAT = 4711
@@ -345,14 +345,6 @@ STORM_TEXT = [
     "in the streets.",
     "Residents were moved to the school hall while crews pumped water out of houses near the quay.",
 ]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def test_the_digest_shows_the_biggest_stories_first_and_the_next_starts_after_it(

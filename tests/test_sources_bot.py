@@ -15,21 +15,12 @@ from bot.config import FeedConfig
 from bot.telegram.app import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 
 ADMIN = 7001
 USER = 7002
 RSS_TYPE = "application/rss+xml"
-
-
-def story(i: int, topic: str) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-    )
 
 
 @pytest.fixture
@@ -45,15 +36,9 @@ def make_config(bot_config: Any, site: NewsSite, seeds: Any) -> Any:
     write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
 
     def make() -> Any:
-        fetch = site.config()
         config = bot_config(
             telegram={"admin_ids": [ADMIN]},
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
         )
         return replace(config, feeds=(FeedConfig(site.url("/world.xml")),))
 

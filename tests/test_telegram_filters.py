@@ -14,7 +14,7 @@ from bot.filters import MAX_TERMS
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from tests import conftest
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 CHAT = 5151
@@ -22,14 +22,6 @@ OTHER = 6262
 FOOTBALL = "Transfer window closes with record deals"
 ELECTION = "Local elections decided in the north"
 HARBOUR = "Harbour reopens after storm"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

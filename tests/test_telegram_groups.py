@@ -16,7 +16,7 @@ from bot.store.chats import TOPIC_GONE
 from bot.telegram.app import ALLOWED_UPDATES, build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY, TOPIC_NOTE
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 USER = 777
@@ -26,16 +26,6 @@ CHANNEL = -100700
 OWNER, ADMIN, MEMBER = 10, 11, 12
 BERLIN = ZoneInfo("Europe/Berlin")
 TITLES = ["Harbour reopens after storm", "Council votes on new bridge", "Solar farm opens"]
-
-
-class Clock:
-    """What the bot thinks "now" is (when a job runs, when it says "next:")."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def past_monday() -> date:

@@ -11,21 +11,11 @@ import pytest
 from bot.store import Store
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 
 CHAT = 777
 TITLES = ["Harbour reopens after storm", "Council votes on new bridge", "Solar farm opens"]
-
-
-class Clock:
-    """An injectable clock: what the bot thinks "now" is when a job runs."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

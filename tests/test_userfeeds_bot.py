@@ -18,24 +18,13 @@ from bot.config import FeedConfig
 from bot.telegram import replies
 from bot.telegram.app import build_application, running, runtime
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 
 ADMIN = 7001
 ALICE = 7101
 BOB = 7102
 RSS_TYPE = "application/rss+xml"
-
-
-def story(i: int, topic: str, day: int = 30) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-        date=f"Mon, {day} Nov 2026 10:00:00 GMT",
-        iso=f"2026-11-{day}T10:00:00Z",
-    )
 
 
 def blog_page(feed_href: str | None) -> str:
@@ -67,15 +56,9 @@ async def site() -> AsyncIterator[NewsSite]:
 @pytest.fixture
 def make_config(bot_config: Any, site: NewsSite) -> Any:
     def make(feeds: tuple[str, ...] = ("/world.xml",), **sources: Any) -> Any:
-        fetch = site.config()
         config = bot_config(
             telegram={"admin_ids": [ADMIN]},
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
             sources=sources,
         )
         return replace(config, feeds=tuple(FeedConfig(site.url(path)) for path in feeds))
