@@ -29,8 +29,7 @@ import sys  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from bench.rank import big_share, news_days  # noqa: E402
-from bench.stories import half  # noqa: E402
+from bench.rank import big_share, day_table, news_days  # noqa: E402
 from bot.compose import collapse, group_members  # noqa: E402
 from bot.store.stories import RecentArticle  # noqa: E402
 
@@ -114,32 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
     days, chosen = news_days(args.data, args.min_day)
-    parts = ("all", "tune", "held-out")
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
         " per part: ranked share / twice / new stories counted | newest-first share"
     )
-    print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>34}" for p in parts))
-    totals = {p: [0.0, 0, 0.0, 0] for p in parts}
-    for day in chosen:
-        cells = []
-        for part in parts:
-            rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
-            ranked, new, newest = digest_of(rows, args.limit)
-            twice = len(ranked) - len(set(ranked))
-            a, b = share(rows, ranked, args.limit), share(rows, newest, args.limit)
-            total = totals[part]
-            total[0] += a
-            total[1] += twice
-            total[2] += b
-            total[3] += 1
-            cells.append(f"{a:.2f} / {twice} / {new:>4} | {b:.2f}")
-        print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>34}" for c in cells))
-    means = [
-        f"{t[0] / t[3]:.2f} / {t[1]} /    - | {t[2] / t[3]:.2f}" if t[3] else "-"
-        for t in totals.values()
-    ]
-    print(f"{'mean':<21}" + "".join(f"{m:>34}" for m in means))
+
+    def cell(rows: list[dict]) -> tuple[float, int, float, str]:
+        ranked, new, newest = digest_of(rows, args.limit)
+        twice = len(ranked) - len(set(ranked))
+        a, b = share(rows, ranked, args.limit), share(rows, newest, args.limit)
+        return a, twice, b, f"{a:.2f} / {twice} / {new:>4} | {b:.2f}"
+
+    day_table(days, chosen, 34, cell, lambda a, twice, b: f"{a:.2f} / {twice} /    - | {b:.2f}")
     return 0
 
 

@@ -204,18 +204,22 @@ def source_catalog(root: Path = PACKAGE_DIR) -> Catalog:
 
 def update_catalogs(root: Path = PACKAGE_DIR) -> list[Path]:
     """Write ``messages.pot`` from the code and bring each language's ``.po`` up to date
-    (new texts added untranslated, texts gone dropped); returns the files written."""
+    (new texts added untranslated, texts gone dropped; a file with no change is left
+    alone); returns the files written."""
     source = source_catalog(root)
     written = [LOCALE_DIR / f"{DOMAIN}.pot"]
     with written[0].open("wb") as file:
-        write_po(file, source, omit_header=True, sort_output=True, no_location=True)
+        write_po(file, source, omit_header=True, sort_output=True, no_location=True, width=88)
     for code in LANGUAGES:
         if code == DEFAULT:
             continue
         path = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
         current = catalog(code) if path.exists() else Catalog(locale=code, domain=DOMAIN)
+        before = {message.id: message.string for message in current if message.id}
         current.update(source, no_fuzzy_matching=True)
         current.obsolete.clear()
+        if path.exists() and before == {m.id: m.string for m in current if m.id}:
+            continue  # nothing changed: the file (and its dates) stay as they are
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as file:
             write_po(file, current, sort_output=True, no_location=True, width=88)

@@ -145,6 +145,23 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
     return make
 
 
+async def say(
+    fake: FakeBotAPI,
+    chat: int,
+    text: str,
+    user: int | None = None,
+    *,
+    thread_id: int | None = None,
+    as_group: bool = False,
+) -> Message:
+    """``user`` (default: the chat's own user) sends ``text`` in ``chat`` (in forum topic
+    ``thread_id``; ``as_group``: an administrator writing as the group); the bot's reply
+    there."""
+    before = len(fake.messages(chat))
+    fake.send_text(chat, text, user, thread_id=thread_id, as_group=as_group)
+    return await fake.wait_for_message(chat, before + 1)
+
+
 async def ask(fake: FakeBotAPI, text: str, chat: int, replies: int = 1) -> Message:
     """Send ``text`` as the user; return the bot's last reply once ``replies`` arrived."""
     before = len(fake.messages(chat))

@@ -214,6 +214,11 @@ async def test_commands_posted_in_the_channel_leave_one_short_line_that_goes_awa
         assert "\n" not in note.text and len(note.text) <= 200
         await fake.wait_until(lambda: fake.messages(CHANNEL) == [])
         assert runtime(application).store.get_chat(CHANNEL).digest_times == ("07:30",)
+        # A change that asks back with buttons: the pointer, no buttons for the readers.
+        fake.post_in_channel(CHANNEL, "/timezone Portland")
+        asked = await fake.wait_for_message(CHANNEL, 1)
+        assert "/channel" in asked.text and not asked.buttons()
+        await fake.wait_until(lambda: fake.messages(CHANNEL) == [])
         # The channel is known from its post: its owner can manage it from a private chat.
         chosen = await say(fake, OWNER, f"/channel {CHANNEL}")
         assert "Now managing channel «News»" in chosen.text

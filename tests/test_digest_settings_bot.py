@@ -17,8 +17,8 @@ from bot.telegram.app import build_application, running, runtime
 from bot.telegram.handlers.settings import STALE_BUTTON
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY
-from tests.conftest import Clock, write_article
-from tests.fakebotapi import FakeBotAPI, Message
+from tests.conftest import Clock, say, write_article
+from tests.fakebotapi import FakeBotAPI
 
 CHAT = 4711
 GROUP, ADMIN, MEMBER = -100555, 51, 52
@@ -65,12 +65,6 @@ def eight_articles(seeds):
         write_article(
             seeds, f"a{n}.md", f"Story number {n}", date=f"2024-05-0{n + 1}", paragraphs=distinct(n)
         )
-
-
-async def say(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user_id=user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def run_digest_job(application, digest_time: str) -> None:

@@ -19,6 +19,7 @@ import pytest
 from bot.config import FeedConfig
 from bot.feeds.opml import parse_opml
 from bot.telegram.app import build_application, running, runtime
+from tests.conftest import say
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import rss, story
 from tests.newssite import NewsSite
@@ -47,12 +48,6 @@ def config(bot_config: Any, site: NewsSite) -> Any:
         fetch=site.fetch_keys(),
     )
     return replace(made, feeds=(FeedConfig(site.url("/world.xml"), name="World Wire"),))
-
-
-async def ask(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user_id=user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def send_file(
@@ -100,7 +95,7 @@ async def test_admin_exports_the_feeds_as_an_opml_document(
         rt = runtime(application)
         await rt.poller.poll_many(rt.feeds.feeds())
         rt.feeds.add_feed(site.url("/arts.xml"), title="Arts & Letters", added_by=ADMIN)
-        sent = await ask(fake, ADMIN, "/opml", user=ADMIN)
+        sent = await say(fake, ADMIN, "/opml", user=ADMIN)
     assert sent.document is not None
     assert sent.document.file_name == "digestbot-feeds.opml"
     assert sent.text == (
@@ -141,14 +136,14 @@ async def test_admin_imports_a_document_sent_with_the_caption_opml(
         await asyncio.wait_for(asyncio.gather(*rt.feed_polls), 15)
         assert {a.title for a in rt.store.list_articles()} >= {"Sport story 1", "Arts story 1"}
         await rt.poller.poll_many(rt.feeds.feeds())  # feed 1 too: listed once it worked
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[2:] == [
             "✅ 1. World Wire",
             "✅ 2. Sport Daily",
             "✅ 3. Arts & Letters",
         ]
         # Exported and sent back: every feed is already there.
-        exported = await ask(fake, ADMIN, "/opml", user=ADMIN)
+        exported = await say(fake, ADMIN, "/opml", user=ADMIN)
         assert exported.document is not None
         again = await send_file(fake, ADMIN, exported.document.content, user=ADMIN)
         assert again.text.splitlines()[0] == (
@@ -161,7 +156,7 @@ async def test_non_admins_get_the_unknown_command_reply_and_nothing_is_read(
 ) -> None:
     application = build_application(config)
     async with running(application, config):
-        assert (await ask(fake, USER, "/opml", user=USER)).text == UNKNOWN
+        assert (await say(fake, USER, "/opml", user=USER)).text == UNKNOWN
         reply = await send_file(fake, USER, feedly_file(site), user=USER)
         assert reply.text == UNKNOWN
         rt = runtime(application)

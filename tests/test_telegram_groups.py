@@ -16,7 +16,7 @@ from bot.store.chats import TOPIC_GONE
 from bot.telegram.app import ALLOWED_UPDATES, build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY, TOPIC_NOTE
-from tests.conftest import Clock, write_article
+from tests.conftest import Clock, say, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 USER = 777
@@ -45,16 +45,6 @@ def at(day: date, hh_mm: str, tz: ZoneInfo | None = None) -> datetime:
 def articles(seeds):
     for n, title in enumerate(TITLES):
         write_article(seeds, f"a{n}.md", title, date=f"2024-05-0{n + 1}")
-
-
-async def say(
-    fake: FakeBotAPI, chat: int, text: str, user: int | None = None, **how: object
-) -> Message:
-    """Send ``text`` in ``chat`` (as ``user``; ``thread_id=``, ``as_group=``) and return
-    the bot's reply there."""
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user, **how)  # type: ignore[arg-type]
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def post(fake: FakeBotAPI, channel: int, text: str) -> Message:

@@ -16,9 +16,9 @@ from bot.store.chats import TOPIC_GONE
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import TOPIC_NOTE
-from tests.conftest import write_article
+from tests.conftest import say, write_article
 from tests.fakebotapi import Fault, Message
-from tests.test_telegram_groups import TITLES, Clock, at, past_monday, run_digest_job, say
+from tests.test_telegram_groups import TITLES, Clock, at, past_monday, run_digest_job
 
 FORUM = -100900
 ADMIN, MEMBER = 21, 22

@@ -20,8 +20,9 @@ screens.
 * **Commands posted in the channel.** A channel post carries no sender (only the channel
   as ``sender_chat``), so the bot cannot answer its poster privately. Whoever posted it is
   an administrator, so the commands that change the digest (:data:`ACTED_IN_CHANNEL`)
-  are acted on, and their answer shrinks to one line; every other command gets one line
-  pointing to ``/channel`` in a private chat; ``/digest`` still posts the digest (it is
+  are acted on, and their answer shrinks to one line (an answer that asks back with
+  buttons becomes the pointer below); every other command gets one line pointing to
+  ``/channel`` in a private chat; ``/digest`` still posts the digest (it is
   for the readers). The line and the command post itself are deleted after
   :data:`CHANNEL_NOTE_SECONDS` (best effort: the bot needs the right to delete posts).
 """
@@ -374,16 +375,17 @@ def _in_channel(name: str, callback: Callback) -> Callback:
         channel = await _known_from_post(rt, update)
         if channel is None:
             return
+        username = context.bot.username or "this bot"
+        pointer = replies.channel_pointer_text(channel.title, username, t=context.t)
         showing = name in SHOWING_WITHOUT_ARGUMENT and not common.argument(context).strip()
         if name not in ACTED_IN_CHANNEL or showing:
-            username = context.bot.username or "this bot"
-            await _post_note(
-                update, context, replies.channel_pointer_text(channel.title, username, t=context.t)
-            )
+            await _post_note(update, context, pointer)
             return
         collected = common.collect_replies(update)
         await callback(update, context)
-        if collected.texts:
+        if collected.buttons:  # a question with buttons ("which Springfield?")
+            await _post_note(update, context, pointer)
+        elif collected.texts:
             await _post_note(update, context, replies.one_line(collected.texts[0]))
 
     return handle

@@ -32,7 +32,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot.compose import compose_digest
@@ -43,7 +43,6 @@ from bot.settings import DigestSettings
 from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
-from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
@@ -224,10 +223,7 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     if chat is None or query.message is None or not valid_timezone(name):
         await query.answer(context.t(replies.TIMEZONE_STALE), show_alert=True)
         return
-    if chat.type != ChatType.PRIVATE and not await is_chat_admin(
-        context.bot, rt.admins, chat.id, query.from_user.id
-    ):
-        await query.answer(context.t(replies.ADMINS_ONLY), show_alert=True)
+    if not await common.require_admin(update, context):
         return
     chat_id, topic = common.subscriber(update)  # the topic (or managed channel) it is for
     stored = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)

@@ -66,6 +66,7 @@ class Collected:
 
     update_id: int
     texts: list[str] = field(default_factory=list)
+    buttons: bool = False  # an answer came with buttons: a choice one line cannot hold
 
 
 # Set while one update is handled (the handlers of one update run in one task, and a
@@ -132,6 +133,7 @@ async def reply(
     collected = _COLLECTED.get()
     if collected is not None and collected.update_id == update.update_id:
         collected.texts.append(text)
+        collected.buttons = collected.buttons or reply_markup is not None
         return
     await send_html(
         update.get_bot(),

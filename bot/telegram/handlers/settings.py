@@ -19,8 +19,6 @@ from telegram.error import BadRequest
 
 from bot.locales import ENGLISH, N_, Translator
 from bot.settings import BUTTON_PREFIX, SIZES, DigestSettings, press
-from bot.telegram import replies
-from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext
 
@@ -108,10 +106,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     if query.message is None or chat is None:
         await query.answer()
         return
-    if chat.type != ChatType.PRIVATE and not await is_chat_admin(
-        context.bot, rt.admins, chat.id, query.from_user.id
-    ):
-        await query.answer(context.t(replies.ADMINS_ONLY), show_alert=True)
+    if not await common.require_admin(update, context):
         return
     chat_id, topic = common.subscriber(update)  # the topic (or managed channel) of the message
     row = await common.db(rt.store.get_chat, chat_id, topic=topic)
