@@ -273,7 +273,7 @@ async def import_file(update: Update, context: BotContext) -> None:
     if not await _allowed(update, context):
         return
     name = message.document.file_name or "the file"
-    parsed = await read_opml(update)
+    parsed = await read_opml(update, context.t)
     if parsed is None:
         return
     chat_id, topic = common.subscriber(update)
@@ -293,4 +293,4 @@ async def import_file(update: Update, context: BotContext) -> None:
     log.info("OPML import into chat %s: %s", chat_id, report.summary())
     for line in report.added:  # the new feeds' first polls start beside the reply
         _first_poll(rt, line.feed)
-    await common.reply(update, import_report_text(name, report))
+    await common.reply(update, import_report_text(name, report, context.t))
