@@ -163,3 +163,25 @@ async def test_an_article_and_its_buttons_are_in_the_chats_language(fake: FakeBo
     assert "Tippe eine Nummer an oder sende /article N." in german.text
     missing = await command(fake, 4110, "/article 99", "de")
     assert missing.text.startswith("Es gibt keinen Artikel 99 (jetzt 1 Artikel).")
+
+
+async def test_a_channel_managed_from_a_german_chat_is_named_in_german(
+    fake: FakeBotAPI, bot_config, seeds
+) -> None:
+    owner, channel = 4120, -1004120
+    fake.add_channel(channel, title="News", creator=owner)
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        runtime(application).store.set_chat_language(owner, "de")
+        before = len(fake.messages(owner))
+        fake.bot_status_changed(channel, "administrator", owner)
+        told = await fake.wait_for_message(owner, before + 1)
+        assert "Ich bin jetzt Administrator des Kanals «News»" in told.text
+        listing = await command(fake, owner, "/channel", "en")
+        assert listing.button_texts() == ["📢 News", "💬 Dieser Chat"]
+        fake.click(owner, listing.message_id, "📢 News", owner)
+        chosen = await fake.wait_for_edit(owner, listing.message_id)
+        assert "Du verwaltest jetzt Kanal «News»" in chosen.text
+        reply = await command(fake, owner, "/subscribe 07:30", "en")
+        assert reply.text.startswith("Kanal «News»: Abonniert")

@@ -107,9 +107,9 @@ ALLOWED_UPDATES = [
 ]
 
 
-# The handler group of the chat's language: before every other (one handler runs per
-# group, so it has a group of its own, far below any other).
-LANGUAGE_GROUP = -100
+# The handler group of the chat's language: before every other, the channel routing
+# (channels.ROUTE_GROUP) included (one handler runs per group, so it has its own).
+LANGUAGE_GROUP = -10_000
 
 # The background integrity check starts this long after start-up, when the first
 # updates have been answered and missed digests queued.

@@ -39,6 +39,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, JobQueue, filters
 
+from bot.locales import language_for, translator
 from bot.store.channels import Channel
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
@@ -141,10 +142,11 @@ async def membership(update: Update, context: BotContext) -> None:
     log.info("administrator of channel %s (%d candidate managers)", chat.id, len(set(admins)))
     if change.from_user.is_bot:
         return
+    # Said in their private chat's language (this update's chat is the channel).
+    spoken = await common.db(rt.store.chat_language, change.from_user.id)
+    t = translator(spoken or language_for(change.from_user.language_code))
     try:  # tell who added the bot where to manage the channel, if they ever talked to it
-        await send_html(
-            context.bot, change.from_user.id, replies.channel_joined_text(title, t=context.t)
-        )
+        await send_html(context.bot, change.from_user.id, replies.channel_joined_text(title, t=t))
     except TelegramError as exc:
         log.info("could not tell user %s about channel %s: %s", change.from_user.id, chat.id, exc)
 
@@ -224,7 +226,7 @@ async def route(update: Update, context: BotContext) -> None:
         await common.db(rt.store.forget_channel_admin, channel.chat_id, user.id)
         lost = replies.channel_lost_text(channel.title, bot_left=False, t=context.t)
     else:
-        common.act_on(update, channel.chat_id, channel.title)
+        common.act_on(update, channel.chat_id, channel.title, context.t)
         return
     await common.db(rt.store.set_target, chat.id, None)
     await _refuse(update, lost)

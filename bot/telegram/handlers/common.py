@@ -58,6 +58,7 @@ class Target:
     update_id: int
     chat_id: int
     title: str
+    t: Translator = ENGLISH  # the language the answers name it in
 
 
 @dataclass(slots=True)
@@ -76,10 +77,11 @@ _TARGET: ContextVar[Target | None] = ContextVar("digestbot_target", default=None
 _COLLECTED: ContextVar[Collected | None] = ContextVar("digestbot_collected", default=None)
 
 
-def act_on(update: Update, chat_id: int, title: str) -> None:
+def act_on(update: Update, chat_id: int, title: str, t: Translator = ENGLISH) -> None:
     """This update (from a private chat) acts on the channel ``chat_id``, which its sender
-    administers: :func:`subscriber` answers it and :func:`reply` names it."""
-    _TARGET.set(Target(update.update_id, chat_id, title))
+    administers: :func:`subscriber` answers it and :func:`reply` names it (in ``t``'s
+    language)."""
+    _TARGET.set(Target(update.update_id, chat_id, title, t))
 
 
 def target(update: Update) -> Target | None:
@@ -112,7 +114,7 @@ def named(update: Update, text: str) -> str:
     """``text`` as :func:`reply` sends it: about a managed channel, with its name (for the
     messages a button press redraws)."""
     managed = target(update)
-    return replies.acting_on(managed.title, text) if managed is not None else text
+    return replies.acting_on(managed.title, text, t=managed.t) if managed is not None else text
 
 
 async def reply(
