@@ -186,9 +186,10 @@ def day_text(day: date, weekday: bool = True) -> str:
     return format_day(day, weekday=weekday)
 
 
-def _date_text(value: str | None) -> str | None:
-    """An article's date as shown everywhere: :func:`bot.times.format_date`."""
-    return format_date(value)
+def _date_text(value: str | None, t: Translator = ENGLISH) -> str | None:
+    """An article's date as shown everywhere: :func:`bot.times.format_date`, a day
+    written ``t``'s language's way."""
+    return format_date(value, lambda day: t.date(day, weekday=False))
 
 
 def _source_text(entry: Entry) -> str | None:
@@ -257,7 +258,7 @@ def article_part(
     ``headlines`` (a chat's /settings) the summary is left out.
     """
     segments = [link_title(entry.title, entry.url)]
-    about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
+    about = [x for x in (_source_text(entry), _date_text(entry.date, t)) if x]
     command = f"/article {int(entry.number)}"
     if about:
         segments.append(f"\n<i>{html.escape(' · '.join(about))}</i> · {command}")
@@ -454,7 +455,7 @@ def article_detail_messages(
     """
     segments = [link_title(entry.title, entry.url)]
     # A feed article also names its feed: "1 May 2024 · World Wire".
-    meta = " · ".join(x for x in (_date_text(entry.date), _source_text(entry)) if x)
+    meta = " · ".join(x for x in (_date_text(entry.date, t), _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
     line = also_line(also, t=t)

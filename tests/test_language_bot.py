@@ -151,6 +151,7 @@ def test_the_scheduled_digest_of_each_chat_is_in_its_language() -> None:
         texts = {item.chat_id: item.text for item in store.due_outbox(now, limit=10)}
         assert texts[1].startswith("<b>Your digest</b> · Thu 15 Jan 2026 · 1 story")
         assert texts[2].startswith("<b>Deine Übersicht</b> · Do., 15. Jan. 2026 · 1 Meldung")
+        assert "<i>1 Jan 2024</i>" in texts[1] and "<i>1. Jan. 2024</i>" in texts[2]
         assert texts[3].startswith("<b>Ваш дайджест</b> · чт, 15 янв. 2026\u202fг. · 1 сюжет")
 
 
