@@ -1,12 +1,12 @@
 """Memory ceiling: links to large pages, one after another, and the bot's resident memory.
 
-    python bench/memory.py                         # 60 links to ~5 MB pages
-    python bench/memory.py --sizes 1000000 2500000 4900000 --links 60
+    python -m bench.memory                         # 60 links to ~5 MB pages
+    python -m bench.memory --sizes 1000000 2500000 4900000 --links 60
 
 The whole bot (``build_application``, long polling, the fetcher, one worker process that
-extracts and summarizes) runs in this process; the fake Bot API (``bench/links.py
+extracts and summarizes) runs in this process; the fake Bot API (``python -m bench.links
 --fake``) and a web site on 127.0.0.1 serving generated article pages of ``--size``
-bytes (``bench/links.py``'s pages: one <article> of paragraphs, so the whole page is
+bytes (``bench.links``' pages: one <article> of paragraphs, so the whole page is
 article text) run in their own processes. One chat sends ``--links`` links to different
 pages, each after the previous one's summary arrived (each summary's "Add to my digest"
 button stays pressable for a while: the bot keeps those summaries too).
@@ -23,18 +23,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import links as linkbench  # noqa: E402  (bench/links.py: the fake and the site)
+from bench.harness import (
+    ROOT,
+    FakeProcess,
+    bot_config,
+    loopback,
+    start_site,
+    stop_site,
+    write_seeds,
+)
+from bench.links import serve
 
 CHAT = 4242
 
@@ -47,56 +51,33 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 
 
 async def run_size(args: argparse.Namespace, size: int) -> dict[str, object]:
-    from bot.config import config_from_dict
     from bot.telegram.app import build_application, running, runtime
     from bot.telegram.jobs import rescan_seeds
     from bot.web.fetch import Fetcher
     from bot.web.workers import Workers
 
-    receive, send = multiprocessing.Pipe(duplex=False)
-    site = multiprocessing.Process(target=linkbench.serve, args=(send, True, size), daemon=True)
-    site.start()
-    port, _ = receive.recv()
-    fake = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "links.py"), "--fake"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert fake.stdin is not None and fake.stdout is not None
-    hello = json.loads(fake.stdout.readline())
+    site, (port, _) = start_site(serve, True, size)
+    fake = FakeProcess("bench.links")
     tmp = Path(tempfile.mkdtemp(prefix="memory-"))
-    linkbench.write_seeds(tmp / "seeds", 5)
-    config = config_from_dict(
-        {
-            "telegram": {"token": hello["token"], "base_url": hello["base_url"]},
-            "seeds": {"dir": str(tmp / "seeds"), "rescan_seconds": 3600},
-            "storage": {"path": str(tmp / "bot.sqlite3")},
-            "fetch": {
-                "allow_ports": [port],
-                "allow_networks": ["127.0.0.1/32"],
-                "per_chat_per_hour": 10_000,
-                "total_timeout": 120,
-            },
+    write_seeds(tmp / "seeds", 5, url=False)
+    config = bot_config(
+        fake.hello,
+        tmp,
+        fetch={
+            "allow_ports": [port],
+            "allow_networks": ["127.0.0.1/32"],
+            "per_chat_per_hour": 10_000,
+            "total_timeout": 120,
         },
-        base=tmp,
-        env={},
     )
-
-    async def lookup(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]
-
     application = build_application(config)
     rt = runtime(application)
-    rt.fetcher = Fetcher(config.fetch, lookup=lookup)
+    rt.fetcher = Fetcher(config.fetch, lookup=loopback)
     rt.workers = Workers(1)
 
     def ask(n: int) -> str:
         link = (CHAT, f"http://site-{n}.test:{port}/p/{n}")
-        fake.stdin.write(json.dumps({"links": [link], "articles": []}) + "\n")
-        fake.stdin.flush()
-        return json.loads(fake.stdout.readline())["links"]["texts"][0]
+        return fake.ask({"links": [link], "articles": []})["links"]["texts"][0]
 
     samples: list[tuple[int, float]] = []
     failed = 0
@@ -114,10 +95,8 @@ async def run_size(args: argparse.Namespace, size: int) -> dict[str, object]:
             pool = getattr(rt.workers, "_pool", None)
             worker_rss = [rss_mb(pid) for pid in (getattr(pool, "_processes", None) or {})]
     finally:
-        fake.stdin.close()
-        fake.wait(timeout=30)
-        site.terminate()
-        site.join()
+        fake.close(timeout=30)
+        stop_site(site)
     return {
         "size": size,
         "samples": samples,
@@ -150,9 +129,9 @@ def main() -> int:
     )
     worst = 0.0
     for size in args.sizes:
-        command = [sys.executable, __file__, "--size", str(size), "--links", str(args.links)]
-        command += ["--every", str(args.every)]
-        output = subprocess.run(command, capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "bench.memory", "--size", str(size)]
+        command += ["--links", str(args.links), "--every", str(args.every)]
+        output = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
         lines = [line for line in output.stdout.splitlines() if line.startswith("{")]
         if not lines:
             print(f"pages of {size:,} B: failed\n{output.stderr[-2000:]}")

@@ -79,17 +79,66 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def news_days(data: Path, min_day: int) -> tuple[dict[str, list[dict]], list[str]]:
+    """The file's rows by day (UTC, from ``published``), and the days, in order, with at
+    least ``min_day`` rows."""
+    days: dict[str, list[dict]] = defaultdict(list)
+    for row in load(data):
+        days[(row.get("published") or "")[:10]].append(row)
+    return days, [d for d in sorted(days) if d and len(days[d]) >= min_day]
+
+
+def big_share(labels: Sequence[object], shown: Sequence[object], limit: int) -> float:
+    """How many of the ``limit`` biggest stories among ``labels`` (by articles; stories
+    tied with the last one all count as big) ``shown`` holds, divided by ``limit``."""
+    sizes = Counter(labels)
+    ordered = sorted(sizes.values(), reverse=True)
+    last = ordered[min(limit, len(ordered)) - 1]
+    big = {label for label, size in sizes.items() if size >= last}
+    return len(set(shown) & big) / limit
+
+
+# The pools each day is measured on: all its articles, and those of each half of the
+# stories (split as in bench.stories).
+PARTS = ("all", "tune", "held-out")
+
+
+def day_table(
+    days: dict[str, list[dict]],
+    chosen: list[str],
+    width: int,
+    cell: Callable[[list[dict]], tuple[float, int, float, str]],
+    mean: Callable[[float, int, float], str],
+) -> None:
+    """Print a line per chosen day: the day, its articles, and ``cell`` of its rows on
+    each of :data:`PARTS` (``cell`` returns a figure to average, a count to sum, a second
+    figure to average and the cell's text); then a line of the means, as ``mean`` says
+    them."""
+    print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>{width}}" for p in PARTS))
+    totals = {p: [0.0, 0, 0.0, 0] for p in PARTS}
+    for day in chosen:
+        cells = []
+        for part in PARTS:
+            rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
+            first, count, second, text = cell(rows)
+            total = totals[part]
+            total[0] += first
+            total[1] += count
+            total[2] += second
+            total[3] += 1
+            cells.append(text)
+        print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>{width}}" for c in cells))
+    means = [mean(t[0] / t[3], int(t[1]), t[2] / t[3]) if t[3] else "-" for t in totals.values()]
+    print(f"{'mean':<21}" + "".join(f"{m:>{width}}" for m in means))
+
+
 def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float]:
     """(share of the big stories shown, items showing a story twice, B-cubed P)."""
     labels = [r["story"] for r in rows]
     pool = [to_input(r) for r in rows]
     items, stories = variant(pool, limit)
-    sizes = Counter(labels)
-    ordered = sorted(sizes.values(), reverse=True)
-    last = ordered[min(limit, len(ordered)) - 1]
-    big = {label for label, size in sizes.items() if size >= last}
     shown = [labels[k] for k in items]
-    share = len(set(shown) & big) / limit
+    share = big_share(labels, shown, limit)
     twice = len(shown) - len(set(shown))
     return share, twice, bcubed(labels, stories)[0]
 
@@ -104,33 +153,21 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
-    days: dict[str, list[dict]] = defaultdict(list)
-    for row in load(args.data):
-        days[(row.get("published") or "")[:10]].append(row)
-    chosen = [d for d in sorted(days) if d and len(days[d]) >= args.min_day]
+    days, chosen = news_days(args.data, args.min_day)
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
         " per day: share of the big stories shown / items showing a story twice / B-cubed P"
     )
-    parts = ("all", "tune", "held-out")
     for name in args.variant or list(VARIANTS):
         print(f"\n{name}")
-        print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>22}" for p in parts))
-        totals = {p: [0.0, 0, 0.0, 0] for p in parts}
-        for day in chosen:
-            cells = []
-            for part in parts:
-                rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
-                share, twice, precision = score(rows, VARIANTS[name], args.limit)
-                total = totals[part]
-                total[0] += share
-                total[1] += twice
-                total[2] += precision
-                total[3] += 1
-                cells.append(f"{share:.2f} / {twice} / {precision:.3f}")
-            print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>22}" for c in cells))
-        cells = [f"{t[0] / t[3]:.2f} / {t[1]} / {t[2] / t[3]:.3f}" for t in totals.values()]
-        print(f"{'mean':<12}{'':>9}" + "".join(f"{c:>22}" for c in cells))
+
+        def cell(
+            rows: list[dict], variant: Variant = VARIANTS[name]
+        ) -> tuple[float, int, float, str]:
+            share, twice, precision = score(rows, variant, args.limit)
+            return share, twice, precision, f"{share:.2f} / {twice} / {precision:.3f}"
+
+        day_table(days, chosen, 22, cell, lambda s, t, p: f"{s:.2f} / {t} / {p:.3f}")
         sys.stdout.flush()
     return 0
 

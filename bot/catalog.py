@@ -10,6 +10,7 @@ commands call it directly.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +23,12 @@ from bot.store import ArticleRecord, Store
 from bot.summarizer import summarize
 
 log = logging.getLogger(__name__)
+
+
+# The stages of sync's progress: each file read and its article extracted, then each
+# summary made.
+READING = "reading and extracting"
+SUMMARIZING = "summarizing"
 
 
 class SeedsFolderError(DigestbotError):
@@ -62,7 +69,7 @@ def sync(
     *,
     sentences: int = 3,
     language: str = "english",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     summaries: bool = True,
     reported: set[tuple[str, str]] | None = None,
 ) -> SyncReport:
@@ -74,11 +81,17 @@ def sync(
     :func:`summarize_article`, so a shutdown never waits for a whole batch.
     ``reported`` goes to :func:`bot.articles.scan`: a caller that syncs again and
     again keeps it between calls, so each skipped file is warned about once.
+    ``progress(stage, done, total)`` follows the whole job: :data:`READING`, then
+    :data:`SUMMARIZING`.
     """
     started = time.perf_counter()
     report = SyncReport()
     try:
-        found = scan(folder, progress=progress, reported=reported)
+        found = scan(
+            folder,
+            progress=None if progress is None else functools.partial(progress, READING),
+            reported=reported,
+        )
     except OSError as exc:
         # A missing seeds folder is a setup problem, not an empty catalog:
         # say so, and retire nothing.
@@ -98,9 +111,12 @@ def sync(
 
     # Summaries are computed once per content: a changed article lost its
     # summary in upsert_article, so this also redoes exactly the edited ones.
-    for stored in store.articles_without_summary() if summaries else ():
+    pending = store.articles_without_summary() if summaries else []
+    for stored in pending:
         summarize_article(store, stored, sentences=sentences, language=language)
         report.summarized += 1
+        if progress is not None:
+            progress(SUMMARIZING, report.summarized, len(pending))
     report.seconds = time.perf_counter() - started
     if report.added or report.changed or report.retired:
         # Without summaries the caller summarizes and logs the one line for both.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,8 @@ class TelegramConfig:
 class SeedsConfig:
     dir: Path = Path("seeds")
     rescan_seconds: float = 300.0
+    # What /sources calls the articles of the seeds folder (users never see the folder).
+    name: str = "This bot's articles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,19 @@ class SourcesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """``[metrics]``: the Prometheus metrics and health endpoint (off unless ``listen``)."""
+
+    # "HOST:PORT" the endpoint listens on, e.g. "127.0.0.1:9464"; None: no endpoint.
+    listen: str | None = None
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), or None when metrics are off."""
+        return None if self.listen is None else _host_port(self.listen)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
@@ -135,6 +151,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     feeds: tuple[FeedConfig, ...] = ()
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
 
@@ -148,6 +165,7 @@ _SECTIONS: dict[str, type] = {
     "fetch": FetchConfig,
     "sources": SourcesConfig,
     "feeds": FeedConfig,
+    "metrics": MetricsConfig,
 }
 # Sections that are arrays of tables ([[feeds]]), each table checked like a section.
 _ARRAYS = frozenset({"feeds"})
@@ -156,7 +174,7 @@ _ARRAYS = frozenset({"feeds"})
 # than derived from annotations so the error messages can say what was expected.
 _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "token"): "string",
-    ("telegram", "base_url"): "string",
+    ("telegram", "base_url"): "bot api url",
     ("telegram", "max_messages_per_second"): "positive number",
     ("telegram", "chat_messages_per_second"): "positive number",
     ("telegram", "mode"): "mode",
@@ -168,6 +186,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "transport"): "transport",
     ("seeds", "dir"): "path",
     ("seeds", "rescan_seconds"): "positive number",
+    ("seeds", "name"): "non-empty string",
     ("storage", "path"): "path",
     ("storage", "retention_days"): "positive integer",
     ("summary", "sentences"): "positive integer",
@@ -197,6 +216,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("feeds", "name"): "non-empty string",
     ("feeds", "interval_minutes"): "positive number",
     ("feeds", "language"): "language",
+    ("metrics", "listen"): "host:port",
 }
 
 # The sensible range of each number, inclusive: beyond it a value is a typo (or NaN, or
@@ -396,6 +416,17 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
             if not isinstance(value, str) or not _is_http_url(value):
                 raise fail('an http(s) URL like "https://example.org/feed.xml"')
             return value.strip()
+        case "bot api url":
+            if not isinstance(value, str):
+                raise fail("a string")
+            problem = bot_api_url_problem(value)
+            if problem is not None:
+                raise ConfigError(f"{where}: {problem}")
+            return value
+        case "host:port":
+            if not isinstance(value, str) or _host_port(value) is None:
+                raise fail('an address "HOST:PORT" like "127.0.0.1:9464"')
+            return value.strip()
         case "language":
             name = language_name(value) if isinstance(value, str) else None
             if name is None:
@@ -407,7 +438,9 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
             return value
         case "timezone":
             if not isinstance(value, str) or not _is_timezone(value):
-                raise fail('an IANA timezone name like "Europe/Berlin"')
+                raise fail(
+                    'an IANA timezone name like "Europe/Berlin" or an offset like "UTC+05:30"'
+                )
             return value
     raise AssertionError(f"no check for {kind}")  # pragma: no cover
 
@@ -428,6 +461,51 @@ def _is_http_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def bot_api_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a ``[telegram] base_url``, in a few words, or None.
+
+    python-telegram-bot calls ``{base_url}{token}/{method}``, so the URL must be http(s)
+    with a host and a port that parse, and must end right before the token: a trailing
+    "/" or an empty path would put the token in the wrong place.
+    """
+    example = f'like "{TELEGRAM_BASE_URL}"'
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            return f"{url!r}: the port is not a number from 1 to 65535; expected a URL {example}"
+        return f"{url!r} is not a URL ({exc}); expected one {example}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL; expected one {example}"
+    if port == 0:
+        return f"{url!r}: port 0 is not a port"
+    if url != url.strip():
+        return f"{url!r} has spaces around it"
+    if parts.query or parts.fragment:
+        return f"{url!r} has a query or fragment; the token is appended to it, {example}"
+    if not parts.path or parts.path.endswith("/"):
+        return (
+            f"{url!r} must end where the token goes (a path such as /bot, no trailing "
+            f'"/"): requests go to {{base_url}}{{token}}/{{method}}, so use a URL {example}'
+        )
+    return None
+
+
+def _host_port(text: str) -> tuple[str, int] | None:
+    """ "HOST:PORT" (IPv6 in brackets: "[::1]:9464") as (host, port), or None."""
+    try:
+        parts = urlsplit("//" + text.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname or port is None or not 0 <= port < 65536:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username:
+        return None
+    return parts.hostname, port
+
+
 def _is_timezone(name: str) -> bool:
     return valid_timezone(name)
 
@@ -442,6 +520,56 @@ def _resolve_default_paths(config: Config, raw: Mapping[str, Any], base: Path) -
     if "path" not in raw.get("storage", {}):
         config = _replace(config, "storage", path=base / config.storage.path)
     return config
+
+
+# A Bot API token as @BotFather gives it: the bot's id, a colon, the secret.
+_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{10,}")
+# Where `digestbot init` finds the commented example: beside the package (a clone or an
+# editable install), then where a wheel installs it (data-files), then here.
+EXAMPLE_NAME = "config.example.toml"
+
+
+def example_config_text() -> str:
+    """The text of ``config.example.toml``, the commented template ``init`` writes."""
+    import sys
+
+    for folder in (
+        Path(__file__).resolve().parent.parent,
+        Path(sys.prefix) / "share" / "digestbot",
+        Path.cwd(),
+    ):
+        path = folder / EXAMPLE_NAME
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError(f"{EXAMPLE_NAME} not found: run digestbot init in the digestbot folder")
+
+
+def check_token_shape(token: str) -> str:
+    """``token`` stripped, or ConfigError if it cannot be a Bot API token."""
+    token = token.strip()
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise ConfigError(
+            "that is not a bot token: @BotFather's tokens look like 123456789:AAE... "
+            "(digits, a colon, then letters, digits, _ and -)"
+        )
+    return token
+
+
+def render_config(template: str, token: str | None) -> str:
+    """The example config with ``[telegram] token`` set to ``token`` (None: left empty)."""
+    if token is None:
+        return template
+    token = check_token_shape(token)
+    lines = template.splitlines(keepends=True)
+    section = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            section = stripped.strip("[]")
+        elif section == "telegram" and re.match(r"token\s*=", stripped):
+            lines[index] = f'token = "{token}"\n'
+            return "".join(lines)
+    raise ConfigError(f"{EXAMPLE_NAME} has no [telegram] token line to fill in")
 
 
 def default_config(base: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

@@ -39,6 +39,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal, TypeVar
 
 from bot.articles.text import fold as _fold_accents
+from bot.caches import text_size
 from bot.languages import language_name
 
 __all__ = [
@@ -331,12 +332,15 @@ class ArticleWords:
 
 class ArticleCache:
     """ArticleWords per article for one run: each article is read once however many
-    chats' filters look at it. Bounded: starts over past ``limit`` articles (an entry
-    holds the folded text and its stems, ~10 KB for a 3,000-character article)."""
+    chats' filters look at it. Bounded: starts over past ``limit`` articles or about
+    ``max_bytes`` (an entry holds the folded text and its stems, ~10 KB for a
+    3,000-character article: counted as three times the text)."""
 
-    def __init__(self, limit: int = 3000) -> None:
+    def __init__(self, limit: int = 3000, max_bytes: int = 32 << 20) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self._words: dict[tuple[Any, ...], ArticleWords] = {}
+        self.bytes = 0
 
     def words(self, entry: Any) -> ArticleWords:
         """The words of an entry with ``number``, ``title``, ``text``, ``language`` (and
@@ -344,11 +348,12 @@ class ArticleCache:
         key = (entry.number, getattr(entry, "content_hash", None))
         found = self._words.get(key)
         if found is None:
-            if len(self._words) >= self.limit:
+            title, text = entry.title or "", getattr(entry, "text", "") or ""
+            if len(self._words) >= self.limit or self.bytes > self.max_bytes:
                 self._words.clear()
-            found = self._words[key] = ArticleWords(
-                entry.title or "", getattr(entry, "text", "") or "", entry.language or ""
-            )
+                self.bytes = 0
+            found = self._words[key] = ArticleWords(title, text, entry.language or "")
+            self.bytes += 3 * (text_size(text) + text_size(title))
         return found
 
 

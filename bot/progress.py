@@ -5,6 +5,9 @@
 default) with a carriage return, at most every ``min_interval`` seconds, and
 ends the line when the job is done. :func:`render_bar` is the pure formatting.
 Whether to draw at all (only on a terminal, say) is the caller's choice.
+:class:`StagedProgress` is a ``progress(stage, done, total)`` callback for a job of
+several stages (reading the files, then summarizing): one bar per stage, one after
+the other, so the whole job shows, not just its first part.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["ProgressBar", "render_bar"]
+__all__ = ["ProgressBar", "StagedProgress", "render_bar"]
 
 
 def render_bar(
@@ -71,3 +74,36 @@ class ProgressBar:
         self.stream.write("\r" + line + ("\n" if final else ""))
         self.stream.flush()
         self._finished = final
+
+
+class StagedProgress:
+    """A ``progress(stage, done, total)`` callback: a :class:`ProgressBar` per stage,
+    labelled ``"{job}: {stage}"``, drawn on ``stream`` as the stage starts."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        job: str,
+        width: int = 30,
+        min_interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.job = job
+        self.width = width
+        self.min_interval = min_interval
+        self._clock = clock
+        self._bars: dict[str, ProgressBar] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = ProgressBar(
+                self.stream,
+                label=f"{self.job}: {stage}",
+                width=self.width,
+                min_interval=self.min_interval,
+                clock=self._clock,
+            )
+        bar(done, total)

@@ -30,9 +30,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
-
-from timezonefinder import TimezoneFinder
+from typing import TYPE_CHECKING, Literal
 
 from bot.times import (
     canonical_timezone,
@@ -42,12 +40,16 @@ from bot.times import (
     valid_timezone,
 )
 
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
+
 __all__ = [
     "LANGUAGE_ZONES",
     "MAJOR_CITIES",
     "Choice",
     "Resolution",
     "city_of",
+    "fold",
     "likely_timezones",
     "parse_offset",
     "resolve_timezone",
@@ -224,7 +226,8 @@ _AREAS = frozenset(
     {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia"}
     | {"Europe", "Indian", "Pacific"}
 )
-# "UTC+1", "GMT -3", "+05:30", "utc+0530", "−3" (a typographic minus), "Z+1" is not one.
+# "UTC+1", "GMT -3", "+05:30", "+5.30", "utc+0530", "−3" (a typographic minus); a sign
+# is required ("UTC5" and "5" are not offsets).
 _OFFSET = re.compile(
     r"(?:(?:UTC|GMT)\s*)?([+\-−])\s*(?:([0-9]{1,2})(?:[:h.]([0-9]{2}))?|([0-9]{2})([0-9]{2}))",
     re.IGNORECASE,
@@ -242,8 +245,9 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """What the user's words mean: one ``zone``, several ``choices``, or neither (then
-    ``choices`` holds suggestions, names close to what was typed)."""
+    """What the user's words mean: one ``zone``, several ``choices`` (a name meaning
+    places in different zones), or neither, with ``suggestions``: the zones of the city
+    names closest to what was typed (maybe none)."""
 
     zone: str | None = None
     choices: tuple[Choice, ...] = ()
@@ -301,8 +305,6 @@ def resolve_timezone(text: str) -> Resolution:
         return Resolution(canonical_timezone(text))
     except ValueError:
         pass
-    if re.fullmatch(r"(?i)(UTC|GMT)", text):
-        return Resolution(text.upper())
     offset = parse_offset(text)
     if offset is not None:
         return Resolution(offset)
@@ -396,7 +398,11 @@ _finder_lock = threading.Lock()
 
 @functools.cache
 def _finder() -> TimezoneFinder:
-    return TimezoneFinder()  # 0.5 s: on first use, not at import
+    # Imported and built on first use (numpy, h3 and the data: ~0.1-0.5 s), not when the
+    # replies that name timezones are imported.
+    from timezonefinder import TimezoneFinder
+
+    return TimezoneFinder()
 
 
 def timezone_at(latitude: float, longitude: float) -> str | None:
@@ -405,7 +411,9 @@ def timezone_at(latitude: float, longitude: float) -> str | None:
     about half a second the first time (loading the data): call it in a thread."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
-    with _finder_lock:  # the finder reads its files through shared handles
+    # A TimezoneFinder is not thread-safe (its docs: one per thread); a lookup takes
+    # microseconds, so the threads share one instance, one lookup at a time.
+    with _finder_lock:
         finder = _finder()
         name = finder.timezone_at(lat=latitude, lng=longitude)
     return name if isinstance(name, str) and valid_timezone(name) else None

@@ -12,6 +12,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,17 @@ import pytest
 
 from bot.web.workers import Workers
 from tests.fakebotapi import FakeBotAPI, Message
+
+
+class Clock:
+    """What the bot thinks "now" is (when a job runs, when it says "next:"), set by the
+    test: ``build_application(config, clock=clock)``, then ``clock.now = ...``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @pytest.fixture

@@ -112,3 +112,34 @@ async def test_article_replies_are_kept_within_their_bytes(bot, fake):
     reply = await ask(fake, "/article 1")
     assert reply.bold() == ["A seed article"]
     assert len(rt.article_replies) == 0
+
+
+# -- what a scheduled digest run keeps ---------------------------------------------------
+
+
+def test_a_digest_run_keeps_article_texts_within_its_bytes() -> None:
+    from bot.compose import DigestReads
+    from bot.store import Store
+    from tests.test_links import page_article
+
+    with Store(":memory:") as store:
+        big = "word " * 200_000  # ~1 MB of text each
+        numbers = [
+            store.upsert_article(page_article(f"https://example.com/{n}", big))[0] for n in range(6)
+        ]
+        reads = DigestReads(store, records_kept=3000, records_bytes=2_500_000)
+        for number in numbers:
+            assert [a.number for a in reads.articles([number])] == [number]
+            assert len(reads.records) <= 4  # started over once past ~2.5 MB
+
+
+def test_the_filters_words_of_a_run_stay_within_their_bytes() -> None:
+    from types import SimpleNamespace
+
+    from bot.filters import ArticleCache
+
+    cache = ArticleCache(limit=3000, max_bytes=5_000_000)
+    text = "word " * 100_000  # ~0.5 MB, counted three times
+    for number in range(20):
+        cache.words(SimpleNamespace(number=number, title="T", text=text, language="english"))
+        assert cache.bytes <= 5_000_000 + 3 * 600_000

@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.articles import Article, Block
-from bot.digest import utf16_len
+from bot.digest import visible_len
 from bot.store import Store
 from bot.store.feeds import FeedStore
 from bot.telegram.app import build_application, running, runtime
@@ -202,7 +202,7 @@ def test_a_long_summary_is_split_into_messages_of_at_most_4096_utf16_units() -> 
     )
     messages = summary_messages(summary, "token")
     assert len(messages) > 1
-    assert all(utf16_len(text) <= 4096 for text, _ in messages)
+    assert all(visible_len(text) <= 4096 for text, _ in messages)
     assert all(markup is None for _, markup in messages[:-1])
     assert "add:token" in messages[-1][1]
     assert "&lt;Zeichen&gt;" in messages[0][0] and "<Zeichen>" not in messages[0][0]
@@ -399,7 +399,7 @@ async def test_a_link_in_a_private_chat_gets_the_pages_summary_with_title_site_a
     reply = await ask(fake, f"What is this? {url}")
     assert reply.links() == [url], reply.text
     assert reply.bold() == ["Story one"]
-    assert "Harbour News · 2026-11-29" in reply.text
+    assert "Harbour News · 29 Nov 2026" in reply.text
     assert "The city council approved a new harbour bridge on Monday" in reply.text
     assert "Copyright" not in reply.text and "Sport" not in reply.text
     assert reply.button_texts() == ["Add to my digest"]
@@ -409,12 +409,31 @@ async def test_a_link_in_a_private_chat_gets_the_pages_summary_with_title_site_a
     assert typing[0].time <= fake.calls_to("sendMessage")[-1].time
 
 
+async def test_a_photo_whose_caption_has_a_link_gets_the_pages_summary(bot, fake, site):
+    before = len(fake.messages(CHAT))
+    photo = [{"file_id": "AgACphoto", "file_unique_id": "AQADphoto", "width": 90, "height": 90}]
+    fake.inject(
+        {
+            "message": {
+                "message_id": 700_001,
+                "from": {"id": CHAT, "is_bot": False, "first_name": "Ana"},
+                "chat": {"id": CHAT, "type": "private", "first_name": "Ana"},
+                "date": 1_800_000_000,
+                "photo": photo,
+                "caption": f"look: {site.url('/news/captioned')}",
+            }
+        }
+    )
+    reply = await fake.wait_for_message(CHAT, before + 1, timeout=30)
+    assert reply.bold() == ["Story captioned"]
+
+
 async def test_a_long_pasted_text_gets_its_summary_and_a_short_one_the_hint(bot, fake):
     reply = await ask(fake, "\n\n".join(PARAGRAPHS))
     assert "The city council approved a new harbour bridge" in reply.text
     assert reply.button_texts() == ["Add to my digest"]
     hint = await ask(fake, "hello there bot")
-    assert "I answer commands only" in hint.text
+    assert hint.text.startswith("I summarize web pages and texts of at least 50 words.")
     assert hint.buttons() == []
 
 
@@ -538,7 +557,7 @@ async def test_add_to_my_digest_puts_the_page_in_this_chats_next_digest(bot, fak
     query = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: query in fake.answered_callbacks)
     answer = fake.answered_callbacks[query]["text"]
-    assert answer.startswith("Added to your next digest as article ")
+    assert answer.startswith("Added “Story keep” to your next digest as article ")
     number = int(answer.split("article ")[1].split(" ")[0])
     article = await ask(fake, f"/article {number}")
     assert article.bold()[0] == "Story keep"
@@ -550,7 +569,7 @@ async def test_add_to_my_digest_puts_the_page_in_this_chats_next_digest(bot, fak
     assert "Story keep" not in listing.text
     again = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: again in fake.answered_callbacks)
-    assert fake.answered_callbacks[again]["text"].startswith("Added to your next digest")
+    assert fake.answered_callbacks[again]["text"].startswith("Added “Story keep” to your next")
 
 
 async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, fake):
@@ -563,7 +582,7 @@ async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, f
     assert reply.thread_id == 3
     query = fake.click(GROUP, reply.message_id, "Add to my digest", user_id=1000)
     await fake.wait_until(lambda: query in fake.answered_callbacks)
-    assert fake.answered_callbacks[query]["text"].startswith("Added to your next digest")
+    assert " to your next digest as article " in fake.answered_callbacks[query]["text"]
     elsewhere = await in_topic("/digest", 4)
     assert "The city council approved" not in elsewhere.text
     digest = await in_topic("/digest", 3)

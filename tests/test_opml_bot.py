@@ -20,7 +20,7 @@ from bot.config import FeedConfig
 from bot.feeds.opml import parse_opml
 from bot.telegram.app import build_application, running, runtime
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 from tests.test_opml import BILLION_LAUGHS, xxe
 
@@ -29,15 +29,6 @@ USER = 7102
 GROUP = -1007100
 RSS_TYPE = "application/rss+xml"
 UNKNOWN = "I do not know /opml. /help lists the commands."
-
-
-def story(i: int, topic: str) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-    )
 
 
 @pytest.fixture
@@ -51,15 +42,9 @@ async def site() -> AsyncIterator[NewsSite]:
 
 @pytest.fixture
 def config(bot_config: Any, site: NewsSite) -> Any:
-    fetch = site.config()
     made = bot_config(
         telegram={"admin_ids": [ADMIN]},
-        fetch={
-            "allow_networks": list(fetch.allow_networks),
-            "allow_ports": list(fetch.allow_ports),
-            "total_timeout": 3,
-            "connect_timeout": 2,
-        },
+        fetch=site.fetch_keys(),
     )
     return replace(made, feeds=(FeedConfig(site.url("/world.xml"), name="World Wire"),))
 

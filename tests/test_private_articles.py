@@ -132,7 +132,7 @@ async def test_a_group_member_who_is_no_admin_cannot_add_to_the_groups_digest(bo
     assert not [a for a in store.unseen_articles(GROUP, 10) if "harbour" in a.title.lower()]
     # An administrator's press adds it.
     answer, number = await add(fake, GROUP, ADMIN)
-    assert answer.startswith("Added to your next digest") and number is not None
+    assert answer.startswith("Added “The city council approved") and number is not None
     assert store.count_unseen(GROUP) == 2
 
 
@@ -164,3 +164,19 @@ def test_a_shared_storys_members_leave_out_private_ones_of_other_chats() -> None
         assert [a.number for a in stories.members(shared, BOB)] == [shared]
         assert [a.number for a in stories.members(shared, ALICE)] == [shared, private]
         assert [a.number for a in stories.members(shared)] == [shared]
+
+
+def test_a_feed_of_a_chats_own_is_read_by_its_followers_only() -> None:
+    from bot.store.feeds import FeedStore
+    from tests.test_userfeeds_store import entry, follow
+
+    with Store(":memory:") as store:
+        feeds = FeedStore(store)
+        follow(feeds, ALICE)
+        [own] = feeds.feeds()
+        number = entry(feeds, own.id, 1)
+        assert store.get_article(number, ALICE) is not None
+        assert store.get_article(number, BOB) is None and store.get_article(number) is None
+        assert StoryStore(store).members(number, BOB) == []
+        follow(feeds, BOB)
+        assert store.get_article(number, BOB) is not None

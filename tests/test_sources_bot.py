@@ -15,21 +15,12 @@ from bot.config import FeedConfig
 from bot.telegram.app import build_application, running, runtime
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 
 ADMIN = 7001
 USER = 7002
 RSS_TYPE = "application/rss+xml"
-
-
-def story(i: int, topic: str) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-    )
 
 
 @pytest.fixture
@@ -45,15 +36,9 @@ def make_config(bot_config: Any, site: NewsSite, seeds: Any) -> Any:
     write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
 
     def make() -> Any:
-        fetch = site.config()
         config = bot_config(
             telegram={"admin_ids": [ADMIN]},
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
         )
         return replace(config, feeds=(FeedConfig(site.url("/world.xml")),))
 
@@ -71,7 +56,7 @@ async def poll_all(application: Any) -> None:
     await rt.poller.poll_many(rt.feeds.feeds())
 
 
-async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> None:
+async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config, site) -> None:
     config = make_config()
     application = build_application(config)
     async with running(application, config):
@@ -80,18 +65,25 @@ async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> No
         await rescan_seeds(application)
         await poll_all(application)
         listing = await ask(fake, USER, "/sources")
-        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
         fake.press(USER, listing.message_id, "src:1")
         edited = await fake.wait_for_edit(USER, listing.message_id)
         assert edited.text.splitlines()[2] == "⬜ 1. World Wire"
         digest = await ask(fake, USER, "/digest")
         assert "Harbour reopens after storm" in digest.text
         assert "World story 1" not in digest.text
-        # Turned on again: the feed's article comes in the next digest.
+        # Turned on again: the feed's articles from then on come in the next digest (the
+        # digest sent meanwhile chose among everything new for the chat; the older one
+        # is in /article).
         fake.press(USER, listing.message_id, "src:1")
         await fake.wait_for_edit(USER, listing.message_id, 2)
+        site.feeds["/world.xml"] = (
+            rss([story(1, "world"), story(2, "world")], title="World Wire"),
+            RSS_TYPE,
+        )
+        await poll_all(application)
         digest = await ask(fake, USER, "/digest")
-        assert "World story 1" in digest.text and "World Wire" in digest.text
+        assert "World story 2" in digest.text and "World Wire" in digest.text
         # Another chat never touched /sources: everything.
         other = await ask(fake, USER + 1, "/digest")
         assert "World story 1" in other.text and "Harbour" in other.text
@@ -105,7 +97,7 @@ async def test_article_shows_its_feed(fake, make_config) -> None:
         rt = runtime(application)
         [article] = [a for a in rt.store.list_articles() if a.feed_id]
         reply = await ask(fake, USER, f"/article {article.number}")
-        assert reply.text.splitlines()[1] == "2026-11-30 · World Wire"
+        assert reply.text.splitlines()[1] == "30 Nov 2026 · World Wire"
 
 
 async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_config, site) -> None:
@@ -127,14 +119,14 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
         await poll_all(application)  # users see a feed once it has worked
         listing = await ask(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == [
-            "✅ Seeds folder",
+            "✅ This bot's articles",
             "✅ 1. World Wire",
             "✅ 2. Sport Daily",
         ]
         removed = await ask(fake, ADMIN, "/removefeed 2", user=ADMIN)
         assert removed.text.startswith("Removed feed 2: Sport Daily.")
         listing = await ask(fake, USER, "/sources")
-        assert listing.text.splitlines()[1:] == ["✅ Seeds folder", "✅ 1. World Wire"]
+        assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
 
 
 async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> None:
@@ -211,3 +203,35 @@ async def test_addfeed_answers_one_line_for_feeds_with_bad_entries(fake, make_co
         assert deep_added.text.startswith("Added feed 3: Deep (1 entry now)."), deep_added.text
         broken = await ask(fake, ADMIN, f"/addfeed {site.url('/deeper.json')}", user=ADMIN)
         assert broken.text.startswith("Cannot add ") and "\n" not in broken.text, broken.text
+
+
+async def test_admins_name_the_feeds_they_add_and_config_feeds_keep_the_config_s_name(
+    fake, make_config, site
+) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        await poll_all(application)
+        url = site.url("/sport.xml")
+        added = await ask(fake, ADMIN, f"/addfeed {url} Sports <desk>", user=ADMIN)
+        assert added.text.startswith("Added feed 2: Sports <desk> (1 entry now).")
+        renamed = await ask(fake, ADMIN, f"/addfeed {url} Sport", user=ADMIN)
+        assert renamed.text == "Feed 2 is now called Sport."
+        config_feed = await ask(fake, ADMIN, f"/addfeed {site.url('/world.xml')} Mine", user=ADMIN)
+        assert config_feed.text == (
+            "World Wire is feed 1, from the config file: its name is set there, with "
+            "[[feeds]] name."
+        )
+        too_long = await ask(fake, ADMIN, f"/addfeed {url} {'x' * 101}", user=ADMIN)
+        assert too_long.text.startswith("Usage: /addfeed URL [NAME]")
+        listing = await ask(fake, USER, "/sources")
+        assert listing.text.splitlines()[1:] == [
+            "✅ This bot's articles",
+            "✅ 1. World Wire",
+            "✅ 2. Sport",
+        ]
+        fake.press(USER, listing.message_id, "src:2")
+        toast = await fake.wait_for_call("answerCallbackQuery")
+        assert (
+            toast.params["text"] == "“Sport” is off: its articles stay out of this chat's digests."
+        )

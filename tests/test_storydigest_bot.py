@@ -58,14 +58,8 @@ async def site() -> AsyncIterator[NewsSite]:
 @pytest.fixture
 def make_config(bot_config: Any, site: NewsSite) -> Any:
     def make() -> Any:
-        fetch = site.config()
         config = bot_config(
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
         )
         feeds = (FeedConfig(site.url("/world.xml")), FeedConfig(site.url("/daily.xml")))
         return replace(config, feeds=feeds)

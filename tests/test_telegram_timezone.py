@@ -14,21 +14,13 @@ import pytest
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY, FIXED_OFFSET_NOTE, LOCATION_NOTE, SHARE_LOCATION
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 USER = 5151
 GROUP = -100515
 ADMIN, MEMBER = 51, 52
 MESSAGE_IDS = itertools.count(900_000)  # far above the fake's own numbering
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -162,10 +154,12 @@ async def test_a_forged_timezone_button_is_answered_out_of_date(bot, fake):
 
 async def test_in_a_group_only_administrators_press_a_timezone_button(bot, fake):
     fake.add_group(GROUP, admins=[ADMIN], members=[MEMBER])
+    refused = await say(fake, GROUP, "/timezone Birmingham", MEMBER)
+    assert refused.text == ADMINS_ONLY and refused.buttons() == []
     reply = await say(fake, GROUP, "/timezone Birmingham", ADMIN)
     fake.click(GROUP, reply.message_id, "Birmingham, Alabama", MEMBER)
-    refused = await fake.wait_for_call("answerCallbackQuery")
-    assert refused.params["text"] == ADMINS_ONLY
+    pressed = await fake.wait_for_call("answerCallbackQuery")
+    assert pressed.params["text"] == ADMINS_ONLY
     assert stored_timezone(bot, GROUP) is None
     fake.click(GROUP, reply.message_id, "Birmingham, Alabama", ADMIN)
     await fake.wait_for_edit(GROUP, reply.message_id)

@@ -131,16 +131,16 @@ async def test_filters_and_sources_in_one_topic_do_not_affect_the_other(fake, bo
         write_article(write_article_to, "fresh.md", "Fresh story", date="2024-06-01")
         await rescan_seeds(application)
         listing = await say(fake, FORUM, "/sources", MEMBER, thread_id=SPORTS)
-        assert listing.thread_id == SPORTS and "✅ Seeds folder" in listing.text
+        assert listing.thread_id == SPORTS and "✅ This bot's articles" in listing.text
         fake.press(FORUM, listing.message_id, "src:0", user_id=ADMIN)
         edited = await fake.wait_for_edit(FORUM, listing.message_id)
-        assert "⬜ Seeds folder" in edited.text
-        nothing = await say(fake, FORUM, "/digest", MEMBER, thread_id=SPORTS)
+        assert "⬜ This bot's articles" in edited.text
+        nothing = await say(fake, FORUM, "/digest", ADMIN, thread_id=SPORTS)
         assert nothing.text.startswith("Nothing new since your last digest")
-        fresh = await say(fake, FORUM, "/digest", MEMBER, thread_id=TECH)
+        fresh = await say(fake, FORUM, "/digest", ADMIN, thread_id=TECH)
         assert (fresh.thread_id, "Fresh story" in fresh.text) == (TECH, True)
         other = await say(fake, FORUM, "/sources", MEMBER, thread_id=TECH)
-        assert "✅ Seeds folder" in other.text
+        assert "✅ This bot's articles" in other.text
 
 
 async def test_a_deleted_topic_stops_its_own_digest_and_the_group_gets_no_copy(

@@ -221,3 +221,10 @@ def test_a_location_is_looked_up_offline(latitude, longitude, zone_name):
 def test_coordinates_off_the_globe_have_no_timezone():
     assert timezone_at(91.0, 0.0) is None
     assert timezone_at(0.0, 181.0) is None
+
+
+def test_every_timezone_fits_in_a_button_s_callback_data():
+    from bot.telegram.replies import TIMEZONE_BUTTON
+
+    longest = max(timezone_names(), key=len)
+    assert len((TIMEZONE_BUTTON + longest).encode()) <= 64  # Telegram's limit

@@ -6,7 +6,8 @@ written by :meth:`ArticlesMixin.write_article` (seed files, feed entries, pages 
 texts added to a digest). A changed ``content_hash`` clears the summary; a seed file
 that vanished is *retired* (hidden, number kept). Reading: by number, newest first, the
 next one, by title words, in bulk. A private article (see :mod:`bot.store.deliveries`)
-is read only by a chat that added it: the single-article reads take the asking chat as
+is read only by the chats it belongs to (that added it, or follow its feed of their
+own): the single-article reads take the asking chat as
 ``viewer`` and answer None for any other, as for a number that does not exist; the
 list, search and counts hold shared ones only.
 """
@@ -38,17 +39,22 @@ def summary_json(summary: Sequence[str] | None) -> str | None:
     return None if summary is None else json.dumps(list(summary), ensure_ascii=False)
 
 
-# Who may read an article (one parameter: the asking chat's id, or None for nobody in
-# particular): every shared article, and a private one (a page or text a chat added to
-# its digest; an entry of a feed only users follow) only to the chats that added it or
-# follow its feed -- any forum topic of such a chat counts.
+# Who may read an article (parameters: visible_params(viewer), the asking chat's id or
+# None for nobody in particular): every shared article, and a private one only to the
+# chats it belongs to -- those that added it to their digest (a page or text a user
+# summarized), and those that follow its feed when the feed is theirs, not shared. Any
+# forum topic of such a chat counts: the chat is one audience.
 VISIBLE_TO = (
-    "(articles.private = 0 OR EXISTS (SELECT 1 FROM (SELECT ? AS chat) v"
-    " WHERE EXISTS (SELECT 1 FROM digest_additions x"
-    " WHERE x.chat_id = v.chat AND x.number = articles.number)"
+    "(articles.private = 0 OR EXISTS (SELECT 1 FROM digest_additions x"
+    " WHERE x.chat_id = ? AND x.number = articles.number)"
     " OR EXISTS (SELECT 1 FROM feed_follows w"
-    " WHERE w.chat_id = v.chat AND w.feed_id = articles.feed_id)))"
+    " WHERE w.chat_id = ? AND w.feed_id = articles.feed_id))"
 )
+
+
+def visible_params(viewer: int | None) -> tuple[int | None, int | None]:
+    """The parameters of VISIBLE_TO for chat ``viewer``."""
+    return viewer, viewer
 
 
 class ArticlesMixin(StoreBase):
@@ -215,7 +221,7 @@ class ArticlesMixin(StoreBase):
         rows = self.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number = ? AND retired_at IS NULL"
             f" AND {VISIBLE_TO}",
-            (number, viewer),
+            (number, *visible_params(viewer)),
         )
         return article_from_row(rows[0]) if rows else None
 
@@ -260,7 +266,7 @@ class ArticlesMixin(StoreBase):
         rows = self.query(
             "SELECT date, added_at FROM articles WHERE number = ? AND retired_at IS NULL"
             f" AND {VISIBLE_TO}",
-            (number, viewer),
+            (number, *visible_params(viewer)),
         )
         if not rows:
             return None

@@ -169,6 +169,16 @@ class FeedStore:
         assert row is not None
         return row, new
 
+    def rename_feed(self, feed_id: int, name: str) -> FeedRow | None:
+        """Give a feed the name chats see (``/addfeed URL NAME``); None for unknown ids and
+        for config feeds, which are named in the config (``[[feeds]] name``)."""
+        row = self.get_feed(feed_id)
+        if row is None or row.origin == "config":
+            return None
+        with self.store.transaction() as db:
+            db.execute("UPDATE feeds SET name = ? WHERE id = ?", (name, feed_id))
+        return self.get_feed(feed_id)
+
     def remove_feed(self, feed_id: int) -> FeedRow | None:
         """Stop sharing a feed an admin added: polling stops (its articles stay until
         pruned) unless chats follow it, which keep it as theirs. Config feeds cannot be

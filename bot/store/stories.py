@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.store import ArticleRecord, Store
-from bot.store.articles import VISIBLE_TO
+from bot.store.articles import VISIBLE_TO, visible_params
 from bot.store.base import is_sqlite_int
 from bot.store.records import ARTICLE_COLUMNS, ChatKey, article_from_row, chat_key
 
@@ -106,7 +106,7 @@ class StoryStore:
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE retired_at IS NULL AND (number = ?"
             " OR story_id = (SELECT story_id FROM articles WHERE number = ?))"
             f" AND {VISIBLE_TO} ORDER BY number",
-            (number, number, viewer),
+            (number, number, *visible_params(viewer)),
         )
         return [article_from_row(row) for row in rows]
 

@@ -34,6 +34,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -48,9 +49,10 @@ from bot.errors import ConfigError, DigestbotError
 from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
+from bot.telegram.handlers import channels, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
-from bot.telegram.handlers import ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
+from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
@@ -68,6 +70,7 @@ __all__ = [
     "NO_TOKEN",
     "build_application",
     "freeze_startup_objects",
+    "health",
     "run",
     "running",
     "runtime",
@@ -93,8 +96,14 @@ BAD_TOKEN = (
 BOOTSTRAP_RETRIES = 5
 
 # The updates the bot handles; anything else is not even fetched. Channel posts: commands
-# sent in a channel the bot administers (handlers.CHANNEL_COMMANDS).
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
+# sent in a channel the bot administers (handlers.channels); my_chat_member: the bot made
+# an administrator of a channel, or removed.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.CHANNEL_POST,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 # The background integrity check starts this long after start-up, when the first
@@ -134,6 +143,10 @@ async def _post_init(application: Application) -> None:
         jobs.integrity_job, when=INTEGRITY_DELAY_SECONDS, name="integrity check", job_kwargs=late_ok
     )
     await _start_feeds(rt)
+    if rt.metrics is not None:
+        assert rt.fetcher is not None and rt.poller is not None
+        rt.fetcher.on_outcome = rt.metrics.on_fetch
+        rt.poller.on_outcome = rt.metrics.on_feed_poll
     job_queue.run_repeating(
         jobs.feed_job,
         interval=jobs.FEED_TICK_SECONDS,
@@ -159,7 +172,14 @@ async def _post_init(application: Application) -> None:
     articles = await asyncio.to_thread(rt.store.count_articles)
     log.info("%s", start_line(application.bot.username, config, feeds, articles, summary))
     _start_on_demand(rt)
-    rt.sender = Sender(application.bot, rt.store, on_token_rejected=rt.token_rejected)
+    metrics = rt.metrics
+    rt.sender = Sender(
+        application.bot,
+        rt.store,
+        on_token_rejected=rt.token_rejected,
+        on_message=None if metrics is None else metrics.on_message,
+        on_run=None if metrics is None else metrics.on_run,
+    )
     rt.sender.start()
     # Digests queued before a crash or a stop are still in the outbox.
     rt.sender.notify()
@@ -304,14 +324,15 @@ def build_application(
     if tg.base_url.endswith("/bot"):
         # A self-hosted Bot API server serves files beside its methods, as Telegram does.
         bot_kwargs["base_file_url"] = tg.base_url[: -len("bot")] + "file/bot"
+    limiter = TelegramRateLimiter.from_config(
+        tg.max_messages_per_second, tg.chat_messages_per_second
+    )
     bot = DigestBot(
         tg.token,
         base_url=tg.base_url,
         request=request if request is not None else api_request,
         get_updates_request=updates_request,
-        rate_limiter=TelegramRateLimiter.from_config(
-            tg.max_messages_per_second, tg.chat_messages_per_second
-        ),
+        rate_limiter=limiter,
         **bot_kwargs,
     )
     processor = PerChatUpdateProcessor()
@@ -327,16 +348,36 @@ def build_application(
     )
     rt = Runtime(config, store, owns_store, clock)
     application.bot_data[RUNTIME_KEY] = rt
+    if config.metrics.listen is not None:
+        from bot.telegram.metrics import Metrics
+
+        rt.metrics = Metrics()
+        limiter.on_retry_after = rt.metrics.on_retry_after
+        processor.on_handled = rt.metrics.on_update
     bot.when_token_rejected(rt.token_rejected)
     processor.on_overflow = functools.partial(handlers.slow_down, bot)
     bot.drop_updates_if(processor.drop_if_flooding)
 
+    # Before every other group: which chat a private chat's update acts on (/channel).
+    application.add_handler(TypeHandler(Update, channels.route), group=channels.ROUTE_GROUP)
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
+    application.add_handler(
+        ChatMemberHandler(channels.membership, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.CHANNEL_POST & filters.StatusUpdate.NEW_CHAT_TITLE,
+            channels.retitled,
+        )
+    )
+    application.add_handler(CommandHandler("channel", channels.channel_command))
+    application.add_handler(CallbackQueryHandler(channels.choose_button, pattern=r"^ch:"))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
+    application.add_handler(CommandHandler("stop", handlers.unsubscribe))
     application.add_handler(CommandHandler("timezone", handlers.timezone))
     application.add_handler(CallbackQueryHandler(handlers.timezone_button, pattern=r"^tz:"))
     application.add_handler(
@@ -357,6 +398,10 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    application.add_handler(CommandHandler("settings", settingshandlers.settings_command))
+    application.add_handler(
+        CallbackQueryHandler(settingshandlers.settings_button, pattern=r"^set:")
+    )
     # A chat's own feeds; /add fetches, so it does not hold up the chat's other commands.
     application.add_handler(CommandHandler("add", userfeeds.add, block=False))
     application.add_handler(CommandHandler("remove", userfeeds.remove))
@@ -378,18 +423,24 @@ def build_application(
         **handlers.CHANNEL_COMMANDS,
         "add": userfeeds.add,
         "remove": userfeeds.remove,
-        "export": userfeeds.export,
     }
-    for name, callback in channel_commands.items():
-        application.add_handler(
-            CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
-        )
+    for handler in channels.channel_post_handlers(channel_commands):
+        application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(articlehandlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+            ondemand.private_text,
+            block=False,
+        )
+    )
+    # Photos, videos, stickers, voice...: a caption's link is summarized, the rest told
+    # what the bot can do (files are left to the document handlers above).
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ondemand.MEDIA,
             ondemand.private_text,
             block=False,
         )
@@ -446,6 +497,7 @@ async def start_updater(application: Application, config: Config) -> None:
             allowed_updates=kwargs["allowed_updates"],
             drop_pending_updates=kwargs["drop_pending_updates"],
         )
+        runtime(application).webhook_registered = True
     else:
         assert application.updater is not None
         await application.updater.start_polling(**kwargs)
@@ -457,9 +509,40 @@ async def stop_updater(application: Application) -> None:
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     rt = runtime(application)
+    rt.webhook_registered = False
     if rt.webhook is not None:
         await rt.webhook.stop()
         rt.webhook = None
+
+
+def health(application: Application) -> str | None:
+    """None while the bot is alive and getting updates (long polling running, or the
+    webhook registered and its server up); else why not, in a few words (/healthz)."""
+    rt = runtime(application)
+    if rt.stopping or not application.running:
+        return "not running: starting or stopping"
+    if rt.config.telegram.mode == "webhook":
+        if rt.webhook is None or not rt.webhook_registered:
+            return "the webhook is not registered"
+        return None
+    if application.updater is None or not application.updater.running:
+        return "long polling is not running"
+    return None
+
+
+async def _start_metrics(application: Application) -> None:
+    """The /metrics and /healthz server of ``[metrics] listen``, when it is set."""
+    rt = runtime(application)
+    address = rt.config.metrics.address
+    if rt.metrics is None or address is None:
+        return
+    from bot.telegram.metrics import MetricsServer
+
+    host, port = address
+    rt.metrics_server = MetricsServer(
+        rt.metrics, rt.store, functools.partial(health, application), host=host, port=port
+    )
+    await rt.metrics_server.start()
 
 
 async def _initialize(application: Application, retries: int) -> None:
@@ -488,6 +571,7 @@ async def running(
     try:
         if application.post_init is not None:
             await application.post_init(application)
+        await _start_metrics(application)
         await application.start()
         await start_updater(application, config)
         log.info("ready")
@@ -514,6 +598,12 @@ async def running(
             )
         if application.post_stop is not None:
             await application.post_stop(application)
+        metrics_server, runtime(application).metrics_server = (
+            runtime(application).metrics_server,
+            None,
+        )
+        if metrics_server is not None:
+            await metrics_server.stop()
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

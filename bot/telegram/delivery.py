@@ -14,9 +14,11 @@ How it sends:
 * It asks the store for due items (only the oldest pending item of each chat is ever
   due, so a chat's messages go out one at a time and in order, those of all its forum
   topics together: Telegram's per-chat limit is the chat's) and sends up to
-  ``concurrency`` of them at once (``bot.telegram.ptb.send_html``: ``sendMessage``, HTML, no
-  link preview, the answer kept as JSON; an item of a forum topic's own subscription
-  with ``message_thread_id`` = its topic). The bot's rate limiter spaces them (global
+  ``concurrency`` of them at once (``bot.telegram.ptb.send_html``: ``sendMessage``, HTML, the
+  answer kept as JSON; an item of a forum topic's own subscription with
+  ``message_thread_id`` = its topic). The subscriber's /settings, as they are when the
+  item is sent, choose ``disable_notification`` (silent) and link previews (off unless
+  turned on). The bot's rate limiter spaces them (global
   sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
@@ -98,6 +100,7 @@ class RunStats:
     deactivated: int = 0
     retried: int = 0
     migrated: int = 0  # chats followed to a new id; the item itself then ends as sent...
+    chats: set[int] = field(default_factory=set)  # chats sent to in this run
 
     def line(self) -> str:
         return (
@@ -123,6 +126,8 @@ class Sender:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         on_token_rejected: Callable[[], object] | None = None,
+        on_message: Callable[[str, str | None], object] | None = None,
+        on_run: Callable[[float, int], object] | None = None,
     ) -> None:
         """``concurrency``: messages in flight at once (default: 20 ms worth at the rate
         limiter's cap, 8..32). The pacer keeps the cap busy with few: at a cap of 1,000
@@ -130,9 +135,13 @@ class Sender:
         429s (the more requests in flight, the more the server bunches their arrivals).
         ``clock``: seconds since the epoch, the outbox's time base. ``on_token_rejected``:
         called when Telegram rejects the token (the bot then stops; without it, sending
-        pauses and retries)."""
+        pauses and retries). ``on_message(result, reason)``: each settled message (result
+        sent, failed, deactivated, retried; reason e.g. blocked, refused, gave_up);
+        ``on_run(duration, chats)``: each digest run's end (both for metrics)."""
         self.bot = bot
         self.on_token_rejected = on_token_rejected
+        self.on_message = on_message
+        self.on_run = on_run
         self.store = store
         if concurrency is None:
             limiter = getattr(bot, "rate_limiter", None)
@@ -271,11 +280,16 @@ class Sender:
         run, self.run = self.run, None
         if run is not None:
             log.info(run.line())
+            if self.on_run is not None:
+                self.on_run(time.monotonic() - run.started, len(run.chats))
 
     # -- one message ------------------------------------------------------------------------
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            self._count(await self._send(item))
+            result, reason = await self._send(item)
+            self._count(result, reason)
+            if result == "sent" and self.run is not None:
+                self.run.chats.add(item.chat_id)
         except Exception:
             # A store failure or a bug: keep the item (it stays due) and the sender alive.
             log.exception("outbox item %d to chat %d: unexpected error", item.id, item.chat_id)
@@ -285,40 +299,51 @@ class Sender:
             self._in_flight.pop(item.chat_id, None)
             self._wake.set()
 
-    def _count(self, counter: str) -> None:
-        """Bump a RunStats counter of the current run and of the totals."""
+    def _count(self, counter: str, reason: str | None = None) -> None:
+        """Bump a RunStats counter of the current run and of the totals (and tell
+        ``on_message`` why, for a failure)."""
+        if self.on_message is not None and counter != "migrated":
+            self.on_message(counter, reason)
         if self.run is not None:
             setattr(self.run, counter, getattr(self.run, counter) + 1)
         setattr(self.totals, counter, getattr(self.totals, counter) + 1)
 
-    async def _send(self, item: OutboxItem, *, moved: bool = False) -> str:
-        """Send one item and settle it in the store; returns the RunStats counter to bump.
+    async def _send(self, item: OutboxItem, *, moved: bool = False) -> tuple[str, str | None]:
+        """Send one item and settle it in the store; returns the RunStats counter to bump
+        and, for a failure, its reason.
         ``moved``: the item was already followed to a migrated chat's new id."""
         chat = item.chat_id
         try:
             await send_html(
-                self.bot, chat, item.text, None, item.thread_id, rate_limit_args=Priority.BROADCAST
+                self.bot,
+                chat,
+                item.text,
+                None,
+                item.thread_id,
+                rate_limit_args=Priority.BROADCAST,
+                silent=item.silent,
+                previews=item.previews,
             )
         except ChatMigrated as exc:  # a 400 that is no failure: the group moved
             return await self._follow(item, exc.new_chat_id, moved)
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             if "chat not found" in exc.message.lower():
-                return await self._deactivate(item, exc.message)
+                return await self._deactivate(item, exc.message, "chat_not_found")
             if item.topic and "thread not found" in exc.message.lower():
                 log.info("chat %d topic %d deactivated: %s", chat, item.topic, TOPIC_GONE)
                 await asyncio.to_thread(self.store.deactivate, chat, TOPIC_GONE, topic=item.topic)
-                return "deactivated"
+                return "deactivated", "topic_gone"
             log.warning("digest to chat %d dropped, Telegram refused it: %s", chat, exc.message)
             await asyncio.to_thread(self.store.drop, item.id, exc.message)
-            return "failed"
+            return "failed", "refused"
         except Forbidden as exc:
-            return await self._deactivate(item, exc.message)
+            return await self._deactivate(item, exc.message, "blocked")
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             await asyncio.to_thread(
                 self.store.retry_later, item.id, self.clock() + wait, exc.message
             )
-            return "retried"
+            return "retried", "flood_control"
         except (InvalidToken, EndPointNotFound) as exc:
             # 401/404 for every message: the token was revoked (after start-up PTB calls
             # a 404 "endpoint not found"). No message is at fault: keep them all, pause.
@@ -326,15 +351,17 @@ class Sender:
             log.error("Telegram rejected the bot token (%s); sending paused", exc.message)
             if self.on_token_rejected is not None:
                 self.on_token_rejected()
-            return "retried"
+            return "retried", "token_rejected"
         except (TimedOut, NetworkError, TelegramError) as exc:
             # 5xx, timeouts, refused connections (and anything unforeseen): back off.
             return await self._back_off(item, exc)
         self._network_failures = 0
         await self._mark_sent(item.id)
-        return "sent"
+        return "sent", None
 
-    async def _follow(self, item: OutboxItem, new_chat_id: int, moved: bool) -> str:
+    async def _follow(
+        self, item: OutboxItem, new_chat_id: int, moved: bool
+    ) -> tuple[str, str | None]:
         """The group became a supergroup: move the chat to ``new_chat_id`` in the store
         and send the item there now (no attempt counted: nothing failed)."""
         old = item.chat_id
@@ -343,7 +370,7 @@ class Sender:
             # the same id) is not chased: refused like any other message.
             log.warning("digest to chat %d dropped: moved again, to %d", old, new_chat_id)
             await asyncio.to_thread(self.store.drop, item.id, f"moved again to {new_chat_id}")
-            return "failed"
+            return "failed", "moved_again"
         task = self._in_flight[old]
         # Claim the new id before the store moves anything: from then on the loop skips
         # the new chat's items, so one message at a time goes to it. If the supergroup
@@ -357,16 +384,18 @@ class Sender:
             log.info("chat %d moved to %d (group became a supergroup)", old, new_chat_id)
             self._count("migrated")
             if busy:
-                return "retried"
+                return "retried", "chat_busy"
             return await self._send(replace(item, chat_id=new_chat_id), moved=True)
         finally:
             if not busy and self._in_flight.get(new_chat_id) is task:
                 del self._in_flight[new_chat_id]
 
-    async def _deactivate(self, item: OutboxItem, reason: str) -> str:
+    async def _deactivate(
+        self, item: OutboxItem, reason: str, label: str
+    ) -> tuple[str, str | None]:
         log.info("chat %d deactivated: %s", item.chat_id, reason)
         await asyncio.to_thread(self.store.deactivate, item.chat_id, reason)
-        return "deactivated"
+        return "deactivated", label
 
     def backoff(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (1-based): exponential, full jitter
@@ -381,21 +410,21 @@ class Sender:
             self._network_failures += 1
             self._pause_until = now + self.backoff(self._network_failures)
 
-    async def _back_off(self, item: OutboxItem, exc: TelegramError) -> str:
+    async def _back_off(self, item: OutboxItem, exc: TelegramError) -> tuple[str, str | None]:
         attempt = item.attempts + 1
         now = self.clock()
         self._escalate_pause(now)
         if attempt >= self.max_attempts:
             log.error("digest to chat %d dropped after %d attempts: %s", item.chat_id, attempt, exc)
             await asyncio.to_thread(self.store.drop, item.id, str(exc))
-            return "failed"
+            return "failed", "gave_up"
         log.info(
             "digest to chat %d: attempt %d failed (%s), will retry", item.chat_id, attempt, exc
         )
         await asyncio.to_thread(
             self.store.retry_later, item.id, now + self.backoff(attempt), str(exc)
         )
-        return "retried"
+        return "retried", "network"
 
     # -- marking sent in batches --------------------------------------------------------------
     async def _mark_sent(self, item_id: int) -> None:

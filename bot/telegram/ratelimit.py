@@ -408,6 +408,11 @@ class Priority(enum.Enum):
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
 
+# Calls that send no message: never held back for a chat's limits (a global pause after
+# a 429 still applies). Deleting a message (a channel's one-line answer, see
+# bot.telegram.handlers.channels) is no message in the chat either.
+UNMETERED = frozenset({"sendchataction", "deletemessage"})
+
 # How often a send waiting for an unanswered request asks again (Limiter.begin).
 UNANSWERED_POLL = 0.005
 # Limiter.begin takes an answer's way back as half the fastest of at least this many
@@ -452,6 +457,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         self._closing = asyncio.Event()
         self.dropped = 0  # replies dropped because the bot was stopping
         self.retry_after_count = 0
+        # Called on every 429 the Bot API answers (metrics).
+        self.on_retry_after: Callable[[], object] | None = None
 
     @classmethod
     def from_config(
@@ -536,7 +543,9 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         """Throttle, call, and honour 429s (see class docstring)."""
         max_retries = self.max_retries
         paced = rate_limit_args is Priority.BROADCAST
-        chat_id = _chat_key(data)
+        # A chat action ("typing…") or a deletion is no message: it takes nothing of the
+        # chat's budget.
+        chat_id = None if endpoint.lower() in UNMETERED else _chat_key(data)
         attempt = 0
         while True:
             if chat_id is not None:
@@ -555,6 +564,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.retry_after_count += 1
+                if self.on_retry_after is not None:
+                    self.on_retry_after()
                 wait = retry_after_seconds(exc)
                 self.limiter.penalize(chat_id, wait)
                 if attempt >= max_retries:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -27,8 +28,10 @@ from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.settings import DigestSettings
+from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
-from bot.times import is_fixed_offset, looks_like_time
+from bot.times import format_moment, is_fixed_offset, looks_like_time
 from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
@@ -62,10 +65,12 @@ __all__ = [
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What this bot does"),
     ("subscribe", "Digests on your rhythm, e.g. /subscribe weekdays 07:30 18:00"),
-    ("unsubscribe", "Stop the digests"),
+    ("stop", "Stop the digests"),
+    ("unsubscribe", "Stop the digests (same as /stop)"),
     ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("settings", "Stories per digest, headlines or summaries, sound, previews"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
@@ -73,6 +78,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("add", "Follow a feed: /add URL of a feed or a site"),
     ("remove", "Stop following a feed of yours"),
     ("export", "Your feeds as an OPML file"),
+    ("channel", "Manage a channel's digest from this private chat"),
     ("help", "All commands"),
 )
 
@@ -90,6 +96,20 @@ SUBSCRIBE_USAGE = (
     "or /subscribe mon,wed,fri 12:00"
 )
 ADMINS_ONLY = "Only this group's administrators can change its digest."
+# The last line of /digest: whether it took anything from the scheduled digests.
+PREVIEW_NOTE = (
+    "<i>A preview: your next scheduled digest still brings these. /article lists them all.</i>"
+)
+ON_DEMAND_NOTE = "<i>The next /digest starts after these. /article lists them all.</i>"
+
+
+def digest_in_private_text(bot_username: str | None) -> str:
+    """What a group member gets for /digest (it is for the group's administrators):
+    one line pointing to a private chat with the bot."""
+    where = f"t.me/{html.escape(bot_username)}" if bot_username else "a private chat with me"
+    return f"In this group /digest is for administrators. Your own digest: {where}"
+
+
 TIMEZONE_USAGE = (
     "Usage: /timezone CITY, an IANA name or an offset from UTC, e.g. /timezone Berlin, "
     "/timezone new york, /timezone America/Sao_Paulo or /timezone UTC+5:30. In a private "
@@ -159,6 +179,7 @@ def help_text(config: Config) -> str:
             "chosen days (e.g. /subscribe 07:30, /subscribe weekdays 07:30 18:00, "
             "/subscribe mon,wed,fri 12:00, /subscribe weekends 09:00)"
         ),
+        "stop": "/stop — stop the digests (/unsubscribe does the same)",
         "timezone": (
             "/timezone CITY — your timezone: a city (e.g. /timezone Berlin, /timezone new "
             "york), an IANA name (/timezone America/Sao_Paulo) or an offset (/timezone "
@@ -198,11 +219,11 @@ def help_text(config: Config) -> str:
 
 
 def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
-    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    """When the chat's next digest comes, in its timezone ("Mon 1 Dec 2026, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
     times = chat.digest_times or (config.digest.time,)
     due = next_run(times, chat.days, tz, now).astimezone(tz)
-    return due.strftime("%a %d %b, %H:%M %Z")
+    return format_moment(due)
 
 
 def rhythm_text(chat: Subscription, config: Config) -> str:
@@ -248,6 +269,10 @@ def bad_time_text(argument: str) -> str:
     return f"“{echo(argument)}” is not a time of day: {why}.\n{SUBSCRIBE_USAGE}"
 
 
+UNSUBSCRIBED = "Unsubscribed: no more digests. /subscribe brings them back."
+NOT_SUBSCRIBED = "You are not subscribed. /subscribe starts your digests."
+
+
 # -- timezones ------------------------------------------------------------------------
 
 # Button data of a timezone choice: "tz:" and the zone's name (at most 35 bytes of 64).
@@ -279,6 +304,11 @@ def timezone_set_text(
     if is_fixed_offset(name):
         text += f"\n{FIXED_OFFSET_NOTE}"
     return text
+
+
+def timezone_toast(name: str) -> str:
+    """The toast of a timezone button (plain text)."""
+    return f"Timezone: {timezone_label(name)}"
 
 
 def timezone_current_text(current: str | None, default: str) -> str:
@@ -361,8 +391,9 @@ def status_text(
     filters: int = 0,
     held_back: int = 0,
 ) -> str:
-    """/status: subscription, next digest, articles waiting, the chat's filters (how
-    many terms, how many articles they held back), paused deliveries."""
+    """/status: subscription, next digest, articles waiting, the digest's settings, the
+    chat's filters (how many terms, how many articles they held back), paused
+    deliveries."""
     timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -380,6 +411,9 @@ def status_text(
     noun = "article" if waiting == 1 else "articles"
     count = f"more than {WAITING_COUNTED:,}" if waiting > WAITING_COUNTED else str(waiting)
     lines.append(f"Articles waiting: {count} new {noun} (/digest shows them)")
+    settings = chat.settings if chat is not None else DigestSettings()
+    shown = describe_settings(settings, config.digest.max_articles)
+    lines.append(f"Digest: {html.escape(shown)} (/settings)")
     if filters or held_back:
         held = "article" if held_back == 1 else "articles"
         terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
@@ -517,6 +551,39 @@ SUMMARY_HINT = (
     "To search the titles, send /article and a few words (e.g. /article climate); "
     "/help lists everything."
 )
+MEDIA_HINT = (
+    "I cannot read photos, stickers, voice or video messages. Send me a link and I will "
+    "summarize the page, or paste a text of at least 50 words; /help lists everything."
+)
+
+
+# A plain message says how many words it has from this many on.
+PLAIN_WORDS_COUNTED = 5
+
+
+def plain_text_reply(
+    words: int, min_words: int, *, timezone: str | None = None, time: str | None = None
+) -> str:
+    """A private message that is neither a link nor a text long enough to summarize:
+    what the bot can do with it. ``timezone``: the zone the words name, ``time``: the
+    time of day they are, offered as the command that would use them."""
+    # The count helps with a text that is nearly long enough, not with "hello".
+    count = f"; this message has {words} words" if words >= PLAIN_WORDS_COUNTED else ""
+    lines = [
+        f"I summarize web pages and texts of at least {min_words} words{count}. Send me a "
+        "link, or paste the whole text, and I will answer with its summary."
+    ]
+    if timezone is not None:
+        lines.append(f"Is it your timezone? /timezone {html.escape(timezone)} sets it.")
+    if time is not None:
+        lines.append(f"A time for your digest? /subscribe {html.escape(time)} sets it.")
+    lines.append(
+        "To search the titles, send /article and a few words (e.g. /article climate); "
+        "/help lists everything."
+    )
+    return "\n".join(lines)
+
+
 NO_ARTICLE_TEXT = "I found no article text on that page (a pay wall, a video or a page of links?)."
 SUMMARY_FAILED = "Sorry, I could not summarize that. Please try again later."
 ADD_STALE = "This button is out of date: send the link again."
@@ -551,17 +618,43 @@ def short_text(words: int) -> str:
     )
 
 
-def added_text(number: int, added: bool) -> str:
-    """The answer to "Add to my digest" (a callback answer: plain text, ≤ 200 chars)."""
+# Names quoted in a toast (a callback answer: plain text, at most 200 characters).
+TOAST_NAME_CHARS = 80
+
+
+def toast_name(name: str) -> str:
+    """An article's title or a source's name for a toast: one line, cut short, not
+    escaped (toasts are plain text)."""
+    text = " ".join(clean_text(name).split()) or "untitled"
+    return text if len(text) <= TOAST_NAME_CHARS else text[: TOAST_NAME_CHARS - 1] + "…"
+
+
+def added_text(number: int, added: bool, title: str = "") -> str:
+    """The answer to "Add to my digest", naming the article (a callback answer: plain
+    text, ≤ 200 chars)."""
+    name = f"“{toast_name(title)}”"
     if added:
-        return f"Added to your next digest as article {number} (/article {number})."
-    return f"Already in your next digest: article {number}."
+        return f"Added {name} to your next digest as article {number} (/article {number})."
+    return f"{name} is already in your next digest: article {number}."
+
+
+def source_toggled_text(name: str, on: bool) -> str:
+    """The toast of a source's button in /sources, naming the source."""
+    if on:
+        return f"“{toast_name(name)}” is on: its new articles come in this chat's digests."
+    return f"“{toast_name(name)}” is off: its articles stay out of this chat's digests."
 
 
 # -- sources ------------------------------------------------------------------
 
 SOURCES_HEADER = "<b>Sources</b> · tap one to turn it on or off for this chat's digests"
-ADDFEED_USAGE = "Usage: /addfeed URL, e.g. /addfeed https://www.example.org/rss.xml"
+# A feed's name as an admin gives it (/addfeed URL NAME), at most this long.
+FEED_NAME_CHARS = 100
+ADDFEED_USAGE = (
+    "Usage: /addfeed URL [NAME], e.g. /addfeed https://www.example.org/rss.xml or "
+    f"/addfeed https://www.example.org/rss.xml Example News (a name of at most "
+    f"{FEED_NAME_CHARS} characters; without one, the feed's own title)"
+)
 REMOVEFEED_USAGE = "Usage: /removefeed N, the feed's number in /sources"
 STALE_SOURCE_BUTTON = "This button is out of date: send /sources again."
 # Button labels are cut to this many characters (Telegram shows little more).
@@ -580,11 +673,14 @@ def sources_message(
     off: set[int],
     seeds_id: int = 0,
     own: Sequence[tuple[int, str]] = (),
+    *,
+    seeds_name: str = "This bot's articles",
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """``/sources``: every shared source (the seeds folder, then each feed as (id, label))
-    as a toggle button, ✅ when the chat's digests include it; data ``src:ID``. Then the
-    feeds the chat follows of its own (``own``), each a toggle and a ✖ (``unf:ID:s``)."""
-    rows = [(seeds_id, "Seeds folder"), *feeds]
+    """``/sources``: every shared source (the seeds folder under the name the operator
+    gave it, ``[seeds] name``, then each feed as (id, label)) as a toggle button, ✅ when
+    the chat's digests include it; data ``src:ID``. Then the feeds the chat follows of its
+    own (``own``), each a toggle and a ✖ (``unf:ID:s``)."""
+    rows = [(seeds_id, seeds_name), *feeds]
     lines = [SOURCES_HEADER]
     buttons = []
     for source_id, label in rows:
@@ -618,6 +714,19 @@ def feed_added_text(feed_id: int, label: str, entries: int, minutes: float, new:
         f"Added feed {feed_id}: {html.escape(label)} ({entries} "
         f"{'entry' if entries == 1 else 'entries'} now). "
         f"It is read every {minutes:g} minutes; new articles join the digests."
+    )
+
+
+def feed_renamed_text(feed_id: int, label: str) -> str:
+    """``/addfeed URL NAME`` for a feed already added: it has the new name."""
+    return f"Feed {feed_id} is now called {html.escape(label)}."
+
+
+def config_feed_name_text(feed_id: int, label: str) -> str:
+    """``/addfeed URL NAME`` for a feed of the config file: named there."""
+    return (
+        f"{html.escape(label)} is feed {feed_id}, from the config file: its name is set "
+        "there, with [[feeds]] name."
     )
 
 
@@ -714,3 +823,113 @@ def export_caption(count: int) -> str:
 
 def import_refused_text(name: str, reason: str) -> str:
     return f"Cannot import {echo(name)}: {html.escape(reason)}."
+
+
+# -- channels managed from a private chat ------------------------------------------------
+
+CHANNEL_BUTTON = "ch:"
+CHANNEL_OFF = "off"
+CHANNEL_USAGE = (
+    "Usage: /channel lists the channels you administer; /channel @name or /channel -100… "
+    "picks one; /channel off manages this chat again."
+)
+CHANNEL_PRIVATE_ONLY = "Send /channel in a private chat with me to manage a channel from there."
+CHANNEL_STALE = "This button is out of date: send /channel again."
+# Bounds of the one line a command posted in a channel gets (deleted a little later).
+CHANNEL_NOTE_CHARS = 200
+
+
+def _quoted(title: str) -> str:
+    return f"«{html.escape(title)}»"
+
+
+def acting_on(title: str, text: str) -> str:
+    """A reply about the channel a private chat manages: it says which chat it is."""
+    return f"<b>Channel {_quoted(title)}</b>: {text}"
+
+
+def channel_list_text(current: str | None, found: int) -> str:
+    """``/channel``: which chat the commands act on now, and the choice."""
+    now = f"channel {_quoted(current)}" if current else "this chat"
+    if not found:
+        return (
+            f"Your commands here act on {now}. I know no channel you administer: add me to "
+            "your channel as an administrator, then send /channel again (or /channel @name)."
+        )
+    return f"Your commands here act on {now}. Choose the chat to manage:"
+
+
+def channel_keyboard(channels: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per channel (``ch:ID``), then "This chat" (``ch:off``)."""
+    rows = [
+        [InlineKeyboardButton(f"📢 {_short(title)}", callback_data=f"{CHANNEL_BUTTON}{chat_id}")]
+        for chat_id, title in channels
+    ]
+    rows.append(
+        [InlineKeyboardButton("💬 This chat", callback_data=f"{CHANNEL_BUTTON}{CHANNEL_OFF}")]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def channel_joined_text(title: str) -> str:
+    """To whoever made the bot an administrator of a channel."""
+    return (
+        f"I am now an administrator of channel {_quoted(title)}. Send /channel here to "
+        "manage its digest: /subscribe, /filter, /sources and /timezone then act on it."
+    )
+
+
+def channel_chosen_text(title: str) -> str:
+    return (
+        f"Now managing channel {_quoted(title)}: /subscribe, /stop, /status, /settings, "
+        "/filter, /sources, /timezone, /add, /remove and /export act on it, and its digests "
+        "are posted there. /channel off manages this chat again."
+    )
+
+
+CHANNEL_BACK = "Back to this chat: your commands here act on your own digest."
+CHANNEL_BACK_TOAST = "Managing this chat"
+
+
+def channel_unknown_text(asked: str) -> str:
+    return (
+        f"I am not an administrator of {echo(asked)}: add me to the channel as an "
+        "administrator first, then send /channel again."
+    )
+
+
+def channel_not_admin_text(title: str) -> str:
+    return f"Only the administrators of channel {_quoted(title)} can manage its digest."
+
+
+def channel_lost_text(title: str, bot_left: bool) -> str:
+    """A private chat's channel can no longer be managed from it: said once, then the
+    private chat manages itself again."""
+    why = (
+        "I am no longer an administrator there"
+        if bot_left
+        else "you are no longer one of its administrators"
+    )
+    return (
+        f"Not done: channel {_quoted(title)} cannot be managed from here, {why}. "
+        "Your commands here act on this chat again."
+    )
+
+
+def channel_pointer_text(title: str, bot_username: str) -> str:
+    """The one line a command posted in a channel gets when its answer is not for the
+    channel's readers."""
+    return (
+        f"Manage {_quoted(title)} from a private chat with @{html.escape(bot_username)}: "
+        "send /channel there."
+    )
+
+
+def one_line(text: str, limit: int = CHANNEL_NOTE_CHARS) -> str:
+    """The first line of an HTML reply as plain, escaped text of at most ``limit``
+    characters: what a channel's readers may see of an answer to a command posted there."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    plain = html.unescape(re.sub(r"<[^>]*>", "", first)).strip()
+    if len(plain) > limit:
+        plain = plain[: limit - 1].rstrip() + "…"
+    return html.escape(plain)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.feeds.poll import Poller
     from bot.store.feeds import FeedStore
     from bot.telegram.delivery import Sender
+    from bot.telegram.metrics import Metrics, MetricsServer
     from bot.telegram.webhook import WebhookServer
     from bot.web.fetch import Fetcher
     from bot.web.links import PageSummary, Pending
@@ -112,8 +113,13 @@ class Runtime:
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Group administrators, as getChatMember said a few minutes ago (bot.telegram.admins).
     admins: AdminCache = field(default_factory=AdminCache)
-    # The webhook server while one runs ([telegram] mode = "webhook").
+    # The webhook server while one runs ([telegram] mode = "webhook"), and whether
+    # Telegram accepted the webhook (setWebhook answered).
     webhook: WebhookServer | None = None
+    webhook_registered: bool = False
+    # Prometheus metrics and their HTTP server, when [metrics] listen is set.
+    metrics: Metrics | None = None
+    metrics_server: MetricsServer | None = None
     # Set to end ``run``: by SIGINT/SIGTERM, or by a fatal error (see shut_down).
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     # Why the bot must stop, when it is an error (the CLI prints it, exit status 1).

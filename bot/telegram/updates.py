@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -263,14 +264,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # (counted in dropped_at_stop) instead of answered at 1 message/s per chat.
         self.closing = False
         self.dropped_at_stop = 0
+        # Called with the seconds from an update's arrival here to the end of its
+        # handling, reply included (metrics).
+        self.on_handled: Callable[[float], object] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for one of the ``limit`` slots, then run it."""
+        arrived = time.monotonic()
+        if await self._process(update, coroutine) and self.on_handled is not None:
+            self.on_handled(time.monotonic() - arrived)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> bool:
+        """Run the update in its turn; False if it was dropped instead."""
         chat_id = _chat_of(update)
         if chat_id is None:
             async with self._slots:
                 await coroutine
-            return
+            return True
         queue = self._chats.get(chat_id)
         if queue is None:
             queue = self._chats[chat_id] = _ChatQueue(asyncio.Lock())
@@ -283,7 +293,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 log.info("chat %s floods: dropping its updates past %d", chat_id, queue.waiting)
                 if self.on_overflow is not None:
                     await self.on_overflow(chat_id)
-            return
+            return False
         queue.waiting += 1
         try:
             async with queue.lock, self._slots:
@@ -291,8 +301,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                     self.dropped_at_stop += 1
                     if isinstance(coroutine, Coroutine):
                         coroutine.close()
-                    return
+                    return False
                 await coroutine
+                return True
         finally:
             queue.waiting -= 1
             if queue.waiting == 0:

@@ -228,6 +228,9 @@ class Fetcher:
         self._inflight: dict[tuple[Any, ...], asyncio.Task[FetchResult]] = {}
         self._session: aiohttp.ClientSession | None = None
         self.requests = 0  # HTTP requests sent (each redirect hop counts)
+        # Called with each fetch's outcome: "ok", "not_modified" or the FetchError's class
+        # name ("RefusedAddress", "FetchTimeout", ...), for metrics.
+        self.on_outcome: Callable[[str], object] | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -265,6 +268,19 @@ class Fetcher:
         ``cache=False`` neither reads nor fills the cache (pages fetched once, like a
         feed entry's full text); concurrent fetches of one URL are still shared.
         """
+        try:
+            result = await self._fetch(url, kind, etag, last_modified, cache)
+        except FetchError as exc:
+            if self.on_outcome is not None:
+                self.on_outcome(type(exc).__name__)
+            raise
+        if self.on_outcome is not None:
+            self.on_outcome("not_modified" if result.not_modified else "ok")
+        return result
+
+    async def _fetch(
+        self, url: str, kind: Kind, etag: str | None, last_modified: str | None, cache: bool
+    ) -> FetchResult:
         target = self.fence.check_url(url)
         key = (kind, canonical_url(str(target.url)), etag, last_modified)
         use_cache = cache and etag is None and last_modified is None

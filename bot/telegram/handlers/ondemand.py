@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from telegram import Bot, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
+from telegram.ext import filters
 
 from bot.errors import FetchError, NotAnArticle, TooManyRequests
 from bot.telegram import replies
@@ -38,12 +39,26 @@ from bot.web import links
 from bot.web.links import Ask, PageSummary
 from bot.web.urls import canonical_url
 
-__all__ = ["add_button", "private_text", "summarize_command"]
+__all__ = ["MEDIA", "add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
 # "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
+# Messages that are not text but may carry a caption: answered in private chats.
+MEDIA = (
+    filters.PHOTO
+    | filters.VIDEO
+    | filters.ANIMATION
+    | filters.Sticker.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.CONTACT
+    | filters.POLL
+)
+
+
 # -- reading a message ----------------------------------------------------------------
 
 
@@ -125,7 +140,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     number, added = await common.db(
         rt.store.add_to_digest, chat.id, article, summary.sentences, topic=topic
     )
-    await query.answer(replies.added_text(number, added))
+    await query.answer(replies.added_text(number, added, summary.title))
 
 
 # -- the work -------------------------------------------------------------------------

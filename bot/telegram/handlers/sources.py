@@ -23,6 +23,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.articles.text import clean_text
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed, ParsedFeed
 from bot.store.feeds import SEEDS
@@ -52,7 +53,13 @@ def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> Listing:
 async def render(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[str, InlineKeyboardMarkup]:
     """The ``/sources`` message of a chat (or forum topic): text and buttons."""
     feeds, off, own = await common.db(_listing, rt, chat_id, topic)
-    return replies.sources_message(feeds, off, SEEDS, own)
+    return replies.sources_message(feeds, off, SEEDS, own, seeds_name=rt.config.seeds.name)
+
+
+def _source_name(rt: Runtime, source_id: int, feeds: list[tuple[int, str]]) -> str:
+    """What the list calls a source: the operator's name for the seeds folder, or the
+    feed's label."""
+    return rt.config.seeds.name if source_id == SEEDS else dict(feeds).get(source_id, "")
 
 
 async def sources(update: Update, context: BotContext) -> None:
@@ -62,8 +69,7 @@ async def sources(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
-    topic = common.topic(update.effective_message) or 0
-    text, markup = await render(rt, chat.id, topic)
+    text, markup = await render(rt, *common.subscriber(update))
     await common.reply(update, text, markup)
 
 
@@ -79,30 +85,35 @@ async def toggle_source(update: Update, context: BotContext) -> None:
         return
     if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0  # the topic the list was sent in
-    feeds, _, own = await common.db(_listing, rt, chat.id, topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or channel) of the list
+    feeds, _, own = await common.db(_listing, rt, chat_id, topic)
     source_id = int(match[1]) if match else -1
     if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
         await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
         return
-    on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
-    await query.answer("On" if on else "Off")
-    text, markup = await render(rt, chat.id, topic)
+    on = await common.db(rt.feeds.toggle_source, chat_id, source_id, topic=topic)
+    await query.answer(replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on))
+    text, markup = await render(rt, chat_id, topic)
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
 
 
 async def addfeed(update: Update, context: BotContext) -> None:
-    """Admin: ``/addfeed URL``, validated by fetching and parsing it once."""
+    """Admin: ``/addfeed URL [NAME]``, validated by fetching and parsing it once; NAME
+    (else the feed's title) is what chats see, and renames a feed already added."""
     rt = context.runtime
     if not common.is_operator(update, rt):
         await common.refuse_unknown(update)
         return
-    url = common.argument(context).strip()
-    if not url or len(url) > 2000 or " " in url:
+    parts = common.argument(context).split(maxsplit=1)
+    url = parts[0] if parts else ""
+    name = " ".join(clean_text(parts[1]).split()) if len(parts) > 1 else ""
+    if not url or len(url) > 2000 or len(name) > replies.FEED_NAME_CHARS:
         await common.reply(update, replies.ADDFEED_USAGE)
         return
     if rt.poller is None or rt.feeds is None:
@@ -118,6 +129,15 @@ async def addfeed(update: Update, context: BotContext) -> None:
     feed, new = await common.db(
         rt.feeds.add_feed, final, title=parsed.title, added_by=user.id if user else None
     )
+    if name:
+        renamed = await common.db(rt.feeds.rename_feed, feed.id, name)
+        if renamed is None:
+            await common.reply(update, replies.config_feed_name_text(feed.id, feed.label))
+            return
+        if not new and renamed.label != feed.label:
+            await common.reply(update, replies.feed_renamed_text(feed.id, renamed.label))
+            return
+        feed = renamed
     minutes = rt.poller.interval(feed) / 60
     await common.reply(
         update, replies.feed_added_text(feed.id, feed.label, len(parsed.entries), minutes, new)
