@@ -16,6 +16,7 @@ from babel.messages.catalog import Catalog
 
 from bot.config import Config
 from bot.digest import digest_header
+from bot.errors import FetchTimeout, TooManyRequests
 from bot.locales import (
     DEFAULT,
     ENGLISH,
@@ -188,3 +189,12 @@ def test_every_literal_text_in_the_code_is_extracted(source: Catalog) -> None:
             if name in ("t", "N_", "plural") and literal and first.value not in ids:
                 unseen.append(f"{path.name}:{node.lineno} {str(first.value)[:40]!r}")
     assert not unseen, unseen
+
+
+def test_fetch_errors_are_said_in_the_chats_language_and_logged_in_english() -> None:
+    error = FetchTimeout("https://example.com/", "connect", 10)
+    assert error.user_message == "The site did not accept a connection within 10 seconds."
+    german = error.said(translator("de"))
+    assert german == "Die Seite hat innerhalb von 10 Sekunden keine Verbindung angenommen."
+    busy = TooManyRequests("chat", 125.0)
+    assert busy.said(translator("ru")).endswith("через 3 минуты.")

@@ -155,7 +155,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         try:
             rt.fetcher.check(ask.value)  # a refused link costs nothing, not even quota
         except FetchError as exc:
-            await common.reply(update, html.escape(exc.user_message))
+            await common.reply(update, html.escape(exc.said(context.t)))
             return
     quota = rt.fetcher.quota
     try:
@@ -171,7 +171,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             async with _typing(context.bot, chat_id, topic):
                 summary = await _summary(rt, ask)
         except FetchError as exc:
-            await common.reply(update, html.escape(exc.user_message))
+            await common.reply(update, html.escape(exc.said(context.t)))
             return
         except NotAnArticle:
             await common.reply(update, html.escape(context.t(replies.NO_ARTICLE_TEXT)))

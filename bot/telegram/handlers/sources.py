@@ -131,6 +131,7 @@ async def addfeed(update: Update, context: BotContext) -> None:
         lambda: poller.probe(url),
         partial(replies.feed_refused_text, t=context.t),
         "/addfeed",
+        context.t,
     )
     if found is None:
         return
@@ -171,6 +172,7 @@ async def read_feed(
     find: Callable[[], Awaitable[tuple[str, ParsedFeed]]],
     refused: Callable[[str, str], str],
     command: str,
+    t: Translator = ENGLISH,
 ) -> tuple[str, ParsedFeed] | None:
     """``find()`` the feed (``/addfeed``, ``/add``) while Telegram shows "typing…";
     (final URL, parsed feed), or None after a one-line ``refused(url, reason)`` reply."""
@@ -178,7 +180,7 @@ async def read_feed(
         async with common.typing(update):
             return await find()
     except FetchError as exc:
-        await common.reply(update, refused(url, exc.user_message))
+        await common.reply(update, refused(url, exc.said(t)))
     except NotAFeed as exc:
         await common.reply(update, refused(url, str(exc)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer

@@ -140,6 +140,7 @@ async def add(update: Update, context: BotContext) -> None:
         lambda: find_feed(poller, url),
         partial(replies.follow_refused_text, t=context.t),
         "/add",
+        context.t,
     )
     if found is None:
         return
