@@ -17,6 +17,7 @@ from babel.messages.catalog import Catalog
 from bot.config import Config
 from bot.digest import digest_header
 from bot.errors import FetchTimeout, TooManyRequests
+from bot.filters import FilterError, parse_command
 from bot.locales import (
     DEFAULT,
     ENGLISH,
@@ -198,3 +199,10 @@ def test_fetch_errors_are_said_in_the_chats_language_and_logged_in_english() -> 
     assert german == "Die Seite hat innerhalb von 10 Sekunden keine Verbindung angenommen."
     busy = TooManyRequests("chat", 125.0)
     assert busy.said(translator("ru")).endswith("через 3 минуты.")
+
+
+def test_filter_errors_are_said_in_the_chats_language() -> None:
+    with pytest.raises(FilterError) as caught:
+        parse_command("football")
+    assert str(caught.value).startswith("Start “football” with - to mute")
+    assert caught.value.said(translator("de")).startswith("Beginne „football“ mit -")

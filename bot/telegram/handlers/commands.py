@@ -357,7 +357,7 @@ async def filter_command(update: Update, context: BotContext) -> None:
     try:
         command = parse_command(argument)
     except FilterError as exc:
-        await common.reply(update, replies.filter_error_text(str(exc), t=context.t))
+        await common.reply(update, replies.filter_error_text(exc.said(context.t), t=context.t))
         return
     if command.action != "show" and not await common.require_admin(update, context):
         return
