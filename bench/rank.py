@@ -104,6 +104,9 @@ VARIANTS: dict[str, Variant] = {
     "fold-all-name-keys": _ranked(key_weight=1.0),
     "fold-all-name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, key_min=2),
     "fold-all-scores": _ranked(score_weight=1.0),
+    # Importance: each language telling the story past the first adds so many sources.
+    "languages-1": _ranked(language_weight=1.0),
+    "languages-3": _ranked(language_weight=3.0),
 }
 
 

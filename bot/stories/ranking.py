@@ -88,7 +88,11 @@ def rank(
     def order(members: list[int]) -> tuple[float, float, int, int]:
         times = [t.timestamp() for k in members if (t := articles[k].published) is not None]
         newest = max(times, default=float("-inf"))
-        size = importance([articles[k] for k in members])
+        chosen = [articles[k] for k in members]
+        size = float(importance(chosen))
+        if settings.language_weight:
+            languages = {a.language.strip().casefold() for a in chosen}
+            size += settings.language_weight * (len(languages) - 1)
         return (-size, -newest, -len(members), members[0])
 
     ranked = sorted(groups.values(), key=order)
