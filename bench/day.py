@@ -139,8 +139,8 @@ def prefill(path: Path, args: argparse.Namespace, rng: random.Random) -> int:
         if len(rows) == 20_000 or n == total:
             db.executemany(
                 "INSERT INTO articles (source, content_hash, title, title_folded, date, url,"
-                " language, text, summary, added_at, feed_id, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " language, text, summary, added_at, feed_id, published_at, url_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?6)",  # url_key: as written
                 rows,
             )
             rows = []

@@ -100,6 +100,9 @@ VARIANTS: dict[str, Variant] = {
     "fold-all-0.3": _ranked(fold=0.3),
     "fold-all-0.4": _ranked(fold=0.4),
     "fold-all-0.45": _ranked(fold=0.45),
+    # ... groups whose titles share one word (the default asks two), or three.
+    "fold-all-one-word": _ranked(fold_words=1),
+    "fold-all-three-words": _ranked(fold_words=3),
     # ... with names in any script and scores in the grouping and the fold.
     "fold-all-name-keys": _ranked(key_weight=1.0),
     "fold-all-name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, key_min=2),
@@ -110,18 +113,71 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def news_days(data: Path, min_day: int) -> tuple[dict[str, list[dict]], list[str]]:
+    """The file's rows by day (UTC, from ``published``), and the days, in order, with at
+    least ``min_day`` rows."""
+    days: dict[str, list[dict]] = defaultdict(list)
+    for row in load(data):
+        days[(row.get("published") or "")[:10]].append(row)
+    return days, [d for d in sorted(days) if d and len(days[d]) >= min_day]
+
+
+def big_share(labels: Sequence[object], shown: Sequence[object], limit: int) -> float:
+    """How many of the ``limit`` biggest stories among ``labels`` (by articles; stories
+    tied with the last one all count as big) ``shown`` holds, divided by ``limit``."""
+    sizes = Counter(labels)
+    ordered = sorted(sizes.values(), reverse=True)
+    last = ordered[min(limit, len(ordered)) - 1]
+    big = {label for label, size in sizes.items() if size >= last}
+    return len(set(shown) & big) / limit
+
+
+# The pools each day is measured on: all its articles, and those of each half of the
+# stories (split as in bench.stories).
+PARTS = ("all", "tune", "held-out")
+
+
+def day_table(
+    days: dict[str, list[dict]],
+    chosen: list[str],
+    width: int,
+    cell: Callable[[list[dict]], tuple[tuple[float, ...], int, str]],
+    mean: Callable[[tuple[float, ...], int], str],
+) -> None:
+    """Print a line per chosen day: the day, its articles, and ``cell`` of its rows on
+    each of :data:`PARTS` (``cell`` returns figures to average, a count to sum and the
+    cell's text); then a line of the means, as ``mean`` says them (given the averaged
+    figures and the summed count)."""
+    print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>{width}}" for p in PARTS))
+    sums: dict[str, list[float]] = {p: [] for p in PARTS}
+    counts = dict.fromkeys(PARTS, 0)
+    days_seen = dict.fromkeys(PARTS, 0)
+    for day in chosen:
+        cells = []
+        for part in PARTS:
+            rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
+            figures, count, text = cell(rows)
+            total = sums[part] or [0.0] * len(figures)
+            sums[part] = [t + f for t, f in zip(total, figures, strict=True)]
+            counts[part] += count
+            days_seen[part] += 1
+            cells.append(text)
+        print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>{width}}" for c in cells))
+    means = [
+        mean(tuple(t / days_seen[p] for t in sums[p]), counts[p]) if days_seen[p] else "-"
+        for p in PARTS
+    ]
+    print(f"{'mean':<21}" + "".join(f"{m:>{width}}" for m in means))
+
+
 def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float, float]:
     """(share of the big stories shown, items showing a story twice, B-cubed P of the
     grouping, B-cubed P of the items)."""
     labels = [r["story"] for r in rows]
     pool = [to_input(r) for r in rows]
     items, stories, shown_items = variant(pool, limit)
-    sizes = Counter(labels)
-    ordered = sorted(sizes.values(), reverse=True)
-    last = ordered[min(limit, len(ordered)) - 1]
-    big = {label for label, size in sizes.items() if size >= last}
     shown = [labels[k] for k in items]
-    share = len(set(shown) & big) / limit
+    share = big_share(labels, shown, limit)
     twice = len(shown) - len(set(shown))
     return share, twice, bcubed(labels, stories)[0], bcubed(labels, shown_items)[0]
 
@@ -136,38 +192,29 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: no such file: {args.data}", file=sys.stderr)
         return 2
-    days: dict[str, list[dict]] = defaultdict(list)
-    for row in load(args.data):
-        days[(row.get("published") or "")[:10]].append(row)
-    chosen = [d for d in sorted(days) if d and len(days[d]) >= args.min_day]
+    days, chosen = news_days(args.data, args.min_day)
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
         " per day: share of the big stories shown / items showing a story twice /"
         " B-cubed P of the grouping / of the items"
     )
-    parts = ("all", "tune", "held-out")
     for name in args.variant or list(VARIANTS):
         print(f"\n{name}")
-        print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>30}" for p in parts))
-        totals = {p: [0.0, 0, 0.0, 0.0, 0] for p in parts}
-        for day in chosen:
-            cells = []
-            for part in parts:
-                rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
-                share, twice, precision, item_precision = score(rows, VARIANTS[name], args.limit)
-                total = totals[part]
-                total[0] += share
-                total[1] += twice
-                total[2] += precision
-                total[3] += item_precision
-                total[4] += 1
-                cells.append(f"{share:.2f} / {twice} / {precision:.3f} / {item_precision:.3f}")
-            print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>30}" for c in cells))
-        cells = [
-            f"{t[0] / t[4]:.2f} / {t[1]} / {t[2] / t[4]:.3f} / {t[3] / t[4]:.3f}"
-            for t in totals.values()
-        ]
-        print(f"{'mean':<12}{'':>9}" + "".join(f"{c:>30}" for c in cells))
+
+        def cell(
+            rows: list[dict], variant: Variant = VARIANTS[name]
+        ) -> tuple[tuple[float, ...], int, str]:
+            share, twice, precision, items = score(rows, variant, args.limit)
+            text = f"{share:.2f} / {twice} / {precision:.3f} / {items:.3f}"
+            return (share, precision, items), twice, text
+
+        day_table(
+            days,
+            chosen,
+            30,
+            cell,
+            lambda f, twice: f"{f[0]:.2f} / {twice} / {f[1]:.3f} / {f[2]:.3f}",
+        )
         sys.stdout.flush()
     return 0
 

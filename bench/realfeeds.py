@@ -138,7 +138,7 @@ def main() -> None:
     url_of = {row["path"]: f"http://127.0.0.1:{port}/{row['path']}" for row in index}
 
     capture = _Capture()
-    for name in ("bot.feeds", "bot.feeds.parse", "bot.feeds.poll"):
+    for name in ("bot.feeds", "bot.feeds.parse", "bot.feeds.entries", "bot.feeds.poll"):
         logging.getLogger(name).addHandler(capture)
         logging.getLogger(name).setLevel(logging.INFO)
         logging.getLogger(name).propagate = False

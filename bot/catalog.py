@@ -25,6 +25,12 @@ from bot.summarizer import summarize
 log = logging.getLogger(__name__)
 
 
+# The stages of sync's progress: each file read and its article extracted, then each
+# summary made.
+READING = "reading and extracting"
+SUMMARIZING = "summarizing"
+
+
 class SeedsFolderError(DigestbotError):
     """The seeds folder is missing or not a folder."""
 
@@ -75,15 +81,15 @@ def sync(
     :func:`summarize_article`, so a shutdown never waits for a whole batch.
     ``reported`` goes to :func:`bot.articles.scan`: a caller that syncs again and
     again keeps it between calls, so each skipped file is warned about once.
-    ``progress(stage, done, total)`` follows the whole job: stage "reading" (each file
-    read and its article extracted), then "summarizing" (each summary made).
+    ``progress(stage, done, total)`` follows the whole job: :data:`READING`, then
+    :data:`SUMMARIZING`.
     """
     started = time.perf_counter()
     report = SyncReport()
     try:
         found = scan(
             folder,
-            progress=None if progress is None else functools.partial(progress, "reading"),
+            progress=None if progress is None else functools.partial(progress, READING),
             reported=reported,
         )
     except OSError as exc:
@@ -110,7 +116,7 @@ def sync(
         summarize_article(store, stored, sentences=sentences, language=language)
         report.summarized += 1
         if progress is not None:
-            progress("summarizing", report.summarized, len(pending))
+            progress(SUMMARIZING, report.summarized, len(pending))
     report.seconds = time.perf_counter() - started
     if report.added or report.changed or report.retired:
         # Without summaries the caller summarizes and logs the one line for both.

@@ -3,15 +3,19 @@ same story, and what a chat's digest shows of each story.
 
 * :func:`compose_digest` -- the one path from the store to a chat's digest, used by the
   scheduled slot run (:mod:`bot.telegram.jobs`), ``/digest``
-  (:mod:`bot.telegram.handlers.commands`) and ``digestbot digest`` (:mod:`bot.cli`):
-  the chat's unseen articles (newest first; only from the sources it has on, see
-  :mod:`bot.store.deliveries`), :data:`LOOKAHEAD` times as many as the digest shows,
-  then its ``/filter`` terms, then one story once (:func:`story_digest`), then the
-  Telegram messages (:func:`bot.digest.digest_messages`). Blocking (store reads and
-  stemming): call it in a worker thread. What it reads can be kept across the chats
-  of a run (:class:`DigestReads`). The callers record what it says: the messages as
-  sent, the articles the filters ``held`` back, the ``late`` ones of stories the chat
-  already had.
+  (:mod:`bot.telegram.handlers.commands`) and ``digestbot digest`` (:mod:`bot.commands.database`):
+  what is new for the chat (its unseen articles, newest first, at most :data:`POOL`;
+  only from the sources it has on and added after its last digest, see
+  :mod:`bot.store.deliveries`), then its ``/filter`` terms, then the stories ranked
+  (:func:`collapse` with :func:`bot.stories.rank`: most distinct sources first, then
+  the newest; each story once as its clearest article), then the Telegram messages
+  (:func:`bot.digest.digest_messages`: "10 of 187 new stories"). Blocking (store
+  reads, stemming, ranking): call it in a worker thread. What it reads can be kept
+  across the chats of a run (:class:`DigestReads`). The callers record what it says:
+  the messages as sent, the articles the filters ``held`` back, the ``late`` ones of
+  stories the chat already had, and the chat's new horizon (``Store.pass_over``): the
+  stories it did not show stay in ``/article`` and the next digest starts from what
+  arrives after this one.
 
 * :func:`regroup_recent` -- blocking, run in a worker thread after each feed poll round
   and seeds rescan that changed something (:mod:`bot.telegram.jobs`): groups the articles
@@ -42,6 +46,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from bot.caches import text_size
@@ -51,10 +56,10 @@ from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
 from bot.store.records import ChatKey, chat_key
 from bot.store.stories import RecentArticle, StoryStore
-from bot.stories import StoryInput, StoryWindow, clearest, group_stories
+from bot.stories import RankedStory, StoryInput, StoryWindow, group_stories, rank
 
 __all__ = [
-    "LOOKAHEAD",
+    "POOL",
     "REGROUP_HOURS",
     "ChatDigest",
     "DigestReads",
@@ -77,10 +82,11 @@ REGROUP_HOURS = 72.0
 # as past their number of entries.
 RECORDS_BYTES = 32 << 20
 
-# A digest of N articles reads this many times N of the chat's unseen articles, so that
-# the articles its filters hold back, and the articles of one story (shown once), do not
-# leave it short.
-LOOKAHEAD = 3
+
+# A digest chooses among the chat's newest this many unseen articles (what arrived since
+# its last digest, usually far fewer): ranking needs them all, and a chat away for
+# weeks does not make a run read thousands.
+POOL = 1000
 
 E = TypeVar("E", bound=Entry)
 
@@ -230,48 +236,44 @@ def regroup_recent(store: Store, now: datetime, hours: float = REGROUP_HOURS) ->
 
 @dataclass(frozen=True, slots=True)
 class StoryDigest(Generic[E]):
-    """A chat's digest as stories: ``entries`` shown (one per story, in order), the
-    ``also`` members of each by the shown entry's number, and the ``late`` article
-    numbers (of stories the chat already had) to record as delivered unseen."""
+    """A chat's digest as stories: ``entries`` shown (one per story, in digest order),
+    the ``also`` members of each by the shown entry's number, the ``late`` article
+    numbers (of stories the chat already had) to record as delivered unseen, and how
+    many ``new`` stories there were to choose from."""
 
     entries: list[E]
     also: dict[int, tuple[Also, ...]] = field(default_factory=dict)
     late: list[int] = field(default_factory=list)
+    new: int = 0
 
 
-def _clear_inputs(members: Sequence[Entry]) -> list[StoryInput]:
-    """What :func:`clearest` compares: titles, and the summary as the text."""
+def _moment(entry: Entry) -> datetime | None:
+    """When an entry came out, for ranking: its date, else when it was added."""
+    return _published(getattr(entry, "date", None)) or _published(getattr(entry, "added_at", None))
+
+
+def _rank_inputs(entries: Sequence[Entry]) -> list[StoryInput]:
+    """What :func:`bot.stories.rank` reads: titles, the summary as the text (what the
+    clearest article is chosen by), the source's name, when it came out."""
     return [
         StoryInput(
             id=int(m.number),
             language=str(getattr(m, "language", "") or ""),
             title=str(m.title or ""),
             text=" ".join(m.summary or ()),
+            published=_moment(m),
             source=str(getattr(m, "source_name", None) or ""),
         )
-        for m in members
+        for m in entries
     ]
 
 
-# The clearest member of each set of members seen lately: most chats of a digest run have
-# the same stories, and choosing costs ~1 ms of numpy per story. Keyed by what the
-# choice reads; bounded (starts over when full).
-_LEADS: dict[tuple[tuple[int, str, int, str], ...], int] = {}
-LEADS_KEPT = 4096
-
-
-def _clearest(members: Sequence[Entry]) -> int:
-    key = tuple(
-        (int(m.number), str(m.title), hash(tuple(m.summary or ())), str(getattr(m, "language", "")))
-        for m in members
-    )
-    index = _LEADS.get(key)
-    if index is None:
-        index = clearest(_clear_inputs(members))
-        if len(_LEADS) >= LEADS_KEPT:
-            _LEADS.clear()
-        _LEADS[key] = index
-    return index
+# Rankings kept by one run (DigestReads.rankings): most chats of a slot have the same
+# new articles, and choosing a story's clearest article costs ~1 ms of numpy. Keyed by
+# the limit and the pool's (article, story) numbers: within one run an article number
+# stands for one content.
+Rankings = dict[tuple[object, ...], list[RankedStory]]
+RANKINGS_KEPT = 512
 
 
 def collapse(
@@ -279,40 +281,53 @@ def collapse(
     story_of: Mapping[int, int],
     reached: set[int] | frozenset[int] = frozenset(),
     limit: int | None = None,
+    rankings: Rankings | None = None,
 ) -> StoryDigest[E]:
     """``entries`` (anything with ``number``, ``title``, ``url``, ``summary``, maybe
-    ``source_name`` and ``language``; newest first) as at most ``limit`` stories.
+    ``source_name``, ``language``, ``date`` and ``added_at``: what is new for the chat,
+    newest first) as at most ``limit`` stories, ranked by :func:`bot.stories.rank`:
+    most distinct sources first (an article of unknown source counts as one), then the
+    newest; each story once, as its clearest article with the others as its "Also:"
+    members (in the order given).
 
     ``story_of``: the story id of entries in a story of several (others are alone);
-    ``reached``: the stories the chat already had -- their entries become ``late``. A
-    story takes the place of its first entry; its clearest entry is shown, the others
-    are its "Also:" members, in the order given. Pure.
+    ``reached``: the stories the chat already had -- their entries become ``late``
+    (recorded as delivered, never shown); ``rankings``: a run's kept rankings (see
+    :data:`Rankings`). Pure.
     """
-    stories: dict[int | tuple[str, int], list[E]] = {}
     late: list[int] = []
-    for entry in entries:
-        number = int(entry.number)
-        story = story_of.get(number)
-        if story is not None and story in reached:
-            late.append(number)
-            continue
-        key: int | tuple[str, int] = story if story is not None else ("alone", number)
-        if key not in stories and limit is not None and len(stories) >= limit:
-            continue  # a story past the limit waits for the next digest
-        stories.setdefault(key, []).append(entry)
+    pool: Sequence[E] = entries
+    if reached:
+        pool = []
+        for entry in entries:
+            story = story_of.get(int(entry.number))
+            if story is not None and story in reached:
+                late.append(int(entry.number))
+            else:
+                pool.append(entry)
+    numbers = tuple(map(int, map(attrgetter("number"), pool)))
+    keys = tuple(map(story_of.get, numbers))
+    new = len(set(keys) - {None}) + keys.count(None)
+    cache_key = (limit, numbers, keys)
+    items = rankings.get(cache_key) if rankings is not None else None
+    if items is None:
+        items = rank(_rank_inputs(pool), limit, stories=keys)
+        if rankings is not None:
+            if len(rankings) >= RANKINGS_KEPT:
+                rankings.clear()
+            rankings[cache_key] = items
     shown: list[E] = []
     also: dict[int, tuple[Also, ...]] = {}
-    for members in stories.values():
-        lead = members[0] if len(members) == 1 else members[_clearest(members)]
+    for item in items:
+        lead = pool[item.lead]
         shown.append(lead)
         others = tuple(
             Also(int(m.number), getattr(m, "source_name", None), getattr(m, "url", None))
-            for m in members
-            if m is not lead
+            for m in (pool[k] for k in item.members if k != item.lead)
         )
         if others:
             also[int(lead.number)] = others
-    return StoryDigest(shown, also, late)
+    return StoryDigest(shown, also, late, new)
 
 
 def story_digest(
@@ -323,6 +338,7 @@ def story_digest(
     story_of: Mapping[int, int] | None = None,
     *,
     topic: int = 0,
+    rankings: Rankings | None = None,
 ) -> StoryDigest[E]:
     """:func:`collapse` the chat's entries with their stored story ids (read unless
     given: a scheduled run reads them once for all its chats) and the stories the chat
@@ -335,7 +351,7 @@ def story_digest(
     reached = set()
     if story_of:
         reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
-    return collapse(entries, story_of, reached, limit)
+    return collapse(entries, story_of, reached, limit, rankings)
 
 
 # -- a chat's digest from the store ----------------------------------------------------
@@ -368,6 +384,7 @@ class DigestReads:
         self.story_of: dict[int, int] = {}
         self.words = ArticleCache()
         self.messages: dict[tuple[object, ...], Messages] = {}
+        self.rankings: Rankings = {}
 
     def articles(self, numbers: Sequence[int]) -> list[ArticleRecord]:
         """The visible articles among ``numbers``, in that order (read when not kept)."""
@@ -410,12 +427,24 @@ class DigestReads:
         return records
 
     def digest_messages(
-        self, shown: StoryDigest[ArticleRecord], today: date | None, limit: int
+        self,
+        shown: StoryDigest[ArticleRecord],
+        today: date | None,
+        limit: int,
+        *,
+        headlines: bool = False,
+        footer: str | None = None,
+        more: bool = False,
     ) -> Messages:
-        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories."""
+        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories
+        and form."""
         key = (
             today,
             limit,
+            headlines,
+            footer,
+            shown.new,
+            more,
             *((e.number, *(m.number for m in shown.also.get(e.number, ()))) for e in shown.entries),
         )
         found = self.messages.get(key)
@@ -423,24 +452,35 @@ class DigestReads:
             if len(self.messages) >= self.messages_kept:
                 self.messages.clear()
             found = self.messages[key] = digest_messages(
-                shown.entries, limit=limit, today=today, also=shown.also
+                shown.entries,
+                limit=limit,
+                today=today,
+                also=shown.also,
+                headlines=headlines,
+                footer=footer,
+                new=shown.new,
+                more=more,
             )
         return found
 
 
 @dataclass(frozen=True, slots=True)
 class ChatDigest:
-    """A chat's digest: the ``entries`` shown (one per story, newest first) with the
+    """A chat's digest: the ``entries`` shown (one per story, in digest order) with the
     ``also`` members of each story, the Telegram ``messages`` (HTML, each with the
     article numbers it carries; none when there is nothing new), the article numbers
     the chat's filters ``held`` back and the ``late`` ones of stories it already had
-    (to record as delivered unseen)."""
+    (to record as delivered unseen), and how many ``new`` stories it chose from
+    (``more``: the chat had more than :data:`POOL` new articles; the oldest were not
+    looked at)."""
 
     entries: list[ArticleRecord]
     also: dict[int, tuple[Also, ...]]
     messages: Messages
     held: list[int] = field(default_factory=list)
     late: list[int] = field(default_factory=list)
+    new: int = 0
+    more: bool = False
 
 
 def compose_digest(
@@ -452,36 +492,74 @@ def compose_digest(
     terms: Iterable[Term | tuple[str, str]] | None = None,
     limit: int = MESSAGE_LIMIT,
     reads: DigestReads | None = None,
+    headlines: bool = False,
+    footer: str | None = None,
 ) -> ChatDigest:
     """The digest of ``chat`` (a chat id, or a (chat id, forum topic) pair): at most
-    ``max_articles`` stories, in messages of at most ``limit`` UTF-16 units under a
-    header naming ``today`` (the chat's local day).
+    ``max_articles`` stories, in messages of at most ``limit`` UTF-16 units of visible
+    text under a header naming ``today`` (the chat's local day).
 
-    Unseen articles (:meth:`bot.store.Store.unseen_numbers`: not received, not waiting
-    in the outbox, from the sources the chat has on), :data:`LOOKAHEAD` times
-    ``max_articles`` of them; then the chat's filter ``terms`` (read from the store when
-    None); then one story once (:func:`story_digest`); then the messages. ``chat`` None:
-    the digest of every summarized shared article for someone who has seen none
-    (``digestbot digest``). Blocking; records nothing (see :class:`ChatDigest`).
+    What is new for the chat -- its unseen articles (:meth:`bot.store.Store.
+    unseen_numbers`: not received, not waiting in the outbox, from the sources it has
+    on, added after its last digest), the newest :data:`POOL` of them -- then its filter
+    ``terms`` (read from the store when None); then the pages the chat added itself,
+    always shown first; then the stories ranked (:func:`collapse`: most sources first,
+    then the newest, each once); then the messages (``headlines``:
+    without summaries; ``footer``: a last line, HTML), whose header says how many
+    stories it shows of how many new and whose end says where the rest are. ``chat``
+    None: the digest of the newest summarized shared articles for someone who has seen
+    none (``digestbot digest``). Blocking; records nothing (see :class:`ChatDigest`;
+    the callers move the chat's horizon, :meth:`bot.store.Store.pass_over`, so the next
+    digest starts from what arrives after this one).
     """
     reads = reads or DigestReads(store)
-    want = max_articles * LOOKAHEAD
     if chat is None:
-        entries = reads.keep(a for a in store.list_articles(0, want) if a.summary)
+        articles = store.list_articles(0, POOL)
+        more = len(articles) >= POOL
+        entries = reads.keep(a for a in articles if a.summary)
         story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
-        shown = collapse(entries, story_of, limit=max_articles)
-        messages = reads.digest_messages(shown, today, limit)
-        return ChatDigest(shown.entries, shown.also, messages)
+        shown = collapse(entries, story_of, limit=max_articles, rankings=reads.rankings)
+        messages = reads.digest_messages(
+            shown, today, limit, headlines=headlines, footer=footer, more=more
+        )
+        return ChatDigest(shown.entries, shown.also, messages, new=shown.new, more=more)
     chat_id, topic = chat_key(chat)
-    entries = reads.articles(store.unseen_numbers(chat_id, want, topic=topic))
+    numbers = store.unseen_numbers(chat_id, POOL, topic=topic)
+    more = len(numbers) >= POOL
+    entries = reads.articles(numbers)
     if terms is None:
         terms = store.filter_terms(chat_id, topic=topic)
     held: list[ArticleRecord] = []
     chat_filter = compile_filter(terms)
     if chat_filter:
         entries, held = split_entries(entries, chat_filter, reads.words)
-    shown = story_digest(store, chat_id, entries, max_articles, reads.story_of, topic=topic)
-    messages = reads.digest_messages(shown, today, limit)
+    # What the chat added itself ("Add to my digest") is always shown, first: it asked.
+    added = store.added_numbers(chat_id, topic=topic)
+    pinned = [e for e in entries if e.number in added]
+    if pinned:
+        entries = [e for e in entries if e.number not in added]
+    shown = story_digest(
+        store,
+        chat_id,
+        entries,
+        max(max_articles - len(pinned), 0),
+        reads.story_of,
+        topic=topic,
+        rankings=reads.rankings,
+    )
+    if pinned:
+        shown = StoryDigest(
+            [*pinned, *shown.entries], shown.also, shown.late, shown.new + len(pinned)
+        )
+    messages = reads.digest_messages(
+        shown, today, limit, headlines=headlines, footer=footer, more=more
+    )
     return ChatDigest(
-        shown.entries, shown.also, messages, [e.number for e in held], list(shown.late)
+        shown.entries,
+        shown.also,
+        messages,
+        [e.number for e in held],
+        list(shown.late),
+        shown.new,
+        more,
     )

@@ -37,13 +37,13 @@ same escaping is right in text and in ``href="..."``), and only http(s) URLs bec
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len
+from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len, visible_len
+from bot.times import format_date, format_day
 
 __all__ = [
     "ALSO_SHOWN",
@@ -66,8 +66,10 @@ __all__ = [
     "digest_parts",
     "link_title",
     "pack_messages",
+    "rest_line",
     "split_messages",
     "utf16_len",
+    "visible_len",
 ]
 
 # Titles are shown up to this many characters (then "…"): a title line always fits in a
@@ -79,14 +81,10 @@ LIST_TITLE_UNITS = 300
 # URLs longer than this once escaped are not linked (the title is shown without a link),
 # so a title line (at most ~1,550 + 2,048 units) always fits in a message.
 URL_LIMIT = 2048
-# A source's name is shown up to this many characters (then "…"), a date up to 40.
+# A source's name is shown up to this many characters (then "…").
 SOURCE_LIMIT = 100
-DATE_LIMIT = 40
 # An "Also:" line links at most this many other articles of the story ("+ N more" after).
 ALSO_SHOWN = 6
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class Entry(Protocol):
@@ -181,25 +179,13 @@ def _sentences(summary: Sequence[str] | None) -> list[str]:
 
 
 def day_text(day: date, weekday: bool = True) -> str:
-    """``Mon 1 Dec 2026`` (``1 Dec 2026`` without the weekday), in English whatever
-    the machine's locale."""
-    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+    """``Mon 1 Dec 2026`` (``1 Dec 2026`` without the weekday): :func:`bot.times.format_day`."""
+    return format_day(day, weekday=weekday)
 
 
 def _date_text(value: str | None) -> str | None:
-    """An article's date as shown in a digest: ``26 Dec 2014`` for an ISO date, else
-    as stored (shortened)."""
-    value = " ".join((value or "").split())
-    if not value:
-        return None
-    match = _ISO_DATE.fullmatch(value)
-    if match:
-        try:
-            return day_text(date(*map(int, match.groups())), weekday=False)
-        except ValueError:
-            pass
-    return value if len(value) <= DATE_LIMIT else value[: DATE_LIMIT - 1] + "…"
+    """An article's date as shown everywhere: :func:`bot.times.format_date`."""
+    return format_date(value)
 
 
 def _source_text(entry: Entry) -> str | None:
@@ -247,7 +233,7 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
     return "Also: " + ", ".join(shown) + tail
 
 
-def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
+def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = False) -> Part:
     """One article of a digest, as HTML segments (title line, source line, the other
     articles of its story, summary)::
 
@@ -256,7 +242,8 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>
     <blockquote expandable>First summary sentence. Second one.</blockquote>
 
-    The part carries the numbers of the entry and of every ``also`` member.
+    The part carries the numbers of the entry and of every ``also`` member. With
+    ``headlines`` (a chat's /settings) the summary is left out.
     """
     segments = [link_title(entry.title, entry.url)]
     about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
@@ -268,7 +255,7 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     line = also_line(also)
     if line:
         segments.append(f"\n{line}")
-    sentences = _sentences(entry.summary)
+    sentences = [] if headlines else _sentences(entry.summary)
     if sentences:
         quote = " ".join(html.escape(sentence) for sentence in sentences)
         segments.append(f"\n<blockquote expandable>{quote}</blockquote>")
@@ -276,11 +263,37 @@ def article_part(entry: Entry, also: Sequence[Also] = ()) -> Part:
     return Part(tuple(segments), numbers)
 
 
-def digest_header(count: int, title: str = "Your digest", today: date | None = None) -> str:
+def _counted(count: int, new: int | None, more: bool) -> str:
+    """``3 stories``, or when the digest chose among more: ``10 of 187 new stories``
+    (``10 of 500+ new stories`` when there were more than it looked at)."""
+    if new is None or (new <= count and not more):
+        return _plural(count)
+    return f"{count} of {new}{'+' if more else ''} new {'story' if new == 1 else 'stories'}"
+
+
+def digest_header(
+    count: int,
+    title: str = "Your digest",
+    today: date | None = None,
+    new: int | None = None,
+    more: bool = False,
+) -> str:
     """``<b>Your digest</b> · Mon 1 Dec 2026 · 3 stories`` (escaped; no date without
-    ``today``, the day in the chat's timezone)."""
+    ``today``, the day in the chat's timezone); ``… · 10 of 187 new stories`` when
+    there were ``new`` stories to choose from (``more``: and more than that)."""
     day = f" · {day_text(today)}" if today is not None else ""
-    return f"<b>{html.escape(title)}</b>{day} · {_plural(count)}"
+    return f"<b>{html.escape(title)}</b>{day} · {_counted(count, new, more)}"
+
+
+def rest_line(count: int, new: int | None, more: bool = False) -> str | None:
+    """Where the new stories a digest did not show are (HTML), or None when it showed
+    them all: ``177 more new stories: /article lists every article.``"""
+    if new is None or (new <= count and not more):
+        return None
+    rest = (
+        f"{new - count}{'+' if more else ''} more new {'story' if new - count == 1 else 'stories'}"
+    )
+    return f"<i>{rest}: /article lists every article.</i>"
 
 
 def digest_parts(
@@ -288,12 +301,26 @@ def digest_parts(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    *,
+    headlines: bool = False,
+    footer: str | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> list[Part]:
-    """The digest as parts: a header (unless ``title`` is None), then one per entry (a
-    story: with ``also``, its other articles are named under it)."""
-    parts = [Part((digest_header(len(entries), title, today),))] if title is not None else []
+    """The digest as parts: a header (unless ``title`` is None; with ``new``, how many
+    stories it shows of how many new), then one per entry (a story: with ``also``, its
+    other articles are named under it; with ``headlines``, no summaries), then where
+    the rest are (:func:`rest_line`) and the ``footer`` (HTML, the caller's) if any."""
+    header = digest_header(len(entries), title, today, new, more) if title is not None else None
+    parts = [Part((header,))] if header is not None else []
     also = also or {}
-    parts.extend(article_part(entry, also.get(int(entry.number), ())) for entry in entries)
+    parts.extend(
+        article_part(entry, also.get(int(entry.number), ()), headlines=headlines)
+        for entry in entries
+    )
+    ending = "\n".join(x for x in (rest_line(len(entries), new, more), footer) if x)
+    if ending:
+        parts.append(Part((ending,)))
     return parts
 
 
@@ -304,6 +331,10 @@ def digest_messages(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    headlines: bool = False,
+    footer: str | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -311,10 +342,16 @@ def digest_messages(
     entries: no messages (the caller says "nothing new" if it wants). ``today``: the
     day the header names, in the chat's timezone. ``also``: each story's other
     articles by the shown entry's number; a message carries their numbers too.
+    ``headlines``: titles, sources and dates without the summaries; ``footer``: a last
+    line (HTML); ``new``, ``more``: how many new stories it chose from (the header says
+    "10 of 187 new stories", the end where the rest are).
     """
     if not entries:
         return []
-    return pack_messages(digest_parts(entries, title, today, also), limit)
+    parts = digest_parts(
+        entries, title, today, also, headlines=headlines, footer=footer, new=new, more=more
+    )
+    return pack_messages(parts, limit)
 
 
 def compose_html(
@@ -333,9 +370,12 @@ def compose_text(
     title: str | None = "Your digest",
     today: date | None = None,
     also: AlsoMap | None = None,
+    new: int | None = None,
+    more: bool = False,
 ) -> str:
     """The digest as plain text (for the CLI), ending in a newline; the same items as
-    the HTML one, each under its article number::
+    the HTML one (``new``, ``more``: as :func:`digest_messages`), each under its article
+    number::
 
     Your digest · Mon 1 Dec 2026 · 2 stories
 
@@ -349,7 +389,7 @@ def compose_text(
     blocks = []
     if title is not None:
         day = f" · {day_text(today)}" if today is not None else ""
-        blocks.append(f"{title}{day} · {_plural(len(entries))}")
+        blocks.append(f"{title}{day} · {_counted(len(entries), new, more)}")
     for entry in entries:
         lines = [f"{int(entry.number)}. {_short_title(entry.title)}"]
         meta = " · ".join(x for x in (_source_text(entry), _date_text(entry.date), entry.url) if x)
@@ -360,6 +400,9 @@ def compose_text(
             lines.append(line)
         lines.extend(f"  {sentence}" for sentence in _sentences(entry.summary))
         blocks.append("\n".join(lines))
+    rest = rest_line(len(entries), new, more)
+    if rest:
+        blocks.append(html.unescape(rest.removeprefix("<i>").removesuffix("</i>")))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -374,14 +417,14 @@ def article_detail_messages(
     summary is longer than ``limit``::
 
         <a href="URL"><b>Title</b></a>
-        <i>2024-05-01</i>
+        <i>1 May 2024 · World Wire</i>
         Also: <a href="URL">Source B</a>
 
         First summary sentence. Second one.
     """
     segments = [link_title(entry.title, entry.url)]
-    # A feed article also names its feed: "2024-05-01 · World Wire".
-    meta = " · ".join(x for x in (entry.date, _source_text(entry)) if x)
+    # A feed article also names its feed: "1 May 2024 · World Wire".
+    meta = " · ".join(x for x in (_date_text(entry.date), _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
     line = also_line(also)

@@ -7,14 +7,16 @@ either into a ``tzinfo``. What a user may *type* for a timezone (cities, "GMT-3"
 location) is read by :mod:`bot.timezones`, which always ends in one of these two forms.
 
 Small and pure (standard library only), so the store, the config and the schedule
-can all validate the same way without importing each other.
+can all validate the same way without importing each other. One date format
+everywhere the bot writes a day: ``1 Dec 2026`` (:func:`format_day`; ``Mon 1 Dec
+2026`` with the weekday), in English whatever the machine's locale.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "MIN_OFFSET_MINUTES",
     "canonical_timezone",
     "fixed_offset",
+    "format_date",
+    "format_day",
+    "format_moment",
     "format_time",
     "is_fixed_offset",
     "looks_like_time",
@@ -66,6 +71,40 @@ def looks_like_time(text: str) -> bool:
 def format_time(value: time) -> str:
     """A time as "HH:MM"."""
     return f"{value.hour:02d}:{value.minute:02d}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
+# A stored date that is no ISO day is shown as stored, up to this many characters.
+DATE_CHARS = 40
+
+
+def format_day(day: date, weekday: bool = False) -> str:
+    """``1 Dec 2026`` (``Mon 1 Dec 2026`` with ``weekday``)."""
+    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def format_moment(moment: datetime) -> str:
+    """A moment in its own timezone: ``Mon 1 Dec 2026, 08:30 CET``."""
+    day = format_day(moment.date(), weekday=True)
+    return f"{day}, {format_time(moment.time())} {moment.tzname() or ''}".rstrip()
+
+
+def format_date(value: str | None) -> str | None:
+    """A stored date (an article's, a page's) as shown: ``26 Dec 2014`` for an ISO day
+    or time (its day as written), else the text as stored, shortened; None for none."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    match = _ISO_DAY.fullmatch(value)
+    if match:
+        try:
+            return format_day(date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            pass
+    return value if len(value) <= DATE_CHARS else value[: DATE_CHARS - 1] + "…"
 
 
 def offset_name(minutes: int) -> str:

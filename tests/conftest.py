@@ -12,6 +12,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,17 @@ import pytest
 
 from bot.web.workers import Workers
 from tests.fakebotapi import FakeBotAPI, Message
+
+
+class Clock:
+    """What the bot thinks "now" is (when a job runs, when it says "next:"), set by the
+    test: ``build_application(config, clock=clock)``, then ``clock.now = ...``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @pytest.fixture
@@ -131,6 +143,23 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
         return config_from_dict(raw, base=tmp_path, env={})
 
     return make
+
+
+async def say(
+    fake: FakeBotAPI,
+    chat: int,
+    text: str,
+    user: int | None = None,
+    *,
+    thread_id: int | None = None,
+    as_group: bool = False,
+) -> Message:
+    """``user`` (default: the chat's own user) sends ``text`` in ``chat`` (in forum topic
+    ``thread_id``; ``as_group``: an administrator writing as the group); the bot's reply
+    there."""
+    before = len(fake.messages(chat))
+    fake.send_text(chat, text, user, thread_id=thread_id, as_group=as_group)
+    return await fake.wait_for_message(chat, before + 1)
 
 
 async def ask(fake: FakeBotAPI, text: str, chat: int, replies: int = 1) -> Message:

@@ -24,7 +24,9 @@ What it does, in the order a test meets it:
   wake on each recorded call (no sleep-and-hope) and time out with a clear message. A
   long poll is recorded when it ends; ``polls_started`` counts them as they arrive.
 * **Groups, forum topics, channels.** ``add_group(chat_id, admins=..., members=...,
-  forum=True, topics=...)`` and ``add_channel(chat_id)`` describe chats; updates from
+  forum=True, topics=...)`` and ``add_channel(chat_id, admins=..., members=...)`` describe
+  chats (``getChatAdministrators`` lists their admins; ``bot_status_changed`` is the
+  ``my_chat_member`` update of the bot made an admin or removed); updates from
   them carry the right ``chat`` (type, ``is_forum``). ``send_text(..., thread_id=N)``
   writes in forum topic N, ``send_text(..., as_group=True)`` as an anonymous
   administrator, ``post_in_channel`` makes a ``channel_post``. ``getChatMember`` answers
@@ -169,6 +171,30 @@ _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NAME_CHARS = re.compile(r"[a-zA-Z0-9_-]*")
 _MARKUP = re.compile(r"[<&]")
 _ENTITY = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z]{2,4});")
+
+
+# The rights of the bot as an administrator (ChatMemberAdministrator's required flags).
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
+def _statuses(creator: int | None, admins: Iterable[int], members: Iterable[int]) -> dict[int, str]:
+    """Member statuses of a described chat, by user id."""
+    statuses = dict.fromkeys(members, "member")
+    statuses.update(dict.fromkeys(admins, "administrator"))
+    if creator is not None:
+        statuses[creator] = "creator"
+    return statuses
 
 
 def utf16_len(text: str) -> int:
@@ -779,16 +805,52 @@ class FakeBotAPI:
             chat["is_forum"] = True
             self._topics[chat_id] = set(topics)
         self._chats[chat_id] = chat
-        statuses = dict.fromkeys(members, "member")
-        statuses.update(dict.fromkeys(admins, "administrator"))
-        if creator is not None:
-            statuses[creator] = "creator"
-        self._members[chat_id] = statuses
+        self._members[chat_id] = _statuses(creator, admins, members)
 
-    def add_channel(self, chat_id: int, *, title: str | None = None) -> None:
-        """Describe a channel (the bot is one of its administrators)."""
-        self._chats[chat_id] = {"id": chat_id, "type": "channel", "title": title or "Channel"}
-        self._members[chat_id] = {}
+    def add_channel(
+        self,
+        chat_id: int,
+        *,
+        title: str | None = None,
+        username: str | None = None,
+        creator: int | None = None,
+        admins: Iterable[int] = (),
+        members: Iterable[int] = (),
+    ) -> None:
+        """Describe a channel (the bot is one of its administrators), with its creator,
+        administrators and subscribers (``members``)."""
+        chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title or "Channel"}
+        if username:
+            chat["username"] = username
+        self._chats[chat_id] = chat
+        self._members[chat_id] = _statuses(creator, admins, members)
+
+    def bot_status_changed(self, chat_id: int, status: str, by: int) -> dict[str, Any]:
+        """User ``by`` changes the bot's status in a described chat ("administrator": made
+        an admin, "left"/"kicked"/"member": removed or demoted): a ``my_chat_member`` update."""
+        chat = self._chat(chat_id)
+
+        def bot_as(status: str) -> dict[str, Any]:
+            member: dict[str, Any] = {"user": dict(self.bot_user), "status": status}
+            if status == "administrator":
+                member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+                member.update(dict.fromkeys(("can_be_edited", "is_anonymous"), False))
+            elif status == "kicked":
+                member["until_date"] = 0
+            return member
+
+        old = "left" if status == "administrator" else "administrator"
+        return self.inject(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": self._user(by),
+                    "date": int(time.time()),
+                    "old_chat_member": bot_as(old),
+                    "new_chat_member": bot_as(status),
+                }
+            }
+        )
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """Change a user's status in a described chat ("administrator", "member", "left")."""
@@ -1438,6 +1500,25 @@ class FakeBotAPI:
             )
         return member
 
+    async def _get_chat_administrators(self, params: dict[str, Any]) -> Any:
+        """The creator and administrators of a described chat (the bot among them)."""
+        chat_id = params.get("chat_id")
+        if chat_id not in self._members:
+            raise ApiError(400, "Bad Request: chat not found")
+        admins = [
+            user_id
+            for user_id, status in self._members[chat_id].items()
+            if status in ("creator", "administrator")
+        ]
+        members = [
+            await self._get_chat_member({"chat_id": chat_id, "user_id": user_id})
+            for user_id in admins
+        ]
+        bot: dict[str, Any] = {"user": dict(self.bot_user), "status": "administrator"}
+        bot.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+        bot.update(dict.fromkeys(("can_be_edited", "is_anonymous"), False))
+        return [*members, bot]
+
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
         message = self._find_for_edit(params)
         text, entities = self._render(params)
@@ -1651,6 +1732,7 @@ _HANDLERS: dict[str, Callable[[FakeBotAPI, dict[str, Any]], Any]] = {
     "setmycommands": FakeBotAPI._set_my_commands,
     "getmycommands": FakeBotAPI._get_my_commands,
     "getchatmember": FakeBotAPI._get_chat_member,
+    "getchatadministrators": FakeBotAPI._get_chat_administrators,
     "senddocument": FakeBotAPI._send_document,
     "getfile": FakeBotAPI._get_file,
     "sendmessage": FakeBotAPI._send_message,

@@ -30,6 +30,19 @@ def long_text(n: int, topic: str = "") -> str:
     return "".join(f"<p>{escape(topic)} {WORDS} Paragraph {i}.</p>" for i in range(n))
 
 
+def story(i: int, topic: str, day: int = 30) -> Item:
+    """Story ``i`` of a topic's feed ("World story 1"), four paragraphs long, published
+    on ``day`` November 2026."""
+    return Item(
+        guid=f"{topic}{i}",
+        link=f"http://127.0.0.1/{topic}/{i}",
+        title=f"{topic.title()} story {i}",
+        text=long_text(4, f"{topic} {i}"),
+        date=f"Mon, {day} Nov 2026 10:00:00 GMT",
+        iso=f"2026-11-{day}T10:00:00Z",
+    )
+
+
 def rss(items: list[Item], title: str = "Test News", encoding: str = "utf-8") -> bytes:
     parts = [
         f'<?xml version="1.0" encoding="{encoding}"?>',

@@ -79,6 +79,18 @@ class NewsSite:
         )
         return replace(base, **changes)
 
+    def fetch_keys(self, **changes: Any) -> dict[str, Any]:
+        """The ``[fetch]`` keys (a ``bot_config`` override) that let the bot reach this
+        site, with short timeouts: total 3 s, connect 2 s, unless ``changes`` say."""
+        fetch = self.config()
+        keys = {
+            "allow_networks": list(fetch.allow_networks),
+            "allow_ports": list(fetch.allow_ports),
+            "total_timeout": 3,
+            "connect_timeout": 2,
+        }
+        return keys | changes
+
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.hits[path] += 1

@@ -6,8 +6,8 @@ import pytest
 
 from bot.telegram.app import build_application, running
 from bot.telegram.jobs import rescan_seeds
-from tests.conftest import write_article
-from tests.fakebotapi import FakeBotAPI, Message
+from tests.conftest import say, write_article
+from tests.fakebotapi import FakeBotAPI
 
 ADMIN = 7001
 USER = 7002
@@ -23,21 +23,15 @@ async def bot(fake: FakeBotAPI, bot_config, seeds):
         yield application
 
 
-async def ask(fake: FakeBotAPI, chat: int, text: str) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text)
-    return await fake.wait_for_message(chat, before + 1)
-
-
 async def test_stats_answers_an_admin_with_the_counts(bot, fake):
-    await ask(fake, USER, "/subscribe 08:00")
-    reply = await ask(fake, ADMIN, "/stats")
+    await say(fake, USER, "/subscribe 08:00")
+    reply = await say(fake, ADMIN, "/stats")
     assert reply.text == ("digestbot\nSubscribers: 1\nArticles: 1\nMessages waiting to be sent: 0")
 
 
 @pytest.mark.parametrize("command", ["/stats", "/rescan"])
 async def test_admin_commands_are_unknown_to_everyone_else(bot, fake, command):
-    reply = await ask(fake, USER, command)
+    reply = await say(fake, USER, command)
     assert reply.text == f"I do not know {command}. /help lists the commands."
 
 
@@ -54,5 +48,5 @@ async def test_an_admin_in_a_group_is_recognised_by_user_not_chat(bot, fake):
 
 async def test_rescan_reads_new_seed_files_now(bot, fake, seeds):
     write_article(seeds, "b.md", "Council votes on new bridge", date="2024-05-02")
-    reply = await ask(fake, ADMIN, "/rescan")
+    reply = await say(fake, ADMIN, "/rescan")
     assert reply.text == "Seeds folder read: 2 articles (before: 1)."

@@ -129,3 +129,12 @@ def test_a_synthetic_page_is_the_same_every_time_and_about_its_size() -> None:
     assert page == harness.synthetic_page(7, 20_000) != harness.synthetic_page(8, 20_000)
     assert 20_000 <= len(page) < 22_000 and b"<article>" not in page
     assert b"<article><h1>Story 7</h1>" in harness.synthetic_page(7, 5_000, article=True)
+
+
+def test_benches_run_as_modules_of_the_package() -> None:
+    """``python -m bench.NAME`` from the checkout: no bench edits sys.path or tells the
+    reader to run it as a file (the shared code is imported as ``bench.harness``)."""
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "sys.path.insert" not in text, path.name
+        assert f"python bench/{path.name}" not in text, path.name

@@ -58,7 +58,7 @@ def test_ingest_on_a_terminal_shows_reading_then_summarizing(
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["ingest", "--config", str(config)]) == 0
     assert [without_time(line) for line in bars(terminal.getvalue())] == [
-        "ingest: reading [" + "#" * 30 + "] 3/3 100%",
+        "ingest: reading and extracting [" + "#" * 30 + "] 3/3 100%",
         "ingest: summarizing [" + "#" * 30 + "] 3/3 100%",
     ]
     out = capsys.readouterr().out

@@ -29,7 +29,9 @@ from bot.digest import (
     pack_messages,
     split_messages,
     utf16_len,
+    visible_len,
 )
+from bot.messages import ENTITY_LIMIT, ENTITY_TEXT_LIMIT, measure
 
 KOREA = DigestEntry(
     number=1,
@@ -177,7 +179,7 @@ def test_many_articles_split_at_article_boundaries_within_4096_units() -> None:
     ]
     messages = digest_messages(entries)
     assert len(messages) > 1
-    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    assert all(visible_len(text) <= MESSAGE_LIMIT for text, _ in messages)
     # Every article exactly once, in order, each whole inside one message.
     assert [n for _, numbers in messages for n in numbers] == list(range(1, 21))
     for text, numbers in messages:
@@ -193,7 +195,7 @@ def test_an_article_longer_than_a_message_is_split_at_sentence_boundaries() -> N
     entry = DigestEntry(3, "Huge & long", "https://example.com/h", "2024-01-01", sentences)
     messages = digest_messages([entry], title=None)
     assert len(messages) >= 3
-    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    assert all(visible_len(text) <= MESSAGE_LIMIT for text, _ in messages)
     # The article counts as delivered with its last piece.
     assert [numbers for _, numbers in messages] == [[]] * (len(messages) - 1) + [[3]]
     assert messages[0][0].startswith(
@@ -219,7 +221,7 @@ def test_a_huge_article_starts_right_after_the_header() -> None:
     assert messages[0][0].startswith(
         "<b>Your digest</b> · 1 story\n\n<b>Huge</b>\n/article 3\n<blockquote expandable>Words"
     )
-    assert all(utf16_len(text) <= MESSAGE_LIMIT for text, _ in messages)
+    assert all(visible_len(text) <= MESSAGE_LIMIT for text, _ in messages)
     assert [numbers for _, numbers in messages][-1] == [3]
 
 
@@ -227,9 +229,9 @@ def test_a_sentence_longer_than_a_message_is_split_at_spaces() -> None:
     sentence = " ".join(["AT&T"] * 2000)  # one sentence, 9,999 characters, 17,999 escaped
     entry = DigestEntry(4, "T", None, None, [sentence])
     messages = digest_messages([entry], title=None)
-    assert len(messages) >= 5
+    assert len(messages) == 3  # the visible 9,999 characters count, not the escaped source
     for text, _ in messages:
-        assert utf16_len(text) <= MESSAGE_LIMIT
+        assert visible_len(text) <= MESSAGE_LIMIT
         assert_balanced(text)
     body = " ".join(text for text, _ in messages).removeprefix("<b>T</b>\n/article 4")
     body = re.sub("</?blockquote[^>]*>", " ", body)
@@ -289,20 +291,22 @@ def test_split_last_resort_never_cuts_an_entity_or_a_surrogate_pair() -> None:
     text = "&amp;🎉" * 30
     chunks = split_messages([text], limit=9)
     assert "".join(chunks) == text
-    assert all(utf16_len(c) <= 9 for c in chunks)
+    assert all(visible_len(c) <= 9 for c in chunks)
     for chunk in chunks:
         assert_balanced(chunk)
 
 
-def test_split_keeps_tags_whole_and_never_breaks_inside_an_element() -> None:
-    chunks = split_messages(["<b>bold text here</b> and then more words here"], limit=22)
-    assert chunks == ["<b>bold text here</b>", "and then more words", "here"]
+def test_split_keeps_tags_whole_and_counts_only_visible_text() -> None:
+    chunks = split_messages(["<b>bold text here</b> and then more words here"], limit=16)
+    assert chunks == ["<b>bold text here</b>", "and then more", "words here"]
+    # 18 visible characters fit in 18 units, tags and all.
+    assert split_messages(["<b>bold text here</b> and"], limit=18) == ["<b>bold text here</b> and"]
 
 
 def test_split_inside_a_long_element_closes_and_reopens_its_tags() -> None:
     text = '<a href="https://e.com/?a&amp;b"><b>' + "word " * 30 + "</b></a> tail"
     chunks = split_messages([text], limit=70)
-    assert len(chunks) > 2 and all(utf16_len(c) <= 70 for c in chunks)
+    assert len(chunks) > 2 and all(visible_len(c) <= 70 for c in chunks)
     for chunk in chunks:
         assert_balanced(chunk)
     assert chunks[0].startswith('<a href="https://e.com/?a&amp;b"><b>word word')
@@ -312,9 +316,9 @@ def test_split_inside_a_long_element_closes_and_reopens_its_tags() -> None:
     assert words == ["word"] * 30 + ["tail"]
 
 
-def test_split_refuses_a_limit_too_small_for_the_tags() -> None:
+def test_split_refuses_a_limit_smaller_than_one_character() -> None:
     with pytest.raises(ValueError, match="cannot split"):
-        split_messages(["<b>" + "x " * 50 + "</b>"], limit=7)  # <b>x</b> is 8
+        split_messages(["<b>🎉🎉</b>"], limit=1)  # an emoji is two units
 
 
 def test_pack_messages_attributes_numbers_to_the_last_piece_of_a_part() -> None:
@@ -353,7 +357,7 @@ def test_random_digests_always_fit_and_lose_nothing(seed: int) -> None:
     assert carried == [e.number for e in entries]  # each article once, in order
     visible_words: list[str] = []
     for text, _ in messages:
-        assert utf16_len(text) <= limit
+        assert visible_len(text) <= limit
         visible, _entities = parse_html(text)  # valid Telegram HTML, every tag closed
         visible_words.extend(visible.split())
     expected_words: list[str] = ["Your", "digest", "·", str(len(entries))]
@@ -403,7 +407,7 @@ def test_article_detail_is_exact() -> None:
     assert article_detail_messages(KOREA) == [
         '<a href="https://p.dw.com/p/1EACv">'
         "<b>S. Korea, Japan, US sign intel-sharing pact</b></a>\n"
-        "<i>2014-12-26</i>\n"
+        "<i>26 Dec 2014</i>\n"
         "\n"
         "South Korea, the US and Japan have agreed to sign a rare trilateral pact."
         " The aim is to better cope with North Korea&#x27;s threats."
@@ -418,7 +422,7 @@ def test_article_detail_without_summary_says_so() -> None:
 def test_article_detail_of_a_huge_summary_is_split() -> None:
     entry = DigestEntry(2, "Big", None, None, ["A fairly long sentence of words. " * 3] * 100)
     messages = article_detail_messages(entry)
-    assert len(messages) >= 2 and all(utf16_len(m) <= MESSAGE_LIMIT for m in messages)
+    assert len(messages) >= 2 and all(visible_len(m) <= MESSAGE_LIMIT for m in messages)
 
 
 def test_article_list_lines_are_numbered_and_escaped() -> None:
@@ -502,7 +506,7 @@ def test_the_article_view_shows_its_story() -> None:
     [message] = article_detail_messages(KOREA, also=[DW_ALSO])
     lines = message.splitlines()
     assert lines[1:3] == [
-        "<i>2014-12-26</i>",
+        "<i>26 Dec 2014</i>",
         'Also: <a href="https://reuters.example/pact">Reuters</a>',
     ]
 
@@ -513,9 +517,79 @@ def test_a_digest_of_stories_with_long_also_lines_still_splits_within_the_limit(
     lead = KOREA._replace(summary=["A pact was signed."])  # no &#x27; (the check wants &name;)
     entries = [lead] + [ATT._replace(number=n) for n in range(20, 40)]
     messages = digest_messages(entries, limit=4096, also=also)
-    assert all(utf16_len(text) <= 4096 for text, _ in messages)
+    assert all(visible_len(text) <= 4096 for text, _ in messages)
     for text, _ in messages:
         assert_balanced(text)
     assert sorted(n for _, numbers in messages for n in numbers) == sorted(
         [1, *range(2, 9), *range(20, 40)]
     )
+
+
+# -- visible text, Telegram's other limits -------------------------------------------
+
+
+def _ten_long_linked_items() -> list[DigestEntry]:
+    """Ten items of ~330 visible characters each whose HTML source is far longer (long
+    URLs, escaped quotes and ampersands), as feed articles are."""
+    return [
+        DigestEntry(
+            n,
+            f'Council & "harbour" vote {n}',
+            f"https://news.example.com/2026/12/07/council-harbour-vote-{n}?utm_source=feed&amp=1"
+            + "&x="
+            + "y" * 120,
+            "2026-12-07",
+            [f'The council & the "harbour board" agreed on plan {n}. ' * 5],
+        )
+        for n in range(1, 11)
+    ]
+
+
+def test_a_digest_is_split_by_its_visible_text_not_its_html_source() -> None:
+    from tests.fakebotapi import parse_html
+
+    entries = _ten_long_linked_items()
+    html_text = compose_html(entries)
+    visible, _ = parse_html(html_text)
+    assert utf16_len(html_text) > MESSAGE_LIMIT >= utf16_len(visible) > 3000
+    assert visible_len(html_text) == utf16_len(visible)
+    messages = digest_messages(entries)
+    assert len(messages) == 1  # counting the source made it two
+    assert messages[0][1] == list(range(1, 11))
+
+
+def test_visible_len_counts_entities_as_one_character_and_tags_as_none() -> None:
+    assert visible_len('<a href="https://e.com/?a&amp;b"><b>AT&amp;T</b></a> 🎉') == 7
+    assert measure('<a href="https://e.com/?a&amp;b"><b>x</b></a>') == (1, 2, 18)
+
+
+def test_a_message_holds_at_most_100_formatting_entities() -> None:
+    from tests.fakebotapi import parse_html
+
+    # Short items of five entities each (link, bold, italic, also-link, quote): 60 of
+    # them fit in 4,096 visible units but not in 100 entities.
+    entries = [DigestEntry(n, "T", f"https://e.com/{n}", "2026-12-07", ["S."]) for n in range(60)]
+    also = {n: [Also(1000 + n, "B", f"https://b.com/{n}")] for n in range(60)}
+    messages = digest_messages(entries, also=also)
+    assert len(messages) > 1
+    for text, _ in messages:
+        visible, entities = parse_html(text)
+        assert len(entities) <= ENTITY_LIMIT and utf16_len(visible) <= MESSAGE_LIMIT
+    assert [n for _, numbers in messages for n in numbers][::2] == list(range(60))
+
+
+def test_link_urls_count_towards_the_entities_text_limit() -> None:
+    url = "https://e.com/" + "u" * 1000
+    parts = [Part((f'<a href="{url}">x</a>',), (n,)) for n in range(20)]
+    messages = pack_messages(parts)
+    assert len(messages) > 2
+    for text, _ in messages:
+        size = measure(text)
+        assert size.units + size.links <= ENTITY_TEXT_LIMIT
+
+
+def test_one_date_format_everywhere() -> None:
+    entry = DigestEntry(7, "T", None, "2026-12-07T09:30:00+00:00", ["S."])
+    assert "<i>7 Dec 2026</i> · /article 7" in compose_html([entry])
+    assert "<i>7 Dec 2026</i>" in article_detail_messages(entry)[0]
+    assert "7 Dec 2026" in compose_text([entry])

@@ -1,5 +1,6 @@
 """Feeds as they really are: one bad entry costs only itself, languages, dates in the
-feed's language, link-label texts, one post in two feeds (bot.feeds.parse, bot.feeds.poll)."""
+feed's language, link-label texts, one post in two feeds (bot.feeds.parse, bot.feeds.entries,
+bot.feeds.poll)."""
 
 from __future__ import annotations
 

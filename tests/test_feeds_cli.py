@@ -13,6 +13,7 @@ from tests.newssite import NewsSite
 
 
 def write_config(tmp_path: Path, site: NewsSite, paths: list[str]) -> Path:
+    """A config file in ``tmp_path`` whose ``[[feeds]]`` are these paths of ``site``."""
     feeds = "".join(f'[[feeds]]\nurl = "{site.url(p)}"\n' for p in paths)
     config = tmp_path / "config.toml"
     config.write_text(
@@ -21,7 +22,7 @@ def write_config(tmp_path: Path, site: NewsSite, paths: list[str]) -> Path:
         f"total_timeout = 3\nconnect_timeout = 2\n{feeds}",
         encoding="utf-8",
     )
-    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds").mkdir(exist_ok=True)
     return config
 
 

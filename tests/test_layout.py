@@ -252,7 +252,7 @@ def test_a_chats_digest_is_composed_in_one_place() -> None:
         ]
     }
     # Called, or handed to a worker thread (``common.db(compose_digest, ...)``).
-    for caller in ("telegram/jobs.py", "telegram/handlers/commands.py", "cli.py"):
+    for caller in ("telegram/jobs.py", "telegram/handlers/commands.py", "commands/database.py"):
         tree = ast.parse((PACKAGE / caller).read_text(encoding="utf-8"))
         names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
         assert "compose_digest" in names, caller

@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.articles import Article, Block
-from bot.digest import utf16_len
+from bot.digest import visible_len
 from bot.store import Store
 from bot.store.feeds import FeedStore
 from bot.telegram.app import build_application, running, runtime
@@ -202,7 +202,7 @@ def test_a_long_summary_is_split_into_messages_of_at_most_4096_utf16_units() -> 
     )
     messages = summary_messages(summary, "token")
     assert len(messages) > 1
-    assert all(utf16_len(text) <= 4096 for text, _ in messages)
+    assert all(visible_len(text) <= 4096 for text, _ in messages)
     assert all(markup is None for _, markup in messages[:-1])
     assert "add:token" in messages[-1][1]
     assert "&lt;Zeichen&gt;" in messages[0][0] and "<Zeichen>" not in messages[0][0]
@@ -399,7 +399,7 @@ async def test_a_link_in_a_private_chat_gets_the_pages_summary_with_title_site_a
     reply = await ask(fake, f"What is this? {url}")
     assert reply.links() == [url], reply.text
     assert reply.bold() == ["Story one"]
-    assert "Harbour News · 2026-11-29" in reply.text
+    assert "Harbour News · 29 Nov 2026" in reply.text
     assert "The city council approved a new harbour bridge on Monday" in reply.text
     assert "Copyright" not in reply.text and "Sport" not in reply.text
     assert reply.button_texts() == ["Add to my digest"]

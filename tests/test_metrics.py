@@ -64,15 +64,9 @@ async def test_metrics_and_health_are_served_while_a_digest_goes_out(
 ) -> None:
     for n in range(3):
         write_article(seeds, f"a{n}.md", f"Story {n}", date=f"2024-05-0{n + 1}")
-    fetch = site.config()
     config = bot_config(
         metrics={"listen": "127.0.0.1:0"},
-        fetch={
-            "allow_networks": list(fetch.allow_networks),
-            "allow_ports": list(fetch.allow_ports),
-            "total_timeout": 3,
-            "connect_timeout": 2,
-        },
+        fetch=site.fetch_keys(),
     )
     config = replace(
         config, feeds=(FeedConfig(site.url("/world.xml")), FeedConfig(site.url("/gone.xml")))

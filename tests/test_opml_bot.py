@@ -19,8 +19,9 @@ import pytest
 from bot.config import FeedConfig
 from bot.feeds.opml import parse_opml
 from bot.telegram.app import build_application, running, runtime
+from tests.conftest import say
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 from tests.test_opml import BILLION_LAUGHS, xxe
 
@@ -29,15 +30,6 @@ USER = 7102
 GROUP = -1007100
 RSS_TYPE = "application/rss+xml"
 UNKNOWN = "I do not know /opml. /help lists the commands."
-
-
-def story(i: int, topic: str) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-    )
 
 
 @pytest.fixture
@@ -51,23 +43,11 @@ async def site() -> AsyncIterator[NewsSite]:
 
 @pytest.fixture
 def config(bot_config: Any, site: NewsSite) -> Any:
-    fetch = site.config()
     made = bot_config(
         telegram={"admin_ids": [ADMIN]},
-        fetch={
-            "allow_networks": list(fetch.allow_networks),
-            "allow_ports": list(fetch.allow_ports),
-            "total_timeout": 3,
-            "connect_timeout": 2,
-        },
+        fetch=site.fetch_keys(),
     )
     return replace(made, feeds=(FeedConfig(site.url("/world.xml"), name="World Wire"),))
-
-
-async def ask(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user_id=user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def send_file(
@@ -115,7 +95,7 @@ async def test_admin_exports_the_feeds_as_an_opml_document(
         rt = runtime(application)
         await rt.poller.poll_many(rt.feeds.feeds())
         rt.feeds.add_feed(site.url("/arts.xml"), title="Arts & Letters", added_by=ADMIN)
-        sent = await ask(fake, ADMIN, "/opml", user=ADMIN)
+        sent = await say(fake, ADMIN, "/opml", user=ADMIN)
     assert sent.document is not None
     assert sent.document.file_name == "digestbot-feeds.opml"
     assert sent.text == (
@@ -156,14 +136,14 @@ async def test_admin_imports_a_document_sent_with_the_caption_opml(
         await asyncio.wait_for(asyncio.gather(*rt.feed_polls), 15)
         assert {a.title for a in rt.store.list_articles()} >= {"Sport story 1", "Arts story 1"}
         await rt.poller.poll_many(rt.feeds.feeds())  # feed 1 too: listed once it worked
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[2:] == [
             "✅ 1. World Wire",
             "✅ 2. Sport Daily",
             "✅ 3. Arts & Letters",
         ]
         # Exported and sent back: every feed is already there.
-        exported = await ask(fake, ADMIN, "/opml", user=ADMIN)
+        exported = await say(fake, ADMIN, "/opml", user=ADMIN)
         assert exported.document is not None
         again = await send_file(fake, ADMIN, exported.document.content, user=ADMIN)
         assert again.text.splitlines()[0] == (
@@ -176,7 +156,7 @@ async def test_non_admins_get_the_unknown_command_reply_and_nothing_is_read(
 ) -> None:
     application = build_application(config)
     async with running(application, config):
-        assert (await ask(fake, USER, "/opml", user=USER)).text == UNKNOWN
+        assert (await say(fake, USER, "/opml", user=USER)).text == UNKNOWN
         reply = await send_file(fake, USER, feedly_file(site), user=USER)
         assert reply.text == UNKNOWN
         rt = runtime(application)

@@ -12,22 +12,10 @@ from bot.cli import main
 from bot.feeds.opml import parse_opml
 from tests.feedkit import Item, long_text, rss
 from tests.newssite import NewsSite
+from tests.test_feeds_cli import write_config
 from tests.test_opml import BILLION_LAUGHS, xxe
 
 RSS = "application/rss+xml"
-
-
-def write_config(tmp_path: Path, site: NewsSite, paths: list[str]) -> Path:
-    feeds = "".join(f'[[feeds]]\nurl = "{site.url(p)}"\n' for p in paths)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[storage]\npath = "db.sqlite3"\n[seeds]\ndir = "seeds"\n'
-        f'[fetch]\nallow_networks = ["127.0.0.1/32"]\nallow_ports = [{site.port}]\n'
-        f"total_timeout = 3\nconnect_timeout = 2\n{feeds}",
-        encoding="utf-8",
-    )
-    (tmp_path / "seeds").mkdir(exist_ok=True)
-    return config
 
 
 def item(i: int) -> Item:

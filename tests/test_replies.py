@@ -71,7 +71,7 @@ def test_start_text_welcomes_back_only_when_asked() -> None:
 
 
 def test_next_digest_is_shown_in_the_chats_timezone() -> None:
-    assert next_digest_text(chat(), default_config(), NOW) == "Tue 01 Dec, 08:30 CET"
+    assert next_digest_text(chat(), default_config(), NOW) == "Tue 1 Dec 2026, 08:30 CET"
 
 
 def test_status_of_a_paused_chat_says_why_and_how_to_resume() -> None:

@@ -13,23 +13,13 @@ import pytest
 
 from bot.config import FeedConfig
 from bot.telegram.app import build_application, running, runtime
-from tests.conftest import write_article
-from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.conftest import say, write_article
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 
 ADMIN = 7001
 USER = 7002
 RSS_TYPE = "application/rss+xml"
-
-
-def story(i: int, topic: str) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-    )
 
 
 @pytest.fixture
@@ -45,25 +35,13 @@ def make_config(bot_config: Any, site: NewsSite, seeds: Any) -> Any:
     write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
 
     def make() -> Any:
-        fetch = site.config()
         config = bot_config(
             telegram={"admin_ids": [ADMIN]},
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
         )
         return replace(config, feeds=(FeedConfig(site.url("/world.xml")),))
 
     return make
-
-
-async def ask(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user_id=user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def poll_all(application: Any) -> None:
@@ -71,7 +49,7 @@ async def poll_all(application: Any) -> None:
     await rt.poller.poll_many(rt.feeds.feeds())
 
 
-async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> None:
+async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config, site) -> None:
     config = make_config()
     application = build_application(config)
     async with running(application, config):
@@ -79,21 +57,28 @@ async def test_sources_toggle_what_a_chats_digest_holds(fake, make_config) -> No
 
         await rescan_seeds(application)
         await poll_all(application)
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
         fake.press(USER, listing.message_id, "src:1")
         edited = await fake.wait_for_edit(USER, listing.message_id)
         assert edited.text.splitlines()[2] == "⬜ 1. World Wire"
-        digest = await ask(fake, USER, "/digest")
+        digest = await say(fake, USER, "/digest")
         assert "Harbour reopens after storm" in digest.text
         assert "World story 1" not in digest.text
-        # Turned on again: the feed's article comes in the next digest.
+        # Turned on again: the feed's articles from then on come in the next digest (the
+        # digest sent meanwhile chose among everything new for the chat; the older one
+        # is in /article).
         fake.press(USER, listing.message_id, "src:1")
         await fake.wait_for_edit(USER, listing.message_id, 2)
-        digest = await ask(fake, USER, "/digest")
-        assert "World story 1" in digest.text and "World Wire" in digest.text
+        site.feeds["/world.xml"] = (
+            rss([story(1, "world"), story(2, "world")], title="World Wire"),
+            RSS_TYPE,
+        )
+        await poll_all(application)
+        digest = await say(fake, USER, "/digest")
+        assert "World story 2" in digest.text and "World Wire" in digest.text
         # Another chat never touched /sources: everything.
-        other = await ask(fake, USER + 1, "/digest")
+        other = await say(fake, USER + 1, "/digest")
         assert "World story 1" in other.text and "Harbour" in other.text
 
 
@@ -104,8 +89,8 @@ async def test_article_shows_its_feed(fake, make_config) -> None:
         await poll_all(application)
         rt = runtime(application)
         [article] = [a for a in rt.store.list_articles() if a.feed_id]
-        reply = await ask(fake, USER, f"/article {article.number}")
-        assert reply.text.splitlines()[1] == "2026-11-30 · World Wire"
+        reply = await say(fake, USER, f"/article {article.number}")
+        assert reply.text.splitlines()[1] == "30 Nov 2026 · World Wire"
 
 
 async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_config, site) -> None:
@@ -113,27 +98,27 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
     application = build_application(config)
     async with running(application, config):
         await poll_all(application)
-        refused = await ask(fake, USER, f"/addfeed {site.url('/sport.xml')}", user=USER)
+        refused = await say(fake, USER, f"/addfeed {site.url('/sport.xml')}", user=USER)
         assert refused.text == "I do not know /addfeed. /help lists the commands."
         site.pages["/page"] = "<html><body><p>Not a feed at all.</p></body></html>"
-        bad = await ask(fake, ADMIN, f"/addfeed {site.url('/missing.xml')}", user=ADMIN)
+        bad = await say(fake, ADMIN, f"/addfeed {site.url('/missing.xml')}", user=ADMIN)
         assert bad.text.startswith("Cannot add ") and "404" in bad.text
-        added = await ask(fake, ADMIN, f"/addfeed {site.url('/sport.xml')}", user=ADMIN)
+        added = await say(fake, ADMIN, f"/addfeed {site.url('/sport.xml')}", user=ADMIN)
         assert added.text.startswith("Added feed 2: Sport Daily (1 entry now).")
-        cannot = await ask(fake, ADMIN, "/removefeed 1", user=ADMIN)
+        cannot = await say(fake, ADMIN, "/removefeed 1", user=ADMIN)
         assert cannot.text.startswith("There is no feed 1 an admin added.")
     application = build_application(config)
     async with running(application, config):
         await poll_all(application)  # users see a feed once it has worked
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == [
             "✅ This bot's articles",
             "✅ 1. World Wire",
             "✅ 2. Sport Daily",
         ]
-        removed = await ask(fake, ADMIN, "/removefeed 2", user=ADMIN)
+        removed = await say(fake, ADMIN, "/removefeed 2", user=ADMIN)
         assert removed.text.startswith("Removed feed 2: Sport Daily.")
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
 
 
@@ -143,12 +128,12 @@ async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> N
     application = build_application(config)
     async with running(application, config):
         await poll_all(application)
-        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        reply = await say(fake, ADMIN, "/stats", user=ADMIN)
         assert "failing" not in reply.text
         rt = runtime(application)
         with rt.store.transaction() as db:  # a day later, still failing
             db.execute("UPDATE feeds SET failing_since = '2020-01-01T00:00:00+00:00'")
-        reply = await ask(fake, ADMIN, "/stats", user=ADMIN)
+        reply = await say(fake, ADMIN, "/stats", user=ADMIN)
         assert reply.text.splitlines()[-1] == (
             f"Feeds failing for a day: 1 (1. {site.url('/world.xml')})"
         )
@@ -159,7 +144,7 @@ async def test_a_stale_source_button_is_answered_out_of_date(fake, make_config) 
     application = build_application(config)
     async with running(application, config):
         await poll_all(application)
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         rt = runtime(application)
         with rt.store.transaction() as db:
             db.execute("UPDATE feeds SET removed_at = 'x'")
@@ -177,7 +162,7 @@ async def test_in_a_group_only_admins_toggle_its_sources(fake, make_config) -> N
     application = build_application(config)
     async with running(application, config):
         await poll_all(application)
-        listing = await ask(fake, group, "/sources", user=member)  # anyone may look
+        listing = await say(fake, group, "/sources", user=member)  # anyone may look
         query_id = fake.press(group, listing.message_id, "src:1", user_id=member)
         await fake.wait_until(lambda: query_id in fake.answered_callbacks)
         assert fake.answered_callbacks[query_id]["text"] == ADMINS_ONLY
@@ -205,11 +190,11 @@ async def test_addfeed_answers_one_line_for_feeds_with_bad_entries(fake, make_co
     config = make_config()
     application = build_application(config)
     async with running(application, config):
-        added = await ask(fake, ADMIN, f"/addfeed {site.url('/bad.xml')}", user=ADMIN)
+        added = await say(fake, ADMIN, f"/addfeed {site.url('/bad.xml')}", user=ADMIN)
         assert added.text.startswith("Added feed 2: Bad Daily (2 entries now)."), added.text
-        deep_added = await ask(fake, ADMIN, f"/addfeed {site.url('/deep.json')}", user=ADMIN)
+        deep_added = await say(fake, ADMIN, f"/addfeed {site.url('/deep.json')}", user=ADMIN)
         assert deep_added.text.startswith("Added feed 3: Deep (1 entry now)."), deep_added.text
-        broken = await ask(fake, ADMIN, f"/addfeed {site.url('/deeper.json')}", user=ADMIN)
+        broken = await say(fake, ADMIN, f"/addfeed {site.url('/deeper.json')}", user=ADMIN)
         assert broken.text.startswith("Cannot add ") and "\n" not in broken.text, broken.text
 
 
@@ -221,18 +206,18 @@ async def test_admins_name_the_feeds_they_add_and_config_feeds_keep_the_config_s
     async with running(application, config):
         await poll_all(application)
         url = site.url("/sport.xml")
-        added = await ask(fake, ADMIN, f"/addfeed {url} Sports <desk>", user=ADMIN)
+        added = await say(fake, ADMIN, f"/addfeed {url} Sports <desk>", user=ADMIN)
         assert added.text.startswith("Added feed 2: Sports <desk> (1 entry now).")
-        renamed = await ask(fake, ADMIN, f"/addfeed {url} Sport", user=ADMIN)
+        renamed = await say(fake, ADMIN, f"/addfeed {url} Sport", user=ADMIN)
         assert renamed.text == "Feed 2 is now called Sport."
-        config_feed = await ask(fake, ADMIN, f"/addfeed {site.url('/world.xml')} Mine", user=ADMIN)
+        config_feed = await say(fake, ADMIN, f"/addfeed {site.url('/world.xml')} Mine", user=ADMIN)
         assert config_feed.text == (
             "World Wire is feed 1, from the config file: its name is set there, with "
             "[[feeds]] name."
         )
-        too_long = await ask(fake, ADMIN, f"/addfeed {url} {'x' * 101}", user=ADMIN)
+        too_long = await say(fake, ADMIN, f"/addfeed {url} {'x' * 101}", user=ADMIN)
         assert too_long.text.startswith("Usage: /addfeed URL [NAME]")
-        listing = await ask(fake, USER, "/sources")
+        listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == [
             "✅ This bot's articles",
             "✅ 1. World Wire",

@@ -465,6 +465,22 @@ def test_fold_all_lets_a_story_told_in_small_pieces_rise_into_the_digest() -> No
     assert item.story == "f1"
 
 
+def test_fold_needs_two_shared_words() -> None:
+    # "Newest alone" and "Older alone" are 0.36 alike here (one rare word of two), enough
+    # for the fold's cosine but not the same story: one shared word never folds.
+    titles = ["Newest alone", "Told twice by one source", "Told twice by one source again"]
+    titles += ["Three sources", "Three sources too", "Three sources as well", "Older alone"]
+    titles += ["Two sources", "Two sources here"]
+    pool = [_told(str(k), title, "", k) for k, title in enumerate(titles)]
+    keys = [0, 1, 1, 3, 3, 3, 6, 7, 7]
+
+    def sizes(settings: Settings) -> list[int]:
+        return sorted(len(item.members) for item in rank(pool, stories=keys, settings=settings))
+
+    assert sizes(DEFAULT_SETTINGS) == [1, 1, 2, 2, 3]
+    assert sizes(with_settings(fold_words=1)) == [2, 2, 2, 3]  # "alone" folded
+
+
 def test_name_keys_meet_across_scripts_and_spellings() -> None:
     assert name_key("Biles") == name_key("Байлз") == name_key("بايلز") == "bls"
     assert name_key("Dončić") == name_key("Doncic") == name_key("Дончич")

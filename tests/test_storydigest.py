@@ -41,7 +41,7 @@ def record(number: int, title: str, source: str, summary: bool = True) -> Record
 # -- collapse (pure) ------------------------------------------------------------------------
 
 
-def test_a_story_is_shown_once_in_place_of_its_newest_article() -> None:
+def test_a_story_is_shown_once_and_a_story_of_more_sources_comes_first() -> None:
     entries = [
         record(9, SOLAR, "Wire"),
         record(8, "STORM!!", "Shouty"),
@@ -49,8 +49,10 @@ def test_a_story_is_shown_once_in_place_of_its_newest_article() -> None:
         record(5, STORM_B, "Courier"),
     ]
     shown = collapse(entries, {8: 5, 5: 5})
-    # The clearest title (a plain-length one) leads; the story sits where "STORM!!" was.
-    assert [e.number for e in shown.entries] == [9, 5, 7]
+    # The clearest title (a plain-length one) leads; told by two sources, the story
+    # comes before the newer articles that only one source tells.
+    assert [e.number for e in shown.entries] == [5, 9, 7]
+    assert shown.new == 3
     assert shown.also == {5: (Also(8, "Shouty", "https://shouty.example/8"),)}
     assert shown.late == []
 
@@ -136,6 +138,102 @@ def test_a_story_reached_a_chat_by_delivery_or_outbox_not_by_holding_back(store:
     assert n[STORM_A] in shown.late and {e.number for e in shown.entries} == {n[BUDGET], n[SOLAR]}
     stories.record_shown_elsewhere([(2, shown.late)])
     assert n[STORM_A] in store.delivered(2)
+
+
+def test_stories_rank_by_distinct_sources_then_by_recency() -> None:
+    def dated(number: int, title: str, source: str, day: str) -> Record:
+        return record(number, title, source)._replace(date=day)
+
+    entries = [
+        dated(20, "Newest alone", "Wire", "2026-12-07"),
+        dated(19, "Told twice by one source", "Wire", "2026-12-06"),
+        dated(18, "Told twice by one source again", "Wire", "2026-12-06"),
+        dated(17, "Three sources", "Wire", "2026-12-05"),
+        dated(16, "Three sources too", "Courier", "2026-12-05"),
+        dated(15, "Three sources as well", "Shouty", "2026-12-04"),
+        dated(14, "Older alone", "Courier", "2026-12-01"),
+        dated(13, "Two sources", "Wire", "2026-12-03"),
+        dated(12, "Two sources here", "Courier", "2026-12-03"),
+    ]
+    story_of = {19: 18, 18: 18, 17: 15, 16: 15, 15: 15, 13: 12, 12: 12}
+    shown = collapse(entries, story_of, limit=3)
+    # Three sources, then two; a story one source tells twice counts once, and ties go
+    # to the newer story (the newest article alone before the story told twice).
+    leads = [{e.number, *(m.number for m in shown.also.get(e.number, ()))} for e in shown.entries]
+    assert leads == [{15, 16, 17}, {12, 13}, {20}]
+    assert shown.new == 5  # five new stories to choose from
+    everything = collapse(entries, story_of)
+    members = [
+        {e.number, *(m.number for m in everything.also.get(e.number, ()))}
+        for e in everything.entries
+    ]
+    assert members == [*leads, {18, 19}, {14}]
+
+
+def test_the_header_says_how_many_of_how_many_new_and_the_end_where_the_rest_are() -> None:
+    from bot.digest import DigestEntry, compose_text, digest_messages
+
+    entries = [DigestEntry(n, f"T{n}", None, None, ["S."]) for n in range(3)]
+    ((text, _),) = digest_messages(entries, new=187)
+    assert text.startswith("<b>Your digest</b> · 3 of 187 new stories\n\n")
+    assert text.endswith("<i>184 more new stories: /article lists every article.</i>")
+    ((text, _),) = digest_messages(entries, new=3)
+    assert text.startswith("<b>Your digest</b> · 3 stories\n") and "more new" not in text
+    ((text, _),) = digest_messages(entries, new=1000, more=True)
+    assert "3 of 1000+ new stories" in text and "997+ more new stories" in text
+    assert compose_text(entries, new=5).splitlines()[-1] == (
+        "2 more new stories: /article lists every article."
+    )
+
+
+def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path) -> None:
+    with Store(tmp_path / "h.sqlite3") as store:
+        for n in range(3):
+            write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
+        sync(store, tmp_path / "seeds")
+        store.subscribe(5, "08:00")
+        store.subscribe(6, "08:00")
+        horizon = store.now_text()
+        (shown,) = [a.number for a in store.unseen_articles(5, 1)]
+        for chat in (5, 6):
+            assert store.queue_digest(chat, "2026-12-07", [("digest", [shown])], horizon=horizon)
+        # Queued, not sent: what the digest passed over is still new for the chats.
+        assert store.count_unseen(5) == store.count_unseen(6) == 2
+        # A later run with nothing new does not pass over what the unsent one chose from.
+        assert store.queue_digest(6, "2026-12-08", [], horizon=store.now_text())
+        assert store.count_unseen(6) == 2
+        item5, item6 = sorted(store.due_outbox(float("inf")), key=lambda i: i.chat_id)
+        assert store.mark_sent(item5.id)
+        assert store.count_unseen(5) == 0  # sent: the next digest starts after it
+        assert store.drop(item6.id, "Bad Request: something")
+        assert store.count_unseen(6) == 3  # never delivered: nothing passed over
+        # What was passed over is still an article (in /article).
+        assert len(store.list_articles(0, 10)) == 3
+
+
+def test_a_page_the_chat_added_itself_is_always_shown_whatever_the_ranking(
+    tmp_path: Path,
+) -> None:
+    from bot.articles import Article, Block
+    from bot.compose import compose_digest
+
+    with Store(tmp_path / "p.sqlite3") as store:
+        for n in range(4):
+            write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
+        sync(store, tmp_path / "seeds")
+        page = Article(
+            source="page:1",
+            title="A page I added",
+            date="2020-01-01",  # older than everything: ranked last
+            url="https://example.com/added",
+            language="english",
+            blocks=(Block("paragraph", "Body of the page."),),
+        )
+        number, added = store.add_to_digest(7, page, ["Summary of the page."])
+        assert added
+        digest = compose_digest(store, 7, 2)
+        assert digest.entries[0].number == number and len(digest.entries) == 2
+        assert digest.new == 5
 
 
 def test_a_tick_joins_new_articles_to_the_kept_stories_reading_only_them(

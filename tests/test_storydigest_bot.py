@@ -19,8 +19,7 @@ from bot.config import FeedConfig
 from bot.store.stories import StoryStore
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import regroup_stories, rescan_seeds
-from tests.conftest import write_article
-from tests.fakebotapi import FakeBotAPI, Message
+from tests.conftest import say, write_article
 from tests.feedkit import Item, long_text, rss
 from tests.newssite import NewsSite
 
@@ -58,25 +57,13 @@ async def site() -> AsyncIterator[NewsSite]:
 @pytest.fixture
 def make_config(bot_config: Any, site: NewsSite) -> Any:
     def make() -> Any:
-        fetch = site.config()
         config = bot_config(
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
         )
         feeds = (FeedConfig(site.url("/world.xml")), FeedConfig(site.url("/daily.xml")))
         return replace(config, feeds=feeds)
 
     return make
-
-
-async def ask(fake: FakeBotAPI, chat: int, text: str) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def poll_and_group(application: Any) -> None:
@@ -95,7 +82,7 @@ async def test_two_feeds_with_one_story_give_one_digest_item_with_also(fake, mak
     async with running(application, config):
         await poll_and_group(application)
         numbers = numbers_by_title(application)
-        digest = await ask(fake, USER, "/digest")
+        digest = await say(fake, USER, "/digest")
         text = digest.text
         assert "2 stories" in text.splitlines()[0]
         # The story once: one of its titles, the other feed named in the Also line.
@@ -110,7 +97,7 @@ async def test_two_feeds_with_one_story_give_one_digest_item_with_also(fake, mak
         assert BUDGET in text and text.count("Also:") == 1
         # Delivered: both members, so neither comes again on its own (updates are
         # handled one after the other: the first /digest recorded its deliveries).
-        again = await ask(fake, USER, "/digest")
+        again = await say(fake, USER, "/digest")
         assert again.text.startswith("Nothing new")
         members = {numbers[WORLD_STORM], numbers[DAILY_STORM]}
         assert members <= runtime(application).store.delivered(USER)
@@ -122,12 +109,12 @@ async def test_article_of_any_member_shows_the_group(fake, make_config) -> None:
     async with running(application, config):
         await poll_and_group(application)
         numbers = numbers_by_title(application)
-        world = await ask(fake, USER, f"/article {numbers[WORLD_STORM]}")
+        world = await say(fake, USER, f"/article {numbers[WORLD_STORM]}")
         assert "Also: Daily Courier" in world.text.splitlines()
         assert "http://127.0.0.1/daily/storm" in world.links()
-        daily = await ask(fake, USER, f"/article {numbers[DAILY_STORM]}")
+        daily = await say(fake, USER, f"/article {numbers[DAILY_STORM]}")
         assert "Also: World Wire" in daily.text.splitlines()
-        budget = await ask(fake, USER, f"/article {numbers[BUDGET]}")
+        budget = await say(fake, USER, f"/article {numbers[BUDGET]}")
         assert "Also:" not in budget.text
 
 
@@ -139,11 +126,11 @@ async def test_a_chat_without_one_source_still_gets_the_story(fake, make_config)
         rt = runtime(application)
         world = next(f for f in rt.feeds.feeds() if f.label == "World Wire")
         rt.feeds.toggle_source(USER, world.id)
-        digest = await ask(fake, USER, "/digest")
+        digest = await say(fake, USER, "/digest")
         assert DAILY_STORM in digest.text and WORLD_STORM not in digest.text
         assert "Also:" not in digest.text and "1 story" in digest.text.splitlines()[0]
         # Another chat with every source gets the story once, with its Also line.
-        other = await ask(fake, OTHER, "/digest")
+        other = await say(fake, OTHER, "/digest")
         assert other.text.count("Also:") == 1
 
 
@@ -154,7 +141,7 @@ async def test_a_later_article_of_a_delivered_story_is_not_sent_again(
     application = build_application(config)
     async with running(application, config):
         await poll_and_group(application)
-        await ask(fake, USER, "/digest")
+        await say(fake, USER, "/digest")
         world = [
             item("world/storm", WORLD_STORM, 5),
             item("world/budget", BUDGET, 4),
@@ -167,12 +154,12 @@ async def test_a_later_article_of_a_delivered_story_is_not_sent_again(
         assert rt.store.get_article(numbers[LATE_STORM]) is not None
         # The clean-up article joined the story the chat already had: not sent again,
         # but recorded (it does not wait for the chat forever)...
-        again = await ask(fake, USER, "/digest")
+        again = await say(fake, USER, "/digest")
         assert again.text.startswith("Nothing new")
-        await ask(fake, USER, "/digest")  # the one before has recorded what it skipped
+        await say(fake, USER, "/digest")  # the one before has recorded what it skipped
         assert numbers[LATE_STORM] in rt.store.delivered(USER)
         # ... while a chat that had nothing yet gets all three as one story.
-        other = await ask(fake, OTHER, "/digest")
+        other = await say(fake, OTHER, "/digest")
         assert "2 stories" in other.text.splitlines()[0]
         [also] = [line for line in other.text.splitlines() if line.startswith("Also: ")]
         assert also.count(",") == 1
@@ -186,7 +173,7 @@ async def test_seed_files_of_one_story_are_grouped_by_the_rescan(fake, bot_confi
     application = build_application(config)
     async with running(application, config):
         await rescan_seeds(application)  # groups what it read, no separate call
-        digest = await ask(fake, USER, "/digest")
+        digest = await say(fake, USER, "/digest")
         assert "2 stories" in digest.text.splitlines()[0]
         [also] = [line for line in digest.text.splitlines() if line.startswith("Also: ")]
         # Seed files have no source name: the Also line names the link's host.
@@ -202,8 +189,8 @@ async def test_the_scheduled_digest_shows_the_story_once_and_delivers_both(
         await poll_and_group(application)
         numbers = numbers_by_title(application)
         at = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%H:%M")
-        await ask(fake, USER, "/start")
-        await ask(fake, USER, f"/subscribe {at}")
+        await say(fake, USER, "/start")
+        await say(fake, USER, f"/subscribe {at}")
         before = len(fake.messages(USER))
         (job,) = application.job_queue.get_jobs_by_name(f"digest {at} UTC")
         await job.run(application)
@@ -213,7 +200,7 @@ async def test_the_scheduled_digest_shows_the_story_once_and_delivers_both(
         assert "2 stories" in digest.text.splitlines()[0]
         assert digest.text.count("Also:") == 1 and BUDGET in digest.text
         assert set(numbers.values()) <= rt.store.delivered(USER)
-        again = await ask(fake, USER, "/digest")
+        again = await say(fake, USER, "/digest")
         assert again.text.startswith("Nothing new")
 
 

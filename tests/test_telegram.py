@@ -148,7 +148,7 @@ async def test_article_number_shows_title_link_date_summary_and_a_next_button(bo
     reply = await ask(fake, f"/article {number}")
     assert reply.bold() == ["Council votes on new bridge"]
     assert reply.links() == ["https://news.example.com/bridge?id=7&src=rss"]
-    assert "2024-05-02" in reply.text
+    assert "2 May 2024" in reply.text
     assert "The first sentence of Council votes on new bridge" in reply.text
     following = number_of(bot, "Harbour reopens after storm")
     assert reply.button_texts() == [f"Next: {following} ▶"]

@@ -14,7 +14,7 @@ from bot.filters import MAX_TERMS
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from tests import conftest
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 CHAT = 5151
@@ -22,14 +22,6 @@ OTHER = 6262
 FOOTBALL = "Transfer window closes with record deals"
 ELECTION = "Local elections decided in the north"
 HARBOUR = "Harbour reopens after storm"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -204,7 +196,9 @@ async def test_each_item_has_its_link_date_number_and_a_folded_summary(bot, fake
     assert lines[3] == f"3 May 2024 · /article {number}"
     quotes = [e for e in reply.entities if e["type"] == "expandable_blockquote"]
     assert len(quotes) == 3
-    assert [e["type"] for e in reply.entities].count("italic") == 3
+    # Each item's source line, and the last line: what /digest took from the next digest.
+    assert [e["type"] for e in reply.entities].count("italic") == 4
+    assert reply.text.endswith("The next /digest starts after these. /article lists them all.")
     (call,) = [
         c
         for c in fake.calls_to("sendMessage")

@@ -20,7 +20,7 @@ from bot.telegram.replies import (
     added_text,
     source_toggled_text,
 )
-from tests.conftest import write_article
+from tests.conftest import say, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 USER = 6161
@@ -37,12 +37,6 @@ async def bot(fake: FakeBotAPI, bot_config, seeds):
     async with running(application, config):
         await rescan_seeds(application)
         yield application
-
-
-async def say(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 async def send_raw(fake: FakeBotAPI, chat: int, **content: Any) -> Message:

@@ -11,21 +11,11 @@ import pytest
 from bot.store import Store
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
-from tests.conftest import write_article
+from tests.conftest import Clock, write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 
 CHAT = 777
 TITLES = ["Harbour reopens after storm", "Council votes on new bridge", "Solar farm opens"]
-
-
-class Clock:
-    """An injectable clock: what the bot thinks "now" is when a job runs."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -107,8 +97,9 @@ async def test_nothing_new_sends_no_scheduled_message(fake, bot_config, articles
     application = build_application(config)
     async with running(application, config):
         await rescan_seeds(application)
-        await ask(fake, f"/subscribe {digest_time}")
+        # Before subscribing, /digest is the chat's digest: it takes what it shows.
         await ask(fake, "/digest")
+        await ask(fake, f"/subscribe {digest_time}")
         # The chat's updates are handled in order: once /status is answered, /digest has
         # finished too (its deliveries are recorded after its message was sent).
         assert "Articles waiting: 0" in (await ask(fake, "/status")).text
@@ -165,9 +156,9 @@ async def test_subscriptions_and_articles_survive_a_restart(fake, bot_config, ar
     async with running(first, config):
         await rescan_seeds(first)
         await ask(fake, "/timezone Asia/Tokyo")
+        await ask(fake, "/digest")  # not subscribed yet: it takes what it shows
         await ask(fake, "/subscribe 06:45")
         listing = (await ask(fake, "/article")).text
-        await ask(fake, "/digest")
         await ask(fake, "/status")  # /digest has finished recording its deliveries
 
     second = build_application(config)

@@ -14,21 +14,13 @@ import pytest
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY, FIXED_OFFSET_NOTE, LOCATION_NOTE, SHARE_LOCATION
-from tests.conftest import write_article
+from tests.conftest import Clock, say, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 
 USER = 5151
 GROUP = -100515
 ADMIN, MEMBER = 51, 52
 MESSAGE_IDS = itertools.count(900_000)  # far above the fake's own numbering
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -38,12 +30,6 @@ async def bot(fake: FakeBotAPI, bot_config, seeds):
     application = build_application(config)
     async with running(application, config):
         yield application
-
-
-async def say(fake: FakeBotAPI, chat: int, text: str, user: int | None = None) -> Message:
-    before = len(fake.messages(chat))
-    fake.send_text(chat, text, user)
-    return await fake.wait_for_message(chat, before + 1)
 
 
 def user_message(chat: int, user: int, language: str = "en", **content: Any) -> dict[str, Any]:

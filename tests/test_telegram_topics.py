@@ -16,9 +16,9 @@ from bot.store.chats import TOPIC_GONE
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import TOPIC_NOTE
-from tests.conftest import write_article
+from tests.conftest import say, write_article
 from tests.fakebotapi import Fault, Message
-from tests.test_telegram_groups import TITLES, Clock, at, past_monday, run_digest_job, say
+from tests.test_telegram_groups import TITLES, Clock, at, past_monday, run_digest_job
 
 FORUM = -100900
 ADMIN, MEMBER = 21, 22
@@ -135,9 +135,9 @@ async def test_filters_and_sources_in_one_topic_do_not_affect_the_other(fake, bo
         fake.press(FORUM, listing.message_id, "src:0", user_id=ADMIN)
         edited = await fake.wait_for_edit(FORUM, listing.message_id)
         assert "⬜ This bot's articles" in edited.text
-        nothing = await say(fake, FORUM, "/digest", MEMBER, thread_id=SPORTS)
+        nothing = await say(fake, FORUM, "/digest", ADMIN, thread_id=SPORTS)
         assert nothing.text.startswith("Nothing new since your last digest")
-        fresh = await say(fake, FORUM, "/digest", MEMBER, thread_id=TECH)
+        fresh = await say(fake, FORUM, "/digest", ADMIN, thread_id=TECH)
         assert (fresh.thread_id, "Fresh story" in fresh.text) == (TECH, True)
         other = await say(fake, FORUM, "/sources", MEMBER, thread_id=TECH)
         assert "✅ This bot's articles" in other.text

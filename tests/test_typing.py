@@ -26,15 +26,9 @@ async def site() -> AsyncIterator[NewsSite]:
 
 @pytest.fixture
 def config(bot_config: Any, site: NewsSite) -> Any:
-    fetch = site.config()
     return bot_config(
         telegram={"admin_ids": [ADMIN]},
-        fetch={
-            "allow_networks": list(fetch.allow_networks),
-            "allow_ports": list(fetch.allow_ports),
-            "total_timeout": 1,
-            "connect_timeout": 1,
-        },
+        fetch=site.fetch_keys(total_timeout=1, connect_timeout=1),
     )
 
 

@@ -345,7 +345,7 @@ async def test_article_number_is_answered_through_the_fast_lane_as_before(bot, f
 
     assert reply.bold() == ["Council votes on new bridge"]
     assert reply.links() == ["https://news.example.com/bridge?id=7&src=rss"]
-    assert "2024-05-02" in reply.text
+    assert "2 May 2024" in reply.text
     assert "The first sentence of Council votes on new bridge" in reply.text
     # Exactly what the handler composed before the fast lane: the digest module's
     # message and an inline keyboard with one Next button.

@@ -18,24 +18,13 @@ from bot.config import FeedConfig
 from bot.telegram import replies
 from bot.telegram.app import build_application, running, runtime
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.feedkit import Item, long_text, rss
+from tests.feedkit import rss, story
 from tests.newssite import NewsSite
 
 ADMIN = 7001
 ALICE = 7101
 BOB = 7102
 RSS_TYPE = "application/rss+xml"
-
-
-def story(i: int, topic: str, day: int = 30) -> Item:
-    return Item(
-        guid=f"{topic}{i}",
-        link=f"http://127.0.0.1/{topic}/{i}",
-        title=f"{topic.title()} story {i}",
-        text=long_text(4, f"{topic} {i}"),
-        date=f"Mon, {day} Nov 2026 10:00:00 GMT",
-        iso=f"2026-11-{day}T10:00:00Z",
-    )
 
 
 def blog_page(feed_href: str | None) -> str:
@@ -67,15 +56,9 @@ async def site() -> AsyncIterator[NewsSite]:
 @pytest.fixture
 def make_config(bot_config: Any, site: NewsSite) -> Any:
     def make(feeds: tuple[str, ...] = ("/world.xml",), **sources: Any) -> Any:
-        fetch = site.config()
         config = bot_config(
             telegram={"admin_ids": [ADMIN]},
-            fetch={
-                "allow_networks": list(fetch.allow_networks),
-                "allow_ports": list(fetch.allow_ports),
-                "total_timeout": 3,
-                "connect_timeout": 2,
-            },
+            fetch=site.fetch_keys(),
             sources=sources,
         )
         return replace(config, feeds=tuple(FeedConfig(site.url(path)) for path in feeds))
@@ -366,3 +349,31 @@ async def test_a_shared_feed_that_never_worked_is_not_listed_until_its_first_suc
             "✅ 1. World Wire",
             "✅ 2. Late News",
         ]
+
+
+async def test_a_channels_admin_adds_and_imports_feeds_for_the_channel_from_a_private_chat(
+    fake, make_config, site
+) -> None:
+    channel = -100808
+    fake.add_channel(channel, title="Wire", creator=ALICE)
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        fake.bot_status_changed(channel, "administrator", ALICE)
+        await fake.wait_for_message(ALICE, 1)  # "I am now an administrator of channel «Wire»"
+        assert "Now managing" in (await ask(fake, ALICE, f"/channel {channel}")).text
+        added = await ask(fake, ALICE, f"/add {site.url('/tech.xml')}")
+        assert added.text.startswith("Channel «Wire»:") and "Tech Times" in added.text
+        opml = (
+            '<?xml version="1.0"?><opml version="2.0"><body>'
+            f'<outline type="rss" text="Sport" xmlUrl="{site.url("/sport.xml")}"/>'
+            "</body></opml>"
+        ).encode()
+        before = len(fake.messages(ALICE))
+        fake.send_document(ALICE, opml, "sport.opml", mime_type="text/x-opml")
+        report = await fake.wait_for_message(ALICE, before + 1, timeout=15)
+        assert report.text.startswith("Channel «Wire»: Imported sport.opml")
+        await settle(application)
+        rt = runtime(application)
+        assert [f.label for f in rt.feeds.followed(channel)] == ["Tech Times", "Sport Daily"]
+        assert rt.feeds.followed(ALICE) == []

@@ -56,7 +56,8 @@ see its docstring for why that never lets an article reach a chat twice.
 The package has one module per noun, each a mixin over :class:`bot.store.base.StoreBase`
 (connection, lock, transactions, reads, migrations, clock): :mod:`~bot.store.chats`,
 :mod:`~bot.store.articles`, :mod:`~bot.store.deliveries` (with what filters held back),
-:mod:`~bot.store.filters`, :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`. A
+:mod:`~bot.store.filters`, :mod:`~bot.store.channels` (channels the bot administers and
+which one a private chat manages), :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`. A
 mixin that needs another's methods says so by subclassing it, so the type checker sees
 it: the deliveries build on the chats and the articles, the outbox on the deliveries;
 the dataclasses and row converters are in :mod:`~bot.store.records`. :class:`Store`
@@ -67,6 +68,7 @@ from __future__ import annotations
 
 from bot.store.articles import ArticlesMixin
 from bot.store.base import StoreBase, StoreError
+from bot.store.channels import ChannelsMixin
 from bot.store.chats import ChatsMixin
 from bot.store.deliveries import DeliveriesMixin
 from bot.store.filters import FiltersMixin
@@ -92,6 +94,7 @@ class Store(
     ChatsMixin,
     ArticlesMixin,
     FiltersMixin,
+    ChannelsMixin,
     RetentionMixin,
     StoreBase,
 ):

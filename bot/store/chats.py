@@ -19,10 +19,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from bot.rhythm import EVERY_DAY, check_days, normal_times
+from bot.settings import DigestSettings
 from bot.store.base import MIN_ID, StoreBase
 from bot.store.records import CHAT_SELECT, Chat, chat_from_row, runs_from_rows
 from bot.times import format_time, parse_time, valid_timezone
 
+# The most stories a digest may be set to hold (the /settings choices are fewer).
+MAX_DIGEST_SIZE = 100
 # Chat ids per query when reading their subscriptions (below SQLite's parameter limit).
 _IDS_PER_QUERY = 500
 _MAX_TOPIC = 2**63 - 1
@@ -44,7 +47,7 @@ class ChatsMixin(StoreBase):
 
     def _ensure_chat(self, db: sqlite3.Connection, chat_id: int, topic: int = 0) -> None:
         """Create the chat's row (topic 0) and the topic's row if missing; a new topic
-        starts with the chat's timezone."""
+        starts with the chat's timezone and digest settings."""
         now = self.now_text()
         db.execute(
             "INSERT OR IGNORE INTO chats (chat_id, topic, created_at, updated_at)"
@@ -53,8 +56,10 @@ class ChatsMixin(StoreBase):
         )
         if topic:
             db.execute(
-                "INSERT OR IGNORE INTO chats (chat_id, topic, timezone, created_at, updated_at)"
-                " SELECT chat_id, ?, timezone, ?, ? FROM chats WHERE chat_id = ? AND topic = 0",
+                "INSERT OR IGNORE INTO chats (chat_id, topic, timezone, created_at, updated_at,"
+                " digest_size, headlines_only, silent, link_previews)"
+                " SELECT chat_id, ?, timezone, ?, ?, digest_size, headlines_only, silent,"
+                " link_previews FROM chats WHERE chat_id = ? AND topic = 0",
                 (topic, now, now, chat_id),
             )
 
@@ -229,6 +234,29 @@ class ChatsMixin(StoreBase):
             )
             return self._ensured_chat(db, chat_id, topic)
 
+    def set_digest_settings(
+        self, chat_id: int, settings: DigestSettings, *, topic: int = 0
+    ) -> Chat:
+        """Store the digest settings (/settings) of the chat or its forum topic ``topic``."""
+        if settings.size is not None and not 1 <= settings.size <= MAX_DIGEST_SIZE:
+            raise ValueError(f"a digest holds 1 to {MAX_DIGEST_SIZE} stories")
+        with self.transaction() as db:
+            self._ensure_chat(db, chat_id, topic)
+            db.execute(
+                "UPDATE chats SET digest_size = ?, headlines_only = ?, silent = ?,"
+                " link_previews = ?, updated_at = ? WHERE chat_id = ? AND topic = ?",
+                (
+                    settings.size,
+                    int(settings.headlines),
+                    int(settings.silent),
+                    int(settings.previews),
+                    self.now_text(),
+                    chat_id,
+                    topic,
+                ),
+            )
+            return self._get_chat(db, chat_id, topic)  # type: ignore[return-value]
+
     def deactivate(self, chat_id: int, reason: str, *, topic: int | None = None) -> int:
         """Mark the chat inactive with every forum topic of it (blocked, deactivated,
         kicked, not found), or with ``topic`` only that topic (it was deleted:
@@ -245,6 +273,8 @@ class ChatsMixin(StoreBase):
                 f" WHERE chat_id = ?{which} AND (active = 1 OR deactivated_reason IS NOT ?)",
                 (reason, self.now_text(), *params, TOPIC_GONE),
             )
+            # Its digests were never sent: what they passed over stays new for it.
+            db.execute(f"UPDATE chats SET horizon_pending = NULL WHERE chat_id = ?{which}", params)
             return db.execute(f"DELETE FROM outbox WHERE chat_id = ?{which}", params).rowcount
 
     def reactivate(self, chat_id: int, *, topic: int = 0) -> Chat:
@@ -271,8 +301,9 @@ class ChatsMixin(StoreBase):
         chat (topic 0) under its new id.
 
         Moved: the rows of the chat and its topics (digest times, timezone, active
-        state, last_digest_key, subscribed_at, created_at), their deliveries and their
-        outbox items (ids kept, so their order and an item in flight stay valid).
+        state, last_digest_key, subscribed_at, created_at, digest settings), their
+        deliveries and their outbox items (ids kept, so their order and an item in
+        flight stay valid).
         Unknown ``old_chat_id`` (no row): returns None and changes nothing, so a repeated
         migration is harmless.
 
@@ -372,13 +403,16 @@ class ChatsMixin(StoreBase):
             )
             return
         subscription = old if old.digest_time is not None else new
+        # The digest settings are one unit too: the old row's unless it has the defaults.
+        settings = old.settings if old.settings != DigestSettings() else new.settings
         keys = [key for key in (old.last_digest_key, new.last_digest_key) if key]
         active = old.active or new.active
         reason = None if active else old.deactivated_reason or new.deactivated_reason
         db.execute(
             "UPDATE chats SET timezone = ?, digest_time = ?, active = ?,"
             " deactivated_reason = ?, last_digest_key = ?, created_at = ?,"
-            " updated_at = ?, subscribed_at = ?, days = ? WHERE chat_id = ? AND topic = ?",
+            " updated_at = ?, subscribed_at = ?, days = ?, digest_size = ?,"
+            " headlines_only = ?, silent = ?, link_previews = ? WHERE chat_id = ? AND topic = ?",
             (
                 old.timezone if old.timezone is not None else new.timezone,
                 subscription.digest_time,
@@ -389,6 +423,10 @@ class ChatsMixin(StoreBase):
                 now,
                 subscription.subscribed_at,
                 subscription.days,
+                settings.size,
+                int(settings.headlines),
+                int(settings.silent),
+                int(settings.previews),
                 new_chat_id,
                 topic,
             ),

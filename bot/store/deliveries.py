@@ -178,6 +178,15 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         rows = self.query(_UNSEEN_NUMBERS, (*_walk_params(chat_id, topic, limit), limit))
         return [row[0] for row in rows]
 
+    def added_numbers(self, chat_id: int, *, topic: int = 0) -> set[int]:
+        """The articles the chat (or its forum topic ``topic``) added to its digest itself
+        ("Add to my digest"), sent or not: a digest always shows the unseen ones."""
+        rows = self.query(
+            "SELECT number FROM digest_additions WHERE chat_id = ? AND topic = ?",
+            (chat_id, topic),
+        )
+        return {row[0] for row in rows}
+
     def count_held_back(self, chat_id: int, *, topic: int = 0) -> int:
         """How many articles the filters of the chat (or of its forum topic ``topic``)
         have held back (within the retention window: held-back articles are pruned like

@@ -616,6 +616,55 @@ MIGRATIONS: tuple[Migration, ...] = (
             WHERE active = 1 AND digest_time IS NOT NULL;
         """,
     ),
+    Migration(
+        18,
+        "digest settings per subscriber (/settings): size, headlines only, silent, previews;"
+        " the horizon a queued digest moves once it is sent",
+        # digest_size NULL: the config's [digest] max_articles. horizon_pending: a queued
+        # digest chose among the articles added before it; once all its messages are sent
+        # it becomes pruned_deliveries.added_before (a digest never delivered moves nothing).
+        """
+        ALTER TABLE chats ADD COLUMN digest_size INTEGER;
+        ALTER TABLE chats ADD COLUMN headlines_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN link_previews INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN horizon_pending TEXT;
+        """,
+    ),
+    Migration(
+        19,
+        "channels the bot administers, their known administrators, private chats' targets",
+        # channels: every channel the bot was made an administrator of (my_chat_member),
+        # with its title and @username; present = 0 once the bot left or was demoted.
+        # channel_admins: users known to administer a channel (who added the bot, the
+        # admins Telegram listed then, whoever picked it since): /channel lists a user's
+        # channels from here (user_id index), each checked again with getChatMember.
+        # chat_targets: the chat a private chat manages instead of itself (/channel).
+        """
+        CREATE TABLE channels (
+            chat_id    INTEGER PRIMARY KEY,
+            title      TEXT NOT NULL,
+            username   TEXT,
+            present    INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX channels_username ON channels (username COLLATE NOCASE)
+            WHERE username IS NOT NULL;
+        CREATE TABLE channel_admins (
+            chat_id  INTEGER NOT NULL REFERENCES channels (chat_id),
+            user_id  INTEGER NOT NULL,
+            seen_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX channel_admins_user ON channel_admins (user_id);
+        CREATE TABLE chat_targets (
+            chat_id   INTEGER PRIMARY KEY,
+            target    INTEGER NOT NULL REFERENCES channels (chat_id),
+            chosen_at TEXT NOT NULL
+        );
+        CREATE INDEX chat_targets_target ON chat_targets (target);
+        """,
+    ),
 )
 
 

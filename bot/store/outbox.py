@@ -40,6 +40,7 @@ class OutboxMixin(DeliveriesMixin):
         *,
         digest_time: str | None = None,
         topic: int = 0,
+        horizon: str | None = None,
     ) -> bool:
         """Queue one scheduled digest for the chat (or its forum topic ``topic``, where
         the messages then go), atomically, at most once per run_key.
@@ -59,7 +60,9 @@ class OutboxMixin(DeliveriesMixin):
         inactive.
         """
         with self.transaction() as db:
-            return self._queue_digest(db, (chat_id, topic), run_key, messages, now, digest_time)
+            return self._queue_digest(
+                db, (chat_id, topic), run_key, messages, now, digest_time, horizon
+            )
 
     def queue_digests(
         self,
@@ -68,6 +71,7 @@ class OutboxMixin(DeliveriesMixin):
         now: datetime | float | None = None,
         *,
         digest_time: str | None = None,
+        horizon: str | None = None,
     ) -> list[ChatKey]:
         """queue_digest for many subscribers (subscriber, messages) in one transaction,
         a subscriber being a chat id or a (chat id, topic) pair; returns those whose
@@ -76,7 +80,9 @@ class OutboxMixin(DeliveriesMixin):
             return [
                 key
                 for key, messages in digests
-                if self._queue_digest(db, chat_key(key), run_key, messages, now, digest_time)
+                if self._queue_digest(
+                    db, chat_key(key), run_key, messages, now, digest_time, horizon
+                )
             ]
 
     def _queue_digest(
@@ -87,6 +93,7 @@ class OutboxMixin(DeliveriesMixin):
         messages: Sequence[tuple[str, Sequence[int]]],
         now: datetime | float | None,
         digest_time: str | None = None,
+        horizon: str | None = None,
     ) -> bool:
         due = self._clock() if now is None else epoch_seconds(now)
         changed = self.now_text()
@@ -134,7 +141,36 @@ class OutboxMixin(DeliveriesMixin):
             " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             items,
         )
+        if horizon is not None:
+            # The digest chose among the articles added before ``horizon``: once it is
+            # sent (at once when it has no message) the next one starts after them.
+            db.execute(
+                "UPDATE chats SET horizon_pending = max(coalesce(horizon_pending, ''), ?)"
+                " WHERE chat_id = ? AND topic = ?",
+                (horizon, chat_id, topic),
+            )
+            waiting = db.execute(
+                "SELECT 1 FROM outbox WHERE chat_id = ? AND topic = ? LIMIT 1", (chat_id, topic)
+            ).fetchone()
+            if not waiting:  # nothing to send, and no earlier digest still on its way
+                self._reach_horizon(db, chat_id, topic)
         return True
+
+    def _reach_horizon(self, db: sqlite3.Connection, chat_id: int, topic: int) -> None:
+        """The subscriber's queued digest is all sent: its pending horizon becomes the
+        one its unseen articles start from (``pruned_deliveries``, never moving back)."""
+        db.execute(
+            "INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
+            " SELECT chat_id, topic, horizon_pending FROM chats"
+            " WHERE chat_id = ? AND topic = ? AND horizon_pending IS NOT NULL"
+            " ON CONFLICT (chat_id, topic) DO UPDATE"
+            " SET added_before = max(added_before, excluded.added_before)",
+            (chat_id, topic),
+        )
+        db.execute(
+            "UPDATE chats SET horizon_pending = NULL WHERE chat_id = ? AND topic = ?",
+            (chat_id, topic),
+        )
 
     def due_outbox(
         self,
@@ -221,6 +257,12 @@ class OutboxMixin(DeliveriesMixin):
         self._record_deliveries(
             db, row["chat_id"], json.loads(row["article_numbers"]), row["topic"]
         )
+        last = not db.execute(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND topic = ? LIMIT 1",
+            (row["chat_id"], row["topic"]),
+        ).fetchone()
+        if last:
+            self._reach_horizon(db, row["chat_id"], row["topic"])
         return True
 
     def retry_later(self, item_id: int, next_attempt_at: datetime | float, error: str) -> None:
@@ -234,7 +276,14 @@ class OutboxMixin(DeliveriesMixin):
 
     def drop(self, item_id: int, error: str) -> bool:
         """A permanent failure: delete the item without recording deliveries (the caller
-        logs ``error``), so its articles stay unseen for the next digest. False if gone."""
+        logs ``error``), so its articles stay unseen for the next digest -- and so do the
+        ones its digest chose not to show (its pending horizon is forgotten). False if
+        gone."""
         del error  # kept in the signature for symmetry with retry_later; the caller logs it
         with self.transaction() as db:
+            db.execute(
+                "UPDATE chats SET horizon_pending = NULL WHERE (chat_id, topic) IN"
+                " (SELECT chat_id, topic FROM outbox WHERE id = ?)",
+                (item_id,),
+            )
             return db.execute("DELETE FROM outbox WHERE id = ?", (item_id,)).rowcount > 0

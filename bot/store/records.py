@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.rhythm import EVERY_DAY
+from bot.settings import DigestSettings
+
+DEFAULT_SETTINGS = DigestSettings()
 
 # A subscriber in the store's batch methods: a chat id (the chat itself, topic 0) or a
 # (chat id, topic) pair, topic a forum topic's message_thread_id (0: the chat itself).
@@ -51,6 +54,8 @@ class Chat:
     days: int = EVERY_DAY
     runs: tuple[tuple[str, str | None], ...] = ()
     topic: int = 0
+    # Its digest's size and form (/settings).
+    settings: DigestSettings = DEFAULT_SETTINGS
 
     @property
     def key(self) -> tuple[int, int]:
@@ -131,6 +136,9 @@ class OutboxItem:
     attempts: int
     next_attempt_at: float
     topic: int = 0  # the subscriber's forum topic (0: the chat itself)
+    # The subscriber's settings when the item was read: no sound, link previews.
+    silent: bool = False
+    previews: bool = False
 
     @property
     def thread_id(self) -> int | None:
@@ -142,17 +150,24 @@ class OutboxItem:
 # (runs_from_rows).
 CHAT_SELECT = (
     "SELECT c.chat_id, c.topic, c.timezone, c.digest_time, c.active, c.deactivated_reason,"
-    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days"
+    " c.last_digest_key, c.created_at, c.updated_at, c.subscribed_at, c.days,"
+    " c.digest_size, c.headlines_only, c.silent, c.link_previews"
 )
 ARTICLE_COLUMNS = (
     "number, source, content_hash, title, date, url, language, text, summary, added_at,"
     " feed_id, (SELECT coalesce(f.name, f.title, f.url) FROM feeds f WHERE f.id = feed_id)"
     " AS source_name"
 )
-# An item's text is its body's (outbox_bodies: one row per distinct text).
+# An outbox row (table alias o): its text is its body's (outbox_bodies: one row per
+# distinct text), with its subscriber's silent and link-preview settings, read when the
+# message is sent (a change made after it was queued applies).
 OUTBOX_COLUMNS = (
-    "id, chat_id, run_key, (SELECT b.text FROM outbox_bodies b WHERE b.hash = body) AS text,"
-    " article_numbers, attempts, next_attempt_at, topic"
+    "o.id, o.chat_id, o.run_key,"
+    " (SELECT b.text FROM outbox_bodies b WHERE b.hash = o.body) AS text,"
+    " o.article_numbers, o.attempts, o.next_attempt_at, o.topic,"
+    " (SELECT c.silent FROM chats c WHERE c.chat_id = o.chat_id AND c.topic = o.topic)"
+    " AS silent, (SELECT c.link_previews FROM chats c WHERE c.chat_id = o.chat_id"
+    " AND c.topic = o.topic) AS link_previews"
 )
 
 
@@ -181,6 +196,12 @@ def chat_from_row(row: sqlite3.Row, runs: tuple[tuple[str, str | None], ...] = (
         days=row["days"],
         runs=runs,
         topic=row["topic"],
+        settings=DigestSettings(
+            size=row["digest_size"],
+            headlines=bool(row["headlines_only"]),
+            silent=bool(row["silent"]),
+            previews=bool(row["link_previews"]),
+        ),
     )
 
 
@@ -212,4 +233,6 @@ def outbox_item_from_row(row: sqlite3.Row) -> OutboxItem:
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
         topic=row["topic"],
+        silent=bool(row["silent"]),
+        previews=bool(row["link_previews"]),
     )

@@ -2,18 +2,21 @@
 
 Owns the table **pruned_deliveries** (per chat and forum topic: every article added
 before ``added_before`` counts as received) and the daily job :func:`prune_expired`, which
-runs :meth:`RetentionMixin.prune` with ``[storage] retention_days``.
+runs :meth:`RetentionMixin.prune` with ``[storage] retention_days``. A digest moves the
+same horizon (:meth:`RetentionMixin.pass_over`): it chose among everything new, so the
+next one starts from what arrives after it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.store.base import BATCH_SECONDS, MAX_ID, MIN_ID, StoreBase, epoch_seconds, iso_time
-from bot.store.records import Pruned
+from bot.store.records import ChatKey, Pruned, chat_key
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -25,7 +28,25 @@ DAY_SECONDS = 86_400
 
 
 class RetentionMixin(StoreBase):
-    """Pruning deliveries older than the retention window."""
+    """Pruning deliveries older than the retention window; the digests' horizon."""
+
+    def pass_over(self, keys: Iterable[ChatKey], before: str) -> None:
+        """Every article added before ``before`` (ISO, the store's clock: take
+        ``now_text()`` before composing) counts as received by these subscribers (chat
+        ids or (chat id, topic) pairs): their digest chose among all of them, and the
+        ones it did not show stay in /article. One small upsert each, in one
+        transaction; a horizon never moves back. Articles a chat added itself
+        ("Add to my digest") after ``before`` still come."""
+        rows = [(*chat_key(key), before) for key in keys]
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, topic) DO UPDATE"
+                " SET added_before = max(added_before, excluded.added_before)",
+                rows,
+            )
 
     def prune(
         self,

@@ -1,4 +1,4 @@
--- digestbot's database schema at version 17 (PRAGMA user_version = 17).
+-- digestbot's database schema at version 19 (PRAGMA user_version = 19).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -32,6 +32,21 @@ CREATE TABLE articles (
     retired_at   TEXT
 , title_folded TEXT, feed_id INTEGER REFERENCES feeds (id), published_at TEXT, private INTEGER NOT NULL DEFAULT 0, story_id INTEGER, url_key TEXT);
 
+CREATE TABLE channel_admins (
+    chat_id  INTEGER NOT NULL REFERENCES channels (chat_id),
+    user_id  INTEGER NOT NULL,
+    seen_at  TEXT NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE channels (
+    chat_id    INTEGER PRIMARY KEY,
+    title      TEXT NOT NULL,
+    username   TEXT,
+    present    INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE chat_filters (
     chat_id  INTEGER NOT NULL,
     topic    INTEGER NOT NULL DEFAULT 0,
@@ -49,6 +64,12 @@ CREATE TABLE chat_sources_off (
     PRIMARY KEY (chat_id, topic, feed_id)
 ) WITHOUT ROWID;
 
+CREATE TABLE chat_targets (
+    chat_id   INTEGER PRIMARY KEY,
+    target    INTEGER NOT NULL REFERENCES channels (chat_id),
+    chosen_at TEXT NOT NULL
+);
+
 CREATE TABLE chats (
     chat_id            INTEGER NOT NULL,
     topic              INTEGER NOT NULL DEFAULT 0,
@@ -60,7 +81,7 @@ CREATE TABLE chats (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
     subscribed_at      TEXT,
-    days               INTEGER NOT NULL DEFAULT 127,
+    days               INTEGER NOT NULL DEFAULT 127, digest_size INTEGER, headlines_only INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0, link_previews INTEGER NOT NULL DEFAULT 0, horizon_pending TEXT,
     PRIMARY KEY (chat_id, topic)
 ) WITHOUT ROWID;
 
@@ -175,6 +196,13 @@ CREATE INDEX articles_unseen_shared ON articles
 CREATE INDEX articles_unsummarized ON articles (number) WHERE summary IS NULL;
 
 CREATE INDEX articles_url_key ON articles (url_key);
+
+CREATE INDEX channel_admins_user ON channel_admins (user_id);
+
+CREATE INDEX channels_username ON channels (username COLLATE NOCASE)
+    WHERE username IS NOT NULL;
+
+CREATE INDEX chat_targets_target ON chat_targets (target);
 
 CREATE INDEX chats_subscribed ON chats (active, digest_time)
     WHERE active = 1 AND digest_time IS NOT NULL;

@@ -66,6 +66,7 @@ class Settings:
     half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
     fold: float = 0.35  # ranking: a group this similar to an item's story joins it (0: never)
     fold_all: bool = True  # ... every group, not only the first items, takes pieces
+    fold_words: int = 2  # ... when their titles share at least so many words
     language_weight: float = 0.0  # ranking: importance added per language past the first
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 

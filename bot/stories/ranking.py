@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.stories.grouping import clearest, group_stories
 from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
-from bot.stories.similarity import tfidf_vectors
+from bot.stories.similarity import tfidf_word_vectors
 
 __all__ = ["RankedStory", "importance", "rank"]
 
@@ -142,7 +142,7 @@ def _fold(
     # Every feature counts here: the names of a day's biggest story are in so many of
     # its articles that grouping leaves them out as common words.
     everything = replace(settings, max_df=1.0, char_max_df=1.0, max_df_count=0)
-    rows, cols, weights = tfidf_vectors(articles, everything)
+    rows, cols, weights, is_word = tfidf_word_vectors(articles, everything)
     starts = np.searchsorted(rows, np.arange(len(articles) + 1))
 
     def summed(members: list[int]) -> dict[int, float]:
@@ -188,7 +188,8 @@ def _fold(
             small, large = (mine, theirs) if len(mine) < len(theirs) else (theirs, mine)
             dot = sum(w * large.get(c, 0.0) for c, w in small.items())
             cosine = dot / (mine_length * lengths[candidate])
-            if cosine > best:
+            words = sum(1 for c in small if is_word[c] and c in large)
+            if cosine > best and words >= settings.fold_words:
                 best, where, best_dot = cosine, candidate, dot
         if where >= 0 and best >= settings.fold:
             items[where].extend(members)

@@ -34,6 +34,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -48,9 +49,10 @@ from bot.errors import ConfigError, DigestbotError
 from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
+from bot.telegram.handlers import channels, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
-from bot.telegram.handlers import ondemand, userfeeds
 from bot.telegram.handlers import opml as opmlhandlers
+from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
 from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
@@ -94,8 +96,14 @@ BAD_TOKEN = (
 BOOTSTRAP_RETRIES = 5
 
 # The updates the bot handles; anything else is not even fetched. Channel posts: commands
-# sent in a channel the bot administers (handlers.CHANNEL_COMMANDS).
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHANNEL_POST]
+# sent in a channel the bot administers (handlers.channels); my_chat_member: the bot made
+# an administrator of a channel, or removed.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.CHANNEL_POST,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 # The background integrity check starts this long after start-up, when the first
@@ -350,8 +358,21 @@ def build_application(
     processor.on_overflow = functools.partial(handlers.slow_down, bot)
     bot.drop_updates_if(processor.drop_if_flooding)
 
+    # Before every other group: which chat a private chat's update acts on (/channel).
+    application.add_handler(TypeHandler(Update, channels.route), group=channels.ROUTE_GROUP)
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
+    application.add_handler(
+        ChatMemberHandler(channels.membership, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.CHANNEL_POST & filters.StatusUpdate.NEW_CHAT_TITLE,
+            channels.retitled,
+        )
+    )
+    application.add_handler(CommandHandler("channel", channels.channel_command))
+    application.add_handler(CallbackQueryHandler(channels.choose_button, pattern=r"^ch:"))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
@@ -377,6 +398,10 @@ def build_application(
     application.add_handler(CommandHandler("addfeed", sourcehandlers.addfeed))
     application.add_handler(CommandHandler("removefeed", sourcehandlers.removefeed))
     application.add_handler(CallbackQueryHandler(sourcehandlers.toggle_source, pattern=r"^src:"))
+    application.add_handler(CommandHandler("settings", settingshandlers.settings_command))
+    application.add_handler(
+        CallbackQueryHandler(settingshandlers.settings_button, pattern=r"^set:")
+    )
     # A chat's own feeds; /add fetches, so it does not hold up the chat's other commands.
     application.add_handler(CommandHandler("add", userfeeds.add, block=False))
     application.add_handler(CommandHandler("remove", userfeeds.remove))
@@ -398,12 +423,9 @@ def build_application(
         **handlers.CHANNEL_COMMANDS,
         "add": userfeeds.add,
         "remove": userfeeds.remove,
-        "export": userfeeds.export,
     }
-    for name, callback in channel_commands.items():
-        application.add_handler(
-            CommandHandler(name, callback, filters=filters.UpdateType.CHANNEL_POST)
-        )
+    for handler in channels.channel_post_handlers(channel_commands):
+        application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(ondemand.add_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(articlehandlers.button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))

@@ -14,9 +14,11 @@ How it sends:
 * It asks the store for due items (only the oldest pending item of each chat is ever
   due, so a chat's messages go out one at a time and in order, those of all its forum
   topics together: Telegram's per-chat limit is the chat's) and sends up to
-  ``concurrency`` of them at once (``bot.telegram.ptb.send_html``: ``sendMessage``, HTML, no
-  link preview, the answer kept as JSON; an item of a forum topic's own subscription
-  with ``message_thread_id`` = its topic). The bot's rate limiter spaces them (global
+  ``concurrency`` of them at once (``bot.telegram.ptb.send_html``: ``sendMessage``, HTML, the
+  answer kept as JSON; an item of a forum topic's own subscription with
+  ``message_thread_id`` = its topic). The subscriber's /settings, as they are when the
+  item is sent, choose ``disable_notification`` (silent) and link previews (off unless
+  turned on). The bot's rate limiter spaces them (global
   sliding-window cap, per-chat limit, 429s).
 * An item is marked sent (deleted, its articles recorded as delivered, one transaction)
   only after Telegram answered, and the chat's next item is sent only after that mark is
@@ -313,7 +315,14 @@ class Sender:
         chat = item.chat_id
         try:
             await send_html(
-                self.bot, chat, item.text, None, item.thread_id, rate_limit_args=Priority.BROADCAST
+                self.bot,
+                chat,
+                item.text,
+                None,
+                item.thread_id,
+                rate_limit_args=Priority.BROADCAST,
+                silent=item.silent,
+                previews=item.previews,
             )
         except ChatMigrated as exc:  # a 400 that is no failure: the group moved
             return await self._follow(item, exc.new_chat_id, moved)

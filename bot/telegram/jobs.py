@@ -355,9 +355,10 @@ def queue_due_digests(
     run's local weekday (blocking: call it with asyncio.to_thread from the job callback,
     then wake the outbox sender). A chat gets each (time, run key) once.
 
-    Each chat's digest is :func:`bot.compose.compose_digest` (as ``/digest``'s): its
-    unseen articles, newest first, at most ``max_articles``, split into messages of at
-    most ``limit`` UTF-16 units, under a header with the slot's local day. A chat with
+    Each chat's digest is :func:`bot.compose.compose_digest` (as ``/digest``'s): what
+    is new for it, ranked, at most its /settings size (else ``max_articles``), with
+    summaries unless it chose headlines only, split into messages of at most ``limit``
+    UTF-16 units of visible text, under a header with the slot's local day. A chat with
     /filter terms gets the articles they let through; the ones they hold back are
     recorded as such for it (``Store.record_held_back``), after its digest was queued.
     Each article, its story id and its words are read once per run, however many chats
@@ -372,6 +373,9 @@ def queue_due_digests(
     sender.notify)``.
     """
     started = clock.perf_counter()
+    # Articles added before the run are all the digests chose from (the store's clock):
+    # once a chat's digest is sent, its next one starts after them.
+    horizon = store.now_text()
     key = run_key(slot.digest_time, slot.timezone, now)
     # The run's local day: its weekday picks the chats, its date heads the digest.
     today = date.fromisoformat(key)
@@ -388,7 +392,9 @@ def queue_due_digests(
 
     def flush() -> None:
         nonlocal queued, messages, nothing_new, already
-        done = set(store.queue_digests(key, batch, now=now, digest_time=slot.digest_time))
+        done = set(
+            store.queue_digests(key, batch, now=now, digest_time=slot.digest_time, horizon=horizon)
+        )
         # Held back only for the chats whose digest this run queued (a crash in between
         # only means the filters look at those articles again next time).
         store.record_held_back((c, n) for c, n in held_back.items() if c in done)
@@ -429,11 +435,12 @@ def queue_due_digests(
             shown = compose_digest(
                 store,
                 chat.key,
-                max_articles,
+                chat.settings.stories(max_articles),  # its /settings, else the config's
                 today=today,
                 terms=terms.get(chat.key, ()),
                 limit=limit,
                 reads=reads,
+                headlines=chat.settings.headlines,
             )
             if shown.held:
                 held_back[chat.key] = shown.held

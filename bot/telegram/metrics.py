@@ -227,9 +227,14 @@ class MetricsServer:
     async def _metrics(self, request: web.Request) -> web.Response:
         # One scrape reads the database at a time: scrapes piling up wait, not the loop.
         async with self._lock:
-            await asyncio.to_thread(self.metrics.read_store, self.store)
-            body = self.metrics.exposition()
+            body = await asyncio.to_thread(self._scrape)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    def _scrape(self) -> bytes:
+        """The database's gauges read, then the text of every metric built (it grows with
+        the label values seen): blocking, so in a worker thread."""
+        self.metrics.read_store(self.store)
+        return self.metrics.exposition()
 
     async def _healthz(self, request: web.Request) -> web.Response:
         problem = self.health()

@@ -154,15 +154,21 @@ async def send_html(
     message_thread_id: int | None = None,
     *,
     rate_limit_args: Any = None,
+    silent: bool = False,
+    previews: bool = False,
 ) -> Any:
-    """Send an HTML message without link preview (see :func:`send_message_json`),
-    through the bot's rate limiter; returns Telegram's answer as a dict."""
+    """Send an HTML message through the bot's rate limiter (see
+    :func:`send_message_json`); returns Telegram's answer as a dict. Without link
+    preview unless ``previews``; ``silent``: with ``disable_notification`` (no sound)."""
     api_kwargs: dict[str, Any] = {
         "chat_id": chat_id,
         "text": text,
         "parse_mode": ParseMode.HTML.value,
-        "link_preview_options": _NO_PREVIEW_JSON,
     }
+    if not previews:
+        api_kwargs["link_preview_options"] = _NO_PREVIEW_JSON
+    if silent:
+        api_kwargs["disable_notification"] = True
     if reply_markup is not None:
         api_kwargs["reply_markup"] = reply_markup
     if message_thread_id is not None:

@@ -409,8 +409,9 @@ class Priority(enum.Enum):
 
 
 # Calls that send no message: never held back for a chat's limits (a global pause after
-# a 429 still applies).
-UNMETERED = frozenset({"sendchataction"})
+# a 429 still applies). Deleting a message (a channel's one-line answer, see
+# bot.telegram.handlers.channels) is no message in the chat either.
+UNMETERED = frozenset({"sendchataction", "deletemessage"})
 
 # How often a send waiting for an unanswered request asks again (Limiter.begin).
 UNANSWERED_POLL = 0.005
@@ -542,7 +543,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         """Throttle, call, and honour 429s (see class docstring)."""
         max_retries = self.max_retries
         paced = rate_limit_args is Priority.BROADCAST
-        # A chat action ("typing…") is no message: it takes nothing of the chat's budget.
+        # A chat action ("typing…") or a deletion is no message: it takes nothing of the
+        # chat's budget.
         chat_id = None if endpoint.lower() in UNMETERED else _chat_key(data)
         attempt = 0
         while True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -27,8 +28,10 @@ from bot.config import Config
 from bot.filters import KEEP, MAX_TERM_CHARS, MAX_TERMS, MUTE, Term
 from bot.rhythm import MAX_TIMES, RhythmError, describe
 from bot.schedule import Subscription, chat_timezone, next_run, zone
+from bot.settings import DigestSettings
+from bot.settings import describe as describe_settings
 from bot.store import ArticleRecord, Chat
-from bot.times import is_fixed_offset, looks_like_time
+from bot.times import format_moment, is_fixed_offset, looks_like_time
 from bot.timezones import Choice, city_of, timezone_label
 
 __all__ = [
@@ -67,6 +70,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", "Your timezone, e.g. /timezone Berlin or /timezone UTC+2"),
     ("status", "Subscription, time, articles waiting"),
     ("digest", "The digest now"),
+    ("settings", "Stories per digest, headlines or summaries, sound, previews"),
     ("filter", "Mute or keep articles by keyword"),
     ("article", "Browse, read or search articles"),
     ("summarize", "Summary of a link or text, e.g. /summarize https://…"),
@@ -74,6 +78,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("add", "Follow a feed: /add URL of a feed or a site"),
     ("remove", "Stop following a feed of yours"),
     ("export", "Your feeds as an OPML file"),
+    ("channel", "Manage a channel's digest from this private chat"),
     ("help", "All commands"),
 )
 
@@ -91,6 +96,20 @@ SUBSCRIBE_USAGE = (
     "or /subscribe mon,wed,fri 12:00"
 )
 ADMINS_ONLY = "Only this group's administrators can change its digest."
+# The last line of /digest: whether it took anything from the scheduled digests.
+PREVIEW_NOTE = (
+    "<i>A preview: your next scheduled digest still brings these. /article lists them all.</i>"
+)
+ON_DEMAND_NOTE = "<i>The next /digest starts after these. /article lists them all.</i>"
+
+
+def digest_in_private_text(bot_username: str | None) -> str:
+    """What a group member gets for /digest (it is for the group's administrators):
+    one line pointing to a private chat with the bot."""
+    where = f"t.me/{html.escape(bot_username)}" if bot_username else "a private chat with me"
+    return f"In this group /digest is for administrators. Your own digest: {where}"
+
+
 TIMEZONE_USAGE = (
     "Usage: /timezone CITY, an IANA name or an offset from UTC, e.g. /timezone Berlin, "
     "/timezone new york, /timezone America/Sao_Paulo or /timezone UTC+5:30. In a private "
@@ -200,11 +219,11 @@ def help_text(config: Config) -> str:
 
 
 def next_digest_text(chat: Subscription, config: Config, now: datetime) -> str:
-    """When the chat's next digest comes, in its timezone ("Mon 01 Dec, 08:30 CET")."""
+    """When the chat's next digest comes, in its timezone ("Mon 1 Dec 2026, 08:30 CET")."""
     tz = zone(chat_timezone(chat, config.digest.timezone))
     times = chat.digest_times or (config.digest.time,)
     due = next_run(times, chat.days, tz, now).astimezone(tz)
-    return due.strftime("%a %d %b, %H:%M %Z")
+    return format_moment(due)
 
 
 def rhythm_text(chat: Subscription, config: Config) -> str:
@@ -372,8 +391,9 @@ def status_text(
     filters: int = 0,
     held_back: int = 0,
 ) -> str:
-    """/status: subscription, next digest, articles waiting, the chat's filters (how
-    many terms, how many articles they held back), paused deliveries."""
+    """/status: subscription, next digest, articles waiting, the digest's settings, the
+    chat's filters (how many terms, how many articles they held back), paused
+    deliveries."""
     timezone_name = timezone_label((chat.timezone if chat else None) or config.digest.timezone)
     lines = []
     if chat is not None and chat.digest_time is not None:
@@ -391,6 +411,9 @@ def status_text(
     noun = "article" if waiting == 1 else "articles"
     count = f"more than {WAITING_COUNTED:,}" if waiting > WAITING_COUNTED else str(waiting)
     lines.append(f"Articles waiting: {count} new {noun} (/digest shows them)")
+    settings = chat.settings if chat is not None else DigestSettings()
+    shown = describe_settings(settings, config.digest.max_articles)
+    lines.append(f"Digest: {html.escape(shown)} (/settings)")
     if filters or held_back:
         held = "article" if held_back == 1 else "articles"
         terms = f"{filters} term{'' if filters == 1 else 's'}" if filters else "none now"
@@ -800,3 +823,113 @@ def export_caption(count: int) -> str:
 
 def import_refused_text(name: str, reason: str) -> str:
     return f"Cannot import {echo(name)}: {html.escape(reason)}."
+
+
+# -- channels managed from a private chat ------------------------------------------------
+
+CHANNEL_BUTTON = "ch:"
+CHANNEL_OFF = "off"
+CHANNEL_USAGE = (
+    "Usage: /channel lists the channels you administer; /channel @name or /channel -100… "
+    "picks one; /channel off manages this chat again."
+)
+CHANNEL_PRIVATE_ONLY = "Send /channel in a private chat with me to manage a channel from there."
+CHANNEL_STALE = "This button is out of date: send /channel again."
+# Bounds of the one line a command posted in a channel gets (deleted a little later).
+CHANNEL_NOTE_CHARS = 200
+
+
+def _quoted(title: str) -> str:
+    return f"«{html.escape(title)}»"
+
+
+def acting_on(title: str, text: str) -> str:
+    """A reply about the channel a private chat manages: it says which chat it is."""
+    return f"<b>Channel {_quoted(title)}</b>: {text}"
+
+
+def channel_list_text(current: str | None, found: int) -> str:
+    """``/channel``: which chat the commands act on now, and the choice."""
+    now = f"channel {_quoted(current)}" if current else "this chat"
+    if not found:
+        return (
+            f"Your commands here act on {now}. I know no channel you administer: add me to "
+            "your channel as an administrator, then send /channel again (or /channel @name)."
+        )
+    return f"Your commands here act on {now}. Choose the chat to manage:"
+
+
+def channel_keyboard(channels: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per channel (``ch:ID``), then "This chat" (``ch:off``)."""
+    rows = [
+        [InlineKeyboardButton(f"📢 {_short(title)}", callback_data=f"{CHANNEL_BUTTON}{chat_id}")]
+        for chat_id, title in channels
+    ]
+    rows.append(
+        [InlineKeyboardButton("💬 This chat", callback_data=f"{CHANNEL_BUTTON}{CHANNEL_OFF}")]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def channel_joined_text(title: str) -> str:
+    """To whoever made the bot an administrator of a channel."""
+    return (
+        f"I am now an administrator of channel {_quoted(title)}. Send /channel here to "
+        "manage its digest: /subscribe, /filter, /sources and /timezone then act on it."
+    )
+
+
+def channel_chosen_text(title: str) -> str:
+    return (
+        f"Now managing channel {_quoted(title)}: /subscribe, /stop, /status, /settings, "
+        "/filter, /sources, /timezone, /add, /remove and /export act on it, and its digests "
+        "are posted there. /channel off manages this chat again."
+    )
+
+
+CHANNEL_BACK = "Back to this chat: your commands here act on your own digest."
+CHANNEL_BACK_TOAST = "Managing this chat"
+
+
+def channel_unknown_text(asked: str) -> str:
+    return (
+        f"I am not an administrator of {echo(asked)}: add me to the channel as an "
+        "administrator first, then send /channel again."
+    )
+
+
+def channel_not_admin_text(title: str) -> str:
+    return f"Only the administrators of channel {_quoted(title)} can manage its digest."
+
+
+def channel_lost_text(title: str, bot_left: bool) -> str:
+    """A private chat's channel can no longer be managed from it: said once, then the
+    private chat manages itself again."""
+    why = (
+        "I am no longer an administrator there"
+        if bot_left
+        else "you are no longer one of its administrators"
+    )
+    return (
+        f"Not done: channel {_quoted(title)} cannot be managed from here, {why}. "
+        "Your commands here act on this chat again."
+    )
+
+
+def channel_pointer_text(title: str, bot_username: str) -> str:
+    """The one line a command posted in a channel gets when its answer is not for the
+    channel's readers."""
+    return (
+        f"Manage {_quoted(title)} from a private chat with @{html.escape(bot_username)}: "
+        "send /channel there."
+    )
+
+
+def one_line(text: str, limit: int = CHANNEL_NOTE_CHARS) -> str:
+    """The first line of an HTML reply as plain, escaped text of at most ``limit``
+    characters: what a channel's readers may see of an answer to a command posted there."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    plain = html.unescape(re.sub(r"<[^>]*>", "", first)).strip()
+    if len(plain) > limit:
+        plain = plain[: limit - 1].rstrip() + "…"
+    return html.escape(plain)

@@ -41,6 +41,7 @@ from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
 from bot.summarizer import summarize
+from bot.times import format_date
 from bot.web.urls import canonical_url, first_link
 
 __all__ = [
@@ -247,7 +248,7 @@ def summary_messages(
     """The reply as (HTML text, reply_markup JSON or None) messages::
 
         <a href="URL"><b>Title</b></a>
-        <i>Site · 2026-11-30</i>
+        <i>Site · 30 Nov 2026</i>
 
         First summary sentence. Second one.
 
@@ -255,7 +256,7 @@ def summary_messages(
     (split like digests). The last one carries the "Add to my digest" button when a
     ``token`` is given."""
     segments = [link_title(summary.title, summary.url)]
-    meta = " · ".join(x for x in (summary.site_name, summary.date) if x and x.strip())
+    meta = " · ".join(x for x in (summary.site_name, format_date(summary.date)) if x and x.strip())
     if meta:
         segments.append(f"\n<i>{html.escape(' '.join(meta.split()))}</i>")
     for i, sentence in enumerate(summary.sentences):

@@ -12,9 +12,9 @@ group's administrators change its settings (:mod:`bot.telegram.admins`); a forum
 subscriber of its own (:func:`common.subscriber`): ``/subscribe`` there gets that topic its
 own digest, and the
 subscription commands, ``/digest``, ``/filter`` and ``/sources`` act on the topic they
-are sent in (the group itself, topic 0, outside topics); in a channel the commands of
-:data:`CHANNEL_COMMANDS` answer channel posts (only administrators can post), and
-digests are posted there.
+are sent in (the group itself, topic 0, outside topics); commands posted in a channel
+are acted on or answered with one line (:mod:`bot.telegram.handlers.channels`, which
+also lets a private chat manage a channel), and digests are posted there.
 
 Timezones: ``/timezone`` reads a city, an IANA name or an offset
 (:func:`bot.timezones.resolve_timezone`); a name meaning several places, or a misspelt
@@ -32,17 +32,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
+from bot.settings import DigestSettings
 from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
-from bot.telegram.admins import is_chat_admin
 from bot.telegram.handlers import common
 from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
 from bot.telegram.ptb import send_html
@@ -220,16 +220,13 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     if chat is None or query.message is None or not valid_timezone(name):
         await query.answer(replies.TIMEZONE_STALE, show_alert=True)
         return
-    if chat.type != ChatType.PRIVATE and not await is_chat_admin(
-        context.bot, rt.admins, chat.id, query.from_user.id
-    ):
-        await query.answer(replies.ADMINS_ONLY, show_alert=True)
+    if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0
-    stored = await common.db(rt.store.set_timezone, chat.id, name, topic=topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or managed channel) it is for
+    stored = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, stored)
     await query.answer(replies.timezone_toast(name))
-    text = replies.timezone_set_text(stored, name, rt.config, rt.clock())
+    text = common.named(update, replies.timezone_set_text(stored, name, rt.config, rt.clock()))
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
@@ -269,19 +266,42 @@ async def status(update: Update, context: BotContext) -> None:
 
 
 async def digest(update: Update, context: BotContext) -> None:
+    """``/digest``: what is new, now. In a group only administrators ask for it (a
+    member gets one line pointing to a private chat with the bot), so a group is never
+    flooded by its members.
+
+    A subscriber with scheduled digests gets a *preview*: what its next digest would
+    show, taking nothing from it (nothing is recorded; the digest's last line says
+    so). A chat without scheduled digests gets its digest: what it shows counts as
+    delivered, and the next /digest starts after it.
+    """
     rt = context.runtime
+    if common.in_group(update) and not await common.may_change_settings(update, context):
+        message = update.effective_message
+        if message is not None and not message.is_automatic_forward:
+            await common.reply(update, replies.digest_in_private_text(context.bot.username))
+        return
     chat_id, topic = common.subscriber(update)
     key = (chat_id, topic)
     chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    preview = chat is not None and chat.subscribed
+    settings = chat.settings if chat is not None else DigestSettings()
     tz = zone(chat_timezone(chat, rt.config.digest.timezone) if chat else rt.config.digest.timezone)
     today = rt.clock().astimezone(tz).date()
-    # Unseen, filters, sources, one story once, messages: as the scheduled digest.
+    horizon = rt.store.now_text()  # the articles added before this are all it chose from
+    # Unseen, filters, sources, stories ranked, messages: as the scheduled digest.
     composed = await common.db(
-        compose_digest, rt.store, key, rt.config.digest.max_articles, today=today
+        compose_digest,
+        rt.store,
+        key,
+        settings.stories(rt.config.digest.max_articles),
+        today=today,
+        headlines=settings.headlines,
+        footer=replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE,
     )
-    if composed.held:
+    if composed.held and not preview:
         await common.db(rt.store.record_held_back, [(key, composed.held)])
-    if composed.late:
+    if composed.late and not preview:
         await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, composed.late)])
     if not composed.messages:
         total = await common.db(rt.store.count_articles)
@@ -293,9 +313,13 @@ async def digest(update: Update, context: BotContext) -> None:
         await common.reply(update, f"Nothing new since your last digest.{hint}")
         return
     for text, numbers in composed.messages:
-        await common.reply(update, text)
-        # Recorded message by message: a failure part-way leaves the rest unseen.
-        await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+        await common.reply(update, text, silent=settings.silent, previews=settings.previews)
+        if not preview:
+            # Recorded message by message: a failure part-way leaves the rest unseen.
+            await common.db(rt.store.record_deliveries, chat_id, numbers, topic=topic)
+    if not preview:
+        # Sent whole: the next /digest starts from what arrives after this one.
+        await common.db(rt.store.pass_over, [key], horizon)
 
 
 # -- /filter ------------------------------------------------------------------------
@@ -465,15 +489,14 @@ async def on_error(update: object, context: BotContext) -> None:
         log.debug("could not tell chat %s about the error", chat_id)
 
 
-# Commands answered in channels too, as channel posts (``bot.telegram.app`` registers them
-# for Update.CHANNEL_POST): a channel's administrators subscribe it, and digests are
+# Commands acted on when posted in a channel (``bot.telegram.handlers.channels`` decides
+# how they are answered there): a channel's administrators subscribe it, and digests are
 # posted there.
 CHANNEL_COMMANDS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, None]]] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "stop": unsubscribe,
     "timezone": timezone,
-    "status": status,
+    "filter": filter_command,
     "digest": digest,
-    "help": help_command,
 }

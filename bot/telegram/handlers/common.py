@@ -1,6 +1,16 @@
 """What the handler modules share: store calls off the event loop, replies in the right chat
 and forum topic, the subscriber an update is about, and who may change a chat's settings
 (its administrators in groups) or use the operator's commands (``[telegram] admin_ids``).
+
+The subscriber an update is about is usually its own chat (and forum topic). Two cases
+are decided before the handlers run, by :mod:`bot.telegram.handlers.channels`, and
+followed here so that every handler gets them without knowing:
+
+* a private chat that manages a channel (``/channel``): :func:`act_on` names the channel
+  for this update; :func:`subscriber` then answers the channel, and :func:`reply`
+  prefixes every answer with the channel's name;
+* a command posted in a channel: :func:`collect_replies` makes :func:`reply` keep the
+  answers instead of posting them, so the channel's readers see at most one line.
 """
 
 from __future__ import annotations
@@ -8,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -38,22 +50,99 @@ def topic(message: object) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The channel an update from a private chat acts on (see :func:`act_on`)."""
+
+    update_id: int
+    chat_id: int
+    title: str
+
+
+@dataclass(slots=True)
+class Collected:
+    """The answers to a command posted in a channel (see :func:`collect_replies`)."""
+
+    update_id: int
+    texts: list[str] = field(default_factory=list)
+    buttons: bool = False  # an answer came with buttons: a choice one line cannot hold
+
+
+# Set while one update is handled (the handlers of one update run in one task, and a
+# task started for a non-blocking handler copies them); each names its update, so a
+# value left from an earlier update in the same task is ignored.
+_TARGET: ContextVar[Target | None] = ContextVar("digestbot_target", default=None)
+_COLLECTED: ContextVar[Collected | None] = ContextVar("digestbot_collected", default=None)
+
+
+def act_on(update: Update, chat_id: int, title: str) -> None:
+    """This update (from a private chat) acts on the channel ``chat_id``, which its sender
+    administers: :func:`subscriber` answers it and :func:`reply` names it."""
+    _TARGET.set(Target(update.update_id, chat_id, title))
+
+
+def target(update: Update) -> Target | None:
+    """The channel this update acts on instead of its own chat, if any."""
+    found = _TARGET.get()
+    return found if found is not None and found.update_id == update.update_id else None
+
+
+def collect_replies(update: Update) -> Collected:
+    """From now on :func:`reply` keeps this update's answers (texts, no buttons) in the
+    returned :class:`Collected` instead of sending them."""
+    collected = Collected(update.update_id)
+    _COLLECTED.set(collected)
+    return collected
+
+
 def subscriber(update: Update) -> tuple[int, int]:
-    """(chat id, topic) of the subscriber an update is about: the forum topic it was
-    sent in, or 0 for the chat itself (a forum's General topic, any other chat)."""
+    """(chat id, topic) of the subscriber an update is about: the channel a private chat
+    manages (:func:`act_on`), else the forum topic it was sent in, or 0 for the chat
+    itself (a forum's General topic, any other chat)."""
+    managed = target(update)
+    if managed is not None:
+        return managed.chat_id, 0
     chat = update.effective_chat
     assert chat is not None
     return chat.id, topic(update.effective_message) or 0
 
 
+def named(update: Update, text: str) -> str:
+    """``text`` as :func:`reply` sends it: about a managed channel, with its name (for the
+    messages a button press redraws)."""
+    managed = target(update)
+    return replies.acting_on(managed.title, text) if managed is not None else text
+
+
 async def reply(
-    update: Update, text: str, reply_markup: InlineKeyboardMarkup | str | None = None
+    update: Update,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | str | None = None,
+    *,
+    silent: bool = False,
+    previews: bool = False,
 ) -> None:
     """Answer in the update's chat (and forum topic), not quoting the user's message.
-    ``reply_markup``: inline buttons, or any keyboard as JSON."""
+    ``reply_markup``: inline buttons, or any keyboard as JSON; ``silent`` and
+    ``previews`` as :func:`bot.telegram.ptb.send_html`. About a managed channel, the
+    answer starts with its name; a command posted in a channel is answered by
+    :mod:`bot.telegram.handlers.channels` from what is kept here."""
     message = update.effective_message
     assert message is not None
-    await send_html(update.get_bot(), message.chat_id, text, reply_markup, topic(message))
+    collected = _COLLECTED.get()
+    if collected is not None and collected.update_id == update.update_id:
+        collected.texts.append(text)
+        collected.buttons = collected.buttons or reply_markup is not None
+        return
+    await send_html(
+        update.get_bot(),
+        message.chat_id,
+        named(update, text),
+        reply_markup,
+        topic(message),
+        silent=silent,
+        previews=previews,
+    )
 
 
 # Telegram shows "typing" for 5 seconds after each sendChatAction.
@@ -93,6 +182,12 @@ def too_long(context: BotContext) -> bool:
 
 async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
     await reply(update, replies.too_long_text(len(argument(context)), usage))
+
+
+def in_group(update: Update) -> bool:
+    """Whether the update comes from a group or supergroup."""
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 async def may_change_settings(update: Update, context: BotContext) -> bool:

@@ -69,8 +69,7 @@ async def sources(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
-    topic = common.topic(update.effective_message) or 0
-    text, markup = await render(rt, chat.id, topic)
+    text, markup = await render(rt, *common.subscriber(update))
     await common.reply(update, text, markup)
 
 
@@ -86,17 +85,19 @@ async def toggle_source(update: Update, context: BotContext) -> None:
         return
     if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0  # the topic the list was sent in
-    feeds, _, own = await common.db(_listing, rt, chat.id, topic)
+    chat_id, topic = common.subscriber(update)  # the topic (or channel) of the list
+    feeds, _, own = await common.db(_listing, rt, chat_id, topic)
     source_id = int(match[1]) if match else -1
     if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
         await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
         return
-    on = await common.db(rt.feeds.toggle_source, chat.id, source_id, topic=topic)
+    on = await common.db(rt.feeds.toggle_source, chat_id, source_id, topic=topic)
     await query.answer(replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on))
-    text, markup = await render(rt, chat.id, topic)
+    text, markup = await render(rt, chat_id, topic)
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

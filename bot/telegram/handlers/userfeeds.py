@@ -205,22 +205,24 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
         return
     if not await common.require_admin(update, context):
         return
-    topic = common.topic(query.message) or 0
-    row = await common.db(rt.feeds.unfollow, chat.id, int(match[1]), topic=topic)
+    chat_id, topic = common.subscriber(update)
+    row = await common.db(rt.feeds.unfollow, chat_id, int(match[1]), topic=topic)
     if row is None:
         await query.answer(replies.NOT_FOLLOWED, show_alert=True)
     else:
         await query.answer(replies.unfollowed_text(row.label)[:200])
     if match[2]:
-        text, markup = await render(rt, chat.id, topic)
+        text, markup = await render(rt, chat_id, topic)
     else:
-        own = await common.db(rt.feeds.followed, chat.id, topic=topic)
+        own = await common.db(rt.feeds.followed, chat_id, topic=topic)
         if own:
             text, markup = replies.remove_message([(f.id, f.label) for f in own])
         else:
             text, markup = replies.NO_OWN_FEEDS, None
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -1,0 +1,112 @@
+"""``/settings``: a subscriber's digest size and form, as one message with buttons.
+
+The message lists the current choices (:class:`bot.settings.DigestSettings`) and has a
+row of buttons per setting -- stories per digest (5, 10, 20, 30), summaries or
+headlines only, with sound or silent, link previews off or on -- the current choice
+ticked. A press saves the new choice for the subscriber the message was sent in (a
+chat, or a forum topic with a digest of its own) and edits the same message in place.
+In groups only administrators change them: anyone may look, a member's press is
+answered with a short alert and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+
+from bot.settings import BUTTON_PREFIX, SIZES, DigestSettings, press
+from bot.telegram.handlers import common
+from bot.telegram.runtime import BotContext
+
+__all__ = ["settings_button", "settings_command", "settings_message"]
+
+log = logging.getLogger(__name__)
+
+STALE_BUTTON = "This button is out of date: send /settings again."
+SAVED = "Saved: it applies from your next digest."
+
+
+def _choice(label: str, chosen: bool, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(f"✓ {label}" if chosen else label, callback_data=data)
+
+
+def settings_message(
+    settings: DigestSettings, default_size: int, in_group: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The /settings message (HTML) and its buttons for ``settings``."""
+    size = settings.stories(default_size)
+    lines = [
+        "<b>Digest settings</b>"
+        + (" · administrators can change them" if in_group else " · tap to change"),
+        f"Stories per digest: <b>{size}</b>",
+        "Form: <b>" + ("headlines only" if settings.headlines else "summaries") + "</b>",
+        "Notifications: <b>" + ("silent" if settings.silent else "with sound") + "</b>",
+        "Link previews: <b>" + ("on" if settings.previews else "off") + "</b>",
+    ]
+    p = BUTTON_PREFIX
+    keyboard = [
+        [_choice(str(n), n == size, f"{p}size:{n}") for n in SIZES],
+        [
+            _choice("Summaries", not settings.headlines, f"{p}form:summaries"),
+            _choice("Headlines only", settings.headlines, f"{p}form:headlines"),
+        ],
+        [
+            _choice("With sound", not settings.silent, f"{p}silent:off"),
+            _choice("Silent", settings.silent, f"{p}silent:on"),
+        ],
+        [
+            _choice("No previews", not settings.previews, f"{p}previews:off"),
+            _choice("Link previews", settings.previews, f"{p}previews:on"),
+        ],
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+
+async def settings_command(update: Update, context: BotContext) -> None:
+    """``/settings``: the subscriber's digest settings with their buttons."""
+    rt = context.runtime
+    chat_id, topic = common.subscriber(update)
+    chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    current = chat.settings if chat is not None else DigestSettings()
+    kind = update.effective_chat.type if update.effective_chat else ChatType.PRIVATE
+    text, markup = settings_message(
+        current, rt.config.digest.max_articles, kind in (ChatType.GROUP, ChatType.SUPERGROUP)
+    )
+    await common.reply(update, text, markup)
+
+
+async def settings_button(update: Update, context: BotContext) -> None:
+    """A ``set:…`` button: save the choice (administrators only in groups) and redraw
+    the message in place."""
+    rt = context.runtime
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    if query.message is None or chat is None:
+        await query.answer()
+        return
+    if not await common.require_admin(update, context):
+        return
+    chat_id, topic = common.subscriber(update)  # the topic (or managed channel) of the message
+    row = await common.db(rt.store.get_chat, chat_id, topic=topic)
+    current = row.settings if row is not None else DigestSettings()
+    chosen = press(current, query.data or "")
+    if chosen is None:
+        await query.answer(STALE_BUTTON, show_alert=True)
+        return
+    if chosen != current:
+        await common.db(rt.store.set_digest_settings, chat_id, chosen, topic=topic)
+    await query.answer(SAVED)
+    text, markup = settings_message(
+        chosen, rt.config.digest.max_articles, chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    )
+    try:
+        await query.edit_message_text(
+            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
