@@ -5,6 +5,10 @@ articles (``StoryInput``) in, ``RankedStory`` items out.
 
 * The articles are grouped into stories (:func:`bot.stories.group_stories`), unless the
   caller gives each article's story already (``stories=``: stored story ids, say).
+* Pieces of one story become one item: going down the ranked groups, a group whose
+  summed title vector (every feature kept) is at least ``Settings.fold`` alike to an
+  item's, their titles sharing at least ``Settings.fold_words`` words, joins that item
+  (every group, with ``Settings.fold_all``: a story told in many small pieces rises).
 * A story's importance is the number of distinct sources telling it (an article whose
   source is unknown counts as a source of its own); ties go to the story whose newest
   article is newer, then to the story with more articles, then to the one that came
