@@ -19,6 +19,7 @@ from bot.schedule import Slot
 from bot.store import Store
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import queue_due_digests, rescan_seeds
+from bot.telegram.replies import ADMINS_ONLY
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.test_jobs import add_article
@@ -186,3 +187,18 @@ async def test_a_channel_managed_from_a_german_chat_is_named_in_german(
         assert "Du verwaltest jetzt Kanal «News»" in chosen.text
         reply = await command(fake, owner, "/subscribe 07:30", "en")
         assert reply.text.startswith("Kanal «News»: Abonniert")
+
+
+async def test_in_a_group_only_administrators_change_the_language(fake: FakeBotAPI, bot) -> None:
+    group, admin, member = -1004130, 4131, 4132
+    fake.add_group(group, creator=admin, members=[member])
+    before = len(fake.messages(group))
+    fake.send_text(group, "/language", member)
+    shown = await fake.wait_for_message(group, before + 1)
+    refused = fake.click(group, shown.message_id, "Deutsch", member)
+    await fake.wait_until(lambda: refused in fake.answered_callbacks, what="the refusal")
+    assert fake.answered_callbacks[refused]["text"] == ADMINS_ONLY
+    assert runtime(bot).store.chat_language(group) == "en"
+    fake.click(group, shown.message_id, "Deutsch", admin)
+    await fake.wait_for_edit(group, shown.message_id)
+    assert runtime(bot).store.chat_language(group) == "de"

@@ -365,7 +365,7 @@ def build_application(
         limiter.on_retry_after = rt.metrics.on_retry_after
         processor.on_handled = rt.metrics.on_update
     bot.when_token_rejected(rt.token_rejected)
-    processor.on_overflow = functools.partial(handlers.slow_down, bot)
+    processor.on_overflow = functools.partial(handlers.slow_down, bot, rt.store)
     bot.drop_updates_if(processor.drop_if_flooding)
 
     # Before every other group: which chat a private chat's update acts on (/channel).

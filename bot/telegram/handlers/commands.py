@@ -37,6 +37,7 @@ from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
+from bot.locales import N_, translator
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
 from bot.settings import DigestSettings
@@ -474,16 +475,18 @@ async def plain_text(update: Update, context: BotContext) -> None:
     )
 
 
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You are sending commands faster than I can answer, so I skipped some. "
     "Please wait for my replies, then try again."
 )
 
 
-async def slow_down(bot: Bot, chat_id: int) -> None:
-    """Tell a flooding chat that the rest of its commands were dropped (once a flood)."""
+async def slow_down(bot: Bot, store: Store, chat_id: int) -> None:
+    """Tell a flooding chat that the rest of its commands were dropped (once a flood),
+    in its language (read here: the dropped updates reach no handler)."""
     try:
-        await send_html(bot, chat_id, SLOW_DOWN)
+        language = await common.db(store.chat_language, chat_id)
+        await send_html(bot, chat_id, translator(language)(SLOW_DOWN))
     except TelegramError as exc:
         log.info("could not tell chat %s to slow down: %s", chat_id, exc)
 
