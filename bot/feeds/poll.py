@@ -328,7 +328,10 @@ class Poller:
         self._warned.discard(feed.id)
         if feed.failures:
             log.info(
-                "feed %s (%s) works again after %d failed polls", feed.label, feed.url, feed.failures
+                "feed %s (%s) works again after %d failed polls",
+                feed.label,
+                feed.url,
+                feed.failures,
             )
 
     # -- entries ----------------------------------------------------------------------
