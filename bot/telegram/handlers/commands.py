@@ -426,6 +426,12 @@ async def rescan(update: Update, context: BotContext) -> None:
     before = await common.db(rt.store.count_articles)
     await rescan_seeds(context.application)
     after = await common.db(rt.store.count_articles)
+    log.info(
+        "%s: /rescan read the seeds folder: %d articles (before: %d)",
+        common.who(update),
+        after,
+        before,
+    )
     await common.reply(update, f"Seeds folder read: {after} articles (before: {before}).")
 
 
