@@ -218,7 +218,11 @@ async def _import(
             except NotAFeed as exc:
                 return ImportLine(url, "failed", None, str(exc))
             except Exception as exc:  # one feed's surprise must not lose the others
-                log.exception("OPML import: %s failed unexpectedly", url)
+                log.exception(
+                    "OPML import: %s failed unexpectedly: the other feeds are imported"
+                    "; a bug, report it with this traceback",
+                    url,
+                )
                 return ImportLine(url, "failed", None, f"unexpected error ({type(exc).__name__})")
         return final, parsed.title or entry.title
 

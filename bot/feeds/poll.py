@@ -228,7 +228,11 @@ class Poller:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not stop the other feeds' polls
-            log.exception("feed %s: poll failed", feed.url)
+            log.exception(
+                "feed %s: poll failed unexpectedly, retried with backoff"
+                ": a bug, report it with this traceback",
+                feed.url,
+            )
             await self._failed(feed, outcome, f"internal error: {exc!r}", None)
         finally:
             self._polling.discard(feed.id)
@@ -409,7 +413,8 @@ class Poller:
                 raise
             except Exception as exc:  # one entry's surprise must not cost the others
                 log.warning(
-                    "feed %s: entry %s skipped: %r",
+                    "feed %s: entry %s skipped: %r"
+                    ": the other entries are kept; report it if it repeats",
                     feed.url,
                     step.entry.link or step.entry.guid,
                     exc,

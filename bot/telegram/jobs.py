@@ -228,7 +228,12 @@ def plan_schedule(
         except ValueError as exc:
             # One bad row (a timezone this machine's tzdata no longer has) must not stop
             # every other chat's digests.
-            log.warning("chat %s not scheduled: %s", chat.chat_id, exc)
+            log.warning(
+                "chat %s not scheduled: %s: update tzdata (pip install -U tzdata)"
+                " or ask the chat to set /timezone again",
+                chat.chat_id,
+                exc,
+            )
             continue
         count += 1
         slots.update(chat_slots)
@@ -253,7 +258,12 @@ def plan_from_store(
         try:
             due = last_due(digest_time, zone(slot.timezone), now)
         except ValueError as exc:
-            log.warning("slot %s %s not scheduled: %s", digest_time, slot.timezone, exc)
+            log.warning(
+                "slot %s %s not scheduled: %s: update tzdata (pip install -U tzdata)",
+                digest_time,
+                slot.timezone,
+                exc,
+            )
             continue
         if slot not in slots and (now - due).total_seconds() <= grace_seconds:
             recent.append(slot)
@@ -479,7 +489,7 @@ async def rescan_seeds(application: Application) -> None:
                 sync, rt.store, config.seeds.dir, summaries=False, reported=rt.reported_skips
             )
         except SeedsFolderError as exc:
-            log.warning("%s", exc)
+            log.warning("%s: check [seeds] dir and its permissions", exc)
             return
         pending = await asyncio.to_thread(rt.store.articles_without_summary)
         done = 0
@@ -520,7 +530,10 @@ async def regroup_stories(rt: Runtime) -> None:
         report = await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
         rt.stories_version = version if report.changed == 0 else None
     except Exception:
-        log.exception("grouping the recent articles into stories failed; next try after a poll")
+        log.exception(
+            "grouping the recent articles into stories failed; next try after a poll"
+            ": digests show the stories as last grouped; report it with this traceback"
+        )
 
 
 async def rescan_job(context: BotContext) -> None:
@@ -540,7 +553,10 @@ async def _rescan_logged(application: Application) -> None:
         await rescan_seeds(application)
     except Exception:
         # An unreadable file is skipped inside; this is a bug or a broken database.
-        log.exception("rescanning the seeds folder failed; next try in the next period")
+        log.exception(
+            "rescanning the seeds folder failed; next try in the next period"
+            ": check [seeds] dir and the disk, else report it with this traceback"
+        )
 
 
 async def prune_job(context: BotContext) -> None:
@@ -550,7 +566,10 @@ async def prune_job(context: BotContext) -> None:
     try:
         await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
     except sqlite3.Error:
-        log.exception("retention: pruning the database failed; next try tomorrow")
+        log.exception(
+            "retention: pruning the database failed; next try tomorrow"
+            ": check the disk under [storage] path (space, permissions), then digestbot check"
+        )
 
 
 async def integrity_job(context: BotContext) -> None:
@@ -561,7 +580,10 @@ async def integrity_job(context: BotContext) -> None:
     try:
         problems = await asyncio.to_thread(rt.store.check_integrity)
     except sqlite3.Error:
-        log.exception("integrity check: the database could not be read")
+        log.exception(
+            "integrity check: the database could not be read"
+            ": check [storage] path and its permissions, then run digestbot check"
+        )
         return
     if problems:
         log.error(
@@ -578,7 +600,11 @@ async def digest_job(context: BotContext) -> None:
     rt = context.runtime
     slot = context.job.data if context.job is not None else None
     if not isinstance(slot, Slot):
-        log.error("digest job without its slot (%r): nothing queued", slot)
+        log.error(
+            "digest job without its slot (%r): nothing queued: restart the bot to rebuild"
+            " the schedule from the database",
+            slot,
+        )
         return
     config = rt.config
     await asyncio.to_thread(
@@ -633,4 +659,8 @@ async def _poll_feeds_logged(rt: Runtime) -> None:
                     keys,
                 )
     except Exception:
-        log.exception("polling the feeds failed; next try in %.0f s", FEED_TICK_SECONDS)
+        log.exception(
+            "polling the feeds failed; next try in %.0f s: report it with this traceback"
+            " if it repeats",
+            FEED_TICK_SECONDS,
+        )

@@ -507,7 +507,11 @@ async def on_error(update: object, context: BotContext) -> None:
         context.runtime.token_rejected()
         return
     where = f"update {update.update_id}" if isinstance(update, Update | ArticleRequest) else "a job"
-    log.error("error while handling %s", where, exc_info=context.error)
+    log.error(
+        "error while handling %s: the chat was told; a bug, report it with this traceback",
+        where,
+        exc_info=context.error,
+    )
     if isinstance(update, ArticleRequest):
         chat_id = update.chat_id
     elif isinstance(update, Update) and update.effective_chat is not None:

@@ -194,7 +194,11 @@ async def read_feed(
     except NotAFeed as exc:
         await common.reply(update, refused(url, str(exc)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-        log.exception("%s %s: reading it failed", command, url)
+        log.exception(
+            "%s %s: reading it failed: the chat was told; a bug, report it with this traceback",
+            command,
+            url,
+        )
         await common.reply(update, refused(url, f"cannot read it as a feed ({type(exc).__name__})"))
     return None
 
