@@ -3,9 +3,11 @@ the token out of message and traceback alike; a bad format is one line naming th
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,32 @@ def test_an_unknown_log_format_is_one_line_naming_the_key(value: object) -> None
     message = str(caught.value)
     assert message.startswith('[log] format: expected "text" or "json", got ')
     assert "\n" not in message
+
+
+ACTION = re.compile(
+    r": [^:]*\b(check|report|nothing to do|set|update|upgrade|restart|restore|remove)\b[^:]*$"
+)
+
+
+def _warning_and_error_messages() -> list[tuple[str, str]]:
+    """(where, format string) of every WARNING-or-worse log call in bot/."""
+    found = []
+    for path in sorted((Path(__file__).parent.parent / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"warning", "error", "exception", "critical"}
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "log"
+            ):
+                first = node.args[0] if node.args else None
+                text = first.value if isinstance(first, ast.Constant) else repr(first)
+                found.append((f"{path.name}:{node.lineno}", str(text)))
+    return found
+
+
+def test_every_warning_and_error_line_ends_with_what_to_do() -> None:
+    messages = _warning_and_error_messages()
+    assert len(messages) > 20  # the scan finds the calls
+    assert [(where, text) for where, text in messages if not ACTION.search(text)] == []
