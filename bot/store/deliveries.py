@@ -142,7 +142,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def _record_deliveries(
         self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int], topic: int = 0
     ) -> None:
-        now = self.now_text()
+        now = int(self.now_seconds())
         db.executemany(
             "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
             " SELECT ?, ?, number, ? FROM articles WHERE number = ?",
@@ -161,7 +161,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         one transaction: done for the subscriber like a delivery (never in a digest of
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
-        now = self.now_text()
+        now = int(self.now_seconds())
         rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
         if not rows:
             return

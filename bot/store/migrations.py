@@ -665,6 +665,32 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX chat_targets_target ON chat_targets (target);
         """,
     ),
+    Migration(
+        20,
+        "deliveries.delivered_at in integer seconds since the epoch (was ISO text)",
+        # A delivery row is written for every article of every digest sent: the
+        # 32-character ISO time was most of its bytes. A value that is not a time
+        # (none the store wrote) is kept as it is; a row whose article is gone (only
+        # a database written with foreign keys off has one) is left behind.
+        """
+        ALTER TABLE deliveries RENAME TO deliveries_v19;
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at INTEGER NOT NULL,
+            held_back    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT chat_id, topic, number,
+                coalesce(CAST(strftime('%s', delivered_at) AS INTEGER), delivered_at),
+                held_back
+            FROM deliveries_v19 WHERE number IN (SELECT number FROM articles);
+        DROP TABLE deliveries_v19;
+        CREATE INDEX deliveries_number ON deliveries (number);
+        """,
+    ),
 )
 
 

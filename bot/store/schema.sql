@@ -1,4 +1,4 @@
--- digestbot's database schema at version 19 (PRAGMA user_version = 19).
+-- digestbot's database schema at version 20 (PRAGMA user_version = 20).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -89,7 +89,7 @@ CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
     topic        INTEGER NOT NULL DEFAULT 0,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-    delivered_at TEXT NOT NULL,
+    delivered_at INTEGER NOT NULL,
     held_back    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, topic, number)
 ) WITHOUT ROWID;
