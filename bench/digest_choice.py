@@ -118,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         " per part: ranked share / twice / new stories counted | newest-first share"
     )
 
-    def cell(rows: list[dict]) -> tuple[float, int, float, str]:
+    def cell(rows: list[dict]) -> tuple[tuple[float, ...], int, str]:
         ranked, new, newest = digest_of(rows, args.limit)
         twice = len(ranked) - len(set(ranked))
         a, b = share(rows, ranked, args.limit), share(rows, newest, args.limit)
-        return a, twice, b, f"{a:.2f} / {twice} / {new:>4} | {b:.2f}"
+        return (a, b), twice, f"{a:.2f} / {twice} / {new:>4} | {b:.2f}"
 
-    day_table(days, chosen, 34, cell, lambda a, twice, b: f"{a:.2f} / {twice} /    - | {b:.2f}")
+    day_table(days, chosen, 34, cell, lambda f, twice: f"{f[0]:.2f} / {twice} /    - | {f[1]:.2f}")
     return 0
 
 

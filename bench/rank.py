@@ -14,7 +14,10 @@ at least ``--min-day`` articles, the day's articles are the pool of one digest o
   with the last one all count as big) the items show, divided by ``limit``; an item
   shows the story of its article (its label);
 * twice: items that show a story an earlier item already showed;
-* P: B-cubed precision of the grouping the variant ranks (over the day's articles).
+* P: B-cubed precision of the grouping the variant ranks (over the day's articles);
+* item P: B-cubed precision of the grouping as the digest shows it: each item's
+  articles together, every other article in its story (folding joins groups into one
+  item: it says they are one story, and must be as precise).
 
 Each figure is given on three pools: the whole file ("all"), and the articles of half
 the stories each ("tune" / "held-out", split by a hash of the label as in
@@ -37,30 +40,38 @@ from pathlib import Path  # noqa: E402
 from bench.stories import bcubed, half, load, to_input  # noqa: E402
 from bot.stories import StoryInput, group_stories, rank, with_settings  # noqa: E402
 
-# A variant: pool -> (items as indexes of the articles shown, story key of each article).
-Variant = Callable[[Sequence[StoryInput], int], tuple[list[int], list[object]]]
+# A variant: pool -> (items as indexes of the articles shown, story key of each article
+# in the grouping, and as the digest shows it: an item's articles together (folding may
+# join groups into one item), every other article in its story).
+Result = tuple[list[int], list[object], list[object]]
+Variant = Callable[[Sequence[StoryInput], int], Result]
 
 
-def _newest_first(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+def _newest_first(pool: Sequence[StoryInput], limit: int) -> Result:
     order = sorted(range(len(pool)), key=lambda k: pool[k].published, reverse=True)
-    return order[:limit], list(range(len(pool)))
+    alone: list[object] = list(range(len(pool)))
+    return order[:limit], alone, alone
 
 
-def _groups_by_size(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+def _groups_by_size(pool: Sequence[StoryInput], limit: int) -> Result:
     """The grouping's stories, biggest (articles) first, each as its first article."""
     stories = group_stories(pool)
     sizes = Counter(stories)
     leaders = sorted(sizes, key=lambda s: (-sizes[s], s))
-    return leaders[:limit], list(stories)
+    return leaders[:limit], list(stories), list(stories)
 
 
 def _ranked(**changes: object) -> Variant:
     settings = with_settings(**changes)
 
-    def run(pool: Sequence[StoryInput], limit: int) -> tuple[list[int], list[object]]:
+    def run(pool: Sequence[StoryInput], limit: int) -> Result:
         stories = group_stories(pool, settings)
         items = rank(pool, limit, stories=stories, settings=settings)
-        return [item.lead for item in items], list(stories)
+        shown: list[object] = [("story", story) for story in stories]
+        for number, item in enumerate(items):
+            for k in item.members:
+                shown[k] = ("item", number)
+        return [item.lead for item in items], list(stories), shown
 
     return run
 
@@ -69,13 +80,36 @@ VARIANTS: dict[str, Variant] = {
     "newest-first": _newest_first,
     "groups-by-size": _groups_by_size,
     "digestbot": _ranked(),
-    "threshold-0.40": _ranked(threshold=0.40),
-    "threshold-0.36": _ranked(threshold=0.36),
-    "fold-0.4": _ranked(fold=0.4),
-    "fold-0.3": _ranked(fold=0.3),
-    "fold-0.2": _ranked(fold=0.2),
-    "max-df-min-300": _ranked(max_df_min=300),
-    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3),
+    # The ranking before folding was on: the grouping's stories as they are.
+    "no-fold": _ranked(fold=0.0),
+    "threshold-0.40": _ranked(threshold=0.40, fold=0.0),
+    "threshold-0.36": _ranked(threshold=0.36, fold=0.0),
+    # Only the first items take pieces of later groups.
+    "fold-0.4": _ranked(fold=0.4, fold_all=False),
+    "fold-0.3": _ranked(fold=0.3, fold_all=False),
+    "fold-0.2": _ranked(fold=0.2, fold_all=False),
+    "max-df-min-300": _ranked(max_df_min=300, fold=0.0),
+    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3, fold_all=False),
+    # Names in any script ("Байлз" / "Biles": consonant skeletons) and scores ("86-69"),
+    # without folding.
+    "name-keys": _ranked(key_weight=1.0, fold=0.0),
+    "name-keys-2-letters": _ranked(key_weight=1.0, key_min=2, fold=0.0),
+    "name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, fold=0.0),
+    "scores": _ranked(score_weight=1.0, fold=0.0),
+    # Every group takes the pieces of later ones (the default at 0.35).
+    "fold-all-0.3": _ranked(fold=0.3),
+    "fold-all-0.4": _ranked(fold=0.4),
+    "fold-all-0.45": _ranked(fold=0.45),
+    # ... groups whose titles share one word (the default asks two), or three.
+    "fold-all-one-word": _ranked(fold_words=1),
+    "fold-all-three-words": _ranked(fold_words=3),
+    # ... with names in any script and scores in the grouping and the fold.
+    "fold-all-name-keys": _ranked(key_weight=1.0),
+    "fold-all-name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, key_min=2),
+    "fold-all-scores": _ranked(score_weight=1.0),
+    # Importance: each language telling the story past the first adds so many sources.
+    "languages-1": _ranked(language_weight=1.0),
+    "languages-3": _ranked(language_weight=3.0),
 }
 
 
@@ -107,40 +141,45 @@ def day_table(
     days: dict[str, list[dict]],
     chosen: list[str],
     width: int,
-    cell: Callable[[list[dict]], tuple[float, int, float, str]],
-    mean: Callable[[float, int, float], str],
+    cell: Callable[[list[dict]], tuple[tuple[float, ...], int, str]],
+    mean: Callable[[tuple[float, ...], int], str],
 ) -> None:
     """Print a line per chosen day: the day, its articles, and ``cell`` of its rows on
-    each of :data:`PARTS` (``cell`` returns a figure to average, a count to sum, a second
-    figure to average and the cell's text); then a line of the means, as ``mean`` says
-    them."""
+    each of :data:`PARTS` (``cell`` returns figures to average, a count to sum and the
+    cell's text); then a line of the means, as ``mean`` says them (given the averaged
+    figures and the summed count)."""
     print(f"{'day':<12}{'articles':>9}" + "".join(f"{p:>{width}}" for p in PARTS))
-    totals = {p: [0.0, 0, 0.0, 0] for p in PARTS}
+    sums: dict[str, list[float]] = {p: [] for p in PARTS}
+    counts = dict.fromkeys(PARTS, 0)
+    days_seen = dict.fromkeys(PARTS, 0)
     for day in chosen:
         cells = []
         for part in PARTS:
             rows = [r for r in days[day] if part == "all" or half(r["story"]) == part]
-            first, count, second, text = cell(rows)
-            total = totals[part]
-            total[0] += first
-            total[1] += count
-            total[2] += second
-            total[3] += 1
+            figures, count, text = cell(rows)
+            total = sums[part] or [0.0] * len(figures)
+            sums[part] = [t + f for t, f in zip(total, figures, strict=True)]
+            counts[part] += count
+            days_seen[part] += 1
             cells.append(text)
         print(f"{day:<12}{len(days[day]):>9}" + "".join(f"{c:>{width}}" for c in cells))
-    means = [mean(t[0] / t[3], int(t[1]), t[2] / t[3]) if t[3] else "-" for t in totals.values()]
+    means = [
+        mean(tuple(t / days_seen[p] for t in sums[p]), counts[p]) if days_seen[p] else "-"
+        for p in PARTS
+    ]
     print(f"{'mean':<21}" + "".join(f"{m:>{width}}" for m in means))
 
 
-def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float]:
-    """(share of the big stories shown, items showing a story twice, B-cubed P)."""
+def score(rows: list[dict], variant: Variant, limit: int) -> tuple[float, int, float, float]:
+    """(share of the big stories shown, items showing a story twice, B-cubed P of the
+    grouping, B-cubed P of the items)."""
     labels = [r["story"] for r in rows]
     pool = [to_input(r) for r in rows]
-    items, stories = variant(pool, limit)
+    items, stories, shown_items = variant(pool, limit)
     shown = [labels[k] for k in items]
     share = big_share(labels, shown, limit)
     twice = len(shown) - len(set(shown))
-    return share, twice, bcubed(labels, stories)[0]
+    return share, twice, bcubed(labels, stories)[0], bcubed(labels, shown_items)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,18 +195,26 @@ def main(argv: list[str] | None = None) -> int:
     days, chosen = news_days(args.data, args.min_day)
     print(
         f"{len(chosen)} days of at least {args.min_day} articles; a digest of {args.limit};"
-        " per day: share of the big stories shown / items showing a story twice / B-cubed P"
+        " per day: share of the big stories shown / items showing a story twice /"
+        " B-cubed P of the grouping / of the items"
     )
     for name in args.variant or list(VARIANTS):
         print(f"\n{name}")
 
         def cell(
             rows: list[dict], variant: Variant = VARIANTS[name]
-        ) -> tuple[float, int, float, str]:
-            share, twice, precision = score(rows, variant, args.limit)
-            return share, twice, precision, f"{share:.2f} / {twice} / {precision:.3f}"
+        ) -> tuple[tuple[float, ...], int, str]:
+            share, twice, precision, items = score(rows, variant, args.limit)
+            text = f"{share:.2f} / {twice} / {precision:.3f} / {items:.3f}"
+            return (share, precision, items), twice, text
 
-        day_table(days, chosen, 22, cell, lambda s, t, p: f"{s:.2f} / {t} / {p:.3f}")
+        day_table(
+            days,
+            chosen,
+            30,
+            cell,
+            lambda f, twice: f"{f[0]:.2f} / {twice} / {f[1]:.3f} / {f[2]:.3f}",
+        )
         sys.stdout.flush()
     return 0
 

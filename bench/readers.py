@@ -124,7 +124,7 @@ def build(path: Path, articles: int, subscribers: int, seed: int = 7) -> None:
             "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (-3, 0, ?)",
             ((START + timedelta(seconds=articles * 4 + 1)).isoformat(),),
         )
-        # The delivery time as the store writes it (ISO text before migration 20).
+        # The delivery time as the store writes it (ISO text before migration 21).
         types = {row[1]: row[2] for row in db.execute("PRAGMA table_info(deliveries)")}
         delivered: int | str = int(START.timestamp()) if types["delivered_at"] == "INTEGER" else now
         db.execute(

@@ -52,6 +52,7 @@ from typing import Generic, TypeVar
 from bot.caches import text_size
 from bot.digest import Also, Entry, digest_messages
 from bot.filters import ArticleCache, Term, compile_filter, split_entries
+from bot.locales import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
 from bot.store.records import ChatKey, chat_key
@@ -435,10 +436,12 @@ class DigestReads:
         headlines: bool = False,
         footer: str | None = None,
         more: bool = False,
+        t: Translator = ENGLISH,
     ) -> Messages:
-        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories
-        and form."""
+        """:func:`bot.digest.digest_messages` of ``shown``, made once per set of stories,
+        form and language."""
         key = (
+            t.language,
             today,
             limit,
             headlines,
@@ -460,6 +463,7 @@ class DigestReads:
                 footer=footer,
                 new=shown.new,
                 more=more,
+                t=t,
             )
         return found
 
@@ -494,10 +498,11 @@ def compose_digest(
     reads: DigestReads | None = None,
     headlines: bool = False,
     footer: str | None = None,
+    t: Translator = ENGLISH,
 ) -> ChatDigest:
     """The digest of ``chat`` (a chat id, or a (chat id, forum topic) pair): at most
     ``max_articles`` stories, in messages of at most ``limit`` UTF-16 units of visible
-    text under a header naming ``today`` (the chat's local day).
+    text under a header naming ``today`` (the chat's local day), in ``t``'s language.
 
     What is new for the chat -- its unseen articles (:meth:`bot.store.Store.
     unseen_numbers`: not received, not waiting in the outbox, from the sources it has
@@ -520,7 +525,7 @@ def compose_digest(
         story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
         shown = collapse(entries, story_of, limit=max_articles, rankings=reads.rankings)
         messages = reads.digest_messages(
-            shown, today, limit, headlines=headlines, footer=footer, more=more
+            shown, today, limit, headlines=headlines, footer=footer, more=more, t=t
         )
         return ChatDigest(shown.entries, shown.also, messages, new=shown.new, more=more)
     chat_id, topic = chat_key(chat)
@@ -552,7 +557,7 @@ def compose_digest(
             [*pinned, *shown.entries], shown.also, shown.late, shown.new + len(pinned)
         )
     messages = reads.digest_messages(
-        shown, today, limit, headlines=headlines, footer=footer, more=more
+        shown, today, limit, headlines=headlines, footer=footer, more=more, t=t
     )
     return ChatDigest(
         shown.entries,

@@ -42,6 +42,7 @@ from datetime import date
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from bot.locales import ENGLISH, N_, Translator
 from bot.messages import MESSAGE_LIMIT, Part, pack_messages, split_messages, utf16_len, visible_len
 from bot.times import format_date, format_day
 
@@ -83,6 +84,8 @@ LIST_TITLE_UNITS = 300
 URL_LIMIT = 2048
 # A source's name is shown up to this many characters (then "…").
 SOURCE_LIMIT = 100
+# The digest's title (a text to translate: the header says it in the chat's language).
+DIGEST_TITLE = N_("Your digest")
 # An "Also:" line links at most this many other articles of the story ("+ N more" after).
 ALSO_SHOWN = 6
 
@@ -183,9 +186,10 @@ def day_text(day: date, weekday: bool = True) -> str:
     return format_day(day, weekday=weekday)
 
 
-def _date_text(value: str | None) -> str | None:
-    """An article's date as shown everywhere: :func:`bot.times.format_date`."""
-    return format_date(value)
+def _date_text(value: str | None, t: Translator = ENGLISH) -> str | None:
+    """An article's date as shown everywhere: :func:`bot.times.format_date`, a day
+    written ``t``'s language's way."""
+    return format_date(value, lambda day: t.date(day, weekday=False))
 
 
 def _source_text(entry: Entry) -> str | None:
@@ -199,18 +203,20 @@ def _plural(count: int) -> str:
     return f"{count} story" if count == 1 else f"{count} stories"
 
 
-def _also_name(member: Also) -> str:
+def _also_name(member: Also, t: Translator = ENGLISH) -> str:
     """What the "Also:" line calls a member: its source's name, else its URL's host,
     else "article N"."""
     name = " ".join((member.source or "").split())
     if not name and _linkable(member.url):
         name = (urlsplit(member.url or "").hostname or "").removeprefix("www.")
     if not name:
-        return f"article {int(member.number)}"
+        return t("article {number}", number=int(member.number))
     return name if len(name) <= SOURCE_LIMIT else name[: SOURCE_LIMIT - 1].rstrip() + "…"
 
 
-def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
+def also_line(
+    members: Sequence[Also], html_text: bool = True, t: Translator = ENGLISH
+) -> str | None:
     """``Also: <a href="URL">Source B</a>, <a href="URL">Source C</a>`` (escaped), or
     the plain text ``Also: Source B (URL), …``; None for no members. At most
     :data:`ALSO_SHOWN` are named, then "+ N more". A member without an http(s) URL is
@@ -219,7 +225,7 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
         return None
     shown = []
     for member in members[:ALSO_SHOWN]:
-        name = _also_name(member)
+        name = _also_name(member, t)
         link = _linkable(member.url)
         href = html.escape(link or "", quote=True)
         if not html_text:
@@ -229,11 +235,17 @@ def also_line(members: Sequence[Also], html_text: bool = True) -> str | None:
         else:
             shown.append(f'<a href="{href}">{html.escape(name)}</a>')
     more = len(members) - ALSO_SHOWN
-    tail = f" + {more} more" if more > 0 else ""
-    return "Also: " + ", ".join(shown) + tail
+    tail = " + " + t("{count} more", count=t.number(more)) if more > 0 else ""
+    return t("Also: {names}", names=", ".join(shown)) + tail
 
 
-def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = False) -> Part:
+def article_part(
+    entry: Entry,
+    also: Sequence[Also] = (),
+    *,
+    headlines: bool = False,
+    t: Translator = ENGLISH,
+) -> Part:
     """One article of a digest, as HTML segments (title line, source line, the other
     articles of its story, summary)::
 
@@ -246,13 +258,13 @@ def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = F
     ``headlines`` (a chat's /settings) the summary is left out.
     """
     segments = [link_title(entry.title, entry.url)]
-    about = [x for x in (_source_text(entry), _date_text(entry.date)) if x]
+    about = [x for x in (_source_text(entry), _date_text(entry.date, t)) if x]
     command = f"/article {int(entry.number)}"
     if about:
         segments.append(f"\n<i>{html.escape(' · '.join(about))}</i> · {command}")
     else:
         segments.append(f"\n{command}")
-    line = also_line(also)
+    line = also_line(also, t=t)
     if line:
         segments.append(f"\n{line}")
     sentences = [] if headlines else _sentences(entry.summary)
@@ -263,42 +275,55 @@ def article_part(entry: Entry, also: Sequence[Also] = (), *, headlines: bool = F
     return Part(tuple(segments), numbers)
 
 
-def _counted(count: int, new: int | None, more: bool) -> str:
+def _counted(count: int, new: int | None, more: bool, t: Translator = ENGLISH) -> str:
     """``3 stories``, or when the digest chose among more: ``10 of 187 new stories``
     (``10 of 500+ new stories`` when there were more than it looked at)."""
     if new is None or (new <= count and not more):
-        return _plural(count)
-    return f"{count} of {new}{'+' if more else ''} new {'story' if new == 1 else 'stories'}"
+        return t.plural("{count} story", "{count} stories", count)
+    return t.plural(
+        "{shown} of {count}{plus} new story",
+        "{shown} of {count}{plus} new stories",
+        new,
+        shown=t.number(count),
+        plus="+" if more else "",
+    )
 
 
 def digest_header(
     count: int,
-    title: str = "Your digest",
+    title: str = DIGEST_TITLE,
     today: date | None = None,
     new: int | None = None,
     more: bool = False,
+    t: Translator = ENGLISH,
 ) -> str:
     """``<b>Your digest</b> · Mon 1 Dec 2026 · 3 stories`` (escaped; no date without
     ``today``, the day in the chat's timezone); ``… · 10 of 187 new stories`` when
-    there were ``new`` stories to choose from (``more``: and more than that)."""
-    day = f" · {day_text(today)}" if today is not None else ""
-    return f"<b>{html.escape(title)}</b>{day} · {_counted(count, new, more)}"
+    there were ``new`` stories to choose from (``more``: and more than that); in ``t``'s
+    language."""
+    day = f" · {t.date(today)}" if today is not None else ""
+    return f"<b>{html.escape(t(title))}</b>{day} · {_counted(count, new, more, t)}"
 
 
-def rest_line(count: int, new: int | None, more: bool = False) -> str | None:
+def rest_line(
+    count: int, new: int | None, more: bool = False, t: Translator = ENGLISH
+) -> str | None:
     """Where the new stories a digest did not show are (HTML), or None when it showed
     them all: ``177 more new stories: /article lists every article.``"""
     if new is None or (new <= count and not more):
         return None
-    rest = (
-        f"{new - count}{'+' if more else ''} more new {'story' if new - count == 1 else 'stories'}"
+    rest = t.plural(
+        "{count}{plus} more new story: /article lists every article.",
+        "{count}{plus} more new stories: /article lists every article.",
+        new - count,
+        plus="+" if more else "",
     )
-    return f"<i>{rest}: /article lists every article.</i>"
+    return f"<i>{rest}</i>"
 
 
 def digest_parts(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
     *,
@@ -306,19 +331,20 @@ def digest_parts(
     footer: str | None = None,
     new: int | None = None,
     more: bool = False,
+    t: Translator = ENGLISH,
 ) -> list[Part]:
     """The digest as parts: a header (unless ``title`` is None; with ``new``, how many
     stories it shows of how many new), then one per entry (a story: with ``also``, its
     other articles are named under it; with ``headlines``, no summaries), then where
     the rest are (:func:`rest_line`) and the ``footer`` (HTML, the caller's) if any."""
-    header = digest_header(len(entries), title, today, new, more) if title is not None else None
+    header = digest_header(len(entries), title, today, new, more, t) if title is not None else None
     parts = [Part((header,))] if header is not None else []
     also = also or {}
     parts.extend(
-        article_part(entry, also.get(int(entry.number), ()), headlines=headlines)
+        article_part(entry, also.get(int(entry.number), ()), headlines=headlines, t=t)
         for entry in entries
     )
-    ending = "\n".join(x for x in (rest_line(len(entries), new, more), footer) if x)
+    ending = "\n".join(x for x in (rest_line(len(entries), new, more, t), footer) if x)
     if ending:
         parts.append(Part((ending,)))
     return parts
@@ -328,13 +354,14 @@ def digest_messages(
     entries: Sequence[Entry],
     *,
     limit: int = MESSAGE_LIMIT,
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
     headlines: bool = False,
     footer: str | None = None,
     new: int | None = None,
     more: bool = False,
+    t: Translator = ENGLISH,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -349,14 +376,14 @@ def digest_messages(
     if not entries:
         return []
     parts = digest_parts(
-        entries, title, today, also, headlines=headlines, footer=footer, new=new, more=more
+        entries, title, today, also, headlines=headlines, footer=footer, new=new, more=more, t=t
     )
     return pack_messages(parts, limit)
 
 
 def compose_html(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
 ) -> str:
@@ -367,7 +394,7 @@ def compose_html(
 
 def compose_text(
     entries: Sequence[Entry],
-    title: str | None = "Your digest",
+    title: str | None = DIGEST_TITLE,
     today: date | None = None,
     also: AlsoMap | None = None,
     new: int | None = None,
@@ -410,7 +437,11 @@ def compose_text(
 
 
 def article_detail_messages(
-    entry: Entry, *, limit: int = MESSAGE_LIMIT, also: Sequence[Also] = ()
+    entry: Entry,
+    *,
+    limit: int = MESSAGE_LIMIT,
+    also: Sequence[Also] = (),
+    t: Translator = ENGLISH,
 ) -> list[str]:
     """``/article N``: the title (linked when the URL is known), the date, the other
     articles of its story (``also``), the summary; usually one message, more if the
@@ -424,15 +455,15 @@ def article_detail_messages(
     """
     segments = [link_title(entry.title, entry.url)]
     # A feed article also names its feed: "1 May 2024 · World Wire".
-    meta = " · ".join(x for x in (_date_text(entry.date), _source_text(entry)) if x)
+    meta = " · ".join(x for x in (_date_text(entry.date, t), _source_text(entry)) if x)
     if meta:
         segments.append(f"\n<i>{html.escape(meta)}</i>")
-    line = also_line(also)
+    line = also_line(also, t=t)
     if line:
         segments.append(f"\n{line}")
     sentences = _sentences(entry.summary)
     if not sentences:
-        segments.append("\n\n<i>The summary is not ready yet.</i>")
+        segments.append("\n\n<i>" + t("The summary is not ready yet.") + "</i>")
     for i, sentence in enumerate(sentences):
         segments.append(("\n\n" if i == 0 else " ") + html.escape(sentence))
     return split_messages([Part(tuple(segments), (int(entry.number),))], limit)

@@ -36,6 +36,8 @@ can turn any of them into one clear line on stderr without a traceback:
 
 from __future__ import annotations
 
+from bot.locales import ENGLISH, Translator
+
 
 class DigestbotError(Exception):
     """Base class of every error digestbot raises on purpose."""
@@ -62,20 +64,21 @@ class UnsupportedLanguage(DigestbotError, ValueError):
     """No stemmer or stop words for this language."""
 
 
-def _in_words(seconds: float) -> str:
+def _in_words(seconds: float, t: Translator = ENGLISH) -> str:
     """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
     seconds = max(1, int(-(-seconds // 1)))
     if seconds < 90:
-        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+        return t.plural("in {count} second", "in {count} seconds", seconds)
     minutes = -(-seconds // 60)
     if minutes < 90:
-        return f"in {minutes} minutes"
+        return t.plural("in {count} minute", "in {count} minutes", minutes)
     hours = -(-minutes // 60)
-    return f"in {hours} hours"
+    return t.plural("in {count} hour", "in {count} hours", hours)
 
 
 class FetchError(DigestbotError):
-    """A page or feed could not be fetched; ``user_message`` says why, for a person."""
+    """A page or feed could not be fetched; ``user_message`` says why, for a person
+    (:meth:`said` in a chat's language; the technical ``detail`` stays as it is)."""
 
     def __init__(self, url: str, detail: str) -> None:
         super().__init__(f"{url}: {detail}" if url else detail)
@@ -84,15 +87,18 @@ class FetchError(DigestbotError):
 
     @property
     def user_message(self) -> str:
-        return f"I could not read that link: {self.detail}."
+        return self.said(ENGLISH)
+
+    def said(self, t: Translator) -> str:
+        """``user_message`` in ``t``'s language."""
+        return t("I could not read that link: {detail}.", detail=self.detail)
 
 
 class InvalidURL(FetchError):
     """Not an absolute http(s) URL we can parse."""
 
-    @property
-    def user_message(self) -> str:
-        return f"That does not look like a link I can open: {self.detail}."
+    def said(self, t: Translator) -> str:
+        return t("That does not look like a link I can open: {detail}.", detail=self.detail)
 
 
 class RefusedAddress(FetchError):
@@ -107,9 +113,8 @@ class RefusedAddress(FetchError):
         self.reason = reason
         self.allow = allow
 
-    @property
-    def user_message(self) -> str:
-        return f"I will not open that link: {self.detail}."
+    def said(self, t: Translator) -> str:
+        return t("I will not open that link: {detail}.", detail=self.detail)
 
 
 class NoSuchHost(FetchError):
@@ -119,9 +124,8 @@ class NoSuchHost(FetchError):
         super().__init__(url, f"no such host: {host}")
         self.host = host
 
-    @property
-    def user_message(self) -> str:
-        return f"I could not find the site {self.host} (no such host)."
+    def said(self, t: Translator) -> str:
+        return t("I could not find the site {host} (no such host).", host=self.host)
 
 
 class FetchTimeout(FetchError):
@@ -132,11 +136,13 @@ class FetchTimeout(FetchError):
         self.phase = phase
         self.seconds = seconds
 
-    @property
-    def user_message(self) -> str:
+    def said(self, t: Translator) -> str:
+        seconds = t.number(self.seconds)
         if self.phase == "connect":
-            return f"The site did not accept a connection within {self.seconds:g} seconds."
-        return f"The site took too long to answer (more than {self.seconds:g} seconds)."
+            return t(
+                "The site did not accept a connection within {seconds} seconds.", seconds=seconds
+            )
+        return t("The site took too long to answer (more than {seconds} seconds).", seconds=seconds)
 
 
 class ConnectionFailed(FetchError):
@@ -155,11 +161,10 @@ class HTTPStatus(FetchError):
         self.reason = reason
         self.retry_in = retry_in
 
-    @property
-    def user_message(self) -> str:
-        text = f"The site answered with an error: {self.detail}."
+    def said(self, t: Translator) -> str:
+        text = t("The site answered with an error: {detail}.", detail=self.detail)
         if self.retry_in is not None:
-            text += f" It asks to try again {_in_words(self.retry_in)}."
+            text += " " + t("It asks to try again {when}.", when=_in_words(self.retry_in, t))
         return text
 
 
@@ -170,9 +175,10 @@ class TooManyRedirects(FetchError):
         super().__init__(url, f"more than {limit} redirects")
         self.limit = limit
 
-    @property
-    def user_message(self) -> str:
-        return f"That link redirects too many times (more than {self.limit})."
+    def said(self, t: Translator) -> str:
+        return t(
+            "That link redirects too many times (more than {limit}).", limit=t.number(self.limit)
+        )
 
 
 class TooBig(FetchError):
@@ -182,9 +188,8 @@ class TooBig(FetchError):
         super().__init__(url, f"larger than {limit} bytes")
         self.limit = limit
 
-    @property
-    def user_message(self) -> str:
-        return f"That page is too big for me (over {_size(self.limit)})."
+    def said(self, t: Translator) -> str:
+        return t("That page is too big for me (over {size}).", size=_size(self.limit))
 
 
 def _size(n: int) -> str:
@@ -202,9 +207,8 @@ class NotAWebPage(FetchError):
         super().__init__(url, f"not a web page: {content_type}")
         self.content_type = content_type
 
-    @property
-    def user_message(self) -> str:
-        return f"Not a web page I can read: {self.content_type}."
+    def said(self, t: Translator) -> str:
+        return t("Not a web page I can read: {type}.", type=self.content_type)
 
 
 class TooManyRequests(FetchError):
@@ -217,8 +221,10 @@ class TooManyRequests(FetchError):
         self.retry_in = retry_in
         self.busy = busy
 
-    @property
-    def user_message(self) -> str:
+    def said(self, t: Translator) -> str:
         if self.busy:
-            return "I am still reading your previous link; send this one when that is done."
-        return f"You have sent a lot of links lately; please try again {_in_words(self.retry_in)}."
+            return t("I am still reading your previous link; send this one when that is done.")
+        return t(
+            "You have sent a lot of links lately; please try again {when}.",
+            when=_in_words(self.retry_in, t),
+        )

@@ -41,6 +41,7 @@ from typing import Any, Literal, TypeVar
 from bot.articles.text import fold as _fold_accents
 from bot.caches import text_size
 from bot.languages import language_name
+from bot.locales import ENGLISH, N_, Translator
 
 __all__ = [
     "KEEP",
@@ -96,8 +97,16 @@ E = TypeVar("E")
 
 
 class FilterError(ValueError):
-    """What the user typed cannot be a filter; ``str(error)`` says why, for the reply
-    (plain text: the handler escapes it)."""
+    """What the user typed cannot be a filter; ``str(error)`` says why in English,
+    :meth:`said` in a chat's language (plain text: the handler escapes it)."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
+
+    def said(self, t: Translator = ENGLISH) -> str:
+        return t(self.message, **self.values)
 
 
 def fold(text: str) -> str:
@@ -167,7 +176,9 @@ def _tokens(argument: str) -> list[tuple[str, str, bool]]:
             closers = _CLOSING_QUOTES[char]
             end = min((j for j in (argument.find(c, i + 1) for c in closers) if j >= 0), default=-1)
             if end < 0:
-                raise FilterError(f"The quote before “{argument[i + 1 : i + 30]}” is not closed.")
+                raise FilterError(
+                    N_("The quote before “{text}” is not closed."), text=argument[i + 1 : i + 30]
+                )
             tokens.append((sign, " ".join(argument[i + 1 : end].split()), True))
             i = end + 1
         else:
@@ -178,20 +189,24 @@ def _tokens(argument: str) -> list[tuple[str, str, bool]]:
             i = end
         sign = ""
     if sign:
-        raise FilterError(f"“{sign}” needs a word right after it, e.g. {sign}football.")
+        raise FilterError(
+            N_("“{sign}” needs a word right after it, e.g. {sign}football."), sign=sign
+        )
     return tokens
 
 
 def _term(sign: str, text: str) -> Term:
     if not text:
-        raise FilterError("An empty phrase is no filter.")
+        raise FilterError(N_("An empty phrase is no filter."))
     if len(text) > MAX_TERM_CHARS:
         raise FilterError(
-            f"“{text[:30]}…” is {len(text)} characters long; a filter term has at most "
-            f"{MAX_TERM_CHARS}."
+            N_("“{text}…” is {length} characters long; a filter term has at most {limit}."),
+            text=text[:30],
+            length=len(text),
+            limit=MAX_TERM_CHARS,
         )
     if not term_words(text):
-        raise FilterError(f"“{text}” has no letters or digits to look for.")
+        raise FilterError(N_("“{text}” has no letters or digits to look for."), text=text)
     return Term(sign, text)
 
 
@@ -211,21 +226,24 @@ def parse_command(argument: str) -> FilterCommand:
     command = "" if first_sign or quoted else first.casefold()
     if command == "clear":
         if len(tokens) > 1:
-            raise FilterError("/filter clear takes nothing after it.")
+            raise FilterError(N_("/filter clear takes nothing after it."))
         return FilterCommand("clear")
     if command == "remove":
         if len(tokens) == 1:
-            raise FilterError("Say which word to remove, e.g. /filter remove football.")
+            raise FilterError(N_("Say which word to remove, e.g. /filter remove football."))
         terms = tuple(_term(sign, text) for sign, text, _ in tokens[1:])
         return FilterCommand("remove", _unique(terms))
     for sign, text, _ in tokens:
         if not sign:
             raise FilterError(
-                f"Start “{text[:30]}” with - to mute articles that mention it, or with + "
-                "to keep only articles that mention it."
+                N_(
+                    "Start “{text}” with - to mute articles that mention it, or with + to "
+                    "keep only articles that mention it."
+                ),
+                text=text[:30],
             )
     if len(tokens) > MAX_TERMS:
-        raise FilterError(f"At most {MAX_TERMS} terms per chat.")
+        raise FilterError(N_("At most {count} terms per chat."), count=MAX_TERMS)
     return FilterCommand("add", _unique(tuple(_term(sign, text) for sign, text, _ in tokens)))
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from bot.locales import ENGLISH, Translator
+
 __all__ = [
     "BUTTON_PREFIX",
     "SIZES",
@@ -70,15 +72,15 @@ def press(settings: DigestSettings, data: str) -> DigestSettings | None:
     return None
 
 
-def describe(settings: DigestSettings, default_size: int) -> str:
+def describe(settings: DigestSettings, default_size: int, t: Translator = ENGLISH) -> str:
     """The settings in one line (plain text): ``10 stories · summaries · with sound ·
-    no link previews``."""
+    no link previews``, in ``t``'s language."""
     size = settings.stories(default_size)
     return " · ".join(
         (
-            f"{size} {'story' if size == 1 else 'stories'}",
-            "headlines only" if settings.headlines else "summaries",
-            "silent" if settings.silent else "with sound",
-            "link previews" if settings.previews else "no link previews",
+            t.plural("{count} story", "{count} stories", size),
+            t("headlines only") if settings.headlines else t("summaries"),
+            t("silent") if settings.silent else t("with sound"),
+            t("link previews") if settings.previews else t("no link previews"),
         )
     )

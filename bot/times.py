@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -92,16 +93,17 @@ def format_moment(moment: datetime) -> str:
     return f"{day}, {format_time(moment.time())} {moment.tzname() or ''}".rstrip()
 
 
-def format_date(value: str | None) -> str | None:
+def format_date(value: str | None, show: Callable[[date], str] = format_day) -> str | None:
     """A stored date (an article's, a page's) as shown: ``26 Dec 2014`` for an ISO day
-    or time (its day as written), else the text as stored, shortened; None for none."""
+    or time (its day as written; ``show`` writes the day), else the text as stored,
+    shortened; None for none."""
     value = " ".join((value or "").split())
     if not value:
         return None
     match = _ISO_DAY.fullmatch(value)
     if match:
         try:
-            return format_day(date(int(match[1]), int(match[2]), int(match[3])))
+            return show(date(int(match[1]), int(match[2]), int(match[3])))
         except ValueError:
             pass
     return value if len(value) <= DATE_CHARS else value[: DATE_CHARS - 1] + "…"

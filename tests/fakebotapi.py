@@ -621,6 +621,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.stats = Stats()
         self.commands: list[dict[str, Any]] = []
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url: str = ""
         self.webhook_secret: str | None = None
         self.webhook_error: str | None = None
@@ -1384,11 +1385,18 @@ class FakeBotAPI:
             description = command.get("description", "")
             if not 1 <= len(description) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands = commands
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", str(language)):
+            raise ApiError(400, "Bad Request: LANGUAGE_CODE_INVALID")
+        # As Telegram: one list per language code; the one without a code is everyone's
+        # whose language has no list of its own (and the one ``commands`` holds).
+        self.commands_by_language[str(language)] = commands
+        if not language:
+            self.commands = commands
         return True
 
     async def _get_my_commands(self, params: dict[str, Any]) -> Any:
-        return self.commands
+        return self.commands_by_language.get(str(params.get("language_code") or ""), [])
 
     async def _send_message(self, params: dict[str, Any]) -> Any:
         chat_id = params.get("chat_id")

@@ -736,3 +736,30 @@ def test_a_version_4_database_upgrades_with_a_working_articles_version(tmp_path:
     with Store(path) as again:  # reopening migrates nothing twice and keeps the count
         assert again.schema_version == len(MIGRATIONS)
         assert again.articles_version() != start
+
+
+def test_closing_waits_for_a_read_still_running_in_another_thread(tmp_path: Path) -> None:
+    # Closing a connection while another thread runs a query on it crashes SQLite; the
+    # bot closes its store at shutdown while a feed poll's thread may still be reading.
+    store = Store(tmp_path / "db.sqlite3")
+    inside, leave, closed = threading.Event(), threading.Event(), threading.Event()
+
+    def read() -> None:
+        with store._reading() as db:
+            db.execute("SELECT count(*) FROM articles").fetchall()
+            inside.set()
+            leave.wait(10)
+            db.execute("SELECT count(*) FROM articles").fetchall()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=lambda: (store.close(), closed.set()))
+    closer.start()
+    assert not closed.wait(0.2)  # still waiting for the read
+    leave.set()
+    reader.join(10)
+    closer.join(10)
+    assert closed.is_set()
+    with pytest.raises(StoreError, match="is closed"):
+        store.query("SELECT 1")

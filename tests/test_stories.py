@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.errors import DigestbotError
 from bot.stories import (
     DEFAULT_SETTINGS,
+    Settings,
     StoryInput,
     StoryWindow,
     clearest,
@@ -27,6 +28,7 @@ from bot.stories import (
     strip_site_names,
     with_settings,
 )
+from bot.stories.text import name_key, scores
 
 NOON = datetime(2021, 7, 28, 12, tzinfo=UTC)
 
@@ -419,12 +421,98 @@ def test_rank_stops_at_the_limit_and_takes_given_stories() -> None:
     assert [item.story for item in rank(RANKED_POOL, 2)] == ["biles-1", "osaka-1"]
     assert rank(RANKED_POOL, 0) == [] and rank([], 5) == []
     keys = ["x", None, None, None, "x", "x", None]  # given stories: no grouping
-    items = rank(RANKED_POOL, 1, stories=keys)
+    items = rank(RANKED_POOL, 1, stories=keys, settings=with_settings(fold=0.0))
     assert items[0].story == "rain" and set(items[0].also) | {items[0].id} == {
         "rain",
         "osaka-1",
         "osaka-2",
     }
+
+
+def test_rank_folds_the_pieces_of_one_story_into_one_item() -> None:
+    # Stored stories can split one story in pieces: each Biles article a story of its
+    # own here. Folding makes them one item (three sources, first), while Osaka's and
+    # the rain's stay items of their own; without folding Biles' pieces rank apart.
+    keys = ["rain", "b1", "b2", "b3", "osaka", "osaka", "osaka"]
+    items = rank(RANKED_POOL, stories=keys)
+    assert [(item.story, item.sources) for item in items] == [
+        ("biles-1", 3),
+        ("osaka-1", 2),
+        ("rain", 1),
+    ]
+    assert {items[0].id, *items[0].also} == {"biles-1", "biles-2", "biles-3"}
+    apart = rank(RANKED_POOL, stories=keys, settings=with_settings(fold=0.0))
+    assert [item.story for item in apart][:1] == ["osaka-1"] and len(apart) == 5
+
+
+def test_fold_all_lets_a_story_told_in_small_pieces_rise_into_the_digest() -> None:
+    # Two pieces of the Biles story, each smaller than the ferry story, rank below it
+    # apart; folded, Biles (four sources) comes first even in a digest of one item.
+    pool = [
+        _told("f1", "Ferry strike halts crossings to the islands", "A", 1),
+        _told("f2", "Ferry strike halts crossings to the islands again", "B", 1),
+        _told("f3", "Ferry strike halts all crossings to the islands", "C", 1),
+        _told("b1", "Simone Biles withdraws from the all-around final", "D", 2),
+        _told("b2", "Simone Biles withdraws from all-around final", "E", 2),
+        _told("b3", "Biles withdraws from the all-around final in Tokyo", "F", 3),
+        _told("b4", "Biles withdraws from all-around final in Tokyo", "G", 3),
+    ]
+    keys = ["ferry", "ferry", "ferry", "b-a", "b-a", "b-b", "b-b"]
+    [item] = rank(pool, 1, stories=keys)
+    assert {item.id, *item.also} == {"b1", "b2", "b3", "b4"}
+    only_first = with_settings(fold_all=False)
+    [item] = rank(pool, 1, stories=keys, settings=only_first)
+    assert item.story == "f1"
+
+
+def test_fold_needs_two_shared_words() -> None:
+    # "Newest alone" and "Older alone" are 0.36 alike here (one rare word of two), enough
+    # for the fold's cosine but not the same story: one shared word never folds.
+    titles = ["Newest alone", "Told twice by one source", "Told twice by one source again"]
+    titles += ["Three sources", "Three sources too", "Three sources as well", "Older alone"]
+    titles += ["Two sources", "Two sources here"]
+    pool = [_told(str(k), title, "", k) for k, title in enumerate(titles)]
+    keys = [0, 1, 1, 3, 3, 3, 6, 7, 7]
+
+    def sizes(settings: Settings) -> list[int]:
+        return sorted(len(item.members) for item in rank(pool, stories=keys, settings=settings))
+
+    assert sizes(DEFAULT_SETTINGS) == [1, 1, 2, 2, 3]
+    assert sizes(with_settings(fold_words=1)) == [2, 2, 2, 3]  # "alone" folded
+
+
+def test_name_keys_meet_across_scripts_and_spellings() -> None:
+    assert name_key("Biles") == name_key("Байлз") == name_key("بايلز") == "bls"
+    assert name_key("Dončić") == name_key("Doncic") == name_key("Дончич")
+    assert name_key("Tokyo") == name_key("Токио") == name_key("Tóquio")
+    assert name_key("Weißhaidinger") == name_key("Вайсхайдингер")
+    assert name_key("Djokovic") == name_key("Джокович")
+    assert len({name_key(w) for w in ("Biles", "Osaka", "Ledecky", "Riner")}) == 4
+
+
+def test_scores_are_written_one_way_and_years_are_not_scores() -> None:
+    assert scores("US beat Japan 86-69") == scores("Japón 69:86 EE.UU.") == ["86-69"]
+    assert scores("a 10 – 7 win, 9,8 points") == ["10-7", "9.8"]
+    assert scores("season 2020-21, round 1/8, 1.234.567 fans") == []
+
+
+def test_name_keys_link_a_story_told_in_two_scripts() -> None:
+    pool = [
+        StoryInput(1, "en", "Gymnastics: Biles withdraws from the final in Tokyo", published=NOON),
+        StoryInput(2, "ru", "Гимнастика: Байлз снялась с финала в Токио", published=NOON),
+        StoryInput(3, "en", "Rain expected in Osaka as typhoon nears", published=NOON),
+    ]
+
+    def linked(settings: Settings) -> dict[tuple[int, int], float]:
+        first, second, sims = similarity_pairs(pool, settings)
+        pairs = zip(first.tolist(), second.tolist(), strict=True)
+        return dict(zip(pairs, sims.tolist(), strict=True))
+
+    # Without keys the two scripts share nothing; with them, "bls", "tk" and "fnl".
+    everything = with_settings(min_similarity=0.0, min_candidate=0.0)
+    assert (0, 1) not in linked(everything)
+    keyed = linked(replace(everything, key_weight=1.0, key_all_words=True, key_min=2))
+    assert keyed[0, 1] > 0.05 and (1, 2) not in keyed
 
 
 RANK_LINES: list[dict[str, object]] = [

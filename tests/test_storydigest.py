@@ -180,7 +180,7 @@ def test_the_header_says_how_many_of_how_many_new_and_the_end_where_the_rest_are
     ((text, _),) = digest_messages(entries, new=3)
     assert text.startswith("<b>Your digest</b> · 3 stories\n") and "more new" not in text
     ((text, _),) = digest_messages(entries, new=1000, more=True)
-    assert "3 of 1000+ new stories" in text and "997+ more new stories" in text
+    assert "3 of 1,000+ new stories" in text and "997+ more new stories" in text
     assert compose_text(entries, new=5).splitlines()[-1] == (
         "2 more new stories: /article lists every article."
     )

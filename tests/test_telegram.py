@@ -249,9 +249,9 @@ LONG = "x" * 3000
         ("/article 99999999999999999999999", "There is no article", "/article 3"),
         ("/article -1", "“-1” is not an article number", "/article 3"),
         ("/article 0", "“0” is not an article number", "/article 3"),
-        (f"/subscribe {LONG}", "too long (3000 characters", "/subscribe 08:30"),
-        (f"/timezone {LONG}", "too long (3000 characters", "/timezone Berlin"),
-        (f"/article {LONG}", "too long (3000 characters", "/article 3"),
+        (f"/subscribe {LONG}", "too long (3,000 characters", "/subscribe 08:30"),
+        (f"/timezone {LONG}", "too long (3,000 characters", "/timezone Berlin"),
+        (f"/article {LONG}", "too long (3,000 characters", "/article 3"),
     ],
 )
 async def test_malformed_arguments_get_usage_and_an_example(bot, fake, command, problem, example):

@@ -125,7 +125,7 @@ async def test_more_than_fifty_terms_are_refused_with_a_clear_reply(bot, fake):
 
 async def test_an_overlong_argument_is_refused_before_parsing(bot, fake):
     reply = await ask(fake, "/filter " + "-word " * 600)
-    assert reply.text.startswith("That argument is too long (3599 characters; at most 3000)")
+    assert reply.text.startswith("That argument is too long (3,599 characters; at most 3,000)")
 
 
 # -- the filters at work ----------------------------------------------------------------

@@ -202,7 +202,8 @@ async def test_start_names_the_default_timezone_and_offers_the_language_s_likely
             entities=[{"type": "bot_command", "offset": 0, "length": 6}],
         ),
     )
-    assert "Your digests use UTC, this bot's default timezone, until you set yours" in reply.text
+    # A German app: the answer is German (the chat's language from its first message).
+    assert "Deine Übersichten nutzen UTC, die Standardzeitzone dieses Bots" in reply.text
     assert reply.button_texts() == [
         "Berlin · Europe/Berlin",
         "Vienna · Europe/Vienna",
@@ -212,7 +213,7 @@ async def test_start_names_the_default_timezone_and_offers_the_language_s_likely
     await fake.wait_for_edit(USER, reply.message_id)
     assert stored_timezone(bot) == "Europe/Vienna"
     again = await say(fake, USER, "/start")
-    assert "Your timezone: Europe/Vienna (/timezone changes it)." in again.text
+    assert "Deine Zeitzone: Europe/Vienna (/timezone ändert sie)." in again.text
     assert again.buttons() == []
 
 

@@ -508,12 +508,12 @@ async def test_a_repeated_article_is_served_from_the_cache_while_nothing_changes
     rt = runtime(bot)
     number = number_of(bot, "Council votes on new bridge")
     first = await ask(fake, f"/article {number}")
-    cached = rt.article_replies.get(number)
+    cached = rt.article_replies.get((number, "en"))
     second = await ask(fake, f"/article {number}")
-    assert rt.article_replies.get(number) is cached
+    assert rt.article_replies.get((number, "en")) is cached
     await rescan_seeds(bot)  # the folder did not change: neither do the articles
     third = await ask(fake, f"/article {number}")
-    assert rt.article_replies.get(number) is cached
+    assert rt.article_replies.get((number, "en")) is cached
     assert first.html == second.html == third.html
 
 

@@ -57,7 +57,8 @@ The package has one module per noun, each a mixin over :class:`bot.store.base.St
 (connection, lock, transactions, reads, migrations, clock): :mod:`~bot.store.chats`,
 :mod:`~bot.store.articles`, :mod:`~bot.store.deliveries` (with what filters held back),
 :mod:`~bot.store.filters`, :mod:`~bot.store.channels` (channels the bot administers and
-which one a private chat manages), :mod:`~bot.store.outbox` and :mod:`~bot.store.retention`. A
+which one a private chat manages), :mod:`~bot.store.languages`, :mod:`~bot.store.outbox`
+and :mod:`~bot.store.retention`. A
 mixin that needs another's methods says so by subclassing it, so the type checker sees
 it: the deliveries build on the chats and the articles, the outbox on the deliveries;
 the dataclasses and row converters are in :mod:`~bot.store.records`. :class:`Store`
@@ -72,6 +73,7 @@ from bot.store.channels import ChannelsMixin
 from bot.store.chats import ChatsMixin
 from bot.store.deliveries import DeliveriesMixin
 from bot.store.filters import FiltersMixin
+from bot.store.languages import LanguagesMixin
 from bot.store.outbox import OutboxMixin
 from bot.store.records import ArticleRecord, Chat, OutboxItem, Pruned
 from bot.store.retention import DAY_SECONDS, RetentionMixin, prune_expired
@@ -95,6 +97,7 @@ class Store(
     ArticlesMixin,
     FiltersMixin,
     ChannelsMixin,
+    LanguagesMixin,
     RetentionMixin,
     StoreBase,
 ):

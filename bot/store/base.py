@@ -58,6 +58,10 @@ WAL_KEEP_BYTES = 16 << 20
 
 log = logging.getLogger(__name__)
 
+# How long close() waits for reads still running in other threads (a query on a large
+# database takes well under a second).
+CLOSE_WAIT_SECONDS = 10.0
+
 
 def iso_time(seconds: float) -> str:
     """The text form of every timestamp the store writes (UTC, so it sorts as text)."""
@@ -135,6 +139,12 @@ class StoreBase:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._checkpointer: Checkpointer | None = None
+        # Reads in flight on the per-thread connections: close() waits for them, since
+        # closing a connection while another thread runs a query on it crashes SQLite
+        # (a feed poll's worker thread can still be reading when the bot shuts down).
+        self._reads = threading.Condition()
+        self._open_reads = 0
+        self._closed = False
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +249,10 @@ class StoreBase:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()
+            self._checkpointer = None
+        with self._reads:
+            self._closed = True
+            self._reads.wait_for(lambda: self._open_reads == 0, timeout=CLOSE_WAIT_SECONDS)
         with self._lock:
             for reader in self._readers:
                 reader.close()
@@ -338,23 +352,31 @@ class StoreBase:
         connection, so a read never waits for the store's lock (a rescan's or the
         sender's transaction) and a slow search in a worker thread never holds up a
         lookup on the event loop: WAL lets readers and the one writer run at once."""
-        reader = self._reader()
-        if reader is None:
-            with self._lock:
-                return self._db.execute(sql, params).fetchall()
-        return reader.execute(sql, params).fetchall()
+        with self._reading() as db:
+            return db.execute(sql, params).fetchall()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for several reads in a row (as ``query``): the thread's
         read-only one on a file database, never waiting for the writer; the one
         connection, under the lock, for ``":memory:"``."""
-        reader = self._reader()
-        if reader is not None:
-            yield reader
+        if self.path == ":memory:":
+            with self._lock:
+                yield self._db
             return
-        with self._lock:
-            yield self._db
+        with self._reads:
+            if self._closed:
+                raise StoreError(f"database {self.path} is closed")
+            self._open_reads += 1
+        try:
+            reader = self._reader()
+            assert reader is not None
+            yield reader
+        finally:
+            with self._reads:
+                self._open_reads -= 1
+                if self._open_reads == 0:
+                    self._reads.notify_all()
 
     def _reader(self) -> sqlite3.Connection | None:
         if self.path == ":memory:":

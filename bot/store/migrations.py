@@ -667,13 +667,27 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         20,
+        "chat_languages: the language each chat is spoken to in",
+        # One row per chat (its forum topics share it); a chat without one is spoken
+        # to in English. Read by chat id (the primary key), per update and per page of
+        # a digest run.
+        """
+        CREATE TABLE chat_languages (
+            chat_id    INTEGER PRIMARY KEY,
+            language   TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        21,
         "deliveries.delivered_at in integer seconds since the epoch (was ISO text)",
         # A delivery row is written for every article of every digest sent: the
         # 32-character ISO time was most of its bytes. A value that is not a time
         # (none the store wrote) is kept as it is; a row whose article is gone (only
         # a database written with foreign keys off has one) is left behind.
         """
-        ALTER TABLE deliveries RENAME TO deliveries_v19;
+        ALTER TABLE deliveries RENAME TO deliveries_v20;
         CREATE TABLE deliveries (
             chat_id      INTEGER NOT NULL,
             topic        INTEGER NOT NULL DEFAULT 0,
@@ -686,13 +700,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT chat_id, topic, number,
                 coalesce(CAST(strftime('%s', delivered_at) AS INTEGER), delivered_at),
                 held_back
-            FROM deliveries_v19 WHERE number IN (SELECT number FROM articles);
-        DROP TABLE deliveries_v19;
+            FROM deliveries_v20 WHERE number IN (SELECT number FROM articles);
+        DROP TABLE deliveries_v20;
         CREATE INDEX deliveries_number ON deliveries (number);
         """,
     ),
     Migration(
-        21,
+        22,
         "articles_unseen_added: the shared articles in the order they were added",
         # A subscriber's unseen shared articles are those added since its horizon
         # (pruned_deliveries.added_before, moved by every digest it received): this

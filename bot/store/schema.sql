@@ -1,4 +1,4 @@
--- digestbot's database schema at version 21 (PRAGMA user_version = 21).
+-- digestbot's database schema at version 22 (PRAGMA user_version = 22).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -55,6 +55,12 @@ CREATE TABLE chat_filters (
     term     TEXT NOT NULL,
     added_at TEXT NOT NULL,
     PRIMARY KEY (chat_id, topic, term_key)
+);
+
+CREATE TABLE chat_languages (
+    chat_id    INTEGER PRIMARY KEY,
+    language   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 );
 
 CREATE TABLE chat_sources_off (

@@ -13,8 +13,10 @@ all beyond. Groups grow by agglomeration: the two closest groups merge while the
 of their summed vectors ("centroid" link) reaches ``Settings.threshold`` and the merged
 group spans at most the window. ``bench/stories.py`` measures it and every variant.
 
-:func:`rank` (``bot.stories.ranking``) orders the stories for a digest: most distinct
-sources first, then the newest; each story once, as its clearest article.
+:func:`rank` (``bot.stories.ranking``) orders the stories for a digest: pieces of one
+story folded into one item, most distinct sources first, then the newest; each story
+once, as its clearest article. Names in any script can also be features: their
+consonant skeletons (``name_key``: "Biles", "Байлз" -> "bls"), off by default.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bot.stories.inputs import (
 )
 from bot.stories.ranking import RankedStory, importance, rank
 from bot.stories.similarity import article_features, similarity_pairs
-from bot.stories.text import strip_site_names
+from bot.stories.text import name_key, scores, strip_site_names
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -42,7 +44,9 @@ __all__ = [
     "group_pairs",
     "group_stories",
     "importance",
+    "name_key",
     "rank",
+    "scores",
     "similarity_pairs",
     "story_input",
     "strip_site_names",

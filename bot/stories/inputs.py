@@ -40,6 +40,10 @@ class Settings:
     df_distinct: bool = False  # document frequency over distinct texts only
     pair_weight: float = 0.5  # weight of pairs of neighbouring stems (0: none)
     entity_weight: float = 0.0  # weight of an extra unstemmed feature per entity (0: none)
+    key_weight: float = 0.0  # weight of a name's consonant skeleton, any script (0: none)
+    key_all_words: bool = False  # ... of every word, not names and numbers only
+    key_min: int = 3  # ... when it has at least so many letters
+    score_weight: float = 0.0  # weight of a score or decimal ("86-69", "9.8"; 0: none)
     lede_words: int = 0  # words of the text added to the title (0: title only)
     same_text: float = 0.5  # texts sharing this share of 3-word runs are one story (0: off)
     same_text_words: int = 60  # ... comparing their first so many words
@@ -60,7 +64,10 @@ class Settings:
     min_candidate: float = 0.04  # ... whose products on such features reach this
     min_average: float = 0.0  # "centroid": merge only groups with this mean pair similarity
     half_life_hours: float = 0.0  # similarity halves per this many hours apart (0: no decay)
-    fold: float = 0.0  # ranking: a group this similar to an item's story joins it (0: never)
+    fold: float = 0.35  # ranking: a group this similar to an item's story joins it (0: never)
+    fold_all: bool = True  # ... every group, not only the first items, takes pieces
+    fold_words: int = 2  # ... when their titles share at least so many words
+    language_weight: float = 0.0  # ranking: importance added per language past the first
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 
 

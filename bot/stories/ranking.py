@@ -5,6 +5,10 @@ articles (``StoryInput``) in, ``RankedStory`` items out.
 
 * The articles are grouped into stories (:func:`bot.stories.group_stories`), unless the
   caller gives each article's story already (``stories=``: stored story ids, say).
+* Pieces of one story become one item: going down the ranked groups, a group whose
+  summed title vector (every feature kept) is at least ``Settings.fold`` alike to an
+  item's, their titles sharing at least ``Settings.fold_words`` words, joins that item
+  (every group, with ``Settings.fold_all``: a story told in many small pieces rises).
 * A story's importance is the number of distinct sources telling it (an article whose
   source is unknown counts as a source of its own); ties go to the story whose newest
   article is newer, then to the story with more articles, then to the one that came
@@ -16,6 +20,7 @@ articles (``StoryInput``) in, ``RankedStory`` items out.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,7 +29,7 @@ import numpy as np
 
 from bot.stories.grouping import clearest, group_stories
 from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
-from bot.stories.similarity import tfidf_vectors
+from bot.stories.similarity import tfidf_word_vectors
 
 __all__ = ["RankedStory", "importance", "rank"]
 
@@ -87,7 +92,11 @@ def rank(
     def order(members: list[int]) -> tuple[float, float, int, int]:
         times = [t.timestamp() for k in members if (t := articles[k].published) is not None]
         newest = max(times, default=float("-inf"))
-        size = importance([articles[k] for k in members])
+        chosen = [articles[k] for k in members]
+        size = float(importance(chosen))
+        if settings.language_weight:
+            languages = {a.language.strip().casefold() for a in chosen}
+            size += settings.language_weight * (len(languages) - 1)
         return (-size, -newest, -len(members), members[0])
 
     ranked = sorted(groups.values(), key=order)
@@ -114,6 +123,9 @@ def rank(
     return items
 
 
+_FOLD_CANDIDATES = 20
+
+
 def _fold(
     articles: Sequence[StoryInput],
     ranked: list[list[int]],
@@ -126,42 +138,77 @@ def _fold(
     groups (told in other words, or other languages). Going down the ranked groups, a
     group whose summed vector is at least ``Settings.fold`` similar (cosine) to that of
     an item already taken joins that item; otherwise it becomes the next item. Only the
-    first ``limit`` items take pieces; the work is the groups times ``limit``.
+    first ``limit`` items take pieces (the work is the groups times ``limit``), unless
+    ``Settings.fold_all``: then every group may take the pieces of later ones, so that a
+    story told in many small pieces can rise into the digest; a folded item's summed
+    vector is that of all its articles.
     """
     # Every feature counts here: the names of a day's biggest story are in so many of
     # its articles that grouping leaves them out as common words.
     everything = replace(settings, max_df=1.0, char_max_df=1.0, max_df_count=0)
-    rows, cols, weights = tfidf_vectors(articles, everything)
+    rows, cols, weights, is_word = tfidf_word_vectors(articles, everything)
     starts = np.searchsorted(rows, np.arange(len(articles) + 1))
 
-    def centroid(members: list[int]) -> dict[int, float]:
-        summed: dict[int, float] = {}
+    def summed(members: list[int]) -> dict[int, float]:
+        total: dict[int, float] = {}
         for k in members:
             for column, weight in zip(
                 cols[starts[k] : starts[k + 1]].tolist(),
                 weights[starts[k] : starts[k + 1]].tolist(),
                 strict=True,
             ):
-                summed[column] = summed.get(column, 0.0) + weight
-        norm = math.sqrt(sum(w * w for w in summed.values())) or 1.0
-        return {c: w / norm for c, w in summed.items()}
+                total[column] = total.get(column, 0.0) + weight
+        return total
 
+    def length(vector: dict[int, float]) -> float:
+        return math.sqrt(sum(w * w for w in vector.values())) or 1.0
+
+    # Items to compare come from an index: the ``_FOLD_CANDIDATES`` sharing the most
+    # selective features (in at most ``Settings.pair_df`` articles) with the group, so
+    # the work stays near linear.
+    df = np.bincount(cols, minlength=int(cols.max()) + 1 if cols.size else 0)
+    selective = df <= settings.pair_df if settings.pair_df else df >= 0
+    postings: dict[int, list[int]] = {}
     items: list[list[int]] = []
-    centroids: list[dict[int, float]] = []
+    sums: list[dict[int, float]] = []  # per item: its articles' summed vector, and its length
+    lengths: list[float] = []
     rest: list[list[int]] = []
+
+    def index(item: int, vector: dict[int, float]) -> None:
+        for column in vector:
+            if selective[column]:
+                found = postings.setdefault(column, [])
+                if not found or found[-1] != item:
+                    found.append(item)
+
     for members in ranked:
-        mine = centroid(members)
-        best, where = 0.0, -1
-        for index, theirs in enumerate(centroids):
+        mine = summed(members)
+        mine_length = length(mine)
+        shared = Counter(i for c in mine if selective[c] for i in postings.get(c, ()))
+        candidates = sorted(shared, key=lambda i: (-shared[i], i))[:_FOLD_CANDIDATES]
+        best, where, best_dot = 0.0, -1, 0.0
+        for candidate in candidates:
+            theirs = sums[candidate]
             small, large = (mine, theirs) if len(mine) < len(theirs) else (theirs, mine)
-            cosine = sum(w * large.get(c, 0.0) for c, w in small.items())
-            if cosine > best:
-                best, where = cosine, index
+            dot = sum(w * large.get(c, 0.0) for c, w in small.items())
+            cosine = dot / (mine_length * lengths[candidate])
+            words = sum(1 for c in small if is_word[c] and c in large)
+            if cosine > best and words >= settings.fold_words:
+                best, where, best_dot = cosine, candidate, dot
         if where >= 0 and best >= settings.fold:
-            items[where] = sorted(items[where] + members)
-        elif limit is None or len(items) < limit:
+            items[where].extend(members)
+            if settings.fold_all:
+                theirs = sums[where]
+                for column, weight in mine.items():
+                    theirs[column] = theirs.get(column, 0.0) + weight
+                lengths[where] = math.sqrt(lengths[where] ** 2 + 2.0 * best_dot + mine_length**2)
+                index(where, mine)
+        elif limit is None or settings.fold_all or len(items) < limit:
             items.append(list(members))
-            centroids.append(mine)
+            sums.append(mine)
+            lengths.append(mine_length)
+            index(len(items) - 1, mine)
         else:
             rest.append(members)
+    items = [sorted(members) for members in items]
     return items + rest

@@ -19,6 +19,15 @@ def tfidf_vectors(
     return rows, cols, weights
 
 
+def tfidf_word_vectors(
+    articles: Sequence[StoryInput], settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tfidf_vectors`, and per column whether it is a word: a stem, a name or a
+    number (not a character n-gram or a pair of stems)."""
+    rows, cols, weights, kinds = _tfidf(articles, settings)
+    return rows, cols, weights, (kinds != "c") & (kinds != "p")
+
+
 Features = list[tuple[Counter[str], dict[str, float]]]
 
 
@@ -37,7 +46,8 @@ def article_features(
 def _tfidf(
     articles: Sequence[StoryInput], settings: Settings, features: Features | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`tfidf_vectors`, and whether each column is a character n-gram.
+    """:func:`tfidf_vectors`, and the kind of each column (its feature's first letter:
+    "c" a character n-gram, "p" a pair of stems, "w" a word, ...).
 
     Columns are numbered in the order features are first met. A feature in more than
     ``max_df`` of the batch (and more than ``max_df_min`` articles), or in more than
@@ -62,7 +72,7 @@ def _tfidf(
             distinct.add(frozenset(ids))
     n = len(lengths)
     if not cols_list:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, "U1")
     cols = np.asarray(cols_list, dtype=np.int64)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     if settings.df_distinct:
@@ -78,7 +88,8 @@ def _tfidf(
     if settings.max_df_count:
         limit = min(limit, settings.max_df_count)
         char_limit = min(char_limit, settings.max_df_count)
-    is_char = np.fromiter((f[0] == "c" for f in columns), dtype=bool, count=len(columns))
+    column_kinds = np.asarray([f[0] for f in columns], dtype="U1")
+    is_char = column_kinds == "c"
     kept = df <= np.where(is_char, char_limit, limit)
     size = max(n, settings.idf_batch)
     idf = np.log((size + 1) / (df + 1.0)) + 1.0
@@ -89,7 +100,7 @@ def _tfidf(
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
     norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=n))
     norms[norms == 0] = 1.0
-    return rows, cols, weights / norms[rows], is_char
+    return rows, cols, weights / norms[rows], column_kinds
 
 
 def hours_of(articles: Sequence[StoryInput]) -> np.ndarray:
@@ -116,7 +127,8 @@ def similarity_pairs(
     found has the same similarity as a full comparison would give it.
     """
     n = len(articles)
-    rows, cols, weights, is_char = _tfidf(articles, settings, features)
+    rows, cols, weights, kinds = _tfidf(articles, settings, features)
+    is_char = kinds == "c"
     if not rows.size:
         return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     hours = hours_of(articles)

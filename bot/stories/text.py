@@ -9,6 +9,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from anyascii import anyascii
+
 from bot.stories.inputs import Settings, StoryInput
 
 _STEMMER_LANGUAGES = {
@@ -73,6 +75,42 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Spellings of one sound across Latin transliterations, longest first: "Дончич" is
+# "Donchich" in anyascii, "Dončić" is "doncic" folded; both become "dnkk".
+_SOUNDS = re.compile(r"shch|dzh|tch|sch|kh|ch|ck|ts|tz|cz|sh|zh|dj|ph|th|[^a-z]")
+_SOUND_OF = {
+    "shch": "s", "dzh": "j", "tch": "k", "sch": "s", "kh": "", "ch": "k", "ck": "k",
+    "ts": "k", "tz": "k", "cz": "k", "sh": "s", "zh": "j", "dj": "j", "ph": "f", "th": "t",
+}  # fmt: skip
+_LETTER_OF = str.maketrans("cqzxw", "kkskv", "aeiouyh")
+_REPEATS = re.compile(r"(.)\1+")
+SCORE = re.compile(r"(?<![\w.,:])(\d{1,3})\s?[-–:]\s?(\d{1,3})(?![\w.,:]|[-–:]\d)")
+DECIMAL = re.compile(r"(?<![\w.,])(\d{1,3})[.,](\d{1,3})(?![\w]|[.,]\d)")
+
+
+def name_key(word: str) -> str:
+    """The consonant skeleton of a word in any script: transliterated to Latin letters
+    (anyascii), spellings of one sound made one letter ("ch", "c", "k", "ts" are "k";
+    "sh" and "z" are "s"), vowels, "h" and repeated letters dropped. A name written in
+    two scripts or languages often keeps its skeleton: "Biles", "Байлз" and "بايلز" are
+    all "bls"; "Doncic" and "Дончич" are "dnkk"."""
+    ascii_word = anyascii(word).lower()
+    sounds = _SOUNDS.sub(lambda m: _SOUND_OF.get(m.group(), ""), ascii_word)
+    return _REPEATS.sub(r"\1", sounds.translate(_LETTER_OF))
+
+
+def scores(text: str) -> list[str]:
+    """The scores and decimal numbers of a text, written one way: "86-69", "86:69" and
+    "86 – 69" are "86-69", a score read either way round ("69-86") too; "9.8" and "9,8"
+    are "9.8". Shared by reports of one result in any language."""
+    found = []
+    for match in SCORE.finditer(text):
+        high, low = sorted((match.group(1), match.group(2)), key=int, reverse=True)
+        found.append(f"{high}-{low}")
+    found.extend(f"{m.group(1)}.{m.group(2)}" for m in DECIMAL.finditer(text))
+    return found
+
+
 def _segments(title: str) -> list[str]:
     return [s.strip() for s in _SEPARATORS.split(title) if s.strip()]
 
@@ -122,6 +160,7 @@ class Featurizer:
         self.settings = settings
         self._stemmers: dict[str, Callable[[str], str] | None] = {}
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._keys: dict[str, str] = {}
 
     def _word(self, language: str, lower: str) -> tuple[str, ...]:
         """The word's stem feature followed by its character n-gram features."""
@@ -158,19 +197,31 @@ class Featurizer:
             if found is None:
                 found = cache[key] = self._word(language, lower)
             weight = s.word_weight
-            if _is_entity(word, position, title_case):
+            entity = _is_entity(word, position, title_case)
+            if s.key_weight and (entity or s.key_all_words) and not word.isdigit():
+                skeleton = self._keys.get(lower)
+                if skeleton is None:
+                    skeleton = self._keys[lower] = name_key(lower)
+                if len(skeleton) >= s.key_min:
+                    counts["k:" + skeleton] += 1
+                    weights["k:" + skeleton] = s.key_weight
+            if entity:
                 weight *= s.entity_boost
                 if s.entity_weight:
                     # The unstemmed name, the same in every language ("Biles").
-                    entity = "e:" + (_fold(lower) if s.fold_accents else lower)
-                    counts[entity] += 1
-                    weights[entity] = s.entity_weight
+                    name = "e:" + (_fold(lower) if s.fold_accents else lower)
+                    counts[name] += 1
+                    weights[name] = s.entity_weight
             if not found:
                 continue
             counts.update(found)
             stems.append(found[0])
             if weights.get(found[0], 0.0) < weight:
                 weights[found[0]] = weight
+        if s.score_weight:
+            for score in scores(text):
+                counts["n:" + score] += 1
+                weights["n:" + score] = s.score_weight
         for feature in counts:
             if feature[0] == "c":
                 weights[feature] = s.char_weight

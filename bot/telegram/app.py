@@ -46,10 +46,11 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import __version__
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
+from bot.locales import DEFAULT, LANGUAGES, translator
 from bot.store import Store
 from bot.telegram import jobs
 from bot.telegram.handlers import articles as articlehandlers
-from bot.telegram.handlers import channels, ondemand, userfeeds
+from bot.telegram.handlers import channels, language, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
 from bot.telegram.handlers import opml as opmlhandlers
 from bot.telegram.handlers import settings as settingshandlers
@@ -58,7 +59,7 @@ from bot.telegram.lock import InstanceLock
 from bot.telegram.ptb import opt_into_timedelta
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.redaction import install_token_redaction, redact
-from bot.telegram.replies import COMMANDS
+from bot.telegram.replies import LANGUAGE_BUTTON, command_list
 from bot.telegram.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
 from bot.telegram.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
 from bot.telegram.webhook import WebhookServer
@@ -106,6 +107,10 @@ ALLOWED_UPDATES = [
 ]
 
 
+# The handler group of the chat's language: before every other, the channel routing
+# (channels.ROUTE_GROUP) included (one handler runs per group, so it has its own).
+LANGUAGE_GROUP = -10_000
+
 # The background integrity check starts this long after start-up, when the first
 # updates have been answered and missed digests queued.
 INTEGRITY_DELAY_SECONDS = 120.0
@@ -118,7 +123,12 @@ async def _post_init(application: Application) -> None:
     from bot.telegram.delivery import Sender
 
     rt = runtime(application)
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    for code in LANGUAGES:
+        # The English list is every other language's fallback too (no language_code).
+        commands = [BotCommand(name, text) for name, text in command_list(translator(code))]
+        await application.bot.set_my_commands(
+            commands, language_code=None if code == DEFAULT else code
+        )
     config = rt.config
     job_queue = application.job_queue
     assert job_queue is not None
@@ -355,13 +365,20 @@ def build_application(
         limiter.on_retry_after = rt.metrics.on_retry_after
         processor.on_handled = rt.metrics.on_update
     bot.when_token_rejected(rt.token_rejected)
-    processor.on_overflow = functools.partial(handlers.slow_down, bot)
+    processor.on_overflow = functools.partial(handlers.slow_down, bot, rt.store)
     bot.drop_updates_if(processor.drop_if_flooding)
 
     # Before every other group: which chat a private chat's update acts on (/channel).
     application.add_handler(TypeHandler(Update, channels.route), group=channels.ROUTE_GROUP)
     # First: what the fast lane hands over is matched by one isinstance check.
     application.add_handler(TypeHandler(ArticleRequest, articlehandlers.article_request))
+    # Before any other handler: the chat's language (context.t), from the store, or on
+    # first contact from the sender's Telegram language_code.
+    application.add_handler(TypeHandler(Update, language.choose_language), group=LANGUAGE_GROUP)
+    application.add_handler(CommandHandler("language", language.language_command))
+    application.add_handler(
+        CallbackQueryHandler(language.language_button, pattern=f"^{LANGUAGE_BUTTON}")
+    )
     application.add_handler(
         ChatMemberHandler(channels.membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )

@@ -41,6 +41,7 @@ from telegram.ext import Application, Job, JobQueue
 
 from bot.catalog import SeedsFolderError, summarize_article, sync
 from bot.compose import DigestReads, compose_digest, regroup_recent
+from bot.locales import translator
 from bot.schedule import (
     DEFAULT_GRACE_SECONDS,
     Slot,
@@ -427,6 +428,7 @@ def queue_due_digests(
             weekday=weekday,
         )
         terms = store.filter_terms_of(chat.key for chat in chats)
+        languages = store.chat_languages(chat.chat_id for chat in chats)
         for chat in chats:
             due += 1
             if chat.last_key_at(slot.digest_time) == key:
@@ -441,6 +443,7 @@ def queue_due_digests(
                 limit=limit,
                 reads=reads,
                 headlines=chat.settings.headlines,
+                t=translator(languages.get(chat.chat_id)),
             )
             if shown.held:
                 held_back[chat.key] = shown.held

@@ -20,6 +20,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
 from bot.config import Config
+from bot.locales import ENGLISH, Translator
 from bot.schedule import Slot
 from bot.store import Store
 from bot.telegram.admins import AdminCache
@@ -67,7 +68,7 @@ def _summary_size(summary: PageSummary) -> int:
     return summary.size
 
 
-def _article_replies() -> SizedCache[int, Reply]:
+def _article_replies() -> SizedCache[tuple[int, str], Reply]:
     return SizedCache(ARTICLE_REPLIES_KEPT, ARTICLE_REPLIES_BYTES, _reply_size)
 
 
@@ -105,9 +106,9 @@ class Runtime:
     rescan_task: asyncio.Task[None] | None = None
     # (source, reason) of the files the last rescan skipped: warned about once, not every scan.
     reported_skips: set[tuple[str, str]] = field(default_factory=set)
-    # /article N replies by number, valid while the store's articles_version is this;
+    # /article N replies by (number, language), valid while the store's articles_version is this;
     # worker threads read and fill it under article_replies_lock.
-    article_replies: SizedCache[int, Reply] = field(default_factory=_article_replies)
+    article_replies: SizedCache[tuple[int, str], Reply] = field(default_factory=_article_replies)
     article_replies_version: int | None = None
     article_replies_lock: threading.Lock = field(default_factory=threading.Lock)
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -168,7 +169,11 @@ def runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The callback context of every handler and job: ``context.runtime`` is typed."""
+    """The callback context of every handler and job: ``context.runtime`` is typed;
+    ``context.t`` speaks the update's chat's language (set before any handler runs by
+    :func:`bot.telegram.handlers.language.choose_language`; English until then)."""
+
+    t: Translator = ENGLISH
 
     @property
     def runtime(self) -> Runtime:

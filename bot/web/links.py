@@ -40,6 +40,7 @@ from bot.caches import text_size
 from bot.digest import MESSAGE_LIMIT, Part, link_title, split_messages
 from bot.errors import NotAnArticle, UnsupportedLanguage
 from bot.languages import ISO_CODES, SUPPORTED_LANGUAGES
+from bot.locales import ENGLISH, N_, Translator
 from bot.summarizer import summarize
 from bot.times import format_date
 from bot.web.urls import canonical_url, first_link
@@ -62,7 +63,7 @@ __all__ = [
 MIN_WORDS = 50
 # callback_data of the "Add to my digest" button: ADD_PREFIX + token (≤ 64 bytes).
 ADD_PREFIX = "add:"
-ADD_BUTTON = "Add to my digest"
+ADD_BUTTON = N_("Add to my digest")
 _WORD = re.compile(r"\w+")
 
 
@@ -243,7 +244,11 @@ def summarize_text(
 
 
 def summary_messages(
-    summary: PageSummary, token: str | None, *, limit: int = MESSAGE_LIMIT
+    summary: PageSummary,
+    token: str | None,
+    *,
+    limit: int = MESSAGE_LIMIT,
+    t: Translator = ENGLISH,
 ) -> list[tuple[str, str | None]]:
     """The reply as (HTML text, reply_markup JSON or None) messages::
 
@@ -254,7 +259,7 @@ def summary_messages(
 
     Everything from the page is escaped; messages are at most ``limit`` UTF-16 units
     (split like digests). The last one carries the "Add to my digest" button when a
-    ``token`` is given."""
+    ``token`` is given (named in ``t``'s language)."""
     segments = [link_title(summary.title, summary.url)]
     meta = " · ".join(x for x in (summary.site_name, format_date(summary.date)) if x and x.strip())
     if meta:
@@ -266,7 +271,7 @@ def summary_messages(
     texts = split_messages([Part(tuple(segments))], limit)
     messages: list[tuple[str, str | None]] = [(text, None) for text in texts]
     if token is not None:
-        button = {"text": ADD_BUTTON, "callback_data": ADD_PREFIX + token}
+        button = {"text": t(ADD_BUTTON), "callback_data": ADD_PREFIX + token}
         markup = json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
         messages[-1] = (messages[-1][0], markup)
     return messages

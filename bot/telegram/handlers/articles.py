@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import digest as digests
+from bot.locales import ENGLISH, N_, Translator, translator
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -30,9 +31,12 @@ __all__ = ["article", "article_request", "button"]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, str | None]] | None:
-    """The messages of ``/article N`` in chat ``chat_id``, or None when there is no such
-    article for it (none, retired, or another chat's private one: the same answer).
+def _article_reply(
+    rt: Runtime, chat_id: int, number: int, t: Translator = ENGLISH
+) -> list[tuple[str, str | None]] | None:
+    """The messages of ``/article N`` in chat ``chat_id`` in ``t``'s language, or None
+    when there is no such article for it (none, retired, or another chat's private one:
+    the same answer). Kept per article and language.
 
     Kept until an article changes (``Store.articles_version``): a crowd asking for the
     day's article costs one composition and one version check each, not two queries
@@ -47,7 +51,7 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
         if version != rt.article_replies_version:
             rt.article_replies.clear()
             rt.article_replies_version = version
-        reply = rt.article_replies.get(number)
+        reply = rt.article_replies.get((number, t.language))
     if reply is not None:
         return reply
     entry = rt.store.get_article(number, chat_id)
@@ -56,18 +60,18 @@ def _article_reply(rt: Runtime, chat_id: int, number: int) -> list[tuple[str, st
     stories = StoryStore(rt.store)
     members = stories.members(number, chat_id)
     also = [digests.Also(m.number, m.source_name, m.url) for m in members if m.number != number]
-    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also)
+    reply = replies.article_messages(entry, rt.store.next_article(number, chat_id), also, t=t)
     if stories.same_for_everyone(number):
         with rt.article_replies_lock:
             # Composed from the rows of `version`: kept only while that is still current.
             if rt.article_replies_version == version:
-                rt.article_replies.put(number, reply)  # bounded in entries and bytes
+                rt.article_replies.put((number, t.language), reply)  # bounded in entries and bytes
     return reply
 
 
 async def _send_article(context: BotContext, chat_id: int, topic: int | None, number: int) -> bool:
     """Send article ``number``'s messages; False if there is no such article (any more)."""
-    reply = await common.db(_article_reply, context.runtime, chat_id, number)
+    reply = await common.db(_article_reply, context.runtime, chat_id, number, context.t)
     if reply is None:
         return False
     for text, markup in reply:
@@ -79,10 +83,11 @@ async def _send_list(update: Update, context: BotContext) -> None:
     rt = context.runtime
     total = await common.db(rt.store.count_articles)
     if total == 0:
-        await common.reply(update, "No articles yet: they appear here as soon as they are read in.")
+        text = context.t("No articles yet: they appear here as soon as they are read in.")
+        await common.reply(update, text)
         return
     entries = await common.db(rt.store.list_articles, 0, PAGE_SIZE)
-    text, markup = replies.list_page(entries, 1, total)
+    text, markup = replies.list_page(entries, 1, total, t=context.t)
     await common.reply(update, text, reply_markup=markup)
 
 
@@ -106,13 +111,16 @@ async def article(update: Update, context: BotContext) -> None:
     if not matches:
         await common.reply(
             update,
-            f"No article title contains “{echo(' '.join(words))}”. /article lists them all.",
+            context.t(
+                "No article title contains “{words}”. /article lists them all.",
+                words=echo(" ".join(words)),
+            ),
         )
         return
     if len(matches) == 1:
         await _send_article(context, message.chat_id, common.topic(message), matches[0].number)
         return
-    text, keyboard = replies.search_results(words, matches)
+    text, keyboard = replies.search_results(words, matches, t=context.t)
     await common.reply(update, text, reply_markup=keyboard)
 
 
@@ -126,7 +134,11 @@ async def _article_by_number(
         await send_html(
             context.bot,
             chat_id,
-            f"“{echo(argument)}” is not an article number: they start at 1.\n{ARTICLE_USAGE}",
+            context.t(
+                "“{argument}” is not an article number: they start at 1.", argument=echo(argument)
+            )
+            + "\n"
+            + context.t(ARTICLE_USAGE),
             message_thread_id=topic,
         )
         return
@@ -135,19 +147,28 @@ async def _article_by_number(
         await send_html(
             context.bot,
             chat_id,
-            f"There is no article {echo(argument)} ({total} articles now). "
-            f"/article lists them.\n{ARTICLE_USAGE}",
+            context.t.plural(
+                "There is no article {number} ({count} article now). /article lists them.",
+                "There is no article {number} ({count} articles now). /article lists them.",
+                total,
+                number=echo(argument),
+            )
+            + "\n"
+            + context.t(ARTICLE_USAGE),
             message_thread_id=topic,
         )
 
 
 async def article_request(request: ArticleRequest, context: BotContext) -> None:
-    """``/article N`` as the fast lane hands it over (``bot.telegram.updates``): as ``article``."""
+    """``/article N`` as the fast lane hands it over (``bot.telegram.updates``): as ``article``
+    (no Update, so the chat's language is read here)."""
+    language = await common.db(context.runtime.store.chat_language, request.chat_id)
+    context.t = translator(language)
     await _article_by_number(context, request.chat_id, request.thread_id, request.argument)
 
 
 _BUTTON = re.compile(r"(list|art):([0-9]{1,9})")
-STALE_BUTTON = "This button is out of date: send /article again."
+STALE_BUTTON = N_("This button is out of date: send /article again.")
 
 
 async def button(update: Update, context: BotContext) -> None:
@@ -165,7 +186,7 @@ async def button(update: Update, context: BotContext) -> None:
         return
     match = _BUTTON.fullmatch(query.data or "")
     if match is None:
-        await query.answer(STALE_BUTTON, show_alert=True)
+        await query.answer(context.t(STALE_BUTTON), show_alert=True)
         return
     kind, value = match[1], int(match[2])
     if kind == "list":
@@ -175,9 +196,9 @@ async def button(update: Update, context: BotContext) -> None:
         entries = await common.db(rt.store.list_articles, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         await query.answer()
         if not entries:
-            await query.edit_message_text("No articles yet.")
+            await query.edit_message_text(context.t("No articles yet."))
             return
-        text, markup = replies.list_page(entries, page, total)
+        text, markup = replies.list_page(entries, page, total, t=context.t)
         try:
             await query.edit_message_text(
                 text,
@@ -190,8 +211,8 @@ async def button(update: Update, context: BotContext) -> None:
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if await common.db(_article_reply, rt, update.effective_chat.id, value) is None:
-        await query.answer("That article is no longer available.", show_alert=True)
+    if await common.db(_article_reply, rt, update.effective_chat.id, value, context.t) is None:
+        await query.answer(context.t("That article is no longer available."), show_alert=True)
         return
     await query.answer()
     await _send_article(context, update.effective_chat.id, common.topic(message), value)

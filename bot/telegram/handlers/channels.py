@@ -39,6 +39,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, JobQueue, filters
 
+from bot.locales import language_for, translator
 from bot.store.channels import Channel
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
@@ -141,8 +142,11 @@ async def membership(update: Update, context: BotContext) -> None:
     log.info("administrator of channel %s (%d candidate managers)", chat.id, len(set(admins)))
     if change.from_user.is_bot:
         return
+    # Said in their private chat's language (this update's chat is the channel).
+    spoken = await common.db(rt.store.chat_language, change.from_user.id)
+    t = translator(spoken or language_for(change.from_user.language_code))
     try:  # tell who added the bot where to manage the channel, if they ever talked to it
-        await send_html(context.bot, change.from_user.id, replies.channel_joined_text(title))
+        await send_html(context.bot, change.from_user.id, replies.channel_joined_text(title, t=t))
     except TelegramError as exc:
         log.info("could not tell user %s about channel %s: %s", change.from_user.id, chat.id, exc)
 
@@ -217,12 +221,12 @@ async def route(update: Update, context: BotContext) -> None:
     if channel is None:
         return
     if not channel.present:
-        lost = replies.channel_lost_text(channel.title, bot_left=True)
+        lost = replies.channel_lost_text(channel.title, bot_left=True, t=context.t)
     elif not await is_chat_admin(context.bot, rt.admins, channel.chat_id, user.id):
         await common.db(rt.store.forget_channel_admin, channel.chat_id, user.id)
-        lost = replies.channel_lost_text(channel.title, bot_left=False)
+        lost = replies.channel_lost_text(channel.title, bot_left=False, t=context.t)
     else:
-        common.act_on(update, channel.chat_id, channel.title)
+        common.act_on(update, channel.chat_id, channel.title, context.t)
         return
     await common.db(rt.store.set_target, chat.id, None)
     await _refuse(update, lost)
@@ -260,7 +264,7 @@ async def channel_command(update: Update, context: BotContext) -> None:
     if chat is None or user is None:
         return
     if chat.type != ChatType.PRIVATE:
-        await common.reply(update, replies.CHANNEL_PRIVATE_ONLY)
+        await common.reply(update, context.t(replies.CHANNEL_PRIVATE_ONLY))
         return
     if common.too_long(context):
         await common.refuse_long(update, context, replies.CHANNEL_USAGE)
@@ -271,25 +275,25 @@ async def channel_command(update: Update, context: BotContext) -> None:
         checks = await asyncio.gather(*(_checked(context, user.id, c) for c in candidates))
         mine = [(c.chat_id, c.title) for c, ok in zip(candidates, checks, strict=True) if ok]
         current: Channel | None = await common.db(rt.store.target_of, chat.id)
-        text = replies.channel_list_text(current.title if current else None, len(mine))
-        await common.reply(update, text, replies.channel_keyboard(mine))
+        text = replies.channel_list_text(current.title if current else None, len(mine), t=context.t)
+        await common.reply(update, text, replies.channel_keyboard(mine, t=context.t))
         return
     if asked.lower() == replies.CHANNEL_OFF:
         await common.db(rt.store.set_target, chat.id, None)
-        await common.reply(update, replies.CHANNEL_BACK)
+        await common.reply(update, context.t(replies.CHANNEL_BACK))
         return
     if not asked.startswith("@") and not asked.lstrip("-").isdigit():
-        await common.reply(update, replies.CHANNEL_USAGE)
+        await common.reply(update, context.t(replies.CHANNEL_USAGE))
         return
     channel = await _find(rt, asked)
     if channel is None or not channel.present:
-        await common.reply(update, replies.channel_unknown_text(asked))
+        await common.reply(update, replies.channel_unknown_text(asked, t=context.t))
         return
     if not await _checked(context, user.id, channel):
-        await common.reply(update, replies.channel_not_admin_text(channel.title))
+        await common.reply(update, replies.channel_not_admin_text(channel.title, t=context.t))
         return
     await common.db(rt.store.set_target, chat.id, channel.chat_id)
-    await common.reply(update, replies.channel_chosen_text(channel.title))
+    await common.reply(update, replies.channel_chosen_text(channel.title, t=context.t))
 
 
 async def choose_button(update: Update, context: BotContext) -> None:
@@ -300,23 +304,25 @@ async def choose_button(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     value = (query.data or "").removeprefix(replies.CHANNEL_BUTTON)
     if chat is None or chat.type != ChatType.PRIVATE or query.message is None:
-        await query.answer(replies.CHANNEL_STALE, show_alert=True)
+        await query.answer(context.t(replies.CHANNEL_STALE), show_alert=True)
         return
     if value == replies.CHANNEL_OFF:
         await common.db(rt.store.set_target, chat.id, None)
-        await query.answer(replies.CHANNEL_BACK_TOAST)
-        await _edit(query, replies.CHANNEL_BACK)
+        await query.answer(context.t(replies.CHANNEL_BACK_TOAST))
+        await _edit(query, context.t(replies.CHANNEL_BACK))
         return
     channel = await _find(rt, value) if value.lstrip("-").isdigit() else None
     if channel is None or not channel.present:
-        await query.answer(replies.CHANNEL_STALE, show_alert=True)
+        await query.answer(context.t(replies.CHANNEL_STALE), show_alert=True)
         return
     if not await _checked(context, query.from_user.id, channel):
-        await query.answer(replies.channel_not_admin_text(channel.title), show_alert=True)
+        await query.answer(
+            replies.channel_not_admin_text(channel.title, t=context.t), show_alert=True
+        )
         return
     await common.db(rt.store.set_target, chat.id, channel.chat_id)
     await query.answer(replies.one_line(channel.title, 190))
-    await _edit(query, replies.channel_chosen_text(channel.title))
+    await _edit(query, replies.channel_chosen_text(channel.title, t=context.t))
 
 
 async def _edit(query: Any, text: str) -> None:
@@ -371,7 +377,8 @@ def _in_channel(name: str, callback: Callback) -> Callback:
         channel = await _known_from_post(rt, update)
         if channel is None:
             return
-        pointer = replies.channel_pointer_text(channel.title, context.bot.username or "this bot")
+        username = context.bot.username or "this bot"
+        pointer = replies.channel_pointer_text(channel.title, username, t=context.t)
         showing = name in SHOWING_WITHOUT_ARGUMENT and not common.argument(context).strip()
         if name not in ACTED_IN_CHANNEL or showing:
             await _post_note(update, context, pointer)

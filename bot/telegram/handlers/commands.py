@@ -37,6 +37,7 @@ from telegram.error import BadRequest, InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
+from bot.locales import N_, translator
 from bot.rhythm import EVERY_DAY, RhythmError, parse_rhythm
 from bot.schedule import chat_timezone, zone
 from bot.settings import DigestSettings
@@ -95,13 +96,14 @@ async def start(update: Update, context: BotContext) -> None:
     if not current:
         user = update.effective_user
         offers = replies.likely_choices(likely_timezones(user.language_code if user else None))
-    line = replies.start_timezone_text(current, rt.config.digest.timezone, bool(offers))
+    t = context.t
+    line = replies.start_timezone_text(current, rt.config.digest.timezone, bool(offers), t=t)
     markup = replies.timezone_keyboard(offers) if offers else None
-    await common.reply(update, replies.start_text(rt.config, welcome_back, line), markup)
+    await common.reply(update, replies.start_text(rt.config, welcome_back, line, t=t), markup)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await common.reply(update, replies.help_text(context.runtime.config))
+    await common.reply(update, replies.help_text(context.runtime.config, t=context.t))
 
 
 # -- /subscribe, /unsubscribe, /timezone, /status --------------------------------------
@@ -131,7 +133,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     try:
         rhythm = parse_rhythm(context.args or [])
     except RhythmError as exc:
-        await common.reply(update, replies.bad_rhythm_text(exc))
+        await common.reply(update, replies.bad_rhythm_text(exc, t=context.t))
         return
     if not await common.require_admin(update, context):
         return
@@ -145,7 +147,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         days = current.days if had and current is not None else EVERY_DAY
     chat = await common.db(rt.store.subscribe, chat_id, times, days=days, topic=topic)
     _schedule_chat(context, chat)
-    await common.reply(update, replies.subscribed_text(chat, rt.config, rt.clock()))
+    await common.reply(update, replies.subscribed_text(chat, rt.config, rt.clock(), t=context.t))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -156,9 +158,9 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     chat_id, topic = common.subscriber(update)
     was = await common.db(rt.store.unsubscribe, chat_id, topic=topic)
     if was:
-        await common.reply(update, replies.UNSUBSCRIBED)
+        await common.reply(update, context.t(replies.UNSUBSCRIBED))
     else:
-        await common.reply(update, replies.NOT_SUBSCRIBED)
+        await common.reply(update, context.t(replies.NOT_SUBSCRIBED))
 
 
 async def timezone(update: Update, context: BotContext) -> None:
@@ -174,10 +176,10 @@ async def timezone(update: Update, context: BotContext) -> None:
     if not asked.strip():
         chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
         text = replies.timezone_current_text(
-            chat.timezone if chat else None, rt.config.digest.timezone
+            chat.timezone if chat else None, rt.config.digest.timezone, t=context.t
         )
         private = update.effective_chat is not None and update.effective_chat.type == "private"
-        keyboard = replies.location_keyboard().to_json() if private else None
+        keyboard = replies.location_keyboard(t=context.t).to_json() if private else None
         await common.reply(update, text, keyboard)
         return
     found = resolve_timezone(asked)
@@ -186,9 +188,9 @@ async def timezone(update: Update, context: BotContext) -> None:
         if found.choices:
             if not await common.require_admin(update, context):
                 return  # buttons only for those who may press them
-            text = replies.timezone_choices_text(asked)
+            text = replies.timezone_choices_text(asked, t=context.t)
         else:
-            text = replies.timezone_unknown_text(asked, found.suggestions)
+            text = replies.timezone_unknown_text(asked, found.suggestions, t=context.t)
         buttons = replies.timezone_keyboard(choices) if choices else None
         await common.reply(update, text, buttons)
         return
@@ -204,7 +206,9 @@ async def _set_timezone(
     chat_id, topic = common.subscriber(update)
     chat = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, chat)
-    text = replies.timezone_set_text(chat, name, rt.config, rt.clock(), from_location=from_location)
+    text = replies.timezone_set_text(
+        chat, name, rt.config, rt.clock(), from_location=from_location, t=context.t
+    )
     private = update.effective_chat is not None and update.effective_chat.type == "private"
     await common.reply(update, text, replies.remove_keyboard().to_json() if private else None)
 
@@ -218,15 +222,17 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     name = (query.data or "").removeprefix(replies.TIMEZONE_BUTTON)
     chat = update.effective_chat
     if chat is None or query.message is None or not valid_timezone(name):
-        await query.answer(replies.TIMEZONE_STALE, show_alert=True)
+        await query.answer(context.t(replies.TIMEZONE_STALE), show_alert=True)
         return
     if not await common.require_admin(update, context):
         return
     chat_id, topic = common.subscriber(update)  # the topic (or managed channel) it is for
     stored = await common.db(rt.store.set_timezone, chat_id, name, topic=topic)
     _schedule_chat(context, stored)
-    await query.answer(replies.timezone_toast(name))
-    text = common.named(update, replies.timezone_set_text(stored, name, rt.config, rt.clock()))
+    await query.answer(replies.timezone_toast(name, t=context.t))
+    text = common.named(
+        update, replies.timezone_set_text(stored, name, rt.config, rt.clock(), t=context.t)
+    )
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as exc:
@@ -242,7 +248,7 @@ async def location(update: Update, context: BotContext) -> None:
     point = message.location
     name = await asyncio.to_thread(timezone_at, point.latitude, point.longitude)
     if name is None:
-        await common.reply(update, replies.NO_TIMEZONE_THERE)
+        await common.reply(update, context.t(replies.NO_TIMEZONE_THERE))
         return
     await _set_timezone(update, context, name, from_location=True)
 
@@ -257,7 +263,13 @@ async def status(update: Update, context: BotContext) -> None:
     terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     held_back = await common.db(rt.store.count_held_back, chat_id, topic=topic)
     text = replies.status_text(
-        chat, waiting, rt.config, rt.clock(), filters=len(terms), held_back=held_back
+        chat,
+        waiting,
+        rt.config,
+        rt.clock(),
+        filters=len(terms),
+        held_back=held_back,
+        t=context.t,
     )
     await common.reply(update, text)
 
@@ -279,7 +291,9 @@ async def digest(update: Update, context: BotContext) -> None:
     if common.in_group(update) and not await common.may_change_settings(update, context):
         message = update.effective_message
         if message is not None and not message.is_automatic_forward:
-            await common.reply(update, replies.digest_in_private_text(context.bot.username))
+            await common.reply(
+                update, replies.digest_in_private_text(context.bot.username, t=context.t)
+            )
         return
     chat_id, topic = common.subscriber(update)
     key = (chat_id, topic)
@@ -297,20 +311,24 @@ async def digest(update: Update, context: BotContext) -> None:
         settings.stories(rt.config.digest.max_articles),
         today=today,
         headlines=settings.headlines,
-        footer=replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE,
+        footer=context.t(replies.PREVIEW_NOTE if preview else replies.ON_DEMAND_NOTE),
+        t=context.t,
     )
     if composed.held and not preview:
         await common.db(rt.store.record_held_back, [(key, composed.held)])
     if composed.late and not preview:
         await common.db(StoryStore(rt.store).record_shown_elsewhere, [(key, composed.late)])
     if not composed.messages:
+        t = context.t
         total = await common.db(rt.store.count_articles)
-        hint = " /article lists all articles." if total else ""
+        hint = " " + t("/article lists all articles.") if total else ""
         if composed.held:
-            held = len(composed.held)
-            noun = "article" if held == 1 else "articles"
-            hint = f" Your filters held back {held} {noun} (/filter shows them)."
-        await common.reply(update, f"Nothing new since your last digest.{hint}")
+            hint = " " + t.plural(
+                "Your filters held back {count} article (/filter shows them).",
+                "Your filters held back {count} articles (/filter shows them).",
+                len(composed.held),
+            )
+        await common.reply(update, t("Nothing new since your last digest.") + hint)
         return
     for text, numbers in composed.messages:
         await common.reply(update, text, silent=settings.silent, previews=settings.previews)
@@ -332,7 +350,7 @@ async def filter_command(update: Update, context: BotContext) -> None:
     argument = common.argument(context)
     if len(argument) > replies.MAX_FILTER_ARGUMENT_CHARS:
         text = replies.too_long_text(
-            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS
+            len(argument), replies.FILTER_USAGE, replies.MAX_FILTER_ARGUMENT_CHARS, t=context.t
         )
         await common.reply(update, text)
         return
@@ -340,31 +358,34 @@ async def filter_command(update: Update, context: BotContext) -> None:
     try:
         command = parse_command(argument)
     except FilterError as exc:
-        await common.reply(update, replies.filter_error_text(str(exc)))
+        await common.reply(update, replies.filter_error_text(exc.said(context.t), t=context.t))
         return
     if command.action != "show" and not await common.require_admin(update, context):
         return
     note = ""
     if command.action == "clear":
         count = await common.db(rt.store.clear_filter_terms, chat_id, topic=topic)
-        noun = "filter" if count == 1 else "filters"
-        note = f"Removed {count} {noun}." if count else "You had no filters."
+        t = context.t
+        if count:
+            note = t.plural("Removed {count} filter.", "Removed {count} filters.", count)
+        else:
+            note = t("You had no filters.")
     elif command.action == "remove":
         pairs = [(term.key, term.mode) for term in command.terms]
         removed = await common.db(rt.store.remove_filter_terms, chat_id, pairs, topic=topic)
-        note = replies.removed_filters_text(command.terms, removed)
+        note = replies.removed_filters_text(command.terms, removed, t=context.t)
     elif command.action == "add":
         triples = [(term.key, term.mode, term.text) for term in command.terms]
         added, total = await common.db(
             rt.store.add_filter_terms, chat_id, triples, MAX_TERMS, topic=topic
         )
         if not added:
-            await common.reply(update, replies.filter_limit_text(total))
+            await common.reply(update, replies.filter_limit_text(total, t=context.t))
             return
-        note = "Filters saved; they apply from your next digest."
+        note = context.t("Filters saved; they apply from your next digest.")
     kept = await common.db(rt.store.filter_terms, chat_id, topic=topic)
     terms = [Term(mode, text) for mode, text in kept]
-    await common.reply(update, replies.filters_text(terms, note))
+    await common.reply(update, replies.filters_text(terms, note, t=context.t))
 
 
 # -- admin only ----------------------------------------------------------------------
@@ -380,7 +401,7 @@ async def stats(update: Update, context: BotContext) -> None:
     """Admin: subscribers, articles and messages waiting in the outbox."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     subscribers, articles, queued = await common.db(_stats, rt.store)
     failing = ""
@@ -400,7 +421,7 @@ async def rescan(update: Update, context: BotContext) -> None:
     """Admin: read the seeds folder now instead of at the next rescan period."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     before = await common.db(rt.store.count_articles)
     await rescan_seeds(context.application)
@@ -427,7 +448,7 @@ def _addressed_to_us(update: Update, context: BotContext) -> bool:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     if _addressed_to_us(update, context):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
@@ -438,7 +459,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     text = message.text if message is not None else None
     if text is None:
-        await common.reply(update, replies.MEDIA_HINT)
+        await common.reply(update, context.t(replies.MEDIA_HINT))
         return
     words = word_count(text)
     short = " ".join(text.split())
@@ -448,20 +469,24 @@ async def plain_text(update: Update, context: BotContext) -> None:
     time_of_day = short if looks_like_time(short) else None
     await common.reply(
         update,
-        replies.plain_text_reply(words, MIN_WORDS, timezone=zone_name and short, time=time_of_day),
+        replies.plain_text_reply(
+            words, MIN_WORDS, timezone=zone_name and short, time=time_of_day, t=context.t
+        ),
     )
 
 
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You are sending commands faster than I can answer, so I skipped some. "
     "Please wait for my replies, then try again."
 )
 
 
-async def slow_down(bot: Bot, chat_id: int) -> None:
-    """Tell a flooding chat that the rest of its commands were dropped (once a flood)."""
+async def slow_down(bot: Bot, store: Store, chat_id: int) -> None:
+    """Tell a flooding chat that the rest of its commands were dropped (once a flood),
+    in its language (read here: the dropped updates reach no handler)."""
     try:
-        await send_html(bot, chat_id, SLOW_DOWN)
+        language = await common.db(store.chat_language, chat_id)
+        await send_html(bot, chat_id, translator(language)(SLOW_DOWN))
     except TelegramError as exc:
         log.info("could not tell chat %s to slow down: %s", chat_id, exc)
 
@@ -484,7 +509,8 @@ async def on_error(update: object, context: BotContext) -> None:
     else:
         return
     try:
-        await context.bot.send_message(chat_id, "Sorry, something went wrong. Please try again.")
+        text = context.t("Sorry, something went wrong. Please try again.")
+        await context.bot.send_message(chat_id, text)
     except Exception:  # the error may be that Telegram is unreachable
         log.debug("could not tell chat %s about the error", chat_id)
 

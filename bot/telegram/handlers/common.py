@@ -26,10 +26,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
+from bot.locales import ENGLISH, Translator
 from bot.telegram import replies
 from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html
-from bot.telegram.replies import MAX_ARGUMENT_CHARS, echo
+from bot.telegram.replies import MAX_ARGUMENT_CHARS
 from bot.telegram.runtime import BotContext, Runtime
 
 
@@ -57,6 +58,7 @@ class Target:
     update_id: int
     chat_id: int
     title: str
+    t: Translator = ENGLISH  # the language the answers name it in
 
 
 @dataclass(slots=True)
@@ -75,10 +77,11 @@ _TARGET: ContextVar[Target | None] = ContextVar("digestbot_target", default=None
 _COLLECTED: ContextVar[Collected | None] = ContextVar("digestbot_collected", default=None)
 
 
-def act_on(update: Update, chat_id: int, title: str) -> None:
+def act_on(update: Update, chat_id: int, title: str, t: Translator = ENGLISH) -> None:
     """This update (from a private chat) acts on the channel ``chat_id``, which its sender
-    administers: :func:`subscriber` answers it and :func:`reply` names it."""
-    _TARGET.set(Target(update.update_id, chat_id, title))
+    administers: :func:`subscriber` answers it and :func:`reply` names it (in ``t``'s
+    language)."""
+    _TARGET.set(Target(update.update_id, chat_id, title, t))
 
 
 def target(update: Update) -> Target | None:
@@ -111,7 +114,7 @@ def named(update: Update, text: str) -> str:
     """``text`` as :func:`reply` sends it: about a managed channel, with its name (for the
     messages a button press redraws)."""
     managed = target(update)
-    return replies.acting_on(managed.title, text) if managed is not None else text
+    return replies.acting_on(managed.title, text, t=managed.t) if managed is not None else text
 
 
 async def reply(
@@ -181,7 +184,7 @@ def too_long(context: BotContext) -> bool:
 
 
 async def refuse_long(update: Update, context: BotContext, usage: str) -> None:
-    await reply(update, replies.too_long_text(len(argument(context)), usage))
+    await reply(update, replies.too_long_text(len(argument(context)), usage, t=context.t))
 
 
 def in_group(update: Update) -> bool:
@@ -231,9 +234,9 @@ async def require_admin(update: Update, context: BotContext) -> bool:
     if not allowed:
         query = update.callback_query
         if query is not None:
-            await query.answer(replies.ADMINS_ONLY, show_alert=True)
+            await query.answer(context.t(replies.ADMINS_ONLY), show_alert=True)
         else:
-            await reply(update, replies.ADMINS_ONLY)
+            await reply(update, context.t(replies.ADMINS_ONLY))
     return allowed
 
 
@@ -242,10 +245,10 @@ def is_operator(update: Update, rt: Runtime) -> bool:
     return user is not None and user.id in rt.config.telegram.admin_ids
 
 
-async def refuse_unknown(update: Update) -> None:
+async def refuse_unknown(update: Update, *, t: Translator = ENGLISH) -> None:
     message = update.effective_message
     if message is None:  # e.g. an edited message's update: nothing to answer
         return
     text = message.text or message.caption or ""  # a file's caption: "/opml"
     command = text.split()[0] if text.split() else text
-    await reply(update, f"I do not know {echo(command)}. /help lists the commands.")
+    await reply(update, replies.unknown_command_text(command, t=t))

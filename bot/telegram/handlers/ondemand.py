@@ -97,10 +97,10 @@ async def summarize_command(update: Update, context: BotContext) -> None:
         replied = message.reply_to_message
         ask = links.what_is_asked(_text_of(replied), _hidden_links(replied))
     if ask.kind == "nothing":
-        await common.reply(update, replies.SUMMARIZE_USAGE)
+        await common.reply(update, context.t(replies.SUMMARIZE_USAGE))
         return
     if ask.kind == "short":
-        await common.reply(update, replies.short_text(ask.words))
+        await common.reply(update, replies.short_text(ask.words, t=context.t))
         return
     await _serve(update, context, ask)
 
@@ -131,7 +131,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     if chat is not None and rt.pending is not None:
         summary = rt.pending.get(chat.id, token)
     if summary is None or chat is None:
-        await query.answer(replies.ADD_STALE, show_alert=True)
+        await query.answer(context.t(replies.ADD_STALE), show_alert=True)
         return
     if not await common.require_admin(update, context):
         return
@@ -140,7 +140,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     number, added = await common.db(
         rt.store.add_to_digest, chat.id, article, summary.sentences, topic=topic
     )
-    await query.answer(replies.added_text(number, added, summary.title))
+    await query.answer(replies.added_text(number, added, summary.title, t=context.t))
 
 
 # -- the work -------------------------------------------------------------------------
@@ -155,33 +155,35 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         try:
             rt.fetcher.check(ask.value)  # a refused link costs nothing, not even quota
         except FetchError as exc:
-            await common.reply(update, html.escape(exc.user_message))
+            await common.reply(update, html.escape(exc.said(context.t)))
             return
     quota = rt.fetcher.quota
     try:
         quota.admit(chat_id)
     except TooManyRequests as exc:
         per_hour = rt.config.fetch.per_chat_per_hour
-        await common.reply(update, html.escape(replies.busy_text(exc.busy, exc.retry_in, per_hour)))
+        await common.reply(
+            update, html.escape(replies.busy_text(exc.busy, exc.retry_in, per_hour, t=context.t))
+        )
         return
     try:
         try:
             async with _typing(context.bot, chat_id, topic):
                 summary = await _summary(rt, ask)
         except FetchError as exc:
-            await common.reply(update, html.escape(exc.user_message))
+            await common.reply(update, html.escape(exc.said(context.t)))
             return
         except NotAnArticle:
-            await common.reply(update, html.escape(replies.NO_ARTICLE_TEXT))
+            await common.reply(update, html.escape(context.t(replies.NO_ARTICLE_TEXT)))
             return
         except Exception:
             log.exception(
                 "summary of %s failed", ask.value[:200] if ask.kind == "link" else "a text"
             )
-            await common.reply(update, html.escape(replies.SUMMARY_FAILED))
+            await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
         token = rt.pending.add(chat_id, summary)
-        for text, markup in links.summary_messages(summary, token):
+        for text, markup in links.summary_messages(summary, token, t=context.t):
             await send_html(context.bot, chat_id, text, markup, topic)
     finally:
         quota.done(chat_id)

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 
 from bot.feeds.exchange import ImportLine, ImportReport, export_opml, import_feeds
 from bot.feeds.opml import MAX_OPML_BYTES, OpmlDocument, OpmlError, parse_opml, too_big
+from bot.locales import ENGLISH, Translator
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.replies import echo
@@ -47,7 +48,7 @@ async def opml_export(update: Update, context: BotContext) -> None:
     """Admin: ``/opml`` sends every feed as an OPML 2.0 file."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     message = update.effective_message
     if rt.feeds is None or message is None:
@@ -82,12 +83,12 @@ async def opml_import(update: Update, context: BotContext) -> None:
         return  # "/opml@otherbot": for another bot in this group
     if not common.is_operator(update, rt):
         if addressee or (chat is not None and chat.type == "private"):
-            await common.refuse_unknown(update)
+            await common.refuse_unknown(update, t=context.t)
         return
     if rt.feeds is None or rt.poller is None:
         return
     name = message.document.file_name or "the file"
-    parsed = await read_opml(update)
+    parsed = await read_opml(update, context.t)
     if parsed is None:
         return
     user = update.effective_user
@@ -99,50 +100,63 @@ async def opml_import(update: Update, context: BotContext) -> None:
         assert line.feed is not None
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(line.feed)))
         task.add_done_callback(rt.feed_polls.discard)
-    await common.reply(update, import_report_text(name, report))
+    await common.reply(update, import_report_text(name, report, context.t))
 
 
-async def read_opml(update: Update) -> OpmlDocument | None:
+async def read_opml(update: Update, t: Translator = ENGLISH) -> OpmlDocument | None:
     """The OPML file the update's message carries, checked before it is downloaded
     (Telegram says its size) and read with the safe parser; None (after a one-line
-    reply saying why) when it cannot be."""
+    reply saying why, in ``t``'s language) when it cannot be."""
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
     name = document.file_name or "the file"
     if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
-        await common.reply(update, _refused(name, too_big(document.file_size)))
+        await common.reply(update, _refused(name, too_big(document.file_size), t))
         return None
     try:
         file = await document.get_file()
         if file.file_size is not None and file.file_size > MAX_OPML_BYTES:
-            await common.reply(update, _refused(name, too_big(file.file_size)))
+            await common.reply(update, _refused(name, too_big(file.file_size), t))
             return None
         data = bytes(await file.download_as_bytearray())
     except TelegramError as exc:
-        await common.reply(update, _refused(name, f"Telegram did not hand the file over ({exc})"))
+        reason = t("Telegram did not hand the file over ({error})", error=exc)
+        await common.reply(update, _refused(name, reason, t))
         return None
     try:
         return await asyncio.to_thread(parse_opml, data)
     except OpmlError as exc:
-        await common.reply(update, _refused(name, str(exc)))
+        await common.reply(update, _refused(name, str(exc), t))
         return None
 
 
-def import_report_text(name: str, report: ImportReport) -> str:
-    """The one reply to an import: the counts, then the feeds by outcome (at most
-    :data:`LISTED` named each, so the reply stays one message)."""
-    lines = [f"Imported {echo(name)}: {report.summary()}."]
-    for outcome, heading in (("added", "Added"), ("skipped", "Skipped"), ("failed", "Failed")):
+def import_report_text(name: str, report: ImportReport, t: Translator = ENGLISH) -> str:
+    """The one reply to an import, in ``t``'s language: the counts, then the feeds by
+    outcome (at most :data:`LISTED` named each, so the reply stays one message)."""
+    summary = t.plural(
+        "Imported {name}: {count} feed in the file: {added} added, {skipped} skipped, "
+        "{failed} failed.",
+        "Imported {name}: {count} feeds in the file: {added} added, {skipped} skipped, "
+        "{failed} failed.",
+        len(report.lines),
+        name=echo(name),
+        added=t.number(report.count("added")),
+        skipped=t.number(report.count("skipped")),
+        failed=t.number(report.count("failed")),
+    )
+    lines = [summary]
+    headings = (("added", t("Added:")), ("skipped", t("Skipped:")), ("failed", t("Failed:")))
+    for outcome, heading in headings:
         chosen = [line for line in report.lines if line.outcome == outcome]
         if not chosen:
             continue
-        lines.append(f"\n{heading}:")
+        lines.append(f"\n{heading}")
         lines += [_line(line) for line in chosen[:LISTED]]
         if len(chosen) > LISTED:
-            lines.append(f"… and {len(chosen) - LISTED} more")
+            lines.append(t("… and {count} more", count=t.number(len(chosen) - LISTED)))
     if report.added:
-        lines.append("\nNew feeds are read from now on; /sources lists them.")
+        lines.append("\n" + t("New feeds are read from now on; /sources lists them."))
     return "\n".join(lines)
 
 
@@ -157,5 +171,5 @@ def _cut(text: str) -> str:
     return text if len(text) <= URL_CHARS else text[: URL_CHARS - 1] + "…"
 
 
-def _refused(name: str, reason: str) -> str:
-    return replies.import_refused_text(name, reason)
+def _refused(name: str, reason: str, t: Translator = ENGLISH) -> str:
+    return replies.import_refused_text(name, reason, t=t)

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
+from bot.locales import ENGLISH, N_, Translator
 from bot.settings import BUTTON_PREFIX, SIZES, DigestSettings, press
 from bot.telegram.handlers import common
 from bot.telegram.runtime import BotContext
@@ -25,8 +26,8 @@ __all__ = ["settings_button", "settings_command", "settings_message"]
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = "This button is out of date: send /settings again."
-SAVED = "Saved: it applies from your next digest."
+STALE_BUTTON = N_("This button is out of date: send /settings again.")
+SAVED = N_("Saved: it applies from your next digest.")
 
 
 def _choice(label: str, chosen: bool, data: str) -> InlineKeyboardButton:
@@ -34,32 +35,46 @@ def _choice(label: str, chosen: bool, data: str) -> InlineKeyboardButton:
 
 
 def settings_message(
-    settings: DigestSettings, default_size: int, in_group: bool = False
+    settings: DigestSettings,
+    default_size: int,
+    in_group: bool = False,
+    t: Translator = ENGLISH,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The /settings message (HTML) and its buttons for ``settings``."""
+    """The /settings message (HTML) and its buttons for ``settings``, in ``t``'s
+    language."""
     size = settings.stories(default_size)
+    # Each text on its own: extraction does not see a t("…") inside another's arguments.
+    form = t("headlines only") if settings.headlines else t("summaries")
+    sound = t("silent") if settings.silent else t("with sound")
+    previews = t("on") if settings.previews else t("off")
+    if in_group:
+        title = t("<b>Digest settings</b> · administrators can change them")
+    else:
+        title = t("<b>Digest settings</b> · tap to change")
+    size_shown, form, sound, previews = (
+        f"<b>{x}</b>" for x in (t.number(size), form, sound, previews)
+    )
     lines = [
-        "<b>Digest settings</b>"
-        + (" · administrators can change them" if in_group else " · tap to change"),
-        f"Stories per digest: <b>{size}</b>",
-        "Form: <b>" + ("headlines only" if settings.headlines else "summaries") + "</b>",
-        "Notifications: <b>" + ("silent" if settings.silent else "with sound") + "</b>",
-        "Link previews: <b>" + ("on" if settings.previews else "off") + "</b>",
+        title,
+        t("Stories per digest: {size}", size=size_shown),
+        t("Form: {form}", form=form),
+        t("Notifications: {sound}", sound=sound),
+        t("Link previews: {state}", state=previews),
     ]
     p = BUTTON_PREFIX
     keyboard = [
         [_choice(str(n), n == size, f"{p}size:{n}") for n in SIZES],
         [
-            _choice("Summaries", not settings.headlines, f"{p}form:summaries"),
-            _choice("Headlines only", settings.headlines, f"{p}form:headlines"),
+            _choice(t("Summaries"), not settings.headlines, f"{p}form:summaries"),
+            _choice(t("Headlines only"), settings.headlines, f"{p}form:headlines"),
         ],
         [
-            _choice("With sound", not settings.silent, f"{p}silent:off"),
-            _choice("Silent", settings.silent, f"{p}silent:on"),
+            _choice(t("With sound"), not settings.silent, f"{p}silent:off"),
+            _choice(t("Silent"), settings.silent, f"{p}silent:on"),
         ],
         [
-            _choice("No previews", not settings.previews, f"{p}previews:off"),
-            _choice("Link previews", settings.previews, f"{p}previews:on"),
+            _choice(t("No previews"), not settings.previews, f"{p}previews:off"),
+            _choice(t("Link previews"), settings.previews, f"{p}previews:on"),
         ],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(keyboard)
@@ -73,7 +88,10 @@ async def settings_command(update: Update, context: BotContext) -> None:
     current = chat.settings if chat is not None else DigestSettings()
     kind = update.effective_chat.type if update.effective_chat else ChatType.PRIVATE
     text, markup = settings_message(
-        current, rt.config.digest.max_articles, kind in (ChatType.GROUP, ChatType.SUPERGROUP)
+        current,
+        rt.config.digest.max_articles,
+        kind in (ChatType.GROUP, ChatType.SUPERGROUP),
+        context.t,
     )
     await common.reply(update, text, markup)
 
@@ -95,13 +113,16 @@ async def settings_button(update: Update, context: BotContext) -> None:
     current = row.settings if row is not None else DigestSettings()
     chosen = press(current, query.data or "")
     if chosen is None:
-        await query.answer(STALE_BUTTON, show_alert=True)
+        await query.answer(context.t(STALE_BUTTON), show_alert=True)
         return
     if chosen != current:
         await common.db(rt.store.set_digest_settings, chat_id, chosen, topic=topic)
-    await query.answer(SAVED)
+    await query.answer(context.t(SAVED))
     text, markup = settings_message(
-        chosen, rt.config.digest.max_articles, chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        chosen,
+        rt.config.digest.max_articles,
+        chat.type in (ChatType.GROUP, ChatType.SUPERGROUP),
+        context.t,
     )
     try:
         await query.edit_message_text(

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -26,6 +27,7 @@ from telegram.error import BadRequest
 from bot.articles.text import clean_text
 from bot.errors import FetchError
 from bot.feeds.parse import NotAFeed, ParsedFeed
+from bot.locales import ENGLISH, Translator
 from bot.store.feeds import SEEDS
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -50,10 +52,12 @@ def _listing(rt: Runtime, chat_id: int, topic: int = 0) -> Listing:
     return feeds, rt.feeds.sources_off(chat_id, topic=topic), own
 
 
-async def render(rt: Runtime, chat_id: int, topic: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+async def render(
+    rt: Runtime, chat_id: int, topic: int = 0, *, t: Translator = ENGLISH
+) -> tuple[str, InlineKeyboardMarkup]:
     """The ``/sources`` message of a chat (or forum topic): text and buttons."""
     feeds, off, own = await common.db(_listing, rt, chat_id, topic)
-    return replies.sources_message(feeds, off, SEEDS, own, seeds_name=rt.config.seeds.name)
+    return replies.sources_message(feeds, off, SEEDS, own, seeds_name=rt.config.seeds.name, t=t)
 
 
 def _source_name(rt: Runtime, source_id: int, feeds: list[tuple[int, str]]) -> str:
@@ -69,7 +73,7 @@ async def sources(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if rt.feeds is None or chat is None:
         return
-    text, markup = await render(rt, *common.subscriber(update))
+    text, markup = await render(rt, *common.subscriber(update), t=context.t)
     await common.reply(update, text, markup)
 
 
@@ -89,11 +93,13 @@ async def toggle_source(update: Update, context: BotContext) -> None:
     feeds, _, own = await common.db(_listing, rt, chat_id, topic)
     source_id = int(match[1]) if match else -1
     if source_id != SEEDS and source_id not in {feed_id for feed_id, _ in feeds + own}:
-        await query.answer(replies.STALE_SOURCE_BUTTON, show_alert=True)
+        await query.answer(context.t(replies.STALE_SOURCE_BUTTON), show_alert=True)
         return
     on = await common.db(rt.feeds.toggle_source, chat_id, source_id, topic=topic)
-    await query.answer(replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on))
-    text, markup = await render(rt, chat_id, topic)
+    await query.answer(
+        replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on, t=context.t)
+    )
+    text, markup = await render(rt, chat_id, topic, t=context.t)
     try:
         await query.edit_message_text(
             common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
@@ -108,19 +114,24 @@ async def addfeed(update: Update, context: BotContext) -> None:
     (else the feed's title) is what chats see, and renames a feed already added."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     parts = common.argument(context).split(maxsplit=1)
     url = parts[0] if parts else ""
     name = " ".join(clean_text(parts[1]).split()) if len(parts) > 1 else ""
     if not url or len(url) > 2000 or len(name) > replies.FEED_NAME_CHARS:
-        await common.reply(update, replies.ADDFEED_USAGE)
+        await common.reply(update, context.t(replies.ADDFEED_USAGE))
         return
     if rt.poller is None or rt.feeds is None:
         return
     poller = rt.poller
     found = await read_feed(
-        update, url, lambda: poller.probe(url), replies.feed_refused_text, "/addfeed"
+        update,
+        url,
+        lambda: poller.probe(url),
+        partial(replies.feed_refused_text, t=context.t),
+        "/addfeed",
+        context.t,
     )
     if found is None:
         return
@@ -132,15 +143,22 @@ async def addfeed(update: Update, context: BotContext) -> None:
     if name:
         renamed = await common.db(rt.feeds.rename_feed, feed.id, name)
         if renamed is None:
-            await common.reply(update, replies.config_feed_name_text(feed.id, feed.label))
+            await common.reply(
+                update, replies.config_feed_name_text(feed.id, feed.label, t=context.t)
+            )
             return
         if not new and renamed.label != feed.label:
-            await common.reply(update, replies.feed_renamed_text(feed.id, renamed.label))
+            await common.reply(
+                update, replies.feed_renamed_text(feed.id, renamed.label, t=context.t)
+            )
             return
         feed = renamed
     minutes = rt.poller.interval(feed) / 60
     await common.reply(
-        update, replies.feed_added_text(feed.id, feed.label, len(parsed.entries), minutes, new)
+        update,
+        replies.feed_added_text(
+            feed.id, feed.label, len(parsed.entries), minutes, new, t=context.t
+        ),
     )
     if new:
         log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
@@ -154,6 +172,7 @@ async def read_feed(
     find: Callable[[], Awaitable[tuple[str, ParsedFeed]]],
     refused: Callable[[str, str], str],
     command: str,
+    t: Translator = ENGLISH,
 ) -> tuple[str, ParsedFeed] | None:
     """``find()`` the feed (``/addfeed``, ``/add``) while Telegram shows "typing…";
     (final URL, parsed feed), or None after a one-line ``refused(url, reason)`` reply."""
@@ -161,7 +180,7 @@ async def read_feed(
         async with common.typing(update):
             return await find()
     except FetchError as exc:
-        await common.reply(update, refused(url, exc.user_message))
+        await common.reply(update, refused(url, exc.said(t)))
     except NotAFeed as exc:
         await common.reply(update, refused(url, str(exc)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer
@@ -174,16 +193,16 @@ async def removefeed(update: Update, context: BotContext) -> None:
     """Admin: ``/removefeed N`` stops polling a feed an admin added."""
     rt = context.runtime
     if not common.is_operator(update, rt):
-        await common.refuse_unknown(update)
+        await common.refuse_unknown(update, t=context.t)
         return
     argument = common.argument(context).strip()
     if not argument.isdigit() or len(argument) > 9 or rt.feeds is None:
-        await common.reply(update, replies.REMOVEFEED_USAGE)
+        await common.reply(update, context.t(replies.REMOVEFEED_USAGE))
         return
     feed_id = int(argument)
     removed = await common.db(rt.feeds.remove_feed, feed_id)
     if removed is not None:
         log.info("feed %s (%s) removed", removed.label, removed.url)
     await common.reply(
-        update, replies.feed_removed_text(feed_id, removed.label if removed else None)
+        update, replies.feed_removed_text(feed_id, removed.label if removed else None, t=context.t)
     )

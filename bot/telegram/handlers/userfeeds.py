@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
@@ -28,6 +29,7 @@ from telegram.ext import filters
 from bot.feeds.discover import find_feed
 from bot.feeds.exchange import export_opml, import_follows
 from bot.feeds.parse import ParsedFeed
+from bot.locales import ENGLISH, Translator
 from bot.store.feeds import FeedRow, Follow
 from bot.telegram import replies
 from bot.telegram.handlers import common
@@ -75,7 +77,7 @@ async def _allowed(update: Update, context: BotContext) -> bool:
     if not await common.require_admin(update, context):
         return False
     if not context.runtime.config.sources.user_feeds:
-        await common.reply(update, replies.USER_FEEDS_OFF)
+        await common.reply(update, context.t(replies.USER_FEEDS_OFF))
         return False
     return True
 
@@ -117,7 +119,7 @@ async def add(update: Update, context: BotContext) -> None:
         return
     url = common.argument(context).strip()
     if not url or len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
-        await common.reply(update, replies.ADD_USAGE)
+        await common.reply(update, context.t(replies.ADD_USAGE))
         return
     if "://" not in url:
         url = "https://" + url  # "example.org" as people type it
@@ -129,11 +131,16 @@ async def add(update: Update, context: BotContext) -> None:
         # Polled already for other chats: followed without fetching it again.
         done = await common.db(_follow, rt, chat_id, topic, url, added_by=added_by)
         newest = await common.db(rt.feeds.newest_title, known.id)
-        await _answer(update, rt, url, done, newest)
+        await _answer(update, rt, url, done, newest, context.t)
         return
     poller = rt.poller
     found = await read_feed(
-        update, url, lambda: find_feed(poller, url), replies.follow_refused_text, "/add"
+        update,
+        url,
+        lambda: find_feed(poller, url),
+        partial(replies.follow_refused_text, t=context.t),
+        "/add",
+        context.t,
     )
     if found is None:
         return
@@ -141,10 +148,17 @@ async def add(update: Update, context: BotContext) -> None:
     done = await common.db(
         _follow, rt, chat_id, topic, final, title=parsed.title, added_by=added_by
     )
-    await _answer(update, rt, url, done, _newest(parsed))
+    await _answer(update, rt, url, done, _newest(parsed), context.t)
 
 
-async def _answer(update: Update, rt: Runtime, url: str, done: Follow, newest: str | None) -> None:
+async def _answer(
+    update: Update,
+    rt: Runtime,
+    url: str,
+    done: Follow,
+    newest: str | None,
+    t: Translator = ENGLISH,
+) -> None:
     assert rt.poller is not None
     feed = done.feed
     match done.outcome:
@@ -152,19 +166,19 @@ async def _answer(update: Update, rt: Runtime, url: str, done: Follow, newest: s
             assert feed is not None
             _first_poll(rt, feed)  # started before the reply: its articles come sooner
             minutes = rt.poller.interval(feed) / 60
-            await common.reply(update, replies.followed_text(feed.label, newest, minutes))
+            await common.reply(update, replies.followed_text(feed.label, newest, minutes, t=t))
             chat_id, _ = common.subscriber(update)
             log.info("chat %s follows feed %s (%s)", chat_id, feed.id, feed.url)
         case "already":
             assert feed is not None
-            await common.reply(update, replies.already_followed_text(feed.label))
+            await common.reply(update, replies.already_followed_text(feed.label, t=t))
         case "shared":
             assert feed is not None
-            await common.reply(update, replies.shared_feed_text(feed.label))
+            await common.reply(update, replies.shared_feed_text(feed.label, t=t))
         case "chat_full":
-            await common.reply(update, replies.chat_full_text(done.limit))
+            await common.reply(update, replies.chat_full_text(done.limit, t=t))
         case _:
-            await common.reply(update, replies.all_full_text(done.limit))
+            await common.reply(update, replies.all_full_text(done.limit, t=t))
 
 
 async def remove(update: Update, context: BotContext) -> None:
@@ -181,15 +195,15 @@ async def remove(update: Update, context: BotContext) -> None:
         if feed_id is not None:
             row = await common.db(rt.feeds.unfollow, chat_id, feed_id, topic=topic)
         if row is None:
-            await common.reply(update, replies.NOT_FOLLOWED)
+            await common.reply(update, context.t(replies.NOT_FOLLOWED))
             return
-        await common.reply(update, replies.unfollowed_text(row.label))
+        await common.reply(update, replies.unfollowed_text(row.label, t=context.t))
         return
     own = await common.db(rt.feeds.followed, chat_id, topic=topic)
     if not own:
-        await common.reply(update, replies.NO_OWN_FEEDS)
+        await common.reply(update, context.t(replies.NO_OWN_FEEDS))
         return
-    text, markup = replies.remove_message([(f.id, f.label) for f in own])
+    text, markup = replies.remove_message([(f.id, f.label) for f in own], t=context.t)
     await common.reply(update, text, markup)
 
 
@@ -208,17 +222,17 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
     chat_id, topic = common.subscriber(update)
     row = await common.db(rt.feeds.unfollow, chat_id, int(match[1]), topic=topic)
     if row is None:
-        await query.answer(replies.NOT_FOLLOWED, show_alert=True)
+        await query.answer(context.t(replies.NOT_FOLLOWED), show_alert=True)
     else:
-        await query.answer(replies.unfollowed_text(row.label)[:200])
+        await query.answer(replies.unfollowed_text(row.label, t=context.t)[:200])
     if match[2]:
-        text, markup = await render(rt, chat_id, topic)
+        text, markup = await render(rt, chat_id, topic, t=context.t)
     else:
         own = await common.db(rt.feeds.followed, chat_id, topic=topic)
         if own:
-            text, markup = replies.remove_message([(f.id, f.label) for f in own])
+            text, markup = replies.remove_message([(f.id, f.label) for f in own], t=context.t)
         else:
-            text, markup = replies.NO_OWN_FEEDS, None
+            text, markup = context.t(replies.NO_OWN_FEEDS), None
     try:
         await query.edit_message_text(
             common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
@@ -237,12 +251,12 @@ async def export(update: Update, context: BotContext) -> None:
     chat_id, topic = common.subscriber(update)
     data, count = await common.db(export_opml, rt.feeds, chat=(chat_id, topic))
     if not count:
-        await common.reply(update, replies.NO_OWN_FEEDS)
+        await common.reply(update, context.t(replies.NO_OWN_FEEDS))
         return
     await update.get_bot().send_document(
         message.chat_id,
         InputFile(data, filename=EXPORT_FILE_NAME),
-        caption=replies.export_caption(count),
+        caption=replies.export_caption(count, t=context.t),
         message_thread_id=common.topic(message),
     )
 
@@ -260,7 +274,7 @@ async def import_file(update: Update, context: BotContext) -> None:
     if not await _allowed(update, context):
         return
     name = message.document.file_name or "the file"
-    parsed = await read_opml(update)
+    parsed = await read_opml(update, context.t)
     if parsed is None:
         return
     chat_id, topic = common.subscriber(update)
@@ -280,4 +294,4 @@ async def import_file(update: Update, context: BotContext) -> None:
     log.info("OPML import into chat %s: %s", chat_id, report.summary())
     for line in report.added:  # the new feeds' first polls start beside the reply
         _first_poll(rt, line.feed)
-    await common.reply(update, import_report_text(name, report))
+    await common.reply(update, import_report_text(name, report, context.t))
