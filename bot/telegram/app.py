@@ -48,7 +48,7 @@ from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.locales import DEFAULT, LANGUAGES, translator
 from bot.store import Store
-from bot.telegram import jobs
+from bot.telegram import jobs, slots
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import channels, language, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
@@ -167,13 +167,13 @@ async def _post_init(application: Application) -> None:
     # The slots in use, and the few chats that may have missed a digest, are read in a
     # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
     plan = await asyncio.to_thread(
-        jobs.plan_from_store,
+        slots.plan_from_store,
         rt.store,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
     )
-    summary = jobs.apply_schedule(
+    summary = slots.apply_schedule(
         job_queue, plan, jobs.digest_job, grace_seconds=config.digest.missed_grace_seconds
     )
     rt.catch_up = summary.catch_up
@@ -200,7 +200,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def start_line(
-    username: str, config: Config, feeds: int, articles: int, scheduled: jobs.ScheduleSummary
+    username: str, config: Config, feeds: int, articles: int, scheduled: slots.ScheduleSummary
 ) -> str:
     """The one line a start logs, once connected: what runs, as whom, over what."""
     mode = (

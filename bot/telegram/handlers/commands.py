@@ -32,8 +32,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken, TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
@@ -45,10 +44,11 @@ from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
-from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
+from bot.telegram.jobs import digest_job, rescan_seeds
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
 from bot.telegram.runtime import BotContext
+from bot.telegram.slots import schedule_chat
 from bot.telegram.updates import ArticleRequest
 from bot.times import looks_like_time, valid_timezone
 from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at
@@ -233,11 +233,7 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     text = common.named(
         update, replies.timezone_set_text(stored, name, rt.config, rt.clock(), t=context.t)
     )
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, text)
 
 
 async def location(update: Update, context: BotContext) -> None:

@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from bot.articles.text import clean_text
 from bot.errors import FetchError
@@ -100,13 +98,7 @@ async def toggle_source(update: Update, context: BotContext) -> None:
         replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on, t=context.t)
     )
     text, markup = await render(rt, chat_id, topic, t=context.t)
-    try:
-        await query.edit_message_text(
-            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, common.named(update, text), markup)
 
 
 async def addfeed(update: Update, context: BotContext) -> None:
