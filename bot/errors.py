@@ -176,22 +176,18 @@ class HTTPStatus(FetchError):
     ) -> None:
         text = f"HTTP {code} {reason}".rstrip()
         super().__init__(url, text)
+        name = _STATUS_NAMES.get(code)
+        if name is not None:  # said with the status's name in the chat's language
+            self.phrase = Phrase.of(N_("HTTP {code} {name}"), code=code, name=Phrase.of(name))
         self.code = code
         self.reason = reason
         self.retry_in = retry_in
 
     def said(self, t: Translator) -> str:
-        text = t("The site answered with an error: {detail}.", detail=self._status(t))
+        text = t("The site answered with an error: {detail}.", detail=say(self.phrase, t))
         if self.retry_in is not None:
             text += " " + t("It asks to try again {when}.", when=_in_words(self.retry_in, t))
         return text
-
-    def _status(self, t: Translator) -> str:
-        """``HTTP 404`` with the status's name in ``t``'s language where we have one
-        (the server's own reason phrase otherwise)."""
-        name = _STATUS_NAMES.get(self.code)
-        said = t(name) if name is not None else self.reason
-        return f"HTTP {self.code} {said}".rstrip()
 
 
 # The statuses a reader meets most, named in the chat's language.
