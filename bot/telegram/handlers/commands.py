@@ -399,18 +399,25 @@ async def stats(update: Update, context: BotContext) -> None:
     if not common.is_operator(update, rt):
         await common.refuse_unknown(update, t=context.t)
         return
+    t = context.t
     subscribers, articles, queued = await common.db(_stats, rt.store)
     failing = ""
     if rt.feeds is not None and rt.poller is not None:  # feeds failing for a day
         down = rt.poller.failing_for_a_day(await common.db(rt.feeds.feeds))
         if down:
             names = ", ".join(html.escape(f"{f.id}. {f.label}") for f in down[:10])
-            failing = f"\nFeeds failing for a day: {len(down)} ({names})"
-    await common.reply(
-        update,
-        f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
-        f"Messages waiting to be sent: {queued}{failing}",
-    )
+            failing = "\n" + t(
+                "Feeds failing for a day: {count} ({names})",
+                count=t.number(len(down)),
+                names=names,
+            )
+    lines = [
+        "<b>digestbot</b>",
+        t("Subscribers: {count}", count=t.number(subscribers)),
+        t("Articles: {count}", count=t.number(articles)),
+        t("Messages waiting to be sent: {count}", count=t.number(queued)),
+    ]
+    await common.reply(update, "\n".join(lines) + failing)
 
 
 async def rescan(update: Update, context: BotContext) -> None:
@@ -422,7 +429,15 @@ async def rescan(update: Update, context: BotContext) -> None:
     before = await common.db(rt.store.count_articles)
     await rescan_seeds(context.application)
     after = await common.db(rt.store.count_articles)
-    await common.reply(update, f"Seeds folder read: {after} articles (before: {before}).")
+    t = context.t
+    await common.reply(
+        update,
+        t(
+            "Seeds folder read: {after} articles (before: {before}).",
+            after=t.number(after),
+            before=t.number(before),
+        ),
+    )
 
 
 # -- everything else --------------------------------------------------------------------

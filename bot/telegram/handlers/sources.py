@@ -174,10 +174,11 @@ async def read_feed(
     except FetchError as exc:
         await common.reply(update, refused(url, exc.said(t)))
     except NotAFeed as exc:
-        await common.reply(update, refused(url, str(exc)))
+        await common.reply(update, refused(url, exc.said(t)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer
         log.exception("%s %s: reading it failed", command, url)
-        await common.reply(update, refused(url, f"cannot read it as a feed ({type(exc).__name__})"))
+        reason = t("cannot read it as a feed ({error})", error=type(exc).__name__)
+        await common.reply(update, refused(url, reason))
     return None
 
 
