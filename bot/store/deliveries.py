@@ -73,7 +73,7 @@ def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
 # The unseen articles in three walks, each stopping at its own LIMIT, merged: the shared
 # articles (whose index holds no private row, so the many articles of feeds only other
 # chats follow are never walked), the articles of the feeds the chat follows of its own
-# (articles_feed), and the private pages it added to its digest (digest_additions). Each
+# (articles_feed), and the pages it added to its digest (digest_additions). Each
 # walk costs what it returns, whatever other chats read.
 #
 # The shared articles are walked one of two ways, the same rows either way: newest
@@ -98,8 +98,10 @@ _PRIVATE = (
         1,
     ),
     (
+        # Every page the chat added, shared ones too: a shared article added again after
+        # its delivery was pruned is older than the horizon the SINCE walk starts at.
         "articles a",
-        "a.private = 1 AND a.number IN (SELECT y.number FROM digest_additions y"
+        "a.number IN (SELECT y.number FROM digest_additions y"
         " WHERE y.chat_id = ? AND y.topic = ?)",
         1,
     ),
