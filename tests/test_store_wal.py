@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import bot.store.base
+import bot.store.deliveries
 from bot.articles import Article, Block
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS, add_functions
@@ -89,3 +90,50 @@ def test_an_older_databases_delivery_times_become_seconds(tmp_path: Path) -> Non
     finally:
         db.close()
     assert rows == [(5, int(NOW.timestamp())), (6, "x")]
+
+
+def test_both_walks_of_the_unseen_articles_give_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    day = 86_400.0
+    clock = [1_000 * day]
+    with Store(":memory:", clock=lambda: clock[0]) as store:
+        numbers = []
+        for n in range(6):
+            number, _ = store.upsert_article(article(n))
+            store.set_summary(number, ["Summary."])
+            numbers.append(number)
+            clock[0] += 60
+        store.record_deliveries(7, numbers[:2])
+        store.pass_over([7], store.now_text())  # a digest chose among those six
+        clock[0] += 60
+        later = []
+        for n in range(6, 9):
+            number, _ = store.upsert_article(article(n))
+            store.set_summary(number, ["Summary."])
+            later.append(number)
+        store.record_deliveries(7, later[:1])
+        # An old shared article the chat added to its digest itself counts from then.
+        page = Article(
+            source="link:https://example.com/2",
+            title="A page",
+            date="2026-12-07",
+            url="https://example.com/2",
+            language="english",
+            blocks=(Block("paragraph", "Text."),),
+        )
+        added, _ = store.add_to_digest(7, page, ["Mine."])
+        assert added == numbers[2]
+
+        def answers() -> tuple[list[int], int, list[int]]:
+            return (
+                store.unseen_numbers(7, 50),
+                store.count_unseen(7),
+                [a.number for a in store.unseen_articles(7, 2)],
+            )
+
+        since = answers()  # few articles since the horizon: walked along them
+        monkeypatch.setattr(bot.store.deliveries, "SINCE_WALK_MAX", -1)
+        assert answers() == since  # the newest-first walk
+        assert sorted(since[0]) == sorted([added, *later[1:]])
+        assert since[1] == 3

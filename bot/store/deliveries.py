@@ -81,7 +81,8 @@ def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
 # few entries), or -- when few shared articles were added since the chat's horizon
 # (pruned_deliveries.added_before, moved by every digest it received) -- only those,
 # along articles_unseen_added, then sorted (a chat that is caught up: what arrived since
-# its last digest, not every article checked against its deliveries).
+# its last digest, not every article checked against its deliveries), with the shared
+# articles the chat added to its digest itself.
 _SHARED_NEWEST = ("articles a INDEXED BY articles_unseen_shared", "a.private = 0", 0)
 _SHARED_SINCE = (
     "articles a INDEXED BY articles_unseen_added",
@@ -125,7 +126,15 @@ def _walks(branches: tuple[tuple[str, str, int], ...]) -> str:
 
 
 _BY_NEWEST = (_SHARED_NEWEST, *_PRIVATE)
-_BY_SINCE = (_SHARED_SINCE, *_PRIVATE)
+# A shared article the chat added to its digest counts from the time of the addition:
+# those few are walked on their own beside the ones added since the horizon.
+_SHARED_ADDED = (
+    "articles a",
+    "a.private = 0 AND a.number IN (SELECT y.number FROM digest_additions y"
+    " WHERE y.chat_id = ? AND y.topic = ?)",
+    1,
+)
+_BY_SINCE = (_SHARED_SINCE, _SHARED_ADDED, *_PRIVATE)
 _UNSEEN_WALKS = {False: _walks(_BY_NEWEST), True: _walks(_BY_SINCE)}
 
 
