@@ -259,6 +259,14 @@ def table_bytes(path: Path, tables: tuple[str, ...]) -> int:
         db.close()
 
 
+def delivery_rows(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    finally:
+        db.close()
+
+
 def file_mb(path: Path) -> float:
     wal = path.with_name(path.name + "-wal")
     return (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 2**20
@@ -310,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"filters: {add_filters(path, args, rng):,} chats get two mute terms each")
         mode = "plain" if day == 0 or not args.filtered else "filters"
         before = table_bytes(path, ("deliveries", "outbox", "outbox_bodies"))
+        rows_before = delivery_rows(path)
         sent_day = 0
         for tick in range(args.ticks):
             tick_start = START + timedelta(days=day, seconds=tick * tick_seconds)
@@ -356,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             rss.append(rss_mb())
         sent_total += sent_day
         grown = table_bytes(path, ("deliveries", "outbox", "outbox_bodies")) - before
+        rows_grown = delivery_rows(path) - rows_before
         clock.now = (START + timedelta(days=day + 1)).timestamp()
         probe.phase = "prune"
         started = time.perf_counter()
@@ -368,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"day {day + 1}: {store.count_articles():,} articles, file {file_mb(path):,.0f} MB;"
             f" {sent_day:,} messages sent, deliveries+outbox grew"
-            f" {grown / max(sent_day, 1):,.0f} bytes per message; prune: {deleted:,} feed"
+            f" {grown / max(sent_day, 1):,.0f} bytes per message"
+            f" ({rows_grown / max(sent_day, 1):.1f} delivery rows); prune: {deleted:,} feed"
             f" articles in {feed_prune:.1f} s ({feed_prune / max(deleted, 1) * 1000:.2f} ms"
             f" each), {pruned.deliveries:,} deliveries in {retention:.1f} s;"
             f" RSS {rss[-1]:.0f} MB"

@@ -8,18 +8,20 @@ Usage::
 For each size it builds a database on a temporary file through the store's own schema
 (articles inserted in bulk with summaries and titles from a small vocabulary, feed
 articles for a quarter of them, ``--subscribers`` subscribed chats in 96 slots, one
-queued outbox item each, one chat that received every article -- "caught up" -- and one
-that received none) and times, each ``--repeat`` times (median and worst, in ms):
+queued outbox item each, one chat that received every article -- "caught up" -- one
+caught up as a digest leaves it (its horizon past the newest article) and one that
+received none) and times, each ``--repeat`` times (median and worst, in ms):
 
 * opening the store (``Store(path)``: what start-up waits for);
 * ``/article N``: ``get_article`` and ``next_article`` (the "Next" button);
 * the list: ``count_articles`` and ``list_articles`` on its first, middle and last page;
 * title search: a common word, a rare word, two words, a word no title has;
 * ``/status`` and ``/digest``: ``count_unseen`` / ``unseen_articles`` of the
-  caught-up chat and of the fresh one;
+  caught-up chats and of the fresh one;
 * the sender's ``next_outbox_due``;
 * deleting the oldest feed articles among the first 1 % (at most 2,000) of the
-  articles (``FeedStore.prune``): the time per deleted article.
+  articles (``FeedStore.prune``): the time per deleted article;
+* the bytes a delivery row takes (table and indexes, SQLite's dbstat).
 
 It only calls the store's methods, so it runs unchanged on older commits (to print
 the "before" figures).
@@ -113,19 +115,29 @@ def build(path: Path, articles: int, subscribers: int, seed: int = 7) -> None:
         )
         db.executemany(
             "INSERT INTO chats (chat_id, topic, created_at, updated_at) VALUES (?, 0, ?, ?)",
-            [(-1, now, now), (-2, now, now)],
+            [(-1, now, now), (-2, now, now), (-3, now, now)],
         )
+        # Chat -3 is caught up as a digest leaves a chat: its last digest (the ten newest
+        # articles) was sent after the newest article was added, so its horizon
+        # (pruned_deliveries.added_before, moved by every digest sent) is past them all.
+        db.execute(
+            "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (-3, 0, ?)",
+            ((START + timedelta(seconds=articles * 4 + 1)).isoformat(),),
+        )
+        # The delivery time as the store writes it (ISO text before migration 21).
+        types = {row[1]: row[2] for row in db.execute("PRAGMA table_info(deliveries)")}
+        delivered: int | str = int(START.timestamp()) if types["delivered_at"] == "INTEGER" else now
         db.execute(
             "INSERT INTO deliveries (chat_id, topic, number, delivered_at)"
             " SELECT -1, 0, number, ? FROM articles",
-            (now,),
+            (delivered,),
         )
         # Everybody else got a digest of ten articles.
         db.execute(
             "INSERT INTO deliveries (chat_id, topic, number, delivered_at)"
             " SELECT c.chat_id, 0, a.number, ? FROM chats c"
-            " JOIN articles a ON a.number > ? - 10 WHERE c.chat_id > 0",
-            (now, articles),
+            " JOIN articles a ON a.number > ? - 10 WHERE c.chat_id > 0 OR c.chat_id = -3",
+            (delivered, articles),
         )
         outbox_text = "<b>Digest</b>\n" + "An article title and its summary.\n" * 60
         body_sql = _outbox_insert(db)
@@ -171,6 +183,20 @@ def timed(function: Callable[..., Any], *args: Any, repeat: int = 7, **kwargs: A
     return f"{statistics.median(times):8.2f} {max(times):8.2f}"
 
 
+def delivery_bytes(path: Path) -> str:
+    """Bytes a delivery row takes (the table and its indexes, by SQLite's dbstat)."""
+    db = sqlite3.connect(path)
+    try:
+        size = db.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN"
+            " (SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries')"
+        ).fetchone()[0]
+        rows = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    finally:
+        db.close()
+    return f"{size / rows:8.1f} {rows:8d}"
+
+
 def measure(path: Path, articles: int, repeat: int) -> list[tuple[str, str]]:
     started = time.perf_counter()
     store = Store(path)
@@ -193,6 +219,8 @@ def measure(path: Path, articles: int, repeat: int) -> list[tuple[str, str]]:
         ("search word none has", store.search_articles, (["qwertyuiop"], 11), {}),
         ("unseen count, caught-up chat", store.count_unseen, (-1,), {}),
         ("unseen 50, caught-up chat", store.unseen_articles, (-1, 50), {}),
+        ("unseen count, caught up by digest", store.count_unseen, (-3,), {}),
+        ("unseen 50, caught up by digest", store.unseen_articles, (-3, 50), {}),
         ("unseen count, fresh chat", store.count_unseen, (-2,), {}),
         ("unseen 50, fresh chat", store.unseen_articles, (-2, 50), {}),
         ("next_outbox_due", store.next_outbox_due, (), {}),
@@ -212,6 +240,7 @@ def measure(path: Path, articles: int, repeat: int) -> list[tuple[str, str]]:
     per = elapsed / max(deleted, 1)
     results.append((f"prune {deleted} articles: ms each", f"{per:8.3f} {elapsed:8.0f}"))
     store.close()
+    results.append(("delivery row: bytes, rows", delivery_bytes(path)))
     return results
 
 

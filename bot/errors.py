@@ -36,7 +36,7 @@ can turn any of them into one clear line on stderr without a traceback:
 
 from __future__ import annotations
 
-from bot.locales import ENGLISH, Translator
+from bot.locales import ENGLISH, N_, Phrase, Translator, say
 
 
 class DigestbotError(Exception):
@@ -64,6 +64,19 @@ class UnsupportedLanguage(DigestbotError, ValueError):
     """No stemmer or stop words for this language."""
 
 
+class ReasonedError(DigestbotError):
+    """An error whose reason is a :class:`~bot.locales.Phrase` (or plain text):
+    ``str()`` says it in English (logs, the command line), :meth:`said` in a chat's."""
+
+    def __init__(self, reason: str | Phrase) -> None:
+        super().__init__(str(reason))
+        self.phrase = reason
+
+    def said(self, t: Translator) -> str:
+        """The reason in ``t``'s language."""
+        return say(self.phrase, t)
+
+
 def _in_words(seconds: float, t: Translator = ENGLISH) -> str:
     """ "in 45 seconds", "in 12 minutes", "in 2 hours" (rounded up, at least a second)."""
     seconds = max(1, int(-(-seconds // 1)))
@@ -80,10 +93,11 @@ class FetchError(DigestbotError):
     """A page or feed could not be fetched; ``user_message`` says why, for a person
     (:meth:`said` in a chat's language; the technical ``detail`` stays as it is)."""
 
-    def __init__(self, url: str, detail: str) -> None:
-        super().__init__(f"{url}: {detail}" if url else detail)
+    def __init__(self, url: str, detail: str | Phrase) -> None:
+        super().__init__(f"{url}: {detail}" if url else str(detail))
         self.url = url
-        self.detail = detail
+        self.detail = str(detail)  # English: logs and the command line
+        self.phrase = detail  # the same, to say in a chat's language (:meth:`said`)
 
     @property
     def user_message(self) -> str:
@@ -91,14 +105,14 @@ class FetchError(DigestbotError):
 
     def said(self, t: Translator) -> str:
         """``user_message`` in ``t``'s language."""
-        return t("I could not read that link: {detail}.", detail=self.detail)
+        return t("I could not read that link: {detail}.", detail=say(self.phrase, t))
 
 
 class InvalidURL(FetchError):
     """Not an absolute http(s) URL we can parse."""
 
     def said(self, t: Translator) -> str:
-        return t("That does not look like a link I can open: {detail}.", detail=self.detail)
+        return t("That does not look like a link I can open: {detail}.", detail=say(self.phrase, t))
 
 
 class RefusedAddress(FetchError):
@@ -108,13 +122,18 @@ class RefusedAddress(FetchError):
     key could allow it, says which ("add it to [fetch] allow_ports"), and ``detail`` (the
     message, what logs and the command line print) carries both."""
 
-    def __init__(self, url: str, reason: str, allow: str | None = None) -> None:
-        super().__init__(url, f"{reason} ({allow})" if allow else reason)
-        self.reason = reason
-        self.allow = allow
+    def __init__(self, url: str, reason: str | Phrase, allow: str | Phrase | None = None) -> None:
+        detail = (
+            Phrase.of(N_("{reason} ({allow})"), reason=reason, allow=allow) if allow else reason
+        )
+        super().__init__(url, detail)
+        self.reason = str(reason)  # English, as the detail
+        self.allow = None if allow is None else str(allow)
+        self.reason_phrase = reason  # the same, to say in a chat's language
+        self.allow_phrase = allow
 
     def said(self, t: Translator) -> str:
-        return t("I will not open that link: {detail}.", detail=self.detail)
+        return t("I will not open that link: {detail}.", detail=say(self.phrase, t))
 
 
 class NoSuchHost(FetchError):
@@ -157,15 +176,33 @@ class HTTPStatus(FetchError):
     ) -> None:
         text = f"HTTP {code} {reason}".rstrip()
         super().__init__(url, text)
+        name = _STATUS_NAMES.get(code)
+        if name is not None:  # said with the status's name in the chat's language
+            self.phrase = Phrase.of(N_("HTTP {code} {name}"), code=code, name=Phrase.of(name))
         self.code = code
         self.reason = reason
         self.retry_in = retry_in
 
     def said(self, t: Translator) -> str:
-        text = t("The site answered with an error: {detail}.", detail=self.detail)
+        text = t("The site answered with an error: {detail}.", detail=say(self.phrase, t))
         if self.retry_in is not None:
             text += " " + t("It asks to try again {when}.", when=_in_words(self.retry_in, t))
         return text
+
+
+# The statuses a reader meets most, named in the chat's language.
+_STATUS_NAMES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    410: N_("Gone"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    502: N_("Bad Gateway"),
+    503: N_("Service Unavailable"),
+    504: N_("Gateway Timeout"),
+}
 
 
 class TooManyRedirects(FetchError):

@@ -40,9 +40,11 @@ __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
     "N_",
+    "Phrase",
     "Translator",
     "catalog",
     "language_for",
+    "say",
     "translator",
 ]
 
@@ -170,6 +172,37 @@ class Translator:
         if not items:
             return ""
         return format_list(list(items), locale="en_GB" if self.language == DEFAULT else self.locale)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A text said later: an English text marked ``N_("…")`` and its values (each a
+    plain value, another :class:`Phrase` or a tuple of them). ``str()`` is the English
+    sentence (logs, the command line); :meth:`said` is the same in a chat's language.
+    Lower layers (the fetcher, the feed and OPML parsers) give their reasons this way, so
+    the reason a Telegram user reads inside a translated sentence is translated too."""
+
+    text: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, text: str, /, **values: Any) -> Phrase:
+        return cls(text, tuple(values.items()))
+
+    def said(self, t: Translator) -> str:
+        filled = {name: say(value, t) for name, value in self.values}
+        return t(self.text, **filled)
+
+    def __str__(self) -> str:
+        return self.said(ENGLISH)
+
+
+def say(value: object, t: Translator) -> str:
+    """``value`` in ``t``'s language if it is a :class:`Phrase` (a tuple: each item,
+    joined with "; "), else as it is."""
+    if isinstance(value, tuple):
+        return "; ".join(say(item, t) for item in value)
+    return value.said(t) if isinstance(value, Phrase) else str(value)
 
 
 @functools.cache

@@ -26,7 +26,7 @@ Daylight saving, decided once here:
   Sunday of November) is sent at its first occurrence (daylight time), once.
 
 The scheduler that fires at these times (APScheduler through python-telegram-bot's
-JobQueue) is wired in :mod:`bot.telegram.jobs`.
+JobQueue) is wired in :mod:`bot.telegram.slots`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from bot.telegram.app import build_application, running
 from bot.telegram.jobs import rescan_seeds
 from tests.conftest import say, write_article
 from tests.fakebotapi import FakeBotAPI
+from tests.test_language_bot import command
 
 ADMIN = 7001
 USER = 7002
@@ -50,3 +51,13 @@ async def test_rescan_reads_new_seed_files_now(bot, fake, seeds):
     write_article(seeds, "b.md", "Council votes on new bridge", date="2024-05-02")
     reply = await say(fake, ADMIN, "/rescan")
     assert reply.text == "Seeds folder read: 2 articles (before: 1)."
+
+
+async def test_a_german_admin_gets_stats_and_rescan_in_german(bot, fake, seeds):
+    reply = await command(fake, ADMIN, "/stats", "de")
+    assert reply.text == (
+        "digestbot\nAbonnenten: 0\nArtikel: 1\nNachrichten in der Warteschlange: 0"
+    )
+    write_article(seeds, "b.md", "Council votes on new bridge", date="2024-05-02")
+    reply = await command(fake, ADMIN, "/rescan", "de")
+    assert reply.text == "Seeds-Ordner gelesen: 2 Artikel (vorher: 1)."

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.telegram.app import ALLOWED_UPDATES, build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
 from bot.telegram.handlers import channels
 from bot.telegram.jobs import rescan_seeds
+from bot.telegram.updater import ALLOWED_UPDATES
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.test_telegram_groups import Clock, at, past_monday

@@ -16,7 +16,9 @@ from babel.messages.catalog import Catalog
 
 from bot.config import Config
 from bot.digest import digest_header
-from bot.errors import FetchTimeout, TooManyRequests
+from bot.errors import FetchTimeout, HTTPStatus, RefusedAddress, TooManyRequests
+from bot.feeds.opml import OpmlError, parse_opml
+from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import FilterError, parse_command
 from bot.locales import (
     DEFAULT,
@@ -29,6 +31,7 @@ from bot.locales import (
     translator,
 )
 from bot.telegram import replies
+from bot.web.fence import Fence
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bot"
 OTHERS = [code for code in LANGUAGES if code != DEFAULT]
@@ -206,3 +209,31 @@ def test_filter_errors_are_said_in_the_chats_language() -> None:
         parse_command("football")
     assert str(caught.value).startswith("Start “football” with - to mute")
     assert caught.value.said(translator("de")).startswith("Beginne „football“ mit -")
+
+
+def test_lower_layers_reasons_are_english_in_logs_and_translated_in_chats() -> None:
+    """A reason from the feed or OPML parser, the address fence or a site's status is
+    English as a string (logs, the command line) and said in the chat's language."""
+    german = translator("de")
+    with pytest.raises(NotAFeed) as not_a_feed:
+        parse_feed(b'{"items": []}', "application/json")
+    assert str(not_a_feed.value) == "not a feed: JSON without a jsonfeed.org version"
+    assert not_a_feed.value.said(german) == "kein Feed: JSON ohne jsonfeed.org-Version"
+    with pytest.raises(OpmlError) as opml:
+        parse_opml(b"<rss><channel/></rss>")
+    assert str(opml.value) == "not an OPML file: the document is <rss>, not <opml>"
+    assert opml.value.said(translator("fr")) == (
+        "pas un fichier OPML : le document est <rss>, pas <opml>"
+    )
+    with pytest.raises(RefusedAddress) as refused:
+        Fence(allow_ports=[80]).check_url("http://example.com:8080/")
+    assert refused.value.detail == (
+        "port 8080 is not allowed (allowed: 80; add it to [fetch] allow_ports)"
+    )
+    assert refused.value.said(translator("ru")) == (
+        "Эту ссылку я не открою: порт 8080 не разрешён "
+        "(разрешены: 80; добавьте его в [fetch] allow_ports)."
+    )
+    status = HTTPStatus("https://example.com/", 404, "Nope")
+    assert status.detail == "HTTP 404 Nope"  # the server's own words in the log
+    assert status.said(german) == "Die Seite antwortete mit einem Fehler: HTTP 404 Nicht gefunden."

@@ -12,14 +12,8 @@ from telegram.ext import Application, CallbackContext
 from bot.articles import Article, Block
 from bot.schedule import Slot, format_time, missed_digest, next_due, slot_of
 from bot.store import Store
-from bot.telegram.jobs import (
-    DailyTrigger,
-    job_name,
-    queue_due_digests,
-    schedule_all,
-    schedule_chat,
-    unschedule_slot,
-)
+from bot.telegram.jobs import queue_due_digests
+from bot.telegram.slots import DailyTrigger, job_name, schedule_all, schedule_chat, unschedule_slot
 
 # The same helpers as the pure schedule's tests.
 from tests.test_schedule import BERLIN, NEW_YORK, chat, utc

@@ -202,3 +202,17 @@ async def test_in_a_group_only_administrators_change_the_language(fake: FakeBotA
     fake.click(group, shown.message_id, "Deutsch", admin)
     await fake.wait_for_edit(group, shown.message_id)
     assert runtime(bot).store.chat_language(group) == "de"
+
+
+async def test_the_chosen_language_tapped_again_changes_nothing_and_is_no_error(
+    fake: FakeBotAPI, bot
+) -> None:
+    chat = 4115
+    shown = await command(fake, chat, "/language", "en")
+    query = fake.press(chat, shown.message_id, "lang:en")  # the one already chosen
+    await fake.wait_until(lambda: query in fake.answered_callbacks, what="the toast")
+    # Telegram refuses the edit ("message is not modified"): no "something went wrong".
+    reply = await command(fake, chat, "/unsubscribe", "en")  # after the button: same chat
+    assert fake.calls_to("editMessageText")
+    assert [m.text for m in fake.messages(chat)] == [shown.text, reply.text]
+    assert reply.text == "You are not subscribed. /subscribe starts your digests."

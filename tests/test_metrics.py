@@ -14,9 +14,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import FeedConfig
-from bot.telegram.app import build_application, health, running, runtime
+from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.metrics import outcome_label
+from bot.telegram.updater import health
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.feedkit import Item, long_text, rss

@@ -23,6 +23,7 @@ from tests.conftest import say
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import rss, story
 from tests.newssite import NewsSite
+from tests.test_language_bot import command
 from tests.test_opml import BILLION_LAUGHS, xxe
 
 ADMIN = 7101
@@ -113,6 +114,21 @@ async def test_admin_exports_the_feeds_as_an_opml_document(
     ]
     [call] = fake.calls_to("sendDocument")
     assert call.params["document"] == "digestbot-feeds.opml"  # uploaded as a file
+
+
+async def test_a_german_admin_gets_the_export_caption_in_german(
+    fake: FakeBotAPI, config: Any
+) -> None:
+    application = build_application(config)
+    async with running(application, config):
+        rt = runtime(application)
+        await rt.poller.poll_many(rt.feeds.feeds())
+        sent = await command(fake, ADMIN, "/opml", "de")
+    assert sent.document is not None
+    assert sent.text == (
+        "1 Feed als OPML: importiere die Datei in Feedly, Inoreader oder Miniflux "
+        "oder schick sie mit der Bildunterschrift /opml zurück."
+    )
 
 
 async def test_admin_imports_a_document_sent_with_the_caption_opml(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.store import Store
-from bot.telegram.jobs import plan_from_store, plan_schedule
+from bot.telegram.slots import plan_from_store, plan_schedule
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # a Thursday
 

@@ -186,7 +186,7 @@ async def no_op(context: object) -> None:  # pragma: no cover - never run
 def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed() -> None:
     from telegram.ext import Application
 
-    from bot.telegram.jobs import schedule_all
+    from bot.telegram.slots import schedule_all
 
     application = Application.builder().token("123:TEST").build()
     with Store(":memory:", clock=lambda: MONDAY_MORNING.timestamp() - 7 * 86_400) as store:

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.store.chats import TOPIC_GONE
-from bot.telegram.app import ALLOWED_UPDATES, build_application, running, runtime
+from bot.telegram.app import build_application, running, runtime
 from bot.telegram.jobs import rescan_seeds
 from bot.telegram.replies import ADMINS_ONLY, TOPIC_NOTE
+from bot.telegram.updater import ALLOWED_UPDATES
 from tests.conftest import Clock, say, write_article
 from tests.fakebotapi import FakeBotAPI, Message
 

@@ -357,7 +357,7 @@ def test_the_start_line_names_the_webhook_and_missed_digests_in_words(tmp_path: 
     from bot.config import config_from_dict
     from bot.schedule import Slot
     from bot.telegram.app import start_line
-    from bot.telegram.jobs import ScheduleSummary
+    from bot.telegram.slots import ScheduleSummary
 
     config = config_from_dict(
         {

@@ -20,6 +20,7 @@ from bot.telegram.app import build_application, running, runtime
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.feedkit import rss, story
 from tests.newssite import NewsSite
+from tests.test_language_bot import command
 
 ADMIN = 7001
 ALICE = 7101
@@ -168,6 +169,35 @@ async def test_add_says_why_not_in_one_line(fake, make_config, site) -> None:
         assert "[fetch] allow_networks" in fenced.text
         port = await ask(fake, ALICE, "/add http://127.0.0.1:1/feed.xml")
         assert "[fetch] allow_ports" in port.text
+        assert runtime(application).feeds.followed(ALICE) == []
+
+
+async def test_a_german_user_is_told_why_not_in_german(fake, make_config, site) -> None:
+    """The reasons from below (the address fence, the site's status, the feed parser)
+    are said in the chat's language; config keys stay as they are written."""
+    site.feeds["/notes.json"] = (b'{"notes": []}', "application/json")
+    site.pages["/broken"] = blog_page("/notes.json")
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        port = await command(fake, ALICE, "/add http://127.0.0.1:1/feed.xml", "de")
+        assert port.text.startswith("http://127.0.0.1:1/feed.xml kann nicht gefolgt werden. ")
+        assert "Diesen Link öffne ich nicht: Port 1 ist nicht erlaubt (erlaubt: " in port.text
+        assert "trage ihn in [fetch] allow_ports ein)" in port.text
+        fenced = await command(fake, ALICE, f"/add http://10.1.2.3:{site.port}/a.xml", "de")
+        assert "10.1.2.3 ist eine private Adresse (um sie zu erlauben, trage ihr Netz in " in (
+            fenced.text
+        )
+        assert "[fetch] allow_networks ein" in fenced.text
+        site.statuses["/down.xml"] = (404, {})
+        gone = await command(fake, ALICE, f"/add {site.url('/down.xml')}", "de")
+        assert "HTTP 404 Nicht gefunden" in gone.text
+        plain = await command(fake, ALICE, f"/add {site.url('/plain')}", "de")
+        assert "Kein Feed gefunden: die Seite nennt keinen in <link " in plain.text
+        broken = await command(fake, ALICE, f"/add {site.url('/broken')}", "de")
+        assert "kein Feed: JSON ohne jsonfeed.org-Version" in broken.text
+        assert "Die Feeds, die die Seite nennt, sind nicht lesbar" in broken.text
+        assert "not a feed" not in broken.text and "not allowed" not in port.text
         assert runtime(application).feeds.followed(ALICE) == []
 
 

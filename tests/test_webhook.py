@@ -12,7 +12,8 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.errors import ConfigError
-from bot.telegram.app import build_application, running, updater_kwargs
+from bot.telegram.app import build_application, running
+from bot.telegram.updater import updater_kwargs
 from tests.fakebotapi import SECRET_HEADER, FakeBotAPI
 
 CHAT = 31337

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from bot.errors import FetchError, NotAWebPage
 from bot.feeds.parse import NotAFeed, ParsedFeed
 from bot.feeds.poll import Poller
+from bot.locales import N_, Phrase
 from bot.web.content import PAGE_TYPES
 
 __all__ = ["FEED_LINK_TYPES", "MAX_CANDIDATES", "NoFeedFound", "feed_links", "find_feed"]
@@ -85,22 +86,30 @@ async def find_feed(poller: Poller, url: str) -> tuple[str, ParsedFeed]:
         return await poller.probe(url)
     except NotAWebPage as exc:
         if exc.content_type not in PAGE_TYPES:
-            raise NotAFeed(f"not a feed (the server sent {exc.content_type})") from None
+            sent = Phrase.of(N_("not a feed (the server sent {type})"), type=exc.content_type)
+            raise NotAFeed(sent) from None
     except NotAFeed:
         pass  # perhaps a page served with a feed's type, or XHTML: read it as a page
     page = await poller.fetcher.fetch(url, kind="page")
     candidates = feed_links(page.text, page.final_url)
     if not candidates:
         raise NoFeedFound(
-            'no feed found: the page names none in <link rel="alternate">'
-            " (send the feed's own address)"
+            Phrase.of(
+                N_(
+                    'no feed found: the page names none in <link rel="alternate">'
+                    " (send the feed's own address)"
+                )
+            )
         )
-    reasons = []
+    reasons: list[Phrase] = []
     for candidate in candidates[:MAX_CANDIDATES]:
         try:
             return await poller.probe(candidate)
         except FetchError as exc:
-            reasons.append(f"{candidate}: {exc.detail}")
+            reasons.append(Phrase.of(N_("{url}: {reason}"), url=candidate, reason=exc.phrase))
         except NotAFeed as exc:
-            reasons.append(f"{candidate}: {exc}")
-    raise NoFeedFound("the feeds the page names cannot be read (" + "; ".join(reasons) + ")")
+            reasons.append(Phrase.of(N_("{url}: {reason}"), url=candidate, reason=exc.phrase))
+    unread = Phrase.of(
+        N_("the feeds the page names cannot be read ({reasons})"), reasons=tuple(reasons)
+    )
+    raise NoFeedFound(unread)

@@ -28,6 +28,7 @@ from bot.errors import FetchError, NotAWebPage
 from bot.feeds.opml import OpmlDocument, OpmlFeed, write_opml
 from bot.feeds.parse import NotAFeed
 from bot.feeds.poll import Poller
+from bot.locales import N_, Phrase
 from bot.store.feeds import FeedRow, FeedStore
 from bot.web.fetch import Fetcher
 
@@ -53,7 +54,7 @@ class ImportLine:
     url: str
     outcome: Literal["added", "skipped", "failed"]
     feed: FeedRow | None = None  # the feed added, or the one it already was
-    reason: str = ""  # why it was skipped or failed
+    reason: str | Phrase = ""  # why it was skipped or failed (said in a chat's language)
 
     def describe(self) -> str:
         """One line: ``added [3] Name <url>``, ``skipped <url>: already feed 3``..."""
@@ -61,6 +62,13 @@ class ImportLine:
             assert self.feed is not None
             return f"added [{self.feed.id}] {self.feed.label} <{self.url}>"
         return f"{self.outcome} <{self.url}>: {self.reason}"
+
+
+SHARED_ALREADY = Phrase.of(N_("a shared source already"))
+
+
+def _already(row: FeedRow) -> Phrase:
+    return Phrase.of(N_("already feed {id}"), id=row.id)
 
 
 @dataclass(slots=True)
@@ -117,13 +125,13 @@ async def import_feeds(
     fails never stops the others.
     """
     shared = await asyncio.to_thread(feeds.shared_feeds)
-    known = {row.url: (row, f"already feed {row.id}") for row in shared}
+    known = {row.url: (row, _already(row)) for row in shared}
 
     async def add(url: str, final: str, title: str | None) -> ImportLine:
         row, new = await asyncio.to_thread(feeds.add_feed, final, title=title, added_by=added_by)
         if new:
             return ImportLine(url, "added", row)
-        return ImportLine(url, "skipped", row, f"already feed {row.id}")
+        return ImportLine(url, "skipped", row, _already(row))
 
     return await _import(poller, document, known, add, concurrency=concurrency)
 
@@ -146,10 +154,12 @@ async def import_follows(
     fetching; ``max_feeds`` is checked as each one is added."""
     own = await asyncio.to_thread(feeds.followed, chat_id, topic=topic)
     shared = await asyncio.to_thread(feeds.shared_feeds)
-    known = {row.url: (row, "a shared source already") for row in shared}
-    known.update({row.url: (row, f"followed already ({row.id})") for row in own})
+    known = {row.url: (row, SHARED_ALREADY) for row in shared}
+    known.update(
+        {row.url: (row, Phrase.of(N_("followed already ({id})"), id=row.id)) for row in own}
+    )
     room = max_per_chat - len(own)
-    full = f"over this chat's limit of {max_per_chat} feeds"
+    full = Phrase.of(N_("over this chat's limit of {limit} feeds"), limit=max_per_chat)
 
     async def add(url: str, final: str, title: str | None) -> ImportLine:
         done = await asyncio.to_thread(
@@ -166,13 +176,14 @@ async def import_follows(
             case "followed":
                 return ImportLine(url, "added", done.feed)
             case "already":
-                return ImportLine(url, "skipped", done.feed, "followed already")
+                return ImportLine(url, "skipped", done.feed, Phrase.of(N_("followed already")))
             case "shared":
-                return ImportLine(url, "skipped", done.feed, "a shared source already")
+                return ImportLine(url, "skipped", done.feed, SHARED_ALREADY)
             case "chat_full":
                 return ImportLine(url, "failed", None, full)
             case _:
-                return ImportLine(url, "failed", None, f"the bot reads {max_feeds} feeds, its most")
+                most = Phrase.of(N_("the bot reads {limit} feeds, its most"), limit=max_feeds)
+                return ImportLine(url, "failed", None, most)
 
     return await _import(
         poller, document, known, add, concurrency=concurrency, room=room, full=full
@@ -182,12 +193,12 @@ async def import_follows(
 async def _import(
     poller: Poller,
     document: OpmlDocument,
-    known: dict[str, tuple[FeedRow, str]],
+    known: dict[str, tuple[FeedRow, Phrase]],
     add: Callable[[str, str, str | None], Awaitable[ImportLine]],
     *,
     concurrency: int,
     room: int | None = None,
-    full: str = "",
+    full: Phrase | None = None,
 ) -> ImportReport:
     """Probe the document's feeds (a few at a time; ``known`` URLs skipped, and beyond
     ``room`` new ones failed with ``full``, without fetching), then ``add`` each
@@ -203,27 +214,29 @@ async def _import(
             row, reason = known[url]
             return ImportLine(url, "skipped", row, reason)
         if url in seen:
-            return ImportLine(url, "skipped", None, "listed twice in the file")
+            return ImportLine(url, "skipped", None, Phrase.of(N_("listed twice in the file")))
         seen.add(url)
         if room is not None and len(seen) > room:
-            return ImportLine(url, "failed", None, full)
+            return ImportLine(url, "failed", None, full or "")
         async with slots:
             try:
                 final, parsed = await poller.probe(url)
             except NotAWebPage as exc:  # the fetcher's words are for pages
                 sent = exc.content_type or "no content type"
-                return ImportLine(url, "failed", None, f"not a feed (the server sent {sent})")
+                refusal = Phrase.of(N_("not a feed (the server sent {type})"), type=sent)
+                return ImportLine(url, "failed", None, refusal)
             except FetchError as exc:
-                return ImportLine(url, "failed", None, exc.detail)
+                return ImportLine(url, "failed", None, exc.phrase)
             except NotAFeed as exc:
-                return ImportLine(url, "failed", None, str(exc))
+                return ImportLine(url, "failed", None, exc.phrase)
             except Exception as exc:  # one feed's surprise must not lose the others
                 log.exception(
                     "OPML import: %s failed unexpectedly: the other feeds are imported"
                     "; a bug, report it with this traceback",
                     url,
                 )
-                return ImportLine(url, "failed", None, f"unexpected error ({type(exc).__name__})")
+                error = Phrase.of(N_("unexpected error ({error})"), error=type(exc).__name__)
+                return ImportLine(url, "failed", None, error)
         return final, parsed.title or entry.title
 
     # Probed at once (a few at a time), added one after another in the file's order.

@@ -33,7 +33,8 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.articles.text import clean_text
-from bot.errors import DigestbotError
+from bot.errors import ReasonedError
+from bot.locales import N_, Phrase
 
 __all__ = [
     "MAX_OPML_BYTES",
@@ -55,8 +56,8 @@ _DECLARED_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class OpmlError(DigestbotError):
-    """An OPML file refused: one line saying why."""
+class OpmlError(ReasonedError):
+    """An OPML file refused: one line saying why (``said(t)``: in a chat's language)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,28 +85,41 @@ def parse_opml(data: bytes, *, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
     if len(data) > max_bytes:
         raise OpmlError(too_big(len(data), max_bytes))
     if not data.strip():
-        raise OpmlError("the file is empty, not an OPML feed list")
+        raise OpmlError(Phrase.of(N_("the file is empty, not an OPML feed list")))
     try:
         root = SafeET.fromstring(_decodable(data))
     except DefusedXmlException as exc:
-        raise OpmlError(f"refused: the file declares XML entities ({_defused(exc)})") from None
+        entities = Phrase.of(
+            N_("refused: the file declares XML entities ({entities})"), entities=_defused(exc)
+        )
+        raise OpmlError(entities) from None
     except ParseError as exc:
-        raise OpmlError(f"not a valid XML file: {exc}") from None
+        raise OpmlError(Phrase.of(N_("not a valid XML file: {error}"), error=exc)) from None
     except (LookupError, ValueError) as exc:  # an encoding Python does not know
-        raise OpmlError(f"not a readable XML file: {exc}") from None
+        raise OpmlError(Phrase.of(N_("not a readable XML file: {error}"), error=exc)) from None
     if _local(root.tag) != "opml":
-        raise OpmlError(f"not an OPML file: the document is <{_local(root.tag)}>, not <opml>")
+        raise OpmlError(
+            Phrase.of(
+                N_("not an OPML file: the document is <{tag}>, not <opml>"), tag=_local(root.tag)
+            )
+        )
     head = _child(root, "head")
     title_element = _child(head, "title") if head is not None else None
     title = _clean(title_element.text) if title_element is not None else None
     body = _child(root, "body")
     if body is None:
-        raise OpmlError("not an OPML feed list: it has no <body>")
+        raise OpmlError(Phrase.of(N_("not an OPML feed list: it has no <body>")))
     feeds = list(_feeds(body))
     if not feeds:
-        raise OpmlError("the OPML file lists no feeds (no outline with an xmlUrl)")
+        raise OpmlError(Phrase.of(N_("the OPML file lists no feeds (no outline with an xmlUrl)")))
     if len(feeds) > MAX_OPML_FEEDS:
-        raise OpmlError(f"the OPML file lists {len(feeds)} feeds, more than {MAX_OPML_FEEDS}")
+        raise OpmlError(
+            Phrase.of(
+                N_("the OPML file lists {count} feeds, more than {limit}"),
+                count=len(feeds),
+                limit=MAX_OPML_FEEDS,
+            )
+        )
     return OpmlDocument(title, tuple(feeds))
 
 
@@ -207,9 +221,13 @@ def _defused(exc: DefusedXmlException) -> str:
     return f"entity {name!r}" if name else type(exc).__name__
 
 
-def too_big(size: int, limit: int = MAX_OPML_BYTES) -> str:
-    """Why a file of ``size`` bytes is refused (one line)."""
-    return f"the file is too big for an OPML feed list: {_size(size)} (at most {_size(limit)})"
+def too_big(size: int, limit: int = MAX_OPML_BYTES) -> Phrase:
+    """Why a file of ``size`` bytes is refused (one line; ``str()`` in English)."""
+    return Phrase.of(
+        N_("the file is too big for an OPML feed list: {size} (at most {limit})"),
+        size=_size(size),
+        limit=_size(limit),
+    )
 
 
 def _size(count: int) -> str:

@@ -40,7 +40,8 @@ import feedparser
 
 from bot.articles.dates import parse_date
 from bot.articles.text import clean_text, html_to_text, plain_paragraphs, strip_invalid
-from bot.errors import DigestbotError
+from bot.errors import ReasonedError
+from bot.locales import N_, Phrase
 from bot.web.urls import canonical_url
 
 __all__ = [
@@ -63,8 +64,9 @@ HASH_MIN_WORDS = 25
 _JSON_FEED = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")
 
 
-class NotAFeed(DigestbotError):
-    """The document is neither RSS, Atom nor JSON Feed (or has nothing a feed has)."""
+class NotAFeed(ReasonedError):
+    """The document is neither RSS, Atom nor JSON Feed (or has nothing a feed has);
+    ``said(t)`` gives the reason in a chat's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +127,10 @@ def parse_feed(body: bytes, content_type: str = "", url: str | None = None) -> P
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed found"
-        raise NotAFeed(f"not a feed: {reason}")
+        problem = parsed.get("bozo_exception")
+        if problem:
+            raise NotAFeed(Phrase.of(N_("not a feed: {problem}"), problem=problem))
+        raise NotAFeed(Phrase.of(N_("not a feed: no RSS, Atom or JSON Feed found")))
     entries, skipped = [], 0
     for item in parsed.entries:
         entry = _read_entry(_xml_entry, item, url)
@@ -342,7 +346,7 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
     try:
         document = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NotAFeed(f"not a feed: invalid JSON ({exc})") from None
+        raise NotAFeed(Phrase.of(N_("not a feed: invalid JSON ({error})"), error=exc)) from None
     invalid = len(_INVALID_JSON.findall(document))
     if invalid:
         log.info("feed %s: %d invalid characters removed", url or "?", invalid)
@@ -359,12 +363,13 @@ def _parse_json(body: bytes, url: str | None) -> ParsedFeed:
         # (clean_text removes it), not the whole feed.
         data = json.loads(document, strict=False)
     except (ValueError, RecursionError) as exc:
-        raise NotAFeed(f"not a feed: invalid JSON ({str(exc)[:200]})") from None
+        error = str(exc)[:200]
+        raise NotAFeed(Phrase.of(N_("not a feed: invalid JSON ({error})"), error=error)) from None
     if not isinstance(data, dict) or not _JSON_FEED.match(str(data.get("version", ""))):
-        raise NotAFeed("not a feed: JSON without a jsonfeed.org version")
+        raise NotAFeed(Phrase.of(N_("not a feed: JSON without a jsonfeed.org version")))
     items = data.get("items")
     if not isinstance(items, list):
-        raise NotAFeed("not a feed: JSON Feed without items")
+        raise NotAFeed(Phrase.of(N_("not a feed: JSON Feed without items")))
     entries, skipped = [], 0
     for item in items:
         entry = _read_entry(_json_entry, item, url) if isinstance(item, dict) else None

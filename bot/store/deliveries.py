@@ -71,13 +71,27 @@ def _unseen_params(chat_id: int, topic: int = 0) -> tuple[int, ...]:
 
 
 # The unseen articles in three walks, each stopping at its own LIMIT, merged: the shared
-# articles along articles_unseen_shared (which holds no private row, so the many
-# articles of feeds only other chats follow are never walked), the articles of the feeds
-# the chat follows of its own (articles_feed), and the private pages it added to its
-# digest (digest_additions). Each walk costs what it returns, whatever other chats read.
-_BRANCHES = (
+# articles (whose index holds no private row, so the many articles of feeds only other
+# chats follow are never walked), the articles of the feeds the chat follows of its own
+# (articles_feed), and the pages it added to its digest (digest_additions). Each
+# walk costs what it returns, whatever other chats read.
+#
+# The shared articles are walked one of two ways, the same rows either way: newest
+# first along articles_unseen_shared, stopping at the LIMIT (a chat with much unseen: a
+# few entries), or -- when few shared articles were added since the chat's horizon
+# (pruned_deliveries.added_before, moved by every digest it received) -- only those,
+# along articles_unseen_added, then sorted (a chat that is caught up: what arrived since
+# its last digest, not every article checked against its deliveries), with the shared
+# articles the chat added to its digest itself.
+_SHARED_NEWEST = ("articles a INDEXED BY articles_unseen_shared", "a.private = 0", 0)
+_SHARED_SINCE = (
+    "articles a INDEXED BY articles_unseen_added",
+    "a.private = 0 AND a.added_at >= coalesce((SELECT p.added_before"
+    " FROM pruned_deliveries p WHERE p.chat_id = ? AND p.topic = ?), '')",
+    1,
+)
+_PRIVATE = (
     # (FROM clause, condition before _UNSEEN, its own (chat, topic) placeholder pairs)
-    ("articles a INDEXED BY articles_unseen_shared", "a.private = 0", 0),
     (
         "articles a",
         "a.private = 1 AND a.feed_id IN (SELECT w.feed_id FROM feed_follows w"
@@ -85,25 +99,48 @@ _BRANCHES = (
         1,
     ),
     (
+        # Every page the chat added, shared ones too: a shared article added again after
+        # its delivery was pruned is older than the horizon the SINCE walk starts at.
         "articles a",
-        "a.private = 1 AND a.number IN (SELECT y.number FROM digest_additions y"
-        " WHERE y.chat_id = ? AND y.topic = ?)",
+        "a.number IN (SELECT y.number FROM digest_additions y WHERE y.chat_id = ? AND y.topic = ?)",
         1,
     ),
 )
-_UNSEEN_WALKS = " UNION ".join(
-    f"SELECT * FROM (SELECT a.number, a.date, a.added_at FROM {source}"
-    f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?)"
-    for source, condition, _ in _BRANCHES
+# Past this many shared articles since the horizon, the newest-first walk is taken.
+SINCE_WALK_MAX = 5_000
+# How many shared articles were added since the subscriber's horizon, up to
+# SINCE_WALK_MAX + 1 (parameters: chat id, topic, SINCE_WALK_MAX + 1).
+_COUNT_SINCE = (
+    "SELECT count(*) FROM (SELECT 1 FROM articles a INDEXED BY articles_unseen_added"
+    f" WHERE a.retired_at IS NULL AND {_SHARED_SINCE[1]} LIMIT ?)"
 )
-# The newest ``limit`` of the walks (parameters: _walk_params(chat_id, topic, limit), limit).
-_UNSEEN_NUMBERS = f"SELECT number FROM ({_UNSEEN_WALKS}) ORDER BY {NEWEST_FIRST} LIMIT ?"
 
 
-def _walk_params(chat_id: int, topic: int, limit: int) -> tuple[int, ...]:
-    """The parameters of _UNSEEN_WALKS, each walk stopping at ``limit`` (-1: none)."""
+def _walks(branches: tuple[tuple[str, str, int], ...]) -> str:
+    return " UNION ".join(
+        f"SELECT * FROM (SELECT a.number, a.date, a.added_at FROM {source}"
+        f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?)"
+        for source, condition, _ in branches
+    )
+
+
+_BY_NEWEST = (_SHARED_NEWEST, *_PRIVATE)
+# A shared article the chat added to its digest counts from the time of the addition:
+# those few are walked on their own beside the ones added since the horizon.
+_SHARED_ADDED = (
+    "articles a",
+    "a.private = 0 AND a.number IN (SELECT y.number FROM digest_additions y"
+    " WHERE y.chat_id = ? AND y.topic = ?)",
+    1,
+)
+_BY_SINCE = (_SHARED_SINCE, _SHARED_ADDED, *_PRIVATE)
+_UNSEEN_WALKS = {False: _walks(_BY_NEWEST), True: _walks(_BY_SINCE)}
+
+
+def _walk_params(chat_id: int, topic: int, limit: int, since: bool) -> tuple[int, ...]:
+    """The parameters of _UNSEEN_WALKS[since], each walk stopping at ``limit`` (-1: none)."""
     params: tuple[int, ...] = ()
-    for _, _, pairs in _BRANCHES:
+    for _, _, pairs in _BY_SINCE if since else _BY_NEWEST:
         params += (chat_id, topic) * pairs + _unseen_params(chat_id, topic) + (limit,)
     return params
 
@@ -116,21 +153,29 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def unseen_articles(self, chat_id: int, limit: int, *, topic: int = 0) -> list[ArticleRecord]:
         """Summarized visible articles the chat (or its forum topic ``topic``) has
         neither received nor waiting for it in the outbox, newest first."""
+        walks, params = self._unseen_walks(chat_id, topic, limit)
         rows = self.query(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN ({_UNSEEN_NUMBERS})"
-            f" ORDER BY {NEWEST_FIRST}",
-            (*_walk_params(chat_id, topic, limit), limit),
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN (SELECT number"
+            f" FROM ({walks}) ORDER BY {NEWEST_FIRST} LIMIT ?) ORDER BY {NEWEST_FIRST}",
+            (*params, limit),
         )
         return [article_from_row(row) for row in rows]
 
     def count_unseen(self, chat_id: int, *, topic: int = 0, at_most: int | None = None) -> int:
         """How many articles unseen_articles would give without a limit; with
         ``at_most``, counting stops there (a count costs what it counts)."""
-        limit = -1 if at_most is None else at_most
-        count = self.query(
-            f"SELECT count(*) FROM ({_UNSEEN_WALKS})", _walk_params(chat_id, topic, limit)
-        )[0][0]
+        walks, params = self._unseen_walks(chat_id, topic, -1 if at_most is None else at_most)
+        count = self.query(f"SELECT count(*) FROM ({walks})", params)[0][0]
         return count if at_most is None else min(count, at_most)
+
+    def _unseen_walks(self, chat_id: int, topic: int, limit: int) -> tuple[str, tuple[int, ...]]:
+        """The walks of the subscriber's unseen articles, each stopping at ``limit``
+        (-1: none), and their parameters: along what was added since its horizon when
+        that is little, else newest first (the same rows either way)."""
+        since = (
+            self.query(_COUNT_SINCE, (chat_id, topic, SINCE_WALK_MAX + 1))[0][0] <= SINCE_WALK_MAX
+        )
+        return _UNSEEN_WALKS[since], _walk_params(chat_id, topic, limit, since)
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
         """Record that the chat (or its forum topic ``topic``) received these articles
@@ -142,7 +187,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def _record_deliveries(
         self, db: sqlite3.Connection, chat_id: int, numbers: Iterable[int], topic: int = 0
     ) -> None:
-        now = self.now_text()
+        now = int(self.now_seconds())
         db.executemany(
             "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at)"
             " SELECT ?, ?, number, ? FROM articles WHERE number = ?",
@@ -161,7 +206,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         one transaction: done for the subscriber like a delivery (never in a digest of
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
-        now = self.now_text()
+        now = int(self.now_seconds())
         rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
         if not rows:
             return
@@ -175,7 +220,10 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
     def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
         """The numbers of unseen_articles(chat_id, limit), without reading the articles
         (a scheduled run reads each article once, not once per chat)."""
-        rows = self.query(_UNSEEN_NUMBERS, (*_walk_params(chat_id, topic, limit), limit))
+        walks, params = self._unseen_walks(chat_id, topic, limit)
+        rows = self.query(
+            f"SELECT number FROM ({walks}) ORDER BY {NEWEST_FIRST} LIMIT ?", (*params, limit)
+        )
         return [row[0] for row in rows]
 
     def added_numbers(self, chat_id: int, *, topic: int = 0) -> set[int]:

@@ -679,6 +679,44 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        21,
+        "deliveries.delivered_at in integer seconds since the epoch (was ISO text)",
+        # A delivery row is written for every article of every digest sent: the
+        # 32-character ISO time was most of its bytes. A value that is not a time
+        # (none the store wrote) is kept as it is; a row whose article is gone (only
+        # a database written with foreign keys off has one) is left behind.
+        """
+        ALTER TABLE deliveries RENAME TO deliveries_v20;
+        CREATE TABLE deliveries (
+            chat_id      INTEGER NOT NULL,
+            topic        INTEGER NOT NULL DEFAULT 0,
+            number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
+            delivered_at INTEGER NOT NULL,
+            held_back    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chat_id, topic, number)
+        ) WITHOUT ROWID;
+        INSERT INTO deliveries (chat_id, topic, number, delivered_at, held_back)
+            SELECT chat_id, topic, number,
+                coalesce(CAST(strftime('%s', delivered_at) AS INTEGER), delivered_at),
+                held_back
+            FROM deliveries_v20 WHERE number IN (SELECT number FROM articles);
+        DROP TABLE deliveries_v20;
+        CREATE INDEX deliveries_number ON deliveries (number);
+        """,
+    ),
+    Migration(
+        22,
+        "articles_unseen_added: the shared articles in the order they were added",
+        # A subscriber's unseen shared articles are those added since its horizon
+        # (pruned_deliveries.added_before, moved by every digest it received): this
+        # index walks just those, and holds every column the unseen test reads.
+        """
+        CREATE INDEX articles_unseen_added ON articles
+            (added_at, date, number, feed_id, private, retired_at)
+            WHERE retired_at IS NULL AND private = 0;
+        """,
+    ),
 )
 
 

@@ -84,7 +84,9 @@ class RetentionMixin(StoreBase):
         if retention_days <= 0:
             raise ValueError(f"retention_days must be positive, got {retention_days!r}")
         moment = self._clock() if now is None else epoch_seconds(now)
-        cutoff = iso_time(moment - retention_days * DAY_SECONDS)
+        cut_seconds = moment - retention_days * DAY_SECONDS
+        cutoff = iso_time(cut_seconds)
+        # delivered_at in integer seconds, added_at in ISO text.
         old = (
             " FROM deliveries AS d WHERE d.chat_id BETWEEN ? AND ? AND d.delivered_at < ?"
             " AND EXISTS (SELECT 1 FROM articles a WHERE a.number = d.number"
@@ -103,7 +105,7 @@ class RetentionMixin(StoreBase):
                     (low, batch_rows),
                 ).fetchone()
                 high = MAX_ID if row is None else max(row[0] - 1, low)
-                params = (low, high, cutoff, cutoff)
+                params = (low, high, cut_seconds, cutoff)
                 chats += db.execute(
                     f"INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
                     f" SELECT DISTINCT d.chat_id, d.topic, ?{old}"

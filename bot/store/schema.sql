@@ -1,4 +1,4 @@
--- digestbot's database schema at version 20 (PRAGMA user_version = 20).
+-- digestbot's database schema at version 22 (PRAGMA user_version = 22).
 -- Generated from bot/store/migrations.py, do not edit: after adding a migration run
 --     python -m bot.store.migrations --write
 -- (tests/test_schema.py fails while this file is out of date).
@@ -95,7 +95,7 @@ CREATE TABLE deliveries (
     chat_id      INTEGER NOT NULL,
     topic        INTEGER NOT NULL DEFAULT 0,
     number       INTEGER NOT NULL REFERENCES articles (number) ON DELETE CASCADE,
-    delivered_at TEXT NOT NULL,
+    delivered_at INTEGER NOT NULL,
     held_back    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, topic, number)
 ) WITHOUT ROWID;
@@ -194,6 +194,10 @@ CREATE INDEX articles_unfolded ON articles (number) WHERE title_folded IS NULL;
 CREATE INDEX articles_unseen ON articles
     (date DESC, added_at DESC, number DESC, private, feed_id, retired_at)
     WHERE retired_at IS NULL;
+
+CREATE INDEX articles_unseen_added ON articles
+    (added_at, date, number, feed_id, private, retired_at)
+    WHERE retired_at IS NULL AND private = 0;
 
 CREATE INDEX articles_unseen_shared ON articles
     (date DESC, added_at DESC, number DESC, feed_id, retired_at)

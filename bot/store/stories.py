@@ -147,7 +147,7 @@ class StoryStore:
         articles of stories the subscriber (a chat id or a (chat id, topic) pair)
         already had (so they do not wait for it forever). One transaction; pairs
         already recorded stay as they are."""
-        now = self.store.now_text()
+        now = int(self.store.now_seconds())
         rows = [(*chat_key(key), now, n) for key, numbers in pairs for n in numbers]
         if not rows:
             return

@@ -3,7 +3,7 @@
 :func:`build_application` wires the handlers (:mod:`bot.telegram.handlers.commands`), the jobs
 (:mod:`bot.telegram.jobs`), the outbox sender (:mod:`bot.telegram.delivery`), flood control
 (:mod:`bot.telegram.ratelimit`) and the Bot API transport; :func:`run` runs it with long polling
-or a webhook until SIGINT/SIGTERM. What happens besides the handlers:
+or a webhook (:mod:`bot.telegram.updater`) until SIGINT/SIGTERM. What happens besides the handlers:
 
 * **start-up** -- the command menu is set, the rescan and digest jobs are scheduled
   (rebuilt from the store; a digest missed within ``[digest] missed_grace_seconds`` is
@@ -26,7 +26,6 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
@@ -48,7 +47,7 @@ from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.locales import DEFAULT, LANGUAGES, translator
 from bot.store import Store
-from bot.telegram import jobs
+from bot.telegram import jobs, slots
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import channels, language, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
@@ -61,8 +60,8 @@ from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.redaction import install_token_redaction, redact
 from bot.telegram.replies import LANGUAGE_BUTTON, command_list
 from bot.telegram.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
+from bot.telegram.updater import health, start_updater, stop_updater
 from bot.telegram.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
-from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +70,9 @@ __all__ = [
     "NO_TOKEN",
     "build_application",
     "freeze_startup_objects",
-    "health",
     "run",
     "running",
     "runtime",
-    "start_updater",
-    "updater_kwargs",
 ]
 
 NO_TOKEN = (
@@ -95,16 +91,6 @@ BAD_TOKEN = (
 # about 5 s, ~13 s in all) before giving up with one clear line; under systemd,
 # Restart=on-failure then tries again later.
 BOOTSTRAP_RETRIES = 5
-
-# The updates the bot handles; anything else is not even fetched. Channel posts: commands
-# sent in a channel the bot administers (handlers.channels); my_chat_member: the bot made
-# an administrator of a channel, or removed.
-ALLOWED_UPDATES = [
-    Update.MESSAGE,
-    Update.CALLBACK_QUERY,
-    Update.CHANNEL_POST,
-    Update.MY_CHAT_MEMBER,
-]
 
 
 # The handler group of the chat's language: before every other, the channel routing
@@ -167,13 +153,13 @@ async def _post_init(application: Application) -> None:
     # The slots in use, and the few chats that may have missed a digest, are read in a
     # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
     plan = await asyncio.to_thread(
-        jobs.plan_from_store,
+        slots.plan_from_store,
         rt.store,
         now=rt.clock(),
         default_timezone=config.digest.timezone,
         grace_seconds=config.digest.missed_grace_seconds,
     )
-    summary = jobs.apply_schedule(
+    summary = slots.apply_schedule(
         job_queue, plan, jobs.digest_job, grace_seconds=config.digest.missed_grace_seconds
     )
     rt.catch_up = summary.catch_up
@@ -200,7 +186,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def start_line(
-    username: str, config: Config, feeds: int, articles: int, scheduled: jobs.ScheduleSummary
+    username: str, config: Config, feeds: int, articles: int, scheduled: slots.ScheduleSummary
 ) -> str:
     """The one line a start logs, once connected: what runs, as whom, over what."""
     mode = (
@@ -464,87 +450,6 @@ def build_application(
     )
     application.add_error_handler(handlers.on_error)
     return application
-
-
-def _webhook_path(url: str) -> str:
-    """The path part of the public webhook URL, which the local server listens on."""
-    return urlsplit(url).path.lstrip("/")
-
-
-def updater_kwargs(config: Config) -> dict[str, Any]:
-    """Arguments for run_polling/start_polling or run_webhook/start_webhook, by mode."""
-    tg = config.telegram
-    common: dict[str, Any] = {
-        "allowed_updates": ALLOWED_UPDATES,
-        # Commands sent while the bot was down are answered, not dropped.
-        "drop_pending_updates": False,
-    }
-    if tg.mode == "webhook":
-        assert tg.webhook_url and tg.secret_token  # checked by load_config
-        return {
-            **common,
-            "listen": tg.listen,
-            "port": tg.port,
-            "url_path": _webhook_path(tg.webhook_url),
-            "webhook_url": tg.webhook_url,
-            "secret_token": tg.secret_token,
-        }
-    # Long polls of 10 s: a stop never waits longer than that for Telegram.
-    return {**common, "timeout": 10}
-
-
-async def start_updater(application: Application, config: Config) -> None:
-    """Start fetching updates (long polling, or our webhook server and setWebhook)."""
-    kwargs = updater_kwargs(config)
-    if config.telegram.mode == "webhook":
-        tg = config.telegram
-        server = WebhookServer(
-            application,
-            listen=tg.listen,
-            port=tg.port,
-            path=kwargs["url_path"],
-            secret=kwargs["secret_token"],
-            drop_if=getattr(application.update_processor, "drop_if_flooding", None),
-        )
-        await server.start()
-        runtime(application).webhook = server
-        await application.bot.set_webhook(
-            url=kwargs["webhook_url"],
-            secret_token=kwargs["secret_token"],
-            allowed_updates=kwargs["allowed_updates"],
-            drop_pending_updates=kwargs["drop_pending_updates"],
-        )
-        runtime(application).webhook_registered = True
-    else:
-        assert application.updater is not None
-        await application.updater.start_polling(**kwargs)
-
-
-async def stop_updater(application: Application) -> None:
-    """Stop fetching updates (the webhook stays registered: Telegram keeps what comes in
-    while the bot is down and delivers it after the next start)."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    rt = runtime(application)
-    rt.webhook_registered = False
-    if rt.webhook is not None:
-        await rt.webhook.stop()
-        rt.webhook = None
-
-
-def health(application: Application) -> str | None:
-    """None while the bot is alive and getting updates (long polling running, or the
-    webhook registered and its server up); else why not, in a few words (/healthz)."""
-    rt = runtime(application)
-    if rt.stopping or not application.running:
-        return "not running: starting or stopping"
-    if rt.config.telegram.mode == "webhook":
-        if rt.webhook is None or not rt.webhook_registered:
-            return "the webhook is not registered"
-        return None
-    if application.updater is None or not application.updater.running:
-        return "long polling is not running"
-    return None
 
 
 async def _start_metrics(application: Application) -> None:

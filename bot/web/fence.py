@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from yarl import URL
 
 from bot.errors import InvalidURL, RefusedAddress
+from bot.locales import N_, Phrase
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,46 +44,46 @@ DEFAULT_ALLOW_PORTS = (80, 443)
 
 # What an operator changes to allow a refused port or address: every refusal a config
 # key can lift names that key.
-ALLOW_NETWORK = "to allow it, add its network to [fetch] allow_networks"
+ALLOW_NETWORK = Phrase.of(N_("to allow it, add its network to {key}"), key="[fetch] allow_networks")
 
 # (network, what it is). Checked in order; the first match names the refusal.
 _IPV4_REFUSED: tuple[tuple[Network, str], ...] = tuple(
     (ipaddress.ip_network(net), what)
     for net, what in (
-        ("0.0.0.0/8", "an unspecified address"),
-        ("10.0.0.0/8", "a private address"),
-        ("100.64.0.0/10", "a carrier-grade NAT address"),
-        ("127.0.0.0/8", "a loopback address"),
-        ("169.254.0.0/16", "a link-local address"),
-        ("172.16.0.0/12", "a private address"),
-        ("192.0.0.0/24", "a reserved address"),
-        ("192.0.2.0/24", "a reserved (documentation) address"),
-        ("192.88.99.0/24", "a reserved (6to4 relay) address"),
-        ("192.168.0.0/16", "a private address"),
-        ("198.18.0.0/15", "a reserved (benchmarking) address"),
-        ("198.51.100.0/24", "a reserved (documentation) address"),
-        ("203.0.113.0/24", "a reserved (documentation) address"),
-        ("224.0.0.0/4", "a multicast address"),
-        ("255.255.255.255/32", "a broadcast address"),
-        ("240.0.0.0/4", "a reserved address"),
+        ("0.0.0.0/8", N_("an unspecified address")),
+        ("10.0.0.0/8", N_("a private address")),
+        ("100.64.0.0/10", N_("a carrier-grade NAT address")),
+        ("127.0.0.0/8", N_("a loopback address")),
+        ("169.254.0.0/16", N_("a link-local address")),
+        ("172.16.0.0/12", N_("a private address")),
+        ("192.0.0.0/24", N_("a reserved address")),
+        ("192.0.2.0/24", N_("a reserved (documentation) address")),
+        ("192.88.99.0/24", N_("a reserved (6to4 relay) address")),
+        ("192.168.0.0/16", N_("a private address")),
+        ("198.18.0.0/15", N_("a reserved (benchmarking) address")),
+        ("198.51.100.0/24", N_("a reserved (documentation) address")),
+        ("203.0.113.0/24", N_("a reserved (documentation) address")),
+        ("224.0.0.0/4", N_("a multicast address")),
+        ("255.255.255.255/32", N_("a broadcast address")),
+        ("240.0.0.0/4", N_("a reserved address")),
     )
 )
 _IPV6_REFUSED: tuple[tuple[Network, str], ...] = tuple(
     (ipaddress.ip_network(net), what)
     for net, what in (
-        ("::/128", "an unspecified address"),
-        ("::1/128", "a loopback address"),
-        ("64:ff9b:1::/48", "a local-use NAT64 address"),
-        ("2001::/32", "a Teredo tunnel address"),
-        ("2001:2::/48", "a reserved (benchmarking) address"),
-        ("2001:10::/28", "a reserved (ORCHID) address"),
-        ("2001:20::/28", "a reserved (ORCHID) address"),
-        ("2001:db8::/32", "a reserved (documentation) address"),
-        ("3fff::/20", "a reserved (documentation) address"),
-        ("fc00::/7", "a private (unique local) address"),
-        ("fe80::/10", "a link-local address"),
-        ("fec0::/10", "a site-local address"),
-        ("ff00::/8", "a multicast address"),
+        ("::/128", N_("an unspecified address")),
+        ("::1/128", N_("a loopback address")),
+        ("64:ff9b:1::/48", N_("a local-use NAT64 address")),
+        ("2001::/32", N_("a Teredo tunnel address")),
+        ("2001:2::/48", N_("a reserved (benchmarking) address")),
+        ("2001:10::/28", N_("a reserved (ORCHID) address")),
+        ("2001:20::/28", N_("a reserved (ORCHID) address")),
+        ("2001:db8::/32", N_("a reserved (documentation) address")),
+        ("3fff::/20", N_("a reserved (documentation) address")),
+        ("fc00::/7", N_("a private (unique local) address")),
+        ("fe80::/10", N_("a link-local address")),
+        ("fec0::/10", N_("a site-local address")),
+        ("ff00::/8", N_("a multicast address")),
     )
 )
 _GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
@@ -157,27 +158,29 @@ def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def policy_refusal(address: Address) -> str | None:
+def policy_refusal(address: Address) -> Phrase | None:
     """What kind of non-public address this is, or None for a public one (no exemptions)."""
     inner = embedded_ipv4(address)
     if inner is not None:
         reason = policy_refusal(inner)
         if reason is not None:
-            return f"an address embedding {inner}, {reason}"
+            return Phrase.of(
+                N_("an address embedding {inner}, {reason}"), inner=inner, reason=reason
+            )
         if address in _COMPATIBLE:
-            return "a reserved (IPv4-compatible) address"
+            return Phrase.of(N_("a reserved (IPv4-compatible) address"))
         return None
     if isinstance(address, ipaddress.IPv4Address):
         table = _IPV4_REFUSED
     else:
         table = _IPV6_REFUSED
         if not any(address in net for net, _ in table) and address not in _GLOBAL_UNICAST:
-            return "a reserved address"
+            return Phrase.of(N_("a reserved address"))
     for net, what in table:
         if address in net:
-            return what
+            return Phrase.of(what)
     if not address.is_global:  # ranges Python knows that the tables above do not list
-        return "not a public address"
+        return Phrase.of(N_("not a public address"))
     return None
 
 
@@ -202,14 +205,18 @@ class Fence:
             if a is not None and a.version == net.version
         )
 
-    def classify(self, address: Address) -> str | None:
+    def classify(self, address: Address) -> Phrase | None:
         """What refused kind of address this is ("a loopback address"), or None if allowed."""
         return None if self.exempt(address) else policy_refusal(address)
 
-    def refusal(self, address: Address) -> str | None:
+    def refusal(self, address: Address) -> Phrase | None:
         """Why ``address`` may not be contacted ("127.0.0.2 is a loopback address"), or None."""
         what = self.classify(address)
-        return None if what is None else f"{address} is {what}"
+        return (
+            None
+            if what is None
+            else Phrase.of(N_("{address} is {what}"), address=address, what=what)
+        )
 
     def check_address(self, address: Address, url: str = "") -> None:
         """Raise RefusedAddress if ``address`` may not be contacted."""
@@ -227,21 +234,27 @@ class Fence:
         except (ValueError, TypeError) as exc:
             raise InvalidURL(text, str(exc) or "malformed") from None
         if parsed.scheme and parsed.scheme not in SCHEMES:
-            raise RefusedAddress(text, "only http and https links are allowed")
+            raise RefusedAddress(text, Phrase.of(N_("only http and https links are allowed")))
         if not parsed.is_absolute() or not host or not parsed.scheme:
-            raise InvalidURL(text, "not an absolute http(s) link with a host")
+            raise InvalidURL(text, Phrase.of(N_("not an absolute http(s) link with a host")))
         if (
             parsed.raw_user is not None
             or parsed.raw_password is not None
             or "@" in (parsed.raw_authority)
         ):
-            raise RefusedAddress(text, "links with a user name or password are not allowed")
+            raise RefusedAddress(
+                text, Phrase.of(N_("links with a user name or password are not allowed"))
+            )
         if port is None or port not in self.allow_ports:
             allowed = ", ".join(str(p) for p in sorted(self.allow_ports))
             raise RefusedAddress(
                 text,
-                f"port {port} is not allowed",
-                f"allowed: {allowed}; add it to [fetch] allow_ports",
+                Phrase.of(N_("port {port} is not allowed"), port=port),
+                Phrase.of(
+                    N_("allowed: {ports}; add it to {key}"),
+                    ports=allowed,
+                    key="[fetch] allow_ports",
+                ),
             )
         try:
             parsed_host = parse_host(host)

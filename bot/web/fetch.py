@@ -66,6 +66,7 @@ from bot.errors import (
     TooBig,
     TooManyRedirects,
 )
+from bot.locales import N_, Phrase
 from bot.web.content import Kind, acceptable, decode, sniff
 from bot.web.fence import ALLOW_NETWORK, Fence, Target, parse_host
 from bot.web.quota import Quota
@@ -136,7 +137,7 @@ class FencedResolver(AbstractResolver):
         else:
             answers = [str(parsed)]
         allowed: list[ResolveResult] = []
-        reasons: list[str] = []
+        reasons: list[str | Phrase] = []
         refused = False  # the first reason is the fence's (allow_networks can lift it)
         for answer in answers:
             try:
@@ -150,7 +151,7 @@ class FencedResolver(AbstractResolver):
             what = self.fence.classify(address)
             if what is not None:
                 refused = refused or not reasons  # the reason reported is the first one
-                reasons.append(f"{address}, {what}")
+                reasons.append(Phrase.of(N_("{address}, {what}"), address=address, what=what))
                 continue
             allowed.append(
                 ResolveResult(
@@ -165,7 +166,7 @@ class FencedResolver(AbstractResolver):
         if not allowed:
             if not reasons:
                 raise _Stopped(lambda url: NoSuchHost(url, host))
-            reason = f"{host} resolves to {reasons[0]}"
+            reason = Phrase.of(N_("{host} resolves to {reason}"), host=host, reason=reasons[0])
             allow = ALLOW_NETWORK if refused else None
             raise _Stopped(lambda url: RefusedAddress(url, reason, allow))
         return allowed
@@ -347,8 +348,12 @@ class Fetcher:
             except RefusedAddress as exc:  # a redirect to a name that resolves to a refused address
                 if not hops:
                     raise
-                reason = f"it redirects to {target.url}, and {exc.reason}"
-                raise RefusedAddress(url, reason, exc.allow) from None
+                reason = Phrase.of(
+                    N_("it redirects to {url}, and {reason}"),
+                    url=target.url,
+                    reason=exc.reason_phrase,
+                )
+                raise RefusedAddress(url, reason, exc.allow_phrase) from None
             if isinstance(outcome, FetchResult):
                 return replace(
                     outcome, final_url=str(target.url), moved_to=moved_to, redirects=tuple(hops)
@@ -359,15 +364,23 @@ class Fetcher:
             try:
                 following = target.url.join(URL(location))
             except (ValueError, TypeError):
-                raise ConnectionFailed(url, f"a redirect to an invalid link: {location}") from None
+                raise ConnectionFailed(
+                    url, Phrase.of(N_("a redirect to an invalid link: {link}"), link=location)
+                ) from None
             try:
                 target = self.fence.check_url(following)
             except RefusedAddress as exc:
-                raise RefusedAddress(
-                    url, f"it redirects to {following}, and {exc.reason}", exc.allow
-                ) from None
+                reason = Phrase.of(
+                    N_("it redirects to {url}, and {reason}"),
+                    url=following,
+                    reason=exc.reason_phrase,
+                )
+                raise RefusedAddress(url, reason, exc.allow_phrase) from None
             except InvalidURL as exc:
-                raise InvalidURL(url, f"it redirects to an invalid link ({exc.detail})") from None
+                reason = Phrase.of(
+                    N_("it redirects to an invalid link ({detail})"), detail=exc.phrase
+                )
+                raise InvalidURL(url, reason) from None
             hops.append(str(target.url))
             permanent = permanent and status in PERMANENT_CODES
             if permanent:
@@ -441,16 +454,27 @@ class Fetcher:
             case aiohttp.ConnectionTimeoutError():
                 return FetchTimeout(url, "connect", self.config.connect_timeout)
             case aiohttp.ClientConnectorError():
-                return ConnectionFailed(url, f"could not connect ({exc.os_error.strerror})")
+                return ConnectionFailed(
+                    url,
+                    Phrase.of(N_("could not connect ({error})"), error=exc.os_error.strerror),
+                )
             case aiohttp.ServerDisconnectedError():
-                return ConnectionFailed(url, "the site closed the connection without answering")
+                return ConnectionFailed(
+                    url, Phrase.of(N_("the site closed the connection without answering"))
+                )
             case aiohttp.ClientPayloadError():
-                return ConnectionFailed(url, "the site stopped before the page was complete")
+                return ConnectionFailed(
+                    url, Phrase.of(N_("the site stopped before the page was complete"))
+                )
             case aiohttp.ClientResponseError():
-                return ConnectionFailed(url, f"the answer is not valid HTTP ({exc.message})")
+                return ConnectionFailed(
+                    url, Phrase.of(N_("the answer is not valid HTTP ({error})"), error=exc.message)
+                )
             case aiohttp.InvalidURL():
                 return InvalidURL(url, str(exc))
-        return ConnectionFailed(url, f"connection failed ({exc or type(exc).__name__})")
+        return ConnectionFailed(
+            url, Phrase.of(N_("connection failed ({error})"), error=exc or type(exc).__name__)
+        )
 
     async def _answer(
         self, url: str, response: aiohttp.ClientResponse, kind: Kind
@@ -460,7 +484,9 @@ class Fetcher:
         if status in REDIRECT_CODES:
             location = headers.get("Location")
             if not location:
-                raise ConnectionFailed(url, f"HTTP {status} redirect without a Location")
+                raise ConnectionFailed(
+                    url, Phrase.of(N_("HTTP {status} redirect without a Location"), status=status)
+                )
             return status, location
         if status == 304:
             return FetchResult(url=url, final_url=url, status=304, headers=headers)

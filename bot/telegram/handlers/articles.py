@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 
 from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from bot import digest as digests
 from bot.locales import ENGLISH, N_, Translator, translator
@@ -199,17 +197,7 @@ async def button(update: Update, context: BotContext) -> None:
             await query.edit_message_text(context.t("No articles yet."))
             return
         text, markup = replies.list_page(entries, page, total, t=context.t)
-        try:
-            await query.edit_message_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=_NO_PREVIEW,
-            )
-        except BadRequest as exc:
-            # A double tap asks for the page already shown: nothing to change.
-            if "not modified" not in exc.message.lower():
-                raise
+        await common.edit(query, text, markup, link_preview_options=_NO_PREVIEW)
         return
     if await common.db(_article_reply, rt, update.effective_chat.id, value, context.t) is None:
         await query.answer(context.t("That article is no longer available."), show_alert=True)

@@ -35,8 +35,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, JobQueue, filters
 
 from bot.locales import language_for, translator
@@ -309,7 +309,7 @@ async def choose_button(update: Update, context: BotContext) -> None:
     if value == replies.CHANNEL_OFF:
         await common.db(rt.store.set_target, chat.id, None)
         await query.answer(context.t(replies.CHANNEL_BACK_TOAST))
-        await _edit(query, context.t(replies.CHANNEL_BACK))
+        await common.edit(query, context.t(replies.CHANNEL_BACK))
         return
     channel = await _find(rt, value) if value.lstrip("-").isdigit() else None
     if channel is None or not channel.present:
@@ -322,15 +322,7 @@ async def choose_button(update: Update, context: BotContext) -> None:
         return
     await common.db(rt.store.set_target, chat.id, channel.chat_id)
     await query.answer(replies.one_line(channel.title, 190))
-    await _edit(query, replies.channel_chosen_text(channel.title, t=context.t))
-
-
-async def _edit(query: Any, text: str) -> None:
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, replies.channel_chosen_text(channel.title, t=context.t))
 
 
 # -- commands posted in a channel ----------------------------------------------------------

@@ -32,8 +32,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, InvalidToken, TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bot.compose import compose_digest
 from bot.filters import MAX_TERMS, FilterError, Term, parse_command
@@ -45,10 +44,11 @@ from bot.store import Chat, Store
 from bot.store.stories import StoryStore
 from bot.telegram import replies
 from bot.telegram.handlers import common
-from bot.telegram.jobs import digest_job, rescan_seeds, schedule_chat
+from bot.telegram.jobs import digest_job, rescan_seeds
 from bot.telegram.ptb import send_html
 from bot.telegram.ratelimit import ReplyDropped
 from bot.telegram.runtime import BotContext
+from bot.telegram.slots import schedule_chat
 from bot.telegram.updates import ArticleRequest
 from bot.times import looks_like_time, valid_timezone
 from bot.timezones import Choice, likely_timezones, resolve_timezone, timezone_at
@@ -233,11 +233,7 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     text = common.named(
         update, replies.timezone_set_text(stored, name, rt.config, rt.clock(), t=context.t)
     )
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, text)
 
 
 async def location(update: Update, context: BotContext) -> None:
@@ -403,18 +399,25 @@ async def stats(update: Update, context: BotContext) -> None:
     if not common.is_operator(update, rt):
         await common.refuse_unknown(update, t=context.t)
         return
+    t = context.t
     subscribers, articles, queued = await common.db(_stats, rt.store)
     failing = ""
     if rt.feeds is not None and rt.poller is not None:  # feeds failing for a day
         down = rt.poller.failing_for_a_day(await common.db(rt.feeds.feeds))
         if down:
             names = ", ".join(html.escape(f"{f.id}. {f.label}") for f in down[:10])
-            failing = f"\nFeeds failing for a day: {len(down)} ({names})"
-    await common.reply(
-        update,
-        f"<b>digestbot</b>\nSubscribers: {subscribers}\nArticles: {articles}\n"
-        f"Messages waiting to be sent: {queued}{failing}",
-    )
+            failing = "\n" + t(
+                "Feeds failing for a day: {count} ({names})",
+                count=t.number(len(down)),
+                names=names,
+            )
+    lines = [
+        "<b>digestbot</b>",
+        t("Subscribers: {count}", count=t.number(subscribers)),
+        t("Articles: {count}", count=t.number(articles)),
+        t("Messages waiting to be sent: {count}", count=t.number(queued)),
+    ]
+    await common.reply(update, "\n".join(lines) + failing)
 
 
 async def rescan(update: Update, context: BotContext) -> None:
@@ -432,7 +435,15 @@ async def rescan(update: Update, context: BotContext) -> None:
         after,
         before,
     )
-    await common.reply(update, f"Seeds folder read: {after} articles (before: {before}).")
+    t = context.t
+    await common.reply(
+        update,
+        t(
+            "Seeds folder read: {after} articles (before: {before}).",
+            after=t.number(after),
+            before=t.number(before),
+        ),
+    )
 
 
 # -- everything else --------------------------------------------------------------------

@@ -22,9 +22,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
+from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
 
 from bot.locales import ENGLISH, Translator
 from bot.telegram import replies
@@ -159,6 +159,29 @@ async def reply(
         silent=silent,
         previews=previews,
     )
+
+
+async def edit(
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    link_preview_options: LinkPreviewOptions | None = None,
+) -> None:
+    """Redraw the message a button is on as ``text`` (HTML) and ``reply_markup``. Telegram
+    refuses an edit that changes nothing ("message is not modified": the same button tapped
+    twice, or a page already shown); that is no error. Every other refusal is raised. Only
+    ``BadRequest`` is caught: it subclasses ``NetworkError``, which a caller handles apart."""
+    options: dict[str, Any] = {}
+    if link_preview_options is not None:
+        options["link_preview_options"] = link_preview_options
+    try:
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=reply_markup, **options
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 # Telegram shows "typing" for 5 seconds after each sendChatAction.

@@ -12,8 +12,6 @@ in place to speak the new one.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from bot.locales import DEFAULT, LANGUAGES, language_for, translator
 from bot.telegram import replies
@@ -60,8 +58,4 @@ async def language_button(update: Update, context: BotContext) -> None:
     context.t = translator(code)
     await query.answer(context.t(replies.LANGUAGE_SET))
     text, keyboard = replies.language_message(context.t)
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():  # the same button tapped twice
-            raise
+    await common.edit(query, text, keyboard)

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 
 from bot.feeds.exchange import ImportLine, ImportReport, export_opml, import_feeds
 from bot.feeds.opml import MAX_OPML_BYTES, OpmlDocument, OpmlError, parse_opml, too_big
-from bot.locales import ENGLISH, Translator
+from bot.locales import ENGLISH, N_, Translator, say
 from bot.telegram import replies
 from bot.telegram.handlers import common
 from bot.telegram.replies import echo
@@ -39,7 +39,7 @@ log = logging.getLogger("bot.telegram.handlers.opml")
 EXPORT_FILE_NAME = "digestbot-feeds.opml"
 # A document whose caption is the command: "/opml", "/opml@ourbot" (checked in the handler).
 OPML_CAPTION = re.compile(r"^/opml(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
-NO_FEEDS = "There are no feeds to export yet: /addfeed URL adds one."
+NO_FEEDS = N_("There are no feeds to export yet: /addfeed URL adds one.")
 LISTED = 10  # feeds named per outcome in the import's reply; the rest are counted
 URL_CHARS = 100
 
@@ -55,14 +55,17 @@ async def opml_export(update: Update, context: BotContext) -> None:
         return
     data, count = await common.db(export_opml, rt.feeds)
     if not count:
-        await common.reply(update, NO_FEEDS)
+        await common.reply(update, context.t(NO_FEEDS))
         return
     await update.get_bot().send_document(
         message.chat_id,
         InputFile(data, filename=EXPORT_FILE_NAME),
-        caption=(
-            f"{count} {'feed' if count == 1 else 'feeds'} as OPML: import the file into "
-            "Feedly, Inoreader or Miniflux, or send it back with the caption /opml."
+        caption=context.t.plural(
+            "{count} feed as OPML: import the file into Feedly, Inoreader or Miniflux, "
+            "or send it back with the caption /opml.",
+            "{count} feeds as OPML: import the file into Feedly, Inoreader or Miniflux, "
+            "or send it back with the caption /opml.",
+            count,
         ),
         message_thread_id=common.topic(message),
     )
@@ -112,12 +115,12 @@ async def read_opml(update: Update, t: Translator = ENGLISH) -> OpmlDocument | N
     document = message.document
     name = document.file_name or "the file"
     if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
-        await common.reply(update, _refused(name, too_big(document.file_size), t))
+        await common.reply(update, _refused(name, too_big(document.file_size).said(t), t))
         return None
     try:
         file = await document.get_file()
         if file.file_size is not None and file.file_size > MAX_OPML_BYTES:
-            await common.reply(update, _refused(name, too_big(file.file_size), t))
+            await common.reply(update, _refused(name, too_big(file.file_size).said(t), t))
             return None
         data = bytes(await file.download_as_bytearray())
     except TelegramError as exc:
@@ -127,7 +130,7 @@ async def read_opml(update: Update, t: Translator = ENGLISH) -> OpmlDocument | N
     try:
         return await asyncio.to_thread(parse_opml, data)
     except OpmlError as exc:
-        await common.reply(update, _refused(name, str(exc), t))
+        await common.reply(update, _refused(name, exc.said(t), t))
         return None
 
 
@@ -152,7 +155,7 @@ def import_report_text(name: str, report: ImportReport, t: Translator = ENGLISH)
         if not chosen:
             continue
         lines.append(f"\n{heading}")
-        lines += [_line(line) for line in chosen[:LISTED]]
+        lines += [_line(line, t) for line in chosen[:LISTED]]
         if len(chosen) > LISTED:
             lines.append(t("… and {count} more", count=t.number(len(chosen) - LISTED)))
     if report.added:
@@ -160,11 +163,11 @@ def import_report_text(name: str, report: ImportReport, t: Translator = ENGLISH)
     return "\n".join(lines)
 
 
-def _line(line: ImportLine) -> str:
+def _line(line: ImportLine, t: Translator) -> str:
     if line.outcome == "added":
         assert line.feed is not None
         return f"{line.feed.id}. {html.escape(_cut(line.feed.label))}"
-    return f"{html.escape(_cut(line.url))} — {html.escape(_cut(line.reason))}"
+    return f"{html.escape(_cut(line.url))} — {html.escape(_cut(say(line.reason, t)))}"
 
 
 def _cut(text: str) -> str:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatType
 
 from bot.locales import ENGLISH, N_, Translator
 from bot.settings import BUTTON_PREFIX, SIZES, DigestSettings, press
@@ -124,10 +123,4 @@ async def settings_button(update: Update, context: BotContext) -> None:
         chat.type in (ChatType.GROUP, ChatType.SUPERGROUP),
         context.t,
     )
-    try:
-        await query.edit_message_text(
-            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, common.named(update, text), markup)

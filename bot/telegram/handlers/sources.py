@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from bot.articles.text import clean_text
 from bot.errors import FetchError
@@ -100,13 +98,7 @@ async def toggle_source(update: Update, context: BotContext) -> None:
         replies.source_toggled_text(_source_name(rt, source_id, feeds + own), on, t=context.t)
     )
     text, markup = await render(rt, chat_id, topic, t=context.t)
-    try:
-        await query.edit_message_text(
-            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, common.named(update, text), markup)
 
 
 async def addfeed(update: Update, context: BotContext) -> None:
@@ -192,14 +184,15 @@ async def read_feed(
     except FetchError as exc:
         await common.reply(update, refused(url, exc.said(t)))
     except NotAFeed as exc:
-        await common.reply(update, refused(url, str(exc)))
+        await common.reply(update, refused(url, exc.said(t)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer
         log.exception(
             "%s %s: reading it failed: the chat was told; a bug, report it with this traceback",
             command,
             url,
         )
-        await common.reply(update, refused(url, f"cannot read it as a feed ({type(exc).__name__})"))
+        reason = t("cannot read it as a feed ({error})", error=type(exc).__name__)
+        await common.reply(update, refused(url, reason))
     return None
 
 

@@ -22,8 +22,6 @@ import re
 from functools import partial
 
 from telegram import InputFile, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.feeds.discover import find_feed
@@ -234,13 +232,7 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
             text, markup = replies.remove_message([(f.id, f.label) for f in own], t=context.t)
         else:
             text, markup = context.t(replies.NO_OWN_FEEDS), None
-    try:
-        await query.edit_message_text(
-            common.named(update, text), parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    await common.edit(query, common.named(update, text), markup)
 
 
 async def export(update: Update, context: BotContext) -> None:
