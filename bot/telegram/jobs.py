@@ -303,8 +303,9 @@ async def prune_job(context: BotContext) -> None:
 
 async def integrity_job(context: BotContext) -> None:
     """Once, soon after start: read the whole database (SQLite's quick_check, in a
-    thread) and log damage in one line. The open only probes each table's first page,
-    so a large database starts at once; this finds what the probe cannot."""
+    thread) and log damage in one line; a sound database is a DEBUG line (an idle bot
+    logs nothing). The open only probes each table's first page, so a large database
+    starts at once; this finds what the probe cannot."""
     rt = context.runtime
     try:
         problems = await asyncio.to_thread(rt.store.check_integrity)
@@ -321,7 +322,7 @@ async def integrity_job(context: BotContext) -> None:
             problems[0],
         )
     else:
-        log.info("integrity check: database %s is sound", rt.store.path)
+        log.debug("integrity check: database %s is sound", rt.store.path)
 
 
 async def digest_job(context: BotContext) -> None:
