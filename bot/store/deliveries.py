@@ -102,8 +102,7 @@ _PRIVATE = (
         # Every page the chat added, shared ones too: a shared article added again after
         # its delivery was pruned is older than the horizon the SINCE walk starts at.
         "articles a",
-        "a.number IN (SELECT y.number FROM digest_additions y"
-        " WHERE y.chat_id = ? AND y.topic = ?)",
+        "a.number IN (SELECT y.number FROM digest_additions y WHERE y.chat_id = ? AND y.topic = ?)",
         1,
     ),
 )
