@@ -132,7 +132,8 @@ def summarize_article(
         summary = summarize(stored.text, sentences, stored.language, title=stored.title)
     except UnsupportedLanguage:
         log.warning(
-            "article %s (%s): no stemmer for %r, summarizing as %s",
+            "article %s (%s): no stemmer for %r, summarizing as %s"
+            ": nothing to do, or set the language in its front matter",
             stored.number,
             stored.source,
             stored.language,

@@ -25,6 +25,7 @@ from bot.commands.feeds import fetch_command, opml_command, sources_command
 from bot.commands.service import doctor_command, init_command, run_command
 from bot.commands.stories import group_stories_command, rank_command
 from bot.errors import ConfigError, DigestbotError
+from bot.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose, default=logging.INFO if args.command == "run" else logging.WARNING)
+    setup_logging(args.verbose, default=logging.INFO if args.command == "run" else logging.WARNING)
     try:
         return args.handler(args, sys.stdout)
     except DigestbotError as exc:
@@ -288,29 +289,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
     return value
-
-
-def _setup_logging(verbosity: int, default: int) -> None:
-    level = default
-    if verbosity == 1:
-        level = min(default, logging.INFO)
-    elif verbosity >= 2:
-        level = logging.DEBUG
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if verbosity < 2:
-        # trafilatura and htmldate warn about every page without text; we say it once,
-        # in our own words (the skipped file's log line).
-        for name in ("trafilatura", "htmldate", "courlan"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-    # The libraries' routine lines (APScheduler: two per job run, every 30 s even with
-    # nothing to do; python-telegram-bot: "Application started") need -v; their warnings
-    # and errors always show.
-    for name in ("apscheduler", "telegram"):
-        logging.getLogger(name).setLevel(logging.WARNING if verbosity < 1 else logging.NOTSET)
 
 
 __all__ = ["ConfigError", "build_parser", "main"]

@@ -142,6 +142,15 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LogConfig:
+    """``[log]``: how log lines are written (to stderr)."""
+
+    # "text": one readable line per record; "json": one JSON object per line, for
+    # log collectors (time, level, logger, message, exception).
+    format: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
@@ -152,6 +161,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     feeds: tuple[FeedConfig, ...] = ()
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
 
@@ -166,6 +176,7 @@ _SECTIONS: dict[str, type] = {
     "sources": SourcesConfig,
     "feeds": FeedConfig,
     "metrics": MetricsConfig,
+    "log": LogConfig,
 }
 # Sections that are arrays of tables ([[feeds]]), each table checked like a section.
 _ARRAYS = frozenset({"feeds"})
@@ -217,6 +228,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("feeds", "interval_minutes"): "positive number",
     ("feeds", "language"): "language",
     ("metrics", "listen"): "host:port",
+    ("log", "format"): "log format",
 }
 
 # The sensible range of each number, inclusive: beyond it a value is a typo (or NaN, or
@@ -377,6 +389,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
         case "mode":
             if value not in ("polling", "webhook"):
                 raise fail('"polling" or "webhook"')
+            return value
+        case "log format":
+            if value not in ("text", "json"):
+                raise fail('"text" or "json"')
             return value
         case "transport":
             if value not in ("aiohttp", "httpx", "lean"):

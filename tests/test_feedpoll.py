@@ -205,6 +205,31 @@ async def test_backoff_doubles_to_a_day_and_a_day_of_failures_is_logged_once(
     assert rig.poller.failing_for_a_day(rig.feeds.feeds())
 
 
+async def test_a_feed_failing_three_polls_then_recovering_logs_two_lines(
+    site: NewsSite, rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.statuses["/flaky"] = (500, {})
+    feed_id = rig.add("/flaky", name="Flaky News")
+    with caplog.at_level(logging.INFO, logger="bot.feeds.poll"):
+        for _ in range(3):
+            [outcome] = await rig.poll(feed_id)
+            assert outcome.failed
+            rig.clock.now = rig.feeds.get_feed(feed_id).next_poll_at
+        del site.statuses["/flaky"]
+        site.feeds["/flaky"] = (rss([full(1)]), RSS_TYPE)
+        [outcome] = await rig.poll(feed_id)
+        assert outcome.new == 1, outcome.describe()
+        await rig.poll(feed_id)  # working on: nothing to say
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.feeds.poll"]
+    assert len(lines) == 2, lines
+    (failing_level, failing), (recovered_level, recovered) = lines
+    assert failing_level == "WARNING"
+    assert failing.startswith(f"feed Flaky News ({site.url('/flaky')}) is failing: ")
+    assert "500" in failing and failing.endswith("remove it with /removefeed")
+    assert recovered_level == "INFO"
+    assert recovered == f"feed Flaky News ({site.url('/flaky')}) works again after 3 failed polls"
+
+
 async def test_teaser_entries_get_their_page_fetched_and_extracted(
     site: NewsSite, rig: Rig
 ) -> None:

@@ -5,6 +5,7 @@ Real HTTP all the way: the fake Bot API and the loopback news site (both 127.0.0
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -120,6 +121,37 @@ async def test_admins_add_and_remove_feeds_that_survive_a_restart(fake, make_con
         assert removed.text.startswith("Removed feed 2: Sport Daily.")
         listing = await say(fake, USER, "/sources")
         assert listing.text.splitlines()[1:] == ["✅ This bot's articles", "✅ 1. World Wire"]
+
+
+async def test_an_admin_action_logs_one_line_saying_who_where_and_what(
+    fake, make_config, site, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config()
+    application = build_application(config)
+    async with running(application, config):
+        with caplog.at_level(logging.INFO, logger="bot.telegram.handlers"):
+            added = await say(fake, ADMIN, f"/addfeed {site.url('/sport.xml')}", user=ADMIN)
+            assert added.text.startswith("Added feed 2: Sport Daily")
+            adding = _handler_lines(caplog)
+            caplog.clear()
+            await say(fake, ADMIN, "/removefeed 2", user=ADMIN)
+            removing = _handler_lines(caplog)
+    assert adding == [
+        f"user {ADMIN} in chat {ADMIN}: /addfeed added feed 2 Sport Daily"
+        f" ({site.url('/sport.xml')})"
+    ]
+    assert removing == [
+        f"user {ADMIN} in chat {ADMIN}: /removefeed removed feed 2 Sport Daily"
+        f" ({site.url('/sport.xml')})"
+    ]
+
+
+def _handler_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("bot.telegram.handlers") and r.levelno >= logging.INFO
+    ]
 
 
 async def test_stats_names_feeds_failing_for_a_day(fake, make_config, site) -> None:

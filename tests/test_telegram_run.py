@@ -4,6 +4,7 @@ SIGTERM/SIGINT stop the bot within 10 s with nothing lost and the token in no lo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -297,6 +298,41 @@ async def test_a_start_logs_one_line_then_ready_and_no_library_chatter(
         "INFO bot.telegram.app: ready",
         "INFO bot.telegram.app: digestbot stopping",
         "INFO bot.telegram.app: digestbot stopped",
+    ]
+
+
+async def test_json_log_format_writes_one_object_per_line_without_the_token(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    config = write_config(tmp_path, fake.base_url, seeds)
+    config.write_text(config.read_text() + '\n[log]\nformat = "json"\n')
+    process = await start_bot(tmp_path, fake, config)
+    try:
+        await fake.wait_until(lambda: fake.polling, timeout=60, what="the bot's first long poll")
+        fake.send_text(CHAT, "/subscribe 07:00")
+        assert "every day at 07:00" in (await fake.wait_for_message(CHAT, timeout=20)).text
+        process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    text = err.decode()
+    assert fake.token not in text and fake.token.split(":")[1] not in text
+    entries = [json.loads(line) for line in text.splitlines()]
+    assert all(set(entry) == {"time", "level", "logger", "message"} for entry in entries)
+    assert [(e["level"], e["logger"], e["message"]) for e in entries] == [
+        (
+            "INFO",
+            "bot.telegram.app",
+            f"digestbot {__version__} starting as @digest_test_bot (long polling):"
+            " 0 feeds, 0 articles, 0 subscribers",
+        ),
+        ("INFO", "bot.telegram.app", "ready"),
+        ("INFO", "bot.telegram.app", "digestbot stopping"),
+        ("INFO", "bot.telegram.app", "digestbot stopped"),
     ]
 
 

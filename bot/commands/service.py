@@ -61,6 +61,9 @@ def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.logs import use_format
     from bot.telegram.app import run
 
-    return run(load(args))
+    config = load(args)
+    use_format(config.log.format)
+    return run(config)

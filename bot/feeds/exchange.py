@@ -230,7 +230,11 @@ async def _import(
             except NotAFeed as exc:
                 return ImportLine(url, "failed", None, exc.phrase)
             except Exception as exc:  # one feed's surprise must not lose the others
-                log.exception("OPML import: %s failed unexpectedly", url)
+                log.exception(
+                    "OPML import: %s failed unexpectedly: the other feeds are imported"
+                    "; a bug, report it with this traceback",
+                    url,
+                )
                 error = Phrase.of(N_("unexpected error ({error})"), error=type(exc).__name__)
                 return ImportLine(url, "failed", None, error)
         return final, parsed.title or entry.title

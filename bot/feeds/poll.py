@@ -27,8 +27,9 @@ text (:mod:`bot.feeds.entries`).
 Failures: one entry's failure costs only that entry (one log line); each feed's poll is
 isolated (one broken feed never stops the others);
 a failing feed is polled again after an exponential backoff (interval × 2^failures,
-at most a day; a server's ``Retry-After`` when it asks for longer), and a feed that
-has failed for a day gets one WARNING line (and shows in ``/stats``). Polls are spread
+at most a day; a server's ``Retry-After`` when it asks for longer). Logged are its state
+changes, not each poll: one WARNING when it starts failing, one more when it has failed
+for a day (it also shows in ``/stats``), one INFO line when it works again. Polls are spread
 over the interval: a feed's first poll is at a stable offset within its interval.
 """
 
@@ -227,7 +228,11 @@ class Poller:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not stop the other feeds' polls
-            log.exception("feed %s: poll failed", feed.url)
+            log.exception(
+                "feed %s: poll failed unexpectedly, retried with backoff"
+                ": a bug, report it with this traceback",
+                feed.url,
+            )
             await self._failed(feed, outcome, f"internal error: {exc!r}", None)
         finally:
             self._polling.discard(feed.id)
@@ -289,19 +294,32 @@ class Poller:
         # where the operator changes a feed written in the config file.
         error += self.config_note(feed)
         outcome.error = error
-        log.info(
-            "feed %s: failed (%d in a row, next try in %.0f s): %s",
-            feed.url,
-            row.failures,
-            delay,
-            error,
-        )
+        if row.failures == 1:
+            # A state change (it worked, or it is new): one line. While it stays failing,
+            # each further poll is a DEBUG line; its recovery is one more line.
+            log.warning(
+                "feed %s (%s) is failing: %s; next try in %.0f s, then less and less often"
+                ": check it with `digestbot doctor` or remove it with /removefeed",
+                feed.label,
+                feed.url,
+                error,
+                delay,
+            )
+        else:
+            log.debug(
+                "feed %s: failed (%d in a row, next try in %.0f s): %s",
+                feed.url,
+                row.failures,
+                delay,
+                error,
+            )
         if row.failing_since and feed.id not in self._warned:
             since = datetime.fromisoformat(row.failing_since)
             if datetime.fromtimestamp(self._clock(), UTC) - since >= timedelta(days=1):
                 self._warned.add(feed.id)
                 log.warning(
-                    "feed %s (%s) has failed for more than a day (%d polls since %s): %s",
+                    "feed %s (%s) has failed for more than a day (%d polls since %s): %s"
+                    ": remove it with /removefeed if the site is gone",
                     feed.label,
                     feed.url,
                     row.failures,
@@ -310,9 +328,15 @@ class Poller:
                 )
 
     def _recovered(self, feed: FeedRow) -> None:
-        if feed.id in self._warned:
-            self._warned.discard(feed.id)
-            log.warning("feed %s (%s) works again", feed.label, feed.url)
+        """One line when a failing feed (``feed`` as it was before this poll) works again."""
+        self._warned.discard(feed.id)
+        if feed.failures:
+            log.info(
+                "feed %s (%s) works again after %d failed polls",
+                feed.label,
+                feed.url,
+                feed.failures,
+            )
 
     # -- entries ----------------------------------------------------------------------
 
@@ -389,7 +413,8 @@ class Poller:
                 raise
             except Exception as exc:  # one entry's surprise must not cost the others
                 log.warning(
-                    "feed %s: entry %s skipped: %r",
+                    "feed %s: entry %s skipped: %r"
+                    ": the other entries are kept; report it if it repeats",
                     feed.url,
                     step.entry.link or step.entry.guid,
                     exc,

@@ -222,7 +222,10 @@ class Sender:
             except Exception:
                 # The database failed (disk full, locked too long...): keep the sender
                 # alive and try again later; the outbox still holds everything.
-                log.exception("outbox sender: cannot read the outbox; retrying")
+                log.exception(
+                    "outbox sender: cannot read the outbox; retrying"
+                    ": check the disk under [storage] path, then digestbot check"
+                )
                 self._pause_until = self.clock() + self.backoff_base
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.backoff_base):
@@ -292,7 +295,12 @@ class Sender:
                 self.run.chats.add(item.chat_id)
         except Exception:
             # A store failure or a bug: keep the item (it stays due) and the sender alive.
-            log.exception("outbox item %d to chat %d: unexpected error", item.id, item.chat_id)
+            log.exception(
+                "outbox item %d to chat %d: unexpected error, retried later"
+                ": a bug, report it with this traceback",
+                item.id,
+                item.chat_id,
+            )
             self._pause_until = self.clock() + self.backoff_base
         finally:
             self._settled.add(item.id)
@@ -333,7 +341,12 @@ class Sender:
                 log.info("chat %d topic %d deactivated: %s", chat, item.topic, TOPIC_GONE)
                 await asyncio.to_thread(self.store.deactivate, chat, TOPIC_GONE, topic=item.topic)
                 return "deactivated", "topic_gone"
-            log.warning("digest to chat %d dropped, Telegram refused it: %s", chat, exc.message)
+            log.warning(
+                "digest to chat %d dropped, Telegram refused it: %s"
+                ": the chat's next digest is sent as usual; report it if it repeats",
+                chat,
+                exc.message,
+            )
             await asyncio.to_thread(self.store.drop, item.id, exc.message)
             return "failed", "refused"
         except Forbidden as exc:
@@ -348,7 +361,11 @@ class Sender:
             # 401/404 for every message: the token was revoked (after start-up PTB calls
             # a 404 "endpoint not found"). No message is at fault: keep them all, pause.
             self._escalate_pause(self.clock())
-            log.error("Telegram rejected the bot token (%s); sending paused", exc.message)
+            log.error(
+                "Telegram rejected the bot token (%s); sending paused"
+                ": set TELEGRAM_BOT_TOKEN to the token from @BotFather and restart",
+                exc.message,
+            )
             if self.on_token_rejected is not None:
                 self.on_token_rejected()
             return "retried", "token_rejected"
@@ -368,7 +385,12 @@ class Sender:
         if moved or new_chat_id == old:
             # Telegram upgrades a group once; a supergroup that moves again (or a move to
             # the same id) is not chased: refused like any other message.
-            log.warning("digest to chat %d dropped: moved again, to %d", old, new_chat_id)
+            log.warning(
+                "digest to chat %d dropped: moved again, to %d"
+                ": nothing to do (Telegram moves a group once; this one is not chased)",
+                old,
+                new_chat_id,
+            )
             await asyncio.to_thread(self.store.drop, item.id, f"moved again to {new_chat_id}")
             return "failed", "moved_again"
         task = self._in_flight[old]
@@ -415,7 +437,13 @@ class Sender:
         now = self.clock()
         self._escalate_pause(now)
         if attempt >= self.max_attempts:
-            log.error("digest to chat %d dropped after %d attempts: %s", item.chat_id, attempt, exc)
+            log.error(
+                "digest to chat %d dropped after %d attempts: %s"
+                ": check the network to [telegram] base_url; later digests are tried as usual",
+                item.chat_id,
+                attempt,
+                exc,
+            )
             await asyncio.to_thread(self.store.drop, item.id, str(exc))
             return "failed", "gave_up"
         log.info(

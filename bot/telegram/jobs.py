@@ -218,7 +218,7 @@ async def rescan_seeds(application: Application) -> None:
                 sync, rt.store, config.seeds.dir, summaries=False, reported=rt.reported_skips
             )
         except SeedsFolderError as exc:
-            log.warning("%s", exc)
+            log.warning("%s: check [seeds] dir and its permissions", exc)
             return
         pending = await asyncio.to_thread(rt.store.articles_without_summary)
         done = 0
@@ -259,7 +259,10 @@ async def regroup_stories(rt: Runtime) -> None:
         report = await asyncio.to_thread(regroup_recent, rt.store, rt.clock())
         rt.stories_version = version if report.changed == 0 else None
     except Exception:
-        log.exception("grouping the recent articles into stories failed; next try after a poll")
+        log.exception(
+            "grouping the recent articles into stories failed; next try after a poll"
+            ": digests show the stories as last grouped; report it with this traceback"
+        )
 
 
 async def rescan_job(context: BotContext) -> None:
@@ -279,7 +282,10 @@ async def _rescan_logged(application: Application) -> None:
         await rescan_seeds(application)
     except Exception:
         # An unreadable file is skipped inside; this is a bug or a broken database.
-        log.exception("rescanning the seeds folder failed; next try in the next period")
+        log.exception(
+            "rescanning the seeds folder failed; next try in the next period"
+            ": check [seeds] dir and the disk, else report it with this traceback"
+        )
 
 
 async def prune_job(context: BotContext) -> None:
@@ -289,7 +295,10 @@ async def prune_job(context: BotContext) -> None:
     try:
         await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
     except sqlite3.Error:
-        log.exception("retention: pruning the database failed; next try tomorrow")
+        log.exception(
+            "retention: pruning the database failed; next try tomorrow"
+            ": check the disk under [storage] path (space, permissions), then digestbot check"
+        )
 
 
 async def integrity_job(context: BotContext) -> None:
@@ -300,7 +309,10 @@ async def integrity_job(context: BotContext) -> None:
     try:
         problems = await asyncio.to_thread(rt.store.check_integrity)
     except sqlite3.Error:
-        log.exception("integrity check: the database could not be read")
+        log.exception(
+            "integrity check: the database could not be read"
+            ": check [storage] path and its permissions, then run digestbot check"
+        )
         return
     if problems:
         log.error(
@@ -317,7 +329,11 @@ async def digest_job(context: BotContext) -> None:
     rt = context.runtime
     slot = context.job.data if context.job is not None else None
     if not isinstance(slot, Slot):
-        log.error("digest job without its slot (%r): nothing queued", slot)
+        log.error(
+            "digest job without its slot (%r): nothing queued: restart the bot to rebuild"
+            " the schedule from the database",
+            slot,
+        )
         return
     config = rt.config
     await asyncio.to_thread(
@@ -372,4 +388,8 @@ async def _poll_feeds_logged(rt: Runtime) -> None:
                     keys,
                 )
     except Exception:
-        log.exception("polling the feeds failed; next try in %.0f s", FEED_TICK_SECONDS)
+        log.exception(
+            "polling the feeds failed; next try in %.0f s: report it with this traceback"
+            " if it repeats",
+            FEED_TICK_SECONDS,
+        )

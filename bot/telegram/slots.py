@@ -198,7 +198,12 @@ def plan_schedule(
         except ValueError as exc:
             # One bad row (a timezone this machine's tzdata no longer has) must not stop
             # every other chat's digests.
-            log.warning("chat %s not scheduled: %s", chat.chat_id, exc)
+            log.warning(
+                "chat %s not scheduled: %s: update tzdata (pip install -U tzdata)"
+                " or ask the chat to set /timezone again",
+                chat.chat_id,
+                exc,
+            )
             continue
         count += 1
         slots.update(chat_slots)
@@ -223,7 +228,12 @@ def plan_from_store(
         try:
             due = last_due(digest_time, zone(slot.timezone), now)
         except ValueError as exc:
-            log.warning("slot %s %s not scheduled: %s", digest_time, slot.timezone, exc)
+            log.warning(
+                "slot %s %s not scheduled: %s: update tzdata (pip install -U tzdata)",
+                digest_time,
+                slot.timezone,
+                exc,
+            )
             continue
         if slot not in slots and (now - due).total_seconds() <= grace_seconds:
             recent.append(slot)

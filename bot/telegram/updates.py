@@ -176,7 +176,12 @@ class DigestBot(ExtBot):
                 update = Update.de_json(raw, self)
             except Exception:
                 # As PTB: the updater only logs that something failed, so say what here.
-                log.critical("cannot parse an update from Telegram: %r", raw, exc_info=True)
+                log.critical(
+                    "cannot parse an update from Telegram: %r"
+                    ": upgrade digestbot and python-telegram-bot (pip install -U)",
+                    raw,
+                    exc_info=True,
+                )
                 raise
             self.insert_callback_data(update)
             updates.append(update)

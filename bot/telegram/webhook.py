@@ -95,7 +95,11 @@ class WebhookServer:
                 return web.Response(status=200)
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError) as exc:
-            log.warning("webhook: refused a body that is not an update: %s", exc)
+            log.warning(
+                "webhook: refused a body that is not an update: %s"
+                ": nothing to do unless it repeats; then check what else posts to the webhook",
+                exc,
+            )
             return _refuse(400, "Bad Request")
         if update is None:
             return _refuse(400, "Bad Request")

@@ -429,6 +429,12 @@ async def rescan(update: Update, context: BotContext) -> None:
     before = await common.db(rt.store.count_articles)
     await rescan_seeds(context.application)
     after = await common.db(rt.store.count_articles)
+    log.info(
+        "%s: /rescan read the seeds folder: %d articles (before: %d)",
+        common.who(update),
+        after,
+        before,
+    )
     t = context.t
     await common.reply(
         update,
@@ -512,7 +518,11 @@ async def on_error(update: object, context: BotContext) -> None:
         context.runtime.token_rejected()
         return
     where = f"update {update.update_id}" if isinstance(update, Update | ArticleRequest) else "a job"
-    log.error("error while handling %s", where, exc_info=context.error)
+    log.error(
+        "error while handling %s: the chat was told; a bug, report it with this traceback",
+        where,
+        exc_info=context.error,
+    )
     if isinstance(update, ArticleRequest):
         chat_id = update.chat_id
     elif isinstance(update, Update) and update.effective_chat is not None:

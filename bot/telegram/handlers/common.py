@@ -110,6 +110,19 @@ def subscriber(update: Update) -> tuple[int, int]:
     return chat.id, topic(update.effective_message) or 0
 
 
+def who(update: Update) -> str:
+    """Who did what, where, for an action's log line: ``"user 42 in chat -100123"``
+    (with ``" topic 7"`` in a forum topic, ``"for channel -100456"`` when a private chat
+    manages one). Ids only: names change and are the users' own."""
+    user = update.effective_user
+    chat_id, topic_id = subscriber(update)
+    managed = target(update)
+    where = f"for channel {chat_id}" if managed is not None else f"in chat {chat_id}"
+    if topic_id:
+        where += f" topic {topic_id}"
+    return f"user {user.id if user else '?'} {where}"
+
+
 def named(update: Update, text: str) -> str:
     """``text`` as :func:`reply` sends it: about a managed channel, with its name (for the
     messages a button press redraws)."""

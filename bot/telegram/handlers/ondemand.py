@@ -178,7 +178,8 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             return
         except Exception:
             log.exception(
-                "summary of %s failed", ask.value[:200] if ask.kind == "link" else "a text"
+                "summary of %s failed: the chat was told; a bug, report it with this traceback",
+                ask.value[:200] if ask.kind == "link" else "a text",
             )
             await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return

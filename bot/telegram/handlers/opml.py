@@ -97,7 +97,7 @@ async def opml_import(update: Update, context: BotContext) -> None:
     user = update.effective_user
     async with common.typing(update):
         report = await import_feeds(rt.feeds, rt.poller, parsed, added_by=user.id if user else None)
-    log.info("OPML import by %s: %s", user.id if user else "?", report.summary())
+    log.info("%s: /opml import: %s", common.who(update), report.summary())
     # The new feeds' first polls start beside the reply (in rt.feed_polls from now on).
     for line in report.added:
         assert line.feed is not None

@@ -140,11 +140,22 @@ async def addfeed(update: Update, context: BotContext) -> None:
             )
             return
         if not new and renamed.label != feed.label:
+            log.info(
+                "%s: /addfeed renamed feed %s (%s) to %s",
+                common.who(update),
+                feed.id,
+                feed.url,
+                renamed.label,
+            )
             await common.reply(
                 update, replies.feed_renamed_text(feed.id, renamed.label, t=context.t)
             )
             return
         feed = renamed
+    if new:
+        log.info(
+            "%s: /addfeed added feed %s %s (%s)", common.who(update), feed.id, feed.label, feed.url
+        )
     minutes = rt.poller.interval(feed) / 60
     await common.reply(
         update,
@@ -153,7 +164,6 @@ async def addfeed(update: Update, context: BotContext) -> None:
         ),
     )
     if new:
-        log.info("feed %s (%s) added by %s", feed.label, feed.url, user.id if user else "?")
         rt.feed_polls.add(task := asyncio.create_task(rt.poller.poll_feed(feed)))
         task.add_done_callback(rt.feed_polls.discard)
 
@@ -176,7 +186,11 @@ async def read_feed(
     except NotAFeed as exc:
         await common.reply(update, refused(url, exc.said(t)))
     except Exception as exc:  # a document nobody foresaw still gets its one-line answer
-        log.exception("%s %s: reading it failed", command, url)
+        log.exception(
+            "%s %s: reading it failed: the chat was told; a bug, report it with this traceback",
+            command,
+            url,
+        )
         reason = t("cannot read it as a feed ({error})", error=type(exc).__name__)
         await common.reply(update, refused(url, reason))
     return None
@@ -195,7 +209,13 @@ async def removefeed(update: Update, context: BotContext) -> None:
     feed_id = int(argument)
     removed = await common.db(rt.feeds.remove_feed, feed_id)
     if removed is not None:
-        log.info("feed %s (%s) removed", removed.label, removed.url)
+        log.info(
+            "%s: /removefeed removed feed %s %s (%s)",
+            common.who(update),
+            feed_id,
+            removed.label,
+            removed.url,
+        )
     await common.reply(
         update, replies.feed_removed_text(feed_id, removed.label if removed else None, t=context.t)
     )

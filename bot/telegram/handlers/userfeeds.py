@@ -164,9 +164,8 @@ async def _answer(
             assert feed is not None
             _first_poll(rt, feed)  # started before the reply: its articles come sooner
             minutes = rt.poller.interval(feed) / 60
+            log.info("%s: /add followed feed %s (%s)", common.who(update), feed.id, feed.url)
             await common.reply(update, replies.followed_text(feed.label, newest, minutes, t=t))
-            chat_id, _ = common.subscriber(update)
-            log.info("chat %s follows feed %s (%s)", chat_id, feed.id, feed.url)
         case "already":
             assert feed is not None
             await common.reply(update, replies.already_followed_text(feed.label, t=t))
@@ -195,6 +194,7 @@ async def remove(update: Update, context: BotContext) -> None:
         if row is None:
             await common.reply(update, context.t(replies.NOT_FOLLOWED))
             return
+        log.info("%s: /remove unfollowed feed %s (%s)", common.who(update), row.id, row.url)
         await common.reply(update, replies.unfollowed_text(row.label, t=context.t))
         return
     own = await common.db(rt.feeds.followed, chat_id, topic=topic)
@@ -222,6 +222,7 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
     if row is None:
         await query.answer(context.t(replies.NOT_FOLLOWED), show_alert=True)
     else:
+        log.info("%s: /remove unfollowed feed %s (%s)", common.who(update), row.id, row.url)
         await query.answer(replies.unfollowed_text(row.label, t=context.t)[:200])
     if match[2]:
         text, markup = await render(rt, chat_id, topic, t=context.t)
@@ -283,7 +284,7 @@ async def import_file(update: Update, context: BotContext) -> None:
             max_per_chat=sources.max_per_chat,
             max_feeds=sources.max_feeds,
         )
-    log.info("OPML import into chat %s: %s", chat_id, report.summary())
+    log.info("%s: OPML import: %s", common.who(update), report.summary())
     for line in report.added:  # the new feeds' first polls start beside the reply
         _first_poll(rt, line.feed)
     await common.reply(update, import_report_text(name, report, context.t))
