@@ -451,7 +451,7 @@ def test_one_chat_is_paced_a_little_slower_than_one_a_second():
 
 
 def test_replies_to_one_chat_reach_a_strict_server_without_a_429_despite_jitter():
-    # Issue 10, row 18: replies paced at exactly 1/s; the server counts arrivals, which
+    # Replies paced at exactly 1/s; the server counts arrivals, which
     # the network and a busy loop move by a few tens of ms. One a second, per chat, as the
     # fake's chat_cap=(1, 1.0) counts: at most one in any half-open second.
     rng = random.Random(18)

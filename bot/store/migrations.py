@@ -274,7 +274,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         11,
         "private articles: pages and texts users summarized and added to their digest",
-        # Issue 13. A private article appears only in the digests of the chats that
+        # A private article appears only in the digests of the chats that
         # added it (digest_additions; for the pruning horizon its added_at there counts,
         # not the article's), not in the shared /article list, search or counts; the
         # seeds scan never retires it. /article N shows it to anyone with its number.
