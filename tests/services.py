@@ -1,8 +1,8 @@
 """The real PostgreSQL and Redis the cluster tests use, on loopback.
 
-A test that needs one asks for the ``postgres_dsn`` or ``redis_url`` fixture (tests/conftest.py): when the
-service cannot be reached the test is skipped with one line saying so, except under CI
-(the ``CI`` environment variable set), where it fails: CI starts both services.
+A test that needs one asks for the ``postgres_dsn`` or ``redis_url`` fixture
+(tests/conftest.py): when the service cannot be reached the test is skipped with one line
+saying so, except under CI (the ``CI`` environment variable set), where it fails.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import socket
 
 import pytest
 
-POSTGRES_DSN = os.environ.get("DIGESTBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_DSN = os.environ.get(
+    "DIGESTBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("DIGESTBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 

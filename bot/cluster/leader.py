@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+    from bot.config import Config
+
 __all__ = [
     "CHECK_SECONDS",
     "LEADER_LOCK",
@@ -43,6 +45,8 @@ __all__ = [
     "AdvisoryLeader",
     "Leadership",
     "SoleLeader",
+    "leadership_for",
+    "postgres_url",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,7 +62,9 @@ CHECK_SECONDS = 2.0
 TIMEOUT_SECONDS = 5.0
 # PostgreSQL drops the session of a leader it cannot reach after about
 # idle + interval x count seconds (its TCP keepalives), which releases the lock.
-KEEPALIVE_OPTIONS = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+KEEPALIVE_OPTIONS = (
+    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+)
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -87,14 +93,16 @@ class Leadership:
 
 
 class SoleLeader(Leadership):
-    """One process: the leader from the start (``on_gain`` is awaited by ``start``)."""
+    """One process: always the leader (``on_gain`` is awaited by ``start``)."""
+
+    is_leader = True
 
     async def start(self, on_gain: Hook = _nothing, on_loss: Hook = _nothing) -> None:
         self.is_leader = True
         await on_gain()
 
     async def stop(self) -> None:
-        self.is_leader = False
+        """Nothing to release (the jobs stop with the application)."""
 
 
 class AdvisoryLeader(Leadership):
@@ -280,3 +288,18 @@ def _database_errors() -> type[Exception]:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def postgres_url(config: Config) -> str | None:
+    """The PostgreSQL database the store runs on (``[storage] url``), or None for SQLite:
+    several processes may then share the bot."""
+    url = getattr(config.storage, "url", None)
+    if isinstance(url, str) and url.startswith(("postgresql://", "postgres://")):
+        return url
+    return None
+
+
+def leadership_for(config: Config) -> Leadership:
+    """:class:`AdvisoryLeader` on the store's PostgreSQL database, else :class:`SoleLeader`."""
+    url = postgres_url(config)
+    return SoleLeader() if url is None else AdvisoryLeader(url)

@@ -43,11 +43,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import __version__
+from bot.cluster.leader import Leadership, leadership_for, postgres_url
 from bot.config import Config
 from bot.errors import ConfigError, DigestbotError
 from bot.locales import DEFAULT, LANGUAGES, translator
 from bot.store import Store
-from bot.telegram import jobs, slots
+from bot.telegram import leaderjobs, slots
 from bot.telegram.handlers import articles as articlehandlers
 from bot.telegram.handlers import channels, language, ondemand, userfeeds
 from bot.telegram.handlers import commands as handlers
@@ -97,10 +98,6 @@ BOOTSTRAP_RETRIES = 5
 # (channels.ROUTE_GROUP) included (one handler runs per group, so it has its own).
 LANGUAGE_GROUP = -10_000
 
-# The background integrity check starts this long after start-up, when the first
-# updates have been answered and missed digests queued.
-INTEGRITY_DELAY_SECONDS = 120.0
-
 # -- the application ---------------------------------------------------------------------
 
 
@@ -116,57 +113,28 @@ async def _post_init(application: Application) -> None:
             commands, language_code=None if code == DEFAULT else code
         )
     config = rt.config
-    job_queue = application.job_queue
-    assert job_queue is not None
-    # The first scan is a one-off job: an interval job added before the scheduler starts
-    # with first=0 is already "late" when it starts, and APScheduler moves it a period on.
-    # A late job still runs (once, however late): APScheduler's default of 1 s grace
-    # would silently skip it whenever start-up or the event loop is busy.
-    late_ok = {"misfire_grace_time": None, "coalesce": True}
-    job_queue.run_once(jobs.rescan_job, when=0, name="first scan of the seeds", job_kwargs=late_ok)
-    job_queue.run_repeating(
-        jobs.rescan_job,
-        interval=config.seeds.rescan_seconds,
-        first=config.seeds.rescan_seconds,
-        name="rescan seeds",
-        job_kwargs=late_ok,
-    )
-    job_queue.run_repeating(
-        jobs.prune_job, interval=86_400, first=600, name="retention", job_kwargs=late_ok
-    )
-    # The full read of the file, off the start-up path (the open only probes it).
-    job_queue.run_once(
-        jobs.integrity_job, when=INTEGRITY_DELAY_SECONDS, name="integrity check", job_kwargs=late_ok
-    )
     await _start_feeds(rt)
     if rt.metrics is not None:
         assert rt.fetcher is not None and rt.poller is not None
         rt.fetcher.on_outcome = rt.metrics.on_fetch
         rt.poller.on_outcome = rt.metrics.on_feed_poll
-    job_queue.run_repeating(
-        jobs.feed_job,
-        interval=jobs.FEED_TICK_SECONDS,
-        first=1,
-        name="poll feeds",
-        job_kwargs=late_ok,
+    # The leader's jobs (the schedule, feed polls, housekeeping): added now by a sole
+    # process; with several, when this one becomes the leader (bot.cluster.leader).
+    await rt.leader.start(
+        functools.partial(leaderjobs.gain, application),
+        functools.partial(leaderjobs.lose, application),
     )
-    # The slots in use, and the few chats that may have missed a digest, are read in a
-    # thread; the jobs are added on the event loop (APScheduler is not thread-safe).
-    plan = await asyncio.to_thread(
-        slots.plan_from_store,
-        rt.store,
-        now=rt.clock(),
-        default_timezone=config.digest.timezone,
-        grace_seconds=config.digest.missed_grace_seconds,
-    )
-    summary = slots.apply_schedule(
-        job_queue, plan, jobs.digest_job, grace_seconds=config.digest.missed_grace_seconds
-    )
-    rt.catch_up = summary.catch_up
+    summary = rt.schedule
+    if summary is None:  # another process leads: it has the schedule
+        count = await asyncio.to_thread(rt.store.count_subscribers)
+        summary = slots.ScheduleSummary(count, 0, ())
     assert rt.feeds is not None
     feeds = len(await asyncio.to_thread(rt.feeds.feeds))
     articles = await asyncio.to_thread(rt.store.count_articles)
-    log.info("%s", start_line(application.bot.username, config, feeds, articles, summary))
+    line = start_line(application.bot.username, config, feeds, articles, summary)
+    if rt.leader.shared:
+        line += f"; {rt.leader.describe()}"
+    log.info("%s", line)
     _start_on_demand(rt)
     metrics = rt.metrics
     rt.sender = Sender(
@@ -296,6 +264,7 @@ def build_application(
     *,
     clock: Callable[[], datetime] = default_clock,
     request: BaseRequest | None = None,
+    leader: Leadership | None = None,
 ) -> Application:
     """The whole bot as a python-telegram-bot Application (not started).
 
@@ -303,7 +272,9 @@ def build_application(
     ``[storage] path`` and closes it at shutdown. ``clock`` (aware datetimes) decides
     which digest is due when a job runs, so tests can inject the time. ``request``: a
     ``telegram.request.BaseRequest`` for the bot's calls other than getUpdates (default:
-    by ``[telegram] transport``, see :func:`_requests`). Raises ConfigError without a token.
+    by ``[telegram] transport``, see :func:`_requests`). ``leader``: who runs the schedule
+    (default: :func:`bot.cluster.leader.leadership_for` the config). Raises ConfigError
+    without a token.
     """
     tg = config.telegram
     if not tg.token:
@@ -343,6 +314,7 @@ def build_application(
         .build()
     )
     rt = Runtime(config, store, owns_store, clock)
+    rt.leader = leader if leader is not None else leadership_for(config)
     application.bot_data[RUNTIME_KEY] = rt
     if config.metrics.listen is not None:
         from bot.telegram.metrics import Metrics
@@ -501,6 +473,8 @@ async def running(
     finally:
         runtime(application).stopping = True
         await stop_updater(application)
+        # Another process may take over the schedule while this one finishes sending.
+        await runtime(application).leader.stop()
         processor = application.update_processor
         if isinstance(processor, PerChatUpdateProcessor):
             processor.close()
@@ -547,11 +521,15 @@ def run(config: Config) -> int:
 
     Raises ConfigError when there is no token or Telegram rejects it (also while
     running: a revoked token ends the process, so systemd restarts it and the journal
-    says why) and AlreadyRunning when another bot uses the same database; the CLI
+    says why) and AlreadyRunning when another bot uses the same SQLite database; the CLI
     prints each as one line.
     """
     if not config.telegram.token:
         raise ConfigError(NO_TOKEN)
+    if postgres_url(config) is not None:
+        # Several processes may share a PostgreSQL database: leadership decides which
+        # one runs the schedule (bot.cluster.leader).
+        return asyncio.run(_serve(config))
     with InstanceLock(config.storage.path):
         return asyncio.run(_serve(config))
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
+from bot.cluster.leader import Leadership, SoleLeader
 from bot.config import Config
 from bot.locales import ENGLISH, Translator
 from bot.schedule import Slot
@@ -26,10 +27,13 @@ from bot.store import Store
 from bot.telegram.admins import AdminCache
 
 if TYPE_CHECKING:
+    from telegram.ext import Job
+
     from bot.feeds.poll import Poller
     from bot.store.feeds import FeedStore
     from bot.telegram.delivery import Sender
     from bot.telegram.metrics import Metrics, MetricsServer
+    from bot.telegram.slots import ScheduleSummary
     from bot.telegram.webhook import WebhookServer
     from bot.web.fetch import Fetcher
     from bot.web.links import PageSummary, Pending
@@ -99,6 +103,12 @@ class Runtime:
     clock: Callable[[], datetime] = default_clock
     sender: Sender | None = None  # created in post_init
     stopping: bool = False
+    # Whether this process runs the schedule, feed polls and housekeeping
+    # (bot.cluster.leader); the jobs it added for that (bot.telegram.leaderjobs).
+    leader: Leadership = field(default_factory=SoleLeader)
+    leader_jobs: list[Job[Any]] = field(default_factory=list)
+    # The schedule built when this process became the leader (None while it does not lead).
+    schedule: ScheduleSummary | None = None
     # The slots given a catch-up run at start-up (a digest missed while the bot was down).
     catch_up: tuple[Slot, ...] = ()
     # Summaries computed by rescans, counted for tests and logs.
