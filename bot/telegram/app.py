@@ -140,6 +140,8 @@ async def _post_init(application: Application) -> None:
     rt.sender = Sender(
         application.bot,
         rt.store,
+        # Several processes send from one outbox: each claims what it sends for a while.
+        lease_seconds=OUTBOX_LEASE_SECONDS if rt.leader.shared else None,
         on_token_rejected=rt.token_rejected,
         on_message=None if metrics is None else metrics.on_message,
         on_run=None if metrics is None else metrics.on_run,
@@ -174,8 +176,8 @@ def start_line(
 def _start_on_demand(rt: Runtime) -> None:
     """The workers and pending buttons of summaries on demand; the fetcher
     is the feeds' one (_start_feeds), made here only if there is none."""
+    from bot.cluster.state import LocalQuotas, LocalTokens, RedisQuotas, RedisTokens
     from bot.web.fetch import Fetcher
-    from bot.web.links import Pending
     from bot.web.workers import Workers
 
     if rt.fetcher is None:
@@ -183,7 +185,13 @@ def _start_on_demand(rt: Runtime) -> None:
     if rt.workers is None:
         rt.workers = Workers()
     if rt.pending is None:
-        rt.pending = Pending()
+        rt.pending = LocalTokens() if rt.redis is None else RedisTokens(rt.redis, rt.redis_prefix)
+    if rt.quotas is None:
+        rt.quotas = (
+            LocalQuotas(rt.fetcher.quota)
+            if rt.redis is None
+            else RedisQuotas(rt.redis, rt.redis_prefix, rt.config.fetch.per_chat_per_hour)
+        )
 
 
 async def _post_stop(application: Application) -> None:
@@ -228,9 +236,15 @@ async def _post_shutdown(application: Application) -> None:
     # The fetcher, shared with the feeds, was closed by _stop_feeds.
     if rt.workers is not None:
         await rt.workers.close()
+    if rt.redis is not None:
+        await rt.redis.aclose()
     if rt.owns_store:
         rt.store.close()
 
+
+# With several processes, an outbox item a process took is theirs for this long: if
+# the process dies, another sends it after the lease (within 30 s of the death).
+OUTBOX_LEASE_SECONDS = 25.0
 
 # Connections for Bot API calls at once: PTB's own default (and the update processor's
 # concurrency), so every reply in progress can be on the wire; they open on demand.
@@ -256,6 +270,26 @@ def _requests(transport: str, base_url: str) -> tuple[BaseRequest, BaseRequest]:
         AiohttpRequest(pool_size=API_CONNECTIONS, proxy=proxy),
         AiohttpRequest(pool_size=1, proxy=proxy),
     )
+
+
+def _share_through_redis(rt: Runtime, limiter: TelegramRateLimiter, url: str) -> None:
+    """Several processes: send rates, admins' answers (and, in post_init, button tokens
+    and quotas) kept in the Redis of ``[cluster] redis_url`` (bot.cluster)."""
+    from bot.cluster.limiter import SharedLimiter
+    from bot.cluster.redis import connect, key_prefix
+    from bot.cluster.state import RedisAdmins
+
+    tg = rt.config.telegram
+    rt.redis = connect(url)
+    rt.redis_prefix = key_prefix(tg.token)
+    limiter.shared = SharedLimiter(
+        rt.redis,
+        rt.redis_prefix,
+        tg.max_messages_per_second,
+        margin=limiter.limiter.base_margin,
+        chat_per_second=tg.chat_messages_per_second,
+    )
+    rt.admins = RedisAdmins(rt.redis, rt.redis_prefix)
 
 
 def build_application(
@@ -315,6 +349,8 @@ def build_application(
     )
     rt = Runtime(config, store, owns_store, clock)
     rt.leader = leader if leader is not None else leadership_for(config)
+    if config.cluster.redis_url is not None:
+        _share_through_redis(rt, limiter, config.cluster.redis_url)
     application.bot_data[RUNTIME_KEY] = rt
     if config.metrics.listen is not None:
         from bot.telegram.metrics import Metrics

@@ -129,7 +129,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     token = (query.data or "").removeprefix(links.ADD_PREFIX)
     summary = None
     if chat is not None and rt.pending is not None:
-        summary = rt.pending.get(chat.id, token)
+        summary = await rt.pending.get(chat.id, token)
     if summary is None or chat is None:
         await query.answer(context.t(replies.ADD_STALE), show_alert=True)
         return
@@ -150,6 +150,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
     rt = context.runtime
     message = update.effective_message
     assert message is not None and rt.fetcher is not None and rt.pending is not None
+    assert rt.quotas is not None
     chat_id, topic = message.chat_id, common.topic(message)
     if ask.kind == "link":
         try:
@@ -157,9 +158,9 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         except FetchError as exc:
             await common.reply(update, html.escape(exc.said(context.t)))
             return
-    quota = rt.fetcher.quota
+    quota = rt.quotas
     try:
-        quota.admit(chat_id)
+        await quota.admit(chat_id)
     except TooManyRequests as exc:
         per_hour = rt.config.fetch.per_chat_per_hour
         await common.reply(
@@ -183,11 +184,11 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             )
             await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
-        token = rt.pending.add(chat_id, summary)
+        token = await rt.pending.add(chat_id, summary)
         for text, markup in links.summary_messages(summary, token, t=context.t):
             await send_html(context.bot, chat_id, text, markup, topic)
     finally:
-        quota.done(chat_id)
+        await quota.done(chat_id)
 
 
 async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
