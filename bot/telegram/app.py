@@ -61,7 +61,7 @@ from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.redaction import install_token_redaction, redact
 from bot.telegram.replies import LANGUAGE_BUTTON, command_list
 from bot.telegram.runtime import RUNTIME_KEY, BotContext, Runtime, default_clock, runtime
-from bot.telegram.updater import health, start_updater, stop_updater
+from bot.telegram.updater import health, polls_when_leading, start_updater, stop_updater
 from bot.telegram.updates import ArticleRequest, DigestBot, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -503,7 +503,8 @@ async def running(
             await application.post_init(application)
         await _start_metrics(application)
         await application.start()
-        await start_updater(application, config)
+        if not polls_when_leading(application):
+            await start_updater(application, config)
         log.info("ready")
         yield application
     finally:

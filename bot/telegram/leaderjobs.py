@@ -4,6 +4,8 @@ becomes the leader and removed when it stops being one.
 The leader's jobs: the digest slots (rebuilt from the store, with a catch-up run for a
 slot missed within ``[digest] missed_grace_seconds``, as at start-up), the seeds scans,
 the feed polls (each round ends with story grouping), retention and the integrity check.
+With several processes in long-polling mode the leader is also the one that polls
+Telegram (``bot.telegram.updater.polls_when_leading``).
 One process (SQLite) leads from its start, so this is simply its start-up. With several
 processes on one PostgreSQL database, a chat that subscribes on a process that does not
 lead gets no job there: the leader looks for slots it does not have every
@@ -22,6 +24,7 @@ from telegram.ext import Application, Job
 from bot.schedule import Slot
 from bot.telegram import jobs, slots
 from bot.telegram.runtime import BotContext, runtime
+from bot.telegram.updater import polls_when_leading, start_updater, stop_updater
 
 __all__ = ["INTEGRITY_DELAY_SECONDS", "SLOT_REFRESH_SECONDS", "gain", "lose", "refresh_slots_job"]
 
@@ -101,6 +104,8 @@ async def gain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     rt.catch_up = summary.catch_up
     rt.schedule = summary
+    if polls_when_leading(application) and not rt.stopping:
+        await start_updater(application, config)
 
 
 async def lose(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -109,14 +114,18 @@ async def lose(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     rt = runtime(application)
     job_queue = application.job_queue
     assert job_queue is not None
-    for job in rt.leader_jobs:
-        job.schedule_removal()
+    if polls_when_leading(application):
+        await stop_updater(application)
+    mine = {job.job.id for job in rt.leader_jobs}
     rt.leader_jobs = []
     removed = 0
+    # What is still scheduled (a one-off job that ran is gone already).
     for job in job_queue.jobs():
         if isinstance(job.data, Slot):  # a slot's daily job or its catch-up run
             job.schedule_removal()
             removed += 1
+        elif job.job.id in mine:
+            job.schedule_removal()
     tasks = [t for t in (rt.feed_task, rt.rescan_task) if t is not None and not t.done()]
     for task in tasks:
         task.cancel()
