@@ -294,7 +294,7 @@ def postgres_url(config: Config) -> str | None:
     """The PostgreSQL database the store runs on (``[storage] url``), or None for SQLite:
     several processes may then share the bot."""
     url = getattr(config.storage, "url", None)
-    if isinstance(url, str) and url.startswith(("postgresql://", "postgres://")):
+    if isinstance(url, str) and url.lower().startswith(("postgresql://", "postgres://")):
         return url
     return None
 

@@ -34,7 +34,6 @@ from bot.web.quota import HOUR, Quota
 __all__ = [
     "BUSY_SECONDS",
     "TOKEN_SECONDS",
-    "AdminAnswers",
     "ButtonTokens",
     "ChatQuotas",
     "LocalAdmins",
@@ -216,18 +215,6 @@ class RedisQuotas:
 
 
 # -- group administrators ---------------------------------------------------------------
-
-
-class AdminAnswers(Protocol):
-    """(chat id, user id) → is an administrator, each answer kept for a while."""
-
-    async def recall(self, chat_id: int, user_id: int) -> bool | None:
-        """The remembered answer, or None when there is none (or it expired)."""
-        ...
-
-    async def remember(self, chat_id: int, user_id: int, is_admin: bool) -> None:
-        """Remember an answer Telegram just gave."""
-        ...
 
 
 class LocalAdmins:

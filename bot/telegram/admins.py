@@ -11,8 +11,8 @@ one; someone writing as another channel does not.
 :class:`AdminCache` keeps each (chat, user) answer for :data:`ADMIN_SECONDS` (a refusal
 for :data:`REFUSAL_SECONDS`, so a newly promoted admin waits a minute, not five), so a
 busy group costs one ``getChatMember`` per person per few minutes. :func:`is_chat_admin`
-asks it through :class:`bot.cluster.state.AdminAnswers` (this cache, or the same answers
-kept in Redis for several processes).
+asks through :class:`AdminAnswers`: this cache (``bot.cluster.state.LocalAdmins``), or
+the same answers kept in Redis for several processes (``bot.cluster.state.RedisAdmins``).
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import Bot
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 
-__all__ = ["ADMIN_SECONDS", "REFUSAL_SECONDS", "AdminCache", "is_chat_admin"]
-
-if TYPE_CHECKING:
-    from bot.cluster.state import AdminAnswers
+__all__ = ["ADMIN_SECONDS", "REFUSAL_SECONDS", "AdminAnswers", "AdminCache", "is_chat_admin"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +36,18 @@ REFUSAL_SECONDS = 60.0
 MAX_ENTRIES = 10_000
 
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+class AdminAnswers(Protocol):
+    """(chat id, user id) → is an administrator, each answer kept for a while."""
+
+    async def recall(self, chat_id: int, user_id: int) -> bool | None:
+        """The remembered answer, or None when there is none (or it expired)."""
+        ...
+
+    async def remember(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        """Remember an answer Telegram just gave."""
+        ...
 
 
 class AdminCache:

@@ -20,11 +20,12 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
 from bot.cluster.leader import Leadership, SoleLeader
-from bot.cluster.state import AdminAnswers, ButtonTokens, ChatQuotas, LocalAdmins
+from bot.cluster.state import ButtonTokens, ChatQuotas, LocalAdmins
 from bot.config import Config
 from bot.locales import ENGLISH, Translator
 from bot.schedule import Slot
 from bot.store import Store
+from bot.telegram.admins import AdminAnswers
 
 if TYPE_CHECKING:
     from telegram.ext import Job
