@@ -213,7 +213,8 @@ class AdvisoryLeader(Leadership):
         except (OSError, TimeoutError, _database_errors()) as exc:
             if not self._unreachable:
                 log.warning(
-                    "leadership: PostgreSQL cannot be reached (%s); trying every %.0f s",
+                    "leadership: PostgreSQL cannot be reached (%s); trying every %.0f s"
+                    ": check [storage] url and that the database is up",
                     _short(exc),
                     self.retry_seconds,
                 )
@@ -234,7 +235,10 @@ class AdvisoryLeader(Leadership):
         try:
             await self._on_gain()
         except Exception:
-            log.exception("leadership: starting the leader's jobs failed; handing over")
+            log.exception(
+                "leadership: starting the leader's jobs failed; handing over"
+                ": report it with this traceback"
+            )
             await self._give_up()
             return
         while not self._stopping.is_set():
@@ -244,7 +248,8 @@ class AdvisoryLeader(Leadership):
             if not await self._check():
                 log.warning(
                     "leadership: the connection to PostgreSQL was lost; the schedule and"
-                    " the feed polls stop here (another process takes over)"
+                    " the feed polls stop here, another process takes over"
+                    ": check the database and the network if it repeats"
                 )
                 await self._give_up()
                 return
