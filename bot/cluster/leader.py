@@ -153,10 +153,12 @@ class AdvisoryLeader(Leadership):
         )
 
     async def start(self, on_gain: Hook = _nothing, on_loss: Hook = _nothing) -> None:
-        """Start contending (in a task of its own); returns at once."""
+        """Try once now (a process that gets the lock has run ``on_gain`` when this
+        returns, as a sole process has), then contend in a task of its own."""
         self._on_gain, self._on_loss = on_gain, on_loss
         self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="leadership")
+        leading = await self._try_lock() and await self._gain()
+        self._task = asyncio.create_task(self._run(leading), name="leadership")
 
     async def stop(self) -> None:
         """Stop contending; a leader releases the lock (its session ends) so another
@@ -183,11 +185,12 @@ class AdvisoryLeader(Leadership):
         return True
 
     # -- the task ----------------------------------------------------------------------
-    async def _run(self) -> None:
+    async def _run(self, leading: bool) -> None:
         while not self._stopping.is_set():
             try:
-                if await self._try_lock():
-                    await self._lead()
+                if leading or (await self._try_lock() and await self._gain()):
+                    leading = False
+                    await self._hold()
             except Exception:
                 log.exception("leadership: unexpected error; trying again: report it")
                 await self._close()
@@ -226,9 +229,8 @@ class AdvisoryLeader(Leadership):
             self._unreachable = False
         return bool(row and row[0])
 
-    async def _lead(self) -> None:
-        """Hold the lock: run ``on_gain``, then check the connection until it fails or
-        the leadership is stopped; on a failure, ``on_loss`` at once."""
+    async def _gain(self) -> bool:
+        """The lock is ours: run ``on_gain``; False (the lock released) if it failed."""
         await self._set(True)
         self.terms += 1
         log.info("leadership: this process now runs the schedule and the feed polls")
@@ -240,7 +242,12 @@ class AdvisoryLeader(Leadership):
                 ": report it with this traceback"
             )
             await self._give_up()
-            return
+            return False
+        return True
+
+    async def _hold(self) -> None:
+        """Check the connection until it fails or the leadership is stopped; on a
+        failure, ``on_loss`` at once."""
         while not self._stopping.is_set():
             await self._pause(self.check_seconds)
             if self._stopping.is_set():
