@@ -261,10 +261,13 @@ class Sender:
         if free > 0 and refill and now >= self._pause_until:
             # In-flight chats still have their item at the head: ask for enough more.
             self._settled.clear()
+            # Leased, the items in flight are not due (claimed): ask for no more than
+            # are dispatched, since every item returned is claimed for the lease.
+            wanted = free if self.lease_seconds is not None else len(self._in_flight) + free
             items = await asyncio.to_thread(
                 functools.partial(self.store.due_outbox, lease_seconds=self.lease_seconds),
                 now,
-                len(self._in_flight) + free,
+                wanted,
             )
             if self._stopping:
                 return
