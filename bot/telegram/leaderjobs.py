@@ -104,6 +104,8 @@ async def gain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     rt.catch_up = summary.catch_up
     rt.schedule = summary
+    if rt.metrics is not None:
+        rt.metrics.on_leadership(True)
     if polls_when_leading(application) and not rt.stopping:
         await start_updater(application, config)
 
@@ -131,6 +133,8 @@ async def lose(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     rt.schedule = None
+    if rt.metrics is not None:
+        rt.metrics.on_leadership(False)
     log.info("leadership lost: %d digest slot jobs and the feed polls stopped here", removed)
 
 
