@@ -176,6 +176,8 @@ class Sender:
         self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its send
         self._settled: set[int] = set()  # item ids settled during the current fetch
         self._claimed: dict[int, float] = {}  # item id -> when its lease began
+        # Leased items claimed while their chat's previous item was finishing here.
+        self._held: dict[int, OutboxItem] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -282,6 +284,13 @@ class Sender:
                 if self.lease_seconds is not None:
                     self._claimed[item.id] = now
                 self._dispatch(item)
+            if self.lease_seconds is not None:
+                # Claimed, but its chat's previous item (settled, the query saw it gone)
+                # is still finishing here: it goes next, as soon as that one ends.
+                for item in items:
+                    if item.chat_id in self._in_flight and item.id not in self._settled:
+                        self._claimed[item.id] = now
+                        self._held[item.chat_id] = item
             fetched = bool(fresh)
         if self._in_flight or fetched:
             await self._wake.wait()
@@ -333,6 +342,9 @@ class Sender:
             self._settled.add(item.id)
             self._claimed.pop(item.id, None)
             self._in_flight.pop(item.chat_id, None)
+            held = self._held.pop(item.chat_id, None)
+            if held is not None and held.id != item.id and not self._stopping:
+                self._dispatch(held)
             self._wake.set()
 
     def _count(self, counter: str, reason: str | None = None) -> None:
