@@ -103,7 +103,7 @@ return {'1', tostring(at - now), tostring(at)}
 """
 
 # KEYS: 1 the global pause, 2 the chat's bucket (absent: no chat). ARGV: retry after,
-# global pause, chat burst, chat interval.
+# global pause, chat burst, chat interval. Returns Redis's time.
 PENALIZE = """
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) - 1700000000) + tonumber(t[2]) / 1000000
@@ -122,7 +122,7 @@ if #KEYS > 1 then
     redis.call('SET', KEYS[2], tostring(blocked), 'PX', math.ceil((retry + 120) * 1000))
   end
 end
-return 1
+return tostring(now)
 """
 
 # Redis's clock in the scripts counts from here (keeps the numbers short).
@@ -197,12 +197,13 @@ class SharedLimiter:
         granted, wait, at = await self._reserve(keys=self._keys(chat_id), args=args)
         return SharedGrant(granted in (b"1", "1"), max(0.0, float(wait)), float(at) + EPOCH)
 
-    async def penalize(self, chat_id: int | str | None, retry_after: float) -> None:
-        """A 429 said: wait ``retry_after`` seconds (every process honours it)."""
+    async def penalize(self, chat_id: int | str | None, retry_after: float) -> float:
+        """A 429 said: wait ``retry_after`` seconds (every process honours it). Returns
+        the moment the wait began, on Redis's clock (seconds since the epoch)."""
         keys = self._keys(chat_id)
         chosen = [keys[2]] if chat_id is None else [keys[2], keys[3]]
         args = [repr(retry_after), repr(self.global_pause), self.chat_burst, self.chat_interval]
-        await self._penalize(keys=chosen, args=args)
+        return float(await self._penalize(keys=chosen, args=args)) + EPOCH
 
     async def acquire(
         self,
