@@ -18,6 +18,7 @@ from bot.store import Store
 from bot.telegram import leaderjobs
 from bot.telegram.app import build_application, running, runtime
 from bot.telegram.slots import job_name
+from bot.telegram.updater import health
 from tests.conftest import say
 from tests.fakebotapi import FakeBotAPI
 
@@ -81,6 +82,7 @@ async def test_only_the_leader_schedules_and_polls_and_the_other_takes_over_on_i
             assert _has_slot(first, slot)
             assert not runtime(second).leader.is_leader and _slot_jobs(second) == 0
             assert second.updater is not None and not second.updater.running
+            assert health(second) is None  # a standby is healthy: another process polls
             # The leader's session dies (as when its process is killed).
             await _terminate(postgres_dsn, runtime(first).leader.backend_pid)
             assert await runtime(second).leader.wait_for(True, DEADLINE)
