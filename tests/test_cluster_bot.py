@@ -111,3 +111,24 @@ async def test_a_slot_subscribed_elsewhere_is_found_by_the_leader(
         # As a process that does not lead does on /subscribe: the database only.
         stores[1].subscribe(CHAT, "06:45", "Europe/Paris")
         await _until(fake, lambda: _has_slot(first, Slot("06:45", "Europe/Paris")))
+
+
+async def test_with_a_redis_the_rates_tokens_quotas_and_admins_are_shared(
+    fake: FakeBotAPI, bot_config: Callable[..., Any], redis_url: str
+) -> None:
+    from bot.cluster.limiter import SharedLimiter
+    from bot.cluster.state import RedisAdmins, RedisQuotas, RedisTokens
+    from bot.telegram.ratelimit import TelegramRateLimiter
+
+    config = bot_config(cluster={"redis_url": redis_url})
+    application = build_application(config)
+    async with running(application, config):
+        rt = runtime(application)
+        limiter = application.bot.rate_limiter
+        assert isinstance(limiter, TelegramRateLimiter)
+        assert isinstance(limiter.shared, SharedLimiter)
+        assert isinstance(rt.pending, RedisTokens) and isinstance(rt.quotas, RedisQuotas)
+        assert isinstance(rt.admins, RedisAdmins)
+        # A reply is booked in Redis, then sent.
+        assert (await say(fake, CHAT, "/status")).text
+        assert not limiter.shared.down

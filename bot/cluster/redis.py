@@ -35,7 +35,7 @@ def connect(url: str) -> Redis:
         socket_connect_timeout=TIMEOUT_SECONDS,
         health_check_interval=30,
     )
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 def key_prefix(token: str | None) -> str:
