@@ -132,3 +132,19 @@ async def test_with_a_redis_the_rates_tokens_quotas_and_admins_are_shared(
         # A reply is booked in Redis, then sent.
         assert (await say(fake, CHAT, "/status")).text
         assert not limiter.shared.down
+
+
+async def test_losing_the_lead_mid_scan_cancels_it_and_the_stop_is_clean(
+    fake: FakeBotAPI, bot_config: Callable[..., Any]
+) -> None:
+    import asyncio
+
+    config = bot_config()
+    application = build_application(config)
+    async with running(application, config):
+        rt = runtime(application)
+        rt.rescan_task = asyncio.create_task(asyncio.Event().wait())  # a scan under way
+        scan = rt.rescan_task
+        await leaderjobs.lose(application)
+        assert scan.cancelled() and rt.rescan_task is None
+        assert _slot_jobs(application) == 0 and _leader_jobs(application) == []

@@ -132,6 +132,8 @@ async def lose(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    # Cancelled: nothing for the shutdown to wait for.
+    rt.feed_task = rt.rescan_task = None
     rt.schedule = None
     if rt.metrics is not None:
         rt.metrics.on_leadership(False)
