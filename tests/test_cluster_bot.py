@@ -143,8 +143,12 @@ async def test_losing_the_lead_mid_scan_cancels_it_and_the_stop_is_clean(
     application = build_application(config)
     async with running(application, config):
         rt = runtime(application)
-        rt.rescan_task = asyncio.create_task(asyncio.Event().wait())  # a scan under way
-        scan = rt.rescan_task
+
+        async def scanning() -> None:
+            async with rt.rescan_lock:  # no other scan starts meanwhile
+                await asyncio.Event().wait()
+
+        rt.rescan_task = scan = asyncio.create_task(scanning())  # a scan under way
         await leaderjobs.lose(application)
         assert scan.cancelled() and rt.rescan_task is None
         assert _slot_jobs(application) == 0 and _leader_jobs(application) == []
