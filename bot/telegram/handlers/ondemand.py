@@ -7,7 +7,8 @@ runtime's :class:`~bot.web.fetch.Fetcher` (the SSRF fence, size and time limits,
 by canonical URL), extraction and summarizing run in :class:`Workers` (a process pool:
 never on the event loop, and not in its process either, so the GIL stays with the
 loop) and the reply is :func:`bot.web.links.summary_messages`. Per chat one request is in
-flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``fetcher.quota``);
+flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``Runtime.quotas``: the
+fetcher's quota, or the same rules in Redis for several processes, bot.cluster.state);
 while a page is fetched and read the chat shows "typing". Every failure gets one plain
 sentence, never silence and never a traceback.
 
