@@ -540,6 +540,28 @@ def test_names_alike_in_one_language_never_hide_a_story() -> None:
     assert [item.story for item in rank(pool, 2, stories=keys)] == ["r3", "r1"]
 
 
+def test_a_piece_too_unlike_to_fold_still_adds_weight_to_its_story() -> None:
+    # The ferry strike in other words ("Islands cut off as ferry crews strike") is
+    # 0.26 alike to the first piece: too little to show as one story, enough to count
+    # a quarter of its sources for it. The rowers' story, as big and newer, then
+    # comes second; without support it comes first.
+    pool = [
+        _told("a1", "Ferry strike halts crossings to the islands", "A", 1),
+        _told("a2", "Ferry strike halts all crossings to the islands", "B", 1),
+        _told("a3", "Ferry strike halts crossings to the islands today", "C", 1),
+        _told("a4", "Islands cut off as ferry crews strike over pay", "D", 2),
+        _told("a5", "Islands cut off as ferry crews strike over their pay", "E", 2),
+        _told("b1", "Rowers win silver in the eight", "F", 3),
+        _told("b2", "Rowers win silver in the eight again", "G", 3),
+        _told("b3", "Rowers win a silver medal in the eight", "H", 3),
+    ]
+    keys = ["a", "a", "a", "a-2", "a-2", "b", "b", "b"]
+    items = rank(pool, 3, stories=keys)
+    assert [(item.story, item.sources) for item in items] == [("a1", 3), ("b1", 3), ("a4", 2)]
+    alone = rank(pool, 2, stories=keys, settings=with_settings(support=0.0))
+    assert [item.story for item in alone] == ["b1", "a1"]
+
+
 def test_name_keys_meet_across_scripts_and_spellings() -> None:
     assert name_key("Biles") == name_key("Байлз") == name_key("بايلز") == "bls"
     assert name_key("Dončić") == name_key("Doncic") == name_key("Дончич")

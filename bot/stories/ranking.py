@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -105,6 +105,8 @@ def rank(
         vectors = _Vectors(articles, settings)
         vectors.by_groups(ranked, settings.group_idf)
         ranked = sorted(_fold(vectors, ranked, limit, settings), key=order)
+        if settings.support > 0 and len(ranked) > 1:
+            ranked = _by_support(vectors, ranked, order, settings)
         if settings.once_names > 0 and len(ranked) > 1:
             names = _Vectors(articles, settings, names=True)
             ranked = _once(names, ranked, limit, settings)
@@ -345,3 +347,33 @@ def _once(
         lengths.append(mine_length)
         languages.append(my_languages)
     return [ranked[k] for k in shown + hidden]
+
+
+def _by_support(
+    vectors: _Vectors,
+    ranked: list[list[int]],
+    order: Callable[[list[int]], tuple[float, float, int, int]],
+    settings: Settings,
+) -> list[list[int]]:
+    """The items reordered by their support: an item's importance plus
+    ``Settings.support_weight`` times that of each later item most like it (cosine at
+    least ``Settings.support``, but below the fold: not shown as one story)."""
+    keys = [order(members) for members in ranked]
+    support = [-key[0] for key in keys]
+    sizes = list(support)
+    sums = [vectors.summed(members) for members in ranked]
+    lengths = [_length(vector) for vector in sums]
+    index = _Index(vectors)
+    for item, vector in enumerate(sums):
+        best, where = 0.0, -1
+        for candidate in index.candidates(vector):
+            cosine, _, words = _link(
+                vectors, vector, lengths[item], sums[candidate], lengths[candidate]
+            )
+            if cosine > best and words >= settings.fold_words:
+                best, where = cosine, candidate
+        if where >= 0 and best >= settings.support:
+            support[where] += settings.support_weight * sizes[item]
+        index.add(item, vector)
+    by_support = sorted(range(len(ranked)), key=lambda i: (-support[i], keys[i]))
+    return [ranked[item] for item in by_support]
