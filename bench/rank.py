@@ -143,6 +143,9 @@ VARIANTS: dict[str, Variant] = {
     "once-0.4-fold-0.32-group-idf-0.25": _ranked(fold=0.32, group_idf=0.25, support=0.0),
     "fold-0.32": _ranked(fold=0.32, support=0.0),
     "support-fold-0.32-group-idf-0.25": _ranked(fold=0.32, group_idf=0.25),
+    # The folded items folded again (pieces alike only once an item has grown).
+    "fold-passes-2": _ranked(fold_passes=2),
+    "fold-passes-2-fold-0.4": _ranked(fold_passes=2, fold=0.4),
     # Features weighed also by their idf over the groups (a word in most groups counts
     # little), the fold at several thresholds (no series labels, no names).
     "group-idf-1": _ranked(group_idf=1.0, **BEFORE),

@@ -72,6 +72,7 @@ class Settings:
     # other languages (cosine of names, numbers, scores) is put last (0: never)
     support: float = 0.2  # ranking: an item adds weight to the earlier one most alike, if
     support_weight: float = 0.25  # ... at least this alike (cosine): this share of its own
+    fold_passes: int = 1  # ranking: fold the folded items again, so many times in all
     group_idf: float = 0.0  # ranking: features weigh also by their idf over groups, ^this
     language_weight: float = 0.0  # ranking: importance added per language past the first
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window

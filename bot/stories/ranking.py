@@ -9,12 +9,20 @@ articles (``StoryInput``) in, ``RankedStory`` items out.
   summed title vector (every feature kept) is at least ``Settings.fold`` alike to an
   item's, their titles sharing at least ``Settings.fold_words`` words, joins that item
   (every group, with ``Settings.fold_all``: a story told in many small pieces rises).
+  The titles compared leave out a *series label*: a leading "Label:" that starts at
+  least ``Settings.series_labels`` of the titles (and 5), such as a wire's "Olympics
+  Latest:", names a column, not what the article tells.
 * A story's importance is the number of distinct sources telling it (an article whose
-  source is unknown counts as a source of its own); ties go to the story whose newest
-  article is newer, then to the story with more articles, then to the one that came
-  first in the input.
+  source is unknown counts as a source of its own), plus its *support*:
+  ``Settings.support_weight`` of the importance of each later item whose best match
+  it is at a cosine of at least ``Settings.support`` (too unlike to fold, alike enough
+  to be the same story told otherwise). Ties go to the story whose newest article is
+  newer, then to the story with more articles, then to the one that came first.
 * Each story is shown once, as its clearest article (:func:`bot.stories.clearest`); its
-  other articles are the item's ``also``.
+  other articles are the item's ``also``. An item whose names, numbers and scores (in
+  any script: :func:`bot.stories.name_key`) are at least ``Settings.once_names`` alike
+  to those of an item shown before it, in languages that item has none of, retells it:
+  it goes last (it keeps its own articles; nothing claims the two are one story).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import numpy as np
 
 from bot.stories.grouping import clearest, group_stories
 from bot.stories.inputs import DEFAULT_SETTINGS, Settings, StoryInput
-from bot.stories.similarity import tfidf_kind_vectors
+from bot.stories.similarity import Features, article_features, tfidf_kind_vectors
 
 __all__ = ["RankedStory", "importance", "rank"]
 
@@ -102,13 +110,16 @@ def rank(
 
     ranked = sorted(groups.values(), key=order)
     if settings.fold > 0 and len(ranked) > 1:
-        vectors = _Vectors(articles, settings)
+        features = _pool_features(articles, settings)
+        vectors = _Vectors(articles, settings, features)
         vectors.by_groups(ranked, settings.group_idf)
         ranked = sorted(_fold(vectors, ranked, limit, settings), key=order)
+        for _ in range(settings.fold_passes - 1):
+            ranked = sorted(_fold(vectors, ranked, limit, settings), key=order)
         if settings.support > 0 and len(ranked) > 1:
             ranked = _by_support(vectors, ranked, order, settings)
         if settings.once_names > 0 and len(ranked) > 1:
-            names = _Vectors(articles, settings, names=True)
+            names = _Vectors(articles, settings, features, names=True)
             ranked = _once(names, ranked, limit, settings)
     if limit is not None:
         ranked = ranked[:limit]
@@ -139,22 +150,19 @@ class _Vectors:
     and an index of the groups by their selective features."""
 
     def __init__(
-        self, articles: Sequence[StoryInput], settings: Settings, names: bool = False
-    ) -> None:
+        self, articles: Sequence[StoryInput], settings: Settings, features: Features,
+        names: bool = False,
+    ) -> None:  # fmt: skip
+        """Vectors of the ``features`` of :func:`_pool_features`: with ``names``, of the
+        names, their skeletons and the scores alone; otherwise of every other feature."""
         # Every feature counts here: the names of a day's biggest story are in so many
         # of its articles that grouping leaves them out as common words.
         everything = replace(settings, max_df=1.0, char_max_df=1.0, max_df_count=0)
-        if names:
-            everything = replace(
-                everything, entity_weight=1.0, key_weight=1.0, score_weight=1.0, char_n=0,
-                pair_weight=0.0,
-            )  # fmt: skip
-        if settings.series_labels:
-            articles = _without_series_labels(articles, settings.series_labels)
-        rows, cols, weights, kinds = tfidf_kind_vectors(articles, everything)
-        if names:
-            keep = np.isin(kinds, ["e", "k", "n"])[cols]
-            rows, cols, weights = rows[keep], cols[keep], weights[keep]
+        chosen: Features = []
+        for bag, weights_of in features:
+            keep = [f for f in bag if (f[0] in _NAME_KINDS) == names]
+            chosen.append((Counter({f: bag[f] for f in keep}), {f: weights_of[f] for f in keep}))
+        rows, cols, weights, kinds = tfidf_kind_vectors(articles, everything, chosen)
         is_word = (kinds != "c") & (kinds != "p")
         self.cols, self.weights, self.is_word = cols, weights, is_word
         self.languages = [a.language.strip().casefold() for a in articles]
@@ -162,6 +170,7 @@ class _Vectors:
         df = np.bincount(cols, minlength=int(cols.max()) + 1 if cols.size else 0)
         self.selective = df <= settings.pair_df if settings.pair_df else df >= 0
         self.scaled = weights
+        self.kept: dict[tuple[int, ...], dict[int, float]] = {}
 
     def by_groups(self, groups: Sequence[Sequence[int]], power: float) -> None:
         """Weigh each feature also by how rare it is among the groups (its idf over
@@ -181,6 +190,10 @@ class _Vectors:
         self.scaled = self.weights * idf[self.cols] ** power
 
     def summed(self, members: Sequence[int]) -> dict[int, float]:
+        """The summed vector of the articles ``members`` (kept ones: see :meth:`keep`)."""
+        kept = self.kept.get(tuple(members))
+        if kept is not None:
+            return kept
         total: dict[int, float] = {}
         cols, weights, starts = self.cols, self.scaled, self.starts
         for k in members:
@@ -191,6 +204,19 @@ class _Vectors:
             ):
                 total[column] = total.get(column, 0.0) + weight
         return total
+
+
+_NAME_KINDS = "ekn"  # feature kinds: a name as written, its skeleton, a score
+
+
+def _pool_features(articles: Sequence[StoryInput], settings: Settings) -> Features:
+    """Each article's features for the fold (series labels left out of its title) and,
+    with ``Settings.once_names``, its names, their skeletons and its scores too."""
+    if settings.series_labels:
+        articles = _without_series_labels(articles, settings.series_labels)
+    if settings.once_names:
+        settings = replace(settings, entity_weight=1.0, key_weight=1.0, score_weight=1.0)
+    return article_features(articles, settings)
 
 
 _LABEL = re.compile(r"^\s*([^:]{2,40}?)\s*:\s+(?=\S)")
@@ -306,6 +332,7 @@ def _fold(
         else:
             rest.append(members)
     items = [sorted(members) for members in items]
+    vectors.kept = {tuple(members): vector for members, vector in zip(items, sums, strict=True)}
     return items + rest
 
 

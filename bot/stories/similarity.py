@@ -28,16 +28,16 @@ def tfidf_word_vectors(
     return rows, cols, weights, (kinds != "c") & (kinds != "p")
 
 
-def tfidf_kind_vectors(
-    articles: Sequence[StoryInput], settings: Settings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`tfidf_vectors`, and per column the kind of its feature: "w" a word, "c" a
-    character n-gram, "p" a pair of stems, "e" a name as written, "k" a name's
-    skeleton, "n" a score or decimal."""
-    return _tfidf(articles, settings)
-
-
 Features = list[tuple[Counter[str], dict[str, float]]]
+
+
+def tfidf_kind_vectors(
+    articles: Sequence[StoryInput], settings: Settings, features: Features | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tfidf_vectors` (of ``features`` when given: :func:`article_features`), and
+    per column the kind of its feature: "w" a word, "c" a character n-gram, "p" a pair
+    of stems, "e" a name as written, "k" a name's skeleton, "n" a score or decimal."""
+    return _tfidf(articles, settings, features)
 
 
 def article_features(
