@@ -87,10 +87,12 @@ VARIANTS: dict[str, Variant] = {
     "fold-only": _ranked(**BEFORE),
     # Without support (series labels, names across languages).
     "no-support": _ranked(support=0.0),
-    "support-0.2-half": _ranked(support_weight=0.5),
-    "support-0.2-whole": _ranked(support_weight=1.0),
+    "support-0.25-half": _ranked(support_weight=0.5),
+    "support-0.25-whole": _ranked(support_weight=1.0),
     "support-0.15": _ranked(support=0.15),
-    "support-0.25": _ranked(support=0.25),
+    "support-0.2": _ranked(support=0.2),
+    "support-0.2-half": _ranked(support=0.2, support_weight=0.5),
+    "support-0.2-whole": _ranked(support=0.2, support_weight=1.0),
     "support-0.3": _ranked(support=0.3),
     # The ranking before folding was on: the grouping's stories as they are.
     "no-fold": _ranked(fold=0.0, **BEFORE),
@@ -142,10 +144,10 @@ VARIANTS: dict[str, Variant] = {
     ),
     "once-0.4-fold-0.32-group-idf-0.25": _ranked(fold=0.32, group_idf=0.25, support=0.0),
     "fold-0.32": _ranked(fold=0.32, support=0.0),
-    "support-fold-0.32-group-idf-0.25": _ranked(fold=0.32, group_idf=0.25),
+    "support-fold-0.32-group-idf-0.25": _ranked(support=0.2, fold=0.32, group_idf=0.25),
     # The folded items folded again (pieces alike only once an item has grown).
-    "fold-passes-2": _ranked(fold_passes=2),
-    "fold-passes-2-fold-0.4": _ranked(fold_passes=2, fold=0.4),
+    "fold-passes-2": _ranked(fold_passes=2, support=0.2),
+    "fold-passes-2-fold-0.4": _ranked(fold_passes=2, fold=0.4, support=0.2),
     # Features weighed also by their idf over the groups (a word in most groups counts
     # little), the fold at several thresholds (no series labels, no names).
     "group-idf-1": _ranked(group_idf=1.0, **BEFORE),

@@ -70,7 +70,7 @@ class Settings:
     series_labels: float = 0.01  # ranking: leading labels on this share of titles dropped
     once_names: float = 0.4  # ranking: an item whose names are this alike to one shown in
     # other languages (cosine of names, numbers, scores) is put last (0: never)
-    support: float = 0.2  # ranking: an item adds weight to the earlier one most alike, if
+    support: float = 0.25  # ranking: an item adds weight to the earlier one most alike, if
     support_weight: float = 0.25  # ... at least this alike (cosine): this share of its own
     fold_passes: int = 1  # ranking: fold the folded items again, so many times in all
     group_idf: float = 0.0  # ranking: features weigh also by their idf over groups, ^this
