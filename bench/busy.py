@@ -296,6 +296,7 @@ async def fake_process() -> None:
         waiting: dict[int, tuple[int, asyncio.Future[Any]]] = {}
         results: dict[str, list[float]] = defaultdict(list)
         lost: dict[str, int] = defaultdict(int)
+        slow: list[tuple[float, str, float]] = []
         others: list[float] = []  # sendMessage to chats nobody asked in: the digests
         seen = [len(fake.calls)]
         stop = asyncio.Event()
@@ -329,6 +330,8 @@ async def fake_process() -> None:
                 waiting.pop(chat, None)
             received = by_query[sent] if isinstance(sent, str) else by_update[sent["update_id"]]
             results[label].append(1000 * (call.time - received))
+            if command["slow"] and 1000 * (call.time - received) > command["slow"]:
+                slow.append((received, label, 1000 * (call.time - received)))
             return call
 
         def pick(pool: Any) -> int:
@@ -395,7 +398,13 @@ async def fake_process() -> None:
         await asyncio.gather(*tasks)
         stop.set()
         await watcher
-        return {"results": results, "lost": lost, "digests": others, "started": started}
+        return {
+            "results": results,
+            "lost": lost,
+            "digests": others,
+            "started": started,
+            "slow": slow,
+        }
 
     await serve_fake(stream)
 
@@ -427,6 +436,10 @@ async def bot_side(args: argparse.Namespace) -> int:
             f" in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
+    if args.build_only:
+        return 0
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval / 1000)
     period = args.feeds * 60 / args.new_per_minute
     site, port = start_site(serve_feeds, period)
     fake = FakeProcess("bench.busy")
@@ -448,9 +461,9 @@ async def bot_side(args: argparse.Namespace) -> int:
         feeds=[{"url": url, "interval_minutes": 1} for url in prepared["feeds"]],
     )
     captured = Captured()
-    for name in ("bot.telegram.jobs", "bot.feeds.poll"):
+    for name in ("bot.telegram.jobs", "bot.feeds.poll") if not args.slow else ("bot",):
         logging.getLogger(name).addHandler(captured)
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(logging.DEBUG if args.slow else logging.INFO)
     logging.basicConfig(level=logging.WARNING)
     application = build_application(config)
     rt = runtime(application)
@@ -469,6 +482,7 @@ async def bot_side(args: argparse.Namespace) -> int:
                 "caught_up": prepared["caught_up"],
                 "articles": prepared["articles"],
                 "timeout": 60,
+                "slow": args.slow,
             }
         )
 
@@ -550,6 +564,12 @@ async def bot_side(args: argparse.Namespace) -> int:
         f"CPU in the window: bot {cpu_used[0]:.1f} s ({cpu_used[0] / window:.0%}),"
         f" fake {cpu_used[1]:.1f} s, news site {cpu_used[2]:.1f} s"
     )
+    if args.slow:
+        events = [(at, "bot: " + text) for at, text in captured.lines]
+        events += [(at, f"{label} took {ms:.0f} ms") for at, label, ms in answer["slow"]]
+        for at, text in sorted(events):
+            if window_start - 5 <= at <= window_end:
+                print(f"  {at - window_start:7.2f} s  {text}")
     if lags:
         print(f"event loop lag (5 ms ticker): {figures(lags)}  (n={len(lags)})")
     return 0
@@ -562,12 +582,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--prefill-days", type=int, default=25)
     parser.add_argument("--db", help="database file: built when missing, else reused")
+    parser.add_argument("--build-only", action="store_true", help="build --db and stop")
     parser.add_argument("--slot-chats", type=int, default=5_000, help="chats in the run's slot")
     parser.add_argument("--questions", type=float, default=10.0, help="sessions a second")
     parser.add_argument("--seconds", type=float, default=60.0, help="the measured window")
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=30.0, help="max_messages_per_second")
     parser.add_argument("--new-per-minute", type=float, default=60.0, help="feed entries")
+    parser.add_argument(
+        "--slow", type=float, default=0, help="list the answers slower than this (ms), in time"
+    )
+    parser.add_argument(
+        "--switch-interval", type=float, default=0, help="sys.setswitchinterval, in ms"
+    )
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.fake:
