@@ -424,7 +424,7 @@ class Captured(logging.Handler):
 
 
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.telegram.app import build_application, freeze_startup_objects, running, runtime
+    from bot.telegram.app import build_application, prepare_process, running, runtime
     from bot.web.fetch import Fetcher
 
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="busy-")) / "busy.sqlite3"
@@ -438,8 +438,6 @@ async def bot_side(args: argparse.Namespace) -> int:
         )
     if args.build_only:
         return 0
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval / 1000)
     period = args.feeds * 60 / args.new_per_minute
     site, port = start_site(serve_feeds, period)
     fake = FakeProcess("bench.busy")
@@ -468,7 +466,9 @@ async def bot_side(args: argparse.Namespace) -> int:
     application = build_application(config)
     rt = runtime(application)
     rt.fetcher = Fetcher(config.fetch, lookup=loopback)
-    freeze_startup_objects()
+    prepare_process()  # as `digestbot run` does
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval / 1000)
 
     def stream(seconds: float, seed: int) -> dict[str, Any]:
         return fake.ask(
@@ -593,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         "--slow", type=float, default=0, help="list the answers slower than this (ms), in time"
     )
     parser.add_argument(
-        "--switch-interval", type=float, default=0, help="sys.setswitchinterval, in ms"
+        "--switch-interval", type=float, default=0, help="sys.setswitchinterval, ms (0: the bot's)"
     )
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
