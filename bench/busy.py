@@ -237,15 +237,17 @@ def prepare(
 
 def feed_document(n: int, port: int, start: float, period: float, now: float) -> bytes:
     """Feed ``n``: its entries published since ``start`` (one every ``period`` s, feed
-    by feed staggered), the newest five, each a full text of about 200 words."""
+    by feed staggered; numbered by the clock, so no run repeats another's), the newest
+    five, each a full text of about 200 words."""
     from bench.feeds import paragraph
 
     offset = (n % 97) / 97 * period
-    newest = math.floor((now - start - offset) / period)
+    newest = math.floor((now - offset) / period)
+    first = math.floor((start - offset) / period) + 1
     items = []
-    for entry in range(max(0, newest - 4), newest + 1):
+    for entry in range(max(first, newest - 4), newest + 1):
         rng = random.Random(n * 100_003 + entry)
-        published = datetime.fromtimestamp(start + offset + entry * period, UTC)
+        published = datetime.fromtimestamp(offset + entry * period, UTC)
         link = f"http://feed-{n}.test:{port}/a/{n}/{entry}"
         words = " ".join(rng.choice(FEED_WORDS) for _ in range(5))
         body = "".join(f"<p>{paragraph(rng)}</p>" for _ in range(3))
