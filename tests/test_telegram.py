@@ -94,9 +94,7 @@ async def test_status_of_a_new_chat_says_not_subscribed_and_counts_articles(bot,
     assert "Articles waiting: 3 new articles" in reply.text
 
 
-async def test_questions_are_answered_while_background_work_holds_every_default_thread(
-    bot, fake
-):
+async def test_questions_are_answered_while_background_work_holds_every_default_thread(bot, fake):
     """A feed poll round or a digest run queues its store calls on asyncio's default
     executor (a round of 500 feeds: hundreds of writes, each waiting for the writer's
     lock): a reader's question does not wait behind them."""
