@@ -48,8 +48,11 @@ def argument(context: BotContext) -> str:
 # the sender) runs its store calls on asyncio's default executor: a poll round of 500
 # feeds queues hundreds of writes there, each waiting for the writer's lock, and a
 # reader's question queued behind them waited up to 10 s (bench/busy.py, 500,000
-# articles). Here a question waits only for other questions.
-HANDLER_THREADS = 8
+# articles). Here a question waits only for other questions. As many threads as
+# asyncio's default executor has at most: the few writes among the handlers' calls
+# (a first contact's language, /subscribe) may wait for the writer's lock, and reads
+# must still find a free thread meanwhile.
+HANDLER_THREADS = 32
 _handler_pool: list[ThreadPoolExecutor] = []
 
 
