@@ -326,7 +326,8 @@ async def integrity_job(context: BotContext) -> None:
 
 
 async def digest_job(context: BotContext) -> None:
-    """A slot's digest time: queue every due chat's digest, then wake the sender."""
+    """A slot's digest time: queue every due chat's digest, waking the sender after
+    each batch queued (the first digests go out while the rest are composed)."""
     rt = context.runtime
     slot = context.job.data if context.job is not None else None
     if not isinstance(slot, Slot):
@@ -337,6 +338,12 @@ async def digest_job(context: BotContext) -> None:
         )
         return
     config = rt.config
+    loop = asyncio.get_running_loop()
+
+    def wake_sender() -> None:  # in the run's thread, after each batch it queued
+        if rt.sender is not None:
+            loop.call_soon_threadsafe(rt.sender.notify)
+
     await asyncio.to_thread(
         queue_due_digests,
         rt.store,
@@ -344,6 +351,7 @@ async def digest_job(context: BotContext) -> None:
         rt.clock(),
         default_timezone=config.digest.timezone,
         max_articles=config.digest.max_articles,
+        on_batch=wake_sender,
     )
     if rt.sender is not None:
         rt.sender.notify()

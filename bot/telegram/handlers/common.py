@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +44,32 @@ def argument(context: BotContext) -> str:
     return " ".join(context.args or ())
 
 
+# The handlers' own worker threads. Background work (a feed poll round, a digest run,
+# the sender) runs its store calls on asyncio's default executor: a poll round of 500
+# feeds queues hundreds of writes there, each waiting for the writer's lock, and a
+# reader's question queued behind them waited up to 10 s (bench/busy.py, 500,000
+# articles). Here a question waits only for other questions. As many threads as
+# asyncio's default executor has at most: the few writes among the handlers' calls
+# (a first contact's language, /subscribe) may wait for the writer's lock, and reads
+# must still find a free thread meanwhile.
+HANDLER_THREADS = 32
+_handler_pool: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _handler_pool:
+        _handler_pool.append(
+            ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="digestbot-handler")
+        )
+    return _handler_pool[0]
+
+
 async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a store call off the event loop (SQLite may wait for its lock)."""
-    return await asyncio.to_thread(function, *args, **kwargs)
+    """Run a store call off the event loop (SQLite may wait for its lock), in the
+    handlers' own threads, never queued behind background work; like
+    ``asyncio.to_thread``, in a copy of the caller's context."""
+    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_pool(), call)
 
 
 def topic(message: object) -> int | None:
