@@ -41,8 +41,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(clock: Clock):
-    with Store(":memory:", clock=clock) as s:
+def store(clock: Clock, store_target: str):
+    with Store(store_target, clock=clock) as s:
         yield s
 
 

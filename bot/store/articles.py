@@ -52,6 +52,12 @@ VISIBLE_TO = (
 )
 
 
+def _like_pattern(needle: str) -> str:
+    """A LIKE pattern finding ``needle`` anywhere (its wildcards taken literally)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def visible_params(viewer: int | None) -> tuple[int | None, int | None]:
     """The parameters of VISIBLE_TO for chat ``viewer``."""
     return viewer, viewer
@@ -147,10 +153,10 @@ class ArticlesMixin(StoreBase):
             cursor = db.execute(
                 "INSERT INTO articles (content_hash, title, date, url, language, text,"
                 " summary, title_folded, url_key, source, added_at, feed_id, published_at,"
-                " private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING number",
                 (*fields, article.source, self.now_text(), feed_id, published, int(private)),
             )
-            return int(cursor.lastrowid or 0), True
+            return int(cursor.fetchone()[0]), True
         number = row["number"]
         if row["content_hash"] != article.content_hash:
             db.execute(
@@ -322,12 +328,16 @@ class ArticlesMixin(StoreBase):
             if len(rows) >= limit or self.count_articles() <= _NEWEST_SCANNED:
                 return [article_from_row(row) for row in rows]
         indexed = [needle for needle in needles if len(needle) >= 3]
-        if indexed:
+        if indexed and self.engine == "postgresql":
+            # The pg_trgm GIN index article_titles serves LIKE '%word%' on the folded title.
+            candidates = " AND ".join("title_folded LIKE ?" for _ in indexed)
+            params: tuple[Any, ...] = (*(_like_pattern(n) for n in indexed), *needles)
+        elif indexed:
             match = " AND ".join('"' + needle.replace('"', '""') + '"' for needle in indexed)
             candidates = "number IN (SELECT rowid FROM article_titles WHERE article_titles MATCH ?)"
-            params: tuple[Any, ...] = (match, *needles)
+            params = (match, *needles)
         else:
-            candidates, params = "1", tuple(needles)
+            candidates, params = "1 = 1", tuple(needles)
         rows = self.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles"
             f" WHERE {candidates} AND {_LISTED} AND {condition}"

@@ -112,15 +112,15 @@ SINCE_WALK_MAX = 5_000
 # SINCE_WALK_MAX + 1 (parameters: chat id, topic, SINCE_WALK_MAX + 1).
 _COUNT_SINCE = (
     "SELECT count(*) FROM (SELECT 1 FROM articles a INDEXED BY articles_unseen_added"
-    f" WHERE a.retired_at IS NULL AND {_SHARED_SINCE[1]} LIMIT ?)"
+    f" WHERE a.retired_at IS NULL AND {_SHARED_SINCE[1]} LIMIT ?) AS since"
 )
 
 
 def _walks(branches: tuple[tuple[str, str, int], ...]) -> str:
     return " UNION ".join(
         f"SELECT * FROM (SELECT a.number, a.date, a.added_at FROM {source}"
-        f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?)"
-        for source, condition, _ in branches
+        f" WHERE {condition} AND {_UNSEEN} ORDER BY {NEWEST_FIRST} LIMIT ?) AS walk{i}"
+        for i, (source, condition, _) in enumerate(branches)
     )
 
 
@@ -156,7 +156,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         walks, params = self._unseen_walks(chat_id, topic, limit)
         rows = self.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN (SELECT number"
-            f" FROM ({walks}) ORDER BY {NEWEST_FIRST} LIMIT ?) ORDER BY {NEWEST_FIRST}",
+            f" FROM ({walks}) AS walks ORDER BY {NEWEST_FIRST} LIMIT ?) ORDER BY {NEWEST_FIRST}",
             (*params, limit),
         )
         return [article_from_row(row) for row in rows]
@@ -165,7 +165,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         """How many articles unseen_articles would give without a limit; with
         ``at_most``, counting stops there (a count costs what it counts)."""
         walks, params = self._unseen_walks(chat_id, topic, -1 if at_most is None else at_most)
-        count = self.query(f"SELECT count(*) FROM ({walks})", params)[0][0]
+        count = self.query(f"SELECT count(*) FROM ({walks}) AS walks", params)[0][0]
         return count if at_most is None else min(count, at_most)
 
     def _unseen_walks(self, chat_id: int, topic: int, limit: int) -> tuple[str, tuple[int, ...]]:
@@ -222,7 +222,8 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         (a scheduled run reads each article once, not once per chat)."""
         walks, params = self._unseen_walks(chat_id, topic, limit)
         rows = self.query(
-            f"SELECT number FROM ({walks}) ORDER BY {NEWEST_FIRST} LIMIT ?", (*params, limit)
+            f"SELECT number FROM ({walks}) AS walks ORDER BY {NEWEST_FIRST} LIMIT ?",
+            (*params, limit),
         )
         return [row[0] for row in rows]
 

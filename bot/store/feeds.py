@@ -161,10 +161,10 @@ class FeedStore:
             else:
                 cursor = db.execute(
                     "INSERT INTO feeds (url, title, origin, added_by, created_at)"
-                    " VALUES (?, ?, 'admin', ?, ?)",
+                    " VALUES (?, ?, 'admin', ?, ?) RETURNING id",
                     (url, title, added_by, now),
                 )
-                feed_id, new = int(cursor.lastrowid or 0), True
+                feed_id, new = int(cursor.fetchone()[0]), True
         row = self.get_feed(feed_id)
         assert row is not None
         return row, new
@@ -485,10 +485,10 @@ class FeedStore:
             if found is None:
                 cursor = db.execute(
                     "INSERT INTO feeds (url, title, origin, added_by, created_at, shared)"
-                    " VALUES (?, ?, 'user', ?, ?, 0)",
+                    " VALUES (?, ?, 'user', ?, ?, 0) RETURNING id",
                     (url, title, added_by, now),
                 )
-                feed_id = int(cursor.lastrowid or 0)
+                feed_id = int(cursor.fetchone()[0])
             else:
                 feed_id = found["id"]
                 if found["removed_at"] is not None:  # a removed feed comes back as theirs

@@ -44,7 +44,7 @@ class RetentionMixin(StoreBase):
             db.executemany(
                 "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id, topic) DO UPDATE"
-                " SET added_before = max(added_before, excluded.added_before)",
+                " SET added_before = max(pruned_deliveries.added_before, excluded.added_before)",
                 rows,
             )
 
@@ -110,7 +110,7 @@ class RetentionMixin(StoreBase):
                     f"INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
                     f" SELECT DISTINCT d.chat_id, d.topic, ?{old}"
                     " ON CONFLICT (chat_id, topic) DO UPDATE"
-                    " SET added_before = max(added_before, excluded.added_before)",
+                    " SET added_before = max(pruned_deliveries.added_before, excluded.added_before)",
                     (cutoff, *params),
                 ).rowcount
                 deleted += db.execute(f"DELETE{old}", params).rowcount
