@@ -123,7 +123,8 @@ class FeedStore:
                     (feed.url, feed.name, feed.interval_minutes, feed.language, now),
                 )
             marks = ",".join("?" * len(urls))
-            gone = f"origin = 'config' AND removed_at IS NULL AND url NOT IN ({marks})"
+            listed = f" AND url NOT IN ({marks})" if urls else ""  # "IN ()": SQLite only
+            gone = f"origin = 'config' AND removed_at IS NULL{listed}"
             # A feed users follow stays theirs (no longer shared); the others stop.
             kept = db.execute(
                 f"SELECT id FROM feeds WHERE {gone}"
@@ -336,7 +337,7 @@ class FeedStore:
         db.executemany(
             "INSERT INTO entry_keys (key, number, seen_at, fingerprint) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint"
-            " WHERE number = excluded.number",
+            " WHERE entry_keys.number = excluded.number",
             [(key, number, now, fingerprint) for key in keys],
         )
 
