@@ -161,7 +161,9 @@ def add_article(store: Store, source: str, date: str, title: str | None = None) 
     return number
 
 
-def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles(store_target: str) -> None:
+def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         old = add_article(store, "old", "2020-01-01")
         new = add_article(store, "new", "2024-01-01", title='<b>"AT&T" & Co</b>')

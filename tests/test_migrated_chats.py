@@ -68,7 +68,9 @@ def delivered_at(path: Path, chat_id: int) -> dict[int, str]:
 # -- the store ------------------------------------------------------------------------------
 
 
-def test_migrating_a_chat_moves_its_subscription_deliveries_and_outbox(tmp_path, shared_store_target: str):
+def test_migrating_a_chat_moves_its_subscription_deliveries_and_outbox(
+    tmp_path, shared_store_target: str
+):
     with Store(shared_store_target) as store:
         add_articles(store, 4)
         store.subscribe(OLD, "07:30", "Europe/Berlin")
@@ -134,7 +136,9 @@ def test_merging_into_an_existing_row_keeps_the_old_subscription_and_fills_its_g
         assert delivered_at(path, NEW)[2] == new_times[2]
 
 
-def test_when_both_rows_are_subscribed_the_old_settings_win_and_the_later_run_is_kept(tmp_path, shared_store_target: str):
+def test_when_both_rows_are_subscribed_the_old_settings_win_and_the_later_run_is_kept(
+    tmp_path, shared_store_target: str
+):
     with Store(shared_store_target) as store:
         add_articles(store, 3)
         store.subscribe(NEW, "09:00", "Asia/Tokyo")

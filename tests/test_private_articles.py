@@ -139,7 +139,9 @@ async def test_a_group_member_who_is_no_admin_cannot_add_to_the_groups_digest(bo
 # -- the store's reads --------------------------------------------------------------------
 
 
-def test_the_stores_single_article_reads_answer_only_the_chats_that_added_it(store_target: str) -> None:
+def test_the_stores_single_article_reads_answer_only_the_chats_that_added_it(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         number, _ = store.add_to_digest(ALICE, page_article(), ["A sentence."])
         assert store.get_article(number, ALICE) is not None

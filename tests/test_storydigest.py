@@ -186,7 +186,9 @@ def test_the_header_says_how_many_of_how_many_new_and_the_end_where_the_rest_are
     )
 
 
-def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path, shared_store_target: str) -> None:
+def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(
+    tmp_path: Path, shared_store_target: str
+) -> None:
     with Store(shared_store_target) as store:
         for n in range(3):
             write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
@@ -212,7 +214,8 @@ def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path, s
 
 
 def test_a_page_the_chat_added_itself_is_always_shown_whatever_the_ranking(
-    tmp_path: Path, shared_store_target: str) -> None:
+    tmp_path: Path, shared_store_target: str
+) -> None:
     from bot.articles import Article, Block
     from bot.compose import compose_digest
 

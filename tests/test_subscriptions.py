@@ -44,7 +44,9 @@ def run(store: Store, digest_time: str, now: datetime):
     )
 
 
-def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time(store_target: str) -> None:
+def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         chat = store.subscribe(-100, ["18:00", "7:30"], BERLIN, days=WEEKDAYS, topic=5)
         assert chat.digest_times == ("07:30", "18:00")
@@ -57,7 +59,9 @@ def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time(store_
         assert store.get_chat(-100, topic=5).digest_times == ()  # type: ignore[union-attr]
 
 
-def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday(store_target: str) -> None:
+def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
         store.subscribe(2, "07:30", BERLIN, days=WEEKENDS)
@@ -69,7 +73,9 @@ def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday(sto
         assert [c.chat_id for c in at("18:00", BERLIN, weekday=0)] == [1]
 
 
-def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_last(store_target: str) -> None:
+def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_last(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         first = add_article(store, "first")
         store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
@@ -93,7 +99,9 @@ def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_la
         assert missed_slots(chat, MONDAY_EVENING + timedelta(minutes=5), 86_400, "UTC") == []
 
 
-def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does(store_target: str) -> None:
+def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         add_article(store, "a")
         store.subscribe(1, "07:30", BERLIN, days=WEEKDAYS)
@@ -104,7 +112,9 @@ def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does(st
         assert store.get_chat(1).last_key_at("07:30") is None  # type: ignore[union-attr]
 
 
-def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone(store_target: str) -> None:
+def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         add_article(store, "a")
         store.subscribe(-100, "07:30", BERLIN, topic=7)
@@ -183,7 +193,9 @@ async def no_op(context: object) -> None:  # pragma: no cover - never run
     pass
 
 
-def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed(store_target: str) -> None:
+def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed(
+    store_target: str,
+) -> None:
     from telegram.ext import Application
 
     from bot.telegram.slots import schedule_all

@@ -45,7 +45,9 @@ def sent(store: Store, now: datetime) -> dict[tuple[int, int], tuple[int, ...]]:
     return got
 
 
-def test_two_topics_and_the_group_each_get_their_own_digest_since_their_previous_one(store_target: str) -> None:
+def test_two_topics_and_the_group_each_get_their_own_digest_since_their_previous_one(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         first = add_article(store, "first")
         store.subscribe(GROUP, "07:00", BERLIN)
@@ -94,7 +96,9 @@ def test_subscribers_of_a_slot_are_read_page_by_page_across_topics(store_target:
         assert len(sent(store, MORNING)) == 9
 
 
-def test_unsubscribing_and_a_timezone_in_one_topic_leave_the_others_alone(store_target: str) -> None:
+def test_unsubscribing_and_a_timezone_in_one_topic_leave_the_others_alone(
+    store_target: str,
+) -> None:
     with Store(store_target) as store:
         add_article(store, "a")
         store.set_timezone(GROUP, BERLIN)

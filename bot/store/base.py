@@ -217,9 +217,7 @@ class StoreBase:
         its PostgreSQL spelling. ``schema_version`` records the version."""
         while True:
             with self.transaction() as db:
-                fresh = db.execute(
-                    "SELECT to_regclass('schema_version') IS NULL"
-                ).fetchone()[0]
+                fresh = db.execute("SELECT to_regclass('schema_version') IS NULL").fetchone()[0]
                 if fresh:
                     raw = cast(PostgresConnection, db)
                     raw.execute_raw(POSTGRESQL_BASELINE.read_text(encoding="utf-8"))
