@@ -188,9 +188,19 @@ def seeds(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., Any]:
-    """A factory of Configs for a bot talking to ``fake``; keyword sections override."""
+def bot_config(
+    tmp_path: Path,
+    seeds: Path,
+    fake: FakeBotAPI,
+    postgresql_databases: databases.Databases | None,
+) -> Callable[..., Any]:
+    """A factory of Configs for a bot talking to ``fake``; keyword sections override.
+    On PostgreSQL its database is the test process's, emptied ([storage] url)."""
     from bot.config import config_from_dict
+
+    storage: dict[str, Any] = {"path": str(tmp_path / "bot.sqlite3")}
+    if postgresql_databases is not None:
+        storage["url"] = postgresql_databases.fresh()
 
     def make(**sections: dict[str, Any]):
         raw: dict[str, dict[str, Any]] = {
@@ -203,7 +213,7 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
             },
             # The tests run rescans and digests themselves: no timer fires during a test.
             "seeds": {"dir": str(seeds), "rescan_seconds": 3600},
-            "storage": {"path": str(tmp_path / "bot.sqlite3")},
+            "storage": dict(storage),
         }
         for name, values in sections.items():
             raw.setdefault(name, {}).update(values)
