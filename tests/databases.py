@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 
 ENV = "DIGESTBOT_TEST_DATABASE"
@@ -30,7 +31,7 @@ def unreachable() -> str | None:
     """Why the PostgreSQL server cannot be used, or None when it can."""
     url = server_url()
     if url is None:
-        return None
+        return f"${ENV} is not set"
     import psycopg
 
     try:
@@ -120,3 +121,23 @@ class Databases:
 
     def close(self) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def main() -> int:
+    """``python -m tests.databases``: whether the PostgreSQL run can go ahead -- 0 when
+    its server answers; else one line saying why, and 2 (the run is skipped), or 1
+    under CI (where it must run)."""
+    problem = unreachable()
+    if problem is None:
+        return 0
+    where = server_url() or f"(${ENV} is not set)"
+    line = f"PostgreSQL at {where} is not reachable ({problem})"
+    if os.environ.get("CI"):
+        print(f"{line}: CI needs it", file=sys.stderr)
+        return 1
+    print(f"{line}: the PostgreSQL run is skipped", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

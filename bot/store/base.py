@@ -1,4 +1,10 @@
-"""The store's foundation: one SQLite connection and what every table's methods share.
+"""The store's foundation: one writer connection and what every table's methods share.
+
+On PostgreSQL (a ``postgresql://`` target, see :mod:`bot.store.engine`) the same
+shape: one writer connection under the lock, a reader connection per thread, writes
+serialized across processes by an advisory lock (:meth:`StoreBase.transaction`), and
+the schema from ``schema_postgresql.sql`` recorded in ``schema_version``; no WAL
+checkpointer, no PRAGMAs. The rest of this docstring is SQLite's.
 
 :class:`StoreBase` owns opening the database (refusing a corrupt file, WAL, synchronous
 NORMAL), the versioned migrations (``bot.store.migrations``), the write lock and its
