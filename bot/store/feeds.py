@@ -478,8 +478,11 @@ class FeedStore:
             if count >= max_per_chat:
                 return Follow("chat_full", None, max_per_chat)
             if found is None or found["removed_at"] is not None:
+                # Counted up to the cap only: the check costs at most max_feeds entries.
                 active = db.execute(
-                    "SELECT count(*) FROM feeds INDEXED BY feeds_active WHERE removed_at IS NULL"
+                    "SELECT count(*) FROM (SELECT 1 FROM feeds INDEXED BY feeds_active"
+                    " WHERE removed_at IS NULL LIMIT ?)",
+                    (max_feeds,),
                 ).fetchone()[0]
                 if active >= max_feeds:
                     return Follow("all_full", None, max_feeds)

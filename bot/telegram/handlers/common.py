@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
@@ -32,6 +33,8 @@ from bot.telegram.admins import is_chat_admin
 from bot.telegram.ptb import send_html
 from bot.telegram.replies import MAX_ARGUMENT_CHARS
 from bot.telegram.runtime import BotContext, Runtime
+
+log = logging.getLogger(__name__)
 
 
 def argument(context: BotContext) -> str:
@@ -184,25 +187,39 @@ async def edit(
             raise
 
 
-# Telegram shows "typing" for 5 seconds after each sendChatAction.
+# "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
 
 
 @contextlib.asynccontextmanager
 async def typing(update: Update) -> AsyncIterator[None]:
     """Telegram shows "typing" in the update's chat while the body runs (slow work:
-    fetching a feed, importing a file); a failed sendChatAction is ignored."""
+    fetching a feed, importing a file); see :func:`typing_in`."""
     message = update.effective_message
     assert message is not None
-    bot = update.get_bot()
+    async with typing_in(update.get_bot(), message.chat_id, topic(message)):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def typing_in(bot: Bot, chat_id: int, thread: int | None) -> AsyncIterator[None]:
+    """Show "typing" in the chat (its forum topic ``thread``) while the block runs:
+    renewed every few seconds in a private chat, sent once in a group (the rate limiter
+    counts it against the group's 20 messages a minute). A failed sendChatAction is
+    logged at debug level and ignored."""
+    action: dict[str, object] = {"chat_id": chat_id, "action": ChatAction.TYPING.value}
+    if thread is not None:
+        action["message_thread_id"] = thread
 
     async def keep() -> None:
         while True:
             try:
-                await bot.send_chat_action(
-                    message.chat_id, ChatAction.TYPING, message_thread_id=topic(message)
-                )
-            except TelegramError:
+                # As bot.telegram.ptb.send_html: the lower-case method name skips PTB's
+                # parsing of the answer (a burst of links sends a burst of these).
+                await bot.do_api_request("sendchataction", api_kwargs=action)
+            except TelegramError as exc:
+                log.debug("typing in chat %s: %s", chat_id, exc)
+            if chat_id < 0:
                 return
             await asyncio.sleep(TYPING_EVERY)
 

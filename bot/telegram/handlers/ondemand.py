@@ -19,14 +19,10 @@ in flight" is what keeps a chat to one page at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
-from collections.abc import AsyncIterator
 
-from telegram import Bot, Message, Update
-from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.errors import FetchError, NotAnArticle, TooManyRequests
@@ -43,8 +39,6 @@ __all__ = ["MEDIA", "add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
-# "typing" lasts five seconds in Telegram clients (or until a message arrives).
-TYPING_EVERY = 4.5
 # Messages that are not text but may carry a caption: answered in private chats.
 MEDIA = (
     filters.PHOTO
@@ -168,7 +162,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         return
     try:
         try:
-            async with _typing(context.bot, chat_id, topic):
+            async with common.typing_in(context.bot, chat_id, topic):
                 summary = await _summary(rt, ask)
         except FetchError as exc:
             await common.reply(update, html.escape(exc.said(context.t)))
@@ -230,34 +224,3 @@ def _finished(rt: Runtime, key: tuple[str, str], work: asyncio.Future[PageSummar
         del rt.summaries_in_flight[key]
     if not work.cancelled() and work.exception() is None:
         rt.page_summaries.put(key, work.result())
-
-
-@contextlib.asynccontextmanager
-async def _typing(bot: Bot, chat_id: int, topic: int | None) -> AsyncIterator[None]:
-    """Show "typing" in the chat while the block runs: renewed every few seconds in a
-    private chat, once in a group (the rate limiter counts it against the group's 20
-    messages a minute)."""
-
-    typing: dict[str, object] = {"chat_id": chat_id, "action": ChatAction.TYPING.value}
-    if topic is not None:
-        typing["message_thread_id"] = topic
-
-    async def keep_typing() -> None:
-        while True:
-            try:
-                # As bot.telegram.ptb.send_html: the lower-case method name skips PTB's parsing of
-                # the answer (a burst of links sends a burst of these).
-                await bot.do_api_request("sendchataction", api_kwargs=typing)
-            except TelegramError as exc:
-                log.debug("typing in chat %s: %s", chat_id, exc)
-            if chat_id < 0:
-                return
-            await asyncio.sleep(TYPING_EVERY)
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
