@@ -481,7 +481,7 @@ class FeedStore:
                 # Counted up to the cap only: the check costs at most max_feeds entries.
                 active = db.execute(
                     "SELECT count(*) FROM (SELECT 1 FROM feeds INDEXED BY feeds_active"
-                    " WHERE removed_at IS NULL LIMIT ?)",
+                    " WHERE removed_at IS NULL LIMIT ?) AS active",
                     (max_feeds,),
                 ).fetchone()[0]
                 if active >= max_feeds:
