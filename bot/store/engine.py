@@ -289,6 +289,13 @@ class PostgresConnection:
     def close(self) -> None:
         self._db.close()
 
+    def __del__(self) -> None:
+        # As a sqlite3 connection: one nobody closed is closed when it is collected
+        # (a store built and never run), quietly.
+        db = getattr(self, "_db", None)
+        if db is not None and not db.closed:
+            db.close()
+
 
 # One lock for every writer of one database: pg_advisory_xact_lock's key.
 WRITE_LOCK_KEY: Final = 0x64696765  # "dige"
