@@ -318,10 +318,18 @@ class ArticlesMixin(StoreBase):
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
         if limit is not None:
+            # The newest titles: on SQLite their numbers (from the index alone) drive
+            # the query; PostgreSQL would rather check every title and then keep the
+            # newest, so there they are read as a table of their own first.
+            newest = (
+                f"(SELECT * FROM articles WHERE {_LISTED} ORDER BY {NEWEST_FIRST} LIMIT ?)"
+                " AS articles WHERE"
+                if self.engine == "postgresql"
+                else "articles WHERE number IN (SELECT number FROM articles INDEXED BY"
+                f" articles_listed WHERE {_LISTED} ORDER BY {NEWEST_FIRST} LIMIT ?) AND"
+            )
             rows = self.query(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN"
-                f" (SELECT number FROM articles INDEXED BY articles_listed WHERE {_LISTED}"
-                f" ORDER BY {NEWEST_FIRST} LIMIT ?) AND {condition}"
+                f"SELECT {ARTICLE_COLUMNS} FROM {newest} {condition}"
                 f" ORDER BY {NEWEST_FIRST} LIMIT ?",
                 (_NEWEST_SCANNED, *needles, limit),
             )

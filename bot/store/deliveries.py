@@ -134,7 +134,23 @@ _SHARED_ADDED = (
     1,
 )
 _BY_SINCE = (_SHARED_SINCE, _SHARED_ADDED, *_PRIVATE)
-_UNSEEN_WALKS = {False: _walks(_BY_NEWEST), True: _walks(_BY_SINCE)}
+# PostgreSQL has no INDEXED BY: asked for the newest few, its planner walks
+# articles_unseen newest first and tests every row against the horizon (13 ms at 50,000
+# articles for a chat with nothing new, against 0.1). The articles added since the
+# horizon are read on their own first there (OFFSET 0 keeps the planner from merging
+# the two), along articles_unseen_added, the index holding every column asked for.
+_SHARED_SINCE_POSTGRESQL = (
+    "(SELECT a.number, a.date, a.added_at, a.feed_id, a.private, a.retired_at"
+    f" FROM articles a WHERE a.retired_at IS NULL AND {_SHARED_SINCE[1]} OFFSET 0) AS a",
+    "1 = 1",
+    1,
+)
+_UNSEEN_WALKS = {
+    ("sqlite", False): _walks(_BY_NEWEST),
+    ("sqlite", True): _walks(_BY_SINCE),
+    ("postgresql", False): _walks(_BY_NEWEST),
+    ("postgresql", True): _walks((_SHARED_SINCE_POSTGRESQL, *_BY_SINCE[1:])),
+}
 
 
 def _walk_params(chat_id: int, topic: int, limit: int, since: bool) -> tuple[int, ...]:
@@ -175,7 +191,7 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         since = (
             self.query(_COUNT_SINCE, (chat_id, topic, SINCE_WALK_MAX + 1))[0][0] <= SINCE_WALK_MAX
         )
-        return _UNSEEN_WALKS[since], _walk_params(chat_id, topic, limit, since)
+        return _UNSEEN_WALKS[self.engine, since], _walk_params(chat_id, topic, limit, since)
 
     def record_deliveries(self, chat_id: int, numbers: Iterable[int], *, topic: int = 0) -> None:
         """Record that the chat (or its forum topic ``topic``) received these articles
