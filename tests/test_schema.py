@@ -10,6 +10,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.migrations import (
+    BASELINE_VERSION,
     MIGRATIONS,
     SCHEMA_FILE,
     add_functions,
@@ -136,3 +137,9 @@ def test_postgresql_has_the_same_tables_columns_and_indexes(
             columns.setdefault(table, set()).add(column)
     assert columns == sqlite_columns
     assert indexes - _POSTGRESQL_ONLY_INDEXES == sqlite_indexes
+
+
+def test_every_step_after_the_postgresql_baseline_has_its_postgresql_spelling() -> None:
+    assert len(MIGRATIONS) >= BASELINE_VERSION
+    missing = [step.version for step in MIGRATIONS[BASELINE_VERSION:] if not step.postgresql]
+    assert missing == [], f"migrations {missing} need Migration(..., postgresql=...)"
