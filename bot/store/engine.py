@@ -121,7 +121,7 @@ SPELLINGS: Final[tuple[tuple[str, str], ...]] = (
         "SELECT j.value::bigint FROM outbox o,"
         " json_array_elements_text(o.article_numbers::json) AS j(value)",
     ),
-    # NOCASE folds ASCII letters; lower() folds them too (and the rest of Unicode).
+    # NOCASE folds ASCII letters; so does lower() on the schema's COLLATE "C" columns.
     (r"(\w+) = \? COLLATE NOCASE", r"lower(\1) = lower(?)"),
     (r"ORDER BY ([\w.]+) COLLATE NOCASE", r"ORDER BY lower(\1)"),
     # SQLite sorts NULL first ascending and last descending; PostgreSQL the other way
