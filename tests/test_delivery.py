@@ -38,8 +38,8 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(tmp_path / "outbox.sqlite3") as store:
+def store(tmp_path: Path, shared_store_target: str) -> Store:
+    with Store(shared_store_target) as store:
         for number in range(1, 4):
             store.upsert_article(
                 Article(

@@ -246,8 +246,8 @@ def test_queue_due_digests_respects_max_articles(store_target: str) -> None:
         assert item.article_numbers == (numbers[4], numbers[3])
 
 
-def test_restart_after_a_missed_digest_sends_it_once_never_twice(tmp_path) -> None:
-    path = tmp_path / "db.sqlite3"
+def test_restart_after_a_missed_digest_sends_it_once_never_twice(shared_store_target: str) -> None:
+    path = shared_store_target
     subscribed = utc(2026, 1, 10, 12, 0).timestamp()
     with Store(path, clock=lambda: subscribed) as store:
         add_article(store, "a", "2024-01-01")
