@@ -292,8 +292,11 @@ class PostgresConnection:
     def __del__(self) -> None:
         # As a sqlite3 connection: one nobody closed is closed when it is collected
         # (a store built and never run), quietly.
-        db = getattr(self, "_db", None)
-        if db is not None and not db.closed:
+        try:
+            db = self._db
+        except AttributeError:  # it was never connected
+            return
+        if not db.closed:
             db.close()
 
 
