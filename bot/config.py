@@ -154,6 +154,16 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """``[cluster]``: what several ``digestbot run`` processes of one bot share besides
+    the database (docs/cluster.md)."""
+
+    # "redis://HOST:PORT/DB": send rates, button tokens, quotas and the admins' cache
+    # shared through this Redis; None: kept in each process's memory (one process).
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LogConfig:
     """``[log]``: how log lines are written (to stderr)."""
 
@@ -173,6 +183,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     feeds: tuple[FeedConfig, ...] = ()
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     log: LogConfig = field(default_factory=LogConfig)
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
@@ -188,6 +199,7 @@ _SECTIONS: dict[str, type] = {
     "sources": SourcesConfig,
     "feeds": FeedConfig,
     "metrics": MetricsConfig,
+    "cluster": ClusterConfig,
     "log": LogConfig,
 }
 # Sections that are arrays of tables ([[feeds]]), each table checked like a section.
@@ -241,6 +253,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("feeds", "interval_minutes"): "positive number",
     ("feeds", "language"): "language",
     ("metrics", "listen"): "host:port",
+    ("cluster", "redis_url"): "redis url",
     ("log", "format"): "log format",
 }
 
@@ -261,6 +274,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sources", "max_feeds"): (1, 10_000_000),
     ("feeds", "interval_minutes"): (1, 7 * 1440),
 }
+
+# What a [cluster] redis_url may start with (redis-py's URL schemes).
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 # TOML keys whose dataclass attribute has another name.
 _ATTRIBUTES = {("telegram", "url"): "webhook_url"}
@@ -453,6 +469,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 except ValueError as exc:
                     raise ConfigError(f"{where}: {v!r} is not a network ({exc})") from None
             return tuple(networks)
+        case "redis url":
+            if not isinstance(value, str) or not value.strip().startswith(_REDIS_SCHEMES):
+                raise fail('a Redis URL like "redis://127.0.0.1:6379/0"')
+            return value.strip()
         case "feed url":
             if not isinstance(value, str) or not _is_http_url(value):
                 raise fail('an http(s) URL like "https://example.org/feed.xml"')

@@ -253,3 +253,21 @@ def number_of(application: Any, title: str) -> int:
     store = runtime(application).store
     (match,) = [a for a in store.list_articles(0, 100) if a.title == title]
     return match.number
+
+
+@pytest.fixture
+def postgres_dsn() -> str:
+    """The test PostgreSQL database (skipped when unreachable, failed under CI)."""
+    from tests.services import POSTGRES_DSN, need
+
+    need("PostgreSQL", "127.0.0.1", 5432)
+    return POSTGRES_DSN
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (skipped when unreachable, failed under CI)."""
+    from tests.services import REDIS_URL, need
+
+    need("Redis", "127.0.0.1", 6379)
+    return REDIS_URL

@@ -252,3 +252,11 @@ def test_the_example_config_shows_two_commented_feeds() -> None:
     assert text.count("# [[feeds]]") == 2
     uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines())
     assert "[[feeds]]" in uncommented
+
+
+def test_cluster_redis_url_is_read_and_a_wrong_one_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[cluster]\nredis_url = " redis://127.0.0.1:6379/2 "\n')
+    assert load_config(path, env={}).cluster.redis_url == "redis://127.0.0.1:6379/2"
+    assert load_config(write(tmp_path, ""), env={}).cluster.redis_url is None
+    with pytest.raises(ConfigError, match=r"\[cluster\] redis_url"):
+        load_config(write(tmp_path, '[cluster]\nredis_url = "http://x"\n'), env={})

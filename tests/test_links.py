@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.articles import Article, Block
+from bot.cluster.state import LocalTokens
 from bot.digest import visible_len
 from bot.store import Store
 from bot.store.feeds import FeedStore
@@ -603,7 +604,7 @@ async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, f
 
 async def test_a_forged_or_forgotten_button_is_out_of_date(bot, fake, site):
     reply = await ask(fake, site.url("/news/button"))
-    runtime(bot).pending = Pending()  # as after a restart
+    runtime(bot).pending = LocalTokens()  # as after a restart
     query = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: query in fake.answered_callbacks)
     assert "out of date" in fake.answered_callbacks[query]["text"]

@@ -110,8 +110,13 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 def _schedule_chat(context: BotContext, chat: Chat) -> None:
-    config = context.runtime.config
+    rt = context.runtime
+    config = rt.config
     if context.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    if not rt.leader.is_leader:
+        # Another process runs the schedule; it finds the chat's slots in the database
+        # (bot.telegram.leaderjobs.refresh_slots_job).
         return
     schedule_chat(
         context.job_queue,

@@ -7,7 +7,8 @@ runtime's :class:`~bot.web.fetch.Fetcher` (the SSRF fence, size and time limits,
 by canonical URL), extraction and summarizing run in :class:`Workers` (a process pool:
 never on the event loop, and not in its process either, so the GIL stays with the
 loop) and the reply is :func:`bot.web.links.summary_messages`. Per chat one request is in
-flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``fetcher.quota``);
+flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``Runtime.quotas``: the
+fetcher's quota, or the same rules in Redis for several processes, bot.cluster.state);
 while a page is fetched and read the chat shows "typing". Every failure gets one plain
 sentence, never silence and never a traceback.
 
@@ -123,7 +124,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     token = (query.data or "").removeprefix(links.ADD_PREFIX)
     summary = None
     if chat is not None and rt.pending is not None:
-        summary = rt.pending.get(chat.id, token)
+        summary = await rt.pending.get(chat.id, token)
     if summary is None or chat is None:
         await query.answer(context.t(replies.ADD_STALE), show_alert=True)
         return
@@ -144,6 +145,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
     rt = context.runtime
     message = update.effective_message
     assert message is not None and rt.fetcher is not None and rt.pending is not None
+    assert rt.quotas is not None
     chat_id, topic = message.chat_id, common.topic(message)
     if ask.kind == "link":
         try:
@@ -151,9 +153,9 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         except FetchError as exc:
             await common.reply(update, html.escape(exc.said(context.t)))
             return
-    quota = rt.fetcher.quota
+    quota = rt.quotas
     try:
-        quota.admit(chat_id)
+        await quota.admit(chat_id)
     except TooManyRequests as exc:
         per_hour = rt.config.fetch.per_chat_per_hour
         await common.reply(
@@ -177,11 +179,11 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             )
             await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
-        token = rt.pending.add(chat_id, summary)
+        token = await rt.pending.add(chat_id, summary)
         for text, markup in links.summary_messages(summary, token, t=context.t):
             await send_html(context.bot, chat_id, text, markup, topic)
     finally:
-        quota.done(chat_id)
+        await quota.done(chat_id)
 
 
 async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
