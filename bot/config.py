@@ -62,6 +62,18 @@ class StorageConfig:
     path: Path = Path("digestbot.sqlite3")
     # Deliveries older than this many days are pruned daily (bot.store.prune_expired).
     retention_days: int = 90
+    # The database as a URL (postgresql://... or sqlite:///path); set, it wins over path.
+    url: str | None = None
+
+    @property
+    def database(self) -> str | Path:
+        """What the store opens: ``url`` when given, else the SQLite file ``path``."""
+        return self.url if self.url else self.path
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the database is a SQLite file (``path``, or a ``sqlite:///`` URL)."""
+        return not self.url or not self.url.lower().startswith("postgres")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +224,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("seeds", "name"): "non-empty string",
     ("storage", "path"): "path",
     ("storage", "retention_days"): "positive integer",
+    ("storage", "url"): "database URL",
     ("summary", "sentences"): "positive integer",
     ("summary", "language"): "string",
     ("digest", "time"): "HH:MM",
@@ -373,6 +386,18 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 raise fail("a path (string)")
             p = Path(value).expanduser()
             return p if p.is_absolute() else base / p
+        case "database URL":
+            from bot.store.engine import parse_target
+
+            if not isinstance(value, str) or "://" not in value:
+                raise fail("a database URL (postgresql://... or sqlite:///path)")
+            try:
+                target = parse_target(value)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+            if target.engine == "sqlite" and not Path(target.location).is_absolute():
+                return "sqlite:///" + str(base / target.location)
+            return value
         case "positive number":
             if not is_number or value <= 0:
                 raise fail("a positive number")

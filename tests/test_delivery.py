@@ -38,8 +38,8 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(tmp_path / "outbox.sqlite3") as store:
+def store(tmp_path: Path, shared_store_target: str) -> Store:
+    with Store(shared_store_target) as store:
         for number in range(1, 4):
             store.upsert_article(
                 Article(
@@ -262,11 +262,11 @@ async def test_digests_go_through_the_rate_limiter_as_paced_broadcasts(fake, sto
 
 
 async def test_two_leasing_senders_on_one_outbox_send_each_message_once_in_order(
-    fake, store, bot, tmp_path
+    fake, store, bot, shared_store_target
 ):
     chats = list(range(300, 340))
     queue(store, chats, parts=3)
-    with Store(tmp_path / "outbox.sqlite3") as other_store:
+    with Store(shared_store_target) as other_store:  # the same database
         async with make_bot(fake) as other_bot:
             senders = [
                 Sender(bot, store, lease_seconds=30),

@@ -126,7 +126,7 @@ async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later
         await asyncio.wait_for(first_summary.wait(), 30)
     done = telegram.runtime(application).summarized
     assert 1 <= done < 30
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         assert len(store.articles_without_summary()) == 30 - done
 
     again = telegram.build_application(config)

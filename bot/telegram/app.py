@@ -321,7 +321,7 @@ def build_application(
         install_token_redaction(tg.secret_token)
     owns_store = store is None
     if store is None:
-        store = Store(config.storage.path)
+        store = Store(config.storage.database)
     api_request, updates_request = _requests(tg.transport, tg.base_url)
     bot_kwargs: dict[str, Any] = {}
     if tg.base_url.endswith("/bot"):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.schedule import (
     run_key,
 )
 from bot.store import Store, prune_expired
+from bot.store.engine import DatabaseError
 from bot.store.stories import StoryStore
 from bot.telegram.runtime import BotContext, Runtime, runtime
 
@@ -294,7 +294,7 @@ async def prune_job(context: BotContext) -> None:
     rt = context.runtime
     try:
         await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
-    except sqlite3.Error:
+    except DatabaseError:
         log.exception(
             "retention: pruning the database failed; next try tomorrow"
             ": check the disk under [storage] path (space, permissions), then digestbot check"
@@ -309,7 +309,7 @@ async def integrity_job(context: BotContext) -> None:
     rt = context.runtime
     try:
         problems = await asyncio.to_thread(rt.store.check_integrity)
-    except sqlite3.Error:
+    except DatabaseError:
         log.exception(
             "integrity check: the database could not be read"
             ": check [storage] path and its permissions, then run digestbot check"
