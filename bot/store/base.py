@@ -409,6 +409,35 @@ class StoreBase:
                     self._db.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def claim_transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that claims rows it locks itself, without the global write lock.
+
+        On SQLite it is :meth:`transaction` (one writer at a time is SQLite's own rule).
+        On PostgreSQL it is a plain READ COMMITTED transaction: no
+        ``pg_advisory_xact_lock``, so claimers in several processes run at once. Safe
+        only for statements that change nothing but rows they lock first with
+        ``SELECT ... FOR UPDATE SKIP LOCKED`` and that read nothing else they rely on:
+        the row lock, not the advisory lock, is what keeps two claimers apart (the
+        second skips a row the first holds, and re-reads one the first changed and
+        committed, per PostgreSQL's READ COMMITTED rules). The advisory-locked writers
+        (queuing, deleting, retrying) take the same row locks when they touch those
+        rows, so they wait for a claim, or a claim skips what they hold.
+        """
+        if self.engine != "postgresql":
+            with self.transaction() as db:
+                yield db
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
     def delete_in_batches(
         self, sql: str, params: Sequence[Any] = (), *, seconds: float = BATCH_SECONDS
     ) -> int:

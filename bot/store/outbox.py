@@ -190,6 +190,16 @@ class OutboxMixin(DeliveriesMixin):
         claimed in the same transaction (next_attempt_at moves to now + lease), so a
         second call does not return them; if the sender dies, they come back due when
         the lease runs out.
+
+        On PostgreSQL the claim is a :meth:`claim_transaction` (no global write lock:
+        senders in several processes claim at once) and locks the items it returns
+        with ``FOR UPDATE SKIP LOCKED``: a chat's oldest item that another sender is
+        claiming at this moment is skipped, not waited for. A chat's later item is
+        never returned while an older one exists -- due, leased by anyone, or locked
+        by a claim in progress (the NOT EXISTS below still sees it) -- so each chat's
+        messages keep their order across processes as on SQLite. Rows queued
+        meanwhile do not break this: queuing takes the write lock, so ids grow in
+        commit order and a new item is never older than one already visible.
         """
         moment = epoch_seconds(now)
         sql = (
@@ -199,7 +209,9 @@ class OutboxMixin(DeliveriesMixin):
         )
         if lease_seconds is None:
             return [outbox_item_from_row(row) for row in self.query(sql, (moment, limit))]
-        with self.transaction() as db:
+        if self.engine == "postgresql":
+            sql += " FOR UPDATE OF o SKIP LOCKED"
+        with self.claim_transaction() as db:
             items = [outbox_item_from_row(row) for row in db.execute(sql, (moment, limit))]
             db.executemany(
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ?",
