@@ -15,6 +15,7 @@ import pytest
 
 from bot import __version__
 from bot.store import Store
+from bot.telegram.lock import InstanceLock, database_file
 from tests.conftest import write_article
 from tests.fakebotapi import FakeBotAPI
 
@@ -392,3 +393,42 @@ def test_the_running_bot_hands_the_interpreter_between_threads_every_millisecond
     finally:
         sys.setswitchinterval(before)
         gc.unfreeze()
+
+
+def test_the_instance_lock_guards_the_sqlite_file_a_storage_url_names(tmp_path: Path) -> None:
+    assert database_file(f"sqlite:///{tmp_path}/bot.db") == tmp_path / "bot.db"
+    assert database_file(tmp_path / "plain.sqlite3") == tmp_path / "plain.sqlite3"
+    assert database_file("sqlite:///") is None  # in memory: nothing to share
+    assert database_file("postgresql://bot@db/news") is None
+
+
+async def test_run_refuses_to_start_on_the_sqlite_file_of_a_storage_url_in_use(
+    tmp_path: Path, seeds: Path
+) -> None:
+    database = tmp_path / "elsewhere" / "news.sqlite3"
+    database.parent.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[telegram]\nbase_url = "http://127.0.0.1:9/bot"\n\n'
+        f'[seeds]\ndir = "{seeds}"\nrescan_seconds = 3600\n\n'
+        f'[storage]\npath = "unused.sqlite3"\nurl = "sqlite:///{database}"\n'
+    )
+    with InstanceLock(database):  # another bot runs on that file
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            env=environment("123:abc"),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    (line,) = err.decode().strip().splitlines()
+    assert f"another digestbot (pid {os.getpid()}) is already running" in line
+    assert str(database) + ".lock" in line
+    assert not (tmp_path / "unused.sqlite3.lock").exists()

@@ -56,7 +56,7 @@ from bot.telegram.handlers import commands as handlers
 from bot.telegram.handlers import opml as opmlhandlers
 from bot.telegram.handlers import settings as settingshandlers
 from bot.telegram.handlers import sources as sourcehandlers
-from bot.telegram.lock import InstanceLock
+from bot.telegram.lock import InstanceLock, database_file
 from bot.telegram.ptb import opt_into_timedelta
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.redaction import install_token_redaction, redact
@@ -586,7 +586,10 @@ def run(config: Config) -> int:
         # Several processes may share a PostgreSQL database: leadership decides which
         # one runs the schedule (bot.cluster.leader).
         return asyncio.run(_serve(config))
-    with InstanceLock(config.storage.path):
+    database = database_file(config.storage.database)
+    if database is None:  # ":memory:": nothing another process could share
+        return asyncio.run(_serve(config))
+    with InstanceLock(database):
         return asyncio.run(_serve(config))
 
 

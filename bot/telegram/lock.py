@@ -5,7 +5,8 @@ both send the outbox (the same digest twice). :class:`InstanceLock` takes an exc
 ``flock`` on ``<database>.lock`` and writes its pid there; the kernel drops the lock
 when the process ends, however it ends (``kill -9`` included), so a stale file never
 blocks a restart. ``ingest`` and ``digest`` do not take it: SQLite's own locking keeps
-them safe beside a running bot.
+them safe beside a running bot. :func:`database_file` names the file the lock guards:
+``[storage] url = "sqlite:///..."`` when set, else ``[storage] path``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from pathlib import Path
 from types import TracebackType
 
 from bot.errors import DigestbotError
+from bot.store.engine import parse_target
 
-__all__ = ["AlreadyRunning", "InstanceLock"]
+__all__ = ["AlreadyRunning", "InstanceLock", "database_file"]
+
+
+def database_file(database: str | Path) -> Path | None:
+    """The SQLite file ``database`` (``StorageConfig.database``: a path, or a
+    ``sqlite:///`` or ``postgresql://`` URL) names, whose ``.lock`` keeps a second bot
+    off it; None when there is no file to share: ``":memory:"`` or PostgreSQL."""
+    target = parse_target(database)
+    if target.engine != "sqlite" or target.is_memory:
+        return None
+    return Path(target.location)
 
 
 class AlreadyRunning(DigestbotError):
