@@ -32,12 +32,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("skip-locked", "advisory")
 
 
-def _claim_advisory(store, moment: float, limit: int, lease: float) -> list[int]:  # noqa: ANN001
+def _claim_advisory(store: Store, moment: float, limit: int, lease: float) -> list[int]:
     """The claim as it was: the same statement, in a write transaction (global lock)."""
     from bot.store.records import OUTBOX_COLUMNS
 

@@ -42,7 +42,7 @@ def queue(store: Store, chats: range | list[int], parts: int) -> dict[int, list[
 def test_two_claimers_in_two_threads_never_claim_the_same_item_and_keep_each_chat_in_order(
     stores: tuple[Store, Store],
 ) -> None:
-    first, second = stores
+    first, _ = stores
     chats = range(100, 130)
     queue(first, chats, parts=4)
     claims: list[tuple[int, int]] = []  # (chat, item id) in the order they were claimed
