@@ -89,6 +89,26 @@ def shared_store_target(
     postgresql_databases.drop(url)
 
 
+@pytest.fixture
+def postgresql_target(
+    postgresql_databases: databases.Databases | None,
+) -> Iterator[str]:
+    """A fresh PostgreSQL database whatever the run's engine: the run's own on PostgreSQL,
+    else one made on the test server for this test (skipped with one line when it is
+    unreachable, failed under CI)."""
+    if postgresql_databases is not None:
+        yield postgresql_databases.fresh()
+        return
+    from tests.services import POSTGRES_DSN, need
+
+    need("PostgreSQL", "127.0.0.1", 5432)
+    made = databases.Databases(POSTGRES_DSN)
+    try:
+        yield made.database
+    finally:
+        made.close()
+
+
 class Clock:
     """What the bot thinks "now" is (when a job runs, when it says "next:"), set by the
     test: ``build_application(config, clock=clock)``, then ``clock.now = ...``."""

@@ -708,6 +708,12 @@ class FakeBotAPI:
         if runner is not None:
             await runner.cleanup()
 
+    def end_delays(self) -> None:
+        """Scripted delays in progress answer now: a test holds a call (``Fault.delay_only``
+        longer than the test) until it has seen what it wanted meanwhile."""
+        self._stopping.set()
+        self._stopping.clear()  # the waiting calls are woken already; later delays hold
+
     async def outage(self, seconds: float) -> None:
         """Refuse connections for ``seconds``, then listen again on the same port."""
         await self.stop()

@@ -1,7 +1,8 @@
 """Claiming the outbox with a lease (``Store.due_outbox(..., lease_seconds=)``) from
-several stores on one database, as several ``digestbot run`` processes do: on SQLite a
-file, on PostgreSQL a fresh database (DIGESTBOT_TEST_DATABASE), where the claim locks
-its rows with FOR UPDATE SKIP LOCKED and takes no global write lock."""
+several stores on one database, as several ``digestbot run`` processes do: a SQLite
+file, and a fresh PostgreSQL database (the test server's, skipped when unreachable),
+where the claim locks its rows with FOR UPDATE SKIP LOCKED and takes no global write
+lock."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from bot.store.engine import WRITE_LOCK_KEY
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def stores(shared_store_target: str) -> Iterator[tuple[Store, Store]]:
-    """Two stores on one database, as two processes have."""
-    with Store(shared_store_target) as first, Store(shared_store_target) as second:
+@pytest.fixture(params=["shared_store_target", "postgresql_target"])
+def stores(request: pytest.FixtureRequest) -> Iterator[tuple[Store, Store]]:
+    """Two stores on one database, as two processes have: the run's engine (a SQLite
+    file, or PostgreSQL), and PostgreSQL (skipped when unreachable)."""
+    target = request.getfixturevalue(request.param)
+    with Store(target) as first, Store(target) as second:
         yield first, second
 
 
@@ -111,10 +114,8 @@ def test_mark_sent_after_a_lease_records_the_delivery_and_frees_the_next_item(
 
 
 @pytest.fixture
-def postgresql_url(shared_store_target: str) -> str:
-    if not shared_store_target.startswith("postgresql://"):
-        pytest.skip("needs PostgreSQL (DIGESTBOT_TEST_DATABASE)")
-    return shared_store_target
+def postgresql_url(postgresql_target: str) -> str:
+    return postgresql_target
 
 
 def with_lock_timeout(url: str) -> str:

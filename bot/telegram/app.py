@@ -240,6 +240,8 @@ async def _post_shutdown(application: Application) -> None:
         await rt.workers.close()
     if rt.redis is not None:
         await rt.redis.aclose()
+    if rt.turns is not None:
+        await rt.turns.close()
     if rt.owns_store:
         rt.store.close()
 
@@ -351,6 +353,12 @@ def build_application(
     )
     rt = Runtime(config, store, owns_store, clock)
     rt.leader = leader if leader is not None else leadership_for(config)
+    shared = postgres_url(config)
+    if shared is not None and tg.mode == "webhook":
+        # Behind one load balancer a chat's updates may reach several processes.
+        from bot.cluster.turns import ChatTurns
+
+        rt.turns = processor.turns = ChatTurns(shared)
     if config.cluster.redis_url is not None:
         _share_through_redis(rt, limiter, config.cluster.redis_url)
     application.bot_data[RUNTIME_KEY] = rt

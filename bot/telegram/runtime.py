@@ -30,6 +30,7 @@ from bot.telegram.admins import AdminAnswers
 if TYPE_CHECKING:
     from telegram.ext import Job
 
+    from bot.cluster.turns import ChatTurns
     from bot.feeds.poll import Poller
     from bot.store.feeds import FeedStore
     from bot.telegram.delivery import Sender
@@ -108,6 +109,8 @@ class Runtime:
     # prefix there; None: one process, everything in memory.
     redis: Any = None
     redis_prefix: str = ""
+    # A chat's turn across the processes behind one webhook (PostgreSQL, webhook mode).
+    turns: ChatTurns | None = None
     # Whether this process runs the schedule, feed polls and housekeeping
     # (bot.cluster.leader); the jobs it added for that (bot.telegram.leaderjobs).
     leader: Leadership = field(default_factory=SoleLeader)

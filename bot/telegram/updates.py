@@ -12,7 +12,9 @@ ArticleRequest), so stopping, error handling and offsets stay PTB's, and the rep
 very one the ``/article`` command handler gives.
 
 :class:`PerChatUpdateProcessor` handles updates of different chats concurrently and one
-chat's updates -- ArticleRequests included -- in the order they came.
+chat's updates -- ArticleRequests included -- in the order they came; with ``turns``
+set (several processes behind one webhook, :class:`bot.cluster.turns.ChatTurns`) one
+chat's updates are also handled one at a time across the processes.
 
 Long polling only: in webhook mode PTB's web server parses each update itself.
 """
@@ -24,8 +26,9 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.error import InvalidToken
@@ -37,6 +40,16 @@ from bot.telegram.ptb import post_get_updates
 log = logging.getLogger(__name__)
 
 __all__ = ["ArticleRequest", "DigestBot", "PerChatUpdateProcessor", "article_request"]
+
+
+class Turns(Protocol):
+    """A chat's turn across processes (:class:`bot.cluster.turns.ChatTurns`)."""
+
+    def turn(self, chat_id: int) -> AbstractAsyncContextManager[None]: ...
+
+
+# No other process: the chat's turn in this one is all there is (costs nothing).
+_OWN_TURN: AbstractAsyncContextManager[None] = nullcontext()
 
 # Longer numbers are never articles; the /article handler explains that better.
 _MAX_DIGITS = 18
@@ -272,6 +285,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # Called with the seconds from an update's arrival here to the end of its
         # handling, reply included (metrics).
         self.on_handled: Callable[[float], object] | None = None
+        # Several processes behind one webhook: the chat's turn across them, taken once
+        # its turn here has come and before a slot (None: this process only).
+        self.turns: Turns | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for one of the ``limit`` slots, then run it."""
@@ -301,7 +317,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return False
         queue.waiting += 1
         try:
-            async with queue.lock, self._slots:
+            turns = self.turns
+            async with (
+                queue.lock,
+                _OWN_TURN if turns is None else turns.turn(chat_id),
+                self._slots,
+            ):
                 if self.closing:
                     self.dropped_at_stop += 1
                     if isinstance(coroutine, Coroutine):
