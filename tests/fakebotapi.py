@@ -642,6 +642,7 @@ class FakeBotAPI:
         self._webhook_wakeup = asyncio.Event()
         self._polls_waiting = 0
         self._stopping = asyncio.Event()  # set by stop(): scripted delays end at once
+        self.delays_in_progress = 0  # calls held by a scripted delay right now
         self.polls_started = 0  # getUpdates calls received (counted on arrival)
         # Described chats (add_group, add_channel): chat JSON and member statuses.
         self._chats: dict[int, dict[str, Any]] = {}
@@ -1240,8 +1241,13 @@ class FakeBotAPI:
             fault = self._take_fault(method, chat_id)
             if fault is not None:
                 if fault.delay:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), fault.delay)
+                    self.delays_in_progress += 1
+                    self._notify()
+                    try:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._stopping.wait(), fault.delay)
+                    finally:
+                        self.delays_in_progress -= 1
                 if fault.status is not None:
                     self.stats.faults += 1
                     raise ApiError(
