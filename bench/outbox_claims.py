@@ -121,8 +121,9 @@ def run(url: str, mode: str, processes: int, limit: int, send: bool) -> dict[str
     for proc in procs:
         assert proc.stdout is not None
         results.append(json.loads(proc.stdout.readline()))
+    wall = time.perf_counter() - started  # the last one done (not its exit)
+    for proc in procs:
         proc.wait()
-    wall = time.perf_counter() - started
     ids = [i for r in results for i in r["ids"]]
     return {
         "claimed": len(ids),
