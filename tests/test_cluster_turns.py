@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import pytest
 from aiohttp import ClientSession
 
 from bot.cluster.turns import TURN_LOCK_CLASS, ChatTurns, turn_key
@@ -102,3 +103,17 @@ def test_a_chat_id_folds_to_a_32_bit_key() -> None:
     for chat in (0, 1, -1, 5151, -1001234567890, 2**63 - 1, -(2**63)):
         assert -(2**31) <= turn_key(chat) < 2**31
     assert turn_key(5151) == 5151
+
+
+async def test_without_postgresql_the_update_is_handled_anyway_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    turns = ChatTurns("postgresql://postgres@127.0.0.1:9/none?connect_timeout=2")
+    handled = []
+    for n in range(2):
+        async with turns.turn(CHAT):
+            handled.append(n)
+    await turns.close()
+    assert handled == [0, 1]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "check that PostgreSQL is reachable" in warnings[0].message

@@ -92,7 +92,11 @@ class ChatTurns:
                 await db.close()
             if not self._warned:
                 self._warned = True
-                log.warning("chat turns across processes unavailable: %s", exc)
+                log.warning(
+                    "a chat's updates are handled without its turn across processes"
+                    " (%s): check that PostgreSQL is reachable",
+                    exc,
+                )
             return None
         except BaseException:  # cancelled while waiting: the session's locks go with it
             if db is not None:
