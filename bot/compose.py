@@ -54,6 +54,7 @@ from bot.filters import ArticleCache, Term, TermMatches, compile_filter, split_e
 from bot.locales import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
+from bot.store.deliveries import SharedUnseen
 from bot.store.records import ChatKey, chat_key
 from bot.store.stories import RecentArticle, StoryStore
 from bot.stories import StoryInput, StoryWindow, group_stories
@@ -368,6 +369,22 @@ class DigestReads:
         self.messages: dict[tuple[object, ...], Messages] = {}
         self._pools: dict[tuple[int, ...], StoryPool[ArticleRecord]] = {}
         self._matches: dict[int, TermMatches] = {}  # by id() of a kept pool
+        self._shared = SharedUnseen()
+        self._unseen: dict[tuple[int, int], list[int]] = {}
+
+    def read_unseen(self, keys: Iterable[ChatKey]) -> None:
+        """Read the unseen article numbers of these subscribers in one batch
+        (:meth:`bot.store.Store.unseen_numbers_of`; the shared articles walked once per
+        horizon for the run): each one's digest then takes its list."""
+        self._unseen = self.store.unseen_numbers_of(keys, POOL, self._shared)
+
+    def unseen_numbers(self, chat_id: int, topic: int = 0) -> list[int]:
+        """The subscriber's newest :data:`POOL` unseen article numbers: read in the
+        last batch (once), else now."""
+        found = self._unseen.pop((chat_id, topic), None)
+        if found is None:
+            found = self.store.unseen_numbers(chat_id, POOL, topic=topic)
+        return found
 
     def pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
         """The visible articles among ``numbers`` (in that order) ranked into stories
@@ -539,7 +556,7 @@ def compose_digest(
         )
         return ChatDigest(shown.entries, shown.also, messages, new=shown.new, more=more)
     chat_id, topic = chat_key(chat)
-    numbers = store.unseen_numbers(chat_id, POOL, topic=topic)
+    numbers = reads.unseen_numbers(chat_id, topic)
     more = len(numbers) >= POOL
     pool = reads.pool(numbers)
     entries: list[ArticleRecord] = pool.entries
