@@ -388,13 +388,14 @@ class DigestReads:
 
     def pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
         """The visible articles among ``numbers`` (in that order) ranked into stories
-        with their story ids, once per run for the same ``numbers``."""
+        with their story ids: once per run for the same ``numbers``, and once for the
+        last few runs of the process for the same articles (:func:`recent_pool`)."""
         key = tuple(numbers)
         found = self._pools.get(key)
         if found is None:
             records = self.articles(key)
             story_of = self.story_of
-            found = StoryPool(records, [story_of.get(r.number) for r in records])
+            found = recent_pool(self.store, records, [story_of.get(r.number) for r in records])
             if len(self._pools) >= self.pools_kept:
                 self._clear_pools()
             self._pools[key] = found
@@ -404,7 +405,7 @@ class DigestReads:
         """The filter terms' matches over ``pool``'s entries, kept with the pool."""
         found = self._matches.get(id(pool))
         if found is None or found.entries is not pool.entries:
-            found = TermMatches(pool.entries, self.words)
+            found = recent_matches(pool, self.words)
             if any(p is pool for p in self._pools.values()):
                 self._matches[id(pool)] = found
         return found
@@ -493,6 +494,55 @@ class DigestReads:
                 t=t,
             )
         return found
+
+
+# The pools of the last few runs, kept by the process: the slots due at one moment
+# (the same quarter hour in several timezones, or a tick's slots) are runs of their
+# own whose chats mostly have the same new articles. Keyed by the store, the articles
+# as read (every field) and their story ids: a pool is reused only for equal articles.
+RECENT_POOLS = 4
+
+
+@dataclass
+class _Recent:
+    store: Store
+    pool: StoryPool[ArticleRecord]
+    matches: TermMatches | None = None
+
+
+_RECENT: dict[tuple[object, ...], _Recent] = {}
+_recent_lock = threading.Lock()
+
+
+def recent_pool(
+    store: Store, records: Sequence[ArticleRecord], keys: Sequence[int | None]
+) -> StoryPool[ArticleRecord]:
+    """``StoryPool(records, keys)``, or the equal one a recent run of ``store`` made."""
+    key = (id(store), tuple(records), tuple(keys))
+    with _recent_lock:
+        kept = _RECENT.pop(key, None)
+        if kept is not None and kept.store is store:
+            _RECENT[key] = kept  # the most recent last
+            return kept.pool
+    pool = StoryPool(records, keys)
+    with _recent_lock:
+        _RECENT[key] = _Recent(store, pool)
+        while len(_RECENT) > RECENT_POOLS:
+            del _RECENT[next(iter(_RECENT))]
+    return pool
+
+
+def recent_matches(pool: StoryPool[ArticleRecord], words: ArticleCache) -> TermMatches:
+    """The filter terms' matches over ``pool``'s entries, kept with it when it is one
+    of the recent pools."""
+    with _recent_lock:
+        kept = next((k for k in _RECENT.values() if k.pool is pool), None)
+        if kept is not None and kept.matches is not None:
+            return kept.matches
+    matches = TermMatches(pool.entries, words)
+    if kept is not None:
+        kept.matches = matches
+    return matches
 
 
 @dataclass(frozen=True, slots=True)
