@@ -609,7 +609,7 @@ def compose_digest(
     numbers = reads.unseen_numbers(chat_id, topic)
     more = len(numbers) >= POOL
     pool = reads.pool(numbers)
-    entries: list[ArticleRecord] = pool.entries
+    entries = pool.entries
     if terms is None:
         terms = store.filter_terms(chat_id, topic=topic)
     held: list[ArticleRecord] = []
