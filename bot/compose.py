@@ -49,7 +49,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
 
 from bot.caches import text_size
-from bot.digest import Also, Entry, digest_messages
+from bot.digest import Also, Entry, PartsKept, digest_messages
 from bot.filters import ArticleCache, Term, TermMatches, compile_filter, split_entries
 from bot.locales import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
@@ -85,6 +85,9 @@ REGROUP_HOURS = 72.0
 # as past their number of entries.
 RECORDS_BYTES = 32 << 20
 
+
+# The article parts (HTML of one story in a digest) a run keeps, then starts over.
+PARTS_KEPT = 5000
 
 # The pools of new articles (ranked into stories) a scheduled run keeps: a slot's chats
 # mostly share one; those with other sources or an older last digest have their own.
@@ -279,10 +282,7 @@ def collapse(
     """
     if pool is None:
         pool = StoryPool(entries, story_keys(entries, story_of))
-    if len(entries) == len(pool):
-        gone: set[int] = set()
-    else:
-        gone = set(range(len(pool))).difference(pool.indexes(entries))
+    gone = pool.absent(entries)
     late: list[int] = []
     if reached:
         ahead = [i for i in pool.members_of(reached) if i not in gone]
@@ -367,6 +367,7 @@ class DigestReads:
         self.story_of: dict[int, int] = {}
         self.words = ArticleCache()
         self.messages: dict[tuple[object, ...], Messages] = {}
+        self.parts: PartsKept = {}  # each article's part of a digest, made once
         self._pools: dict[tuple[int, ...], StoryPool[ArticleRecord]] = {}
         self._matches: dict[int, TermMatches] = {}  # by id() of a kept pool
         self._shared = SharedUnseen()
@@ -482,6 +483,8 @@ class DigestReads:
         if found is None:
             if len(self.messages) >= self.messages_kept:
                 self.messages.clear()
+            if len(self.parts) >= PARTS_KEPT:
+                self.parts.clear()
             found = self.messages[key] = digest_messages(
                 shown.entries,
                 limit=limit,
@@ -492,6 +495,7 @@ class DigestReads:
                 new=shown.new,
                 more=more,
                 t=t,
+                kept=self.parts,
             )
         return found
 

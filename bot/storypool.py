@@ -29,6 +29,7 @@ The clearest article of a story cut down is chosen once per set of members left.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -36,7 +37,7 @@ from typing import Generic, Protocol, TypeVar
 
 from bot.stories import StoryInput, clearest, importance, rank
 
-__all__ = ["Cut", "PoolEntry", "StoryPool", "entry_time", "story_inputs"]
+__all__ = ["Cut", "PoolEntry", "StoryPool", "entry_time", "story_inputs", "story_keys"]
 
 
 class PoolEntry(Protocol):
@@ -124,10 +125,13 @@ class StoryPool(Generic[E]):
         for k, members in enumerate(self._members):
             for i in members:
                 self._story_of[i] = k
-        # Entries per story key, for the count of new stories.
+        # Entries per story key (for the count of new stories, and the late ones).
         self._by_key: dict[Hashable, list[int]] = {}
         for i, key in enumerate(self.keys):
-            self._by_key.setdefault(("alone", i) if key is None else ("story", key), []).append(i)
+            if key is not None:
+                self._by_key.setdefault(key, []).append(i)
+        self._stories = len(self._by_key) + self.keys.count(None)
+        self._all = frozenset(range(len(self.entries)))
         self._cut_leads: dict[tuple[int, ...], int] = {}
         self._whole: dict[int | None, Cut[E]] = {}
 
@@ -138,7 +142,7 @@ class StoryPool(Generic[E]):
         """The indexes of the entries whose story key is one of ``story_keys``, in order."""
         found: list[int] = []
         for key in story_keys:
-            found.extend(self._by_key.get(("story", key), ()))
+            found.extend(self._by_key.get(key, ()))
         return sorted(found)
 
     def story_keys(self) -> set[Hashable]:
@@ -204,26 +208,24 @@ class StoryPool(Generic[E]):
         return Cut(stories, self._new(gone))
 
     def _new(self, gone: set[int]) -> int:
-        """How many story keys the entries left hold."""
-        new = len(self._by_key)
-        if gone:
-            emptied: dict[Hashable, int] = {}
-            keys = self.keys
-            for i in gone:
-                key = keys[i]
-                tag = ("alone", i) if key is None else ("story", key)
-                emptied[tag] = emptied.get(tag, 0) + 1
-            new -= sum(1 for tag, n in emptied.items() if n == len(self._by_key[tag]))
-        return new
+        """How many stories (story keys, and articles without one) the entries left hold."""
+        if not gone:
+            return self._stories
+        emptied = Counter(self.keys[i] for i in gone)
+        alone = emptied.pop(None, 0)
+        by_key = self._by_key
+        return self._stories - alone - sum(1 for k, n in emptied.items() if n == len(by_key[k]))
 
-    def indexes(self, entries: Iterable[E]) -> list[int]:
-        """The pool indexes of ``entries`` (each must be in the pool)."""
-        return [self.index[int(e.number)] for e in entries]
+    def absent(self, entries: Sequence[E]) -> set[int]:
+        """The indexes of the pool's entries that are not among ``entries`` (a part of
+        the pool, by number)."""
+        if len(entries) == len(self.entries):
+            return set()
+        return set(self._all.difference(map(self.index.__getitem__, map(_number, entries))))
 
-    def holds(self, entries: Sequence[E]) -> bool:
-        """True when ``entries`` are all in the pool (by number)."""
-        index = self.index
-        return all(int(e.number) in index for e in entries)
+
+def _number(entry: PoolEntry) -> int:
+    return int(entry.number)
 
 
 def story_keys(entries: Iterable[PoolEntry], story_of: Mapping[int, Hashable]) -> list[Hashable]:

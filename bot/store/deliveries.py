@@ -17,6 +17,7 @@ ones and the feeds it follows of its own (``feed_follows``), never another chat'
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -251,13 +252,20 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
         now = int(self.now_seconds())
-        rows = [(*chat_key(key), now, number) for key, numbers in held for number in numbers]
+        # One statement per subscriber, its numbers as a JSON array: a filter may hold
+        # back hundreds of a run's articles, and binding each row costs more than its
+        # insert.
+        rows = [
+            (*chat_key(key), now, json.dumps(sorted(map(int, numbers)))) for key, numbers in held
+        ]
+        rows = [row for row in rows if row[3] != "[]"]
         if not rows:
             return
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at,"
-                " held_back) SELECT ?, ?, number, ?, 1 FROM articles WHERE number = ?",
+                " held_back) SELECT ?, ?, a.number, ?, 1 FROM articles a"
+                " WHERE a.number IN (SELECT value FROM json_each(?))",
                 rows,
             )
 
