@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
@@ -371,6 +371,7 @@ class DigestReads:
         self._pools: dict[tuple[int, ...], StoryPool[ArticleRecord]] = {}
         self._matches: dict[int, TermMatches] = {}  # by id() of a kept pool
         self._shared = SharedUnseen()
+        self._version: int | None = None  # the articles' version (read on first use)
         self._unseen: dict[tuple[int, int], list[int]] = {}
 
     def read_unseen(self, keys: Iterable[ChatKey]) -> None:
@@ -390,17 +391,22 @@ class DigestReads:
     def pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
         """The visible articles among ``numbers`` (in that order) ranked into stories
         with their story ids: once per run for the same ``numbers``, and once for the
-        last few runs of the process for the same articles (:func:`recent_pool`)."""
+        last few runs of the process while no article changed (:func:`recent_pool`)."""
         key = tuple(numbers)
         found = self._pools.get(key)
         if found is None:
-            records = self.articles(key)
-            story_of = self.story_of
-            found = recent_pool(self.store, records, [story_of.get(r.number) for r in records])
+            if self._version is None:
+                self._version = self.store.articles_version()
+            found = recent_pool(self.store, self._version, key, self._new_pool)
             if len(self._pools) >= self.pools_kept:
                 self._clear_pools()
             self._pools[key] = found
         return found
+
+    def _new_pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
+        records = self.articles(numbers)
+        story_of = self.story_of
+        return StoryPool(records, [story_of.get(r.number) for r in records])
 
     def matches(self, pool: StoryPool[ArticleRecord]) -> TermMatches:
         """The filter terms' matches over ``pool``'s entries, kept with the pool."""
@@ -502,8 +508,8 @@ class DigestReads:
 
 # The pools of the last few runs, kept by the process: the slots due at one moment
 # (the same quarter hour in several timezones, or a tick's slots) are runs of their
-# own whose chats mostly have the same new articles. Keyed by the store, the articles
-# as read (every field) and their story ids: a pool is reused only for equal articles.
+# own whose chats mostly have the same new articles. Keyed by the store, the articles'
+# version and the numbers: a pool is reused only while no article changed.
 RECENT_POOLS = 4
 
 
@@ -519,16 +525,21 @@ _recent_lock = threading.Lock()
 
 
 def recent_pool(
-    store: Store, records: Sequence[ArticleRecord], keys: Sequence[int | None]
+    store: Store,
+    version: int,
+    numbers: tuple[int, ...],
+    make: Callable[[Sequence[int]], StoryPool[ArticleRecord]],
 ) -> StoryPool[ArticleRecord]:
-    """``StoryPool(records, keys)``, or the equal one a recent run of ``store`` made."""
-    key = (id(store), tuple(records), tuple(keys))
+    """The pool of ``numbers`` a recent run of ``store`` made at the same articles'
+    ``version`` (:meth:`bot.store.Store.articles_version`: any article added, changed,
+    retired or regrouped moves it), else ``make(numbers)``."""
+    key = (id(store), version, numbers)
     with _recent_lock:
         kept = _RECENT.pop(key, None)
         if kept is not None and kept.store is store:
             _RECENT[key] = kept  # the most recent last
             return kept.pool
-    pool = StoryPool(records, keys)
+    pool = make(numbers)
     with _recent_lock:
         _RECENT[key] = _Recent(store, pool)
         while len(_RECENT) > RECENT_POOLS:

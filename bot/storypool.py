@@ -131,7 +131,6 @@ class StoryPool(Generic[E]):
             if key is not None:
                 self._by_key.setdefault(key, []).append(i)
         self._stories = len(self._by_key) + self.keys.count(None)
-        self._all = frozenset(range(len(self.entries)))
         self._cut_leads: dict[tuple[int, ...], int] = {}
         self._whole: dict[int | None, Cut[E]] = {}
 
@@ -221,7 +220,8 @@ class StoryPool(Generic[E]):
         the pool, by number)."""
         if len(entries) == len(self.entries):
             return set()
-        return set(self._all.difference(map(self.index.__getitem__, map(_number, entries))))
+        index = self.index
+        return {index[n] for n in index.keys() - set(map(_number, entries))}
 
 
 def _number(entry: PoolEntry) -> int:
