@@ -252,21 +252,30 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         it), and counted by count_held_back. Pairs already recorded are left as they
         are. A subscriber is a chat id or a (chat id, topic) pair."""
         now = int(self.now_seconds())
-        # One statement per subscriber, its numbers as a JSON array: a filter may hold
-        # back hundreds of a run's articles, and binding each row costs more than its
-        # insert.
-        rows = [
-            (*chat_key(key), now, json.dumps(sorted(map(int, numbers)))) for key, numbers in held
-        ]
-        rows = [row for row in rows if row[3] != "[]"]
-        if not rows:
+        pairs = [(*chat_key(key), [int(n) for n in numbers]) for key, numbers in held]
+        wanted = sorted({n for _, _, numbers in pairs for n in numbers})
+        if not wanted:
             return
         with self.transaction() as db:
+            # Only articles that exist (in this transaction: none goes meanwhile), then
+            # plain rows: an INSERT ... SELECT costs half as much again per row.
+            existing = {
+                row[0]
+                for row in db.execute(
+                    "SELECT a.number FROM articles a"
+                    " WHERE a.number IN (SELECT value FROM json_each(?))",
+                    (json.dumps(wanted),),
+                )
+            }
             db.executemany(
                 "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at,"
-                " held_back) SELECT ?, ?, a.number, ?, 1 FROM articles a"
-                " WHERE a.number IN (SELECT value FROM json_each(?))",
-                rows,
+                " held_back) VALUES (?, ?, ?, ?, 1)",
+                [
+                    (chat_id, topic, number, now)
+                    for chat_id, topic, numbers in pairs
+                    for number in numbers
+                    if number in existing
+                ],
             )
 
     def unseen_numbers(self, chat_id: int, limit: int, *, topic: int = 0) -> list[int]:
