@@ -465,6 +465,7 @@ class TermMatches:
         self._cache = cache or ArticleCache()
         self._words: list[ArticleWords] | None = None
         self._found: dict[tuple[str, ...], frozenset[int]] = {}
+        self._terms: dict[Term, tuple[str, ...]] = {}
 
     def matching(self, words: tuple[str, ...]) -> frozenset[int]:
         """The indexes of the entries a term of these folded ``words`` matches."""
@@ -490,7 +491,9 @@ class TermMatches:
         muted: set[int] = set()
         kept: set[int] | None = None
         for term in chat_filter.terms:
-            words = term_words(term.text)
+            words = self._terms.get(term)
+            if words is None:
+                words = self._terms[term] = term_words(term.text)
             if not words:
                 continue
             if term.mode == MUTE:

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Generic, Protocol, TypeVar
 
 from bot.stories import StoryInput, clearest, importance, rank
@@ -221,11 +221,7 @@ class StoryPool(Generic[E]):
         if len(entries) == len(self.entries):
             return set()
         index = self.index
-        return {index[n] for n in index.keys() - set(map(_number, entries))}
-
-
-def _number(entry: PoolEntry) -> int:
-    return int(entry.number)
+        return {index[n] for n in index.keys() - set(map(attrgetter("number"), entries))}
 
 
 def story_keys(entries: Iterable[PoolEntry], story_of: Mapping[int, Hashable]) -> list[Hashable]:
