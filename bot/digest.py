@@ -39,6 +39,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
@@ -290,6 +291,7 @@ def _counted(count: int, new: int | None, more: bool, t: Translator = ENGLISH) -
     )
 
 
+@lru_cache(maxsize=1024)  # a scheduled run heads thousands of digests with one day
 def digest_header(
     count: int,
     title: str = DIGEST_TITLE,
