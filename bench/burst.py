@@ -218,7 +218,7 @@ async def one_run(
 
 
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.telegram.app import build_application, freeze_startup_objects, running
+    from bot.telegram.app import build_application, prepare_process, running
     from bot.telegram.jobs import rescan_seeds
 
     fake = FakeProcess("bench.burst", "--cap", str(args.cap), "--chat-cap", str(args.chat_cap))
@@ -231,7 +231,7 @@ async def bot_side(args: argparse.Namespace) -> int:
         digest={"timezone": "UTC", "max_articles": 3},
     )
     application = build_application(config)
-    freeze_startup_objects()
+    prepare_process()
 
     results: list[dict[str, Any]] = []
     try:

@@ -101,18 +101,21 @@ def title(rng: random.Random, n: int) -> str:
     return f"{' '.join(rng.choice(WORDS) for _ in range(6)).capitalize()} {n}"
 
 
-def prefill(path: Path, args: argparse.Namespace, rng: random.Random) -> int:
-    """Feeds, subscribers and ``prefill_days`` of articles, in bulk; returns the articles."""
+def prefill(
+    path: Path, args: argparse.Namespace, rng: random.Random, start: datetime = START
+) -> int:
+    """Feeds, subscribers and ``prefill_days`` of articles added up to ``start``, in bulk;
+    returns the articles."""
     Store(path).close()  # the schema
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
-    now = START.isoformat()
+    now = start.isoformat()
     db.executemany(
         "INSERT INTO feeds (id, url, origin, created_at) VALUES (?, ?, 'config', ?)",
         [(f, f"https://feed{f}.example/rss", now) for f in range(1, args.feeds + 1)],
     )
     total = args.prefill_days * args.per_day
-    first = START - timedelta(days=args.prefill_days)
+    first = start - timedelta(days=args.prefill_days)
     step = args.prefill_days * 86_400 / max(total, 1)
     summary = json.dumps(SUMMARY)
     rows = []

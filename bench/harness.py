@@ -287,6 +287,30 @@ def stamp_handed_out() -> dict[int, float]:
     return handed_out
 
 
+def stamp_each_update() -> tuple[dict[int, float], dict[str, float]]:
+    """When each update was handed to the bot (the getUpdates answer that carried it,
+    ``time.monotonic``): by ``update_id``, and callback queries also by their query id
+    (what ``FakeBotAPI.press`` returns). Call in the fake's process before it serves."""
+    from tests import fakebotapi
+
+    by_update: dict[int, float] = {}
+    by_query: dict[str, float] = {}
+    get_updates = fakebotapi._HANDLERS["getupdates"]
+
+    async def stamped_get_updates(fake: Any, params: dict[str, Any]) -> list[Any]:
+        updates = await get_updates(fake, params)
+        now = time.monotonic()
+        for update in updates:
+            by_update.setdefault(update["update_id"], now)
+            query = update.get("callback_query")
+            if query is not None:
+                by_query.setdefault(query["id"], now)
+        return updates
+
+    fakebotapi._HANDLERS["getupdates"] = stamped_get_updates
+    return by_update, by_query
+
+
 async def wait_each_chat_answered(fake: Any, chats: set[int], start: int, timeout: float) -> None:
     """Wait until the fake has accepted a sendMessage to every chat of ``chats`` among the
     calls from index ``start`` on (each call looked at once)."""

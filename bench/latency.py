@@ -97,7 +97,7 @@ def prepare_catalog(seeds: Path, database: Path) -> None:
 
 
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.telegram.app import build_application, freeze_startup_objects, running
+    from bot.telegram.app import build_application, prepare_process, running
     from bot.telegram.jobs import rescan_seeds
     from bot.telegram.request import AiohttpRequest
 
@@ -109,7 +109,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     config = bot_config(fake.hello, tmp, {"max_messages_per_second": args.rate})
     request = AiohttpRequest(pool_size=args.pool) if args.transport == "aiohttp" else None
     application = build_application(config, request=request)
-    freeze_startup_objects()  # as `digestbot run` does
+    prepare_process()  # as `digestbot run` does
 
     def burst(first: int, count: int, number: int) -> dict[str, list[float]]:
         command = {"first": first, "count": count, "number": number, "searches": args.searches}

@@ -117,7 +117,7 @@ def workers_cpu(workers: object) -> float:
 
 
 async def bot_side(args: argparse.Namespace) -> int:
-    from bot.telegram.app import build_application, freeze_startup_objects, running, runtime
+    from bot.telegram.app import build_application, prepare_process, running, runtime
     from bot.telegram.jobs import rescan_seeds
     from bot.telegram.request import AiohttpRequest
     from bot.web.fetch import Fetcher
@@ -142,7 +142,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     rt = runtime(application)
     rt.fetcher = Fetcher(config.fetch, lookup=loopback)
     rt.workers = Workers(args.workers, niceness=args.nice)
-    freeze_startup_objects()
+    prepare_process()
 
     def burst(links: list[tuple[int, str]], articles: list[tuple[int, str]]) -> dict:
         return fake.ask({"links": links, "articles": articles})

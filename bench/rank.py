@@ -76,40 +76,86 @@ def _ranked(**changes: object) -> Variant:
     return run
 
 
+# The ranking's rules added after folding, all off: the variants measured before them.
+BEFORE: dict[str, object] = {"series_labels": 0.0, "once_names": 0.0, "support": 0.0}
+
 VARIANTS: dict[str, Variant] = {
     "newest-first": _newest_first,
     "groups-by-size": _groups_by_size,
     "digestbot": _ranked(),
+    # The ranking before series labels, names across languages and support.
+    "fold-only": _ranked(**BEFORE),
+    # Without support (series labels, names across languages).
+    "no-support": _ranked(support=0.0),
+    "support-0.25-half": _ranked(support_weight=0.5),
+    "support-0.25-whole": _ranked(support_weight=1.0),
+    "support-0.15": _ranked(support=0.15),
+    "support-0.2": _ranked(support=0.2),
+    "support-0.2-half": _ranked(support=0.2, support_weight=0.5),
+    "support-0.2-whole": _ranked(support=0.2, support_weight=1.0),
+    "support-0.3": _ranked(support=0.3),
     # The ranking before folding was on: the grouping's stories as they are.
-    "no-fold": _ranked(fold=0.0),
-    "threshold-0.40": _ranked(threshold=0.40, fold=0.0),
-    "threshold-0.36": _ranked(threshold=0.36, fold=0.0),
+    "no-fold": _ranked(fold=0.0, **BEFORE),
+    "threshold-0.40": _ranked(threshold=0.40, fold=0.0, **BEFORE),
+    "threshold-0.36": _ranked(threshold=0.36, fold=0.0, **BEFORE),
     # Only the first items take pieces of later groups.
-    "fold-0.4": _ranked(fold=0.4, fold_all=False),
-    "fold-0.3": _ranked(fold=0.3, fold_all=False),
-    "fold-0.2": _ranked(fold=0.2, fold_all=False),
-    "max-df-min-300": _ranked(max_df_min=300, fold=0.0),
-    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3, fold_all=False),
+    "fold-0.4": _ranked(fold=0.4, fold_all=False, **BEFORE),
+    "fold-0.3": _ranked(fold=0.3, fold_all=False, **BEFORE),
+    "fold-0.2": _ranked(fold=0.2, fold_all=False, **BEFORE),
+    "max-df-min-300": _ranked(max_df_min=300, fold=0.0, **BEFORE),
+    "threshold-0.36-fold-0.3": _ranked(threshold=0.36, fold=0.3, fold_all=False, **BEFORE),
     # Names in any script ("Байлз" / "Biles": consonant skeletons) and scores ("86-69"),
     # without folding.
-    "name-keys": _ranked(key_weight=1.0, fold=0.0),
-    "name-keys-2-letters": _ranked(key_weight=1.0, key_min=2, fold=0.0),
-    "name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, fold=0.0),
-    "scores": _ranked(score_weight=1.0, fold=0.0),
+    "name-keys": _ranked(key_weight=1.0, fold=0.0, **BEFORE),
+    "name-keys-2-letters": _ranked(key_weight=1.0, key_min=2, fold=0.0, **BEFORE),
+    "name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, fold=0.0, **BEFORE),
+    "scores": _ranked(score_weight=1.0, fold=0.0, **BEFORE),
     # Every group takes the pieces of later ones (the default at 0.35).
-    "fold-all-0.3": _ranked(fold=0.3),
-    "fold-all-0.4": _ranked(fold=0.4),
-    "fold-all-0.45": _ranked(fold=0.45),
+    "fold-all-0.3": _ranked(fold=0.3, **BEFORE),
+    "fold-all-0.4": _ranked(fold=0.4, **BEFORE),
+    "fold-all-0.45": _ranked(fold=0.45, **BEFORE),
     # ... groups whose titles share one word (the default asks two), or three.
-    "fold-all-one-word": _ranked(fold_words=1),
-    "fold-all-three-words": _ranked(fold_words=3),
+    "fold-all-one-word": _ranked(fold_words=1, **BEFORE),
+    "fold-all-three-words": _ranked(fold_words=3, **BEFORE),
     # ... with names in any script and scores in the grouping and the fold.
-    "fold-all-name-keys": _ranked(key_weight=1.0),
-    "fold-all-name-keys-all-words": _ranked(key_weight=1.0, key_all_words=True, key_min=2),
-    "fold-all-scores": _ranked(score_weight=1.0),
+    "fold-all-name-keys": _ranked(key_weight=1.0, **BEFORE),
+    "fold-all-name-keys-all-words": _ranked(
+        key_weight=1.0,
+        key_all_words=True,
+        key_min=2,
+        **BEFORE,
+    ),
+    "fold-all-scores": _ranked(score_weight=1.0, **BEFORE),
     # Importance: each language telling the story past the first adds so many sources.
-    "languages-1": _ranked(language_weight=1.0),
-    "languages-3": _ranked(language_weight=3.0),
+    "languages-1": _ranked(language_weight=1.0, **BEFORE),
+    "languages-3": _ranked(language_weight=3.0, **BEFORE),
+    # Series labels ("Olympics Latest: ...") off the titles the fold compares, alone.
+    "series-labels": _ranked(once_names=0.0, support=0.0),
+    "series-labels-2%": _ranked(series_labels=0.02, once_names=0.0, support=0.0),
+    "series-labels-fold-0.3": _ranked(fold=0.3, once_names=0.0, support=0.0),
+    # An item retelling a shown one in other languages (names alike) put last, alone.
+    "once-names-0.3": _ranked(series_labels=0.0, once_names=0.3, support=0.0),
+    "once-names-0.4": _ranked(series_labels=0.0, once_names=0.4, support=0.0),
+    "once-names-0.5": _ranked(series_labels=0.0, once_names=0.5, support=0.0),
+    "once-names-0.7": _ranked(series_labels=0.0, once_names=0.7, support=0.0),
+    # Both, with a lower fold and features weighed by their idf over groups too.
+    "once-0.3-fold-0.32-group-idf-0.25": _ranked(
+        once_names=0.3, fold=0.32, group_idf=0.25, support=0.0
+    ),
+    "once-0.4-fold-0.32-group-idf-0.25": _ranked(fold=0.32, group_idf=0.25, support=0.0),
+    "fold-0.32": _ranked(fold=0.32, support=0.0),
+    "support-fold-0.32-group-idf-0.25": _ranked(support=0.2, fold=0.32, group_idf=0.25),
+    # The folded items folded again (pieces alike only once an item has grown).
+    "fold-passes-2": _ranked(fold_passes=2, support=0.2),
+    "fold-passes-2-fold-0.4": _ranked(fold_passes=2, fold=0.4, support=0.2),
+    # Features weighed also by their idf over the groups (a word in most groups counts
+    # little), the fold at several thresholds (no series labels, no names).
+    "group-idf-1": _ranked(group_idf=1.0, **BEFORE),
+    "group-idf-2": _ranked(group_idf=2.0, **BEFORE),
+    "group-idf-1-fold-0.3": _ranked(group_idf=1.0, fold=0.3, **BEFORE),
+    "group-idf-1-fold-0.25": _ranked(group_idf=1.0, fold=0.25, **BEFORE),
+    "group-idf-2-fold-0.3": _ranked(group_idf=2.0, fold=0.3, **BEFORE),
+    "group-idf-2-fold-0.25": _ranked(group_idf=2.0, fold=0.25, **BEFORE),
 }
 
 

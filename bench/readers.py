@@ -4,6 +4,12 @@ Usage::
 
     python -m bench.readers                       # 10,000 / 100,000 / 500,000 articles
     python -m bench.readers --sizes 10000 100000 --subscribers 20000
+    python -m bench.readers --database postgresql://postgres@127.0.0.1/postgres
+
+With ``--database`` (a PostgreSQL server: the database to connect to for creating the
+others) each size is built in a new PostgreSQL database (``digestbot_bench_<size>``,
+dropped afterwards), filled through the store's own connection and ANALYZEd, as an
+operator would after a bulk load; the questions are the same.
 
 For each size it builds a database on a temporary file through the store's own schema
 (articles inserted in bulk with summaries and titles from a small vocabulary, feed
@@ -156,6 +162,113 @@ def build(path: Path, articles: int, subscribers: int, seed: int = 7) -> None:
         db.close()
 
 
+def build_postgresql(url: str, articles: int, subscribers: int, seed: int = 7) -> None:
+    """:func:`build` on a new PostgreSQL database at ``url`` (the same rows)."""
+    rng = random.Random(seed)
+    with Store(url) as store, store.transaction() as db:
+        db.executemany(
+            "INSERT INTO feeds (id, url, origin, created_at) VALUES (?, ?, 'config', ?)",
+            [(f, f"https://feed{f}.example/rss", START.isoformat()) for f in range(1, 501)],
+        )
+        rows = []
+        for n in range(1, articles + 1):
+            moment = START + timedelta(seconds=n * 4)
+            title = " ".join(rng.choice(WORDS) for _ in range(7)).capitalize()
+            if n % 50_000 == 25_000:
+                title += f" {RARE}"
+            feed = (n % 500) + 1 if n % 4 else None
+            rows.append(
+                (
+                    n,
+                    f"bench/{n}" if feed is None else f"feed:{feed}:{n}",
+                    f"{n:032x}",
+                    title,
+                    title.casefold(),
+                    moment.date().isoformat() if n % 10 else None,
+                    f"https://example.com/{n}",
+                    "en",
+                    "Text. " * 40,
+                    SUMMARY,
+                    moment.isoformat(),
+                    feed,
+                    None if feed is None else moment.isoformat(),
+                    f"https://example.com/{n}",
+                )
+            )
+            if len(rows) == 20_000 or n == articles:
+                db.executemany(
+                    "INSERT INTO articles (number, source, content_hash, title, title_folded,"
+                    " date, url, language, text, summary, added_at, feed_id, published_at,"
+                    " url_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                rows = []
+        for table, column in (("feeds", "id"), ("articles", "number")):
+            db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f" (SELECT max({column}) FROM {table}))"
+            )
+        now = START.isoformat()
+        db.executemany(
+            "INSERT INTO chats (chat_id, topic, digest_time, created_at, updated_at)"
+            " VALUES (?, 0, ?, ?, ?)",
+            [
+                (c, f"{(c % 96) // 4:02d}:{(c % 4) * 15:02d}", now, now)
+                for c in range(1, subscribers + 1)
+            ],
+        )
+        db.execute(
+            "INSERT INTO subscriptions (chat_id, topic, digest_time)"
+            " SELECT chat_id, topic, digest_time FROM chats"
+        )
+        db.executemany(
+            "INSERT INTO chats (chat_id, topic, created_at, updated_at) VALUES (?, 0, ?, ?)",
+            [(-1, now, now), (-2, now, now), (-3, now, now)],
+        )
+        db.execute(
+            "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (-3, 0, ?)",
+            ((START + timedelta(seconds=articles * 4 + 1)).isoformat(),),
+        )
+        delivered = int(START.timestamp())
+        db.execute(
+            "INSERT INTO deliveries (chat_id, topic, number, delivered_at)"
+            " SELECT -1, 0, number, ? FROM articles",
+            (delivered,),
+        )
+        db.execute(
+            "INSERT INTO deliveries (chat_id, topic, number, delivered_at)"
+            " SELECT c.chat_id, 0, a.number, ? FROM chats c"
+            " JOIN articles a ON a.number > ? - 10 WHERE c.chat_id > 0 OR c.chat_id = -3",
+            (delivered, articles),
+        )
+        outbox_text = "<b>Digest</b>\n" + "An article title and its summary.\n" * 60
+        db.execute("INSERT INTO outbox_bodies (hash, text) VALUES (?, ?)", (b"bench", outbox_text))
+        db.executemany(
+            "INSERT INTO outbox (chat_id, run_key, body, article_numbers, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (c, "2026-01-02", b"bench", "[1, 2, 3]", START.timestamp() + c, now)
+                for c in range(1, subscribers + 1)
+            ],
+        )
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as raw:
+        raw.execute("VACUUM ANALYZE")
+
+
+def _admin(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as raw:
+        raw.execute(sql.encode())
+
+
+def _database_url(server: str, name: str) -> str:
+    base, _, query = server.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
 def _outbox_insert(db: Any) -> str:
     columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
     if "text" in columns:
@@ -183,8 +296,14 @@ def timed(function: Callable[..., Any], *args: Any, repeat: int = 7, **kwargs: A
     return f"{statistics.median(times):8.2f} {max(times):8.2f}"
 
 
-def delivery_bytes(path: Path) -> str:
-    """Bytes a delivery row takes (the table and its indexes, by SQLite's dbstat)."""
+def delivery_bytes(path: Path | str) -> str:
+    """Bytes a delivery row takes (the table and its indexes, by SQLite's dbstat, or
+    PostgreSQL's pg_total_relation_size)."""
+    if isinstance(path, str):
+        with Store(path) as store:
+            size = store.query("SELECT pg_total_relation_size('deliveries')")[0][0]
+            rows = store.query("SELECT count(*) FROM deliveries")[0][0]
+        return f"{size / rows:8.1f} {rows:8d}"
     db = sqlite3.connect(path)
     try:
         size = db.execute(
@@ -197,7 +316,7 @@ def delivery_bytes(path: Path) -> str:
     return f"{size / rows:8.1f} {rows:8d}"
 
 
-def measure(path: Path, articles: int, repeat: int) -> list[tuple[str, str]]:
+def measure(path: Path | str, articles: int, repeat: int) -> list[tuple[str, str]]:
     started = time.perf_counter()
     store = Store(path)
     opened = (time.perf_counter() - started) * 1000
@@ -249,9 +368,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--database", help="a PostgreSQL server URL: run on PostgreSQL instead of SQLite"
+    )
     args = parser.parse_args(argv)
     table: dict[str, list[str]] = {}
     for size in args.sizes:
+        if args.database:
+            name = f"digestbot_bench_{size}"
+            _admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin(args.database, f'CREATE DATABASE "{name}"')
+            url = _database_url(args.database, name)
+            try:
+                started = time.perf_counter()
+                build_postgresql(url, size, args.subscribers)
+                print(
+                    f"built {size:,} articles, {args.subscribers:,} subscribers"
+                    f" in {time.perf_counter() - started:.0f} s (PostgreSQL)",
+                    file=sys.stderr,
+                )
+                for name_, figures in measure(url, size, args.repeat):
+                    table.setdefault(name_, []).append(figures)
+            finally:
+                _admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            continue
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bench.sqlite3"
             started = time.perf_counter()

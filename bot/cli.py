@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from bot.commands.service import doctor_command, init_command, run_command
 from bot.commands.stories import group_stories_command, rank_command
 from bot.errors import ConfigError, DigestbotError
 from bot.logs import setup_logging
+from bot.store.engine import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DigestbotError as exc:
         error(str(exc))
         return 1
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         # "database or disk is full", "database is locked", a corrupt file: the store
         # changes nothing half-way (each change is one transaction), so one line is all.
         error(f"database: {exc}")

@@ -62,6 +62,18 @@ class StorageConfig:
     path: Path = Path("digestbot.sqlite3")
     # Deliveries older than this many days are pruned daily (bot.store.prune_expired).
     retention_days: int = 90
+    # The database as a URL (postgresql://... or sqlite:///path); set, it wins over path.
+    url: str | None = None
+
+    @property
+    def database(self) -> str | Path:
+        """What the store opens: ``url`` when given, else the SQLite file ``path``."""
+        return self.url if self.url else self.path
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the database is a SQLite file (``path``, or a ``sqlite:///`` URL)."""
+        return not self.url or not self.url.lower().startswith("postgres")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,16 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """``[cluster]``: what several ``digestbot run`` processes of one bot share besides
+    the database (docs/cluster.md)."""
+
+    # "redis://HOST:PORT/DB": send rates, button tokens, quotas and the admins' cache
+    # shared through this Redis; None: kept in each process's memory (one process).
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LogConfig:
     """``[log]``: how log lines are written (to stderr)."""
 
@@ -161,6 +183,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     feeds: tuple[FeedConfig, ...] = ()
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     log: LogConfig = field(default_factory=LogConfig)
     # The file this was read from, if any (for messages; not a TOML key).
     source: Path | None = None
@@ -176,6 +199,7 @@ _SECTIONS: dict[str, type] = {
     "sources": SourcesConfig,
     "feeds": FeedConfig,
     "metrics": MetricsConfig,
+    "cluster": ClusterConfig,
     "log": LogConfig,
 }
 # Sections that are arrays of tables ([[feeds]]), each table checked like a section.
@@ -200,6 +224,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("seeds", "name"): "non-empty string",
     ("storage", "path"): "path",
     ("storage", "retention_days"): "positive integer",
+    ("storage", "url"): "database URL",
     ("summary", "sentences"): "positive integer",
     ("summary", "language"): "string",
     ("digest", "time"): "HH:MM",
@@ -228,6 +253,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("feeds", "interval_minutes"): "positive number",
     ("feeds", "language"): "language",
     ("metrics", "listen"): "host:port",
+    ("cluster", "redis_url"): "redis url",
     ("log", "format"): "log format",
 }
 
@@ -248,6 +274,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sources", "max_feeds"): (1, 10_000_000),
     ("feeds", "interval_minutes"): (1, 7 * 1440),
 }
+
+# What a [cluster] redis_url may start with (redis-py's URL schemes).
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 # TOML keys whose dataclass attribute has another name.
 _ATTRIBUTES = {("telegram", "url"): "webhook_url"}
@@ -357,6 +386,18 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 raise fail("a path (string)")
             p = Path(value).expanduser()
             return p if p.is_absolute() else base / p
+        case "database URL":
+            from bot.store.engine import parse_target
+
+            if not isinstance(value, str) or "://" not in value:
+                raise fail("a database URL (postgresql://... or sqlite:///path)")
+            try:
+                target = parse_target(value)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+            if target.engine == "sqlite" and not Path(target.location).is_absolute():
+                return "sqlite:///" + str(base / target.location)
+            return value
         case "positive number":
             if not is_number or value <= 0:
                 raise fail("a positive number")
@@ -428,6 +469,10 @@ def _check(section: str, key: str, value: Any, base: Path) -> Any:
                 except ValueError as exc:
                     raise ConfigError(f"{where}: {v!r} is not a network ({exc})") from None
             return tuple(networks)
+        case "redis url":
+            if not isinstance(value, str) or not value.strip().startswith(_REDIS_SCHEMES):
+                raise fail('a Redis URL like "redis://127.0.0.1:6379/0"')
+            return value.strip()
         case "feed url":
             if not isinstance(value, str) or not _is_http_url(value):
                 raise fail('an http(s) URL like "https://example.org/feed.xml"')

@@ -12,7 +12,6 @@ created, and feeds are not synced into the store.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from bot.errors import (
     RefusedAddress,
     TooBig,
 )
+from bot.store.engine import DatabaseError, parse_target
 
 if TYPE_CHECKING:
     from bot.web.fetch import Fetcher
@@ -113,10 +113,13 @@ def check_database(config: Config, integrity: bool) -> tuple[Finding, list[str]]
     from bot.store.feeds import FeedStore
     from bot.store.migrations import MIGRATIONS
 
-    path = config.storage.path
     subject = "database"
-    if not path.exists():
-        folder = path.parent
+    file = Path(parse_target(config.storage.database).location)
+    path: str | Path = file
+    if not config.storage.is_file:
+        path = str(parse_target(config.storage.database))  # the password left out
+    elif not file.exists():
+        folder = file.parent
         if not folder.is_dir():
             return Finding(
                 subject,
@@ -127,15 +130,15 @@ def check_database(config: Config, integrity: bool) -> tuple[Finding, list[str]]
             subject, f"{path} does not exist yet; the first ingest or run creates it"
         ), []
     try:
-        with Store(path) as store:
+        with Store(config.storage.database) as store:
             version = store.schema_version
             if integrity:
                 store.raise_if_corrupt()
             urls = [feed.url for feed in FeedStore(store).feeds()]
             articles = store.count_articles()
-    except (DigestbotError, sqlite3.Error, OSError) as exc:
+    except (DigestbotError, *DatabaseError, OSError) as exc:
         return Finding(
-            subject, f"{path}: {exc}: fix the file or change [storage] path", ok=False
+            subject, f"{path}: {exc}: fix the file or change [storage] path or url", ok=False
         ), []
     checked = ", integrity ok" if integrity else " (--integrity reads it all)"
     text = (

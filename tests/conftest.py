@@ -19,7 +19,74 @@ from typing import Any
 import pytest
 
 from bot.web.workers import Workers
+from tests import databases
 from tests.fakebotapi import FakeBotAPI, Message
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: about SQLite itself (files, WAL, PRAGMAs): not run on PostgreSQL"
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The PostgreSQL run needs its server: unreachable, the run is skipped with one line
+    (in CI, where it must run, it fails)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or databases.server_url() is None:
+        return
+    problem = databases.unreachable()
+    if problem is None:
+        return
+    line = f"PostgreSQL at ${databases.ENV} is not reachable ({problem})"
+    if os.environ.get("CI"):
+        pytest.exit(f"{line}: CI needs it", returncode=1)
+    pytest.exit(f"{line}: the PostgreSQL run is skipped", returncode=0)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if databases.engine() != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="SQLite only")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases() -> Iterator[databases.Databases | None]:
+    """This test process's source of fresh PostgreSQL databases (None on SQLite)."""
+    url = databases.server_url()
+    if url is None:
+        yield None
+        return
+    made = databases.Databases(url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def store_target(postgresql_databases: databases.Databases | None) -> Iterator[str]:
+    """What a test's Store opens: ":memory:" on SQLite, a fresh database on PostgreSQL."""
+    if postgresql_databases is None:
+        yield ":memory:"
+        return
+    url = postgresql_databases.fresh()
+    yield url
+    postgresql_databases.drop(url)
+
+
+@pytest.fixture
+def shared_store_target(
+    tmp_path: Path, postgresql_databases: databases.Databases | None
+) -> Iterator[str]:
+    """A database several Stores of one test open (as separate processes would): a file
+    on SQLite, a fresh database on PostgreSQL."""
+    if postgresql_databases is None:
+        yield str(tmp_path / "store.sqlite3")
+        return
+    url = postgresql_databases.fresh()
+    yield url
+    postgresql_databases.drop(url)
 
 
 class Clock:
@@ -121,9 +188,19 @@ def seeds(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., Any]:
-    """A factory of Configs for a bot talking to ``fake``; keyword sections override."""
+def bot_config(
+    tmp_path: Path,
+    seeds: Path,
+    fake: FakeBotAPI,
+    postgresql_databases: databases.Databases | None,
+) -> Callable[..., Any]:
+    """A factory of Configs for a bot talking to ``fake``; keyword sections override.
+    On PostgreSQL its database is the test process's, emptied ([storage] url)."""
     from bot.config import config_from_dict
+
+    storage: dict[str, Any] = {"path": str(tmp_path / "bot.sqlite3")}
+    if postgresql_databases is not None:
+        storage["url"] = postgresql_databases.fresh()
 
     def make(**sections: dict[str, Any]):
         raw: dict[str, dict[str, Any]] = {
@@ -136,7 +213,7 @@ def bot_config(tmp_path: Path, seeds: Path, fake: FakeBotAPI) -> Callable[..., A
             },
             # The tests run rescans and digests themselves: no timer fires during a test.
             "seeds": {"dir": str(seeds), "rescan_seconds": 3600},
-            "storage": {"path": str(tmp_path / "bot.sqlite3")},
+            "storage": dict(storage),
         }
         for name, values in sections.items():
             raw.setdefault(name, {}).update(values)
@@ -176,3 +253,21 @@ def number_of(application: Any, title: str) -> int:
     store = runtime(application).store
     (match,) = [a for a in store.list_articles(0, 100) if a.title == title]
     return match.number
+
+
+@pytest.fixture
+def postgres_dsn() -> str:
+    """The test PostgreSQL database (skipped when unreachable, failed under CI)."""
+    from tests.services import POSTGRES_DSN, need
+
+    need("PostgreSQL", "127.0.0.1", 5432)
+    return POSTGRES_DSN
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (skipped when unreachable, failed under CI)."""
+    from tests.services import REDIS_URL, need
+
+    need("Redis", "127.0.0.1", 6379)
+    return REDIS_URL

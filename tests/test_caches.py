@@ -117,12 +117,12 @@ async def test_article_replies_are_kept_within_their_bytes(bot, fake):
 # -- what a scheduled digest run keeps ---------------------------------------------------
 
 
-def test_a_digest_run_keeps_article_texts_within_its_bytes() -> None:
+def test_a_digest_run_keeps_article_texts_within_its_bytes(store_target: str) -> None:
     from bot.compose import DigestReads
     from bot.store import Store
     from tests.test_links import page_article
 
-    with Store(":memory:") as store:
+    with Store(store_target) as store:
         big = "word " * 200_000  # ~1 MB of text each
         numbers = [
             store.upsert_article(page_article(f"https://example.com/{n}", big))[0] for n in range(6)

@@ -40,11 +40,11 @@ def skip_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_sync_with_a_reported_set_warns_about_each_skipped_file_once(
-    tmp_path: Path, seeds: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, seeds: Path, caplog: pytest.LogCaptureFixture, shared_store_target: str
 ) -> None:
     fill(seeds)
     reported: set[tuple[str, str]] = set()
-    with Store(tmp_path / "db.sqlite3") as store, caplog.at_level(logging.WARNING):
+    with Store(shared_store_target) as store, caplog.at_level(logging.WARNING):
         first = sync(store, seeds, summaries=False, reported=reported)
         second = sync(store, seeds, summaries=False, reported=reported)
     assert sorted(skip_warnings(caplog)) == [f"skipped {s}: {r}" for s, r in sorted(SKIPS.items())]
@@ -54,10 +54,10 @@ def test_sync_with_a_reported_set_warns_about_each_skipped_file_once(
 
 
 def test_sync_without_a_reported_set_warns_every_time(
-    tmp_path: Path, seeds: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, seeds: Path, caplog: pytest.LogCaptureFixture, shared_store_target: str
 ) -> None:
     fill(seeds)
-    with Store(tmp_path / "db.sqlite3") as store, caplog.at_level(logging.WARNING):
+    with Store(shared_store_target) as store, caplog.at_level(logging.WARNING):
         sync(store, seeds, summaries=False)
         sync(store, seeds, summaries=False)
     assert len(skip_warnings(caplog)) == 2 * len(SKIPS)
@@ -90,11 +90,11 @@ def add_latin1_named_file(seeds: Path) -> None:
 
 
 def test_sync_stores_a_file_whose_name_is_not_utf8_and_keeps_it_on_rescan(
-    tmp_path: Path, seeds: Path
+    tmp_path: Path, seeds: Path, shared_store_target: str
 ) -> None:
     add_latin1_named_file(seeds)
     write_article(seeds, "a.md", "Harbour reopens after storm", date="2024-05-01")
-    with Store(tmp_path / "db.sqlite3") as store:
+    with Store(shared_store_target) as store:
         first = sync(store, seeds)
         second = sync(store, seeds)
         assert store.visible_sources() == {"caf\\xe9.txt", "a.md"}

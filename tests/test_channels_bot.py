@@ -167,7 +167,7 @@ async def test_revoked_rights_or_a_bot_removed_from_the_channel_are_refused(fake
         assert (await say(fake, EDITOR, "/subscribe 08:00")).text.startswith("Channel «News»")
 
         fake.set_member(CHANNEL, EDITOR, "member")  # demoted...
-        admins = runtime(application).admins
+        admins = runtime(application).admins.cache
         clock = admins.clock
         admins.clock = lambda: clock() + admins.admin_seconds  # ...and the cache expired
         refused = await say(fake, EDITOR, "/unsubscribe")

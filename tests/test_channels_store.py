@@ -16,8 +16,8 @@ ALICE, BOB = 11, 12
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "channels.sqlite3") as s:
+def store(tmp_path: Path, shared_store_target: str):
+    with Store(shared_store_target) as s:
         yield s
 
 
@@ -62,6 +62,7 @@ def test_a_private_chat_manages_one_channel_or_itself(store: Store) -> None:
     assert store.target_of(ALICE) is None
 
 
+@pytest.mark.sqlite_only
 def test_the_channel_lookups_use_an_index(store: Store) -> None:
     db = sqlite3.connect(store.path)
     plans = {

@@ -72,6 +72,24 @@ def test_absolute_paths_are_kept(tmp_path: Path) -> None:
     assert config.storage.path == Path("/var/lib/digestbot/db")
 
 
+def test_a_storage_url_names_the_database_and_wins_over_the_path(tmp_path: Path) -> None:
+    url = "postgresql://bot:secret@db.internal:5432/news"
+    config = load_config(write(tmp_path, f'[storage]\nurl = "{url}"\n'), env={})
+    assert config.storage.database == url and not config.storage.is_file
+    relative = load_config(write(tmp_path, '[storage]\nurl = "sqlite:///data/b.db"\n'), env={})
+    assert relative.storage.database == f"sqlite:///{tmp_path.resolve() / 'data/b.db'}"
+    assert relative.storage.is_file
+    assert load_config(write(tmp_path, ""), env={}).storage.database == (
+        tmp_path.resolve() / "digestbot.sqlite3"
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://h/db", "bot.db", "sqlite://relative.db"])
+def test_a_storage_url_of_another_kind_is_refused_naming_the_key(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^\[storage\] url: expected"):
+        load_config(write(tmp_path, f'[storage]\nurl = "{url}"\n'), env={})
+
+
 def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[telegram]\ntoken = "from-file"\n')
     assert load_config(path, env={}).telegram.token == "from-file"
@@ -234,3 +252,11 @@ def test_the_example_config_shows_two_commented_feeds() -> None:
     assert text.count("# [[feeds]]") == 2
     uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines())
     assert "[[feeds]]" in uncommented
+
+
+def test_cluster_redis_url_is_read_and_a_wrong_one_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[cluster]\nredis_url = " redis://127.0.0.1:6379/2 "\n')
+    assert load_config(path, env={}).cluster.redis_url == "redis://127.0.0.1:6379/2"
+    assert load_config(write(tmp_path, ""), env={}).cluster.redis_url is None
+    with pytest.raises(ConfigError, match=r"\[cluster\] redis_url"):
+        load_config(write(tmp_path, '[cluster]\nredis_url = "http://x"\n'), env={})

@@ -38,8 +38,8 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(tmp_path / "outbox.sqlite3") as store:
+def store(tmp_path: Path, shared_store_target: str) -> Store:
+    with Store(shared_store_target) as store:
         for number in range(1, 4):
             store.upsert_article(
                 Article(
@@ -259,3 +259,45 @@ async def test_digests_go_through_the_rate_limiter_as_paced_broadcasts(fake, sto
         set(c.params) <= {"chat_id", "text", "parse_mode", "link_preview_options"}
         for c in fake.calls_to("sendMessage")
     )
+
+
+async def test_two_leasing_senders_on_one_outbox_send_each_message_once_in_order(
+    fake, store, bot, shared_store_target
+):
+    chats = list(range(300, 340))
+    queue(store, chats, parts=3)
+    with Store(shared_store_target) as other_store:  # the same database
+        async with make_bot(fake) as other_bot:
+            senders = [
+                Sender(bot, store, lease_seconds=30),
+                Sender(other_bot, other_store, lease_seconds=30),
+            ]
+            for sender in senders:
+                sender.start()
+                sender.notify()
+            try:
+                await wait_for(lambda: store.count_outbox() == 0, timeout=15)
+            finally:
+                for sender in senders:
+                    await sender.stop()
+    for chat in chats:
+        assert texts(fake, chat) == [f"Digest for {chat}, part {k}" for k in (1, 2, 3)]
+    assert sum(sender.totals.sent for sender in senders) == 120
+    assert all(sender.totals.sent > 0 for sender in senders)  # both took a share
+
+
+async def test_a_leased_message_whose_turn_comes_after_its_lease_is_left_for_others(fake, store):
+    queue(store, [9])
+    # A one-second lease ends before the chat's turn (a 3 s block after a 429).
+    async with make_bot(fake) as slow:
+        limiter = slow.rate_limiter
+        assert isinstance(limiter, TelegramRateLimiter)
+        limiter.limiter.penalize(9, 3.0)
+        sender = Sender(slow, store, lease_seconds=11.0)  # starts by claim + 1 s
+        sender.start()
+        sender.notify()
+        try:
+            await wait_for(lambda: sender.totals.retried == 1, timeout=10)
+        finally:
+            await sender.stop()
+    assert texts(fake, 9) == [] and store.count_outbox() == 1

@@ -98,8 +98,10 @@ def test_buttons_change_one_setting_each_and_forged_data_changes_nothing() -> No
     )
 
 
-def test_settings_are_stored_per_subscriber_and_a_new_topic_starts_from_the_chats(tmp_path):
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_settings_are_stored_per_subscriber_and_a_new_topic_starts_from_the_chats(
+    tmp_path, shared_store_target: str
+):
+    with Store(shared_store_target) as store:
         chosen = DigestSettings(size=20, headlines=True, silent=True)
         assert store.set_digest_settings(1, chosen).settings == chosen
         assert store.get_chat(1).settings == chosen

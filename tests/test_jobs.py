@@ -161,8 +161,10 @@ def add_article(store: Store, source: str, date: str, title: str | None = None) 
     return number
 
 
-def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles() -> None:
-    with Store(":memory:") as store:
+def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         old = add_article(store, "old", "2020-01-01")
         new = add_article(store, "new", "2024-01-01", title='<b>"AT&T" & Co</b>')
         store.subscribe(1, "08:00", "Europe/Berlin")
@@ -209,8 +211,8 @@ def test_queue_due_digests_queues_each_chat_once_with_its_unseen_articles() -> N
         assert store.count_outbox() == 3
 
 
-def test_queue_due_digests_reports_each_batch_that_queued_messages() -> None:
-    with Store(":memory:") as store:
+def test_queue_due_digests_reports_each_batch_that_queued_messages(store_target: str) -> None:
+    with Store(store_target) as store:
         add_article(store, "a", "2024-01-01")
         store.subscribe_many((chat_id, "08:00", "UTC") for chat_id in range(1, 8))
         store.queue_digest(7, "2026-01-01", [], now=utc(2026, 1, 1, 8))  # already done
@@ -229,8 +231,8 @@ def test_queue_due_digests_reports_each_batch_that_queued_messages() -> None:
         assert (report.due, report.queued, report.already) == (7, 6, 1)
 
 
-def test_queue_due_digests_respects_max_articles() -> None:
-    with Store(":memory:") as store:
+def test_queue_due_digests_respects_max_articles(store_target: str) -> None:
+    with Store(store_target) as store:
         numbers = [add_article(store, f"a{i}", f"2024-01-{i + 1:02d}") for i in range(5)]
         store.subscribe(1, "08:00", "UTC")
         queue_due_digests(
@@ -244,8 +246,8 @@ def test_queue_due_digests_respects_max_articles() -> None:
         assert item.article_numbers == (numbers[4], numbers[3])
 
 
-def test_restart_after_a_missed_digest_sends_it_once_never_twice(tmp_path) -> None:
-    path = tmp_path / "db.sqlite3"
+def test_restart_after_a_missed_digest_sends_it_once_never_twice(shared_store_target: str) -> None:
+    path = shared_store_target
     subscribed = utc(2026, 1, 10, 12, 0).timestamp()
     with Store(path, clock=lambda: subscribed) as store:
         add_article(store, "a", "2024-01-01")

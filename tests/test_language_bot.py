@@ -137,8 +137,8 @@ async def test_command_menus_are_registered_per_language(fake: FakeBotAPI, bot) 
     assert {c["command"]: c["description"] for c in fake.commands}["help"] == "All commands"
 
 
-def test_the_scheduled_digest_of_each_chat_is_in_its_language() -> None:
-    with Store(":memory:") as store:
+def test_the_scheduled_digest_of_each_chat_is_in_its_language(store_target: str) -> None:
+    with Store(store_target) as store:
         add_article(store, "one", "2024-01-01")
         for chat_id in (1, 2, 3):
             store.subscribe(chat_id, "08:00", "Europe/Berlin")

@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.articles import Article, Block
+from bot.cluster.state import LocalTokens
 from bot.digest import visible_len
 from bot.store import Store
 from bot.store.feeds import FeedStore
@@ -271,8 +272,10 @@ def page_article(url: str = "https://example.com/a", text: str = "Some text.") -
     )
 
 
-def test_an_added_page_is_in_that_chats_digest_only_and_not_in_the_shared_list() -> None:
-    with Store(":memory:") as store:
+def test_an_added_page_is_in_that_chats_digest_only_and_not_in_the_shared_list(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         number, added = store.add_to_digest(CHAT, page_article(), ["A sentence."])
         assert added
         assert [a.number for a in store.unseen_articles(CHAT, 10)] == [number]
@@ -286,8 +289,10 @@ def test_an_added_page_is_in_that_chats_digest_only_and_not_in_the_shared_list()
         assert store.get_article(number, CHAT) is not None
 
 
-def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> None:
-    with Store(":memory:") as store:
+def test_the_same_page_added_again_or_by_another_chat_is_the_same_article(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         number, _ = store.add_to_digest(CHAT, page_article(), ["A sentence."])
         again, added = store.add_to_digest(CHAT, page_article(), ["A sentence."])
         assert (again, added) == (number, False)
@@ -301,10 +306,12 @@ def test_the_same_page_added_again_or_by_another_chat_is_the_same_article() -> N
         assert [a.number for a in store.unseen_articles(CHAT, 10)] == [number]
 
 
-def test_an_added_page_sent_and_pruned_stays_seen_until_it_is_added_again() -> None:
+def test_an_added_page_sent_and_pruned_stays_seen_until_it_is_added_again(
+    store_target: str,
+) -> None:
     day = 86_400.0
     clock = [1_000 * day]
-    with Store(":memory:", clock=lambda: clock[0]) as store:
+    with Store(store_target, clock=lambda: clock[0]) as store:
         number, _ = store.add_to_digest(CHAT, page_article(), ["A sentence."])
         store.record_deliveries(CHAT, [number])
         clock[0] += 400 * day
@@ -315,8 +322,8 @@ def test_an_added_page_sent_and_pruned_stays_seen_until_it_is_added_again() -> N
         assert [a.number for a in store.unseen_articles(CHAT, 10)] == [number]
 
 
-def test_a_group_that_becomes_a_supergroup_keeps_the_pages_it_added() -> None:
-    with Store(":memory:") as store:
+def test_a_group_that_becomes_a_supergroup_keeps_the_pages_it_added(store_target: str) -> None:
+    with Store(store_target) as store:
         number, _ = store.add_to_digest(GROUP, page_article(), ["A sentence."])
         store.migrate_chat(GROUP, GROUP - 1)
         assert [a.number for a in store.unseen_articles(GROUP - 1, 10)] == [number]
@@ -334,8 +341,10 @@ def seed_article(source: str, url: str | None) -> Article:
     )
 
 
-def test_a_link_that_is_already_an_article_keeps_its_number_when_added_to_a_digest() -> None:
-    with Store(":memory:") as store:
+def test_a_link_that_is_already_an_article_keeps_its_number_when_added_to_a_digest(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         for i in range(4):
             store.upsert_article(seed_article(f"other{i}.txt", f"https://example.com/o{i}"))
         seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
@@ -366,8 +375,10 @@ def test_a_link_that_is_already_an_article_keeps_its_number_when_added_to_a_dige
         assert added and new > feed and store.count_articles() == count
 
 
-def test_a_retired_articles_link_added_to_a_digest_is_a_new_private_article() -> None:
-    with Store(":memory:") as store:
+def test_a_retired_articles_link_added_to_a_digest_is_a_new_private_article(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
         store.retire_missing([])
         number, added = store.add_to_digest(CHAT, page_article(), ["A sentence."])
@@ -375,10 +386,12 @@ def test_a_retired_articles_link_added_to_a_digest_is_a_new_private_article() ->
         assert store.get_article(seed) is None  # still retired
 
 
-def test_a_shared_article_added_again_after_pruning_goes_into_the_next_digest() -> None:
+def test_a_shared_article_added_again_after_pruning_goes_into_the_next_digest(
+    store_target: str,
+) -> None:
     day = 86_400.0
     clock = [1_000 * day]
-    with Store(":memory:", clock=lambda: clock[0]) as store:
+    with Store(store_target, clock=lambda: clock[0]) as store:
         seed, _ = store.upsert_article(seed_article("seed.txt", "https://example.com/a"))
         store.set_summary(seed, ["Summary."])
         store.record_deliveries(CHAT, [seed])
@@ -591,7 +604,7 @@ async def test_a_page_added_in_a_forum_topic_goes_into_that_topics_digest(bot, f
 
 async def test_a_forged_or_forgotten_button_is_out_of_date(bot, fake, site):
     reply = await ask(fake, site.url("/news/button"))
-    runtime(bot).pending = Pending()  # as after a restart
+    runtime(bot).pending = LocalTokens()  # as after a restart
     query = fake.click(CHAT, reply.message_id, "Add to my digest")
     await fake.wait_until(lambda: query in fake.answered_callbacks)
     assert "out of date" in fake.answered_callbacks[query]["text"]

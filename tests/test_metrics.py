@@ -111,6 +111,7 @@ async def test_metrics_and_health_are_served_while_a_digest_goes_out(
     assert after[("digestbot_messages_failed_total", (("reason", "blocked"),))] == 1
     assert after[("digestbot_telegram_429_total", ())] == 1
     assert after[("digestbot_outbox_depth", ())] == 0
+    assert after[("digestbot_leader", ())] == 1  # a sole process leads
     assert after[("digestbot_outbox_oldest_age_seconds", ())] == 0
     assert after[("digestbot_digest_run_duration_seconds_count", ())] == 1
     assert after[("digestbot_digest_last_run_chats", ())] == 2

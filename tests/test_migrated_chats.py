@@ -68,8 +68,10 @@ def delivered_at(path: Path, chat_id: int) -> dict[int, str]:
 # -- the store ------------------------------------------------------------------------------
 
 
-def test_migrating_a_chat_moves_its_subscription_deliveries_and_outbox(tmp_path):
-    with Store(tmp_path / "db.sqlite3") as store:
+def test_migrating_a_chat_moves_its_subscription_deliveries_and_outbox(
+    tmp_path, shared_store_target: str
+):
+    with Store(shared_store_target) as store:
         add_articles(store, 4)
         store.subscribe(OLD, "07:30", "Europe/Berlin")
         store.record_deliveries(OLD, [1])
@@ -104,6 +106,7 @@ def test_migrating_a_chat_moves_its_subscription_deliveries_and_outbox(tmp_path)
         assert not store.queue_digest(NEW, "2026-11-28", [("<b>again</b>", [4])])
 
 
+@pytest.mark.sqlite_only
 def test_merging_into_an_existing_row_keeps_the_old_subscription_and_fills_its_gaps(tmp_path):
     clock = MovableClock(1_700_000_000.0)
     path = tmp_path / "db.sqlite3"
@@ -133,8 +136,10 @@ def test_merging_into_an_existing_row_keeps_the_old_subscription_and_fills_its_g
         assert delivered_at(path, NEW)[2] == new_times[2]
 
 
-def test_when_both_rows_are_subscribed_the_old_settings_win_and_the_later_run_is_kept(tmp_path):
-    with Store(tmp_path / "db.sqlite3") as store:
+def test_when_both_rows_are_subscribed_the_old_settings_win_and_the_later_run_is_kept(
+    tmp_path, shared_store_target: str
+):
+    with Store(shared_store_target) as store:
         add_articles(store, 3)
         store.subscribe(NEW, "09:00", "Asia/Tokyo")
         assert store.queue_digest(NEW, "2026-11-28", [("<b>theirs</b>", [1])])
@@ -154,8 +159,8 @@ def test_when_both_rows_are_subscribed_the_old_settings_win_and_the_later_run_is
         assert [item.text for item in store.due_outbox(float("inf"))] == ["<b>ours</b>"]
 
 
-def test_a_merged_chat_is_active_if_either_row_is(tmp_path):
-    with Store(tmp_path / "db.sqlite3") as store:
+def test_a_merged_chat_is_active_if_either_row_is(tmp_path, shared_store_target: str):
+    with Store(shared_store_target) as store:
         store.subscribe(OLD, "07:30")
         store.deactivate(OLD, "Forbidden: bot was kicked from the group chat")
         store.reactivate(NEW)  # a new, active, unsubscribed row
@@ -168,8 +173,8 @@ def test_a_merged_chat_is_active_if_either_row_is(tmp_path):
         assert (merged.active, merged.deactivated_reason) == (False, "old reason")
 
 
-def test_migrating_an_unknown_chat_changes_nothing(tmp_path):
-    with Store(tmp_path / "db.sqlite3") as store:
+def test_migrating_an_unknown_chat_changes_nothing(tmp_path, shared_store_target: str):
+    with Store(shared_store_target) as store:
         add_articles(store, 2)
         store.subscribe(NEW, "09:00", "Asia/Tokyo")
         store.record_deliveries(NEW, [1])
@@ -184,8 +189,8 @@ def test_migrating_an_unknown_chat_changes_nothing(tmp_path):
         assert store.count_outbox(NEW) == 1
 
 
-def test_migrating_the_same_chat_twice_moves_it_once(tmp_path):
-    with Store(tmp_path / "db.sqlite3") as store:
+def test_migrating_the_same_chat_twice_moves_it_once(tmp_path, shared_store_target: str):
+    with Store(shared_store_target) as store:
         store.subscribe(OLD, "07:30")
         first = store.migrate_chat(OLD, NEW)
         assert store.migrate_chat(OLD, NEW) is None

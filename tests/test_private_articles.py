@@ -139,8 +139,10 @@ async def test_a_group_member_who_is_no_admin_cannot_add_to_the_groups_digest(bo
 # -- the store's reads --------------------------------------------------------------------
 
 
-def test_the_stores_single_article_reads_answer_only_the_chats_that_added_it() -> None:
-    with Store(":memory:") as store:
+def test_the_stores_single_article_reads_answer_only_the_chats_that_added_it(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         number, _ = store.add_to_digest(ALICE, page_article(), ["A sentence."])
         assert store.get_article(number, ALICE) is not None
         assert store.get_article(number, BOB) is None
@@ -153,8 +155,8 @@ def test_the_stores_single_article_reads_answer_only_the_chats_that_added_it() -
         assert not stories.same_for_everyone(number)
 
 
-def test_a_shared_storys_members_leave_out_private_ones_of_other_chats() -> None:
-    with Store(":memory:") as store:
+def test_a_shared_storys_members_leave_out_private_ones_of_other_chats(store_target: str) -> None:
+    with Store(store_target) as store:
         shared, _ = store.upsert_article(page_article("https://example.com/shared"))
         private, _ = store.add_to_digest(ALICE, page_article(), ["A sentence."])
         stories = StoryStore(store)
@@ -166,11 +168,11 @@ def test_a_shared_storys_members_leave_out_private_ones_of_other_chats() -> None
         assert [a.number for a in stories.members(shared)] == [shared]
 
 
-def test_a_feed_of_a_chats_own_is_read_by_its_followers_only() -> None:
+def test_a_feed_of_a_chats_own_is_read_by_its_followers_only(store_target: str) -> None:
     from bot.store.feeds import FeedStore
     from tests.test_userfeeds_store import entry, follow
 
-    with Store(":memory:") as store:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, ALICE)
         [own] = feeds.feeds()

@@ -33,8 +33,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(clock: Clock):
-    with Store(":memory:", clock=clock) as s:
+def store(clock: Clock, store_target: str):
+    with Store(store_target, clock=clock) as s:
         yield s
 
 
@@ -203,8 +203,8 @@ def test_prune_expired_logs_what_it_deleted(
     assert "retention: deleted 1 deliveries" in caplog.text
 
 
-def test_pruning_survives_reopening_the_file(tmp_path: Path, clock: Clock) -> None:
-    path = tmp_path / "db.sqlite3"
+def test_pruning_survives_reopening_the_file(shared_store_target: str, clock: Clock) -> None:
+    path = shared_store_target
     with Store(path, clock=clock) as store:
         store.subscribe(1, "08:00")
         add(store, "a.txt")

@@ -10,6 +10,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.migrations import (
+    BASELINE_VERSION,
     MIGRATIONS,
     SCHEMA_FILE,
     add_functions,
@@ -79,3 +80,66 @@ def test_python_m_bot_migrations_prints_the_schema_file(
 ) -> None:
     assert main([]) == 0
     assert capsys.readouterr().out == SCHEMA_FILE.read_text(encoding="utf-8")
+
+
+# What differs on purpose (bot/store/schema_postgresql.sql says why): SQLite's FTS5
+# table article_titles is a pg_trgm index of that name, and chat_filters.seq is the
+# insertion order SQLite's rowid gives.
+_SQLITE_ONLY_TABLES = {"article_titles"}
+_POSTGRESQL_ONLY_COLUMNS = {("chat_filters", "seq")}
+_POSTGRESQL_ONLY_INDEXES = {"article_titles"}
+
+
+def _sqlite_names(path: Path) -> tuple[dict[str, set[str]], set[str]]:
+    with sqlite3.connect(path) as raw:
+        tables = [
+            row[0]
+            for row in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_titles%'"
+            )
+        ]
+        columns = {t: {row[1] for row in raw.execute(f"PRAGMA table_info({t})")} for t in tables}
+        indexes = {
+            row[0]
+            for row in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        }
+    raw.close()
+    return columns, indexes
+
+
+def test_postgresql_has_the_same_tables_columns_and_indexes(
+    tmp_path: Path, store_target: str
+) -> None:
+    if not store_target.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (DIGESTBOT_TEST_DATABASE)")
+    path = tmp_path / "db.sqlite3"
+    Store(path).close()
+    sqlite_columns, sqlite_indexes = _sqlite_names(path)
+    with Store(store_target) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        rows = store.query(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name != 'schema_version'"
+        )
+        indexes = {
+            row[0]
+            for row in store.query(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            )
+        }
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        if (table, column) not in _POSTGRESQL_ONLY_COLUMNS:
+            columns.setdefault(table, set()).add(column)
+    assert columns == sqlite_columns
+    assert indexes - _POSTGRESQL_ONLY_INDEXES == sqlite_indexes
+
+
+def test_every_step_after_the_postgresql_baseline_has_its_postgresql_spelling() -> None:
+    assert len(MIGRATIONS) >= BASELINE_VERSION
+    missing = [step.version for step in MIGRATIONS[BASELINE_VERSION:] if not step.postgresql]
+    assert missing == [], f"migrations {missing} need Migration(..., postgresql=...)"

@@ -11,9 +11,9 @@ from bot.telegram.slots import plan_from_store, plan_schedule
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # a Thursday
 
 
-def test_the_plan_from_the_store_matches_the_plan_from_every_subscriber() -> None:
+def test_the_plan_from_the_store_matches_the_plan_from_every_subscriber(store_target: str) -> None:
     clock = datetime(2026, 1, 10, tzinfo=UTC).timestamp()
-    with Store(":memory:", clock=lambda: clock) as store:
+    with Store(store_target, clock=lambda: clock) as store:
         store.subscribe(1, "11:30", "UTC")  # due 30 min ago, never sent: missed
         store.subscribe(2, "11:30", None)  # the default timezone (UTC): the same slot
         store.subscribe(3, "08:00", "Europe/Berlin")  # due hours ago: not a catch-up

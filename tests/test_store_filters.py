@@ -39,8 +39,8 @@ def terms(*written: str) -> list[tuple[str, str, str]]:
     return [(t.key, t.mode, t.text) for t in parsed]
 
 
-def test_terms_are_kept_in_the_order_added_and_a_key_switches_mode() -> None:
-    with Store(":memory:") as store:
+def test_terms_are_kept_in_the_order_added_and_a_key_switches_mode(store_target: str) -> None:
+    with Store(store_target) as store:
         assert store.add_filter_terms(1, terms("-zebra", "+apple", "-Transfer Window"), 50) == (
             True,
             3,
@@ -55,8 +55,8 @@ def test_terms_are_kept_in_the_order_added_and_a_key_switches_mode() -> None:
         assert store.filter_terms(2) == []
 
 
-def test_the_limit_refuses_the_whole_addition() -> None:
-    with Store(":memory:") as store:
+def test_the_limit_refuses_the_whole_addition(store_target: str) -> None:
+    with Store(store_target) as store:
         store.add_filter_terms(1, terms(*(f"-w{n}" for n in range(49))), 50)
         assert store.add_filter_terms(1, terms("-a", "-b"), 50) == (False, 51)
         assert len(store.filter_terms(1)) == 49
@@ -64,8 +64,8 @@ def test_the_limit_refuses_the_whole_addition() -> None:
         assert store.add_filter_terms(1, terms("+w1", "-a"), 50) == (True, 50)
 
 
-def test_remove_by_key_and_mode_and_clear() -> None:
-    with Store(":memory:") as store:
+def test_remove_by_key_and_mode_and_clear(store_target: str) -> None:
+    with Store(store_target) as store:
         store.add_filter_terms(1, terms("-football", "+election"), 50)
         assert store.remove_filter_terms(1, [("football", "+")]) == []  # it is a "-" term
         assert store.remove_filter_terms(1, [("football", "-"), ("nope", "")]) == ["football"]
@@ -76,8 +76,8 @@ def test_remove_by_key_and_mode_and_clear() -> None:
         assert store.filter_terms(1) == [] and store.filter_terms(2) == [("-", "a")]
 
 
-def test_held_back_articles_are_done_for_the_chat_and_counted() -> None:
-    with Store(":memory:") as store:
+def test_held_back_articles_are_done_for_the_chat_and_counted(store_target: str) -> None:
+    with Store(store_target) as store:
         a, b = add(store, "a", "A"), add(store, "b", "B")
         store.record_held_back([(1, [a]), (2, [])])
         store.record_held_back([(1, [a, 99999])])  # again, and an unknown number: ignored
@@ -89,8 +89,8 @@ def test_held_back_articles_are_done_for_the_chat_and_counted() -> None:
         assert set(store.articles_by_number([a, b, 12345])) == {a, b}
 
 
-def test_a_migrated_group_keeps_its_filters_and_held_back_count() -> None:
-    with Store(":memory:") as store:
+def test_a_migrated_group_keeps_its_filters_and_held_back_count(store_target: str) -> None:
+    with Store(store_target) as store:
         a = add(store, "a", "A")
         store.subscribe(-1, "08:00")
         store.add_filter_terms(-1, terms("-football"), 50)
@@ -127,8 +127,8 @@ def test_an_older_database_gains_the_filter_tables(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def store():
-    with Store(":memory:") as opened:
+def store(store_target: str):
+    with Store(store_target) as opened:
         yield opened
 
 

@@ -29,11 +29,12 @@ def article(source: str, title: str, date: str | None = "2024-01-01") -> Article
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "scale.sqlite3") as s:
+def store(tmp_path: Path, shared_store_target: str):
+    with Store(shared_store_target) as s:
         yield s
 
 
+@pytest.mark.sqlite_only
 def test_every_foreign_key_column_leads_an_index(store: Store) -> None:
     db = sqlite3.connect(store.path)
     tables = [
@@ -57,6 +58,7 @@ def test_every_foreign_key_column_leads_an_index(store: Store) -> None:
     assert tables and missing == []
 
 
+@pytest.mark.sqlite_only
 def test_the_readers_questions_use_an_index_not_a_scan(store: Store) -> None:
     db = sqlite3.connect(store.path)
     db.create_function("casefold", 1, str.casefold)
@@ -120,13 +122,9 @@ def test_title_search_finds_rare_words_beyond_the_newest_titles(store: Store) ->
 
 def test_the_listed_count_follows_every_change(store: Store) -> None:
     def counted() -> int:
-        db = sqlite3.connect(store.path)
-        try:
-            return db.execute(
-                "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
-            ).fetchone()[0]
-        finally:
-            db.close()
+        return store.query(
+            "SELECT count(*) FROM articles WHERE retired_at IS NULL AND private = 0"
+        )[0][0]
 
     store.upsert_articles(article(f"s{n}", f"Title {n}") for n in range(5))
     assert store.count_articles() == counted() == 5
@@ -142,15 +140,13 @@ def test_every_page_is_the_same_from_either_end(store: Store) -> None:
         article(f"p{n}", f"Title {n}", date=None if n % 7 == 0 else f"2024-01-{1 + n % 5:02d}")
         for n in range(53)
     )
-    db = sqlite3.connect(store.path)
     expected = [
         row[0]
-        for row in db.execute(
+        for row in store.query(
             "SELECT number FROM articles WHERE retired_at IS NULL AND private = 0"
             " ORDER BY date DESC, added_at DESC, number DESC"
         )
     ]
-    db.close()
     pages = [[a.number for a in store.list_articles(offset, 10)] for offset in range(0, 60, 10)]
     assert [n for page in pages for n in page] == expected
     assert [a.number for a in store.list_articles(47, 10)] == expected[47:]
@@ -168,15 +164,14 @@ def test_chats_with_the_same_digest_share_one_stored_body(store: Store) -> None:
         store.subscribe(chat, "08:00")
     store.queue_digests("2024-01-02", [(chat, [(text, [number])]) for chat in range(1, 201)])
     store.queue_digest(999, "2024-01-02", [("other", [number])])  # unknown chat: nothing
-    db = sqlite3.connect(store.path)
-    assert db.execute("SELECT count(*) FROM outbox_bodies").fetchone()[0] == 1
+    bodies = "SELECT count(*) FROM outbox_bodies"
+    assert store.query(bodies)[0][0] == 1
     items = store.due_outbox(datetime.now(UTC), limit=500)
     assert len(items) == 200 and {item.text for item in items} == {text}
     store.mark_sent_many(item.id for item in items[:199])
-    assert db.execute("SELECT count(*) FROM outbox_bodies").fetchone()[0] == 1  # still used
+    assert store.query(bodies)[0][0] == 1  # still used
     assert store.drop(items[199].id, "blocked")
-    assert db.execute("SELECT count(*) FROM outbox_bodies").fetchone()[0] == 0
-    db.close()
+    assert store.query(bodies)[0][0] == 0
 
 
 def test_next_outbox_due_is_the_earliest_first_item_of_a_chat(store: Store) -> None:
@@ -194,6 +189,7 @@ def test_next_outbox_due_is_the_earliest_first_item_of_a_chat(store: Store) -> N
     assert store.next_outbox_due() == 500.0
 
 
+@pytest.mark.sqlite_only
 def test_pruning_feed_articles_deletes_them_all_in_short_batches(tmp_path: Path) -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
     with Store(tmp_path / "prune.sqlite3", clock=lambda: now.timestamp()) as store:
@@ -232,6 +228,7 @@ def test_pruning_feed_articles_deletes_them_all_in_short_batches(tmp_path: Path)
         db.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_sound_database_passes_the_full_check_and_the_cli_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -242,6 +239,7 @@ def test_a_sound_database_passes_the_full_check_and_the_cli_says_so(
     assert "is sound" in capsys.readouterr().out
 
 
+@pytest.mark.sqlite_only
 def test_damage_the_cheap_open_misses_is_found_by_the_full_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

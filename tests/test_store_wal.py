@@ -15,6 +15,8 @@ from bot.articles import Article, Block
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS, add_functions
 
+pytestmark = pytest.mark.sqlite_only  # SQLite's WAL and its checkpoints
+
 NOW = datetime(2026, 12, 7, 12, 0, 30, 250_000, tzinfo=UTC)
 
 

@@ -481,6 +481,87 @@ def test_fold_needs_two_shared_words() -> None:
     assert sizes(with_settings(fold_words=1)) == [2, 2, 2, 3]  # "alone" folded
 
 
+def _in(ident: str, language: str, title: str, source: str, hours: float) -> StoryInput:
+    return StoryInput(
+        ident, language, title, published=NOON + timedelta(hours=hours), source=source
+    )
+
+
+def test_a_series_label_does_not_fold_two_stories() -> None:
+    # "Olympics Latest:" starts many different headlines of one wire: a column, not
+    # news. Left on, it makes two stories of that column alike enough to fold.
+    titles = ["Olympics Latest: US women win 3-on-3 basketball gold"] * 2
+    titles += ["Olympics Latest: US women win 3-on-3 gold"]
+    titles += ["Olympics Latest: US swimmer Ledecky wins gold"] * 2
+    titles += ["Olympics Latest: Ledecky wins gold", "Ferry strike halts crossings to the islands"]
+    titles += ["Rain expected in Osaka as typhoon nears", "Rowers win silver in the eight"]
+    titles += ["Markets fall on rate fears", "New bridge opens downtown"]
+    pool = [_told(str(k), title, f"S{k}", k) for k, title in enumerate(titles)]
+    keys = [0, 0, 0, 1, 1, 1, 2, 3, 4, 5, 6]
+
+    def sizes(settings: Settings) -> list[int]:
+        return [len(item.members) for item in rank(pool, stories=keys, settings=settings)][:2]
+
+    assert sizes(DEFAULT_SETTINGS) == [3, 3]
+    assert sizes(with_settings(series_labels=0.0)) == [6, 1]
+
+
+NISHIYA = [
+    _in("en1", "en", "Japan's Momiji Nishiya, 13, wins first skateboarding gold", "A", 1),
+    _in("en2", "en", "Japan's Momiji Nishiya, 13, wins the first skateboarding gold", "B", 1),
+    _in("en3", "en", "Japan's Momiji Nishiya, 13, takes first skateboarding gold", "C", 2),
+    _in("es1", "es", "La japonesa Momiji Nishiya, de 13 años, gana el oro en skate", "D", 2),
+    _in("es2", "es", "La japonesa Momiji Nishiya, 13 años, gana el oro en skate", "E", 3),
+    _in("f1", "en", "Ferry strike halts crossings to the islands", "F", 4),
+]
+
+
+def test_a_story_retold_in_another_language_is_shown_once() -> None:
+    # The Spanish items share no word with the English ones but the names and the age:
+    # too unlike to fold, so without the rule the digest shows Nishiya twice.
+    [first, second] = rank(NISHIYA, 2)
+    assert (first.story, len(first.members)) == ("en1", 3)
+    assert second.story == "f1"
+    assert [item.story for item in rank(NISHIYA, 3)] == ["en1", "f1", "es1"]  # kept, last
+    twice = rank(NISHIYA, 2, settings=with_settings(once_names=0.0))
+    assert [item.story for item in twice] == ["en1", "es1"]
+
+
+def test_names_alike_in_one_language_never_hide_a_story() -> None:
+    # Two stories of one athlete in one language: only folding may join them.
+    pool = [
+        _in("r1", "en", "Judo: Teddy Riner loses in the quarter-final", "A", 1),
+        _in("r2", "en", "Judo: Teddy Riner is beaten in the quarter-final", "B", 1),
+        _in("r3", "en", "Judo: Teddy Riner takes bronze for France", "C", 2),
+        _in("r4", "en", "Judo: Teddy Riner wins a bronze medal for France", "D", 2),
+        _in("f1", "en", "Ferry strike halts crossings to the islands", "F", 4),
+    ]
+    keys = ["lost", "lost", "bronze", "bronze", "ferry"]
+    assert [item.story for item in rank(pool, 2, stories=keys)] == ["r3", "r1"]
+
+
+def test_a_piece_too_unlike_to_fold_still_adds_weight_to_its_story() -> None:
+    # The ferry strike in other words ("Islands cut off as ferry crews strike") is
+    # 0.26 alike to the first piece: too little to show as one story, enough to count
+    # a quarter of its sources for it. The rowers' story, as big and newer, then
+    # comes second; without support it comes first.
+    pool = [
+        _told("a1", "Ferry strike halts crossings to the islands", "A", 1),
+        _told("a2", "Ferry strike halts all crossings to the islands", "B", 1),
+        _told("a3", "Ferry strike halts crossings to the islands today", "C", 1),
+        _told("a4", "Islands cut off as ferry crews strike over pay", "D", 2),
+        _told("a5", "Islands cut off as ferry crews strike over their pay", "E", 2),
+        _told("b1", "Rowers win silver in the eight", "F", 3),
+        _told("b2", "Rowers win silver in the eight again", "G", 3),
+        _told("b3", "Rowers win a silver medal in the eight", "H", 3),
+    ]
+    keys = ["a", "a", "a", "a-2", "a-2", "b", "b", "b"]
+    items = rank(pool, 3, stories=keys)
+    assert [(item.story, item.sources) for item in items] == [("a1", 3), ("b1", 3), ("a4", 2)]
+    alone = rank(pool, 2, stories=keys, settings=with_settings(support=0.0))
+    assert [item.story for item in alone] == ["b1", "a1"]
+
+
 def test_name_keys_meet_across_scripts_and_spellings() -> None:
     assert name_key("Biles") == name_key("Байлз") == name_key("بايلز") == "bls"
     assert name_key("Dončić") == name_key("Doncic") == name_key("Дончич")

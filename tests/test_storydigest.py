@@ -81,13 +81,13 @@ def test_the_member_with_a_summary_is_preferred() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, shared_store_target: str) -> Iterator[Store]:
     folder = tmp_path / "seeds"
     write_article(folder, "a.md", STORM_A, date="2026-11-30", url="https://a.example/storm")
     write_article(folder, "b.md", STORM_B, date="2026-11-30", url="https://b.example/storm")
     write_article(folder, "c.md", BUDGET, date="2026-11-30")
     write_article(folder, "d.md", SOLAR, date="2026-11-30")
-    db = Store(tmp_path / "bot.sqlite3")
+    db = Store(shared_store_target)
     sync(db, folder)
     yield db
     db.close()
@@ -186,8 +186,10 @@ def test_the_header_says_how_many_of_how_many_new_and_the_end_where_the_rest_are
     )
 
 
-def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path) -> None:
-    with Store(tmp_path / "h.sqlite3") as store:
+def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(
+    tmp_path: Path, shared_store_target: str
+) -> None:
+    with Store(shared_store_target) as store:
         for n in range(3):
             write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
         sync(store, tmp_path / "seeds")
@@ -212,12 +214,12 @@ def test_a_digest_moves_the_chats_horizon_only_once_it_is_sent(tmp_path: Path) -
 
 
 def test_a_page_the_chat_added_itself_is_always_shown_whatever_the_ranking(
-    tmp_path: Path,
+    tmp_path: Path, shared_store_target: str
 ) -> None:
     from bot.articles import Article, Block
     from bot.compose import compose_digest
 
-    with Store(tmp_path / "p.sqlite3") as store:
+    with Store(shared_store_target) as store:
         for n in range(4):
             write_article(tmp_path / "seeds", f"{n}.md", f"Story {n}", date=f"2026-12-0{n + 1}")
         sync(store, tmp_path / "seeds")

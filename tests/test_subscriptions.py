@@ -44,8 +44,10 @@ def run(store: Store, digest_time: str, now: datetime):
     )
 
 
-def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time() -> None:
-    with Store(":memory:") as store:
+def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         chat = store.subscribe(-100, ["18:00", "7:30"], BERLIN, days=WEEKDAYS, topic=5)
         assert chat.digest_times == ("07:30", "18:00")
         assert (chat.digest_time, chat.days, chat.thread_id) == ("07:30", WEEKDAYS, 5)
@@ -57,8 +59,10 @@ def test_subscribe_keeps_times_days_and_topic_and_replaces_them_next_time() -> N
         assert store.get_chat(-100, topic=5).digest_times == ()  # type: ignore[union-attr]
 
 
-def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday() -> None:
-    with Store(":memory:") as store:
+def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
         store.subscribe(2, "07:30", BERLIN, days=WEEKENDS)
         store.subscribe(3, "07:30", BERLIN)
@@ -69,8 +73,10 @@ def test_subscribers_at_a_time_are_only_those_whose_days_include_the_weekday() -
         assert [c.chat_id for c in at("18:00", BERLIN, weekday=0)] == [1]
 
 
-def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_last() -> None:
-    with Store(":memory:") as store:
+def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_last(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         first = add_article(store, "first")
         store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
         morning = run(store, "07:30", MONDAY_MORNING)
@@ -93,8 +99,10 @@ def test_each_time_of_the_day_gets_its_digest_once_with_what_is_new_since_the_la
         assert missed_slots(chat, MONDAY_EVENING + timedelta(minutes=5), 86_400, "UTC") == []
 
 
-def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does() -> None:
-    with Store(":memory:") as store:
+def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         add_article(store, "a")
         store.subscribe(1, "07:30", BERLIN, days=WEEKDAYS)
         store.subscribe(2, "07:30", BERLIN, days=WEEKENDS)
@@ -104,8 +112,10 @@ def test_a_weekday_subscriber_gets_nothing_on_saturday_and_a_weekend_one_does() 
         assert store.get_chat(1).last_key_at("07:30") is None  # type: ignore[union-attr]
 
 
-def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone() -> None:
-    with Store(":memory:") as store:
+def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         add_article(store, "a")
         store.subscribe(-100, "07:30", BERLIN, topic=7)
         run(store, "07:30", MONDAY_MORNING)
@@ -118,8 +128,8 @@ def test_a_digest_goes_to_the_forum_topic_that_subscribed_until_it_is_gone() -> 
         assert store.get_chat(-100).active  # type: ignore[union-attr]
 
 
-def test_migrating_a_group_moves_its_times_days_and_topic() -> None:
-    with Store(":memory:") as store:
+def test_migrating_a_group_moves_its_times_days_and_topic(store_target: str) -> None:
+    with Store(store_target) as store:
         store.subscribe(-4001, ["07:30", "18:00"], BERLIN, days=WEEKENDS)
         store.subscribe(-1004001, "09:00")  # the supergroup subscribed on its own first
         merged = store.migrate_chat(-4001, -1004001)
@@ -161,8 +171,8 @@ def test_a_subscription_from_before_becomes_daily_at_its_time_with_its_last_run(
         assert run(store, "07:30", MONDAY_MORNING + timedelta(days=1)).queued == 1
 
 
-def test_every_subscriber_is_read_with_its_own_times_page_by_page() -> None:
-    with Store(":memory:") as store:
+def test_every_subscriber_is_read_with_its_own_times_page_by_page(store_target: str) -> None:
+    with Store(store_target) as store:
         store.subscribe(1, ["07:30", "18:00"], BERLIN)
         store.subscribe(2, "09:00")
         store.deactivate(2, "blocked")  # keeps its times, is no subscriber now
@@ -183,13 +193,15 @@ async def no_op(context: object) -> None:  # pragma: no cover - never run
     pass
 
 
-def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed() -> None:
+def test_start_up_schedules_every_time_of_a_chat_and_catches_up_only_what_it_missed(
+    store_target: str,
+) -> None:
     from telegram.ext import Application
 
     from bot.telegram.slots import schedule_all
 
     application = Application.builder().token("123:TEST").build()
-    with Store(":memory:", clock=lambda: MONDAY_MORNING.timestamp() - 7 * 86_400) as store:
+    with Store(store_target, clock=lambda: MONDAY_MORNING.timestamp() - 7 * 86_400) as store:
         store.subscribe(1, ["07:30", "18:00"], BERLIN, days=WEEKDAYS)
         store.subscribe(2, "18:00", BERLIN, days=WEEKENDS)
         chats = list(store.iter_subscribers())

@@ -4,6 +4,9 @@ parser proves every reply is valid and escaped."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from bot.telegram.app import build_application, running, runtime
@@ -89,6 +92,24 @@ async def test_status_of_a_new_chat_says_not_subscribed_and_counts_articles(bot,
     assert "Subscribed: no" in reply.text
     assert "Timezone: UTC" in reply.text
     assert "Articles waiting: 3 new articles" in reply.text
+
+
+async def test_questions_are_answered_while_background_work_holds_every_default_thread(bot, fake):
+    """A feed poll round or a digest run queues its store calls on asyncio's default
+    executor (a round of 500 feeds: hundreds of writes, each waiting for the writer's
+    lock): a reader's question does not wait behind them."""
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    # More than the default executor's threads (at most 32): every one of them busy.
+    solar = number_of(bot, "Solar farm opens in the valley")
+    busy = [loop.run_in_executor(None, release.wait) for _ in range(40)]
+    try:
+        assert "Articles waiting: 3 new articles" in (await ask(fake, "/status")).text
+        assert "Solar farm opens" in (await ask(fake, f"/article {solar}")).text
+        assert "Council votes" in (await ask(fake, "/article council")).text
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
 
 
 async def test_unsubscribe_stops_the_digest(bot, fake):

@@ -174,7 +174,7 @@ async def test_a_refusal_is_asked_again_after_a_minute_so_a_new_admin_gets_in(fa
     config = bot_config()
     application = build_application(config)
     async with running(application, config):
-        admins = runtime(application).admins
+        admins = runtime(application).admins.cache
         assert (await say(fake, GROUP, "/subscribe 07:30", MEMBER)).text == ADMINS_ONLY
         fake.set_member(GROUP, MEMBER, "administrator")
         assert (await say(fake, GROUP, "/subscribe 07:30", MEMBER)).text == ADMINS_ONLY

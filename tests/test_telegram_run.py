@@ -126,7 +126,7 @@ async def test_stopping_mid_rescan_waits_for_one_summary_and_the_rest_come_later
         await asyncio.wait_for(first_summary.wait(), 30)
     done = telegram.runtime(application).summarized
     assert 1 <= done < 30
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         assert len(store.articles_without_summary()) == 30 - done
 
     again = telegram.build_application(config)
@@ -375,3 +375,20 @@ def test_the_start_line_names_the_webhook_and_missed_digests_in_words(tmp_path: 
         " https://bot.example.org/telegram): 1 feed, 1 article, 1 subscriber;"
         " 1 missed digest slot to catch up"
     )
+
+
+def test_the_running_bot_hands_the_interpreter_between_threads_every_millisecond() -> None:
+    """A digest run composing in a worker thread holds the interpreter for at most a
+    millisecond at a time: each step of a reply waits that long at most."""
+    import gc
+
+    from bot.telegram.app import SWITCH_INTERVAL_SECONDS, prepare_process
+
+    before = sys.getswitchinterval()
+    try:
+        prepare_process()
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS)
+        assert SWITCH_INTERVAL_SECONDS <= 0.001
+    finally:
+        sys.setswitchinterval(before)
+        gc.unfreeze()

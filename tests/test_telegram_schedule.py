@@ -175,7 +175,7 @@ async def subscribe_an_hour_ago(fake, config, now: datetime, digest_time: str) -
     an_hour_ago = now - timedelta(hours=1)
     # The store stamps subscribed_at with its own clock: a digest due before that
     # moment was never missed.
-    with Store(config.storage.path, clock=an_hour_ago.timestamp) as store:
+    with Store(config.storage.database, clock=an_hour_ago.timestamp) as store:
         application = build_application(config, store, clock=lambda: an_hour_ago)
         async with running(application, config):
             await rescan_seeds(application)

@@ -45,8 +45,10 @@ def sent(store: Store, now: datetime) -> dict[tuple[int, int], tuple[int, ...]]:
     return got
 
 
-def test_two_topics_and_the_group_each_get_their_own_digest_since_their_previous_one() -> None:
-    with Store(":memory:") as store:
+def test_two_topics_and_the_group_each_get_their_own_digest_since_their_previous_one(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         first = add_article(store, "first")
         store.subscribe(GROUP, "07:00", BERLIN)
         tech = store.subscribe(GROUP, "07:00", BERLIN, topic=TECH, days=WEEKDAYS)
@@ -72,8 +74,8 @@ def test_two_topics_and_the_group_each_get_their_own_digest_since_their_previous
         assert run(store, "07:00", BERLIN, MORNING).already == 2
 
 
-def test_subscribers_of_a_slot_are_read_page_by_page_across_topics() -> None:
-    with Store(":memory:") as store:
+def test_subscribers_of_a_slot_are_read_page_by_page_across_topics(store_target: str) -> None:
+    with Store(store_target) as store:
         add_article(store, "a")
         for chat_id in (-3, -2, -1):
             for topic in (0, 4, 9):
@@ -94,8 +96,10 @@ def test_subscribers_of_a_slot_are_read_page_by_page_across_topics() -> None:
         assert len(sent(store, MORNING)) == 9
 
 
-def test_unsubscribing_and_a_timezone_in_one_topic_leave_the_others_alone() -> None:
-    with Store(":memory:") as store:
+def test_unsubscribing_and_a_timezone_in_one_topic_leave_the_others_alone(
+    store_target: str,
+) -> None:
+    with Store(store_target) as store:
         add_article(store, "a")
         store.set_timezone(GROUP, BERLIN)
         tech = store.subscribe(GROUP, "07:00", topic=TECH)
@@ -112,8 +116,8 @@ def test_unsubscribing_and_a_timezone_in_one_topic_leave_the_others_alone() -> N
         assert run(store, "07:00", "UTC", MORNING + timedelta(hours=1)).queued == 1
 
 
-def test_filters_and_sources_of_one_topic_do_not_touch_the_other() -> None:
-    with Store(":memory:") as store:
+def test_filters_and_sources_of_one_topic_do_not_touch_the_other(store_target: str) -> None:
+    with Store(store_target) as store:
         storm = add_article(store, "storm", "Harbour reopens after storm")
         bridge = add_article(store, "bridge", "Council votes on new bridge")
         store.subscribe(GROUP, "07:00", BERLIN, topic=TECH)
@@ -138,8 +142,8 @@ def test_filters_and_sources_of_one_topic_do_not_touch_the_other() -> None:
         assert store.clear_filter_terms(GROUP, topic=TECH) == 1
 
 
-def test_a_page_added_in_a_topic_goes_into_that_topics_digest_only() -> None:
-    with Store(":memory:") as store:
+def test_a_page_added_in_a_topic_goes_into_that_topics_digest_only(store_target: str) -> None:
+    with Store(store_target) as store:
         store.subscribe(GROUP, "07:00", BERLIN, topic=TECH)
         store.subscribe(GROUP, "07:00", BERLIN)
         page = Article(
@@ -157,8 +161,8 @@ def test_a_page_added_in_a_topic_goes_into_that_topics_digest_only() -> None:
         assert sent(store, MORNING) == {(GROUP, TECH): (number,)}
 
 
-def test_a_deleted_topic_stops_alone_and_a_kick_stops_every_topic() -> None:
-    with Store(":memory:") as store:
+def test_a_deleted_topic_stops_alone_and_a_kick_stops_every_topic(store_target: str) -> None:
+    with Store(store_target) as store:
         add_article(store, "a")
         for topic in (0, TECH, SPORTS):
             store.subscribe(GROUP, "07:00", BERLIN, topic=topic)
@@ -185,9 +189,9 @@ def test_a_deleted_topic_stops_alone_and_a_kick_stops_every_topic() -> None:
         assert store.subscribe(GROUP, "07:00", BERLIN, topic=TECH).active
 
 
-def test_a_group_becoming_a_supergroup_takes_every_topic_along() -> None:
+def test_a_group_becoming_a_supergroup_takes_every_topic_along(store_target: str) -> None:
     old, new = -4001, -1004001
-    with Store(":memory:") as store:
+    with Store(store_target) as store:
         a = add_article(store, "a")
         store.subscribe(old, "07:00", BERLIN)
         store.subscribe(old, ["07:00", "18:00"], BERLIN, topic=TECH, days=WEEKDAYS)

@@ -174,9 +174,9 @@ def test_parser_refuses_a_command_addressed_to_an_empty_bot_name() -> None:
 
 
 @pytest.fixture
-async def updates_bot(fake: FakeBotAPI, bot_config):
+async def updates_bot(fake: FakeBotAPI, bot_config, store_target: str):
     """The bot's own DigestBot, as build_application makes it, initialized (not polling)."""
-    with Store(":memory:") as store:
+    with Store(store_target) as store:
         application = build_application(bot_config(), store)
         assert isinstance(application.bot, DigestBot)
         async with application.bot:

@@ -35,8 +35,8 @@ def follow(feeds: FeedStore, chat: int, url: str = URL, **limits: int) -> str:
     return feeds.follow(chat, url, **kwargs).outcome
 
 
-def test_a_followed_feeds_articles_reach_its_followers_only() -> None:
-    with Store(":memory:") as store:
+def test_a_followed_feeds_articles_reach_its_followers_only(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         assert follow(feeds, ALICE) == "followed"
         assert follow(feeds, BOB) == "followed"
@@ -57,8 +57,8 @@ def test_a_followed_feeds_articles_reach_its_followers_only() -> None:
         assert [a.number for a in store.unseen_articles(BOB, 10)] == [number]
 
 
-def test_a_story_a_shared_feed_also_lists_reaches_every_chat() -> None:
-    with Store(":memory:") as store:
+def test_a_story_a_shared_feed_also_lists_reaches_every_chat(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, ALICE)
         [own] = feeds.feeds()
@@ -74,8 +74,8 @@ def test_a_story_a_shared_feed_also_lists_reaches_every_chat() -> None:
         assert [a.number for a in store.unseen_articles(ALICE, 10)] == [number]
 
 
-def test_a_chat_that_adds_a_followed_feeds_article_to_its_digest_gets_it() -> None:
-    with Store(":memory:") as store:
+def test_a_chat_that_adds_a_followed_feeds_article_to_its_digest_gets_it(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, ALICE)
         [feed] = feeds.feeds()
@@ -93,8 +93,8 @@ def test_a_chat_that_adds_a_followed_feeds_article_to_its_digest_gets_it() -> No
         assert store.unseen_articles(BOB, 10) == []
 
 
-def test_follows_and_limits() -> None:
-    with Store(":memory:") as store:
+def test_follows_and_limits(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         feeds.sync_config([FeedConfig("https://shared.example/rss")])
         assert follow(feeds, ALICE, "https://shared.example/rss") == "shared"
@@ -107,8 +107,8 @@ def test_follows_and_limits() -> None:
         assert feeds.followed(ALICE, topic=7) == []
 
 
-def test_the_last_unfollow_stops_polling_and_a_new_follow_brings_it_back() -> None:
-    with Store(":memory:") as store:
+def test_the_last_unfollow_stops_polling_and_a_new_follow_brings_it_back(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, ALICE)
         follow(feeds, BOB)
@@ -122,8 +122,8 @@ def test_the_last_unfollow_stops_polling_and_a_new_follow_brings_it_back() -> No
         assert [f.id for f in feeds.feeds()] == [feed.id]  # the same row: one poll
 
 
-def test_the_operator_sharing_and_unsharing_keeps_the_followers() -> None:
-    with Store(":memory:") as store:
+def test_the_operator_sharing_and_unsharing_keeps_the_followers(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, ALICE)
         [feed] = feeds.feeds()
@@ -142,8 +142,8 @@ def test_the_operator_sharing_and_unsharing_keeps_the_followers() -> None:
         assert feeds.remove_feed(feed.id) is None  # a user feed is not the admin's to remove
 
 
-def test_shared_feeds_that_never_worked_are_left_out_when_asked() -> None:
-    with Store(":memory:") as store:
+def test_shared_feeds_that_never_worked_are_left_out_when_asked(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         rows = feeds.sync_config([FeedConfig("https://a.example/rss"), FeedConfig(URL)])
         feeds.record_success(rows[1].id, next_poll_at=0)
@@ -151,8 +151,8 @@ def test_shared_feeds_that_never_worked_are_left_out_when_asked() -> None:
         assert [f.id for f in feeds.shared_feeds(working=True)] == [rows[1].id]
 
 
-def test_follows_move_with_a_group_that_became_a_supergroup() -> None:
-    with Store(":memory:") as store:
+def test_follows_move_with_a_group_that_became_a_supergroup(store_target: str) -> None:
+    with Store(store_target) as store:
         feeds = FeedStore(store)
         follow(feeds, -5)  # makes the chat's row: a chat that only follows feeds moves too
         store.migrate_chat(-5, -1005)

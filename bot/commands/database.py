@@ -21,7 +21,7 @@ def digest_command(args: argparse.Namespace, out: TextIO) -> int:
 
     # The day in the header: today where the digests go out (the config's timezone).
     now = datetime.now(zone(config.digest.timezone))
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         sync_seeds(store, config)
         # As the bot does after a rescan: one story once, with "Also:" its other sources.
         regroup_recent(store, now)
@@ -42,7 +42,7 @@ def ingest_command(args: argparse.Namespace, out: TextIO) -> int:
     config = load(args)
     from bot.store import Store
 
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         report = sync_seeds(store, config)
     out.write(report.describe() + "\n")
     return 0
@@ -52,7 +52,10 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
     from bot.store import Store
 
     config = load(args)
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         store.raise_if_corrupt()  # damage: the one line "database ... is corrupt (...)"
+        if store.engine == "postgresql":  # PostgreSQL checks its own pages
+            out.write(f"database {store.path} opens (PostgreSQL)\n")
+            return 0
     out.write(f"database {config.storage.path} is sound (SQLite quick_check)\n")
     return 0

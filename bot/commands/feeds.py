@@ -23,7 +23,7 @@ def fetch_command(args: argparse.Namespace, out: TextIO) -> int:
 
     config = load(args)
     started = time.perf_counter()
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         outcomes = asyncio.run(poll_once(store, config, progress_for(sys.stderr, "fetch")))
     for outcome in outcomes:
         out.write(outcome.describe() + "\n")
@@ -50,7 +50,7 @@ def sources_command(args: argparse.Namespace, out: TextIO) -> int:
     from bot.store.feeds import FeedStore
 
     config = load(args)
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         feeds = FeedStore(store)
         feeds.sync_config(config.feeds)
         counts = feeds.article_counts()
@@ -79,7 +79,7 @@ def opml_command(args: argparse.Namespace, out: TextIO) -> int:
     config = load(args)
     path, stdio = args.file, str(args.file) == "-"
     if args.action == "export":
-        with Store(config.storage.path) as store:
+        with Store(config.storage.database) as store:
             feeds = FeedStore(store)
             feeds.sync_config(config.feeds)
             data, count = export_opml(feeds)
@@ -101,7 +101,7 @@ def opml_command(args: argparse.Namespace, out: TextIO) -> int:
         raise DigestbotError(f"is a directory, not an OPML file: {path}") from None
     except OpmlError as exc:
         raise DigestbotError(f"{path}: {exc}") from None
-    with Store(config.storage.path) as store:
+    with Store(config.storage.database) as store:
         feeds = FeedStore(store)
         feeds.sync_config(config.feeds)
         report = asyncio.run(import_file_feeds(feeds, config, document))

@@ -1,7 +1,10 @@
-"""The SQLite store: chats, articles with their summaries, deliveries and the outbox.
+"""The store: chats, articles with their summaries, deliveries and the outbox.
 
-SQLite is digestbot's source of truth; everything the bot knows survives a restart
-here. One :class:`Store` wraps one database file (or ``":memory:"`` in tests):
+The database is digestbot's source of truth; everything the bot knows survives a
+restart here. One :class:`Store` wraps one database: a SQLite file (the default; or
+``":memory:"`` in tests), or a PostgreSQL database (``Store("postgresql://...")``,
+``[storage] url``): the same methods, schema history and behaviour on both
+(:mod:`~bot.store.engine` says how; docs/postgresql.md what differs):
 
 * **chats** -- every chat the bot has talked to, and every forum topic of a chat that
   subscribed on its own: a subscriber is a (``chat_id``, ``topic``) pair, ``topic`` the
@@ -72,6 +75,7 @@ from bot.store.base import StoreBase, StoreError
 from bot.store.channels import ChannelsMixin
 from bot.store.chats import ChatsMixin
 from bot.store.deliveries import DeliveriesMixin
+from bot.store.engine import DatabaseError
 from bot.store.filters import FiltersMixin
 from bot.store.languages import LanguagesMixin
 from bot.store.outbox import OutboxMixin
@@ -82,6 +86,7 @@ __all__ = [
     "DAY_SECONDS",
     "ArticleRecord",
     "Chat",
+    "DatabaseError",
     "OutboxItem",
     "Pruned",
     "Store",
@@ -101,7 +106,8 @@ class Store(
     RetentionMixin,
     StoreBase,
 ):
-    """The database. ``Store(path)``; ``":memory:"`` for a throw-away one.
+    """The database. ``Store(path)``; ``":memory:"`` for a throw-away one;
+    ``Store("postgresql://...")`` for PostgreSQL.
 
     Use as a context manager or call :meth:`close`. ``clock`` (seconds since the
     epoch) is injectable so tests can control ``created_at``/``added_at``.

@@ -52,6 +52,12 @@ VISIBLE_TO = (
 )
 
 
+def _like_pattern(needle: str) -> str:
+    """A LIKE pattern finding ``needle`` anywhere (its wildcards taken literally)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def visible_params(viewer: int | None) -> tuple[int | None, int | None]:
     """The parameters of VISIBLE_TO for chat ``viewer``."""
     return viewer, viewer
@@ -147,10 +153,10 @@ class ArticlesMixin(StoreBase):
             cursor = db.execute(
                 "INSERT INTO articles (content_hash, title, date, url, language, text,"
                 " summary, title_folded, url_key, source, added_at, feed_id, published_at,"
-                " private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING number",
                 (*fields, article.source, self.now_text(), feed_id, published, int(private)),
             )
-            return int(cursor.lastrowid or 0), True
+            return int(cursor.fetchone()[0]), True
         number = row["number"]
         if row["content_hash"] != article.content_hash:
             db.execute(
@@ -312,22 +318,34 @@ class ArticlesMixin(StoreBase):
             return []
         condition = " AND ".join("instr(title_folded, ?) > 0" for _ in needles)
         if limit is not None:
+            # The newest titles: on SQLite their numbers (from the index alone) drive
+            # the query; PostgreSQL would rather check every title and then keep the
+            # newest, so there they are read as a table of their own first.
+            newest = (
+                f"(SELECT * FROM articles WHERE {_LISTED} ORDER BY {NEWEST_FIRST} LIMIT ?)"
+                " AS articles WHERE"
+                if self.engine == "postgresql"
+                else "articles WHERE number IN (SELECT number FROM articles INDEXED BY"
+                f" articles_listed WHERE {_LISTED} ORDER BY {NEWEST_FIRST} LIMIT ?) AND"
+            )
             rows = self.query(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE number IN"
-                f" (SELECT number FROM articles INDEXED BY articles_listed WHERE {_LISTED}"
-                f" ORDER BY {NEWEST_FIRST} LIMIT ?) AND {condition}"
+                f"SELECT {ARTICLE_COLUMNS} FROM {newest} {condition}"
                 f" ORDER BY {NEWEST_FIRST} LIMIT ?",
                 (_NEWEST_SCANNED, *needles, limit),
             )
             if len(rows) >= limit or self.count_articles() <= _NEWEST_SCANNED:
                 return [article_from_row(row) for row in rows]
         indexed = [needle for needle in needles if len(needle) >= 3]
-        if indexed:
+        if indexed and self.engine == "postgresql":
+            # The pg_trgm GIN index article_titles serves LIKE '%word%' on the folded title.
+            candidates = " AND ".join("title_folded LIKE ?" for _ in indexed)
+            params: tuple[Any, ...] = (*(_like_pattern(n) for n in indexed), *needles)
+        elif indexed:
             match = " AND ".join('"' + needle.replace('"', '""') + '"' for needle in indexed)
             candidates = "number IN (SELECT rowid FROM article_titles WHERE article_titles MATCH ?)"
-            params: tuple[Any, ...] = (match, *needles)
+            params = (match, *needles)
         else:
-            candidates, params = "1", tuple(needles)
+            candidates, params = "1 = 1", tuple(needles)
         rows = self.query(
             f"SELECT {ARTICLE_COLUMNS} FROM articles"
             f" WHERE {candidates} AND {_LISTED} AND {condition}"

@@ -1,4 +1,10 @@
-"""The store's foundation: one SQLite connection and what every table's methods share.
+"""The store's foundation: one writer connection and what every table's methods share.
+
+On PostgreSQL (a ``postgresql://`` target, see :mod:`bot.store.engine`) the same
+shape: one writer connection under the lock, a reader connection per thread, writes
+serialized across processes by an advisory lock (:meth:`StoreBase.transaction`), and
+the schema from ``schema_postgresql.sql`` recorded in ``schema_version``; no WAL
+checkpointer, no PRAGMAs. The rest of this docstring is SQLite's.
 
 :class:`StoreBase` owns opening the database (refusing a corrupt file, WAL, synchronous
 NORMAL), the versioned migrations (``bot.store.migrations``), the write lock and its
@@ -32,11 +38,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, overload
+from typing import Any, Self, cast, overload
 from urllib.parse import quote
 
 from bot.errors import DigestbotError
-from bot.store.migrations import MIGRATIONS, add_functions
+from bot.store.engine import (
+    WRITE_LOCK_KEY,
+    PostgresConnection,
+    PostgresError,
+    parse_target,
+)
+from bot.store.migrations import BASELINE_VERSION, MIGRATIONS, POSTGRESQL_BASELINE, add_functions
 from bot.web.urls import canonical_url
 
 
@@ -133,7 +145,12 @@ class StoreBase:
     """The connection, its lock, transactions, reads, migrations and the clock."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = str(path)
+        try:
+            self.target = parse_target(path)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        self.path = str(self.target)
+        self.engine = self.target.engine
         self._clock = clock
         self._lock = threading.RLock()
         self._local = threading.local()
@@ -145,6 +162,9 @@ class StoreBase:
         self._reads = threading.Condition()
         self._open_reads = 0
         self._closed = False
+        if self.engine == "postgresql":
+            self._open_postgresql()
+            return
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +200,51 @@ class StoreBase:
             self._db.close()
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
 
+    def _open_postgresql(self) -> None:
+        """The PostgreSQL writer connection (readers are opened per thread), migrated."""
+        try:
+            # The store's methods take it as the connection they know (see engine).
+            self._db = cast(sqlite3.Connection, PostgresConnection(self.target.location))
+        except PostgresError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        try:
+            self._migrate_postgresql()
+        except StoreError:
+            self._db.close()
+            raise
+        except PostgresError as exc:
+            self._db.close()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    def _migrate_postgresql(self) -> None:
+        """A new PostgreSQL database gets the schema at BASELINE_VERSION at once (the
+        same tables, columns and indexes as SQLite's after that many steps, in
+        PostgreSQL's spelling: bot/store/schema_postgresql.sql); each later step runs
+        its PostgreSQL spelling. ``schema_version`` records the version."""
+        while True:
+            with self.transaction() as db:
+                fresh = db.execute("SELECT to_regclass('schema_version') IS NULL").fetchone()[0]
+                if fresh:
+                    raw = cast(PostgresConnection, db)
+                    raw.execute_raw(POSTGRESQL_BASELINE.read_text(encoding="utf-8"))
+                    raw.execute_raw(
+                        "CREATE TABLE schema_version (version integer NOT NULL);"
+                        f" INSERT INTO schema_version VALUES ({BASELINE_VERSION})"
+                    )
+                version = db.execute("SELECT version FROM schema_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"database {self.path} has schema version {version}, but this "
+                        f"digestbot knows only up to {len(MIGRATIONS)}: upgrade digestbot"
+                    )
+                if version == len(MIGRATIONS):
+                    return
+                step = MIGRATIONS[version]
+                if step.postgresql is None:
+                    raise StoreError(f"migration {step.version} has no PostgreSQL spelling")
+                cast(PostgresConnection, db).execute_raw(step.postgresql)
+                db.execute("UPDATE schema_version SET version = ?", (step.version,))
+
     def _probe(self) -> None:
         """A damaged file is refused at once, in one line naming it, instead of failing
         later on whatever page a query happens to read. Cheap at any size: the schema
@@ -204,7 +269,10 @@ class StoreBase:
     def check_integrity(self) -> list[str]:
         """SQLite's ``quick_check`` over the whole file: [] when it is sound, else its
         first problems (one line each). Reads every page: seconds on a large database,
-        so not at every open (see :meth:`_probe`)."""
+        so not at every open (see :meth:`_probe`). PostgreSQL checks its own pages
+        (checksums, WAL replay): [] there."""
+        if self.engine == "postgresql":
+            return []
         try:
             rows = self.query("PRAGMA quick_check(3)")
         except sqlite3.DatabaseError as exc:
@@ -272,8 +340,9 @@ class StoreBase:
 
     @property
     def schema_version(self) -> int:
+        sql = "SELECT version FROM schema_version" if self.engine == "postgresql" else None
         with self._lock:
-            return self._db.execute("PRAGMA user_version").fetchone()[0]
+            return self._db.execute(sql or "PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
         # The version is read again inside each step's write transaction, so two
@@ -316,9 +385,22 @@ class StoreBase:
 
         BEGIN IMMEDIATE takes SQLite's write lock at the start, so another process
         writing at the same time makes this wait (busy_timeout) instead of failing later.
+        On PostgreSQL the transaction takes one advisory lock (``pg_advisory_xact_lock``,
+        released at COMMIT or ROLLBACK) at its start: writers serialize exactly as on
+        SQLite, across processes, so the read-then-write logic of the methods (allocating
+        article numbers, queuing a digest once) needs nothing more. Finer locking is a
+        later step; the writes are short, as on SQLite.
         """
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if self.engine == "postgresql":
+                self._db.execute("BEGIN")
+                try:
+                    self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            else:
+                self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
                 self._db.execute("COMMIT")
@@ -360,7 +442,7 @@ class StoreBase:
         """A connection for several reads in a row (as ``query``): the thread's
         read-only one on a file database, never waiting for the writer; the one
         connection, under the lock, for ``":memory:"``."""
-        if self.path == ":memory:":
+        if self.target.is_memory:
             with self._lock:
                 yield self._db
             return
@@ -379,10 +461,18 @@ class StoreBase:
                     self._reads.notify_all()
 
     def _reader(self) -> sqlite3.Connection | None:
-        if self.path == ":memory:":
+        if self.target.is_memory:
             return None  # one connection is the whole database
         reader = getattr(self._local, "reader", None)
-        if reader is None:
+        if reader is None and self.engine == "postgresql":
+            try:
+                reader = cast(sqlite3.Connection, PostgresConnection(self.target.location))
+            except PostgresError as exc:
+                raise StoreError(f"cannot open database {self.path}: {exc}") from None
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        elif reader is None:
             uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
             reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
             reader.row_factory = sqlite3.Row

@@ -191,7 +191,7 @@ class ChatsMixin(StoreBase):
                 "INSERT INTO chats (chat_id, topic, digest_time, timezone, created_at,"
                 " updated_at, subscribed_at) VALUES (?1, 0, ?2, ?3, ?4, ?4, ?4)"
                 " ON CONFLICT (chat_id, topic) DO UPDATE SET digest_time = excluded.digest_time,"
-                " timezone = COALESCE(excluded.timezone, timezone), active = 1,"
+                " timezone = COALESCE(excluded.timezone, chats.timezone), active = 1,"
                 " deactivated_reason = NULL, updated_at = excluded.updated_at,"
                 f" subscribed_at = excluded.subscribed_at, days = {EVERY_DAY}",
                 rows,
@@ -349,7 +349,7 @@ class ChatsMixin(StoreBase):
                 "INSERT INTO digest_additions (chat_id, topic, number, added_at)"
                 " SELECT ?, topic, number, added_at FROM digest_additions WHERE chat_id = ?"
                 " ON CONFLICT (chat_id, topic, number) DO UPDATE"
-                " SET added_at = max(added_at, excluded.added_at)",
+                " SET added_at = max(digest_additions.added_at, excluded.added_at)",
                 move,
             )
             db.execute("DELETE FROM digest_additions WHERE chat_id = ?", (old_chat_id,))
@@ -381,7 +381,7 @@ class ChatsMixin(StoreBase):
                 "INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
                 " SELECT ?, topic, added_before FROM pruned_deliveries WHERE chat_id = ?"
                 " ON CONFLICT (chat_id, topic) DO UPDATE"
-                " SET added_before = max(added_before, excluded.added_before)",
+                " SET added_before = max(pruned_deliveries.added_before, excluded.added_before)",
                 move,
             )
             db.execute("DELETE FROM pruned_deliveries WHERE chat_id = ?", (old_chat_id,))
@@ -498,7 +498,7 @@ class ChatsMixin(StoreBase):
         those whose days include it. ``after_chat_id`` (with ``after_topic``: after that
         (chat, topic); without: after every topic of that chat) and ``limit`` read them a
         page at a time."""
-        day_filter = "" if weekday is None else " AND (c.days >> ?) & 1"
+        day_filter = "" if weekday is None else " AND ((c.days >> ?) & 1) = 1"
         if after_chat_id is None:
             after = (MIN_ID, 0)
         elif after_topic is None:

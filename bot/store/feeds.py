@@ -123,7 +123,8 @@ class FeedStore:
                     (feed.url, feed.name, feed.interval_minutes, feed.language, now),
                 )
             marks = ",".join("?" * len(urls))
-            gone = f"origin = 'config' AND removed_at IS NULL AND url NOT IN ({marks})"
+            listed = f" AND url NOT IN ({marks})" if urls else ""  # "IN ()": SQLite only
+            gone = f"origin = 'config' AND removed_at IS NULL{listed}"
             # A feed users follow stays theirs (no longer shared); the others stop.
             kept = db.execute(
                 f"SELECT id FROM feeds WHERE {gone}"
@@ -161,10 +162,10 @@ class FeedStore:
             else:
                 cursor = db.execute(
                     "INSERT INTO feeds (url, title, origin, added_by, created_at)"
-                    " VALUES (?, ?, 'admin', ?, ?)",
+                    " VALUES (?, ?, 'admin', ?, ?) RETURNING id",
                     (url, title, added_by, now),
                 )
-                feed_id, new = int(cursor.lastrowid or 0), True
+                feed_id, new = int(cursor.fetchone()[0]), True
         row = self.get_feed(feed_id)
         assert row is not None
         return row, new
@@ -336,7 +337,7 @@ class FeedStore:
         db.executemany(
             "INSERT INTO entry_keys (key, number, seen_at, fingerprint) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint"
-            " WHERE number = excluded.number",
+            " WHERE entry_keys.number = excluded.number",
             [(key, number, now, fingerprint) for key in keys],
         )
 
@@ -477,18 +478,21 @@ class FeedStore:
             if count >= max_per_chat:
                 return Follow("chat_full", None, max_per_chat)
             if found is None or found["removed_at"] is not None:
+                # Counted up to the cap only: the check costs at most max_feeds entries.
                 active = db.execute(
-                    "SELECT count(*) FROM feeds INDEXED BY feeds_active WHERE removed_at IS NULL"
+                    "SELECT count(*) FROM (SELECT 1 FROM feeds INDEXED BY feeds_active"
+                    " WHERE removed_at IS NULL LIMIT ?) AS active",
+                    (max_feeds,),
                 ).fetchone()[0]
                 if active >= max_feeds:
                     return Follow("all_full", None, max_feeds)
             if found is None:
                 cursor = db.execute(
                     "INSERT INTO feeds (url, title, origin, added_by, created_at, shared)"
-                    " VALUES (?, ?, 'user', ?, ?, 0)",
+                    " VALUES (?, ?, 'user', ?, ?, 0) RETURNING id",
                     (url, title, added_by, now),
                 )
-                feed_id = int(cursor.lastrowid or 0)
+                feed_id = int(cursor.fetchone()[0])
             else:
                 feed_id = found["id"]
                 if found["removed_at"] is not None:  # a removed feed comes back as theirs

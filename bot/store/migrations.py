@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "BASELINE_VERSION",
     "MIGRATIONS",
+    "POSTGRESQL_BASELINE",
     "SCHEMA_FILE",
     "Migration",
     "add_functions",
@@ -34,6 +36,11 @@ __all__ = [
 ]
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+# PostgreSQL: a new database starts at BASELINE_VERSION with this schema (the one the
+# first BASELINE_VERSION steps give SQLite, in PostgreSQL's spelling); every later step
+# carries its PostgreSQL spelling (Migration.postgresql).
+POSTGRESQL_BASELINE = Path(__file__).with_name("schema_postgresql.sql")
+BASELINE_VERSION = 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,8 @@ class Migration:
     version: int
     name: str
     sql: str
+    # The same step on PostgreSQL (required after BASELINE_VERSION; one script).
+    postgresql: str | None = None
 
     def statements(self) -> list[str]:
         """The SQL statements of the step, split where SQLite says one is complete

@@ -164,7 +164,7 @@ class OutboxMixin(DeliveriesMixin):
             " SELECT chat_id, topic, horizon_pending FROM chats"
             " WHERE chat_id = ? AND topic = ? AND horizon_pending IS NOT NULL"
             " ON CONFLICT (chat_id, topic) DO UPDATE"
-            " SET added_before = max(added_before, excluded.added_before)",
+            " SET added_before = max(pruned_deliveries.added_before, excluded.added_before)",
             (chat_id, topic),
         )
         db.execute(

@@ -44,7 +44,7 @@ class RetentionMixin(StoreBase):
             db.executemany(
                 "INSERT INTO pruned_deliveries (chat_id, topic, added_before) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id, topic) DO UPDATE"
-                " SET added_before = max(added_before, excluded.added_before)",
+                " SET added_before = max(pruned_deliveries.added_before, excluded.added_before)",
                 rows,
             )
 
@@ -109,8 +109,8 @@ class RetentionMixin(StoreBase):
                 chats += db.execute(
                     f"INSERT INTO pruned_deliveries (chat_id, topic, added_before)"
                     f" SELECT DISTINCT d.chat_id, d.topic, ?{old}"
-                    " ON CONFLICT (chat_id, topic) DO UPDATE"
-                    " SET added_before = max(added_before, excluded.added_before)",
+                    " ON CONFLICT (chat_id, topic) DO UPDATE SET added_before ="
+                    " max(pruned_deliveries.added_before, excluded.added_before)",
                     (cutoff, *params),
                 ).rowcount
                 deleted += db.execute(f"DELETE{old}", params).rowcount

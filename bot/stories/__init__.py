@@ -14,8 +14,9 @@ of their summed vectors ("centroid" link) reaches ``Settings.threshold`` and the
 group spans at most the window. ``bench/stories.py`` measures it and every variant.
 
 :func:`rank` (``bot.stories.ranking``) orders the stories for a digest: pieces of one
-story folded into one item, most distinct sources first, then the newest; each story
-once, as its clearest article. Names in any script can also be features: their
+story folded into one item, most distinct sources first (with the support of pieces too
+unlike to fold), then the newest; each story once (a retelling in other languages goes
+last), as its clearest article. Names in any script can also be features: their
 consonant skeletons (``name_key``: "Biles", "Байлз" -> "bls"), off by default.
 """
 

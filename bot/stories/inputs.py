@@ -67,6 +67,13 @@ class Settings:
     fold: float = 0.35  # ranking: a group this similar to an item's story joins it (0: never)
     fold_all: bool = True  # ... every group, not only the first items, takes pieces
     fold_words: int = 2  # ... when their titles share at least so many words
+    series_labels: float = 0.01  # ranking: leading labels on this share of titles dropped
+    once_names: float = 0.4  # ranking: an item whose names are this alike to one shown in
+    # other languages (cosine of names, numbers, scores) is put last (0: never)
+    support: float = 0.25  # ranking: an item adds weight to the earlier one most alike, if
+    support_weight: float = 0.25  # ... at least this alike (cosine): this share of its own
+    fold_passes: int = 1  # ranking: fold the folded items again, so many times in all
+    group_idf: float = 0.0  # ranking: features weigh also by their idf over groups, ^this
     language_weight: float = 0.0  # ranking: importance added per language past the first
     linear_decay: float = 0.5  # or: similarity falls by this share from 0 h to the window
 

@@ -31,6 +31,15 @@ def tfidf_word_vectors(
 Features = list[tuple[Counter[str], dict[str, float]]]
 
 
+def tfidf_kind_vectors(
+    articles: Sequence[StoryInput], settings: Settings, features: Features | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tfidf_vectors` (of ``features`` when given: :func:`article_features`), and
+    per column the kind of its feature: "w" a word, "c" a character n-gram, "p" a pair
+    of stems, "e" a name as written, "k" a name's skeleton, "n" a score or decimal."""
+    return _tfidf(articles, settings, features)
+
+
 def article_features(
     articles: Sequence[StoryInput], settings: Settings, featurizer: Featurizer | None = None
 ) -> Features:

@@ -10,7 +10,9 @@ one; someone writing as another channel does not.
 
 :class:`AdminCache` keeps each (chat, user) answer for :data:`ADMIN_SECONDS` (a refusal
 for :data:`REFUSAL_SECONDS`, so a newly promoted admin waits a minute, not five), so a
-busy group costs one ``getChatMember`` per person per few minutes.
+busy group costs one ``getChatMember`` per person per few minutes. :func:`is_chat_admin`
+asks through :class:`AdminAnswers`: this cache (``bot.cluster.state.LocalAdmins``), or
+the same answers kept in Redis for several processes (``bot.cluster.state.RedisAdmins``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from telegram import Bot
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 
-__all__ = ["ADMIN_SECONDS", "REFUSAL_SECONDS", "AdminCache", "is_chat_admin"]
+__all__ = ["ADMIN_SECONDS", "REFUSAL_SECONDS", "AdminAnswers", "AdminCache", "is_chat_admin"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,18 @@ REFUSAL_SECONDS = 60.0
 MAX_ENTRIES = 10_000
 
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+class AdminAnswers(Protocol):
+    """(chat id, user id) → is an administrator, each answer kept for a while."""
+
+    async def recall(self, chat_id: int, user_id: int) -> bool | None:
+        """The remembered answer, or None when there is none (or it expired)."""
+        ...
+
+    async def remember(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        """Remember an answer Telegram just gave."""
+        ...
 
 
 class AdminCache:
@@ -77,11 +92,11 @@ class AdminCache:
         return len(self._answers)
 
 
-async def is_chat_admin(bot: Bot, cache: AdminCache, chat_id: int, user_id: int) -> bool:
+async def is_chat_admin(bot: Bot, cache: AdminAnswers, chat_id: int, user_id: int) -> bool:
     """True if the user is the chat's creator or an administrator (cached; asks Telegram
     with ``getChatMember`` otherwise). A user Telegram does not know in the chat, or a
     chat the bot can no longer see, is no administrator. Network errors propagate."""
-    known = cache.get(chat_id, user_id)
+    known = await cache.recall(chat_id, user_id)
     if known is not None:
         return known
     try:
@@ -91,5 +106,5 @@ async def is_chat_admin(bot: Bot, cache: AdminCache, chat_id: int, user_id: int)
         is_admin = False
     else:
         is_admin = member.status in _ADMIN_STATUSES
-    cache.put(chat_id, user_id, is_admin)
+    await cache.remember(chat_id, user_id, is_admin)
     return is_admin

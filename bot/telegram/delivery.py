@@ -24,6 +24,13 @@ How it sends:
   only after Telegram answered, and the chat's next item is sent only after that mark is
   committed. So a crash or ``kill -9`` at any moment repeats at most the one message in
   flight per chat, and loses nothing: the outbox is the truth and a restart resumes it.
+* Several processes on one outbox (``lease_seconds``, PostgreSQL): each claims the
+  items it fetches for the lease (``Store.due_outbox``), a chat's next item stays behind
+  the claimed one, and a message whose turn (rate limits) comes later than
+  :data:`LEASE_MARGIN` before the lease ends is not sent by this process
+  (:class:`~bot.telegram.ratelimit.Leased`): it is due again for whichever process
+  claims it next. A process killed mid-send leaves its claimed items to the others
+  after the lease: at most the one message in flight per chat is sent twice.
 
 Error policy (``BadRequest`` subclasses ``NetworkError``: it is caught first):
 
@@ -62,6 +69,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -84,9 +92,13 @@ from telegram.error import (
 from bot.store import OutboxItem, Store
 from bot.store.chats import TOPIC_GONE
 from bot.telegram.ptb import retry_after_seconds, send_html
-from bot.telegram.ratelimit import Priority, TelegramRateLimiter
+from bot.telegram.ratelimit import Leased, LeaseExpired, Priority, TelegramRateLimiter
 
 log = logging.getLogger(__name__)
+
+# A leased message must start this long before its lease ends, so its request is
+# answered (and the item settled) before another process may claim it.
+LEASE_MARGIN = 10.0
 
 
 @dataclass
@@ -128,6 +140,7 @@ class Sender:
         on_token_rejected: Callable[[], object] | None = None,
         on_message: Callable[[str, str | None], object] | None = None,
         on_run: Callable[[float, int], object] | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         """``concurrency``: messages in flight at once (default: 20 ms worth at the rate
         limiter's cap, 8..32). The pacer keeps the cap busy with few: at a cap of 1,000
@@ -137,12 +150,16 @@ class Sender:
         called when Telegram rejects the token (the bot then stops; without it, sending
         pauses and retries). ``on_message(result, reason)``: each settled message (result
         sent, failed, deactivated, retried; reason e.g. blocked, refused, gave_up);
-        ``on_run(duration, chats)``: each digest run's end (both for metrics)."""
+        ``on_run(duration, chats)``: each digest run's end (both for metrics).
+        ``lease_seconds``: several processes send from one outbox; each item fetched is
+        claimed that long (``Store.due_outbox``), so no other process sends it meanwhile,
+        and if this one dies another sends it once the lease runs out."""
         self.bot = bot
         self.on_token_rejected = on_token_rejected
         self.on_message = on_message
         self.on_run = on_run
         self.store = store
+        self.lease_seconds = lease_seconds
         if concurrency is None:
             limiter = getattr(bot, "rate_limiter", None)
             rate = limiter.limiter.limit if isinstance(limiter, TelegramRateLimiter) else 30
@@ -158,6 +175,9 @@ class Sender:
         self.totals = RunStats()
         self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its send
         self._settled: set[int] = set()  # item ids settled during the current fetch
+        self._claimed: dict[int, float] = {}  # item id -> when its lease began
+        # Leased items claimed while their chat's previous item was finishing here.
+        self._held: dict[int, OutboxItem] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -243,7 +263,14 @@ class Sender:
         if free > 0 and refill and now >= self._pause_until:
             # In-flight chats still have their item at the head: ask for enough more.
             self._settled.clear()
-            items = await asyncio.to_thread(self.store.due_outbox, now, len(self._in_flight) + free)
+            # Leased, the items in flight are not due (claimed): ask for no more than
+            # are dispatched, since every item returned is claimed for the lease.
+            wanted = free if self.lease_seconds is not None else len(self._in_flight) + free
+            items = await asyncio.to_thread(
+                functools.partial(self.store.due_outbox, lease_seconds=self.lease_seconds),
+                now,
+                wanted,
+            )
             if self._stopping:
                 return
             # Skip chats in flight, and items settled while the query ran (the query
@@ -254,7 +281,16 @@ class Sender:
                 if item.chat_id not in self._in_flight and item.id not in self._settled
             ]
             for item in fresh[:free]:
+                if self.lease_seconds is not None:
+                    self._claimed[item.id] = now
                 self._dispatch(item)
+            if self.lease_seconds is not None:
+                # Claimed, but its chat's previous item (settled, the query saw it gone)
+                # is still finishing here: it goes next, as soon as that one ends.
+                for item in items:
+                    if item.chat_id in self._in_flight and item.id not in self._settled:
+                        self._claimed[item.id] = now
+                        self._held[item.chat_id] = item
             fetched = bool(fresh)
         if self._in_flight or fetched:
             await self._wake.wait()
@@ -304,7 +340,11 @@ class Sender:
             self._pause_until = self.clock() + self.backoff_base
         finally:
             self._settled.add(item.id)
+            self._claimed.pop(item.id, None)
             self._in_flight.pop(item.chat_id, None)
+            held = self._held.pop(item.chat_id, None)
+            if held is not None and held.id != item.id and not self._stopping:
+                self._dispatch(held)
             self._wake.set()
 
     def _count(self, counter: str, reason: str | None = None) -> None:
@@ -321,6 +361,11 @@ class Sender:
         and, for a failure, its reason.
         ``moved``: the item was already followed to a migrated chat's new id."""
         chat = item.chat_id
+        pacing: Priority | Leased = Priority.BROADCAST
+        if self.lease_seconds is not None:
+            # Claimed at `claimed_at`: started in time, the request ends before the lease.
+            claimed = self._claimed.get(item.id, self.clock())
+            pacing = Leased(claimed + self.lease_seconds - LEASE_MARGIN)
         try:
             await send_html(
                 self.bot,
@@ -328,10 +373,14 @@ class Sender:
                 item.text,
                 None,
                 item.thread_id,
-                rate_limit_args=Priority.BROADCAST,
+                rate_limit_args=pacing,
                 silent=item.silent,
                 previews=item.previews,
             )
+        except LeaseExpired:
+            # Its turn came too late: left in the outbox, due again when the lease ends
+            # (for whichever process claims it then).
+            return "retried", "lease_expired"
         except ChatMigrated as exc:  # a 400 that is no failure: the group moved
             return await self._follow(item, exc.new_chat_id, moved)
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.schedule import (
     run_key,
 )
 from bot.store import Store, prune_expired
+from bot.store.engine import DatabaseError
 from bot.store.stories import StoryStore
 from bot.telegram.runtime import BotContext, Runtime, runtime
 
@@ -295,7 +295,7 @@ async def prune_job(context: BotContext) -> None:
     rt = context.runtime
     try:
         await asyncio.to_thread(prune_expired, rt.store, rt.config.storage.retention_days)
-    except sqlite3.Error:
+    except DatabaseError:
         log.exception(
             "retention: pruning the database failed; next try tomorrow"
             ": check the disk under [storage] path (space, permissions), then digestbot check"
@@ -310,7 +310,7 @@ async def integrity_job(context: BotContext) -> None:
     rt = context.runtime
     try:
         problems = await asyncio.to_thread(rt.store.check_integrity)
-    except sqlite3.Error:
+    except DatabaseError:
         log.exception(
             "integrity check: the database could not be read"
             ": check [storage] path and its permissions, then run digestbot check"
@@ -327,7 +327,8 @@ async def integrity_job(context: BotContext) -> None:
 
 
 async def digest_job(context: BotContext) -> None:
-    """A slot's digest time: queue every due chat's digest, then wake the sender."""
+    """A slot's digest time: queue every due chat's digest, waking the sender after
+    each batch queued (the first digests go out while the rest are composed)."""
     rt = context.runtime
     slot = context.job.data if context.job is not None else None
     if not isinstance(slot, Slot):
@@ -338,6 +339,12 @@ async def digest_job(context: BotContext) -> None:
         )
         return
     config = rt.config
+    loop = asyncio.get_running_loop()
+
+    def wake_sender() -> None:  # in the run's thread, after each batch it queued
+        if rt.sender is not None:
+            loop.call_soon_threadsafe(rt.sender.notify)
+
     await asyncio.to_thread(
         queue_due_digests,
         rt.store,
@@ -345,6 +352,7 @@ async def digest_job(context: BotContext) -> None:
         rt.clock(),
         default_timezone=config.digest.timezone,
         max_articles=config.digest.max_articles,
+        on_batch=wake_sender,
     )
     if rt.sender is not None:
         rt.sender.notify()

@@ -127,6 +127,11 @@ class Metrics:
         self.subscribers = Gauge(
             "digestbot_subscribers", "Active subscriptions (chats and topics)", registry=registry
         )
+        self.leader = Gauge(
+            "digestbot_leader",
+            "1 while this process runs the schedule and the feed polls (the leader), else 0",
+            registry=registry,
+        )
         self.reply_latency = Histogram(
             "digestbot_update_reply_seconds",
             "Seconds from an update's arrival to the end of its handling (the reply sent)",
@@ -135,6 +140,10 @@ class Metrics:
         )
 
     # -- callbacks -------------------------------------------------------------------
+    def on_leadership(self, leading: bool) -> None:
+        """This process became the leader (True) or stopped being it (False)."""
+        self.leader.set(1 if leading else 0)
+
     def on_message(self, result: str, reason: str | None) -> None:
         """The sender settled a message: ``result`` sent, failed, deactivated, retried."""
         if result == "sent":

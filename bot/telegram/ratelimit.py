@@ -63,6 +63,8 @@ Two layers live here:
   (``rate_limit_args=Priority.BROADCAST``) are paced, so they never arrive in clumps and
   leave room for replies. Requests without a chat (getMe, setMyCommands,
   answerCallbackQuery) are not throttled. PTB never routes getUpdates through a rate limiter.
+  With several processes (``[cluster] redis_url``), each send is first booked in the
+  rates they share (:mod:`bot.cluster.limiter`), then held to this process's own.
 """
 
 from __future__ import annotations
@@ -76,12 +78,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.telegram.ptb import retry_after_seconds
+
+if TYPE_CHECKING:
+    from bot.cluster.limiter import SharedLimiter
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +413,23 @@ class Priority(enum.Enum):
     BROADCAST = "broadcast"  # a digest fan-out: paced evenly at the cap
 
 
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """``rate_limit_args`` of a digest message claimed from a shared outbox for a while:
+    paced like :attr:`Priority.BROADCAST`, and never started after ``until`` (seconds
+    since the epoch) -- another process may then have claimed it -- but dropped from
+    this call with :class:`LeaseExpired` (it stays in the outbox)."""
+
+    until: float
+
+
+class LeaseExpired(TelegramError):
+    """A leased message waited for its turn past its lease: not sent by this process."""
+
+    def __init__(self) -> None:
+        super().__init__("lease expired before the message's turn")
+
+
 # Calls that send no message: never held back for a chat's limits (a global pause after
 # a 429 still applies). Deleting a message (a channel's one-line answer, see
 # bot.telegram.handlers.channels) is no message in the chat either.
@@ -436,7 +458,7 @@ class ReplyDropped(TelegramError):
         super().__init__("reply dropped: the bot is stopping")
 
 
-class TelegramRateLimiter(BaseRateLimiter[Priority]):
+class TelegramRateLimiter(BaseRateLimiter[Priority | Leased]):
     """python-telegram-bot rate limiter backed by :class:`Limiter`.
 
     Calls default to :attr:`Priority.INTERACTIVE`; the outbox sender passes
@@ -459,6 +481,9 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         self.retry_after_count = 0
         # Called on every 429 the Bot API answers (metrics).
         self.on_retry_after: Callable[[], object] | None = None
+        # The rates several processes share (bot.cluster.limiter), booked before this
+        # process's own; None: one process.
+        self.shared: SharedLimiter | None = None
 
     @classmethod
     def from_config(
@@ -510,6 +535,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         limiter = self.limiter
         if not paced and self._closing.is_set():
             raise ReplyDropped()
+        if self.shared is not None:
+            await self.shared.acquire(chat_id, paced, lambda delay: self._pause(delay, paced))
         while True:
             grant = limiter.reserve(chat_id, paced=paced)
             delay = grant.at - limiter.clock()
@@ -538,11 +565,12 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: Priority | None,
+        rate_limit_args: Priority | Leased | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Throttle, call, and honour 429s (see class docstring)."""
         max_retries = self.max_retries
-        paced = rate_limit_args is Priority.BROADCAST
+        lease = rate_limit_args if isinstance(rate_limit_args, Leased) else None
+        paced = rate_limit_args is Priority.BROADCAST or lease is not None
         # A chat action ("typing…") or a deletion is no message: it takes nothing of the
         # chat's budget.
         chat_id = None if endpoint.lower() in UNMETERED else _chat_key(data)
@@ -559,6 +587,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                 pause = self.limiter.blocked_until - self.limiter.clock()
                 if pause > 0:
                     await self._sleep(pause)
+            if lease is not None and time.time() > lease.until:
+                raise LeaseExpired()
             started = self.limiter.clock()
             try:
                 return await callback(*args, **kwargs)
@@ -568,6 +598,8 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
                     self.on_retry_after()
                 wait = retry_after_seconds(exc)
                 self.limiter.penalize(chat_id, wait)
+                if self.shared is not None:
+                    await self.shared.penalize_quietly(chat_id, wait)
                 if attempt >= max_retries:
                     raise
                 attempt += 1

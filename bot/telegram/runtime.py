@@ -19,20 +19,25 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.caches import SizedCache, text_size
+from bot.cluster.leader import Leadership, SoleLeader
+from bot.cluster.state import ButtonTokens, ChatQuotas, LocalAdmins
 from bot.config import Config
 from bot.locales import ENGLISH, Translator
 from bot.schedule import Slot
 from bot.store import Store
-from bot.telegram.admins import AdminCache
+from bot.telegram.admins import AdminAnswers
 
 if TYPE_CHECKING:
+    from telegram.ext import Job
+
     from bot.feeds.poll import Poller
     from bot.store.feeds import FeedStore
     from bot.telegram.delivery import Sender
     from bot.telegram.metrics import Metrics, MetricsServer
+    from bot.telegram.slots import ScheduleSummary
     from bot.telegram.webhook import WebhookServer
     from bot.web.fetch import Fetcher
-    from bot.web.links import PageSummary, Pending
+    from bot.web.links import PageSummary
     from bot.web.workers import Workers
 
 __all__ = [
@@ -99,6 +104,16 @@ class Runtime:
     clock: Callable[[], datetime] = default_clock
     sender: Sender | None = None  # created in post_init
     stopping: bool = False
+    # The Redis of [cluster] redis_url (a redis.asyncio client) and this bot's key
+    # prefix there; None: one process, everything in memory.
+    redis: Any = None
+    redis_prefix: str = ""
+    # Whether this process runs the schedule, feed polls and housekeeping
+    # (bot.cluster.leader); the jobs it added for that (bot.telegram.leaderjobs).
+    leader: Leadership = field(default_factory=SoleLeader)
+    leader_jobs: list[Job[Any]] = field(default_factory=list)
+    # The schedule built when this process became the leader (None while it does not lead).
+    schedule: ScheduleSummary | None = None
     # The slots given a catch-up run at start-up (a digest missed while the bot was down).
     catch_up: tuple[Slot, ...] = ()
     # Summaries computed by rescans, counted for tests and logs.
@@ -113,7 +128,8 @@ class Runtime:
     article_replies_lock: threading.Lock = field(default_factory=threading.Lock)
     rescan_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Group administrators, as getChatMember said a few minutes ago (bot.telegram.admins).
-    admins: AdminCache = field(default_factory=AdminCache)
+    # In memory, or in Redis for several processes (bot.cluster.state).
+    admins: AdminAnswers = field(default_factory=LocalAdmins)
     # The webhook server while one runs ([telegram] mode = "webhook"), and whether
     # Telegram accepted the webhook (setWebhook answered).
     webhook: WebhookServer | None = None
@@ -135,10 +151,12 @@ class Runtime:
     feeds_pruned_at: float = 0.0
     # Summaries on demand, besides the fetcher above (SSRF fence, limits,
     # cache, per-chat quota): the worker processes that extract and summarize, and the
-    # summaries whose "Add to my digest" button still works. Created in post_init unless
-    # set before (tests and benchmarks: threads, or one process), closed at shutdown.
+    # summaries whose "Add to my digest" button still works, and each chat's quota (in
+    # memory, or in Redis for several processes: bot.cluster.state). Created in
+    # post_init unless set before (tests and benchmarks: threads, or one process).
     workers: Workers | None = None
-    pending: Pending | None = None
+    pending: ButtonTokens | None = None
+    quotas: ChatQuotas | None = None
     # Summaries of fetched pages by (canonical URL, SHA-256 of the body they were made
     # from): those done, and those being computed; see bot.telegram.handlers.ondemand.
     page_summaries: SizedCache[tuple[str, str], PageSummary] = field(

@@ -16,7 +16,7 @@ backlog of runs becomes one run).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Collection, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
@@ -217,10 +217,12 @@ def plan_from_store(
     now: datetime,
     default_timezone: str,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    known: Collection[Slot] = (),
 ) -> ScheduleSummary:
     """:func:`plan_schedule` of every subscriber in ``store``, reading few of them: the
     slots in use come from one query, and only the chats of a slot whose last due time
-    is within ``grace_seconds`` can have missed a digest, so only those are read."""
+    is within ``grace_seconds`` can have missed a digest, so only those are read.
+    Slots in ``known`` (already scheduled) are in use but never caught up."""
     slots: set[Slot] = set()
     recent: list[Slot] = []
     for digest_time, timezone in store.slots_in_use():
@@ -235,7 +237,8 @@ def plan_from_store(
                 exc,
             )
             continue
-        if slot not in slots and (now - due).total_seconds() <= grace_seconds:
+        recently_due = (now - due).total_seconds() <= grace_seconds
+        if slot not in slots and slot not in known and recently_due:
             recent.append(slot)
         slots.add(slot)
     missed: set[Slot] = set()

@@ -2,7 +2,8 @@
 
 What is fetched (:data:`ALLOWED_UPDATES`), the updater's arguments by mode, starting and
 stopping it (the webhook server and ``setWebhook``, or PTB's long polling), and whether
-the bot is getting updates (:func:`health`, for ``/healthz``).
+the bot is getting updates (:func:`health`, for ``/healthz``). With several processes in
+long-polling mode, only the leader polls (:func:`polls_when_leading`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from bot.config import Config
 from bot.telegram.runtime import runtime
 from bot.telegram.webhook import WebhookServer
 
-__all__ = ["ALLOWED_UPDATES", "health", "start_updater", "stop_updater", "updater_kwargs"]
+__all__ = [
+    "ALLOWED_UPDATES",
+    "health",
+    "polls_when_leading",
+    "start_updater",
+    "stop_updater",
+    "updater_kwargs",
+]
 
 # The updates the bot handles; anything else is not even fetched. Channel posts: commands
 # sent in a channel the bot administers (handlers.channels); my_chat_member: the bot made
@@ -96,6 +104,14 @@ async def stop_updater(application: Application) -> None:
         rt.webhook = None
 
 
+def polls_when_leading(application: Application) -> bool:
+    """Long polling with several processes: Telegram answers one ``getUpdates`` at a
+    time (409 to the others), so only the leader polls (bot.telegram.leaderjobs); the
+    others send from the outbox. In webhook mode every process serves updates."""
+    rt = runtime(application)
+    return rt.leader.shared and rt.config.telegram.mode == "polling"
+
+
 def health(application: Application) -> str | None:
     """None while the bot is alive and getting updates (long polling running, or the
     webhook registered and its server up); else why not, in a few words (/healthz)."""
@@ -106,6 +122,8 @@ def health(application: Application) -> str | None:
         if rt.webhook is None or not rt.webhook_registered:
             return "the webhook is not registered"
         return None
+    if polls_when_leading(application) and not rt.leader.is_leader:
+        return None  # a standby: another process polls
     if application.updater is None or not application.updater.running:
         return "long polling is not running"
     return None

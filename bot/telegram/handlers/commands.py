@@ -110,8 +110,13 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 def _schedule_chat(context: BotContext, chat: Chat) -> None:
-    config = context.runtime.config
+    rt = context.runtime
+    config = rt.config
     if context.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    if not rt.leader.is_leader:
+        # Another process runs the schedule; it finds the chat's slots in the database
+        # (bot.telegram.leaderjobs.refresh_slots_job).
         return
     schedule_chat(
         context.job_queue,
@@ -249,21 +254,27 @@ async def location(update: Update, context: BotContext) -> None:
     await _set_timezone(update, context, name, from_location=True)
 
 
+def _status_reads(store: Store, chat_id: int, topic: int) -> tuple[Chat | None, int, int, int]:
+    """What /status shows of a subscriber: its row, its unseen articles (counted up to
+    one past what the reply names), its filter terms and the articles they held back.
+    Blocking: one hop to a worker thread for all four (each hop waits for the
+    interpreter while a digest run composes in another thread)."""
+    chat = store.get_chat(chat_id, topic=topic)
+    waiting = store.count_unseen(chat_id, topic=topic, at_most=replies.WAITING_COUNTED + 1)
+    terms = store.filter_terms(chat_id, topic=topic)
+    return chat, waiting, len(terms), store.count_held_back(chat_id, topic=topic)
+
+
 async def status(update: Update, context: BotContext) -> None:
     rt = context.runtime
     chat_id, topic = common.subscriber(update)
-    chat = await common.db(rt.store.get_chat, chat_id, topic=topic)
-    waiting = await common.db(
-        rt.store.count_unseen, chat_id, topic=topic, at_most=replies.WAITING_COUNTED + 1
-    )
-    terms = await common.db(rt.store.filter_terms, chat_id, topic=topic)
-    held_back = await common.db(rt.store.count_held_back, chat_id, topic=topic)
+    chat, waiting, terms, held_back = await common.db(_status_reads, rt.store, chat_id, topic)
     text = replies.status_text(
         chat,
         waiting,
         rt.config,
         rt.clock(),
-        filters=len(terms),
+        filters=terms,
         held_back=held_back,
         t=context.t,
     )

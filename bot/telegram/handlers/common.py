@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
+import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
@@ -33,14 +37,39 @@ from bot.telegram.ptb import send_html
 from bot.telegram.replies import MAX_ARGUMENT_CHARS
 from bot.telegram.runtime import BotContext, Runtime
 
+log = logging.getLogger(__name__)
+
 
 def argument(context: BotContext) -> str:
     return " ".join(context.args or ())
 
 
+# The handlers' own worker threads. Background work (a feed poll round, a digest run,
+# the sender) runs its store calls on asyncio's default executor: a poll round of 500
+# feeds queues hundreds of writes there, each waiting for the writer's lock, and a
+# reader's question queued behind them waited up to 10 s (bench/busy.py, 500,000
+# articles). Here a question waits only for other questions. As many threads as
+# asyncio's default executor has at most: the few writes among the handlers' calls
+# (a first contact's language, /subscribe) may wait for the writer's lock, and reads
+# must still find a free thread meanwhile.
+HANDLER_THREADS = 32
+_handler_pool: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _handler_pool:
+        _handler_pool.append(
+            ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="digestbot-handler")
+        )
+    return _handler_pool[0]
+
+
 async def db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a store call off the event loop (SQLite may wait for its lock)."""
-    return await asyncio.to_thread(function, *args, **kwargs)
+    """Run a store call off the event loop (SQLite may wait for its lock), in the
+    handlers' own threads, never queued behind background work; like
+    ``asyncio.to_thread``, in a copy of the caller's context."""
+    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_pool(), call)
 
 
 def topic(message: object) -> int | None:
@@ -184,25 +213,39 @@ async def edit(
             raise
 
 
-# Telegram shows "typing" for 5 seconds after each sendChatAction.
+# "typing" lasts five seconds in Telegram clients (or until a message arrives).
 TYPING_EVERY = 4.5
 
 
 @contextlib.asynccontextmanager
 async def typing(update: Update) -> AsyncIterator[None]:
     """Telegram shows "typing" in the update's chat while the body runs (slow work:
-    fetching a feed, importing a file); a failed sendChatAction is ignored."""
+    fetching a feed, importing a file); see :func:`typing_in`."""
     message = update.effective_message
     assert message is not None
-    bot = update.get_bot()
+    async with typing_in(update.get_bot(), message.chat_id, topic(message)):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def typing_in(bot: Bot, chat_id: int, thread: int | None) -> AsyncIterator[None]:
+    """Show "typing" in the chat (its forum topic ``thread``) while the block runs:
+    renewed every few seconds in a private chat, sent once in a group (the rate limiter
+    counts it against the group's 20 messages a minute). A failed sendChatAction is
+    logged at debug level and ignored."""
+    action: dict[str, object] = {"chat_id": chat_id, "action": ChatAction.TYPING.value}
+    if thread is not None:
+        action["message_thread_id"] = thread
 
     async def keep() -> None:
         while True:
             try:
-                await bot.send_chat_action(
-                    message.chat_id, ChatAction.TYPING, message_thread_id=topic(message)
-                )
-            except TelegramError:
+                # As bot.telegram.ptb.send_html: the lower-case method name skips PTB's
+                # parsing of the answer (a burst of links sends a burst of these).
+                await bot.do_api_request("sendchataction", api_kwargs=action)
+            except TelegramError as exc:
+                log.debug("typing in chat %s: %s", chat_id, exc)
+            if chat_id < 0:
                 return
             await asyncio.sleep(TYPING_EVERY)
 

@@ -7,7 +7,8 @@ runtime's :class:`~bot.web.fetch.Fetcher` (the SSRF fence, size and time limits,
 by canonical URL), extraction and summarizing run in :class:`Workers` (a process pool:
 never on the event loop, and not in its process either, so the GIL stays with the
 loop) and the reply is :func:`bot.web.links.summary_messages`. Per chat one request is in
-flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``fetcher.quota``);
+flight and at most ``[fetch] per_chat_per_hour`` start in an hour (``Runtime.quotas``: the
+fetcher's quota, or the same rules in Redis for several processes, bot.cluster.state);
 while a page is fetched and read the chat shows "typing". Every failure gets one plain
 sentence, never silence and never a traceback.
 
@@ -19,14 +20,10 @@ in flight" is what keeps a chat to one page at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
-from collections.abc import AsyncIterator
 
-from telegram import Bot, Message, Update
-from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.errors import FetchError, NotAnArticle, TooManyRequests
@@ -43,8 +40,6 @@ __all__ = ["MEDIA", "add_button", "private_text", "summarize_command"]
 
 log = logging.getLogger(__name__)
 
-# "typing" lasts five seconds in Telegram clients (or until a message arrives).
-TYPING_EVERY = 4.5
 # Messages that are not text but may carry a caption: answered in private chats.
 MEDIA = (
     filters.PHOTO
@@ -129,7 +124,7 @@ async def add_button(update: Update, context: BotContext) -> None:
     token = (query.data or "").removeprefix(links.ADD_PREFIX)
     summary = None
     if chat is not None and rt.pending is not None:
-        summary = rt.pending.get(chat.id, token)
+        summary = await rt.pending.get(chat.id, token)
     if summary is None or chat is None:
         await query.answer(context.t(replies.ADD_STALE), show_alert=True)
         return
@@ -150,6 +145,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
     rt = context.runtime
     message = update.effective_message
     assert message is not None and rt.fetcher is not None and rt.pending is not None
+    assert rt.quotas is not None
     chat_id, topic = message.chat_id, common.topic(message)
     if ask.kind == "link":
         try:
@@ -157,9 +153,9 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         except FetchError as exc:
             await common.reply(update, html.escape(exc.said(context.t)))
             return
-    quota = rt.fetcher.quota
+    quota = rt.quotas
     try:
-        quota.admit(chat_id)
+        await quota.admit(chat_id)
     except TooManyRequests as exc:
         per_hour = rt.config.fetch.per_chat_per_hour
         await common.reply(
@@ -168,7 +164,7 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
         return
     try:
         try:
-            async with _typing(context.bot, chat_id, topic):
+            async with common.typing_in(context.bot, chat_id, topic):
                 summary = await _summary(rt, ask)
         except FetchError as exc:
             await common.reply(update, html.escape(exc.said(context.t)))
@@ -183,11 +179,11 @@ async def _serve(update: Update, context: BotContext, ask: Ask) -> None:
             )
             await common.reply(update, html.escape(context.t(replies.SUMMARY_FAILED)))
             return
-        token = rt.pending.add(chat_id, summary)
+        token = await rt.pending.add(chat_id, summary)
         for text, markup in links.summary_messages(summary, token, t=context.t):
             await send_html(context.bot, chat_id, text, markup, topic)
     finally:
-        quota.done(chat_id)
+        await quota.done(chat_id)
 
 
 async def _summary(rt: Runtime, ask: Ask) -> PageSummary:
@@ -230,34 +226,3 @@ def _finished(rt: Runtime, key: tuple[str, str], work: asyncio.Future[PageSummar
         del rt.summaries_in_flight[key]
     if not work.cancelled() and work.exception() is None:
         rt.page_summaries.put(key, work.result())
-
-
-@contextlib.asynccontextmanager
-async def _typing(bot: Bot, chat_id: int, topic: int | None) -> AsyncIterator[None]:
-    """Show "typing" in the chat while the block runs: renewed every few seconds in a
-    private chat, once in a group (the rate limiter counts it against the group's 20
-    messages a minute)."""
-
-    typing: dict[str, object] = {"chat_id": chat_id, "action": ChatAction.TYPING.value}
-    if topic is not None:
-        typing["message_thread_id"] = topic
-
-    async def keep_typing() -> None:
-        while True:
-            try:
-                # As bot.telegram.ptb.send_html: the lower-case method name skips PTB's parsing of
-                # the answer (a burst of links sends a burst of these).
-                await bot.do_api_request("sendchataction", api_kwargs=typing)
-            except TelegramError as exc:
-                log.debug("typing in chat %s: %s", chat_id, exc)
-            if chat_id < 0:
-                return
-            await asyncio.sleep(TYPING_EVERY)
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
