@@ -189,7 +189,7 @@ _SHARED_WALKS = {
 }
 _COUNT_ADDED_SINCE = (
     "SELECT count(*) FROM (SELECT 1 FROM articles a INDEXED BY articles_unseen_added"
-    " WHERE a.retired_at IS NULL AND a.private = 0 AND a.added_at >= ? LIMIT ?)"
+    " WHERE a.retired_at IS NULL AND a.private = 0 AND a.added_at >= ? LIMIT ?) AS since"
 )
 # The shared walk goes this many articles past the limit, for the deliveries of a
 # subscriber among them (a subscriber with more falls back to its own walk).
@@ -275,14 +275,12 @@ class DeliveriesMixin(ChatsMixin, ArticlesMixin):
         with self.transaction() as db:
             # Only articles that exist (in this transaction: none goes meanwhile), then
             # plain rows: an INSERT ... SELECT costs half as much again per row.
-            existing = {
-                row[0]
-                for row in db.execute(
-                    "SELECT a.number FROM articles a"
-                    " WHERE a.number IN (SELECT value FROM json_each(?))",
-                    (json.dumps(wanted),),
-                )
-            }
+            rows = db.execute(
+                "SELECT a.number FROM articles a"
+                " WHERE a.number IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            ).fetchall()
+            existing = {row[0] for row in rows}
             db.executemany(
                 "INSERT OR IGNORE INTO deliveries (chat_id, topic, number, delivered_at,"
                 " held_back) VALUES (?, ?, ?, ?, 1)",
