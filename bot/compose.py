@@ -412,7 +412,7 @@ class DigestReads:
         """The filter terms' matches over ``pool``'s entries, kept with the pool."""
         found = self._matches.get(id(pool))
         if found is None or found.entries is not pool.entries:
-            found = recent_matches(pool, self.words)
+            found = recent_matches(pool)
             if any(p is pool for p in self._pools.values()):
                 self._matches[id(pool)] = found
         return found
@@ -547,14 +547,14 @@ def recent_pool(
     return pool
 
 
-def recent_matches(pool: StoryPool[ArticleRecord], words: ArticleCache) -> TermMatches:
+def recent_matches(pool: StoryPool[ArticleRecord]) -> TermMatches:
     """The filter terms' matches over ``pool``'s entries, kept with it when it is one
     of the recent pools."""
     with _recent_lock:
         kept = next((k for k in _RECENT.values() if k.pool is pool), None)
         if kept is not None and kept.matches is not None:
             return kept.matches
-    matches = TermMatches(pool.entries, words)
+    matches = TermMatches(pool.entries)
     if kept is not None:
         kept.matches = matches
     return matches

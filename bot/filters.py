@@ -458,24 +458,23 @@ class TermMatches:
     the chats of a scheduled run mostly have the same new articles, and many chats
     share terms, so a chat's filter over those articles is a few set operations
     (:meth:`held`) instead of a look at every article. A term matches an article as
-    in :meth:`ChatFilter.allows` (compiled for the article's language)."""
+    in :meth:`ChatFilter.allows` (compiled for the article's language). It keeps the
+    matches only (a few integers a term); the articles' words come from the caller's
+    :class:`ArticleCache`, bounded."""
 
-    def __init__(self, entries: Sequence[Any], cache: ArticleCache | None = None) -> None:
+    def __init__(self, entries: Sequence[Any]) -> None:
         self.entries = entries
-        self._cache = cache or ArticleCache()
-        self._words: list[ArticleWords] | None = None
         self._found: dict[tuple[str, ...], frozenset[int]] = {}
         self._terms: dict[Term, tuple[str, ...]] = {}
 
-    def matching(self, words: tuple[str, ...]) -> frozenset[int]:
+    def matching(self, words: tuple[str, ...], cache: ArticleCache) -> frozenset[int]:
         """The indexes of the entries a term of these folded ``words`` matches."""
         found = self._found.get(words)
         if found is None:
-            if self._words is None:
-                self._words = [self._cache.words(entry) for entry in self.entries]
             patterns: dict[str, _Pattern] = {}
             hits = []
-            for i, article in enumerate(self._words):
+            for i, entry in enumerate(self.entries):
+                article = cache.words(entry)
                 pattern = patterns.get(article.language)
                 if pattern is None:
                     pattern = patterns[article.language] = _pattern(
@@ -486,7 +485,7 @@ class TermMatches:
             found = self._found[words] = frozenset(hits)
         return found
 
-    def held(self, chat_filter: ChatFilter) -> set[int]:
+    def held(self, chat_filter: ChatFilter, cache: ArticleCache) -> set[int]:
         """The indexes of the entries ``chat_filter`` holds back."""
         muted: set[int] = set()
         kept: set[int] | None = None
@@ -497,9 +496,9 @@ class TermMatches:
             if not words:
                 continue
             if term.mode == MUTE:
-                muted |= self.matching(words)
+                muted |= self.matching(words, cache)
             else:
-                kept = (kept or set()) | self.matching(words)
+                kept = (kept or set()) | self.matching(words, cache)
         if kept is not None:
             muted |= set(range(len(self.entries))) - kept
         return muted
@@ -529,8 +528,9 @@ def split_entries(
         return (kept_all if limit is None else kept_all[:limit]), []
     kept: list[E] = []
     held: list[E] = []
+    cache = cache or ArticleCache()
     if matches is not None and matches.entries is entries:
-        out = matches.held(chat_filter)
+        out = matches.held(chat_filter, cache)
         if limit is None:
             return _picked(entries, set(range(len(entries))) - out), _picked(entries, out)
         for i, entry in enumerate(entries):
@@ -539,7 +539,6 @@ def split_entries(
             elif limit is None or len(kept) < limit:
                 kept.append(entry)
         return kept, held
-    cache = cache or ArticleCache()
     for entry in entries:
         if chat_filter.allows(cache.words(entry)):
             if limit is None or len(kept) < limit:
