@@ -60,9 +60,10 @@ class CopyError(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class CopyReport:
-    """What was copied: each table with its rows (in the order copied), the schema
-    version, the counters, and the seconds it took."""
+    """What was copied: each table with its rows (in the order copied), the target
+    (its password hidden), the schema version, the counters, and the seconds it took."""
 
+    target: str
     tables: tuple[tuple[str, int], ...]
     version: int
     article_changes: tuple[int, int]
@@ -271,6 +272,7 @@ def _copy(
     finally:
         src.execute("COMMIT")
     return CopyReport(
+        target=shown,
         tables=tuple(copied),
         version=len(MIGRATIONS),
         article_changes=(changes[0], changes[1]),
