@@ -158,7 +158,8 @@ def sqlite_counts(path: Path) -> dict[str, int]:
         names = [
             row[0]
             for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND sql NOT LIKE 'CREATE VIRTUAL%'"
                 " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'article_titles_%'"
                 " AND name != 'article_changes'"
             )

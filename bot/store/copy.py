@@ -49,7 +49,10 @@ CHUNK: Final = 5_000
 # Kept by the target itself: its version, and the counters (set from the source's).
 _TARGET_OWN: Final = frozenset({"schema_version", "article_changes"})
 # Where an article row's derived columns come from, as the store fills them on open.
-_DERIVED: Final = {"title_folded": ("title", fold_text), "url_key": ("url", url_key)}
+_DERIVED: Final[dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "title_folded": ("title", fold_text),
+    "url_key": ("url", url_key),
+}
 
 Progress = Callable[[str, int, int], None]
 
@@ -294,7 +297,7 @@ def _copy_table(
     order = " ORDER BY rowid" if set(target) - set(columns) else ""
     names = ", ".join(f'"{c}"' for c in columns)
     cursor = src.execute(f'SELECT {names} FROM "{table}"{order}')
-    fixes = [
+    fixes: list[tuple[int, int, Callable[[Any], Any]]] = [
         (columns.index(column), columns.index(origin), derive)
         for column, (origin, derive) in _DERIVED.items()
         if table == "articles" and column in columns
