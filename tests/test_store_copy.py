@@ -206,9 +206,15 @@ def test_a_copied_database_answers_the_same_and_its_next_digest_repeats_and_skip
         deleted = populate(source, clock)
     counts = sqlite_counts(path)
 
-    report = copy_database(path, target, chunk=7)  # several chunks per table
+    shown: list[tuple[str, int, int]] = []
+    report = copy_database(path, target, chunk=7, progress=lambda *at: shown.append(at))
 
     assert dict(report.tables) == counts
+    # A bar per table, moved chunk by chunk (7 rows here) to its end.
+    articles = counts["articles"]
+    assert [s for s in shown if s[0] == "articles"] == [
+        ("articles", done, articles) for done in [0, *range(7, articles, 7), articles]
+    ]
     assert report.total == sum(counts.values()) and report.version == len(MIGRATIONS)
     assert [t for t, n in counts.items() if n == 0] == ["chat_sources_off"]
     with Store(path, clock=clock) as old, Store(target, clock=clock) as new:
@@ -356,3 +362,16 @@ def test_a_failed_copy_leaves_nothing_in_the_target(tmp_path: Path, target: str)
     with Store(target) as copied:
         assert copied.count_articles() == 0 and copied.subscribers() == []
         assert copied.articles_version() == 0
+
+
+def test_migrate_refuses_while_a_bot_runs_on_the_file(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.telegram.lock import InstanceLock
+
+    path = tmp_path / "bot.sqlite3"
+    Store(path).close()
+    with InstanceLock(path):
+        assert main(["migrate", "--from", str(path), "--to", target]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digestbot: error: another digestbot (pid ") and err.count("\n") == 1
