@@ -9,6 +9,7 @@ without it they are skipped with one line (failed under CI)."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from bot.cli import main
 from bot.filters import Term
 from bot.schedule import Slot
 from bot.store import Store
-from bot.store.copy import CopyError, copy_database
+from bot.store.copy import CHUNK, CopyError, copy_database
 from bot.store.feeds import FeedStore
 from bot.store.migrations import MIGRATIONS
 from bot.store.stories import StoryStore
@@ -375,3 +376,24 @@ def test_migrate_refuses_while_a_bot_runs_on_the_file(
         assert main(["migrate", "--from", str(path), "--to", target]) == 1
     err = capsys.readouterr().err
     assert err.startswith("digestbot: error: another digestbot (pid ") and err.count("\n") == 1
+
+
+def test_migrate_on_a_terminal_draws_a_bar_for_each_big_table(
+    tmp_path: Path, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_cli_progress import Terminal, bars, without_time
+
+    path = tmp_path / "bot.sqlite3"
+    with Store(path) as source:
+        number, _ = source.upsert_article(article(1))
+        with source.transaction() as db:
+            db.executemany(
+                "INSERT INTO deliveries (chat_id, number, delivered_at) VALUES (?, ?, 0)",
+                [(chat, number) for chat in range(1, CHUNK + 2)],
+            )
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["migrate", "--from", str(path), "--to", target]) == 0
+    assert [without_time(line) for line in bars(terminal.getvalue())] == [
+        f"migrate: deliveries [{'#' * 30}] {CHUNK + 1}/{CHUNK + 1} 100%"
+    ]

@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.commands.common import load, progress_for, sync_seeds
@@ -80,7 +81,9 @@ def migrate_command(args: argparse.Namespace, out: TextIO) -> int:
     if not Path(where.location).is_file():
         raise CopyError(f"no SQLite database at {where}")
     with InstanceLock(where.location):
-        report = copy_database(source, args.to, progress=progress_for(sys.stderr, "migrate"))
+        report = copy_database(
+            source, args.to, progress=_big_tables(progress_for(sys.stderr, "migrate"))
+        )
     width = max(len(table) for table, _ in report.tables)
     for table, rows in report.tables:
         out.write(f"{table:<{width}}  {rows:>9}\n")
@@ -90,3 +93,19 @@ def migrate_command(args: argparse.Namespace, out: TextIO) -> int:
         " every table's rows counted the same on both\n"
     )
     return 0
+
+
+def _big_tables(
+    progress: Callable[[str, int, int], None] | None,
+) -> Callable[[str, int, int], None] | None:
+    """``progress`` for the tables of more than one chunk (a bar each); the small
+    ones pass without one."""
+    if progress is None:
+        return None
+    from bot.store.copy import CHUNK
+
+    def shown(table: str, done: int, total: int) -> None:
+        if total > CHUNK:
+            progress(table, done, total)
+
+    return shown

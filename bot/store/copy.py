@@ -98,10 +98,15 @@ def copy_database(
     path = Path(src_target.location)
     if not path.is_file():
         raise CopyError(f"no SQLite database at {path}")
+    import psycopg
+
+    shown = str(dst_target)
     src = _open_source(path)
     try:
-        _prepare_target(dst_target.location, str(dst_target))
-        return _copy(src, path, dst_target.location, str(dst_target), progress, chunk, started)
+        _prepare_target(dst_target.location, shown)
+        return _copy(src, path, dst_target.location, shown, progress, chunk, started)
+    except psycopg.Error as exc:  # outside the copy's transaction: nothing was written
+        raise CopyError(f"{shown}: {_first_line(exc)}") from None
     finally:
         src.close()
 
