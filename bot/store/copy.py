@@ -25,7 +25,8 @@ empty, migrated). What it keeps:
   holds rows, tables of its own or another version.
 
 Afterwards the target is ANALYZEd (fresh planner statistics after a bulk load).
-``COPY`` and not ``executemany``: measured in docs/postgresql.md (Moving from SQLite).
+``COPY`` streams the rows in one statement per table (no round trip per row or per
+batch); rows a second and memory at three sizes: docs/postgresql.md (Moving from SQLite).
 """
 
 from __future__ import annotations
