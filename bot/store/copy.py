@@ -59,7 +59,8 @@ Progress = Callable[[str, int, int], None]
 
 
 class CopyError(StoreError):
-    """The copy was refused or failed; the target holds nothing of it."""
+    """The copy was refused or failed, and the target holds nothing of it (unless the
+    message says it was copied: only the statistics afterwards failed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +277,13 @@ def _copy(
             except BaseException:
                 db.rollback()
                 raise
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("ANALYZE")
+        try:
+            with psycopg.connect(url, autocommit=True) as db:
+                db.execute("ANALYZE")
+        except psycopg.Error as exc:
+            raise CopyError(
+                f"copied into {shown}, but ANALYZE failed ({_first_line(exc)}): run it there"
+            ) from None
     finally:
         src.execute("COMMIT")
     return CopyReport(
