@@ -397,3 +397,18 @@ def test_migrate_on_a_terminal_draws_a_bar_for_each_big_table(
     assert [without_time(line) for line in bars(terminal.getvalue())] == [
         f"migrate: deliveries [{'#' * 30}] {CHUNK + 1}/{CHUNK + 1} 100%"
     ]
+
+
+def test_a_title_never_folded_is_folded_in_the_copy_and_found(tmp_path: Path, target: str) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with Store(path) as source:
+        number, _ = source.upsert_article(article(1, "ÉTÉ Straße"))
+    with sqlite3.connect(path) as db:  # as written before the titles were folded
+        db.execute("UPDATE articles SET title_folded = NULL, url_key = NULL")
+
+    copy_database(path, target)
+
+    with Store(target) as copied:
+        assert [a.number for a in copied.search_articles(["été", "strasse"])] == [number]
+        row = copied.query("SELECT title_folded, url_key FROM articles")[0]
+        assert (row[0], row[1]) == ("été strasse", "https://example.com/1")
