@@ -4,8 +4,10 @@ Usage::
 
     python -m bench.digest_run                      # 100,000 chats, 10,000 per slot
     python -m bench.digest_run --chats 20000 --per-slot 20000 --articles 500
+    python -m bench.digest_run --database postgresql://postgres@127.0.0.1:5432/postgres
 
-It fills a fresh SQLite file (in a temporary folder) with ``--articles`` summarized
+It fills a fresh SQLite file (in a temporary folder; with ``--database``, a new
+PostgreSQL database on that server) with ``--articles`` summarized
 articles and ``--chats`` subscribers spread over slots of ``--per-slot`` chats, then
 times and prints, each as one line:
 
@@ -15,13 +17,15 @@ times and prints, each as one line:
 * draining that slot's outbox the way a sender does -- ``due_outbox`` in pages and one
   ``mark_sent`` per message -- and again with ``mark_sent_many`` per page;
 
-and the peak RSS of the process. Nothing is sent: this measures what the database
-and the digest composition cost per chat, not Telegram.
+the slot run's CPU seconds in this process (chats per CPU-second; on PostgreSQL the
+server's own CPU is not in it), and the peak RSS of the process. Nothing is sent: this
+measures what the database and the digest composition cost per chat, not Telegram.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -29,6 +33,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.harness import add_database_argument, engine, store_target
 from bot.articles import Article, Block
 from bot.schedule import Slot
 from bot.store import Store
@@ -41,15 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-slot", type=int, default=10_000, help="chats per slot (10,000)")
     parser.add_argument("--articles", type=int, default=200, help="summarized articles (200)")
     parser.add_argument("--max-articles", type=int, default=10, help="per digest (10)")
+    add_database_argument(parser)
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite3"
-        with Store(path) as store:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        store_target(args.database, "digestbot_bench_digest_run", Path(folder)) as target,
+    ):
+        print(f"engine: {engine(target)}")
+        with Store(target) as store:
             fill(store, args.chats, args.per_slot, args.articles)
             run(store, args.chats, args.max_articles)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 
@@ -95,11 +105,17 @@ def run(store: Store, chats: int, max_articles: int) -> None:
     print(f"iter_subscribers(): {counted} chats in {time.perf_counter() - started:.2f} s")
 
     now = datetime(2026, 1, 15, 0, 0, tzinfo=UTC)
+    cpu = time.process_time()
     report = queue_due_digests(
         store, Slot("00:00", "UTC"), now, default_timezone="UTC", max_articles=max_articles
     )
+    cpu = time.process_time() - cpu
     rate = report.due / report.seconds if report.seconds else float("inf")
     print(f"{report.describe()} ({rate:,.0f} chats/s)")
+    print(
+        f"slot run CPU: {cpu:.2f} s ({report.due / cpu if cpu else 0:,.0f} chats per CPU-second"
+        " of this process)"
+    )
 
     pending = store.count_outbox()
     half = pending // 2

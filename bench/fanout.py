@@ -3,12 +3,14 @@
     python -m bench.fanout --n 10000 --cap 30            # Telegram's broadcast limit
     python -m bench.fanout --n 20000 --cap 1000          # paid broadcasts
     python -m bench.fanout --n 5000 --cap 1000 --transport httpx    # PTB's default transport
+    python -m bench.fanout --n 5000 --cap 1000 --database postgresql://postgres@127.0.0.1/postgres
 
 What runs where:
 
 * the fake Bot API (``tests/fakebotapi.py``) in its own process, refusing with 429 any
   message beyond ``--cap`` in a sliding second;
-* a database with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
+* a database (a SQLite file; with ``--database``, a new PostgreSQL database on that
+  server) with ``--subscribers`` chats (default 100,000), ``--n`` of them due at 08:00;
 * the bot side in its own process (``--worker``): it opens the store, walks every
   subscriber (as the scheduler does at start-up), runs the 08:00 digest job's work
   (``bot.telegram.jobs.queue_due_digests``: compose and queue each due chat's digest in
@@ -37,7 +39,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import ROOT, start_fake_server
+from bench.harness import ROOT, add_database_argument, engine, start_fake_server, store_target
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 
@@ -51,7 +53,7 @@ def fake_stats(base_url: str) -> dict:
         return json.load(answer)
 
 
-def build_database(path: Path, subscribers: int, due: int) -> None:
+def build_database(path: Path | str, subscribers: int, due: int) -> None:
     from bot.articles import Article, Block
     from bot.store import Store
 
@@ -82,7 +84,12 @@ def build_database(path: Path, subscribers: int, due: int) -> None:
 
 def parent(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="fanout-"))
-    db = tmp / "bench.db"
+    with store_target(args.database, "digestbot_bench_fanout", tmp) as db:
+        return measure(args, db)
+
+
+def measure(args: argparse.Namespace, db: str) -> int:
+    print(f"engine: {engine(db)}; load average at the start: {os.getloadavg()[0]:.2f}")
     started = time.perf_counter()
     build_database(db, args.subscribers, args.n)
     print(
@@ -98,7 +105,7 @@ def parent(args: argparse.Namespace) -> int:
                 "bench.fanout",
                 "--worker",
                 "--db",
-                str(db),
+                db,
                 "--base-url",
                 base_url,
                 "--cap",
@@ -159,6 +166,7 @@ def parent(args: argparse.Namespace) -> int:
         f" ({1000 * report['cpu_seconds'] / max(1, args.n):.2f} ms/message),"
         f" peak RSS {report['max_rss_mb']:.1f} MB"
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 
 
@@ -241,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "--margin", type=float, default=None, help="limiter window margin, s (default: the bot's)"
     )
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
+    add_database_argument(parser)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)

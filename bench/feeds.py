@@ -3,6 +3,7 @@
     python -m bench.feeds                              # 1,000 feeds x 20 entries
     python -m bench.feeds --feeds 100 --entries 20     # a quick run
     python -m bench.feeds --executor threads           # build in threads, not processes
+    python -m bench.feeds --feeds 100 --database postgresql://postgres@127.0.0.1:5432/postgres
 
 A news site in its own process serves ``--feeds`` RSS feeds of ``--entries`` entries on
 127.0.0.1; each entry is a teaser (about 30 words), so the poller fetches its page
@@ -12,7 +13,8 @@ A news site in its own process serves ``--feeds`` RSS feeds of ``--entries`` ent
 on the internet. Feeds answer with an ETag and 304 to a matching If-None-Match.
 
 The bot side is the real poller (:class:`bot.feeds.poll.Poller` with a
-:class:`bot.web.fetch.Fetcher` and a SQLite file), building articles in a process pool of
+:class:`bot.web.fetch.Fetcher` and a SQLite file, or with ``--database`` a new PostgreSQL
+database on that server), building articles in a process pool of
 ``--workers`` (or threads). While it polls, a probe on the same event loop does what
 ``/article N`` does every 20 ms (read a random stored article, compose its reply) and
 records how late it finished. Printed:
@@ -44,7 +46,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bench.harness import loopback, quantiles_ms, serve_app, start_site, stop_site
+from bench.harness import (
+    add_database_argument,
+    engine,
+    loopback,
+    quantiles_ms,
+    serve_app,
+    start_site,
+    stop_site,
+    store_size_mb,
+    store_target,
+)
 from bot.config import Config, FeedConfig, FetchConfig, SourcesConfig
 from bot.digest import article_detail_messages
 from bot.feeds.poll import Poller
@@ -196,7 +208,7 @@ def warm(_: int) -> int:
     return os.getpid()
 
 
-async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) -> None:
+async def run(args: argparse.Namespace, port: int, server_pid: int, path: str) -> None:
     fetch = FetchConfig(
         allow_ports=(port,),
         allow_networks=("127.0.0.1/32",),
@@ -214,6 +226,7 @@ async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) 
     loop = asyncio.get_running_loop()
     if args.executor == "processes":  # start the workers before the clock runs
         await asyncio.gather(*(loop.run_in_executor(executor, warm, i) for i in range(8)))
+    print(f"engine: {engine(path)}")
     store = Store(path)
     feeds = FeedStore(store)
     feeds.sync_config(config.feeds)
@@ -253,7 +266,7 @@ async def run(args: argparse.Namespace, port: int, server_pid: int, path: Path) 
     executor.shutdown()
     summarized = sum(1 for a in store.list_articles(0, 100_000) if a.summary)
     store.close()
-    print(f"articles with a summary: {summarized}; database {path.stat().st_size / 1e6:.0f} MB")
+    print(f"articles with a summary: {summarized}; database {store_size_mb(path):.0f} MB")
     print(f"peak RSS, bot process + workers: {peak[0]:.0f} MB")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -265,12 +278,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--executor", choices=["processes", "threads"], default="processes")
     parser.add_argument("--max-concurrent", type=int, default=FetchConfig().max_concurrent)
+    add_database_argument(parser)
     args = parser.parse_args(argv)
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     server, port = start_site(serve, args.entries)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            asyncio.run(run(args, port, server.pid or 0, Path(folder) / "bench.sqlite3"))
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            store_target(args.database, "digestbot_bench_feeds", Path(folder)) as target,
+        ):
+            asyncio.run(run(args, port, server.pid or 0, target))
     finally:
         stop_site(server)
 

@@ -11,7 +11,9 @@ fetched (:func:`start_site`), and the bot itself in the benchmark's own process
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import gc
 import gzip
 import json
@@ -236,6 +238,67 @@ def start_site(target: Callable[..., None], *args: Any) -> tuple[multiprocessing
 def stop_site(process: multiprocessing.Process) -> None:
     process.terminate()
     process.join()
+
+
+# -- the database: SQLite or a PostgreSQL server ------------------------------------------
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    """``--database URL``: a PostgreSQL server to run on (a new database is made on it for
+    the run and dropped after); without it the benchmark runs on a SQLite file."""
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://postgres@127.0.0.1:5432/postgres): run on"
+        " PostgreSQL, in a new database made for the run, instead of a SQLite file",
+    )
+
+
+def engine(target: Path | str) -> str:
+    """The engine a store target names, for printing."""
+    return "PostgreSQL" if str(target).startswith("postgresql") else "SQLite"
+
+
+def admin(server: str, sql: str) -> None:
+    """Run one statement (outside a transaction: CREATE/DROP DATABASE) on ``server``."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as raw:
+        raw.execute(sql.encode())
+
+
+def database_url(server: str, name: str) -> str:
+    """``server``'s URL naming the database ``name`` instead."""
+    base, _, query = server.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+@contextlib.contextmanager
+def store_target(server: str | None, name: str, folder: Path) -> Iterator[str]:
+    """Where a benchmark's store lives: a new PostgreSQL database ``name`` on ``server``
+    (dropped at the end), or without a server ``folder/bench.sqlite3``."""
+    if not server:
+        yield str(folder / "bench.sqlite3")
+        return
+    admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(server, name)
+    finally:
+        admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def store_size_mb(target: Path | str) -> float:
+    """The store's size on disk: the SQLite file (and its WAL), or the PostgreSQL database."""
+    if engine(target) == "SQLite":
+        path = Path(target)
+        wal = path.with_name(path.name + "-wal")
+        return (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 1e6
+    import psycopg
+
+    with psycopg.connect(str(target), autocommit=True) as raw:
+        row = raw.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) / 1e6 if row else 0.0
 
 
 # -- the fake Bot API, in its own process ---------------------------------------------

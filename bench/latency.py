@@ -3,10 +3,12 @@
     python -m bench.latency                      # 500 chats, 3 rounds, aiohttp transport
     python -m bench.latency --chats 500 --transport httpx
     python -m bench.latency --articles 20000 --searches 60   # searches during each burst
+    python -m bench.latency --database postgresql://postgres@127.0.0.1:5432/postgres
 
 The fake Bot API runs in its own process (``--fake``, driven over stdin/stdout); the
 whole bot (``bot.telegram.app.build_application``: handlers, fast lane, store, rate limiter,
-outbox sender) runs in this one with long polling, exactly as ``digestbot run`` does.
+outbox sender) runs in this one with long polling, exactly as ``digestbot run`` does, on
+a SQLite file (with ``--database``, a new PostgreSQL database on that server).
 
 Each round, the fake queues one ``/article N`` update for each of ``--chats`` chats at
 the same instant T0 (while the bot is long-polling). Two latencies per chat, both
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -44,12 +47,15 @@ from typing import Any
 
 from bench.harness import (
     FakeProcess,
+    add_database_argument,
     bot_config,
     cpu_seconds,
+    engine,
     figures,
     first_replies,
     serve_fake,
     stamp_handed_out,
+    store_target,
     wait_each_chat_answered,
     write_seeds,
 )
@@ -84,7 +90,7 @@ async def fake_process() -> None:
 # -- the bot, in this process -----------------------------------------------------------
 
 
-def prepare_catalog(seeds: Path, database: Path) -> None:
+def prepare_catalog(seeds: Path, database: str) -> None:
     """Read the seed files into the database with a canned summary each, so the bot's
     start-up scan finds nothing to summarize (20,000 summaries would take a minute)."""
     from bot.catalog import sync
@@ -97,16 +103,22 @@ def prepare_catalog(seeds: Path, database: Path) -> None:
 
 
 async def bot_side(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="latency-"))
+    with store_target(args.database, "digestbot_bench_latency", tmp) as target:
+        return await measure(args, tmp, target)
+
+
+async def measure(args: argparse.Namespace, tmp: Path, target: str) -> int:
     from bot.telegram.app import build_application, prepare_process, running
     from bot.telegram.jobs import rescan_seeds
     from bot.telegram.request import AiohttpRequest
 
     fake = FakeProcess("bench.latency")
-    tmp = Path(tempfile.mkdtemp(prefix="latency-"))
     write_seeds(tmp / "seeds", args.articles)
     if args.articles > 20:
-        prepare_catalog(tmp / "seeds", tmp / "bot.sqlite3")
-    config = bot_config(fake.hello, tmp, {"max_messages_per_second": args.rate})
+        prepare_catalog(tmp / "seeds", target)
+    storage = {"url": target} if args.database else {"path": target}
+    config = bot_config(fake.hello, tmp, {"max_messages_per_second": args.rate}, storage=storage)
     request = AiohttpRequest(pool_size=args.pool) if args.transport == "aiohttp" else None
     application = build_application(config, request=request)
     prepare_process()  # as `digestbot run` does
@@ -135,6 +147,7 @@ async def bot_side(args: argparse.Namespace) -> int:
     finally:
         fake.close()
 
+    print(f"engine: {engine(target)}; load average at the end: {os.getloadavg()[0]:.2f}")
     print(
         f"{args.chats} chats send /article N at once; transport {args.transport},"
         f" max_messages_per_second {args.rate:g}, {args.rounds} rounds;"
@@ -171,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=64, help="aiohttp transport connections")
     parser.add_argument("--articles", type=int, default=20, help="articles in the catalog")
     parser.add_argument("--searches", type=int, default=0, help="title searches per burst")
+    add_database_argument(parser)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.fake:

@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.harness import admin, database_url
 from bot.store import Store
 from bot.store.feeds import FeedStore
 
@@ -257,18 +258,6 @@ def build_postgresql(url: str, articles: int, subscribers: int, seed: int = 7) -
         raw.execute("VACUUM ANALYZE")
 
 
-def _admin(server: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as raw:
-        raw.execute(sql.encode())
-
-
-def _database_url(server: str, name: str) -> str:
-    base, _, query = server.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
 def _outbox_insert(db: Any) -> str:
     columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
     if "text" in columns:
@@ -376,9 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         if args.database:
             name = f"digestbot_bench_{size}"
-            _admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _admin(args.database, f'CREATE DATABASE "{name}"')
-            url = _database_url(args.database, name)
+            admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin(args.database, f'CREATE DATABASE "{name}"')
+            url = database_url(args.database, name)
             try:
                 started = time.perf_counter()
                 build_postgresql(url, size, args.subscribers)
@@ -390,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name_, figures in measure(url, size, args.repeat):
                     table.setdefault(name_, []).append(figures)
             finally:
-                _admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             continue
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bench.sqlite3"
