@@ -286,6 +286,24 @@ async def test_two_leasing_senders_on_one_outbox_send_each_message_once_in_order
     assert all(sender.totals.sent > 0 for sender in senders)  # both took a share
 
 
+async def test_an_idle_leasing_sender_sends_what_another_process_queued(
+    fake, store, bot, shared_store_target
+):
+    # Only the leader's slot job wakes its own sender: another process's idle sender
+    # must find the new digests by itself.
+    sender = Sender(bot, store, lease_seconds=30, poll_seconds=0.05)
+    sender.start()
+    try:
+        await sender.wait_idle(timeout=5)
+        with Store(shared_store_target) as leader_store:  # the leader, elsewhere
+            queue(leader_store, [41, 42])
+        await wait_for(lambda: store.count_outbox() == 0, timeout=5)
+    finally:
+        await sender.stop()
+    assert texts(fake, 41) == ["Digest for 41, part 1"]
+    assert texts(fake, 42) == ["Digest for 42, part 1"]
+
+
 async def test_a_leased_message_whose_turn_comes_after_its_lease_is_left_for_others(fake, store):
     queue(store, [9])
     # A one-second lease ends before the chat's turn (a 3 s block after a 429).

@@ -96,6 +96,10 @@ from bot.telegram.ratelimit import Leased, LeaseExpired, Priority, TelegramRateL
 
 log = logging.getLogger(__name__)
 
+# With several processes (a lease): how often an idle sender looks at the outbox for
+# digests another process queued (nothing wakes it for those).
+SHARED_POLL_SECONDS = 2.0
+
 # A leased message must start this long before its lease ends, so its request is
 # answered (and the item settled) before another process may claim it.
 LEASE_MARGIN = 10.0
@@ -141,6 +145,7 @@ class Sender:
         on_message: Callable[[str, str | None], object] | None = None,
         on_run: Callable[[float, int], object] | None = None,
         lease_seconds: float | None = None,
+        poll_seconds: float = SHARED_POLL_SECONDS,
     ) -> None:
         """``concurrency``: messages in flight at once (default: 20 ms worth at the rate
         limiter's cap, 8..32). The pacer keeps the cap busy with few: at a cap of 1,000
@@ -153,13 +158,16 @@ class Sender:
         ``on_run(duration, chats)``: each digest run's end (both for metrics).
         ``lease_seconds``: several processes send from one outbox; each item fetched is
         claimed that long (``Store.due_outbox``), so no other process sends it meanwhile,
-        and if this one dies another sends it once the lease runs out."""
+        and if this one dies another sends it once the lease runs out. Then digests
+        queued by another process (only the leader runs the slots) wake nobody here:
+        an idle sender looks at the outbox again every ``poll_seconds``."""
         self.bot = bot
         self.on_token_rejected = on_token_rejected
         self.on_message = on_message
         self.on_run = on_run
         self.store = store
         self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
         if concurrency is None:
             limiter = getattr(bot, "rate_limiter", None)
             rate = limiter.limiter.limit if isinstance(limiter, TelegramRateLimiter) else 30
@@ -301,6 +309,11 @@ class Sender:
         if next_due is None:
             self._idle.set()
         wake_at = max(next_due, self._pause_until) if next_due is not None else None
+        if self.lease_seconds is not None:
+            # Another process may queue an earlier item at any time (one indexed
+            # lookup every poll_seconds per idle process).
+            poll_at = max(now + self.poll_seconds, self._pause_until)
+            wake_at = poll_at if wake_at is None else min(wake_at, poll_at)
         if wake_at is not None and wake_at <= now:
             return
         with contextlib.suppress(TimeoutError):
