@@ -328,7 +328,9 @@ def build_application(
         # A self-hosted Bot API server serves files beside its methods, as Telegram does.
         bot_kwargs["base_file_url"] = tg.base_url[: -len("bot")] + "file/bot"
     limiter = TelegramRateLimiter.from_config(
-        tg.max_messages_per_second, tg.chat_messages_per_second
+        tg.max_messages_per_second,
+        tg.chat_messages_per_second,
+        reply_reserve=tg.reply_reserve,
     )
     bot = DigestBot(
         tg.token,
