@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness import ROOT, start_fake_server
+from bot.config import TelegramConfig
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 
@@ -107,6 +108,8 @@ def parent(args: argparse.Namespace) -> int:
                 args.transport,
                 *(["--concurrency", str(args.concurrency)] if args.concurrency else []),
                 *(["--margin", str(args.margin)] if args.margin is not None else []),
+                "--reply-reserve",
+                str(args.reply_reserve),
                 *(["--log"] if args.log else []),
             ],
             cwd=ROOT,
@@ -173,7 +176,7 @@ async def worker(args: argparse.Namespace) -> dict:
     from bot.store import Store
     from bot.telegram.delivery import Sender
     from bot.telegram.jobs import queue_due_digests
-    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter
+    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter, reply_places
     from bot.telegram.request import AiohttpRequest
 
     store = Store(args.db)
@@ -182,9 +185,10 @@ async def worker(args: argparse.Namespace) -> dict:
     for chat in store.iter_subscribers():
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
     if args.margin is None:  # the bot's own limiter for this cap
-        limiter = TelegramRateLimiter.from_config(args.cap)
+        limiter = TelegramRateLimiter.from_config(args.cap, reply_reserve=args.reply_reserve)
     else:
-        limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
+        places = reply_places(args.cap, args.reply_reserve)
+        limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin, reply_reserve=places))
     pool = args.concurrency or min(32, max(8, int(args.cap) // 50))
     if args.transport == "aiohttp":
         request = AiohttpRequest(pool_size=pool)
@@ -239,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument(
         "--margin", type=float, default=None, help="limiter window margin, s (default: the bot's)"
+    )
+    parser.add_argument(
+        "--reply-reserve",
+        type=float,
+        default=TelegramConfig().reply_reserve,
+        help="share of the cap left to replies (default: the bot's)",
     )
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -290,6 +290,7 @@ def _share_through_redis(rt: Runtime, limiter: TelegramRateLimiter, url: str) ->
         tg.max_messages_per_second,
         margin=limiter.limiter.base_margin,
         chat_per_second=tg.chat_messages_per_second,
+        reply_reserve=limiter.limiter.reply_reserve,
     )
     rt.admins = RedisAdmins(rt.redis, rt.redis_prefix)
 
