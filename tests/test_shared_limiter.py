@@ -162,7 +162,7 @@ async def test_a_reply_overtakes_digests_booked_ahead_and_the_cap_still_holds(re
     # Replies beyond the reserve queue behind the digests, which yield their places.
     more = [await limiter.reserve(8 + i, paced=False) for i in range(5)]
     later = [await limiter.reserve(2000 + i) for i in range(30)]
-    times = [g.at for g in digests + [reply] + more + later]
+    times = [g.at for g in [*digests, reply, *more, *later]]
     assert most_in_any_window(times, limiter.window - 1e-6) <= 30
     # The digests alone keep the reserve free in every window.
     assert most_in_any_window([g.at for g in digests + later], limiter.window - 1e-6) <= 29
