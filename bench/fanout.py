@@ -3,6 +3,7 @@
     python -m bench.fanout --n 10000 --cap 30            # Telegram's broadcast limit
     python -m bench.fanout --n 20000 --cap 1000          # paid broadcasts
     python -m bench.fanout --n 5000 --cap 1000 --transport httpx    # PTB's default transport
+    python -m bench.fanout --n 1500 --cap 30 --replies 5            # replies during it
 
 What runs where:
 
@@ -16,9 +17,13 @@ What runs where:
   :class:`bot.telegram.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
   own ``ru_maxrss``.
 
-Printed: achieved messages/s (as the fake counted them), 429s, lost and duplicated
-messages (outbox left, chats without their digest), the bot process's CPU per message and
-peak RSS.
+``--replies R``: while the digests go out, replies to users (``sendMessage`` with the
+default priority, as a handler sends them) start at ``R`` a second (Poisson), each to a
+chat not in the fan-out; their latency runs from the call to its answer.
+
+Printed: achieved messages/s (as the fake counted them, replies included), 429s, lost
+and duplicated messages (outbox left, chats without their digest), the digests' own
+rate, the replies' latency, the bot process's CPU per message and peak RSS.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -37,10 +43,12 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import ROOT, start_fake_server
+from bench.harness import ROOT, percentile, start_fake_server
 from bot.config import TelegramConfig
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
+# Chats the replies (--replies) go to: none of them is in the fan-out.
+REPLY_CHATS = 900_000_000
 
 
 # -- parent -------------------------------------------------------------------
@@ -110,6 +118,8 @@ def parent(args: argparse.Namespace) -> int:
                 *(["--margin", str(args.margin)] if args.margin is not None else []),
                 "--reply-reserve",
                 str(args.reply_reserve),
+                "--replies",
+                str(args.replies),
                 *(["--log"] if args.log else []),
             ],
             cwd=ROOT,
@@ -155,8 +165,21 @@ def parent(args: argparse.Namespace) -> int:
     print(
         f"429s: {stats['rejected_cap']} (cap) + {stats['rejected_chat_cap']} (per chat);"
         f" accepted by the fake: {sent}; outbox left: {left};"
-        f" due chats without their digest: {missing}; duplicates: {sent - report['messages']}"
+        f" due chats without their digest: {missing};"
+        f" duplicates: {sent - report['messages'] - report['replies']}"
     )
+    print(
+        f"digests: {report['sent'] / report['digest_seconds']:.1f} msg/s from the first to"
+        f" the last; reply reserve {args.reply_reserve:g}"
+    )
+    if report["replies"]:
+        latencies = report["latencies"]
+        print(
+            f"replies during the fan-out: {report['replies']},"
+            f" call to answer p50 / p95 / p99 / max"
+            f" {percentile(latencies, 0.5):.0f} / {percentile(latencies, 0.95):.0f} /"
+            f" {percentile(latencies, 0.99):.0f} / {max(latencies):.0f} ms"
+        )
     print(
         f"bot process: CPU {report['cpu_seconds']:.1f} s"
         f" ({1000 * report['cpu_seconds'] / max(1, args.n):.2f} ms/message),"
@@ -197,10 +220,35 @@ async def worker(args: argparse.Namespace) -> dict:
     bot = ExtBot(TOKEN, base_url=args.base_url, request=request, rate_limiter=limiter)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    stamps: list[float] = []
+
+    async def reply(chat_id: int) -> None:
+        began = time.perf_counter()
+        await bot.send_message(chat_id, "a reply")
+        latencies.append(1000 * (time.perf_counter() - began))
+
+    async def replies() -> None:
+        rng = random.Random(7)
+        tasks = []
+        while not stamps:  # the first digest has gone
+            await asyncio.sleep(0.01)
+        while len(stamps) < 2:  # until the last is sent
+            await asyncio.sleep(rng.expovariate(args.replies))
+            tasks.append(asyncio.create_task(reply(REPLY_CHATS + len(tasks))))
+        await asyncio.gather(*tasks)
+
+    async def watch(sender: Sender) -> None:
+        while not sender.totals.sent:
+            await asyncio.sleep(0.005)
+        stamps.append(time.perf_counter())
+
     async with bot:
         sender = Sender(bot, store, concurrency=args.concurrency)
         started = time.perf_counter()
         sender.start()
+        watcher = asyncio.create_task(watch(sender))
+        replying = asyncio.create_task(replies()) if args.replies > 0 else None
         # What the digest job does at 08:00: compose and queue every due chat's digest
         # in batches (off the event loop), waking the sender after each batch.
         report = await asyncio.to_thread(
@@ -215,6 +263,10 @@ async def worker(args: argparse.Namespace) -> dict:
         sender.notify()
         await sender.wait_idle()
         send_seconds = time.perf_counter() - started
+        await watcher
+        stamps.append(time.perf_counter())
+        if replying is not None:
+            await replying
         await sender.stop()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     store.close()
@@ -223,6 +275,9 @@ async def worker(args: argparse.Namespace) -> dict:
         "queued": report.queued,
         "messages": report.messages,
         "send_seconds": send_seconds,
+        "digest_seconds": stamps[1] - stamps[0],
+        "replies": len(latencies),
+        "latencies": latencies,
         "sent": sender.totals.sent,
         "retried": sender.totals.retried,
         "concurrency": sender.concurrency,
@@ -249,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=TelegramConfig().reply_reserve,
         help="share of the cap left to replies (default: the bot's)",
+    )
+    parser.add_argument(
+        "--replies", type=float, default=0.0, help="replies a second during the fan-out"
     )
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
