@@ -365,8 +365,8 @@ class Limiter:
         sent = self._sent
         at = now
         if sent:
-            if sent[-1] > now:  # replies already waiting: queue behind them
-                at = sent[-1]
+            if sent[-1] > now:  # replies already waiting: queue behind them, spaced
+                at = sent[-1] + (self.window / self.limit if paced else 0.0)
             room = self.paced_limit if paced else self.limit
             if len(sent) >= room:
                 at = max(at, sent[-room] + self.window)
