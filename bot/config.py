@@ -39,7 +39,7 @@ class TelegramConfig:
     # Messages to one chat: about one a second (short bursts of three), as Telegram asks.
     chat_messages_per_second: float = 1.0
     # Share of the global cap digests leave to replies (at least one message a window).
-    reply_reserve: float = 0.03
+    reply_reserve: float = 0.1
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     listen: str = "127.0.0.1"

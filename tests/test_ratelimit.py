@@ -717,3 +717,15 @@ def test_chat_and_group_limits_hold_with_replies_overtaking_a_fanout():
     assert max_in_any_window(per_chat[group], 60.0) <= 20
     assert max_in_any_window(per_chat[chat], 0.999) <= 3
     assert max_in_any_window(per_chat[chat], 10.0) <= 3 + 10
+
+
+def test_the_configured_reply_reserve_is_a_share_of_the_cap_at_least_one_place():
+    from bot.config import config_from_dict
+
+    config = config_from_dict({"telegram": {}}, base=Path("."))
+    wrapper = TelegramRateLimiter.from_config(30, reply_reserve=config.telegram.reply_reserve)
+    assert wrapper.limiter.reply_reserve == 3  # 10 % by default
+    assert TelegramRateLimiter.from_config(1000, reply_reserve=0.1).limiter.reply_reserve == 100
+    assert TelegramRateLimiter.from_config(30, reply_reserve=0.01).limiter.reply_reserve == 1
+    assert TelegramRateLimiter.from_config(30, reply_reserve=0).limiter.reply_reserve == 0
+    assert TelegramRateLimiter.from_config(30).limiter.reply_reserve == 0
