@@ -19,7 +19,12 @@ from typing import Any, Protocol, TextIO
 from bot import __version__
 from bot.commands.articles import extract_command, summarize_command
 from bot.commands.common import DEFAULT_CONFIG, error
-from bot.commands.database import check_command, digest_command, ingest_command
+from bot.commands.database import (
+    check_command,
+    digest_command,
+    ingest_command,
+    migrate_command,
+)
 from bot.commands.feeds import fetch_command, opml_command, sources_command
 from bot.commands.service import doctor_command, init_command, run_command
 from bot.commands.stories import group_stories_command, rank_command
@@ -154,6 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(check)
     check.set_defaults(handler=check_command)
+
+    migrate = _command(
+        commands,
+        "migrate",
+        "copy the SQLite database whole into an empty PostgreSQL database",
+        "digestbot migrate --to postgresql://digestbot@db.internal/digestbot --config config.toml\n"
+        "  digestbot migrate --from digestbot.sqlite3 --to postgresql://localhost/digestbot\n"
+        "  (stop the bot first; then set [storage] url to the --to URL and start it again)",
+    )
+    migrate.add_argument(
+        "--to", required=True, metavar="URL", help="the PostgreSQL database (postgresql://...)"
+    )
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        metavar="PATH",
+        help="the SQLite file (default: the config's [storage] database)",
+    )
+    _config_option(migrate)
+    migrate.set_defaults(handler=migrate_command)
     ranked = _command(
         commands,
         "rank",

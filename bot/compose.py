@@ -43,24 +43,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from operator import attrgetter
 from typing import Generic, TypeVar
 
 from bot.caches import text_size
-from bot.digest import Also, Entry, digest_messages
-from bot.filters import ArticleCache, Term, compile_filter, split_entries
+from bot.digest import Also, Entry, PartsKept, digest_messages
+from bot.filters import ArticleCache, Term, TermMatches, compile_filter, split_entries
 from bot.locales import ENGLISH, Translator
 from bot.messages import MESSAGE_LIMIT
 from bot.store import ArticleRecord, Store
+from bot.store.deliveries import SharedUnseen
 from bot.store.records import ChatKey, chat_key
 from bot.store.stories import RecentArticle, StoryStore
-from bot.stories import RankedStory, StoryInput, StoryWindow, group_stories, rank
+from bot.stories import StoryInput, StoryWindow, group_stories
+from bot.storypool import StoryPool, story_keys
 
 __all__ = [
     "POOL",
+    "POOLS_KEPT",
     "REGROUP_HOURS",
     "ChatDigest",
     "DigestReads",
@@ -83,6 +85,13 @@ REGROUP_HOURS = 72.0
 # as past their number of entries.
 RECORDS_BYTES = 32 << 20
 
+
+# The article parts (HTML of one story in a digest) a run keeps, then starts over.
+PARTS_KEPT = 5000
+
+# The pools of new articles (ranked into stories) a scheduled run keeps: a slot's chats
+# mostly share one; those with other sources or an older last digest have their own.
+POOLS_KEPT = 8
 
 # A digest chooses among the chat's newest this many unseen articles (what arrived since
 # its last digest, usually far fewer): ranking needs them all, and a chat away for
@@ -248,41 +257,12 @@ class StoryDigest(Generic[E]):
     new: int = 0
 
 
-def _moment(entry: Entry) -> datetime | None:
-    """When an entry came out, for ranking: its date, else when it was added."""
-    return _published(getattr(entry, "date", None)) or _published(getattr(entry, "added_at", None))
-
-
-def _rank_inputs(entries: Sequence[Entry]) -> list[StoryInput]:
-    """What :func:`bot.stories.rank` reads: titles, the summary as the text (what the
-    clearest article is chosen by), the source's name, when it came out."""
-    return [
-        StoryInput(
-            id=int(m.number),
-            language=str(getattr(m, "language", "") or ""),
-            title=str(m.title or ""),
-            text=" ".join(m.summary or ()),
-            published=_moment(m),
-            source=str(getattr(m, "source_name", None) or ""),
-        )
-        for m in entries
-    ]
-
-
-# Rankings kept by one run (DigestReads.rankings): most chats of a slot have the same
-# new articles, and choosing a story's clearest article costs ~1 ms of numpy. Keyed by
-# the limit and the pool's (article, story) numbers: within one run an article number
-# stands for one content.
-Rankings = dict[tuple[object, ...], list[RankedStory]]
-RANKINGS_KEPT = 512
-
-
 def collapse(
     entries: Sequence[E],
     story_of: Mapping[int, int],
     reached: set[int] | frozenset[int] = frozenset(),
     limit: int | None = None,
-    rankings: Rankings | None = None,
+    pool: StoryPool[E] | None = None,
 ) -> StoryDigest[E]:
     """``entries`` (anything with ``number``, ``title``, ``url``, ``summary``, maybe
     ``source_name``, ``language``, ``date`` and ``added_at``: what is new for the chat,
@@ -293,42 +273,32 @@ def collapse(
 
     ``story_of``: the story id of entries in a story of several (others are alone);
     ``reached``: the stories the chat already had -- their entries become ``late``
-    (recorded as delivered, never shown); ``rankings``: a run's kept rankings (see
-    :data:`Rankings`). Pure.
+    (recorded as delivered, never shown); ``pool``: the chat's whole pool of new
+    articles ranked once (:class:`bot.storypool.StoryPool`, its story keys from
+    ``story_of``), of which ``entries`` are what its filters let through, in the pool's
+    order: the stories are then the pool's, cut down to ``entries`` (which articles are
+    one story is decided on the whole pool; importance, order and the clearest article
+    on what is left). Without one, ``entries`` are the pool. Pure.
     """
+    if pool is None:
+        pool = StoryPool(entries, story_keys(entries, story_of))
+    gone = pool.absent(entries)
     late: list[int] = []
-    pool: Sequence[E] = entries
     if reached:
-        pool = []
-        for entry in entries:
-            story = story_of.get(int(entry.number))
-            if story is not None and story in reached:
-                late.append(int(entry.number))
-            else:
-                pool.append(entry)
-    numbers = tuple(map(int, map(attrgetter("number"), pool)))
-    keys = tuple(map(story_of.get, numbers))
-    new = len(set(keys) - {None}) + keys.count(None)
-    cache_key = (limit, numbers, keys)
-    items = rankings.get(cache_key) if rankings is not None else None
-    if items is None:
-        items = rank(_rank_inputs(pool), limit, stories=keys)
-        if rankings is not None:
-            if len(rankings) >= RANKINGS_KEPT:
-                rankings.clear()
-            rankings[cache_key] = items
+        ahead = [i for i in pool.members_of(reached) if i not in gone]
+        late = [int(pool.entries[i].number) for i in ahead]
+        gone.update(ahead)
+    cut = pool.cut(gone, limit)
     shown: list[E] = []
     also: dict[int, tuple[Also, ...]] = {}
-    for item in items:
-        lead = pool[item.lead]
+    for lead, others in cut.stories:
         shown.append(lead)
-        others = tuple(
-            Also(int(m.number), getattr(m, "source_name", None), getattr(m, "url", None))
-            for m in (pool[k] for k in item.members if k != item.lead)
-        )
         if others:
-            also[int(lead.number)] = others
-    return StoryDigest(shown, also, late, new)
+            also[int(lead.number)] = tuple(
+                Also(int(m.number), getattr(m, "source_name", None), getattr(m, "url", None))
+                for m in others
+            )
+    return StoryDigest(shown, also, late, cut.new)
 
 
 def story_digest(
@@ -339,20 +309,27 @@ def story_digest(
     story_of: Mapping[int, int] | None = None,
     *,
     topic: int = 0,
-    rankings: Rankings | None = None,
+    pool: StoryPool[E] | None = None,
 ) -> StoryDigest[E]:
     """:func:`collapse` the chat's entries with their stored story ids (read unless
     given: a scheduled run reads them once for all its chats) and the stories the chat
-    (or its forum topic ``topic``) already had (blocking: small indexed queries)."""
+    (or its forum topic ``topic``) already had (blocking: small indexed queries).
+    ``pool``: the chat's pool ranked once, of which ``entries`` are a part (see
+    :func:`collapse`; its story keys are the story ids)."""
     stories = StoryStore(store)
-    if story_of is None:
+    if pool is not None:
+        ids: Iterable[Hashable] = pool.story_keys()
+        story_of = {}
+    elif story_of is None:
         story_of = stories.story_ids(int(e.number) for e in entries)
+        ids = story_of.values()
     else:
         story_of = {int(e.number): story_of[e.number] for e in entries if e.number in story_of}
+        ids = story_of.values()
     reached = set()
-    if story_of:
-        reached = stories.stories_reached(chat_id, story_of.values(), topic=topic)
-    return collapse(entries, story_of, reached, limit, rankings)
+    if ids:
+        reached = stories.stories_reached(chat_id, ids, topic=topic)  # type: ignore[arg-type]
+    return collapse(entries, story_of, reached, limit, pool)
 
 
 # -- a chat's digest from the store ----------------------------------------------------
@@ -364,10 +341,13 @@ Messages = list[tuple[str, list[int]]]
 class DigestReads:
     """What composing digests reads from the store, kept across the chats of one
     scheduled run: each article and its story id are read once however many chats have
-    it unseen, its words once however many filters look at them, and the messages of
-    one set of stories are made once. Bounded: the articles start over past
-    ``records_kept``, the messages past ``messages_kept`` sets. A fresh one per digest
-    (``/digest``) keeps nothing."""
+    it unseen, its words once however many filters look at them, each pool of new
+    articles (the same for most chats of a slot) is ranked into stories once
+    (:class:`bot.storypool.StoryPool`) and each filter term is matched against it once
+    (:class:`bot.filters.TermMatches`), and the messages of one set of stories are made
+    once. Bounded: the articles (and the pools) start over past ``records_kept``, the
+    pools past ``pools_kept``, the messages past ``messages_kept`` sets. A fresh one per
+    digest (``/digest``) keeps nothing."""
 
     def __init__(
         self,
@@ -375,17 +355,71 @@ class DigestReads:
         records_kept: int = 3000,
         messages_kept: int = 500,
         records_bytes: int = RECORDS_BYTES,
+        pools_kept: int = POOLS_KEPT,
     ) -> None:
         self.store = store
         self.records_kept = records_kept
         self.records_bytes = records_bytes
         self.messages_kept = messages_kept
+        self.pools_kept = pools_kept
         self.records: dict[int, ArticleRecord] = {}
         self._records_size = 0  # bytes of the kept articles' texts (bot.caches.text_size)
         self.story_of: dict[int, int] = {}
         self.words = ArticleCache()
         self.messages: dict[tuple[object, ...], Messages] = {}
-        self.rankings: Rankings = {}
+        self.parts: PartsKept = {}  # each article's part of a digest, made once
+        self._pools: dict[tuple[int, ...], StoryPool[ArticleRecord]] = {}
+        self._matches: dict[int, TermMatches] = {}  # by id() of a kept pool
+        self._shared = SharedUnseen()
+        self._version: int | None = None  # the articles' version (read on first use)
+        self._unseen: dict[tuple[int, int], list[int]] = {}
+
+    def read_unseen(self, keys: Iterable[ChatKey]) -> None:
+        """Read the unseen article numbers of these subscribers in one batch
+        (:meth:`bot.store.Store.unseen_numbers_of`; the shared articles walked once per
+        horizon for the run): each one's digest then takes its list."""
+        self._unseen = self.store.unseen_numbers_of(keys, POOL, self._shared)
+
+    def unseen_numbers(self, chat_id: int, topic: int = 0) -> list[int]:
+        """The subscriber's newest :data:`POOL` unseen article numbers: read in the
+        last batch (once), else now."""
+        found = self._unseen.pop((chat_id, topic), None)
+        if found is None:
+            found = self.store.unseen_numbers(chat_id, POOL, topic=topic)
+        return found
+
+    def pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
+        """The visible articles among ``numbers`` (in that order) ranked into stories
+        with their story ids: once per run for the same ``numbers``, and once for the
+        last few runs of the process while no article changed (:func:`recent_pool`)."""
+        key = tuple(numbers)
+        found = self._pools.get(key)
+        if found is None:
+            if self._version is None:
+                self._version = self.store.articles_version()
+            found = recent_pool(self.store, self._version, key, self._new_pool)
+            if len(self._pools) >= self.pools_kept:
+                self._clear_pools()
+            self._pools[key] = found
+        return found
+
+    def _new_pool(self, numbers: Sequence[int]) -> StoryPool[ArticleRecord]:
+        records = self.articles(numbers)
+        story_of = self.story_of
+        return StoryPool(records, [story_of.get(r.number) for r in records])
+
+    def matches(self, pool: StoryPool[ArticleRecord]) -> TermMatches:
+        """The filter terms' matches over ``pool``'s entries, kept with the pool."""
+        found = self._matches.get(id(pool))
+        if found is None or found.entries is not pool.entries:
+            found = recent_matches(pool)
+            if any(p is pool for p in self._pools.values()):
+                self._matches[id(pool)] = found
+        return found
+
+    def _clear_pools(self) -> None:
+        self._pools.clear()
+        self._matches.clear()
 
     def articles(self, numbers: Sequence[int]) -> list[ArticleRecord]:
         """The visible articles among ``numbers``, in that order (read when not kept)."""
@@ -408,6 +442,7 @@ class DigestReads:
     def _start_over(self) -> None:
         self.records.clear()
         self.story_of.clear()
+        self._clear_pools()
         self._records_size = 0
 
     def _add(self, records: Iterable[ArticleRecord]) -> None:
@@ -454,6 +489,8 @@ class DigestReads:
         if found is None:
             if len(self.messages) >= self.messages_kept:
                 self.messages.clear()
+            if len(self.parts) >= PARTS_KEPT:
+                self.parts.clear()
             found = self.messages[key] = digest_messages(
                 shown.entries,
                 limit=limit,
@@ -464,8 +501,63 @@ class DigestReads:
                 new=shown.new,
                 more=more,
                 t=t,
+                kept=self.parts,
             )
         return found
+
+
+# The pools of the last few runs, kept by the process: the slots due at one moment
+# (the same quarter hour in several timezones, or a tick's slots) are runs of their
+# own whose chats mostly have the same new articles. Keyed by the store, the articles'
+# version and the numbers: a pool is reused only while no article changed.
+RECENT_POOLS = 4
+
+
+@dataclass
+class _Recent:
+    store: Store
+    pool: StoryPool[ArticleRecord]
+    matches: TermMatches | None = None
+
+
+_RECENT: dict[tuple[object, ...], _Recent] = {}
+_recent_lock = threading.Lock()
+
+
+def recent_pool(
+    store: Store,
+    version: int,
+    numbers: tuple[int, ...],
+    make: Callable[[Sequence[int]], StoryPool[ArticleRecord]],
+) -> StoryPool[ArticleRecord]:
+    """The pool of ``numbers`` a recent run of ``store`` made at the same articles'
+    ``version`` (:meth:`bot.store.Store.articles_version`: any article added, changed,
+    retired or regrouped moves it), else ``make(numbers)``."""
+    key = (id(store), version, numbers)
+    with _recent_lock:
+        kept = _RECENT.pop(key, None)
+        if kept is not None and kept.store is store:
+            _RECENT[key] = kept  # the most recent last
+            return kept.pool
+    pool = make(numbers)
+    with _recent_lock:
+        _RECENT[key] = _Recent(store, pool)
+        while len(_RECENT) > RECENT_POOLS:
+            del _RECENT[next(iter(_RECENT))]
+    return pool
+
+
+def recent_matches(pool: StoryPool[ArticleRecord]) -> TermMatches:
+    """The filter terms' matches over ``pool``'s entries, kept with it when it is one
+    of the recent pools."""
+    with _recent_lock:
+        kept = next((k for k in _RECENT.values() if k.pool is pool), None)
+        if kept is not None and kept.matches is not None:
+            return kept.matches
+    matches = TermMatches(pool.entries)
+    if kept is not None:
+        kept.matches = matches
+    return matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,24 +615,26 @@ def compose_digest(
         more = len(articles) >= POOL
         entries = reads.keep(a for a in articles if a.summary)
         story_of = {n: s for n in (e.number for e in entries) if (s := reads.story_of.get(n))}
-        shown = collapse(entries, story_of, limit=max_articles, rankings=reads.rankings)
+        shown = collapse(entries, story_of, limit=max_articles)
         messages = reads.digest_messages(
             shown, today, limit, headlines=headlines, footer=footer, more=more, t=t
         )
         return ChatDigest(shown.entries, shown.also, messages, new=shown.new, more=more)
     chat_id, topic = chat_key(chat)
-    numbers = store.unseen_numbers(chat_id, POOL, topic=topic)
+    numbers = reads.unseen_numbers(chat_id, topic)
     more = len(numbers) >= POOL
-    entries = reads.articles(numbers)
+    pool = reads.pool(numbers)
+    entries = pool.entries
     if terms is None:
         terms = store.filter_terms(chat_id, topic=topic)
     held: list[ArticleRecord] = []
     chat_filter = compile_filter(terms)
     if chat_filter:
-        entries, held = split_entries(entries, chat_filter, reads.words)
+        matches = reads.matches(pool)
+        entries, held = split_entries(entries, chat_filter, reads.words, matches=matches)
     # What the chat added itself ("Add to my digest") is always shown, first: it asked.
     added = store.added_numbers(chat_id, topic=topic)
-    pinned = [e for e in entries if e.number in added]
+    pinned = [e for e in entries if e.number in added] if added else []
     if pinned:
         entries = [e for e in entries if e.number not in added]
     shown = story_digest(
@@ -548,9 +642,8 @@ def compose_digest(
         chat_id,
         entries,
         max(max_articles - len(pinned), 0),
-        reads.story_of,
         topic=topic,
-        rankings=reads.rankings,
+        pool=pool,
     )
     if pinned:
         shown = StoryDigest(

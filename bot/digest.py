@@ -39,6 +39,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
@@ -54,6 +55,7 @@ __all__ = [
     "DigestEntry",
     "Entry",
     "Part",
+    "PartsKept",
     "also_line",
     "article_detail_messages",
     "article_list_html",
@@ -289,6 +291,7 @@ def _counted(count: int, new: int | None, more: bool, t: Translator = ENGLISH) -
     )
 
 
+@lru_cache(maxsize=1024)  # a scheduled run heads thousands of digests with one day
 def digest_header(
     count: int,
     title: str = DIGEST_TITLE,
@@ -321,6 +324,23 @@ def rest_line(
     return f"<i>{rest}</i>"
 
 
+# Article parts kept across digests, by (what the entry shows, its "Also:" members,
+# headlines only, language).
+PartsKept = dict[tuple[object, ...], Part]
+
+
+def _shown_fields(entry: Entry) -> tuple[object, ...]:
+    """What :func:`article_part` shows of an entry (its key among kept parts)."""
+    return (
+        int(entry.number),
+        entry.title,
+        entry.url,
+        entry.date,
+        tuple(entry.summary or ()),
+        getattr(entry, "source_name", None),
+    )
+
+
 def digest_parts(
     entries: Sequence[Entry],
     title: str | None = DIGEST_TITLE,
@@ -332,18 +352,27 @@ def digest_parts(
     new: int | None = None,
     more: bool = False,
     t: Translator = ENGLISH,
+    kept: PartsKept | None = None,
 ) -> list[Part]:
     """The digest as parts: a header (unless ``title`` is None; with ``new``, how many
     stories it shows of how many new), then one per entry (a story: with ``also``, its
     other articles are named under it; with ``headlines``, no summaries), then where
-    the rest are (:func:`rest_line`) and the ``footer`` (HTML, the caller's) if any."""
+    the rest are (:func:`rest_line`) and the ``footer`` (HTML, the caller's) if any.
+    ``kept``: the article parts a caller keeps across digests (a scheduled run: one
+    article is in many chats' digests), by what they show."""
     header = digest_header(len(entries), title, today, new, more, t) if title is not None else None
     parts = [Part((header,))] if header is not None else []
     also = also or {}
-    parts.extend(
-        article_part(entry, also.get(int(entry.number), ()), headlines=headlines, t=t)
-        for entry in entries
-    )
+    for entry in entries:
+        members = tuple(also.get(int(entry.number), ()))
+        if kept is None:
+            parts.append(article_part(entry, members, headlines=headlines, t=t))
+            continue
+        key = (_shown_fields(entry), members, headlines, t.language)
+        part = kept.get(key)
+        if part is None:
+            part = kept[key] = article_part(entry, members, headlines=headlines, t=t)
+        parts.append(part)
     ending = "\n".join(x for x in (rest_line(len(entries), new, more, t), footer) if x)
     if ending:
         parts.append(Part((ending,)))
@@ -362,6 +391,7 @@ def digest_messages(
     new: int | None = None,
     more: bool = False,
     t: Translator = ENGLISH,
+    kept: PartsKept | None = None,
 ) -> list[tuple[str, list[int]]]:
     """The digest as Telegram HTML messages, each with the article numbers it carries.
 
@@ -371,12 +401,22 @@ def digest_messages(
     articles by the shown entry's number; a message carries their numbers too.
     ``headlines``: titles, sources and dates without the summaries; ``footer``: a last
     line (HTML); ``new``, ``more``: how many new stories it chose from (the header says
-    "10 of 187 new stories", the end where the rest are).
+    "10 of 187 new stories", the end where the rest are); ``kept``: see
+    :func:`digest_parts`.
     """
     if not entries:
         return []
     parts = digest_parts(
-        entries, title, today, also, headlines=headlines, footer=footer, new=new, more=more, t=t
+        entries,
+        title,
+        today,
+        also,
+        headlines=headlines,
+        footer=footer,
+        new=new,
+        more=more,
+        t=t,
+        kept=kept,
     )
     return pack_messages(parts, limit)
 

@@ -36,6 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any, Literal, TypeVar
 
 from bot.articles.text import fold as _fold_accents
@@ -55,6 +56,7 @@ __all__ = [
     "FilterError",
     "Stems",
     "Term",
+    "TermMatches",
     "compile_filter",
     "fold",
     "parse_command",
@@ -451,22 +453,92 @@ def compile_filter(terms: Iterable[Term | tuple[str, str]]) -> ChatFilter:
     return _compile(tuple(t if isinstance(t, Term) else Term(*t) for t in terms))
 
 
+class TermMatches:
+    """Which of a fixed sequence of articles each term matches, found once per term:
+    the chats of a scheduled run mostly have the same new articles, and many chats
+    share terms, so a chat's filter over those articles is a few set operations
+    (:meth:`held`) instead of a look at every article. A term matches an article as
+    in :meth:`ChatFilter.allows` (compiled for the article's language). It keeps the
+    matches only (a few integers a term); the articles' words come from the caller's
+    :class:`ArticleCache`, bounded."""
+
+    def __init__(self, entries: Sequence[Any]) -> None:
+        self.entries = entries
+        self._found: dict[tuple[str, ...], frozenset[int]] = {}
+        self._terms: dict[Term, tuple[str, ...]] = {}
+
+    def matching(self, words: tuple[str, ...], cache: ArticleCache) -> frozenset[int]:
+        """The indexes of the entries a term of these folded ``words`` matches."""
+        found = self._found.get(words)
+        if found is None:
+            patterns: dict[str, _Pattern] = {}
+            hits = []
+            for i, entry in enumerate(self.entries):
+                article = cache.words(entry)
+                pattern = patterns.get(article.language)
+                if pattern is None:
+                    pattern = patterns[article.language] = _pattern(
+                        words, stems(article.language).of
+                    )
+                if _matches(pattern, article):
+                    hits.append(i)
+            found = self._found[words] = frozenset(hits)
+        return found
+
+    def held(self, chat_filter: ChatFilter, cache: ArticleCache) -> set[int]:
+        """The indexes of the entries ``chat_filter`` holds back."""
+        muted: set[int] = set()
+        kept: set[int] | None = None
+        for term in chat_filter.terms:
+            words = self._terms.get(term)
+            if words is None:
+                words = self._terms[term] = term_words(term.text)
+            if not words:
+                continue
+            if term.mode == MUTE:
+                muted |= self.matching(words, cache)
+            else:
+                kept = (kept or set()) | self.matching(words, cache)
+        if kept is not None:
+            muted |= set(range(len(self.entries))) - kept
+        return muted
+
+
+def _picked(entries: Sequence[E], indexes: set[int]) -> list[E]:
+    """The entries at ``indexes``, in order (picked in one C-level call)."""
+    if len(indexes) < 2:
+        return [entries[i] for i in indexes]
+    return list(itemgetter(*sorted(indexes))(entries))
+
+
 def split_entries(
     entries: Sequence[E],
     chat_filter: ChatFilter,
     cache: ArticleCache | None = None,
     limit: int | None = None,
+    matches: TermMatches | None = None,
 ) -> tuple[list[E], list[E]]:
     """(kept, held back): the entries the filter lets through, in order, at most
     ``limit`` of them, and the ones it holds back. Entries after the ``limit``-th kept
     one are in neither list when they would be kept (they wait for the next digest),
-    and held back when they would not."""
+    and held back when they would not. ``matches``: the terms' matches over these
+    same ``entries``, kept across chats (:class:`TermMatches`)."""
     if not chat_filter:
         kept_all = list(entries)
         return (kept_all if limit is None else kept_all[:limit]), []
-    cache = cache or ArticleCache()
     kept: list[E] = []
     held: list[E] = []
+    cache = cache or ArticleCache()
+    if matches is not None and matches.entries is entries:
+        out = matches.held(chat_filter, cache)
+        if limit is None:
+            return _picked(entries, set(range(len(entries))) - out), _picked(entries, out)
+        for i, entry in enumerate(entries):
+            if i in out:
+                held.append(entry)
+            elif limit is None or len(kept) < limit:
+                kept.append(entry)
+        return kept, held
     for entry in entries:
         if chat_filter.allows(cache.words(entry)):
             if limit is None or len(kept) < limit:

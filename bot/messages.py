@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = [
@@ -88,6 +89,7 @@ _SENTENCE_END = re.compile(r"""[.!?…]["'”’»)\]]*$""")
 _HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 
 
+@lru_cache(maxsize=2048)  # a scheduled run measures the same article parts chat after chat
 def measure(text: str) -> Size:
     """The :class:`Size` of Telegram HTML ``text``: tags count no visible units, an
     entity like ``&amp;`` counts as the character it stands for."""

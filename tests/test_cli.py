@@ -120,7 +120,7 @@ def test_unknown_language_is_one_line(
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("command", ["summarize", "digest", "ingest", "run"])
+@pytest.mark.parametrize("command", ["summarize", "digest", "ingest", "migrate", "run"])
 def test_every_command_help_shows_an_example(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,13 +1,15 @@
-"""``digestbot ingest``, ``digestbot digest`` and ``digestbot check``: the database, as the
-bot keeps it: the seeds folder read in, the digest a new subscriber would get from it,
-and whether the file is sound."""
+"""``digestbot ingest``, ``digestbot digest``, ``digestbot check`` and ``digestbot
+migrate``: the database, as the bot keeps it: the seeds folder read in, the digest a new
+subscriber would get from it, whether the file is sound, and the whole file copied into
+PostgreSQL."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TextIO
 
-from bot.commands.common import load, sync_seeds
+from bot.commands.common import load, progress_for, sync_seeds
 
 
 def digest_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -59,3 +61,51 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
             return 0
     out.write(f"database {config.storage.path} is sound (SQLite quick_check)\n")
     return 0
+
+
+def migrate_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Copy the SQLite database (``--from``, else the config's) into the PostgreSQL
+    database ``--to``; one line per table with its rows, then the total. Refused while
+    a bot runs on the file (its instance lock)."""
+    import sys
+    from pathlib import Path
+
+    from bot.store.copy import CopyError, copy_database
+    from bot.store.engine import parse_target
+    from bot.telegram.lock import InstanceLock
+
+    source = args.source if args.source is not None else load(args).storage.database
+    where = parse_target(source)
+    if where.engine != "sqlite":
+        raise CopyError(f"the source must be a SQLite file, not {where}: say --from PATH")
+    if not Path(where.location).is_file():
+        raise CopyError(f"no SQLite database at {where}")
+    with InstanceLock(where.location):
+        report = copy_database(
+            source, args.to, progress=_big_tables(progress_for(sys.stderr, "migrate"))
+        )
+    width = max(len(table) for table, _ in report.tables)
+    for table, rows in report.tables:
+        out.write(f"{table:<{width}}  {rows:>9}\n")
+    out.write(f"{'total':<{width}}  {report.total:>9}\n")
+    out.write(
+        f"copied {where} into {report.target} (schema version {report.version}):"
+        " every table's rows counted the same on both\n"
+    )
+    return 0
+
+
+def _big_tables(
+    progress: Callable[[str, int, int], None] | None,
+) -> Callable[[str, int, int], None] | None:
+    """``progress`` for the tables of more than one chunk (a bar each); the small
+    ones pass without one."""
+    if progress is None:
+        return None
+    from bot.store.copy import CHUNK
+
+    def shown(table: str, done: int, total: int) -> None:
+        if total > CHUNK:
+            progress(table, done, total)
+
+    return shown

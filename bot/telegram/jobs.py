@@ -166,6 +166,7 @@ def queue_due_digests(
             limit=batch_size,
             weekday=weekday,
         )
+        reads.read_unseen(chat.key for chat in chats if chat.last_key_at(slot.digest_time) != key)
         terms = store.filter_terms_of(chat.key for chat in chats)
         languages = store.chat_languages(chat.chat_id for chat in chats)
         for chat in chats:
