@@ -359,9 +359,9 @@ class Limiter:
 
         A ``paced`` send (a broadcast, already spread by ``reserve``) is counted only
         when it may go now; otherwise the caller waits and asks again. So a reply never
-        queues behind broadcasts waiting for the window: it takes the next free place
-        (at most one pace interval away while broadcasts fill the cap), and the
-        broadcasts that wanted it ask again behind it. Broadcasts are only held to the
+        queues behind broadcasts waiting for the window: it goes at once while the reply
+        reserve has room, else at the next free place, and the broadcasts that wanted it
+        ask again behind it. Broadcasts are only held to the
         window, not spread again: that would add every late start's delay to all later
         ones for good (measured: 600 instead of 850 msg/s at cap 1,000)."""
         now = self.clock() if now is None else now
