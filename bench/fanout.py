@@ -4,6 +4,7 @@
     python -m bench.fanout --n 20000 --cap 1000          # paid broadcasts
     python -m bench.fanout --n 5000 --cap 1000 --transport httpx    # PTB's default transport
     python -m bench.fanout --n 5000 --cap 1000 --database postgresql://postgres@127.0.0.1/postgres
+    python -m bench.fanout --n 1500 --cap 30 --replies 5            # replies during it
 
 What runs where:
 
@@ -18,9 +19,13 @@ What runs where:
   :class:`bot.telegram.ratelimit.TelegramRateLimiter` and the chosen transport. Its peak RSS is its
   own ``ru_maxrss``.
 
-Printed: achieved messages/s (as the fake counted them), 429s, lost and duplicated
-messages (outbox left, chats without their digest), the bot process's CPU per message and
-peak RSS.
+``--replies R``: while the digests go out, replies to users (``sendMessage`` with the
+default priority, as a handler sends them) start at ``R`` a second (Poisson), each to a
+chat not in the fan-out; their latency runs from the call to its answer.
+
+Printed: achieved messages/s (as the fake counted them, replies included), 429s, lost
+and duplicated messages (outbox left, chats without their digest), the digests' own
+rate, the replies' latency, the bot process's CPU per message and peak RSS.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -39,9 +45,19 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import ROOT, add_database_argument, engine, start_fake_server, store_target
+from bench.harness import (
+    ROOT,
+    add_database_argument,
+    engine,
+    percentile,
+    start_fake_server,
+    store_target,
+)
+from bot.config import TelegramConfig
 
 TOKEN = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
+# Chats the replies (--replies) go to: none of them is in the fan-out.
+REPLY_CHATS = 900_000_000
 
 
 # -- parent -------------------------------------------------------------------
@@ -114,6 +130,10 @@ def measure(args: argparse.Namespace, db: str) -> int:
                 args.transport,
                 *(["--concurrency", str(args.concurrency)] if args.concurrency else []),
                 *(["--margin", str(args.margin)] if args.margin is not None else []),
+                "--reply-reserve",
+                str(args.reply_reserve),
+                "--replies",
+                str(args.replies),
                 *(["--log"] if args.log else []),
             ],
             cwd=ROOT,
@@ -159,8 +179,21 @@ def measure(args: argparse.Namespace, db: str) -> int:
     print(
         f"429s: {stats['rejected_cap']} (cap) + {stats['rejected_chat_cap']} (per chat);"
         f" accepted by the fake: {sent}; outbox left: {left};"
-        f" due chats without their digest: {missing}; duplicates: {sent - report['messages']}"
+        f" due chats without their digest: {missing};"
+        f" duplicates: {sent - report['messages'] - report['replies']}"
     )
+    print(
+        f"digests: {report['sent'] / report['digest_seconds']:.1f} msg/s from the first to"
+        f" the last; reply reserve {args.reply_reserve:g}"
+    )
+    if report["replies"]:
+        latencies = report["latencies"]
+        print(
+            f"replies during the fan-out: {report['replies']},"
+            f" call to answer p50 / p95 / p99 / max"
+            f" {percentile(latencies, 0.5):.0f} / {percentile(latencies, 0.95):.0f} /"
+            f" {percentile(latencies, 0.99):.0f} / {max(latencies):.0f} ms"
+        )
     print(
         f"bot process: CPU {report['cpu_seconds']:.1f} s"
         f" ({1000 * report['cpu_seconds'] / max(1, args.n):.2f} ms/message),"
@@ -181,7 +214,7 @@ async def worker(args: argparse.Namespace) -> dict:
     from bot.store import Store
     from bot.telegram.delivery import Sender
     from bot.telegram.jobs import queue_due_digests
-    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter
+    from bot.telegram.ratelimit import Limiter, TelegramRateLimiter, reply_places
     from bot.telegram.request import AiohttpRequest
 
     store = Store(args.db)
@@ -190,9 +223,10 @@ async def worker(args: argparse.Namespace) -> dict:
     for chat in store.iter_subscribers():
         schedule[chat.digest_time or ""] = schedule.get(chat.digest_time or "", 0) + 1
     if args.margin is None:  # the bot's own limiter for this cap
-        limiter = TelegramRateLimiter.from_config(args.cap)
+        limiter = TelegramRateLimiter.from_config(args.cap, reply_reserve=args.reply_reserve)
     else:
-        limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin))
+        places = reply_places(args.cap, args.reply_reserve)
+        limiter = TelegramRateLimiter(Limiter(args.cap, margin=args.margin, reply_reserve=places))
     pool = args.concurrency or min(32, max(8, int(args.cap) // 50))
     if args.transport == "aiohttp":
         request = AiohttpRequest(pool_size=pool)
@@ -201,10 +235,35 @@ async def worker(args: argparse.Namespace) -> dict:
     bot = ExtBot(TOKEN, base_url=args.base_url, request=request, rate_limiter=limiter)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    stamps: list[float] = []
+
+    async def reply(chat_id: int) -> None:
+        began = time.perf_counter()
+        await bot.send_message(chat_id, "a reply")
+        latencies.append(1000 * (time.perf_counter() - began))
+
+    async def replies() -> None:
+        rng = random.Random(7)
+        tasks = []
+        while not stamps:  # the first digest has gone
+            await asyncio.sleep(0.01)
+        while len(stamps) < 2:  # until the last is sent
+            await asyncio.sleep(rng.expovariate(args.replies))
+            tasks.append(asyncio.create_task(reply(REPLY_CHATS + len(tasks))))
+        await asyncio.gather(*tasks)
+
+    async def watch(sender: Sender) -> None:
+        while not sender.totals.sent:
+            await asyncio.sleep(0.005)
+        stamps.append(time.perf_counter())
+
     async with bot:
         sender = Sender(bot, store, concurrency=args.concurrency)
         started = time.perf_counter()
         sender.start()
+        watcher = asyncio.create_task(watch(sender))
+        replying = asyncio.create_task(replies()) if args.replies > 0 else None
         # What the digest job does at 08:00: compose and queue every due chat's digest
         # in batches (off the event loop), waking the sender after each batch.
         report = await asyncio.to_thread(
@@ -219,6 +278,10 @@ async def worker(args: argparse.Namespace) -> dict:
         sender.notify()
         await sender.wait_idle()
         send_seconds = time.perf_counter() - started
+        await watcher
+        stamps.append(time.perf_counter())
+        if replying is not None:
+            await replying
         await sender.stop()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     store.close()
@@ -227,6 +290,9 @@ async def worker(args: argparse.Namespace) -> dict:
         "queued": report.queued,
         "messages": report.messages,
         "send_seconds": send_seconds,
+        "digest_seconds": stamps[1] - stamps[0],
+        "replies": len(latencies),
+        "latencies": latencies,
         "sent": sender.totals.sent,
         "retried": sender.totals.retried,
         "concurrency": sender.concurrency,
@@ -247,6 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument(
         "--margin", type=float, default=None, help="limiter window margin, s (default: the bot's)"
+    )
+    parser.add_argument(
+        "--reply-reserve",
+        type=float,
+        default=TelegramConfig().reply_reserve,
+        help="share of the cap left to replies (default: the bot's)",
+    )
+    parser.add_argument(
+        "--replies", type=float, default=0.0, help="replies a second during the fan-out"
     )
     parser.add_argument("--log", action="store_true", help="the bot's INFO log on stderr")
     add_database_argument(parser)

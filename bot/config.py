@@ -38,6 +38,8 @@ class TelegramConfig:
     max_messages_per_second: float = 30.0
     # Messages to one chat: about one a second (short bursts of three), as Telegram asks.
     chat_messages_per_second: float = 1.0
+    # Share of the global cap digests leave to replies (at least one message a window).
+    reply_reserve: float = 0.1
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     listen: str = "127.0.0.1"
@@ -212,6 +214,7 @@ _KINDS: dict[tuple[str, str], str] = {
     ("telegram", "base_url"): "bot api url",
     ("telegram", "max_messages_per_second"): "positive number",
     ("telegram", "chat_messages_per_second"): "positive number",
+    ("telegram", "reply_reserve"): "non-negative number",
     ("telegram", "mode"): "mode",
     ("telegram", "url"): "string",
     ("telegram", "listen"): "string",
@@ -262,6 +265,7 @@ _KINDS: dict[tuple[str, str], str] = {
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("telegram", "max_messages_per_second"): (0.1, 1000),
     ("telegram", "chat_messages_per_second"): (0.1, 1000),
+    ("telegram", "reply_reserve"): (0, 0.5),
     ("seeds", "rescan_seconds"): (1, 7 * 86400),
     ("summary", "sentences"): (1, 20),
     ("digest", "max_articles"): (1, 100),

@@ -1,6 +1,7 @@
 """Tests for bot.telegram.ratelimit: the pure limiter with a fake clock, and the PTB wrapper."""
 
 import bisect
+import heapq
 import itertools
 import random
 from pathlib import Path
@@ -604,3 +605,127 @@ def test_the_way_back_is_not_trusted_from_a_few_slow_round_trips():
     assert limiter.begin() > 0  # not 0.1 s early on the strength of 20 slow trips
     clock.now += 0.05
     assert limiter.begin() == 0.0
+
+
+def simulate_fanout_with_replies(
+    limiter: Limiter,
+    clock: FakeClock,
+    broadcasts: list[int],
+    replies: list[tuple[float, int]],
+    workers: int = 8,
+) -> tuple[list[tuple[int, float]], list[tuple[int, float, float]]]:
+    """Run the wrapper's steps (reserve, sleep, admit; a broadcast asks admit again after
+    each wait, a reply is booked by it) as events on the fake clock: ``workers`` senders
+    drain ``broadcasts`` (chat ids, paced), and each ``(time, chat)`` of ``replies``
+    arrives then. Returns the broadcasts' (chat, start) and replies' (chat, arrival,
+    start)."""
+    events: list[tuple[float, int, str, int, float]] = []
+    seq = itertools.count()
+    queue = list(reversed(broadcasts))
+    for _ in range(min(workers, len(queue))):
+        heapq.heappush(events, (clock.now, next(seq), "reserve", queue.pop(), 0.0))
+    for at, chat in replies:
+        heapq.heappush(events, (at, next(seq), "ask", chat, at))
+    sent: list[tuple[int, float]] = []
+    answered: list[tuple[int, float, float]] = []
+    while events:
+        now, _, step, chat, arrived = heapq.heappop(events)
+        clock.now = max(clock.now, now)
+        if step == "reserve":
+            grant = limiter.reserve(chat)
+            heapq.heappush(
+                events, (grant.at, next(seq), "admit" if grant.granted else "reserve", chat, 0)
+            )
+        elif step == "admit":
+            wait = limiter.admit(paced=True)
+            if wait > 0:
+                heapq.heappush(events, (clock.now + wait, next(seq), "admit", chat, 0.0))
+                continue
+            sent.append((chat, clock.now))
+            if queue:
+                heapq.heappush(events, (clock.now, next(seq), "reserve", queue.pop(), 0.0))
+        elif step == "ask":
+            grant = limiter.reserve(chat, paced=False)
+            step = "reply" if grant.granted else "ask"
+            heapq.heappush(events, (grant.at, next(seq), step, chat, arrived))
+        else:  # a reply's last check: booked, it starts after its wait
+            answered.append((chat, arrived, clock.now + limiter.admit()))
+    return sent, answered
+
+
+def test_a_reply_overtakes_a_fanout_saturating_the_cap_within_one_pace_interval():
+    clock = FakeClock()
+    limiter = Limiter(30, reply_reserve=1, clock=clock)
+    start = clock.now
+    rng = random.Random(11)
+    # A reply now and then (one every 0.2--0.6 s), from chats not in the fan-out.
+    replies, at = [], start + 0.5
+    while at < start + 30:
+        replies.append((at, 10_000 + len(replies)))
+        at += rng.uniform(0.2, 0.6)
+    sent, answered = simulate_fanout_with_replies(limiter, clock, list(range(900)), replies)
+    pace = limiter.window / limiter.limit
+    waits = [begun - arrived for _, arrived, begun in answered]
+    assert len(waits) == len(replies)
+    assert max(waits) <= pace + 1e-9
+    starts = [t for _, t in sent] + [t for _, _, t in answered]
+    assert max_in_any_window(starts, limiter.window - 1e-6) <= 30
+    # The fan-out kept the rest of the cap: what the replies left, at 95 % or more.
+    busy = [t for _, t in sent if start + 1 <= t <= start + 30]
+    used = len(busy) + sum(1 for _, _, t in answered if start + 1 <= t <= start + 30)
+    assert used >= 0.95 * 30 / limiter.window * 29
+
+
+def test_the_cap_holds_in_every_window_with_replies_and_broadcasts_mixed():
+    clock = FakeClock()
+    limiter = Limiter(30, clock=clock)
+    rng = random.Random(3)
+    replies, at = [], clock.now
+    while at < clock.now + 20:
+        # Poisson at 20 a second, with a few bursts over the cap.
+        burst = 45 if rng.random() < 0.01 else 1
+        replies += [(at, 20_000 + len(replies) + k) for k in range(burst)]
+        at += rng.expovariate(20)
+    sent, answered = simulate_fanout_with_replies(limiter, clock, list(range(600)), replies)
+    assert len(sent) == 600 and len(answered) == len(replies)
+    starts = [t for _, t in sent] + [t for _, _, t in answered]
+    assert max_in_any_window(starts, limiter.window - 1e-6) <= 30
+    # Replies left in the order they came, and went first: none waited a whole window
+    # behind broadcasts (those over the cap wait for the window, evenly spaced).
+    begun = [t for _, _, t in sorted(answered, key=lambda a: a[1])]
+    assert begun == sorted(begun)
+
+
+def test_chat_and_group_limits_hold_with_replies_overtaking_a_fanout():
+    clock = FakeClock()
+    limiter = Limiter(30, chat_per_second=1.0, chat_burst=3, reply_reserve=1, clock=clock)
+    group, chat = -100_777, 42
+    # The fan-out has many messages for one group and one chat among others; both also
+    # get replies throughout.
+    broadcasts = [c for n in range(300) for c in (n + 1000, group if n % 3 else chat)]
+    rng = random.Random(8)
+    replies = [(clock.now + rng.uniform(0, 40), rng.choice((group, chat))) for _ in range(80)]
+    replies.sort()
+    sent, answered = simulate_fanout_with_replies(limiter, clock, broadcasts, replies)
+    starts = [t for _, t in sent] + [t for _, _, t in answered]
+    assert max_in_any_window(starts, limiter.window - 1e-6) <= 30
+    per_chat: dict[int, list[float]] = {}
+    for c, t in sent:
+        per_chat.setdefault(c, []).append(t)
+    for c, _, t in answered:
+        per_chat.setdefault(c, []).append(t)
+    assert max_in_any_window(per_chat[group], 60.0) <= 20
+    assert max_in_any_window(per_chat[chat], 0.999) <= 3
+    assert max_in_any_window(per_chat[chat], 10.0) <= 3 + 10
+
+
+def test_the_configured_reply_reserve_is_a_share_of_the_cap_at_least_one_place():
+    from bot.config import config_from_dict
+
+    config = config_from_dict({"telegram": {}}, base=Path("."))
+    wrapper = TelegramRateLimiter.from_config(30, reply_reserve=config.telegram.reply_reserve)
+    assert wrapper.limiter.reply_reserve == 3  # 10 % by default
+    assert TelegramRateLimiter.from_config(1000, reply_reserve=0.1).limiter.reply_reserve == 100
+    assert TelegramRateLimiter.from_config(30, reply_reserve=0.01).limiter.reply_reserve == 1
+    assert TelegramRateLimiter.from_config(30, reply_reserve=0).limiter.reply_reserve == 0
+    assert TelegramRateLimiter.from_config(30).limiter.reply_reserve == 0

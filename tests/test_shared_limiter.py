@@ -149,3 +149,20 @@ async def test_an_unreachable_redis_lets_sends_go_under_the_local_limiter(
     await client.aclose()
     assert waits == [] and limiter.down
     assert len([r for r in caplog.records if "cannot be reached" in r.getMessage()]) == 1
+
+
+async def test_a_reply_overtakes_digests_booked_ahead_and_the_cap_still_holds(redis) -> None:
+    client, prefix = redis
+    limiter = SharedLimiter(client, prefix, 30, reply_reserve=1)
+    # A fan-out books ahead: two thirds of a window's worth of digests.
+    digests = [await limiter.reserve(1000 + i) for i in range(20)]
+    assert digests[-1].wait > 0.6
+    reply = await limiter.reserve(7, paced=False)
+    assert reply.granted and reply.wait < 0.05  # booked now, not behind the digests
+    # Replies beyond the reserve queue behind the digests, which yield their places.
+    more = [await limiter.reserve(8 + i, paced=False) for i in range(5)]
+    later = [await limiter.reserve(2000 + i) for i in range(30)]
+    times = [g.at for g in [*digests, reply, *more, *later]]
+    assert most_in_any_window(times, limiter.window - 1e-6) <= 30
+    # The digests alone keep the reserve free in every window.
+    assert most_in_any_window([g.at for g in digests + later], limiter.window - 1e-6) <= 29

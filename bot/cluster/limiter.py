@@ -7,10 +7,15 @@ books every send in Redis first (``TelegramRateLimiter`` asks it before its own
 limiter), with the same rules and margins as the process's limiter:
 
 * global: never more than ``limit`` sends booked in any window of ``window`` seconds
-  (``1 + margin``): a log of the last ``limit`` booked times; a booking is never before
-  the last one (the log stays sorted), and paced sends (digests) are spread evenly,
-  ``burst`` at once at most (a GCRA bucket of ``limit / window`` a second), while a
-  reply that must wait is booked ``window / limit`` after the last booking;
+  (``1 + margin``): a log of the last ``limit`` booked times, in time order. Paced sends
+  (digests) leave ``reply_reserve`` places of each window to replies and yield what
+  replies took (they count every booking in the log): never more than ``limit -
+  reply_reserve`` bookings in a window with theirs, spread evenly, ``burst`` at once at
+  most (a GCRA bucket of ``(limit - reply_reserve) / window`` a second), and never before
+  the last booking. A reply overtakes the digests booked ahead of it -- booked now, in
+  its place in the log -- when every window it falls in has room (the reserve sees to
+  that); otherwise it is booked after the last booking, ``window / limit`` after it
+  when it must wait: the same rule as the process's limiter;
 * per chat: a GCRA bucket of ``chat_per_second`` with ``chat_burst`` at once, each
   period ``chat_margin`` longer; groups also at most ``group_per_minute`` in any
   ``60 + chat_margin`` seconds. A chat over its limit is told when to ask again;
@@ -43,7 +48,8 @@ log = logging.getLogger(__name__)
 
 # KEYS: 1 the log of booked times, 2 the pace bucket, 3 the global pause, 4 the chat's
 # bucket, 5 the group's window. ARGV: limit, window, pace interval, burst, paced,
-# chat (0/1), chat interval, chat burst, group limit (0: not a group), group period.
+# chat (0/1), chat interval, chat burst, group limit (0: not a group), group period,
+# the places a paced send leaves free (the reply reserve).
 # Times are seconds since EPOCH on Redis's clock. Returns {granted, wait, at} as strings.
 RESERVE = """
 local t = redis.call('TIME')
@@ -58,6 +64,7 @@ local chat_interval = tonumber(ARGV[7])
 local chat_burst = tonumber(ARGV[8])
 local group_limit = tonumber(ARGV[9])
 local group_period = tonumber(ARGV[10])
+local reserve = tonumber(ARGV[11])
 local tat = nil
 if chat then
   tat = tonumber(redis.call('GET', KEYS[4]) or '-1e12')
@@ -71,23 +78,53 @@ if chat then
 end
 local at = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '-1e12'))
 local last = redis.call('LINDEX', KEYS[1], -1)
-if last then
-  last = tonumber(last)
-  if last > at then at = last end
-end
 local count = redis.call('LLEN', KEYS[1])
-if count >= limit then
-  at = math.max(at, tonumber(redis.call('LINDEX', KEYS[1], -limit)) + window)
-end
 local keep = math.ceil((window + 60) * 1000)
-if paced then
-  local ptat = tonumber(redis.call('GET', KEYS[2]) or '-1e12')
-  at = math.max(at, ptat - (burst - 1) * pace)
-  redis.call('SET', KEYS[2], tostring(math.max(ptat, at) + pace), 'PX', keep)
-elseif last and at > now + 1e-9 then
-  at = math.max(at, last + window / limit)
+local before = nil  -- a reply overtaking bookings ahead: the first booking after it
+if not paced and last and tonumber(last) > at then
+  -- Every window the reply falls in must keep room: the one ending at it and those
+  -- ending at each later booking less than a window after it.
+  local log = redis.call('LRANGE', KEYS[1], 0, -1)
+  local times = {}
+  for i = 1, #log do times[i] = tonumber(log[i]) end
+  local n = 0  -- bookings at or before `at`
+  while n < #times and times[n + 1] <= at do n = n + 1 end
+  if n >= limit then at = math.max(at, times[n - limit + 1] + window) end
+  while n < #times and times[n + 1] <= at do n = n + 1 end
+  -- (The log keeps the last `limit` bookings: it must reach back a window before.)
+  local fits = n < #times and (n < limit or times[n - limit + 1] <= at - window)
+    and (count < limit or times[1] <= at - window)
+  local first = 1
+  for j = n + 1, #times do
+    if times[j] >= at + window then break end
+    while times[first] <= times[j] - window do first = first + 1 end
+    if j - first + 2 > limit then fits = false break end
+  end
+  if fits then before = log[n + 1] end
 end
-redis.call('RPUSH', KEYS[1], tostring(at))
+if before then
+  redis.call('LINSERT', KEYS[1], 'BEFORE', before, tostring(at))
+else
+  if last then
+    last = tonumber(last)
+    if last > at then at = last end
+  end
+  if count >= limit then
+    at = math.max(at, tonumber(redis.call('LINDEX', KEYS[1], -limit)) + window)
+  end
+  if paced then
+    local room = limit - reserve
+    if count >= room then
+      at = math.max(at, tonumber(redis.call('LINDEX', KEYS[1], -room)) + window)
+    end
+    local ptat = tonumber(redis.call('GET', KEYS[2]) or '-1e12')
+    at = math.max(at, ptat - (burst - 1) * pace)
+    redis.call('SET', KEYS[2], tostring(math.max(ptat, at) + pace), 'PX', keep)
+  elseif last and at > now + 1e-9 then
+    at = math.max(at, last + window / limit)
+  end
+  redis.call('RPUSH', KEYS[1], tostring(at))
+end
 if count + 1 > limit then redis.call('LTRIM', KEYS[1], -limit, -1) end
 redis.call('PEXPIRE', KEYS[1], keep)
 if chat then
@@ -156,6 +193,7 @@ class SharedLimiter:
         chat_margin: float = 0.05,
         group_per_minute: float = 20.0,
         global_pause: float = 1.0,
+        reply_reserve: int = 0,
     ) -> None:
         if max_per_second <= 0:
             raise ValueError("max_per_second must be positive")
@@ -164,6 +202,8 @@ class SharedLimiter:
         self.limit = max(1, int(max_per_second))
         self.window = 1.0 + margin
         self.burst = burst if burst is not None else max(1, self.limit // 100)
+        # Places of each window digests leave to replies (at least one stays theirs).
+        self.reply_reserve = min(max(0, reply_reserve), self.limit - 1)
         self.chat_interval = 1.0 / chat_per_second + chat_margin
         self.chat_burst = max(1, chat_burst)
         self.group_limit = max(1, int(group_per_minute))
@@ -185,7 +225,7 @@ class SharedLimiter:
         args = [
             self.limit,
             repr(self.window),
-            repr(self.window / self.limit),
+            repr(self.window / (self.limit - self.reply_reserve)),
             self.burst,
             int(paced),
             int(chat_id is not None),
@@ -193,6 +233,7 @@ class SharedLimiter:
             self.chat_burst,
             self.group_limit if group else 0,
             repr(self.group_period),
+            self.reply_reserve,
         ]
         granted, wait, at = await self._reserve(keys=self._keys(chat_id), args=args)
         return SharedGrant(granted in (b"1", "1"), max(0.0, float(wait)), float(at) + EPOCH)

@@ -292,6 +292,7 @@ def _share_through_redis(rt: Runtime, limiter: TelegramRateLimiter, url: str) ->
         tg.max_messages_per_second,
         margin=limiter.limiter.base_margin,
         chat_per_second=tg.chat_messages_per_second,
+        reply_reserve=limiter.limiter.reply_reserve,
     )
     rt.admins = RedisAdmins(rt.redis, rt.redis_prefix)
 
@@ -330,7 +331,9 @@ def build_application(
         # A self-hosted Bot API server serves files beside its methods, as Telegram does.
         bot_kwargs["base_file_url"] = tg.base_url[: -len("bot")] + "file/bot"
     limiter = TelegramRateLimiter.from_config(
-        tg.max_messages_per_second, tg.chat_messages_per_second
+        tg.max_messages_per_second,
+        tg.chat_messages_per_second,
+        reply_reserve=tg.reply_reserve,
     )
     bot = DigestBot(
         tg.token,

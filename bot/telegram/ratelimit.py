@@ -14,8 +14,23 @@ Two layers live here:
     sliding-window log of the last ``max_per_second`` send times; the small margin absorbs
     the jitter between the moment we send and the moment Telegram counts the request);
   - paced sends (broadcasts) are spread evenly (``burst`` at once at most, default 1 % of
-    the cap, then one every ``(1 + margin) / max_per_second`` s), so they do not reach the
-    server in clumps;
+    the cap, then one every ``(1 + margin) / (max_per_second - reply_reserve)`` s), so
+    they do not reach the server in clumps;
+  - **replies overtake broadcasts.** Broadcasts leave ``reply_reserve`` places of every
+    window to replies (``[telegram] reply_reserve``, a share of the cap: 10 %, at least
+    one place) and yield whatever more replies take: a reply is counted in the log
+    broadcasts are planned against, so the next broadcast's booking moves one place
+    later. Broadcasts already booked keep their time, but ``admit`` counts a broadcast
+    only when it may go at once (otherwise it waits and asks again), so a reply never
+    queues behind broadcasts waiting for the window: it goes at once while the reserve
+    has room, else at the window's next free place. Measured with bench/fanout.py
+    --replies (docs/scale.md, "Replies overtake digests"), 1,500 digests at cap 30 and
+    5 replies a second: replies p50 / p99 284 / 497 ms before, 2 / 34 ms with the 10 %
+    reserve, 29 / 221 ms with the yielding alone (the log the window counts is uneven:
+    a reply waits a few pace intervals for a place), 0 x 429. At 15 replies a second
+    the p99 is 238 ms (859 before): bursts beyond the reserve wait behind each other.
+    The reserve costs the fan-out its share of the cap while no reply comes (26.2
+    instead of 29.2 msg/s at cap 30);
   - ``admit()`` re-checks the cap against the moments sends really start (a busy event
     loop can run a booked send late, bunched with later ones); sends it must hold back
     are booked ``window / max_per_second`` apart, in order, so a burst of replies over the
@@ -178,6 +193,7 @@ class Limiter:
         recover_after: float = 5.0,
         max_recover_after: float = 300.0,
         global_pause: float = 1.0,
+        reply_reserve: int = 0,
         clock: Clock = time.monotonic,
     ) -> None:
         if max_per_second <= 0:
@@ -193,7 +209,10 @@ class Limiter:
         self._narrow_at = float("inf")  # when the next step back is due
         self._narrowed_at = float("-inf")  # when the margin last stepped back
         self.limit = max(1, int(max_per_second))
-        # Pace at `limit` per `window`, with at most 1 % of a second's worth at once. A big
+        # Places of each window broadcasts leave to replies (at least one stays theirs).
+        self.reply_reserve = min(max(0, reply_reserve), self.limit - 1)
+        self.paced_limit = self.limit - self.reply_reserve
+        # Pace at `paced_limit` per `window`, with at most 1 % of a second's worth at once. A big
         # burst comes back one window later (the log frees its slots together) and reaches
         # the server bunched: measured at 1,000/s, a burst of 100 drew 429s, 10 none.
         self.burst = burst if burst is not None else max(1, self.limit // 100)
@@ -205,7 +224,7 @@ class Limiter:
         self.clock = clock
         self._log: deque[float] = deque(maxlen=self.limit)
         self._sent: deque[float] = deque(maxlen=self.limit)
-        self._pace = _Bucket(self.limit / self.window, self.burst)
+        self._pace = _Bucket(self.paced_limit / self.window, self.burst)
         self._chats: dict[int | str, tuple[_Bucket | _Window, ...]] = {}
         self._blocked_until = float("-inf")
         self._reservations = 0
@@ -248,7 +267,7 @@ class Limiter:
 
     def _set_margin(self, margin: float) -> None:
         self.window = 1.0 + margin
-        self._pace.interval = self.window / self.limit
+        self._pace.interval = self.window / self.paced_limit
 
     def _relax(self, now: float) -> None:
         """Step the margin back towards ``margin`` for each quiet spell since the last 429
@@ -294,48 +313,75 @@ class Limiter:
             at = max(now, self._blocked_until)
             for bucket in buckets:
                 bucket.record(at)
+            self._plan_reply(at)
             return Grant(True, at)
         at = max(now, self._blocked_until, self._pace.earliest(now))
-        if len(self._log) == self.limit:
-            # The send `limit` places back must have left the window.
-            at = max(at, self._log[0] + self.window)
-        # `at` never decreases between calls, so the log stays sorted.
-        self._log.append(at)
+        log = self._log
+        if len(log) >= self.paced_limit:
+            # The send `paced_limit` places back (replies included) must have left the
+            # window: the reserve stays free, and what replies took more is yielded.
+            at = max(at, log[-self.paced_limit] + self.window)
+        if log:
+            at = max(at, log[-1])  # the log stays sorted
+        log.append(at)
         self._pace.record(at)
         for bucket in buckets:
             bucket.record(at)
         return Grant(True, at)
 
+    def _plan_reply(self, at: float) -> None:
+        """Count a reply in the log broadcasts are planned against, in time order: later
+        broadcasts yield the slot it took. (Broadcasts already booked after ``at`` keep
+        their time; ``admit`` holds them back if the reply filled their window.)"""
+        log = self._log
+        if len(log) == self.limit:
+            if at <= log[0]:
+                return  # older than every booking that still matters
+            log.popleft()
+        index = len(log)
+        while index and log[index - 1] > at:
+            index -= 1
+        log.insert(index, at)
+
     def admit(self, now: float | None = None, *, paced: bool = False) -> float:
         """Last check at the moment of sending: how long to wait before the send starts,
-        0.0 to send now. The send is counted (booked) either way: the caller sleeps that
-        long and sends, without asking again.
+        0.0 to send now.
 
         Bookings are made ahead of time; a busy event loop can run a booked send late and
         bunch it with later ones, and this keeps the cap true of real sends: at most
-        ``max_per_second`` in any window. Sends that must wait for the window are spread
+        ``max_per_second`` in any window, replies and broadcasts together.
+
+        A reply is counted (booked) either way: the caller sleeps that long and sends,
+        without asking again. Replies that must wait for the window are spread
         ``window / max_per_second`` apart and keep their order: otherwise a burst of
         replies over the cap would go out in clumps of ``max_per_second`` one window after
         the other, and arrival jitter between two clumps draws 429s (bench/burst.py).
-        ``paced`` sends (broadcasts, already spread by ``reserve``) are only held to the
-        window and kept in order: spacing them again would add every late start's delay
-        to all later ones for good (measured: 600 instead of 850 msg/s at cap 1,000)."""
+
+        A ``paced`` send (a broadcast, already spread by ``reserve``) is counted only
+        when it may go now; otherwise the caller waits and asks again. So a reply never
+        queues behind broadcasts waiting for the window: it goes at once while the reply
+        reserve has room, else at the next free place, and the broadcasts that wanted it
+        ask again behind it. Broadcasts are only held to the
+        window, not spread again: that would add every late start's delay to all later
+        ones for good (measured: 600 instead of 850 msg/s at cap 1,000)."""
         now = self.clock() if now is None else now
         if now >= self._narrow_at:
             self._relax(now)
         sent = self._sent
         at = now
         if sent:
-            if sent[-1] > now:  # sends already waiting: queue behind them
-                at = sent[-1]
-            if len(sent) == self.limit:
-                at = max(at, sent[0] + self.window)
+            if sent[-1] > now:  # replies already waiting: queue behind them, spaced
+                at = sent[-1] + (self.window / self.limit if paced else 0.0)
+            room = self.paced_limit if paced else self.limit
+            if len(sent) >= room:
+                at = max(at, sent[-room] + self.window)
             if at > now + 1e-9 and not paced:
                 at = max(at, sent[-1] + self.window / self.limit)
         if at <= now + 1e-9:
             sent.append(now)
             return 0.0
-        sent.append(at)
+        if not paced:
+            sent.append(at)
         return at - now
 
     def begin(self, now: float | None = None) -> float:
@@ -451,6 +497,14 @@ HIGH_CAP = 100.0
 HIGH_CAP_MARGIN = 0.05
 
 
+def reply_places(max_messages_per_second: float, share: float) -> int:
+    """The places of each window broadcasts leave to replies: ``share`` of the cap, at
+    least one when ``share`` is above 0."""
+    if share <= 0:
+        return 0
+    return max(1, int(share * max(1, int(max_messages_per_second))))
+
+
 class ReplyDropped(TelegramError):
     """A reply that was still waiting for its turn when the bot began to stop."""
 
@@ -490,16 +544,23 @@ class TelegramRateLimiter(BaseRateLimiter[Priority | Leased]):
         cls,
         max_messages_per_second: float,
         chat_messages_per_second: float = 1.0,
+        *,
+        reply_reserve: float = 0.0,
         **kwargs: Any,
     ) -> TelegramRateLimiter:
         """The bot's limiter for ``[telegram] max_messages_per_second`` and
         ``chat_messages_per_second``. Jitter between the grant and the arrival at
         Telegram is counted in messages: 30 ms is one message at 30 msg/s but thirty at
         1,000, so a high cap gets a wider margin (measured: at cap 1,000, 30 ms drew a
-        single 429 in two of six fan-outs)."""
+        single 429 in two of six fan-outs). ``reply_reserve``: the share of the cap
+        broadcasts leave to replies (``[telegram] reply_reserve``; above 0, at least one
+        place a window)."""
         margin = HIGH_CAP_MARGIN if max_messages_per_second >= HIGH_CAP else BASE_MARGIN
         limiter = Limiter(
-            max_messages_per_second, chat_per_second=chat_messages_per_second, margin=margin
+            max_messages_per_second,
+            chat_per_second=chat_messages_per_second,
+            margin=margin,
+            reply_reserve=reply_places(max_messages_per_second, reply_reserve),
         )
         return cls(limiter, **kwargs)
 
@@ -548,11 +609,16 @@ class TelegramRateLimiter(BaseRateLimiter[Priority | Leased]):
                 # A 429 arrived while we slept: this booking predates it, book again.
                 continue
             wait = limiter.admit(paced=paced)
-            if wait > 0:
+            while wait > 0:
                 start = limiter.clock() + wait
                 await self._pause(wait, paced)
                 if limiter.blocked_until > start:
-                    continue  # the same after waiting for the window
+                    break  # the same after waiting for the window
+                # A reply is booked by admit(); a broadcast asks again (a reply may have
+                # taken the place it waited for).
+                wait = limiter.admit(paced=True) if paced else 0.0
+            if wait > 0:
+                continue
             # The last word: what is still under way or just answered (see begin).
             while (hold := limiter.begin()) > 0:
                 await self._pause(hold, paced)
