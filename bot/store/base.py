@@ -380,7 +380,7 @@ class StoreBase:
                 db.execute(f"PRAGMA user_version = {step.version}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, write_lock: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction under the lock: committed on success, rolled back on error.
 
         BEGIN IMMEDIATE takes SQLite's write lock at the start, so another process
@@ -389,13 +389,15 @@ class StoreBase:
         released at COMMIT or ROLLBACK) at its start: writers serialize exactly as on
         SQLite, across processes, so the read-then-write logic of the methods (allocating
         article numbers, queuing a digest once) needs nothing more. Finer locking is a
-        later step; the writes are short, as on SQLite.
+        later step; the writes are short, as on SQLite. ``write_lock=False`` leaves that
+        advisory lock out (:meth:`claim_transaction`).
         """
         with self._lock:
             if self.engine == "postgresql":
                 self._db.execute("BEGIN")
                 try:
-                    self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+                    if write_lock:
+                        self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
@@ -424,19 +426,8 @@ class StoreBase:
         (queuing, deleting, retrying) take the same row locks when they touch those
         rows, so they wait for a claim, or a claim skips what they hold.
         """
-        if self.engine != "postgresql":
-            with self.transaction() as db:
-                yield db
-            return
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self.transaction(write_lock=False) as db:
+            yield db
 
     def delete_in_batches(
         self, sql: str, params: Sequence[Any] = (), *, seconds: float = BATCH_SECONDS
